@@ -1,0 +1,28 @@
+// formats/: the contract in the middle. pipeline/, server/ and device-sim/
+// import from this file only. It depends on nothing of ours.
+//
+// API contract (implemented in the files this module re-exports):
+//
+//   encodeArtifact(input, { license?, privateKey? }) -> .wgm bytes
+//       license defaults to every interval; signed when privateKey is given.
+//       Same input -> byte-identical output.
+//   readArtifact(bytes, { publicKey?, requireSignature? }) -> Artifact
+//       Runs the verifier first (offsets, lengths, counts, caps), then checks
+//       every held segment against the manifest's SHA-256, then the Ed25519
+//       signature when publicKey is given. FormatError on any problem.
+//   splitArtifact(artifact) -> ReleaseParts        (what a server stores)
+//   assembleArtifact(parts, license) -> .wgm bytes  (no key needed; deterministic)
+//   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
+//   diffArtifacts(from, to) -> .wgp bytes; applyPatch(from, patch, { publicKey? }) -> .wgm bytes
+//   readPatch(bytes) -> PatchInfo
+//   openSegment(artifact, i) + readSegmentEntries(cursor, positions, values):
+//       the device's streaming decoder of (flat position, float value) pairs,
+//       into caller-owned buffers, with no dense copy of the tensor.
+//   decodeTensor(artifact, tensorIndex) -> Float32Array (tests and tools only;
+//       segments the artifact does not hold read as zero)
+//   quantizeInt8(values, shape) -> { dequantized, scales }: the exact int8
+//       rounding the encoder applies, so the pipeline can measure its accuracy.
+//   generateKeyPair(), keyIdOf(publicKey), exportC(bytes, name)
+
+export * from './model.ts';
+export * from './errors.ts';

@@ -1,0 +1,174 @@
+// Plain runtime structs of weightgate's formats: what the encoder takes in and
+// what the reader gives back. No FlatBuffers types leak out of formats/.
+//
+// Vocabulary (../shared/DESIGN.md): interval, tier, license, segment,
+// artifact (.wgm), patch (.wgp).
+
+export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh';
+export type TensorEncoding = 'dense-f32' | 'int8' | 'codebook-sparse';
+
+/**
+ * Interval id of segments that no license cuts (biases, tensors encoded
+ * unlicensed). Every artifact holds them; it never appears in a license list.
+ */
+export const BASE_INTERVAL = 0xffff;
+
+/** How a device turns raw sensor values into model input: x = raw * scale + offset. */
+export interface Preprocess {
+  /** Input shape without the batch dimension, e.g. [28, 28, 1] or [784]. */
+  inputShape: number[];
+  scale: number;
+  offset: number;
+}
+
+/**
+ * A fully connected layer. The kernel tensor has shape [inputs, units] in
+ * row-major order (Keras / TF.js layout): y = activation(x · K + b), so the
+ * flat position p of a kernel weight is row = floor(p / units) (input index)
+ * and col = p % units (output index).
+ */
+export interface DenseLayer {
+  kind: 'dense';
+  name: string;
+  inputs: number;
+  units: number;
+  activation: Activation;
+  /** Index into the tensor list. */
+  weight: number;
+  /** Index into the tensor list, or -1 for no bias. */
+  bias: number;
+}
+
+/** Only Dense for now; the schema leaves room for Conv2D. */
+export type Layer = DenseLayer;
+
+/** One of Algorithm 1's k equal value ranges: [lower, upper), the last one closed. */
+export interface Interval {
+  id: number;
+  lower: number;
+  upper: number;
+}
+
+/** A named, nested set of intervals with its measured accuracy (0..1). */
+export interface Tier {
+  name: string;
+  intervals: number[];
+  accuracy: number;
+}
+
+/** One tensor as the pipeline hands it to the encoder: final values, already pruned and shared/quantized. */
+export interface TensorInput {
+  name: string;
+  shape: number[];
+  encoding: TensorEncoding;
+  /** Row-major values; 0 means pruned. */
+  values: Float32Array;
+  /** codebook-sparse only: every non-zero value equals one entry; at most 2^bits entries. */
+  codebook?: Float32Array;
+  /** codebook-sparse only: 1..8. */
+  bits?: number;
+  /**
+   * true: the tensor's non-zero weights are split into one segment per
+   * interval, by value. false: one BASE_INTERVAL segment (biases).
+   */
+  licensed: boolean;
+}
+
+/** Everything the encoder needs to write one model version. */
+export interface ModelInput {
+  model: string;
+  /** Positive integer; devices refuse a version lower than the one they run. */
+  version: number;
+  preprocess: Preprocess;
+  layers: Layer[];
+  tensors: TensorInput[];
+  intervals: Interval[];
+  tiers: Tier[];
+}
+
+/** A tensor as the signed manifest describes it. */
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  encoding: TensorEncoding;
+  /** Bits per codebook index (codebook-sparse), 8 for int8, 32 for dense-f32. */
+  bits: number;
+  /** codebook-sparse: the centroids; otherwise null. */
+  codebook: Float32Array | null;
+  /** int8: one scale per output channel (last dimension); otherwise null. */
+  scales: Float32Array | null;
+  /** Non-zero weights over all intervals. */
+  nonzero: number;
+  licensed: boolean;
+}
+
+/** What the signed manifest says of one segment: the device checks held segments against it. */
+export interface SegmentRef {
+  tensor: number;
+  interval: number;
+  /** Number of (position, value) entries. */
+  count: number;
+  /** Byte length of the encoded segment. */
+  bytes: number;
+  /** SHA-256 of the encoded segment bytes. */
+  sha256: Uint8Array;
+}
+
+/** The version manifest: the part of a release that the publisher signs. */
+export interface Manifest {
+  formatVersion: number;
+  model: string;
+  version: number;
+  preprocess: Preprocess;
+  layers: Layer[];
+  tensors: TensorInfo[];
+  intervals: Interval[];
+  tiers: Tier[];
+  /** Every segment of every interval, held by this artifact or not. */
+  segments: SegmentRef[];
+}
+
+/** A segment held by an artifact; `data` is a view into the artifact's bytes, never a copy. */
+export interface Segment {
+  tensor: number;
+  interval: number;
+  count: number;
+  data: Uint8Array;
+}
+
+/** A verified, decoded .wgm artifact. */
+export interface Artifact {
+  manifest: Manifest;
+  /** The exact bytes the signature covers. */
+  manifestBytes: Uint8Array;
+  /** Ed25519 signature over manifestBytes, or null when unsigned. */
+  signature: Uint8Array | null;
+  /** Interval ids this artifact holds (its license), ascending; BASE_INTERVAL not listed. */
+  license: number[];
+  segments: Segment[];
+  /** The whole file. */
+  bytes: Uint8Array;
+  /** SHA-256 of the whole file, lowercase hex. */
+  sha256: string;
+}
+
+/** The pieces a server stores and reassembles artifacts of any license from. */
+export interface ReleaseParts {
+  manifestBytes: Uint8Array;
+  signature: Uint8Array | null;
+  segments: Array<{ tensor: number; interval: number; data: Uint8Array }>;
+}
+
+/** A decoded .wgp patch header. */
+export interface PatchInfo {
+  model: string;
+  fromVersion: number;
+  toVersion: number;
+  fromLicense: number[];
+  toLicense: number[];
+  /** SHA-256 (hex) of the artifact the patch starts from and of the one it makes. */
+  fromSha256: string;
+  toSha256: string;
+  bytes: number;
+  sha256: string;
+}
