@@ -1,0 +1,217 @@
+// A simulated device: flash slots + state record in a directory, one RAM
+// arena, the interpreter, and the update client. This is the public API the
+// CLI, the fleet and the demo call:
+//
+//   const device = await openDevice({ dir, profile, server, token, publicKey });
+//   await device.checkForUpdate();          // UpdateOutcome
+//   device.infer(images, count);            // predictions + latency + arena high-water
+//   device.status();                        // version, intervals, slot, sha256, ...
+//
+// A PowerCutError thrown out of an update means the process "lost power":
+// drop this object and openDevice() on the same dir again (the reboot).
+import type { Artifact } from '../formats/index.ts';
+import { Arena } from './arena.ts';
+import { bootFlash, type PublicKeyInput } from './boot.ts';
+import { DeviceError, DeviceErrorCode } from './errors.ts';
+import { Flash, slotName } from './flash.ts';
+import { createInterpreter, type Interpreter } from './interpreter.ts';
+import { PowerCutInjector, type PowerCutPlan } from './power-cut.ts';
+import { resolveProfile, type DeviceProfile } from './profiles.ts';
+import { NO_SLOT, type StateRecord } from './state-record.ts';
+import { summarizeLatency } from './stats.ts';
+import { createUpdateClient, type UpdateClient } from './update-client.ts';
+import { checkForUpdate, installArtifactBytes, installPatchBytes, type UpdateOutcome } from './updater.ts';
+
+export type { UpdateOutcome } from './updater.ts';
+export type { PublicKeyInput } from './boot.ts';
+
+export interface OpenDeviceOptions {
+  /** Directory holding the device's flash (created when missing). */
+  dir: string;
+  /** A profile name or a resolved profile; default m4-256k. */
+  profile?: string | DeviceProfile;
+  server?: string;
+  token?: string;
+  /** Publisher's Ed25519 public key: when set, unsigned or badly signed artifacts are refused. */
+  publicKey?: PublicKeyInput;
+  /** Cut the power at this point of the next update (see power-cut.ts). */
+  powerCut?: PowerCutPlan | null;
+  /** Extra self-test after a switch: return a reason to fail it (tests use this), null to pass. */
+  selfTest?: (artifact: Artifact, interpreter: Interpreter) => string | null;
+  /** Entries per streamed chunk (arena use vs. call overhead). */
+  chunkEntries?: number;
+}
+
+export interface DeviceStatus {
+  profile: DeviceProfile;
+  model: string | null;
+  version: number;
+  intervals: number[];
+  slot: 'A' | 'B' | null;
+  sha256: string | null;
+  artifactBytes: number;
+  slotCapacityBytes: number;
+  confirmed: boolean;
+  bootIssues: string[];
+}
+
+export interface InferResult {
+  predictions: Uint8Array;
+  latencyUs: { median: number; p99: number };
+  arenaHighWaterBytes: number;
+  arenaBytes: number;
+}
+
+export interface Split {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface EvaluateResult extends InferResult {
+  accuracy: number;
+  samples: number;
+}
+
+/** What updater.ts needs of a device: its flash, state and how to (re)load a model. */
+export interface DeviceCore {
+  profile: DeviceProfile;
+  flash: Flash;
+  injector: PowerCutInjector;
+  publicKey?: PublicKeyInput;
+  client: UpdateClient | null;
+  state: StateRecord;
+  artifact: Artifact | null;
+  /** Loads the artifact into the arena and runs the self-test; a reason on failure, null when it passes. */
+  selfTest(artifact: Artifact): string | null;
+  /** Makes `artifact` the running model (after a confirm or a rollback). */
+  load(artifact: Artifact | null): void;
+}
+
+export interface Device {
+  readonly profile: DeviceProfile;
+  readonly dir: string;
+  status(): DeviceStatus;
+  /** The running artifact (null when none). */
+  artifact(): Artifact | null;
+  checkForUpdate(): Promise<UpdateOutcome>;
+  /** Installs a .wgm from local bytes (flashing by cable): same verify/apply/switch/self-test path. */
+  installArtifact(bytes: Uint8Array): UpdateOutcome;
+  /** Installs a .wgp patch from local bytes against the running artifact. */
+  installPatch(bytes: Uint8Array): UpdateOutcome;
+  infer(images: Uint8Array, count: number): InferResult;
+  evaluate(split: Split): EvaluateResult;
+}
+
+const PROBE_PATTERNS = [0, 255, 127];
+
+export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
+  const profile = typeof options.profile === 'object' ? options.profile : resolveProfile(options.profile);
+  const injector = new PowerCutInjector(options.powerCut ?? null);
+  const flash = new Flash(options.dir, profile.flashBytes, injector);
+  const arena = new Arena(profile.ramBytes);
+  let interpreter: Interpreter | null = null;
+
+  function loadInterpreter(artifact: Artifact): Interpreter {
+    arena.rewind(0);
+    interpreter = null;
+    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries });
+    return interpreter;
+  }
+
+  function selfTest(artifact: Artifact): string | null {
+    try {
+      const candidate = loadInterpreter(artifact);
+      const probe = new Uint8Array(candidate.inputSize);
+      for (const pattern of PROBE_PATTERNS) {
+        probe.fill(pattern);
+        const output = candidate.invoke(probe);
+        for (let i = 0; i < output.length; i++) {
+          if (!Number.isFinite(output[i])) return `output ${i} is ${output[i]} for a probe input of ${pattern}s`;
+        }
+      }
+      return options.selfTest ? options.selfTest(artifact, candidate) : null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  const boot = bootFlash(flash, options.publicKey, selfTest);
+  const core: DeviceCore = {
+    profile,
+    flash,
+    injector,
+    publicKey: options.publicKey,
+    client: options.server && options.token ? createUpdateClient({ server: options.server, token: options.token }) : null,
+    state: boot.state,
+    artifact: boot.artifact,
+    selfTest,
+    load(artifact) {
+      core.artifact = artifact;
+      interpreter = null;
+      arena.rewind(0);
+      if (artifact) loadInterpreter(artifact);
+    },
+  };
+  if (core.artifact) {
+    try {
+      core.load(core.artifact);
+    } catch {
+      // Kept as the running artifact so status() shows it; infer() reports why it cannot run.
+      interpreter = null;
+    }
+  }
+
+  function running(): Interpreter {
+    if (!core.artifact) throw new DeviceError(DeviceErrorCode.NO_MODEL, `device ${options.dir} holds no verified artifact; install one or check for updates`);
+    return interpreter ?? loadInterpreter(core.artifact);
+  }
+
+  function infer(images: Uint8Array, count: number): InferResult {
+    const model = running();
+    const size = model.inputSize;
+    if (!Number.isInteger(count) || count < 0 || images.length < count * size) {
+      throw new DeviceError(DeviceErrorCode.BAD_INPUT, `${count} samples need ${count * size} bytes of images, got ${images.length}`, 2);
+    }
+    const predictions = new Uint8Array(count);
+    const latency = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const sample = images.subarray(i * size, (i + 1) * size);
+      const start = process.hrtime.bigint();
+      predictions[i] = model.classify(sample);
+      latency[i] = Number(process.hrtime.bigint() - start) / 1000;
+    }
+    return { predictions, latencyUs: summarizeLatency(latency), arenaHighWaterBytes: arena.highWaterBytes(), arenaBytes: arena.sizeBytes };
+  }
+
+  return {
+    profile,
+    dir: options.dir,
+    status() {
+      const { state, artifact } = core;
+      return {
+        profile,
+        model: artifact?.manifest.model ?? null,
+        version: artifact?.manifest.version ?? 0,
+        intervals: artifact ? [...artifact.license] : [],
+        slot: artifact && state.active !== NO_SLOT ? slotName(state.active) : null,
+        sha256: artifact?.sha256 ?? null,
+        artifactBytes: artifact?.bytes.length ?? 0,
+        slotCapacityBytes: flash.slotCapacity,
+        confirmed: state.confirmed,
+        bootIssues: boot.issues,
+      };
+    },
+    artifact: () => core.artifact,
+    checkForUpdate: () => checkForUpdate(core),
+    installArtifact: (bytes) => installArtifactBytes(core, bytes),
+    installPatch: (bytes) => installPatchBytes(core, bytes),
+    infer,
+    evaluate(split) {
+      const result = infer(split.images, split.count);
+      let correct = 0;
+      for (let i = 0; i < split.count; i++) if (result.predictions[i] === split.labels[i]) correct++;
+      return { ...result, accuracy: split.count ? correct / split.count : 0, samples: split.count };
+    },
+  };
+}

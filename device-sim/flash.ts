@@ -1,0 +1,146 @@
+// The simulated flash, persisted as files in the device's directory so a
+// device survives a restart of the process (a reboot).
+//
+//   flash (profile.flashBytes)
+//   ┌──────────┬──────────┬───────────────────────┬───────────────────────┐
+//   │ state 0  │ state 1  │ slot A                │ slot B                │
+//   │ 4 KiB    │ 4 KiB    │ (flash - 8 KiB) / 2   │ (flash - 8 KiB) / 2   │
+//   └──────────┴──────────┴───────────────────────┴───────────────────────┘
+//   files: state-0.bin state-1.bin slot-a.bin slot-b.bin
+//
+// A download (patch or full artifact) is staged in the inactive slot's
+// region before being applied; it is kept as download.bin (+ download.json
+// naming what it is) so a broken download resumes where it stopped, and it
+// counts against that slot's size. Writes go through the power-cut injector,
+// which may tear any write at a chosen byte.
+import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BudgetError } from './errors.ts';
+import type { PowerCutInjector } from './power-cut.ts';
+import { decodeStateRecord, encodeStateRecord, pickStateRecord, type StateRecord } from './state-record.ts';
+
+/** One erase sector per state record copy, the usual NOR flash sector size. */
+export const STATE_SECTOR_BYTES = 4096;
+const WRITE_CHUNK = 4096;
+const SLOT_FILES = ['slot-a.bin', 'slot-b.bin'] as const;
+
+export function slotName(slot: number): 'A' | 'B' {
+  return slot === 0 ? 'A' : 'B';
+}
+
+export function slotCapacityOf(flashBytes: number): number {
+  return Math.max(0, Math.floor((flashBytes - 2 * STATE_SECTOR_BYTES) / 2));
+}
+
+export interface DownloadMeta {
+  sha256: string;
+  bytes: number;
+  kind: 'patch' | 'artifact';
+}
+
+export class Flash {
+  readonly slotCapacity: number;
+
+  constructor(
+    readonly dir: string,
+    readonly flashBytes: number,
+    private readonly injector: PowerCutInjector,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.slotCapacity = slotCapacityOf(flashBytes);
+  }
+
+  /** BudgetError unless `bytes` fit one slot. */
+  checkFitsSlot(bytes: number, what: string): void {
+    if (bytes > this.slotCapacity) throw new BudgetError('FLASH', bytes, this.slotCapacity, what);
+  }
+
+  private path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  private readOptional(name: string): Uint8Array | null {
+    try {
+      return new Uint8Array(readFileSync(this.path(name)));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes through the injector: may tear the write and throw PowerCutError. */
+  private writeTorn(name: string, bytes: Uint8Array, flags: 'w' | 'a'): void {
+    const fd = openSync(this.path(name), flags);
+    try {
+      for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+        const piece = bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK));
+        const allowed = this.injector.allowance(piece.length);
+        if (allowed > 0) writeSync(fd, piece, 0, allowed);
+        this.injector.record(allowed);
+        if (allowed < piece.length) this.injector.cut();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  readState(): StateRecord | null {
+    return pickStateRecord([0, 1].map((i) => decodeStateRecord(this.readOptional(`state-${i}.bin`))));
+  }
+
+  /** Writes the record into the copy its sequence number selects, leaving the other copy intact. */
+  writeState(state: StateRecord): void {
+    this.writeTorn(`state-${state.sequence % 2}.bin`, encodeStateRecord(state), 'w');
+  }
+
+  readSlot(slot: number): Uint8Array | null {
+    return this.readOptional(SLOT_FILES[slot]);
+  }
+
+  /** Erases the slot and programs `bytes` into it. */
+  writeSlot(slot: number, bytes: Uint8Array): void {
+    this.checkFitsSlot(bytes.length, `artifact for slot ${slotName(slot)}`);
+    this.writeTorn(SLOT_FILES[slot], bytes, 'w');
+  }
+
+  readDownloadMeta(): DownloadMeta | null {
+    const bytes = this.readOptional('download.json');
+    if (!bytes) return null;
+    try {
+      const meta = JSON.parse(Buffer.from(bytes).toString('utf8')) as DownloadMeta;
+      if (typeof meta.sha256 !== 'string' || typeof meta.bytes !== 'number') return null;
+      return meta;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Bytes of the staged download so far (0 when none). */
+  downloadLength(): number {
+    try {
+      return statSync(this.path('download.bin')).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  beginDownload(meta: DownloadMeta): void {
+    this.checkFitsSlot(meta.bytes, `download of the ${meta.kind}`);
+    this.clearDownload();
+    this.writeTorn('download.json', new TextEncoder().encode(JSON.stringify(meta)), 'w');
+    this.writeTorn('download.bin', new Uint8Array(0), 'w');
+  }
+
+  appendDownload(chunk: Uint8Array): void {
+    this.writeTorn('download.bin', chunk, 'a');
+  }
+
+  readDownload(): Uint8Array | null {
+    return this.readOptional('download.bin');
+  }
+
+  clearDownload(): void {
+    for (const name of ['download.json', 'download.bin']) {
+      if (existsSync(this.path(name))) rmSync(this.path(name));
+    }
+  }
+}
