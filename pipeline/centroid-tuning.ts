@@ -1,0 +1,68 @@
+// Deep Compression's centroid fine-tuning (section 3.1): the gradient of each
+// shared weight is summed per cluster and the centroid moves by it, so every
+// weight keeps its code and only codebooks change. Here TF.js gathers each
+// kernel from its codebook (plus a fixed 0 for pruned weights), and autodiff
+// through the gather does the per-cluster sum. Biases stay fixed, so a new
+// version changes only codebooks: segments (positions + codes) stay
+// byte-identical and the patch between versions is tiny.
+import * as tf from '@tensorflow/tfjs';
+import type { DatasetSplit } from './datasets.ts';
+import { forwardLogits } from './forward.ts';
+import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { silentProgress, type ProgressSink } from './progress.ts';
+import { createRandom } from './random.ts';
+import { avoidZero, NO_CODE, type SharedLayer } from './share.ts';
+import { DEFAULT_BATCH_SIZE, forEachBatch } from './train.ts';
+
+export interface CentroidTuningOptions {
+  epochs: number;
+  learningRate?: number;
+  seed: number;
+  batchSize?: number;
+}
+
+/** Returns new codebooks (same codes) fine-tuned on `split`. */
+export async function fineTuneCentroids(
+  spec: MlpSpec,
+  weights: MlpWeights,
+  shared: SharedLayer[],
+  split: DatasetSplit,
+  classes: number,
+  options: CentroidTuningOptions,
+  progress: ProgressSink = silentProgress,
+): Promise<SharedLayer[]> {
+  const width = spec.layers[0].inputs;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const codebooks = shared.map((layer) => tf.variable(tf.tensor1d(layer.codebook)));
+  // Index codebook.length is the appended constant 0 that pruned weights read.
+  const indices = shared.map((layer) => {
+    const index = new Int32Array(layer.codes.length);
+    for (let i = 0; i < index.length; i++) index[i] = layer.codes[i] === NO_CODE ? layer.codebook.length : layer.codes[i];
+    return tf.tensor1d(index, 'int32');
+  });
+  const zero = tf.zeros([1]);
+  const biases = weights.biases.map((b) => tf.tensor1d(b));
+  const optimizer = tf.train.adam(options.learningRate ?? 0.0001);
+  const random = createRandom(options.seed ^ 0xce47);
+  const steps = Math.ceil(split.count / batchSize);
+  progress.start('centroids', options.epochs * steps);
+  let done = 0;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      forEachBatch(split, width, classes, batchSize, random, (x, y) => {
+        const loss = optimizer.minimize(() => {
+          const kernels = spec.layers.map((l, i) => tf.reshape(tf.gather(tf.concat([codebooks[i], zero]), indices[i]), [l.inputs, l.units]) as tf.Tensor2D);
+          return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
+        }, false);
+        loss?.dispose();
+        if (++done % 25 === 0) progress.update(done);
+      });
+      progress.update(done, `epoch ${epoch + 1}/${options.epochs}`);
+    }
+    return shared.map((layer, i) => ({ codebook: avoidZero(codebooks[i].dataSync().slice() as Float32Array), codes: layer.codes }));
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+    tf.dispose([...codebooks, ...indices, ...biases, zero]);
+  }
+}

@@ -1,0 +1,117 @@
+// Stage 1 (and the fine-tuning inside stage 2): minibatch Adam on softmax
+// cross-entropy. With `masks`, pruned kernel weights are re-zeroed after every
+// step, so the masks stay fixed while the surviving weights are fine-tuned.
+// Seeded initialisation and shuffling make a run reproducible.
+import * as tf from '@tensorflow/tfjs';
+import type { DatasetSplit } from './datasets.ts';
+import { fillBatch, forwardLogits } from './forward.ts';
+import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { silentProgress, type ProgressSink } from './progress.ts';
+import { createRandom, shuffledIndices, type Random } from './random.ts';
+
+export interface TrainOptions {
+  epochs: number;
+  /** Default 64. */
+  batchSize?: number;
+  /** Adam step size, default 0.001. */
+  learningRate?: number;
+  seed: number;
+  /** Per layer: 1 keeps a kernel weight, 0 holds it at zero. null: unmasked. */
+  masks?: Array<Uint8Array | null>;
+  /** Stage name shown by the progress sink. */
+  stage?: string;
+}
+
+export const DEFAULT_BATCH_SIZE = 64;
+export const DEFAULT_LEARNING_RATE = 0.001;
+
+/** Glorot-uniform kernels and zero biases, as Keras initialises Dense layers, from a seed. */
+export function initialWeights(spec: MlpSpec, seed: number): MlpWeights {
+  const random = createRandom(seed);
+  const kernels = spec.layers.map((layer) => {
+    const limit = Math.sqrt(6 / (layer.inputs + layer.units));
+    const kernel = new Float32Array(layer.inputs * layer.units);
+    for (let i = 0; i < kernel.length; i++) kernel[i] = (random() * 2 - 1) * limit;
+    return kernel;
+  });
+  return { kernels, biases: spec.layers.map((layer) => new Float32Array(layer.units)) };
+}
+
+/**
+ * Calls `step(x, y)` for each minibatch of one epoch in a seeded order; x is
+ * [batch, width] scaled pixels, y one-hot labels. Tensors are disposed after.
+ */
+export function forEachBatch(
+  split: DatasetSplit,
+  width: number,
+  classes: number,
+  batchSize: number,
+  random: Random,
+  step: (x: tf.Tensor2D, y: tf.Tensor2D, batchIndex: number) => void,
+): void {
+  const order = shuffledIndices(split.count, random);
+  const buffer = new Float32Array(batchSize * width);
+  const labels = new Int32Array(batchSize);
+  let batchIndex = 0;
+  for (let from = 0; from < split.count; from += batchSize) {
+    const to = Math.min(split.count, from + batchSize);
+    const n = to - from;
+    fillBatch(split.images, width, order, from, to, buffer);
+    for (let i = 0; i < n; i++) labels[i] = split.labels[order[from + i]];
+    const x = tf.tensor2d(buffer.subarray(0, n * width), [n, width]);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), 'int32'), classes) as tf.Tensor2D);
+    step(x, y, batchIndex++);
+    x.dispose();
+    y.dispose();
+  }
+}
+
+/** Trains (or fine-tunes) `weights` on `split`; returns new arrays and leaves the input untouched. */
+export async function trainWeights(
+  spec: MlpSpec,
+  weights: MlpWeights,
+  split: DatasetSplit,
+  classes: number,
+  options: TrainOptions,
+  progress: ProgressSink = silentProgress,
+): Promise<MlpWeights> {
+  const width = spec.layers[0].inputs;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const random = createRandom(options.seed ^ 0x5eed);
+  const kernels = spec.layers.map((l, i) => tf.variable(tf.tensor2d(weights.kernels[i], [l.inputs, l.units])) as tf.Variable<tf.Rank.R2>);
+  const biases = spec.layers.map((_, i) => tf.variable(tf.tensor1d(weights.biases[i])) as tf.Variable<tf.Rank.R1>);
+  const masks = spec.layers.map((l, i) => {
+    const mask = options.masks?.[i];
+    return mask ? tf.tensor2d(Float32Array.from(mask), [l.inputs, l.units]) : null;
+  });
+  const optimizer = tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE);
+  const stepsPerEpoch = Math.ceil(split.count / batchSize);
+  progress.start(options.stage ?? 'train', options.epochs * stepsPerEpoch);
+  let done = 0;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      let lastLoss = NaN;
+      forEachBatch(split, width, classes, batchSize, random, (x, y, batch) => {
+        const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar, true);
+        for (let i = 0; i < masks.length; i++) {
+          const mask = masks[i];
+          if (mask) tf.tidy(() => kernels[i].assign(tf.mul(kernels[i], mask) as tf.Tensor2D));
+        }
+        if (batch === stepsPerEpoch - 1 && loss) lastLoss = loss.dataSync()[0];
+        loss?.dispose();
+        done++;
+        if (done % 25 === 0) progress.update(done);
+      });
+      progress.update(done, `epoch ${epoch + 1}/${options.epochs} loss ${lastLoss.toFixed(4)}`);
+    }
+    return {
+      kernels: kernels.map((k) => k.dataSync().slice() as Float32Array),
+      biases: biases.map((b) => b.dataSync().slice() as Float32Array),
+    };
+  } finally {
+    progress.stop();
+    optimizer.dispose();
+    tf.dispose([...kernels, ...biases]);
+    for (const mask of masks) mask?.dispose();
+  }
+}
