@@ -26,3 +26,10 @@
 
 export * from './model.ts';
 export * from './errors.ts';
+export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
+export { readArtifact, splitArtifact, signArtifact, verifySignature } from './artifact-reader.ts';
+export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
+export { quantizeInt8 } from './quantize.ts';
+export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
+export { exportC } from './c-export.ts';
+export { diffArtifacts, applyPatch, readPatch } from './patch.ts';

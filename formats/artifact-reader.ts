@@ -1,0 +1,105 @@
+// Reads .wgm artifacts: verifier first, then the manifest, the license, every
+// held segment against the manifest's SHA-256 (and decoded once to check it
+// is canonical), then the Ed25519 signature when a public key is given.
+import * as flatbuffers from 'flatbuffers';
+import type { KeyObject } from 'node:crypto';
+import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
+import { verifyBuffer } from './flatbuffer-verifier.ts';
+import { artifactSpec } from './schema-specs.ts';
+import { ARTIFACT_IDENTIFIER, buildArtifactBytes } from './artifact-writer.ts';
+import { readManifest } from './manifest-reader.ts';
+import { FormatError } from './errors.ts';
+import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
+import { licenseHolds } from './intervals.ts';
+import { SegmentCursor, validateSegment } from './segment-cursor.ts';
+import { sha256, sha256Hex, signBytes, verifyBytes } from './signing.ts';
+import type { Artifact, Manifest, ReleaseParts, Segment } from './model.ts';
+
+export interface ReadArtifactOptions {
+  publicKey?: KeyObject | string;
+  requireSignature?: boolean;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Reads a license vector: ascending, unique, ids of the manifest's intervals. */
+export function readLicenseIds(manifest: Manifest, length: number, at: (i: number) => number | null, what: string): number[] {
+  const known = new Set(manifest.intervals.map((i) => i.id));
+  const license: number[] = [];
+  for (let i = 0; i < length; i++) {
+    const id = at(i) ?? 0;
+    if (!known.has(id)) throw new FormatError('BAD_VALUE', `${what}: license names interval ${id}, which the manifest does not have`);
+    if (i > 0 && id <= license[i - 1]!) throw new FormatError('BAD_VALUE', `${what}: license ids are not strictly ascending`);
+    license.push(id);
+  }
+  return license;
+}
+
+export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {}): Artifact {
+  verifyBuffer(bytes, ARTIFACT_IDENTIFIER, artifactSpec, 'artifact');
+  const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
+  if (fb.formatVersion() !== FORMAT_VERSION) {
+    throw new FormatError('UNSUPPORTED_VERSION', `artifact: format version ${fb.formatVersion()}; this build reads version ${FORMAT_VERSION}; upgrade weightgate`);
+  }
+  const manifestBytes = fb.manifestArray();
+  if (!manifestBytes) throw new FormatError('BAD_VALUE', 'artifact: has no manifest');
+  const manifest = readManifest(manifestBytes);
+  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
+
+  const signature = fb.signatureArray();
+  if (signature && signature.length !== ED25519_SIGNATURE_BYTES) {
+    throw new FormatError('BAD_SIGNATURE', `artifact: signature is ${signature.length} bytes, an Ed25519 signature is ${ED25519_SIGNATURE_BYTES}`);
+  }
+
+  const data = fb.segmentDataArray() ?? new Uint8Array(0);
+  const segments: Segment[] = [];
+  let at = 0;
+  for (const ref of manifest.segments) {
+    if (!licenseHolds(license, ref.interval)) continue;
+    if (at + ref.bytes > data.length) {
+      throw new FormatError('TRUNCATED', `artifact: segment data is ${data.length} bytes, too short for the segments its license [${license}] holds`);
+    }
+    const segmentBytes = data.subarray(at, at + ref.bytes);
+    at += ref.bytes;
+    if (!sameBytes(sha256(segmentBytes), ref.sha256)) {
+      throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), interval ${ref.interval}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
+    }
+    validateSegment(new SegmentCursor(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes));
+    segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data: segmentBytes });
+  }
+  if (at !== data.length) {
+    throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what license [${license}] holds`);
+  }
+
+  const artifact: Artifact = { manifest, manifestBytes, signature, license, segments, bytes, sha256: sha256Hex(bytes) };
+  if (options.publicKey !== undefined || options.requireSignature) {
+    if (!signature) throw new FormatError('UNSIGNED', 'artifact: is not signed; sign it with `weightgate sign FILE --key KEY`');
+  }
+  if (options.publicKey !== undefined && !verifySignature(artifact, options.publicKey)) {
+    throw new FormatError('BAD_SIGNATURE', `artifact: manifest signature does not verify with the given public key; wrong key, or the manifest was altered`);
+  }
+  return artifact;
+}
+
+export function verifySignature(artifact: Artifact, publicKey: KeyObject | string): boolean {
+  if (!artifact.signature) return false;
+  return verifyBytes(artifact.manifestBytes, artifact.signature, publicKey);
+}
+
+export function splitArtifact(artifact: Artifact): ReleaseParts {
+  return {
+    manifestBytes: artifact.manifestBytes,
+    signature: artifact.signature,
+    segments: artifact.segments.map((s) => ({ tensor: s.tensor, interval: s.interval, data: s.data })),
+  };
+}
+
+export function signArtifact(bytes: Uint8Array, privateKey: KeyObject | string): Uint8Array {
+  const artifact = readArtifact(bytes);
+  const signature = signBytes(artifact.manifestBytes, privateKey);
+  return buildArtifactBytes(artifact.manifestBytes, signature, artifact.license, artifact.segments.map((s) => s.data));
+}

@@ -1,0 +1,106 @@
+// Writes .wgm artifacts. Every path (encode, assemble, sign, patch) ends in
+// buildArtifactBytes with the held segments in manifest order, so the bytes
+// of a (version, license) artifact are one canonical function of the
+// manifest, signature, license and segment bytes.
+import * as flatbuffers from 'flatbuffers';
+import type { KeyObject } from 'node:crypto';
+import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
+import { FormatError } from './errors.ts';
+import { FORMAT_VERSION } from './caps.ts';
+import { licenseHolds, normalizeLicense } from './intervals.ts';
+import { writeManifest } from './manifest-writer.ts';
+import { readManifest } from './manifest-reader.ts';
+import { sha256, signBytes } from './signing.ts';
+import { encodeTensor } from './tensor-encoder.ts';
+import { validateModelInput } from './input-validation.ts';
+import { BASE_INTERVAL, type Manifest, type ModelInput, type ReleaseParts, type SegmentRef } from './model.ts';
+
+export const ARTIFACT_IDENTIFIER = 'WGM1';
+
+/** The one writer of .wgm bytes. `segmentData` are the held segments, in manifest order. */
+export function buildArtifactBytes(manifestBytes: Uint8Array, signature: Uint8Array | null, license: readonly number[], segmentData: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const d of segmentData) total += d.length;
+  const b = new flatbuffers.Builder(manifestBytes.length + total + 256);
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const d of segmentData) {
+    joined.set(d, at);
+    at += d.length;
+  }
+  const segments = b.createByteVector(joined);
+  const licenseVector = FbArtifact.createLicenseVector(b, [...license]);
+  const signatureVector = signature ? b.createByteVector(signature) : 0;
+  const manifest = b.createByteVector(manifestBytes);
+  FbArtifact.startArtifact(b);
+  FbArtifact.addFormatVersion(b, FORMAT_VERSION);
+  FbArtifact.addManifest(b, manifest);
+  if (signatureVector) FbArtifact.addSignature(b, signatureVector);
+  FbArtifact.addLicense(b, licenseVector);
+  FbArtifact.addSegmentData(b, segments);
+  b.finish(FbArtifact.endArtifact(b), ARTIFACT_IDENTIFIER);
+  return b.asUint8Array().slice();
+}
+
+/** Checks a license against the manifest's interval table; returns it sorted. */
+export function checkLicense(manifest: Manifest, license: readonly number[]): number[] {
+  const known = new Set(manifest.intervals.map((i) => i.id));
+  for (const id of license) {
+    if (!known.has(id)) throw new FormatError('BAD_INPUT', `license names interval ${id}, which model "${manifest.model}" v${manifest.version} does not have (ids: ${[...known].join(', ')})`);
+  }
+  return normalizeLicense(license);
+}
+
+export function encodeArtifact(input: ModelInput, options: { license?: number[]; privateKey?: KeyObject | string } = {}): Uint8Array {
+  validateModelInput(input);
+  const intervals = input.intervals.map((i) => ({ id: i.id, lower: Math.fround(i.lower), upper: Math.fround(i.upper) }));
+  const segments: SegmentRef[] = [];
+  const data: Uint8Array[] = [];
+  const tensors = input.tensors.map((tensor, t) => {
+    const encoded = encodeTensor(tensor, intervals);
+    for (const s of encoded.segments) {
+      segments.push({ tensor: t, interval: s.interval, count: s.count, bytes: s.data.length, sha256: sha256(s.data) });
+      data.push(s.data);
+    }
+    return encoded.info;
+  });
+  const manifest: Manifest = {
+    formatVersion: FORMAT_VERSION,
+    model: input.model,
+    version: input.version,
+    preprocess: { inputShape: [...input.preprocess.inputShape], scale: input.preprocess.scale, offset: input.preprocess.offset },
+    layers: input.layers.map((l) => ({ ...l })),
+    tensors,
+    intervals,
+    tiers: input.tiers.map((t) => ({ name: t.name, intervals: [...t.intervals], accuracy: t.accuracy })),
+    segments,
+  };
+  const manifestBytes = writeManifest(manifest);
+  const license = checkLicense(manifest, options.license ?? intervals.map((i) => i.id));
+  const signature = options.privateKey ? signBytes(manifestBytes, options.privateKey) : null;
+  const held = data.filter((_, i) => licenseHolds(license, segments[i]!.interval));
+  return buildArtifactBytes(manifestBytes, signature, license, held);
+}
+
+export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8Array {
+  const manifest = readManifest(parts.manifestBytes);
+  const sorted = checkLicense(manifest, license);
+  const byKey = new Map<number, Uint8Array>();
+  for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
+  const held: Uint8Array[] = [];
+  for (const ref of manifest.segments) {
+    if (!licenseHolds(sorted, ref.interval)) continue;
+    const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
+    if (!data) {
+      const what = ref.interval === BASE_INTERVAL ? 'base' : `interval ${ref.interval}`;
+      throw new FormatError('MISSING_SEGMENT', `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${what}, is needed for license [${sorted}] but was not supplied`);
+    }
+    const hash = sha256(data);
+    if (data.length !== ref.bytes || !hash.every((v, i) => v === ref.sha256[i])) {
+      throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, interval ${ref.interval}: bytes do not match the manifest's SHA-256`);
+    }
+    held.push(data);
+  }
+  return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, held);
+}
+

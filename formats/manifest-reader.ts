@@ -1,0 +1,179 @@
+// Reads the signed manifest: runs the verifier over its bytes, decodes it with
+// the generated accessors into plain structs, then checks what the structure
+// alone cannot: enum ranges, shapes, indices, canonical segment order.
+import * as flatbuffers from 'flatbuffers';
+import { Manifest as FbManifest } from './gen/weightgate/fb/manifest.ts';
+import { verifyBuffer } from './flatbuffer-verifier.ts';
+import { manifestSpec } from './schema-specs.ts';
+import { MANIFEST_IDENTIFIER } from './manifest-writer.ts';
+import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
+import { FormatError } from './errors.ts';
+import { FORMAT_VERSION, MAX_CODEBOOK, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
+import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from './model.ts';
+
+function bad(message: string): FormatError {
+  return new FormatError('BAD_VALUE', `manifest: ${message}`);
+}
+
+function readUints(length: number, at: (i: number) => number | null): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < length; i++) out.push(at(i) ?? 0);
+  return out;
+}
+
+function readFloats(length: number, at: (i: number) => number | null, where: string): Float32Array {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const v = at(i) ?? 0;
+    if (!Number.isFinite(v)) throw bad(`${where}[${i}] is not finite`);
+    out[i] = v;
+  }
+  return out;
+}
+
+function checkShape(shape: number[], where: string): number {
+  if (shape.length === 0) throw bad(`${where} has no dimensions`);
+  let elements = 1;
+  for (const d of shape) {
+    if (d < 1) throw bad(`${where} has a dimension of ${d}`);
+    elements *= d;
+    if (elements > MAX_TENSOR_ELEMENTS) throw new FormatError('TOO_LARGE', `manifest: ${where} has over ${MAX_TENSOR_ELEMENTS} elements`);
+  }
+  return elements;
+}
+
+/** Number of elements of a shape (already checked). */
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function readManifest(bytes: Uint8Array): Manifest {
+  verifyBuffer(bytes, MANIFEST_IDENTIFIER, manifestSpec, 'manifest');
+  const fb = FbManifest.getRootAsManifest(new flatbuffers.ByteBuffer(bytes));
+
+  const formatVersion = fb.formatVersion();
+  if (formatVersion !== FORMAT_VERSION) {
+    throw new FormatError('UNSUPPORTED_VERSION', `manifest: format version ${formatVersion}; this build reads version ${FORMAT_VERSION}; upgrade weightgate`);
+  }
+  const model = fb.model() ?? '';
+  if (model.length === 0) throw bad('model name is empty');
+  const version = fb.version();
+  if (version < 1) throw bad(`model version ${version} (must be >= 1)`);
+
+  const pre = fb.preprocess();
+  if (!pre) throw bad('preprocess is missing');
+  const inputShape = readUints(pre.inputShapeLength(), (i) => pre.inputShape(i));
+  checkShape(inputShape, 'preprocess.input_shape');
+  const preprocess = { inputShape, scale: pre.scale(), offset: pre.offset() };
+  if (!Number.isFinite(preprocess.scale) || !Number.isFinite(preprocess.offset)) throw bad('preprocess scale/offset not finite');
+
+  const tensors: TensorInfo[] = [];
+  const elements: number[] = [];
+  for (let t = 0; t < fb.tensorsLength(); t++) {
+    const ft = fb.tensors(t)!;
+    const where = `tensors[${t}]`;
+    const shape = readUints(ft.shapeLength(), (i) => ft.shape(i));
+    elements.push(checkShape(shape, `${where}.shape`));
+    const encoding = ENCODINGS[ft.encoding()];
+    if (!encoding) throw bad(`${where} has unknown encoding ${ft.encoding()}`);
+    const bits = ft.bits();
+    let codebook: Float32Array | null = null;
+    let scales: Float32Array | null = null;
+    if (encoding === 'codebook-sparse') {
+      if (bits < 1 || bits > 8) throw bad(`${where} codebook bits ${bits} (must be 1..8)`);
+      const n = ft.codebookLength();
+      if (n < 1 || n > Math.min(MAX_CODEBOOK, 1 << bits)) throw bad(`${where} codebook has ${n} entries for ${bits} bits`);
+      codebook = readFloats(n, (i) => ft.codebook(i), `${where}.codebook`);
+    } else if (ft.codebookLength() !== 0) {
+      throw bad(`${where} is ${encoding} but has a codebook`);
+    }
+    if (encoding === 'int8') {
+      if (bits !== 8) throw bad(`${where} int8 with bits ${bits}`);
+      const channels = shape[shape.length - 1]!;
+      if (ft.scalesLength() !== channels) throw bad(`${where} has ${ft.scalesLength()} scales for ${channels} channels`);
+      scales = readFloats(channels, (i) => ft.scales(i), `${where}.scales`);
+    } else if (ft.scalesLength() !== 0) {
+      throw bad(`${where} is ${encoding} but has scales`);
+    }
+    if (encoding === 'dense-f32' && bits !== 32) throw bad(`${where} dense-f32 with bits ${bits}`);
+    tensors.push({ name: ft.name() ?? '', shape, encoding, bits, codebook, scales, nonzero: 0, licensed: ft.licensed() });
+  }
+
+  const layers: Layer[] = [];
+  for (let l = 0; l < fb.layersLength(); l++) {
+    const fl = fb.layers(l)!;
+    const where = `layers[${l}]`;
+    if (fl.kind() !== 0) throw bad(`${where} has unknown kind ${fl.kind()}`);
+    const activation = ACTIVATIONS[fl.activation()];
+    if (!activation) throw bad(`${where} has unknown activation ${fl.activation()}`);
+    const layer: Layer = { kind: 'dense', name: fl.name() ?? '', inputs: fl.inputs(), units: fl.units(), activation, weight: fl.weight(), bias: fl.bias() };
+    const kernel = tensors[layer.weight];
+    if (!kernel) throw bad(`${where} weight tensor ${layer.weight} does not exist`);
+    if (kernel.shape.length !== 2 || kernel.shape[0] !== layer.inputs || kernel.shape[1] !== layer.units) {
+      throw bad(`${where} kernel shape [${kernel.shape}] is not [${layer.inputs}, ${layer.units}]`);
+    }
+    if (layer.bias !== -1) {
+      const bias = tensors[layer.bias];
+      if (!bias) throw bad(`${where} bias tensor ${layer.bias} does not exist`);
+      if (elementCount(bias.shape) !== layer.units) throw bad(`${where} bias has ${elementCount(bias.shape)} elements for ${layer.units} units`);
+    }
+    layers.push(layer);
+  }
+
+  const intervals: Interval[] = [];
+  const intervalIndex = new Map<number, number>();
+  for (let i = 0; i < fb.intervalsLength(); i++) {
+    const fi = fb.intervals(i)!;
+    const interval = { id: fi.id(), lower: fi.lower(), upper: fi.upper() };
+    if (interval.id === BASE_INTERVAL || intervalIndex.has(interval.id)) throw bad(`interval id ${interval.id} is reserved or repeated`);
+    if (!Number.isFinite(interval.lower) || !Number.isFinite(interval.upper) || !(interval.lower <= interval.upper)) {
+      throw bad(`interval ${interval.id} bounds [${interval.lower}, ${interval.upper}] are invalid`);
+    }
+    intervalIndex.set(interval.id, i);
+    intervals.push(interval);
+  }
+
+  const tiers: Tier[] = [];
+  for (let i = 0; i < fb.tiersLength(); i++) {
+    const ft = fb.tiers(i)!;
+    const ids = readUints(ft.intervalsLength(), (j) => ft.intervals(j));
+    for (const id of ids) if (!intervalIndex.has(id)) throw bad(`tier ${i} names unknown interval ${id}`);
+    const accuracy = ft.accuracy();
+    if (!Number.isFinite(accuracy)) throw bad(`tier ${i} accuracy is not finite`);
+    tiers.push({ name: ft.name() ?? '', intervals: ids, accuracy });
+  }
+
+  const segmentCount = fb.segmentsLength();
+  if (fb.hashesLength() !== SHA256_BYTES * segmentCount) {
+    throw bad(`${fb.hashesLength()} hash bytes for ${segmentCount} segments (needs ${SHA256_BYTES} each)`);
+  }
+  const hashes = fb.hashesArray() ?? new Uint8Array(0);
+  const segments: SegmentRef[] = [];
+  let previousKey = -1;
+  for (let i = 0; i < segmentCount; i++) {
+    const fs = fb.segments(i)!;
+    const ref: SegmentRef = {
+      tensor: fs.tensor(),
+      interval: fs.interval(),
+      count: fs.count(),
+      bytes: fs.bytes(),
+      sha256: hashes.subarray(SHA256_BYTES * i, SHA256_BYTES * (i + 1)),
+    };
+    const tensor = tensors[ref.tensor];
+    if (!tensor) throw bad(`segment ${i} names tensor ${ref.tensor}, which does not exist`);
+    const slot = tensor.licensed ? intervalIndex.get(ref.interval) : ref.interval === BASE_INTERVAL ? 0 : undefined;
+    if (slot === undefined) throw bad(`segment ${i} of tensor ${ref.tensor} has interval ${ref.interval}, not valid for this tensor`);
+    // Canonical order: by tensor, then by the interval's place in the table.
+    const key = ref.tensor * 0x10000 + slot;
+    if (key <= previousKey) throw bad(`segment ${i} is out of canonical (tensor, interval) order`);
+    previousKey = key;
+    if (ref.count < 1 || ref.count > elements[ref.tensor]!) throw bad(`segment ${i} count ${ref.count} is outside 1..${elements[ref.tensor]}`);
+    tensor.nonzero += ref.count;
+    if (tensor.nonzero > elements[ref.tensor]!) throw bad(`tensor ${ref.tensor} has more entries than elements`);
+    segments.push(ref);
+  }
+
+  return { formatVersion, model, version, preprocess, layers, tensors, intervals, tiers, segments };
+}

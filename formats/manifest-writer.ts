@@ -1,0 +1,85 @@
+// Writes a Manifest struct as the FlatBuffer the publisher signs. The builder
+// calls run in one fixed order, so the same manifest gives the same bytes.
+import * as flatbuffers from 'flatbuffers';
+import { Manifest as FbManifest } from './gen/weightgate/fb/manifest.ts';
+import { Preprocess as FbPreprocess } from './gen/weightgate/fb/preprocess.ts';
+import { Layer as FbLayer } from './gen/weightgate/fb/layer.ts';
+import { Tensor as FbTensor } from './gen/weightgate/fb/tensor.ts';
+import { Tier as FbTier } from './gen/weightgate/fb/tier.ts';
+import { Interval as FbInterval } from './gen/weightgate/fb/interval.ts';
+import { SegmentRef as FbSegmentRef } from './gen/weightgate/fb/segment-ref.ts';
+import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
+import { SHA256_BYTES } from './caps.ts';
+import type { Manifest } from './model.ts';
+
+export const MANIFEST_IDENTIFIER = 'WGMM';
+
+export function writeManifest(manifest: Manifest): Uint8Array {
+  const b = new flatbuffers.Builder(4096);
+
+  const model = b.createString(manifest.model);
+  const inputShape = FbPreprocess.createInputShapeVector(b, manifest.preprocess.inputShape);
+  const preprocess = FbPreprocess.createPreprocess(b, inputShape, manifest.preprocess.scale, manifest.preprocess.offset);
+
+  const layerOffsets = manifest.layers.map((layer) => {
+    const name = b.createString(layer.name);
+    return FbLayer.createLayer(b, 0, name, layer.inputs, layer.units, ACTIVATIONS.indexOf(layer.activation), layer.weight, layer.bias);
+  });
+  const layers = FbManifest.createLayersVector(b, layerOffsets);
+
+  const tensorOffsets = manifest.tensors.map((tensor) => {
+    const name = b.createString(tensor.name);
+    const shape = FbTensor.createShapeVector(b, tensor.shape);
+    const codebook = tensor.codebook ? FbTensor.createCodebookVector(b, tensor.codebook) : 0;
+    const scales = tensor.scales ? FbTensor.createScalesVector(b, tensor.scales) : 0;
+    FbTensor.startTensor(b);
+    FbTensor.addName(b, name);
+    FbTensor.addShape(b, shape);
+    FbTensor.addEncoding(b, ENCODINGS.indexOf(tensor.encoding));
+    FbTensor.addBits(b, tensor.bits);
+    if (codebook) FbTensor.addCodebook(b, codebook);
+    if (scales) FbTensor.addScales(b, scales);
+    FbTensor.addLicensed(b, tensor.licensed);
+    return FbTensor.endTensor(b);
+  });
+  const tensors = FbManifest.createTensorsVector(b, tensorOffsets);
+
+  FbManifest.startIntervalsVector(b, manifest.intervals.length);
+  for (let i = manifest.intervals.length - 1; i >= 0; i--) {
+    const interval = manifest.intervals[i]!;
+    FbInterval.createInterval(b, interval.lower, interval.upper, interval.id);
+  }
+  const intervals = b.endVector();
+
+  const tierOffsets = manifest.tiers.map((tier) => {
+    const name = b.createString(tier.name);
+    const ids = FbTier.createIntervalsVector(b, tier.intervals);
+    return FbTier.createTier(b, name, ids, tier.accuracy);
+  });
+  const tiers = FbManifest.createTiersVector(b, tierOffsets);
+
+  FbManifest.startSegmentsVector(b, manifest.segments.length);
+  for (let i = manifest.segments.length - 1; i >= 0; i--) {
+    const s = manifest.segments[i]!;
+    FbSegmentRef.createSegmentRef(b, s.count, s.bytes, s.tensor, s.interval);
+  }
+  const segments = b.endVector();
+
+  const hashBytes = new Uint8Array(SHA256_BYTES * manifest.segments.length);
+  manifest.segments.forEach((s, i) => hashBytes.set(s.sha256, SHA256_BYTES * i));
+  const hashes = b.createByteVector(hashBytes);
+
+  FbManifest.startManifest(b);
+  FbManifest.addFormatVersion(b, manifest.formatVersion);
+  FbManifest.addModel(b, model);
+  FbManifest.addVersion(b, manifest.version);
+  FbManifest.addPreprocess(b, preprocess);
+  FbManifest.addLayers(b, layers);
+  FbManifest.addTensors(b, tensors);
+  FbManifest.addIntervals(b, intervals);
+  FbManifest.addTiers(b, tiers);
+  FbManifest.addSegments(b, segments);
+  FbManifest.addHashes(b, hashes);
+  b.finish(FbManifest.endManifest(b), MANIFEST_IDENTIFIER);
+  return b.asUint8Array().slice();
+}

@@ -1,0 +1,109 @@
+// The verifier's view of formats/*.fbs: one TableSpec per table, fields by
+// vtable slot (declaration order in the schema). Keep in step with the .fbs
+// files; test/formats/verifier.test.ts builds buffers through the generated
+// code and checks each spec accepts them.
+import type { TableSpec } from './flatbuffer-verifier.ts';
+import {
+  MAX_CODEBOOK,
+  MAX_FILE_BYTES,
+  MAX_INTERVALS,
+  MAX_LAYERS,
+  MAX_RANK,
+  MAX_SEGMENTS,
+  MAX_STRING_BYTES,
+  MAX_TENSORS,
+  MAX_TIERS,
+} from './caps.ts';
+
+const INTERVAL_STRUCT_BYTES = 12; // lower f32, upper f32, id u16, 2 padding
+const SEGMENT_REF_STRUCT_BYTES = 12; // count u32, bytes u32, tensor u16, interval u16
+
+export const preprocessSpec: TableSpec = {
+  name: 'Preprocess',
+  fields: [
+    { slot: 0, name: 'input_shape', kind: 'vector', elementSize: 4, maxLength: MAX_RANK },
+    { slot: 1, name: 'scale', kind: 'scalar', size: 4 },
+    { slot: 2, name: 'offset', kind: 'scalar', size: 4 },
+  ],
+};
+
+export const layerSpec: TableSpec = {
+  name: 'Layer',
+  fields: [
+    { slot: 0, name: 'kind', kind: 'scalar', size: 1 },
+    { slot: 1, name: 'name', kind: 'string', maxBytes: MAX_STRING_BYTES },
+    { slot: 2, name: 'inputs', kind: 'scalar', size: 4 },
+    { slot: 3, name: 'units', kind: 'scalar', size: 4 },
+    { slot: 4, name: 'activation', kind: 'scalar', size: 1 },
+    { slot: 5, name: 'weight', kind: 'scalar', size: 2 },
+    { slot: 6, name: 'bias', kind: 'scalar', size: 2 },
+  ],
+};
+
+export const tensorSpec: TableSpec = {
+  name: 'Tensor',
+  fields: [
+    { slot: 0, name: 'name', kind: 'string', maxBytes: MAX_STRING_BYTES },
+    { slot: 1, name: 'shape', kind: 'vector', elementSize: 4, maxLength: MAX_RANK },
+    { slot: 2, name: 'encoding', kind: 'scalar', size: 1 },
+    { slot: 3, name: 'bits', kind: 'scalar', size: 1 },
+    { slot: 4, name: 'codebook', kind: 'vector', elementSize: 4, maxLength: MAX_CODEBOOK },
+    // Per-channel scales: bounded by the tensor's last dimension, checked later.
+    { slot: 5, name: 'scales', kind: 'vector', elementSize: 4, maxLength: 1 << 20 },
+    { slot: 6, name: 'licensed', kind: 'scalar', size: 1 },
+  ],
+};
+
+export const tierSpec: TableSpec = {
+  name: 'Tier',
+  fields: [
+    { slot: 0, name: 'name', kind: 'string', maxBytes: MAX_STRING_BYTES },
+    { slot: 1, name: 'intervals', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 2, name: 'accuracy', kind: 'scalar', size: 4 },
+  ],
+};
+
+export const manifestSpec: TableSpec = {
+  name: 'Manifest',
+  fields: [
+    { slot: 0, name: 'format_version', kind: 'scalar', size: 2 },
+    { slot: 1, name: 'model', kind: 'string', maxBytes: MAX_STRING_BYTES },
+    { slot: 2, name: 'version', kind: 'scalar', size: 4 },
+    { slot: 3, name: 'preprocess', kind: 'table', table: preprocessSpec },
+    { slot: 4, name: 'layers', kind: 'tables', table: layerSpec, maxLength: MAX_LAYERS },
+    { slot: 5, name: 'tensors', kind: 'tables', table: tensorSpec, maxLength: MAX_TENSORS },
+    { slot: 6, name: 'intervals', kind: 'vector', elementSize: INTERVAL_STRUCT_BYTES, maxLength: MAX_INTERVALS },
+    { slot: 7, name: 'tiers', kind: 'tables', table: tierSpec, maxLength: MAX_TIERS },
+    { slot: 8, name: 'segments', kind: 'vector', elementSize: SEGMENT_REF_STRUCT_BYTES, maxLength: MAX_SEGMENTS },
+    { slot: 9, name: 'hashes', kind: 'vector', elementSize: 1, maxLength: 32 * MAX_SEGMENTS },
+  ],
+};
+
+export const artifactSpec: TableSpec = {
+  name: 'Artifact',
+  fields: [
+    { slot: 0, name: 'format_version', kind: 'scalar', size: 2 },
+    { slot: 1, name: 'manifest', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+    { slot: 2, name: 'signature', kind: 'vector', elementSize: 1, maxLength: 64 },
+    { slot: 3, name: 'license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 4, name: 'segment_data', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+  ],
+};
+
+export const patchSpec: TableSpec = {
+  name: 'Patch',
+  fields: [
+    { slot: 0, name: 'format_version', kind: 'scalar', size: 2 },
+    { slot: 1, name: 'model', kind: 'string', maxBytes: MAX_STRING_BYTES },
+    { slot: 2, name: 'from_version', kind: 'scalar', size: 4 },
+    { slot: 3, name: 'to_version', kind: 'scalar', size: 4 },
+    { slot: 4, name: 'from_license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 5, name: 'to_license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 6, name: 'from_sha256', kind: 'vector', elementSize: 1, maxLength: 32 },
+    { slot: 7, name: 'to_sha256', kind: 'vector', elementSize: 1, maxLength: 32 },
+    { slot: 8, name: 'manifest', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+    { slot: 9, name: 'signature', kind: 'vector', elementSize: 1, maxLength: 64 },
+    { slot: 10, name: 'ops', kind: 'vector', elementSize: 1, maxLength: MAX_SEGMENTS },
+    { slot: 11, name: 'data', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+  ],
+};
