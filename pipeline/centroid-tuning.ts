@@ -1,8 +1,9 @@
 // Deep Compression's centroid fine-tuning (section 3.1): the gradient of each
 // shared weight is summed per cluster and the centroid moves by it, so every
 // weight keeps its code and only codebooks change. Here TF.js gathers each
-// kernel from its codebook (plus a fixed 0 for pruned weights), and autodiff
-// through the gather does the per-cluster sum. Biases stay fixed, so a new
+// kernel as onehot(codes) · codebook (a pruned weight's row is all zero), so
+// autodiff of the matmul does the per-cluster sum. (A gather would be
+// lighter, but its gradient, UnsortedSegmentSum, has no wasm kernel.) Biases stay fixed, so a new
 // version changes only codebooks: segments (positions + codes) stay
 // byte-identical and the patch between versions is tiny.
 import * as tf from '@tensorflow/tfjs';
@@ -34,13 +35,12 @@ export async function fineTuneCentroids(
   const width = spec.layers[0].inputs;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const codebooks = shared.map((layer) => tf.variable(tf.tensor1d(layer.codebook)));
-  // Index codebook.length is the appended constant 0 that pruned weights read.
-  const indices = shared.map((layer) => {
-    const index = new Int32Array(layer.codes.length);
-    for (let i = 0; i < index.length; i++) index[i] = layer.codes[i] === NO_CODE ? layer.codebook.length : layer.codes[i];
-    return tf.tensor1d(index, 'int32');
+  const selectors = shared.map((layer) => {
+    const k = layer.codebook.length;
+    const onehot = new Float32Array(layer.codes.length * k);
+    for (let i = 0; i < layer.codes.length; i++) if (layer.codes[i] !== NO_CODE) onehot[i * k + layer.codes[i]] = 1;
+    return tf.tensor2d(onehot, [layer.codes.length, k]);
   });
-  const zero = tf.zeros([1]);
   const biases = weights.biases.map((b) => tf.tensor1d(b));
   const optimizer = tf.train.adam(options.learningRate ?? 0.0001);
   const random = createRandom(options.seed ^ 0xce47);
@@ -51,7 +51,7 @@ export async function fineTuneCentroids(
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       forEachBatch(split, width, classes, batchSize, random, (x, y) => {
         const loss = optimizer.minimize(() => {
-          const kernels = spec.layers.map((l, i) => tf.reshape(tf.gather(tf.concat([codebooks[i], zero]), indices[i]), [l.inputs, l.units]) as tf.Tensor2D);
+          const kernels = spec.layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), [l.inputs, l.units]) as tf.Tensor2D);
           return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
         }, false);
         loss?.dispose();
@@ -63,6 +63,6 @@ export async function fineTuneCentroids(
   } finally {
     progress.stop();
     optimizer.dispose();
-    tf.dispose([...codebooks, ...indices, ...biases, zero]);
+    tf.dispose([...codebooks, ...selectors, ...biases]);
   }
 }
