@@ -1,0 +1,104 @@
+// API tokens: random 256-bit bearer tokens, stored only as their SHA-256
+// (a fast hash is enough for high-entropy secrets; there is nothing to
+// brute-force). Roles: admin, publisher, device.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from './db/connect.ts';
+import { apiTokens, devices, type TokenRole } from './db/schema.ts';
+import type { ServerContext } from './context.ts';
+import { forbidden, unauthorized } from './http-error.ts';
+
+export interface Principal {
+  tokenId: number;
+  role: TokenRole;
+  /** Set for device tokens. */
+  deviceId: number | null;
+  /** The device's license, for device tokens (a device never changes license). */
+  licenseId: number | null;
+}
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function newToken(role: TokenRole): string {
+  return `wg${role[0]}_${randomBytes(32).toString('base64url')}`;
+}
+
+export async function issueToken(
+  db: Db,
+  role: TokenRole,
+  label: string,
+  deviceId: number | null = null,
+): Promise<{ id: number; token: string }> {
+  const token = newToken(role);
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ tokenSha256: hashToken(token), role, label, deviceId })
+    .returning({ id: apiTokens.id });
+  return { id: row!.id, token };
+}
+
+export class ConfigError extends Error {
+  readonly exitCode = 2;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Stores the start-up admin token (hashed) unless it is already known. */
+export async function ensureAdminToken(db: Db, token: string): Promise<void> {
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(
+      'ADMIN_TOKEN_TOO_SHORT',
+      `WEIGHTGATE_ADMIN_TOKEN has ${token.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH} (e.g. openssl rand -hex 24)`,
+    );
+  }
+  await db
+    .insert(apiTokens)
+    .values({ tokenSha256: hashToken(token), role: 'admin', label: 'WEIGHTGATE_ADMIN_TOKEN' })
+    .onConflictDoNothing({ target: apiTokens.tokenSha256 });
+}
+
+async function findPrincipal(ctx: ServerContext, tokenSha256: string): Promise<Principal | undefined> {
+  const cached = ctx.caches.principals.get(tokenSha256);
+  if (cached) return cached;
+  const [row] = await ctx.db
+    .select({ id: apiTokens.id, role: apiTokens.role, deviceId: apiTokens.deviceId, licenseId: devices.licenseId, sha: apiTokens.tokenSha256 })
+    .from(apiTokens)
+    .leftJoin(devices, eq(devices.id, apiTokens.deviceId))
+    .where(and(eq(apiTokens.tokenSha256, tokenSha256), isNull(apiTokens.revokedAt)))
+    .limit(1);
+  // The index lookup already matched; compare again in constant time for good measure.
+  if (!row || !timingSafeEqual(Buffer.from(row.sha), Buffer.from(tokenSha256))) return undefined;
+  const principal: Principal = { tokenId: row.id, role: row.role, deviceId: row.deviceId, licenseId: row.licenseId };
+  ctx.caches.principals.set(tokenSha256, principal);
+  return principal;
+}
+
+/** Requires `Authorization: Bearer <token>` of one of `roles`. */
+export function requireToken(ctx: ServerContext, ...roles: TokenRole[]): MiddlewareHandler<AuthEnv> {
+  return async function authenticate(c, next) {
+    const header = c.req.header('authorization');
+    const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match) {
+      throw unauthorized('MISSING_TOKEN', 'send "Authorization: Bearer <token>" (an admin, publisher or device token)');
+    }
+    const principal = await findPrincipal(ctx, hashToken(match[1]!));
+    if (!principal) throw unauthorized('BAD_TOKEN', 'the bearer token is unknown or revoked');
+    if (!roles.includes(principal.role)) {
+      throw forbidden('ROLE_FORBIDDEN', `this call needs a ${roles.join(' or ')} token, not a ${principal.role} token`);
+    }
+    c.set('principal', principal);
+    await next();
+  };
+}

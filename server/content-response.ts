@@ -1,0 +1,64 @@
+// Responses for content-addressed bytes (artifacts, patches): strong ETag =
+// the SHA-256, immutable caching, If-None-Match -> 304, and single byte
+// ranges (RFC 9110 §14) so an interrupted download can resume.
+
+import { asBody } from './negotiate.ts';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export function contentResponse(request: Request, bytes: Uint8Array, sha256: string, method: string): Response {
+  const etag = `"${sha256}"`;
+  const headers: Record<string, string> = {
+    ETag: etag,
+    'Cache-Control': IMMUTABLE,
+    'Accept-Ranges': 'bytes',
+    'Content-Type': 'application/octet-stream',
+  };
+  if (etagMatches(request.headers.get('if-none-match'), etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  const total = bytes.byteLength;
+  const range = parseRange(request.headers.get('range'), total);
+  const body = method === 'HEAD' ? null : undefined;
+  if (range === 'unsatisfiable') {
+    return new Response(null, { status: 416, headers: { ...headers, 'Content-Range': `bytes */${total}` } });
+  }
+  if (range !== null) {
+    const [start, end] = range;
+    headers['Content-Range'] = `bytes ${start}-${end}/${total}`;
+    headers['Content-Length'] = String(end - start + 1);
+    return new Response(body === null ? null : asBody(bytes.subarray(start, end + 1)), { status: 206, headers });
+  }
+  headers['Content-Length'] = String(total);
+  return new Response(body === null ? null : asBody(bytes), { status: 200, headers });
+}
+
+/** If-None-Match: a list of entity tags or "*"; weak comparison (RFC 9110 §13.1.2). */
+function etagMatches(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`. Returns null to send the
+ * whole body (no header, another unit, or several ranges, which a server may
+ * ignore), or 'unsatisfiable' for a range that starts past the end.
+ */
+export function parseRange(header: string | null, total: number): [number, number] | null | 'unsatisfiable' {
+  if (header === null) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null;
+  const [, first, last] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0) return 'unsatisfiable';
+    return [Math.max(0, total - suffix), total - 1];
+  }
+  const start = Number(first);
+  if (start >= total) return 'unsatisfiable';
+  const end = last === '' ? total - 1 : Math.min(Number(last), total - 1);
+  if (end < start) return null;
+  return [start, end];
+}

@@ -1,0 +1,58 @@
+// What every route factory receives: the database and the server's settings
+// and caches. Handlers take their `db` from here, never from a module global.
+import type { Db } from './db/connect.ts';
+import { ByteCache, TtlCache } from './ttl-cache.ts';
+import type { Principal } from './auth.ts';
+import type { ArtifactRecord, VersionInfo } from './store/artifact-store.ts';
+import type { ReleaseParts } from '../formats/index.ts';
+import type { licenses } from './db/schema.ts';
+
+export type LicenseRow = typeof licenses.$inferSelect;
+
+export interface ServerSettings {
+  allowUnsigned: boolean;
+  maxBodyBytes: number;
+  /** How long a token's or license's lookup is reused on the download path (ms). */
+  authCacheMs: number;
+  /** Upper bound of the artifact/patch bytes kept in memory. */
+  contentCacheBytes: number;
+}
+
+export interface ServerCaches {
+  principals: TtlCache<string, Principal>;
+  licenses: TtlCache<number, LicenseRow>;
+  versions: TtlCache<number, VersionInfo>;
+  artifacts: TtlCache<string, ArtifactRecord>;
+  parts: TtlCache<number, ReleaseParts>;
+  content: ByteCache;
+}
+
+export interface ServerContext {
+  db: Db;
+  settings: ServerSettings;
+  caches: ServerCaches;
+  /** Forget everything that can change (after a write on this server). */
+  invalidate(): void;
+}
+
+export function createContext(db: Db, settings: ServerSettings): ServerContext {
+  const caches: ServerCaches = {
+    principals: new TtlCache(10_000, settings.authCacheMs),
+    licenses: new TtlCache(10_000, settings.authCacheMs),
+    versions: new TtlCache(1_000, settings.authCacheMs),
+    // Artifact records and release parts are immutable: kept until evicted.
+    artifacts: new TtlCache(10_000, Infinity),
+    parts: new TtlCache(16, Infinity),
+    content: new ByteCache(settings.contentCacheBytes),
+  };
+  return {
+    db,
+    settings,
+    caches,
+    invalidate() {
+      caches.principals.clear();
+      caches.licenses.clear();
+      caches.versions.clear();
+    },
+  };
+}

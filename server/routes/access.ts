@@ -1,0 +1,84 @@
+// Admin calls on who may talk to the server: devices (and their tokens),
+// publisher/admin tokens, publisher public keys, and the audit log.
+import { Hono } from 'hono';
+import { asc, desc, eq } from 'drizzle-orm';
+import type { ServerContext } from '../context.ts';
+import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
+import { auditLog, devices, licenses, publisherKeys } from '../db/schema.ts';
+import { CreateTokenBody, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { parseInput } from '../validate.ts';
+import { readBody, reply } from '../negotiate.ts';
+import { conflict, notFound } from '../http-error.ts';
+import { recordAudit } from '../store/audit.ts';
+import { parsePublisherKey, spkiDer } from '../publisher-keys.ts';
+import { keyIdOf } from '../../formats/index.ts';
+
+export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const admin = requireToken(ctx, 'admin');
+
+  app.post('/v1/devices', admin, async function registerDevice(c) {
+    const body = parseInput(RegisterDeviceBody, await readBody(c), 'body');
+    const [license] = await ctx.db.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1);
+    if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
+    if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
+    const { deviceId, token } = await ctx.db.transaction(async (tx) => {
+      const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
+      const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.register', entity: 'device', entityId: device!.id, detail: { licenseId: license.id, name: body.name } });
+      return { deviceId: device!.id, token: issued.token };
+    });
+    return reply(c, { deviceId, licenseId: license.id, name: body.name, token }, 201);
+  });
+
+  app.get('/v1/devices', admin, async function listDevices(c) {
+    const query = parseInput(ListDevicesQuery, c.req.query(), 'query');
+    const base = ctx.db.select().from(devices);
+    const rows = await (query.licenseId ? base.where(eq(devices.licenseId, query.licenseId)) : base).orderBy(asc(devices.id));
+    return reply(c, {
+      devices: rows.map((d) => ({
+        id: d.id,
+        licenseId: d.licenseId,
+        name: d.name,
+        version: d.reportedVersion,
+        intervals: d.reportedIntervals,
+        sha256: d.reportedSha256,
+        lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
+        createdAt: d.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  app.post('/v1/tokens', admin, async function createToken(c) {
+    const body = parseInput(CreateTokenBody, await readBody(c), 'body');
+    const { id, token } = await issueToken(ctx.db, body.role, body.label);
+    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: id, detail: { role: body.role, label: body.label } });
+    return reply(c, { id, role: body.role, label: body.label, token }, 201);
+  });
+
+  app.post('/v1/publisher-keys', admin, async function registerKey(c) {
+    const body = parseInput(RegisterKeyBody, await readBody(c), 'body');
+    const key = parsePublisherKey(body.publicKey);
+    const keyId = keyIdOf(key);
+    const inserted = await ctx.db
+      .insert(publisherKeys)
+      .values({ keyId, publicKey: spkiDer(key), label: body.label })
+      .onConflictDoNothing()
+      .returning({ keyId: publisherKeys.keyId });
+    if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
+    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+    return reply(c, { keyId, label: body.label }, 201);
+  });
+
+  app.get('/v1/publisher-keys', admin, async function listKeys(c) {
+    const rows = await ctx.db.select({ keyId: publisherKeys.keyId, label: publisherKeys.label, createdAt: publisherKeys.createdAt }).from(publisherKeys);
+    return reply(c, { keys: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })) });
+  });
+
+  app.get('/v1/audit', admin, async function listAudit(c) {
+    const rows = await ctx.db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(500);
+    return reply(c, { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })) });
+  });
+
+  return app;
+}

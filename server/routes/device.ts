@@ -1,0 +1,83 @@
+// The device-facing update check (device token): what the device should run,
+// and the artifact and patch that get it there.
+import { Hono } from 'hono';
+import { eq } from 'drizzle-orm';
+import type { ServerContext } from '../context.ts';
+import { requireToken, type AuthEnv } from '../auth.ts';
+import { devices } from '../db/schema.ts';
+import { UpdateCheckQuery } from '../api-schemas.ts';
+import { parseInput } from '../validate.ts';
+import { reply } from '../negotiate.ts';
+import { notFound } from '../http-error.ts';
+import { assertLicenseActive, grantedIntervals, sameIntervals, sortedUnique } from '../license-grant.ts';
+import { ensureArtifact, ensurePatch, type ArtifactRecord } from '../store/artifact-store.ts';
+import { FormatError } from '../../formats/index.ts';
+import { latestPublished, loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
+
+export interface UpdateCheckResponse {
+  model: string;
+  upToDate: boolean;
+  version: number;
+  intervals: number[];
+  artifact: { url: string; sha256: string; bytes: number };
+  patch: { url: string; sha256: string; bytes: number } | null;
+}
+
+/** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
+async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckResponse['patch']> {
+  try {
+    const { record } = await ensurePatch(ctx, from, to);
+    return { url: `/v1/patches/${record.fromSha256}/${record.toSha256}`, sha256: record.sha256, bytes: record.bytes };
+  } catch (error) {
+    if (error instanceof FormatError) return null;
+    throw error;
+  }
+}
+
+export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  app.get('/v1/device/update-check', requireToken(ctx, 'device'), async function updateCheck(c) {
+    const query = parseInput(UpdateCheckQuery, c.req.query(), 'query');
+    const held = sortedUnique(query.intervals === '' ? [] : query.intervals.split(',').map(Number));
+    const principal = c.get('principal');
+    const license = await loadLicense(ctx, principal.licenseId!);
+    const now = new Date();
+    assertLicenseActive(license, now);
+
+    const target = await latestPublished(ctx, license.modelId);
+    const model = await modelName(ctx, license.modelId);
+    if (!target) throw notFound('NO_PUBLISHED_VERSION', `model "${model}" has no published version yet`);
+    const targetIntervals = grantedIntervals(license, target);
+    const targetArtifact = await ensureArtifact(ctx, target, targetIntervals);
+    const upToDate = query.version === target.number && sameIntervals(held, targetIntervals);
+
+    let patch: UpdateCheckResponse['patch'] = null;
+    if (!upToDate && query.version > 0) {
+      const base = await versionByNumber(ctx, license.modelId, query.version);
+      // Only intervals the base version has describe an artifact that can exist; otherwise the base is unknown.
+      const baseKnown = base !== undefined && base.state !== 'draft' && held.every((id) => base.intervals.includes(id));
+      if (baseKnown) {
+        const current = await ensureArtifact(ctx, base, held);
+        if (query.sha256 === undefined || query.sha256 === current.sha256) {
+          patch = await describePatch(ctx, current, targetArtifact);
+        }
+      }
+    }
+
+    await ctx.db
+      .update(devices)
+      .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
+      .where(eq(devices.id, principal.deviceId!));
+
+    const body: UpdateCheckResponse = {
+      model,
+      upToDate,
+      version: target.number,
+      intervals: targetIntervals,
+      artifact: { url: `/v1/artifacts/${targetArtifact.sha256}`, sha256: targetArtifact.sha256, bytes: targetArtifact.bytes },
+      patch,
+    };
+    return reply(c, body);
+  });
+  return app;
+}

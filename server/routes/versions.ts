@@ -1,0 +1,64 @@
+// Publisher calls: publish a .wgm, list versions, withdraw a version.
+import { Hono } from 'hono';
+import { and, asc, eq } from 'drizzle-orm';
+import { bodyLimit } from 'hono/body-limit';
+import type { ServerContext } from '../context.ts';
+import { requireToken, type AuthEnv } from '../auth.ts';
+import { models, versions } from '../db/schema.ts';
+import { ModelParam, VersionParam } from '../api-schemas.ts';
+import { parseInput } from '../validate.ts';
+import { reply } from '../negotiate.ts';
+import { badRequest, conflict, HttpError, notFound } from '../http-error.ts';
+import { publishVersion } from '../store/publish.ts';
+import { recordAudit } from '../store/audit.ts';
+
+export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const publisher = requireToken(ctx, 'admin', 'publisher');
+  const limit = bodyLimit({
+    maxSize: ctx.settings.maxBodyBytes,
+    onError: () => {
+      throw new HttpError(413, 'BODY_TOO_LARGE', `the body exceeds this server's limit of ${ctx.settings.maxBodyBytes} bytes`);
+    },
+  });
+
+  app.post('/v1/versions', publisher, limit, async function publish(c) {
+    const type = c.req.header('content-type') ?? '';
+    if (!type.startsWith('application/octet-stream')) {
+      throw badRequest('BAD_CONTENT_TYPE', `send the .wgm file as Content-Type: application/octet-stream (got "${type || 'none'}")`);
+    }
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.byteLength === 0) throw badRequest('EMPTY_BODY', 'the request body is empty; send the .wgm file');
+    const result = await publishVersion(ctx, bytes, c.get('principal').tokenId);
+    ctx.invalidate();
+    return reply(c, result, 201);
+  });
+
+  app.get('/v1/models/:model/versions', publisher, async function listVersions(c) {
+    const { model } = parseInput(ModelParam, c.req.param(), 'path');
+    const rows = await ctx.db
+      .select({ number: versions.number, state: versions.state, contentSha256: versions.contentSha256, keyId: versions.keyId, intervals: versions.intervals, createdAt: versions.createdAt })
+      .from(versions)
+      .innerJoin(models, eq(models.id, versions.modelId))
+      .where(eq(models.name, model))
+      .orderBy(asc(versions.number));
+    return reply(c, { model, versions: rows.map((r) => ({ ...r, version: r.number, number: undefined, createdAt: r.createdAt.toISOString() })) });
+  });
+
+  app.post('/v1/models/:model/versions/:version/withdraw', publisher, async function withdrawVersion(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    const [row] = await ctx.db
+      .select({ id: versions.id, state: versions.state })
+      .from(versions)
+      .innerJoin(models, eq(models.id, versions.modelId))
+      .where(and(eq(models.name, model), eq(versions.number, version)))
+      .limit(1);
+    if (!row) throw notFound('VERSION_UNKNOWN', `model "${model}" has no version ${version}`);
+    if (row.state === 'withdrawn') throw conflict('ALREADY_WITHDRAWN', `model "${model}" version ${version} is already withdrawn`);
+    await ctx.db.update(versions).set({ state: 'withdrawn' }).where(eq(versions.id, row.id));
+    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'version.withdraw', entity: 'version', entityId: `${model}@${version}` });
+    ctx.invalidate();
+    return reply(c, { model, version, state: 'withdrawn' });
+  });
+  return app;
+}

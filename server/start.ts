@@ -1,0 +1,71 @@
+// Starts the server: open the database (PGlite in dataDir, or PostgreSQL at
+// databaseUrl), apply migrations, store the admin token, listen. `close()`
+// stops accepting, finishes in-flight requests, then closes the database.
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { openDatabase } from './db/connect.ts';
+import { createApp } from './app.ts';
+import { ensureAdminToken } from './auth.ts';
+
+export interface StartOptions {
+  /** 0 = ephemeral (tests). Default 8080. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** PGlite data directory when no databaseUrl; default ./.weightgate. */
+  dataDir?: string;
+  /** postgres://... : use PostgreSQL instead of PGlite. */
+  databaseUrl?: string;
+  /** The first admin token (>= 16 characters), stored hashed. */
+  adminToken?: string;
+  allowUnsigned?: boolean;
+  maxBodyBytes?: number;
+  /** How long token and license lookups are reused on the download path (ms, default 2000). */
+  authCacheMs?: number;
+  /** Log of internal (500) errors; default stderr. */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.databaseUrl ? undefined : (options.dataDir ?? './.weightgate') });
+  try {
+    if (options.adminToken !== undefined) await ensureAdminToken(database.db, options.adminToken);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const app = createApp({
+    db: database.db,
+    allowUnsigned: options.allowUnsigned,
+    maxBodyBytes: options.maxBodyBytes,
+    authCacheMs: options.authCacheMs,
+    onInternalError: (error) => log(`weightgate server: internal error: ${(error as Error)?.stack ?? String(error)}`),
+  });
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

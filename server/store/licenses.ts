@@ -1,0 +1,41 @@
+// License lookups on the device path, cached for settings.authCacheMs.
+import { and, desc, eq } from 'drizzle-orm';
+import { licenses, models, versions } from '../db/schema.ts';
+import type { LicenseRow, ServerContext } from '../context.ts';
+import { notFound } from '../http-error.ts';
+import { toVersionInfo, type VersionInfo } from './artifact-store.ts';
+
+export async function loadLicense(ctx: ServerContext, licenseId: number): Promise<LicenseRow> {
+  const cached = ctx.caches.licenses.get(licenseId);
+  if (cached) return cached;
+  const [row] = await ctx.db.select().from(licenses).where(eq(licenses.id, licenseId)).limit(1);
+  if (!row) throw notFound('LICENSE_UNKNOWN', `no license with id ${licenseId}`);
+  ctx.caches.licenses.set(licenseId, row);
+  return row;
+}
+
+export async function modelName(ctx: ServerContext, modelId: number): Promise<string> {
+  const [row] = await ctx.db.select({ name: models.name }).from(models).where(eq(models.id, modelId)).limit(1);
+  return row?.name ?? `#${modelId}`;
+}
+
+/** The newest published version of a model, or undefined. */
+export async function latestPublished(ctx: ServerContext, modelId: number): Promise<VersionInfo | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.modelId, modelId), eq(versions.state, 'published')))
+    .orderBy(desc(versions.number))
+    .limit(1);
+  return row ? toVersionInfo(ctx.db, row) : undefined;
+}
+
+/** A version of a model by number (published or withdrawn: a device may still run a withdrawn one). */
+export async function versionByNumber(ctx: ServerContext, modelId: number, number: number): Promise<VersionInfo | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(versions)
+    .where(and(eq(versions.modelId, modelId), eq(versions.number, number)))
+    .limit(1);
+  return row ? toVersionInfo(ctx.db, row) : undefined;
+}

@@ -1,0 +1,144 @@
+// Publishing a version: verify the .wgm (bytes, segment hashes, signature
+// against a registered publisher key) before anything is stored, then store
+// manifest, tiers and new segments in one transaction. The model row is
+// locked for the transaction, so of concurrent publishes of one model exactly
+// one sees each version number free; the unique (model, number) index is the
+// backstop. Nothing is half-stored: any failure rolls everything back.
+import { eq, inArray, max, sql } from 'drizzle-orm';
+import { FormatError, readArtifact, sha256Hex, splitArtifact, verifySignature, type Artifact } from '../../formats/index.ts';
+import { isUniqueViolation } from '../db/connect.ts';
+import { models, publisherKeys, segments, tiers, versions, versionSegments } from '../db/schema.ts';
+import type { ServerContext } from '../context.ts';
+import { badRequest, conflict, forbidden, HttpError } from '../http-error.ts';
+import { keyFromDer } from '../publisher-keys.ts';
+import { sortedUnique } from '../license-grant.ts';
+import { recordAudit } from './audit.ts';
+
+export interface PublishResult {
+  model: string;
+  version: number;
+  state: 'published';
+  contentSha256: string;
+  keyId: string | null;
+  segments: { total: number; added: number; addedBytes: number; totalBytes: number };
+}
+
+export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number): Promise<PublishResult> {
+  const { artifact, keyId } = await verifyUpload(ctx, bytes);
+  const manifest = artifact.manifest;
+  if (artifact.segments.length !== manifest.segments.length) {
+    throw badRequest(
+      'INCOMPLETE_ARTIFACT',
+      `the artifact holds ${artifact.segments.length} of the manifest's ${manifest.segments.length} segments; publish the full (all-interval) artifact the pipeline builds`,
+    );
+  }
+  const parts = splitArtifact(artifact);
+  const segmentRows = parts.segments.map((s) => ({ sha256: sha256Hex(s.data), data: s.data, bytes: s.data.byteLength }));
+  const contentSha256 = sha256Hex(artifact.manifestBytes);
+  const intervals = sortedUnique(manifest.intervals.map((i) => i.id));
+
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      await tx.insert(models).values({ name: manifest.model }).onConflictDoNothing({ target: models.name });
+      // Lock the model row: publishes of one model run one at a time from here.
+      const locked = await tx.execute(sql`select id from models where name = ${manifest.model} for update`);
+      const modelId = Number(rowsOf(locked)[0]!.id);
+      const [latest] = await tx.select({ number: max(versions.number) }).from(versions).where(eq(versions.modelId, modelId));
+      if (latest?.number != null && manifest.version <= latest.number) {
+        throw conflict(
+          'VERSION_NOT_NEWER',
+          `model "${manifest.model}" already has version ${latest.number}; version ${manifest.version} must be greater (re-encode with a higher version)`,
+        );
+      }
+      const unique = dedupeBySha(segmentRows);
+      const known = await tx
+        .select({ sha256: segments.sha256 })
+        .from(segments)
+        .where(inArray(segments.sha256, unique.map((s) => s.sha256)));
+      const knownSet = new Set(known.map((k) => k.sha256));
+      const fresh = unique.filter((s) => !knownSet.has(s.sha256));
+      // Concurrent publishes of other models may insert the same segment: DO NOTHING keeps it one row.
+      for (const row of fresh) await tx.insert(segments).values(row).onConflictDoNothing();
+      const [version] = await tx
+        .insert(versions)
+        .values({
+          modelId,
+          number: manifest.version,
+          state: 'published',
+          manifest: artifact.manifestBytes,
+          contentSha256,
+          signature: artifact.signature,
+          keyId,
+          intervals,
+        })
+        .returning({ id: versions.id });
+      const versionId = version!.id;
+      if (manifest.tiers.length > 0) {
+        await tx.insert(tiers).values(
+          manifest.tiers.map((t) => ({ versionId, name: t.name, intervals: sortedUnique(t.intervals), accuracy: t.accuracy })),
+        );
+      }
+      await tx.insert(versionSegments).values(
+        parts.segments.map((s, ordinal) => ({ versionId, ordinal, tensor: s.tensor, interval: s.interval, segmentSha256: segmentRows[ordinal]!.sha256 })),
+      );
+      const result: PublishResult = {
+        model: manifest.model,
+        version: manifest.version,
+        state: 'published',
+        contentSha256,
+        keyId,
+        segments: {
+          total: segmentRows.length,
+          added: fresh.length,
+          addedBytes: fresh.reduce((sum, s) => sum + s.bytes, 0),
+          totalBytes: segmentRows.reduce((sum, s) => sum + s.bytes, 0),
+        },
+      };
+      await recordAudit(tx, { actorTokenId, action: 'version.publish', entity: 'version', entityId: `${manifest.model}@${manifest.version}`, detail: { ...result } });
+      return result;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw conflict('VERSION_EXISTS', `model "${manifest.model}" version ${manifest.version} was published concurrently by another request`);
+    }
+    throw error;
+  }
+}
+
+async function verifyUpload(ctx: ServerContext, bytes: Uint8Array): Promise<{ artifact: Artifact; keyId: string | null }> {
+  let artifact: Artifact;
+  try {
+    artifact = readArtifact(bytes);
+  } catch (error) {
+    throw asBadRequest(error);
+  }
+  if (artifact.signature === null) {
+    if (ctx.settings.allowUnsigned) return { artifact, keyId: null };
+    throw badRequest('UNSIGNED', 'the artifact is not signed; sign it with a registered publisher key (or start the server with --allow-unsigned)');
+  }
+  const keys = await ctx.db.select().from(publisherKeys);
+  for (const key of keys) {
+    if (verifySignature(artifact, keyFromDer(key.publicKey))) return { artifact, keyId: key.keyId };
+  }
+  throw forbidden(
+    'UNKNOWN_PUBLISHER_KEY',
+    `the artifact's signature matches none of the ${keys.length} registered publisher key(s); an admin registers keys with POST /v1/publisher-keys`,
+  );
+}
+
+function asBadRequest(error: unknown): unknown {
+  if (error instanceof FormatError) return new HttpError(400, error.code, `invalid .wgm: ${error.message}`);
+  return error;
+}
+
+function dedupeBySha<T extends { sha256: string }>(rows: T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const row of rows) if (!seen.has(row.sha256)) seen.set(row.sha256, row);
+  return [...seen.values()];
+}
+
+/** Both drivers' execute() results, as plain rows. */
+export function rowsOf(result: unknown): Array<Record<string, unknown>> {
+  if (Array.isArray(result)) return result as Array<Record<string, unknown>>;
+  return ((result as { rows?: unknown[] }).rows ?? []) as Array<Record<string, unknown>>;
+}

@@ -1,0 +1,82 @@
+// A small bounded map with per-entry expiry. The server is stateless (all
+// state is in the database); these caches only spare the hot download path a
+// database round trip, so each is bounded in entries and, where the data can
+// change (tokens, licenses), in age. Writes on this server clear them at once.
+
+export class TtlCache<K, V> {
+  private readonly entries = new Map<K, { value: V; expires: number }>();
+  constructor(
+    private readonly maxEntries: number,
+    /** Milliseconds an entry stays valid; Infinity for immutable data, 0 to disable. */
+    private readonly ttlMs: number,
+  ) {}
+
+  get(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires < Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: K, value: V): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) {
+      // Evict the oldest insertion: Map iterates in insertion order.
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
+  }
+
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Immutable bytes and their SHA-256 (an artifact or a patch). */
+export interface Content {
+  data: Uint8Array;
+  sha256: string;
+}
+
+/** Least-recently-used, bounded by the total byte size of the values (artifact and patch bytes). */
+export class ByteCache {
+  private readonly entries = new Map<string, Content>();
+  private total = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): Content | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      // Refresh recency: re-insert at the end.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: Content): void {
+    const size = value.data.byteLength;
+    if (size > this.maxBytes) return;
+    const previous = this.entries.get(key);
+    if (previous !== undefined) {
+      this.total -= previous.data.byteLength;
+      this.entries.delete(key);
+    }
+    while (this.total + size > this.maxBytes) {
+      const oldest = this.entries.entries().next();
+      if (oldest.done) break;
+      this.total -= oldest.value[1].data.byteLength;
+      this.entries.delete(oldest.value[0]);
+    }
+    this.entries.set(key, value);
+    this.total += size;
+  }
+}
