@@ -76,7 +76,16 @@ function readBits(c: SegmentCursor, n: number): number {
  * and returns how many; 0 once the segment is exhausted.
  */
 export function readEntries(c: SegmentCursor, positions: Uint32Array, values: Float32Array): number {
-  const n = Math.min(positions.length, values.length, c.remaining);
+  return decodeEntries(c, positions, values, null);
+}
+
+/**
+ * readEntries that also yields each entry's stored form in `raws` (local
+ * code, int8 byte as 0..255, or float32 bits), for patches.
+ */
+export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: Float32Array, raws: Uint32Array | null): number {
+  let n = Math.min(positions.length, values.length, c.remaining);
+  if (raws) n = Math.min(n, raws.length);
   const k = c.riceK;
   const step = 2 ** k;
   const data = c.data;
@@ -104,11 +113,14 @@ export function readEntries(c: SegmentCursor, positions: Uint32Array, values: Fl
       const code = c.codeBits > 0 ? readBits(c, c.codeBits) : 0;
       if (code >= c.localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${code} outside its ${c.localValues.length} centroids`);
       value = c.localValues[code]!;
+      if (raws) raws[i] = code;
     } else if (c.kind === KIND_INT8) {
       value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
+      if (raws) raws[i] = c.data[c.valueIndex]!;
       c.valueIndex += 1;
     } else {
       value = c.view.getFloat32(c.valueIndex, true);
+      if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
       c.valueIndex += 4;
     }
     positions[i] = position;
