@@ -1,5 +1,5 @@
 // Test artifacts and a licensed fleet, built through the HTTP API itself.
-import { encodeArtifact, generateKeyPair } from '../../formats/index.ts';
+import { encodeArtifact, generateKeyPair, keyIdOf } from '../../formats/index.ts';
 import { syntheticModel, type SyntheticModelOptions } from '../../bench/server/synthetic-model.ts';
 import type { Harness } from './harness.ts';
 import * as assert from 'uvu/assert';
@@ -18,7 +18,7 @@ export function signedTiny(version: number, extra: Partial<SyntheticModelOptions
 export async function registerPublisherKey(h: Harness): Promise<string> {
   const { status, body } = await h.json('POST', '/v1/publisher-keys', { json: { publicKey: publisherKeys.publicKeyPem, label: 'ci' } });
   assert.ok(status === 201 || status === 409, `register key: ${status} ${JSON.stringify(body)}`);
-  return body.keyId;
+  return keyIdOf(publisherKeys.publicKeyPem);
 }
 
 export async function publish(h: Harness, bytes: Uint8Array) {
