@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openDevice } from '../../device-sim/device.ts';
 import { keys, syntheticArtifact, randomImages } from './fixtures.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
+import { diffArtifacts, readArtifact } from '../../formats/index.ts';
 
 const v1 = syntheticArtifact({ version: 1, seed: 1 });
 const v2 = syntheticArtifact({ version: 2, seed: 2 });
@@ -106,6 +107,19 @@ test('an artifact larger than a slot is refused with a flash BudgetError before 
   const device = await openDevice({ dir, profile, publicKey });
   assert.throws(() => device.installArtifact(v1), (error: any) => error.code === 'FLASH_BUDGET_EXCEEDED');
   assert.is(device.status().version, 0);
+});
+
+test('a patch applies against its base; a patch for another base version is refused', async () => {
+  const dir = tempDir();
+  const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
+  device.installArtifact(v1);
+  const v3 = syntheticArtifact({ version: 3, seed: 3 });
+  const wrongBase = diffArtifacts(v2, v3);
+  assert.throws(() => device.installPatch(wrongBase), (error: any) => error.code === 'PATCH_WRONG_BASE');
+  assert.is(device.status().version, 1);
+  const outcome = device.installPatch(diffArtifacts(v1, v2));
+  assert.equal([outcome.kind, outcome.toVersion, outcome.sha256], ['version', 2, readArtifact(v2).sha256]);
+  assert.throws(() => device.installPatch(diffArtifacts(v1, v3)), (error: any) => error.code === 'PATCH_WRONG_BASE');
 });
 
 test.run();

@@ -78,7 +78,9 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   stub.grant('t-license', FULL);
   const upgrade = await device.checkForUpdate();
   assert.equal([upgrade.kind, upgrade.fromIntervals, upgrade.intervals, upgrade.toVersion], ['license-upgrade', BASIC, FULL, 1]);
-  if (upgrade.patchBytes !== null) assert.is(upgrade.bytesSent, upgrade.patchBytes);
+  assert.ok(upgrade.patchBytes !== null, 'the upgrade came as a patch');
+  assert.is(upgrade.bytesSent, upgrade.patchBytes);
+  assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes, `patch ${upgrade.bytesSent} B < artifact ${upgrade.fullArtifactBytes} B`);
   assert.is(device.artifact()!.segments.length > readArtifact(release(1, BASIC)).segments.length, true);
   const fullPredictions = device.infer(images, 50).predictions;
   assert.not.equal(Array.from(fullPredictions), Array.from(basicPredictions), 'the added weights change the outputs');
@@ -86,6 +88,7 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   stub.grant('t-license', BASIC);
   const downgrade = await device.checkForUpdate();
   assert.equal([downgrade.kind, downgrade.intervals], ['license-downgrade', BASIC]);
+  assert.ok(downgrade.patchBytes !== null && downgrade.bytesSent === downgrade.patchBytes);
   assert.equal(Array.from(device.infer(images, 50).predictions), Array.from(basicPredictions));
 });
 
@@ -108,8 +111,8 @@ test('the server offering an older version is refused (rollback attack)', async 
   }
 });
 
-test('power-loss loop: after a cut at a random point of download, apply or switch the device runs old or new, complete and verified', async () => {
-  const server = await startStubServer();
+for (const patches of [true, false]) test(`power-loss loop (${patches ? 'patch' : 'full artifact'}): after a cut at a random point of download, apply or switch the device runs old or new, complete and verified`, async () => {
+  const server = await startStubServer({ patches });
   try {
     const v1 = release(1, FULL);
     const v2 = release(2, FULL);
@@ -122,11 +125,11 @@ test('power-loss loop: after a cut at a random point of download, apply or switc
     server.grant('t', FULL);
     const images = randomImages(3, 784);
     const cutsByPhase: Record<string, number> = { download: 0, apply: 0, switch: 0 };
-    for (let seed = 0; seed < 40; seed++) {
+    for (let seed = 0; seed < 30; seed++) {
       const dir = tempDir();
       const setup = await openDevice({ dir, profile: 'm0-32k', publicKey });
       setup.installArtifact(v1);
-      const plan = randomPowerCut(seed, v2.length);
+      const plan = randomPowerCut(seed + (patches ? 0 : 1000), v2.length);
       const device = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey, powerCut: plan });
       try {
         await device.checkForUpdate();
