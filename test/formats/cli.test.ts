@@ -1,0 +1,105 @@
+// The formats commands through the real CLI (node bin/weightgate.js): exit
+// codes 0 ok, 1 failed check, 2 bad input, and what they print.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeArtifact } from '../../formats/index.ts';
+import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+import { changeWeights } from '../../bench/formats/versions.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wg-formats-cli-'));
+const v1 = syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 5 });
+const a = join(dir, 'a.wgm');
+const b = join(dir, 'b.wgm');
+writeFileSync(a, encodeArtifact(v1, { license: [0, 1] }));
+writeFileSync(b, encodeArtifact(changeWeights(v1, 0.2, 1)));
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/weightgate.js', ...args], { encoding: 'utf8' });
+}
+
+test('keys generate, sign, verify (ok, wrong key, unsigned)', () => {
+  assert.is(cli('keys', 'generate', '--out', join(dir, 'k1')).status, 0);
+  assert.is(cli('keys', 'generate', '--out', join(dir, 'k2')).status, 0);
+  assert.match(readFileSync(join(dir, 'k1', 'weightgate.key'), 'utf8'), 'BEGIN PRIVATE KEY');
+  assert.match(readFileSync(join(dir, 'k1', 'weightgate.pub'), 'utf8'), 'BEGIN PUBLIC KEY');
+  assert.is(cli('keys', 'generate', '--out', join(dir, 'k1')).status, 2, 'refuses to overwrite');
+
+  const unsigned = cli('verify', a, '--pubkey', join(dir, 'k1', 'weightgate.pub'));
+  assert.is(unsigned.status, 1);
+  assert.match(unsigned.stderr, /^weightgate: error UNSIGNED: /);
+
+  const signedPath = join(dir, 'signed.wgm');
+  assert.is(cli('sign', a, '--key', join(dir, 'k1', 'weightgate.key'), '--out', signedPath).status, 0);
+  const ok = cli('verify', signedPath, '--pubkey', join(dir, 'k1', 'weightgate.pub'), '--json');
+  assert.is(ok.status, 0, ok.stderr);
+  assert.is(JSON.parse(ok.stdout).valid, true);
+  const wrong = cli('verify', signedPath, '--pubkey', join(dir, 'k2', 'weightgate.pub'));
+  assert.is(wrong.status, 1);
+  assert.match(wrong.stderr, 'BAD_SIGNATURE');
+});
+
+test('inspect --json of an artifact has the documented fields', () => {
+  const r = cli('inspect', a, '--json');
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.is(j.kind, 'artifact');
+  assert.is(j.model, 'synthetic-mlp');
+  assert.is(j.version, 1);
+  assert.is(j.bytes, readFileSync(a).length);
+  assert.match(j.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(j.license, [0, 1]);
+  assert.is(j.signed, false);
+  assert.is(j.tensors.length, 4);
+  for (const key of ['name', 'shape', 'encoding', 'nonzero', 'bytes']) assert.ok(key in j.tensors[0], key);
+  assert.is(j.intervals.length, 4);
+  assert.is(j.tiers.length, 2);
+  assert.is(cli('inspect', a).status, 0);
+});
+
+test('diff + patch reproduce the target; inspect reads the patch', () => {
+  const p = join(dir, 'ab.wgp');
+  const out = join(dir, 'b2.wgm');
+  const d = cli('diff', a, b, '--out', p, '--json');
+  assert.is(d.status, 0, d.stderr);
+  assert.ok(JSON.parse(d.stdout).bytes > 0);
+  const r = cli('patch', a, p, '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(readFileSync(out), readFileSync(b));
+  const i = JSON.parse(cli('inspect', p, '--json').stdout);
+  assert.is(i.kind, 'patch');
+  assert.is(i.toVersion, 2);
+  const wrongBase = cli('patch', b, p, '--out', join(dir, 'x.wgm'));
+  assert.is(wrongBase.status, 2);
+  assert.match(wrongBase.stderr, 'WRONG_BASE');
+});
+
+test('export-c writes an aligned C array with its length', () => {
+  const h = join(dir, 'model.h');
+  assert.is(cli('export-c', a, '--out', h, '--name', 'g_model').status, 0);
+  const text = readFileSync(h, 'utf8');
+  assert.match(text, 'alignas(16) const unsigned char g_model[] = {');
+  assert.match(text, `const unsigned int g_model_len = ${readFileSync(a).length};`);
+  assert.is(cli('export-c', a, '--out', h, '--name', '9bad').status, 2);
+});
+
+test('bad input: damaged file, missing file, bad usage exit 2 with one line', () => {
+  const damaged = join(dir, 'damaged.wgm');
+  writeFileSync(damaged, readFileSync(a).subarray(0, 100));
+  const r = cli('inspect', damaged);
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /^weightgate: error [A-Z_]+: .*damaged\.wgm/);
+  assert.is(r.stderr.trim().split('\n').length, 1);
+  assert.is(cli('inspect', join(dir, 'nope.wgm')).status, 2);
+  assert.is(cli('diff', a).status, 2);
+  for (const cmd of ['inspect', 'sign', 'verify', 'diff', 'patch', 'export-c']) {
+    const help = cli(cmd, '--help');
+    assert.is(help.status, 0);
+    assert.ok(help.stdout.length > 100, cmd);
+  }
+});
+
+test.run();
