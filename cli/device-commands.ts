@@ -1,4 +1,202 @@
-// CLI commands of this area; filled in by the area's issue.
+// `weightgate device ...`: the device simulator from the command line.
+//   device infer FILE   does an artifact fit a profile, and how does it score
+//   device run          one device polling a server and updating itself
+//   device fleet        N devices in one process, a summary of the rollout
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadArtifactOnProfile, scoreSplit } from '../device-sim/check-artifact.ts';
+import { openDevice, type PublicKeyInput } from '../device-sim/device.ts';
+import { openFleet } from '../device-sim/fleet.ts';
+import { resolveProfile } from '../device-sim/profiles.ts';
+import { loadDataset } from '../pipeline/datasets.ts';
+import { CheckFailedError, UsageError } from './errors.ts';
 
-export function registerDeviceCommands(_program: Command): void {}
+interface ProfileFlags {
+  profile?: string;
+  flash?: string;
+  ram?: string;
+  publicKey?: string;
+  json?: boolean;
+}
+
+function profileOf(flags: ProfileFlags) {
+  return resolveProfile(flags.profile, { flash: flags.flash, ram: flags.ram });
+}
+
+function publicKeyOf(flags: ProfileFlags): PublicKeyInput | undefined {
+  return flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined;
+}
+
+function positiveInt(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
+    return value;
+  };
+}
+
+function withProfileOptions(command: Command): Command {
+  return command
+    .option('--profile <name>', 'device profile: m0-32k, m4-256k, esp32', 'm4-256k')
+    .option('--flash <size>', 'custom flash size (e.g. 512k, 2m); overrides the profile')
+    .option('--ram <size>', 'custom RAM (arena) size (e.g. 16k); overrides the profile')
+    .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts");
+}
+
+function print(json: boolean | undefined, object: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(object) + '\n' : text + '\n');
+}
+
+export function registerDeviceCommands(program: Command): void {
+  const device = program.command('device').description('simulated microcontroller: fit checks, inference, updates, fleets');
+
+  withProfileOptions(
+    device
+      .command('infer <file>')
+      .description(
+        'Load a .wgm artifact on a simulated device (verify, one flash slot, RAM arena) and classify the test split one\n' +
+          'sample at a time with the kernels on the encoded form. Prints accuracy, latency, arena high-water; exits 1 if\n' +
+          'the artifact does not fit the profile.',
+      ),
+  )
+    .option('--data <spec>', 'dataset: mnist or idx:DIR', 'mnist')
+    .option('--limit <n>', 'classify only the first n test samples', positiveInt('--limit'))
+    .option('--chunk <entries>', 'entries per streamed chunk buffer', positiveInt('--chunk'))
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
+      const profile = profileOf(flags);
+      const bytes = new Uint8Array(readFileSync(file));
+      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk });
+      const { manifest, license } = loaded.artifact;
+      const base = {
+        file,
+        model: manifest.model,
+        version: manifest.version,
+        intervals: license,
+        profile: profile.name,
+        fits: loaded.report.fits,
+        reason: loaded.report.reason,
+        flashBytes: loaded.report.flashBytes,
+        slotCapacityBytes: loaded.report.slotCapacityBytes,
+        arenaBytes: loaded.report.arenaBytes,
+      };
+      if (!loaded.report.fits) {
+        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${loaded.report.reason}`);
+        throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${loaded.report.reason}`);
+      }
+      const dataset = await loadDataset(flags.data);
+      const count = Math.min(dataset.test.count, flags.limit ?? dataset.test.count);
+      const split = { images: dataset.test.images, labels: dataset.test.labels, count };
+      const score = scoreSplit(loaded, split);
+      const result = { ...base, accuracy: score.accuracy, samples: score.samples, latencyUs: score.latencyUs, arenaHighWaterBytes: score.arenaHighWaterBytes };
+      print(
+        flags.json,
+        result,
+        `${manifest.model} v${manifest.version} intervals [${license}] on ${profile.name}: fits\n` +
+          `  accuracy ${(score.accuracy * 100).toFixed(2)} % on ${score.samples} ${dataset.name} test samples\n` +
+          `  latency per sample: median ${score.latencyUs.median} us, p99 ${score.latencyUs.p99} us\n` +
+          `  arena high-water ${score.arenaHighWaterBytes} of ${profile.ramBytes} bytes; artifact ${bytes.length} of ${loaded.report.slotCapacityBytes} bytes of a flash slot`,
+      );
+    });
+
+  withProfileOptions(
+    device
+      .command('run')
+      .description(
+        'Run one simulated device: its flash lives in --dir (survives restarts); every --interval seconds it checks the\n' +
+          'server for an update, downloads the patch or artifact (resuming broken downloads), verifies, installs into\n' +
+          'the inactive slot, self-tests and confirms. Prints one line per check. Stops on Ctrl-C, after --once, or\n' +
+          'after --max-checks.',
+      ),
+  )
+    .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
+    .requiredOption('--token <token>', 'device token (from the admin API: register device)')
+    .option('--dir <dir>', 'device flash directory', './device-flash')
+    .option('--interval <seconds>', 'seconds between checks', '10')
+    .option('--once', 'check once and exit (exit status reflects the check)')
+    .option('--max-checks <n>', 'stop after n checks', positiveInt('--max-checks'))
+    .option('--json', 'print one JSON object per check')
+    .action(async (flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number }) => {
+      const intervalSeconds = Number(flags.interval);
+      if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
+      const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags) });
+      const boot = sim.status();
+      for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
+      print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
+      const maxChecks = flags.once ? 1 : (flags.maxChecks ?? Infinity);
+      let stop = false;
+      const onSignal = () => (stop = true);
+      process.once('SIGINT', onSignal);
+      try {
+        for (let check = 1; check <= maxChecks && !stop; check++) {
+          try {
+            const outcome = await sim.checkForUpdate();
+            print(
+              flags.json,
+              { event: 'check', ...outcome },
+              outcome.kind === 'none'
+                ? `up to date: v${outcome.toVersion} intervals [${outcome.intervals}]`
+                : `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
+                    `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}`,
+            );
+          } catch (error) {
+            if (flags.once) throw error;
+            const coded = error as { code?: string; message?: string };
+            print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
+          }
+          if (check < maxChecks && !stop) await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    });
+
+  withProfileOptions(
+    device
+      .command('fleet')
+      .description(
+        'Run N simulated devices in this process against a server and report how long the fleet took to reach the\n' +
+          'latest (or --target-version) version, bytes per device and failures. Device tokens come from --tokens-file\n' +
+          '(one per line); each device keeps its flash under --dir/device-<i>.',
+      ),
+  )
+    .requiredOption('--server <url>', 'server base URL')
+    .requiredOption('--count <n>', 'number of devices', positiveInt('--count'))
+    .requiredOption('--tokens-file <file>', 'device tokens, one per line (at least --count)')
+    .option('--dir <dir>', 'parent directory of the devices (default: a new temp dir)')
+    .option('--target-version <v>', 'keep checking until every device runs this version', positiveInt('--target-version'))
+    .option('--timeout <seconds>', 'give up on devices still behind after this long', '60')
+    .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: ProfileFlags & { server: string; count: number; tokensFile: string; dir?: string; targetVersion?: number; timeout: string; concurrency: number }) => {
+      const tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+      if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
+      const baseDir = flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-'));
+      const fleet = await openFleet({
+        server: flags.server,
+        tokens: tokens.slice(0, flags.count),
+        baseDir,
+        profile: profileOf(flags),
+        publicKey: publicKeyOf(flags),
+        concurrency: flags.concurrency,
+      });
+      const summary = await fleet.round({
+        targetVersion: flags.targetVersion,
+        timeoutMs: Number(flags.timeout) * 1000,
+        onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`),
+      });
+      if (!flags.json) process.stderr.write('\n');
+      print(
+        flags.json,
+        { baseDir, ...summary },
+        `${summary.reached}/${summary.devices} devices done in ${summary.seconds} s ` +
+          `(median ${summary.secondsToReach.median} s, p99 ${summary.secondsToReach.p99} s); ` +
+          `bytes per device min ${summary.bytesPerDevice.min} median ${summary.bytesPerDevice.median} max ${summary.bytesPerDevice.max}; ` +
+          `patches ${JSON.stringify(summary.patchBytes)}, full downloads ${summary.fullDownloads}; failures ${summary.failures} ${JSON.stringify(summary.errors)}`,
+      );
+      if (summary.failures > 0) throw new CheckFailedError('FLEET_FAILURES', `${summary.failures} of ${summary.devices} devices did not finish`);
+    });
+}
