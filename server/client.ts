@@ -1,0 +1,153 @@
+// A small typed HTTP client of the weight storage server: one method per
+// admin, publisher and device call. Errors the server sends come back as
+// HttpError with its code, status and message.
+import { HttpError } from './http-error.ts';
+import type { PublishResult } from './store/publish.ts';
+import type { LicenseView } from './routes/licenses.ts';
+import type { UpdateCheckResponse } from './routes/device.ts';
+
+export { HttpError };
+export type { PublishResult, LicenseView, UpdateCheckResponse };
+
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  server: string;
+  /** Bearer token (admin, publisher or device). */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+export interface Customer {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+export interface CreateLicenseInput {
+  customerId: number;
+  model: string;
+  /** A tier name of the model ... */
+  tier?: string;
+  /** ... or explicit interval ids. */
+  intervals?: number[];
+  kind?: 'static' | 'dynamic';
+  expiresAt?: string | Date | null;
+}
+
+export type TierChange = { tier: string } | { intervals: number[] };
+
+export interface RegisteredDevice {
+  deviceId: number;
+  licenseId: number;
+  name: string;
+  /** The device token; shown once. */
+  token: string;
+}
+
+export interface DeviceView {
+  id: number;
+  licenseId: number;
+  name: string;
+  version: number | null;
+  intervals: number[] | null;
+  sha256: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+export interface VersionView {
+  version: number;
+  state: 'draft' | 'published' | 'withdrawn';
+  contentSha256: string;
+  keyId: string | null;
+  intervals: number[];
+  createdAt: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actorTokenId: number | null;
+  action: string;
+  entity: string;
+  entityId: string;
+  detail: Record<string, unknown>;
+}
+
+const iso = (value: string | Date | null | undefined) => (value instanceof Date ? value.toISOString() : value);
+
+export function createClient(options: ClientOptions) {
+  const base = options.server.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+
+  async function send(method: string, path: string, body?: unknown, raw?: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
+    const h: Record<string, string> = { ...headers };
+    if (options.token) h.authorization = `Bearer ${options.token}`;
+    let payload: BodyInit | undefined;
+    if (raw) {
+      h['content-type'] = 'application/octet-stream';
+      payload = raw as Uint8Array<ArrayBuffer>;
+    } else if (body !== undefined) {
+      h['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, { method, headers: h, body: payload });
+    } catch (error) {
+      throw new HttpError(503, 'SERVER_UNREACHABLE', `cannot reach ${base}: ${(error as Error).message}; is \`weightgate serve\` running?`);
+    }
+    if (response.status >= 400) throw await toHttpError(response, method, path);
+    return response;
+  }
+
+  async function call<T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> {
+    const response = await send(method, path, body, raw);
+    return (await response.json()) as T;
+  }
+
+  return {
+    health: () => call<{ ok: boolean }>('GET', '/healthz'),
+    /** Publisher: upload a signed .wgm. */
+    publish: (artifact: Uint8Array) => call<PublishResult>('POST', '/v1/versions', undefined, artifact),
+    listVersions: async (model: string) => (await call<{ versions: VersionView[] }>('GET', `/v1/models/${encodeURIComponent(model)}/versions`)).versions,
+    withdrawVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
+    /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */
+    registerPublisherKey: (publicKey: string, label: string) => call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label }),
+    createToken: (role: 'admin' | 'publisher', label: string) => call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
+    createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name }),
+    listCustomers: async () => (await call<{ customers: Customer[] }>('GET', '/v1/customers')).customers,
+    createLicense: (input: CreateLicenseInput) => call<LicenseView>('POST', '/v1/licenses', { ...input, expiresAt: iso(input.expiresAt) }),
+    getLicense: (id: number) => call<LicenseView>('GET', `/v1/licenses/${id}`),
+    listLicenses: async () => (await call<{ licenses: LicenseView[] }>('GET', '/v1/licenses')).licenses,
+    /** Dynamic licensing: change the tier (or explicit intervals) of a license. */
+    changeLicenseTier: (id: number, change: TierChange) => call<LicenseView>('POST', `/v1/licenses/${id}/tier`, change),
+    revokeLicense: (id: number) => call<LicenseView>('POST', `/v1/licenses/${id}/revoke`),
+    setLicenseExpiry: (id: number, expiresAt: string | Date | null) => call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) }),
+    registerDevice: (licenseId: number, name: string) => call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name }),
+    listDevices: async (licenseId?: number) => (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
+    audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
+    /** Device: what to run next. */
+    updateCheck: (state: { version: number; intervals: number[]; sha256?: string }) =>
+      call<UpdateCheckResponse>('GET', `/v1/device/update-check?version=${state.version}&intervals=${state.intervals.join(',')}${state.sha256 ? `&sha256=${state.sha256}` : ''}`),
+    /** Device: GET an artifact or patch URL from update-check (optionally a byte range). */
+    download: async (url: string, range?: { start: number; end?: number }) => {
+      const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end ?? ''}` } : {};
+      const response = await send('GET', url, undefined, undefined, headers);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;
+
+async function toHttpError(response: Response, method: string, path: string): Promise<HttpError> {
+  const text = await response.text();
+  try {
+    const body = JSON.parse(text) as { code?: unknown; message?: unknown };
+    if (typeof body.code === 'string' && typeof body.message === 'string') return new HttpError(response.status, body.code, body.message);
+  } catch {
+    // Not one of our error bodies (a proxy's page, say): fall through.
+  }
+  return new HttpError(response.status, `HTTP_${response.status}`, `${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+}

@@ -1,0 +1,110 @@
+// startServer on an ephemeral port, driven through the typed client, on every driver.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { startServer } from '../../server/start.ts';
+import { createClient, HttpError } from '../../server/client.ts';
+import { publisherKeys, signedTiny } from './fixtures.ts';
+
+const ADMIN = 'client-test-admin-token-xyz';
+
+async function scenario(options: { dataDir?: string; databaseUrl?: string }) {
+  const server = await startServer({ port: 0, adminToken: ADMIN, ...options, log: () => {} });
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const admin = createClient({ server: server.url, token: ADMIN });
+    assert.equal(await admin.health(), { ok: true });
+    await admin.registerPublisherKey(publisherKeys.publicKeyPem, 'ci');
+    const publisher = createClient({ server: server.url, token: (await admin.createToken('publisher', 'ci')).token });
+    const published = await publisher.publish(signedTiny(1));
+    assert.is(published.version, 1);
+    assert.is((await publisher.listVersions('tiny')).length, 1);
+    const customer = await admin.createCustomer('acme');
+    const license = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'bronze', kind: 'dynamic', expiresAt: new Date(Date.now() + 86_400_000) });
+    const { deviceId, token } = await admin.registerDevice(license.id, 'd1');
+    assert.ok(deviceId > 0);
+    const device = createClient({ server: server.url, token });
+    const update = await device.updateCheck({ version: 0, intervals: [] });
+    assert.equal(update.intervals, [1, 2]);
+    const bytes = await device.download(update.artifact.url);
+    assert.is(bytes.byteLength, update.artifact.bytes);
+    const head = await device.download(update.artifact.url, { start: 0, end: 3 });
+    assert.equal(head, bytes.subarray(0, 4));
+    await admin.changeLicenseTier(license.id, { tier: 'gold' });
+    assert.equal((await device.updateCheck({ version: 1, intervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
+    assert.is((await admin.listDevices(license.id))[0]!.version, 1);
+    await admin.setLicenseExpiry(license.id, null);
+    await admin.revokeLicense(license.id);
+    try {
+      await device.updateCheck({ version: 1, intervals: [1, 2] });
+      assert.unreachable('revoked license answered');
+    } catch (error) {
+      assert.instance(error, HttpError);
+      assert.is((error as HttpError).code, 'LICENSE_REVOKED');
+      assert.is((error as HttpError).status, 403);
+      assert.is((error as HttpError).exitCode, 2);
+    }
+    assert.ok((await admin.audit()).length >= 5);
+  } finally {
+    await server.close();
+  }
+  // After close() the port no longer answers.
+  const gone = createClient({ server: server.url });
+  try {
+    await gone.health();
+    assert.unreachable('closed server answered');
+  } catch (error) {
+    assert.is((error as HttpError).code, 'SERVER_UNREACHABLE');
+  }
+}
+
+test('startServer + client on PGlite in a data directory, which survives a restart', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wg-server-'));
+  try {
+    await scenario({ dataDir });
+    const again = await startServer({ port: 0, dataDir, log: () => {} });
+    try {
+      const admin = createClient({ server: again.url, token: ADMIN });
+      assert.is((await admin.listCustomers()).length, 1);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const baseUrl = process.env.DATABASE_URL;
+if (baseUrl) {
+  test('startServer + client on PostgreSQL', async () => {
+    const name = `wg_test_${randomBytes(6).toString('hex')}`;
+    const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`create database ${name}`);
+    try {
+      const url = new URL(baseUrl);
+      url.pathname = `/${name}`;
+      await scenario({ databaseUrl: url.toString() });
+    } finally {
+      await sql.unsafe(`drop database if exists ${name} with (force)`);
+      await sql.end();
+    }
+  });
+}
+
+test('a short admin token is refused at start-up', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wg-server-'));
+  try {
+    await startServer({ port: 0, adminToken: 'short', dataDir });
+    assert.unreachable('started');
+  } catch (error) {
+    assert.is((error as { code: string }).code, 'ADMIN_TOKEN_TOO_SHORT');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test.run();
