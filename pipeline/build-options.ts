@@ -1,0 +1,130 @@
+// The build's options (mirroring `weightgate build`'s flags), their defaults
+// and their validation. Defaults are tuned so `build --preset paper-109k`
+// meets issue 3's targets; see bench/pipeline and the README for the numbers.
+import { readFile } from 'node:fs/promises';
+import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
+import { BuildOptionError } from './errors.ts';
+
+export interface BuildOptions {
+  /** 'paper-109k' | 'paper-101k'; or modelPath. */
+  preset?: string;
+  /** A TF.js Layers model.json. */
+  modelPath?: string;
+  /** Make the next version of the build in this dir (keeps masks, codes, intervals, tiers; tunes centroids). */
+  fromDir?: string;
+  /** 'mnist' (default) or 'idx:DIR'. */
+  data?: string;
+  /** Dense training epochs; default 8 for a preset, 0 (use as loaded) for a model file. */
+  epochs?: number;
+  /** Overall kernel sparsity 0..1, default 0.9. */
+  sparsity?: number;
+  /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
+  bits?: number;
+  encoding?: 'codebook' | 'int8';
+  /** Algorithm 1's k, default 16. */
+  intervals?: number;
+  /** "basic:0.70,standard:0.90" or parsed targets. */
+  tiers?: string | TierTarget[];
+  order?: LicensingOrder;
+  seed?: number;
+  version?: number;
+  /** Ed25519 private key: PEM text or a path to a PEM file. */
+  key?: string;
+  maxBytes?: number;
+  minAccuracy?: number;
+  outDir: string;
+  /** Also write a C header per artifact. */
+  c?: boolean;
+  /** Prune rounds (default 3) and fine-tuning epochs per round (default 2). */
+  pruneRounds?: number;
+  pruneEpochs?: number;
+  /** Centroid fine-tuning epochs (default 1; for --from, default 1). */
+  centroidEpochs?: number;
+  /** Algorithm 1 (paper order): "close to the target", default 0.01. */
+  tolerance?: number;
+}
+
+export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
+  preset?: string;
+  modelPath?: string;
+  fromDir?: string;
+  keyPem?: string;
+  maxBytes?: number;
+  minAccuracy?: number;
+  tiers: TierTarget[];
+  version?: number;
+}
+
+export const DEFAULTS = {
+  data: 'mnist',
+  presetEpochs: 8,
+  sparsity: 0.9,
+  bits: 4,
+  intervals: 16,
+  tiers: 'basic:0.70,standard:0.90',
+  order: 'greedy' as LicensingOrder,
+  seed: 1,
+  pruneRounds: 3,
+  pruneEpochs: 2,
+  centroidEpochs: 1,
+  tolerance: 0.01,
+};
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new BuildOptionError(message);
+}
+
+const isInt = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+export async function resolveOptions(options: BuildOptions): Promise<ResolvedOptions> {
+  const sources = [options.preset, options.modelPath, options.fromDir].filter((s) => s !== undefined).length;
+  check(sources === 1, 'give exactly one of --preset NAME, --model model.json or --from DIR');
+  check(typeof options.outDir === 'string' && options.outDir.length > 0, '--out DIR is required');
+  const r: ResolvedOptions = {
+    preset: options.preset,
+    modelPath: options.modelPath,
+    fromDir: options.fromDir,
+    data: options.data ?? DEFAULTS.data,
+    epochs: options.epochs ?? (options.preset ? DEFAULTS.presetEpochs : 0),
+    sparsity: options.sparsity ?? DEFAULTS.sparsity,
+    bits: options.bits ?? DEFAULTS.bits,
+    encoding: options.encoding ?? 'codebook',
+    intervals: options.intervals ?? DEFAULTS.intervals,
+    tiers: typeof options.tiers === 'string' || options.tiers === undefined ? parseTierTargets(options.tiers ?? DEFAULTS.tiers) : options.tiers,
+    order: options.order ?? DEFAULTS.order,
+    seed: options.seed ?? DEFAULTS.seed,
+    version: options.version,
+    maxBytes: options.maxBytes,
+    minAccuracy: options.minAccuracy,
+    outDir: options.outDir,
+    c: options.c ?? false,
+    pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
+    pruneEpochs: options.pruneEpochs ?? DEFAULTS.pruneEpochs,
+    centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
+    tolerance: options.tolerance ?? DEFAULTS.tolerance,
+  };
+  check(isInt(r.epochs, 0, 1000), `--epochs ${r.epochs}: use an integer 0..1000`);
+  check(typeof r.sparsity === 'number' && r.sparsity >= 0 && r.sparsity < 1, `--sparsity ${r.sparsity}: use a fraction 0 <= S < 1 (0.9 prunes 90 %)`);
+  check(isInt(r.bits, 1, 8), `--bits ${r.bits}: use 1..8 (codebook of 2^bits centroids)`);
+  check(r.encoding === 'codebook' || r.encoding === 'int8', `--encoding ${r.encoding}: use codebook or int8`);
+  check(isInt(r.intervals, 1, 255), `--intervals ${r.intervals}: use 1..255`);
+  check(r.order === 'paper' || r.order === 'greedy', `--order ${r.order}: use paper or greedy`);
+  check(isInt(r.seed, 0, 0xffffffff), `--seed ${r.seed}: use an integer 0..4294967295`);
+  check(r.version === undefined || isInt(r.version, 1, 0xffffffff), `--version ${r.version}: use a positive integer`);
+  check(r.maxBytes === undefined || (Number.isFinite(r.maxBytes) && r.maxBytes > 0), `--max-bytes ${r.maxBytes}: use a positive number of bytes`);
+  check(r.minAccuracy === undefined || (r.minAccuracy >= 0 && r.minAccuracy <= 1), `--min-accuracy ${r.minAccuracy}: use a fraction 0..1`);
+  check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
+  check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
+  if (options.key !== undefined) r.keyPem = await readKey(options.key);
+  return r;
+}
+
+/** A PEM given inline, or read from a path. */
+async function readKey(key: string): Promise<string> {
+  if (key.includes('-----BEGIN')) return key;
+  try {
+    return await readFile(key, 'utf8');
+  } catch {
+    throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM (weightgate keygen writes one)`);
+  }
+}

@@ -1,0 +1,106 @@
+// Stages 1–3 in sequence: train (or load) the dense model, prune it with
+// fine-tuning, share its weights (k-means codebooks + centroid fine-tuning)
+// or quantize them to int8. Measures test accuracy after each stage.
+import { quantizeInt8 } from '../formats/index.ts';
+import type { ResolvedOptions } from './build-options.ts';
+import { fineTuneCentroids } from './centroid-tuning.ts';
+import type { Dataset } from './datasets.ts';
+import { ModelError } from './errors.ts';
+import { evaluateAccuracy } from './evaluate.ts';
+import { countNonzero, type MlpSpec, type MlpWeights } from './mlp.ts';
+import { loadLayersModel } from './model-json.ts';
+import { presetSpec } from './presets.ts';
+import type { ProgressSink } from './progress.ts';
+import { pruneIteratively } from './prune.ts';
+import { shareWeights, withSharedKernels, type SharedLayer } from './share.ts';
+import { initialWeights, trainWeights } from './train.ts';
+
+export interface CompressedModel {
+  spec: MlpSpec;
+  /** Final kernels (pruned, shared or int8-rounded) and biases. */
+  weights: MlpWeights;
+  shared: SharedLayer[] | null;
+  /** The pruned float32 weights before sharing (for the report's "pruning" column). */
+  pruned: MlpWeights | null;
+  accuracy: { dense: number | null; pruned: number | null; quantized: number };
+  layerSparsity: number[];
+  seconds: Record<string, number>;
+}
+
+const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+
+/** Loads the model the options name, checked against the dataset. */
+export async function loadModel(options: ResolvedOptions, dataset: Dataset): Promise<{ spec: MlpSpec; weights: MlpWeights | null }> {
+  const loaded = options.modelPath ? await loadLayersModel(options.modelPath) : { spec: presetSpec(options.preset ?? ''), weights: null };
+  const { spec } = loaded;
+  const width = dataset.inputShape.reduce((a, b) => a * b, 1);
+  const first = spec.layers[0];
+  const last = spec.layers[spec.layers.length - 1];
+  if (first.inputs !== width) {
+    throw new ModelError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`);
+  }
+  if (last.units !== dataset.classes) {
+    throw new ModelError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`);
+  }
+  return loaded;
+}
+
+export async function compressModel(options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const { spec, weights: loaded } = await loadModel(options, dataset);
+  const width = spec.layers[0].inputs;
+  const test = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.test, width);
+  seconds.load = elapsed(t);
+
+  t = performance.now();
+  let dense = loaded ?? initialWeights(spec, options.seed);
+  if (options.epochs > 0) {
+    dense = await trainWeights(spec, dense, dataset.train, dataset.classes, { epochs: options.epochs, seed: options.seed, stage: 'train' }, progress);
+  }
+  const denseAccuracy = test(dense);
+  progress.log(`dense: test accuracy ${(denseAccuracy * 100).toFixed(2)} %`);
+  seconds.train = elapsed(t);
+
+  t = performance.now();
+  const pruned = await pruneIteratively(
+    spec,
+    dense,
+    dataset.train,
+    dataset.classes,
+    { sparsity: options.sparsity, rounds: options.pruneRounds, epochsPerRound: options.pruneEpochs, seed: options.seed },
+    progress,
+  );
+  const prunedAccuracy = test(pruned.weights);
+  progress.log(`pruned to ${(options.sparsity * 100).toFixed(1)} %: ${countNonzero(pruned.weights.kernels)} weights, test accuracy ${(prunedAccuracy * 100).toFixed(2)} %`);
+  seconds.prune = elapsed(t);
+
+  t = performance.now();
+  let shared: SharedLayer[] | null = null;
+  let final: MlpWeights;
+  if (options.encoding === 'int8') {
+    final = {
+      kernels: pruned.weights.kernels.map((k, i) => quantizeInt8(k, [spec.layers[i].inputs, spec.layers[i].units]).dequantized),
+      biases: pruned.weights.biases.map((b) => b.slice()),
+    };
+  } else {
+    shared = shareWeights(pruned.weights, options.bits);
+    if (options.centroidEpochs > 0) {
+      shared = await fineTuneCentroids(spec, pruned.weights, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
+    }
+    final = withSharedKernels(pruned.weights, shared);
+  }
+  const quantizedAccuracy = test(final);
+  progress.log(`${options.encoding === 'int8' ? 'int8' : `${options.bits}-bit codebooks`}: test accuracy ${(quantizedAccuracy * 100).toFixed(2)} %`);
+  seconds.share = elapsed(t);
+
+  return {
+    spec,
+    weights: final,
+    shared,
+    pruned: pruned.weights,
+    accuracy: { dense: denseAccuracy, pruned: prunedAccuracy, quantized: quantizedAccuracy },
+    layerSparsity: pruned.layerSparsity,
+    seconds,
+  };
+}
