@@ -1,0 +1,92 @@
+// End to end against the real server (PGlite in a temp dir): a device
+// installs its license's tier, follows a tier upgrade and downgrade with
+// patches of only the changed segments, takes a new version, refuses
+// nothing it should take and stops when its license is revoked.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from '../../server/start.ts';
+import { createClient } from '../../server/client.ts';
+import { openDevice } from '../../device-sim/device.ts';
+import { provisionDevices } from '../../device-sim/provision.ts';
+import { openFleet } from '../../device-sim/fleet.ts';
+import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+
+const ADMIN = 'admin-token-for-device-e2e-0001';
+const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `wg-e2e-${name}-`));
+const release = (version: number) => syntheticArtifact({ version, seed: 40 + version, sizes: [784, 24, 10] });
+
+test('license upgrade and downgrade, then a new version, against the real server', async () => {
+  const server = await startServer({ port: 0, dataDir: tempDir('db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined });
+  try {
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+    await admin.publish(release(1));
+    const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'basic', count: 1 });
+    const device = await openDevice({ dir: tempDir('dev'), profile: 'm0-32k', server: server.url, token: tokens[0], publicKey: keys.publicKeyPem });
+
+    const install = await device.checkForUpdate();
+    assert.equal([install.kind, install.toVersion, install.intervals, install.patchBytes], ['install', 1, [1, 2], null]);
+    const images = randomImages(40, 784);
+    const basic = Array.from(device.infer(images, 40).predictions);
+    assert.is((await device.checkForUpdate()).kind, 'none');
+
+    await admin.changeLicenseTier(licenseId, { tier: 'full' });
+    const upgrade = await device.checkForUpdate();
+    assert.equal([upgrade.kind, upgrade.fromIntervals, upgrade.intervals], ['license-upgrade', [1, 2], [0, 1, 2, 3]]);
+    assert.ok(upgrade.patchBytes !== null && upgrade.bytesSent === upgrade.patchBytes, `upgrade by patch (${upgrade.bytesSent} bytes)`);
+    assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes);
+    assert.not.equal(Array.from(device.infer(images, 40).predictions), basic);
+
+    await admin.changeLicenseTier(licenseId, { tier: 'basic' });
+    const downgrade = await device.checkForUpdate();
+    assert.equal([downgrade.kind, downgrade.intervals], ['license-downgrade', [1, 2]]);
+    assert.ok(downgrade.patchBytes !== null && downgrade.bytesSent === downgrade.patchBytes);
+    assert.equal(Array.from(device.infer(images, 40).predictions), basic, 'back to exactly the basic tier');
+
+    const v2 = release(2);
+    await admin.publish(v2);
+    const update = await device.checkForUpdate();
+    assert.equal([update.kind, update.fromVersion, update.toVersion, update.intervals], ['version', 1, 2, [1, 2]]);
+    assert.ok(update.patchBytes !== null);
+
+    const devices = await admin.listDevices(licenseId);
+    assert.is(devices[0].version, 1, 'the server recorded the state reported at the last check');
+
+    await admin.revokeLicense(licenseId);
+    try {
+      await device.checkForUpdate();
+      assert.unreachable();
+    } catch (error: any) {
+      assert.is(error.code, 'SERVER_ERROR');
+      assert.match(error.message, /LICENSE_REVOKED/);
+    }
+    assert.is(device.status().version, 2, 'a revoked license leaves the running version alone');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a small fleet reaches a newly published version by patch', async () => {
+  const server = await startServer({ port: 0, dataDir: tempDir('db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined });
+  try {
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+    await admin.publish(release(1));
+    const { tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'full', count: 12 });
+    const fleet = await openFleet({ server: server.url, tokens, baseDir: tempDir('fleet'), profile: 'm0-32k', publicKey: keys.publicKeyPem, concurrency: 4 });
+    const first = await fleet.round({ targetVersion: 1 });
+    assert.equal([first.reached, first.failures, first.fullDownloads], [12, 0, 12]);
+    await admin.publish(release(2));
+    const second = await fleet.round({ targetVersion: 2 });
+    assert.equal([second.reached, second.failures, second.fullDownloads], [12, 0, 0]);
+    assert.is(second.patchBytes.length, 1, 'every device got the same patch');
+    assert.equal(second.bytesPerDevice, { min: second.patchBytes[0], median: second.patchBytes[0], max: second.patchBytes[0] });
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();
