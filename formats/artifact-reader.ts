@@ -11,7 +11,7 @@ import { readManifest } from './manifest-reader.ts';
 import { FormatError } from './errors.ts';
 import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
 import { licenseHolds } from './intervals.ts';
-import { SegmentCursor, validateSegment } from './segment-cursor.ts';
+import { validateSegment } from './segment-raw.ts';
 import { sha256, sha256Hex, signBytes, verifyBytes } from './signing.ts';
 import type { Artifact, Manifest, ReleaseParts, Segment } from './model.ts';
 
@@ -68,7 +68,7 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     if (!sameBytes(sha256(segmentBytes), ref.sha256)) {
       throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), interval ${ref.interval}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
     }
-    validateSegment(new SegmentCursor(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes));
+    validateSegment(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes);
     segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data: segmentBytes });
   }
   if (at !== data.length) {

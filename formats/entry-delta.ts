@@ -10,8 +10,7 @@
 //           1 set), then for set: the stored form in rawBits bits
 import { FormatError } from './errors.ts';
 import { BitWriter } from './bit-writer.ts';
-import { bestRiceParameter } from './segment-encoder.ts';
-import { MAX_RICE_K } from './segment-layout.ts';
+import { bestRiceParameter, MAX_RICE_K } from './rice.ts';
 import { readVarint, writeVarint, type ByteCursor } from './varint.ts';
 import type { RawEntries } from './segment-raw.ts';
 

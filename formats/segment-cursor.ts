@@ -1,10 +1,12 @@
 // The device's streaming segment decoder: (flat position, dequantized value)
 // pairs in ascending position order, into caller-owned buffers. All state is
-// in the cursor, allocated once by openSegmentCursor; readEntries allocates
-// nothing, so a device can decode with a 64-entry buffer from its arena.
+// in the cursor, allocated once by its constructor (a few hundred bytes of
+// models); readEntries allocates nothing, so a device can decode with a
+// 64-entry buffer from its arena.
 import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
-import { codeBitsFor, localCodebookIndices, MAX_RICE_K, valueBytesPerEntry } from './segment-layout.ts';
+import { decodeBit, decodeDirect, initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
+import { codeBitsFor, localCodebookIndices, MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
 import type { Interval, TensorInfo } from './model.ts';
 
 const KIND_F32 = 0;
@@ -12,22 +14,27 @@ const KIND_INT8 = 1;
 const KIND_CODEBOOK = 2;
 
 /** Opaque decoder state of one segment. */
-export class SegmentCursor {
+export class SegmentCursor implements RangeDecoderState {
   /** @internal */ data: Uint8Array;
   /** @internal */ view: DataView;
   /** @internal */ kind: number;
-  /** @internal */ riceK: number;
+  /** @internal */ probs: Uint16Array;
+  /** @internal */ maxExponent: number;
+  /** @internal */ mantissaAt: number;
+  /** @internal */ codeAt: number;
   /** @internal */ codeBits: number;
   /** @internal */ localValues: Float32Array;
   /** @internal */ scales: Float32Array | null;
   /** @internal */ channels: number;
   /** @internal */ elements: number;
+  /** @internal */ count: number;
   /** @internal */ remaining: number;
   /** @internal */ previous = -1;
-  /** @internal */ valueIndex = 1;
-  /** @internal */ byteIndex: number;
-  /** @internal */ bitBuffer = 0;
-  /** @internal */ bitCount = 0;
+  /** @internal */ valueIndex = 0;
+  /** @internal */ streamStart: number;
+  /** @internal range decoder */ byteIndex = 0;
+  /** @internal range decoder */ range = 0;
+  /** @internal range decoder */ code = 0;
   /** @internal */ readonly tensor: number;
   /** @internal */ readonly interval: number;
 
@@ -40,35 +47,35 @@ export class SegmentCursor {
     this.elements = elementCount(tensor.shape);
     this.scales = tensor.scales;
     this.channels = tensor.shape[tensor.shape.length - 1]!;
+    this.count = count;
     this.remaining = count;
-    if (data.length < 1) throw segmentError(this, 'TRUNCATED', 'is empty (needs a header byte)');
-    this.riceK = data[0]!;
-    if (this.riceK > MAX_RICE_K) throw segmentError(this, 'BAD_VALUE', `has Rice parameter ${this.riceK} (max ${MAX_RICE_K})`);
-    const local = localCodebookIndices(tensor, intervalId, intervals);
+    const local = this.kind === KIND_CODEBOOK ? localCodebookIndices(tensor, intervalId, intervals) : [];
+    if (this.kind === KIND_CODEBOOK && local.length === 0) throw segmentError(this, 'BAD_VALUE', 'has no codebook centroid in its interval');
     this.localValues = new Float32Array(local.length);
     local.forEach((c, i) => (this.localValues[i] = tensor.codebook![c]!));
-    this.codeBits = this.kind === KIND_CODEBOOK ? codeBitsFor(local.length) : 0;
-    if (this.kind === KIND_CODEBOOK && local.length === 0) throw segmentError(this, 'BAD_VALUE', 'has no codebook centroid in its interval');
-    this.byteIndex = 1 + count * valueBytesPerEntry(tensor);
-    if (this.byteIndex > data.length) throw segmentError(this, 'TRUNCATED', `is ${data.length} bytes, too short for ${count} values`);
+    this.codeBits = codeBitsFor(local.length);
+    const layout = modelLayout(this.elements, this.codeBits);
+    this.probs = new Uint16Array(layout.total).fill(PROB_INIT);
+    this.maxExponent = layout.maxExponent;
+    this.mantissaAt = layout.mantissaAt;
+    this.codeAt = layout.codeAt;
+    this.streamStart = count * valueBytesPerEntry(tensor);
+    if (this.streamStart > data.length) throw segmentError(this, 'TRUNCATED', `is ${data.length} bytes, too short for ${count} values`);
+    initRangeDecoder(this, this.streamStart);
   }
+}
+
+/** Bytes of decoder state a device must reserve for one open segment (models + registers). */
+export function cursorStateBytes(cursor: SegmentCursor): number {
+  return cursor.probs.byteLength + cursor.localValues.byteLength + 48;
 }
 
 function segmentError(cursor: { tensor: number; interval: number }, code: 'TRUNCATED' | 'BAD_VALUE' | 'OUT_OF_BOUNDS', detail: string): FormatError {
   return new FormatError(code, `segment (tensor ${cursor.tensor}, interval ${cursor.interval}) ${detail}; the artifact is damaged`);
 }
 
-/** Reads `n` <= 24 bits, least significant first. */
-function readBits(c: SegmentCursor, n: number): number {
-  while (c.bitCount < n) {
-    if (c.byteIndex >= c.data.length) throw segmentError(c, 'TRUNCATED', 'bitstream ends early');
-    c.bitBuffer |= c.data[c.byteIndex++]! << c.bitCount;
-    c.bitCount += 8;
-  }
-  const value = c.bitBuffer & ((1 << n) - 1);
-  c.bitBuffer >>>= n;
-  c.bitCount -= n;
-  return value;
+function endOfStream(c: SegmentCursor): FormatError {
+  return segmentError(c, 'TRUNCATED', 'stream ends early');
 }
 
 /**
@@ -86,31 +93,41 @@ export function readEntries(c: SegmentCursor, positions: Uint32Array, values: Fl
 export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: Float32Array, raws: Uint32Array | null): number {
   let n = Math.min(positions.length, values.length, c.remaining);
   if (raws) n = Math.min(n, raws.length);
-  const k = c.riceK;
-  const step = 2 ** k;
-  const data = c.data;
+  const probs = c.probs;
   for (let i = 0; i < n; i++) {
-    // Unary quotient: ones then a zero. A quotient that would jump past the
-    // tensor's end is rejected at once, so a forged stream cannot spin.
-    let q = 0;
-    for (;;) {
-      if (c.bitCount === 0) {
-        if (c.byteIndex >= data.length) throw segmentError(c, 'TRUNCATED', 'bitstream ends early');
-        c.bitBuffer = data[c.byteIndex++]!;
-        c.bitCount = 8;
-      }
-      const bit = c.bitBuffer & 1;
-      c.bitBuffer >>>= 1;
-      c.bitCount--;
+    // Gap exponent: truncated unary, so a forged stream cannot spin.
+    let e = 0;
+    while (e < c.maxExponent) {
+      const bit = decodeBit(c, probs, e);
+      if (bit < 0) throw endOfStream(c);
       if (bit === 0) break;
-      q++;
-      if (c.previous + 1 + q * step >= c.elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position past the tensor's ${c.elements} elements`);
+      e++;
     }
-    const position = c.previous + 1 + q * step + (k > 0 ? readBits(c, k) : 0);
+    let v = 1;
+    const modelled = e < MANTISSA_MODELLED ? e : MANTISSA_MODELLED;
+    let node = 1;
+    const tree = c.mantissaAt + e * MANTISSA_TREE_NODES;
+    for (let j = 0; j < modelled; j++) {
+      const bit = decodeBit(c, probs, tree + node);
+      if (bit < 0) throw endOfStream(c);
+      node = node * 2 + bit;
+      v = v * 2 + bit;
+    }
+    for (let j = e - modelled; j > 0; j--) {
+      const bit = decodeDirect(c);
+      if (bit < 0) throw endOfStream(c);
+      v = v * 2 + bit;
+    }
+    const position = c.previous + v;
     if (position >= c.elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position ${position} past the tensor's ${c.elements} elements`);
     let value: number;
     if (c.kind === KIND_CODEBOOK) {
-      const code = c.codeBits > 0 ? readBits(c, c.codeBits) : 0;
+      let code = 0;
+      for (let j = 0; j < c.codeBits; j++) {
+        const bit = decodeBit(c, probs, c.codeAt + (code | (1 << j)));
+        if (bit < 0) throw endOfStream(c);
+        code = code * 2 + bit;
+      }
       if (code >= c.localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${code} outside its ${c.localValues.length} centroids`);
       value = c.localValues[code]!;
       if (raws) raws[i] = code;
@@ -129,30 +146,4 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
   }
   c.remaining -= n;
   return n;
-}
-
-/**
- * Decodes the whole segment once and checks it is canonical: every entry
- * valid, no zero or non-finite value, the bitstream exactly consumed with
- * zero padding. Run by readArtifact on every held segment.
- */
-export function validateSegment(c: SegmentCursor): void {
-  const positions = new Uint32Array(64);
-  const values = new Float32Array(64);
-  const kind = c.kind;
-  let startValue = c.valueIndex;
-  for (;;) {
-    const n = readEntries(c, positions, values);
-    if (n === 0) break;
-    if (kind !== KIND_CODEBOOK) {
-      for (let i = 0; i < n; i++) {
-        const raw = kind === KIND_INT8 ? c.view.getInt8(startValue + i) : values[i]!;
-        if (raw === 0 || !Number.isFinite(values[i]!)) throw segmentError(c, 'BAD_VALUE', `holds a zero or non-finite value at position ${positions[i]}`);
-      }
-      startValue = c.valueIndex;
-    }
-  }
-  if (c.byteIndex !== c.data.length || c.bitBuffer !== 0) {
-    throw segmentError(c, 'BAD_VALUE', `has ${c.data.length - c.byteIndex} trailing bytes or non-zero padding`);
-  }
 }

@@ -1,12 +1,14 @@
 // Encodes one segment (see segment-layout.ts) from its entries: ascending
 // flat positions plus, per entry, a local code, an int8 value or a float32.
-import { BitWriter } from './bit-writer.ts';
-import { MAX_RICE_K } from './segment-layout.ts';
+import { RangeEncoder, PROB_INIT } from './range-coder.ts';
+import { MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout } from './segment-layout.ts';
 
 export interface SegmentEntries {
   count: number;
   /** Ascending flat positions in the tensor. */
   positions: Uint32Array;
+  /** Elements of the tensor (bounds the gap exponent). */
+  elements: number;
   /** codebook-sparse: local code per entry, `codeBits` wide. */
   codes?: Uint8Array;
   codeBits?: number;
@@ -16,57 +18,45 @@ export interface SegmentEntries {
   float32?: Float32Array;
 }
 
-/** The Rice parameter that makes the gaps' code shortest (ties: the smaller k). */
-export function bestRiceParameter(positions: Uint32Array, count: number): number {
-  let bestK = 0;
-  let bestBits = Infinity;
-  for (let k = 0; k <= MAX_RICE_K; k++) {
-    let bits = 0;
-    let previous = -1;
-    for (let i = 0; i < count; i++) {
-      const gap = positions[i]! - previous - 1;
-      bits += Math.floor(gap / 2 ** k) + 1 + k;
-      previous = positions[i]!;
-    }
-    if (bits < bestBits) {
-      bestBits = bits;
-      bestK = k;
-    }
-    if (bits > bestBits) break; // total bits are convex in k
-  }
-  return bestK;
-}
-
 export function encodeSegment(entries: SegmentEntries): Uint8Array {
   const { count, positions } = entries;
-  const k = bestRiceParameter(positions, count);
   const codeBits = entries.codes ? (entries.codeBits ?? 0) : 0;
-  const valueBytes = entries.int8 ? count : entries.float32 ? 4 * count : 0;
-
-  let maxBits = 0;
+  const layout = modelLayout(entries.elements, codeBits);
+  const probs = new Uint16Array(layout.total).fill(PROB_INIT);
+  const rc = new RangeEncoder(count + 16);
   let previous = -1;
   for (let i = 0; i < count; i++) {
-    maxBits += Math.floor((positions[i]! - previous - 1) / 2 ** k) + 1 + k + codeBits;
+    const v = positions[i]! - previous;
     previous = positions[i]!;
+    const e = 31 - Math.clz32(v);
+    for (let j = 0; j < e; j++) rc.encodeBit(probs, layout.exponentAt + j, 1);
+    if (e < layout.maxExponent) rc.encodeBit(probs, layout.exponentAt + e, 0);
+    const modelled = Math.min(e, MANTISSA_MODELLED);
+    let node = 1;
+    for (let j = 1; j <= modelled; j++) {
+      const bit = (v >>> (e - j)) & 1;
+      rc.encodeBit(probs, layout.mantissaAt + e * MANTISSA_TREE_NODES + node, bit);
+      node = node * 2 + bit;
+    }
+    for (let j = e - modelled - 1; j >= 0; j--) rc.encodeDirect((v >>> j) & 1);
+    if (codeBits > 0) {
+      const code = entries.codes![i]!;
+      node = 1;
+      for (let j = codeBits - 1; j >= 0; j--) {
+        const bit = (code >>> j) & 1;
+        rc.encodeBit(probs, layout.codeAt + node, bit);
+        node = node * 2 + bit;
+      }
+    }
   }
-  const writer = new BitWriter(maxBits);
-  previous = -1;
-  for (let i = 0; i < count; i++) {
-    const gap = positions[i]! - previous - 1;
-    writer.writeUnary(Math.floor(gap / 2 ** k));
-    writer.writeBits(gap % 2 ** k, k);
-    if (codeBits > 0) writer.writeBits(entries.codes![i]!, codeBits);
-    previous = positions[i]!;
-  }
-  const bitstream = writer.finish();
-
-  const out = new Uint8Array(1 + valueBytes + bitstream.length);
-  out[0] = k;
-  if (entries.int8) out.set(new Uint8Array(entries.int8.buffer, entries.int8.byteOffset, count), 1);
+  const stream = rc.finish();
+  const valueBytes = entries.int8 ? count : entries.float32 ? 4 * count : 0;
+  const out = new Uint8Array(valueBytes + stream.length);
+  if (entries.int8) out.set(new Uint8Array(entries.int8.buffer, entries.int8.byteOffset, count), 0);
   if (entries.float32) {
     const view = new DataView(out.buffer);
-    for (let i = 0; i < count; i++) view.setFloat32(1 + 4 * i, entries.float32[i]!, true);
+    for (let i = 0; i < count; i++) view.setFloat32(4 * i, entries.float32[i]!, true);
   }
-  out.set(bitstream, 1 + valueBytes);
+  out.set(stream, valueBytes);
   return out;
 }

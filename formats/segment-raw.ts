@@ -1,6 +1,8 @@
-// A segment as plain entry arrays (position + stored form), for patching:
-// decode through the same cursor as the device, re-encode through the same
-// encoder as encodeArtifact, so a rebuilt segment is byte-identical.
+// A segment as plain entry arrays (position + stored form): decoded through
+// the device's cursor, re-encoded through the encoder encodeArtifact uses.
+// Used to rebuild segments from patches and to prove a segment canonical.
+import { FormatError } from './errors.ts';
+import { elementCount } from './manifest-reader.ts';
 import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
 import { encodeSegment } from './segment-encoder.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
@@ -17,8 +19,7 @@ export function decodeRawEntries(tensorIndex: number, tensor: TensorInfo, interv
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
   const positions = new Uint32Array(count);
   const raws = new Uint32Array(count);
-  const values = new Float32Array(count);
-  decodeEntries(cursor, positions, values, raws);
+  decodeEntries(cursor, positions, new Float32Array(count), raws);
   return { count, positions, raws };
 }
 
@@ -31,15 +32,40 @@ export function rawBitsOf(tensor: TensorInfo, intervalId: number, intervals: rea
 
 export function encodeRawEntries(tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], entries: RawEntries): Uint8Array {
   const { count, positions, raws } = entries;
+  const elements = elementCount(tensor.shape);
   if (tensor.encoding === 'int8') {
     const int8 = new Int8Array(count);
-    for (let i = 0; i < count; i++) int8[i] = raws[i]! << 24 >> 24;
-    return encodeSegment({ count, positions, int8 });
+    for (let i = 0; i < count; i++) int8[i] = (raws[i]! << 24) >> 24;
+    return encodeSegment({ count, positions, elements, int8 });
   }
   if (tensor.encoding === 'dense-f32') {
     const float32 = new Float32Array(Uint32Array.from(raws.subarray(0, count)).buffer);
-    return encodeSegment({ count, positions, float32 });
+    return encodeSegment({ count, positions, elements, float32 });
   }
   const codeBits = rawBitsOf(tensor, intervalId, intervals);
-  return encodeSegment({ count, positions, codes: Uint8Array.from(raws.subarray(0, count)), codeBits });
+  return encodeSegment({ count, positions, elements, codes: Uint8Array.from(raws.subarray(0, count)), codeBits });
+}
+
+/**
+ * Decodes a whole segment and checks it is canonical: every entry valid, no
+ * zero or non-finite stored value, and re-encoding gives the same bytes (so
+ * no trailing garbage, no alternative encoding of the same content).
+ */
+export function validateSegment(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array): void {
+  const entries = decodeRawEntries(tensorIndex, tensor, intervalId, intervals, count, data);
+  const where = `segment (tensor ${tensorIndex}, interval ${intervalId})`;
+  if (tensor.encoding !== 'codebook-sparse') {
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    for (let i = 0; i < count; i++) {
+      const raw = entries.raws[i]!;
+      u32[0] = raw;
+      const zero = tensor.encoding === 'int8' ? raw === 0 : f32[0] === 0 || !Number.isFinite(f32[0]!);
+      if (zero) throw new FormatError('BAD_VALUE', `${where} stores a zero or non-finite value at position ${entries.positions[i]}; the artifact is damaged`);
+    }
+  }
+  const again = encodeRawEntries(tensor, intervalId, intervals, entries);
+  if (again.length !== data.length || !again.every((b, i) => b === data[i])) {
+    throw new FormatError('BAD_VALUE', `${where} is not in canonical form (trailing or altered bytes); the artifact is damaged`);
+  }
 }

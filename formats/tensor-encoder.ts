@@ -90,15 +90,15 @@ export function encodeTensor(tensor: TensorInput, intervals: readonly Interval[]
         if (localCode === undefined) throw badInput(tensor, `value ${values[positions[i]!]} at ${positions[i]} is not a codebook entry of its interval`);
         codes[i] = localCode;
       }
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, codes, codeBits: codeBitsFor(local.length) }) });
+      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, codes, codeBits: codeBitsFor(local.length) }) });
     } else if (quantized) {
       const int8 = new Int8Array(count);
       for (let i = 0; i < count; i++) int8[i] = quantized[positions[i]!]!;
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, int8 }) });
+      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, int8 }) });
     } else {
       const float32 = new Float32Array(count);
       for (let i = 0; i < count; i++) float32[i] = values[positions[i]!]!;
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, float32 }) });
+      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, float32 }) });
     }
     info.nonzero += count;
   }
