@@ -9,6 +9,7 @@ import { artifactSpec } from './schema-specs.ts';
 import { ARTIFACT_IDENTIFIER, buildArtifactBytes } from './artifact-writer.ts';
 import { readManifest } from './manifest-reader.ts';
 import { FormatError } from './errors.ts';
+import { bytesEqual } from './bytes.ts';
 import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
 import { licenseHolds } from './intervals.ts';
 import { validateSegment } from './segment-raw.ts';
@@ -20,11 +21,6 @@ export interface ReadArtifactOptions {
   requireSignature?: boolean;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Reads a license vector: ascending, unique, ids of the manifest's intervals. */
 export function readLicenseIds(manifest: Manifest, length: number, at: (i: number) => number | null, what: string): number[] {
@@ -65,7 +61,7 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     }
     const segmentBytes = data.subarray(at, at + ref.bytes);
     at += ref.bytes;
-    if (!sameBytes(sha256(segmentBytes), ref.sha256)) {
+    if (!bytesEqual(sha256(segmentBytes), ref.sha256)) {
       throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), interval ${ref.interval}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
     }
     validateSegment(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes);
@@ -73,6 +69,11 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
   }
   if (at !== data.length) {
     throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what license [${license}] holds`);
+  }
+
+  const canonical = buildArtifactBytes(manifestBytes, signature, license, segments.map((s) => s.data));
+  if (!bytesEqual(canonical, bytes)) {
+    throw new FormatError('BAD_VALUE', 'artifact: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }
 
   const artifact: Artifact = { manifest, manifestBytes, signature, license, segments, bytes, sha256: sha256Hex(bytes) };

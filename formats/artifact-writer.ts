@@ -6,6 +6,7 @@ import * as flatbuffers from 'flatbuffers';
 import type { KeyObject } from 'node:crypto';
 import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
 import { FormatError } from './errors.ts';
+import { bytesEqual, concatBytes } from './bytes.ts';
 import { FORMAT_VERSION } from './caps.ts';
 import { licenseHolds, normalizeLicense } from './intervals.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -19,15 +20,8 @@ export const ARTIFACT_IDENTIFIER = 'WGM1';
 
 /** The one writer of .wgm bytes. `segmentData` are the held segments, in manifest order. */
 export function buildArtifactBytes(manifestBytes: Uint8Array, signature: Uint8Array | null, license: readonly number[], segmentData: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const d of segmentData) total += d.length;
-  const b = new flatbuffers.Builder(manifestBytes.length + total + 256);
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const d of segmentData) {
-    joined.set(d, at);
-    at += d.length;
-  }
+  const joined = concatBytes(segmentData);
+  const b = new flatbuffers.Builder(manifestBytes.length + joined.length + 256);
   const segments = b.createByteVector(joined);
   const licenseVector = FbArtifact.createLicenseVector(b, [...license]);
   const signatureVector = signature ? b.createByteVector(signature) : 0;
@@ -96,7 +90,7 @@ export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8A
       throw new FormatError('MISSING_SEGMENT', `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${what}, is needed for license [${sorted}] but was not supplied`);
     }
     const hash = sha256(data);
-    if (data.length !== ref.bytes || !hash.every((v, i) => v === ref.sha256[i])) {
+    if (data.length !== ref.bytes || !bytesEqual(hash, ref.sha256)) {
       throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, interval ${ref.interval}: bytes do not match the manifest's SHA-256`);
     }
     held.push(data);

@@ -5,9 +5,10 @@ import * as flatbuffers from 'flatbuffers';
 import { Manifest as FbManifest } from './gen/weightgate/fb/manifest.ts';
 import { verifyBuffer } from './flatbuffer-verifier.ts';
 import { manifestSpec } from './schema-specs.ts';
-import { MANIFEST_IDENTIFIER } from './manifest-writer.ts';
+import { MANIFEST_IDENTIFIER, writeManifest } from './manifest-writer.ts';
 import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
 import { FormatError } from './errors.ts';
+import { bytesEqual } from './bytes.ts';
 import { FORMAT_VERSION, MAX_CODEBOOK, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
 import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from './model.ts';
 
@@ -175,5 +176,13 @@ export function readManifest(bytes: Uint8Array): Manifest {
     segments.push(ref);
   }
 
-  return { formatVersion, model, version, preprocess, layers, tensors, intervals, tiers, segments };
+  const manifest: Manifest = { formatVersion, model, version, preprocess, layers, tensors, intervals, tiers, segments };
+  // One manifest, one byte string: anything the writer would not produce
+  // (padding, explicit defaults, shared or reordered data) is refused, so the
+  // signature and the SHA-256 of an artifact pin its content exactly.
+  const canonical = writeManifest(manifest);
+  if (!bytesEqual(canonical, bytes)) {
+    throw bad('bytes are not in canonical form (altered padding, layout or defaults)');
+  }
+  return manifest;
 }

@@ -9,36 +9,75 @@ import { readArtifact } from './artifact-reader.ts';
 import { diffBytes } from './byte-delta.ts';
 import { diffEntries } from './entry-delta.ts';
 import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
+import { bytesEqual, concatBytes, toHex } from './bytes.ts';
 import { FORMAT_VERSION } from './caps.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_REUSE, OP_WHOLE, PATCH_IDENTIFIER } from './patch-ops.ts';
 import type { Artifact, Segment } from './model.ts';
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+/** Everything a .wgp holds; buildPatchBytes is its one writer. */
+export interface PatchFields {
+  model: string;
+  fromVersion: number;
+  toVersion: number;
+  fromLicense: number[];
+  toLicense: number[];
+  fromSha256: Uint8Array;
+  toSha256: Uint8Array;
+  /** null: the target's manifest and signature are the source's. */
+  manifest: Uint8Array | null;
+  signature: Uint8Array | null;
+  ops: Uint8Array;
+  data: Uint8Array;
 }
 
-function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+export function buildPatchBytes(f: PatchFields): Uint8Array {
+  const b = new flatbuffers.Builder(f.data.length + (f.manifest?.length ?? 0) + 512);
+  const data = b.createByteVector(f.data);
+  const ops = b.createByteVector(f.ops);
+  const signature = f.signature ? b.createByteVector(f.signature) : 0;
+  const manifest = f.manifest ? b.createByteVector(f.manifest) : 0;
+  const toSha = b.createByteVector(f.toSha256);
+  const fromSha = b.createByteVector(f.fromSha256);
+  const toLicense = FbPatch.createToLicenseVector(b, f.toLicense);
+  const fromLicense = FbPatch.createFromLicenseVector(b, f.fromLicense);
+  const model = b.createString(f.model);
+  FbPatch.startPatch(b);
+  FbPatch.addFormatVersion(b, FORMAT_VERSION);
+  FbPatch.addModel(b, model);
+  FbPatch.addFromVersion(b, f.fromVersion);
+  FbPatch.addToVersion(b, f.toVersion);
+  FbPatch.addFromLicense(b, fromLicense);
+  FbPatch.addToLicense(b, toLicense);
+  FbPatch.addFromSha256(b, fromSha);
+  FbPatch.addToSha256(b, toSha);
+  if (manifest) FbPatch.addManifest(b, manifest);
+  if (signature) FbPatch.addSignature(b, signature);
+  FbPatch.addOps(b, ops);
+  FbPatch.addData(b, data);
+  b.finish(FbPatch.endPatch(b), PATCH_IDENTIFIER);
+  return b.asUint8Array().slice();
+}
+
+/** The held segments of an artifact keyed by (tensor, interval) and by SHA-256. */
+export function indexSegments(artifact: Artifact): { byKey: Map<number, Segment>; byHash: Map<string, Segment> } {
+  const byKey = new Map<number, Segment>();
+  const byHash = new Map<string, Segment>();
+  let i = 0;
+  for (const ref of artifact.manifest.segments) {
+    const held = artifact.segments[i];
+    if (held && held.tensor === ref.tensor && held.interval === ref.interval) {
+      byKey.set(ref.tensor * 0x10000 + ref.interval, held);
+      byHash.set(toHex(ref.sha256), held);
+      i++;
+    }
+  }
+  return { byKey, byHash };
 }
 
 export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
   const a = readArtifact(from);
   const b = readArtifact(to);
-
-  const sourceByHash = new Set<string>();
-  const sourceByKey = new Map<number, Segment>();
-  const refOfSource = new Map<Segment, string>();
-  let i = 0;
-  for (const ref of a.manifest.segments) {
-    const held = a.segments[i];
-    if (held && held.tensor === ref.tensor && held.interval === ref.interval) {
-      sourceByHash.add(hex(ref.sha256));
-      sourceByKey.set(ref.tensor * 0x10000 + ref.interval, held);
-      refOfSource.set(held, hex(ref.sha256));
-      i++;
-    }
-  }
+  const source = indexSegments(a);
 
   const ops: number[] = [];
   const payloads: Uint8Array[] = [];
@@ -47,59 +86,43 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
     const segment = b.segments[s];
     if (!segment || segment.tensor !== ref.tensor || segment.interval !== ref.interval) continue;
     s++;
-    if (sourceByHash.has(hex(ref.sha256))) {
+    if (source.byHash.has(toHex(ref.sha256))) {
       ops.push(OP_REUSE);
       continue;
     }
     let best = { op: OP_WHOLE, payload: segment.data };
-    const source = sourceByKey.get(ref.tensor * 0x10000 + ref.interval);
-    if (source) {
-      const byteDelta = diffBytes(source.data, segment.data);
+    const base = source.byKey.get(ref.tensor * 0x10000 + ref.interval);
+    if (base) {
+      const byteDelta = diffBytes(base.data, segment.data);
       if (byteDelta.length < best.payload.length) best = { op: OP_BYTE_DELTA, payload: byteDelta };
-      const entryDelta = entryDeltaOf(a, source, b, segment);
+      const entryDelta = entryDeltaOf(a, base, b, segment);
       if (entryDelta && entryDelta.length < best.payload.length) best = { op: OP_ENTRY_DELTA, payload: entryDelta };
     }
     ops.push(best.op);
     payloads.push(best.payload);
   }
 
-  const sameManifest = sameBytes(a.manifestBytes, b.manifestBytes) && sameBytes(a.signature, b.signature);
-  const builder = new flatbuffers.Builder(1024);
-  let total = 0;
-  for (const p of payloads) total += p.length;
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (const p of payloads) {
-    data.set(p, at);
-    at += p.length;
-  }
-  const dataVector = builder.createByteVector(data);
-  const opsVector = builder.createByteVector(Uint8Array.from(ops));
-  const signature = !sameManifest && b.signature ? builder.createByteVector(b.signature) : 0;
-  const manifest = !sameManifest ? builder.createByteVector(b.manifestBytes) : 0;
-  const toSha = builder.createByteVector(Buffer.from(b.sha256, 'hex'));
-  const fromSha = builder.createByteVector(Buffer.from(a.sha256, 'hex'));
-  const toLicense = FbPatch.createToLicenseVector(builder, b.license);
-  const fromLicense = FbPatch.createFromLicenseVector(builder, a.license);
-  const model = builder.createString(b.manifest.model);
-  FbPatch.startPatch(builder);
-  FbPatch.addFormatVersion(builder, FORMAT_VERSION);
-  FbPatch.addModel(builder, model);
-  FbPatch.addFromVersion(builder, a.manifest.version);
-  FbPatch.addToVersion(builder, b.manifest.version);
-  FbPatch.addFromLicense(builder, fromLicense);
-  FbPatch.addToLicense(builder, toLicense);
-  FbPatch.addFromSha256(builder, fromSha);
-  FbPatch.addToSha256(builder, toSha);
-  if (manifest) FbPatch.addManifest(builder, manifest);
-  if (signature) FbPatch.addSignature(builder, signature);
-  FbPatch.addOps(builder, opsVector);
-  FbPatch.addData(builder, dataVector);
-  builder.finish(FbPatch.endPatch(builder), PATCH_IDENTIFIER);
-  return builder.asUint8Array().slice();
+  const sameManifest = bytesEqual(a.manifestBytes, b.manifestBytes) && sameSignature(a.signature, b.signature);
+  return buildPatchBytes({
+    model: b.manifest.model,
+    fromVersion: a.manifest.version,
+    toVersion: b.manifest.version,
+    fromLicense: a.license,
+    toLicense: b.license,
+    fromSha256: Buffer.from(a.sha256, 'hex'),
+    toSha256: Buffer.from(b.sha256, 'hex'),
+    manifest: sameManifest ? null : b.manifestBytes,
+    signature: sameManifest ? null : b.signature,
+    ops: Uint8Array.from(ops),
+    data: concatBytes(payloads),
+  });
 }
 
-/** The entry delta, or null when the tensor's description changed (codebook, scales, encoding) and codes mean something else. */
+function sameSignature(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : bytesEqual(a, b);
+}
+
+/** The entry delta, or null when the stored forms of the two segments are not comparable. */
 function entryDeltaOf(a: Artifact, source: Segment, b: Artifact, target: Segment): Uint8Array | null {
   const ta = a.manifest.tensors[source.tensor]!;
   const tb = b.manifest.tensors[target.tensor]!;
