@@ -1,0 +1,74 @@
+// Small fixtures for the pipeline tests: temporary dirs, IDX files, and a
+// tiny TF.js model.json (784-16-10) so builds run in seconds.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export function tempDir(prefix = 'wg-pipeline-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** IDX bytes: magic (0x08 = ubyte, dims), sizes, data. */
+export function idxBytes(dims: number[], data: Uint8Array, magicOverride?: number): Uint8Array {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header.writeUInt32BE(magicOverride ?? (0x0800 | dims.length), 0);
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return new Uint8Array(Buffer.concat([header, Buffer.from(data)]));
+}
+
+/** Writes an IDX dataset dir with `train` and `test` samples; images are label-dependent stripes. */
+export function writeIdxDir(dir: string, train: number, test: number, gzip: boolean): void {
+  const write = (prefix: string, count: number) => {
+    const images = new Uint8Array(count * 784);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      labels[i] = i % 10;
+      for (let p = 0; p < 784; p++) images[i * 784 + p] = (p + labels[i]) % 10 === 0 ? 255 : 0;
+    }
+    const ext = gzip ? '.gz' : '';
+    const pack = (b: Uint8Array) => (gzip ? gzipSync(b) : b);
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte${ext}`), pack(idxBytes([count, 28, 28], images)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), pack(idxBytes([count], labels)));
+  };
+  write('train', train);
+  write('t10k', test);
+}
+
+/** A tfjs-native Sequential model.json (784-hidden-10) with seeded small weights; returns its path. */
+export function writeTinyModel(dir: string, hidden = 16): string {
+  const shapes: Array<[string, number[]]> = [
+    ['dense_a/kernel', [784, hidden]],
+    ['dense_a/bias', [hidden]],
+    ['dense_b/kernel', [hidden, 10]],
+    ['dense_b/bias', [10]],
+  ];
+  const total = shapes.reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+  const values = new Float32Array(total);
+  let state = 12345;
+  for (let i = 0; i < total; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    values[i] = ((state / 2 ** 32) * 2 - 1) * 0.08;
+  }
+  const model = {
+    format: 'layers-model',
+    generatedBy: 'test',
+    modelTopology: {
+      class_name: 'Sequential',
+      config: {
+        name: 'tiny',
+        layers: [
+          { class_name: 'InputLayer', config: { batch_input_shape: [null, 28, 28], name: 'input' } },
+          { class_name: 'Flatten', config: { name: 'flatten' } },
+          { class_name: 'Dense', config: { name: 'dense_a', units: hidden, activation: 'relu', use_bias: true } },
+          { class_name: 'Dense', config: { name: 'dense_b', units: 10, activation: 'softmax', use_bias: true } },
+        ],
+      },
+    },
+    weightsManifest: [{ paths: ['weights.bin'], weights: shapes.map(([name, shape]) => ({ name, shape, dtype: 'float32' })) }],
+  };
+  const path = join(dir, 'model.json');
+  writeFileSync(path, JSON.stringify(model));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(values.buffer));
+  return path;
+}
