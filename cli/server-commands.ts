@@ -1,4 +1,226 @@
-// CLI commands of this area; filled in by the area's issue.
+// `weightgate serve` and the client commands that call the weight storage
+// server: publish, token, customer, license, versions, audit, plus
+// `keys register` and `device register|list` added under the `keys` and
+// `device` commands that formats/ and device-sim/ own.
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { startServer } from '../server/start.ts';
+import { createClient, type LicenseView } from '../server/client.ts';
+import { UsageError } from './errors.ts';
 
-export function registerServerCommands(_program: Command): void {}
+interface ClientFlags {
+  server?: string;
+  token?: string;
+  json?: boolean;
+}
+
+function withClientOptions(command: Command): Command {
+  return command
+    .option('--server <url>', 'server base URL (default $WEIGHTGATE_SERVER or http://127.0.0.1:8080)')
+    .option('--token <token>', 'API token (default $WEIGHTGATE_TOKEN)')
+    .option('--json', 'print JSON for scripts');
+}
+
+function clientOf(flags: ClientFlags) {
+  const server = flags.server ?? process.env.WEIGHTGATE_SERVER ?? 'http://127.0.0.1:8080';
+  const token = flags.token ?? process.env.WEIGHTGATE_TOKEN;
+  if (!token) throw new UsageError('no token: pass --token or set WEIGHTGATE_TOKEN');
+  return createClient({ server, token });
+}
+
+function print(flags: ClientFlags, value: unknown, text: string): void {
+  process.stdout.write((flags.json ? JSON.stringify(value) : text) + '\n');
+}
+
+function positiveInt(name: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
+    return value;
+  };
+}
+
+function intervalList(text: string): number[] {
+  if (!/^\d+(,\d+)*$/.test(text)) throw new UsageError(`--intervals must be comma-separated interval ids like 0,1,2, got "${text}"`);
+  return text.split(',').map(Number);
+}
+
+function describeLicense(l: LicenseView): string {
+  const grant = l.tier !== null ? `tier ${l.tier}` : `intervals ${(l.intervals ?? []).join(',')}`;
+  const state = l.revokedAt ? `revoked ${l.revokedAt}` : l.expiresAt ? `expires ${l.expiresAt}` : 'no expiry';
+  return `license ${l.id}: customer ${l.customerId}, model ${l.model}, ${grant}, ${l.kind}, ${state}`;
+}
+
+/** Adds `build` under the top-level command `name`, now if it exists, else when it is dispatched to (another area registers it later). */
+function extendCommand(program: Command, name: string, build: (parent: Command) => void): void {
+  const attach = (parent: Command) => {
+    if (!parent.commands.some((c) => c.name() === 'register')) build(parent);
+  };
+  const existing = program.commands.find((c) => c.name() === name);
+  if (existing) return attach(existing);
+  program.hook('preSubcommand', (_program, sub) => {
+    if (sub.name() === name) attach(sub);
+  });
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'Run the weight storage server (Hono). Data in PGlite under --data, or PostgreSQL when $DATABASE_URL is set;\n' +
+        'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN (>= 16 characters) becomes an admin token.\n' +
+        'Prints "listening on http://HOST:PORT" once it accepts requests; stops cleanly on SIGINT/SIGTERM.',
+    )
+    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--data <dir>', 'PGlite data directory (ignored when $DATABASE_URL is set)', './.weightgate')
+    .option('--allow-unsigned', 'accept unsigned artifacts (development only)')
+    .option('--max-body-mb <n>', 'largest accepted upload in MiB', '64')
+    .action(async (flags: { port: string; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: string }) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${flags.port}"`);
+      const server = await startServer({
+        port,
+        host: flags.host,
+        dataDir: flags.data,
+        databaseUrl: process.env.DATABASE_URL || undefined,
+        adminToken: process.env.WEIGHTGATE_ADMIN_TOKEN || undefined,
+        allowUnsigned: flags.allowUnsigned ?? false,
+        maxBodyBytes: positiveInt('--max-body-mb')(flags.maxBodyMb) * 1024 * 1024,
+      });
+      process.stdout.write(`listening on ${server.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(`weightgate: ${signal}, stopping\n`);
+          server.close().then(resolve, (error) => {
+            process.stderr.write(`weightgate: error while stopping: ${(error as Error).message}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  withClientOptions(program.command('publish <file>').description('Upload a signed .wgm to the server (publisher or admin token); 409 if its version is not newer.')).action(
+    async (file: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).publish(new Uint8Array(readFileSync(file)));
+      const s = result.segments;
+      print(flags, result, `published ${result.model} version ${result.version}: ${s.added} of ${s.total} segments new (${s.addedBytes} of ${s.totalBytes} bytes stored)`);
+    },
+  );
+
+  const versions = program.command('versions').description('List or withdraw the published versions of a model.');
+  withClientOptions(versions.command('list <model>').description('List versions with state and content hash.')).action(async (model: string, flags: ClientFlags) => {
+    const list = await clientOf(flags).listVersions(model);
+    print(flags, list, list.map((v) => `${model} ${v.version}  ${v.state}  ${v.contentSha256.slice(0, 16)}  key ${v.keyId ?? 'unsigned'}`).join('\n') || `${model}: no versions`);
+  });
+  withClientOptions(versions.command('withdraw <model> <version>').description('Withdraw a version: devices stop being sent it.')).action(
+    async (model: string, version: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).withdrawVersion(model, positiveInt('version')(version));
+      print(flags, result, `${model} version ${result.version} withdrawn`);
+    },
+  );
+
+  const token = program.command('token').description('API tokens (admin token needed).');
+  withClientOptions(token.command('create').description('Issue an admin or publisher token; printed once.'))
+    .requiredOption('--role <role>', 'admin or publisher')
+    .requiredOption('--label <text>', 'who or what holds it')
+    .action(async (flags: ClientFlags & { role: string; label: string }) => {
+      if (flags.role !== 'admin' && flags.role !== 'publisher') throw new UsageError(`--role must be admin or publisher, got "${flags.role}"`);
+      const result = await clientOf(flags).createToken(flags.role, flags.label);
+      print(flags, result, result.token);
+    });
+
+  const customer = program.command('customer').description('Customers (admin token needed).');
+  withClientOptions(customer.command('create <name>').description('Create a customer; prints its id.')).action(async (name: string, flags: ClientFlags) => {
+    const result = await clientOf(flags).createCustomer(name);
+    print(flags, result, `customer ${result.id}: ${result.name}`);
+  });
+  withClientOptions(customer.command('list').description('List customers.')).action(async (flags: ClientFlags) => {
+    const list = await clientOf(flags).listCustomers();
+    print(flags, list, list.map((c) => `customer ${c.id}: ${c.name}`).join('\n'));
+  });
+
+  registerLicenseCommands(program);
+  withClientOptions(program.command('audit').description('The latest 500 audit log entries (admin token).')).action(async (flags: ClientFlags) => {
+    const entries = await clientOf(flags).audit();
+    print(flags, entries, entries.map((e) => `${e.at}  ${e.action}  ${e.entity} ${e.entityId}`).join('\n'));
+  });
+
+  extendCommand(program, 'keys', (keys) => {
+    withClientOptions(keys.command('register <public-key-pem>').description("Register a publisher's Ed25519 public key on the server (admin token); signed versions must verify with a registered key."))
+      .option('--label <text>', 'whose key it is', 'publisher')
+      .action(async (file: string, flags: ClientFlags & { label: string }) => {
+        const result = await clientOf(flags).registerPublisherKey(readFileSync(file, 'utf8'), flags.label);
+        print(flags, result, `registered key ${result.keyId} (${result.label})`);
+      });
+  });
+
+  extendCommand(program, 'device', (device) => {
+    withClientOptions(device.command('register').description('Register a device under a license on the server (admin token); prints its device token once.'))
+      .requiredOption('--license <id>', 'license id', positiveInt('--license'))
+      .requiredOption('--name <name>', 'device name')
+      .action(async (flags: ClientFlags & { license: number; name: string }) => {
+        const result = await clientOf(flags).registerDevice(flags.license, flags.name);
+        print(flags, result, `device ${result.deviceId} registered; token: ${result.token}`);
+      });
+    withClientOptions(device.command('list').description("List registered devices with their last reported version and intervals (admin token)."))
+      .option('--license <id>', 'only this license', positiveInt('--license'))
+      .action(async (flags: ClientFlags & { license?: number }) => {
+        const list = await clientOf(flags).listDevices(flags.license);
+        print(flags, list, list.map((d) => `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, seen ${d.lastSeenAt ?? 'never'}`).join('\n'));
+      });
+  });
+}
+
+function registerLicenseCommands(program: Command): void {
+  const license = program.command('license').description('Licenses: a tier or explicit intervals of a model for a customer (admin token).');
+  withClientOptions(license.command('create').description('Create a license; prints its id.'))
+    .requiredOption('--customer <id>', 'customer id', positiveInt('--customer'))
+    .requiredOption('--model <name>', 'model name')
+    .option('--tier <name>', 'tier name (e.g. bronze)')
+    .option('--intervals <ids>', 'explicit interval ids, e.g. 0,1,2', intervalList)
+    .option('--static', 'static license: the tier can never change (default dynamic)')
+    .option('--expires <iso-date>', 'expiry, e.g. 2027-01-01T00:00:00Z')
+    .action(async (flags: ClientFlags & { customer: number; model: string; tier?: string; intervals?: number[]; static?: boolean; expires?: string }) => {
+      if ((flags.tier === undefined) === (flags.intervals === undefined)) throw new UsageError('give exactly one of --tier or --intervals');
+      const result = await clientOf(flags).createLicense({
+        customerId: flags.customer,
+        model: flags.model,
+        tier: flags.tier,
+        intervals: flags.intervals,
+        kind: flags.static ? 'static' : 'dynamic',
+        expiresAt: flags.expires ?? null,
+      });
+      print(flags, result, describeLicense(result));
+    });
+  withClientOptions(license.command('list').description('List licenses.')).action(async (flags: ClientFlags) => {
+    const list = await clientOf(flags).listLicenses();
+    print(flags, list, list.map(describeLicense).join('\n'));
+  });
+  withClientOptions(license.command('show <id>').description('Show one license.')).action(async (id: string, flags: ClientFlags) => {
+    const result = await clientOf(flags).getLicense(positiveInt('id')(id));
+    print(flags, result, describeLicense(result));
+  });
+  withClientOptions(license.command('tier <id>').description("Change a dynamic license's tier or intervals; its devices get a patch at their next update-check."))
+    .option('--tier <name>', 'new tier')
+    .option('--intervals <ids>', 'new explicit interval ids', intervalList)
+    .action(async (id: string, flags: ClientFlags & { tier?: string; intervals?: number[] }) => {
+      if ((flags.tier === undefined) === (flags.intervals === undefined)) throw new UsageError('give exactly one of --tier or --intervals');
+      const change = flags.tier !== undefined ? { tier: flags.tier } : { intervals: flags.intervals! };
+      const result = await clientOf(flags).changeLicenseTier(positiveInt('id')(id), change);
+      print(flags, result, describeLicense(result));
+    });
+  withClientOptions(license.command('revoke <id>').description('Revoke a license: its devices get 403 LICENSE_REVOKED.')).action(async (id: string, flags: ClientFlags) => {
+    const result = await clientOf(flags).revokeLicense(positiveInt('id')(id));
+    print(flags, result, describeLicense(result));
+  });
+  withClientOptions(license.command('expiry <id> <iso-date|none>').description('Set (or with "none" clear) the expiry of a license.')).action(
+    async (id: string, when: string, flags: ClientFlags) => {
+      if (when !== 'none' && Number.isNaN(Date.parse(when))) throw new UsageError(`expiry must be an ISO date like 2027-01-01T00:00:00Z or "none", got "${when}"`);
+      const result = await clientOf(flags).setLicenseExpiry(positiveInt('id')(id), when === 'none' ? null : new Date(when));
+      print(flags, result, describeLicense(result));
+    },
+  );
+}

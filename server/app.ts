@@ -26,6 +26,11 @@ export interface AppDeps extends Partial<ServerSettings> {
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export function createApp(deps: AppDeps): Hono<AuthEnv> {
+  return buildApp(deps).app;
+}
+
+/** The app and the context it runs on (start.ts gives the context to the fast download path too). */
+export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContext } {
   const ctx: ServerContext = createContext(deps.db, {
     allowUnsigned: deps.allowUnsigned ?? false,
     maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -56,7 +61,7 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
     deps.onInternalError?.(error);
     return errorResponse(c, new HttpError(500, 'INTERNAL', 'the server failed on this request; it logged the cause and keeps serving'));
   });
-  return app;
+  return { app, ctx };
 }
 
 function errorResponse(c: Context, error: HttpError): Response {

@@ -1,7 +1,7 @@
 // API tokens: random 256-bit bearer tokens, stored only as their SHA-256
 // (a fast hash is enough for high-entropy secrets; there is nothing to
 // brute-force). Roles: admin, publisher, device.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from './db/connect.ts';
@@ -70,19 +70,15 @@ export async function ensureAdminToken(db: Db, token: string): Promise<void> {
 }
 
 async function findPrincipal(ctx: ServerContext, tokenSha256: string): Promise<Principal | undefined> {
-  const cached = ctx.caches.principals.get(tokenSha256);
-  if (cached) return cached;
-  const [row] = await ctx.db
-    .select({ id: apiTokens.id, role: apiTokens.role, deviceId: apiTokens.deviceId, licenseId: devices.licenseId, sha: apiTokens.tokenSha256 })
-    .from(apiTokens)
-    .leftJoin(devices, eq(devices.id, apiTokens.deviceId))
-    .where(and(eq(apiTokens.tokenSha256, tokenSha256), isNull(apiTokens.revokedAt)))
-    .limit(1);
-  // The index lookup already matched; compare again in constant time for good measure.
-  if (!row || !timingSafeEqual(Buffer.from(row.sha), Buffer.from(tokenSha256))) return undefined;
-  const principal: Principal = { tokenId: row.id, role: row.role, deviceId: row.deviceId, licenseId: row.licenseId };
-  ctx.caches.principals.set(tokenSha256, principal);
-  return principal;
+  return ctx.caches.principals.load(tokenSha256, async () => {
+    const [row] = await ctx.db
+      .select({ id: apiTokens.id, role: apiTokens.role, deviceId: apiTokens.deviceId, licenseId: devices.licenseId })
+      .from(apiTokens)
+      .leftJoin(devices, eq(devices.id, apiTokens.deviceId))
+      .where(and(eq(apiTokens.tokenSha256, tokenSha256), isNull(apiTokens.revokedAt)))
+      .limit(1);
+    return row ? { tokenId: row.id, role: row.role, deviceId: row.deviceId, licenseId: row.licenseId } : undefined;
+  });
 }
 
 /** Requires `Authorization: Bearer <token>` of one of `roles`. */

@@ -9,6 +9,13 @@ import type { licenses } from './db/schema.ts';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 
+/**
+ * A device polling with an unchanged state updates its last-seen time at most
+ * this often: one row written per poll would make every update-check a write
+ * (and, for one busy device, a row-lock queue).
+ */
+export const LAST_SEEN_RESOLUTION_MS = 5_000;
+
 export interface ServerSettings {
   allowUnsigned: boolean;
   maxBodyBytes: number;
@@ -23,6 +30,13 @@ export interface ServerCaches {
   licenses: TtlCache<number, LicenseRow>;
   versions: TtlCache<number, VersionInfo>;
   artifacts: TtlCache<string, ArtifactRecord>;
+  /** (version id, intervals key) -> artifact record; immutable. */
+  assembled: TtlCache<string, ArtifactRecord>;
+  /** model id -> latest published version id (0 = none); changes on publish/withdraw. */
+  latest: TtlCache<number, number>;
+  modelNames: TtlCache<number, string>;
+  /** device id -> the state it last reported, for LAST_SEEN_RESOLUTION_MS: repeats inside it skip the write. */
+  reported: TtlCache<number, string>;
   parts: TtlCache<number, ReleaseParts>;
   content: ByteCache;
 }
@@ -42,6 +56,10 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
     versions: new TtlCache(1_000, settings.authCacheMs),
     // Artifact records and release parts are immutable: kept until evicted.
     artifacts: new TtlCache(10_000, Infinity),
+    assembled: new TtlCache(10_000, Infinity),
+    latest: new TtlCache(1_000, settings.authCacheMs),
+    modelNames: new TtlCache(1_000, Infinity),
+    reported: new TtlCache(100_000, LAST_SEEN_RESOLUTION_MS),
     parts: new TtlCache(16, Infinity),
     content: new ByteCache(settings.contentCacheBytes),
   };
@@ -53,6 +71,7 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
       caches.principals.clear();
       caches.licenses.clear();
       caches.versions.clear();
+      caches.latest.clear();
     },
   };
 }

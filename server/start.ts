@@ -1,10 +1,12 @@
 // Starts the server: open the database (PGlite in dataDir, or PostgreSQL at
 // databaseUrl), apply migrations, store the admin token, listen. `close()`
 // stops accepting, finishes in-flight requests, then closes the database.
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from './db/connect.ts';
-import { createApp } from './app.ts';
+import { buildApp } from './app.ts';
+import { createFastContentHandler } from './fast-content.ts';
 import { ensureAdminToken } from './auth.ts';
 
 export interface StartOptions {
@@ -40,7 +42,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await database.close();
     throw error;
   }
-  const app = createApp({
+  const { app, ctx } = buildApp({
     db: database.db,
     allowUnsigned: options.allowUnsigned,
     maxBodyBytes: options.maxBodyBytes,
@@ -48,10 +50,28 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     onInternalError: (error) => log(`weightgate server: internal error: ${(error as Error)?.stack ?? String(error)}`),
   });
   const host = options.host ?? '127.0.0.1';
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: host }, () => resolve(s));
-    s.once('error', reject);
+  const honoListener = getRequestListener(app.fetch);
+  const fastContent = createFastContentHandler(ctx);
+  const server: Server = createServer((req, res) => {
+    if (!fastContent(req, res)) void honoListener(req, res);
   });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  // Keep idle connections longer than clients do (undici drops its own after
+  // 4 s): when the server's timer fires first, a client that just picked the
+  // socket for a new request gets "other side closed". In one process (demo,
+  // tests) a busy event loop makes that race certain, not rare.
+  (server as import('node:http').Server).keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {

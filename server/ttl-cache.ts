@@ -5,6 +5,9 @@
 
 export class TtlCache<K, V> {
   private readonly entries = new Map<K, { value: V; expires: number }>();
+  private readonly loading = new Map<K, Promise<V | undefined>>();
+  /** Bumped by clear(): a load begun before it must not store what it read. */
+  private generation = 0;
   constructor(
     private readonly maxEntries: number,
     /** Milliseconds an entry stays valid; Infinity for immutable data, 0 to disable. */
@@ -31,12 +34,41 @@ export class TtlCache<K, V> {
     this.entries.set(key, { value, expires: Date.now() + this.ttlMs });
   }
 
+  /**
+   * The cached value, or `loader()`'s, stored. Concurrent misses of one key
+   * share a single load: when an entry expires under load, the database sees
+   * one query, not one per waiting request.
+   */
+  async load(key: K, loader: () => Promise<V | undefined>): Promise<V | undefined> {
+    const cached = this.get(key);
+    if (cached !== undefined) return cached;
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const generation = this.generation;
+    const promise = loader().then(
+      (value) => {
+        if (generation !== this.generation) return value;
+        this.loading.delete(key);
+        if (value !== undefined) this.set(key, value);
+        return value;
+      },
+      (error) => {
+        if (generation === this.generation) this.loading.delete(key);
+        throw error;
+      },
+    );
+    this.loading.set(key, promise);
+    return promise;
+  }
+
   delete(key: K): void {
     this.entries.delete(key);
   }
 
   clear(): void {
     this.entries.clear();
+    this.loading.clear();
+    this.generation++;
   }
 }
 

@@ -3,13 +3,13 @@
 // artifact (or a patch whose target is an artifact) of its license's model
 // whose intervals the license grants. Refusals never carry the bytes.
 import { Hono } from 'hono';
-import type { ServerContext } from '../context.ts';
+import type { LicenseRow, ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
 import { ArtifactParam, PatchParam } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { badRequest, forbidden, notFound } from '../http-error.ts';
 import { assertIntervalsGranted, assertLicenseActive } from '../license-grant.ts';
-import { artifactBytes, findArtifact, loadVersionInfo, patchContent, type ArtifactRecord } from '../store/artifact-store.ts';
+import { artifactBytes, findArtifact, loadVersionInfo, patchContent, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
 import { loadLicense } from '../store/licenses.ts';
 import { contentResponse } from '../content-response.ts';
 
@@ -51,8 +51,16 @@ async function knownArtifact(ctx: ServerContext, sha256: string, what: string): 
 async function assertDeviceMayHave(ctx: ServerContext, principal: Principal, record: ArtifactRecord): Promise<void> {
   if (principal.role !== 'device') return;
   const license = await loadLicense(ctx, principal.licenseId!);
-  assertLicenseActive(license, new Date());
-  const version = await loadVersionInfo(ctx, record.versionId);
+  checkDeviceAccess(license, await loadVersionInfo(ctx, record.versionId), record, new Date());
+}
+
+/**
+ * The rule for a device downloading `record` (or a patch to it): its license
+ * is in force, of the same model, the version is published, and the license
+ * grants the artifact's intervals. Shared with the fast path (fast-content.ts).
+ */
+export function checkDeviceAccess(license: LicenseRow, version: VersionInfo, record: ArtifactRecord, now: Date): void {
+  assertLicenseActive(license, now);
   if (version.modelId !== license.modelId) {
     throw forbidden('WRONG_MODEL', `artifact ${record.sha256} is of another model than license ${license.id}'s`);
   }

@@ -64,10 +64,14 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       }
     }
 
-    await ctx.db
-      .update(devices)
-      .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
-      .where(eq(devices.id, principal.deviceId!));
+    const reported = `${query.version}|${held.join(',')}|${query.sha256 ?? ''}`;
+    if (ctx.caches.reported.get(principal.deviceId!) !== reported) {
+      await ctx.db
+        .update(devices)
+        .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
+        .where(eq(devices.id, principal.deviceId!));
+      ctx.caches.reported.set(principal.deviceId!, reported);
+    }
 
     const body: UpdateCheckResponse = {
       model,

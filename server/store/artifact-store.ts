@@ -33,12 +33,11 @@ export interface PatchRecord {
 }
 
 export async function loadVersionInfo(ctx: ServerContext, versionId: number): Promise<VersionInfo> {
-  const cached = ctx.caches.versions.get(versionId);
-  if (cached) return cached;
-  const [row] = await ctx.db.select().from(versions).where(eq(versions.id, versionId)).limit(1);
-  if (!row) throw notFound('VERSION_UNKNOWN', `no version with id ${versionId}`);
-  const info = await toVersionInfo(ctx.db, row);
-  ctx.caches.versions.set(versionId, info);
+  const info = await ctx.caches.versions.load(versionId, async () => {
+    const [row] = await ctx.db.select().from(versions).where(eq(versions.id, versionId)).limit(1);
+    return row ? toVersionInfo(ctx.db, row) : undefined;
+  });
+  if (!info) throw notFound('VERSION_UNKNOWN', `no version with id ${versionId}`);
   return info;
 }
 
@@ -78,6 +77,9 @@ export async function loadReleaseParts(ctx: ServerContext, versionId: number): P
 /** Assembles (or finds) the artifact of `version` holding `intervals` and records its hash. */
 export async function ensureArtifact(ctx: ServerContext, version: VersionInfo, intervals: number[]): Promise<ArtifactRecord> {
   const key = intervalsKey(intervals);
+  const memoKey = `${version.id}:${key}`;
+  const memo = ctx.caches.assembled.get(memoKey);
+  if (memo) return memo;
   const [existing] = await ctx.db
     .select()
     .from(artifacts)
@@ -86,6 +88,7 @@ export async function ensureArtifact(ctx: ServerContext, version: VersionInfo, i
   if (existing) {
     const record = toRecord(existing);
     ctx.caches.artifacts.set(record.sha256, record);
+    ctx.caches.assembled.set(memoKey, record);
     return record;
   }
   const bytes = assembleArtifact(await loadReleaseParts(ctx, version.id), intervals);
@@ -95,6 +98,7 @@ export async function ensureArtifact(ctx: ServerContext, version: VersionInfo, i
     .values({ ...record, intervalsKey: key })
     .onConflictDoNothing();
   ctx.caches.artifacts.set(record.sha256, record);
+  ctx.caches.assembled.set(memoKey, record);
   ctx.caches.content.set(record.sha256, { data: bytes, sha256: record.sha256 });
   return record;
 }
@@ -117,11 +121,15 @@ export async function artifactBytes(ctx: ServerContext, record: ArtifactRecord):
   return bytes;
 }
 
-const patchKey = (from: string, to: string) => `${from}>${to}`;
+export const patchKey = (from: string, to: string) => `${from}>${to}`;
 
 /** Builds (or finds) the patch from one recorded artifact to another. */
 export async function ensurePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<{ record: PatchRecord; bytes: Uint8Array }> {
   const key = patchKey(from.sha256, to.sha256);
+  const cached = ctx.caches.content.get(key);
+  if (cached) {
+    return { record: { fromSha256: from.sha256, toSha256: to.sha256, sha256: cached.sha256, bytes: cached.data.byteLength }, bytes: cached.data };
+  }
   const [row] = await ctx.db
     .select()
     .from(patches)

@@ -3,31 +3,41 @@ import { and, desc, eq } from 'drizzle-orm';
 import { licenses, models, versions } from '../db/schema.ts';
 import type { LicenseRow, ServerContext } from '../context.ts';
 import { notFound } from '../http-error.ts';
-import { toVersionInfo, type VersionInfo } from './artifact-store.ts';
+import { loadVersionInfo, toVersionInfo, type VersionInfo } from './artifact-store.ts';
 
 export async function loadLicense(ctx: ServerContext, licenseId: number): Promise<LicenseRow> {
-  const cached = ctx.caches.licenses.get(licenseId);
-  if (cached) return cached;
-  const [row] = await ctx.db.select().from(licenses).where(eq(licenses.id, licenseId)).limit(1);
+  const row = await ctx.caches.licenses.load(licenseId, async () => {
+    const [found] = await ctx.db.select().from(licenses).where(eq(licenses.id, licenseId)).limit(1);
+    return found;
+  });
   if (!row) throw notFound('LICENSE_UNKNOWN', `no license with id ${licenseId}`);
-  ctx.caches.licenses.set(licenseId, row);
   return row;
 }
 
 export async function modelName(ctx: ServerContext, modelId: number): Promise<string> {
+  const cached = ctx.caches.modelNames.get(modelId);
+  if (cached !== undefined) return cached;
   const [row] = await ctx.db.select({ name: models.name }).from(models).where(eq(models.id, modelId)).limit(1);
-  return row?.name ?? `#${modelId}`;
+  if (!row) return `#${modelId}`;
+  ctx.caches.modelNames.set(modelId, row.name);
+  return row.name;
 }
 
 /** The newest published version of a model, or undefined. */
 export async function latestPublished(ctx: ServerContext, modelId: number): Promise<VersionInfo | undefined> {
+  const cachedId = ctx.caches.latest.get(modelId);
+  if (cachedId !== undefined) return cachedId === 0 ? undefined : loadVersionInfo(ctx, cachedId);
   const [row] = await ctx.db
     .select()
     .from(versions)
     .where(and(eq(versions.modelId, modelId), eq(versions.state, 'published')))
     .orderBy(desc(versions.number))
     .limit(1);
-  return row ? toVersionInfo(ctx.db, row) : undefined;
+  ctx.caches.latest.set(modelId, row?.id ?? 0);
+  if (!row) return undefined;
+  const info = await toVersionInfo(ctx.db, row);
+  ctx.caches.versions.set(row.id, info);
+  return info;
 }
 
 /** A version of a model by number (published or withdrawn: a device may still run a withdrawn one). */

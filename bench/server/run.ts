@@ -1,0 +1,134 @@
+// Server benchmark (not a test): requests/s and p99 for update-check and for a
+// cached patch of a paper-109k-sized model (784-128-64-10, ~90 % sparse,
+// 4-bit) on PostgreSQL, against bare node:http serving the same bytes from
+// memory in the same run; plus the incremental storage of a version that
+// changes 10 % of its segments. Bounded: four wrk runs of SECONDS each.
+//
+//   npx tsx bench/server/run.ts        (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
+//
+// Writes bench/results/server.json.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { encodeArtifact, generateKeyPair } from '../../formats/index.ts';
+import { startServer } from '../../server/start.ts';
+import { createClient } from '../../server/client.ts';
+import { syntheticModel } from './synthetic-model.ts';
+import { runWrk, type LoadResult } from './load.ts';
+import { startBareServer } from './bare-server.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 32;
+const ADMIN = `bench-admin-${randomBytes(12).toString('hex')}`;
+
+const progress = (line: string) => process.stderr.write(`[bench/server] ${line}\n`);
+
+async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `wg_bench_${randomBytes(6).toString('hex')}`;
+  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await sql.unsafe(`drop database if exists ${name} with (force)`);
+      await sql.end();
+    },
+  };
+}
+
+/** Storage added by a version whose changed segments are 10 % of all licensed segments. */
+async function measureIncrementalStorage(publish: (bytes: Uint8Array) => Promise<{ segments: { total: number; added: number; addedBytes: number; totalBytes: number } }>, key: string) {
+  // Ten equal 128x128 kernels x 4 intervals = 40 licensed segments (+10 bias); change 4 of them.
+  const sizes = Array(11).fill(128);
+  const v1 = await publish(encodeArtifact(syntheticModel({ model: 'storage-probe', version: 1, sizes, density: 0.1, seed: 5 }), { privateKey: key }));
+  const changed = [0, 3, 6, 9].map((kernel) => ({ kernel, interval: kernel % 4 }));
+  const v2 = await publish(encodeArtifact(syntheticModel({ model: 'storage-probe', version: 2, sizes, density: 0.1, seed: 5, changed }), { privateKey: key }));
+  return {
+    model: '128x10 MLP, 40 licensed + 10 bias segments',
+    changedSegments: changed.length,
+    licensedSegments: 40,
+    firstVersionBytes: v1.segments.addedBytes,
+    secondVersionAddedBytes: v2.segments.addedBytes,
+    secondVersionSegmentsAdded: v2.segments.added,
+    addedFraction: round(v2.segments.addedBytes / v2.segments.totalBytes, 3),
+  };
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export async function runServerBench(): Promise<object> {
+  const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const database = await scratchDatabase(baseUrl);
+  progress(`PostgreSQL scratch database ready; ${SECONDS}s per load run, ${CONNECTIONS} connections`);
+  const server = await startServer({ port: 0, databaseUrl: database.url, adminToken: ADMIN, log: progress });
+  let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
+  try {
+    const keys = generateKeyPair();
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'bench');
+    const storage = await measureIncrementalStorage((bytes) => admin.publish(bytes), keys.privateKeyPem);
+    progress(`incremental storage: ${storage.changedSegments}/40 segments changed -> ${(storage.addedFraction * 100).toFixed(1)} % bytes added`);
+
+    // The paper's 109,386-parameter MLP; v2 changes one of its 12 licensed segments.
+    const v1 = encodeArtifact(syntheticModel({ model: 'paper-109k', version: 1 }), { privateKey: keys.privateKeyPem });
+    const v2 = encodeArtifact(syntheticModel({ model: 'paper-109k', version: 2, changed: [{ kernel: 1, interval: 2 }] }), { privateKey: keys.privateKeyPem });
+    await admin.publish(v1);
+    const customer = await admin.createCustomer('bench');
+    const license = await admin.createLicense({ customerId: customer.id, model: 'paper-109k', tier: 'gold' });
+    const { token } = await admin.registerDevice(license.id, 'bench-device');
+    const device = createClient({ server: server.url, token });
+    const first = await device.updateCheck({ version: 0, intervals: [] });
+    await admin.publish(v2);
+    const second = await device.updateCheck({ version: 1, intervals: first.intervals, sha256: first.artifact.sha256 });
+    if (!second.patch) throw new Error('no patch offered from v1 to v2');
+    const patchBytes = await device.download(second.patch.url);
+    progress(`paper-109k: artifact ${second.artifact.bytes} bytes, patch v1->v2 ${second.patch.bytes} bytes (${v1.byteLength} bytes full v1)`);
+
+    const auth = { Authorization: `Bearer ${token}` };
+    const runs: Record<string, LoadResult> = {};
+    progress('load: update-check (device up to date) ...');
+    runs.updateCheck = await runWrk({ url: `${server.url}/v1/device/update-check?version=2&intervals=${second.intervals.join(',')}&sha256=${second.artifact.sha256}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    progress('load: cached patch via weightgate ...');
+    runs.patch = await runWrk({ url: `${server.url}${second.patch.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    bare = await startBareServer(patchBytes, second.patch.sha256);
+    progress('load: same bytes via bare node:http ...');
+    runs.barePatch = await runWrk({ url: bare.url, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    progress('load: full artifact via weightgate ...');
+    runs.artifact = await runWrk({ url: `${server.url}${second.artifact.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+
+    const ratio = runs.patch.requestsPerSecond / runs.barePatch.requestsPerSecond;
+    const result = {
+      when: new Date().toISOString(),
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version, database: 'PostgreSQL (postgres.js)' },
+      tool: `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on 127.0.0.1`,
+      model: { name: 'paper-109k (784-128-64-10, 10 % dense, 4-bit codebook)', artifactBytes: second.artifact.bytes, patchBytes: second.patch.bytes },
+      runs,
+      patchVsBare: round(ratio, 3),
+      targets: {
+        patchAtLeast80PercentOfBare: ratio >= 0.8,
+        patchP99Under20Ms: runs.patch.p99Ms < 20,
+        updateCheckP99Under20Ms: runs.updateCheck.p99Ms < 20,
+      },
+      incrementalStorage: storage,
+    };
+    return result;
+  } finally {
+    await bare?.close();
+    await server.close();
+    await database.drop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const result = (await runServerBench()) as { runs: Record<string, LoadResult>; patchVsBare: number };
+  const out = fileURLToPath(new URL('../results/server.json', import.meta.url));
+  mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  for (const [name, r] of Object.entries(result.runs)) {
+    process.stdout.write(`${name.padEnd(12)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  non-2xx ${r.non2xx}\n`);
+  }
+  process.stdout.write(`patch vs bare node:http: ${(result.patchVsBare * 100).toFixed(1)} %\nwrote ${out}\n`);
+}

@@ -1,0 +1,74 @@
+// The download fast path, in front of Hono on node:http. A fleet's downloads
+// are repeated GETs of a few immutable files; when everything a request needs
+// is already in this process's caches (token, license, version, artifact
+// record, bytes) it is answered straight from memory with the same headers
+// and the same authorization rule (checkDeviceAccess) as the Hono route.
+// Anything else — a cache miss, Range, If-None-Match, HEAD, a refusal — falls
+// through to Hono, which gives the full answer. Measured in bench/server:
+// Hono's Request/Response adaptation costs about two thirds of the
+// throughput of bare node:http on a 2 KB patch.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerContext } from './context.ts';
+import { hashToken } from './auth.ts';
+import { checkDeviceAccess } from './routes/content.ts';
+import { patchKey, type ArtifactRecord } from './store/artifact-store.ts';
+import type { Content } from './ttl-cache.ts';
+
+const ARTIFACT_PATH = /^\/v1\/artifacts\/([0-9a-f]{64})$/;
+const PATCH_PATH = /^\/v1\/patches\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Returns true when it answered the request; false to hand it to Hono. */
+export function createFastContentHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return function serveCachedContent(req, res) {
+    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined) return false;
+    const url = req.url ?? '';
+    let content: Content | undefined;
+    let target: ArtifactRecord | undefined;
+    let base: ArtifactRecord | undefined;
+    const artifact = ARTIFACT_PATH.exec(url);
+    if (artifact) {
+      target = ctx.caches.artifacts.get(artifact[1]!);
+      content = ctx.caches.content.get(artifact[1]!);
+    } else {
+      const patch = PATCH_PATH.exec(url);
+      if (!patch) return false;
+      base = ctx.caches.artifacts.get(patch[1]!);
+      target = ctx.caches.artifacts.get(patch[2]!);
+      content = ctx.caches.content.get(patchKey(patch[1]!, patch[2]!));
+      if (!base) return false;
+    }
+    if (!target || !content) return false;
+
+    const bearer = BEARER.exec(req.headers.authorization ?? '');
+    if (!bearer) return false;
+    const principal = ctx.caches.principals.get(hashToken(bearer[1]!));
+    if (!principal) return false;
+    if (principal.role === 'device') {
+      const license = ctx.caches.licenses.get(principal.licenseId!);
+      const version = ctx.caches.versions.get(target.versionId);
+      if (!license || !version) return false;
+      if (base) {
+        const baseVersion = ctx.caches.versions.get(base.versionId);
+        if (!baseVersion || baseVersion.modelId !== version.modelId) return false;
+      }
+      try {
+        checkDeviceAccess(license, version, target, new Date());
+      } catch {
+        return false; // Hono answers with the reason.
+      }
+    }
+
+    const data = content.data;
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': data.byteLength,
+      ETag: `"${content.sha256}"`,
+      'Cache-Control': IMMUTABLE,
+      'Accept-Ranges': 'bytes',
+    });
+    res.end(data);
+    return true;
+  };
+}
