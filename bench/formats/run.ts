@@ -1,0 +1,162 @@
+// The formats benchmark (not a timed test): artifact size of the paper's
+// 784-128-64-10 MLP (109,386 parameters) at 80 % / 90 % sparsity with 4- and
+// 5-bit codebooks against dense float32 (437,544 bytes), bits per non-zero
+// weight against other layouts, and patch sizes between two versions against
+// `zstd --patch-from` and `bsdiff` of the same two files.
+//
+//   npx tsx bench/formats/run.ts      prints a table, writes bench/results/formats.json
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { diffArtifacts, encodeArtifact, generateKeyPair, readArtifact, type ModelInput } from '../../formats/index.ts';
+import { equalIntervals, magnitudePrune, shareWeights, syntheticModel } from './synthetic-model.ts';
+import { changeCentroids, changeWeights } from './versions.ts';
+import { deepCompressionBits, externalPatchSizes, order0BoundBits } from './baselines.ts';
+
+const DENSE_F32_BYTES = 109_386 * 4;
+
+interface SizeRow {
+  model: string;
+  sparsity: number;
+  bits: number;
+  biases: string;
+  artifactBytes: number;
+  manifestBytes: number;
+  kernelBytes: number;
+  biasBytes: number;
+  nonzero: number;
+  bitsPerNonzero: number;
+  deepCompressionBitsPerNonzero: number;
+  order0BoundBitsPerNonzero: number;
+  vsDenseF32: number;
+  basicTierBytes: number;
+}
+
+interface PatchRow {
+  model: string;
+  change: string;
+  targetBytes: number;
+  patchBytes: number;
+  zstdPatchFrom: number | null;
+  bsdiff: number | null;
+}
+
+function sizeRow(name: string, input: ModelInput, sparsity: number, bits: number, privateKey: string): SizeRow {
+  const bytes = encodeArtifact(input, { privateKey });
+  const artifact = readArtifact(bytes);
+  let kernelBytes = 0;
+  let biasBytes = 0;
+  let nonzero = 0;
+  for (const s of artifact.segments) {
+    const tensor = artifact.manifest.tensors[s.tensor]!;
+    if (tensor.licensed) {
+      kernelBytes += s.data.length;
+      nonzero += s.count;
+    } else biasBytes += s.data.length;
+  }
+  const kernels = input.tensors.filter((t) => t.licensed);
+  const dc = kernels.reduce((n, t) => n + deepCompressionBits(t.values, bits), 0);
+  const bound = kernels.reduce((n, t) => n + order0BoundBits(t.values), 0);
+  const basic = input.tiers[0]!.intervals;
+  const dense = input.tensors.reduce((n, t) => n + t.values.length * 4, 0);
+  return {
+    model: name,
+    sparsity,
+    bits,
+    biases: input.tensors.find((t) => !t.licensed)!.encoding,
+    artifactBytes: bytes.length,
+    manifestBytes: artifact.manifestBytes.length,
+    kernelBytes,
+    biasBytes,
+    nonzero,
+    bitsPerNonzero: (kernelBytes * 8) / nonzero,
+    deepCompressionBitsPerNonzero: dc / nonzero,
+    order0BoundBitsPerNonzero: bound / nonzero,
+    vsDenseF32: dense / bytes.length,
+    basicTierBytes: encodeArtifact(input, { privateKey, license: basic }).length,
+  };
+}
+
+function patchRow(name: string, change: string, a: Uint8Array, b: Uint8Array): PatchRow {
+  const patch = diffArtifacts(a, b);
+  const external = externalPatchSizes(a, b);
+  return { model: name, change, targetBytes: b.length, patchBytes: patch.length, zstdPatchFrom: external.zstd, bsdiff: external.bsdiff };
+}
+
+/** The nnv-mnist-dense model (784-64-10, real trained weights) pruned and weight-shared the same way. */
+function realModel(sparsity: number, bits: number): ModelInput | null {
+  let raw: Buffer;
+  try {
+    raw = readFileSync('/work/shared/models/nnv-mnist-dense/weights.bin');
+  } catch {
+    return null;
+  }
+  const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+  const shapes: Array<[number, number]> = [[784, 64], [64, 10]];
+  const base = syntheticModel({ sizes: [784, 64, 10], sparsity, bits });
+  let at = 0;
+  const kernels: Float32Array[] = [];
+  shapes.forEach(([inputs, units], l) => {
+    const kernel = all.slice(at, at + inputs * units);
+    at += inputs * units;
+    const bias = all.slice(at, at + units);
+    at += units;
+    magnitudePrune(kernel, sparsity);
+    const codebook = shareWeights(kernel, bits);
+    kernels.push(kernel);
+    base.tensors[2 * l] = { ...base.tensors[2 * l]!, values: kernel, codebook };
+    base.tensors[2 * l + 1] = { ...base.tensors[2 * l + 1]!, values: bias };
+  });
+  return { ...base, model: 'nnv-mnist-dense', intervals: equalIntervals(kernels, 8) };
+}
+
+function pad(v: unknown, n: number): string {
+  return String(v).padStart(n);
+}
+
+export async function runFormatsBench(): Promise<object> {
+  const { privateKeyPem } = generateKeyPair();
+  const sizes: SizeRow[] = [];
+  const patches: PatchRow[] = [];
+  const cases = [0.8, 0.9].flatMap((sparsity) => [4, 5].map((bits) => ({ sparsity, bits })));
+  for (const { sparsity, bits } of cases) {
+    process.stderr.write(`formats bench: 784-128-64-10 at ${sparsity * 100} % sparsity, ${bits}-bit codebook...\n`);
+    for (const biasEncoding of ['dense-f32', 'int8'] as const) {
+      const v1 = syntheticModel({ sparsity, bits, biasEncoding });
+      sizes.push(sizeRow('mlp-784-128-64-10', v1, sparsity, bits, privateKeyPem));
+      if (biasEncoding !== 'int8') continue;
+      const a = encodeArtifact(v1, { privateKey: privateKeyPem });
+      const name = `mlp ${sparsity * 100}% ${bits}b`;
+      patches.push(patchRow(name, '10 % of weights moved', a, encodeArtifact(changeWeights(v1, 0.1, 7), { privateKey: privateKeyPem })));
+      patches.push(patchRow(name, 'centroids fine-tuned', a, encodeArtifact(changeCentroids(v1, 0.002), { privateKey: privateKeyPem })));
+      const basic = encodeArtifact(v1, { privateKey: privateKeyPem, license: v1.tiers[0]!.intervals });
+      patches.push(patchRow(name, 'license basic -> full', basic, a));
+      patches.push(patchRow(name, 'license full -> basic', a, basic));
+    }
+    const real = realModel(sparsity, bits);
+    if (real) sizes.push(sizeRow('nnv-mnist-dense (real, 784-64-10)', real, sparsity, bits, privateKeyPem));
+  }
+
+  const lines = [
+    'artifact size (signed, full tier) — dense float32 of 784-128-64-10 is 437,544 B',
+    `${'model'.padEnd(34)} ${pad('sparse', 6)} ${pad('bits', 4)} ${pad('biases', 9)} ${pad('bytes', 7)} ${pad('manif.', 6)} ${pad('x dense', 7)} ${pad('b/nz', 5)} ${pad('DC b/nz', 7)} ${pad('bound', 5)} ${pad('basic', 6)}`,
+    ...sizes.map(
+      (r) =>
+        `${r.model.padEnd(34)} ${pad(r.sparsity, 6)} ${pad(r.bits, 4)} ${pad(r.biases, 9)} ${pad(r.artifactBytes, 7)} ${pad(r.manifestBytes, 6)} ${pad(r.vsDenseF32.toFixed(1), 7)} ${pad(r.bitsPerNonzero.toFixed(2), 5)} ${pad(r.deepCompressionBitsPerNonzero.toFixed(2), 7)} ${pad(r.order0BoundBitsPerNonzero.toFixed(2), 5)} ${pad(r.basicTierBytes, 6)}`,
+    ),
+    '',
+    'patch size (bytes) between two signed artifacts',
+    `${'model'.padEnd(16)} ${'change'.padEnd(24)} ${pad('target', 7)} ${pad('.wgp', 6)} ${pad('zstd', 6)} ${pad('bsdiff', 6)}`,
+    ...patches.map((p) => `${p.model.padEnd(16)} ${p.change.padEnd(24)} ${pad(p.targetBytes, 7)} ${pad(p.patchBytes, 6)} ${pad(p.zstdPatchFrom ?? '-', 6)} ${pad(p.bsdiff ?? '-', 6)}`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  const result = { denseF32Bytes: DENSE_F32_BYTES, sizes, patches };
+  const out = fileURLToPath(new URL('../results/formats.json', import.meta.url));
+  mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  process.stderr.write(`formats bench: wrote ${out}\n`);
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await runFormatsBench();
+}
