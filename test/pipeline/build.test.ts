@@ -1,0 +1,90 @@
+// runBuild end to end on a tiny model (784-16-10): artifacts per tier, nested
+// licenses, signatures, C headers, determinism, and the next version (--from).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateKeyPair, readArtifact } from '../../formats/index.ts';
+import { runBuild, type BuildOptions } from '../../pipeline/build.ts';
+import { tempDir, writeTinyModel } from './helpers.ts';
+
+const modelPath = writeTinyModel(tempDir());
+const base: Omit<BuildOptions, 'outDir'> = {
+  modelPath,
+  epochs: 1,
+  sparsity: 0.8,
+  bits: 3,
+  intervals: 8,
+  tiers: 'basic:0.5',
+  pruneRounds: 1,
+  pruneEpochs: 1,
+  centroidEpochs: 1,
+  seed: 7,
+};
+const keys = generateKeyPair();
+const firstDir = tempDir();
+const first = await runBuild({ ...base, outDir: firstDir, key: keys.privateKeyPem, c: true });
+
+test('one signed artifact per tier plus full, with nested licenses and a report', () => {
+  assert.equal(first.artifacts.map((a) => a.tier), ['basic', 'full']);
+  const [basic, full] = first.artifacts.map((a) => readArtifact(a.bytes, { publicKey: keys.publicKeyPem, requireSignature: true }));
+  assert.is(full.license.length, 8);
+  assert.ok(basic.license.length < full.license.length);
+  for (const id of basic.license) assert.ok(full.license.includes(id));
+  assert.ok(basic.bytes.length < full.bytes.length);
+  const report = JSON.parse(readFileSync(join(firstDir, 'report.json'), 'utf8'));
+  for (const key of ['model', 'params', 'denseFloat32Bytes', 'nonzero', 'sparsity', 'bits', 'backend', 'accuracy', 'tiers', 'seconds']) assert.ok(key in report, key);
+  assert.is(report.params, 784 * 16 + 16 + 16 * 10 + 10);
+  assert.is(report.denseFloat32Bytes, report.params * 4);
+  assert.ok(Math.abs(report.sparsity - 0.8) < 0.01);
+  assert.ok(report.tiers[0].validationAccuracy >= 0.5);
+  assert.is(report.tiers[1].name, 'full');
+  assert.is(report.tiers[1].artifactBytes, readFileSync(join(firstDir, 'full.wgm')).length);
+  assert.is(report.signed, true);
+  assert.ok(readFileSync(join(firstDir, 'full.h'), 'utf8').includes('alignas(16) const unsigned char'));
+  assert.ok(readFileSync(join(firstDir, 'report.md'), 'utf8').includes('109,386'));
+  assert.ok(readFileSync(join(firstDir, 'report.svg'), 'utf8').startsWith('<svg'));
+  assert.ok(existsSync(join(firstDir, 'state.json')) && existsSync(join(firstDir, 'state.bin')));
+});
+
+test('the artifact reports the tiers and preprocess a device needs', () => {
+  const full = readArtifact(first.artifacts[1].bytes);
+  assert.equal(full.manifest.tiers.map((t) => t.name), ['basic', 'full']);
+  assert.is(full.manifest.preprocess.scale, Math.fround(1 / 255));
+  assert.is(full.manifest.tensors[0].encoding, 'codebook-sparse');
+  assert.ok(full.manifest.tensors[0].codebook!.length <= 8);
+});
+
+test('same inputs and seed give byte-identical artifacts', async () => {
+  const again = await runBuild({ ...base, outDir: tempDir(), key: keys.privateKeyPem });
+  for (let i = 0; i < first.artifacts.length; i++) {
+    assert.is(Buffer.compare(Buffer.from(again.artifacts[i].bytes), Buffer.from(first.artifacts[i].bytes)), 0, first.artifacts[i].tier);
+  }
+});
+
+test('--from makes version 2: same intervals and tiers, byte-identical segments', async () => {
+  const next = await runBuild({ fromDir: firstDir, outDir: tempDir() });
+  assert.is(next.report.version, 2);
+  assert.ok(next.report.from);
+  assert.is(next.report.from!.changedSegments.length, 0);
+  assert.ok(next.report.from!.segments > 0);
+  const before = readArtifact(first.artifacts[1].bytes).manifest;
+  const after = readArtifact(next.artifacts[1].bytes).manifest;
+  assert.equal(after.intervals, before.intervals);
+  assert.equal(after.tiers.map((t) => t.intervals), before.tiers.map((t) => t.intervals));
+  // Only the codebooks moved.
+  assert.ok(after.tensors.some((t, i) => t.codebook && t.codebook.some((c, j) => c !== before.tensors[i].codebook![j])));
+});
+
+test('bad options are typed errors with exit code 2', async () => {
+  for (const bad of [{ sparsity: 1.5 }, { bits: 9 }, { order: 'random' as 'paper' }, { tiers: 'x' }]) {
+    try {
+      await runBuild({ ...base, ...bad, outDir: tempDir() });
+      assert.unreachable(JSON.stringify(bad));
+    } catch (error) {
+      assert.is((error as { exitCode?: number }).exitCode, 2, JSON.stringify(bad));
+    }
+  }
+});
+
+test.run();
