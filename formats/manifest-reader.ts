@@ -9,6 +9,7 @@ import { MANIFEST_IDENTIFIER, writeManifest } from './manifest-writer.ts';
 import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
 import { FormatError } from './errors.ts';
 import { bytesEqual } from './bytes.ts';
+import { int8Channels } from './quantize.ts';
 import { FORMAT_VERSION, MAX_CODEBOOK, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
 import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from './model.ts';
 
@@ -92,7 +93,7 @@ export function readManifest(bytes: Uint8Array): Manifest {
     }
     if (encoding === 'int8') {
       if (bits !== 8) throw bad(`${where} int8 with bits ${bits}`);
-      const channels = shape[shape.length - 1]!;
+      const channels = int8Channels(shape);
       if (ft.scalesLength() !== channels) throw bad(`${where} has ${ft.scalesLength()} scales for ${channels} channels`);
       scales = readFloats(channels, (i) => ft.scales(i), `${where}.scales`);
     } else if (ft.scalesLength() !== 0) {

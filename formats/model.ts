@@ -95,7 +95,7 @@ export interface TensorInfo {
   bits: number;
   /** codebook-sparse: the centroids; otherwise null. */
   codebook: Float32Array | null;
-  /** int8: one scale per output channel (last dimension); otherwise null. */
+  /** int8: one scale per output channel (last dimension; one scale in all for a rank-1 tensor); otherwise null. */
   scales: Float32Array | null;
   /** Non-zero weights over all intervals. */
   nonzero: number;

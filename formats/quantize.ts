@@ -1,5 +1,7 @@
 // Int8 affine quantization with one scale per output channel (the last
-// dimension), symmetric around zero: q = round(v / s), s = max|v| / 127.
+// dimension) of a kernel, symmetric around zero: q = round(v / s),
+// s = max|v| / 127. A rank-1 tensor (a bias) has one scale for all its
+// values: a scale per element would cost 4 bytes to save 1.
 // The encoder applies exactly this, so the pipeline can measure the accuracy
 // of what a device will compute.
 
@@ -12,8 +14,13 @@ export interface Int8Quantized {
   quantized: Int8Array;
 }
 
+/** Number of int8 scales of a tensor: its last dimension for rank >= 2, else 1. */
+export function int8Channels(shape: readonly number[]): number {
+  return shape.length >= 2 ? shape[shape.length - 1]! : 1;
+}
+
 export function quantizeInt8Full(values: Float32Array, shape: readonly number[]): Int8Quantized {
-  const channels = shape.length > 0 ? shape[shape.length - 1]! : 1;
+  const channels = int8Channels(shape);
   const scales = new Float32Array(channels);
   for (let i = 0; i < values.length; i++) {
     const c = i % channels;

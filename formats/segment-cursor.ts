@@ -7,6 +7,7 @@ import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
 import { decodeBit, decodeDirect, initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
 import { codeBitsFor, localCodebookIndices, MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
+import { int8Channels } from './quantize.ts';
 import type { Interval, TensorInfo } from './model.ts';
 
 const KIND_F32 = 0;
@@ -46,7 +47,7 @@ export class SegmentCursor implements RangeDecoderState {
     this.kind = tensor.encoding === 'dense-f32' ? KIND_F32 : tensor.encoding === 'int8' ? KIND_INT8 : KIND_CODEBOOK;
     this.elements = elementCount(tensor.shape);
     this.scales = tensor.scales;
-    this.channels = tensor.shape[tensor.shape.length - 1]!;
+    this.channels = int8Channels(tensor.shape);
     this.count = count;
     this.remaining = count;
     const local = this.kind === KIND_CODEBOOK ? localCodebookIndices(tensor, intervalId, intervals) : [];
