@@ -76,6 +76,14 @@ test('--from makes version 2: same intervals and tiers, byte-identical segments'
   assert.ok(after.tensors.some((t, i) => t.codebook && t.codebook.some((c, j) => c !== before.tensors[i].codebook![j])));
 });
 
+test('int8 encoding builds nested tiers from the int8-rounded weights', async () => {
+  const int8 = await runBuild({ ...base, encoding: 'int8', outDir: tempDir() });
+  const full = readArtifact(int8.artifacts[int8.artifacts.length - 1].bytes);
+  assert.is(full.manifest.tensors[0].encoding, 'int8');
+  assert.is(int8.report.encoding, 'int8');
+  assert.ok(int8.report.tiers[0].intervals.every((id) => full.license.includes(id)));
+});
+
 test('bad options are typed errors with exit code 2', async () => {
   for (const bad of [{ sparsity: 1.5 }, { bits: 9 }, { order: 'random' as 'paper' }, { tiers: 'x' }]) {
     try {
