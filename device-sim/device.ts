@@ -103,7 +103,11 @@ export interface Device {
   evaluate(split: Split): EvaluateResult;
 }
 
-const PROBE_PATTERNS = [0, 255, 127];
+// One mid-grey probe: it exercises every held segment of every layer (the
+// cost of a self-test is one inference, which is what a device can afford
+// at boot), and a damaged or mis-planned model shows as an error or a
+// non-finite output.
+const PROBE_PATTERNS = [127];
 
 export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   const profile = typeof options.profile === 'object' ? options.profile : resolveProfile(options.profile);

@@ -1,7 +1,8 @@
 // Many simulated devices in one process: each has its own flash directory,
 // arena and token; all poll the same server. The fleet summary answers "how
 // long until the fleet runs version V, how many bytes did each device pull,
-// what failed".
+// what failed". fleet-workers.ts spreads a fleet over worker threads and
+// merges the same samples.
 import { join } from 'node:path';
 import { openDevice, type Device, type PublicKeyInput, type UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
@@ -11,8 +12,9 @@ export interface FleetOptions {
   server: string;
   /** One device token per device. */
   tokens: string[];
-  /** Parent directory; device i lives in `<baseDir>/device-<i>`. */
+  /** Parent directory; device i lives in `<baseDir>/device-<firstIndex + i>`. */
   baseDir: string;
+  firstIndex?: number;
   profile?: string | DeviceProfile;
   publicKey?: PublicKeyInput;
   /** Checks in flight at once (each is one HTTP exchange plus a download). */
@@ -28,6 +30,18 @@ export interface FleetRoundOptions {
   retryDelayMs?: number;
   /** Called after every finished device (for a progress line). */
   onDevice?: (done: number, total: number) => void;
+}
+
+/** Raw per-device results of one round; plain arrays so they cross worker threads. */
+export interface FleetSamples {
+  /** Seconds from the round's start until the device was done, -1 when it never was. */
+  reachSeconds: number[];
+  bytes: number[];
+  errors: Record<string, number>;
+  kinds: Record<string, number>;
+  patchBytes: number[];
+  fullDownloads: number;
+  wallSeconds: number;
 }
 
 export interface FleetSummary {
@@ -51,14 +65,48 @@ export interface FleetSummary {
 export interface Fleet {
   readonly devices: Device[];
   round(options?: FleetRoundOptions): Promise<FleetSummary>;
+  roundSamples(options?: FleetRoundOptions): Promise<FleetSamples>;
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}
+
+/** Merges the samples of several fleets (worker threads) into one summary. */
+export function summarizeFleet(parts: FleetSamples[]): FleetSummary {
+  const reach = Float64Array.from(parts.flatMap((p) => p.reachSeconds.filter((s) => s >= 0)));
+  const bytes = Float64Array.from(parts.flatMap((p) => p.bytes));
+  const errors: Record<string, number> = {};
+  const kinds: Record<string, number> = {};
+  for (const part of parts) {
+    addCounts(errors, part.errors);
+    addCounts(kinds, part.kinds);
+  }
+  const devices = bytes.length;
+  return {
+    devices,
+    reached: reach.length,
+    failures: devices - reach.length,
+    errors,
+    seconds: round3(reach.length === devices && devices > 0 ? quantile(reach, 1) : Math.max(0, ...parts.map((p) => p.wallSeconds))),
+    secondsToReach: { median: round3(quantile(reach, 0.5)), p99: round3(quantile(reach, 0.99)), max: round3(quantile(reach, 1)) },
+    bytesPerDevice: { min: quantile(bytes, 0), median: quantile(bytes, 0.5), max: quantile(bytes, 1) },
+    totalBytes: bytes.reduce((a, b) => a + b, 0),
+    patchBytes: [...new Set(parts.flatMap((p) => p.patchBytes))].sort((a, b) => a - b),
+    fullDownloads: parts.reduce((a, p) => a + p.fullDownloads, 0),
+    kinds,
+  };
 }
 
 export async function openFleet(options: FleetOptions): Promise<Fleet> {
   const devices: Device[] = [];
+  const firstIndex = options.firstIndex ?? 0;
   for (let i = 0; i < options.tokens.length; i++) {
     devices.push(
       await openDevice({
-        dir: join(options.baseDir, `device-${i}`),
+        dir: join(options.baseDir, `device-${firstIndex + i}`),
         profile: options.profile,
         server: options.server,
         token: options.tokens[i],
@@ -68,24 +116,28 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
   }
   const concurrency = Math.max(1, options.concurrency ?? 64);
 
-  async function round(roundOptions: FleetRoundOptions = {}): Promise<FleetSummary> {
+  async function roundSamples(roundOptions: FleetRoundOptions = {}): Promise<FleetSamples> {
     const { targetVersion, timeoutMs = 60_000, retryDelayMs = 200 } = roundOptions;
     const start = performance.now();
-    const reachedAt = new Float64Array(devices.length).fill(-1);
-    const bytes = new Float64Array(devices.length);
-    const errors: Record<string, number> = {};
-    const kinds: Record<string, number> = {};
+    const samples: FleetSamples = {
+      reachSeconds: new Array<number>(devices.length).fill(-1),
+      bytes: new Array<number>(devices.length).fill(0),
+      errors: {},
+      kinds: {},
+      patchBytes: [],
+      fullDownloads: 0,
+      wallSeconds: 0,
+    };
     const patchSizes = new Set<number>();
-    let fullDownloads = 0;
     let next = 0;
     let done = 0;
 
     const account = (outcome: UpdateOutcome, i: number): void => {
-      bytes[i] += outcome.bytesSent;
-      kinds[outcome.kind] = (kinds[outcome.kind] ?? 0) + 1;
+      samples.bytes[i] += outcome.bytesSent;
+      samples.kinds[outcome.kind] = (samples.kinds[outcome.kind] ?? 0) + 1;
       if (outcome.kind !== 'none') {
         if (outcome.patchBytes !== null) patchSizes.add(outcome.patchBytes);
-        else fullDownloads++;
+        else samples.fullDownloads++;
       }
     };
 
@@ -99,16 +151,15 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
         } catch (error) {
           lastError = String((error as { code?: unknown }).code ?? 'ERROR');
         }
-        const running = device.status().version;
-        if (lastError === null && (targetVersion === undefined || running >= targetVersion)) {
-          reachedAt[i] = performance.now() - start;
+        if (lastError === null && (targetVersion === undefined || device.status().version >= targetVersion)) {
+          samples.reachSeconds[i] = (performance.now() - start) / 1000;
           return;
         }
         if (targetVersion === undefined || performance.now() - start > timeoutMs) break;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
       }
       const code = lastError ?? 'NOT_REACHED';
-      errors[code] = (errors[code] ?? 0) + 1;
+      samples.errors[code] = (samples.errors[code] ?? 0) + 1;
     }
 
     async function worker(): Promise<void> {
@@ -119,28 +170,14 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
       }
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, devices.length) }, worker));
-
-    const reachedTimes = Float64Array.from(reachedAt.filter((t) => t >= 0)).map((ms) => ms / 1000);
-    const seconds = reachedTimes.length ? Math.max(...reachedTimes) : (performance.now() - start) / 1000;
-    const round3 = (v: number) => Math.round(v * 1000) / 1000;
-    return {
-      devices: devices.length,
-      reached: reachedTimes.length,
-      failures: devices.length - reachedTimes.length,
-      errors,
-      seconds: round3(seconds),
-      secondsToReach: {
-        median: round3(quantile(reachedTimes, 0.5)),
-        p99: round3(quantile(reachedTimes, 0.99)),
-        max: round3(quantile(reachedTimes, 1)),
-      },
-      bytesPerDevice: { min: quantile(bytes, 0), median: quantile(bytes, 0.5), max: quantile(bytes, 1) },
-      totalBytes: bytes.reduce((a, b) => a + b, 0),
-      patchBytes: [...patchSizes].sort((a, b) => a - b),
-      fullDownloads,
-      kinds,
-    };
+    samples.patchBytes = [...patchSizes];
+    samples.wallSeconds = (performance.now() - start) / 1000;
+    return samples;
   }
 
-  return { devices, round };
+  return {
+    devices,
+    roundSamples,
+    round: async (roundOptions) => summarizeFleet([await roundSamples(roundOptions)]),
+  };
 }

@@ -1,0 +1,130 @@
+// A fleet of simulated devices (default 1,000) on one machine reaching a
+// version newly published on the server, PostgreSQL when DATABASE_URL is set
+// (a scratch database, dropped afterwards), else embedded PGlite.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { generateKeyPair } from '../../formats/index.ts';
+import { openFleet, type FleetSummary } from '../../device-sim/fleet.ts';
+import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
+import { provisionDevices } from '../../device-sim/provision.ts';
+import { createClient } from '../../server/client.ts';
+import { startServer } from '../../server/start.ts';
+import { paperArtifact } from './paper-model.ts';
+
+export interface FleetBenchResult {
+  database: 'postgres' | 'pglite';
+  devices: number;
+  profile: string;
+  /** Install of v1 on blank devices (full artifacts). */
+  install: { seconds: number; reached: number; failures: number; bytesPerDevice: number };
+  /** v2 published → every device runs v2. */
+  update: {
+    seconds: number;
+    secondsToReach: { median: number; p99: number; max: number };
+    reached: number;
+    failures: number;
+    errors: Record<string, number>;
+    bytesPerDevice: { min: number; median: number; max: number };
+    patchBytes: number[];
+    fullArtifactBytes: number;
+  };
+  targetSeconds: number;
+}
+
+async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `wg_device_bench_${randomBytes(5).toString('hex')}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+export async function measureFleet(
+  options: { devices?: number; concurrency?: number; workers?: number; log?: (line: string) => void } = {},
+): Promise<FleetBenchResult> {
+  const log = options.log ?? (() => undefined);
+  const count = options.devices ?? 1000;
+  const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
+  const work = mkdtempSync(join(tmpdir(), 'wg-fleet-bench-'));
+  const database = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : null;
+  const server = await startServer({ port: 0, databaseUrl: database?.url, dataDir: join(work, 'db'), adminToken, log: () => undefined });
+  try {
+    const keys = generateKeyPair();
+    const admin = createClient({ server: server.url, token: adminToken });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'bench');
+    await admin.publish(paperArtifact({ version: 1, privateKey: keys.privateKeyPem }));
+    log(`registering ${count} devices`);
+    const { tokens } = await provisionDevices({ server: server.url, adminToken, model: 'paper-109k', tier: 'full', count });
+    const fleetOptions = {
+      server: server.url,
+      tokens,
+      baseDir: join(work, 'devices'),
+      profile: 'm0-32k',
+      publicKey: keys.publicKeyPem,
+      concurrency: options.concurrency ?? 64,
+    };
+    // Device threads beside the server's thread; 0 = all in this thread.
+    const workers = options.workers ?? 0;
+    const threaded = workers > 0 ? await openWorkerFleet({ ...fleetOptions, workers }) : null;
+    const local = threaded ? null : await openFleet(fleetOptions);
+    const round = (targetVersion: number, label: string): Promise<FleetSummary> => {
+      log(`${label}: ${count} devices${threaded ? ` in ${workers} worker threads` : ''}`);
+      const roundOptions = { targetVersion, timeoutMs: 600_000 };
+      return threaded
+        ? threaded.round(roundOptions)
+        : local!.round({ ...roundOptions, onDevice: (done, total) => done % 100 === 0 && log(`${label}: ${done}/${total}`) });
+    };
+    const install = await round(1, 'install v1');
+
+    // v2: fine-tuning moved 5 % of the kept weights to another centroid.
+    const v2 = paperArtifact({ version: 2, changed: 0.05, privateKey: keys.privateKeyPem });
+    await admin.publish(v2);
+    const update = await round(2, 'update to v2');
+    await threaded?.close();
+    return {
+      database: database ? 'postgres' : 'pglite',
+      devices: count,
+      profile: 'm0-32k',
+      install: { seconds: install.seconds, reached: install.reached, failures: install.failures, bytesPerDevice: install.bytesPerDevice.median },
+      update: {
+        seconds: update.seconds,
+        secondsToReach: update.secondsToReach,
+        reached: update.reached,
+        failures: update.failures,
+        errors: update.errors,
+        bytesPerDevice: update.bytesPerDevice,
+        patchBytes: update.patchBytes,
+        fullArtifactBytes: v2.length,
+      },
+      targetSeconds: 10,
+    };
+  } finally {
+    await server.close();
+    await database?.drop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const devices = Number(process.argv[2] ?? 1000);
+  const workers = Number(process.argv[3] ?? 0);
+  console.log(JSON.stringify(await measureFleet({ devices, workers, log: (line) => console.error(line) }), null, 2));
+}
