@@ -1,52 +1,96 @@
-// A sparse byte delta of one segment against the segment at the same
-// (tensor, interval) in the source: runs of [copy n bytes from the source at
-// the same offset][n literal bytes], until the target length is reached.
-// It wins when a change keeps the bitstream aligned (e.g. int8/f32 values
-// changed in place); entry-delta.ts wins when positions move.
+// A byte delta of a target against a source (a segment against the source's
+// same (tensor, interval) segment, or a manifest against the source's
+// manifest): literals and copies from anywhere in the source, in the spirit
+// of VCDIFF (RFC 3284) but smaller, since our targets are a few KiB:
+//
+//   repeat: varint literal length, literal bytes;
+//           stop when the target is complete; else
+//           varint copy length (>= 1), zigzag varint source offset relative
+//           to the end of the previous copy (0 = continue in place)
+//
+// The encoder is greedy: at each target byte it extends the in-place
+// continuation if that matches MIN_COPY bytes, else takes the longest match
+// among source positions sharing the next MIN_COPY bytes.
 import { FormatError } from './errors.ts';
 import { readBytes, readVarint, writeVarint, type ByteCursor } from './varint.ts';
 
-/** Copies shorter than this cost more as two varints than as literals. */
-const MIN_COPY = 3;
+/** Shorter copies cost more than the literals they replace. */
+const MIN_COPY = 4;
+/** Source positions remembered per 4-byte key: bounds encoder time. */
+const MAX_CANDIDATES = 16;
+
+function keyAt(bytes: Uint8Array, i: number): number {
+  return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+}
+
+function matchLength(source: Uint8Array, s: number, target: Uint8Array, t: number): number {
+  let n = 0;
+  while (s + n < source.length && t + n < target.length && source[s + n] === target[t + n]) n++;
+  return n;
+}
+
+const zigzag = (v: number) => (v >= 0 ? v * 2 : -v * 2 - 1);
+const unzigzag = (v: number) => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
 
 export function diffBytes(source: Uint8Array, target: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let i = 0;
-  while (i < target.length) {
-    let copy = 0;
-    while (i + copy < target.length && i + copy < source.length && source[i + copy] === target[i + copy]) copy++;
-    if (copy < MIN_COPY && i + copy < target.length) copy = 0;
-    let literal = 0;
-    let j = i + copy;
-    // Literal run ends where a copy of >= MIN_COPY bytes starts.
-    while (j + literal < target.length) {
-      let same = 0;
-      while (same < MIN_COPY && j + literal + same < target.length && j + literal + same < source.length && source[j + literal + same] === target[j + literal + same]) same++;
-      if (same >= MIN_COPY || (same > 0 && j + literal + same === target.length)) break;
-      literal++;
-    }
-    writeVarint(out, copy);
-    writeVarint(out, literal);
-    for (let k = 0; k < literal; k++) out.push(target[j + k]!);
-    i = j + literal;
+  const index = new Map<number, number[]>();
+  for (let i = 0; i + MIN_COPY <= source.length; i++) {
+    const key = keyAt(source, i);
+    const list = index.get(key);
+    if (!list) index.set(key, [i]);
+    else if (list.length < MAX_CANDIDATES) list.push(i);
   }
+  const out: number[] = [];
+  let literalStart = 0;
+  let lastSourceEnd = 0;
+  let t = 0;
+  while (t < target.length) {
+    let bestLength = matchLength(source, lastSourceEnd, target, t);
+    let bestSource = lastSourceEnd;
+    if (bestLength < MIN_COPY && t + MIN_COPY <= target.length) {
+      for (const s of index.get(keyAt(target, t)) ?? []) {
+        const n = matchLength(source, s, target, t);
+        if (n > bestLength) {
+          bestLength = n;
+          bestSource = s;
+        }
+      }
+    }
+    if (bestLength < MIN_COPY) {
+      t++;
+      continue;
+    }
+    writeVarint(out, t - literalStart);
+    for (let i = literalStart; i < t; i++) out.push(target[i]!);
+    writeVarint(out, bestLength);
+    writeVarint(out, zigzag(bestSource - lastSourceEnd));
+    lastSourceEnd = bestSource + bestLength;
+    t += bestLength;
+    literalStart = t;
+  }
+  writeVarint(out, target.length - literalStart);
+  for (let i = literalStart; i < target.length; i++) out.push(target[i]!);
   return Uint8Array.from(out);
 }
 
-/** Rebuilds a target of `length` bytes; `c` is left just past the delta. */
+/** Rebuilds a target of `length` bytes from `source` and the delta at `c`; `c` is left just past the delta. */
 export function applyByteDelta(source: Uint8Array, c: ByteCursor, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  let i = 0;
-  while (i < length) {
-    const copy = readVarint(c);
+  let t = 0;
+  let lastSourceEnd = 0;
+  for (;;) {
     const literal = readVarint(c);
-    if (copy + literal === 0 || i + copy + literal > length || i + copy > source.length) {
-      throw new FormatError('BAD_VALUE', `${c.what}: byte delta run (copy ${copy}, literal ${literal}) at ${i} does not fit a ${length}-byte segment`);
+    if (literal > length - t) throw new FormatError('BAD_VALUE', `${c.what}: byte delta literal of ${literal} bytes overruns a ${length}-byte target`);
+    out.set(readBytes(c, literal), t);
+    t += literal;
+    if (t === length) return out;
+    const copy = readVarint(c);
+    const from = lastSourceEnd + unzigzag(readVarint(c));
+    if (copy === 0 || copy > length - t || from < 0 || from + copy > source.length) {
+      throw new FormatError('BAD_VALUE', `${c.what}: byte delta copy of ${copy} bytes from ${from} does not fit (source ${source.length}, target ${length} bytes)`);
     }
-    out.set(source.subarray(i, i + copy), i);
-    i += copy;
-    out.set(readBytes(c, literal), i);
-    i += literal;
+    out.set(source.subarray(from, from + copy), t);
+    t += copy;
+    lastSourceEnd = from + copy;
   }
-  return out;
 }

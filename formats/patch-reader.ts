@@ -18,10 +18,10 @@ import { sha256, sha256Hex } from './signing.ts';
 import { licenseHolds } from './intervals.ts';
 import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
-import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION, SHA256_BYTES } from './caps.ts';
+import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION, MAX_FILE_BYTES, SHA256_BYTES } from './caps.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_REUSE, OP_WHOLE, PATCH_IDENTIFIER } from './patch-ops.ts';
 import type { PatchInfo } from './model.ts';
-import type { ByteCursor } from './varint.ts';
+import { readVarint, type ByteCursor } from './varint.ts';
 
 function readIds(length: number, at: (i: number) => number | null): number[] {
   const ids: number[] = [];
@@ -42,8 +42,10 @@ export function readPatchFields(bytes: Uint8Array): PatchFields {
     throw new FormatError('BAD_VALUE', 'patch: from/to SHA-256 must be 32 bytes each');
   }
   const manifest = fb.manifestArray();
+  const manifestDelta = fb.manifestDeltaArray();
+  if (manifest && manifestDelta) throw new FormatError('BAD_VALUE', 'patch: carries both a manifest and a manifest delta');
   const signature = fb.signatureArray();
-  if (signature && (signature.length !== ED25519_SIGNATURE_BYTES || !manifest)) {
+  if (signature && (signature.length !== ED25519_SIGNATURE_BYTES || !(manifest || manifestDelta))) {
     throw new FormatError('BAD_SIGNATURE', 'patch: signature must be 64 bytes and come with a manifest');
   }
   const fields: PatchFields = {
@@ -55,6 +57,7 @@ export function readPatchFields(bytes: Uint8Array): PatchFields {
     fromSha256,
     toSha256,
     manifest,
+    manifestDelta,
     signature,
     ops: fb.opsArray() ?? new Uint8Array(0),
     data: fb.dataArray() ?? new Uint8Array(0),
@@ -90,12 +93,22 @@ export function readPatch(bytes: Uint8Array): PatchDetails {
     toSha256: toHex(f.toSha256),
     bytes: bytes.length,
     sha256: sha256Hex(bytes),
-    carriesManifest: f.manifest !== null,
+    carriesManifest: f.manifest !== null || f.manifestDelta !== null,
     reused: count([OP_REUSE]),
     whole: count([OP_WHOLE]),
     delta: count([OP_BYTE_DELTA, OP_ENTRY_DELTA]),
     payloadBytes: f.data.length,
   };
+}
+
+/** The target manifest from a byte delta against the source's; its length is what the delta makes. */
+function rebuildManifest(source: Uint8Array, delta: Uint8Array): Uint8Array {
+  const c: ByteCursor = { bytes: delta, at: 0, end: delta.length, what: 'patch manifest delta' };
+  const length = readVarint(c);
+  if (length > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: manifest delta makes ${length} bytes`);
+  const out = applyByteDelta(source, c, length);
+  if (c.at !== c.end) throw new FormatError('BAD_VALUE', 'patch: trailing bytes after the manifest delta');
+  return out;
 }
 
 export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Uint8Array {
@@ -106,9 +119,10 @@ export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publi
     throw new FormatError('WRONG_BASE', `patch starts from artifact ${fromSha.slice(0, 16)}…, but this artifact is ${actualFrom.slice(0, 16)}…; fetch the patch for the artifact you hold`);
   }
   const source = readArtifact(from);
-  const manifestBytes = f.manifest ?? source.manifestBytes;
-  const signature = f.manifest ? f.signature : source.signature;
-  const manifest = f.manifest ? readManifest(manifestBytes) : source.manifest;
+  const manifestBytes = f.manifest ?? (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta) : source.manifestBytes);
+  const newManifest = f.manifest !== null || f.manifestDelta !== null;
+  const signature = newManifest ? f.signature : source.signature;
+  const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
   const license = readLicenseIds(manifest, f.toLicense.length, (i) => f.toLicense[i]!, 'patch');
   const index = indexSegments(source);
 

@@ -10,6 +10,7 @@ import { diffBytes } from './byte-delta.ts';
 import { diffEntries } from './entry-delta.ts';
 import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
 import { bytesEqual, concatBytes, toHex } from './bytes.ts';
+import { writeVarint } from './varint.ts';
 import { FORMAT_VERSION } from './caps.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_REUSE, OP_WHOLE, PATCH_IDENTIFIER } from './patch-ops.ts';
 import type { Artifact, Segment } from './model.ts';
@@ -23,8 +24,9 @@ export interface PatchFields {
   toLicense: number[];
   fromSha256: Uint8Array;
   toSha256: Uint8Array;
-  /** null: the target's manifest and signature are the source's. */
+  /** The target's manifest, whole or as a byte delta against the source's; both null: the source's manifest and signature. */
   manifest: Uint8Array | null;
+  manifestDelta: Uint8Array | null;
   signature: Uint8Array | null;
   ops: Uint8Array;
   data: Uint8Array;
@@ -36,6 +38,7 @@ export function buildPatchBytes(f: PatchFields): Uint8Array {
   const ops = b.createByteVector(f.ops);
   const signature = f.signature ? b.createByteVector(f.signature) : 0;
   const manifest = f.manifest ? b.createByteVector(f.manifest) : 0;
+  const manifestDelta = f.manifestDelta ? b.createByteVector(f.manifestDelta) : 0;
   const toSha = b.createByteVector(f.toSha256);
   const fromSha = b.createByteVector(f.fromSha256);
   const toLicense = FbPatch.createToLicenseVector(b, f.toLicense);
@@ -54,6 +57,7 @@ export function buildPatchBytes(f: PatchFields): Uint8Array {
   if (signature) FbPatch.addSignature(b, signature);
   FbPatch.addOps(b, ops);
   FbPatch.addData(b, data);
+  if (manifestDelta) FbPatch.addManifestDelta(b, manifestDelta);
   b.finish(FbPatch.endPatch(b), PATCH_IDENTIFIER);
   return b.asUint8Array().slice();
 }
@@ -103,6 +107,8 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
   }
 
   const sameManifest = bytesEqual(a.manifestBytes, b.manifestBytes) && sameSignature(a.signature, b.signature);
+  const manifestDelta = sameManifest ? null : manifestDeltaOf(a.manifestBytes, b.manifestBytes);
+  const deltaWins = manifestDelta !== null && manifestDelta.length < b.manifestBytes.length;
   return buildPatchBytes({
     model: b.manifest.model,
     fromVersion: a.manifest.version,
@@ -111,11 +117,19 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
     toLicense: b.license,
     fromSha256: Buffer.from(a.sha256, 'hex'),
     toSha256: Buffer.from(b.sha256, 'hex'),
-    manifest: sameManifest ? null : b.manifestBytes,
+    manifest: sameManifest || deltaWins ? null : b.manifestBytes,
+    manifestDelta: deltaWins ? manifestDelta : null,
     signature: sameManifest ? null : b.signature,
     ops: Uint8Array.from(ops),
     data: concatBytes(payloads),
   });
+}
+
+/** varint target length + byte delta (the manifest's length is not known from elsewhere). */
+function manifestDeltaOf(source: Uint8Array, target: Uint8Array): Uint8Array {
+  const header: number[] = [];
+  writeVarint(header, target.length);
+  return concatBytes([Uint8Array.from(header), diffBytes(source, target)]);
 }
 
 function sameSignature(a: Uint8Array | null, b: Uint8Array | null): boolean {

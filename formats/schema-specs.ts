@@ -105,5 +105,6 @@ export const patchSpec: TableSpec = {
     { slot: 9, name: 'signature', kind: 'vector', elementSize: 1, maxLength: 64 },
     { slot: 10, name: 'ops', kind: 'vector', elementSize: 1, maxLength: MAX_SEGMENTS },
     { slot: 11, name: 'data', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+    { slot: 12, name: 'manifest_delta', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
   ],
 };

@@ -170,8 +170,23 @@ dataArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+manifestDelta(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+manifestDeltaLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+manifestDeltaArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 28);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startPatch(builder:flatbuffers.Builder) {
-  builder.startObject(12);
+  builder.startObject(13);
 }
 
 static addFormatVersion(builder:flatbuffers.Builder, formatVersion:number) {
@@ -328,6 +343,22 @@ static startDataVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addManifestDelta(builder:flatbuffers.Builder, manifestDeltaOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(12, manifestDeltaOffset, 0);
+}
+
+static createManifestDeltaVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startManifestDeltaVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endPatch(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
@@ -341,7 +372,7 @@ static finishSizePrefixedPatchBuffer(builder:flatbuffers.Builder, offset:flatbuf
   builder.finish(offset, 'WGP1', true);
 }
 
-static createPatch(builder:flatbuffers.Builder, formatVersion:number, modelOffset:flatbuffers.Offset, fromVersion:number, toVersion:number, fromLicenseOffset:flatbuffers.Offset, toLicenseOffset:flatbuffers.Offset, fromSha256Offset:flatbuffers.Offset, toSha256Offset:flatbuffers.Offset, manifestOffset:flatbuffers.Offset, signatureOffset:flatbuffers.Offset, opsOffset:flatbuffers.Offset, dataOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createPatch(builder:flatbuffers.Builder, formatVersion:number, modelOffset:flatbuffers.Offset, fromVersion:number, toVersion:number, fromLicenseOffset:flatbuffers.Offset, toLicenseOffset:flatbuffers.Offset, fromSha256Offset:flatbuffers.Offset, toSha256Offset:flatbuffers.Offset, manifestOffset:flatbuffers.Offset, signatureOffset:flatbuffers.Offset, opsOffset:flatbuffers.Offset, dataOffset:flatbuffers.Offset, manifestDeltaOffset:flatbuffers.Offset):flatbuffers.Offset {
   Patch.startPatch(builder);
   Patch.addFormatVersion(builder, formatVersion);
   Patch.addModel(builder, modelOffset);
@@ -355,6 +386,7 @@ static createPatch(builder:flatbuffers.Builder, formatVersion:number, modelOffse
   Patch.addSignature(builder, signatureOffset);
   Patch.addOps(builder, opsOffset);
   Patch.addData(builder, dataOffset);
+  Patch.addManifestDelta(builder, manifestDeltaOffset);
   return Patch.endPatch(builder);
 }
 }
