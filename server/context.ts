@@ -35,6 +35,8 @@ export interface ServerCaches {
   /** model id -> latest published version id (0 = none); changes on publish/withdraw. */
   latest: TtlCache<number, number>;
   modelNames: TtlCache<number, string>;
+  /** Fast path: "<authorization header> <url>" that passed the access check, for authCacheMs. */
+  decisions: TtlCache<string, true>;
   /** device id -> the state it last reported, for LAST_SEEN_RESOLUTION_MS: repeats inside it skip the write. */
   reported: TtlCache<number, string>;
   parts: TtlCache<number, ReleaseParts>;
@@ -59,6 +61,7 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
     assembled: new TtlCache(10_000, Infinity),
     latest: new TtlCache(1_000, settings.authCacheMs),
     modelNames: new TtlCache(1_000, Infinity),
+    decisions: new TtlCache(10_000, settings.authCacheMs),
     reported: new TtlCache(100_000, LAST_SEEN_RESOLUTION_MS),
     parts: new TtlCache(16, Infinity),
     content: new ByteCache(settings.contentCacheBytes),
@@ -72,6 +75,7 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
       caches.licenses.clear();
       caches.versions.clear();
       caches.latest.clear();
+      caches.decisions.clear();
     },
   };
 }

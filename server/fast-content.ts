@@ -41,23 +41,11 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
     }
     if (!target || !content) return false;
 
-    const bearer = BEARER.exec(req.headers.authorization ?? '');
-    if (!bearer) return false;
-    const principal = ctx.caches.principals.get(hashToken(bearer[1]!));
-    if (!principal) return false;
-    if (principal.role === 'device') {
-      const license = ctx.caches.licenses.get(principal.licenseId!);
-      const version = ctx.caches.versions.get(target.versionId);
-      if (!license || !version) return false;
-      if (base) {
-        const baseVersion = ctx.caches.versions.get(base.versionId);
-        if (!baseVersion || baseVersion.modelId !== version.modelId) return false;
-      }
-      try {
-        checkDeviceAccess(license, version, target, new Date());
-      } catch {
-        return false; // Hono answers with the reason.
-      }
+    const authorization = req.headers.authorization ?? '';
+    const decisionKey = `${authorization} ${url}`;
+    if (ctx.caches.decisions.get(decisionKey) === undefined) {
+      if (!mayDownload(ctx, authorization, target, base)) return false;
+      ctx.caches.decisions.set(decisionKey, true);
     }
 
     const data = content.data;
@@ -71,4 +59,26 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
     res.end(data);
     return true;
   };
+}
+
+/** The Hono route's rule, decided from cached rows only; false when it cannot say yes. */
+function mayDownload(ctx: ServerContext, authorization: string, target: ArtifactRecord, base: ArtifactRecord | undefined): boolean {
+  const bearer = BEARER.exec(authorization);
+  if (!bearer) return false;
+  const principal = ctx.caches.principals.get(hashToken(bearer[1]!));
+  if (!principal) return false;
+  if (principal.role !== 'device') return true;
+  const license = ctx.caches.licenses.get(principal.licenseId!);
+  const version = ctx.caches.versions.get(target.versionId);
+  if (!license || !version) return false;
+  if (base) {
+    const baseVersion = ctx.caches.versions.get(base.versionId);
+    if (!baseVersion || baseVersion.modelId !== version.modelId) return false;
+  }
+  try {
+    checkDeviceAccess(license, version, target, new Date());
+  } catch {
+    return false; // Hono answers with the reason.
+  }
+  return true;
 }
