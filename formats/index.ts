@@ -22,14 +22,22 @@
 //       segments the artifact does not hold read as zero)
 //   quantizeInt8(values, shape) -> { dequantized, scales }: the exact int8
 //       rounding the encoder applies, so the pipeline can measure its accuracy.
-//   generateKeyPair(), keyIdOf(publicKey), exportC(bytes, name)
+//   generateKeyPair(), keyIdOf(publicKey), exportC(bytes, name), sha256Hex(bytes)
+//   cursorStateBytes(cursor): RAM a device reserves for one open segment
+//       (its adaptive models), for arena accounting.
+//
+// Layout notes: manifest.segments lists non-empty segments only (a
+// (tensor, interval) pair with no weights has no segment and no hash);
+// readArtifact refuses any byte string the writer would not produce
+// (canonical form), so equal content <=> equal bytes <=> equal SHA-256.
 
 export * from './model.ts';
 export * from './errors.ts';
 export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
 export { readArtifact, splitArtifact, signArtifact, verifySignature } from './artifact-reader.ts';
 export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
+export { cursorStateBytes } from './segment-cursor.ts';
 export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';
-export { diffArtifacts, applyPatch, readPatch } from './patch.ts';
+export { diffArtifacts, applyPatch, readPatch, type PatchDetails } from './patch.ts';
