@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadArtifactOnProfile, scoreSplit } from '../device-sim/check-artifact.ts';
 import { openDevice, type PublicKeyInput } from '../device-sim/device.ts';
-import { openFleet } from '../device-sim/fleet.ts';
+import { openFleet, type FleetSummary } from '../device-sim/fleet.ts';
+import { openWorkerFleet } from '../device-sim/fleet-workers.ts';
+import { provisionDevices } from '../device-sim/provision.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
 import { loadDataset } from '../pipeline/datasets.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
@@ -57,8 +59,8 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('infer <file>')
       .description(
-        'Load a .wgm artifact on a simulated device (verify, one flash slot, RAM arena) and classify the test split one\n' +
-          'sample at a time with the kernels on the encoded form. Prints accuracy, latency, arena high-water; exits 1 if\n' +
+        'Load a .wgm artifact on a simulated device (verify, one flash slot, RAM arena) and classify the test split one ' +
+          'sample at a time with the kernels on the encoded form. Prints accuracy, latency, arena high-water; exits 1 if ' +
           'the artifact does not fit the profile.',
       ),
   )
@@ -106,9 +108,9 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('run')
       .description(
-        'Run one simulated device: its flash lives in --dir (survives restarts); every --interval seconds it checks the\n' +
-          'server for an update, downloads the patch or artifact (resuming broken downloads), verifies, installs into\n' +
-          'the inactive slot, self-tests and confirms. Prints one line per check. Stops on Ctrl-C, after --once, or\n' +
+        'Run one simulated device: its flash lives in --dir (survives restarts); every --interval seconds it checks the ' +
+          'server for an update, downloads the patch or artifact (resuming broken downloads), verifies, installs into ' +
+          'the inactive slot, self-tests and confirms. Prints one line per check. Stops on Ctrl-C, after --once, or ' +
           'after --max-checks.',
       ),
   )
@@ -158,45 +160,85 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('fleet')
       .description(
-        'Run N simulated devices in this process against a server and report how long the fleet took to reach the\n' +
-          'latest (or --target-version) version, bytes per device and failures. Device tokens come from --tokens-file\n' +
-          '(one per line); each device keeps its flash under --dir/device-<i>.',
+        'Run N simulated devices in this process against a server and report how long the fleet took to reach the ' +
+          'latest (or --target-version) version, bytes per device and failures. Devices get tokens from --tokens-file ' +
+          '(one per line), or are registered here with --admin-token under a new customer and license of --model/--tier. ' +
+          'Each device keeps its flash under --dir/device-<i>. Exits 1 when a device did not get there.',
       ),
   )
     .requiredOption('--server <url>', 'server base URL')
     .requiredOption('--count <n>', 'number of devices', positiveInt('--count'))
-    .requiredOption('--tokens-file <file>', 'device tokens, one per line (at least --count)')
+    .option('--tokens-file <file>', 'device tokens, one per line (at least --count)')
+    .option('--admin-token <token>', 'register --count devices with this admin token instead')
+    .option('--model <name>', 'model of the license to create (with --admin-token)')
+    .option('--tier <name>', 'tier of the license to create (with --admin-token)', 'full')
     .option('--dir <dir>', 'parent directory of the devices (default: a new temp dir)')
     .option('--target-version <v>', 'keep checking until every device runs this version', positiveInt('--target-version'))
     .option('--timeout <seconds>', 'give up on devices still behind after this long', '60')
     .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
+    .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', '0')
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: ProfileFlags & { server: string; count: number; tokensFile: string; dir?: string; targetVersion?: number; timeout: string; concurrency: number }) => {
-      const tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
-      if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
-      const baseDir = flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-'));
-      const fleet = await openFleet({
-        server: flags.server,
-        tokens: tokens.slice(0, flags.count),
-        baseDir,
-        profile: profileOf(flags),
-        publicKey: publicKeyOf(flags),
-        concurrency: flags.concurrency,
-      });
-      const summary = await fleet.round({
-        targetVersion: flags.targetVersion,
-        timeoutMs: Number(flags.timeout) * 1000,
-        onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`),
-      });
-      if (!flags.json) process.stderr.write('\n');
-      print(
-        flags.json,
-        { baseDir, ...summary },
-        `${summary.reached}/${summary.devices} devices done in ${summary.seconds} s ` +
-          `(median ${summary.secondsToReach.median} s, p99 ${summary.secondsToReach.p99} s); ` +
-          `bytes per device min ${summary.bytesPerDevice.min} median ${summary.bytesPerDevice.median} max ${summary.bytesPerDevice.max}; ` +
-          `patches ${JSON.stringify(summary.patchBytes)}, full downloads ${summary.fullDownloads}; failures ${summary.failures} ${JSON.stringify(summary.errors)}`,
-      );
-      if (summary.failures > 0) throw new CheckFailedError('FLEET_FAILURES', `${summary.failures} of ${summary.devices} devices did not finish`);
-    });
+    .action(
+      async (
+        flags: ProfileFlags & {
+          server: string;
+          count: number;
+          tokensFile?: string;
+          adminToken?: string;
+          model?: string;
+          tier: string;
+          dir?: string;
+          targetVersion?: number;
+          timeout: string;
+          concurrency: number;
+          workers: string;
+        },
+      ) => {
+        let tokens: string[];
+        if (flags.tokensFile) {
+          tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+          if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
+        } else if (flags.adminToken) {
+          if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
+          const provisioned = await provisionDevices({ server: flags.server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
+          if (!flags.json) process.stderr.write(`registered ${flags.count} devices under license ${provisioned.licenseId}\n`);
+          tokens = provisioned.tokens;
+        } else {
+          throw new UsageError('devices need tokens: give --tokens-file FILE or --admin-token T --model M');
+        }
+        const workers = Number(flags.workers);
+        if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be 0 or a positive integer, got "${flags.workers}"`);
+        const options = {
+          server: flags.server,
+          tokens: tokens.slice(0, flags.count),
+          baseDir: flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-')),
+          profile: profileOf(flags),
+          publicKey: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
+          concurrency: flags.concurrency,
+        };
+        const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
+        let summary: FleetSummary;
+        if (workers > 0) {
+          const fleet = await openWorkerFleet({ ...options, workers });
+          try {
+            summary = await fleet.round(roundOptions);
+          } finally {
+            await fleet.close();
+          }
+        } else {
+          const fleet = await openFleet(options);
+          summary = await fleet.round({ ...roundOptions, onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`) });
+          if (!flags.json) process.stderr.write('\n');
+        }
+        print(
+          flags.json,
+          { baseDir: options.baseDir, ...summary },
+          `${summary.reached}/${summary.devices} devices done in ${summary.seconds} s ` +
+            `(median ${summary.secondsToReach.median} s, p99 ${summary.secondsToReach.p99} s); ` +
+            `bytes per device min ${summary.bytesPerDevice.min} median ${summary.bytesPerDevice.median} max ${summary.bytesPerDevice.max}; ` +
+            `patches ${JSON.stringify(summary.patchBytes)}, full downloads ${summary.fullDownloads}; failures ${summary.failures} ${JSON.stringify(summary.errors)}`,
+        );
+        if (summary.failures > 0) throw new CheckFailedError('FLEET_FAILURES', `${summary.failures} of ${summary.devices} devices did not finish: ${JSON.stringify(summary.errors)}`);
+      },
+    );
 }
