@@ -10,7 +10,8 @@ import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
 import { FormatError } from './errors.ts';
 import { bytesEqual } from './bytes.ts';
 import { int8Channels } from './quantize.ts';
-import { FORMAT_VERSION, MAX_CODEBOOK, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
+import { FORMAT_VERSION, MAX_CODEBOOK, MAX_SEGMENTS, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
+import { readVarint, type ByteCursor } from './varint.ts';
 import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from './model.ts';
 
 function bad(message: string): FormatError {
@@ -147,26 +148,32 @@ export function readManifest(bytes: Uint8Array): Manifest {
     tiers.push({ name: ft.name() ?? '', intervals: ids, accuracy });
   }
 
-  const segmentCount = fb.segmentsLength();
-  if (fb.hashesLength() !== SHA256_BYTES * segmentCount) {
-    throw bad(`${fb.hashesLength()} hash bytes for ${segmentCount} segments (needs ${SHA256_BYTES} each)`);
-  }
   const hashes = fb.hashesArray() ?? new Uint8Array(0);
+  const table = fb.segmentTableArray() ?? new Uint8Array(0);
+  const cursor: ByteCursor = { bytes: table, at: 0, end: table.length, what: 'manifest segment table' };
   const segments: SegmentRef[] = [];
   let previousKey = -1;
-  for (let i = 0; i < segmentCount; i++) {
-    const fs = fb.segments(i)!;
+  let previousTensor = 0;
+  for (let i = 0; cursor.at < cursor.end; i++) {
+    if (i >= MAX_SEGMENTS) throw new FormatError('TOO_LARGE', `manifest: more than ${MAX_SEGMENTS} segments`);
+    if (SHA256_BYTES * (i + 1) > hashes.length) throw bad(`segment ${i} has no SHA-256 (${hashes.length} hash bytes)`);
+    const tensorIndex = previousTensor + readVarint(cursor);
+    const intervalCode = readVarint(cursor);
+    const tensor = tensors[tensorIndex];
+    if (!tensor) throw bad(`segment ${i} names tensor ${tensorIndex}, which does not exist`);
+    const interval = intervalCode === 0 ? BASE_INTERVAL : intervals[intervalCode - 1]?.id;
+    if (interval === undefined || tensor.licensed === (interval === BASE_INTERVAL)) {
+      throw bad(`segment ${i} of tensor ${tensorIndex} has interval code ${intervalCode}, not valid for this tensor`);
+    }
     const ref: SegmentRef = {
-      tensor: fs.tensor(),
-      interval: fs.interval(),
-      count: fs.count(),
-      bytes: fs.bytes(),
+      tensor: tensorIndex,
+      interval,
+      count: readVarint(cursor),
+      bytes: readVarint(cursor),
       sha256: hashes.subarray(SHA256_BYTES * i, SHA256_BYTES * (i + 1)),
     };
-    const tensor = tensors[ref.tensor];
-    if (!tensor) throw bad(`segment ${i} names tensor ${ref.tensor}, which does not exist`);
-    const slot = tensor.licensed ? intervalIndex.get(ref.interval) : ref.interval === BASE_INTERVAL ? 0 : undefined;
-    if (slot === undefined) throw bad(`segment ${i} of tensor ${ref.tensor} has interval ${ref.interval}, not valid for this tensor`);
+    previousTensor = tensorIndex;
+    const slot = intervalCode;
     // Canonical order: by tensor, then by the interval's place in the table.
     const key = ref.tensor * 0x10000 + slot;
     if (key <= previousKey) throw bad(`segment ${i} is out of canonical (tensor, interval) order`);
@@ -175,6 +182,9 @@ export function readManifest(bytes: Uint8Array): Manifest {
     tensor.nonzero += ref.count;
     if (tensor.nonzero > elements[ref.tensor]!) throw bad(`tensor ${ref.tensor} has more entries than elements`);
     segments.push(ref);
+  }
+  if (hashes.length !== SHA256_BYTES * segments.length) {
+    throw bad(`${hashes.length} hash bytes for ${segments.length} segments (needs ${SHA256_BYTES} each)`);
   }
 
   const manifest: Manifest = { formatVersion, model, version, preprocess, layers, tensors, intervals, tiers, segments };

@@ -7,10 +7,10 @@ import { Layer as FbLayer } from './gen/weightgate/fb/layer.ts';
 import { Tensor as FbTensor } from './gen/weightgate/fb/tensor.ts';
 import { Tier as FbTier } from './gen/weightgate/fb/tier.ts';
 import { Interval as FbInterval } from './gen/weightgate/fb/interval.ts';
-import { SegmentRef as FbSegmentRef } from './gen/weightgate/fb/segment-ref.ts';
 import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
 import { SHA256_BYTES } from './caps.ts';
-import type { Manifest } from './model.ts';
+import { writeVarint } from './varint.ts';
+import { BASE_INTERVAL, type Manifest } from './model.ts';
 
 export const MANIFEST_IDENTIFIER = 'WGMM';
 
@@ -58,12 +58,16 @@ export function writeManifest(manifest: Manifest): Uint8Array {
   });
   const tiers = FbManifest.createTiersVector(b, tierOffsets);
 
-  FbManifest.startSegmentsVector(b, manifest.segments.length);
-  for (let i = manifest.segments.length - 1; i >= 0; i--) {
-    const s = manifest.segments[i]!;
-    FbSegmentRef.createSegmentRef(b, s.count, s.bytes, s.tensor, s.interval);
+  const table: number[] = [];
+  let previousTensor = 0;
+  for (const s of manifest.segments) {
+    writeVarint(table, s.tensor - previousTensor);
+    writeVarint(table, s.interval === BASE_INTERVAL ? 0 : 1 + manifest.intervals.findIndex((i) => i.id === s.interval));
+    writeVarint(table, s.count);
+    writeVarint(table, s.bytes);
+    previousTensor = s.tensor;
   }
-  const segments = b.endVector();
+  const segments = b.createByteVector(Uint8Array.from(table));
 
   const hashBytes = new Uint8Array(SHA256_BYTES * manifest.segments.length);
   manifest.segments.forEach((s, i) => hashBytes.set(s.sha256, SHA256_BYTES * i));
@@ -78,7 +82,7 @@ export function writeManifest(manifest: Manifest): Uint8Array {
   FbManifest.addTensors(b, tensors);
   FbManifest.addIntervals(b, intervals);
   FbManifest.addTiers(b, tiers);
-  FbManifest.addSegments(b, segments);
+  FbManifest.addSegmentTable(b, segments);
   FbManifest.addHashes(b, hashes);
   b.finish(FbManifest.endManifest(b), MANIFEST_IDENTIFIER);
   return b.asUint8Array().slice();

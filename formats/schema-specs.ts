@@ -16,7 +16,6 @@ import {
 } from './caps.ts';
 
 const INTERVAL_STRUCT_BYTES = 12; // lower f32, upper f32, id u16, 2 padding
-const SEGMENT_REF_STRUCT_BYTES = 12; // count u32, bytes u32, tensor u16, interval u16
 
 export const preprocessSpec: TableSpec = {
   name: 'Preprocess',
@@ -74,7 +73,7 @@ export const manifestSpec: TableSpec = {
     { slot: 5, name: 'tensors', kind: 'tables', table: tensorSpec, maxLength: MAX_TENSORS },
     { slot: 6, name: 'intervals', kind: 'vector', elementSize: INTERVAL_STRUCT_BYTES, maxLength: MAX_INTERVALS },
     { slot: 7, name: 'tiers', kind: 'tables', table: tierSpec, maxLength: MAX_TIERS },
-    { slot: 8, name: 'segments', kind: 'vector', elementSize: SEGMENT_REF_STRUCT_BYTES, maxLength: MAX_SEGMENTS },
+    { slot: 8, name: 'segment_table', kind: 'vector', elementSize: 1, maxLength: 20 * MAX_SEGMENTS },
     { slot: 9, name: 'hashes', kind: 'vector', elementSize: 1, maxLength: 32 * MAX_SEGMENTS },
   ],
 };

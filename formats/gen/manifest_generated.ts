@@ -9,6 +9,5 @@ export { Layer } from './weightgate/fb/layer';
 export { LayerKind } from './weightgate/fb/layer-kind';
 export { Manifest } from './weightgate/fb/manifest';
 export { Preprocess } from './weightgate/fb/preprocess';
-export { SegmentRef } from './weightgate/fb/segment-ref';
 export { Tensor } from './weightgate/fb/tensor';
 export { Tier } from './weightgate/fb/tier';

@@ -7,7 +7,6 @@ import * as flatbuffers from 'flatbuffers';
 import { Interval } from '../../weightgate/fb/interval';
 import { Layer } from '../../weightgate/fb/layer';
 import { Preprocess } from '../../weightgate/fb/preprocess';
-import { SegmentRef } from '../../weightgate/fb/segment-ref';
 import { Tensor } from '../../weightgate/fb/tensor';
 import { Tier } from '../../weightgate/fb/tier';
 
@@ -96,14 +95,19 @@ tiersLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-segments(index: number, obj?:SegmentRef):SegmentRef|null {
+segmentTable(index: number):number|null {
   const offset = this.bb!.__offset(this.bb_pos, 20);
-  return offset ? (obj || new SegmentRef()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 12, this.bb!) : null;
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
 }
 
-segmentsLength():number {
+segmentTableLength():number {
   const offset = this.bb!.__offset(this.bb_pos, 20);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+segmentTableArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 hashes(index: number):number|null {
@@ -197,12 +201,20 @@ static startTiersVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
-static addSegments(builder:flatbuffers.Builder, segmentsOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(8, segmentsOffset, 0);
+static addSegmentTable(builder:flatbuffers.Builder, segmentTableOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(8, segmentTableOffset, 0);
 }
 
-static startSegmentsVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(12, numElems, 4);
+static createSegmentTableVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startSegmentTableVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
 }
 
 static addHashes(builder:flatbuffers.Builder, hashesOffset:flatbuffers.Offset) {
