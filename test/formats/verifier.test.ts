@@ -1,0 +1,81 @@
+// The verifier's caps and checks, on manifests written directly (bypassing
+// the encoder's input validation) so the reader is the only line of defence.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeManifest } from '../../formats/manifest-writer.ts';
+import { readManifest } from '../../formats/manifest-reader.ts';
+import { encodeArtifact, FormatError, readArtifact, type Manifest } from '../../formats/index.ts';
+import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
+import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+
+const base = readArtifact(encodeArtifact(syntheticModel({ sizes: [8, 4, 2], sparsity: 0.5, bits: 2, intervals: 2 }))).manifest;
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    return error.code;
+  }
+  return 'none';
+}
+
+function variant(change: (m: Manifest) => void): Uint8Array {
+  const m: Manifest = structuredClone(base);
+  change(m);
+  return writeManifest(m);
+}
+
+test('a well-formed manifest reads back equal', () => {
+  const again = readManifest(writeManifest(base));
+  assert.equal(again.tensors.map((t) => t.nonzero), base.tensors.map((t) => t.nonzero));
+  assert.is(again.segments.length, base.segments.length);
+});
+
+test('caps: too many tensors, too many elements', () => {
+  const many = variant((m) => {
+    m.tensors = Array.from({ length: MAX_TENSORS + 1 }, () => ({ ...base.tensors[1]! }));
+    m.layers = [];
+    m.segments = [];
+  });
+  assert.is(codeOf(() => readManifest(many)), 'TOO_LARGE');
+  const huge = variant((m) => {
+    m.tensors[1]!.shape = [MAX_TENSOR_ELEMENTS, 2];
+    m.layers = [];
+    m.segments = [];
+  });
+  assert.is(codeOf(() => readManifest(huge)), 'TOO_LARGE');
+});
+
+test('semantic checks: bad indices, shapes, enums, order, versions', () => {
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.layers[0]!.weight = 99)))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.layers[0]!.inputs = 7)))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.tensors[0]!.bits = 9)))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void m.segments.reverse()))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.segments[0]!.count = 10_000)))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.tiers[0]!.intervals = [42])))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.intervals[1]!.id = m.intervals[0]!.id)))), 'BAD_VALUE');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.formatVersion = 2)))), 'UNSUPPORTED_VERSION');
+  assert.is(codeOf(() => readManifest(variant((m) => void (m.version = 0)))), 'BAD_VALUE');
+});
+
+test('a manifest with padding or trailing bytes is not canonical', () => {
+  const bytes = writeManifest(base);
+  const longer = new Uint8Array(bytes.length + 4);
+  longer.set(bytes);
+  assert.is(codeOf(() => readManifest(longer)), 'BAD_VALUE');
+});
+
+test('the encoder refuses what the reader would refuse', () => {
+  const input = syntheticModel({ sizes: [8, 4, 2], sparsity: 0.5, bits: 2, intervals: 2 });
+  assert.is(codeOf(() => encodeArtifact({ ...input, version: 0 })), 'BAD_INPUT');
+  assert.is(codeOf(() => encodeArtifact({ ...input, model: '' })), 'BAD_INPUT');
+  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, values: new Float32Array(3) }, ...input.tensors.slice(1)] })), 'BAD_INPUT');
+  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, bits: 9 }, ...input.tensors.slice(1)] })), 'BAD_INPUT');
+  assert.is(codeOf(() => encodeArtifact(input, { license: [99] })), 'BAD_INPUT');
+  const nan = Float32Array.from(input.tensors[1]!.values);
+  nan[0] = NaN;
+  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [input.tensors[0]!, { ...input.tensors[1]!, values: nan }, ...input.tensors.slice(2)] })), 'BAD_INPUT');
+});
+
+test.run();
