@@ -127,9 +127,16 @@ export function readManifest(bytes: Uint8Array): Manifest {
 
   const intervals: Interval[] = [];
   const intervalIndex = new Map<number, number>();
-  for (let i = 0; i < fb.intervalsLength(); i++) {
-    const fi = fb.intervals(i)!;
-    const interval = { id: fi.id(), lower: fi.lower(), upper: fi.upper() };
+  const boundCount = fb.intervalBoundsLength();
+  const edges = fb.intervalEdges();
+  if (edges ? boundCount < 2 : boundCount % 2 !== 0) throw bad(`${boundCount} interval bounds do not make whole intervals`);
+  const intervalCount = edges ? boundCount - 1 : boundCount / 2;
+  const idCount = fb.intervalIdsLength();
+  if (idCount !== 0 && idCount !== intervalCount) throw bad(`${idCount} interval ids for ${intervalCount} intervals`);
+  for (let i = 0; i < intervalCount; i++) {
+    const lower = fb.intervalBounds(edges ? i : 2 * i) ?? NaN;
+    const upper = fb.intervalBounds(edges ? i + 1 : 2 * i + 1) ?? NaN;
+    const interval = { id: idCount ? (fb.intervalIds(i) ?? 0) : i, lower, upper };
     if (interval.id === BASE_INTERVAL || intervalIndex.has(interval.id)) throw bad(`interval id ${interval.id} is reserved or repeated`);
     if (!Number.isFinite(interval.lower) || !Number.isFinite(interval.upper) || !(interval.lower <= interval.upper)) {
       throw bad(`interval ${interval.id} bounds [${interval.lower}, ${interval.upper}] are invalid`);

@@ -6,7 +6,6 @@ import { Preprocess as FbPreprocess } from './gen/weightgate/fb/preprocess.ts';
 import { Layer as FbLayer } from './gen/weightgate/fb/layer.ts';
 import { Tensor as FbTensor } from './gen/weightgate/fb/tensor.ts';
 import { Tier as FbTier } from './gen/weightgate/fb/tier.ts';
-import { Interval as FbInterval } from './gen/weightgate/fb/interval.ts';
 import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
 import { SHA256_BYTES } from './caps.ts';
 import { writeVarint } from './varint.ts';
@@ -44,12 +43,13 @@ export function writeManifest(manifest: Manifest): Uint8Array {
   });
   const tensors = FbManifest.createTensorsVector(b, tensorOffsets);
 
-  FbManifest.startIntervalsVector(b, manifest.intervals.length);
-  for (let i = manifest.intervals.length - 1; i >= 0; i--) {
-    const interval = manifest.intervals[i]!;
-    FbInterval.createInterval(b, interval.lower, interval.upper, interval.id);
-  }
-  const intervals = b.endVector();
+  const ivs = manifest.intervals;
+  const f32 = Math.fround;
+  const edges = ivs.length > 0 && ivs.every((iv, i) => i === 0 || f32(iv.lower) === f32(ivs[i - 1]!.upper));
+  const bounds = edges ? [ivs[0]!.lower, ...ivs.map((iv) => iv.upper)] : ivs.flatMap((iv) => [iv.lower, iv.upper]);
+  const intervals = FbManifest.createIntervalBoundsVector(b, bounds);
+  const identityIds = ivs.every((iv, i) => iv.id === i);
+  const intervalIds = identityIds ? 0 : FbManifest.createIntervalIdsVector(b, ivs.map((iv) => iv.id));
 
   const tierOffsets = manifest.tiers.map((tier) => {
     const name = b.createString(tier.name);
@@ -80,10 +80,12 @@ export function writeManifest(manifest: Manifest): Uint8Array {
   FbManifest.addPreprocess(b, preprocess);
   FbManifest.addLayers(b, layers);
   FbManifest.addTensors(b, tensors);
-  FbManifest.addIntervals(b, intervals);
+  FbManifest.addIntervalBounds(b, intervals);
   FbManifest.addTiers(b, tiers);
   FbManifest.addSegmentTable(b, segments);
   FbManifest.addHashes(b, hashes);
+  if (intervalIds) FbManifest.addIntervalIds(b, intervalIds);
+  FbManifest.addIntervalEdges(b, edges);
   b.finish(FbManifest.endManifest(b), MANIFEST_IDENTIFIER);
   return b.asUint8Array().slice();
 }

@@ -15,7 +15,6 @@ import {
   MAX_TIERS,
 } from './caps.ts';
 
-const INTERVAL_STRUCT_BYTES = 12; // lower f32, upper f32, id u16, 2 padding
 
 export const preprocessSpec: TableSpec = {
   name: 'Preprocess',
@@ -71,10 +70,12 @@ export const manifestSpec: TableSpec = {
     { slot: 3, name: 'preprocess', kind: 'table', table: preprocessSpec },
     { slot: 4, name: 'layers', kind: 'tables', table: layerSpec, maxLength: MAX_LAYERS },
     { slot: 5, name: 'tensors', kind: 'tables', table: tensorSpec, maxLength: MAX_TENSORS },
-    { slot: 6, name: 'intervals', kind: 'vector', elementSize: INTERVAL_STRUCT_BYTES, maxLength: MAX_INTERVALS },
+    { slot: 6, name: 'interval_bounds', kind: 'vector', elementSize: 4, maxLength: 2 * MAX_INTERVALS },
     { slot: 7, name: 'tiers', kind: 'tables', table: tierSpec, maxLength: MAX_TIERS },
     { slot: 8, name: 'segment_table', kind: 'vector', elementSize: 1, maxLength: 20 * MAX_SEGMENTS },
     { slot: 9, name: 'hashes', kind: 'vector', elementSize: 1, maxLength: 32 * MAX_SEGMENTS },
+    { slot: 10, name: 'interval_ids', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 11, name: 'interval_edges', kind: 'scalar', size: 1 },
   ],
 };
 

@@ -4,7 +4,6 @@
 
 export { Activation } from './weightgate/fb/activation';
 export { Encoding } from './weightgate/fb/encoding';
-export { Interval } from './weightgate/fb/interval';
 export { Layer } from './weightgate/fb/layer';
 export { LayerKind } from './weightgate/fb/layer-kind';
 export { Manifest } from './weightgate/fb/manifest';

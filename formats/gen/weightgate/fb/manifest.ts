@@ -4,7 +4,6 @@
 
 import * as flatbuffers from 'flatbuffers';
 
-import { Interval } from '../../weightgate/fb/interval';
 import { Layer } from '../../weightgate/fb/layer';
 import { Preprocess } from '../../weightgate/fb/preprocess';
 import { Tensor } from '../../weightgate/fb/tensor';
@@ -75,14 +74,19 @@ tensorsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-intervals(index: number, obj?:Interval):Interval|null {
+intervalBounds(index: number):number|null {
   const offset = this.bb!.__offset(this.bb_pos, 16);
-  return offset ? (obj || new Interval()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 12, this.bb!) : null;
+  return offset ? this.bb!.readFloat32(this.bb!.__vector(this.bb_pos + offset) + index * 4) : 0;
 }
 
-intervalsLength():number {
+intervalBoundsLength():number {
   const offset = this.bb!.__offset(this.bb_pos, 16);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+intervalBoundsArray():Float32Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? new Float32Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 tiers(index: number, obj?:Tier):Tier|null {
@@ -125,8 +129,28 @@ hashesArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+intervalIds(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint16(this.bb!.__vector(this.bb_pos + offset) + index * 2) : 0;
+}
+
+intervalIdsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+intervalIdsArray():Uint16Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? new Uint16Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
+intervalEdges():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startManifest(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(12);
 }
 
 static addFormatVersion(builder:flatbuffers.Builder, formatVersion:number) {
@@ -177,12 +201,25 @@ static startTensorsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(4, numElems, 4);
 }
 
-static addIntervals(builder:flatbuffers.Builder, intervalsOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(6, intervalsOffset, 0);
+static addIntervalBounds(builder:flatbuffers.Builder, intervalBoundsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, intervalBoundsOffset, 0);
 }
 
-static startIntervalsVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(12, numElems, 4);
+static createIntervalBoundsVector(builder:flatbuffers.Builder, data:number[]|Float32Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createIntervalBoundsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createIntervalBoundsVector(builder:flatbuffers.Builder, data:number[]|Float32Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(4, data.length, 4);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addFloat32(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startIntervalBoundsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(4, numElems, 4);
 }
 
 static addTiers(builder:flatbuffers.Builder, tiersOffset:flatbuffers.Offset) {
@@ -231,6 +268,31 @@ static createHashesVector(builder:flatbuffers.Builder, data:number[]|Uint8Array)
 
 static startHashesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
+}
+
+static addIntervalIds(builder:flatbuffers.Builder, intervalIdsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, intervalIdsOffset, 0);
+}
+
+static createIntervalIdsVector(builder:flatbuffers.Builder, data:number[]|Uint16Array):flatbuffers.Offset;
+/**
+ * @deprecated This Uint8Array overload will be removed in the future.
+ */
+static createIntervalIdsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createIntervalIdsVector(builder:flatbuffers.Builder, data:number[]|Uint16Array|Uint8Array):flatbuffers.Offset {
+  builder.startVector(2, data.length, 2);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt16(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startIntervalIdsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(2, numElems, 2);
+}
+
+static addIntervalEdges(builder:flatbuffers.Builder, intervalEdges:boolean) {
+  builder.addFieldInt8(11, +intervalEdges, +false);
 }
 
 static endManifest(builder:flatbuffers.Builder):flatbuffers.Offset {
