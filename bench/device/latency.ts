@@ -2,6 +2,7 @@
 // samples: median and p99 per-sample latency, and the device's arena
 // high-water mark for the paper-109k full tier.
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { decodeTensor, openSegment, readArtifact, readSegmentEntries, type Artifact } from '../../formats/index.ts';
 import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
@@ -44,9 +45,12 @@ function measureDecode(artifact: Artifact, passes: number): number {
   return quantile(times, 0.5);
 }
 
-export async function measureLatency(options: { samples?: number; pruned?: number; log?: (line: string) => void } = {}): Promise<LatencyResult> {
+export async function measureLatency(
+  options: { samples?: number; pruned?: number; artifactPath?: string; log?: (line: string) => void } = {},
+): Promise<LatencyResult> {
   const log = options.log ?? (() => undefined);
-  const bytes = paperArtifact({ pruned: options.pruned });
+  // A pipeline build's artifact when given (e.g. DIR/full.wgm of `weightgate build`), else the synthetic one.
+  const bytes = options.artifactPath ? new Uint8Array(readFileSync(options.artifactPath)) : paperArtifact({ pruned: options.pruned });
   const loaded = loadArtifactOnProfile(bytes, resolveProfile('m0-32k'));
   const artifact = readArtifact(bytes);
   const dataset = await loadDataset('mnist');
@@ -109,7 +113,7 @@ export async function measureLatency(options: { samples?: number; pruned?: numbe
   const tfMedian = quantile(latency, 0.5);
   const kernelEntries = artifact.segments.filter((s) => artifact.manifest.tensors[s.tensor].licensed).reduce((a, s) => a + s.count, 0);
   return {
-    model: `paper-109k full tier (${artifact.license.length} intervals), ${kernelEntries} kernel weights kept`,
+    model: `${options.artifactPath ?? 'synthetic paper-109k'}: ${artifact.manifest.model} v${artifact.manifest.version}, ${artifact.license.length} intervals, ${kernelEntries} kernel weights kept`,
     artifactBytes: bytes.length,
     kernelEntries,
     samples: count,
@@ -125,5 +129,5 @@ export async function measureLatency(options: { samples?: number; pruned?: numbe
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await measureLatency({ log: (line) => console.error(line) }), null, 2));
+  console.log(JSON.stringify(await measureLatency({ artifactPath: process.argv[2], log: (line) => console.error(line) }), null, 2));
 }

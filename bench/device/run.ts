@@ -9,7 +9,8 @@
 //   npx tsx bench/device/run.ts
 //   (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres when it
 //    answers, else embedded PGlite; DEVICES=n and FLEET_WORKERS=n to change
-//    the fleet)
+//    the fleet; BENCH_ARTIFACT=DIR/full.wgm to time a pipeline build's
+//    artifact instead of the synthetic one)
 //
 // Writes bench/results/device.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ async function reachable(url: string): Promise<boolean> {
 export async function runDeviceBench(): Promise<object> {
   if (!process.env.DATABASE_URL && (await reachable(DEFAULT_DATABASE_URL))) process.env.DATABASE_URL = DEFAULT_DATABASE_URL;
   log('latency and arena: paper-109k full tier');
-  const latency = await measureLatency({ log });
+  const latency = await measureLatency({ artifactPath: process.env.BENCH_ARTIFACT, log });
   const devices = Number(process.env.DEVICES ?? 1000);
   const workers = Number(process.env.FLEET_WORKERS ?? 0);
   log(`fleet: ${devices} devices on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`);
