@@ -10,7 +10,8 @@
 //   (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres when it
 //    answers, else embedded PGlite; DEVICES=n and FLEET_WORKERS=n to change
 //    the fleet; BENCH_ARTIFACT=DIR/full.wgm to time a pipeline build's
-//    artifact instead of the synthetic one)
+//    artifact instead of the synthetic one; BUILD_DIR=DIR to compare the
+//    device's accuracy per tier with that build's report.json)
 //
 // Writes bench/results/device.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { measureLatency } from './latency.ts';
 import { measureFleet } from './fleet.ts';
+import { compareTierAccuracy } from './tier-accuracy.ts';
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (line: string) => process.stderr.write(`[bench/device] ${line}\n`);
@@ -39,6 +41,7 @@ export async function runDeviceBench(): Promise<object> {
   if (!process.env.DATABASE_URL && (await reachable(DEFAULT_DATABASE_URL))) process.env.DATABASE_URL = DEFAULT_DATABASE_URL;
   log('latency and arena: paper-109k full tier');
   const latency = await measureLatency({ artifactPath: process.env.BENCH_ARTIFACT, log });
+  const tiers = process.env.BUILD_DIR ? await compareTierAccuracy(process.env.BUILD_DIR) : null;
   const devices = Number(process.env.DEVICES ?? 1000);
   const workers = Number(process.env.FLEET_WORKERS ?? 0);
   log(`fleet: ${devices} devices on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`);
@@ -47,11 +50,13 @@ export async function runDeviceBench(): Promise<object> {
     when: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
     latency,
+    tiers,
     fleet,
     targets: {
       arenaWithin4KiB: latency.arenaHighWaterBytes <= 4096,
       latency5xFasterThanTfjs: latency.speedup >= 5,
       fleetUnder10s: fleet.update.failures === 0 && fleet.update.seconds < 10,
+      tierAccuracyMatchesPipeline: tiers ? tiers.every((t) => t.deviceAccuracy === t.pipelineAccuracy) : null,
       bytesPerDeviceIsPatch:
         fleet.update.patchBytes.length === 1 &&
         fleet.update.bytesPerDevice.min === fleet.update.patchBytes[0] &&
