@@ -16,7 +16,7 @@ export interface BuildOptions {
   data?: string;
   /** Dense training epochs; default 8 for a preset, 0 (use as loaded) for a model file. */
   epochs?: number;
-  /** Overall kernel sparsity 0..1, default 0.9. */
+  /** Overall kernel sparsity 0..1, default 0.95. */
   sparsity?: number;
   /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
   bits?: number;
@@ -35,9 +35,13 @@ export interface BuildOptions {
   outDir: string;
   /** Also write a C header per artifact. */
   c?: boolean;
-  /** Prune rounds (default 3) and fine-tuning epochs per round (default 2). */
+  /** Prune rounds (default 4) and fine-tuning epochs per round (default 3). */
   pruneRounds?: number;
   pruneEpochs?: number;
+  /** Adam step size while fine-tuning between prune rounds (default 0.002). */
+  pruneLearningRate?: number;
+  /** Per-layer pruning allocation exponent (see prune.ts), default -0.4. */
+  densityExponent?: number;
   /** Centroid fine-tuning epochs (default 1; for --from, default 1). */
   centroidEpochs?: number;
   /** Algorithm 1 (paper order): "close to the target", default 0.01. */
@@ -58,14 +62,16 @@ export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 
 export const DEFAULTS = {
   data: 'mnist',
   presetEpochs: 8,
-  sparsity: 0.9,
+  sparsity: 0.95,
   bits: 4,
   intervals: 16,
   tiers: 'basic:0.70,standard:0.90',
   order: 'greedy' as LicensingOrder,
   seed: 1,
-  pruneRounds: 3,
-  pruneEpochs: 2,
+  pruneRounds: 4,
+  pruneEpochs: 3,
+  pruneLearningRate: 0.002,
+  densityExponent: -0.4,
   centroidEpochs: 1,
   tolerance: 0.01,
 };
@@ -100,6 +106,8 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     c: options.c ?? false,
     pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
     pruneEpochs: options.pruneEpochs ?? DEFAULTS.pruneEpochs,
+    pruneLearningRate: options.pruneLearningRate ?? DEFAULTS.pruneLearningRate,
+    densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
     tolerance: options.tolerance ?? DEFAULTS.tolerance,
   };
@@ -114,6 +122,8 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(r.maxBytes === undefined || (Number.isFinite(r.maxBytes) && r.maxBytes > 0), `--max-bytes ${r.maxBytes}: use a positive number of bytes`);
   check(r.minAccuracy === undefined || (r.minAccuracy >= 0 && r.minAccuracy <= 1), `--min-accuracy ${r.minAccuracy}: use a fraction 0..1`);
   check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
+  check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
+  check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
   if (options.key !== undefined) r.keyPem = await readKey(options.key);
   return r;

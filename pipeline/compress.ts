@@ -68,7 +68,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
     dense,
     dataset.train,
     dataset.classes,
-    { sparsity: options.sparsity, rounds: options.pruneRounds, epochsPerRound: options.pruneEpochs, seed: options.seed },
+    { sparsity: options.sparsity, rounds: options.pruneRounds, epochsPerRound: options.pruneEpochs, seed: options.seed, learningRate: options.pruneLearningRate, densityExponent: options.densityExponent },
     progress,
   );
   const prunedAccuracy = test(pruned.weights);
