@@ -8,7 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadArtifactOnProfile, scoreSplit } from '../device-sim/check-artifact.ts';
-import { openDevice, type PublicKeyInput } from '../device-sim/device.ts';
+import { openDevice, type PublicKeyInput, type UpdateOutcome } from '../device-sim/device.ts';
+import { PowerCutError } from '../device-sim/errors.ts';
+import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
 import { openFleet, type FleetSummary } from '../device-sim/fleet.ts';
 import { openWorkerFleet } from '../device-sim/fleet-workers.ts';
 import { provisionDevices } from '../device-sim/provision.ts';
@@ -46,6 +48,14 @@ function withProfileOptions(command: Command): Command {
     .option('--flash <size>', 'custom flash size (e.g. 512k, 2m); overrides the profile')
     .option('--ram <size>', 'custom RAM (arena) size (e.g. 16k); overrides the profile')
     .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts");
+}
+
+function describeOutcome(outcome: UpdateOutcome): string {
+  if (outcome.kind === 'none') return `up to date: v${outcome.toVersion} intervals [${outcome.intervals}]`;
+  return (
+    `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
+    `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}`
+  );
 }
 
 function print(json: boolean | undefined, object: unknown, text: string): void {
@@ -110,8 +120,9 @@ export function registerDeviceCommands(program: Command): void {
       .description(
         'Run one simulated device: its flash lives in --dir (survives restarts); every --interval seconds it checks the ' +
           'server for an update, downloads the patch or artifact (resuming broken downloads), verifies, installs into ' +
-          'the inactive slot, self-tests and confirms. Prints one line per check. Stops on Ctrl-C, after --once, or ' +
-          'after --max-checks.',
+          'the inactive slot, self-tests and confirms. Prints one line per check. --power-cut cuts the power once at a ' +
+          'point of the next update; the device then reboots from its flash and carries on. Stops on Ctrl-C, after ' +
+          '--once, or after --max-checks.',
       ),
   )
     .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
@@ -120,40 +131,77 @@ export function registerDeviceCommands(program: Command): void {
     .option('--interval <seconds>', 'seconds between checks', '10')
     .option('--once', 'check once and exit (exit status reflects the check)')
     .option('--max-checks <n>', 'stop after n checks', positiveInt('--max-checks'))
+    .option('--power-cut <plan>', 'cut the power during the next update: download:BYTES, apply:BYTES, switch:BYTES or random:SEED')
     .option('--json', 'print one JSON object per check')
-    .action(async (flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number }) => {
-      const intervalSeconds = Number(flags.interval);
-      if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
-      const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags) });
-      const boot = sim.status();
-      for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
-      print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
-      const maxChecks = flags.once ? 1 : (flags.maxChecks ?? Infinity);
-      let stop = false;
-      const onSignal = () => (stop = true);
-      process.once('SIGINT', onSignal);
-      try {
-        for (let check = 1; check <= maxChecks && !stop; check++) {
-          try {
-            const outcome = await sim.checkForUpdate();
-            print(
-              flags.json,
-              { event: 'check', ...outcome },
-              outcome.kind === 'none'
-                ? `up to date: v${outcome.toVersion} intervals [${outcome.intervals}]`
-                : `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
-                    `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}`,
-            );
-          } catch (error) {
-            if (flags.once) throw error;
-            const coded = error as { code?: string; message?: string };
-            print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
+    .action(
+      async (
+        flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
+      ) => {
+        const intervalSeconds = Number(flags.interval);
+        if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
+        const open = async (powerCut: PowerCutPlan | null) => {
+          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags), powerCut });
+          const boot = sim.status();
+          for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
+          print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
+          return sim;
+        };
+        let sim = await open(flags.powerCut ? parsePowerCut(flags.powerCut) : null);
+        const maxChecks = flags.once ? 1 : (flags.maxChecks ?? Infinity);
+        let stop = false;
+        let wake: (() => void) | null = null;
+        const onSignal = () => {
+          stop = true;
+          wake?.();
+        };
+        process.once('SIGINT', onSignal);
+        try {
+          for (let check = 1; check <= maxChecks && !stop; check++) {
+            try {
+              const outcome = await sim.checkForUpdate();
+              print(flags.json, { event: 'check', ...outcome }, describeOutcome(outcome));
+            } catch (error) {
+              if (error instanceof PowerCutError) {
+                // The process "lost power": forget everything in memory and boot from flash.
+                print(flags.json, { event: 'power-cut', phase: error.phase, atByte: error.atByte }, `power cut during ${error.phase} after ${error.atByte} bytes; rebooting`);
+                sim = await open(null);
+                continue;
+              }
+              if (flags.once) throw error;
+              const coded = error as { code?: string; message?: string };
+              print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
+            }
+            if (check < maxChecks && !stop) {
+              await new Promise<void>((resolve) => {
+                wake = resolve;
+                setTimeout(resolve, intervalSeconds * 1000);
+              });
+              wake = null;
+            }
           }
-          if (check < maxChecks && !stop) await new Promise((resolve) => setTimeout(resolve, intervalSeconds * 1000));
+        } finally {
+          process.off('SIGINT', onSignal);
         }
-      } finally {
-        process.off('SIGINT', onSignal);
-      }
+      },
+    );
+
+  withProfileOptions(
+    device
+      .command('status')
+      .description('Boot a simulated device from its flash directory (verifying its slots) and print what it runs: model, version, intervals, slot, SHA-256, and any problem boot found.'),
+  )
+    .option('--dir <dir>', 'device flash directory', './device-flash')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: ProfileFlags & { dir: string }) => {
+      const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags) });
+      const status = sim.status();
+      print(
+        flags.json,
+        { ...status, profile: status.profile.name },
+        `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
+          `(${status.artifactBytes} of ${status.slotCapacityBytes} bytes)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
+          status.bootIssues.map((issue) => `\n  boot: ${issue}`).join(''),
+      );
     });
 
   withProfileOptions(

@@ -3,7 +3,7 @@
 // the power goes: the write in flight is torn at exactly that byte, then
 // PowerCutError is thrown. The caller abandons the in-memory device and
 // re-opens it from its directory, which is the reboot.
-import { PowerCutError } from './errors.ts';
+import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 
 export type UpdatePhase = 'download' | 'apply' | 'switch';
 
@@ -66,4 +66,17 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Reads a plan from the command line: "download:BYTES", "apply:BYTES",
+ * "switch:BYTES" or "random:SEED".
+ */
+export function parsePowerCut(spec: string): PowerCutPlan {
+  const match = /^(download|apply|switch|random):(\d+)$/.exec(spec.trim());
+  if (!match) {
+    throw new DeviceError(DeviceErrorCode.BAD_INPUT, `power cut "${spec}" is not PHASE:BYTES (download, apply, switch) or random:SEED`, 2);
+  }
+  const value = Number(match[2]);
+  return match[1] === 'random' ? randomPowerCut(value) : { phase: match[1] as UpdatePhase, afterBytes: value };
 }

@@ -71,6 +71,18 @@ test('device run --once installs from the server and a second run finds it up to
     const second = await runCli(args);
     const again = second.stdout.trim().split('\n').map((line) => JSON.parse(line));
     assert.equal([again[0].version, again[0].slot, again[1].kind], [1, 'A', 'none']);
+
+    // A power cut while writing the next version's slot: reboot on v1, then the update completes.
+    stub.publish(syntheticArtifact({ version: 2, sizes: [784, 16, 10], seed: 9 }));
+    const cut = await runCli([...args.filter((a) => a !== '--once'), '--power-cut', 'apply:3000', '--max-checks', '2', '--interval', '0']);
+    assert.is(cut.status, 0, cut.stderr);
+    const cutEvents = cut.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(
+      cutEvents.map((e) => [e.event, e.version ?? e.toVersion ?? e.phase]),
+      [['boot', 1], ['power-cut', 'apply'], ['boot', 1], ['check', 2]],
+    );
+    const status = await runCli(['device', 'status', '--dir', dir, '--profile', 'm0-32k', '--public-key', publicKeyFile, '--json']);
+    assert.equal([JSON.parse(status.stdout).version, JSON.parse(status.stdout).slot], [2, 'B']);
   } finally {
     await stub.close();
   }
