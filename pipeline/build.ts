@@ -103,6 +103,7 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
       intervals: tier.intervals,
       accuracy: tier.accuracy,
       validationAccuracy: tier.validationAccuracy,
+      met: tier.target === null || tier.validationAccuracy >= tier.target,
       artifactBytes: bytes.length,
       file,
       sha256: sha256Hex(bytes),

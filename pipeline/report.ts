@@ -10,6 +10,8 @@ export interface TierReport {
   /** Test accuracy of exactly what the artifact holds. */
   accuracy: number;
   validationAccuracy: number;
+  /** Whether validationAccuracy reaches the target (always true for full). */
+  met: boolean;
   artifactBytes: number;
   /** Relative to the out dir. */
   file: string;
@@ -90,7 +92,7 @@ export function renderReportMarkdown(r: BuildReport): string {
   lines.push('## Tiers (nested; Algorithm 1 on the validation split, accuracy on the test split)', '');
   lines.push('| tier | target | intervals | validation | test | artifact | file |', '|---|---:|---|---:|---:|---:|---|');
   for (const t of r.tiers) {
-    lines.push(`| ${t.name} | ${t.target === null ? '–' : pct(t.target)} | ${t.intervals.length} of ${r.intervals.length} | ${pct(t.validationAccuracy)} | ${pct(t.accuracy)} | ${kb(t.artifactBytes)} | ${t.file} |`);
+    lines.push(`| ${t.name} | ${t.target === null ? '–' : pct(t.target) + (t.met ? '' : ' (missed)')} | ${t.intervals.length} of ${r.intervals.length} | ${pct(t.validationAccuracy)} | ${pct(t.accuracy)} | ${kb(t.artifactBytes)} | ${t.file} |`);
   }
   if (r.licensing.comparison.length > 0) {
     lines.push('', `## Algorithm 1 orders (artifacts use \`${r.licensing.order}\`)`, '');
