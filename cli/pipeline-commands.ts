@@ -108,7 +108,7 @@ function summarize(report: BuildReport, outDir: string): string {
     `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
     `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
     'tier        intervals  test acc  bytes   file',
-    ...report.tiers.map((t) => `${t.name.padEnd(11)} ${String(t.intervals.length).padStart(9)}  ${pct(t.accuracy).padStart(8)}  ${String(t.artifactBytes).padStart(6)}  ${outDir}/${t.file}${t.met ? '' : `  (missed its validation target ${pct(t.target)}: holds every interval)`}`),
+    ...report.tiers.map((t) => `${t.name.padEnd(11)} ${String(t.intervals.length).padStart(9)}  ${pct(t.accuracy).padStart(8)}  ${String(t.artifactBytes).padStart(6)}  ${outDir}/${t.file}${t.met ? '' : `  (missed its validation target ${pct(t.target)})`}`),
   ];
   if (report.from) lines.push(`changed segments against v${report.from.previousVersion}: ${report.from.changedSegments.length} of ${report.from.segments}`);
   lines.push(`report: ${outDir}/report.json, report.md, report.svg`);
