@@ -34,8 +34,9 @@ export interface PatchFields {
 
 export function buildPatchBytes(f: PatchFields): Uint8Array {
   const b = new flatbuffers.Builder(f.data.length + (f.manifest?.length ?? 0) + 512);
-  const data = b.createByteVector(f.data);
-  const ops = b.createByteVector(f.ops);
+  // Empty vectors are left out (read back as empty): a downgrade patch has neither.
+  const data = f.data.length ? b.createByteVector(f.data) : 0;
+  const ops = f.ops.length ? b.createByteVector(f.ops) : 0;
   const signature = f.signature ? b.createByteVector(f.signature) : 0;
   const manifest = f.manifest ? b.createByteVector(f.manifest) : 0;
   const manifestDelta = f.manifestDelta ? b.createByteVector(f.manifestDelta) : 0;
@@ -55,8 +56,8 @@ export function buildPatchBytes(f: PatchFields): Uint8Array {
   FbPatch.addToSha256(b, toSha);
   if (manifest) FbPatch.addManifest(b, manifest);
   if (signature) FbPatch.addSignature(b, signature);
-  FbPatch.addOps(b, ops);
-  FbPatch.addData(b, data);
+  if (ops) FbPatch.addOps(b, ops);
+  if (data) FbPatch.addData(b, data);
   if (manifestDelta) FbPatch.addManifestDelta(b, manifestDelta);
   b.finish(FbPatch.endPatch(b), PATCH_IDENTIFIER);
   return b.asUint8Array().slice();
