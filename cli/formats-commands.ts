@@ -115,7 +115,8 @@ export function registerFormatCommands(program: Command): void {
       const kind = kindOf(bytes);
       if (kind === 'patch') {
         const info = inFile(file, () => readPatch(bytes));
-        const out = { kind, ...info };
+        // version/license: those of the artifact the patch makes, like inspect of an artifact.
+        const out = { kind, ...info, version: info.toVersion, license: info.toLicense };
         if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
         else
           process.stdout.write(
