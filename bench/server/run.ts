@@ -2,7 +2,7 @@
 // cached patch of a paper-109k-sized model (784-128-64-10, ~90 % sparse,
 // 4-bit) on PostgreSQL, against bare node:http serving the same bytes from
 // memory in the same run; plus the incremental storage of a version that
-// changes 10 % of its segments. Bounded: four wrk runs of SECONDS each.
+// changes 10 % of its segments. Bounded: 2 + 2 x ROUNDS wrk runs of SECONDS each (about 40 s).
 //
 //   npx tsx bench/server/run.ts        (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
 //
@@ -20,6 +20,12 @@ import { startBareServer } from './bare-server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 const ADMIN = `bench-admin-${randomBytes(12).toString('hex')}`;
 
 const progress = (line: string) => process.stderr.write(`[bench/server] ${line}\n`);
@@ -63,7 +69,13 @@ export async function runServerBench(): Promise<object> {
   const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = await scratchDatabase(baseUrl);
   progress(`PostgreSQL scratch database ready; ${SECONDS}s per load run, ${CONNECTIONS} connections`);
-  const server = await startServer({ port: 0, databaseUrl: database.url, adminToken: ADMIN, log: progress });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ port: 0, databaseUrl: database.url, adminToken: ADMIN, log: progress });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
   try {
     const keys = generateKeyPair();
@@ -89,13 +101,26 @@ export async function runServerBench(): Promise<object> {
 
     const auth = { Authorization: `Bearer ${token}` };
     const runs: Record<string, LoadResult> = {};
+    const updateCheckUrl = `${server.url}/v1/device/update-check?version=2&intervals=${second.intervals.join(',')}&sha256=${second.artifact.sha256}`;
+    progress('warm-up (JIT), not recorded ...');
+    await runWrk({ url: updateCheckUrl, connections: CONNECTIONS, seconds: 2, headers: auth });
+    await runWrk({ url: `${server.url}${second.patch.url}`, connections: CONNECTIONS, seconds: 1, headers: auth });
     progress('load: update-check (device up to date) ...');
-    runs.updateCheck = await runWrk({ url: `${server.url}/v1/device/update-check?version=2&intervals=${second.intervals.join(',')}&sha256=${second.artifact.sha256}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
-    progress('load: cached patch via weightgate ...');
-    runs.patch = await runWrk({ url: `${server.url}${second.patch.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    runs.updateCheck = await runWrk({ url: updateCheckUrl, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    // Patch vs bare alternate for ROUNDS rounds and each keeps its median
+    // round: the machine is shared, so one run of each would mostly measure
+    // whatever else ran at that moment.
     bare = await startBareServer(patchBytes, second.patch.sha256);
-    progress('load: same bytes via bare node:http ...');
-    runs.barePatch = await runWrk({ url: bare.url, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
+    const patchRounds: LoadResult[] = [];
+    const bareRounds: LoadResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      progress(`load: cached patch via weightgate, round ${round}/${ROUNDS} ...`);
+      patchRounds.push(await runWrk({ url: `${server.url}${second.patch.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth }));
+      progress(`load: same bytes via bare node:http, round ${round}/${ROUNDS} ...`);
+      bareRounds.push(await runWrk({ url: bare.url, connections: CONNECTIONS, seconds: SECONDS, headers: auth }));
+    }
+    runs.patch = median(patchRounds);
+    runs.barePatch = median(bareRounds);
     progress('load: full artifact via weightgate ...');
     runs.artifact = await runWrk({ url: `${server.url}${second.artifact.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
 
@@ -103,10 +128,11 @@ export async function runServerBench(): Promise<object> {
     const result = {
       when: new Date().toISOString(),
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version, database: 'PostgreSQL (postgres.js)' },
-      tool: `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on 127.0.0.1`,
+      tool: `wrk -t2 -c${CONNECTIONS} -d${SECONDS}s on 127.0.0.1; patch and bare: median of ${ROUNDS} alternating rounds`,
       model: { name: 'paper-109k (784-128-64-10, 10 % dense, 4-bit codebook)', artifactBytes: second.artifact.bytes, patchBytes: second.patch.bytes },
       runs,
       patchVsBare: round(ratio, 3),
+      rounds: { patchRequestsPerSecond: patchRounds.map((r) => round(r.requestsPerSecond)), bareRequestsPerSecond: bareRounds.map((r) => round(r.requestsPerSecond)) },
       targets: {
         patchAtLeast80PercentOfBare: ratio >= 0.8,
         patchP99Under20Ms: runs.patch.p99Ms < 20,

@@ -66,11 +66,17 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
     const reported = `${query.version}|${held.join(',')}|${query.sha256 ?? ''}`;
     if (ctx.caches.reported.get(principal.deviceId!) !== reported) {
-      await ctx.db
-        .update(devices)
-        .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
-        .where(eq(devices.id, principal.deviceId!));
+      // Claim the write before awaiting it: concurrent polls of one device then write once, not once each.
       ctx.caches.reported.set(principal.deviceId!, reported);
+      try {
+        await ctx.db
+          .update(devices)
+          .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
+          .where(eq(devices.id, principal.deviceId!));
+      } catch (error) {
+        ctx.caches.reported.delete(principal.deviceId!);
+        throw error;
+      }
     }
 
     const body: UpdateCheckResponse = {
