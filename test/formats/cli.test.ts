@@ -40,6 +40,13 @@ test('keys generate, sign, verify (ok, wrong key, unsigned)', () => {
   const wrong = cli('verify', signedPath, '--pubkey', join(dir, 'k2', 'weightgate.pub'));
   assert.is(wrong.status, 1);
   assert.match(wrong.stderr, 'BAD_SIGNATURE');
+  // A flipped weight byte: the segment no longer matches its signed hash.
+  const tampered = readFileSync(signedPath);
+  tampered[tampered.length - 8]! ^= 0x10;
+  writeFileSync(join(dir, 'tampered.wgm'), tampered);
+  const bad = cli('verify', join(dir, 'tampered.wgm'), '--pubkey', join(dir, 'k1', 'weightgate.pub'));
+  assert.is(bad.status, 1, bad.stderr);
+  assert.match(bad.stderr, /^weightgate: error HASH_MISMATCH: .*tampered\.wgm/);
 });
 
 test('inspect --json of an artifact has the documented fields', () => {
@@ -75,6 +82,12 @@ test('diff + patch reproduce the target; inspect reads the patch', () => {
   const wrongBase = cli('patch', b, p, '--out', join(dir, 'x.wgm'));
   assert.is(wrongBase.status, 2);
   assert.match(wrongBase.stderr, 'WRONG_BASE');
+  const damaged = readFileSync(p);
+  damaged[damaged.length - 3]! ^= 0x40;
+  writeFileSync(join(dir, 'damaged.wgp'), damaged);
+  const r2 = cli('patch', a, join(dir, 'damaged.wgp'), '--out', join(dir, 'y.wgm'));
+  assert.is(r2.status, 2);
+  assert.match(r2.stderr, /^weightgate: error [A-Z_]+: .*damaged\.wgp/);
 });
 
 test('export-c writes an aligned C array with its length', () => {
