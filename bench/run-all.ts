@@ -1,0 +1,65 @@
+// `npm run bench`: runs bench/formats, bench/pipeline, bench/server and
+// bench/device one after another (never at once: they would measure each
+// other), then writes bench/results/latest.json and latest.md, one table of
+// every figure beside its target and its same-run reference.
+//
+//   npm run bench                  all four
+//   npm run bench -- formats device   only these (the others' last results are reused)
+//   npm run bench -- --summary         no run: rebuild the table from the last results
+//
+// Timed figures need a quiet machine: run nothing else meanwhile.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizeServer, type SummaryRow } from './summary.ts';
+
+interface Bench {
+  name: string;
+  run: () => Promise<object>;
+  summarize: (result: object) => SummaryRow[];
+}
+
+const BENCHES: Bench[] = [
+  { name: 'formats', run: async () => (await import('./formats/run.ts')).runFormatsBench(), summarize: summarizeFormats },
+  { name: 'pipeline', run: async () => (await import('./pipeline/run.ts')).runPipelineBench(), summarize: summarizePipeline },
+  { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
+  { name: 'device', run: async () => (await import('./device/run.ts')).runDeviceBench(), summarize: summarizeDevice },
+];
+
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+
+async function main(args: string[]): Promise<void> {
+  const summaryOnly = args.includes('--summary');
+  const selected = args.filter((arg) => arg !== '--summary');
+  const unknown = selected.filter((name) => !BENCHES.some((b) => b.name === name));
+  if (unknown.length) {
+    process.stderr.write(`npm run bench: unknown bench ${unknown.join(', ')}; choose from ${BENCHES.map((b) => b.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  const results: Record<string, { fresh: boolean; seconds: number | null; result: object | null }> = {};
+  for (const bench of BENCHES) {
+    const wanted = !summaryOnly && (selected.length === 0 || selected.includes(bench.name));
+    if (!wanted) {
+      const file = `${resultsDir}${bench.name}.json`;
+      results[bench.name] = { fresh: false, seconds: null, result: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null };
+      continue;
+    }
+    process.stderr.write(`\n== bench/${bench.name} ==\n`);
+    const started = performance.now();
+    const result = await bench.run();
+    results[bench.name] = { fresh: true, seconds: Math.round((performance.now() - started) / 100) / 10, result };
+  }
+  const rows = BENCHES.flatMap((bench) => {
+    const entry = results[bench.name];
+    return entry?.result ? bench.summarize(entry.result) : [];
+  });
+  const latest = { when: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, rows, results };
+  writeFileSync(`${resultsDir}latest.json`, JSON.stringify(latest, null, 2) + '\n');
+  const markdown = `Measured ${latest.when.slice(0, 16).replace('T', ' ')} UTC on ${latest.machine.cpus} cores (${latest.machine.cpu}), Node ${latest.machine.node}.\n\n${renderSummaryMarkdown(rows)}`;
+  writeFileSync(`${resultsDir}latest.md`, markdown);
+  process.stdout.write('\n' + markdown);
+  process.stderr.write(`\nwrote ${resultsDir}latest.json and latest.md\n`);
+}
+
+await main(process.argv.slice(2));
