@@ -107,6 +107,11 @@ export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: numb
   if (c.at >= c.end) throw new FormatError('TRUNCATED', `${c.what}: entry delta ends early`);
   const k = c.bytes[c.at++]!;
   if (k > MAX_RICE_K) throw new FormatError('BAD_VALUE', `${c.what}: Rice parameter ${k}`);
+  // Each edit takes >= 2 bits and adds at most one entry: refuse counts the
+  // delta cannot produce before allocating for them.
+  if (edits > 4 * (c.end - c.at) || targetCount > source.count + edits) {
+    throw new FormatError('BAD_VALUE', `${c.what}: ${edits} edits in ${c.end - c.at} bytes cannot make ${targetCount} entries from ${source.count}`);
+  }
   const reader = new EditReader(c);
   const out: RawEntries = { count: 0, positions: new Uint32Array(targetCount), raws: new Uint32Array(targetCount) };
   const emit = (p: number, raw: number) => {

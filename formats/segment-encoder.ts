@@ -1,7 +1,74 @@
-// Encodes one segment (see segment-layout.ts) from its entries: ascending
-// flat positions plus, per entry, a local code, an int8 value or a float32.
+// Encodes one segment (see segment-layout.ts), one entry at a time:
+// SegmentWriter takes (ascending position, stored form) pairs, so a segment
+// can be re-encoded while it is decoded (validateSegment) in memory bounded
+// by the segment's own size. encodeSegment is the whole-array form.
 import { RangeEncoder, PROB_INIT } from './range-coder.ts';
-import { MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout } from './segment-layout.ts';
+import { MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout, type ModelLayout } from './segment-layout.ts';
+
+export type ValueKind = 'codebook' | 'int8' | 'float32';
+
+export class SegmentWriter {
+  private readonly layout: ModelLayout;
+  private readonly probs: Uint16Array;
+  private readonly rc: RangeEncoder;
+  private readonly values: Uint8Array;
+  private readonly view: DataView;
+  private previous = -1;
+  private written = 0;
+
+  /** `count` sizes the int8/float32 value block; `codeBits` is 0 unless kind is codebook. */
+  constructor(
+    elements: number,
+    private readonly kind: ValueKind,
+    private readonly codeBits: number,
+    count: number,
+  ) {
+    this.layout = modelLayout(elements, kind === 'codebook' ? codeBits : 0);
+    this.probs = new Uint16Array(this.layout.total).fill(PROB_INIT);
+    this.rc = new RangeEncoder(count + 16);
+    this.values = new Uint8Array(kind === 'int8' ? count : kind === 'float32' ? 4 * count : 0);
+    this.view = new DataView(this.values.buffer);
+  }
+
+  /** Adds an entry: `raw` is the local code, the int8 byte (0..255) or the float32 bits. */
+  add(position: number, raw: number): void {
+    const { rc, probs, layout } = this;
+    const v = position - this.previous;
+    this.previous = position;
+    const e = 31 - Math.clz32(v);
+    for (let j = 0; j < e; j++) rc.encodeBit(probs, layout.exponentAt + j, 1);
+    if (e < layout.maxExponent) rc.encodeBit(probs, layout.exponentAt + e, 0);
+    const modelled = Math.min(e, MANTISSA_MODELLED);
+    let node = 1;
+    for (let j = 1; j <= modelled; j++) {
+      const bit = (v >>> (e - j)) & 1;
+      rc.encodeBit(probs, layout.mantissaAt + e * MANTISSA_TREE_NODES + node, bit);
+      node = node * 2 + bit;
+    }
+    for (let j = e - modelled - 1; j >= 0; j--) rc.encodeDirect((v >>> j) & 1);
+    if (this.kind === 'codebook') {
+      node = 1;
+      for (let j = this.codeBits - 1; j >= 0; j--) {
+        const bit = (raw >>> j) & 1;
+        rc.encodeBit(probs, layout.codeAt + node, bit);
+        node = node * 2 + bit;
+      }
+    } else if (this.kind === 'int8') {
+      this.values[this.written] = raw;
+    } else {
+      this.view.setUint32(4 * this.written, raw, true);
+    }
+    this.written++;
+  }
+
+  finish(): Uint8Array {
+    const stream = this.rc.finish();
+    const out = new Uint8Array(this.values.length + stream.length);
+    out.set(this.values);
+    out.set(stream, this.values.length);
+    return out;
+  }
+}
 
 export interface SegmentEntries {
   count: number;
@@ -20,43 +87,12 @@ export interface SegmentEntries {
 
 export function encodeSegment(entries: SegmentEntries): Uint8Array {
   const { count, positions } = entries;
-  const codeBits = entries.codes ? (entries.codeBits ?? 0) : 0;
-  const layout = modelLayout(entries.elements, codeBits);
-  const probs = new Uint16Array(layout.total).fill(PROB_INIT);
-  const rc = new RangeEncoder(count + 16);
-  let previous = -1;
+  const kind: ValueKind = entries.codes ? 'codebook' : entries.int8 ? 'int8' : 'float32';
+  const writer = new SegmentWriter(entries.elements, kind, entries.codeBits ?? 0, count);
+  const bits = entries.float32 ? new Uint32Array(entries.float32.buffer, entries.float32.byteOffset, count) : null;
   for (let i = 0; i < count; i++) {
-    const v = positions[i]! - previous;
-    previous = positions[i]!;
-    const e = 31 - Math.clz32(v);
-    for (let j = 0; j < e; j++) rc.encodeBit(probs, layout.exponentAt + j, 1);
-    if (e < layout.maxExponent) rc.encodeBit(probs, layout.exponentAt + e, 0);
-    const modelled = Math.min(e, MANTISSA_MODELLED);
-    let node = 1;
-    for (let j = 1; j <= modelled; j++) {
-      const bit = (v >>> (e - j)) & 1;
-      rc.encodeBit(probs, layout.mantissaAt + e * MANTISSA_TREE_NODES + node, bit);
-      node = node * 2 + bit;
-    }
-    for (let j = e - modelled - 1; j >= 0; j--) rc.encodeDirect((v >>> j) & 1);
-    if (codeBits > 0) {
-      const code = entries.codes![i]!;
-      node = 1;
-      for (let j = codeBits - 1; j >= 0; j--) {
-        const bit = (code >>> j) & 1;
-        rc.encodeBit(probs, layout.codeAt + node, bit);
-        node = node * 2 + bit;
-      }
-    }
+    const raw = entries.codes ? entries.codes[i]! : entries.int8 ? entries.int8[i]! & 0xff : bits![i]!;
+    writer.add(positions[i]!, raw);
   }
-  const stream = rc.finish();
-  const valueBytes = entries.int8 ? count : entries.float32 ? 4 * count : 0;
-  const out = new Uint8Array(valueBytes + stream.length);
-  if (entries.int8) out.set(new Uint8Array(entries.int8.buffer, entries.int8.byteOffset, count), 0);
-  if (entries.float32) {
-    const view = new DataView(out.buffer);
-    for (let i = 0; i < count; i++) view.setFloat32(4 * i, entries.float32[i]!, true);
-  }
-  out.set(stream, valueBytes);
-  return out;
+  return writer.finish();
 }

@@ -4,7 +4,8 @@
 import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
 import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
-import { encodeSegment } from './segment-encoder.ts';
+import { encodeSegment, SegmentWriter } from './segment-encoder.ts';
+import { bytesEqual } from './bytes.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
 import type { Interval, TensorInfo } from './model.ts';
 
@@ -49,23 +50,27 @@ export function encodeRawEntries(tensor: TensorInfo, intervalId: number, interva
 /**
  * Decodes a whole segment and checks it is canonical: every entry valid, no
  * zero or non-finite stored value, and re-encoding gives the same bytes (so
- * no trailing garbage, no alternative encoding of the same content).
+ * no trailing garbage, no alternative encoding of the same content). Streams
+ * through 64-entry buffers: memory is bounded by the segment's own bytes, not
+ * by the count the (untrusted) manifest claims.
  */
 export function validateSegment(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array): void {
-  const entries = decodeRawEntries(tensorIndex, tensor, intervalId, intervals, count, data);
   const where = `segment (tensor ${tensorIndex}, interval ${intervalId})`;
-  if (tensor.encoding !== 'codebook-sparse') {
-    const f32 = new Float32Array(1);
-    const u32 = new Uint32Array(f32.buffer);
-    for (let i = 0; i < count; i++) {
-      const raw = entries.raws[i]!;
-      u32[0] = raw;
-      const zero = tensor.encoding === 'int8' ? raw === 0 : f32[0] === 0 || !Number.isFinite(f32[0]!);
-      if (zero) throw new FormatError('BAD_VALUE', `${where} stores a zero or non-finite value at position ${entries.positions[i]}; the artifact is damaged`);
+  const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
+  const kind = tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';
+  const writer = new SegmentWriter(elementCount(tensor.shape), kind, rawBitsOf(tensor, intervalId, intervals), count);
+  const positions = new Uint32Array(64);
+  const values = new Float32Array(64);
+  const raws = new Uint32Array(64);
+  for (let n = decodeEntries(cursor, positions, values, raws); n > 0; n = decodeEntries(cursor, positions, values, raws)) {
+    for (let i = 0; i < n; i++) {
+      if (kind !== 'codebook' && (raws[i] === 0 || values[i] === 0 || !Number.isFinite(values[i]!))) {
+        throw new FormatError('BAD_VALUE', `${where} stores a zero or non-finite value at position ${positions[i]}; the artifact is damaged`);
+      }
+      writer.add(positions[i]!, raws[i]!);
     }
   }
-  const again = encodeRawEntries(tensor, intervalId, intervals, entries);
-  if (again.length !== data.length || !again.every((b, i) => b === data[i])) {
+  if (!bytesEqual(writer.finish(), data)) {
     throw new FormatError('BAD_VALUE', `${where} is not in canonical form (trailing or altered bytes); the artifact is damaged`);
   }
 }

@@ -4,7 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeManifest } from '../../formats/manifest-writer.ts';
 import { readManifest } from '../../formats/manifest-reader.ts';
-import { encodeArtifact, FormatError, readArtifact, type Manifest } from '../../formats/index.ts';
+import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type Manifest } from '../../formats/index.ts';
+import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
+import { sha256 } from '../../formats/signing.ts';
 import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
 import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
 
@@ -64,6 +66,21 @@ test('a manifest with padding or trailing bytes is not canonical', () => {
   const longer = new Uint8Array(bytes.length + 4);
   longer.set(bytes);
   assert.is(codeOf(() => readManifest(longer)), 'BAD_VALUE');
+});
+
+test('a tiny artifact claiming 16 M entries fails fast as a FormatError', () => {
+  const data = new Uint8Array(10).fill(0xa5);
+  const manifest: Manifest = {
+    ...structuredClone(base),
+    layers: [],
+    tensors: [{ name: 'big', shape: [4096, 4096], encoding: 'codebook-sparse', bits: 2, codebook: Float32Array.from([0.5, -0.5]), scales: null, nonzero: 0, licensed: false }],
+    segments: [{ tensor: 0, interval: BASE_INTERVAL, count: MAX_TENSOR_ELEMENTS, bytes: data.length, sha256: sha256(data) }],
+  };
+  const bytes = buildArtifactBytes(writeManifest(manifest), null, [], [data]);
+  const started = process.memoryUsage().rss;
+  assert.is(codeOf(() => readArtifact(bytes)), 'TRUNCATED');
+  // No count-sized buffers: memory stays far below 16 M x 12 bytes.
+  assert.ok(process.memoryUsage().rss - started < 64 * 1024 * 1024);
 });
 
 test('the encoder refuses what the reader would refuse', () => {
