@@ -14,14 +14,17 @@
 //   assembleArtifact(parts, license) -> .wgm bytes  (no key needed; deterministic)
 //   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
 //   diffArtifacts(from, to) -> .wgp bytes; applyPatch(from, patch, { publicKey? }) -> .wgm bytes
-//   readPatch(bytes) -> PatchInfo
+//   readPatch(bytes) -> PatchDetails (PatchInfo + how many target segments
+//       are reused / delta / whole, payload bytes, whether the manifest changes)
 //   openSegment(artifact, i) + readSegmentEntries(cursor, positions, values):
+//       i indexes artifact.segments (the segments this artifact holds);
 //       the device's streaming decoder of (flat position, float value) pairs,
 //       into caller-owned buffers, with no dense copy of the tensor.
 //   decodeTensor(artifact, tensorIndex) -> Float32Array (tests and tools only;
 //       segments the artifact does not hold read as zero)
 //   quantizeInt8(values, shape) -> { dequantized, scales }: the exact int8
-//       rounding the encoder applies, so the pipeline can measure its accuracy.
+//       rounding the encoder applies, so the pipeline can measure its accuracy
+//       (one scale per last-dimension channel; one scale for a rank-1 tensor).
 //   generateKeyPair(), keyIdOf(publicKey), exportC(bytes, name), sha256Hex(bytes)
 //   cursorStateBytes(cursor): RAM a device reserves for one open segment
 //       (its adaptive models), for arena accounting.
