@@ -48,17 +48,28 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
       ctx.caches.decisions.set(decisionKey, true);
     }
 
-    const data = content.data;
-    res.writeHead(200, {
-      'Content-Type': 'application/octet-stream',
-      'Content-Length': data.byteLength,
-      ETag: `"${content.sha256}"`,
-      'Cache-Control': IMMUTABLE,
-      'Accept-Ranges': 'bytes',
-    });
-    res.end(data);
+    res.writeHead(200, headersOf(content));
+    res.end(content.data);
     return true;
   };
+}
+
+/** Response headers per cached content, built once: a flat [name, value, ...] list, which node:http writes without walking an object. */
+const rawHeaders = new WeakMap<Content, string[]>();
+
+function headersOf(content: Content): string[] {
+  let headers = rawHeaders.get(content);
+  if (headers === undefined) {
+    headers = [
+      'Content-Type', 'application/octet-stream',
+      'Content-Length', String(content.data.byteLength),
+      'ETag', `"${content.sha256}"`,
+      'Cache-Control', IMMUTABLE,
+      'Accept-Ranges', 'bytes',
+    ];
+    rawHeaders.set(content, headers);
+  }
+  return headers;
 }
 
 /** The Hono route's rule, decided from cached rows only; false when it cannot say yes. */

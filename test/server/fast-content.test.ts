@@ -18,9 +18,14 @@ function fakeRequest(url: string, token: string, headers: Record<string, string>
 function fakeResponse() {
   const sent: { status?: number; headers?: Record<string, unknown>; body?: Uint8Array } = {};
   const res = {
-    writeHead(status: number, headers: Record<string, unknown>) {
+    writeHead(status: number, headers: Record<string, unknown> | string[]) {
       sent.status = status;
-      sent.headers = headers;
+      if (Array.isArray(headers)) {
+        sent.headers = {};
+        for (let i = 0; i < headers.length; i += 2) sent.headers[headers[i]!] = headers[i + 1];
+      } else {
+        sent.headers = headers;
+      }
     },
     end(body: Uint8Array) {
       sent.body = body;
@@ -59,7 +64,7 @@ test('fast path: same bytes and headers as Hono on a hit; falls through on misse
     assert.is(fast(fakeRequest(url, token), hit.res), true);
     assert.is(hit.sent.status, 200);
     assert.equal(new Uint8Array(hit.sent.body!), honoBytes);
-    for (const name of ['ETag', 'Cache-Control', 'Accept-Ranges', 'Content-Type']) {
+    for (const name of ['ETag', 'Cache-Control', 'Accept-Ranges', 'Content-Type', 'Content-Length']) {
       assert.is(String(hit.sent.headers![name]), viaHono.headers.get(name), name);
     }
 
