@@ -5,8 +5,9 @@
 // 64-entry buffer from its arena.
 import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
-import { decodeBit, decodeDirect, initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
-import { codeBitsFor, localCodebookIndices, MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
+import { initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
+import { codeBitsFor, localCodebookIndices, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
+import { decodeGap, decodeTree } from './gap-code.ts';
 import { int8Channels } from './quantize.ts';
 import type { Interval, TensorInfo } from './model.ts';
 
@@ -21,7 +22,7 @@ export class SegmentCursor implements RangeDecoderState {
   /** @internal */ kind: number;
   /** @internal */ probs: Uint16Array;
   /** @internal */ maxExponent: number;
-  /** @internal */ mantissaAt: number;
+  /** @internal */ gapAt: number;
   /** @internal */ codeAt: number;
   /** @internal */ codeBits: number;
   /** @internal */ localValues: Float32Array;
@@ -58,7 +59,7 @@ export class SegmentCursor implements RangeDecoderState {
     const layout = modelLayout(this.elements, this.codeBits);
     this.probs = new Uint16Array(layout.total).fill(PROB_INIT);
     this.maxExponent = layout.maxExponent;
-    this.mantissaAt = layout.mantissaAt;
+    this.gapAt = layout.gapAt;
     this.codeAt = layout.codeAt;
     this.streamStart = count * valueBytesPerEntry(tensor);
     if (this.streamStart > data.length) throw segmentError(this, 'TRUNCATED', `is ${data.length} bytes, too short for ${count} values`);
@@ -96,39 +97,14 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
   if (raws) n = Math.min(n, raws.length);
   const probs = c.probs;
   for (let i = 0; i < n; i++) {
-    // Gap exponent: truncated unary, so a forged stream cannot spin.
-    let e = 0;
-    while (e < c.maxExponent) {
-      const bit = decodeBit(c, probs, e);
-      if (bit < 0) throw endOfStream(c);
-      if (bit === 0) break;
-      e++;
-    }
-    let v = 1;
-    const modelled = e < MANTISSA_MODELLED ? e : MANTISSA_MODELLED;
-    let node = 1;
-    const tree = c.mantissaAt + e * MANTISSA_TREE_NODES;
-    for (let j = 0; j < modelled; j++) {
-      const bit = decodeBit(c, probs, tree + node);
-      if (bit < 0) throw endOfStream(c);
-      node = node * 2 + bit;
-      v = v * 2 + bit;
-    }
-    for (let j = e - modelled; j > 0; j--) {
-      const bit = decodeDirect(c);
-      if (bit < 0) throw endOfStream(c);
-      v = v * 2 + bit;
-    }
+    const v = decodeGap(c, probs, c.gapAt, c.maxExponent);
+    if (v < 0) throw endOfStream(c);
     const position = c.previous + v;
     if (position >= c.elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position ${position} past the tensor's ${c.elements} elements`);
     let value: number;
     if (c.kind === KIND_CODEBOOK) {
-      let code = 0;
-      for (let j = 0; j < c.codeBits; j++) {
-        const bit = decodeBit(c, probs, c.codeAt + (code | (1 << j)));
-        if (bit < 0) throw endOfStream(c);
-        code = code * 2 + bit;
-      }
+      const code = decodeTree(c, probs, c.codeAt, c.codeBits);
+      if (code < 0) throw endOfStream(c);
       if (code >= c.localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${code} outside its ${c.localValues.length} centroids`);
       value = c.localValues[code]!;
       if (raws) raws[i] = code;

@@ -3,7 +3,8 @@
 // can be re-encoded while it is decoded (validateSegment) in memory bounded
 // by the segment's own size. encodeSegment is the whole-array form.
 import { RangeEncoder, PROB_INIT } from './range-coder.ts';
-import { MANTISSA_MODELLED, MANTISSA_TREE_NODES, modelLayout, type ModelLayout } from './segment-layout.ts';
+import { modelLayout, type ModelLayout } from './segment-layout.ts';
+import { encodeGap, encodeTree } from './gap-code.ts';
 
 export type ValueKind = 'codebook' | 'int8' | 'float32';
 
@@ -33,26 +34,10 @@ export class SegmentWriter {
   /** Adds an entry: `raw` is the local code, the int8 byte (0..255) or the float32 bits. */
   add(position: number, raw: number): void {
     const { rc, probs, layout } = this;
-    const v = position - this.previous;
+    encodeGap(rc, probs, layout.gapAt, layout.maxExponent, position - this.previous);
     this.previous = position;
-    const e = 31 - Math.clz32(v);
-    for (let j = 0; j < e; j++) rc.encodeBit(probs, layout.exponentAt + j, 1);
-    if (e < layout.maxExponent) rc.encodeBit(probs, layout.exponentAt + e, 0);
-    const modelled = Math.min(e, MANTISSA_MODELLED);
-    let node = 1;
-    for (let j = 1; j <= modelled; j++) {
-      const bit = (v >>> (e - j)) & 1;
-      rc.encodeBit(probs, layout.mantissaAt + e * MANTISSA_TREE_NODES + node, bit);
-      node = node * 2 + bit;
-    }
-    for (let j = e - modelled - 1; j >= 0; j--) rc.encodeDirect((v >>> j) & 1);
     if (this.kind === 'codebook') {
-      node = 1;
-      for (let j = this.codeBits - 1; j >= 0; j--) {
-        const bit = (raw >>> j) & 1;
-        rc.encodeBit(probs, layout.codeAt + node, bit);
-        node = node * 2 + bit;
-      }
+      encodeTree(rc, probs, layout.codeAt, this.codeBits, raw);
     } else if (this.kind === 'int8') {
       this.values[this.written] = raw;
     } else {

@@ -25,9 +25,7 @@
 import { intervalIndexOf } from './intervals.ts';
 import { BASE_INTERVAL, type Interval, type TensorInfo } from './model.ts';
 
-/** Mantissa bits coded with adaptive models; the rest are direct bits. */
-export const MANTISSA_MODELLED = 2;
-const MANTISSA_NODES = 1 << MANTISSA_MODELLED;
+import { gapModelCount, maxExponentFor } from './gap-code.ts';
 
 /** Value bytes per entry in the value block. */
 export function valueBytesPerEntry(tensor: TensorInfo): number {
@@ -53,28 +51,18 @@ export function codeBitsFor(n: number): number {
   return n <= 1 ? 0 : 32 - Math.clz32(n - 1);
 }
 
-/** Largest exponent e of a gap v <= elements. */
-export function maxExponentFor(elements: number): number {
-  return 31 - Math.clz32(Math.max(1, elements));
-}
-
 /** Layout of one segment's adaptive models in a single Uint16Array. */
 export interface ModelLayout {
   maxExponent: number;
   codeBits: number;
-  /** Offsets into the probability array. */
-  exponentAt: number;
-  mantissaAt: number;
+  /** Offsets into the probability array: the gap code's models, then the code tree's. */
+  gapAt: number;
   codeAt: number;
   total: number;
 }
 
 export function modelLayout(elements: number, codeBits: number): ModelLayout {
   const maxExponent = maxExponentFor(elements);
-  const exponentAt = 0;
-  const mantissaAt = exponentAt + maxExponent + 1;
-  const codeAt = mantissaAt + (maxExponent + 1) * MANTISSA_NODES;
-  return { maxExponent, codeBits, exponentAt, mantissaAt, codeAt, total: codeAt + (1 << codeBits) };
+  const codeAt = gapModelCount(maxExponent);
+  return { maxExponent, codeBits, gapAt: 0, codeAt, total: codeAt + (1 << codeBits) };
 }
-
-export const MANTISSA_TREE_NODES = MANTISSA_NODES;
