@@ -1,144 +1,171 @@
 // A sparse entry delta of one segment against the segment at the same
-// (tensor, interval) in the source: the list of positions whose entry is
-// removed or set (added or given a new value), in ascending order. Applying
-// merges two ascending streams and re-encodes, so a device can do it one
-// entry at a time.
+// (tensor, interval) in the source: the edits that turn the source's entries
+// into the target's, in ascending position order. Applying merges them with
+// the source's entries and re-encodes, one entry at a time.
 //
 //   varint  edit count
-//   byte    Rice parameter k of the edit gaps
-//   bits    per edit: gap to the previous edit (Rice), 1 op bit (0 remove,
-//           1 set), then for set: the stored form in rawBits bits
+//   varint  stream bytes
+//   stream  range-coded (range-coder.ts), per edit:
+//             kind: "insert" bit; if not insert, "remove" bit (else change)
+//             change/remove: 1 + the number of source entries copied before
+//               the edited one (gap code, gap-code.ts)
+//             insert: its position minus the previous edit's (gap code)
+//             change/insert: the stored form, a tree of models for codes,
+//               direct bits for int8 bytes and float32 bits
+//
+// Changes and removals are addressed by their ordinal among the source's
+// entries, not by position: a retrained tensor touches a fraction of its
+// non-zeros, and skipping a few entries costs a few bits where a position
+// gap would cost ~log2(elements / edits).
 import { FormatError } from './errors.ts';
-import { BitWriter } from './bit-writer.ts';
-import { bestRiceParameter, MAX_RICE_K } from './rice.ts';
+import { RangeEncoder, initRangeDecoder, decodeBit, decodeDirect, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
+import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponentFor } from './gap-code.ts';
 import { readVarint, writeVarint, type ByteCursor } from './varint.ts';
+import { concatBytes } from './bytes.ts';
 import type { RawEntries } from './segment-raw.ts';
 
-export function diffEntries(source: RawEntries, target: RawEntries, rawBits: number): Uint8Array {
-  const editPositions: number[] = [];
-  const editRaws: number[] = []; // -1 = remove
-  let s = 0;
+const KIND_INSERT = 0;
+const KIND_REMOVE = 1;
+const SKIP_AT = 2;
+
+interface DeltaModels {
+  probs: Uint16Array;
+  maxExponent: number;
+  insertAt: number;
+  codeAt: number;
+}
+
+function deltaModels(elements: number, rawBits: number): DeltaModels {
+  const maxExponent = maxExponentFor(elements);
+  const insertAt = SKIP_AT + gapModelCount(maxExponent);
+  const codeAt = insertAt + gapModelCount(maxExponent);
+  const treeBits = rawBits <= 8 ? rawBits : 0;
+  return { probs: new Uint16Array(codeAt + (1 << treeBits)).fill(PROB_INIT), maxExponent, insertAt, codeAt };
+}
+
+function encodeRaw(rc: RangeEncoder, m: DeltaModels, rawBits: number, raw: number): void {
+  if (rawBits <= 8) encodeTree(rc, m.probs, m.codeAt, rawBits, raw);
+  else for (let j = rawBits - 1; j >= 0; j--) rc.encodeDirect(Math.floor(raw / 2 ** j) & 1);
+}
+
+export function diffEntries(source: RawEntries, target: RawEntries, rawBits: number, elements: number): Uint8Array {
+  const m = deltaModels(elements, rawBits);
+  const rc = new RangeEncoder(64);
+  let edits = 0;
+  let s = 0; // next source entry not yet passed
   let t = 0;
+  let copied = 0; // source entries passed unchanged since the last edit
+  let lastPosition = -1; // of the last edit: inserts are coded from there
   while (s < source.count || t < target.count) {
     const ps = s < source.count ? source.positions[s]! : Infinity;
     const pt = t < target.count ? target.positions[t]! : Infinity;
-    if (ps < pt) {
-      editPositions.push(ps);
-      editRaws.push(-1);
+    if (ps === pt && source.raws[s] === target.raws[t]) {
+      copied++;
       s++;
-    } else if (pt < ps) {
-      editPositions.push(pt);
-      editRaws.push(target.raws[t]!);
+      t++;
+      continue;
+    }
+    edits++;
+    if (pt < ps) {
+      rc.encodeBit(m.probs, KIND_INSERT, 1);
+      encodeGap(rc, m.probs, m.insertAt, m.maxExponent, pt - lastPosition);
+      encodeRaw(rc, m, rawBits, target.raws[t]!);
+      lastPosition = pt;
       t++;
     } else {
-      if (source.raws[s] !== target.raws[t]) {
-        editPositions.push(pt);
-        editRaws.push(target.raws[t]!);
+      const remove = ps < pt;
+      rc.encodeBit(m.probs, KIND_INSERT, 0);
+      rc.encodeBit(m.probs, KIND_REMOVE, remove ? 1 : 0);
+      encodeGap(rc, m.probs, SKIP_AT, m.maxExponent, copied + 1);
+      if (!remove) {
+        encodeRaw(rc, m, rawBits, target.raws[t]!);
+        t++;
       }
+      lastPosition = ps;
       s++;
-      t++;
     }
+    copied = 0;
   }
-  const positions = Uint32Array.from(editPositions);
-  const k = bestRiceParameter(positions, positions.length);
+  const stream = edits > 0 ? rc.finish() : new Uint8Array(0);
   const header: number[] = [];
-  writeVarint(header, positions.length);
-  header.push(k);
-  let maxBits = 0;
-  let previous = -1;
-  for (const p of positions) {
-    maxBits += Math.floor((p - previous - 1) / 2 ** k) + 2 + k + rawBits;
-    previous = p;
-  }
-  const w = new BitWriter(maxBits);
-  previous = -1;
-  editPositions.forEach((p, i) => {
-    const gap = p - previous - 1;
-    w.writeUnary(Math.floor(gap / 2 ** k));
-    w.writeBits(gap % 2 ** k, k);
-    const raw = editRaws[i]!;
-    w.writeBits(raw < 0 ? 0 : 1, 1);
-    if (raw >= 0) writeRaw(w, raw, rawBits);
-    previous = p;
-  });
-  const bits = w.finish();
-  const out = new Uint8Array(header.length + bits.length);
-  out.set(header);
-  out.set(bits, header.length);
-  return out;
+  writeVarint(header, edits);
+  writeVarint(header, stream.length);
+  return concatBytes([Uint8Array.from(header), stream]);
 }
 
-function writeRaw(w: BitWriter, raw: number, rawBits: number): void {
-  if (rawBits > 16) {
-    w.writeBits(raw & 0xffff, 16);
-    w.writeBits(raw >>> 16, rawBits - 16);
-  } else {
-    w.writeBits(raw, rawBits);
-  }
+function fail(c: ByteCursor, detail: string): FormatError {
+  return new FormatError('BAD_VALUE', `${c.what}: entry delta ${detail}`);
 }
 
-/** Bit reader over the delta's bitstream (LSB first), bounded by c.end. */
-class EditReader {
-  private buffer = 0;
-  private count = 0;
-  constructor(private readonly c: ByteCursor) {}
-  bit(): number {
-    if (this.count === 0) {
-      if (this.c.at >= this.c.end) throw new FormatError('TRUNCATED', `${this.c.what}: entry delta ends early`);
-      this.buffer = this.c.bytes[this.c.at++]!;
-      this.count = 8;
-    }
-    const b = this.buffer & 1;
-    this.buffer >>>= 1;
-    this.count--;
-    return b;
-  }
-  bits(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v += this.bit() * 2 ** i;
-    return v;
-  }
-}
-
-/** Merges `source` with the delta at `c` into the target entries; `c` is left just past the delta. */
+/** Merges `source` with the delta at `c` into the target's entries; `c` is left just past the delta. */
 export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: number, elements: number, targetCount: number): RawEntries {
   const edits = readVarint(c);
-  if (edits > elements) throw new FormatError('BAD_VALUE', `${c.what}: ${edits} edits for a tensor of ${elements} elements`);
-  if (c.at >= c.end) throw new FormatError('TRUNCATED', `${c.what}: entry delta ends early`);
-  const k = c.bytes[c.at++]!;
-  if (k > MAX_RICE_K) throw new FormatError('BAD_VALUE', `${c.what}: Rice parameter ${k}`);
-  // Each edit takes >= 2 bits and adds at most one entry: refuse counts the
-  // delta cannot produce before allocating for them.
-  if (edits > 4 * (c.end - c.at) || targetCount > source.count + edits) {
-    throw new FormatError('BAD_VALUE', `${c.what}: ${edits} edits in ${c.end - c.at} bytes cannot make ${targetCount} entries from ${source.count}`);
+  const available = readVarint(c);
+  if (available > c.end - c.at) throw new FormatError('TRUNCATED', `${c.what}: entry delta of ${available} bytes runs past the data`);
+  if ((edits === 0) !== (available === 0)) throw fail(c, `has ${edits} edits in ${available} bytes`);
+  // Each edit costs > 0.02 bits (the coder's most skewed probability,
+  // 2017/2048) and adds at most one entry: refuse counts the bytes cannot
+  // produce before allocating for them.
+  if (edits > 400 * (available + 4) || targetCount > source.count + edits) {
+    throw fail(c, `of ${edits} edits in ${available} bytes cannot make ${targetCount} entries from ${source.count}`);
   }
-  const reader = new EditReader(c);
   const out: RawEntries = { count: 0, positions: new Uint32Array(targetCount), raws: new Uint32Array(targetCount) };
   const emit = (p: number, raw: number) => {
-    if (out.count >= targetCount) throw new FormatError('BAD_VALUE', `${c.what}: entry delta makes more than the manifest's ${targetCount} entries`);
+    if (out.count >= targetCount) throw fail(c, `makes more than the manifest's ${targetCount} entries`);
     out.positions[out.count] = p;
     out.raws[out.count++] = raw;
   };
-  let s = 0;
-  let previous = -1;
-  for (let e = 0; e < edits; e++) {
-    let q = 0;
-    while (reader.bit() === 1) {
-      q++;
-      if (previous + 1 + q * 2 ** k >= elements) throw new FormatError('OUT_OF_BOUNDS', `${c.what}: edit position past the tensor's ${elements} elements`);
+  if (edits === 0) {
+    for (let s = 0; s < source.count; s++) emit(source.positions[s]!, source.raws[s]!);
+  } else {
+    const m = deltaModels(elements, rawBits);
+    const stream: RangeDecoderState = { data: c.bytes.subarray(0, c.at + available), byteIndex: 0, range: 0, code: 0 };
+    initRangeDecoder(stream, c.at);
+    const ended = () => fail(c, 'stream ends early');
+    const readRaw = (): number => {
+      if (rawBits <= 8) {
+        const v = decodeTree(stream, m.probs, m.codeAt, rawBits);
+        if (v < 0) throw ended();
+        return v;
+      }
+      let v = 0;
+      for (let j = 0; j < rawBits; j++) {
+        const bit = decodeDirect(stream);
+        if (bit < 0) throw ended();
+        v = v * 2 + bit;
+      }
+      return v;
+    };
+    let s = 0;
+    let lastPosition = -1;
+    for (let e = 0; e < edits; e++) {
+      const insert = decodeBit(stream, m.probs, KIND_INSERT);
+      if (insert < 0) throw ended();
+      if (insert === 1) {
+        const gap = decodeGap(stream, m.probs, m.insertAt, m.maxExponent);
+        if (gap < 0) throw ended();
+        const p = lastPosition + gap;
+        if (p >= elements) throw new FormatError('OUT_OF_BOUNDS', `${c.what}: entry delta inserts at ${p}, past the tensor's ${elements} elements`);
+        while (s < source.count && source.positions[s]! < p) emit(source.positions[s]!, source.raws[s++]!);
+        if (s < source.count && source.positions[s] === p) throw fail(c, `inserts at ${p}, which the source holds`);
+        emit(p, readRaw());
+        lastPosition = p;
+      } else {
+        const remove = decodeBit(stream, m.probs, KIND_REMOVE);
+        if (remove < 0) throw ended();
+        const skip = decodeGap(stream, m.probs, SKIP_AT, m.maxExponent);
+        if (skip < 0) throw ended();
+        if (s + skip - 1 >= source.count) throw fail(c, `skips past the source's ${source.count} entries`);
+        for (let k = 1; k < skip; k++) emit(source.positions[s]!, source.raws[s++]!);
+        const p = source.positions[s]!;
+        if (remove === 0) emit(p, readRaw());
+        lastPosition = p;
+        s++;
+      }
     }
-    const p = previous + 1 + q * 2 ** k + reader.bits(k);
-    if (p >= elements) throw new FormatError('OUT_OF_BOUNDS', `${c.what}: edit position ${p} past the tensor's ${elements} elements`);
-    const set = reader.bit() === 1;
-    const raw = set ? reader.bits(rawBits) : 0;
-    while (s < source.count && source.positions[s]! < p) emit(source.positions[s]!, source.raws[s++]!);
-    const present = s < source.count && source.positions[s] === p;
-    if (present) s++;
-    if (set) emit(p, raw);
-    else if (!present) throw new FormatError('BAD_VALUE', `${c.what}: removes position ${p}, which the source does not hold`);
-    previous = p;
+    while (s < source.count) emit(source.positions[s]!, source.raws[s++]!);
+    c.at += available;
   }
-  while (s < source.count) emit(source.positions[s]!, source.raws[s++]!);
-  if (out.count !== targetCount) throw new FormatError('BAD_VALUE', `${c.what}: entry delta makes ${out.count} entries, the manifest says ${targetCount}`);
+  if (out.count !== targetCount) throw fail(c, `makes ${out.count} entries, the manifest says ${targetCount}`);
   return out;
 }

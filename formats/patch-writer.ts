@@ -9,6 +9,7 @@ import { readArtifact } from './artifact-reader.ts';
 import { diffBytes } from './byte-delta.ts';
 import { diffEntries } from './entry-delta.ts';
 import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
+import { elementCount } from './manifest-reader.ts';
 import { bytesEqual, concatBytes, toHex } from './bytes.ts';
 import { writeVarint } from './varint.ts';
 import { FORMAT_VERSION } from './caps.ts';
@@ -146,5 +147,5 @@ function entryDeltaOf(a: Artifact, source: Segment, b: Artifact, target: Segment
   if (rawBitsOf(ta, source.interval, a.manifest.intervals) !== rawBits) return null;
   const sourceRaw = decodeRawEntries(source.tensor, ta, source.interval, a.manifest.intervals, source.count, source.data);
   const targetRaw = decodeRawEntries(target.tensor, tb, target.interval, b.manifest.intervals, target.count, target.data);
-  return diffEntries(sourceRaw, targetRaw, rawBits);
+  return diffEntries(sourceRaw, targetRaw, rawBits, elementCount(tb.shape));
 }
