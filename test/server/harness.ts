@@ -70,7 +70,7 @@ export interface Harness {
 export async function createHarness(driver: Driver, deps: Partial<AppDeps> = {}): Promise<Harness> {
   const database = await driver.open();
   await ensureAdminToken(database.db, ADMIN_TOKEN);
-  const app = createApp({ db: database.db, ...deps, onInternalError: (e) => console.error('internal error in test:', e) });
+  const app = createApp({ db: database.db, onInternalError: (e) => console.error('internal error in test:', e), ...deps });
   const call: Harness['call'] = (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? ADMIN_TOKEN : options.token;
