@@ -2,7 +2,7 @@
 // and the artifact and patch that get it there.
 import { Hono } from 'hono';
 import { eq } from 'drizzle-orm';
-import type { ServerContext } from '../context.ts';
+import type { LicenseRow, ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { devices } from '../db/schema.ts';
 import { UpdateCheckQuery } from '../api-schemas.ts';
@@ -10,7 +10,7 @@ import { parseInput } from '../validate.ts';
 import { reply } from '../negotiate.ts';
 import { notFound } from '../http-error.ts';
 import { assertLicenseActive, grantedIntervals, sameIntervals, sortedUnique } from '../license-grant.ts';
-import { ensureArtifact, ensurePatch, type ArtifactRecord } from '../store/artifact-store.ts';
+import { ensureArtifact, ensurePatch, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
 import { FormatError } from '../../formats/index.ts';
 import { latestPublished, loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
 
@@ -21,6 +21,23 @@ export interface UpdateCheckResponse {
   intervals: number[];
   artifact: { url: string; sha256: string; bytes: number };
   patch: { url: string; sha256: string; bytes: number } | null;
+}
+
+/**
+ * Whether (base version, held intervals) is an artifact a device can hold:
+ * one of the base version's tiers, this license's grant at it, or all of its
+ * intervals. Anything else is answered with no patch (the device downloads
+ * the artifact), so forged interval lists cannot make the server assemble and
+ * record up to 2^k artifacts per version.
+ */
+function isPlausibleBase(license: LicenseRow, base: VersionInfo, held: number[]): boolean {
+  if (sameIntervals(held, base.intervals)) return true;
+  if (base.tiers.some((tier) => sameIntervals(held, sortedUnique(tier.intervals)))) return true;
+  try {
+    return sameIntervals(held, grantedIntervals(license, base));
+  } catch {
+    return false; // the license's tier does not exist in that version
+  }
 }
 
 /** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
@@ -54,9 +71,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
     let patch: UpdateCheckResponse['patch'] = null;
     if (!upToDate && query.version > 0) {
       const base = await versionByNumber(ctx, license.modelId, query.version);
-      // Only intervals the base version has describe an artifact that can exist; otherwise the base is unknown.
-      const baseKnown = base !== undefined && base.state !== 'draft' && held.every((id) => base.intervals.includes(id));
-      if (baseKnown) {
+      if (base !== undefined && base.state !== 'draft' && isPlausibleBase(license, base, held)) {
         const current = await ensureArtifact(ctx, base, held);
         if (query.sha256 === undefined || query.sha256 === current.sha256) {
           patch = await describePatch(ctx, current, targetArtifact);

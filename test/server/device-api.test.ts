@@ -114,6 +114,10 @@ for (const s of driverSuites('server device API')) {
     assert.is(wrongBase.body.patch, null);
     const unknownBase = await check(h, state.dynamic, 'version=7&intervals=1,2');
     assert.is(unknownBase.body.patch, null);
+    // An interval set no tier or license has: no patch, and no artifact assembled for it.
+    const forged = await check(h, state.dynamic, 'version=1&intervals=3');
+    assert.is(forged.status, 200);
+    assert.is(forged.body.patch, null);
   });
 
   s('dynamic licensing: an upgrade to gold is a patch adding the new intervals', async ({ h }) => {
