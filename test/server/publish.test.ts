@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { count, sum } from 'drizzle-orm';
 import { encodeArtifact, generateKeyPair } from '../../formats/index.ts';
 import { segments, versions } from '../../server/db/schema.ts';
-import { driverSuites } from './harness.ts';
+import { ADMIN_TOKEN, driverSuites } from './harness.ts';
 import { publish, registerPublisherKey, signedTiny, tinyModel } from './fixtures.ts';
 
 for (const s of driverSuites('server publishing', { maxBodyBytes: 2 * 1024 * 1024 })) {
@@ -87,6 +87,28 @@ for (const s of driverSuites('server publishing', { maxBodyBytes: 2 * 1024 * 102
     const r = await h.json('POST', '/v1/versions', { bytes: new Uint8Array(2 * 1024 * 1024 + 1) });
     assert.is(r.status, 413);
     assert.is(r.body.code, 'BODY_TOO_LARGE');
+  });
+
+  s('a streamed body without Content-Length is cut off at the limit, not read whole', async ({ h }) => {
+    let pulled = 0;
+    const chunk = new Uint8Array(256 * 1024);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 64 MiB on offer; the server must stop pulling soon after 2 MiB.
+        if (pulled >= 64 * 1024 * 1024) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const response = await h.app.request('/v1/versions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/octet-stream' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    assert.is(response.status, 413);
+    assert.is((await response.json()).code, 'BODY_TOO_LARGE');
+    assert.ok(pulled < 8 * 1024 * 1024, `pulled ${pulled} bytes`);
   });
 
   s('a device token cannot publish', async ({ h }) => {
