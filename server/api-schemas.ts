@@ -4,7 +4,9 @@ import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (a SHA-256)');
 const intervalId = z.number().int().min(0).max(0xfffe);
-const modelName = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 characters of A-Z a-z 0-9 . _ -');
+/** Model names appear in URL paths: the publish route refuses any other. */
+export const MODEL_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z a-z 0-9 . _ -');
 
 export const ModelParam = z.object({ model: modelName });
 export const VersionParam = z.object({ model: modelName, version: z.coerce.number().int().positive() });

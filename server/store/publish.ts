@@ -12,7 +12,11 @@ import type { ServerContext } from '../context.ts';
 import { badRequest, conflict, forbidden, HttpError } from '../http-error.ts';
 import { keyFromDer } from '../publisher-keys.ts';
 import { sortedUnique } from '../license-grant.ts';
+import { MODEL_NAME } from '../api-schemas.ts';
 import { recordAudit } from './audit.ts';
+
+/** Rows per INSERT: PostgreSQL allows 65,535 bind parameters a statement; 1,000 rows x 5 columns stays far below. */
+const INSERT_BATCH = 1000;
 
 export interface PublishResult {
   model: string;
@@ -26,6 +30,9 @@ export interface PublishResult {
 export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number): Promise<PublishResult> {
   const { artifact, keyId } = await verifyUpload(ctx, bytes);
   const manifest = artifact.manifest;
+  if (!MODEL_NAME.test(manifest.model)) {
+    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ - (it becomes part of URLs)`);
+  }
   if (artifact.segments.length !== manifest.segments.length) {
     throw badRequest(
       'INCOMPLETE_ARTIFACT',
@@ -58,7 +65,9 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
       const knownSet = new Set(known.map((k) => k.sha256));
       const fresh = unique.filter((s) => !knownSet.has(s.sha256));
       // Concurrent publishes of other models may insert the same segment: DO NOTHING keeps it one row.
-      for (const row of fresh) await tx.insert(segments).values(row).onConflictDoNothing();
+      for (let i = 0; i < fresh.length; i += INSERT_BATCH) {
+        await tx.insert(segments).values(fresh.slice(i, i + INSERT_BATCH)).onConflictDoNothing();
+      }
       const [version] = await tx
         .insert(versions)
         .values({
@@ -78,9 +87,10 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
           manifest.tiers.map((t) => ({ versionId, name: t.name, intervals: sortedUnique(t.intervals), accuracy: t.accuracy })),
         );
       }
-      await tx.insert(versionSegments).values(
-        parts.segments.map((s, ordinal) => ({ versionId, ordinal, tensor: s.tensor, interval: s.interval, segmentSha256: segmentRows[ordinal]!.sha256 })),
-      );
+      const links = parts.segments.map((s, ordinal) => ({ versionId, ordinal, tensor: s.tensor, interval: s.interval, segmentSha256: segmentRows[ordinal]!.sha256 }));
+      for (let i = 0; i < links.length; i += INSERT_BATCH) {
+        await tx.insert(versionSegments).values(links.slice(i, i + INSERT_BATCH));
+      }
       const result: PublishResult = {
         model: manifest.model,
         version: manifest.version,

@@ -111,6 +111,13 @@ for (const s of driverSuites('server publishing', { maxBodyBytes: 2 * 1024 * 102
     assert.ok(pulled < 8 * 1024 * 1024, `pulled ${pulled} bytes`);
   });
 
+  s('a model name that cannot be a URL path segment is refused', async ({ h }) => {
+    await registerPublisherKey(h);
+    const r = await publish(h, signedTiny(1, { model: 'bad name/../x' }));
+    assert.is(r.status, 400);
+    assert.is(r.body.code, 'BAD_MODEL_NAME');
+  });
+
   s('a device token cannot publish', async ({ h }) => {
     const r = await h.json('POST', '/v1/versions', { bytes: signedTiny(20), token: 'wgd_nope' });
     assert.is(r.status, 401);
