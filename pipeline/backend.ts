@@ -10,10 +10,20 @@ import { dirname } from 'node:path';
 
 let selected: Promise<string> | null = null;
 
-/** Initialises TF.js once and returns the backend in use: 'tensorflow', 'wasm' or 'cpu'. */
-export function selectBackend(): Promise<string> {
+/**
+ * Chooses the backend once, and makes sure it is the active one on every
+ * call (other code in the same process may have switched TF.js to another
+ * backend; results would then differ in the last float bits and a build would
+ * no longer be reproducible). Returns 'tensorflow', 'wasm' or 'cpu'.
+ */
+export async function selectBackend(): Promise<string> {
   selected ??= chooseBackend();
-  return selected;
+  const name = await selected;
+  if (tf.getBackend() !== name) {
+    await tf.setBackend(name);
+    await tf.ready();
+  }
+  return name;
 }
 
 async function chooseBackend(): Promise<string> {

@@ -23,9 +23,12 @@ const base: Omit<BuildOptions, 'outDir'> = {
 };
 const keys = generateKeyPair();
 const firstDir = tempDir();
-const first = await runBuild({ ...base, outDir: firstDir, key: keys.privateKeyPem, c: true });
+// Built inside the first test, not at import: uvu imports every test file
+// before running any, and other files' tests may switch the TF.js backend.
+let first: Awaited<ReturnType<typeof runBuild>>;
 
-test('one signed artifact per tier plus full, with nested licenses and a report', () => {
+test('one signed artifact per tier plus full, with nested licenses and a report', async () => {
+  first = await runBuild({ ...base, outDir: firstDir, key: keys.privateKeyPem, c: true });
   assert.equal(first.artifacts.map((a) => a.tier), ['basic', 'full']);
   const [basic, full] = first.artifacts.map((a) => readArtifact(a.bytes, { publicKey: keys.publicKeyPem, requireSignature: true }));
   assert.is(full.license.length, 8);
