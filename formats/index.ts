@@ -14,6 +14,7 @@
 //   assembleArtifact(parts, license) -> .wgm bytes  (no key needed; deterministic)
 //   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
 //   diffArtifacts(from, to) -> .wgp bytes; applyPatch(from, patch, { publicKey? }) -> .wgm bytes
+//   applyPatchToArtifact(fromArtifact, patch, { publicKey? }) -> Artifact (no re-reads)
 //   readPatch(bytes) -> PatchDetails (PatchInfo + how many target segments
 //       are reused / delta / whole, payload bytes, whether the manifest changes)
 //   openSegment(artifact, i) + readSegmentEntries(cursor, positions, values):
@@ -43,4 +44,4 @@ export { cursorStateBytes } from './segment-cursor.ts';
 export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';
-export { diffArtifacts, applyPatch, readPatch, type PatchDetails } from './patch.ts';
+export { diffArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';

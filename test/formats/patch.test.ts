@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { applyPatch, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readPatch, sha256Hex } from '../../formats/index.ts';
+import { applyPatch, applyPatchToArtifact, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readArtifact, readPatch, sha256Hex } from '../../formats/index.ts';
 import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
 import { changeCentroids, changeWeights } from '../../bench/formats/versions.ts';
 
@@ -83,6 +83,18 @@ test('random version pairs and license changes round-trip (property)', () => {
     ),
     { numRuns: 60, seed: 42 },
   );
+});
+
+test('applyPatchToArtifact: same result as applyPatch from a held Artifact; another base or key refused', () => {
+  const a = encodeArtifact(v1, { privateKey: keys.privateKeyPem });
+  const b = encodeArtifact(changeWeights(v1, 0.1, 4), { privateKey: keys.privateKeyPem });
+  const patch = diffArtifacts(a, b);
+  const next = applyPatchToArtifact(readArtifact(a), patch, { publicKey: keys.publicKeyPem });
+  assert.equal(next.bytes, b);
+  assert.is(next.sha256, sha256Hex(b));
+  assert.is(next.manifest.version, 2);
+  expectCode(() => applyPatchToArtifact(readArtifact(b), patch), 'WRONG_BASE');
+  expectCode(() => applyPatchToArtifact(readArtifact(a), patch, { publicKey: generateKeyPair().publicKeyPem }), 'BAD_SIGNATURE');
 });
 
 test.run();
