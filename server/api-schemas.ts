@@ -70,3 +70,15 @@ export const UpdateCheckQuery = z.object({
   intervals: intervalList.default(''),
   sha256: sha256.optional(),
 });
+
+const download = z.object({ url: z.string(), sha256, bytes: z.number().int() });
+
+/** The update-check answer (documented in /openapi.json; the handler builds it as UpdateCheckResponse). */
+export const UpdateCheckReply = z.object({
+  model: z.string(),
+  upToDate: z.boolean(),
+  version: z.number().int(),
+  intervals: z.array(z.number().int()),
+  artifact: download,
+  patch: download.nullable(),
+});

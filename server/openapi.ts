@@ -12,6 +12,7 @@ interface RouteDoc {
   binaryBody?: boolean;
   query?: z.ZodType;
   binaryResponse?: boolean;
+  response?: z.ZodType;
 }
 
 const routes: RouteDoc[] = [
@@ -33,7 +34,7 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/v1/publisher-keys', summary: 'Register a publisher Ed25519 public key.', role: 'admin', body: S.RegisterKeyBody },
   { method: 'get', path: '/v1/publisher-keys', summary: 'List registered publisher keys.', role: 'admin' },
   { method: 'get', path: '/v1/audit', summary: 'The latest 500 audit log entries.', role: 'admin' },
-  { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: S.UpdateCheckQuery },
+  { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: S.UpdateCheckQuery, response: S.UpdateCheckReply },
   { method: 'get', path: '/v1/artifacts/{sha256}', summary: 'A .wgm by its SHA-256 (ETag, Range, If-None-Match, immutable). Devices: only what their license grants.', role: 'any', binaryResponse: true },
   { method: 'get', path: '/v1/patches/{from}/{to}', summary: 'A .wgp from one artifact to another, built on demand and cached. Devices: only to what their license grants.', role: 'any', binaryResponse: true },
 ];
@@ -57,7 +58,12 @@ export function buildOpenApi(): Record<string, unknown> {
       responses: {
         '200': route.binaryResponse
           ? { description: 'The bytes (206 for a Range, 304 for a matching If-None-Match).', content: { 'application/octet-stream': {} } }
-          : { description: 'JSON, or MessagePack with Accept: application/msgpack.', content: { 'application/json': {}, 'application/msgpack': {} } },
+          : {
+              description: 'JSON, or MessagePack with Accept: application/msgpack.',
+              content: route.response
+                ? { 'application/json': { schema: z.toJSONSchema(route.response) }, 'application/msgpack': { schema: z.toJSONSchema(route.response) } }
+                : { 'application/json': {}, 'application/msgpack': {} },
+            },
         default: { description: 'An error.', content: { 'application/json': { schema: errorSchema } } },
       },
     };

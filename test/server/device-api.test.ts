@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { applyPatch, encodeArtifact, readArtifact, sha256Hex } from '../../formats/index.ts';
 import { syntheticModel } from '../../bench/server/synthetic-model.ts';
 import { driverSuites, type Harness } from './harness.ts';
+import { UpdateCheckReply } from '../../server/api-schemas.ts';
 import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, type Fleet } from './fixtures.ts';
 
 interface State {
@@ -53,6 +54,7 @@ for (const s of driverSuites('server device API')) {
   s('update-check for a new device: the licensed artifact, no patch', async ({ h }) => {
     const r = await check(h, state.dynamic, 'version=0&intervals=');
     assert.is(r.status, 200, JSON.stringify(r.body));
+    assert.ok(UpdateCheckReply.safeParse(r.body).success, 'matches the documented response schema');
     assert.equal(r.body.model, 'tiny');
     assert.is(r.body.upToDate, false);
     assert.is(r.body.version, 1);
@@ -103,6 +105,7 @@ for (const s of driverSuites('server device API')) {
     assert.is(r.body.version, 2);
     assert.is(r.body.upToDate, false);
     assert.ok(r.body.patch, 'a patch is offered');
+    assert.ok(UpdateCheckReply.safeParse(r.body).success, 'matches the documented response schema');
     assert.is(r.body.patch.url, `/v1/patches/${state.v1Bronze.sha256}/${r.body.artifact.sha256}`);
     const { response, bytes } = await download(h, r.body.patch.url, state.dynamic.token);
     assert.is(response.status, 200);
