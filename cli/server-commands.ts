@@ -132,6 +132,13 @@ export function registerServerCommands(program: Command): void {
       print(flags, result, result.token);
     });
 
+  withClientOptions(token.command('revoke <id>').description('Revoke a token by id (from `token create --json` or the audit log); it gets 401 from then on.')).action(
+    async (id: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).revokeToken(positiveInt('id')(id));
+      print(flags, result, `token ${result.id} (${result.role}, ${result.label}) revoked`);
+    },
+  );
+
   const customer = program.command('customer').description('Customers (admin token needed).');
   withClientOptions(customer.command('create <name>').description('Create a customer; prints its id.')).action(async (name: string, flags: ClientFlags) => {
     const result = await clientOf(flags).createCustomer(name);

@@ -42,6 +42,8 @@ export interface RegisteredDevice {
   name: string;
   /** The device token; shown once. */
   token: string;
+  /** Its id, for `revokeToken`. */
+  tokenId: number;
 }
 
 export interface DeviceView {
@@ -115,6 +117,7 @@ export function createClient(options: ClientOptions) {
     /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */
     registerPublisherKey: (publicKey: string, label: string) => call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label }),
     createToken: (role: 'admin' | 'publisher', label: string) => call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
+    revokeToken: (id: number) => call<{ id: number; role: string; label: string; revoked: true }>('POST', `/v1/tokens/${id}/revoke`),
     createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name }),
     listCustomers: async () => (await call<{ customers: Customer[] }>('GET', '/v1/customers')).customers,
     createLicense: (input: CreateLicenseInput) => call<LicenseView>('POST', '/v1/licenses', { ...input, expiresAt: iso(input.expiresAt) }),

@@ -31,6 +31,7 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/v1/devices', summary: 'Register a device under a license; returns its device token (shown once).', role: 'admin', body: S.RegisterDeviceBody },
   { method: 'get', path: '/v1/devices', summary: 'List devices with their last reported version, intervals and last-seen time.', role: 'admin', query: S.ListDevicesQuery },
   { method: 'post', path: '/v1/tokens', summary: 'Issue an admin or publisher token (shown once).', role: 'admin', body: S.CreateTokenBody },
+  { method: 'post', path: '/v1/tokens/{id}/revoke', summary: 'Revoke an API token (admin, publisher or device): it gets 401 from then on.', role: 'admin' },
   { method: 'post', path: '/v1/publisher-keys', summary: 'Register a publisher Ed25519 public key.', role: 'admin', body: S.RegisterKeyBody },
   { method: 'get', path: '/v1/publisher-keys', summary: 'List registered publisher keys.', role: 'admin' },
   { method: 'get', path: '/v1/audit', summary: 'The latest 500 audit log entries.', role: 'admin' },

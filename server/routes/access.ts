@@ -1,11 +1,11 @@
 // Admin calls on who may talk to the server: devices (and their tokens),
 // publisher/admin tokens, publisher public keys, and the audit log.
 import { Hono } from 'hono';
-import { asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
-import { auditLog, devices, licenses, publisherKeys } from '../db/schema.ts';
-import { CreateTokenBody, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { apiTokens, auditLog, devices, licenses, publisherKeys } from '../db/schema.ts';
+import { CreateTokenBody, IdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { conflict, notFound } from '../http-error.ts';
@@ -22,13 +22,13 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const [license] = await ctx.db.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1);
     if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
     if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
-    const { deviceId, token } = await ctx.db.transaction(async (tx) => {
+    const { deviceId, token, tokenId } = await ctx.db.transaction(async (tx) => {
       const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
       const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
       await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.register', entity: 'device', entityId: device!.id, detail: { licenseId: license.id, name: body.name } });
-      return { deviceId: device!.id, token: issued.token };
+      return { deviceId: device!.id, token: issued.token, tokenId: issued.id };
     });
-    return reply(c, { deviceId, licenseId: license.id, name: body.name, token }, 201);
+    return reply(c, { deviceId, licenseId: license.id, name: body.name, token, tokenId }, 201);
   });
 
   app.get('/v1/devices', admin, async function listDevices(c) {
@@ -54,6 +54,20 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const { id, token } = await issueToken(ctx.db, body.role, body.label);
     await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: id, detail: { role: body.role, label: body.label } });
     return reply(c, { id, role: body.role, label: body.label, token }, 201);
+  });
+
+  app.post('/v1/tokens/:id/revoke', admin, async function revokeToken(c) {
+    const { id } = parseInput(IdParam, c.req.param(), 'path');
+    if (id === c.get('principal').tokenId) throw conflict('OWN_TOKEN', 'an admin cannot revoke the token it is calling with; use another admin token');
+    const [row] = await ctx.db
+      .update(apiTokens)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+      .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
+    if (!row) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
+    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: row.role, label: row.label } });
+    ctx.invalidate();
+    return reply(c, { ...row, revoked: true });
   });
 
   app.post('/v1/publisher-keys', admin, async function registerKey(c) {

@@ -35,6 +35,17 @@ for (const s of driverSuites('server admin API')) {
     assert.is(asPublisher.body.code, 'ROLE_FORBIDDEN');
   });
 
+  s('a revoked token gets 401 at once; an admin cannot revoke its own token', async ({ h }) => {
+    const issued = await h.json('POST', '/v1/tokens', { json: { role: 'publisher', label: 'to-revoke' } });
+    assert.is((await h.json('GET', '/v1/models/tiny/versions', { token: issued.body.token })).status, 200);
+    const revoked = await h.json('POST', `/v1/tokens/${issued.body.id}/revoke`);
+    assert.is(revoked.status, 200);
+    const after = await h.json('GET', '/v1/models/tiny/versions', { token: issued.body.token });
+    assert.is(after.status, 401);
+    assert.is(after.body.code, 'BAD_TOKEN');
+    assert.is((await h.json('POST', `/v1/tokens/${issued.body.id}/revoke`)).status, 404);
+  });
+
   s('bodies are validated and the 400 names the field', async ({ h }) => {
     const r = await h.json('POST', '/v1/licenses', { json: { customerId: 'one', model: 'tiny', tier: 'gold' } });
     assert.is(r.status, 400);
