@@ -42,7 +42,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await migrate(db, { migrationsFolder });
   } catch (error) {
     await client.end({ timeout: 1 });
-    throw new DatabaseError(`cannot open PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`);
+    throw new DatabaseError(`cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`);
   }
   return {
     db: db as unknown as Db,
@@ -73,6 +73,14 @@ export class DatabaseError extends Error {
     super(message);
     this.name = 'DatabaseError';
   }
+}
+
+/** Drizzle wraps driver errors ("Failed query: ..."); the innermost cause says what happened (ECONNREFUSED, auth, ...). */
+function rootCause(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown; code?: unknown };
+  for (let depth = 0; depth < 5 && current?.cause; depth++) current = current.cause as typeof current;
+  const code = typeof current?.code === 'string' ? ` (${current.code})` : '';
+  return `${current?.message ?? String(error)}${code}`;
 }
 
 function redactUrl(url: string): string {

@@ -95,6 +95,16 @@ if (baseUrl) {
   });
 }
 
+test('an unreachable PostgreSQL is a clear DATABASE_UNAVAILABLE error', async () => {
+  try {
+    await startServer({ port: 0, databaseUrl: 'postgres://postgres@127.0.0.1:1/none' });
+    assert.unreachable('started');
+  } catch (error) {
+    assert.is((error as { code: string }).code, 'DATABASE_UNAVAILABLE');
+    assert.match((error as Error).message, 'ECONNREFUSED');
+  }
+});
+
 test('a short admin token is refused at start-up', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'wg-server-'));
   try {
