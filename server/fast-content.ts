@@ -48,28 +48,38 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
       ctx.caches.decisions.set(decisionKey, true);
     }
 
-    res.writeHead(200, headersOf(content));
-    res.end(content.data);
+    const prepared = prepare(content);
+    res.writeHead(200, prepared.headers);
+    res.end(prepared.body);
     return true;
   };
 }
 
-/** Response headers per cached content, built once: a flat [name, value, ...] list, which node:http writes without walking an object. */
-const rawHeaders = new WeakMap<Content, string[]>();
+/**
+ * Per cached file, built once: the headers as a flat [name, value, ...] list,
+ * which node:http writes without walking an object, and the bytes as a
+ * Buffer view (a plain Uint8Array would be wrapped in a new Buffer on every
+ * write).
+ */
+const preparedContent = new WeakMap<Content, { headers: string[]; body: Buffer }>();
 
-function headersOf(content: Content): string[] {
-  let headers = rawHeaders.get(content);
-  if (headers === undefined) {
-    headers = [
-      'Content-Type', 'application/octet-stream',
-      'Content-Length', String(content.data.byteLength),
-      'ETag', `"${content.sha256}"`,
-      'Cache-Control', IMMUTABLE,
-      'Accept-Ranges', 'bytes',
-    ];
-    rawHeaders.set(content, headers);
+function prepare(content: Content): { headers: string[]; body: Buffer } {
+  let prepared = preparedContent.get(content);
+  if (prepared === undefined) {
+    const { data } = content;
+    prepared = {
+      headers: [
+        'Content-Type', 'application/octet-stream',
+        'Content-Length', String(data.byteLength),
+        'ETag', `"${content.sha256}"`,
+        'Cache-Control', IMMUTABLE,
+        'Accept-Ranges', 'bytes',
+      ],
+      body: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    };
+    preparedContent.set(content, prepared);
   }
-  return headers;
+  return prepared;
 }
 
 /** The Hono route's rule, decided from cached rows only; false when it cannot say yes. */
