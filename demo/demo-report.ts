@@ -40,13 +40,13 @@ export function renderDemoMarkdown(r: DemoResult): string {
     '',
     '## Updates',
     '',
-    '| device | kind | versions | intervals after | bytes sent | patch bytes | full artifact bytes |',
-    '|---|---|---|---:|---:|---:|---:|',
-    ...r.updates.map((u) => `| ${u.device} | ${u.kind} | v${u.fromVersion} → v${u.toVersion} | ${u.intervals} | ${bytes(u.bytesSent)} | ${bytes(u.patchBytes)} | ${bytes(u.fullArtifactBytes)} |`),
+    '| device | kind | versions | intervals after | bytes sent | sent before a power cut | patch bytes | full artifact bytes |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+    ...r.updates.map((u) => `| ${u.device} | ${u.kind} | v${u.fromVersion} → v${u.toVersion} | ${u.intervals} | ${bytes(u.bytesSent)} | ${bytes(u.bytesBeforePowerCut)} | ${bytes(u.patchBytes)} | ${bytes(u.fullArtifactBytes)} |`),
     '',
     '## Power cut',
     '',
-    `Cut during ${r.powerCut.phase}; after the restart the device ran v${r.powerCut.versionAfterRestart} ` +
+    `Power cut during ${r.powerCut.phase}, ${bytes(r.powerCut.atByte)} into the write. After the restart the device ran v${r.powerCut.versionAfterRestart} ` +
       `(${r.powerCut.recovered ? 'complete and verified' : 'NOT recovered'}), then updated to v${r.powerCut.versionAfterUpdate}.`,
     '',
     '## Device',
@@ -62,11 +62,11 @@ const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;
 
 /** Two panels: bytes sent per update (bars) beside the full artifact (outline), and accuracy per tier. */
 export function renderDemoSvg(r: DemoResult): string {
-  const width = 760;
+  const width = 900;
   const rowHeight = 26;
   const top = 50;
   const left = 250;
-  const barWidth = width - left - 40;
+  const barWidth = width - left - 170;
   const maxBytes = Math.max(1, ...r.updates.map((u) => Math.max(u.fullArtifactBytes, u.bytesSent)));
   const updatesHeight = r.updates.length * rowHeight;
   const tiersTop = top + updatesHeight + 70;
@@ -80,11 +80,14 @@ export function renderDemoSvg(r: DemoResult): string {
     const y = top + i * rowHeight;
     const fullW = (u.fullArtifactBytes / maxBytes) * barWidth;
     const sentW = Math.max(1, (u.bytesSent / maxBytes) * barWidth);
+    const earlierW = (u.bytesBeforePowerCut / maxBytes) * barWidth;
+    const label = bytes(u.bytesSent) + (u.bytesBeforePowerCut ? ` (+${bytes(u.bytesBeforePowerCut)} before the power cut)` : '');
     parts.push(
       `<text x="20" y="${y + 16}">${escapeXml(`${u.device} ${u.kind} v${u.fromVersion}→v${u.toVersion}`)}</text>`,
       `<rect x="${left}" y="${y + 4}" width="${fullW.toFixed(1)}" height="16" fill="none" stroke="#888"/>`,
-      `<rect x="${left}" y="${y + 4}" width="${sentW.toFixed(1)}" height="16" fill="#2b6cb0"/>`,
-      `<text x="${(left + Math.max(sentW, fullW) + 6).toFixed(1)}" y="${y + 16}" fill="#333">${escapeXml(bytes(u.bytesSent))}</text>`,
+      `<rect x="${left}" y="${y + 4}" width="${earlierW.toFixed(1)}" height="16" fill="#90cdf4"/>`,
+      `<rect x="${(left + earlierW).toFixed(1)}" y="${y + 4}" width="${sentW.toFixed(1)}" height="16" fill="#2b6cb0"/>`,
+      `<text x="${(left + Math.max(sentW + earlierW, fullW) + 6).toFixed(1)}" y="${y + 16}" fill="#333">${escapeXml(label)}</text>`,
     );
   });
   parts.push(`<text x="20" y="${tiersTop - 20}" font-size="15" font-weight="bold">Test accuracy on the device per tier (bar) and artifact bytes</text>`);

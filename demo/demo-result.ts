@@ -9,6 +9,8 @@ export interface DemoUpdate {
   /** Intervals the device holds after the update. */
   intervals: number;
   bytesSent: number;
+  /** Bytes of this update that an earlier, power-cut attempt had already downloaded (kept in flash, not sent again). */
+  bytesBeforePowerCut: number;
   /** null when the full artifact was sent. */
   patchBytes: number | null;
   fullArtifactBytes: number;
@@ -37,7 +39,7 @@ export interface DemoResult {
   accuracy: { dense: number | null; quantized: number };
   tiers: DemoTier[];
   updates: DemoUpdate[];
-  powerCut: { phase: string; recovered: boolean; versionAfterRestart: number; versionAfterUpdate: number };
+  powerCut: { phase: string; atByte: number; recovered: boolean; versionAfterRestart: number; versionAfterUpdate: number };
   device: {
     profile: string;
     latencyUs: { median: number; p99: number };

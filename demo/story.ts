@@ -100,7 +100,8 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     const dataset = await loadDataset(data);
     const testSplit = sliceSplit(dataset, options.samples);
     const updates: DemoUpdate[] = [];
-    const record = (device: number, outcome: UpdateOutcome) => {
+    const record = (device: number, outcome: UpdateOutcome, afterPowerCut = false) => {
+      const size = outcome.patchBytes ?? outcome.fullArtifactBytes;
       updates.push({
         device: `sensor-${device}`,
         kind: outcome.kind,
@@ -108,11 +109,11 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
         toVersion: outcome.toVersion,
         intervals: outcome.intervals.length,
         bytesSent: outcome.bytesSent,
+        bytesBeforePowerCut: afterPowerCut ? size - outcome.bytesSent : 0,
         patchBytes: outcome.patchBytes,
         fullArtifactBytes: outcome.fullArtifactBytes,
       });
-      const size = outcome.patchBytes ?? outcome.fullArtifactBytes;
-      const resumed = outcome.bytesSent < size ? `, the other ${kb(size - outcome.bytesSent)} were downloaded before a power cut` : '';
+      const resumed = afterPowerCut ? `; ${kb(size - outcome.bytesSent)} had arrived before the power cut` : '';
       const via = (outcome.patchBytes === null ? 'full artifact' : `patch of ${kb(outcome.patchBytes)}`) + resumed;
       const share = outcome.fullArtifactBytes ? ` (${pct(outcome.bytesSent / outcome.fullArtifactBytes)} of the ${kb(outcome.fullArtifactBytes)} full artifact)` : '';
       narrator.say(`sensor-${device}: ${outcome.kind} v${outcome.fromVersion} → v${outcome.toVersion}, ${outcome.intervals.length} intervals, ${kb(outcome.bytesSent)} sent via ${via}${share}`);
@@ -144,20 +145,21 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     const cutDir = devices[1].dir;
     const before = devices[1].status();
     const cutDevice = await openDevice({ dir: cutDir, profile, server: server.url, token: tokens[1], publicKey: keys.publicKeyPem, powerCut: { phase: 'apply', afterBytes: 1500 } });
-    let cutPhase = 'none';
+    let cut: PowerCutError | null = null;
     try {
       await cutDevice.checkForUpdate();
     } catch (error) {
       if (!(error instanceof PowerCutError)) throw error;
-      cutPhase = error.message;
+      cut = error;
     }
-    narrator.say(`power cut: ${cutPhase}`);
+    if (!cut) throw new Error('the planned power cut did not happen: the update wrote less than planned');
+    narrator.say(`power cut during ${cut.phase}, ${kb(cut.atByte)} into writing the new version to the inactive slot`);
     const rebooted = await openDevice({ dir: cutDir, profile, server: server.url, token: tokens[1], publicKey: keys.publicKeyPem });
     const afterCut = rebooted.status();
     const bootRun = rebooted.evaluate(sliceSplit(dataset, Math.min(200, testSplit.count)));
     const recovered = afterCut.version === before.version && afterCut.sha256 === before.sha256 && bootRun.samples > 0;
     narrator.say(`reboot: running v${afterCut.version} (${afterCut.sha256?.slice(0, 12)}…), verified, ${recovered ? 'the complete old version' : 'NOT the old version'}`);
-    record(2, await rebooted.checkForUpdate());
+    record(2, await rebooted.checkForUpdate(), true);
     devices[1] = rebooted;
 
     narrator.step('Accuracy on the device, per tier');
@@ -178,7 +180,8 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
       tiers,
       updates,
       powerCut: {
-        phase: cutPhase,
+        phase: cut.phase,
+        atByte: cut.atByte,
         recovered,
         versionAfterRestart: afterCut.version,
         versionAfterUpdate: rebooted.status().version,
