@@ -25,19 +25,16 @@ export async function modelName(ctx: ServerContext, modelId: number): Promise<st
 
 /** The newest published version of a model, or undefined. */
 export async function latestPublished(ctx: ServerContext, modelId: number): Promise<VersionInfo | undefined> {
-  const cachedId = ctx.caches.latest.get(modelId);
-  if (cachedId !== undefined) return cachedId === 0 ? undefined : loadVersionInfo(ctx, cachedId);
-  const [row] = await ctx.db
-    .select()
-    .from(versions)
-    .where(and(eq(versions.modelId, modelId), eq(versions.state, 'published')))
-    .orderBy(desc(versions.number))
-    .limit(1);
-  ctx.caches.latest.set(modelId, row?.id ?? 0);
-  if (!row) return undefined;
-  const info = await toVersionInfo(ctx.db, row);
-  ctx.caches.versions.set(row.id, info);
-  return info;
+  const versionId = await ctx.caches.latest.load(modelId, async () => {
+    const [row] = await ctx.db
+      .select({ id: versions.id })
+      .from(versions)
+      .where(and(eq(versions.modelId, modelId), eq(versions.state, 'published')))
+      .orderBy(desc(versions.number))
+      .limit(1);
+    return row?.id ?? 0;
+  });
+  return versionId ? loadVersionInfo(ctx, versionId) : undefined;
 }
 
 /** A version of a model by number (published or withdrawn: a device may still run a withdrawn one). */
