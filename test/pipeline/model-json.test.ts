@@ -1,3 +1,4 @@
+import { SHARED_MODELS } from '../shared-models.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ async function rejects(promise: Promise<unknown>, code: string, mentions: string
   assert.unreachable(`expected ${code}`);
 }
 
-const SHARED = '/work/shared/models';
+const SHARED = SHARED_MODELS;
 
 test('the three shared models load: Keras-converted Model, tfjs-native Sequential and Model', async () => {
   const digits = await loadLayersModel(`${SHARED}/digitsjs-mnist-mlp/model.json`);
