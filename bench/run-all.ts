@@ -8,8 +8,9 @@
 //   npm run bench -- --summary         no run: rebuild the table from the last results
 //
 // Timed figures need a quiet machine: run nothing else meanwhile.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizeServer, type SummaryRow } from './summary.ts';
 
@@ -23,8 +24,31 @@ const BENCHES: Bench[] = [
   { name: 'formats', run: async () => (await import('./formats/run.ts')).runFormatsBench(), summarize: summarizeFormats },
   { name: 'pipeline', run: async () => (await import('./pipeline/run.ts')).runPipelineBench(), summarize: summarizePipeline },
   { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
-  { name: 'device', run: async () => (await import('./device/run.ts')).runDeviceBench(), summarize: summarizeDevice },
+  { name: 'device', run: runDeviceBenchOnBuild, summarize: summarizeDevice },
 ];
+
+/**
+ * The device bench times the artifact a default `build --preset paper-109k`
+ * writes (and checks the device's accuracy per tier against that build's
+ * report), unless BENCH_ARTIFACT / BUILD_DIR already name one.
+ */
+async function runDeviceBenchOnBuild(): Promise<object> {
+  const { runDeviceBench } = await import('./device/run.ts');
+  if (process.env.BENCH_ARTIFACT || process.env.BUILD_DIR) return runDeviceBench();
+  const { runBuild } = await import('../pipeline/build.ts');
+  const outDir = mkdtempSync(join(tmpdir(), 'wg-bench-device-build-'));
+  try {
+    process.stderr.write(`bench/device: building paper-109k with the default options into ${outDir}\n`);
+    await runBuild({ preset: 'paper-109k', outDir });
+    process.env.BENCH_ARTIFACT = join(outDir, 'full.wgm');
+    process.env.BUILD_DIR = outDir;
+    return await runDeviceBench();
+  } finally {
+    delete process.env.BENCH_ARTIFACT;
+    delete process.env.BUILD_DIR;
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -49,6 +73,8 @@ async function main(args: string[]): Promise<void> {
     const started = performance.now();
     const result = await bench.run();
     results[bench.name] = { fresh: true, seconds: Math.round((performance.now() - started) / 100) / 10, result };
+    // Every bench's detail sits in results/<name>.json, whoever ran it.
+    writeFileSync(`${resultsDir}${bench.name}.json`, JSON.stringify(result, null, 2) + '\n');
   }
   const rows = BENCHES.flatMap((bench) => {
     const entry = results[bench.name];

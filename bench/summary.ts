@@ -130,6 +130,17 @@ export function summarizeDevice(r: Json): SummaryRow[] {
       met: l.speedup >= 5,
     });
   }
+  if (Array.isArray(r.tiers) && r.tiers.length) {
+    const same = r.tiers.every((t: Json) => t.deviceAccuracy === t.pipelineAccuracy);
+    rows.push({
+      area: 'device',
+      figure: 'test accuracy per tier on the device',
+      value: r.tiers.map((t: Json) => `${t.tier ?? t.name} ${pct(t.deviceAccuracy)}`).join(', '),
+      target: "= the pipeline's TF.js figure",
+      reference: r.tiers.map((t: Json) => `${t.tier ?? t.name} ${pct(t.pipelineAccuracy)}`).join(', '),
+      met: same,
+    });
+  }
   const f = r.fleet;
   if (f?.update) {
     rows.push({ area: 'device', figure: `fleet of ${f.devices} reaches a new version (${f.database})`, value: `${f.update.seconds} s, ${f.update.failures} failures`, target: `< ${f.targetSeconds ?? 10} s`, reference: `install of the fleet ${f.install?.seconds ?? '–'} s`, met: f.update.seconds < (f.targetSeconds ?? 10) });
