@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '../server/start.ts';
 import { createClient } from '../server/client.ts';
 import { openDevice, type Device, type UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
-import { openScratchDatabase, type ScratchDatabase } from './scratch-database.ts';
+import { openScratchDatabase, type ScratchDatabase } from '../server/db/scratch-database.ts';
 import { paperBytesFor, type DemoResult, type DemoTier, type DemoUpdate } from './demo-result.ts';
 
 export interface DemoOptions {

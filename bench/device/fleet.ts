@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { generateKeyPair } from '../../formats/index.ts';
 import { openFleet, type FleetSummary } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { provisionDevices } from '../../device-sim/provision.ts';
 import { createClient } from '../../server/client.ts';
 import { startServer } from '../../server/start.ts';
+import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { paperArtifact } from './paper-model.ts';
 
 export interface FleetBenchResult {
@@ -34,29 +34,6 @@ export interface FleetBenchResult {
   targetSeconds: number;
 }
 
-async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `wg_device_bench_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
-}
-
 export async function measureFleet(
   options: { devices?: number; concurrency?: number; workers?: number; log?: (line: string) => void } = {},
 ): Promise<FleetBenchResult> {
@@ -64,7 +41,7 @@ export async function measureFleet(
   const count = options.devices ?? 1000;
   const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
   const work = mkdtempSync(join(tmpdir(), 'wg-fleet-bench-'));
-  const database = process.env.DATABASE_URL ? await scratchDatabase(process.env.DATABASE_URL) : null;
+  const database = process.env.DATABASE_URL ? await openScratchDatabase(process.env.DATABASE_URL, 'wg_device_bench') : null;
   const server = await startServer({ port: 0, databaseUrl: database?.url, dataDir: join(work, 'db'), adminToken, log: () => undefined });
   try {
     const keys = generateKeyPair();

@@ -10,9 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { BASE_INTERVAL, encodeArtifact, generateKeyPair, readArtifact } from '../../formats/index.ts';
 import { startServer } from '../../server/start.ts';
+import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { createClient } from '../../server/client.ts';
 import { syntheticModel } from './synthetic-model.ts';
 import { runWrk, type LoadResult } from './load.ts';
@@ -29,21 +29,6 @@ function median(results: LoadResult[]): LoadResult {
 const ADMIN = `bench-admin-${randomBytes(12).toString('hex')}`;
 
 const progress = (line: string) => process.stderr.write(`[bench/server] ${line}\n`);
-
-async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `wg_bench_${randomBytes(6).toString('hex')}`;
-  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  await sql.unsafe(`create database ${name}`);
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await sql.unsafe(`drop database if exists ${name} with (force)`);
-      await sql.end();
-    },
-  };
-}
 
 /** Storage added by a version whose changed segments are 10 % of all licensed segments. */
 async function measureIncrementalStorage(publish: (bytes: Uint8Array) => Promise<{ segments: { total: number; added: number; addedBytes: number; totalBytes: number } }>, key: string) {
@@ -74,7 +59,7 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 
 export async function runServerBench(): Promise<object> {
   const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-  const database = await scratchDatabase(baseUrl);
+  const database = await openScratchDatabase(baseUrl, 'wg_bench');
   progress(`PostgreSQL scratch database ready; ${SECONDS}s per load run, ${CONNECTIONS} connections`);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {

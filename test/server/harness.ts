@@ -1,9 +1,8 @@
 // The server tests' shared harness: every database test runs once per driver
 // (PGlite in memory; PostgreSQL in a fresh database when DATABASE_URL is set),
 // like Hono's common.case.test.ts runs one suite against every router.
-import { randomBytes } from 'node:crypto';
 import { suite, type Test } from 'uvu';
-import postgres from 'postgres';
+import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { openDatabase, type Database } from '../../server/db/connect.ts';
 import { createApp, type AppDeps } from '../../server/app.ts';
 import { ensureAdminToken } from '../../server/auth.ts';
@@ -19,26 +18,13 @@ export interface Driver {
 
 /** A throwaway PostgreSQL database, dropped when `close()` runs. */
 async function openPostgresScratch(baseUrl: string): Promise<Database> {
-  const name = `wg_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 20 });
+  const scratch = await openScratchDatabase(baseUrl, 'wg_test');
+  const database = await openDatabase({ databaseUrl: scratch.url, maxConnections: 20 });
   return {
     ...database,
     async close() {
       await database.close();
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists ${name} with (force)`);
-      } finally {
-        await dropper.end();
-      }
+      await scratch.drop();
     },
   };
 }
