@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL database on the server a URL points at: created with
-// a random name, dropped by drop(). The demo and the tests run in one, so no
-// run sees another's state and nothing of the user's is touched.
+// a random name, dropped by drop(). The demo, the server tests and the
+// benches each run in one, so no run sees another's state and nothing of the
+// user's is touched.
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
