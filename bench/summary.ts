@@ -120,7 +120,7 @@ export function summarizeDevice(r: Json): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const l = r.latency;
   if (l) {
-    rows.push({ area: 'device', figure: 'arena high-water, full tier', value: bytes(l.arenaHighWaterBytes), target: `≤ ${bytes(l.arenaTargetBytes ?? 4096)}`, reference: l.model ?? '', met: l.arenaHighWaterBytes <= (l.arenaTargetBytes ?? 4096) });
+    rows.push({ area: 'device', figure: 'arena high-water, full tier', value: bytes(l.arenaHighWaterBytes), target: `≤ ${bytes(l.arenaTargetBytes ?? 4096)}`, reference: String(l.model ?? '').replace(/^.*\/([^/]+\.wgm): /, '$1: '), met: l.arenaHighWaterBytes <= (l.arenaTargetBytes ?? 4096) });
     rows.push({
       area: 'device',
       figure: 'median latency per sample, batch 1',

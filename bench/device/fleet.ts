@@ -34,6 +34,13 @@ export interface FleetBenchResult {
   targetSeconds: number;
 }
 
+/**
+ * Share of the paper-109k kernel weights pruned in the fleet's artifact:
+ * the pipeline's default build keeps 5 % (bench/pipeline); FLEET_PRUNED=0.8
+ * times the paper's 80 % setting instead.
+ */
+const PRUNED = Number(process.env.FLEET_PRUNED ?? 0.95);
+
 export async function measureFleet(
   options: { devices?: number; concurrency?: number; workers?: number; log?: (line: string) => void } = {},
 ): Promise<FleetBenchResult> {
@@ -47,7 +54,7 @@ export async function measureFleet(
     const keys = generateKeyPair();
     const admin = createClient({ server: server.url, token: adminToken });
     await admin.registerPublisherKey(keys.publicKeyPem, 'bench');
-    await admin.publish(paperArtifact({ version: 1, privateKey: keys.privateKeyPem }));
+    await admin.publish(paperArtifact({ version: 1, pruned: PRUNED, privateKey: keys.privateKeyPem }));
     log(`registering ${count} devices`);
     const { tokens } = await provisionDevices({ server: server.url, adminToken, model: 'paper-109k', tier: 'full', count });
     const fleetOptions = {
@@ -72,7 +79,7 @@ export async function measureFleet(
     const install = await round(1, 'install v1');
 
     // v2: fine-tuning moved 5 % of the kept weights to another centroid.
-    const v2 = paperArtifact({ version: 2, changed: 0.05, privateKey: keys.privateKeyPem });
+    const v2 = paperArtifact({ version: 2, changed: 0.05, pruned: PRUNED, privateKey: keys.privateKeyPem });
     await admin.publish(v2);
     const update = await round(2, 'update to v2');
     await threaded?.close();

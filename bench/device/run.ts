@@ -9,9 +9,11 @@
 //   npx tsx bench/device/run.ts
 //   (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres when it
 //    answers, else embedded PGlite; DEVICES=n and FLEET_WORKERS=n to change
-//    the fleet; BENCH_ARTIFACT=DIR/full.wgm to time a pipeline build's
-//    artifact instead of the synthetic one; BUILD_DIR=DIR to compare the
-//    device's accuracy per tier with that build's report.json)
+//    the fleet (default 1,000 devices in 2 worker threads); FLEET_PRUNED=0.8
+//    for an 80 %-pruned fleet artifact (default 0.95, the pipeline's);
+//    BENCH_ARTIFACT=DIR/full.wgm to time a pipeline build's artifact instead
+//    of the synthetic one; BUILD_DIR=DIR to compare the device's accuracy
+//    per tier with that build's report.json)
 //
 // Writes bench/results/device.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -43,7 +45,8 @@ export async function runDeviceBench(): Promise<object> {
   const latency = await measureLatency({ artifactPath: process.env.BENCH_ARTIFACT, log });
   const tiers = process.env.BUILD_DIR ? await compareTierAccuracy(process.env.BUILD_DIR) : null;
   const devices = Number(process.env.DEVICES ?? 1000);
-  const workers = Number(process.env.FLEET_WORKERS ?? 0);
+  // Two device threads beside the server's: the machine's 2 cores both work.
+  const workers = Number(process.env.FLEET_WORKERS ?? 2);
   log(`fleet: ${devices} devices on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`);
   const fleet = await measureFleet({ devices, workers, log });
   const result = {
