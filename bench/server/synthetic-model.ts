@@ -6,6 +6,7 @@
 // how the incremental-storage measurement makes "a version that changes
 // 10 % of the segments".
 import type { ModelInput, TensorInput } from '../../formats/index.ts';
+import { rng as mulberry32 } from '../formats/synthetic-model.ts';
 
 export interface SyntheticModelOptions {
   model?: string;
@@ -34,16 +35,6 @@ export const TIERS = [
   { name: 'gold', intervals: [0, 1, 2, 3], accuracy: 0.9 },
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 2^bits non-zero centroids, evenly spaced inside (-1, 1), the same count in each interval. */
 function makeCodebook(bits: number): Float32Array {
