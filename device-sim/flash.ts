@@ -7,6 +7,8 @@
 //   │ 4 KiB    │ 4 KiB    │ (flash - 8 KiB) / 2   │ (flash - 8 KiB) / 2   │
 //   └──────────┴──────────┴───────────────────────┴───────────────────────┘
 //   files: state-0.bin state-1.bin slot-a.bin slot-b.bin
+//          slot-a.image.bin slot-b.image.bin (each slot's execution image,
+//          the tail of its region: see exec-image.ts)
 //
 // A download (patch or full artifact) is staged in the inactive slot's
 // region before being applied; it is kept as download.bin (+ download.json
@@ -23,6 +25,8 @@ import { decodeStateRecord, encodeStateRecord, pickStateRecord, type StateRecord
 export const STATE_SECTOR_BYTES = 4096;
 const WRITE_CHUNK = 4096;
 const SLOT_FILES = ['slot-a.bin', 'slot-b.bin'] as const;
+/** The execution image of each slot (exec-image.ts): the tail of the slot's region, after the artifact. */
+const IMAGE_FILES = ['slot-a.image.bin', 'slot-b.image.bin'] as const;
 
 export function slotName(slot: number): 'A' | 'B' {
   return slot === 0 ? 'A' : 'B';
@@ -96,10 +100,29 @@ export class Flash {
     return this.readOptional(SLOT_FILES[slot]);
   }
 
-  /** Erases the slot and programs `bytes` into it. */
+  /** Erases the slot (with its execution image) and programs `bytes` into it. */
   writeSlot(slot: number, bytes: Uint8Array): void {
     this.checkFitsSlot(bytes.length, `artifact for slot ${slotName(slot)}`);
+    this.eraseImage(slot);
     this.writeTorn(SLOT_FILES[slot], bytes, 'w');
+  }
+
+  /** The slot's execution image, or null when none was written. */
+  readImage(slot: number): Uint8Array | null {
+    return this.readOptional(IMAGE_FILES[slot]);
+  }
+
+  /**
+   * Programs the execution image into the slot's region after its artifact
+   * (`artifactBytes` long): BudgetError when both do not fit the slot.
+   */
+  writeImage(slot: number, artifactBytes: number, image: Uint8Array): void {
+    this.checkFitsSlot(artifactBytes + image.length, `artifact (${artifactBytes} bytes) and its execution image (${image.length} bytes) in slot ${slotName(slot)}`);
+    this.writeTorn(IMAGE_FILES[slot], image, 'w');
+  }
+
+  eraseImage(slot: number): void {
+    if (existsSync(this.path(IMAGE_FILES[slot]))) rmSync(this.path(IMAGE_FILES[slot]));
   }
 
   readDownloadMeta(): DownloadMeta | null {
