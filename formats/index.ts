@@ -17,10 +17,12 @@
 //   applyPatchToArtifact(fromArtifact, patch, { publicKey? }) -> Artifact (no re-reads)
 //   readPatch(bytes) -> PatchDetails (PatchInfo + how many target segments
 //       are reused / delta / whole, payload bytes, whether the manifest changes)
-//   openSegment(artifact, i) + readSegmentEntries(cursor, positions, values):
+//   openSegment(artifact, i, memory?) + readSegmentEntries(cursor, positions, values):
 //       i indexes artifact.segments (the segments this artifact holds);
 //       the device's streaming decoder of (flat position, float value) pairs,
-//       into caller-owned buffers, with no dense copy of the tensor.
+//       into caller-owned buffers, with no dense copy of the tensor; the
+//       cursor's models and centroids come from `memory` (CursorMemory: a
+//       device's arena) or the JS heap.
 //   decodeTensor(artifact, tensorIndex) -> Float32Array (tests and tools only;
 //       segments the artifact does not hold read as zero)
 //   quantizeInt8(values, shape) -> { dequantized, scales }: the exact int8
@@ -40,7 +42,7 @@ export * from './errors.ts';
 export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
 export { readArtifact, splitArtifact, signArtifact, verifySignature } from './artifact-reader.ts';
 export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
-export { cursorStateBytes } from './segment-cursor.ts';
+export { cursorStateBytes, type CursorMemory } from './segment-cursor.ts';
 export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';

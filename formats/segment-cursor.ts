@@ -15,6 +15,22 @@ const KIND_F32 = 0;
 const KIND_INT8 = 1;
 const KIND_CODEBOOK = 2;
 
+/**
+ * Where a cursor takes its data-sized state (range-coder models, the
+ * segment's centroids): the JS heap by default; a device passes its arena.
+ * Buffers are owned by the cursor until the caller frees them (a device
+ * rewinds its arena).
+ */
+export interface CursorMemory {
+  uint16(length: number, what: string): Uint16Array;
+  float32(length: number, what: string): Float32Array;
+}
+
+const HEAP_MEMORY: CursorMemory = {
+  uint16: (length) => new Uint16Array(length),
+  float32: (length) => new Float32Array(length),
+};
+
 /** Opaque decoder state of one segment. */
 export class SegmentCursor implements RangeDecoderState {
   /** @internal */ data: Uint8Array;
@@ -40,7 +56,15 @@ export class SegmentCursor implements RangeDecoderState {
   /** @internal */ readonly tensor: number;
   /** @internal */ readonly interval: number;
 
-  constructor(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array) {
+  constructor(
+    tensorIndex: number,
+    tensor: TensorInfo,
+    intervalId: number,
+    intervals: readonly Interval[],
+    count: number,
+    data: Uint8Array,
+    memory: CursorMemory = HEAP_MEMORY,
+  ) {
     this.tensor = tensorIndex;
     this.interval = intervalId;
     this.data = data;
@@ -53,11 +77,11 @@ export class SegmentCursor implements RangeDecoderState {
     this.remaining = count;
     const local = this.kind === KIND_CODEBOOK ? localCodebookIndices(tensor, intervalId, intervals) : [];
     if (this.kind === KIND_CODEBOOK && local.length === 0) throw segmentError(this, 'BAD_VALUE', 'has no codebook centroid in its interval');
-    this.localValues = new Float32Array(local.length);
+    this.localValues = memory.float32(local.length, `centroids of segment (tensor ${tensorIndex}, interval ${intervalId})`);
     local.forEach((c, i) => (this.localValues[i] = tensor.codebook![c]!));
     this.codeBits = codeBitsFor(local.length);
     const layout = modelLayout(this.elements, this.codeBits);
-    this.probs = new Uint16Array(layout.total).fill(PROB_INIT);
+    this.probs = memory.uint16(layout.total, `range-coder models of segment (tensor ${tensorIndex}, interval ${intervalId})`).fill(PROB_INIT);
     this.maxExponent = layout.maxExponent;
     this.gapAt = layout.gapAt;
     this.codeAt = layout.codeAt;

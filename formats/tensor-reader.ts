@@ -2,17 +2,20 @@
 // over one held segment, and a dense decode for tools and tests.
 import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
-import { readEntries, SegmentCursor } from './segment-cursor.ts';
+import { readEntries, SegmentCursor, type CursorMemory } from './segment-cursor.ts';
 import type { Artifact } from './model.ts';
 
 export { SegmentCursor };
 
-/** A cursor over held segment `segmentIndex` (index into artifact.segments). */
-export function openSegment(artifact: Artifact, segmentIndex: number): SegmentCursor {
+/**
+ * A cursor over held segment `segmentIndex` (index into artifact.segments);
+ * its models and centroids come from `memory` (default: the JS heap).
+ */
+export function openSegment(artifact: Artifact, segmentIndex: number, memory?: CursorMemory): SegmentCursor {
   const segment = artifact.segments[segmentIndex];
   if (!segment) throw new FormatError('OUT_OF_BOUNDS', `segment ${segmentIndex} does not exist; the artifact holds ${artifact.segments.length}`);
   const { manifest } = artifact;
-  return new SegmentCursor(segment.tensor, manifest.tensors[segment.tensor]!, segment.interval, manifest.intervals, segment.count, segment.data);
+  return new SegmentCursor(segment.tensor, manifest.tensors[segment.tensor]!, segment.interval, manifest.intervals, segment.count, segment.data, memory);
 }
 
 /**
