@@ -8,6 +8,12 @@
 //     bytes past the end as zero (at most 4 of them).
 // Both sides are deterministic, so "decode, re-encode, compare" proves a
 // stream canonical.
+//
+// The encoder either collects its bytes (finish() returns them) or hands
+// each byte to a RangeOutput as soon as it is final, so a device can encode
+// straight into flash through a small buffer: the dropped first byte is
+// never handed out, and zero bytes are held back until a non-zero one
+// follows, since up to 4 of them may end the stream and be dropped.
 
 export const PROB_BITS = 11;
 export const PROB_INIT = 1 << (PROB_BITS - 1);
@@ -16,6 +22,11 @@ const MOVE_BITS = 5;
 const TOP = 1 << 24;
 const PROB_ONE = 1 << PROB_BITS;
 
+/** Takes a streaming encoder's bytes, in order, as they become final. */
+export interface RangeOutput {
+  writeByte(byte: number): void;
+}
+
 export class RangeEncoder {
   private low = 0; // up to 33 bits: kept as a double, exact below 2^53
   private range = 0xffffffff;
@@ -23,9 +34,17 @@ export class RangeEncoder {
   private cacheSize = 1;
   private out: Uint8Array;
   private length = 0;
+  /** Bytes shifted out so far: the first one is always 0 and is not stored. */
+  private shifted = 0;
+  /** Zero bytes held back: trailing ones are dropped by finish(). */
+  private zeros = 0;
 
-  constructor(expectedBytes = 64) {
-    this.out = new Uint8Array(Math.max(16, expectedBytes));
+  /** Without `output` the bytes are collected and returned by finish(). */
+  constructor(
+    expectedBytes = 64,
+    private readonly output: RangeOutput | null = null,
+  ) {
+    this.out = new Uint8Array(output ? 0 : Math.max(16, expectedBytes));
   }
 
   encodeBit(probs: Uint16Array, index: number, bit: number): void {
@@ -56,6 +75,21 @@ export class RangeEncoder {
   }
 
   private push(byte: number): void {
+    // Byte 0 is always 0 (no carry reaches it), so it is not stored.
+    if (this.shifted++ === 0) return;
+    if (byte === 0) {
+      this.zeros++;
+      return;
+    }
+    for (; this.zeros > 0; this.zeros--) this.emit(0);
+    this.emit(byte);
+  }
+
+  private emit(byte: number): void {
+    if (this.output) {
+      this.output.writeByte(byte);
+      return;
+    }
     if (this.length === this.out.length) {
       const grown = new Uint8Array(this.out.length * 2);
       grown.set(this.out);
@@ -78,6 +112,7 @@ export class RangeEncoder {
     this.low = (this.low % 0x1000000) * 256;
   }
 
+  /** Flushes the stream; returns its bytes, or an empty array when they went to the output. */
   finish(): Uint8Array {
     // Any value in [low, low + range) decodes the same: take the roundest.
     for (let bits = 32; bits > 0; bits--) {
@@ -89,10 +124,10 @@ export class RangeEncoder {
       }
     }
     for (let i = 0; i < 5; i++) this.shiftLow();
-    let end = this.length;
-    while (end > 1 && this.length - end < MAX_VIRTUAL_BYTES && this.out[end - 1] === 0) end--;
-    // Byte 0 is always 0 (no carry reaches it), so it is not stored.
-    return this.out.slice(1, end);
+    // The decoder reads up to MAX_VIRTUAL_BYTES past the end as zeros.
+    for (; this.zeros > MAX_VIRTUAL_BYTES; this.zeros--) this.emit(0);
+    this.zeros = 0;
+    return this.out.slice(0, this.length);
   }
 }
 
