@@ -2,45 +2,61 @@
 // SegmentWriter takes (ascending position, stored form) pairs, so a segment
 // can be re-encoded while it is decoded (validateSegment) in memory bounded
 // by the segment's own size. encodeSegment is the whole-array form.
+// SegmentStreamWriter is the range-coded part alone, over caller-owned
+// models and encoder: the streaming patch applier (patch-stream.ts) writes
+// the value block itself and the stream straight to its output.
 import { RangeEncoder, PROB_INIT } from './range-coder.ts';
 import { modelLayout, type ModelLayout } from './segment-layout.ts';
 import { encodeGap, encodeTree } from './gap-code.ts';
 
 export type ValueKind = 'codebook' | 'int8' | 'float32';
 
+/** The stream of a segment: gap codes, and local codes when `layout.codeBits` > 0 (codebook segments). */
+export class SegmentStreamWriter {
+  private previous = -1;
+
+  /** `probs` holds layout.total models, set to PROB_INIT by the caller. */
+  constructor(
+    private readonly rc: RangeEncoder,
+    private readonly probs: Uint16Array,
+    private readonly layout: ModelLayout,
+  ) {}
+
+  add(position: number, raw: number): void {
+    const { rc, probs, layout } = this;
+    encodeGap(rc, probs, layout.gapAt, layout.maxExponent, position - this.previous);
+    this.previous = position;
+    encodeTree(rc, probs, layout.codeAt, layout.codeBits, raw);
+  }
+}
+
 export class SegmentWriter {
-  private readonly layout: ModelLayout;
-  private readonly probs: Uint16Array;
   private readonly rc: RangeEncoder;
+  private readonly stream: SegmentStreamWriter;
   private readonly values: Uint8Array;
   private readonly view: DataView;
-  private previous = -1;
   private written = 0;
 
   /** `count` sizes the int8/float32 value block; `codeBits` is 0 unless kind is codebook. */
   constructor(
     elements: number,
     private readonly kind: ValueKind,
-    private readonly codeBits: number,
+    codeBits: number,
     count: number,
   ) {
-    this.layout = modelLayout(elements, kind === 'codebook' ? codeBits : 0);
-    this.probs = new Uint16Array(this.layout.total).fill(PROB_INIT);
+    const layout = modelLayout(elements, kind === 'codebook' ? codeBits : 0);
     this.rc = new RangeEncoder(count + 16);
+    this.stream = new SegmentStreamWriter(this.rc, new Uint16Array(layout.total).fill(PROB_INIT), layout);
     this.values = new Uint8Array(kind === 'int8' ? count : kind === 'float32' ? 4 * count : 0);
     this.view = new DataView(this.values.buffer);
   }
 
   /** Adds an entry: `raw` is the local code, the int8 byte (0..255) or the float32 bits. */
   add(position: number, raw: number): void {
-    const { rc, probs, layout } = this;
-    encodeGap(rc, probs, layout.gapAt, layout.maxExponent, position - this.previous);
-    this.previous = position;
-    if (this.kind === 'codebook') {
-      encodeTree(rc, probs, layout.codeAt, this.codeBits, raw);
-    } else if (this.kind === 'int8') {
+    this.stream.add(position, raw);
+    if (this.kind === 'int8') {
       this.values[this.written] = raw;
-    } else {
+    } else if (this.kind === 'float32') {
       this.view.setUint32(4 * this.written, raw, true);
     }
     this.written++;
