@@ -73,24 +73,39 @@ export function diffBytes(source: Uint8Array, target: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** Rebuilds a target of `length` bytes from `source` and the delta at `c`; `c` is left just past the delta. */
-export function applyByteDelta(source: Uint8Array, c: ByteCursor, length: number): Uint8Array {
-  const out = new Uint8Array(length);
+/**
+ * Rebuilds a target of `length` bytes from `source` and the delta at `c`,
+ * handing it to `out` piece by piece in order: each piece is a view into the
+ * delta (literals) or into the source (copies), never a copy, so a device
+ * streams the target from flash to flash with no buffer. `c` is left just
+ * past the delta.
+ */
+export function streamByteDelta(source: Uint8Array, c: ByteCursor, length: number, out: (piece: Uint8Array) => void): void {
   let t = 0;
   let lastSourceEnd = 0;
   for (;;) {
     const literal = readVarint(c);
     if (literal > length - t) throw new FormatError('BAD_VALUE', `${c.what}: byte delta literal of ${literal} bytes overruns a ${length}-byte target`);
-    out.set(readBytes(c, literal), t);
+    if (literal > 0) out(readBytes(c, literal));
     t += literal;
-    if (t === length) return out;
+    if (t === length) return;
     const copy = readVarint(c);
     const from = lastSourceEnd + unzigzag(readVarint(c));
     if (copy === 0 || copy > length - t || from < 0 || from + copy > source.length) {
       throw new FormatError('BAD_VALUE', `${c.what}: byte delta copy of ${copy} bytes from ${from} does not fit (source ${source.length}, target ${length} bytes)`);
     }
-    out.set(source.subarray(from, from + copy), t);
+    out(source.subarray(from, from + copy));
     t += copy;
     lastSourceEnd = from + copy;
   }
+}
+
+/** streamByteDelta into `into` (default: a new array of `length` bytes), which it returns. */
+export function applyByteDelta(source: Uint8Array, c: ByteCursor, length: number, into = new Uint8Array(length)): Uint8Array {
+  let t = 0;
+  streamByteDelta(source, c, length, (piece) => {
+    into.set(piece, t);
+    t += piece.length;
+  });
+  return into;
 }
