@@ -28,19 +28,34 @@ const KIND_INSERT = 0;
 const KIND_REMOVE = 1;
 const SKIP_AT = 2;
 
-interface DeltaModels {
-  probs: Uint16Array;
+interface DeltaLayout {
   maxExponent: number;
   insertAt: number;
   codeAt: number;
+  /** Models in all. */
+  total: number;
 }
 
-function deltaModels(elements: number, rawBits: number): DeltaModels {
+interface DeltaModels extends DeltaLayout {
+  probs: Uint16Array;
+}
+
+function deltaLayout(elements: number, rawBits: number): DeltaLayout {
   const maxExponent = maxExponentFor(elements);
   const insertAt = SKIP_AT + gapModelCount(maxExponent);
   const codeAt = insertAt + gapModelCount(maxExponent);
   const treeBits = rawBits <= 8 ? rawBits : 0;
-  return { probs: new Uint16Array(codeAt + (1 << treeBits)).fill(PROB_INIT), maxExponent, insertAt, codeAt };
+  return { maxExponent, insertAt, codeAt, total: codeAt + (1 << treeBits) };
+}
+
+/** Adaptive models (one Uint16 each) that applying an entry delta over a tensor of `elements` needs. */
+export function entryDeltaModelCount(elements: number, rawBits: number): number {
+  return deltaLayout(elements, rawBits).total;
+}
+
+function deltaModels(elements: number, rawBits: number, probs?: Uint16Array): DeltaModels {
+  const layout = deltaLayout(elements, rawBits);
+  return { ...layout, probs: (probs ?? new Uint16Array(layout.total)).fill(PROB_INIT) };
 }
 
 function encodeRaw(rc: RangeEncoder, m: DeltaModels, rawBits: number, raw: number): void {
@@ -97,8 +112,33 @@ function fail(c: ByteCursor, detail: string): FormatError {
   return new FormatError('BAD_VALUE', `${c.what}: entry delta ${detail}`);
 }
 
-/** Merges `source` with the delta at `c` into the target's entries; `c` is left just past the delta. */
-export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: number, elements: number, targetCount: number): RawEntries {
+/**
+ * The base segment's entries in ascending position order, read one at a
+ * time: arrays (applyEntryDelta) or a segment being decoded in chunks (the
+ * streaming patch applier).
+ */
+export interface EntryReader {
+  readonly count: number;
+  /** Position and stored form of the next unread entry; called only while one is left. */
+  position(): number;
+  raw(): number;
+  /** Moves past the next entry. */
+  next(): void;
+}
+
+/** Receives the target's entries in ascending position order. */
+export interface EntryWriter {
+  add(position: number, raw: number): void;
+}
+
+export interface EntryDeltaHeader {
+  edits: number;
+  /** Bytes of the range-coded stream that follows. */
+  streamBytes: number;
+}
+
+/** Reads an entry delta's header at `c`, refusing counts its bytes cannot produce before anything is allocated for them. */
+export function readEntryDeltaHeader(c: ByteCursor, sourceCount: number, targetCount: number): EntryDeltaHeader {
   const edits = readVarint(c);
   const available = readVarint(c);
   if (available > c.end - c.at) throw new FormatError('TRUNCATED', `${c.what}: entry delta of ${available} bytes runs past the data`);
@@ -106,19 +146,44 @@ export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: numb
   // Each edit costs > 0.02 bits (the coder's most skewed probability,
   // 2017/2048) and adds at most one entry: refuse counts the bytes cannot
   // produce before allocating for them.
-  if (edits > 400 * (available + 4) || targetCount > source.count + edits) {
-    throw fail(c, `of ${edits} edits in ${available} bytes cannot make ${targetCount} entries from ${source.count}`);
+  if (edits > 400 * (available + 4) || targetCount > sourceCount + edits) {
+    throw fail(c, `of ${edits} edits in ${available} bytes cannot make ${targetCount} entries from ${sourceCount}`);
   }
-  const out: RawEntries = { count: 0, positions: new Uint32Array(targetCount), raws: new Uint32Array(targetCount) };
+  return { edits, streamBytes: available };
+}
+
+/**
+ * Merges `source` with the delta whose header was just read at `c` into
+ * `out`, one entry at a time; `c` is left just past the delta. `probs` holds
+ * entryDeltaModelCount(elements, rawBits) models when there are edits (any
+ * content: they are reset here); nothing else is allocated.
+ */
+export function mergeEntryDelta(
+  header: EntryDeltaHeader,
+  source: EntryReader,
+  c: ByteCursor,
+  shape: { rawBits: number; elements: number; targetCount: number },
+  probs: Uint16Array,
+  out: EntryWriter,
+): void {
+  const { rawBits, elements, targetCount } = shape;
+  const { edits, streamBytes: available } = header;
+  let made = 0;
   const emit = (p: number, raw: number) => {
-    if (out.count >= targetCount) throw fail(c, `makes more than the manifest's ${targetCount} entries`);
-    out.positions[out.count] = p;
-    out.raws[out.count++] = raw;
+    if (made >= targetCount) throw fail(c, `makes more than the manifest's ${targetCount} entries`);
+    made++;
+    out.add(p, raw);
+  };
+  let s = 0; // source entries passed
+  const copySource = () => {
+    emit(source.position(), source.raw());
+    source.next();
+    s++;
   };
   if (edits === 0) {
-    for (let s = 0; s < source.count; s++) emit(source.positions[s]!, source.raws[s]!);
+    while (s < source.count) copySource();
   } else {
-    const m = deltaModels(elements, rawBits);
+    const m = deltaModels(elements, rawBits, probs.subarray(0, entryDeltaModelCount(elements, rawBits)));
     const stream: RangeDecoderState = { data: c.bytes.subarray(0, c.at + available), byteIndex: 0, range: 0, code: 0 };
     initRangeDecoder(stream, c.at);
     const ended = () => fail(c, 'stream ends early');
@@ -136,7 +201,6 @@ export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: numb
       }
       return v;
     };
-    let s = 0;
     let lastPosition = -1;
     for (let e = 0; e < edits; e++) {
       const insert = decodeBit(stream, m.probs, KIND_INSERT);
@@ -146,8 +210,8 @@ export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: numb
         if (gap < 0) throw ended();
         const p = lastPosition + gap;
         if (p >= elements) throw new FormatError('OUT_OF_BOUNDS', `${c.what}: entry delta inserts at ${p}, past the tensor's ${elements} elements`);
-        while (s < source.count && source.positions[s]! < p) emit(source.positions[s]!, source.raws[s++]!);
-        if (s < source.count && source.positions[s] === p) throw fail(c, `inserts at ${p}, which the source holds`);
+        while (s < source.count && source.position() < p) copySource();
+        if (s < source.count && source.position() === p) throw fail(c, `inserts at ${p}, which the source holds`);
         emit(p, readRaw());
         lastPosition = p;
       } else {
@@ -156,16 +220,37 @@ export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: numb
         const skip = decodeGap(stream, m.probs, SKIP_AT, m.maxExponent);
         if (skip < 0) throw ended();
         if (s + skip - 1 >= source.count) throw fail(c, `skips past the source's ${source.count} entries`);
-        for (let k = 1; k < skip; k++) emit(source.positions[s]!, source.raws[s++]!);
-        const p = source.positions[s]!;
+        for (let k = 1; k < skip; k++) copySource();
+        const p = source.position();
         if (remove === 0) emit(p, readRaw());
         lastPosition = p;
+        source.next();
         s++;
       }
     }
-    while (s < source.count) emit(source.positions[s]!, source.raws[s++]!);
+    while (s < source.count) copySource();
     c.at += available;
   }
-  if (out.count !== targetCount) throw fail(c, `makes ${out.count} entries, the manifest says ${targetCount}`);
+  if (made !== targetCount) throw fail(c, `makes ${made} entries, the manifest says ${targetCount}`);
+}
+
+/** Merges `source` with the delta at `c` into the target's entries; `c` is left just past the delta. */
+export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: number, elements: number, targetCount: number): RawEntries {
+  const header = readEntryDeltaHeader(c, source.count, targetCount);
+  const out: RawEntries = { count: 0, positions: new Uint32Array(targetCount), raws: new Uint32Array(targetCount) };
+  let s = 0;
+  const reader: EntryReader = {
+    count: source.count,
+    position: () => source.positions[s]!,
+    raw: () => source.raws[s]!,
+    next: () => void s++,
+  };
+  const probs = new Uint16Array(header.edits > 0 ? entryDeltaModelCount(elements, rawBits) : 0);
+  mergeEntryDelta(header, reader, c, { rawBits, elements, targetCount }, probs, {
+    add(position, raw) {
+      out.positions[out.count] = position;
+      out.raws[out.count++] = raw;
+    },
+  });
   return out;
 }
