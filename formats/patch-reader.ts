@@ -63,10 +63,33 @@ export function readPatchFields(bytes: Uint8Array): PatchFields {
     data: fb.dataArray() ?? new Uint8Array(0),
   };
   for (const op of fields.ops) if (op > OP_ENTRY_DELTA) throw new FormatError('BAD_VALUE', `patch: unknown segment op ${op}`);
-  if (!bytesEqual(buildPatchBytes(fields), bytes)) {
+  if (!isCanonicalPatch(fields, bytes)) {
     throw new FormatError('BAD_VALUE', 'patch: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }
   return fields;
+}
+
+/**
+ * Whether `bytes` are what buildPatchBytes writes for `f`, without copying
+ * the payload (a device checks a patch where it was downloaded, in flash).
+ * buildPatchBytes writes `data` first, so it ends the file as
+ * [u32 length][data][zero padding to 4]; FlatBuffers offsets are relative and
+ * laid out from the end, so every byte before it is the same for any payload
+ * of the same length modulo 4: build with a 1..4-byte stand-in and compare
+ * that prefix, the length and the padding.
+ */
+function isCanonicalPatch(f: PatchFields, bytes: Uint8Array): boolean {
+  const length = f.data.length;
+  if (length === 0) return bytesEqual(buildPatchBytes(f), bytes);
+  const standIn = ((length - 1) & 3) + 1;
+  const padding = -length & 3;
+  const small = buildPatchBytes({ ...f, data: f.data.subarray(0, standIn) });
+  const prefix = small.length - standIn - padding - 4;
+  if (bytes.length !== prefix + 4 + length + padding) return false;
+  if (!bytesEqual(small.subarray(0, prefix), bytes.subarray(0, prefix))) return false;
+  if (new DataView(bytes.buffer, bytes.byteOffset + prefix, 4).getUint32(0, true) !== length) return false;
+  for (let i = bytes.length - padding; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 export interface PatchDetails extends PatchInfo {
@@ -101,12 +124,16 @@ export function readPatch(bytes: Uint8Array): PatchDetails {
   };
 }
 
-/** The target manifest from a byte delta against the source's; its length is what the delta makes. */
-function rebuildManifest(source: Uint8Array, delta: Uint8Array): Uint8Array {
+/**
+ * The target manifest from a byte delta against the source's; its length is
+ * what the delta makes. `allocate` gives the buffer it is rebuilt in (a
+ * device: working memory; default: the heap).
+ */
+export function rebuildManifest(source: Uint8Array, delta: Uint8Array, allocate = (length: number) => new Uint8Array(length)): Uint8Array {
   const c: ByteCursor = { bytes: delta, at: 0, end: delta.length, what: 'patch manifest delta' };
   const length = readVarint(c);
   if (length > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: manifest delta makes ${length} bytes`);
-  const out = applyByteDelta(source, c, length);
+  const out = applyByteDelta(source, c, length, allocate(length));
   if (c.at !== c.end) throw new FormatError('BAD_VALUE', 'patch: trailing bytes after the manifest delta');
   return out;
 }
@@ -118,7 +145,7 @@ export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publi
   return applyPatchToArtifact(readArtifact(from), patch, options).bytes;
 }
 
-function wrongBase(expected: string, actual: string): FormatError {
+export function wrongBase(expected: string, actual: string): FormatError {
   return new FormatError('WRONG_BASE', `patch starts from artifact ${expected.slice(0, 16)}…, but this artifact is ${actual.slice(0, 16)}…; fetch the patch for the artifact you hold`);
 }
 
