@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadArtifactOnProfile, scoreSplit } from '../device-sim/check-artifact.ts';
-import { openDevice, type PublicKeyInput, type UpdateOutcome } from '../device-sim/device.ts';
+import { openDevice, type KernelChoice, type PublicKeyInput, type UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
 import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
 import { openFleet, type FleetSummary } from '../device-sim/fleet.ts';
@@ -23,7 +23,14 @@ interface ProfileFlags {
   flash?: string;
   ram?: string;
   publicKey?: string;
+  kernel?: string;
   json?: boolean;
+}
+
+function kernelOf(flags: ProfileFlags): KernelChoice {
+  const kernel = flags.kernel ?? 'image';
+  if (kernel !== 'image' && kernel !== 'coded') throw new UsageError(`--kernel must be image or coded, got "${kernel}"`);
+  return kernel;
 }
 
 function profileOf(flags: ProfileFlags) {
@@ -47,7 +54,13 @@ function withProfileOptions(command: Command): Command {
     .option('--profile <name>', 'device profile: m0-32k, m4-256k, esp32', 'm4-256k')
     .option('--flash <size>', 'custom flash size (e.g. 512k, 2m); overrides the profile')
     .option('--ram <size>', 'custom RAM (arena) size (e.g. 16k); overrides the profile')
-    .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts");
+    .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts")
+    .option(
+      '--kernel <kind>',
+      'image: run from the execution image programmed into flash after the artifact (about 2 bytes per kept weight; ' +
+        'the default); coded: range-decode the artifact on every inference (no extra flash, ~100x slower)',
+      'image',
+    );
 }
 
 function describeOutcome(outcome: UpdateOutcome): string {
@@ -81,7 +94,7 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
-      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk });
+      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk, kernel: kernelOf(flags) });
       const { manifest, license } = loaded.artifact;
       const base = {
         file,
@@ -92,6 +105,10 @@ export function registerDeviceCommands(program: Command): void {
         fits: loaded.report.fits,
         reason: loaded.report.reason,
         flashBytes: loaded.report.flashBytes,
+        artifactBytes: loaded.report.artifactBytes,
+        imageBytes: loaded.report.imageBytes,
+        kernel: loaded.report.kernel,
+        kernelNote: loaded.report.kernelNote,
         slotCapacityBytes: loaded.report.slotCapacityBytes,
         arenaBytes: loaded.report.arenaBytes,
       };
@@ -110,7 +127,9 @@ export function registerDeviceCommands(program: Command): void {
         `${manifest.model} v${manifest.version} intervals [${license}] on ${profile.name}: fits\n` +
           `  accuracy ${(score.accuracy * 100).toFixed(2)} % on ${score.samples} ${dataset.name} test samples\n` +
           `  latency per sample: median ${score.latencyUs.median} us, p99 ${score.latencyUs.p99} us\n` +
-          `  arena high-water ${score.arenaHighWaterBytes} of ${profile.ramBytes} bytes; artifact ${bytes.length} of ${loaded.report.slotCapacityBytes} bytes of a flash slot`,
+          `  arena high-water ${score.arenaHighWaterBytes} of ${profile.ramBytes} bytes; flash ${loaded.report.flashBytes} of a ${loaded.report.slotCapacityBytes}-byte slot ` +
+          `(artifact ${bytes.length} + execution image ${loaded.report.imageBytes})\n` +
+          `  kernels: ${loaded.report.kernel}${loaded.report.kernelNote ? ` (${loaded.report.kernelNote})` : ''}`,
       );
     });
 
@@ -140,7 +159,7 @@ export function registerDeviceCommands(program: Command): void {
         const intervalSeconds = Number(flags.interval);
         if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
         const open = async (powerCut: PowerCutPlan | null) => {
-          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags), powerCut });
+          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags), powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
           for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
           print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
@@ -193,13 +212,14 @@ export function registerDeviceCommands(program: Command): void {
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--json', 'print one JSON object')
     .action(async (flags: ProfileFlags & { dir: string }) => {
-      const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags) });
+      const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags), kernel: kernelOf(flags) });
       const status = sim.status();
       print(
         flags.json,
         { ...status, profile: status.profile.name },
         `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
           `(${status.artifactBytes} of ${status.slotCapacityBytes} bytes)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
+          (status.kernel ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}` : '') +
           status.bootIssues.map((issue) => `\n  boot: ${issue}`).join(''),
       );
     });
@@ -263,6 +283,7 @@ export function registerDeviceCommands(program: Command): void {
           profile: profileOf(flags),
           publicKey: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
           concurrency: flags.concurrency,
+          kernel: kernelOf(flags),
         };
         const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
         let summary: FleetSummary;

@@ -1,6 +1,6 @@
-// The device's RAM: one fixed ArrayBuffer of the profile's RAM budget. Every
-// working buffer of inference comes from here; asking for more than is left
-// is a BudgetError naming the bytes needed.
+// The device's RAM: one fixed arena of the profile's RAM budget. Every
+// working buffer of decoding, inference and patching comes from here; asking
+// for more than is left is a BudgetError naming the bytes needed.
 //
 // Layout (as TFLite Micro's micro_allocator.h draws it):
 //
@@ -13,8 +13,13 @@
 //   └────────────────────────┴──────────────────────────┴─────────────────┘
 //   ^ grows up from 0        ^ persistentEnd             ^ high-water mark
 //
+// The bytes are a WebAssembly.Memory, so the wasm kernels
+// (kernels/sparse-rows-wasm.ts) compute in the same RAM, and an execution
+// image is mapped above it like memory-mapped flash.
+//
 // Allocation is a bump pointer: a device never frees single buffers, it
 // resets to a mark (a model unload rewinds to 0).
+import type { CursorMemory } from '../formats/index.ts';
 import { BudgetError } from './errors.ts';
 
 /** Buffers start on 16-byte boundaries, as TFLM's kBufferAlignment. */
@@ -24,13 +29,43 @@ export function alignUp(bytes: number, alignment = ARENA_ALIGNMENT): number {
   return Math.ceil(bytes / alignment) * alignment;
 }
 
+/** WebAssembly's page: the address space grows in these. */
+export const WASM_PAGE_BYTES = 65536;
+
 export class Arena {
-  readonly buffer: ArrayBuffer;
+  /**
+   * The device's address space, shared with the wasm kernels: RAM from 0
+   * (sizeBytes of it usable), and from flashBase a window onto the running
+   * slot's execution image, as an MCU maps its flash (mapFlash).
+   */
+  readonly memory: WebAssembly.Memory;
+  /** Address of the flash window: the first page above RAM. */
+  readonly flashBase: number;
   private top = 0;
   private highWater = 0;
 
   constructor(readonly sizeBytes: number) {
-    this.buffer = new ArrayBuffer(sizeBytes);
+    const pages = Math.max(1, Math.ceil(sizeBytes / WASM_PAGE_BYTES));
+    this.memory = new WebAssembly.Memory({ initial: pages });
+    this.flashBase = pages * WASM_PAGE_BYTES;
+  }
+
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  /**
+   * Maps read-only flash bytes (an execution image) at flashBase and returns
+   * that address. The window is not RAM: it does not count against the
+   * budget. Growing the address space detaches every earlier view, so a
+   * model maps its image first, then takes its views (interpreter.ts).
+   */
+  mapFlash(bytes: Uint8Array): number {
+    const needed = this.flashBase + bytes.length;
+    const have = this.memory.buffer.byteLength;
+    if (needed > have) this.memory.grow(Math.ceil((needed - have) / WASM_PAGE_BYTES));
+    new Uint8Array(this.memory.buffer, this.flashBase, bytes.length).set(bytes);
+    return this.flashBase;
   }
 
   /** Reserves `bytes` (aligned) and returns their offset; BudgetError when it does not fit. */
@@ -77,4 +112,12 @@ export class Arena {
   uint8(offset: number, length: number): Uint8Array {
     return new Uint8Array(this.buffer, offset, length);
   }
+}
+
+/** Segment cursors' models and centroids (formats' CursorMemory) taken from the arena's top. */
+export function arenaCursorMemory(arena: Arena): CursorMemory {
+  return {
+    uint16: (length, what) => arena.uint16(arena.allocate(length * 2, what), length),
+    float32: (length, what) => arena.float32(arena.allocate(length * 4, what), length),
+  };
 }

@@ -7,6 +7,8 @@ import type { PublicKeyInput } from './boot.ts';
 import { BudgetError } from './errors.ts';
 import { slotCapacityOf } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
+import { buildExecImage, openExecImage } from './exec-image.ts';
+import type { KernelChoice } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { summarizeLatency } from './stats.ts';
 
@@ -14,7 +16,14 @@ export interface FitReport {
   fits: boolean;
   /** Why it does not fit (the BudgetError message), null when it does. */
   reason: string | null;
+  /** Flash one slot needs: the artifact plus its execution image. */
   flashBytes: number;
+  artifactBytes: number;
+  /** The execution image's bytes (0 with the coded kernels). */
+  imageBytes: number;
+  /** Which kernels run it, and why 'coded' when the image was asked for. */
+  kernel: KernelChoice;
+  kernelNote: string | null;
   slotCapacityBytes: number;
   arenaBytes: number;
   /** Arena bytes the model plans (high-water after prepare), or the bytes it asked for when it did not fit. */
@@ -32,7 +41,7 @@ export interface LoadedArtifact {
 export function loadArtifactOnProfile(
   bytes: Uint8Array,
   profile: DeviceProfile,
-  options: { publicKey?: PublicKeyInput; chunkEntries?: number } = {},
+  options: { publicKey?: PublicKeyInput; chunkEntries?: number; kernel?: KernelChoice } = {},
 ): LoadedArtifact {
   const artifact = readArtifact(bytes, { publicKey: options.publicKey, requireSignature: options.publicKey !== undefined });
   const slotCapacityBytes = slotCapacityOf(profile.flashBytes);
@@ -41,6 +50,10 @@ export function loadArtifactOnProfile(
     fits: true,
     reason: null,
     flashBytes: bytes.length,
+    artifactBytes: bytes.length,
+    imageBytes: 0,
+    kernel: 'coded',
+    kernelNote: null,
     slotCapacityBytes,
     arenaBytes: profile.ramBytes,
     arenaNeededBytes: 0,
@@ -51,7 +64,23 @@ export function loadArtifactOnProfile(
   }
   let interpreter: Interpreter | null = null;
   try {
-    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries });
+    let image = null;
+    if ((options.kernel ?? 'image') === 'image' && report.fits) {
+      // As a device does at install: transcode (working memory from the arena), then program it after the artifact.
+      const imageBytes = buildExecImage(artifact, arena);
+      if (bytes.length + imageBytes.length <= slotCapacityBytes) {
+        const opened = openExecImage(imageBytes, artifact);
+        if (typeof opened === 'string') throw new Error(`freshly built execution image is invalid: ${opened}`);
+        image = opened;
+        report.imageBytes = imageBytes.length;
+        report.flashBytes += imageBytes.length;
+        report.kernel = 'image';
+      } else {
+        report.kernelNote = `coded kernels: ${new BudgetError('FLASH', bytes.length + imageBytes.length, slotCapacityBytes, 'artifact and its execution image').message}`;
+      }
+      arena.rewind(0);
+    }
+    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image });
     report.arenaNeededBytes = arena.highWaterBytes();
   } catch (error) {
     if (!(error instanceof BudgetError)) throw error;

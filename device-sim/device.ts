@@ -12,7 +12,8 @@
 import type { Artifact } from '../formats/index.ts';
 import { Arena } from './arena.ts';
 import { bootFlash, type PublicKeyInput } from './boot.ts';
-import { DeviceError, DeviceErrorCode } from './errors.ts';
+import { BudgetError, DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
+import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from './exec-image.ts';
 import { Flash, slotName } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
 import { PowerCutInjector, type PowerCutPlan } from './power-cut.ts';
@@ -40,7 +41,16 @@ export interface OpenDeviceOptions {
   selfTest?: (artifact: Artifact, interpreter: Interpreter) => string | null;
   /** Entries per streamed chunk (arena use vs. call overhead). */
   chunkEntries?: number;
+  /**
+   * 'image' (default): run from the execution image the device programs into
+   * the slot after the artifact (exec-image.ts; falls back to 'coded' when
+   * the slot cannot hold both). 'coded': range-decode the artifact's segments
+   * on every inference (no extra flash, ~100x slower).
+   */
+  kernel?: KernelChoice;
 }
+
+export type KernelChoice = 'image' | 'coded';
 
 export interface DeviceStatus {
   profile: DeviceProfile;
@@ -53,6 +63,11 @@ export interface DeviceStatus {
   slotCapacityBytes: number;
   confirmed: boolean;
   bootIssues: string[];
+  /** Which kernels run the model, and why 'coded' when 'image' was asked for. */
+  kernel: KernelChoice | null;
+  kernelNote: string | null;
+  /** Flash the execution image takes after the artifact (0 with the coded kernels). */
+  imageBytes: number;
 }
 
 export interface InferResult {
@@ -114,12 +129,57 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   const injector = new PowerCutInjector(options.powerCut ?? null);
   const flash = new Flash(options.dir, profile.flashBytes, injector);
   const arena = new Arena(profile.ramBytes);
+  const kernelChoice: KernelChoice = options.kernel ?? 'image';
   let interpreter: Interpreter | null = null;
+  let running: { kernel: KernelChoice; note: string | null; imageBytes: number } | null = null;
+
+  /** The slot whose state record names this artifact (the active one first), or -1. */
+  function slotHolding(artifact: Artifact): number {
+    const state = flash.readState();
+    if (!state) return -1;
+    if (state.active !== NO_SLOT && state.slots[state.active]?.sha256 === artifact.sha256) return state.active;
+    return state.slots.findIndex((slot) => slot.sha256 === artifact.sha256);
+  }
+
+  /**
+   * The artifact's execution image: read in place from its slot when the one
+   * there checks out, else transcoded (working memory from the arena) and
+   * programmed into the slot. Null, with a note, when the slot cannot hold it.
+   */
+  function imageFor(artifact: Artifact): { image: ExecImage | null; note: string | null } {
+    const slot = slotHolding(artifact);
+    if (slot >= 0) {
+      const stored = flash.readImage(slot);
+      const opened = stored ? openExecImage(stored, artifact) : null;
+      if (opened && typeof opened !== 'string') return { image: opened, note: null };
+    }
+    const planned = execImageBytes(artifact);
+    if (artifact.bytes.length + planned > flash.slotCapacity) {
+      const why = new BudgetError('FLASH', artifact.bytes.length + planned, flash.slotCapacity, `artifact (${artifact.bytes.length} bytes) and its execution image (${planned} bytes)`);
+      return { image: null, note: `coded kernels: ${why.message}` };
+    }
+    arena.rewind(0);
+    const bytes = buildExecImage(artifact, arena);
+    if (slot >= 0) {
+      try {
+        flash.writeImage(slot, artifact.bytes.length, bytes);
+      } catch (error) {
+        if (error instanceof BudgetError) return { image: null, note: `coded kernels: ${error.message}` };
+        throw error;
+      }
+    }
+    const opened = openExecImage(bytes, artifact);
+    if (typeof opened === 'string') throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `freshly built execution image is invalid: ${opened}`);
+    return { image: opened, note: null };
+  }
 
   function loadInterpreter(artifact: Artifact): Interpreter {
-    arena.rewind(0);
     interpreter = null;
-    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries });
+    running = null;
+    const { image, note } = kernelChoice === 'image' ? imageFor(artifact) : { image: null, note: null };
+    arena.rewind(0);
+    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image });
+    running = { kernel: image ? 'image' : 'coded', note, imageBytes: image ? image.bytes.length : 0 };
     return interpreter;
   }
 
@@ -136,6 +196,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       }
       return options.selfTest ? options.selfTest(artifact, candidate) : null;
     } catch (error) {
+      if (error instanceof PowerCutError) throw error;
       return (error as Error).message;
     }
   }
@@ -153,6 +214,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     load(artifact) {
       core.artifact = artifact;
       interpreter = null;
+      running = null;
       arena.rewind(0);
       if (artifact) loadInterpreter(artifact);
     },
@@ -166,14 +228,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     }
   }
 
-  function running(): Interpreter {
+  function model(): Interpreter {
     if (!core.artifact) throw new DeviceError(DeviceErrorCode.NO_MODEL, `device ${options.dir} holds no verified artifact; install one or check for updates`);
     return interpreter ?? loadInterpreter(core.artifact);
   }
 
   function infer(images: Uint8Array, count: number): InferResult {
-    const model = running();
-    const size = model.inputSize;
+    const runner = model();
+    const size = runner.inputSize;
     if (!Number.isInteger(count) || count < 0 || images.length < count * size) {
       throw new DeviceError(DeviceErrorCode.BAD_INPUT, `${count} samples need ${count * size} bytes of images, got ${images.length}`, 2);
     }
@@ -182,7 +244,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     for (let i = 0; i < count; i++) {
       const sample = images.subarray(i * size, (i + 1) * size);
       const start = process.hrtime.bigint();
-      predictions[i] = model.classify(sample);
+      predictions[i] = runner.classify(sample);
       latency[i] = Number(process.hrtime.bigint() - start) / 1000;
     }
     return { predictions, latencyUs: summarizeLatency(latency), arenaHighWaterBytes: arena.highWaterBytes(), arenaBytes: arena.sizeBytes };
@@ -204,6 +266,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
         slotCapacityBytes: flash.slotCapacity,
         confirmed: state.confirmed,
         bootIssues: boot.issues,
+        kernel: artifact && running ? running.kernel : null,
+        kernelNote: artifact && running ? running.note : null,
+        imageBytes: artifact && running ? running.imageBytes : 0,
       };
     },
     artifact: () => core.artifact,

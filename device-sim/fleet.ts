@@ -4,7 +4,7 @@
 // what failed". fleet-workers.ts spreads a fleet over worker threads and
 // merges the same samples.
 import { join } from 'node:path';
-import { openDevice, type Device, type PublicKeyInput, type UpdateOutcome } from './device.ts';
+import { openDevice, type Device, type KernelChoice, type PublicKeyInput, type UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { quantile } from './stats.ts';
 
@@ -19,6 +19,8 @@ export interface FleetOptions {
   publicKey?: PublicKeyInput;
   /** Checks in flight at once (each is one HTTP exchange plus a download). */
   concurrency?: number;
+  /** Kernels every device runs (device.ts); default 'image'. */
+  kernel?: KernelChoice;
 }
 
 export interface FleetRoundOptions {
@@ -111,6 +113,7 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
         server: options.server,
         token: options.tokens[i],
         publicKey: options.publicKey,
+        kernel: options.kernel,
       }),
     );
   }

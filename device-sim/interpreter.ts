@@ -12,8 +12,11 @@
 import type { Artifact } from '../formats/index.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
-import { argmax } from './kernels/dense-reference.ts';
-import { evalDense, initDense, prepareDense, type ChunkBuffers, type DenseOpData, type RawInput } from './kernels/dense.ts';
+import { applyActivation, argmax } from './kernels/dense-reference.ts';
+import { evalDense, initDense, prepareDense, reserveCursorState, type ChunkBuffers, type DenseOpData, type RawInput } from './kernels/dense.ts';
+import { evalImageLayer } from './kernels/sparse-rows.ts';
+import { layerAddresses, rowsKernelsFor, wasmHandles, type LayerAddresses } from './kernels/sparse-rows-wasm.ts';
+import type { ExecImage } from './exec-image.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
 
 /** Entries streamed per chunk: 64 × 8 bytes = 512 bytes of arena. */
@@ -30,12 +33,20 @@ export interface Interpreter {
   classify(sample: Uint8Array): number;
 }
 
-export function createInterpreter(
-  artifact: Artifact,
-  arena: Arena,
-  options: { chunkEntries?: number } = {},
-): Interpreter {
+export interface InterpreterOptions {
+  /** Entries per streamed chunk of the coded kernels. */
+  chunkEntries?: number;
+  /**
+   * The artifact's execution image (exec-image.ts, opened and checked): the
+   * kernels read it in place instead of range-decoding the segments on every
+   * inference. Without it the coded kernels run (no flash beyond the artifact).
+   */
+  image?: ExecImage | null;
+}
+
+export function createInterpreter(artifact: Artifact, arena: Arena, options: InterpreterOptions = {}): Interpreter {
   const chunkEntries = options.chunkEntries ?? DEFAULT_CHUNK_ENTRIES;
+  const image = options.image ?? null;
   const { manifest } = artifact;
   const layers = manifest.layers;
   if (layers.length === 0) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'the artifact has no layers');
@@ -60,10 +71,20 @@ export function createInterpreter(
     }
   }
 
-  // init: persistent per-kernel data.
-  const ops: DenseOpData[] = layers.map((layer) => initDense(artifact, layer, arena));
+  // init: persistent per-kernel data (the image's layers need none: they are views of flash).
+  const ops: DenseOpData[] = image ? [] : layers.map((layer) => initDense(artifact, layer, arena));
   // prepare: validation only.
   for (const op of ops) prepareDense(artifact, op);
+  if (image && image.layers.length !== layers.length) {
+    throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `the execution image has ${image.layers.length} layers, the model ${layers.length}`);
+  }
+
+  // The image is mapped into the address space before any view is taken (mapping may grow it).
+  const imageAddress = image ? arena.mapFlash(image.bytes) : 0;
+  const wasm = image ? rowsKernelsFor(arena.memory) : null;
+  const addresses: (LayerAddresses | null)[] = image
+    ? image.layers.map((layer) => (wasmHandles(layer) ? layerAddresses(layer, image.bytes, imageAddress) : null))
+    : [];
 
   // plan and allocate scratch.
   const planner = createGreedyMemoryPlanner();
@@ -72,27 +93,48 @@ export function createInterpreter(
   const outputRequests = layers.map((layer, i) =>
     planner.addBuffer({ label: `out ${layer.name}`, bytes: layer.units * 4, firstUse: i, lastUse: i + 1 }),
   );
-  const positionsRequest = planner.addBuffer({ label: 'chunk positions', bytes: chunkEntries * 4, firstUse: 0, lastUse: steps - 1 });
-  const valuesRequest = planner.addBuffer({ label: 'chunk values', bytes: chunkEntries * 4, firstUse: 0, lastUse: steps - 1 });
+  // The coded kernels stream entries through chunk buffers; the image's read flash directly.
+  const chunkBytes = image ? 0 : chunkEntries * 4;
+  const positionsRequest = planner.addBuffer({ label: 'chunk positions', bytes: chunkBytes, firstUse: 0, lastUse: steps - 1 });
+  const valuesRequest = planner.addBuffer({ label: 'chunk values', bytes: chunkBytes, firstUse: 0, lastUse: steps - 1 });
   const plan = planner.plan();
   const base = arena.allocate(plan.totalBytes, `inference scratch of model "${manifest.model}"`);
 
   const input = arena.uint8(base + plan.offsets[inputRequest], inputSize);
   const outputs = layers.map((layer, i) => arena.float32(base + plan.offsets[outputRequests[i]], layer.units));
   const chunk: ChunkBuffers = {
-    positions: arena.uint32(base + plan.offsets[positionsRequest], chunkEntries),
-    values: arena.float32(base + plan.offsets[valuesRequest], chunkEntries),
+    positions: arena.uint32(base + plan.offsets[positionsRequest], chunkBytes / 4),
+    values: arena.float32(base + plan.offsets[valuesRequest], chunkBytes / 4),
   };
   const rawInput: RawInput = { raw: input, scale: manifest.preprocess.scale, offset: manifest.preprocess.offset };
   const last = outputs[outputs.length - 1];
+  // Each coded segment's decoder state is taken above the plan for the segment's pass, then released.
+  if (!image) reserveCursorState(artifact, arena);
 
   function invoke(sample: Uint8Array): Float32Array {
     if (sample.length !== inputSize) {
       throw new DeviceError(DeviceErrorCode.BAD_INPUT, `sample has ${sample.length} bytes, the model takes ${inputSize}`, 2);
     }
     input.set(sample);
-    evalDense(artifact, ops[0], rawInput, outputs[0], chunk);
-    for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk);
+    if (image) {
+      for (let i = 0; i < layers.length; i++) {
+        const at = addresses[i];
+        const out = outputs[i];
+        if (at && wasm) {
+          const { inputs, units, colBits } = image.layers[i];
+          if (i === 0) wasm.rowsTableRaw(at.counts, at.entries, at.table, at.bias, input.byteOffset, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset);
+          else wasm.rowsTableF32(at.counts, at.entries, at.table, at.bias, outputs[i - 1].byteOffset, inputs, units, colBits, out.byteOffset);
+          if (layers[i].activation === 'relu') wasm.relu(out.byteOffset, units);
+          else applyActivation(layers[i].activation, out);
+        } else {
+          evalImageLayer(image.layers[i], i === 0 ? rawInput : outputs[i - 1], out);
+          applyActivation(layers[i].activation, out);
+        }
+      }
+      return last;
+    }
+    evalDense(artifact, ops[0], rawInput, outputs[0], chunk, arena);
+    for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk, arena);
     return last;
   }
 

@@ -4,9 +4,10 @@
 //   prepareDense validates shapes and encodings (throws), nothing after it does;
 //   evalDense    streams each segment's (position, value) entries through the
 //                small chunk buffers into the output: no validation, no
-//                allocation, no dense copy of the weight matrix.
+//                dense copy of the weight matrix; each segment's decoder
+//                state is taken from the arena and released after its pass.
 import { openSegment, readSegmentEntries, type Artifact, type DenseLayer } from '../../formats/index.ts';
-import type { Arena } from '../arena.ts';
+import { arenaCursorMemory, type Arena } from '../arena.ts';
 import { DeviceError, DeviceErrorCode } from '../errors.ts';
 import { accumulateEntries, accumulateEntriesFromRaw, addEntries, applyActivation } from './dense-reference.ts';
 
@@ -76,6 +77,20 @@ export function prepareDense(artifact: Artifact, op: DenseOpData): void {
   }
 }
 
+/**
+ * Opens (and drops) every held segment's cursor once at load, so a model
+ * whose decoder state does not fit fails there, with a BudgetError, and the
+ * high-water mark covers inference before the first sample runs.
+ */
+export function reserveCursorState(artifact: Artifact, arena: Arena): void {
+  const memory = arenaCursorMemory(arena);
+  for (let s = 0; s < artifact.segments.length; s++) {
+    const mark = arena.mark();
+    openSegment(artifact, s, memory);
+    arena.rewind(mark);
+  }
+}
+
 function streamInto(
   artifact: Artifact,
   segments: Uint16Array,
@@ -83,15 +98,19 @@ function streamInto(
   units: number,
   input: Float32Array | RawInput | null,
   output: Float32Array,
+  arena: Arena,
 ): void {
+  const memory = arenaCursorMemory(arena);
   for (let s = 0; s < segments.length; s++) {
-    const cursor = openSegment(artifact, segments[s]);
+    const mark = arena.mark();
+    const cursor = openSegment(artifact, segments[s], memory);
     let count: number;
     while ((count = readSegmentEntries(cursor, chunk.positions, chunk.values)) > 0) {
       if (input === null) addEntries(chunk.positions, chunk.values, count, output);
       else if (input instanceof Float32Array) accumulateEntries(chunk.positions, chunk.values, count, units, input, output);
       else accumulateEntriesFromRaw(chunk.positions, chunk.values, count, units, input.raw, input.scale, input.offset, output);
     }
+    arena.rewind(mark);
   }
 }
 
@@ -102,9 +121,10 @@ export function evalDense(
   input: Float32Array | RawInput,
   output: Float32Array,
   chunk: ChunkBuffers,
+  arena: Arena,
 ): void {
   output.fill(0);
-  streamInto(artifact, op.weightSegments, chunk, op.layer.units, input, output);
-  streamInto(artifact, op.biasSegments, chunk, op.layer.units, null, output);
+  streamInto(artifact, op.weightSegments, chunk, op.layer.units, input, output, arena);
+  streamInto(artifact, op.biasSegments, chunk, op.layer.units, null, output, arena);
   applyActivation(op.layer.activation, output);
 }

@@ -38,7 +38,19 @@ test('device infer --json reports accuracy, latency, arena and flash, and exits 
   assert.ok(report.latencyUs.median > 0 && report.latencyUs.p99 >= report.latencyUs.median);
   assert.ok(report.arenaHighWaterBytes > 0 && report.arenaHighWaterBytes <= report.arenaBytes);
   assert.is(report.arenaBytes, 32 * 1024);
-  assert.ok(report.flashBytes > 0);
+  assert.is(report.kernel, 'image');
+  assert.ok(report.imageBytes > 0);
+  assert.is(report.flashBytes, report.artifactBytes + report.imageBytes);
+
+  const coded = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--kernel', 'coded', '--json']);
+  assert.is(coded.status, 0, coded.stderr);
+  const codedReport = JSON.parse(coded.stdout);
+  assert.equal([codedReport.kernel, codedReport.imageBytes, codedReport.flashBytes], ['coded', 0, report.artifactBytes]);
+  assert.is(codedReport.accuracy, report.accuracy, 'both kernels classify alike');
+
+  const bad = await runCli(['device', 'infer', small, '--kernel', 'fast']);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--kernel must be image or coded/);
 });
 
 test('device infer exits 1 with a budget message when the artifact does not fit', async () => {

@@ -44,7 +44,7 @@ export function syntheticModel(options: SyntheticOptions = {}): ModelInput {
     for (let i = 0; i < values.length; i++) {
       if (random() < pruned) continue;
       const code = Math.floor(random() * CODEBOOK.length);
-      values[i] = encoding === 'codebook-sparse' ? CODEBOOK[code] : CODEBOOK[code] * (0.5 + random());
+      values[i] = encoding === 'codebook-sparse' ? CODEBOOK[code] : CODEBOOK[code] * (0.5 + 0.5 * random()); // stays inside [-1, 1]
     }
     const kernel: TensorInput = {
       name: `dense_${l}/kernel`,

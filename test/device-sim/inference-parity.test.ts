@@ -1,4 +1,5 @@
-// The device's kernels on the encoded form against TF.js running the same
+// The device's kernels (on the execution image, and on the range-coded
+// segments) against TF.js running the same
 // quantized weights densely (decoded with decodeTensor): identical classes
 // on the whole MNIST test split, outputs within 1e-4.
 import { test } from 'uvu';
@@ -32,16 +33,18 @@ async function referenceOutputs(bytes: Uint8Array, images: Uint8Array, count: nu
   return data;
 }
 
-for (const [label, tierLicense, activation] of [
-  ['full tier, logits', undefined, 'linear'],
-  ['basic tier, softmax', [1, 2], 'softmax'],
+for (const [label, tierLicense, activation, kernel] of [
+  ['full tier, logits, image kernels', undefined, 'linear', 'image'],
+  ['basic tier, softmax, image kernels', [1, 2], 'softmax', 'image'],
+  ['full tier, logits, coded kernels', undefined, 'linear', 'coded'],
 ] as const) {
   test(`device kernels match TF.js on the MNIST test split (${label})`, async () => {
     const dataset = await loadDataset('mnist');
     const split = dataset.test;
     const bytes = syntheticArtifact({ sizes: [784, 32, 16, 10], seed: 3, license: tierLicense ? [...tierLicense] : undefined, finalActivation: activation });
-    const loaded = loadArtifactOnProfile(bytes, resolveProfile('m0-32k'));
+    const loaded = loadArtifactOnProfile(bytes, resolveProfile('m0-32k'), { kernel });
     assert.ok(loaded.report.fits);
+    assert.is(loaded.report.kernel, kernel);
     const expected = await referenceOutputs(bytes, split.images, split.count);
     let maxDiff = 0;
     let classMismatches = 0;

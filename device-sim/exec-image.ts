@@ -1,0 +1,296 @@
+// The execution image: what a device runs inference from. The .wgm's
+// segments are range-coded to travel and to be stored small (~8 bits per
+// kept weight), but decoding them costs ~160 ns per weight, on every
+// inference. So once per install the device transcodes its verified artifact
+// into this byte-aligned sparse form, programs it into the slot's flash after
+// the artifact, and the kernels read it in place from then on.
+//
+// It stays sparse and encoded (no dense copy of a weight matrix: about 2
+// bytes per kept weight), and it is laid out for the kernel: the kernel
+// matrix [inputs, units] as rows, one row per input feature, so a zero input
+// (blank pixels; ReLU zeros) skips its whole row.
+//
+// Layout (little-endian, every section 4-byte aligned):
+//
+//   header     HEADER_BYTES
+//     0  magic "WGX1"        4  image format version
+//     8  artifact SHA-256   40  SHA-256 of everything after the header
+//    72  layer count        76  total image bytes
+//   per layer  LAYER_BYTES: 12 u32
+//     inputs, units, entries, countBytes (1|2|4: width of a row's count),
+//     entryBytes (2|4), colBits, tableLength (0: values are per-entry f32),
+//     countsAt, entriesAt, valuesAt, biasAt, reserved
+//   per layer sections
+//     counts   inputs × countBytes: kept weights in each row
+//     entries  entries × entryBytes, rows in order, columns ascending in a
+//              row: column | (table index << colBits)
+//     values   tableLength × f32 (the layer's codebook), or entries × f32
+//              (int8 and dense-f32 kernels, dequantized)
+//     bias     units × f32 (zero where the license holds no bias entry)
+//
+// The image is derived data, not trusted: it names the artifact it was made
+// from and hashes its own body, and openExecImage checks every count, column
+// and table index once before a kernel runs, so a torn or rotten image is
+// rebuilt (device.ts), never run.
+import { createHash } from 'node:crypto';
+import { openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
+import { arenaCursorMemory, type Arena } from './arena.ts';
+import { DeviceError, DeviceErrorCode } from './errors.ts';
+
+const MAGIC = 0x31584757; // "WGX1" read as a little-endian u32
+export const EXEC_IMAGE_VERSION = 1;
+const HEADER_BYTES = 80;
+const LAYER_WORDS = 12;
+const LAYER_BYTES = LAYER_WORDS * 4;
+const SHA_AT = 8;
+const BODY_SHA_AT = 40;
+
+/** One layer of an opened image: typed views straight into the image's bytes. */
+export interface ImageLayer {
+  inputs: number;
+  units: number;
+  entryCount: number;
+  counts: Uint8Array | Uint16Array | Uint32Array;
+  entries: Uint16Array | Uint32Array;
+  colBits: number;
+  /** The codebook the entries index, or null when `values` holds one f32 per entry. */
+  table: Float32Array | null;
+  values: Float32Array | null;
+  bias: Float32Array;
+}
+
+export interface ExecImage {
+  bytes: Uint8Array;
+  layers: ImageLayer[];
+}
+
+interface LayerPlan {
+  layer: DenseLayer;
+  weightSegments: number[];
+  biasSegments: number[];
+  entries: number;
+  countBytes: 1 | 2 | 4;
+  entryBytes: 2 | 4;
+  colBits: number;
+  tableLength: number;
+  countsAt: number;
+  entriesAt: number;
+  valuesAt: number;
+  biasAt: number;
+}
+
+const align4 = (n: number): number => (n + 3) & ~3;
+const bitsFor = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
+
+function unsupported(message: string): DeviceError {
+  return new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, message);
+}
+
+function planLayers(artifact: Artifact): { plans: LayerPlan[]; totalBytes: number } {
+  const { layers, tensors } = artifact.manifest;
+  let at = HEADER_BYTES + layers.length * LAYER_BYTES;
+  const plans = layers.map((layer): LayerPlan => {
+    const weightSegments: number[] = [];
+    const biasSegments: number[] = [];
+    let entries = 0;
+    artifact.segments.forEach((segment, index) => {
+      if (segment.tensor === layer.weight) {
+        weightSegments.push(index);
+        entries += segment.count;
+      } else if (layer.bias >= 0 && segment.tensor === layer.bias) {
+        biasSegments.push(index);
+      }
+    });
+    const kernel = tensors[layer.weight]!;
+    const tableLength = kernel.encoding === 'codebook-sparse' && kernel.codebook ? kernel.codebook.length : 0;
+    const colBits = Math.max(1, bitsFor(layer.units));
+    const packedBits = colBits + bitsFor(tableLength);
+    if (packedBits > 32) throw unsupported(`layer "${layer.name}": ${layer.units} units and ${tableLength} centroids do not pack into 32 bits`);
+    const entryBytes = packedBits <= 16 ? 2 : 4;
+    const countBytes = layer.units <= 0xff ? 1 : layer.units <= 0xffff ? 2 : 4;
+    const countsAt = at;
+    const entriesAt = align4(countsAt + layer.inputs * countBytes);
+    const valuesAt = align4(entriesAt + entries * entryBytes);
+    const biasAt = valuesAt + (tableLength > 0 ? tableLength : entries) * 4;
+    at = biasAt + layer.units * 4;
+    return { layer, weightSegments, biasSegments, entries, countBytes, entryBytes, colBits, tableLength, countsAt, entriesAt, valuesAt, biasAt };
+  });
+  return { plans, totalBytes: at };
+}
+
+/** Bytes the image of `artifact` takes in flash (for fit checks before building it). */
+export function execImageBytes(artifact: Artifact): number {
+  return planLayers(artifact).totalBytes;
+}
+
+/**
+ * Visits the entries of several segments of one tensor in ascending position
+ * order (a k-way merge; a license's intervals partition the positions). Each
+ * open segment holds its models and a one-entry look-ahead in the arena.
+ */
+function mergeSegments(
+  artifact: Artifact,
+  segments: readonly number[],
+  arena: Arena,
+  visit: (position: number, value: number) => void,
+): void {
+  const k = segments.length;
+  if (k === 0) return;
+  const memory = arenaCursorMemory(arena);
+  const cursors: SegmentCursor[] = segments.map((s) => openSegment(artifact, s, memory));
+  const heads = arena.uint32(arena.allocate(k * 4, 'merge look-ahead positions'), k);
+  const headValues = arena.float32(arena.allocate(k * 4, 'merge look-ahead values'), k);
+  const live = arena.uint8(arena.allocate(k, 'merge live flags'), k);
+  const advance = (i: number): void => {
+    live[i] = readSegmentEntries(cursors[i]!, heads.subarray(i, i + 1), headValues.subarray(i, i + 1));
+  };
+  for (let i = 0; i < k; i++) advance(i);
+  let previous = -1;
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < k; i++) if (live[i] && (best < 0 || heads[i]! < heads[best]!)) best = i;
+    if (best < 0) return;
+    const position = heads[best]!;
+    if (position <= previous) {
+      throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${position}`);
+    }
+    visit(position, headValues[best]!);
+    previous = position;
+    advance(best);
+  }
+}
+
+/**
+ * Transcodes a verified artifact into its execution image. Working memory
+ * (segment models, merge look-ahead) comes from the arena and is released
+ * before returning; the image itself is the flash being programmed.
+ */
+export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
+  const { plans, totalBytes } = planLayers(artifact);
+  const image = new Uint8Array(totalBytes);
+  const view = new DataView(image.buffer);
+  const tensors = artifact.manifest.tensors;
+  plans.forEach((plan, l) => {
+    const { layer, units } = { layer: plan.layer, units: plan.layer.units };
+    const words = [
+      layer.inputs, units, plan.entries, plan.countBytes, plan.entryBytes, plan.colBits, plan.tableLength,
+      plan.countsAt, plan.entriesAt, plan.valuesAt, plan.biasAt, 0,
+    ];
+    words.forEach((w, i) => view.setUint32(HEADER_BYTES + l * LAYER_BYTES + i * 4, w, true));
+
+    const table = plan.tableLength > 0 ? Float32Array.from(tensors[layer.weight]!.codebook!) : null;
+    table?.forEach((v, i) => view.setFloat32(plan.valuesAt + i * 4, v, true));
+    const setCount = (row: number, n: number): void => {
+      const at = plan.countsAt + row * plan.countBytes;
+      if (plan.countBytes === 1) view.setUint8(at, n);
+      else if (plan.countBytes === 2) view.setUint16(at, n, true);
+      else view.setUint32(at, n, true);
+    };
+    const mark = arena.mark();
+    let written = 0;
+    let row = 0;
+    let inRow = 0;
+    mergeSegments(artifact, plan.weightSegments, arena, (position, value) => {
+      const r = Math.floor(position / units);
+      const col = position - r * units;
+      if (r !== row) {
+        setCount(row, inRow);
+        row = r;
+        inRow = 0;
+      }
+      inRow++;
+      let packed = col;
+      if (table) {
+        // The value is one of the codebook's float32 centroids: find its index.
+        let index = 0;
+        while (index < table.length && table[index] !== value) index++;
+        if (index === table.length) throw unsupported(`layer "${layer.name}": weight ${value} is not a centroid of its codebook`);
+        packed = col + index * 2 ** plan.colBits;
+      } else {
+        view.setFloat32(plan.valuesAt + written * 4, value, true);
+      }
+      if (plan.entryBytes === 2) view.setUint16(plan.entriesAt + written * 2, packed, true);
+      else view.setUint32(plan.entriesAt + written * 4, packed, true);
+      written++;
+    });
+    if (plan.entries > 0) setCount(row, inRow);
+    arena.rewind(mark);
+    mergeSegments(artifact, plan.biasSegments, arena, (position, value) => view.setFloat32(plan.biasAt + position * 4, value, true));
+    arena.rewind(mark);
+    if (written !== plan.entries) throw unsupported(`layer "${layer.name}": segments decoded ${written} weights, their counts say ${plan.entries}`);
+  });
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, EXEC_IMAGE_VERSION, true);
+  image.set(hexBytes(artifact.sha256), SHA_AT);
+  view.setUint32(72, plans.length, true);
+  view.setUint32(76, totalBytes, true);
+  image.set(createHash('sha256').update(image.subarray(HEADER_BYTES)).digest(), BODY_SHA_AT);
+  return image;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}
+
+/**
+ * Opens an image read from flash for `artifact`, checking everything a kernel
+ * relies on; a reason string when it is not a valid image of this artifact
+ * (the device then rebuilds it).
+ */
+export function openExecImage(bytes: Uint8Array, artifact: Artifact): ExecImage | string {
+  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
+  if (bytes.length < HEADER_BYTES) return `image is ${bytes.length} bytes, shorter than its header`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) return 'image has no WGX1 magic';
+  if (view.getUint32(4, true) !== EXEC_IMAGE_VERSION) return `image format version ${view.getUint32(4, true)}, this device reads ${EXEC_IMAGE_VERSION}`;
+  if (Buffer.from(bytes.subarray(SHA_AT, SHA_AT + 32)).toString('hex') !== artifact.sha256) return 'image was made from another artifact';
+  if (view.getUint32(76, true) !== bytes.length) return `image says ${view.getUint32(76, true)} bytes, flash holds ${bytes.length}`;
+  const body = createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest();
+  if (!body.equals(bytes.subarray(BODY_SHA_AT, BODY_SHA_AT + 32))) return 'image body does not match its SHA-256 (torn or damaged)';
+  const layers = artifact.manifest.layers;
+  if (view.getUint32(72, true) !== layers.length) return `image has ${view.getUint32(72, true)} layers, the model ${layers.length}`;
+  if (HEADER_BYTES + layers.length * LAYER_BYTES > bytes.length) return 'image layer table runs past its end';
+  const out: ImageLayer[] = [];
+  for (let l = 0; l < layers.length; l++) {
+    const w = (i: number): number => view.getUint32(HEADER_BYTES + l * LAYER_BYTES + i * 4, true);
+    const [inputs, units, entryCount, countBytes, entryBytes, colBits, tableLength, countsAt, entriesAt, valuesAt, biasAt] =
+      Array.from({ length: 11 }, (_, i) => w(i)) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+    const where = `image layer ${l}`;
+    if (inputs !== layers[l]!.inputs || units !== layers[l]!.units) return `${where} is ${inputs}x${units}, the model's ${layers[l]!.inputs}x${layers[l]!.units}`;
+    if (![1, 2, 4].includes(countBytes) || ![2, 4].includes(entryBytes) || colBits < 1 || colBits > 31) return `${where} has a bad entry layout`;
+    const within = (at: number, n: number): boolean => at % 4 === 0 && at >= HEADER_BYTES && at + n <= bytes.length;
+    const valueCount = tableLength > 0 ? tableLength : entryCount;
+    if (!within(countsAt, inputs * countBytes) || !within(entriesAt, entryCount * entryBytes) || !within(valuesAt, valueCount * 4) || !within(biasAt, units * 4)) {
+      return `${where} has a section outside the image`;
+    }
+    const buffer = bytes.buffer;
+    const base = bytes.byteOffset;
+    const counts =
+      countBytes === 1 ? new Uint8Array(buffer, base + countsAt, inputs) : countBytes === 2 ? new Uint16Array(buffer, base + countsAt, inputs) : new Uint32Array(buffer, base + countsAt, inputs);
+    const entries = entryBytes === 2 ? new Uint16Array(buffer, base + entriesAt, entryCount) : new Uint32Array(buffer, base + entriesAt, entryCount);
+    let total = 0;
+    for (let i = 0; i < inputs; i++) {
+      if (counts[i]! > units) return `${where} row ${i} holds ${counts[i]} weights, more than ${units} units`;
+      total += counts[i]!;
+    }
+    if (total !== entryCount) return `${where} rows hold ${total} weights, the layer says ${entryCount}`;
+    const colMask = 2 ** colBits - 1;
+    for (let e = 0; e < entryCount; e++) {
+      const packed = entries[e]!;
+      if ((packed & colMask) >= units) return `${where} entry ${e} names column ${packed & colMask} of ${units}`;
+      if (tableLength > 0 ? Math.floor(packed / 2 ** colBits) >= tableLength : packed > colMask) return `${where} entry ${e} names a value it does not have`;
+    }
+    out.push({
+      inputs,
+      units,
+      entryCount,
+      counts,
+      entries,
+      colBits,
+      table: tableLength > 0 ? new Float32Array(buffer, base + valuesAt, tableLength) : null,
+      values: tableLength > 0 ? null : new Float32Array(buffer, base + valuesAt, entryCount),
+      bias: new Float32Array(buffer, base + biasAt, units),
+    });
+  }
+  return { bytes, layers: out };
+}
