@@ -126,9 +126,19 @@ export function summarizeDevice(r: Json): SummaryRow[] {
       figure: 'median latency per sample, batch 1',
       value: `${l.device.medianUs} µs`,
       target: '≥ 5x faster than TF.js dense f32',
-      reference: `TF.js ${l.tfjs.backend} ${l.tfjs.medianUs} µs → ${ratio(l.speedup)}${l.tfjsCpu ? `; TF.js cpu ${l.tfjsCpu.medianUs} µs` : ''}`,
+      reference: `TF.js ${l.tfjs.backend} ${l.tfjs.medianUs} µs → ${ratio(l.speedup)}${l.tfjsCpu ? `; TF.js cpu ${l.tfjsCpu.medianUs} µs` : ''}${l.codedDevice ? `; coded kernels ${l.codedDevice.medianUs} µs` : ''}`,
       met: l.speedup >= 5,
     });
+    if (l.flash) {
+      rows.push({
+        area: 'device',
+        figure: 'flash per slot, full tier',
+        value: `${bytes(l.flash.artifactBytes + l.flash.imageBytes)}`,
+        target: 'fits m0-32k (124 KiB slot)',
+        reference: `artifact ${bytes(l.flash.artifactBytes)} + execution image ${bytes(l.flash.imageBytes)}`,
+        met: l.flash.artifactBytes + l.flash.imageBytes <= 126976,
+      });
+    }
   }
   if (Array.isArray(r.tiers) && r.tiers.length) {
     const same = r.tiers.every((t: Json) => t.deviceAccuracy === t.pipelineAccuracy);

@@ -132,6 +132,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   const kernelChoice: KernelChoice = options.kernel ?? 'image';
   let interpreter: Interpreter | null = null;
   let running: { kernel: KernelChoice; note: string | null; imageBytes: number } | null = null;
+  let lastImage: { slot: number; sha256: string; image: ExecImage } | null = null;
 
   /** The slot whose state record names this artifact (the active one first), or -1. */
   function slotHolding(artifact: Artifact): number {
@@ -148,6 +149,17 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
    */
   function imageFor(artifact: Artifact): { image: ExecImage | null; note: string | null } {
     const slot = slotHolding(artifact);
+    // The image this device just built or checked for the same slot and artifact (a confirm reloads it).
+    if (lastImage && lastImage.slot === slot && lastImage.sha256 === artifact.sha256 && flash.imageLength(slot) === lastImage.image.bytes.length) {
+      return { image: lastImage.image, note: null };
+    }
+    lastImage = null;
+    const found = findImage(artifact, slot);
+    if (found.image) lastImage = { slot, sha256: artifact.sha256, image: found.image };
+    return found;
+  }
+
+  function findImage(artifact: Artifact, slot: number): { image: ExecImage | null; note: string | null } {
     if (slot >= 0) {
       const stored = flash.readImage(slot);
       const opened = stored ? openExecImage(stored, artifact) : null;

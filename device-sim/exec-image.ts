@@ -141,8 +141,11 @@ function mergeSegments(
   const heads = arena.uint32(arena.allocate(k * 4, 'merge look-ahead positions'), k);
   const headValues = arena.float32(arena.allocate(k * 4, 'merge look-ahead values'), k);
   const live = arena.uint8(arena.allocate(k, 'merge live flags'), k);
+  // One-entry windows onto the look-ahead, made once (not per entry).
+  const headWindows = cursors.map((_, i) => heads.subarray(i, i + 1));
+  const valueWindows = cursors.map((_, i) => headValues.subarray(i, i + 1));
   const advance = (i: number): void => {
-    live[i] = readSegmentEntries(cursors[i]!, heads.subarray(i, i + 1), headValues.subarray(i, i + 1));
+    live[i] = readSegmentEntries(cursors[i]!, headWindows[i]!, valueWindows[i]!);
   };
   for (let i = 0; i < k; i++) advance(i);
   let previous = -1;

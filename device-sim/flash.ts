@@ -107,6 +107,15 @@ export class Flash {
     this.writeTorn(SLOT_FILES[slot], bytes, 'w');
   }
 
+  /** Bytes of the slot's execution image in flash (0 when none). */
+  imageLength(slot: number): number {
+    try {
+      return statSync(this.path(IMAGE_FILES[slot])).size;
+    } catch {
+      return 0;
+    }
+  }
+
   /** The slot's execution image, or null when none was written. */
   readImage(slot: number): Uint8Array | null {
     return this.readOptional(IMAGE_FILES[slot]);

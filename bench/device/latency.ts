@@ -18,7 +18,12 @@ export interface LatencyResult {
   samples: number;
   arenaHighWaterBytes: number;
   arenaTargetBytes: number;
+  /** The default kernels: wasm over the execution image in flash. */
   device: { medianUs: number; p99Us: number };
+  /** Flash one slot needs: the artifact and its execution image. */
+  flash: { artifactBytes: number; imageBytes: number };
+  /** The coded kernels (--kernel coded: range-decoding the artifact on every inference), on fewer samples. */
+  codedDevice: { medianUs: number; samples: number; arenaHighWaterBytes: number };
   /** formats' readSegmentEntries alone over every held segment (one sample's worth of decoding). */
   segmentDecode: { medianUs: number };
   tfjs: { backend: string; medianUs: number; p99Us: number };
@@ -61,6 +66,15 @@ export async function measureLatency(
   scoreSplit(loaded, { ...split, count: Math.min(200, count) });
   log(`device: ${count} samples at batch 1`);
   const device = scoreSplit(loaded, split);
+
+  const codedCount = Math.min(300, count);
+  log(`device with the coded kernels: ${codedCount} samples`);
+  const codedLoaded = loadArtifactOnProfile(bytes, resolveProfile('m0-32k'), { kernel: 'coded' });
+  scoreSplit(codedLoaded, { ...split, count: Math.min(30, count) });
+  const coded = scoreSplit(codedLoaded, { ...split, count: codedCount });
+  for (let i = 0; i < codedCount; i++) {
+    if (coded.predictions[i] !== device.predictions[i]) throw new Error(`sample ${i}: the coded and image kernels disagree`);
+  }
 
   log('formats segment decoding alone');
   const decodeUs = measureDecode(artifact, Math.min(300, count));
@@ -120,6 +134,8 @@ export async function measureLatency(
     arenaHighWaterBytes: device.arenaHighWaterBytes,
     arenaTargetBytes: 4096,
     device: { medianUs: device.latencyUs.median, p99Us: device.latencyUs.p99 },
+    flash: { artifactBytes: loaded.report.artifactBytes, imageBytes: loaded.report.imageBytes },
+    codedDevice: { medianUs: coded.latencyUs.median, samples: codedCount, arenaHighWaterBytes: coded.arenaHighWaterBytes },
     segmentDecode: { medianUs: Math.round(decodeUs * 100) / 100 },
     tfjs: { backend, medianUs: Math.round(tfMedian * 100) / 100, p99Us: Math.round(quantile(latency, 0.99) * 100) / 100 },
     tfjsCpu: { medianUs: Math.round(quantile(cpu.latency, 0.5) * 100) / 100 },
