@@ -101,7 +101,7 @@ export function streamByteDelta(source: Uint8Array, c: ByteCursor, length: numbe
 }
 
 /** streamByteDelta into `into` (default: a new array of `length` bytes), which it returns. */
-export function applyByteDelta(source: Uint8Array, c: ByteCursor, length: number, into = new Uint8Array(length)): Uint8Array {
+export function applyByteDelta(source: Uint8Array, c: ByteCursor, length: number, into: Uint8Array = new Uint8Array(length)): Uint8Array {
   let t = 0;
   streamByteDelta(source, c, length, (piece) => {
     into.set(piece, t);

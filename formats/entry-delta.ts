@@ -114,8 +114,7 @@ function fail(c: ByteCursor, detail: string): FormatError {
 
 /**
  * The base segment's entries in ascending position order, read one at a
- * time: arrays (applyEntryDelta) or a segment being decoded in chunks (the
- * streaming patch applier).
+ * time (the patch applier decodes them in chunks: entry-delta-stream.ts).
  */
 export interface EntryReader {
   readonly count: number;
@@ -232,25 +231,4 @@ export function mergeEntryDelta(
     c.at += available;
   }
   if (made !== targetCount) throw fail(c, `makes ${made} entries, the manifest says ${targetCount}`);
-}
-
-/** Merges `source` with the delta at `c` into the target's entries; `c` is left just past the delta. */
-export function applyEntryDelta(source: RawEntries, c: ByteCursor, rawBits: number, elements: number, targetCount: number): RawEntries {
-  const header = readEntryDeltaHeader(c, source.count, targetCount);
-  const out: RawEntries = { count: 0, positions: new Uint32Array(targetCount), raws: new Uint32Array(targetCount) };
-  let s = 0;
-  const reader: EntryReader = {
-    count: source.count,
-    position: () => source.positions[s]!,
-    raw: () => source.raws[s]!,
-    next: () => void s++,
-  };
-  const probs = new Uint16Array(header.edits > 0 ? entryDeltaModelCount(elements, rawBits) : 0);
-  mergeEntryDelta(header, reader, c, { rawBits, elements, targetCount }, probs, {
-    add(position, raw) {
-      out.positions[out.count] = position;
-      out.raws[out.count++] = raw;
-    },
-  });
-  return out;
 }

@@ -47,3 +47,4 @@ export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';
 export { diffArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
+export { streamPatchToArtifact, bufferSink, fixedWorkingMemory, heapWorkingMemory, type ArtifactSink, type StreamedPatch, type WorkingMemory, type FixedWorkingMemory } from './patch.ts';

@@ -1,26 +1,19 @@
-// readPatch and applyPatch. Applying rebuilds every segment the target holds,
-// assembles the target canonically, and accepts it only when its SHA-256 is
-// the one the patch names and it passes readArtifact (segment hashes against
-// the manifest, and the signature when a public key is given).
+// Reads .wgp patches: readPatchFields (verifier, then canonical form),
+// readPatch (what a patch changes), and the pieces the applier
+// (patch-stream.ts) shares: the manifest rebuilt from a delta, the
+// wrong-base error.
 import * as flatbuffers from 'flatbuffers';
-import type { KeyObject } from 'node:crypto';
 import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
 import { verifyBuffer } from './flatbuffer-verifier.ts';
 import { patchSpec } from './schema-specs.ts';
-import { readArtifact, readLicenseIds } from './artifact-reader.ts';
-import { buildArtifactBytes } from './artifact-writer.ts';
-import { buildPatchBytes, indexSegments, type PatchFields } from './patch-writer.ts';
-import { readManifest, elementCount } from './manifest-reader.ts';
-import { applyByteDelta } from './byte-delta.ts';
-import { applyEntryDelta } from './entry-delta.ts';
-import { decodeRawEntries, encodeRawEntries, rawBitsOf } from './segment-raw.ts';
-import { sha256, sha256Hex } from './signing.ts';
-import { licenseHolds } from './intervals.ts';
+import { buildPatchBytes, type PatchFields } from './patch-writer.ts';
+import { applyByteDelta, streamByteDelta } from './byte-delta.ts';
+import { sha256Hex } from './signing.ts';
 import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
 import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION, MAX_FILE_BYTES, SHA256_BYTES } from './caps.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_REUSE, OP_WHOLE, PATCH_IDENTIFIER } from './patch-ops.ts';
-import type { Artifact, PatchInfo } from './model.ts';
+import type { PatchInfo } from './model.ts';
 import { readVarint, type ByteCursor } from './varint.ts';
 
 function readIds(length: number, at: (i: number) => number | null): number[] {
@@ -129,87 +122,18 @@ export function readPatch(bytes: Uint8Array): PatchDetails {
  * what the delta makes. `allocate` gives the buffer it is rebuilt in (a
  * device: working memory; default: the heap).
  */
-export function rebuildManifest(source: Uint8Array, delta: Uint8Array, allocate = (length: number) => new Uint8Array(length)): Uint8Array {
+export function rebuildManifest(source: Uint8Array, delta: Uint8Array, allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length)): Uint8Array {
   const c: ByteCursor = { bytes: delta, at: 0, end: delta.length, what: 'patch manifest delta' };
   const length = readVarint(c);
   if (length > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: manifest delta makes ${length} bytes`);
-  const out = applyByteDelta(source, c, length, allocate(length));
+  // A dry run first: a damaged delta is refused before its length is allocated.
+  const start = c.at;
+  streamByteDelta(source, c, length, () => undefined);
   if (c.at !== c.end) throw new FormatError('BAD_VALUE', 'patch: trailing bytes after the manifest delta');
-  return out;
-}
-
-export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Uint8Array {
-  const fromSha = toHex(readPatchFields(patch).fromSha256);
-  const actualFrom = sha256Hex(from);
-  if (actualFrom !== fromSha) throw wrongBase(fromSha, actualFrom);
-  return applyPatchToArtifact(readArtifact(from), patch, options).bytes;
+  c.at = start;
+  return applyByteDelta(source, c, length, allocate(length));
 }
 
 export function wrongBase(expected: string, actual: string): FormatError {
   return new FormatError('WRONG_BASE', `patch starts from artifact ${expected.slice(0, 16)}…, but this artifact is ${actual.slice(0, 16)}…; fetch the patch for the artifact you hold`);
-}
-
-/**
- * applyPatch for a caller that already holds the source as a verified
- * Artifact (a device: its running model) and wants the result verified as an
- * Artifact: the source is not read again and the result is read once, so an
- * update costs one full verification instead of three (bench/device fleet).
- */
-export function applyPatchToArtifact(source: Artifact, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Artifact {
-  const f = readPatchFields(patch);
-  const fromSha = toHex(f.fromSha256);
-  if (source.sha256 !== fromSha) throw wrongBase(fromSha, source.sha256);
-  const manifestBytes = f.manifest ?? (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta) : source.manifestBytes);
-  const newManifest = f.manifest !== null || f.manifestDelta !== null;
-  const signature = newManifest ? f.signature : source.signature;
-  const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
-  const license = readLicenseIds(manifest, f.toLicense.length, (i) => f.toLicense[i]!, 'patch');
-  const index = indexSegments(source);
-
-  const cursor: ByteCursor = { bytes: f.data, at: 0, end: f.data.length, what: 'patch' };
-  const held: Uint8Array[] = [];
-  let op = 0;
-  for (const ref of manifest.segments) {
-    if (!licenseHolds(license, ref.interval)) continue;
-    if (op >= f.ops.length) throw new FormatError('TRUNCATED', `patch: has ${f.ops.length} segment ops, the target holds more segments`);
-    const kind = f.ops[op++]!;
-    const where = `segment (tensor ${ref.tensor}, interval ${ref.interval})`;
-    let segment: Uint8Array;
-    if (kind === OP_REUSE) {
-      const reused = index.byHash.get(toHex(ref.sha256));
-      if (!reused) throw new FormatError('WRONG_BASE', `patch: reuses ${where}, which the source artifact does not hold`);
-      segment = reused.data;
-    } else if (kind === OP_WHOLE) {
-      if (ref.bytes > cursor.end - cursor.at) throw new FormatError('TRUNCATED', `patch: data ends inside ${where}`);
-      segment = f.data.subarray(cursor.at, cursor.at + ref.bytes);
-      cursor.at += ref.bytes;
-    } else {
-      const base = index.byKey.get(ref.tensor * 0x10000 + ref.interval);
-      if (!base) throw new FormatError('WRONG_BASE', `patch: has a delta against ${where}, which the source does not hold`);
-      if (kind === OP_BYTE_DELTA) {
-        segment = applyByteDelta(base.data, cursor, ref.bytes);
-      } else {
-        const sourceTensor = source.manifest.tensors[base.tensor]!;
-        const tensor = manifest.tensors[ref.tensor]!;
-        const elements = elementCount(tensor.shape);
-        if (elementCount(sourceTensor.shape) !== elements) throw new FormatError('BAD_VALUE', `patch: entry delta for ${where} across tensors of different sizes`);
-        const baseEntries = decodeRawEntries(base.tensor, sourceTensor, base.interval, source.manifest.intervals, base.count, base.data);
-        const entries = applyEntryDelta(baseEntries, cursor, rawBitsOf(tensor, ref.interval, manifest.intervals), elements, ref.count);
-        segment = encodeRawEntries(tensor, ref.interval, manifest.intervals, entries);
-      }
-    }
-    if (segment.length !== ref.bytes || !bytesEqual(sha256(segment), ref.sha256)) {
-      throw new FormatError('HASH_MISMATCH', `patch: rebuilt ${where} does not match the manifest's SHA-256; the patch is damaged`);
-    }
-    held.push(segment);
-  }
-  if (op !== f.ops.length || cursor.at !== cursor.end) {
-    throw new FormatError('BAD_VALUE', `patch: ${f.ops.length - op} unused ops or ${cursor.end - cursor.at} unused data bytes`);
-  }
-
-  const result = buildArtifactBytes(manifestBytes, signature, license, held);
-  if (!bytesEqual(sha256(result), f.toSha256)) {
-    throw new FormatError('HASH_MISMATCH', `patch: the patched artifact's SHA-256 is not the ${toHex(f.toSha256).slice(0, 16)}… the patch promises; the patch is damaged`);
-  }
-  return readArtifact(result, options);
 }

@@ -1,10 +1,10 @@
-// A segment as plain entry arrays (position + stored form): decoded through
-// the device's cursor, re-encoded through the encoder encodeArtifact uses.
-// Used to rebuild segments from patches and to prove a segment canonical.
+// A segment as plain entry arrays (position + stored form), decoded through
+// the device's cursor (diffing patches), and the canonical-form check of a
+// segment: decode, re-encode through the encoder encodeArtifact uses, compare.
 import { FormatError } from './errors.ts';
 import { elementCount } from './manifest-reader.ts';
 import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
-import { encodeSegment, SegmentWriter } from './segment-encoder.ts';
+import { SegmentWriter } from './segment-encoder.ts';
 import { bytesEqual } from './bytes.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
 import type { Interval, TensorInfo } from './model.ts';
@@ -29,22 +29,6 @@ export function rawBitsOf(tensor: TensorInfo, intervalId: number, intervals: rea
   if (tensor.encoding === 'dense-f32') return 32;
   if (tensor.encoding === 'int8') return 8;
   return codeBitsFor(localCodebookIndices(tensor, intervalId, intervals).length);
-}
-
-export function encodeRawEntries(tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], entries: RawEntries): Uint8Array {
-  const { count, positions, raws } = entries;
-  const elements = elementCount(tensor.shape);
-  if (tensor.encoding === 'int8') {
-    const int8 = new Int8Array(count);
-    for (let i = 0; i < count; i++) int8[i] = (raws[i]! << 24) >> 24;
-    return encodeSegment({ count, positions, elements, int8 });
-  }
-  if (tensor.encoding === 'dense-f32') {
-    const float32 = new Float32Array(Uint32Array.from(raws.subarray(0, count)).buffer);
-    return encodeSegment({ count, positions, elements, float32 });
-  }
-  const codeBits = rawBitsOf(tensor, intervalId, intervals);
-  return encodeSegment({ count, positions, elements, codes: Uint8Array.from(raws.subarray(0, count)), codeBits });
 }
 
 /**

@@ -1,0 +1,137 @@
+// Rebuilds one target segment from an entry delta (entry-delta.ts) straight
+// into an ArtifactStreamWriter, in working memory that does not grow with
+// the segment: the base segment is decoded CHUNK_ENTRIES entries at a time
+// by a SegmentCursor whose models come from working memory, merged with the
+// delta one entry at a time (mergeEntryDelta), and re-encoded by a
+// SegmentStreamWriter whose range coder writes through the output page.
+//
+// A segment is [value block][stream] (segment-layout.ts). Codebook targets
+// have no value block: one pass. Int8 and dense-f32 targets store one value
+// per entry before the stream, so the merge runs twice over the same flash
+// bytes: first writing the value block, then the stream. The output stays a
+// sequence of appends (flash is programmed in order) at the cost of decoding
+// the base segment and the delta twice.
+//
+// Working memory of one pass, for a tensor of E elements (maxExponent
+// e = floor(log2 E)) and c-bit codes: decoder models 2 * (5(e+1) + 2^c) B +
+// centroids, CHUNK_ENTRIES * 12 B of chunk, delta models 2 * (2 + 10(e+1) +
+// 2^c) B, encoder models as the decoder's: ~1 KiB for 100,000 elements.
+import { FormatError } from './errors.ts';
+import { elementCount } from './manifest-reader.ts';
+import { entryDeltaModelCount, mergeEntryDelta, readEntryDeltaHeader, type EntryReader, type EntryWriter } from './entry-delta.ts';
+import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
+import { SegmentStreamWriter } from './segment-encoder.ts';
+import { modelLayout, valueBytesPerEntry } from './segment-layout.ts';
+import { rawBitsOf } from './segment-raw.ts';
+import { PROB_INIT, RangeEncoder } from './range-coder.ts';
+import type { ArtifactStreamWriter } from './artifact-stream.ts';
+import type { Manifest, Segment, SegmentRef, TensorInfo } from './model.ts';
+import type { ByteCursor } from './varint.ts';
+import type { WorkingMemory } from './working-memory.ts';
+
+/** Base entries decoded per refill: 16 x 12 bytes of working memory. */
+export const CHUNK_ENTRIES = 16;
+
+/** A SegmentCursor read one entry at a time through chunk buffers from working memory. */
+class ChunkedEntries implements EntryReader {
+  readonly count: number;
+  private readonly positions: Uint32Array;
+  private readonly values: Float32Array;
+  private readonly raws: Uint32Array;
+  private filled = 0;
+  private at = 0;
+
+  constructor(
+    private readonly cursor: SegmentCursor,
+    memory: WorkingMemory,
+  ) {
+    this.count = cursor.count;
+    this.positions = memory.uint32(CHUNK_ENTRIES, 'entry chunk positions');
+    this.values = memory.float32(CHUNK_ENTRIES, 'entry chunk values');
+    this.raws = memory.uint32(CHUNK_ENTRIES, 'entry chunk stored forms');
+  }
+
+  position(): number {
+    if (this.at === this.filled) this.refill();
+    return this.positions[this.at]!;
+  }
+
+  raw(): number {
+    if (this.at === this.filled) this.refill();
+    return this.raws[this.at]!;
+  }
+
+  next(): void {
+    if (this.at === this.filled) this.refill();
+    this.at++;
+  }
+
+  private refill(): void {
+    this.filled = decodeEntries(this.cursor, this.positions, this.values, this.raws);
+    this.at = 0;
+  }
+}
+
+/** Writes each entry's stored form as the value block does: 1 byte (int8) or 4 bytes little-endian (float32 bits). */
+function valueBlockWriter(out: ArtifactStreamWriter, valueBytes: number): EntryWriter {
+  return {
+    add(_position, raw) {
+      for (let i = 0; i < valueBytes; i++) out.writeByte((raw >>> (8 * i)) & 0xff);
+    },
+  };
+}
+
+export interface EntryDeltaJob {
+  source: { manifest: Manifest };
+  /** The source's segment at the target's (tensor, interval): the delta's base. */
+  base: Segment;
+  manifest: Manifest;
+  ref: SegmentRef;
+  where: string;
+}
+
+/** Rebuilds `job.ref` from its base and the entry delta at `c` into `out`; `c` is left just past the delta. */
+export function streamEntryDelta(job: EntryDeltaJob, c: ByteCursor, memory: WorkingMemory, out: ArtifactStreamWriter): void {
+  const { source, base, manifest, ref } = job;
+  const sourceTensor = source.manifest.tensors[base.tensor]!;
+  const tensor = manifest.tensors[ref.tensor]!;
+  const elements = elementCount(tensor.shape);
+  if (elementCount(sourceTensor.shape) !== elements) throw new FormatError('BAD_VALUE', `patch: entry delta for ${job.where} across tensors of different sizes`);
+  const rawBits = rawBitsOf(tensor, ref.interval, manifest.intervals);
+  const valueBytes = valueBytesPerEntry(tensor);
+  const start = c.at;
+  if (valueBytes > 0) {
+    mergePass(job, sourceTensor, c, memory, { rawBits, elements }, () => valueBlockWriter(out, valueBytes));
+    c.at = start;
+  }
+  const rc = new RangeEncoder(0, out);
+  mergePass(job, sourceTensor, c, memory, { rawBits, elements }, () => {
+    const layout = modelLayout(elements, tensor.encoding === 'codebook-sparse' ? rawBits : 0);
+    const probs = memory.uint16(layout.total, `range-coder models of rebuilt ${job.where}`).fill(PROB_INIT);
+    return new SegmentStreamWriter(rc, probs, layout);
+  });
+  // Flushing needs no models: only the coder's registers.
+  rc.finish();
+}
+
+/** One merge of the base segment with the delta at `c` into the writer `openWriter` makes; releases its working memory. */
+function mergePass(
+  job: EntryDeltaJob,
+  sourceTensor: TensorInfo,
+  c: ByteCursor,
+  memory: WorkingMemory,
+  shape: { rawBits: number; elements: number },
+  openWriter: () => EntryWriter,
+): void {
+  const { base, ref, source } = job;
+  const mark = memory.mark();
+  try {
+    const header = readEntryDeltaHeader(c, base.count, ref.count);
+    const cursor = new SegmentCursor(base.tensor, sourceTensor, base.interval, source.manifest.intervals, base.count, base.data, memory);
+    const reader = new ChunkedEntries(cursor, memory);
+    const probs = memory.uint16(header.edits > 0 ? entryDeltaModelCount(shape.elements, shape.rawBits) : 0, `entry delta models of ${job.where}`);
+    mergeEntryDelta(header, reader, c, { ...shape, targetCount: ref.count }, probs, openWriter());
+  } finally {
+    memory.rewind(mark);
+  }
+}

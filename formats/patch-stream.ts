@@ -1,0 +1,194 @@
+// Applies a .wgp patch the way a microcontroller must: the source artifact
+// and the patch are read in place (both live in flash), the target artifact
+// is written once, in file order, into a sink (the inactive flash slot), and
+// every buffer whose size depends on the data comes from a WorkingMemory
+// (the device's RAM arena), released before returning. Peak working memory
+// is a page of output, the target manifest when the patch carries it as a
+// delta, and the models and chunk buffers of one segment being rebuilt; it
+// does not grow with the segments' or the artifact's size.
+//
+// It checks the patch's form, its base (WRONG_BASE), its op count and
+// payload use, each rebuilt segment's length and SHA-256 against the
+// manifest, and the whole target's SHA-256 against the one the patch names.
+// The caller then reads the target where the sink put it with readArtifact
+// (structure, segments, and the signature with a key). Nothing but the sink
+// is written, so on any error the source is untouched; the sink may hold a
+// partial target, which the caller discards.
+//
+// applyPatch and applyPatchToArtifact, for hosts, are thin layers over it:
+// a heap buffer as the sink, the heap as working memory, then readArtifact.
+//
+//   per target segment    source (flash)        patch (flash)       sink
+//   OP_REUSE              segment, same hash ──────────────────────► as is
+//   OP_WHOLE                                    payload ───────────► as is
+//   OP_BYTE_DELTA         copies ─────────────► literals ──────────► pieces (streamByteDelta)
+//   OP_ENTRY_DELTA        entries, decoded ───► edits, merged ─────► re-encoded (entry-delta-stream.ts)
+import type { KeyObject } from 'node:crypto';
+import { indexSegments } from './patch-writer.ts';
+import { readPatchFields, rebuildManifest, wrongBase } from './patch-reader.ts';
+import { readArtifact, readLicenseIds } from './artifact-reader.ts';
+import { readManifest } from './manifest-reader.ts';
+import { streamByteDelta } from './byte-delta.ts';
+import { streamEntryDelta } from './entry-delta-stream.ts';
+import { ArtifactStreamWriter, artifactHeader, type ArtifactSink } from './artifact-stream.ts';
+import { licenseHolds } from './intervals.ts';
+import { bytesEqual, toHex } from './bytes.ts';
+import { FormatError } from './errors.ts';
+import { MAX_FILE_BYTES } from './caps.ts';
+import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
+import type { Artifact } from './model.ts';
+import type { ByteCursor } from './varint.ts';
+import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
+import { sha256Hex } from './signing.ts';
+
+export type { ArtifactSink } from './artifact-stream.ts';
+
+export interface StreamedPatch {
+  /** SHA-256 (hex) of the bytes written: the one the patch names. */
+  sha256: string;
+  /** Bytes written to the sink: the target artifact's size. */
+  bytes: number;
+  /** Peak working memory of the apply, in bytes (alignment included). */
+  workingBytes: number;
+  /** Target segments by how they were rebuilt. */
+  reused: number;
+  whole: number;
+  byteDelta: number;
+  entryDelta: number;
+}
+
+/** Wraps `memory` to record how far above its starting mark it ever reached. */
+function trackPeak(memory: WorkingMemory): { memory: WorkingMemory; peak: () => number } {
+  const base = memory.mark();
+  let peak = 0;
+  const seen = <T>(buffer: T): T => {
+    peak = Math.max(peak, memory.mark() - base);
+    return buffer;
+  };
+  return {
+    memory: {
+      uint8: (length, what) => seen(memory.uint8(length, what)),
+      uint16: (length, what) => seen(memory.uint16(length, what)),
+      uint32: (length, what) => seen(memory.uint32(length, what)),
+      float32: (length, what) => seen(memory.float32(length, what)),
+      mark: () => memory.mark(),
+      rewind: (mark) => memory.rewind(mark),
+    },
+    peak: () => peak,
+  };
+}
+
+/**
+ * Streams the artifact `patch` makes from `source` into `sink`, with working
+ * memory from `memory` (whose mark() counts bytes in use); see the header.
+ */
+export function streamPatchToArtifact(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memory: WorkingMemory): StreamedPatch {
+  const start = memory.mark();
+  const tracked = trackPeak(memory);
+  try {
+    return applyInto(source, patch, sink, tracked.memory, tracked.peak);
+  } finally {
+    memory.rewind(start);
+  }
+}
+
+function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memory: WorkingMemory, peak: () => number): StreamedPatch {
+  const f = readPatchFields(patch);
+  const fromSha = toHex(f.fromSha256);
+  if (source.sha256 !== fromSha) throw wrongBase(fromSha, source.sha256);
+  const newManifest = f.manifest !== null || f.manifestDelta !== null;
+  const manifestBytes =
+    f.manifest ??
+    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, (length) => memory.uint8(length, 'target manifest')) : source.manifestBytes);
+  const signature = newManifest ? f.signature : source.signature;
+  const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
+  const license = readLicenseIds(manifest, f.toLicense.length, (i) => f.toLicense[i]!, 'patch');
+  const index = indexSegments(source);
+
+  let segmentBytes = 0;
+  for (const ref of manifest.segments) if (licenseHolds(license, ref.interval)) segmentBytes += ref.bytes;
+  const { header, padding } = artifactHeader(manifestBytes, signature, license, segmentBytes);
+  const totalBytes = header.length + segmentBytes + padding;
+  if (totalBytes > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: makes a ${totalBytes}-byte artifact, over the ${MAX_FILE_BYTES}-byte cap`);
+  const out = new ArtifactStreamWriter(sink, memory);
+  sink.begin(totalBytes);
+  out.writeBytes(header);
+
+  const cursor: ByteCursor = { bytes: f.data, at: 0, end: f.data.length, what: 'patch' };
+  const counts = { reused: 0, whole: 0, byteDelta: 0, entryDelta: 0 };
+  let op = 0;
+  for (const ref of manifest.segments) {
+    if (!licenseHolds(license, ref.interval)) continue;
+    if (op >= f.ops.length) throw new FormatError('TRUNCATED', `patch: has ${f.ops.length} segment ops, the target holds more segments`);
+    const kind = f.ops[op++]!;
+    const where = `segment (tensor ${ref.tensor}, interval ${ref.interval})`;
+    out.beginSegment(ref.bytes);
+    if (kind === OP_REUSE) {
+      const reused = index.byHash.get(toHex(ref.sha256));
+      if (!reused) throw new FormatError('WRONG_BASE', `patch: reuses ${where}, which the source artifact does not hold`);
+      out.writeBytes(reused.data);
+      counts.reused++;
+    } else if (kind === OP_WHOLE) {
+      if (ref.bytes > cursor.end - cursor.at) throw new FormatError('TRUNCATED', `patch: data ends inside ${where}`);
+      out.writeBytes(f.data.subarray(cursor.at, cursor.at + ref.bytes));
+      cursor.at += ref.bytes;
+      counts.whole++;
+    } else {
+      const base = index.byKey.get(ref.tensor * 0x10000 + ref.interval);
+      if (!base) throw new FormatError('WRONG_BASE', `patch: has a delta against ${where}, which the source does not hold`);
+      if (kind === OP_BYTE_DELTA) {
+        streamByteDelta(base.data, cursor, ref.bytes, (piece) => out.writeBytes(piece));
+        counts.byteDelta++;
+      } else {
+        streamEntryDelta({ source, base, manifest, ref, where }, cursor, memory, out);
+        counts.entryDelta++;
+      }
+    }
+    out.endSegment(ref, where);
+  }
+  if (op !== f.ops.length || cursor.at !== cursor.end) {
+    throw new FormatError('BAD_VALUE', `patch: ${f.ops.length - op} unused ops or ${cursor.end - cursor.at} unused data bytes`);
+  }
+
+  if (padding > 0) out.writeBytes(new Uint8Array(padding));
+  const sha256 = out.finish();
+  if (!bytesEqual(sha256, f.toSha256)) {
+    throw new FormatError('HASH_MISMATCH', `patch: the patched artifact's SHA-256 is not the ${toHex(f.toSha256).slice(0, 16)}… the patch promises; the patch is damaged`);
+  }
+  return { sha256: toHex(sha256), bytes: out.written, workingBytes: peak(), ...counts };
+}
+
+/** An ArtifactSink into one heap buffer of the announced size. */
+export function bufferSink(): ArtifactSink & { bytes(): Uint8Array } {
+  let buffer = new Uint8Array(0);
+  let at = 0;
+  return {
+    begin(totalBytes) {
+      buffer = new Uint8Array(totalBytes);
+      at = 0;
+    },
+    append(bytes) {
+      buffer.set(bytes, at);
+      at += bytes.length;
+    },
+    bytes: () => buffer.subarray(0, at),
+  };
+}
+
+export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Uint8Array {
+  const fromSha = toHex(readPatchFields(patch).fromSha256);
+  const actualFrom = sha256Hex(from);
+  if (actualFrom !== fromSha) throw wrongBase(fromSha, actualFrom);
+  return applyPatchToArtifact(readArtifact(from), patch, options).bytes;
+}
+
+/**
+ * applyPatch for a caller that already holds the source as a verified
+ * Artifact and wants the result verified as an Artifact: the source is not
+ * read again and the result is read once (bench/device fleet).
+ */
+export function applyPatchToArtifact(source: Artifact, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Artifact {
+  const sink = bufferSink();
+  streamPatchToArtifact(source, patch, sink, heapWorkingMemory());
+  return readArtifact(sink.bytes(), options);
+}
