@@ -130,7 +130,11 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     const idle = await devices[1].checkForUpdate();
     narrator.say(`sensor-2 (still basic): ${idle.kind === 'none' ? 'nothing to fetch' : idle.kind}`);
     const fullRun = devices[0].evaluate(testSplit);
-    narrator.say(`sensor-1 on full: ${pct(fullRun.accuracy)}; median ${fullRun.latencyUs.median.toFixed(0)} µs/sample, arena high-water ${kb(fullRun.arenaHighWaterBytes)} of ${kb(fullRun.arenaBytes)}`);
+    const fullStatus = devices[0].status();
+    narrator.say(
+      `sensor-1 on full: ${pct(fullRun.accuracy)}; median ${fullRun.latencyUs.median.toFixed(1)} µs/sample, arena high-water ${kb(fullRun.arenaHighWaterBytes)} of ${kb(fullRun.arenaBytes)}; ` +
+        `flash ${kb(fullStatus.artifactBytes)} artifact + ${kb(fullStatus.imageBytes)} execution image (${fullStatus.kernel} kernels)`,
+    );
 
     narrator.step('Build version 2 from version 1 (centroid fine-tuning; masks, codes and intervals kept)');
     const v2 = await runBuild({ fromDir: join(outDir, 'build-v1'), key: keys.privateKeyPem, outDir: join(outDir, 'build-v2'), ...pickEpochs(options) }, narrator.progress);
