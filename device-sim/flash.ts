@@ -17,7 +17,7 @@
 // which may tear any write at a chosen byte.
 import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BudgetError } from './errors.ts';
+import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 import type { PowerCutInjector } from './power-cut.ts';
 import { decodeStateRecord, encodeStateRecord, pickStateRecord, type StateRecord } from './state-record.ts';
 
@@ -40,6 +40,14 @@ export interface DownloadMeta {
   sha256: string;
   bytes: number;
   kind: 'patch' | 'artifact';
+}
+
+/** Programs one slot in order, as a patch is applied into it (flash.openSlotWriter). */
+export interface SlotWriter {
+  /** Programs `bytes` right after the previous ones, through the power-cut injector. */
+  append(bytes: Uint8Array): void;
+  /** Bytes programmed so far. */
+  readonly written: number;
 }
 
 export class Flash {
@@ -105,6 +113,32 @@ export class Flash {
     this.checkFitsSlot(bytes.length, `artifact for slot ${slotName(slot)}`);
     this.eraseImage(slot);
     this.writeTorn(SLOT_FILES[slot], bytes, 'w');
+  }
+
+  /**
+   * Erases the slot (with its execution image) for an artifact of
+   * `totalBytes` (a flash BudgetError before anything is erased when it does
+   * not fit) and returns a writer that programs it in order, page by page as
+   * the bytes come, the way writeSlot programs a whole artifact.
+   */
+  openSlotWriter(slot: number, totalBytes: number): SlotWriter {
+    this.checkFitsSlot(totalBytes, `artifact for slot ${slotName(slot)}`);
+    this.eraseImage(slot);
+    const file = SLOT_FILES[slot];
+    this.writeTorn(file, new Uint8Array(0), 'w');
+    let written = 0;
+    return {
+      append: (bytes) => {
+        if (written + bytes.length > totalBytes) {
+          throw new DeviceError(DeviceErrorCode.BAD_INPUT, `slot ${slotName(slot)} was opened for ${totalBytes} bytes; ${written + bytes.length} were written`);
+        }
+        this.writeTorn(file, bytes, 'a');
+        written += bytes.length;
+      },
+      get written() {
+        return written;
+      },
+    };
   }
 
   /** Bytes of the slot's execution image in flash (0 when none). */
