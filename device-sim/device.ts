@@ -97,6 +97,8 @@ export interface DeviceCore {
   client: UpdateClient | null;
   state: StateRecord;
   artifact: Artifact | null;
+  /** The RAM arena: a patch is applied in working memory above the running interpreter. */
+  arena?: Arena;
   /** Loads the artifact into the arena and runs the self-test; a reason on failure, null when it passes. */
   selfTest(artifact: Artifact): string | null;
   /** Makes `artifact` the running model (after a confirm or a rollback). */
@@ -222,6 +224,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     client: options.server && options.token ? createUpdateClient({ server: options.server, token: options.token }) : null,
     state: boot.state,
     artifact: boot.artifact,
+    arena,
     selfTest,
     load(artifact) {
       core.artifact = artifact;

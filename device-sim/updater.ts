@@ -4,14 +4,17 @@
 // Flash write order, and what a power cut at each point leaves behind:
 //   download  download.bin grows     state untouched → old slot runs; the next check resumes
 //   apply     inactive slot written  state untouched → old slot runs (the torn slot no
-//                                    longer matches its hash in the record)
+//             (a patch: streamed     longer matches its hash in the record)
+//             into it as applied,
+//             patch-apply.ts)
 //   switch    trial record written   torn record fails its CRC → the older copy, old slot;
 //                                    intact → boot self-tests the new slot and confirms it
 //   confirm   confirmed record       torn → the trial record is in force → as above
 // so any cut leaves a complete verified version, old or new.
-import { applyPatchToArtifact, readArtifact, readPatch, type Artifact } from '../formats/index.ts';
+import { readArtifact, readPatch, type Artifact } from '../formats/index.ts';
 import type { DeviceCore } from './device.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
+import { applyPatchIntoSlot } from './patch-apply.ts';
 import { EMPTY_SLOT, NO_SLOT, type StateRecord } from './state-record.ts';
 
 export type UpdateKind = 'none' | 'install' | 'license-upgrade' | 'license-downgrade' | 'version';
@@ -30,6 +33,10 @@ export interface UpdateOutcome {
   fullArtifactBytes: number;
   sha256: string | null;
   slot: 'A' | 'B' | null;
+  /** Peak RAM (arena bytes above the running model) the patch took to apply; null when no patch was applied. */
+  applyWorkingBytes: number | null;
+  /** The arena's high-water mark after the check: inference, image building and patching alike. */
+  arenaHighWaterBytes: number | null;
 }
 
 function kindOf(from: Artifact | null, to: Artifact): UpdateKind {
@@ -61,25 +68,43 @@ function verifyArtifact(core: DeviceCore, bytes: Uint8Array): Artifact {
   return readArtifact(bytes, { publicKey: core.publicKey, requireSignature: core.publicKey !== undefined });
 }
 
-/** Runs a verified artifact through apply / switch / self-test / confirm. */
-function installVerified(core: DeviceCore, next: Artifact, network: { bytesSent: number; patchBytes: number | null }): UpdateOutcome {
-  const bytes = next.bytes;
+/** Refuses an artifact this device must not run: another model, an older version, more than a slot holds. */
+function checkInstallable(core: DeviceCore, next: Artifact): void {
   const previous = core.artifact;
   if (previous && next.manifest.model !== previous.manifest.model) {
     throw new DeviceError(DeviceErrorCode.WRONG_MODEL, `artifact is of model "${next.manifest.model}", the device runs "${previous.manifest.model}"; refused`);
   }
   refuseOlder(core, next.manifest.version, 'the artifact');
-  core.flash.checkFitsSlot(bytes.length, `artifact ${next.manifest.model} v${next.manifest.version}`);
+  core.flash.checkFitsSlot(next.bytes.length, `artifact ${next.manifest.model} v${next.manifest.version}`);
+}
 
-  const from = core.state;
-  const target = from.active === NO_SLOT ? 0 : 1 - from.active;
+function inactiveSlot(core: DeviceCore): number {
+  return core.state.active === NO_SLOT ? 0 : 1 - core.state.active;
+}
+
+interface InstallReport {
+  bytesSent: number;
+  patchBytes: number | null;
+  applyWorkingBytes: number | null;
+}
+
+/** Runs a verified artifact through apply / switch / self-test / confirm. */
+function installVerified(core: DeviceCore, next: Artifact, network: { bytesSent: number }): UpdateOutcome {
+  checkInstallable(core, next);
+  const target = inactiveSlot(core);
   core.injector.enter('apply');
-  core.flash.writeSlot(target, bytes);
+  core.flash.writeSlot(target, next.bytes);
+  return switchTo(core, next, target, { ...network, patchBytes: null, applyWorkingBytes: null });
+}
 
+/** Switch / self-test / confirm (or roll back) to `next`, already verified in slot `target`. */
+function switchTo(core: DeviceCore, next: Artifact, target: number, report: InstallReport): UpdateOutcome {
+  const previous = core.artifact;
+  const from = core.state;
   core.injector.enter('switch');
   core.flash.clearDownload();
   const slots: StateRecord['slots'] = [...from.slots];
-  slots[target] = { version: next.manifest.version, bytes: bytes.length, sha256: next.sha256 };
+  slots[target] = { version: next.manifest.version, bytes: next.bytes.length, sha256: next.sha256 };
   writeState(core, { active: target, confirmed: false, previous: from.active, slots });
 
   const failure = core.selfTest(next);
@@ -100,19 +125,18 @@ function installVerified(core: DeviceCore, next: Artifact, network: { bytesSent:
     toVersion: next.manifest.version,
     fromIntervals: previous ? [...previous.license] : [],
     intervals: [...next.license],
-    bytesSent: network.bytesSent,
-    patchBytes: network.patchBytes,
-    fullArtifactBytes: bytes.length,
+    bytesSent: report.bytesSent,
+    patchBytes: report.patchBytes,
+    fullArtifactBytes: next.bytes.length,
     sha256: next.sha256,
     slot: target === 0 ? 'A' : 'B',
+    applyWorkingBytes: report.applyWorkingBytes,
+    arenaHighWaterBytes: core.arena?.highWaterBytes() ?? null,
   };
 }
 
-/**
- * Turns a patch into the new artifact, verified (hashes, and the signature
- * when the device has a key), refusing a patch for another base.
- */
-function patchedArtifact(core: DeviceCore, patch: Uint8Array): Artifact {
+/** The running artifact a patch applies to, refusing a patch for another base, model or an older version. */
+function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
   const current = core.artifact;
   if (!current) throw new DeviceError(DeviceErrorCode.PATCH_WRONG_BASE, 'a patch needs a running artifact; this device has none');
   const info = readPatch(patch);
@@ -122,18 +146,34 @@ function patchedArtifact(core: DeviceCore, patch: Uint8Array): Artifact {
       `patch starts from ${info.fromSha256.slice(0, 12)}… (v${info.fromVersion}) but the device runs ${current.sha256.slice(0, 12)}… (v${current.manifest.version}); refused`,
     );
   }
+  if (info.model !== current.manifest.model) {
+    throw new DeviceError(DeviceErrorCode.WRONG_MODEL, `patch makes model "${info.model}", the device runs "${current.manifest.model}"; refused`);
+  }
   refuseOlder(core, info.toVersion, 'the patch target');
-  // Checks the result against the SHA-256 the patch names, every segment
-  // hash, and (with a key) requires and verifies the signature.
-  return applyPatchToArtifact(current, patch, { publicKey: core.publicKey });
+  return current;
+}
+
+/**
+ * Applies a patch into the inactive slot as it streams (patch-apply.ts:
+ * hashes checked on the way), verifies what the slot then holds like any
+ * artifact (the signature when the device has a key), and switches to it.
+ */
+function installPatch(core: DeviceCore, patch: Uint8Array, network: { bytesSent: number }): UpdateOutcome {
+  const current = patchBase(core, patch);
+  const target = inactiveSlot(core);
+  core.injector.enter('apply');
+  const applied = applyPatchIntoSlot(core, current, patch, target);
+  const next = verifyArtifact(core, applied.bytes);
+  checkInstallable(core, next);
+  return switchTo(core, next, target, { ...network, patchBytes: patch.length, applyWorkingBytes: applied.workingBytes });
 }
 
 export function installArtifactBytes(core: DeviceCore, bytes: Uint8Array): UpdateOutcome {
-  return installVerified(core, verifyArtifact(core, bytes), { bytesSent: 0, patchBytes: null });
+  return installVerified(core, verifyArtifact(core, bytes), { bytesSent: 0 });
 }
 
 export function installPatchBytes(core: DeviceCore, patch: Uint8Array): UpdateOutcome {
-  return installVerified(core, patchedArtifact(core, patch), { bytesSent: 0, patchBytes: patch.length });
+  return installPatch(core, patch, { bytesSent: 0 });
 }
 
 export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
@@ -155,6 +195,8 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     fullArtifactBytes: check.artifact.bytes,
     sha256: current?.sha256 ?? null,
     slot: current && core.state.active !== NO_SLOT ? (core.state.active === 0 ? 'A' : 'B') : null,
+    applyWorkingBytes: null,
+    arenaHighWaterBytes: core.arena?.highWaterBytes() ?? null,
   };
   if (check.upToDate || (current && check.artifact.sha256 === current.sha256)) {
     if (core.flash.readDownloadMeta()) core.flash.clearDownload();
@@ -169,8 +211,8 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
   core.injector.enter('download');
   if (usePatch) {
     const { bytes, bytesSent } = await core.client.download(check.patch!, 'patch', core.flash);
-    return installVerified(core, patchedArtifact(core, bytes), { bytesSent, patchBytes: bytes.length });
+    return installPatch(core, bytes, { bytesSent });
   }
   const { bytes, bytesSent } = await core.client.download(check.artifact, 'artifact', core.flash);
-  return installVerified(core, verifyArtifact(core, bytes), { bytesSent, patchBytes: null });
+  return installVerified(core, verifyArtifact(core, bytes), { bytesSent });
 }

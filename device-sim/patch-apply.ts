@@ -1,0 +1,66 @@
+// The apply phase of a patch on the device (updater.ts): formats'
+// streaming applier reads the running artifact and the downloaded patch in
+// place, programs the target artifact into the inactive slot in order
+// (flash.openSlotWriter, through the power-cut injector), and takes its
+// working memory from the RAM arena above the running model's interpreter,
+// which keeps running until the switch:
+//
+//   arena  0 ──────────────────────── mark ──────────────────────── ramBytes
+//          │ running interpreter      │ patch working memory │  free  │
+//          └──────────────────────────┴──────────────────────┘
+//                                     released (rewound) when the apply ends
+//
+// Needing more than the arena has left is a RAM BudgetError naming the bytes;
+// a flash slot too small is a flash BudgetError before the slot is erased.
+// Only the inactive slot is written here, never the state record.
+import { createHash } from 'node:crypto';
+import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type WorkingMemory } from '../formats/index.ts';
+import { Arena, arenaCursorMemory } from './arena.ts';
+import type { DeviceCore } from './device.ts';
+import { slotName, type SlotWriter } from './flash.ts';
+
+/** formats' WorkingMemory from the arena's top; each buffer's name says it is for `purpose`. */
+export function arenaWorkingMemory(arena: Arena, purpose: string): WorkingMemory {
+  const cursor = arenaCursorMemory(arena);
+  const named = (what: string) => `${purpose}: ${what}`;
+  return {
+    uint8: (length, what) => arena.uint8(arena.allocate(length, named(what)), length),
+    uint16: (length, what) => cursor.uint16(length, named(what)),
+    uint32: (length, what) => arena.uint32(arena.allocate(4 * length, named(what)), length),
+    float32: (length, what) => cursor.float32(length, named(what)),
+    mark: () => arena.mark(),
+    rewind: (mark) => arena.rewind(mark),
+  };
+}
+
+export interface PatchedSlot {
+  /** The slot's bytes as read back from flash: the target artifact, not yet verified. */
+  bytes: Uint8Array;
+  /** Peak arena bytes the apply took above the running model. */
+  workingBytes: number;
+}
+
+/** Streams the artifact `patch` makes from the running `source` into `slot`, and reads it back. */
+export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Uint8Array, slot: number): PatchedSlot {
+  // A core without an arena (none is built so today) gets one of the profile's RAM to itself.
+  const arena = core.arena ?? new Arena(core.profile.ramBytes);
+  let writer: SlotWriter | null = null;
+  const sink: ArtifactSink = {
+    begin(totalBytes) {
+      writer = core.flash.openSlotWriter(slot, totalBytes);
+    },
+    append(bytes) {
+      writer!.append(bytes);
+    },
+  };
+  const streamed = streamPatchToArtifact(source, patch, sink, arenaWorkingMemory(arena, 'applying the patch'));
+  const bytes = core.flash.readSlot(slot) ?? new Uint8Array(0);
+  const readBack = createHash('sha256').update(bytes).digest('hex');
+  if (readBack !== streamed.sha256) {
+    throw new FormatError(
+      'HASH_MISMATCH',
+      `slot ${slotName(slot)} reads back ${bytes.length} bytes hashing to ${readBack.slice(0, 12)}…; ${streamed.bytes} bytes hashing to ${streamed.sha256.slice(0, 12)}… were programmed`,
+    );
+  }
+  return { bytes, workingBytes: streamed.workingBytes };
+}
