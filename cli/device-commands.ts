@@ -67,7 +67,8 @@ function describeOutcome(outcome: UpdateOutcome): string {
   if (outcome.kind === 'none') return `up to date: v${outcome.toVersion} intervals [${outcome.intervals}]`;
   return (
     `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
-    `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}`
+    `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}` +
+    (outcome.applyWorkingBytes !== null ? `, patch applied in ${outcome.applyWorkingBytes} bytes of RAM (arena high-water ${outcome.arenaHighWaterBytes} bytes)` : '')
   );
 }
 

@@ -93,6 +93,9 @@ test('device run --once installs from the server and a second run finds it up to
       cutEvents.map((e) => [e.event, e.version ?? e.toVersion ?? e.phase]),
       [['boot', 1], ['power-cut', 'apply'], ['boot', 1], ['check', 2]],
     );
+    const update = cutEvents[3];
+    assert.ok(update.patchBytes > 0 && update.applyWorkingBytes > 0, `v2 came as a patch applied in ${update.applyWorkingBytes} bytes of arena`);
+    assert.ok(update.arenaHighWaterBytes >= update.applyWorkingBytes && update.arenaHighWaterBytes <= 32 * 1024);
     const status = await runCli(['device', 'status', '--dir', dir, '--profile', 'm0-32k', '--public-key', publicKeyFile, '--json']);
     assert.equal([JSON.parse(status.stdout).version, JSON.parse(status.stdout).slot], [2, 'B']);
   } finally {
