@@ -4,9 +4,8 @@
 // Flash write order, and what a power cut at each point leaves behind:
 //   download  download.bin grows     state untouched → old slot runs; the next check resumes
 //   apply     inactive slot written  state untouched → old slot runs (the torn slot no
-//             (a patch: streamed     longer matches its hash in the record)
-//             into it as applied,
-//             patch-apply.ts)
+//                                    longer matches its hash in the record); a patch is
+//                                    streamed into the slot as it is applied (patch-apply.ts)
 //   switch    trial record written   torn record fails its CRC → the older copy, old slot;
 //                                    intact → boot self-tests the new slot and confirms it
 //   confirm   confirmed record       torn → the trial record is in force → as above

@@ -53,9 +53,10 @@ export function entryDeltaModelCount(elements: number, rawBits: number): number 
   return deltaLayout(elements, rawBits).total;
 }
 
+/** The models, in `probs` (its first entryDeltaModelCount entries) or a new array, set to PROB_INIT. */
 function deltaModels(elements: number, rawBits: number, probs?: Uint16Array): DeltaModels {
   const layout = deltaLayout(elements, rawBits);
-  return { ...layout, probs: (probs ?? new Uint16Array(layout.total)).fill(PROB_INIT) };
+  return { ...layout, probs: (probs ? probs.subarray(0, layout.total) : new Uint16Array(layout.total)).fill(PROB_INIT) };
 }
 
 function encodeRaw(rc: RangeEncoder, m: DeltaModels, rawBits: number, raw: number): void {
@@ -182,7 +183,7 @@ export function mergeEntryDelta(
   if (edits === 0) {
     while (s < source.count) copySource();
   } else {
-    const m = deltaModels(elements, rawBits, probs.subarray(0, entryDeltaModelCount(elements, rawBits)));
+    const m = deltaModels(elements, rawBits, probs);
     const stream: RangeDecoderState = { data: c.bytes.subarray(0, c.at + available), byteIndex: 0, range: 0, code: 0 };
     initRangeDecoder(stream, c.at);
     const ended = () => fail(c, 'stream ends early');
