@@ -97,8 +97,14 @@ export interface DeviceCore {
   client: UpdateClient | null;
   state: StateRecord;
   artifact: Artifact | null;
-  /** The RAM arena: a patch is applied in working memory above the running interpreter. */
-  arena?: Arena;
+  /** The RAM arena, which a patch's apply takes whole (after pauseModel). */
+  arena: Arena;
+  /**
+   * Stops inference for an update's apply: drops the interpreter and frees
+   * the arena. The running artifact stays; the next inference or load
+   * brings its interpreter back (its execution image is already in flash).
+   */
+  pauseModel(): void;
   /** Loads the artifact into the arena and runs the self-test; a reason on failure, null when it passes. */
   selfTest(artifact: Artifact): string | null;
   /** Makes `artifact` the running model (after a confirm or a rollback). */
@@ -226,6 +232,10 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     artifact: boot.artifact,
     arena,
     selfTest,
+    pauseModel() {
+      interpreter = null;
+      arena.rewind(0);
+    },
     load(artifact) {
       core.artifact = artifact;
       interpreter = null;

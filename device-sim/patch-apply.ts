@@ -2,20 +2,23 @@
 // streaming applier reads the running artifact and the downloaded patch in
 // place, programs the target artifact into the inactive slot in order
 // (flash.openSlotWriter, through the power-cut injector), and takes its
-// working memory from the RAM arena above the running model's interpreter,
-// which keeps running until the switch:
+// working memory from the RAM arena. Inference pauses for the few
+// milliseconds of the apply, as on a single-threaded MCU, so the apply has
+// the whole arena and the device's peak RAM is the larger of the two, not
+// their sum:
 //
-//   arena  0 ──────────────────────── mark ──────────────────────── ramBytes
-//          │ running interpreter      │ patch working memory │  free  │
-//          └──────────────────────────┴──────────────────────┘
-//                                     released (rewound) when the apply ends
+//   arena  0 ─────────────────────────────────────────────── ramBytes
+//          │ patch working memory │            free            │
+//          └──────────────────────┘
+//          released when the apply ends; the running model's interpreter
+//          comes back on its next inference (its image is in flash)
 //
 // Needing more than the arena has left is a RAM BudgetError naming the bytes;
 // a flash slot too small is a flash BudgetError before the slot is erased.
 // Only the inactive slot is written here, never the state record.
 import { createHash } from 'node:crypto';
 import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type WorkingMemory } from '../formats/index.ts';
-import { Arena, arenaCursorMemory } from './arena.ts';
+import { arenaCursorMemory, type Arena } from './arena.ts';
 import type { DeviceCore } from './device.ts';
 import { slotName, type SlotWriter } from './flash.ts';
 
@@ -36,14 +39,14 @@ export function arenaWorkingMemory(arena: Arena, purpose: string): WorkingMemory
 export interface PatchedSlot {
   /** The slot's bytes as read back from flash: the target artifact, not yet verified. */
   bytes: Uint8Array;
-  /** Peak arena bytes the apply took above the running model. */
+  /** Peak arena bytes the apply took. */
   workingBytes: number;
 }
 
 /** Streams the artifact `patch` makes from the running `source` into `slot`, and reads it back. */
 export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Uint8Array, slot: number): PatchedSlot {
-  // A core without an arena (none is built so today) gets one of the profile's RAM to itself.
-  const arena = core.arena ?? new Arena(core.profile.ramBytes);
+  const arena = core.arena;
+  core.pauseModel();
   let writer: SlotWriter | null = null;
   const sink: ArtifactSink = {
     begin(totalBytes) {

@@ -32,10 +32,10 @@ export interface UpdateOutcome {
   fullArtifactBytes: number;
   sha256: string | null;
   slot: 'A' | 'B' | null;
-  /** Peak RAM (arena bytes above the running model) the patch took to apply; null when no patch was applied. */
+  /** Peak RAM (arena bytes; inference pauses meanwhile) the patch took to apply; null when no patch was applied. */
   applyWorkingBytes: number | null;
   /** The arena's high-water mark after the check: inference, image building and patching alike. */
-  arenaHighWaterBytes: number | null;
+  arenaHighWaterBytes: number;
 }
 
 function kindOf(from: Artifact | null, to: Artifact): UpdateKind {
@@ -130,7 +130,7 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
     sha256: next.sha256,
     slot: target === 0 ? 'A' : 'B',
     applyWorkingBytes: report.applyWorkingBytes,
-    arenaHighWaterBytes: core.arena?.highWaterBytes() ?? null,
+    arenaHighWaterBytes: core.arena.highWaterBytes(),
   };
 }
 
@@ -195,7 +195,7 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     sha256: current?.sha256 ?? null,
     slot: current && core.state.active !== NO_SLOT ? (core.state.active === 0 ? 'A' : 'B') : null,
     applyWorkingBytes: null,
-    arenaHighWaterBytes: core.arena?.highWaterBytes() ?? null,
+    arenaHighWaterBytes: core.arena.highWaterBytes(),
   };
   if (check.upToDate || (current && check.artifact.sha256 === current.sha256)) {
     if (core.flash.readDownloadMeta()) core.flash.clearDownload();
