@@ -48,6 +48,8 @@ export interface SlotWriter {
   append(bytes: Uint8Array): void;
   /** Bytes programmed so far. */
   readonly written: number;
+  /** Ends programming early (an apply that failed); the slot keeps what was written. */
+  close(): void;
 }
 
 export class Flash {
@@ -83,15 +85,19 @@ export class Flash {
   private writeTorn(name: string, bytes: Uint8Array, flags: 'w' | 'a'): void {
     const fd = openSync(this.path(name), flags);
     try {
-      for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
-        const piece = bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK));
-        const allowed = this.injector.allowance(piece.length);
-        if (allowed > 0) writeSync(fd, piece, 0, allowed);
-        this.injector.record(allowed);
-        if (allowed < piece.length) this.injector.cut();
-      }
+      this.writeTornTo(fd, bytes);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  private writeTornTo(fd: number, bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
+      const piece = bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK));
+      const allowed = this.injector.allowance(piece.length);
+      if (allowed > 0) writeSync(fd, piece, 0, allowed);
+      this.injector.record(allowed);
+      if (allowed < piece.length) this.injector.cut();
     }
   }
 
@@ -124,20 +130,32 @@ export class Flash {
   openSlotWriter(slot: number, totalBytes: number): SlotWriter {
     this.checkFitsSlot(totalBytes, `artifact for slot ${slotName(slot)}`);
     this.eraseImage(slot);
-    const file = SLOT_FILES[slot];
-    this.writeTorn(file, new Uint8Array(0), 'w');
+    // One open file for the whole slot (closed once it is full, or when the power goes).
+    let fd: number | null = openSync(this.path(SLOT_FILES[slot]), 'w');
     let written = 0;
+    const close = (): void => {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    };
+    if (totalBytes === 0) close();
     return {
       append: (bytes) => {
-        if (written + bytes.length > totalBytes) {
+        if (fd === null || written + bytes.length > totalBytes) {
           throw new DeviceError(DeviceErrorCode.BAD_INPUT, `slot ${slotName(slot)} was opened for ${totalBytes} bytes; ${written + bytes.length} were written`);
         }
-        this.writeTorn(file, bytes, 'a');
+        try {
+          this.writeTornTo(fd, bytes);
+        } catch (error) {
+          close();
+          throw error;
+        }
         written += bytes.length;
+        if (written === totalBytes) close();
       },
       get written() {
         return written;
       },
+      close,
     };
   }
 

@@ -56,7 +56,12 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
       writer!.append(bytes);
     },
   };
-  const streamed = streamPatchToArtifact(source, patch, sink, arenaWorkingMemory(arena, 'applying the patch'));
+  let streamed;
+  try {
+    streamed = streamPatchToArtifact(source, patch, sink, arenaWorkingMemory(arena, 'applying the patch'));
+  } finally {
+    (writer as SlotWriter | null)?.close();
+  }
   const bytes = core.flash.readSlot(slot) ?? new Uint8Array(0);
   const readBack = createHash('sha256').update(bytes).digest('hex');
   if (readBack !== streamed.sha256) {
