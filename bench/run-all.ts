@@ -8,6 +8,7 @@
 //   npm run bench -- --summary         no run: rebuild the table from the last results
 //
 // Timed figures need a quiet machine: run nothing else meanwhile.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,12 @@ async function main(args: string[]): Promise<void> {
   const unknown = selected.filter((name) => !BENCHES.some((b) => b.name === name));
   if (unknown.length) {
     process.stderr.write(`npm run bench: unknown bench ${unknown.join(', ')}; choose from ${BENCHES.map((b) => b.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  // bench/server drives load with wrk: say so now, not after the benches before it have run.
+  const wantsServer = !summaryOnly && (selected.length === 0 || selected.includes('server'));
+  if (wantsServer && spawnSync('wrk', ['--version']).error) {
+    process.stderr.write('npm run bench: bench/server needs wrk (apt-get install wrk); install it or run the other benches by name\n');
     process.exit(2);
   }
   mkdirSync(resultsDir, { recursive: true });
