@@ -151,6 +151,18 @@ export function summarizeDevice(r: Json): SummaryRow[] {
       met: same,
     });
   }
+  if (r.patching?.rows?.length) {
+    const rows_ = r.patching.rows as Json[];
+    const worst = rows_.reduce((a: Json, b: Json) => (b.arenaHighWaterBytes > a.arenaHighWaterBytes ? b : a));
+    rows.push({
+      area: 'device',
+      figure: `RAM to apply an update (${r.patching.profile})`,
+      value: `≤ ${bytes(worst.arenaHighWaterBytes)} arena high-water`,
+      target: `≤ ${bytes(r.patching.targetBytes ?? 4096)}, as inference`,
+      reference: rows_.map((row: Json) => `${row.update}: ${bytes(row.applyWorkingBytes)} for a ${bytes(row.patchBytes)} patch`).join('; '),
+      met: worst.arenaHighWaterBytes <= (r.patching.targetBytes ?? 4096),
+    });
+  }
   const f = r.fleet;
   if (f?.update) {
     rows.push({ area: 'device', figure: `fleet of ${f.devices} reaches a new version (${f.database})`, value: `${f.update.seconds} s, ${f.update.failures} failures`, target: `< ${f.targetSeconds ?? 10} s`, reference: `install of the fleet ${f.install?.seconds ?? '–'} s`, met: f.update.seconds < (f.targetSeconds ?? 10) });

@@ -2,7 +2,8 @@
 //   1. paper-109k full tier on the device: arena high-water vs the 4 KiB
 //      target; median per-sample latency vs TF.js dense float32 at batch 1
 //      on the pipeline's backend, same run, same samples (target >= 5x);
-//   2. a fleet of DEVICES (default 1,000) simulated devices reaching a newly
+//   2. the arena each kind of update takes to apply (patching.ts);
+//   3. a fleet of DEVICES (default 1,000) simulated devices reaching a newly
 //      published version on the server with PostgreSQL (target < 10 s,
 //      bytes per device = the patch size).
 //
@@ -23,6 +24,7 @@ import postgres from 'postgres';
 import { measureLatency } from './latency.ts';
 import { measureFleet } from './fleet.ts';
 import { compareTierAccuracy } from './tier-accuracy.ts';
+import { measurePatching } from './patching.ts';
 
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const log = (line: string) => process.stderr.write(`[bench/device] ${line}\n`);
@@ -44,6 +46,8 @@ export async function runDeviceBench(): Promise<object> {
   log('latency and arena: paper-109k full tier');
   const latency = await measureLatency({ artifactPath: process.env.BENCH_ARTIFACT, log });
   const tiers = process.env.BUILD_DIR ? await compareTierAccuracy(process.env.BUILD_DIR) : null;
+  log('patching: arena taken by each kind of update on an m0-32k');
+  const patching = await measurePatching({ buildDir: process.env.BUILD_DIR });
   const devices = Number(process.env.DEVICES ?? 1000);
   // Two device threads beside the server's: the machine's 2 cores both work.
   const workers = Number(process.env.FLEET_WORKERS ?? 2);
@@ -54,9 +58,11 @@ export async function runDeviceBench(): Promise<object> {
     machine: { cpus: cpus().length, node: process.version },
     latency,
     tiers,
+    patching,
     fleet,
     targets: {
       arenaWithin4KiB: latency.arenaHighWaterBytes <= 4096,
+      patchingWithin4KiB: patching.rows.every((row) => row.arenaHighWaterBytes <= 4096),
       latency5xFasterThanTfjs: latency.speedup >= 5,
       fleetUnder10s: fleet.update.failures === 0 && fleet.update.seconds < 10,
       tierAccuracyMatchesPipeline: tiers ? tiers.every((t) => t.deviceAccuracy === t.pipelineAccuracy) : null,
