@@ -7,7 +7,7 @@ import type { PublicKeyInput } from './boot.ts';
 import { BudgetError } from './errors.ts';
 import { slotCapacityOf } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
-import { buildExecImage, openExecImage } from './exec-image.ts';
+import { buildExecImage, execImageBytes, openExecImage } from './exec-image.ts';
 import type { KernelChoice } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { summarizeLatency } from './stats.ts';
@@ -67,8 +67,9 @@ export function loadArtifactOnProfile(
     let image = null;
     if ((options.kernel ?? 'image') === 'image' && report.fits) {
       // As a device does at install: transcode (working memory from the arena), then program it after the artifact.
-      const imageBytes = buildExecImage(artifact, arena);
-      if (bytes.length + imageBytes.length <= slotCapacityBytes) {
+      const planned = execImageBytes(artifact);
+      if (bytes.length + planned <= slotCapacityBytes) {
+        const imageBytes = buildExecImage(artifact, arena);
         const opened = openExecImage(imageBytes, artifact);
         if (typeof opened === 'string') throw new Error(`freshly built execution image is invalid: ${opened}`);
         image = opened;
@@ -76,7 +77,7 @@ export function loadArtifactOnProfile(
         report.flashBytes += imageBytes.length;
         report.kernel = 'image';
       } else {
-        report.kernelNote = `coded kernels: ${new BudgetError('FLASH', bytes.length + imageBytes.length, slotCapacityBytes, 'artifact and its execution image').message}`;
+        report.kernelNote = `coded kernels: ${new BudgetError('FLASH', bytes.length + planned, slotCapacityBytes, 'artifact and its execution image').message}`;
       }
       arena.rewind(0);
     }
