@@ -69,4 +69,16 @@ test('the arena is never exceeded: tiny arenas fail with the exact bytes, the sm
   assert.equal(a, b);
 });
 
+test('an artifact whose slot cannot also hold its execution image still fits, on the coded kernels, and says why', () => {
+  const slotBytes = small.length + 256;
+  const profile = resolveProfile('m0-32k', { flash: String(8192 + 2 * slotBytes) });
+  const { report, interpreter } = loadArtifactOnProfile(small, profile);
+  assert.equal([report.fits, report.kernel, report.imageBytes, report.flashBytes], [true, 'coded', 0, small.length]);
+  assert.match(report.kernelNote!, new RegExp(`needs \\d+ bytes of flash.* ${slotBytes}`));
+  assert.ok(interpreter, 'it runs');
+  const roomy = loadArtifactOnProfile(small, resolveProfile('m0-32k')).report;
+  assert.equal([roomy.kernel, roomy.kernelNote], ['image', null]);
+  assert.is(roomy.flashBytes, small.length + roomy.imageBytes);
+});
+
 test.run();
