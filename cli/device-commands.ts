@@ -229,7 +229,8 @@ export function registerDeviceCommands(program: Command): void {
     device
       .command('fleet')
       .description(
-        'Run N simulated devices in this process against a server and report how long the fleet took to reach the ' +
+        'Run N simulated devices against a server, in this process or spread over --workers threads or --processes ' +
+          'child processes, and report how long the fleet took to reach the ' +
           'latest (or --target-version) version, bytes per device and failures. Devices get tokens from --tokens-file ' +
           '(one per line), or are registered here with --admin-token under a new customer and license of --model/--tier. ' +
           'Each device keeps its flash under --dir/device-<i>. Exits 1 when a device did not get there.',
@@ -246,6 +247,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--timeout <seconds>', 'give up on devices still behind after this long', '60')
     .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
     .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', '0')
+    .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', '0')
     .option('--json', 'print the summary as JSON')
     .action(
       async (
@@ -261,6 +263,7 @@ export function registerDeviceCommands(program: Command): void {
           timeout: string;
           concurrency: number;
           workers: string;
+          processes: string;
         },
       ) => {
         let tokens: string[];
@@ -277,6 +280,9 @@ export function registerDeviceCommands(program: Command): void {
         }
         const workers = Number(flags.workers);
         if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be 0 or a positive integer, got "${flags.workers}"`);
+        const processes = Number(flags.processes);
+        if (!Number.isInteger(processes) || processes < 0) throw new UsageError(`--processes must be 0 or a positive integer, got "${flags.processes}"`);
+        if (workers > 0 && processes > 0) throw new UsageError('give --workers (threads) or --processes, not both');
         const options = {
           server: flags.server,
           tokens: tokens.slice(0, flags.count),
@@ -288,8 +294,8 @@ export function registerDeviceCommands(program: Command): void {
         };
         const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
         let summary: FleetSummary;
-        if (workers > 0) {
-          const fleet = await openWorkerFleet({ ...options, workers });
+        if (workers > 0 || processes > 0) {
+          const fleet = await openWorkerFleet({ ...options, workers: workers || processes, mode: processes > 0 ? 'processes' : 'threads' });
           try {
             summary = await fleet.round(roundOptions);
           } finally {

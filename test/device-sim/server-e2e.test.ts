@@ -12,6 +12,7 @@ import { createClient } from '../../server/client.ts';
 import { openDevice } from '../../device-sim/device.ts';
 import { provisionDevices } from '../../device-sim/provision.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
+import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
 
 const ADMIN = 'admin-token-for-device-e2e-0001';
@@ -88,5 +89,28 @@ test('a small fleet reaches a newly published version by patch', async () => {
     await server.close();
   }
 });
+
+for (const mode of ['threads', 'processes'] as const) {
+  test(`a fleet spread over two worker ${mode} reaches a new version, every device by the same patch`, async () => {
+    const server = await startServer({ port: 0, dataDir: tempDir('db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined });
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+    await admin.publish(release(1));
+    const { tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'full', count: 6 });
+    const fleet = await openWorkerFleet({ server: server.url, tokens, baseDir: tempDir('fleet'), profile: 'm0-32k', publicKey: keys.publicKeyPem, workers: 2, mode });
+    try {
+      const first = await fleet.round({ targetVersion: 1 });
+      assert.equal([first.devices, first.reached, first.failures], [6, 6, 0]);
+      await admin.publish(release(2));
+      const second = await fleet.round({ targetVersion: 2 });
+      assert.equal([second.reached, second.failures, second.fullDownloads], [6, 0, 0]);
+      assert.is(second.patchBytes.length, 1);
+      assert.equal(second.bytesPerDevice, { min: second.patchBytes[0], median: second.patchBytes[0], max: second.patchBytes[0] });
+    } finally {
+      await fleet.close();
+      await server.close();
+    }
+  });
+}
 
 test.run();
