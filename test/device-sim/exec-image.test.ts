@@ -4,6 +4,7 @@
 // give the TypeScript reference's outputs bit for bit, and the committed
 // wasm is what rows.wat assembles to.
 import { test } from 'uvu';
+import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -116,6 +117,45 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
       assert.equal(got, x, `sample ${s}, offset ${offset}`);
     }
   }
+});
+
+test('property: for random Dense chains, encodings, sparsities and licenses the image holds exactly the licensed weights, and the interpreter on it equals the reference', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        sizes: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 2, maxLength: 4 }),
+        seed: fc.integer({ min: 1, max: 1_000_000 }),
+        pruned: fc.double({ min: 0, max: 1, noNaN: true }),
+        encoding: fc.constantFrom('codebook-sparse' as const, 'int8' as const, 'dense-f32' as const),
+        license: fc.subarray([0, 1, 2, 3], { minLength: 1 }),
+      }),
+      ({ sizes, seed, pruned, encoding, license }) => {
+        const artifact = readArtifact(syntheticArtifact({ sizes, seed, pruned, encoding, license, finalActivation: 'linear' }));
+        const arena = new Arena(256 * 1024);
+        const image = imageOf(artifact, arena);
+        artifact.manifest.layers.forEach((layer, l) => {
+          assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.weight), `layer ${l} kernel`);
+        });
+        const interpreter = createInterpreter(artifact, arena, { image });
+        const { scale, offset } = artifact.manifest.preprocess;
+        const samples = randomImages(3, sizes[0]!, seed);
+        for (let s = 0; s < 3; s++) {
+          const raw = samples.subarray(s * sizes[0]!, (s + 1) * sizes[0]!);
+          raw.fill(0, 0, raw.length >> 1);
+          const got = Float32Array.from(interpreter.invoke(raw));
+          let x = new Float32Array(0);
+          artifact.manifest.layers.forEach((layer, l) => {
+            const out = new Float32Array(layer.units);
+            evalImageLayer(image.layers[l]!, l === 0 ? { raw, scale, offset } : x, out);
+            if (layer.activation === 'relu') for (let j = 0; j < out.length; j++) if (out[j]! < 0) out[j] = 0;
+            x = out;
+          });
+          assert.equal(got, x, `sample ${s}`);
+        }
+      },
+    ),
+    { numRuns: 40, seed: 20261126 },
+  );
 });
 
 test('the committed wasm is what rows.wat assembles to (npm run gen)', async () => {
