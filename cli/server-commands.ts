@@ -162,6 +162,22 @@ export function registerServerCommands(program: Command): void {
         const result = await clientOf(flags).registerPublisherKey(readFileSync(file, 'utf8'), flags.label);
         print(flags, result, `registered key ${result.keyId} (${result.label})`);
       });
+    withClientOptions(keys.command('list').description('List the publisher keys registered on the server, with when each was revoked (admin token).')).action(async (flags: ClientFlags) => {
+      const list = await clientOf(flags).listPublisherKeys();
+      print(flags, list, list.map((k) => `${k.keyId}  ${k.label}  registered ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`).join('\n') || 'no publisher keys');
+    });
+    withClientOptions(
+      keys
+        .command('revoke <key-id>')
+        .description(
+          'Revoke a publisher key on the server (admin token): uploads signed with it are refused from then on. Versions it ' +
+            'already signed stay published; they are listed so you can withdraw them (weightgate versions withdraw).',
+        ),
+    ).action(async (keyId: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).revokePublisherKey(keyId);
+      const signed = result.publishedVersionsSigned.map((v) => `${v.model} v${v.version}`).join(', ');
+      print(flags, result, `revoked key ${result.keyId} (${result.label}); published versions it signed: ${signed || 'none'}`);
+    });
   });
 
   extendCommand(program, 'device', (device) => {

@@ -60,6 +60,10 @@ export const RegisterKeyBody = z.object({
   label: z.string().min(1).max(200),
 });
 
+export const KeyIdParam = z.object({
+  keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be a publisher key id: 16 hex digits (see GET /v1/publisher-keys)'),
+});
+
 const intervalList = z
   .string()
   .max(20000)

@@ -9,6 +9,13 @@ import type { UpdateCheckResponse } from './routes/device.ts';
 export { HttpError };
 export type { PublishResult, LicenseView, UpdateCheckResponse };
 
+export interface PublisherKeyView {
+  keyId: string;
+  label: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   server: string;
@@ -116,6 +123,10 @@ export function createClient(options: ClientOptions) {
     withdrawVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
     /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */
     registerPublisherKey: (publicKey: string, label: string) => call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label }),
+    listPublisherKeys: async () => (await call<{ keys: PublisherKeyView[] }>('GET', '/v1/publisher-keys')).keys,
+    /** Admin: revoke a publisher key; uploads signed with it are refused from then on. */
+    revokePublisherKey: (keyId: string) =>
+      call<{ keyId: string; label: string; revokedAt: string; publishedVersionsSigned: { model: string; version: number }[] }>('POST', `/v1/publisher-keys/${encodeURIComponent(keyId)}/revoke`),
     createToken: (role: 'admin' | 'publisher', label: string) => call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
     revokeToken: (id: number) => call<{ id: number; role: string; label: string; revoked: true }>('POST', `/v1/tokens/${id}/revoke`),
     createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name }),

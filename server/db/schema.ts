@@ -205,6 +205,8 @@ export const publisherKeys = pgTable('publisher_keys', {
   /** The public key as given at registration (SPKI DER). */
   publicKey: bytea('public_key').notNull(),
   label: text('label').notNull(),
+  /** Set when an admin revoked the key: nothing signed with it is accepted from then on. */
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
 

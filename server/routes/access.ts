@@ -4,8 +4,8 @@ import { Hono } from 'hono';
 import { and, asc, desc, eq, isNull } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
-import { apiTokens, auditLog, devices, licenses, publisherKeys } from '../db/schema.ts';
-import { CreateTokenBody, IdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { apiTokens, auditLog, devices, licenses, models, publisherKeys, versions } from '../db/schema.ts';
+import { CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { conflict, notFound } from '../http-error.ts';
@@ -85,8 +85,38 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
   });
 
   app.get('/v1/publisher-keys', admin, async function listKeys(c) {
-    const rows = await ctx.db.select({ keyId: publisherKeys.keyId, label: publisherKeys.label, createdAt: publisherKeys.createdAt }).from(publisherKeys);
-    return reply(c, { keys: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })) });
+    const rows = await ctx.db
+      .select({ keyId: publisherKeys.keyId, label: publisherKeys.label, createdAt: publisherKeys.createdAt, revokedAt: publisherKeys.revokedAt })
+      .from(publisherKeys)
+      .orderBy(asc(publisherKeys.createdAt));
+    return reply(c, { keys: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString(), revokedAt: r.revokedAt?.toISOString() ?? null })) });
+  });
+
+  // A leaked or retired signing key: uploads signed with it are refused from
+  // now on. Versions it already signed stay as they are; the reply lists the
+  // published ones so an operator can withdraw them.
+  app.post('/v1/publisher-keys/:keyId/revoke', admin, async function revokeKey(c) {
+    const { keyId } = parseInput(KeyIdParam, c.req.param(), 'path');
+    const [row] = await ctx.db
+      .update(publisherKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(publisherKeys.keyId, keyId), isNull(publisherKeys.revokedAt)))
+      .returning({ keyId: publisherKeys.keyId, label: publisherKeys.label, revokedAt: publisherKeys.revokedAt });
+    if (!row) throw notFound('KEY_UNKNOWN', `no unrevoked publisher key ${keyId}`);
+    const signed = await ctx.db
+      .select({ model: models.name, version: versions.number })
+      .from(versions)
+      .innerJoin(models, eq(models.id, versions.modelId))
+      .where(and(eq(versions.keyId, keyId), eq(versions.state, 'published')))
+      .orderBy(asc(models.name), asc(versions.number));
+    await recordAudit(ctx.db, {
+      actorTokenId: c.get('principal').tokenId,
+      action: 'publisher-key.revoke',
+      entity: 'publisher-key',
+      entityId: keyId,
+      detail: { label: row.label, publishedVersionsSigned: signed.length },
+    });
+    return reply(c, { keyId, label: row.label, revokedAt: row.revokedAt!.toISOString(), publishedVersionsSigned: signed });
   });
 
   app.get('/v1/audit', admin, async function listAudit(c) {

@@ -128,11 +128,16 @@ async function verifyUpload(ctx: ServerContext, bytes: Uint8Array): Promise<{ ar
   }
   const keys = await ctx.db.select().from(publisherKeys);
   for (const key of keys) {
-    if (verifySignature(artifact, keyFromDer(key.publicKey))) return { artifact, keyId: key.keyId };
+    if (!verifySignature(artifact, keyFromDer(key.publicKey))) continue;
+    if (key.revokedAt) {
+      throw forbidden('PUBLISHER_KEY_REVOKED', `the artifact is signed with publisher key ${key.keyId} (${key.label}), revoked at ${key.revokedAt.toISOString()}; sign it with a current key`);
+    }
+    return { artifact, keyId: key.keyId };
   }
+  const live = keys.filter((key) => !key.revokedAt).length;
   throw forbidden(
     'UNKNOWN_PUBLISHER_KEY',
-    `the artifact's signature matches none of the ${keys.length} registered publisher key(s); an admin registers keys with POST /v1/publisher-keys`,
+    `the artifact's signature matches none of the ${live} registered publisher key(s); an admin registers keys with POST /v1/publisher-keys`,
   );
 }
 

@@ -134,3 +134,43 @@ for (const s of driverSuites('server publishing --allow-unsigned', { allowUnsign
   });
   s.run();
 }
+
+for (const s of driverSuites('publisher key revocation')) {
+  s('a revoked publisher key: its uploads get 403 PUBLISHER_KEY_REVOKED, what it signed stays, the revocation is listed and audited', async ({ h }) => {
+    const leaked = generateKeyPair();
+    const model = (version: number) => ({ ...tinyModel(version), model: 'tiny-revoked' });
+    const registered = await h.json('POST', '/v1/publisher-keys', { json: { publicKey: leaked.publicKeyPem, label: 'leaked' } });
+    assert.is(registered.status, 201);
+    const keyId = registered.body.keyId as string;
+    assert.is((await publish(h, encodeArtifact(model(1), { privateKey: leaked.privateKeyPem }))).status, 201);
+    const revoked = await h.json('POST', `/v1/publisher-keys/${keyId}/revoke`);
+    assert.is(revoked.status, 200, JSON.stringify(revoked.body));
+    assert.equal(revoked.body.publishedVersionsSigned, [{ model: 'tiny-revoked', version: 1 }]);
+    assert.ok(Date.parse(revoked.body.revokedAt) > 0);
+
+    const refused = await publish(h, encodeArtifact(model(2), { privateKey: leaked.privateKeyPem }));
+    assert.is(refused.status, 403);
+    assert.is(refused.body.code, 'PUBLISHER_KEY_REVOKED');
+    assert.match(refused.body.message, new RegExp(`publisher key ${keyId} \\(leaked\\), revoked at`));
+    const list = await h.json('GET', '/v1/models/tiny-revoked/versions');
+    assert.equal(list.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]), [[1, 'published']], 'what it signed stays');
+
+    const again = await h.json('POST', `/v1/publisher-keys/${keyId}/revoke`);
+    assert.is(again.status, 404);
+    assert.is(again.body.code, 'KEY_UNKNOWN');
+    const bad = await h.json('POST', '/v1/publisher-keys/not-a-key/revoke');
+    assert.is(bad.status, 400);
+    const keys = await h.json('GET', '/v1/publisher-keys');
+    const listed = keys.body.keys.find((k: { keyId: string }) => k.keyId === keyId);
+    assert.is(listed.revokedAt, revoked.body.revokedAt);
+    const audit = await h.json('GET', '/v1/audit');
+    assert.ok(audit.body.entries.some((e: { action: string; entityId: string }) => e.action === 'publisher-key.revoke' && e.entityId === keyId));
+
+    // A new key takes over: the next version publishes with it.
+    const next = generateKeyPair();
+    assert.is((await h.json('POST', '/v1/publisher-keys', { json: { publicKey: next.publicKeyPem, label: 'rotated' } })).status, 201);
+    const rotated = await publish(h, encodeArtifact(model(2), { privateKey: next.privateKeyPem }));
+    assert.is(rotated.status, 201, JSON.stringify(rotated.body));
+  });
+  s.run();
+}

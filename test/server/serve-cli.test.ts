@@ -52,6 +52,16 @@ test('serve: listening line, healthz, client commands, clean stop on SIGTERM', a
     assert.match(device.token, /^wgd_/);
     const tier = cli(['license', 'tier', String(license.id), '--tier', 'gold']);
     assert.match(tier.stdout, 'tier gold');
+    const keyId = JSON.parse(key.stdout).keyId as string;
+    const revoked = cli(['keys', 'revoke', keyId]);
+    assert.is(revoked.status, 0, revoked.stderr);
+    assert.match(revoked.stdout, `revoked key ${keyId} (publisher); published versions it signed: tiny v1`);
+    const listed = JSON.parse(cli(['keys', 'list', '--json']).stdout);
+    assert.ok(listed[0].revokedAt, 'the list shows the revocation');
+    writeFileSync(wgm, signedTiny(2));
+    const afterRevoke = cli(['publish', wgm]);
+    assert.is(afterRevoke.status, 2);
+    assert.match(afterRevoke.stderr, 'weightgate: error PUBLISHER_KEY_REVOKED:');
     const noToken = spawnSync(process.execPath, ['bin/weightgate.js', 'customer', 'list', '--server', url], { encoding: 'utf8', env: { ...env, WEIGHTGATE_TOKEN: '' }, timeout: 60_000 });
     assert.is(noToken.status, 2);
 

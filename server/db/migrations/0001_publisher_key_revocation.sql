@@ -1,0 +1,1 @@
+ALTER TABLE "publisher_keys" ADD COLUMN "revoked_at" timestamp with time zone;
