@@ -102,19 +102,26 @@ export function registerServerCommands(program: Command): void {
       });
     });
 
-  withClientOptions(program.command('publish <file>').description('Upload a signed .wgm to the server (publisher or admin token); 409 if its version is not newer.')).action(
-    async (file: string, flags: ClientFlags) => {
-      const result = await clientOf(flags).publish(new Uint8Array(readFileSync(file)));
+  withClientOptions(program.command('publish <file>').description('Upload a signed .wgm to the server (publisher or admin token); 409 if its version is not newer. --draft stages it: stored and listed, but devices are not offered it until `versions release`.'))
+    .option('--draft', 'stage the version; release it later with weightgate versions release MODEL VERSION')
+    .action(async (file: string, flags: ClientFlags & { draft?: boolean }) => {
+      const result = await clientOf(flags).publish(new Uint8Array(readFileSync(file)), { draft: flags.draft });
       const s = result.segments;
-      print(flags, result, `published ${result.model} version ${result.version}: ${s.added} of ${s.total} segments new (${s.addedBytes} of ${s.totalBytes} bytes stored)`);
-    },
-  );
+      const verb = result.state === 'draft' ? 'staged (draft)' : 'published';
+      print(flags, result, `${verb} ${result.model} version ${result.version}: ${s.added} of ${s.total} segments new (${s.addedBytes} of ${s.totalBytes} bytes stored)`);
+    });
 
-  const versions = program.command('versions').description('List or withdraw the published versions of a model.');
+  const versions = program.command('versions').description('List, release or withdraw the versions of a model.');
   withClientOptions(versions.command('list <model>').description('List versions with state and content hash.')).action(async (model: string, flags: ClientFlags) => {
     const list = await clientOf(flags).listVersions(model);
     print(flags, list, list.map((v) => `${model} ${v.version}  ${v.state}  ${v.contentSha256.slice(0, 16)}  key ${v.keyId ?? 'unsigned'}`).join('\n') || `${model}: no versions`);
   });
+  withClientOptions(versions.command('release <model> <version>').description('Release a draft: devices are offered it from their next check.')).action(
+    async (model: string, version: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).releaseVersion(model, positiveInt('version')(version));
+      print(flags, result, `${model} version ${result.version} released`);
+    },
+  );
   withClientOptions(versions.command('withdraw <model> <version>').description('Withdraw a version: devices stop being sent it.')).action(
     async (model: string, version: string, flags: ClientFlags) => {
       const result = await clientOf(flags).withdrawVersion(model, positiveInt('version')(version));

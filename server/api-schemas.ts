@@ -11,6 +11,8 @@ const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z 
 export const ModelParam = z.object({ model: modelName });
 export const VersionParam = z.object({ model: modelName, version: z.coerce.number().int().positive() });
 export const IdParam = z.object({ id: z.coerce.number().int().positive() });
+/** POST /v1/versions?draft=true stages a version that devices are not offered until it is released. */
+export const PublishQuery = z.object({ draft: z.enum(['true', 'false']).optional() });
 export const ArtifactParam = z.object({ sha256 });
 export const PatchParam = z.object({ from: sha256, to: sha256 });
 

@@ -118,7 +118,10 @@ export function createClient(options: ClientOptions) {
   return {
     health: () => call<{ ok: boolean }>('GET', '/healthz'),
     /** Publisher: upload a signed .wgm. */
-    publish: (artifact: Uint8Array) => call<PublishResult>('POST', '/v1/versions', undefined, artifact),
+    /** Publisher: upload a signed .wgm; with `draft`, staged until releaseVersion. */
+    publish: (artifact: Uint8Array, options: { draft?: boolean } = {}) =>
+      call<PublishResult>('POST', options.draft ? '/v1/versions?draft=true' : '/v1/versions', undefined, artifact),
+    releaseVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'published' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/release`),
     listVersions: async (model: string) => (await call<{ versions: VersionView[] }>('GET', `/v1/models/${encodeURIComponent(model)}/versions`)).versions,
     withdrawVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
     /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */

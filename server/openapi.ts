@@ -17,8 +17,9 @@ interface RouteDoc {
 
 const routes: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness: 200 when the server and its database answer.', role: 'none' },
-  { method: 'post', path: '/v1/versions', summary: 'Publish a signed .wgm (verified before anything is stored; 409 if the version is not newer).', role: 'publisher', binaryBody: true },
+  { method: 'post', path: '/v1/versions', summary: 'Publish a signed .wgm (verified before anything is stored; 409 if the version is not newer); ?draft=true stages it until released.', role: 'publisher', binaryBody: true },
   { method: 'get', path: '/v1/models/{model}/versions', summary: 'List the versions of a model.', role: 'publisher' },
+  { method: 'post', path: '/v1/models/{model}/versions/{version}/release', summary: 'Release a draft (published with ?draft=true): devices are offered it from their next check; 409 unless it is a draft newer than every published version.', role: 'publisher' },
   { method: 'post', path: '/v1/models/{model}/versions/{version}/withdraw', summary: 'Withdraw a version: devices are no longer sent it.', role: 'publisher' },
   { method: 'post', path: '/v1/customers', summary: 'Create a customer.', role: 'admin', body: S.CreateCustomerBody },
   { method: 'get', path: '/v1/customers', summary: 'List customers.', role: 'admin' },

@@ -64,6 +64,9 @@ export function checkDeviceAccess(license: LicenseRow, version: VersionInfo, rec
   if (version.modelId !== license.modelId) {
     throw forbidden('WRONG_MODEL', `artifact ${record.sha256} is of another model than license ${license.id}'s`);
   }
+  if (version.state === 'draft') {
+    throw forbidden('VERSION_NOT_RELEASED', `version ${version.number} is a draft, not released yet; run update-check for the current version`);
+  }
   if (version.state !== 'published') {
     throw forbidden('VERSION_WITHDRAWN', `version ${version.number} was withdrawn; run update-check for the current version`);
   }

@@ -1,11 +1,12 @@
-// Publisher calls: publish a .wgm, list versions, withdraw a version.
+// Publisher calls: publish a .wgm (or stage it as a draft), list versions,
+// release a draft, withdraw a version.
 import { Hono } from 'hono';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { bodyLimit } from 'hono/body-limit';
 import type { ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { models, versions } from '../db/schema.ts';
-import { ModelParam, VersionParam } from '../api-schemas.ts';
+import { ModelParam, PublishQuery, VersionParam } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { reply } from '../negotiate.ts';
 import { badRequest, conflict, HttpError, notFound } from '../http-error.ts';
@@ -29,7 +30,8 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
     }
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength === 0) throw badRequest('EMPTY_BODY', 'the request body is empty; send the .wgm file');
-    const result = await publishVersion(ctx, bytes, c.get('principal').tokenId);
+    const { draft } = parseInput(PublishQuery, c.req.query(), 'query');
+    const result = await publishVersion(ctx, bytes, c.get('principal').tokenId, { draft: draft === 'true' });
     ctx.invalidate();
     return reply(c, result, 201);
   });
@@ -43,6 +45,36 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
       .where(eq(models.name, model))
       .orderBy(asc(versions.number));
     return reply(c, { model, versions: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })) });
+  });
+
+  // A staged version goes live: devices are offered it from their next check.
+  // Only a draft newer than every published version can be released (a
+  // device never moves back).
+  app.post('/v1/models/:model/versions/:version/release', publisher, async function releaseVersion(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    const [row] = await ctx.db
+      .select({ id: versions.id, state: versions.state, modelId: versions.modelId })
+      .from(versions)
+      .innerJoin(models, eq(models.id, versions.modelId))
+      .where(and(eq(models.name, model), eq(versions.number, version)))
+      .limit(1);
+    if (!row) throw notFound('VERSION_UNKNOWN', `model "${model}" has no version ${version}`);
+    if (row.state !== 'draft') throw conflict('NOT_A_DRAFT', `model "${model}" version ${version} is ${row.state}, not a draft`);
+    const [newer] = await ctx.db
+      .select({ number: versions.number })
+      .from(versions)
+      .where(and(eq(versions.modelId, row.modelId), eq(versions.state, 'published'), gt(versions.number, version)))
+      .limit(1);
+    if (newer) throw conflict('NEWER_PUBLISHED', `model "${model}" already has version ${newer.number} published; a draft older than it cannot be released`);
+    const [updated] = await ctx.db
+      .update(versions)
+      .set({ state: 'published' })
+      .where(and(eq(versions.id, row.id), eq(versions.state, 'draft')))
+      .returning({ id: versions.id });
+    if (!updated) throw conflict('NOT_A_DRAFT', `model "${model}" version ${version} changed state meanwhile`);
+    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'version.release', entity: 'version', entityId: `${model}@${version}` });
+    ctx.invalidate();
+    return reply(c, { model, version, state: 'published' });
   });
 
   app.post('/v1/models/:model/versions/:version/withdraw', publisher, async function withdrawVersion(c) {

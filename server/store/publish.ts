@@ -21,13 +21,15 @@ const INSERT_BATCH = 1000;
 export interface PublishResult {
   model: string;
   version: number;
-  state: 'published';
+  /** 'draft' when staged (devices are not offered it until it is released). */
+  state: 'published' | 'draft';
   contentSha256: string;
   keyId: string | null;
   segments: { total: number; added: number; addedBytes: number; totalBytes: number };
 }
 
-export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number): Promise<PublishResult> {
+export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number, options: { draft?: boolean } = {}): Promise<PublishResult> {
+  const state = options.draft ? 'draft' : 'published';
   const { artifact, keyId } = await verifyUpload(ctx, bytes);
   const manifest = artifact.manifest;
   if (!MODEL_NAME.test(manifest.model)) {
@@ -73,7 +75,7 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
         .values({
           modelId,
           number: manifest.version,
-          state: 'published',
+          state,
           manifest: artifact.manifestBytes,
           contentSha256,
           signature: artifact.signature,
@@ -94,7 +96,7 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
       const result: PublishResult = {
         model: manifest.model,
         version: manifest.version,
-        state: 'published',
+        state,
         contentSha256,
         keyId,
         segments: {
@@ -104,7 +106,7 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
           totalBytes: segmentRows.reduce((sum, s) => sum + s.bytes, 0),
         },
       };
-      await recordAudit(tx, { actorTokenId, action: 'version.publish', entity: 'version', entityId: `${manifest.model}@${manifest.version}`, detail: { ...result } });
+      await recordAudit(tx, { actorTokenId, action: state === 'draft' ? 'version.stage' : 'version.publish', entity: 'version', entityId: `${manifest.model}@${manifest.version}`, detail: { ...result } });
       return result;
     });
   } catch (error) {
