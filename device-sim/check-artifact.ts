@@ -68,15 +68,24 @@ export function loadArtifactOnProfile(
     if ((options.kernel ?? 'image') === 'image' && report.fits) {
       // As a device does at install: transcode (working memory from the arena), then program it after the artifact.
       const planned = execImageBytes(artifact);
+      let imageBytes: Uint8Array | null = null;
       if (bytes.length + planned <= slotCapacityBytes) {
-        const imageBytes = buildExecImage(artifact, arena);
+        try {
+          imageBytes = buildExecImage(artifact, arena);
+        } catch (error) {
+          // Transcoding opens every interval's segment at once; the coded kernels need one at a time.
+          if (!(error instanceof BudgetError)) throw error;
+          report.kernelNote = `coded kernels: building the execution image: ${error.message}`;
+        }
+      }
+      if (imageBytes) {
         const opened = openExecImage(imageBytes, artifact);
         if (typeof opened === 'string') throw new Error(`freshly built execution image is invalid: ${opened}`);
         image = opened;
         report.imageBytes = imageBytes.length;
         report.flashBytes += imageBytes.length;
         report.kernel = 'image';
-      } else {
+      } else if (report.kernelNote === null) {
         report.kernelNote = `coded kernels: ${new BudgetError('FLASH', bytes.length + planned, slotCapacityBytes, 'artifact and its execution image').message}`;
       }
       arena.rewind(0);

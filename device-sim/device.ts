@@ -179,7 +179,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       return { image: null, note: `coded kernels: ${why.message}` };
     }
     arena.rewind(0);
-    const bytes = buildExecImage(artifact, arena);
+    let bytes: Uint8Array;
+    try {
+      bytes = buildExecImage(artifact, arena);
+    } catch (error) {
+      // Transcoding opens every interval's segment at once; the coded kernels need one at a time.
+      if (error instanceof BudgetError) return { image: null, note: `coded kernels: building the execution image: ${error.message}` };
+      throw error;
+    }
     if (slot >= 0) {
       try {
         flash.writeImage(slot, artifact.bytes.length, bytes);
