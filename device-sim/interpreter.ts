@@ -14,8 +14,7 @@ import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { applyActivation, argmax } from './kernels/dense-reference.ts';
 import { evalDense, initDense, prepareDense, reserveCursorState, type ChunkBuffers, type DenseOpData, type RawInput } from './kernels/dense.ts';
-import { evalImageLayer } from './kernels/sparse-rows.ts';
-import { layerAddresses, rowsKernelsFor, wasmHandles, type LayerAddresses } from './kernels/sparse-rows-wasm.ts';
+import { layerAddresses, rowsKernelsFor, type LayerAddresses } from './kernels/sparse-rows-wasm.ts';
 import type { ExecImage } from './exec-image.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
 
@@ -82,9 +81,7 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   // The image is mapped into the address space before any view is taken (mapping may grow it).
   const imageAddress = image ? arena.mapFlash(image.bytes) : 0;
   const wasm = image ? rowsKernelsFor(arena.memory) : null;
-  const addresses: (LayerAddresses | null)[] = image
-    ? image.layers.map((layer) => (wasmHandles(layer) ? layerAddresses(layer, image.bytes, imageAddress) : null))
-    : [];
+  const addresses: LayerAddresses[] = image ? image.layers.map((layer) => layerAddresses(layer, image.bytes, imageAddress)) : [];
 
   // plan and allocate scratch.
   const planner = createGreedyMemoryPlanner();
@@ -120,16 +117,19 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
       for (let i = 0; i < layers.length; i++) {
         const at = addresses[i];
         const out = outputs[i];
-        if (at && wasm) {
-          const { inputs, units, colBits } = image.layers[i];
-          if (i === 0) wasm.rowsTableRaw(at.counts, at.entries, at.table, at.bias, input.byteOffset, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset);
-          else wasm.rowsTableF32(at.counts, at.entries, at.table, at.bias, outputs[i - 1].byteOffset, inputs, units, colBits, out.byteOffset);
-          if (layers[i].activation === 'relu') wasm.relu(out.byteOffset, units);
-          else applyActivation(layers[i].activation, out);
+        const { inputs, units, colBits } = image.layers[i];
+        const from = i === 0 ? input.byteOffset : outputs[i - 1].byteOffset;
+        if (at.kernel === 'table') {
+          if (i === 0) wasm!.rowsTableRaw(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset);
+          else wasm!.rowsTableF32(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, out.byteOffset);
         } else {
-          evalImageLayer(image.layers[i], i === 0 ? rawInput : outputs[i - 1], out);
-          applyActivation(layers[i].activation, out);
+          wasm!.rowsGeneric(
+            at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.bias,
+            from, i === 0 ? 1 : 0, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset,
+          );
         }
+        if (layers[i].activation === 'relu') wasm!.relu(out.byteOffset, units);
+        else applyActivation(layers[i].activation, out);
       }
       return last;
     }

@@ -8,10 +8,12 @@
 ;; at 0 and the slot's execution image mapped at a flash window above it.
 ;; All pointers are byte addresses in it.
 ;;
-;; Layout the kernels read (one layer):
-;;   counts   u8  per input row: kept weights in the row
-;;   entries  u16 per weight, rows in order: column | (centroid << colBits)
-;;   table    f32 per centroid
+;; Layout the kernels read (one layer; rowsTable* take the first widths,
+;; rowsGeneric any of them):
+;;   counts   u8 (u16, u32) per input row: kept weights in the row
+;;   entries  u16 (u32) per weight, rows in order: column | (centroid << colBits),
+;;            or the column alone when weights are stored per entry
+;;   table    f32 per centroid, or values: f32 per entry
 ;;   bias     f32 per unit
 ;; Rows whose input is zero are skipped whole. The row loop is written out in
 ;; both kernels: a call per row costs more than the row (784 rows, ~1 kept
@@ -111,6 +113,71 @@
                 (local.set $entries (i32.add (local.get $entries) (i32.const 2)))
                 (br $entry)))))
         (local.set $entries (local.get $end))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $row)))
+    (call $addBias (local.get $out) (local.get $bias) (local.get $units)))
+
+;; Any other layer of an image: counts of 1, 2 or 4 bytes, entries of 2 or
+  ;; 4 bytes, weights from the codebook table or one f32 per entry (int8 and
+  ;; dense-f32 kernels), input raw bytes or f32. The layout branches are the
+  ;; same for every entry, so they cost little; the common case keeps the
+  ;; specialised kernels above.
+  (func (export "rowsGeneric")
+    (param $counts i32) (param $countBytes i32) (param $entries i32) (param $entryBytes i32)
+    (param $values i32) (param $perEntry i32) (param $bias i32)
+    (param $input i32) (param $rawInput i32) (param $inputs i32) (param $units i32) (param $colBits i32)
+    (param $scale f64) (param $offset f64) (param $out i32)
+    (local $i i32) (local $x f64) (local $n i32) (local $e i32) (local $end i32)
+    (local $packed i32) (local $mask i32) (local $column i32) (local $weight f64)
+    (call $clear (local.get $out) (local.get $units))
+    (local.set $mask
+      (if (result i32) (i32.ge_u (local.get $colBits) (i32.const 32))
+        (then (i32.const -1))
+        (else (i32.sub (i32.shl (i32.const 1) (local.get $colBits)) (i32.const 1)))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $i) (local.get $inputs)))
+        (local.set $n
+          (if (result i32) (i32.eq (local.get $countBytes) (i32.const 1))
+            (then (i32.load8_u (i32.add (local.get $counts) (local.get $i))))
+            (else
+              (if (result i32) (i32.eq (local.get $countBytes) (i32.const 2))
+                (then (i32.load16_u (i32.add (local.get $counts) (i32.shl (local.get $i) (i32.const 1)))))
+                (else (i32.load (i32.add (local.get $counts) (i32.shl (local.get $i) (i32.const 2)))))))))
+        (local.set $x
+          (if (result f64) (local.get $rawInput)
+            (then
+              (f64.promote_f32 (f32.demote_f64
+                (f64.add
+                  (f64.mul (f64.convert_i32_u (i32.load8_u (i32.add (local.get $input) (local.get $i)))) (local.get $scale))
+                  (local.get $offset)))))
+            (else (f64.promote_f32 (f32.load (i32.add (local.get $input) (i32.shl (local.get $i) (i32.const 2))))))))
+        (local.set $end (i32.add (local.get $e) (local.get $n)))
+        (if (f64.ne (local.get $x) (f64.const 0))
+          (then
+            (block $rowDone
+              (loop $entry
+                (br_if $rowDone (i32.ge_u (local.get $e) (local.get $end)))
+                (local.set $packed
+                  (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+                    (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+                    (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2)))))))
+                (local.set $column (i32.and (local.get $packed) (local.get $mask)))
+                (local.set $weight
+                  (f64.promote_f32
+                    (if (result f32) (local.get $perEntry)
+                      (then (f32.load (i32.add (local.get $values) (i32.shl (local.get $e) (i32.const 2)))))
+                      (else
+                        (f32.load (i32.add (local.get $values)
+                          (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2))))))))
+                (f32.store (i32.add (local.get $out) (i32.shl (local.get $column) (i32.const 2)))
+                  (f32.demote_f64
+                    (f64.add
+                      (f64.promote_f32 (f32.load (i32.add (local.get $out) (i32.shl (local.get $column) (i32.const 2)))))
+                      (f64.mul (local.get $x) (local.get $weight)))))
+                (local.set $e (i32.add (local.get $e) (i32.const 1)))
+                (br $entry)))))
+        (local.set $e (local.get $end))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $row)))
     (call $addBias (local.get $out) (local.get $bias) (local.get $units)))

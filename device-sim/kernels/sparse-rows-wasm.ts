@@ -1,7 +1,8 @@
 // The image kernels compiled to WebAssembly (rows.wat; sparse-rows.ts is
 // their reference): same results bit for bit, about twice as fast as the
 // TypeScript on the row scatter, since a device runs its kernels as native
-// code. One module per process, one instance per device address space
+// code. Every layer of an image runs here: the specialised rowsTable*
+// kernels in the common case, rowsGeneric otherwise. One module per process, one instance per device address space
 // (Arena.memory), so the kernels compute straight in the device's RAM and
 // read the image through its flash window.
 import type { ImageLayer } from '../exec-image.ts';
@@ -15,6 +16,10 @@ export interface RowsKernels {
   rowsTableF32(
     counts: number, entries: number, table: number, bias: number,
     input: number, inputs: number, units: number, colBits: number, out: number,
+  ): void;
+  rowsGeneric(
+    counts: number, countBytes: number, entries: number, entryBytes: number, values: number, perEntry: number, bias: number,
+    input: number, rawInput: number, inputs: number, units: number, colBits: number, scale: number, offset: number, out: number,
   ): void;
   relu(out: number, units: number): void;
 }
@@ -33,20 +38,38 @@ export function rowsKernelsFor(memory: WebAssembly.Memory): RowsKernels {
   return kernels;
 }
 
-/** Whether the wasm kernels handle this layer: codebook weights, byte counts, 16-bit entries. */
-export function wasmHandles(layer: ImageLayer): boolean {
-  return layer.table !== null && layer.counts instanceof Uint8Array && layer.entries instanceof Uint16Array;
+/**
+ * Which wasm kernel runs this layer: 'table' (rowsTable*: codebook weights,
+ * byte counts, 16-bit entries, the common case) or 'generic' (rowsGeneric:
+ * any other width, or one f32 weight per entry).
+ */
+export function wasmKernelOf(layer: ImageLayer): 'table' | 'generic' {
+  return layer.table !== null && layer.counts instanceof Uint8Array && layer.entries instanceof Uint16Array ? 'table' : 'generic';
 }
 
-/** Addresses of one layer's sections once its image is mapped at `imageAddress`. */
+/** Addresses and widths of one layer's sections once its image is mapped at `imageAddress`. */
 export interface LayerAddresses {
+  kernel: 'table' | 'generic';
   counts: number;
+  countBytes: number;
   entries: number;
-  table: number;
+  entryBytes: number;
+  /** The codebook table, or the per-entry weights when `perEntry`. */
+  values: number;
+  perEntry: number;
   bias: number;
 }
 
 export function layerAddresses(layer: ImageLayer, image: Uint8Array, imageAddress: number): LayerAddresses {
   const at = (view: ArrayBufferView): number => imageAddress + view.byteOffset - image.byteOffset;
-  return { counts: at(layer.counts), entries: at(layer.entries), table: at(layer.table!), bias: at(layer.bias) };
+  return {
+    kernel: wasmKernelOf(layer),
+    counts: at(layer.counts),
+    countBytes: layer.counts.BYTES_PER_ELEMENT,
+    entries: at(layer.entries),
+    entryBytes: layer.entries.BYTES_PER_ELEMENT,
+    values: at(layer.table ?? layer.values!),
+    perEntry: layer.table ? 0 : 1,
+    bias: at(layer.bias),
+  };
 }

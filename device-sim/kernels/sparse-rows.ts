@@ -5,10 +5,9 @@
 // a ReLU zero) costs one count read. Every column sums its terms in
 // ascending input order, as a dense matmul would, then the bias is added.
 //
-// One plain loop, written for reading: rows.wat is the fast version of the
-// codebook case (sparse-rows-wasm.ts) and must give these outputs bit for
-// bit; this one also runs the layers the wasm does not take (int8 and
-// dense-f32 kernels, wide layers).
+// One plain loop, written for reading: the device runs rows.wat
+// (sparse-rows-wasm.ts), which must give these outputs bit for bit for every
+// layout (test/device-sim/exec-image.test.ts checks it on random models).
 import type { ImageLayer } from '../exec-image.ts';
 import type { RawInput } from './dense.ts';
 

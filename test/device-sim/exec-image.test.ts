@@ -13,7 +13,7 @@ import { Arena } from '../../device-sim/arena.ts';
 import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { evalImageLayer } from '../../device-sim/kernels/sparse-rows.ts';
-import { wasmHandles } from '../../device-sim/kernels/sparse-rows-wasm.ts';
+import { wasmKernelOf } from '../../device-sim/kernels/sparse-rows-wasm.ts';
 import { randomImages, syntheticArtifact, syntheticModel } from './fixtures.ts';
 import { renderRowsWasm } from '../../scripts/gen-wasm.mjs';
 
@@ -97,7 +97,7 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
     const artifact = readArtifact(encodeArtifact(input));
     const arena = new Arena(32 * 1024);
     const image = imageOf(artifact, arena);
-    assert.ok(image.layers.every(wasmHandles), 'these layers run in wasm');
+    assert.ok(image.layers.every((layer) => wasmKernelOf(layer) === 'table'), 'these layers run in the specialised kernels');
     const interpreter = createInterpreter(artifact, arena, { image });
     const samples = randomImages(40, 784, 11);
     // Blank stretches, as in real images, so the four-zero-byte skip runs.
@@ -119,7 +119,8 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
   }
 });
 
-test('property: for random Dense chains, encodings, sparsities and licenses the image holds exactly the licensed weights, and the interpreter on it equals the reference', () => {
+test('property: for random Dense chains, encodings, sparsities and licenses the image holds exactly the licensed weights, and the wasm kernels on it equal the reference', () => {
+  const kernels = new Set<string>();
   fc.assert(
     fc.property(
       fc.record({
@@ -136,6 +137,7 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
         artifact.manifest.layers.forEach((layer, l) => {
           assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.weight), `layer ${l} kernel`);
         });
+        kernels.add(image.layers.map(wasmKernelOf).join(','));
         const interpreter = createInterpreter(artifact, arena, { image });
         const { scale, offset } = artifact.manifest.preprocess;
         const samples = randomImages(3, sizes[0]!, seed);
@@ -156,6 +158,8 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
     ),
     { numRuns: 40, seed: 20261126 },
   );
+  const seen = [...kernels].join(' ');
+  assert.ok(seen.includes('table') && seen.includes('generic'), `both wasm kernels ran: ${seen}`);
 });
 
 test('the committed wasm is what rows.wat assembles to (npm run gen)', async () => {
