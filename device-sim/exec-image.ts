@@ -174,7 +174,8 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
   const view = new DataView(image.buffer);
   const tensors = artifact.manifest.tensors;
   plans.forEach((plan, l) => {
-    const { layer, units } = { layer: plan.layer, units: plan.layer.units };
+    const layer = plan.layer;
+    const units = layer.units;
     const words = [
       layer.inputs, units, plan.entries, plan.countBytes, plan.entryBytes, plan.colBits, plan.tableLength,
       plan.countsAt, plan.entriesAt, plan.valuesAt, plan.biasAt, 0,
