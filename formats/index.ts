@@ -17,6 +17,16 @@
 //   applyPatchToArtifact(fromArtifact, patch, { publicKey? }) -> Artifact (no re-reads)
 //   readPatch(bytes) -> PatchDetails (PatchInfo + how many target segments
 //       are reused / delta / whole, payload bytes, whether the manifest changes)
+//   streamPatchToArtifact(fromArtifact, patch, sink, memory) -> StreamedPatch:
+//       the one patch applier (applyPatch* are heap layers over it). Reads the
+//       source and the patch in place, writes the target's bytes in order
+//       into `sink` (ArtifactSink: begin(totalBytes), append(bytes); a
+//       device's inactive flash slot, or bufferSink()), takes every
+//       data-sized buffer from `memory` (WorkingMemory: a device's arena,
+//       fixedWorkingMemory(n) in tests, heapWorkingMemory()), and checks
+//       every rebuilt segment's and the whole target's SHA-256; the caller
+//       then reads the sink's bytes with readArtifact. Reports the peak
+//       working bytes.
 //   openSegment(artifact, i, memory?) + readSegmentEntries(cursor, positions, values):
 //       i indexes artifact.segments (the segments this artifact holds);
 //       the device's streaming decoder of (flat position, float value) pairs,
