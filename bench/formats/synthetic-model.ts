@@ -4,6 +4,7 @@
 // k-means per tensor (Deep Compression, Han et al. 2016), and Algorithm 1's k
 // equal intervals over the range of the non-zero kernel weights.
 import type { Interval, Layer, ModelInput, TensorInput, Tier } from '../../formats/index.ts';
+import { createRandom } from '../../pipeline/random.ts';
 
 export interface SyntheticOptions {
   sizes?: number[];
@@ -17,17 +18,8 @@ export interface SyntheticOptions {
   kernelEncoding?: 'codebook-sparse' | 'int8' | 'dense-f32';
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the pipeline's seeded mulberry32, so benches and builds draw the same streams. */
+export const rng = createRandom;
 
 export function laplacian(random: () => number, scale: number): number {
   const u = random() - 0.5;
