@@ -19,7 +19,7 @@
 //
 // Allocation is a bump pointer: a device never frees single buffers, it
 // resets to a mark (a model unload rewinds to 0).
-import type { CursorMemory } from '../formats/index.ts';
+import type { WorkingMemory } from '../formats/index.ts';
 import { BudgetError } from './errors.ts';
 
 /** Buffers start on 16-byte boundaries, as TFLM's kBufferAlignment. */
@@ -114,10 +114,19 @@ export class Arena {
   }
 }
 
-/** Segment cursors' models and centroids (formats' CursorMemory) taken from the arena's top. */
-export function arenaCursorMemory(arena: Arena): CursorMemory {
+/**
+ * The arena as formats' WorkingMemory (which is also a CursorMemory): buffers
+ * from its top for segment cursors, the image transcoder and the patch
+ * applier. A `purpose` prefixes every buffer's name in a BudgetError.
+ */
+export function arenaMemory(arena: Arena, purpose?: string): WorkingMemory {
+  const named = (what: string) => (purpose ? `${purpose}: ${what}` : what);
   return {
-    uint16: (length, what) => arena.uint16(arena.allocate(length * 2, what), length),
-    float32: (length, what) => arena.float32(arena.allocate(length * 4, what), length),
+    uint8: (length, what) => arena.uint8(arena.allocate(length, named(what)), length),
+    uint16: (length, what) => arena.uint16(arena.allocate(length * 2, named(what)), length),
+    uint32: (length, what) => arena.uint32(arena.allocate(length * 4, named(what)), length),
+    float32: (length, what) => arena.float32(arena.allocate(length * 4, named(what)), length),
+    mark: () => arena.mark(),
+    rewind: (mark) => arena.rewind(mark),
   };
 }

@@ -7,7 +7,7 @@ import type { PublicKeyInput } from './boot.ts';
 import { BudgetError } from './errors.ts';
 import { slotCapacityOf } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
-import { buildExecImage, execImageBytes, openExecImage } from './exec-image.ts';
+import { prepareExecImage } from './exec-image.ts';
 import type { KernelChoice } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { summarizeLatency } from './stats.ts';
@@ -66,27 +66,14 @@ export function loadArtifactOnProfile(
   try {
     let image = null;
     if ((options.kernel ?? 'image') === 'image' && report.fits) {
-      // As a device does at install: transcode (working memory from the arena), then program it after the artifact.
-      const planned = execImageBytes(artifact);
-      let imageBytes: Uint8Array | null = null;
-      if (bytes.length + planned <= slotCapacityBytes) {
-        try {
-          imageBytes = buildExecImage(artifact, arena);
-        } catch (error) {
-          // Transcoding opens every interval's segment at once; the coded kernels need one at a time.
-          if (!(error instanceof BudgetError)) throw error;
-          report.kernelNote = `coded kernels: building the execution image: ${error.message}`;
-        }
-      }
-      if (imageBytes) {
-        const opened = openExecImage(imageBytes, artifact);
-        if (typeof opened === 'string') throw new Error(`freshly built execution image is invalid: ${opened}`);
-        image = opened;
-        report.imageBytes = imageBytes.length;
-        report.flashBytes += imageBytes.length;
+      // As a device does at install (device.ts), without the flash to program.
+      const prepared = prepareExecImage(artifact, arena, slotCapacityBytes);
+      image = prepared.image;
+      report.kernelNote = prepared.note;
+      if (image) {
+        report.imageBytes = image.bytes.length;
+        report.flashBytes += image.bytes.length;
         report.kernel = 'image';
-      } else if (report.kernelNote === null) {
-        report.kernelNote = `coded kernels: ${new BudgetError('FLASH', bytes.length + planned, slotCapacityBytes, 'artifact and its execution image').message}`;
       }
       arena.rewind(0);
     }

@@ -12,8 +12,8 @@
 import type { Artifact } from '../formats/index.ts';
 import { Arena } from './arena.ts';
 import { bootFlash, type PublicKeyInput } from './boot.ts';
-import { BudgetError, DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
-import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from './exec-image.ts';
+import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
+import { openExecImage, prepareExecImage, type ExecImage } from './exec-image.ts';
 import { Flash, slotName } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
 import { PowerCutInjector, type PowerCutPlan } from './power-cut.ts';
@@ -173,31 +173,10 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       const opened = stored ? openExecImage(stored, artifact) : null;
       if (opened && typeof opened !== 'string') return { image: opened, note: null };
     }
-    const planned = execImageBytes(artifact);
-    if (artifact.bytes.length + planned > flash.slotCapacity) {
-      const why = new BudgetError('FLASH', artifact.bytes.length + planned, flash.slotCapacity, `artifact (${artifact.bytes.length} bytes) and its execution image (${planned} bytes)`);
-      return { image: null, note: `coded kernels: ${why.message}` };
-    }
     arena.rewind(0);
-    let bytes: Uint8Array;
-    try {
-      bytes = buildExecImage(artifact, arena);
-    } catch (error) {
-      // Transcoding opens every interval's segment at once; the coded kernels need one at a time.
-      if (error instanceof BudgetError) return { image: null, note: `coded kernels: building the execution image: ${error.message}` };
-      throw error;
-    }
-    if (slot >= 0) {
-      try {
-        flash.writeImage(slot, artifact.bytes.length, bytes);
-      } catch (error) {
-        if (error instanceof BudgetError) return { image: null, note: `coded kernels: ${error.message}` };
-        throw error;
-      }
-    }
-    const opened = openExecImage(bytes, artifact);
-    if (typeof opened === 'string') throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `freshly built execution image is invalid: ${opened}`);
-    return { image: opened, note: null };
+    const prepared = prepareExecImage(artifact, arena, flash.slotCapacity);
+    if (prepared.image && slot >= 0) flash.writeImage(slot, artifact.bytes.length, prepared.image.bytes);
+    return prepared;
   }
 
   function loadInterpreter(artifact: Artifact): Interpreter {

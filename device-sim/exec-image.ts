@@ -34,8 +34,8 @@
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
 import { openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
-import { arenaCursorMemory, type Arena } from './arena.ts';
-import { DeviceError, DeviceErrorCode } from './errors.ts';
+import { arenaMemory, type Arena } from './arena.ts';
+import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 
 const MAGIC = 0x31584757; // "WGX1" read as a little-endian u32
 export const EXEC_IMAGE_VERSION = 1;
@@ -136,7 +136,7 @@ function mergeSegments(
 ): void {
   const k = segments.length;
   if (k === 0) return;
-  const memory = arenaCursorMemory(arena);
+  const memory = arenaMemory(arena);
   const cursors: SegmentCursor[] = segments.map((s) => openSegment(artifact, s, memory));
   const heads = arena.uint32(arena.allocate(k * 4, 'merge look-ahead positions'), k);
   const headValues = arena.float32(arena.allocate(k * 4, 'merge look-ahead values'), k);
@@ -230,6 +230,32 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
   view.setUint32(76, totalBytes, true);
   image.set(createHash('sha256').update(image.subarray(HEADER_BYTES)).digest(), BODY_SHA_AT);
   return image;
+}
+
+/**
+ * What a device does at install, and `device infer` without one: the image
+ * of `artifact` built and checked, or null with the reason the coded kernels
+ * run instead (a slot of `slotCapacity` bytes cannot hold the artifact and
+ * the image, or transcoding needs more RAM than the arena has: it opens
+ * every interval's segment at once, the coded kernels one at a time).
+ * Programming the image into flash is the caller's.
+ */
+export function prepareExecImage(artifact: Artifact, arena: Arena, slotCapacity: number): { image: ExecImage; note: null } | { image: null; note: string } {
+  const total = artifact.bytes.length + execImageBytes(artifact);
+  if (total > slotCapacity) {
+    const why = new BudgetError('FLASH', total, slotCapacity, `artifact (${artifact.bytes.length} bytes) and its execution image (${total - artifact.bytes.length} bytes)`);
+    return { image: null, note: `coded kernels: ${why.message}` };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = buildExecImage(artifact, arena);
+  } catch (error) {
+    if (error instanceof BudgetError) return { image: null, note: `coded kernels: building the execution image: ${error.message}` };
+    throw error;
+  }
+  const opened = openExecImage(bytes, artifact);
+  if (typeof opened === 'string') throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `freshly built execution image is invalid: ${opened}`);
+  return { image: opened, note: null };
 }
 
 function hexBytes(hex: string): Uint8Array {

@@ -17,24 +17,10 @@
 // a flash slot too small is a flash BudgetError before the slot is erased.
 // Only the inactive slot is written here, never the state record.
 import { createHash } from 'node:crypto';
-import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type WorkingMemory } from '../formats/index.ts';
-import { arenaCursorMemory, type Arena } from './arena.ts';
+import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink } from '../formats/index.ts';
+import { arenaMemory } from './arena.ts';
 import type { DeviceCore } from './device.ts';
 import { slotName, type SlotWriter } from './flash.ts';
-
-/** formats' WorkingMemory from the arena's top; each buffer's name says it is for `purpose`. */
-export function arenaWorkingMemory(arena: Arena, purpose: string): WorkingMemory {
-  const cursor = arenaCursorMemory(arena);
-  const named = (what: string) => `${purpose}: ${what}`;
-  return {
-    uint8: (length, what) => arena.uint8(arena.allocate(length, named(what)), length),
-    uint16: (length, what) => cursor.uint16(length, named(what)),
-    uint32: (length, what) => arena.uint32(arena.allocate(4 * length, named(what)), length),
-    float32: (length, what) => cursor.float32(length, named(what)),
-    mark: () => arena.mark(),
-    rewind: (mark) => arena.rewind(mark),
-  };
-}
 
 export interface PatchedSlot {
   /** The slot's bytes as read back from flash: the target artifact, not yet verified. */
@@ -58,7 +44,7 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
   };
   let streamed;
   try {
-    streamed = streamPatchToArtifact(source, patch, sink, arenaWorkingMemory(arena, 'applying the patch'));
+    streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'));
   } finally {
     (writer as SlotWriter | null)?.close();
   }

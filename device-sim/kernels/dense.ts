@@ -7,7 +7,7 @@
 //                dense copy of the weight matrix; each segment's decoder
 //                state is taken from the arena and released after its pass.
 import { openSegment, readSegmentEntries, type Artifact, type DenseLayer } from '../../formats/index.ts';
-import { arenaCursorMemory, type Arena } from '../arena.ts';
+import { arenaMemory, type Arena } from '../arena.ts';
 import { DeviceError, DeviceErrorCode } from '../errors.ts';
 import { accumulateEntries, accumulateEntriesFromRaw, addEntries, applyActivation } from './dense-reference.ts';
 
@@ -83,7 +83,7 @@ export function prepareDense(artifact: Artifact, op: DenseOpData): void {
  * high-water mark covers inference before the first sample runs.
  */
 export function reserveCursorState(artifact: Artifact, arena: Arena): void {
-  const memory = arenaCursorMemory(arena);
+  const memory = arenaMemory(arena);
   for (let s = 0; s < artifact.segments.length; s++) {
     const mark = arena.mark();
     openSegment(artifact, s, memory);
@@ -100,7 +100,7 @@ function streamInto(
   output: Float32Array,
   arena: Arena,
 ): void {
-  const memory = arenaCursorMemory(arena);
+  const memory = arenaMemory(arena);
   for (let s = 0; s < segments.length; s++) {
     const mark = arena.mark();
     const cursor = openSegment(artifact, segments[s], memory);
