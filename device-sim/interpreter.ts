@@ -3,18 +3,23 @@
 // prepare every kernel (validation), plan the scratch buffers' lifetimes,
 // allocate them once, then invoke any number of times with no allocation.
 //
+// Two kinds of kernels: with an execution image (exec-image.ts) the wasm
+// kernels read it through the arena's flash window; without one the coded
+// kernels range-decode the artifact's segments on every inference.
+//
 // Scratch plan for L layers (steps 0..L):
 //   input     raw sample bytes           alive at step 0
 //   out[i]    float32 × units of layer i  alive at steps i..i+1 (consumed by layer i+1)
-//   chunk     positions u32 + values f32 alive at steps 0..L-1 (every layer streams through it)
-// so activations ping-pong between two regions. 784-128-64-10 with 64-entry
-// chunks plans about 2.3 KiB.
+//   chunk     positions u32 + values f32 alive at steps 0..L-1 (coded kernels only:
+//             every layer streams through it)
+// so activations ping-pong between two regions. 784-128-64-10 plans 1.3 KiB
+// with the image, about 2.3 KiB with the coded kernels' 64-entry chunks.
 import type { Artifact } from '../formats/index.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { applyActivation, argmax } from './kernels/dense-reference.ts';
 import { evalDense, initDense, prepareDense, reserveCursorState, type ChunkBuffers, type DenseOpData, type RawInput } from './kernels/dense.ts';
-import { layerAddresses, rowsKernelsFor, type LayerAddresses } from './kernels/sparse-rows-wasm.ts';
+import { evalImageLayerWasm, layerAddresses, rowsKernelsFor, type LayerAddresses } from './kernels/sparse-rows-wasm.ts';
 import type { ExecImage } from './exec-image.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
 
@@ -90,51 +95,51 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   const outputRequests = layers.map((layer, i) =>
     planner.addBuffer({ label: `out ${layer.name}`, bytes: layer.units * 4, firstUse: i, lastUse: i + 1 }),
   );
-  // The coded kernels stream entries through chunk buffers; the image's read flash directly.
-  const chunkBytes = image ? 0 : chunkEntries * 4;
-  const positionsRequest = planner.addBuffer({ label: 'chunk positions', bytes: chunkBytes, firstUse: 0, lastUse: steps - 1 });
-  const valuesRequest = planner.addBuffer({ label: 'chunk values', bytes: chunkBytes, firstUse: 0, lastUse: steps - 1 });
+  // The coded kernels stream entries through chunk buffers; the image's are read in place.
+  const chunkRequests = image
+    ? null
+    : {
+        positions: planner.addBuffer({ label: 'chunk positions', bytes: chunkEntries * 4, firstUse: 0, lastUse: steps - 1 }),
+        values: planner.addBuffer({ label: 'chunk values', bytes: chunkEntries * 4, firstUse: 0, lastUse: steps - 1 }),
+      };
   const plan = planner.plan();
   const base = arena.allocate(plan.totalBytes, `inference scratch of model "${manifest.model}"`);
 
   const input = arena.uint8(base + plan.offsets[inputRequest], inputSize);
   const outputs = layers.map((layer, i) => arena.float32(base + plan.offsets[outputRequests[i]], layer.units));
-  const chunk: ChunkBuffers = {
-    positions: arena.uint32(base + plan.offsets[positionsRequest], chunkBytes / 4),
-    values: arena.float32(base + plan.offsets[valuesRequest], chunkBytes / 4),
-  };
   const rawInput: RawInput = { raw: input, scale: manifest.preprocess.scale, offset: manifest.preprocess.offset };
   const last = outputs[outputs.length - 1];
-  // Each coded segment's decoder state is taken above the plan for the segment's pass, then released.
-  if (!image) reserveCursorState(artifact, arena);
+
+  let runLayers: () => void;
+  if (wasm) {
+    runLayers = () => {
+      for (let i = 0; i < layers.length; i++) {
+        const out = outputs[i];
+        const from = i === 0 ? input.byteOffset : outputs[i - 1].byteOffset;
+        evalImageLayerWasm(wasm, addresses[i], i === 0, from, rawInput, out.byteOffset);
+        if (layers[i].activation === 'relu') wasm.relu(out.byteOffset, out.length);
+        else applyActivation(layers[i].activation, out);
+      }
+    };
+  } else {
+    const chunk: ChunkBuffers = {
+      positions: arena.uint32(base + plan.offsets[chunkRequests!.positions], chunkEntries),
+      values: arena.float32(base + plan.offsets[chunkRequests!.values], chunkEntries),
+    };
+    // Each segment's decoder state is taken above the plan for the segment's pass, then released.
+    reserveCursorState(artifact, arena);
+    runLayers = () => {
+      evalDense(artifact, ops[0], rawInput, outputs[0], chunk, arena);
+      for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk, arena);
+    };
+  }
 
   function invoke(sample: Uint8Array): Float32Array {
     if (sample.length !== inputSize) {
       throw new DeviceError(DeviceErrorCode.BAD_INPUT, `sample has ${sample.length} bytes, the model takes ${inputSize}`, 2);
     }
     input.set(sample);
-    if (image) {
-      for (let i = 0; i < layers.length; i++) {
-        const at = addresses[i];
-        const out = outputs[i];
-        const { inputs, units, colBits } = image.layers[i];
-        const from = i === 0 ? input.byteOffset : outputs[i - 1].byteOffset;
-        if (at.kernel === 'table') {
-          if (i === 0) wasm!.rowsTableRaw(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset);
-          else wasm!.rowsTableF32(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, out.byteOffset);
-        } else {
-          wasm!.rowsGeneric(
-            at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.bias,
-            from, i === 0 ? 1 : 0, inputs, units, colBits, rawInput.scale, rawInput.offset, out.byteOffset,
-          );
-        }
-        if (layers[i].activation === 'relu') wasm!.relu(out.byteOffset, units);
-        else applyActivation(layers[i].activation, out);
-      }
-      return last;
-    }
-    evalDense(artifact, ops[0], rawInput, outputs[0], chunk, arena);
-    for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk, arena);
+    runLayers();
     return last;
   }
 

@@ -6,6 +6,7 @@
 // (Arena.memory), so the kernels compute straight in the device's RAM and
 // read the image through its flash window.
 import type { ImageLayer } from '../exec-image.ts';
+import type { RawInput } from './dense.ts';
 import { ROWS_WASM_BASE64 } from './rows-wasm.ts';
 
 export interface RowsKernels {
@@ -50,6 +51,9 @@ export function wasmKernelOf(layer: ImageLayer): 'table' | 'generic' {
 /** Addresses and widths of one layer's sections once its image is mapped at `imageAddress`. */
 export interface LayerAddresses {
   kernel: 'table' | 'generic';
+  inputs: number;
+  units: number;
+  colBits: number;
   counts: number;
   countBytes: number;
   entries: number;
@@ -64,6 +68,9 @@ export function layerAddresses(layer: ImageLayer, image: Uint8Array, imageAddres
   const at = (view: ArrayBufferView): number => imageAddress + view.byteOffset - image.byteOffset;
   return {
     kernel: wasmKernelOf(layer),
+    inputs: layer.inputs,
+    units: layer.units,
+    colBits: layer.colBits,
     counts: at(layer.counts),
     countBytes: layer.counts.BYTES_PER_ELEMENT,
     entries: at(layer.entries),
@@ -72,4 +79,22 @@ export function layerAddresses(layer: ImageLayer, image: Uint8Array, imageAddres
     perEntry: layer.table ? 0 : 1,
     bias: at(layer.bias),
   };
+}
+
+/**
+ * One image layer, before its activation, with the kernel its layout takes:
+ * `from` is the address of the input (the raw sample bytes for the first
+ * layer, preprocessed by `raw`'s scale and offset), `out` of the output.
+ */
+export function evalImageLayerWasm(kernels: RowsKernels, at: LayerAddresses, first: boolean, from: number, raw: RawInput, out: number): void {
+  const { inputs, units, colBits } = at;
+  if (at.kernel === 'table') {
+    if (first) kernels.rowsTableRaw(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, raw.scale, raw.offset, out);
+    else kernels.rowsTableF32(at.counts, at.entries, at.values, at.bias, from, inputs, units, colBits, out);
+    return;
+  }
+  kernels.rowsGeneric(
+    at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.bias,
+    from, first ? 1 : 0, inputs, units, colBits, raw.scale, raw.offset, out,
+  );
 }
