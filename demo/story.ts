@@ -1,4 +1,4 @@
-// The main job, end to end (issue 6): the paper's whole story on one machine.
+// The main job, end to end (`npm start`): the paper's whole story on one machine.
 //
 //   build v1 (train, prune, license tiers, share)  → publish v1
 //   customer, two basic licenses, one device each  → devices install, infer

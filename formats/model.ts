@@ -1,7 +1,7 @@
 // Plain runtime structs of weightgate's formats: what the encoder takes in and
 // what the reader gives back. No FlatBuffers types leak out of formats/.
 //
-// Vocabulary (../shared/DESIGN.md): interval, tier, license, segment,
+// Vocabulary (docs/architecture.md): interval, tier, license, segment,
 // artifact (.wgm), patch (.wgp).
 
 export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh';

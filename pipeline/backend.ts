@@ -1,7 +1,7 @@
 // Picks the fastest TF.js backend that really runs here: tfjs-node (native
 // libtensorflow, an optional dependency that often fails to install), else
 // WebAssembly with SIMD (about 4.7x the cpu backend for the paper's MLP on
-// these machines, issue 3), else the plain JavaScript cpu backend.
+// these machines), else the plain JavaScript cpu backend.
 // WEIGHTGATE_BACKEND=wasm|cpu|tensorflow forces one (tests, comparisons).
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

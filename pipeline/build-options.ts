@@ -1,6 +1,7 @@
 // The build's options (mirroring `weightgate build`'s flags), their defaults
 // and their validation. Defaults are tuned so `build --preset paper-109k`
-// meets issue 3's targets; see bench/pipeline and the README for the numbers.
+// meets the pipeline's size and accuracy targets; see bench/pipeline and the
+// README for the numbers.
 import { readFile } from 'node:fs/promises';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
 import { BuildOptionError } from './errors.ts';

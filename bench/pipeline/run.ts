@@ -2,7 +2,7 @@
 // the paper's two MLPs on MNIST digits and on Fashion-MNIST. Per run: full-tier
 // bytes, ratio to dense float32 (437,544 / 407,080 B), test accuracy of the
 // full artifact against the dense model trained the same way (same run, before
-// pruning), and build seconds. Issue 3's targets: full tier <= 10,900 B
+// pruning), and build seconds. Targets: full tier <= 10,900 B
 // within 1.0 point of dense; paper-109k on MNIST in under 120 s on 2 cores.
 //
 //   npx tsx bench/pipeline/run.ts            all four runs, writes bench/results/pipeline.json

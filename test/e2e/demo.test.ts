@@ -1,4 +1,4 @@
-// The main job's story end to end (issue 6), with a small build, against
+// The main job's story end to end (`npm start`), with a small build, against
 // every database driver: embedded PGlite, and PostgreSQL when DATABASE_URL is
 // set (in a scratch database the demo creates and drops).
 import { test } from 'uvu';
