@@ -7,12 +7,15 @@
 //   npm run bench -- formats device   only these (the others' last results are reused)
 //   npm run bench -- --summary         no run: rebuild the table from the last results
 //
+// Every run ends by rewriting the README's generated blocks (bench/readme.ts).
+//
 // Timed figures need a quiet machine: run nothing else meanwhile.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReadme } from './readme.ts';
 import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizeServer, type SummaryRow } from './summary.ts';
 
 interface Bench {
@@ -54,6 +57,8 @@ async function runDeviceBenchOnBuild(): Promise<object> {
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
 async function main(args: string[]): Promise<void> {
+  // The machine's load when the run starts: timed figures are read beside it.
+  const startLoad = loadavg();
   const summaryOnly = args.includes('--summary');
   const selected = args.filter((arg) => arg !== '--summary');
   const unknown = selected.filter((name) => !BENCHES.some((b) => b.name === name));
@@ -87,12 +92,17 @@ async function main(args: string[]): Promise<void> {
     const entry = results[bench.name];
     return entry?.result ? bench.summarize(entry.result) : [];
   });
-  const latest = { when: new Date().toISOString(), machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version }, rows, results };
+  // A summary-only run keeps the date and machine of the run that measured.
+  const previous = summaryOnly && existsSync(`${resultsDir}latest.json`) ? JSON.parse(readFileSync(`${resultsDir}latest.json`, 'utf8')) : null;
+  const machine = previous?.machine ?? { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version, loadavg: startLoad };
+  const latest = { when: previous?.when ?? new Date().toISOString(), machine, rows, results };
   writeFileSync(`${resultsDir}latest.json`, JSON.stringify(latest, null, 2) + '\n');
   const markdown = `Measured ${latest.when.slice(0, 16).replace('T', ' ')} UTC on ${latest.machine.cpus} cores (${latest.machine.cpu}), Node ${latest.machine.node}.\n\n${renderSummaryMarkdown(rows)}`;
   writeFileSync(`${resultsDir}latest.md`, markdown);
   process.stdout.write('\n' + markdown);
-  process.stderr.write(`\nwrote ${resultsDir}latest.json and latest.md\n`);
+  const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+  const changed = writeReadme(readme, resultsDir);
+  process.stderr.write(`\nwrote ${resultsDir}latest.json and latest.md${changed ? '; README.md tables updated' : ''}\n`);
 }
 
 await main(process.argv.slice(2));

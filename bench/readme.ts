@@ -1,0 +1,195 @@
+// Writes the benchmarks' figures into README.md, so no number there is ever
+// typed by hand. The README marks each generated block:
+//
+//   <!-- bench:NAME -->
+//   ...generated, overwritten by every `npm run bench`...
+//   <!-- /bench:NAME -->
+//
+// and each block is rendered from bench/results/<area>.json (the detail every
+// bench writes) and latest.json (the overview). `npm run bench -- --summary`
+// rewrites the blocks from the stored results without running anything;
+// test/bench/readme.test.ts fails when the README and the results disagree.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { renderSummaryMarkdown, type SummaryRow } from './summary.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
+type Json = any;
+
+export interface BenchResults {
+  latest: Json | null;
+  formats: Json | null;
+  pipeline: Json | null;
+  server: Json | null;
+  device: Json | null;
+  firmware: Json | null;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const bytes = (n: number) => `${int(n)} B`;
+const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
+const ratio = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)}x`;
+
+export function loadBenchResults(resultsDir: string): BenchResults {
+  const read = (name: string): Json | null => {
+    const file = `${resultsDir}${name}.json`;
+    return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+  };
+  return {
+    latest: read('latest'),
+    formats: read('formats'),
+    pipeline: read('pipeline'),
+    server: read('server'),
+    device: read('device'),
+    firmware: read('firmware'),
+  };
+}
+
+/** One paragraph of headline figures for the README's opening. */
+function renderHeadline(r: BenchResults): string | null {
+  const paper = r.pipeline?.rows?.find((row: Json) => row.preset === 'paper-109k' && row.data === 'mnist');
+  const latency = r.device?.latency;
+  if (!paper || !latency) return null;
+  const worstApply = Math.max(...(r.device?.patching?.rows ?? []).map((row: Json) => row.arenaHighWaterBytes));
+  const upgrade = (r.device?.patching?.rows ?? []).find((row: Json) => String(row.update).startsWith('pipeline build'));
+  const parts = [
+    `In numbers (\`npm run bench\`, ${r.latest?.machine?.cpus ?? 2} cores): the paper's 109,386-parameter MLP on`,
+    `MNIST digits becomes a **${int(paper.fullBytes)}-byte** full-tier artifact (unsigned), ${ratio(paper.denseFloat32Bytes / paper.fullBytes)} smaller`,
+    `than its dense float32 weights (${bytes(paper.denseFloat32Bytes)}) and ${ratio(2_340_000 / paper.fullBytes)} smaller than the paper's`,
+    `2.34 MB, at ${pct(paper.fullAccuracy)} test accuracy against ${pct(paper.denseAccuracy)} for the dense model;`,
+    upgrade ? `a license upgrade sends ${bytes(upgrade.patchBytes)};` : '',
+    `a simulated Cortex-M0-class device (32 KiB RAM) runs it in ${bytes(latency.arenaHighWaterBytes)} of arena at`,
+    `${latency.device.medianUs} µs a sample, ${ratio(latency.speedup)} faster than TF.js (${latency.tfjs.backend}) on the dense model,`,
+    Number.isFinite(worstApply) ? `and applies its updates in at most ${bytes(worstApply)} of RAM.` : '',
+  ].filter(Boolean);
+  return wrap(parts.join(' '));
+}
+
+function renderSummary(r: BenchResults): string | null {
+  const latest = r.latest;
+  if (!latest?.rows) return null;
+  const m = latest.machine ?? {};
+  const load = Array.isArray(m.loadavg) ? `, load average ${m.loadavg.map((v: number) => v.toFixed(2)).join(' / ')} at the start` : '';
+  return `Measured ${String(latest.when).slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores (${m.cpu}), Node ${m.node}${load}.\n\n${renderSummaryMarkdown(latest.rows as SummaryRow[])}`;
+}
+
+function renderFormatsSizes(r: BenchResults): string | null {
+  const sizes: Json[] = r.formats?.sizes ?? [];
+  const rows = sizes.filter((s) => s.model === 'mlp-784-128-64-10' && (s.biases === 'int8' || s.intervals === 16));
+  if (!rows.length) return null;
+  const dense = r.formats.denseF32Bytes;
+  return [
+    '| sparsity | codebook | k | biases | full-tier bytes | x smaller | manifest | bits / non-zero | Deep Compression | order-0 bound |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (s) =>
+        `| ${Math.round(s.sparsity * 100)} % | ${s.bits} bit | ${s.intervals} | ${s.biases} | ${int(s.artifactBytes)} | ${(dense / s.artifactBytes).toFixed(1)} | ${int(s.manifestBytes)} | ${s.bitsPerNonzero.toFixed(2)} | ${s.deepCompressionBitsPerNonzero.toFixed(2)} | ${s.order0BoundBitsPerNonzero.toFixed(2)} |`,
+    ),
+  ].join('\n');
+}
+
+function renderFormatsPatches(r: BenchResults): string | null {
+  const patches: Json[] = r.formats?.patches ?? [];
+  if (!patches.length) return null;
+  const cell = (v: number | null) => (typeof v === 'number' ? int(v) : '–');
+  return [
+    '| model | change | target bytes | `.wgp` | `zstd -19 --patch-from` | `bsdiff` |',
+    '|---|---|---:|---:|---:|---:|',
+    ...patches.map((p) => `| ${p.model} | ${p.change} | ${int(p.targetBytes)} | ${int(p.patchBytes)} | ${cell(p.zstdPatchFrom)} | ${cell(p.bsdiff)} |`),
+  ].join('\n');
+}
+
+function renderPipeline(r: BenchResults): string | null {
+  const rows: Json[] = r.pipeline?.rows ?? [];
+  if (!rows.length) return null;
+  return [
+    '| model | data | full tier bytes | vs dense f32 | test acc (full) | dense | points below | tiers (bytes, test acc) | build s |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|',
+    ...rows.map((row) => {
+      const tiers = (row.tiers ?? [])
+        .filter((t: Json) => t.name !== 'full')
+        .map((t: Json) => `${t.name} ${bytes(t.bytes)} ${pct(t.accuracy)}`)
+        .join('; ');
+      const dense = row.denseAccuracy === null ? '–' : pct(row.denseAccuracy);
+      return `| ${row.preset} | ${row.data} | ${int(row.fullBytes)} | ${ratio(row.denseFloat32Bytes / row.fullBytes)} | ${pct(row.fullAccuracy)} | ${dense} | ${row.pointsBelowDense ?? '–'} | ${tiers} | ${row.seconds} |`;
+    }),
+  ].join('\n');
+}
+
+function renderServer(r: BenchResults): string | null {
+  const runs = r.server?.runs;
+  if (!runs) return null;
+  const line = (label: string, run: Json | undefined) =>
+    run ? `| ${label} | ${int(run.requestsPerSecond)} | ${run.p50Ms} ms | ${run.p99Ms} ms |` : null;
+  return [
+    `${r.server.model?.name ?? ''}: artifact ${bytes(r.server.model?.artifactBytes ?? 0)}, patch ${bytes(r.server.model?.patchBytes ?? 0)}; ${r.server.tool ?? ''}; ${r.server.machine?.database ?? ''}.`,
+    '',
+    '| request (32 connections) | req/s | p50 | p99 |',
+    '|---|---:|---:|---:|',
+    line('cached patch via weightgate', runs.patch),
+    line('same bytes, bare `node:http` from memory', runs.barePatch),
+    line('full artifact via weightgate', runs.artifact),
+    line('update-check (device up to date)', runs.updateCheck),
+  ]
+    .filter((l) => l !== null)
+    .join('\n');
+}
+
+function renderDevicePatching(r: BenchResults): string | null {
+  const rows: Json[] = r.device?.patching?.rows ?? [];
+  if (!rows.length) return null;
+  return [
+    '| update | patch | apply working memory | arena high-water | install |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.update} | ${bytes(row.patchBytes)} | ${bytes(row.applyWorkingBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.installMs} ms |`),
+  ].join('\n');
+}
+
+const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
+  headline: renderHeadline,
+  summary: renderSummary,
+  'formats-sizes': renderFormatsSizes,
+  'formats-patches': renderFormatsPatches,
+  pipeline: renderPipeline,
+  server: renderServer,
+  'device-patching': renderDevicePatching,
+};
+
+/** Registers a renderer for another area's block (bench/firmware adds its own). */
+export function registerReadmeBlock(name: string, render: (r: BenchResults) => string | null): void {
+  RENDERERS[name] = render;
+}
+
+function wrap(text: string, width = 78): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+const BLOCK = /<!-- bench:([a-z0-9-]+) -->\n[\s\S]*?<!-- \/bench:\1 -->/g;
+
+/**
+ * The README with every bench block rendered from `results`. A block whose
+ * results are missing is left as it is; an unknown block name is an error.
+ */
+export function renderReadme(readme: string, results: BenchResults): string {
+  return readme.replace(BLOCK, (whole, name: string) => {
+    const render = RENDERERS[name];
+    if (!render) throw new Error(`README.md names bench block "${name}", which no renderer in bench/readme.ts writes`);
+    const body = render(results);
+    return body === null ? whole : `<!-- bench:${name} -->\n${body.trimEnd()}\n<!-- /bench:${name} -->`;
+  });
+}
+
+export function writeReadme(readmePath: string, resultsDir: string): boolean {
+  const before = readFileSync(readmePath, 'utf8');
+  const after = renderReadme(before, loadBenchResults(resultsDir));
+  if (after !== before) writeFileSync(readmePath, after);
+  return after !== before;
+}
