@@ -383,6 +383,46 @@ static void test_ed25519_small_order_key(void **state)
 }
 
 /* A test run on one implementation, named after both. */
+#ifdef WG_WITH_SODIUM
+/* Differential: signatures made by libsodium from deterministic seeds, and
+ * random mutations of them (a flipped bit, a random R, a random key, a
+ * random S below L), verified by both implementations: same verdicts. */
+static void test_ed25519_portable_vs_sodium(void **state)
+{
+    unsigned i, accepted = 0;
+    (void)state;
+    assert_true(sodium_init() >= 0);
+    for (i = 0; i < 300; i++) {
+        uint8_t seed[32], pk[32], sk[64], sig[64], msg[200], h[64];
+        size_t len = (i * 37u) % sizeof msg;
+        int a, b;
+
+        memset(seed, 0, sizeof seed);
+        seed[0] = (uint8_t)i;
+        seed[1] = (uint8_t)(i >> 8);
+        crypto_hash_sha512(h, seed, sizeof seed); /* a stream of test bytes */
+        crypto_sign_seed_keypair(pk, sk, seed);
+        memcpy(msg, h, 64);
+        memcpy(msg + 64, h, 64);
+        memcpy(msg + 128, h, 64);
+        crypto_sign_detached(sig, NULL, msg, len, sk);
+        switch (i % 6) {
+        case 0: break;                                                /* valid */
+        case 1: sig[h[0] % 64] ^= (uint8_t)(1u << (h[1] % 8)); break; /* one bit */
+        case 2: memcpy(sig, h + 8, 32); break;                        /* random R */
+        case 3: memcpy(pk, h + 8, 32); break;                         /* random key */
+        case 4: memcpy(sig + 32, h + 8, 32); sig[63] &= 0x0f; break;  /* random S < L */
+        default: msg[len / 2] ^= 0x40; len += len == 0; break;        /* message */
+        }
+        a = wg_crypto_portable.ed25519_verify(sig, msg, len, pk) == 0;
+        b = wg_crypto_sodium.ed25519_verify(sig, msg, len, pk) == 0;
+        if (a != b) fail_msg("case %u: portable %d, sodium %d", i, a, b);
+        accepted += (unsigned)a;
+    }
+    assert_int_equal(accepted, 50); /* exactly the unmutated ones */
+}
+#endif
+
 #define FOR_IMPL(f, impl) {#impl ": " #f, f, NULL, NULL, (void *)&impl}
 
 int main(void)
@@ -402,6 +442,7 @@ int main(void)
         FOR_IMPL(test_ed25519_rfc8032, impl_sodium),
         FOR_IMPL(test_ed25519_rejects, impl_sodium),
         FOR_IMPL(test_ed25519_small_order_key, impl_sodium),
+        cmocka_unit_test(test_ed25519_portable_vs_sodium),
 #endif
     };
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
