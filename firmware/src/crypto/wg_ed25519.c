@@ -65,23 +65,25 @@ static const uint32_t L_WORDS[8] = {0x5cf5d3ed, 0x5812631a, 0xa2f79cd6, 0x14def9
 
 /* Carry t into limbs of 26/25 bits; 2^255 = 19 (mod p) folds the top carry
  * back into limb 0, whose carry then goes once more into limb 1 (which may
- * end a little above 2^25, well below 2^26). */
+ * end a little above 2^25, well below 2^26). Limbs go in pairs so that every
+ * shift is by a constant (a variable 64-bit shift is slow on Cortex-M). */
 static void fe_carry(fe h, uint64_t t[10])
 {
     unsigned i;
     uint64_t c;
 
-    for (i = 0; i < 10; i++) {
-        c = t[i] >> LIMB_BITS(i);
-        t[i] &= ((uint64_t)1 << LIMB_BITS(i)) - 1u;
-        if (i < 9)
-            t[i + 1] += c;
+    for (i = 0; i < 10; i += 2) {
+        t[i + 1] += t[i] >> 26;
+        t[i] &= 0x3ffffffu;
+        c = t[i + 1] >> 25;
+        t[i + 1] &= 0x1ffffffu;
+        if (i < 8)
+            t[i + 2] += c;
         else
             t[0] += 19u * c;
     }
-    c = t[0] >> 26;
+    t[1] += t[0] >> 26;
     t[0] &= 0x3ffffffu;
-    t[1] += c;
     for (i = 0; i < 10; i++) h[i] = (uint32_t)t[i];
 }
 
@@ -106,28 +108,33 @@ static void fe_sub(fe h, const fe f, const fe g)
     fe_carry(h, t);
 }
 
-/* h = f * g mod p (schoolbook). pos(i) + pos(j) is pos(i + j), plus one when
- * i and j are both odd (two 25-bit limbs), hence the doubling; a column
- * i + j >= 10 weighs 2^255 more, and 2^255 = 19 (mod p), hence 19 g_j
- * (below 2^31 for a carried g). h may alias f or g. */
+/* h = f * g mod p (schoolbook, one column at a time so the sum stays in
+ * registers). pos(i) + pos(j) is pos(i + j), plus one when i and j are both
+ * odd (two 25-bit limbs), hence the doubling; a column i + j >= 10 weighs
+ * 2^255 more, and 2^255 = 19 (mod p), hence 19 g_j (below 2^31 for a
+ * carried g). h may alias f or g. */
 static void fe_mul(fe h, const fe f, const fe g)
 {
     uint64_t t[10];
     uint32_t g19[10];
-    unsigned i, j;
+    unsigned i, j, k;
 
-    memset(t, 0, sizeof t);
     for (j = 0; j < 10; j++) g19[j] = 19u * g[j];
-    for (i = 0; i < 10; i++) {
-        uint32_t fi = f[i];
-        uint32_t fi2 = (i & 1u) ? 2u * fi : fi; /* for odd j */
-        for (j = 0; j < 10; j++) {
-            uint32_t a = (j & 1u) ? fi2 : fi;
-            if (i + j < 10)
-                t[i + j] += (uint64_t)a * g[j];
-            else
-                t[i + j - 10] += (uint64_t)a * g19[j];
+    for (k = 0; k < 10; k++) {
+        uint64_t acc = 0;
+        for (i = 0; i < 10; i++) {
+            uint32_t a = f[i];
+            if (i <= k) {
+                j = k - i;
+                if (i & j & 1u) a <<= 1;
+                acc += (uint64_t)a * g[j];
+            } else {
+                j = k + 10 - i;
+                if (i & j & 1u) a <<= 1;
+                acc += (uint64_t)a * g19[j];
+            }
         }
+        t[k] = acc;
     }
     fe_carry(h, t);
 }
