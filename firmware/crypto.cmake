@@ -104,4 +104,13 @@ if(WG_CRYPTO_TESTS)
     add_test(NAME crypto_${_t} COMMAND ${_t})
   endforeach()
   target_compile_definitions(test_crypto_vectors PRIVATE WG_CRYPTO_VECTORS_FILE="${WG_CRYPTO_VECTORS}")
+
+  # The portable code bare metal on emulated Cortex-M4 and M0, when the
+  # cross compiler and qemu are there.
+  find_program(WG_ARM_GCC arm-none-eabi-gcc)
+  find_program(WG_QEMU_ARM qemu-system-arm)
+  find_program(WG_BASH bash)
+  if(WG_ARM_GCC AND WG_QEMU_ARM AND WG_BASH)
+    add_test(NAME crypto_on_qemu_cortex_m COMMAND ${WG_BASH} ${WG_CRYPTO_DIR}/test/crypto/qemu/run.sh)
+  endif()
 endif()
