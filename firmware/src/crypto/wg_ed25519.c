@@ -108,6 +108,22 @@ static void fe_sub(fe h, const fe f, const fe g)
     fe_carry(h, t);
 }
 
+/* 32 x 32 -> 64-bit product. Cores without a long multiply (ARMv6-M:
+ * Cortex-M0/M0+; ARMv8-M Baseline: Cortex-M23) would call a 64 x 64-bit
+ * library routine for it; four 16 x 16-bit products are cheaper there. */
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+static uint64_t mul32x32(uint32_t a, uint32_t b)
+{
+    uint32_t al = a & 0xffffu, ah = a >> 16, bl = b & 0xffffu, bh = b >> 16;
+    uint32_t ll = al * bl, mid = ah * bl + (ll >> 16); /* no overflow: < 2^32 */
+    uint32_t mid2 = (mid & 0xffffu) + al * bh;
+    uint32_t hi = ah * bh + (mid >> 16) + (mid2 >> 16);
+    return ((uint64_t)hi << 32) | (uint32_t)((mid2 << 16) | (ll & 0xffffu));
+}
+#else
+#define mul32x32(a, b) ((uint64_t)(a) * (b))
+#endif
+
 /* h = f * g mod p (schoolbook, one column at a time so the sum stays in
  * registers). pos(i) + pos(j) is pos(i + j), plus one when i and j are both
  * odd (two 25-bit limbs), hence the doubling; a column i + j >= 10 weighs
@@ -127,11 +143,11 @@ static void fe_mul(fe h, const fe f, const fe g)
             if (i <= k) {
                 j = k - i;
                 if (i & j & 1u) a <<= 1;
-                acc += (uint64_t)a * g[j];
+                acc += mul32x32(a, g[j]);
             } else {
                 j = k + 10 - i;
                 if (i & j & 1u) a <<= 1;
-                acc += (uint64_t)a * g19[j];
+                acc += mul32x32(a, g19[j]);
             }
         }
         t[k] = acc;
