@@ -93,6 +93,13 @@ if(WG_CRYPTO_TESTS)
     message(STATUS "npx not found: the node:crypto vector test will skip")
   endif()
 
+  # The same library with the 16-bit-halves multiply of ARMv6-M, for one
+  # more run of the vectors.
+  wg_crypto_library(wg_crypto_san_halves)
+  target_compile_definitions(wg_crypto_san_halves PRIVATE WG_CRYPTO_MUL32_HALVES)
+  target_compile_options(wg_crypto_san_halves PUBLIC ${_wg_san})
+  target_link_options(wg_crypto_san_halves PUBLIC ${_wg_san})
+
   foreach(_t test_crypto test_crypto_vectors)
     add_executable(${_t} ${WG_CRYPTO_DIR}/test/${_t}.c)
     wg_crypto_c99(${_t})
@@ -104,6 +111,12 @@ if(WG_CRYPTO_TESTS)
     add_test(NAME crypto_${_t} COMMAND ${_t})
   endforeach()
   target_compile_definitions(test_crypto_vectors PRIVATE WG_CRYPTO_VECTORS_FILE="${WG_CRYPTO_VECTORS}")
+  add_executable(test_crypto_vectors_halves ${WG_CRYPTO_DIR}/test/test_crypto_vectors.c)
+  wg_crypto_c99(test_crypto_vectors_halves)
+  target_include_directories(test_crypto_vectors_halves PRIVATE ${WG_CRYPTO_DIR}/src/crypto ${WG_CMOCKA_INCLUDE_DIR})
+  target_compile_definitions(test_crypto_vectors_halves PRIVATE WG_CRYPTO_VECTORS_FILE="${WG_CRYPTO_VECTORS}")
+  target_link_libraries(test_crypto_vectors_halves PRIVATE wg_crypto_san_halves ${WG_CMOCKA_LIBRARY})
+  add_test(NAME crypto_test_crypto_vectors_mul32_halves COMMAND test_crypto_vectors_halves)
 
   # The portable code bare metal on emulated Cortex-M4 and M0, when the
   # cross compiler and qemu are there.

@@ -9,9 +9,9 @@
  * Field GF(p), p = 2^255 - 19 (RFC 8032 section 5.1). An element is ten
  * unsigned 32-bit limbs of alternately 26 and 25 bits (radix 2^25.5): limb i
  * weighs 2^pos(i), pos = 0, 26, 51, 77, 102, 128, 153, 179, 204, 230. The
- * product of two limbs fits a 64-bit integer, so it builds on any 32-bit
- * core, including a Cortex-M0+ that has no 64-bit multiply instruction (the
- * compiler calls its helper).
+ * product of two limbs fits a 64-bit integer: any 32-bit core runs it, one
+ * with a 32x32->64 multiply (UMULL, Cortex-M3/M4/M7/M33) best; on a
+ * Cortex-M0/M0+, which has none, mul32x32 builds it from 16-bit halves.
  *
  * Invariant: every element handed to fe_mul, fe_add or fe_sub is "carried":
  * each limb below 2^26 (what fe_carry and fe_frombytes produce). Every
@@ -110,8 +110,9 @@ static void fe_sub(fe h, const fe f, const fe g)
 
 /* 32 x 32 -> 64-bit product. Cores without a long multiply (ARMv6-M:
  * Cortex-M0/M0+; ARMv8-M Baseline: Cortex-M23) would call a 64 x 64-bit
- * library routine for it; four 16 x 16-bit products are cheaper there. */
-#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__)
+ * library routine for it; four 16 x 16-bit products are cheaper there.
+ * WG_CRYPTO_MUL32_HALVES selects this path anywhere (the host tests do). */
+#if defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_8M_BASE__) || defined(WG_CRYPTO_MUL32_HALVES)
 static uint64_t mul32x32(uint32_t a, uint32_t b)
 {
     uint32_t al = a & 0xffffu, ah = a >> 16, bl = b & 0xffffu, bh = b >> 16;
