@@ -157,20 +157,15 @@ static void fe_mul(fe h, const fe f, const fe g)
 }
 
 /* Little-endian 255-bit decoding (RFC 8032 section 5.1.2); bit 255 (the sign
- * of x in a point encoding) is ignored. The value may be >= p. */
+ * of x in a point encoding) is ignored. The value may be >= p. One bit at a
+ * time: a few calls per verification, and the smallest code. */
 static void fe_frombytes(fe h, const uint8_t s[32])
 {
-    uint64_t acc = 0;
-    unsigned i, nbits = 0, pos = 0;
+    unsigned i, b, bit = 0;
 
     for (i = 0; i < 10; i++) {
-        while (nbits < LIMB_BITS(i)) {
-            acc |= (uint64_t)s[pos++] << nbits;
-            nbits += 8;
-        }
-        h[i] = (uint32_t)(acc & (((uint64_t)1 << LIMB_BITS(i)) - 1u));
-        acc >>= LIMB_BITS(i);
-        nbits -= LIMB_BITS(i);
+        h[i] = 0;
+        for (b = 0; b < LIMB_BITS(i); b++, bit++) h[i] |= (uint32_t)((s[bit >> 3] >> (bit & 7u)) & 1u) << b;
     }
 }
 
@@ -179,30 +174,23 @@ static void fe_frombytes(fe h, const uint8_t s[32])
  * 2^255) is 0 or 1 and f - q * p is in [0, p). */
 static void fe_tobytes(uint8_t s[32], const fe f)
 {
-    uint64_t t[10], q, acc = 0;
-    unsigned i, nbits = 0, pos = 0;
+    uint32_t t[10], q;
+    unsigned i, b, bit = 0;
 
-    for (i = 0; i < 10; i++) t[i] = f[i];
+    memcpy(t, f, sizeof t);
     q = (t[0] + 19u) >> 26;
     for (i = 1; i < 10; i++) q = (t[i] + q) >> LIMB_BITS(i);
     /* f - q*p = f + 19q - q*2^255: add 19q, carry, drop bit 255 */
     t[0] += 19u * q;
     for (i = 0; i < 9; i++) {
         t[i + 1] += t[i] >> LIMB_BITS(i);
-        t[i] &= ((uint64_t)1 << LIMB_BITS(i)) - 1u;
+        t[i] &= ((uint32_t)1 << LIMB_BITS(i)) - 1u;
     }
     t[9] &= 0x1ffffffu;
 
-    for (i = 0; i < 10; i++) {
-        acc |= t[i] << nbits;
-        nbits += LIMB_BITS(i);
-        while (nbits >= 8) {
-            s[pos++] = (uint8_t)acc;
-            acc >>= 8;
-            nbits -= 8;
-        }
-    }
-    s[31] = (uint8_t)acc; /* the last 7 bits */
+    memset(s, 0, 32);
+    for (i = 0; i < 10; i++)
+        for (b = 0; b < LIMB_BITS(i); b++, bit++) s[bit >> 3] |= (uint8_t)(((t[i] >> b) & 1u) << (bit & 7u));
 }
 
 static int fe_iszero(const fe f)
