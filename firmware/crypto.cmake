@@ -28,6 +28,7 @@ set(WG_CRYPTO_SOURCES
     ${WG_CRYPTO_DIR}/src/crypto/wg_sha512.c
     ${WG_CRYPTO_DIR}/src/crypto/wg_ed25519.c
     ${WG_CRYPTO_DIR}/src/crypto/wg_crypto_portable.c
+    ${WG_CRYPTO_DIR}/src/crypto/wg_sha256_oneshot.c
     ${WG_CRYPTO_DIR}/src/crypto/wg_crypto_sodium.c)
 set(WG_CRYPTO_INCLUDE_DIRS ${WG_CRYPTO_DIR}/include ${WG_CRYPTO_DIR}/src/crypto)
 

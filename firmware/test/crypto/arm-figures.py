@@ -14,7 +14,8 @@ import os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FW = os.path.normpath(os.path.join(HERE, '..', '..'))
-SOURCES = ['wg_sha2_consts', 'wg_sha256', 'wg_sha512', 'wg_ed25519', 'wg_crypto_portable']
+SOURCES = ['wg_sha2_consts', 'wg_sha256', 'wg_sha512', 'wg_ed25519', 'wg_crypto_portable',
+           'wg_sha256_oneshot']
 ENTRIES = ['wg_portable_ed25519_verify', 'wg_sha256']
 MAIN = r'''
 #include "weightgate_crypto.h"

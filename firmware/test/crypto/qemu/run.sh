@@ -9,7 +9,8 @@ fw="$here/../../.."
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 src=("$here/crypto_on_mcu.c" "$fw"/src/crypto/wg_sha2_consts.c "$fw"/src/crypto/wg_sha256.c
-     "$fw"/src/crypto/wg_sha512.c "$fw"/src/crypto/wg_ed25519.c "$fw"/src/crypto/wg_crypto_portable.c)
+     "$fw"/src/crypto/wg_sha512.c "$fw"/src/crypto/wg_ed25519.c "$fw"/src/crypto/wg_crypto_portable.c
+     "$fw"/src/crypto/wg_sha256_oneshot.c)
 status=0
 for target in "cortex-m4 mps2-an386 25000000" "cortex-m0 microbit 16000000"; do
   read -r cpu machine hz <<<"$target"
