@@ -35,6 +35,13 @@ export interface Interpreter {
   invoke(sample: Uint8Array): Float32Array;
   /** Runs one sample and returns the index of its largest output. */
   classify(sample: Uint8Array): number;
+  /**
+   * Runs one sample and returns the last layer's output without a softmax
+   * (its logits; any other activation is applied), as the C library returns
+   * them: a view in the arena, valid until the next run. Their argmax (first
+   * on ties) is the class.
+   */
+  logits(sample: Uint8Array): Float32Array;
 }
 
 export interface InterpreterOptions {
@@ -109,6 +116,10 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   const outputs = layers.map((layer, i) => arena.float32(base + plan.offsets[outputRequests[i]], layer.units));
   const rawInput: RawInput = { raw: input, scale: manifest.preprocess.scale, offset: manifest.preprocess.offset };
   const last = outputs[outputs.length - 1];
+  // A softmax last layer is applied after the logits are taken (invoke), never by the kernels.
+  const finalActivation = layers[layers.length - 1].activation;
+  const deferSoftmax = finalActivation === 'softmax';
+  const activationOf = (i: number) => (deferSoftmax && i === layers.length - 1 ? 'linear' : layers[i].activation);
 
   let runLayers: () => void;
   if (wasm) {
@@ -117,8 +128,9 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
         const out = outputs[i];
         const from = i === 0 ? input.byteOffset : outputs[i - 1].byteOffset;
         evalImageLayerWasm(wasm, addresses[i], i === 0, from, rawInput, out.byteOffset);
-        if (layers[i].activation === 'relu') wasm.relu(out.byteOffset, out.length);
-        else applyActivation(layers[i].activation, out);
+        const activation = activationOf(i);
+        if (activation === 'relu') wasm.relu(out.byteOffset, out.length);
+        else applyActivation(activation, out);
       }
     };
   } else {
@@ -129,12 +141,12 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
     // Each segment's decoder state is taken above the plan for the segment's pass, then released.
     reserveCursorState(artifact, arena);
     runLayers = () => {
-      evalDense(artifact, ops[0], rawInput, outputs[0], chunk, arena);
-      for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk, arena);
+      evalDense(artifact, ops[0], rawInput, outputs[0], chunk, arena, activationOf(0));
+      for (let i = 1; i < ops.length; i++) evalDense(artifact, ops[i], outputs[i - 1], outputs[i], chunk, arena, activationOf(i));
     };
   }
 
-  function invoke(sample: Uint8Array): Float32Array {
+  function logits(sample: Uint8Array): Float32Array {
     if (sample.length !== inputSize) {
       throw new DeviceError(DeviceErrorCode.BAD_INPUT, `sample has ${sample.length} bytes, the model takes ${inputSize}`, 2);
     }
@@ -143,10 +155,17 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
     return last;
   }
 
+  function invoke(sample: Uint8Array): Float32Array {
+    logits(sample);
+    if (deferSoftmax) applyActivation('softmax', last);
+    return last;
+  }
+
   return {
     inputSize,
     outputSize: last.length,
     invoke,
     classify: (sample) => argmax(invoke(sample)),
+    logits,
   };
 }
