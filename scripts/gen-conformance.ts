@@ -30,6 +30,7 @@ import { buildExecImage, openExecImage } from '../device-sim/exec-image.ts';
 import { firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
 import { createInterpreter } from '../device-sim/interpreter.ts';
 import { argmax } from '../device-sim/kernels/dense-reference.ts';
+import { argmaxInt } from '../device-sim/kernels/int-reference.ts';
 import { mulberry32 } from '../device-sim/power-cut.ts';
 import { paperModelInput } from '../bench/device/paper-model.ts';
 
@@ -214,7 +215,7 @@ function samplesFor(count: number, size: number, seed: number): Uint8Array {
 // ---------------------------------------------------------------- running device-sim
 
 export type KernelKind = 'coded' | 'image';
-export const ARITHS: readonly Arithmetic[] = ['f32'];
+export const ARITHS: readonly Arithmetic[] = ['f32', 'int'];
 export const KERNELS: readonly KernelKind[] = ['coded', 'image'];
 
 /** device-sim's execution image of a verified artifact. */
@@ -235,7 +236,7 @@ export function expectedOutputs(artifact: Artifact, samples: Uint8Array, arith: 
     if (typeof opened === 'string') throw new Error(opened);
     image = opened;
   }
-  const interpreter = createInterpreter(artifact, arena, { image });
+  const interpreter = createInterpreter(artifact, arena, { image, arithmetic: arith });
   const size = interpreter.inputSize;
   const outputs = interpreter.outputSize;
   const count = samples.length / size;
@@ -250,7 +251,10 @@ export function expectedOutputs(artifact: Artifact, samples: Uint8Array, arith: 
       logits.forEach((v, j) => view.setFloat32(at + j * 4, v, true));
       view.setUint32(at + outputs * 4, argmax(logits), true);
     } else {
-      throw new Error('int path: not yet');
+      const { values, exponent } = interpreter.intLogits(sample);
+      values.forEach((v, j) => view.setInt32(at + j * 4, v, true));
+      view.setInt32(at + outputs * 4, exponent, true);
+      view.setUint32(at + outputs * 4 + 4, argmaxInt(values), true);
     }
   }
   return out;

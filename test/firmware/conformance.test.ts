@@ -58,7 +58,7 @@ test('the index is well formed: one key, models with samples, every (arith, kern
     assert.ok(s, `samples of ${name}`);
     assert.is(s!.bytes.length, s!.count * model.inputs, `${name} samples`);
     const expects = records('expect').filter((r) => r[1] === name).map((r) => `${r[2]} ${r[3]}`).sort();
-    assert.ok(expects.includes('f32 coded') && expects.includes('f32 image'), `${name} expects ${expects}`);
+    assert.equal(expects, ['f32 coded', 'f32 image', 'int coded', 'int image'], `${name} expects`);
     assert.is(records('plan').filter((r) => r[1] === name).length, 1);
     assert.is(records('image').filter((r) => r[1] === name).length, 1);
   }
@@ -80,8 +80,8 @@ test('expected logits and classes are what device-sim gives now (image kernels t
     assert.is(expected.length, count * record, `${path} size`);
     const interpreter =
       kernel === 'image'
-        ? loadArtifactOnProfile(model.artifact.bytes, resolveProfile('esp32'), { kernel: 'image' }).interpreter!
-        : createInterpreter(model.artifact, new Arena(1 << 20));
+        ? loadArtifactOnProfile(model.artifact.bytes, resolveProfile('esp32', { arithmetic: arith }), { kernel: 'image' }).interpreter!
+        : createInterpreter(model.artifact, new Arena(1 << 20), { arithmetic: arith as 'f32' | 'int' });
     for (let s = 0; s < count; s++) {
       const sample = bytes.subarray(s * model.inputs, (s + 1) * model.inputs);
       const at = s * record;
@@ -91,7 +91,9 @@ test('expected logits and classes are what device-sim gives now (image kernels t
           assert.ok(Object.is(view.getFloat32(at + j * 4, true), logits[j]), `${name} ${kernel} sample ${s} logit ${j}`);
         }
       } else {
-        assert.unreachable(`int path vectors for ${name}`);
+        const { values, exponent } = interpreter.intLogits(sample);
+        for (let j = 0; j < model.outputs; j++) assert.is(view.getInt32(at + j * 4, true), values[j], `${name} ${kernel} sample ${s} logit ${j}`);
+        assert.is(view.getInt32(at + model.outputs * 4, true), exponent);
       }
       const logits = Array.from({ length: model.outputs }, (_, j) => (arith === 'f32' ? view.getFloat32(at + j * 4, true) : view.getInt32(at + j * 4, true)));
       const best = logits.indexOf(Math.max(...logits));
