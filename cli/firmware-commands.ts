@@ -27,7 +27,7 @@ export function registerFirmwareCommands(program: Command): void {
     .addHelpText(
       'after',
       '\nExample:\n' +
-        '  $ weightgate firmware plan build/full.wgm\n' +
+        '  $ weightgate firmware plan paper.wgm      # a 784-128-64-10 model, 80 % pruned, 4-bit codebook\n' +
         '  arena 1000 bytes (coded kernels: layers 48 + activations 768 + decoder 184)\n' +
         '  arena 816 bytes with the image kernels (layers 48 + activations 768)\n' +
         '  flash 24424 bytes with the coded kernels (the artifact)\n' +
