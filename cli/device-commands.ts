@@ -24,6 +24,7 @@ interface ProfileFlags {
   ram?: string;
   publicKey?: string;
   kernel?: string;
+  arithmetic?: string;
   json?: boolean;
 }
 
@@ -34,7 +35,7 @@ function kernelOf(flags: ProfileFlags): KernelChoice {
 }
 
 function profileOf(flags: ProfileFlags) {
-  return resolveProfile(flags.profile, { flash: flags.flash, ram: flags.ram });
+  return resolveProfile(flags.profile, { flash: flags.flash, ram: flags.ram, arithmetic: flags.arithmetic });
 }
 
 function publicKeyOf(flags: ProfileFlags): PublicKeyInput | undefined {
@@ -60,6 +61,11 @@ function withProfileOptions(command: Command): Command {
       'image: run from the execution image programmed into flash after the artifact (about 2 bytes per kept weight; ' +
         'the default); coded: range-decode the artifact on every inference (no extra flash, ~100x slower)',
       'image',
+    )
+    .option(
+      '--arithmetic <path>',
+      'f32: IEEE binary32 (the default); int: block floating point with int8 weights, as the firmware library built for a part with no FPU',
+      'f32',
     );
 }
 
@@ -110,6 +116,7 @@ export function registerDeviceCommands(program: Command): void {
         imageBytes: loaded.report.imageBytes,
         kernel: loaded.report.kernel,
         kernelNote: loaded.report.kernelNote,
+        arithmetic: profile.arithmetic ?? 'f32',
         slotCapacityBytes: loaded.report.slotCapacityBytes,
         arenaBytes: loaded.report.arenaBytes,
       };
@@ -130,7 +137,7 @@ export function registerDeviceCommands(program: Command): void {
           `  latency per sample: median ${score.latencyUs.median} us, p99 ${score.latencyUs.p99} us\n` +
           `  arena high-water ${score.arenaHighWaterBytes} of ${profile.ramBytes} bytes; flash ${loaded.report.flashBytes} of a ${loaded.report.slotCapacityBytes}-byte slot ` +
           `(artifact ${bytes.length} + execution image ${loaded.report.imageBytes})\n` +
-          `  kernels: ${loaded.report.kernel}${loaded.report.kernelNote ? ` (${loaded.report.kernelNote})` : ''}`,
+          `  kernels: ${loaded.report.kernel}${loaded.report.kernelNote ? ` (${loaded.report.kernelNote})` : ''}, ${profile.arithmetic ?? 'f32'} arithmetic`,
       );
     });
 

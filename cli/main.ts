@@ -7,6 +7,7 @@ import { registerPipelineCommands } from './pipeline-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerDeviceCommands } from './device-commands.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerFirmwareCommands } from './firmware-commands.ts';
 
 export function createProgram(): Command {
   const program = new Command('weightgate')
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerPipelineCommands(program);
   registerServerCommands(program);
   registerDeviceCommands(program);
+  registerFirmwareCommands(program);
   registerDemoCommand(program);
   return program;
 }

@@ -105,6 +105,10 @@ export class Arena {
     return new Uint32Array(this.buffer, offset, length);
   }
 
+  int32(offset: number, length: number): Int32Array {
+    return new Int32Array(this.buffer, offset, length);
+  }
+
   uint16(offset: number, length: number): Uint16Array {
     return new Uint16Array(this.buffer, offset, length);
   }

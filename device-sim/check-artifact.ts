@@ -77,7 +77,7 @@ export function loadArtifactOnProfile(
       }
       arena.rewind(0);
     }
-    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image });
+    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image, arithmetic: profile.arithmetic });
     report.arenaNeededBytes = arena.highWaterBytes();
   } catch (error) {
     if (!(error instanceof BudgetError)) throw error;

@@ -184,7 +184,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     running = null;
     const { image, note } = kernelChoice === 'image' ? imageFor(artifact) : { image: null, note: null };
     arena.rewind(0);
-    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image });
+    interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image, arithmetic: profile.arithmetic });
     running = { kernel: image ? 'image' : 'coded', note, imageBytes: image ? image.bytes.length : 0 };
     return interpreter;
   }

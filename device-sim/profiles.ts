@@ -3,11 +3,17 @@
 // a Cortex-M4 with 1 MiB / 256 KiB, an ESP32-WROOM with 4 MiB flash and the
 // ~320 KiB of DRAM an application can use.
 import { DeviceError, DeviceErrorCode } from './errors.ts';
+import type { Arithmetic } from './firmware-plan.ts';
 
 export interface DeviceProfile {
   name: string;
   flashBytes: number;
   ramBytes: number;
+  /**
+   * The arithmetic path the firmware is built with (docs/arithmetic.md):
+   * 'f32' when absent; 'int' for a part with no FPU.
+   */
+  arithmetic?: Arithmetic;
 }
 
 const KIB = 1024;
@@ -35,8 +41,22 @@ export function parseByteSize(text: string): number {
   return bytes;
 }
 
-/** A named profile, optionally with its flash or RAM overridden (custom device). */
-export function resolveProfile(name = DEFAULT_PROFILE, overrides: { flash?: string; ram?: string } = {}): DeviceProfile {
+/** Parses an --arithmetic value: f32 or int. */
+export function parseArithmetic(text: string): Arithmetic {
+  if (text !== 'f32' && text !== 'int') throw new DeviceError(DeviceErrorCode.BAD_INPUT, `arithmetic must be f32 or int, got "${text}"`, 2);
+  return text;
+}
+
+/**
+ * A named profile, optionally with its flash or RAM overridden (custom
+ * device) and its arithmetic path chosen.
+ */
+export function resolveProfile(name = DEFAULT_PROFILE, overrides: { flash?: string; ram?: string; arithmetic?: string } = {}): DeviceProfile {
+  const profile = resolveSizes(name, overrides);
+  return overrides.arithmetic === undefined ? profile : { ...profile, arithmetic: parseArithmetic(overrides.arithmetic) };
+}
+
+function resolveSizes(name: string, overrides: { flash?: string; ram?: string }): DeviceProfile {
   const base = PROFILES[name];
   if (!base) {
     throw new DeviceError(

@@ -4,9 +4,15 @@
 // pairs streamed out of one segment; the kernel tensor is [inputs, units]
 // row-major, so position p feeds input row floor(p / units) into output
 // column p % units.
+//
+// The arithmetic is docs/arithmetic.md's f32 path: every product and every
+// sum rounded to binary32 (Math.fround of a product of two binary32 values,
+// or of their sum, is the correctly rounded binary32 result: a double holds
+// the product exactly and rounds the sum innocuously), input terms that are
+// zero skipped, the terms in the order the chunks bring them.
 import type { Activation } from '../../formats/index.ts';
 
-/** output[col] += value * input[row] for every entry of the chunk. */
+/** output[col] = fl32(output[col] + fl32(input[row] * value)) for every entry whose input is not zero. */
 export function accumulateEntries(
   positions: Uint32Array,
   values: Float32Array,
@@ -18,14 +24,16 @@ export function accumulateEntries(
   for (let i = 0; i < count; i++) {
     const p = positions[i];
     const row = (p / units) | 0;
-    output[p - row * units] += values[i] * input[row];
+    const x = input[row];
+    if (x === 0) continue;
+    output[p - row * units] += Math.fround(x * values[i]);
   }
 }
 
 /**
  * The first layer reads the sample as raw sensor bytes and applies the
- * artifact's preprocess (x = raw * scale + offset) on the fly, so the input
- * costs one byte per feature in the arena instead of four.
+ * artifact's preprocess (x = fl32(fl32(raw * scale) + offset)) on the fly, so
+ * the input costs one byte per feature in the arena instead of four.
  */
 export function accumulateEntriesFromRaw(
   positions: Uint32Array,
@@ -40,11 +48,18 @@ export function accumulateEntriesFromRaw(
   for (let i = 0; i < count; i++) {
     const p = positions[i];
     const row = (p / units) | 0;
-    output[p - row * units] += values[i] * Math.fround(raw[row] * scale + offset);
+    const x = preprocess(raw[row], scale, offset);
+    if (x === 0) continue;
+    output[p - row * units] += Math.fround(x * values[i]);
   }
 }
 
-/** output[p] += value: bias segments hold flat positions into the [units] vector. */
+/** The f32 path's input feature: fl32(fl32(raw * scale) + offset). */
+export function preprocess(raw: number, scale: number, offset: number): number {
+  return Math.fround(Math.fround(raw * scale) + offset);
+}
+
+/** output[p] = fl32(output[p] + value): bias segments hold flat positions into the [units] vector. */
 export function addEntries(positions: Uint32Array, values: Float32Array, count: number, output: Float32Array): void {
   for (let i = 0; i < count; i++) output[positions[i]] += values[i];
 }

@@ -6,7 +6,7 @@
 //                small chunk buffers into the output: no validation, no
 //                dense copy of the weight matrix; each segment's decoder
 //                state is taken from the arena and released after its pass.
-import { openSegment, readSegmentEntries, type Artifact, type DenseLayer } from '../../formats/index.ts';
+import { openSegment, readSegmentEntries, type Activation, type Artifact, type DenseLayer } from '../../formats/index.ts';
 import { arenaMemory, type Arena } from '../arena.ts';
 import { DeviceError, DeviceErrorCode } from '../errors.ts';
 import { accumulateEntries, accumulateEntriesFromRaw, addEntries, applyActivation } from './dense-reference.ts';
@@ -114,7 +114,7 @@ function streamInto(
   }
 }
 
-/** output = activation(input · K + b); `output` has `units` values. */
+/** output = activation(input · K + b); `output` has `units` values. `activation` overrides the layer's. */
 export function evalDense(
   artifact: Artifact,
   op: DenseOpData,
@@ -122,9 +122,10 @@ export function evalDense(
   output: Float32Array,
   chunk: ChunkBuffers,
   arena: Arena,
+  activation: Activation = op.layer.activation,
 ): void {
   output.fill(0);
   streamInto(artifact, op.weightSegments, chunk, op.layer.units, input, output, arena);
   streamInto(artifact, op.biasSegments, chunk, op.layer.units, null, output, arena);
-  applyActivation(op.layer.activation, output);
+  applyActivation(activation, output);
 }

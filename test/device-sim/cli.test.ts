@@ -51,6 +51,18 @@ test('device infer --json reports accuracy, latency, arena and flash, and exits 
   const bad = await runCli(['device', 'infer', small, '--kernel', 'fast']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /--kernel must be image or coded/);
+  assert.is(report.arithmetic, 'f32');
+});
+
+test('device infer --arithmetic int runs the int path; a bad value exits 2', async () => {
+  const result = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--arithmetic', 'int', '--json']);
+  assert.is(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal([report.arithmetic, report.kernel, report.samples], ['int', 'image', 50]);
+  assert.ok(report.accuracy >= 0 && report.accuracy <= 1);
+  const bad = await runCli(['device', 'infer', small, '--arithmetic', 'f16']);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /error BAD_INPUT: arithmetic must be f32 or int/);
 });
 
 test('device infer exits 1 with a budget message when the artifact does not fit', async () => {

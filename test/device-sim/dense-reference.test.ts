@@ -43,4 +43,18 @@ test('bias entries add by position, activations apply in place', () => {
   assert.is(argmax(logits), 1);
 });
 
+test('f32 path: each product is rounded to binary32 before it is summed, and zero inputs add nothing', () => {
+  // 32 + 1.360107421875 * 0.987060546875 is 33.34251… summed in double, 33.34250… with the product rounded first.
+  const out = Float32Array.from([32, -0]);
+  accumulateEntries(Uint32Array.from([0, 3]), Float32Array.from([0.987060546875, 5]), 2, 2, Float32Array.from([1.360107421875, 0]), out);
+  const f = Math.fround;
+  assert.is(out[0], f(32 + f(1.360107421875 * 0.987060546875)));
+  assert.is.not(out[0], f(32 + 1.360107421875 * 0.987060546875));
+  assert.ok(Object.is(out[1], -0), 'a zero input is skipped: -0 stays -0');
+  // preprocess rounds raw * scale before adding the offset
+  const raw = new Float32Array(1);
+  accumulateEntriesFromRaw(Uint32Array.from([0]), Float32Array.from([1]), 1, 1, Uint8Array.from([3]), f(0.1), f(0.7), raw);
+  assert.is(raw[0], f(f(3 * f(0.1)) + f(0.7)));
+});
+
 test.run();

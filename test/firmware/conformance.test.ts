@@ -1,0 +1,173 @@
+// The conformance vectors (scripts/gen-conformance.ts) the C library is
+// tested against: generated twice they are the same bytes, and every record
+// agrees with what device-sim computes now, by a path other than the
+// generator's where there is one, so the generator cannot silently rot.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { readArtifact, type Artifact } from '../../formats/index.ts';
+import { loadArtifactOnProfile } from '../../device-sim/check-artifact.ts';
+import { createInterpreter } from '../../device-sim/interpreter.ts';
+import { openExecImage } from '../../device-sim/exec-image.ts';
+import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
+import { resolveProfile } from '../../device-sim/profiles.ts';
+import { Arena } from '../../device-sim/arena.ts';
+import { generateConformance, openStatus } from '../../scripts/gen-conformance.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wg-conformance-'));
+const summary = generateConformance(dir);
+const index = readFileSync(join(dir, 'index.txt'), 'utf8')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line !== '' && !line.startsWith('#'))
+  .map((line) => line.split(' '));
+const records = (kind: string) => index.filter((r) => r[0] === kind);
+const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
+
+const keyHex = records('key')[0]![1]!;
+// The raw key, as the C library takes it, wrapped in SPKI for Node.
+const publicKey = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keyHex, 'hex')]), format: 'der', type: 'spki' });
+const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+const models = new Map<string, { artifact: Artifact; inputs: number; outputs: number }>();
+for (const [, name, path, inputs, outputs] of records('model')) {
+  models.set(name!, { artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }), inputs: Number(inputs), outputs: Number(outputs) });
+}
+const samples = new Map(records('samples').map(([, name, path, count]) => [name!, { bytes: file(path!), count: Number(count) }]));
+
+function listFiles(root: string, under = root): string[] {
+  return readdirSync(under).flatMap((name) => {
+    const path = join(under, name);
+    return statSync(path).isDirectory() ? listFiles(root, path) : [relative(root, path)];
+  });
+}
+
+test('the index is well formed: one key, models with samples, every (arith, kernel) expected, a plan and an image each', () => {
+  assert.is(records('key').length, 1);
+  assert.match(keyHex, /^[0-9a-f]{64}$/);
+  assert.ok(models.size >= 8, `${models.size} models`);
+  assert.ok(models.has('paper'), 'the paper-shaped model');
+  assert.equal(models.get('paper')!.artifact.manifest.layers.map((l) => l.units), [128, 64, 10]);
+  const encodings = new Set<string>();
+  for (const [name, model] of models) {
+    for (const t of model.artifact.manifest.tensors) encodings.add(`${t.name.endsWith('bias') ? 'bias' : 'kernel'} ${t.encoding}`);
+    const s = samples.get(name);
+    assert.ok(s, `samples of ${name}`);
+    assert.is(s!.bytes.length, s!.count * model.inputs, `${name} samples`);
+    const expects = records('expect').filter((r) => r[1] === name).map((r) => `${r[2]} ${r[3]}`).sort();
+    assert.equal(expects, ['f32 coded', 'f32 image', 'int coded', 'int image'], `${name} expects`);
+    assert.is(records('plan').filter((r) => r[1] === name).length, 1);
+    assert.is(records('image').filter((r) => r[1] === name).length, 1);
+  }
+  assert.is(encodings.size, 6, `every encoding of kernels and biases: ${[...encodings]}`);
+  const licenses = new Set([...models.values()].map((m) => m.artifact.license.join(',')));
+  assert.ok(licenses.size >= 4, `full, tier and partial licenses: ${[...licenses].join(' | ')}`);
+  const names = records('bad').map((r) => r[1]);
+  assert.is(new Set(names).size, names.length, 'bad names are unique');
+  assert.is(summary.bad, names.length);
+});
+
+test('expected logits and classes are what device-sim gives now (image kernels through check-artifact, coded without image)', () => {
+  for (const [, name, arith, kernel, path] of records('expect')) {
+    const model = models.get(name!)!;
+    const { bytes, count } = samples.get(name!)!;
+    const expected = file(path!);
+    const view = new DataView(expected.buffer, expected.byteOffset, expected.byteLength);
+    const record = (model.outputs + (arith === 'int' ? 2 : 1)) * 4;
+    assert.is(expected.length, count * record, `${path} size`);
+    const interpreter =
+      kernel === 'image'
+        ? loadArtifactOnProfile(model.artifact.bytes, resolveProfile('esp32', { arithmetic: arith }), { kernel: 'image' }).interpreter!
+        : createInterpreter(model.artifact, new Arena(1 << 20), { arithmetic: arith as 'f32' | 'int' });
+    for (let s = 0; s < count; s++) {
+      const sample = bytes.subarray(s * model.inputs, (s + 1) * model.inputs);
+      const at = s * record;
+      if (arith === 'f32') {
+        const logits = interpreter.logits(sample);
+        for (let j = 0; j < model.outputs; j++) {
+          assert.ok(Object.is(view.getFloat32(at + j * 4, true), logits[j]), `${name} ${kernel} sample ${s} logit ${j}`);
+        }
+      } else {
+        const { values, exponent } = interpreter.intLogits(sample);
+        for (let j = 0; j < model.outputs; j++) assert.is(view.getInt32(at + j * 4, true), values[j], `${name} ${kernel} sample ${s} logit ${j}`);
+        assert.is(view.getInt32(at + model.outputs * 4, true), exponent);
+      }
+      const logits = Array.from({ length: model.outputs }, (_, j) => (arith === 'f32' ? view.getFloat32(at + j * 4, true) : view.getInt32(at + j * 4, true)));
+      const best = logits.indexOf(Math.max(...logits));
+      assert.is(view.getUint32(at + record - 4, true), best, `${name} ${arith} ${kernel} sample ${s} class`);
+    }
+  }
+});
+
+test('int logits: the coded and image kernels agree exactly; f32: they classify the same and differ in the last bits at most', () => {
+  for (const [name] of models) {
+    const coded = records('expect').filter((r) => r[1] === name && r[3] === 'coded');
+    for (const [, , arith, , codedPath] of coded) {
+      const imagePath = records('expect').find((r) => r[1] === name && r[2] === arith && r[3] === 'image')![4]!;
+      const a = file(codedPath!);
+      const b = file(imagePath);
+      if (arith === 'int') {
+        assert.equal(a, b, `${name} int`);
+        continue;
+      }
+      const va = new DataView(a.buffer, a.byteOffset);
+      const vb = new DataView(b.buffer, b.byteOffset);
+      for (let at = 0; at < a.length; at += 4) {
+        const x = va.getFloat32(at, true);
+        const y = vb.getFloat32(at, true);
+        assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(x)), `${name} f32 at ${at}: ${x} vs ${y}`);
+      }
+    }
+  }
+});
+
+test('plans are firmwarePlan, images are the ones device-sim builds and opens', () => {
+  for (const [, name, coded, image, imageBytes] of records('plan')) {
+    const plan = firmwarePlan(models.get(name!)!.artifact);
+    assert.equal([plan.arenaCodedBytes, plan.arenaImageBytes, plan.imageBytes], [Number(coded), Number(image), Number(imageBytes)], name);
+  }
+  for (const [, name, path] of records('image')) {
+    const artifact = models.get(name!)!.artifact;
+    const bytes = file(path!);
+    assert.is(bytes.length, Number(records('plan').find((r) => r[1] === name)![4]));
+    assert.not.type(openExecImage(bytes, artifact), 'string', `${name} image opens`);
+  }
+});
+
+test('bad artifacts: each status is what opening it with the key gives; unsigned ones open without a key', () => {
+  const statuses = new Set<string>();
+  for (const [, name, path, status] of records('bad')) {
+    assert.is(openStatus(file(path!), publicPem), status, name);
+    statuses.add(status!);
+  }
+  for (const code of ['WG_E_TRUNCATED', 'WG_E_HASH_MISMATCH', 'WG_E_BAD_SIGNATURE', 'WG_E_UNSIGNED', 'WG_E_BAD_IDENTIFIER', 'WG_E_OUT_OF_BOUNDS']) {
+    assert.ok(statuses.has(code), `some vector gives ${code}`);
+  }
+  assert.ok(records('unsigned').length > 0);
+  for (const [, name, path, inputs, outputs] of records('unsigned')) {
+    const artifact = readArtifact(file(path!));
+    assert.is(artifact.signature, null, name);
+    assert.is(artifact.manifest.layers[0]!.inputs, Number(inputs));
+    assert.is(artifact.manifest.layers.at(-1)!.units, Number(outputs));
+    assert.is(openStatus(file(path!), publicPem), 'WG_E_UNSIGNED');
+  }
+});
+
+test('regenerating gives the same bytes', () => {
+  const again = mkdtempSync(join(tmpdir(), 'wg-conformance-'));
+  try {
+    generateConformance(again);
+    const files = listFiles(dir).sort();
+    assert.equal(listFiles(again).sort(), files);
+    for (const f of files) assert.equal(readFileSync(join(again, f)), readFileSync(join(dir, f)), f);
+  } finally {
+    rmSync(again, { recursive: true, force: true });
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test.run();
