@@ -105,8 +105,10 @@ export function prepareIntModel(artifact: Artifact, arena: Arena, inputTable: In
   if (first.hasBias && first.fb - first.fw < fx) fx = first.fb - first.fw;
   const S = rnd(pre.scale * 2 ** (fx + INPUT_SHIFT));
   const O = rnd(pre.offset * 2 ** (fx + INPUT_SHIFT));
-  const int32 = (v: number) => v >= -(2 ** 31) && v <= 2 ** 31 - 1;
-  if (!int32(S) || !int32(O)) throw unsupported(`preprocess scale ${pre.scale} and offset ${pre.offset} at exponent ${fx} do not fit int32`);
+  // raw * S + O in int32 for every raw byte, whatever the signs of S and O.
+  if (!(255 * Math.abs(S) + Math.abs(O) <= 2 ** 31 - 1)) {
+    throw unsupported(`preprocess scale ${pre.scale} and offset ${pre.offset} at exponent ${fx} overflow int32 (255 |S| + |O| > 2^31 - 1)`);
+  }
   fillInputTable(inputTable, S, O, first.bound);
   return { layers: intLayers, fx, S, O };
 }
