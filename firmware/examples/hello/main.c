@@ -1,0 +1,31 @@
+/*
+ * hello: the smallest weightgate board program. Prints one line naming
+ * the board, checks the number printers, and exits 0 (the host sees the
+ * status through semihosting; run-qemu.sh returns it).
+ */
+#include "wg_board.h"
+
+int main(void)
+{
+    board_puts("weightgate hello from ");
+    board_puts(board_name());
+    board_puts("\n");
+
+    /* The printers, on values whose text is known; the ctest checks it. */
+    board_puts("numbers: ");
+    board_put_u32(4294967295u);
+    board_putc(' ');
+    board_put_i32(-42);
+    board_putc(' ');
+    board_put_fixed(9355, 2);
+    board_putc(' ');
+    board_put_fixed(-5, 3);
+    board_putc(' ');
+    board_put_percent(1871, 2000, 2);
+    board_putc(' ');
+    board_put_u64(18446744073709551615ull);
+    board_putc(' ');
+    board_put_hex32(0xC0FFEE42u);
+    board_puts("\n");
+    return 0;
+}
