@@ -7,10 +7,15 @@
  * library uses them too. Byte loops: small and obviously right; none of
  * this is on an inference hot path.
  *
- * Built with -fno-tree-loop-distribute-patterns so GCC does not turn these
- * loops back into calls to themselves.
+ * GCC would turn these loops back into calls to themselves (loop
+ * distribution recognises memcpy/memset patterns, -ffreestanding or not):
+ * the pragma turns that off here whatever flags the file is built with.
  */
 #include <stddef.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
