@@ -6,7 +6,11 @@
 // machine's load or clock, so the figures repeat exactly.
 //
 //   npx tsx bench/firmware/count.ts [--artifact A.wgm] [--samples N] [--synthetic]
-//                                   [--flags "-O2;-Os"] [--out bench/results/firmware.json]
+//                                   [--flags "-O2;-Os"] [--no-qemu] [--out bench/results/firmware.json]
+//
+// Then, unless --no-qemu (or no arm-none-eabi-gcc / qemu-system-arm), the
+// same programs for Cortex-M in QEMU with -icount (count-qemu.ts): guest
+// instructions per sample on the part's own instruction set.
 //
 // Without --artifact it makes the paper-shaped synthetic artifact
 // (paper-artifact.ts). Targets (checked once the library's programs exist):
@@ -29,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { exportC, readArtifact } from '../../formats/index.ts';
 import { exportDense } from './export-dense.ts';
 import { paperArtifact } from './paper-artifact.ts';
+import { BOARD_TARGETS, countOnBoard, qemuAvailable, type BoardCount } from './count-qemu.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('./', import.meta.url));
@@ -247,6 +252,22 @@ async function main(argv: string[]): Promise<void> {
       return { flags: flags.join(' '), programs: counts, targets: targets(counts) };
     });
 
+    let boards: BoardCount[] | string = 'not run (--no-qemu)';
+    if (!argv.includes('--no-qemu')) {
+      if (!qemuAvailable()) boards = 'not run: arm-none-eabi-gcc or qemu-system-arm missing';
+      else {
+        boards = [];
+        for (const program of PROGRAMS) {
+          for (const target of BOARD_TARGETS) {
+            const count = countOnBoard(program, target, { generatedDir: work, workDir: work });
+            const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, image ${count.imageFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+            process.stdout.write(`qemu ${target.name}  ${program.name}: ${figure}\n`);
+            boards.push(count);
+          }
+        }
+      }
+    }
+
     const result = {
       when: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version, cc: toolVersion('cc', ['--version']), valgrind: toolVersion('valgrind', ['--version']) },
@@ -265,11 +286,15 @@ async function main(argv: string[]): Promise<void> {
       },
       samples: { count: samples.count, source: samples.source },
       builds,
+      qemu: {
+        method: 'guest instructions of the sample loop / samples: board counter under QEMU -icount shift=0 (firmware/examples/run-qemu.sh, ICOUNT=1); -Os',
+        counts: boards,
+      },
     };
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
     process.stdout.write(`wrote ${relative(ROOT, out)}\n`);
-    const failed = builds.some((b) => b.programs.some((p) => p.status === 'failed'));
+    const failed = builds.some((b) => b.programs.some((p) => p.status === 'failed')) || (Array.isArray(boards) && boards.some((b) => b.status === 'failed'));
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
