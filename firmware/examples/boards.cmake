@@ -16,7 +16,8 @@
 
 set(WG_BOARDS_DIR ${CMAKE_CURRENT_LIST_DIR}/board)
 
-# board -> CPU (a WG_CPU value), linker script, external IRQ vectors, board source.
+# board -> CPU (a WG_CPU value), linker script, external IRQ vectors, board
+# source, and defines for that source.
 set(WG_BOARD_mps2-an386_CPU cortex-m4f)
 set(WG_BOARD_mps2-an386_LD mps2-an386.ld)
 set(WG_BOARD_mps2-an386_IRQS 48)
@@ -27,7 +28,13 @@ set(WG_BOARD_microbit_LD microbit.ld)
 set(WG_BOARD_microbit_IRQS 32)
 set(WG_BOARD_microbit_SRC board_microbit.c)
 
-set(WG_KNOWN_BOARDS mps2-an386 microbit)
+set(WG_BOARD_mps2-an505_CPU cortex-m33)
+set(WG_BOARD_mps2-an505_LD mps2-an505.ld)
+set(WG_BOARD_mps2-an505_IRQS 96)
+set(WG_BOARD_mps2-an505_SRC board_mps2.c)
+set(WG_BOARD_mps2-an505_DEFS WG_BOARD_MPS2_NAME="mps2-an505" WG_BOARD_CPU_HZ=20000000u)
+
+set(WG_KNOWN_BOARDS mps2-an386 microbit mps2-an505)
 
 function(wg_define_board board)
     set(cpu ${WG_BOARD_${board}_CPU})
@@ -44,7 +51,8 @@ function(wg_define_board board)
         ${WG_BOARDS_DIR}/${WG_BOARD_${board}_SRC}
         ${WG_BOARDS_DIR}/libc_min.c)
     target_include_directories(wg_board_${board} PUBLIC ${WG_BOARDS_DIR})
-    target_compile_definitions(wg_board_${board} PRIVATE WG_BOARD_IRQS=${WG_BOARD_${board}_IRQS})
+    target_compile_definitions(wg_board_${board} PRIVATE
+        WG_BOARD_IRQS=${WG_BOARD_${board}_IRQS} ${WG_BOARD_${board}_DEFS})
     # Freestanding, and no loop turned into a call to the memcpy/memset
     # being defined (libc_min.c) or not yet usable (startup.c).
     target_compile_options(wg_board_${board} PRIVATE -ffreestanding -fno-tree-loop-distribute-patterns)

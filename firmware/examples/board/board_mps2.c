@@ -1,10 +1,14 @@
 /*
- * board_mps2.c: QEMU mps2-an386 (Cortex-M4F, 25 MHz system clock).
+ * board_mps2.c: QEMU's MPS2 boards: mps2-an386 (Cortex-M4F, 25 MHz) and
+ * mps2-an505 (Cortex-M33, 20 MHz; runs in the secure state, where it
+ * boots). The build sets WG_BOARD_MPS2_NAME and WG_BOARD_CPU_HZ; the
+ * defaults are the AN386's.
  *
- * Counter: SysTick on the processor clock (CLKSOURCE = 1, 25 MHz), 24-bit,
+ * Counter: SysTick on the processor clock (CLKSOURCE = 1), 24-bit,
  * extended to 64 bits by counting wraps in its interrupt. QEMU drives it
  * from virtual time; under -icount shift=0 that is 1 ns per instruction,
- * so one tick = 40 instructions.
+ * so one tick is 1e9 / CPU_HZ instructions (40 on the AN386, 50 on the
+ * AN505).
  */
 #include <stdint.h>
 
@@ -19,13 +23,20 @@
 #define SYST_CSR_CLKSOURCE (1u << 2)
 
 #define SYSTICK_RELOAD 0x00FFFFFFu /* the full 24 bits: one wrap per 2^24 ticks */
-#define CPU_HZ 25000000u
+
+#ifndef WG_BOARD_MPS2_NAME
+#define WG_BOARD_MPS2_NAME "mps2-an386"
+#endif
+#ifndef WG_BOARD_CPU_HZ
+#define WG_BOARD_CPU_HZ 25000000u
+#endif
+#define CPU_HZ WG_BOARD_CPU_HZ
 
 static volatile uint32_t systick_wraps;
 
 const char *board_name(void)
 {
-    return "mps2-an386";
+    return WG_BOARD_MPS2_NAME;
 }
 
 void wg_board_init(void)

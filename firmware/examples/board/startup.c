@@ -1,7 +1,7 @@
 /*
  * startup.c: vector table and reset handler for the QEMU boards.
  *
- * The linker script (mps2-an386.ld, microbit.ld) provides:
+ * The linker script (mps2-an386.ld, mps2-an505.ld, microbit.ld) provides:
  *   __stack_top                 initial SP (top of RAM)
  *   __data_load                 where .data's initial bytes sit in flash
  *   __data_start, __data_end    .data in RAM

@@ -3,8 +3,8 @@
  * nothing more: text out, numbers out without printf, an exit status the
  * host can read, and a counter for timing.
  *
- * Implemented for QEMU's mps2-an386 (Cortex-M4F) and microbit (nRF51,
- * Cortex-M0) over Arm semihosting: run QEMU with
+ * Implemented for QEMU's mps2-an386 (Cortex-M4F), mps2-an505 (Cortex-M33)
+ * and microbit (nRF51, Cortex-M0) over Arm semihosting: run QEMU with
  *   -semihosting-config enable=on,target=native
  * (run-qemu.sh does). Without semihosting the BKPT these functions use
  * faults, so a firmware built on this board layer needs a debugger or QEMU.
@@ -25,7 +25,7 @@ extern "C" {
 /* Exit statuses the board layer itself uses (main's own are its business). */
 #define BOARD_EXIT_FAULT 70u /* a fault handler ran (EX_SOFTWARE) */
 
-/* Board name as the build knows it ("mps2-an386", "microbit"). */
+/* Board name as the build knows it ("mps2-an386", "mps2-an505", "microbit"). */
 const char *board_name(void);
 
 /* Text to the host console (semihosting SYS_WRITE0 / SYS_WRITEC). */
