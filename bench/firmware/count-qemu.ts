@@ -18,19 +18,31 @@ const BOARD = join(ROOT, 'firmware/examples/board');
 export interface BoardTarget {
   name: string;
   /** run-qemu.sh's BOARD */
-  board: 'mps2-an386' | 'microbit';
+  board: 'mps2-an386' | 'mps2-an505' | 'microbit';
   cpuFlags: string[];
   boardSource: string;
   linkerScript: string;
   irqs: number;
+  /** Defines for the board source (firmware/examples/boards.cmake's _DEFS). */
+  defines?: string[];
   note?: string;
 }
 
 const M4F = ['-mcpu=cortex-m4', '-mthumb', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'];
 const M0 = ['-mcpu=cortex-m0', '-mthumb', '-mfloat-abi=soft'];
+const M33 = ['-mcpu=cortex-m33', '-mthumb', '-mfpu=fpv5-sp-d16', '-mfloat-abi=hard'];
 
 export const BOARD_TARGETS: BoardTarget[] = [
   { name: 'cortex-m4f/mps2-an386', board: 'mps2-an386', cpuFlags: M4F, boardSource: 'board_mps2.c', linkerScript: 'mps2-an386.ld', irqs: 48 },
+  {
+    name: 'cortex-m33/mps2-an505',
+    board: 'mps2-an505',
+    cpuFlags: M33,
+    boardSource: 'board_mps2.c',
+    linkerScript: 'mps2-an505.ld',
+    irqs: 96,
+    defines: ['WG_BOARD_MPS2_NAME="mps2-an505"', 'WG_BOARD_CPU_HZ=20000000u'],
+  },
   { name: 'cortex-m0/microbit', board: 'microbit', cpuFlags: M0, boardSource: 'board_microbit.c', linkerScript: 'microbit.ld', irqs: 32 },
   {
     name: 'cortex-m0-code/mps2-an386',
@@ -84,6 +96,7 @@ export function countOnBoard(program: BenchProgram, target: BoardTarget, options
     '-DWG_BENCH_SAMPLES_HEADER="dense_model_samples.h"',
     '-DWG_BENCH_ARTIFACT_HEADER="wg_bench_artifact.h"',
     `-DWG_BOARD_IRQS=${target.irqs}`,
+    ...(target.defines ?? []).map((d) => `-D${d}`),
     ...(program.strict ? ['-DWG_BENCH_STRICT'] : []),
     ...(program.defines ?? []).map((d) => `-D${d}`),
     `-I${BOARD}`,
