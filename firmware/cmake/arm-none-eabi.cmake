@@ -1,24 +1,28 @@
 # arm-none-eabi.cmake: CMake toolchain file for bare-metal Cortex-M builds
 # with the GNU Arm Embedded toolchain (arm-none-eabi-gcc).
 #
-#   cmake -S <project> -B <build> \
-#         -DCMAKE_TOOLCHAIN_FILE=<repo>/firmware/cmake/arm-none-eabi.cmake \
-#         [-DWG_CPU=cortex-m4f|cortex-m0|cortex-m0plus|cortex-m33] \
+#   cmake -S firmware -B firmware/build/cortex-m4f \
+#         -DCMAKE_TOOLCHAIN_FILE=firmware/cmake/arm-none-eabi.cmake \
+#         [-DWG_CPU=cortex-m4f|cortex-m0plus|cortex-m0|cortex-m33|""] \
 #         [-DARM_NONE_EABI_ROOT=<toolchain prefix dir>]
 #
-# WG_CPU set: every target of the build gets that CPU's flags (a build tree
-# for one CPU; what the weightgate library's own CMake wants).
-# WG_CPU empty (the default): no CPU flags are global; a project builds for
-# several CPUs in one tree by adding ${WG_CPU_FLAGS_<cpu>} per target
-# (firmware/examples does this, one set per board). In both cases the flag
-# lists are in WG_CPU_FLAGS_cortex_m4f, ..._cortex_m0, ..._cortex_m0plus,
-# ..._cortex_m33 (CMake lists, for target_compile_options and
-# target_link_options: the same flags must reach the link so it picks the
-# matching libgcc multilib).
+# WG_CPU (default cortex-m4f): every target of the tree gets that CPU's
+# flags, also in WG_CPU_FLAGS (a string). The library's CMake builds one
+# tree per CPU this way.
+# WG_CPU="" : no CPU flags are global; a project builds for several CPUs
+# in one tree by adding ${WG_CPU_FLAGS_<cpu>} per target (firmware/examples
+# does, one set per board, and sets WG_CPU="" itself when it is the top
+# project). The per-CPU lists are WG_CPU_FLAGS_cortex_m4f, ..._cortex_m0,
+# ..._cortex_m0plus, ..._cortex_m33 (CMake lists, for target_compile_options
+# and target_link_options: the same flags must reach the link so it picks
+# the matching libgcc/newlib multilib).
 #
 # Optimisation: -Os for every build type (Debug: -Og -g), since flash is
 # the budget; -ffunction-sections/-fdata-sections so --gc-sections drops
-# what is unused.
+# what is unused; -ffreestanding (the library is freestanding C).
+# Executables link against newlib-nano with no system calls
+# (--specs=nano.specs --specs=nosys.specs) unless a target says -nostdlib,
+# as the examples' board layer does.
 
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR arm)
@@ -53,22 +57,22 @@ set(WG_CPU_FLAGS_cortex_m0plus -mcpu=cortex-m0plus -mthumb -mfloat-abi=soft)
 # the part has none: -mcpu=cortex-m33+nofp -mfloat-abi=soft.
 set(WG_CPU_FLAGS_cortex_m33 -mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard)
 
-set(WG_CPU "" CACHE STRING "Cortex-M CPU for every target: cortex-m4f, cortex-m0, cortex-m0plus, cortex-m33, or empty for per-target flags")
+set(WG_CPU "cortex-m4f" CACHE STRING "Cortex-M CPU for every target: cortex-m4f, cortex-m0plus, cortex-m0, cortex-m33, or empty for per-target flags")
 set_property(CACHE WG_CPU PROPERTY STRINGS "" cortex-m4f cortex-m0 cortex-m0plus cortex-m33)
 
-set(_wg_global_cpu "")
+set(WG_CPU_FLAGS "")
 if(WG_CPU)
     string(REPLACE "-" "_" _wg_cpu_id "${WG_CPU}")
     if(NOT DEFINED WG_CPU_FLAGS_${_wg_cpu_id})
-        message(FATAL_ERROR "WG_CPU=${WG_CPU}: not one of cortex-m4f, cortex-m0, cortex-m0plus, cortex-m33")
+        message(FATAL_ERROR "WG_CPU=${WG_CPU}: not one of cortex-m4f, cortex-m0plus, cortex-m0, cortex-m33 (or empty)")
     endif()
-    list(JOIN WG_CPU_FLAGS_${_wg_cpu_id} " " _wg_global_cpu)
+    list(JOIN WG_CPU_FLAGS_${_wg_cpu_id} " " WG_CPU_FLAGS)
 endif()
 
-set(CMAKE_C_FLAGS_INIT "${_wg_global_cpu} -Os -ffunction-sections -fdata-sections")
-set(CMAKE_CXX_FLAGS_INIT "${_wg_global_cpu} -Os -ffunction-sections -fdata-sections")
-set(CMAKE_ASM_FLAGS_INIT "${_wg_global_cpu}")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "${_wg_global_cpu} -Wl,--gc-sections")
+set(CMAKE_C_FLAGS_INIT "${WG_CPU_FLAGS} -Os -ffunction-sections -fdata-sections -ffreestanding")
+set(CMAKE_CXX_FLAGS_INIT "${WG_CPU_FLAGS} -Os -ffunction-sections -fdata-sections")
+set(CMAKE_ASM_FLAGS_INIT "${WG_CPU_FLAGS}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "${WG_CPU_FLAGS} -Wl,--gc-sections --specs=nano.specs --specs=nosys.specs")
 foreach(_wg_lang C CXX)
     set(CMAKE_${_wg_lang}_FLAGS_DEBUG_INIT "-Og -g")
     set(CMAKE_${_wg_lang}_FLAGS_RELEASE_INIT "-Os -DNDEBUG")
