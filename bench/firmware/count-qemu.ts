@@ -6,12 +6,11 @@
 // part's own instruction set. The loop's own bookkeeping (about ten
 // instructions a sample) is included.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchProgram } from './count.ts';
+import { missing, programArgs, ROOT, type BenchProgram } from './programs.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const BOARD = join(ROOT, 'firmware/examples/board');
 
@@ -61,8 +60,8 @@ export interface BoardCount {
   status: 'ok' | 'skipped' | 'failed' | 'does-not-fit';
   reason?: string;
   note?: string;
-  /** text + data of the whole image (program, samples, board layer). */
-  imageFlashBytes?: number;
+  /** text + data of the whole ELF (program, samples, board layer): its flash. */
+  elfFlashBytes?: number;
   samples?: number;
   instructionsPerSample?: number;
   agree?: number;
@@ -79,11 +78,10 @@ export function qemuAvailable(): boolean {
 
 export function countOnBoard(program: BenchProgram, target: BoardTarget, options: { generatedDir: string; workDir: string; timeoutS?: number }): BoardCount {
   const base = { program: program.name, target: target.name, ...(target.note ? { note: target.note } : {}) };
-  const missing = (program.needs ?? []).filter((file) => !existsSync(resolve(ROOT, file)));
-  if (missing.length > 0) return { ...base, status: 'skipped', reason: `not built: ${missing.join(', ')}` };
-  // A host archive cannot link here: a program built on the library needs
-  // the library's archive for this CPU (firmware/ CMake with the toolchain file).
-  if ((program.libraries ?? []).length > 0) return { ...base, status: 'skipped', reason: 'needs the library built for this CPU' };
+  const board = program.board;
+  if (!board) return { ...base, status: 'skipped', reason: 'no board build' };
+  const absent = missing([...(program.needs ?? []), ...(board.needs ?? [])]);
+  if (absent.length > 0) return { ...base, status: 'skipped', reason: `not there: ${absent.join(', ')}` };
 
   const elf = join(options.workDir, `${program.name}-${target.name.replace(/[^A-Za-z0-9]+/g, '_')}.elf`);
   const args = [
@@ -91,25 +89,18 @@ export function countOnBoard(program: BenchProgram, target: BoardTarget, options
     '-Os',
     '-ffunction-sections',
     '-fdata-sections',
-    '-ffp-contract=off',
     '-std=gnu11',
-    '-DWG_BENCH_SAMPLES_HEADER="dense_model_samples.h"',
-    '-DWG_BENCH_ARTIFACT_HEADER="wg_bench_artifact.h"',
     `-DWG_BOARD_IRQS=${target.irqs}`,
     ...(target.defines ?? []).map((d) => `-D${d}`),
-    ...(program.strict ? ['-DWG_BENCH_STRICT'] : []),
-    ...(program.defines ?? []).map((d) => `-D${d}`),
     `-I${BOARD}`,
-    `-I${HERE}`,
-    `-I${options.generatedDir}`,
-    ...(program.includeDirs ?? []).map((d) => `-I${resolve(ROOT, d)}`),
+    ...programArgs(program, board, options.generatedDir),
     join(HERE, 'bench_board_main.c'),
-    ...program.sources.map((s) => resolve(ROOT, s)),
     ...['startup.c', 'board_common.c', target.boardSource, 'libc_min.c'].map((f) => join(BOARD, f)),
     '-nostdlib',
     '-Wl,--gc-sections',
     `-L${BOARD}`,
     `-T${join(BOARD, target.linkerScript)}`,
+    ...(board.ldflags ?? []),
     '-lgcc',
     '-o',
     elf,
@@ -121,19 +112,19 @@ export function countOnBoard(program: BenchProgram, target: BoardTarget, options
     return { ...base, status: 'failed', reason: `build failed:\n${build.stderr}` };
   }
   const size = spawnSync('arm-none-eabi-size', ['-B', elf], { encoding: 'utf8' }).stdout.split('\n')[1]?.trim().split(/\s+/) ?? [];
-  const imageFlashBytes = Number(size[0]) + Number(size[1]);
+  const elfFlashBytes = Number(size[0]) + Number(size[1]);
 
   const runner = join(ROOT, 'firmware/examples/run-qemu.sh');
   const result = spawnSync('sh', [runner, target.board, elf, String(options.timeoutS ?? 300)], { encoding: 'utf8', env: { ...process.env, ICOUNT: '1' } });
   const line = result.stdout.match(/^bench: samples (\d+) agree (\d+) accuracy (\d+) instructions (\d+)$/m);
   if (result.status !== 0 || !line) {
-    return { ...base, status: 'failed', imageFlashBytes, reason: `exit status ${result.status}\n${result.stdout}${result.stderr}` };
+    return { ...base, status: 'failed', elfFlashBytes, reason: `exit status ${result.status}\n${result.stdout}${result.stderr}` };
   }
   const samples = Number(line[1]);
   return {
     ...base,
     status: 'ok',
-    imageFlashBytes,
+    elfFlashBytes,
     samples,
     instructionsPerSample: Math.round(Number(line[4]) / samples),
     agree: Number(line[2]),

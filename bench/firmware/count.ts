@@ -5,7 +5,7 @@
 // second run. Callgrind's Ir (instructions executed) does not depend on the
 // machine's load or clock, so the figures repeat exactly.
 //
-//   npx tsx bench/firmware/count.ts [--artifact A.wgm] [--samples N] [--synthetic]
+//   npx tsx bench/firmware/count.ts [--artifact A.wgm | --sparsity F] [--samples N] [--synthetic]
 //                                   [--flags "-O2;-Os"] [--no-qemu] [--out bench/results/firmware.json]
 //
 // Then, unless --no-qemu (or no arm-none-eabi-gcc / qemu-system-arm), the
@@ -13,80 +13,29 @@
 // instructions per sample on the part's own instruction set.
 //
 // Without --artifact it makes the paper-shaped synthetic artifact
-// (paper-artifact.ts). Targets (checked once the library's programs exist):
+// (paper-artifact.ts; --sparsity sets its pruning, default 0.8). Targets:
 // execution image <= dense / 10 instructions per sample, coded <= dense.
 //
-// The library's two paths are already in PROGRAMS (wg-image, wg-coded) and
-// reported as skipped until bench/firmware/prog_wg_image.c and
-// prog_wg_coded.c exist and the library's host archive is built (path in
-// WG_LIB, default firmware/build/host/libweightgate.a). Each implements
-// bench_program.h: bench_setup opens the model (and builds the image),
-// bench_classify runs one inference. The artifact reaches them as the
-// header WG_BENCH_ARTIFACT_HEADER ("wg_bench_artifact.h": exportC of the
-// same bytes, wg_bench_artifact[] / wg_bench_artifact_len), samples as
+// Programs (programs.ts): dense-ref, and the library's two paths wg-image
+// and wg-coded, which compile firmware/src/*.c with the same flags and are
+// skipped while firmware/include/weightgate.h is not in the tree. Each
+// implements bench_program.h: bench_setup opens the model (and builds the
+// image), bench_classify runs one inference. The artifact reaches them as
+// the header WG_BENCH_ARTIFACT_HEADER ("wg_bench_artifact.h": exportC of the
+// same bytes, wg_bench_artifact[] / wg_bench_artifact_len), the samples as
 // dense_model_samples.h, both in the include path.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportC, readArtifact } from '../../formats/index.ts';
 import { exportDense } from './export-dense.ts';
 import { paperArtifact } from './paper-artifact.ts';
 import { BOARD_TARGETS, countOnBoard, qemuAvailable, type BoardCount } from './count-qemu.ts';
+import { missing, PROGRAMS, programArgs, ROOT, type BenchProgram } from './programs.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('./', import.meta.url));
-
-/** The library's host archive (repository-relative), built by firmware/'s CMake for the host. */
-const WG_LIB = process.env.WG_LIB ?? 'firmware/build/host/libweightgate.a';
-
-export interface BenchProgram {
-  name: string;
-  description: string;
-  /** C sources, repository-relative; bench_main.c is added. */
-  sources: string[];
-  includeDirs?: string[];
-  /** Archives or objects to link, repository-relative. */
-  libraries?: string[];
-  defines?: string[];
-  /** Files (repository-relative) without which the program is skipped. */
-  needs?: string[];
-  /** Classes must equal export-dense.ts's float32 forward pass exactly. */
-  strict?: boolean;
-  /** Which target this program's count is held to (relative to dense-ref). */
-  role: 'reference' | 'image' | 'coded';
-}
-
-export const PROGRAMS: BenchProgram[] = [
-  {
-    name: 'dense-ref',
-    description: 'plain dense float32 MLP (bench/firmware/dense_ref.c)',
-    sources: ['bench/firmware/prog_dense.c', 'bench/firmware/dense_ref.c'],
-    strict: true,
-    role: 'reference',
-  },
-  // The library's two paths: skipped until their program source and a host
-  // build of the library exist (WG_LIB overrides the archive's path).
-  {
-    name: 'wg-image',
-    description: 'weightgate library, execution-image path',
-    sources: ['bench/firmware/prog_wg_image.c'],
-    includeDirs: ['firmware/include'],
-    libraries: [WG_LIB],
-    needs: ['bench/firmware/prog_wg_image.c', WG_LIB],
-    role: 'image',
-  },
-  {
-    name: 'wg-coded',
-    description: 'weightgate library, coded path (decodes segments while computing)',
-    sources: ['bench/firmware/prog_wg_coded.c'],
-    includeDirs: ['firmware/include'],
-    libraries: [WG_LIB],
-    needs: ['bench/firmware/prog_wg_coded.c', WG_LIB],
-    role: 'coded',
-  },
-];
 
 export interface CountOptions {
   /** Directory holding dense_model.h, its _samples.h and wg_bench_artifact.h. */
@@ -131,8 +80,10 @@ function callgrindIr(outFile: string): number {
 /** Builds `program` with bench_main.c and counts it under callgrind. */
 export function countInstructions(program: BenchProgram, options: CountOptions): ProgramCount {
   const base = { name: program.name, description: program.description };
-  const missing = (program.needs ?? []).filter((file) => !existsSync(resolve(ROOT, file)));
-  if (missing.length > 0) return { ...base, status: 'skipped', reason: `not built: ${missing.join(', ')}` };
+  const host = program.host;
+  if (!host) return { ...base, status: 'skipped', reason: 'no host build' };
+  const absent = missing([...(program.needs ?? []), ...(host.needs ?? [])]);
+  if (absent.length > 0) return { ...base, status: 'skipped', reason: `not there: ${absent.join(', ')}` };
 
   const exe = join(options.workDir, `${program.name}${options.flags.join('').replace(/[^A-Za-z0-9]+/g, '_')}`);
   const args = [
@@ -140,17 +91,9 @@ export function countInstructions(program: BenchProgram, options: CountOptions):
     '-std=c11',
     '-Wall',
     '-Wextra',
-    '-ffp-contract=off', // docs/arithmetic.md: no fused multiply-add on the f32 path
-    '-DWG_BENCH_SAMPLES_HEADER="dense_model_samples.h"',
-    '-DWG_BENCH_ARTIFACT_HEADER="wg_bench_artifact.h"',
-    ...(program.strict ? ['-DWG_BENCH_STRICT'] : []),
-    ...(program.defines ?? []).map((d) => `-D${d}`),
-    `-I${HERE}`,
-    `-I${options.generatedDir}`,
-    ...(program.includeDirs ?? []).map((d) => `-I${resolve(ROOT, d)}`),
+    ...programArgs(program, host, options.generatedDir),
     join(HERE, 'bench_main.c'),
-    ...program.sources.map((s) => resolve(ROOT, s)),
-    ...(program.libraries ?? []).map((l) => resolve(ROOT, l)),
+    ...(host.ldflags ?? []),
     '-lm',
     '-o',
     exe,
@@ -228,8 +171,9 @@ async function main(argv: string[]): Promise<void> {
     let artifactNote = 'given';
     if (!artifactPath) {
       artifactPath = join(work, 'paper-synthetic.wgm');
-      writeFileSync(artifactPath, paperArtifact());
-      artifactNote = 'bench/firmware/paper-artifact.ts defaults (synthetic, 80 % pruned, seed 1)';
+      const sparsity = Number(value('--sparsity') ?? 0.8);
+      writeFileSync(artifactPath, paperArtifact({ sparsity }));
+      artifactNote = `bench/firmware/paper-artifact.ts (synthetic, ${Math.round(sparsity * 100)} % pruned, seed 1)`;
     }
     const bytes = new Uint8Array(readFileSync(artifactPath));
     const artifact = readArtifact(bytes);
@@ -260,7 +204,7 @@ async function main(argv: string[]): Promise<void> {
         for (const program of PROGRAMS) {
           for (const target of BOARD_TARGETS) {
             const count = countOnBoard(program, target, { generatedDir: work, workDir: work });
-            const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, image ${count.imageFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+            const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, ELF flash ${count.elfFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
             process.stdout.write(`qemu ${target.name}  ${program.name}: ${figure}\n`);
             boards.push(count);
           }
