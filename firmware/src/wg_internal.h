@@ -166,6 +166,10 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
 /* Flushes the validation re-encoder: WG_OK when the stream was canonical. */
 wg_status wg_cursor_check_end(wg_cursor *c);
 
+/* The writer's canonical form (wg_canonical.c): WG_E_BAD_VALUE otherwise. */
+wg_status wg_manifest_canonical(const wg_model *m);
+wg_status wg_artifact_canonical(const wg_model *m);
+
 /* The SHA-256 of segment i in the manifest. */
 const uint8_t *wg_segment_hash(const wg_model *m, uint32_t i);
 

@@ -2,11 +2,7 @@
  * wg_manifest.c: formats/manifest-reader.ts's checks on a verified manifest,
  * in its order (so the same bad manifest gives the same status), and the
  * lookups the rest of the library reads the manifest with. Stack only.
- *
- * Not mirrored: the final canonical-form check (re-serialising the manifest
- * through the FlatBuffers builder and comparing bytes). A signed manifest
- * the builder would not produce is refused by wg_open anyway only when its
- * signature fails; see docs/firmware.md.
+ * The last check, canonical form, is wg_canonical.c's.
  */
 #include "wg_internal.h"
 
@@ -305,7 +301,9 @@ wg_status wg_manifest_read(wg_model *m, const uint8_t *b, uint32_t len)
     m->table_len = wg_fb_len(b, m->table_at);
     if (m->table_at) m->table_at += 4u;
     hashes = wg_fb_ref(b, root, M_HASHES);
-    return check_segments(m, tensor_count, wg_fb_len(b, hashes));
+    if ((st = check_segments(m, tensor_count, wg_fb_len(b, hashes))) != WG_OK) return st;
+    /* one manifest, one byte string: the signature pins the content */
+    return wg_manifest_canonical(m);
 }
 
 const uint8_t *wg_segment_hash(const wg_model *m, uint32_t i)

@@ -290,7 +290,7 @@ static wg_status check_segments(wg_model *m, const wg_crypto *crypto, uint8_t *d
     if (any) set_exponents(m, ls, tensor, max_bits);
 #endif
     if (at != m->segment_data_len) return WG_E_BAD_VALUE;
-    return WG_OK;
+    return wg_artifact_canonical(m);
 }
 
 wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_t *public_key,

@@ -206,7 +206,7 @@ const tiny = tinyModel({ sizes: [12, 6, 4], seed: 3, finalActivation: 'linear' }
 const good = model('tiny-codebook', tiny);
 model('tiny-basic', tiny, [1, 2]);
 model('tiny-none', tiny, []);
-model('tiny-int8', tinyModel({ sizes: [10, 7, 5], seed: 4, encoding: 'int8' }), [0, 2, 3]);
+const int8 = model('tiny-int8', tinyModel({ sizes: [10, 7, 5], seed: 4, encoding: 'int8' }), [0, 2, 3]);
 model('tiny-f32', tinyModel({ sizes: [9, 300, 3], seed: 5, encoding: 'dense-f32' }));
 model('chain-int8-bias', mlpModel({ sizes: [20, 16, 12, 6], sparsity: 0.5, seed: 9, kernelEncoding: 'int8', biasEncoding: 'int8', intervals: 4 }));
 model('mlp', mlpModel({ sizes: [784, 128, 64, 10], seed: 1 }), undefined, 4);
@@ -231,6 +231,31 @@ bad('segment-byte', flip(bytes.length - 10));
 bad('unsigned', unsignedBytes);
 bad('other-key', encodeArtifact(tiny, { privateKey: otherKey }));
 bad('good', bytes);
-for (let at = 8; at < Math.min(bytes.length, 400); at += 13) bad(`flip-${at}`, flip(at));
+for (let at = 8; at < bytes.length; at += 97) bad(`flip-${at}`, flip(at));
+
+// Every byte of two artifacts flipped three ways; the reader's status for
+// each (one text file per artifact, "offset xor STATUS" per line). Not a
+// record of the vectors' format: the firmware's own fixtures only.
+function statusOf(b: Uint8Array): string {
+  try {
+    readArtifact(b, { publicKey: createPublicKey(privateKey), requireSignature: true });
+    return 'WG_OK';
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    return `WG_E_${error.code}`;
+  }
+}
+for (const [name, a] of [['tiny-codebook', good], ['tiny-int8', int8]] as const) {
+  const out: string[] = [];
+  for (let at = 0; at < a.bytes.length; at++) {
+    for (const x of [0x01, 0x80, 0xff]) {
+      const b = a.bytes.slice();
+      b[at]! ^= x;
+      out.push(`${at} ${x} ${statusOf(b)}`);
+    }
+  }
+  writeFileSync(`${dir}/${name}.mutations`, out.join('\n') + '\n');
+  lines.push(`mutations ${name} ${name}.mutations`);
+}
 
 writeFileSync(`${dir}/index.txt`, lines.join('\n') + '\n');

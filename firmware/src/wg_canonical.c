@@ -1,0 +1,423 @@
+/*
+ * wg_canonical.c: formats/ refuses any manifest or artifact the writer
+ * would not produce (manifest-writer.ts, buildArtifactBytes): one content,
+ * one byte string. This file replays the writer's FlatBuffers builder calls
+ * (flatbuffers' JS Builder: back to front, aligned by prep(), vtables
+ * shared when equal) and compares every byte it would write with the byte
+ * already there, instead of writing it. No buffer: the builder's offset o
+ * is position len - o of the bytes being checked.
+ *
+ * Memory: stack only, about 400 bytes (the builder state and the offsets of
+ * up to WG_MAX_VTABLES distinct vtables; more is refused as not canonical:
+ * the writer's manifests have a handful).
+ */
+#include "wg_internal.h"
+
+#define WG_MAX_VTABLES 64u
+#define MAX_FIELDS 12u
+
+typedef struct builder {
+    const uint8_t *buf;
+    uint32_t len;
+    uint32_t off;        /* bytes written so far (from the end) */
+    uint32_t minalign;
+    int bad;
+    uint32_t vt[MAX_FIELDS];
+    uint32_t fields;
+    uint32_t object_start;
+    uint32_t vtables[WG_MAX_VTABLES];
+    uint32_t vtable_count;
+} builder;
+
+/* The byte the builder writes at its offset `o` must be the one there. */
+static void put(builder *b, uint8_t byte)
+{
+    b->off++;
+    if (b->off > b->len || b->buf[b->len - b->off] != byte) b->bad = 1;
+}
+
+static void put16(builder *b, uint32_t v)
+{
+    put(b, (uint8_t)(v >> 8));
+    put(b, (uint8_t)v);
+}
+
+static void put32(builder *b, uint32_t v)
+{
+    put(b, (uint8_t)(v >> 24));
+    put(b, (uint8_t)(v >> 16));
+    put(b, (uint8_t)(v >> 8));
+    put(b, (uint8_t)v);
+}
+
+static void prep(builder *b, uint32_t size, uint32_t additional)
+{
+    uint32_t align, i;
+    if (size > b->minalign) b->minalign = size;
+    align = (~(b->off + additional) + 1u) & (size - 1u);
+    for (i = 0; i < align; i++) put(b, 0);
+}
+
+static void add_offset(builder *b, uint32_t target)
+{
+    prep(b, 4, 0);
+    put32(b, b->off - target + 4u);
+}
+
+/* A vector of `n` elements of `size` bytes, alignment `size`; element i
+ * at src + stride * i (little-endian, `size` bytes). Returns its offset. */
+static uint32_t vector(builder *b, const uint8_t *src, uint32_t n, uint32_t size)
+{
+    uint32_t i, k;
+    prep(b, 4, size * n);
+    prep(b, size, size * n);
+    for (i = n; i-- > 0;) {
+        for (k = size; k-- > 0;) put(b, src[size * i + k]);
+    }
+    put32(b, n);
+    return b->off;
+}
+
+/* createString: valid UTF-8 (what TextDecoder gives back unchanged, so no
+ * leading BOM), a NUL, the bytes. */
+static int utf8_round_trips(const uint8_t *s, uint32_t n)
+{
+    uint32_t i = 0;
+    if (n >= 3u && s[0] == 0xefu && s[1] == 0xbbu && s[2] == 0xbfu) return 0;
+    while (i < n) {
+        uint32_t c = s[i], extra, cp, k;
+        if (c < 0x80u) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2u && c <= 0xdfu) extra = 1, cp = c & 0x1fu;
+        else if (c >= 0xe0u && c <= 0xefu) extra = 2, cp = c & 0x0fu;
+        else if (c >= 0xf0u && c <= 0xf4u) extra = 3, cp = c & 0x07u;
+        else return 0;
+        if (i + extra >= n) return 0;
+        for (k = 1; k <= extra; k++) {
+            if ((s[i + k] & 0xc0u) != 0x80u) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3fu);
+        }
+        if ((extra == 2 && cp < 0x800u) || (extra == 3 && (cp < 0x10000u || cp > 0x10ffffu))) return 0;
+        if (cp >= 0xd800u && cp <= 0xdfffu) return 0;
+        i += extra + 1u;
+    }
+    return 1;
+}
+
+static uint32_t string(builder *b, const uint8_t *fb, uint32_t ref)
+{
+    uint32_t n = wg_fb_len(fb, ref);
+    const uint8_t *s = ref ? fb + ref + 4u : fb;
+    if (!utf8_round_trips(s, n)) b->bad = 1;
+    prep(b, 1, 0);
+    put(b, 0);
+    return vector(b, s, n, 1);
+}
+
+static void start_object(builder *b, uint32_t fields)
+{
+    uint32_t i;
+    for (i = 0; i < fields; i++) b->vt[i] = 0;
+    b->fields = fields;
+    b->object_start = b->off;
+}
+
+static void slot(builder *b, uint32_t field) { b->vt[field] = b->off; }
+
+static void field_u8(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
+{
+    if (v == dflt) return;
+    prep(b, 1, 0);
+    put(b, (uint8_t)v);
+    slot(b, field);
+}
+
+static void field_u16(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
+{
+    if (v == dflt) return;
+    prep(b, 2, 0);
+    put16(b, v);
+    slot(b, field);
+}
+
+static void field_u32(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
+{
+    if (v == dflt) return;
+    prep(b, 4, 0);
+    put32(b, v);
+    slot(b, field);
+}
+
+/* addFieldFloat32: skipped when equal to the default as a number (so -0.0
+ * equals 0.0). */
+static void field_f32(builder *b, uint32_t field, uint32_t bits, float dflt)
+{
+    if (wg_f32_of_bits(bits) == dflt) return;
+    prep(b, 4, 0);
+    put32(b, bits);
+    slot(b, field);
+}
+
+static void field_offset(builder *b, uint32_t field, uint32_t target)
+{
+    if (target == 0) return;
+    add_offset(b, target);
+    slot(b, field);
+}
+
+/* endObject: the soffset, the vtable (or a shared earlier one). */
+static uint32_t end_object(builder *b)
+{
+    uint16_t vt[MAX_FIELDS + 2u];
+    uint32_t loc, trimmed, i, j, n, existing = 0;
+    prep(b, 4, 0);
+    b->off += 4u; /* the soffset: checked below, once known */
+    if (b->off > b->len) b->bad = 1;
+    loc = b->off;
+    for (trimmed = b->fields; trimmed > 0 && b->vt[trimmed - 1u] == 0; trimmed--) {
+    }
+    n = trimmed + 2u;
+    vt[0] = (uint16_t)(2u * n);
+    vt[1] = (uint16_t)(loc - b->object_start);
+    for (i = 0; i < trimmed; i++) vt[2u + i] = (uint16_t)(b->vt[i] ? loc - b->vt[i] : 0u);
+    if (b->bad) return loc;
+    for (i = 0; i < b->vtable_count && !existing; i++) {
+        const uint8_t *other = b->buf + b->len - b->vtables[i];
+        int same = wg_u16(other) == vt[0];
+        for (j = 1; same && j < n; j++) same = wg_u16(other + 2u * j) == vt[j];
+        if (same) existing = b->vtables[i];
+    }
+    if (!existing) {
+        for (i = n; i-- > 0;) put16(b, vt[i]);
+        if (b->vtable_count == WG_MAX_VTABLES) b->bad = 1;
+        else b->vtables[b->vtable_count++] = b->off;
+        existing = b->off;
+    }
+    if (!b->bad && wg_u32(b->buf + b->len - loc) != (uint32_t)((int32_t)existing - (int32_t)loc)) b->bad = 1;
+    return loc;
+}
+
+static int finish(builder *b, uint32_t root, const char id[4])
+{
+    uint32_t i;
+    prep(b, b->minalign, 8);
+    for (i = 4; i-- > 0;) put(b, (uint8_t)id[i]);
+    prep(b, b->minalign, 4);
+    add_offset(b, root);
+    return !b->bad && b->off == b->len;
+}
+
+static void begin(builder *b, const uint8_t *buf, uint32_t len)
+{
+    memset(b, 0, sizeof(*b));
+    b->buf = buf;
+    b->len = len;
+    b->minalign = 1;
+}
+
+/* The field's vector as the reader hands it to the writer. */
+static uint32_t same_vector(builder *b, const uint8_t *fb, uint32_t ref, uint32_t size)
+{
+    return vector(b, ref ? fb + ref + 4u : fb, wg_fb_len(fb, ref), size);
+}
+
+static uint32_t varint_bytes(uint32_t v, uint8_t out[5])
+{
+    uint32_t n = 0;
+    while (v >= 0x80u) {
+        out[n++] = (uint8_t)((v & 0x7fu) | 0x80u);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The segment table, re-encoded with minimal varints. */
+static uint32_t segment_table(builder *b, const wg_model *m)
+{
+    wg_seg_iter it;
+    uint32_t n = 0, pass, previous;
+    uint8_t tmp[5];
+    for (pass = 0; pass < 2u; pass++) {
+        uint32_t at = 0;
+        memset(&it, 0, sizeof(it));
+        it.table = m->manifest + m->table_at;
+        it.len = m->table_len;
+        previous = 0;
+        if (pass == 1u) {
+            prep(b, 4, n);
+            prep(b, 1, n);
+            b->off += n;
+            if (b->off > b->len) {
+                b->bad = 1;
+                return b->off;
+            }
+        }
+        while (wg_seg_next(&it)) {
+            uint32_t values[4], v, k, c;
+            values[0] = it.tensor - previous;
+            values[1] = it.code;
+            values[2] = it.count;
+            values[3] = it.bytes;
+            previous = it.tensor;
+            for (v = 0; v < 4u; v++) {
+                c = varint_bytes(values[v], tmp);
+                for (k = 0; k < c; k++, at++) {
+                    if (pass == 1u && b->buf[b->len - b->off + at] != tmp[k]) b->bad = 1;
+                }
+            }
+        }
+        n = at;
+    }
+    put32(b, n);
+    return b->off;
+}
+
+wg_status wg_manifest_canonical(const wg_model *m)
+{
+    builder bld, *b = &bld;
+    const uint8_t *fb = m->manifest;
+    uint32_t root = wg_fb_root(fb), pre = wg_fb_ref(fb, root, M_PREPROCESS);
+    uint32_t model, shape, preprocess, layers, tensors, bounds, ids = 0, tiers, table, hashes, i, k;
+    uint32_t tier_count = wg_fb_len(fb, m->tiers_at), tensor_count = wg_fb_len(fb, m->tensors_at);
+    uint32_t edges = 0, identity = 1;
+    begin(b, fb, m->manifest_len);
+
+    model = string(b, fb, wg_fb_ref(fb, root, M_MODEL));
+    shape = same_vector(b, fb, wg_fb_ref(fb, pre, P_INPUT_SHAPE), 4);
+    start_object(b, 3);
+    field_offset(b, 0, shape);
+    field_f32(b, 1, wg_fb_u32(fb, pre, P_SCALE, 0x3f800000u), 1.0f);
+    field_f32(b, 2, wg_fb_u32(fb, pre, P_OFFSET, 0), 0.0f);
+    preprocess = end_object(b);
+
+    /* layers: names and tables first, then the vector of their offsets */
+    for (i = 0; i < m->layer_count && !b->bad; i++) {
+        uint32_t t = wg_layer(m, i), name = string(b, fb, wg_fb_ref(fb, t, L_NAME));
+        start_object(b, 7);
+        field_offset(b, 1, name);
+        field_u32(b, 2, wg_fb_u32(fb, t, L_INPUTS, 0), 0);
+        field_u32(b, 3, wg_fb_u32(fb, t, L_UNITS, 0), 0);
+        field_u8(b, 4, wg_fb_u8(fb, t, L_ACTIVATION, 0), 0);
+        field_u16(b, 5, wg_fb_u16(fb, t, L_WEIGHT, 0), 0);
+        field_u16(b, 6, wg_fb_u16(fb, t, L_BIAS, 0xffffu), 0xffffu);
+        if (b->len - end_object(b) != t) b->bad = 1; /* the vector points where the builder put it */
+    }
+    if (b->bad) return WG_E_BAD_VALUE;
+    /* each table was checked to sit where the builder put it: the vector's
+     * offsets are then those the builder writes */
+    prep(b, 4, 4u * m->layer_count);
+    for (i = m->layer_count; i-- > 0;) {
+        prep(b, 4, 0);
+        put32(b, (b->off + 4u) - (b->len - wg_layer(m, i)));
+    }
+    put32(b, m->layer_count);
+    layers = b->off;
+
+    for (i = 0; i < tensor_count && !b->bad; i++) {
+        uint32_t t = wg_tensor(m, i), name = string(b, fb, wg_fb_ref(fb, t, T_NAME));
+        uint32_t tshape = same_vector(b, fb, wg_fb_ref(fb, t, T_SHAPE), 4), codebook = 0, scales = 0;
+        uint32_t encoding = wg_fb_u8(fb, t, T_ENCODING, 0);
+        if (encoding == ENC_CODEBOOK) codebook = same_vector(b, fb, wg_fb_ref(fb, t, T_CODEBOOK), 4);
+        if (encoding == ENC_INT8) scales = same_vector(b, fb, wg_fb_ref(fb, t, T_SCALES), 4);
+        start_object(b, 7);
+        field_offset(b, 0, name);
+        field_offset(b, 1, tshape);
+        field_u8(b, 2, encoding, 0);
+        field_u8(b, 3, wg_fb_u8(fb, t, T_BITS, 0), 0);
+        field_offset(b, 4, codebook);
+        field_offset(b, 5, scales);
+        field_u8(b, 6, wg_fb_u8(fb, t, T_LICENSED, 0) != 0, 0);
+        if (b->len - end_object(b) != t) b->bad = 1;
+    }
+    if (b->bad) return WG_E_BAD_VALUE;
+    prep(b, 4, 4u * tensor_count);
+    for (i = tensor_count; i-- > 0;) {
+        prep(b, 4, 0);
+        put32(b, (b->off + 4u) - (b->len - wg_tensor(m, i)));
+    }
+    put32(b, tensor_count);
+    tensors = b->off;
+
+    /* interval bounds: edges when every interval starts where the last ended */
+    if (m->interval_count > 0) {
+        edges = 1;
+        for (i = 1; i < m->interval_count; i++) {
+            if (!(wg_interval_lower(m, i) == wg_interval_upper(m, i - 1u))) edges = 0;
+        }
+    }
+    {
+        uint32_t n = m->interval_count ? (edges ? m->interval_count + 1u : 2u * m->interval_count) : 0u;
+        prep(b, 4, 4u * n);
+        prep(b, 4, 4u * n);
+        for (i = n; i-- > 0;) {
+            float v;
+            if (edges) v = i == 0 ? wg_interval_lower(m, 0) : wg_interval_upper(m, i - 1u);
+            else v = (i & 1u) ? wg_interval_upper(m, i / 2u) : wg_interval_lower(m, i / 2u);
+            put32(b, wg_bits_of_f32(v));
+        }
+        put32(b, n);
+        bounds = b->off;
+    }
+    for (i = 0; i < m->interval_count; i++) identity &= wg_interval_id(m, i) == i;
+    if (!identity) ids = same_vector(b, fb, m->ids_at - 0u, 2);
+
+    for (i = 0; i < tier_count && !b->bad; i++) {
+        uint32_t t = wg_fb_table_at(fb, m->tiers_at, i), name = string(b, fb, wg_fb_ref(fb, t, TI_NAME));
+        uint32_t list = same_vector(b, fb, wg_fb_ref(fb, t, TI_INTERVALS), 2);
+        start_object(b, 3);
+        field_offset(b, 0, name);
+        field_offset(b, 1, list);
+        field_f32(b, 2, wg_fb_u32(fb, t, TI_ACCURACY, 0), 0.0f);
+        if (b->len - end_object(b) != t) b->bad = 1;
+    }
+    if (b->bad) return WG_E_BAD_VALUE;
+    prep(b, 4, 4u * tier_count);
+    for (i = tier_count; i-- > 0;) {
+        prep(b, 4, 0);
+        put32(b, (b->off + 4u) - (b->len - wg_fb_table_at(fb, m->tiers_at, i)));
+    }
+    put32(b, tier_count);
+    tiers = b->off;
+
+    table = segment_table(b, m);
+    hashes = same_vector(b, fb, wg_fb_ref(fb, root, M_HASHES), 1);
+
+    start_object(b, 12);
+    field_u16(b, 0, wg_fb_u16(fb, root, M_FORMAT_VERSION, 0), 0);
+    field_offset(b, 1, model);
+    field_u32(b, 2, wg_fb_u32(fb, root, M_VERSION, 0), 0);
+    field_offset(b, 3, preprocess);
+    field_offset(b, 4, layers);
+    field_offset(b, 5, tensors);
+    field_offset(b, 6, bounds);
+    field_offset(b, 7, tiers);
+    field_offset(b, 8, table);
+    field_offset(b, 9, hashes);
+    field_offset(b, 10, ids);
+    field_u8(b, 11, edges, 0);
+    k = end_object(b);
+    return finish(b, k, "WGMM") ? WG_OK : WG_E_BAD_VALUE;
+}
+
+wg_status wg_artifact_canonical(const wg_model *m)
+{
+    builder bld, *b = &bld;
+    const uint8_t *a = m->artifact;
+    uint32_t root = wg_fb_root(a), data, license, signature = 0, manifest, table;
+    begin(b, a, m->artifact_len);
+    data = vector(b, m->segment_data, m->segment_data_len, 1);
+    license = same_vector(b, a, m->license_at, 2);
+    if (m->signed_) signature = same_vector(b, a, wg_fb_ref(a, root, A_SIGNATURE), 1);
+    manifest = vector(b, m->manifest, m->manifest_len, 1);
+    start_object(b, 5);
+    field_u16(b, 0, WG_FORMAT_VERSION, 0);
+    field_offset(b, 1, manifest);
+    field_offset(b, 2, signature);
+    field_offset(b, 3, license);
+    field_offset(b, 4, data);
+    table = end_object(b);
+    return finish(b, table, "WGM1") ? WG_OK : WG_E_BAD_VALUE;
+}
