@@ -243,6 +243,25 @@ static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
 #endif
 }
 
+/* ---- execution image layout (wg_image.c) ---- */
+
+/* Bytes a merged segment takes in the image build's working memory beside
+ * its decoder: its cursor, a one-entry look-ahead and a flag, for any
+ * pointer width up to 64 bits. */
+#define WG_MERGE_SLOT_BYTES 128u
+
+typedef struct wg_image_layer_info {
+    uint32_t inputs, units, weight, entries;
+    int32_t bias;
+    uint32_t count_bytes, entry_bytes, col_bits, table_length;
+    uint32_t counts_at, entries_at, values_at, bias_at;
+    uint32_t kernel_work, bias_work; /* merge working memory of each tensor */
+    uint32_t packs;                  /* column and table index fit 32 bits */
+} wg_image_layer_info;
+
+/* Layer l's sections from image offset `at`; returns the offset after them. */
+uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info);
+
 /* The image kernel of layer l (wg_image.c). */
 wg_status wg_image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
 

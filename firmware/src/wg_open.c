@@ -85,58 +85,19 @@ static wg_status read_structure(wg_model *m, const uint8_t *artifact, size_t len
     return WG_OK;
 }
 
-static uint32_t bits_for(uint32_t n)
-{
-    uint32_t b = 0;
-    if (n <= 1u) return 0;
-    n -= 1u;
-    while (n) {
-        n >>= 1;
-        b++;
-    }
-    return b;
-}
-
-/* Bytes a cursor takes in the image build's working memory beside its
- * decoder: the cursor itself, a one-entry look-ahead and a flag, for any
- * pointer width. */
-#define WG_MERGE_SLOT_BYTES 128u
-
 void wg_plan_model(const wg_model *m, wg_plan_info *plan)
 {
     const uint8_t *b = m->manifest;
     uint32_t l, even = 0, odd = 0, decoder = 0, image = 80u + 48u * m->layer_count, build = 0;
+    wg_image_layer_info li;
     wg_seg_iter it;
     memset(plan, 0, sizeof(*plan));
     for (l = 0; l < m->layer_count; l++) {
-        uint32_t layer = wg_layer(m, l), units = wg_fb_u32(b, layer, L_UNITS, 0);
-        uint32_t inputs = wg_fb_u32(b, layer, L_INPUTS, 0), weight = wg_fb_u16(b, layer, L_WEIGHT, 0);
-        int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
-        uint32_t kernel = wg_tensor(m, weight), entries = 0, table = 0, col_bits, entry_bytes, count_bytes;
-        uint32_t k_work = 0, b_work = 0;
-        if (l % 2u == 0) even = units > even ? units : even;
-        else odd = units > odd ? units : odd;
-        memset(&it, 0, sizeof(it));
-        it.table = b + m->table_at;
-        it.len = m->table_len;
-        while (wg_seg_next(&it)) {
-            if (!wg_holds(m, it.code)) continue;
-            if (it.tensor == weight) {
-                entries += it.count;
-                k_work += wg_segment_decoder_bytes(m, it.tensor, it.code) + WG_MERGE_SLOT_BYTES;
-            } else if (bias >= 0 && it.tensor == (uint32_t)bias) {
-                b_work += wg_segment_decoder_bytes(m, it.tensor, it.code) + WG_MERGE_SLOT_BYTES;
-            }
-        }
-        if (wg_fb_u8(b, kernel, T_ENCODING, 0) == ENC_CODEBOOK) table = wg_fb_len(b, wg_fb_ref(b, kernel, T_CODEBOOK));
-        col_bits = bits_for(units) > 1u ? bits_for(units) : 1u;
-        entry_bytes = col_bits + bits_for(table) <= 16u ? 2u : 4u;
-        count_bytes = units <= 0xffu ? 1u : units <= 0xffffu ? 2u : 4u;
-        image = WG_ALIGN4(image + inputs * count_bytes);
-        image = WG_ALIGN4(image + entries * entry_bytes);
-        image += (table > 0 ? table : entries) * 4u + units * 4u;
-        build = k_work > build ? k_work : build;
-        build = b_work > build ? b_work : build;
+        image = wg_image_layout(m, l, image, &li);
+        if (l % 2u == 0) even = li.units > even ? li.units : even;
+        else odd = li.units > odd ? li.units : odd;
+        build = li.kernel_work > build ? li.kernel_work : build;
+        build = li.bias_work > build ? li.bias_work : build;
     }
     memset(&it, 0, sizeof(it));
     it.table = b + m->table_at;
@@ -154,9 +115,7 @@ void wg_plan_model(const wg_model *m, wg_plan_info *plan)
         plan->image_bytes = image;
         plan->image_build_arena = build;
         plan->inputs = m->inputs;
-        plan->outputs = m->layer_count
-                            ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0)
-                            : 0u;
+        plan->outputs = m->layer_count ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0) : 0u;
     }
 }
 
