@@ -81,24 +81,29 @@ const char *wg_status_str(wg_status status);
 typedef struct wg_plan_info {
     uint32_t arena_coded;       /* wg_open without WG_OPEN_IMAGE */
     uint32_t arena_image;       /* wg_open with WG_OPEN_IMAGE */
-    uint32_t image_bytes;       /* flash the execution image takes */
-    uint32_t image_build_arena; /* working memory of wg_image_build */
+    uint32_t image_bytes;       /* flash the execution image takes (wg_plan_image) */
+    uint32_t image_build_arena; /* working memory of wg_image_build (wg_plan_image) */
     uint32_t inputs;            /* raw bytes per sample */
     uint32_t outputs;           /* logits per sample */
 } wg_plan_info;
 
 /*
- * Checks the artifact's structure and manifest (not hashes nor signature)
- * and fills `plan`. Memory: stack only. Time: linear in the manifest.
+ * Checks the artifact's structure, manifest and license (not segments,
+ * hashes nor signature) and fills `plan`'s arena sizes, inputs and outputs
+ * (image_bytes and image_build_arena are 0). Memory: stack only (~0.5 KiB).
  */
 wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan);
+
+/* wg_plan, and the execution image's numbers too (links the image code). */
+wg_status wg_plan_image(const uint8_t *artifact, size_t len, wg_plan_info *plan);
 
 /* wg_open flags. */
 #define WG_OPEN_ALLOW_UNSIGNED 1u /* an unsigned artifact opens (key may be NULL) */
 #define WG_OPEN_IMAGE 2u          /* run the image kernels (needs wg_image_attach) */
 
 /* An opened model: declare one, let wg_open fill it; do not touch its fields. */
-typedef struct wg_model {
+typedef struct wg_model wg_model;
+struct wg_model {
     const uint8_t *artifact; /* the whole .wgm */
     uint32_t artifact_len;
     const uint8_t *manifest; /* nested manifest FlatBuffer */
@@ -130,7 +135,8 @@ typedef struct wg_model {
     int32_t in_exp;              /* int path: fx */
     const uint8_t *image;        /* attached execution image */
     uint32_t image_len;
-} wg_model;
+    wg_status (*image_kernel)(const wg_model *m, uint32_t layer, const void *io);
+};
 
 /*
  * Verifies `artifact` and prepares `m` to run it, in the order of the

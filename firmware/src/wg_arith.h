@@ -6,7 +6,6 @@
 #define WG_ARITH_H
 
 #include <stdint.h>
-#include <string.h>
 
 /* Returned by wg_rnd_pow2 when |v * 2^f| >= 2^62: fits nothing we store. */
 #define WG_RND_HUGE ((int64_t)1 << 62)
@@ -35,9 +34,12 @@ static inline int64_t wg_rnd_pow2(uint32_t bits, int32_t f)
 /* wg_rnd_pow2 of a float value (bits copied, no arithmetic). */
 static inline int64_t wg_rnd_pow2_bits(float v, int32_t f)
 {
-    uint32_t bits;
-    memcpy(&bits, &v, 4);
-    return wg_rnd_pow2(bits, f);
+    union {
+        float f;
+        uint32_t u;
+    } bits;
+    bits.f = v;
+    return wg_rnd_pow2(bits.u, f);
 }
 
 /* fit(m, limit): the largest f in [-64, 64] with rnd(m * 2^f) <= limit

@@ -124,47 +124,11 @@ static void start_object(builder *b, uint32_t fields)
     b->object_start = b->off;
 }
 
-static void slot(builder *b, uint32_t field) { b->vt[field] = b->off; }
-
-static void field_u8(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
-{
-    if (v == dflt) return;
-    prep(b, 1, 0);
-    put(b, (uint8_t)v);
-    slot(b, field);
-}
-
-static void field_u16(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
-{
-    if (v == dflt) return;
-    prep(b, 2, 0);
-    put16(b, v);
-    slot(b, field);
-}
-
-static void field_u32(builder *b, uint32_t field, uint32_t v, uint32_t dflt)
-{
-    if (v == dflt) return;
-    prep(b, 4, 0);
-    put32(b, v);
-    slot(b, field);
-}
-
-/* addFieldFloat32: skipped when equal to the default as a number (so -0.0
- * equals 0.0). */
-static void field_f32(builder *b, uint32_t field, uint32_t bits, float dflt)
-{
-    if (wg_f32_of_bits(bits) == dflt) return;
-    prep(b, 4, 0);
-    put32(b, bits);
-    slot(b, field);
-}
-
 static void field_offset(builder *b, uint32_t field, uint32_t target)
 {
     if (target == 0) return;
     add_offset(b, target);
-    slot(b, field);
+    b->vt[field] = b->off;
 }
 
 /* endObject: the soffset, the vtable (or a shared earlier one). */
@@ -197,6 +161,55 @@ static uint32_t end_object(builder *b)
     }
     if (!b->bad && wg_u32(b->buf + b->len - loc) != (uint32_t)((int32_t)existing - (int32_t)loc)) b->bad = 1;
     return loc;
+}
+
+/* One table as the writer builds it: fields in slot order, a scalar
+ * left out when it equals its default (as a number for floats), an
+ * offset field when refs[slot] is set. Scalars come from the table at `at`
+ * of `fb`, but slot `over` takes `over_value`. Returns the table's offset. */
+static uint32_t table(builder *b, const uint8_t *fb, uint32_t at, int id, const uint32_t *refs, uint32_t over,
+                      uint32_t over_value)
+{
+    uint32_t count, i;
+    const wg_field_spec *spec = wg_fb_spec(id, &count);
+    start_object(b, count);
+    for (i = 0; i < count; i++) {
+        const wg_field_spec *f = &spec[i];
+        uint32_t v, where;
+        if (f->kind != K_SCALAR) {
+            field_offset(b, i, refs[i]);
+            continue;
+        }
+        where = at ? wg_fb_field(fb, at, i) : 0;
+        v = !where ? f->max : f->size == 1u ? fb[where] : f->size == 2u ? wg_u16(fb + where) : wg_u32(fb + where);
+        if (i == over) v = over_value;
+        if (f->flags & WG_F_BOOL) v = v != 0;
+        if ((f->flags & WG_F_FLOAT) ? wg_f32_of_bits(v) == wg_f32_of_bits(f->max) : v == f->max) continue;
+        prep(b, f->size, 0);
+        for (where = f->size; where-- > 0;) put(b, (uint8_t)(v >> (8u * where)));
+        b->vt[i] = b->off;
+    }
+    return end_object(b);
+}
+
+/* A vector of offsets to the tables `ref` of `fb` points at: canonical
+ * when each table sits where the builder put it (checked as it was built). */
+static uint32_t tables(builder *b, const uint8_t *fb, uint32_t ref)
+{
+    uint32_t n = wg_fb_len(fb, ref), i;
+    prep(b, 4, 4u * n);
+    for (i = n; i-- > 0;) {
+        prep(b, 4, 0);
+        put32(b, (b->off + 4u) - (b->len - wg_fb_table_at(fb, ref, i)));
+    }
+    put32(b, n);
+    return b->off;
+}
+
+/* A child table was built where the parent's vector says it is. */
+static void placed(builder *b, uint32_t loc, uint32_t actual)
+{
+    if (b->len - loc != actual) b->bad = 1;
 }
 
 static int finish(builder *b, uint32_t root, const char id[4])
@@ -279,67 +292,32 @@ wg_status wg_manifest_canonical(const wg_model *m)
 {
     builder bld, *b = &bld;
     const uint8_t *fb = m->manifest;
-    uint32_t root = wg_fb_root(fb), pre = wg_fb_ref(fb, root, M_PREPROCESS);
-    uint32_t model, shape, preprocess, layers, tensors, bounds, ids = 0, tiers, table, hashes, i, k;
-    uint32_t tier_count = wg_fb_len(fb, m->tiers_at), tensor_count = wg_fb_len(fb, m->tensors_at);
+    uint32_t root = wg_fb_root(fb), pre = wg_fb_ref(fb, root, M_PREPROCESS), refs[12], shape[3] = {0}, i, n;
     uint32_t edges = 0, identity = 1;
     begin(b, fb, m->manifest_len);
+    memset(refs, 0, sizeof(refs));
 
-    model = string(b, fb, wg_fb_ref(fb, root, M_MODEL));
-    shape = same_vector(b, fb, wg_fb_ref(fb, pre, P_INPUT_SHAPE), 4);
-    start_object(b, 3);
-    field_offset(b, 0, shape);
-    field_f32(b, 1, wg_fb_u32(fb, pre, P_SCALE, 0x3f800000u), 1.0f);
-    field_f32(b, 2, wg_fb_u32(fb, pre, P_OFFSET, 0), 0.0f);
-    preprocess = end_object(b);
+    refs[M_MODEL] = string(b, fb, wg_fb_ref(fb, root, M_MODEL));
+    shape[P_INPUT_SHAPE] = same_vector(b, fb, wg_fb_ref(fb, pre, P_INPUT_SHAPE), 4);
+    refs[M_PREPROCESS] = table(b, fb, pre, WG_T_PREPROCESS, shape, 99, 0);
 
-    /* layers: names and tables first, then the vector of their offsets */
     for (i = 0; i < m->layer_count && !b->bad; i++) {
-        uint32_t t = wg_layer(m, i), name = string(b, fb, wg_fb_ref(fb, t, L_NAME));
-        start_object(b, 7);
-        field_offset(b, 1, name);
-        field_u32(b, 2, wg_fb_u32(fb, t, L_INPUTS, 0), 0);
-        field_u32(b, 3, wg_fb_u32(fb, t, L_UNITS, 0), 0);
-        field_u8(b, 4, wg_fb_u8(fb, t, L_ACTIVATION, 0), 0);
-        field_u16(b, 5, wg_fb_u16(fb, t, L_WEIGHT, 0), 0);
-        field_u16(b, 6, wg_fb_u16(fb, t, L_BIAS, 0xffffu), 0xffffu);
-        if (b->len - end_object(b) != t) b->bad = 1; /* the vector points where the builder put it */
+        uint32_t t = wg_layer(m, i), r[7] = {0};
+        r[L_NAME] = string(b, fb, wg_fb_ref(fb, t, L_NAME));
+        placed(b, table(b, fb, t, WG_T_LAYER, r, 99, 0), t);
     }
-    if (b->bad) return WG_E_BAD_VALUE;
-    /* each table was checked to sit where the builder put it: the vector's
-     * offsets are then those the builder writes */
-    prep(b, 4, 4u * m->layer_count);
-    for (i = m->layer_count; i-- > 0;) {
-        prep(b, 4, 0);
-        put32(b, (b->off + 4u) - (b->len - wg_layer(m, i)));
-    }
-    put32(b, m->layer_count);
-    layers = b->off;
+    refs[M_LAYERS] = tables(b, fb, m->layers_at);
 
-    for (i = 0; i < tensor_count && !b->bad; i++) {
-        uint32_t t = wg_tensor(m, i), name = string(b, fb, wg_fb_ref(fb, t, T_NAME));
-        uint32_t tshape = same_vector(b, fb, wg_fb_ref(fb, t, T_SHAPE), 4), codebook = 0, scales = 0;
-        uint32_t encoding = wg_fb_u8(fb, t, T_ENCODING, 0);
-        if (encoding == ENC_CODEBOOK) codebook = same_vector(b, fb, wg_fb_ref(fb, t, T_CODEBOOK), 4);
-        if (encoding == ENC_INT8) scales = same_vector(b, fb, wg_fb_ref(fb, t, T_SCALES), 4);
-        start_object(b, 7);
-        field_offset(b, 0, name);
-        field_offset(b, 1, tshape);
-        field_u8(b, 2, encoding, 0);
-        field_u8(b, 3, wg_fb_u8(fb, t, T_BITS, 0), 0);
-        field_offset(b, 4, codebook);
-        field_offset(b, 5, scales);
-        field_u8(b, 6, wg_fb_u8(fb, t, T_LICENSED, 0) != 0, 0);
-        if (b->len - end_object(b) != t) b->bad = 1;
+    n = wg_fb_len(fb, m->tensors_at);
+    for (i = 0; i < n && !b->bad; i++) {
+        uint32_t t = wg_tensor(m, i), r[7] = {0}, encoding = wg_fb_u8(fb, t, T_ENCODING, 0);
+        r[T_NAME] = string(b, fb, wg_fb_ref(fb, t, T_NAME));
+        r[T_SHAPE] = same_vector(b, fb, wg_fb_ref(fb, t, T_SHAPE), 4);
+        if (encoding == ENC_CODEBOOK) r[T_CODEBOOK] = same_vector(b, fb, wg_fb_ref(fb, t, T_CODEBOOK), 4);
+        if (encoding == ENC_INT8) r[T_SCALES] = same_vector(b, fb, wg_fb_ref(fb, t, T_SCALES), 4);
+        placed(b, table(b, fb, t, WG_T_TENSOR, r, 99, 0), t);
     }
-    if (b->bad) return WG_E_BAD_VALUE;
-    prep(b, 4, 4u * tensor_count);
-    for (i = tensor_count; i-- > 0;) {
-        prep(b, 4, 0);
-        put32(b, (b->off + 4u) - (b->len - wg_tensor(m, i)));
-    }
-    put32(b, tensor_count);
-    tensors = b->off;
+    refs[M_TENSORS] = tables(b, fb, m->tensors_at);
 
     /* interval bounds: edges when every interval starts where the last ended */
     if (m->interval_count > 0) {
@@ -348,76 +326,42 @@ wg_status wg_manifest_canonical(const wg_model *m)
             if (!(wg_interval_lower(m, i) == wg_interval_upper(m, i - 1u))) edges = 0;
         }
     }
-    {
-        uint32_t n = m->interval_count ? (edges ? m->interval_count + 1u : 2u * m->interval_count) : 0u;
-        prep(b, 4, 4u * n);
-        prep(b, 4, 4u * n);
-        for (i = n; i-- > 0;) {
-            float v;
-            if (edges) v = i == 0 ? wg_interval_lower(m, 0) : wg_interval_upper(m, i - 1u);
-            else v = (i & 1u) ? wg_interval_upper(m, i / 2u) : wg_interval_lower(m, i / 2u);
-            put32(b, wg_bits_of_f32(v));
-        }
-        put32(b, n);
-        bounds = b->off;
+    n = m->interval_count ? (edges ? m->interval_count + 1u : 2u * m->interval_count) : 0u;
+    prep(b, 4, 4u * n);
+    for (i = n; i-- > 0;) {
+        float v;
+        if (edges) v = i == 0 ? wg_interval_lower(m, 0) : wg_interval_upper(m, i - 1u);
+        else v = (i & 1u) ? wg_interval_upper(m, i / 2u) : wg_interval_lower(m, i / 2u);
+        put32(b, wg_bits_of_f32(v));
     }
+    put32(b, n);
+    refs[M_BOUNDS] = b->off;
     for (i = 0; i < m->interval_count; i++) identity &= wg_interval_id(m, i) == i;
-    if (!identity) ids = same_vector(b, fb, m->ids_at - 0u, 2);
+    if (!identity) refs[M_INTERVAL_IDS] = same_vector(b, fb, m->ids_at, 2);
 
-    for (i = 0; i < tier_count && !b->bad; i++) {
-        uint32_t t = wg_fb_table_at(fb, m->tiers_at, i), name = string(b, fb, wg_fb_ref(fb, t, TI_NAME));
-        uint32_t list = same_vector(b, fb, wg_fb_ref(fb, t, TI_INTERVALS), 2);
-        start_object(b, 3);
-        field_offset(b, 0, name);
-        field_offset(b, 1, list);
-        field_f32(b, 2, wg_fb_u32(fb, t, TI_ACCURACY, 0), 0.0f);
-        if (b->len - end_object(b) != t) b->bad = 1;
+    n = wg_fb_len(fb, m->tiers_at);
+    for (i = 0; i < n && !b->bad; i++) {
+        uint32_t t = wg_fb_table_at(fb, m->tiers_at, i), r[3] = {0};
+        r[TI_NAME] = string(b, fb, wg_fb_ref(fb, t, TI_NAME));
+        r[TI_INTERVALS] = same_vector(b, fb, wg_fb_ref(fb, t, TI_INTERVALS), 2);
+        placed(b, table(b, fb, t, WG_T_TIER, r, 99, 0), t);
     }
-    if (b->bad) return WG_E_BAD_VALUE;
-    prep(b, 4, 4u * tier_count);
-    for (i = tier_count; i-- > 0;) {
-        prep(b, 4, 0);
-        put32(b, (b->off + 4u) - (b->len - wg_fb_table_at(fb, m->tiers_at, i)));
-    }
-    put32(b, tier_count);
-    tiers = b->off;
-
-    table = segment_table(b, m);
-    hashes = same_vector(b, fb, wg_fb_ref(fb, root, M_HASHES), 1);
-
-    start_object(b, 12);
-    field_u16(b, 0, wg_fb_u16(fb, root, M_FORMAT_VERSION, 0), 0);
-    field_offset(b, 1, model);
-    field_u32(b, 2, wg_fb_u32(fb, root, M_VERSION, 0), 0);
-    field_offset(b, 3, preprocess);
-    field_offset(b, 4, layers);
-    field_offset(b, 5, tensors);
-    field_offset(b, 6, bounds);
-    field_offset(b, 7, tiers);
-    field_offset(b, 8, table);
-    field_offset(b, 9, hashes);
-    field_offset(b, 10, ids);
-    field_u8(b, 11, edges, 0);
-    k = end_object(b);
-    return finish(b, k, "WGMM") ? WG_OK : WG_E_BAD_VALUE;
+    refs[M_TIERS] = tables(b, fb, m->tiers_at);
+    refs[M_SEGMENT_TABLE] = segment_table(b, m);
+    refs[M_HASHES] = same_vector(b, fb, wg_fb_ref(fb, root, M_HASHES), 1);
+    i = table(b, fb, root, WG_T_MANIFEST, refs, M_INTERVAL_EDGES, edges);
+    return finish(b, i, "WGMM") ? WG_OK : WG_E_BAD_VALUE;
 }
 
 wg_status wg_artifact_canonical(const wg_model *m)
 {
     builder bld, *b = &bld;
     const uint8_t *a = m->artifact;
-    uint32_t root = wg_fb_root(a), data, license, signature = 0, manifest, table;
+    uint32_t root = wg_fb_root(a), refs[5] = {0};
     begin(b, a, m->artifact_len);
-    data = vector(b, m->segment_data, m->segment_data_len, 1);
-    license = same_vector(b, a, m->license_at, 2);
-    if (m->signed_) signature = same_vector(b, a, wg_fb_ref(a, root, A_SIGNATURE), 1);
-    manifest = vector(b, m->manifest, m->manifest_len, 1);
-    start_object(b, 5);
-    field_u16(b, 0, WG_FORMAT_VERSION, 0);
-    field_offset(b, 1, manifest);
-    field_offset(b, 2, signature);
-    field_offset(b, 3, license);
-    field_offset(b, 4, data);
-    table = end_object(b);
-    return finish(b, table, "WGM1") ? WG_OK : WG_E_BAD_VALUE;
+    refs[A_SEGMENT_DATA] = vector(b, m->segment_data, m->segment_data_len, 1);
+    refs[A_LICENSE] = same_vector(b, a, m->license_at, 2);
+    if (m->signed_) refs[A_SIGNATURE] = same_vector(b, a, wg_fb_ref(a, root, A_SIGNATURE), 1);
+    refs[A_MANIFEST] = vector(b, m->manifest, m->manifest_len, 1);
+    return finish(b, table(b, a, root, WG_T_ARTIFACT, refs, 99, 0), "WGM1") ? WG_OK : WG_E_BAD_VALUE;
 }

@@ -15,46 +15,42 @@
  */
 #include "wg_internal.h"
 
-enum { K_SCALAR, K_STRING, K_VECTOR, K_TABLE, K_TABLES };
-
-typedef struct field_spec {
-    uint8_t kind;
-    uint8_t size;   /* scalar bytes, or vector element bytes */
-    uint8_t table;  /* K_TABLE / K_TABLES: the child's table id */
-    uint32_t max;   /* strings: bytes; vectors: elements */
-} field_spec;
-
 typedef struct table_spec {
-    const field_spec *fields;
+    const wg_field_spec *fields;
     uint8_t count;
 } table_spec;
 
-static const field_spec preprocess_fields[] = {
-    {K_VECTOR, 4, 0, WG_MAX_RANK}, {K_SCALAR, 4, 0, 0}, {K_SCALAR, 4, 0, 0}};
-static const field_spec layer_fields[] = {
-    {K_SCALAR, 1, 0, 0}, {K_STRING, 1, 0, WG_MAX_STRING_BYTES}, {K_SCALAR, 4, 0, 0}, {K_SCALAR, 4, 0, 0},
-    {K_SCALAR, 1, 0, 0}, {K_SCALAR, 2, 0, 0}, {K_SCALAR, 2, 0, 0}};
-static const field_spec tensor_fields[] = {
-    {K_STRING, 1, 0, WG_MAX_STRING_BYTES}, {K_VECTOR, 4, 0, WG_MAX_RANK}, {K_SCALAR, 1, 0, 0},
-    {K_SCALAR, 1, 0, 0}, {K_VECTOR, 4, 0, WG_MAX_CODEBOOK}, {K_VECTOR, 4, 0, 1u << 20}, {K_SCALAR, 1, 0, 0}};
-static const field_spec tier_fields[] = {
-    {K_STRING, 1, 0, WG_MAX_STRING_BYTES}, {K_VECTOR, 2, 0, WG_MAX_INTERVALS}, {K_SCALAR, 4, 0, 0}};
-static const field_spec manifest_fields[] = {
-    {K_SCALAR, 2, 0, 0},
-    {K_STRING, 1, 0, WG_MAX_STRING_BYTES},
-    {K_SCALAR, 4, 0, 0},
-    {K_TABLE, 0, WG_T_PREPROCESS, 0},
-    {K_TABLES, 4, WG_T_LAYER, WG_MAX_LAYERS},
-    {K_TABLES, 4, WG_T_TENSOR, WG_MAX_TENSORS},
-    {K_VECTOR, 4, 0, 2u * WG_MAX_INTERVALS},
-    {K_TABLES, 4, WG_T_TIER, WG_MAX_TIERS},
-    {K_VECTOR, 1, 0, 20u * WG_MAX_SEGMENTS},
-    {K_VECTOR, 1, 0, 32u * WG_MAX_SEGMENTS},
-    {K_VECTOR, 2, 0, WG_MAX_INTERVALS},
-    {K_SCALAR, 1, 0, 0}};
-static const field_spec artifact_fields[] = {
-    {K_SCALAR, 2, 0, 0}, {K_VECTOR, 1, 0, WG_MAX_FILE_BYTES}, {K_VECTOR, 1, 0, 64},
-    {K_VECTOR, 2, 0, WG_MAX_INTERVALS}, {K_VECTOR, 1, 0, WG_MAX_FILE_BYTES}};
+/* Scalars: K_SCALAR, size, flags, default bits. Others: kind, element
+ * size, child table, cap. */
+#define SCALAR(size, flags, dflt) {K_SCALAR, size, 0, flags, dflt}
+#define STRING {K_STRING, 1, 0, 0, WG_MAX_STRING_BYTES}
+#define VECTOR(size, max) {K_VECTOR, size, 0, 0, max}
+
+static const wg_field_spec preprocess_fields[] = {
+    VECTOR(4, WG_MAX_RANK), SCALAR(4, WG_F_FLOAT, 0x3f800000u), SCALAR(4, WG_F_FLOAT, 0)};
+static const wg_field_spec layer_fields[] = {
+    SCALAR(1, 0, 0), STRING, SCALAR(4, 0, 0), SCALAR(4, 0, 0), SCALAR(1, 0, 0), SCALAR(2, 0, 0), SCALAR(2, 0, 0xffffu)};
+static const wg_field_spec tensor_fields[] = {
+    STRING, VECTOR(4, WG_MAX_RANK), SCALAR(1, 0, 0), SCALAR(1, 0, 0), VECTOR(4, WG_MAX_CODEBOOK),
+    VECTOR(4, 1u << 20), /* per-channel scales: bounded by the last dimension, checked later */
+    SCALAR(1, WG_F_BOOL, 0)};
+static const wg_field_spec tier_fields[] = {STRING, VECTOR(2, WG_MAX_INTERVALS), SCALAR(4, WG_F_FLOAT, 0)};
+static const wg_field_spec manifest_fields[] = {
+    SCALAR(2, 0, 0),
+    STRING,
+    SCALAR(4, 0, 0),
+    {K_TABLE, 0, WG_T_PREPROCESS, 0, 0},
+    {K_TABLES, 4, WG_T_LAYER, 0, WG_MAX_LAYERS},
+    {K_TABLES, 4, WG_T_TENSOR, 0, WG_MAX_TENSORS},
+    VECTOR(4, 2u * WG_MAX_INTERVALS),
+    {K_TABLES, 4, WG_T_TIER, 0, WG_MAX_TIERS},
+    VECTOR(1, 20u * WG_MAX_SEGMENTS),
+    VECTOR(1, 32u * WG_MAX_SEGMENTS),
+    VECTOR(2, WG_MAX_INTERVALS),
+    SCALAR(1, WG_F_BOOL, 0)};
+static const wg_field_spec artifact_fields[] = {
+    SCALAR(2, 0, 0), VECTOR(1, WG_MAX_FILE_BYTES), VECTOR(1, 64), VECTOR(2, WG_MAX_INTERVALS),
+    VECTOR(1, WG_MAX_FILE_BYTES)};
 
 static const table_spec specs[] = {
     {preprocess_fields, 3}, {layer_fields, 7}, {tensor_fields, 7},
@@ -96,7 +92,7 @@ static wg_status check_header(const vctx *v, uint64_t pos, uint64_t *vt, uint32_
  * table-valued field, *target is the child (or vector of children) and
  * *present says whether the field is set. */
 static wg_status check_field(const vctx *v, uint64_t pos, uint64_t vt, uint32_t vt_bytes, uint32_t table_bytes,
-                             const field_spec *f, uint32_t i, uint64_t *target, uint32_t *length, int *present)
+                             const wg_field_spec *f, uint32_t i, uint64_t *target, uint32_t *length, int *present)
 {
     uint32_t entry = 4u + 2u * i, offset, size;
     uint64_t field_pos;
@@ -144,7 +140,7 @@ static wg_status check_root(const vctx *v, uint64_t pos, int table)
     int present;
     wg_status st = check_header(v, pos, &vt, &vt_bytes, &table_bytes);
     for (i = 0; st == WG_OK && i < spec->count; i++) {
-        const field_spec *f = &spec->fields[i];
+        const wg_field_spec *f = &spec->fields[i];
         st = check_field(v, pos, vt, vt_bytes, table_bytes, f, i, &target, &length, &present);
         if (st != WG_OK || !present) continue;
         if (f->kind == K_TABLE) {
@@ -168,6 +164,12 @@ wg_status wg_fb_verify(const uint8_t *buf, uint32_t len, const char identifier[4
     v.buf = buf;
     v.len = len;
     return check_root(&v, wg_u32(buf), table);
+}
+
+const wg_field_spec *wg_fb_spec(int table, uint32_t *count)
+{
+    *count = specs[table].count;
+    return specs[table].fields;
 }
 
 uint32_t wg_fb_field(const uint8_t *buf, uint32_t table, uint32_t slot)

@@ -255,6 +255,31 @@ static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_inf
     return WG_OK;
 }
 
+void wg_image_plan_model(const wg_model *m, wg_plan_info *plan)
+{
+    wg_image_layer_info li;
+    uint32_t l, at = HEADER_BYTES + LAYER_BYTES * m->layer_count, build = 0;
+    for (l = 0; l < m->layer_count; l++) {
+        at = wg_image_layout(m, l, at, &li);
+        build = li.kernel_work > build ? li.kernel_work : build;
+        build = li.bias_work > build ? li.bias_work : build;
+    }
+    plan->image_bytes = at;
+    plan->image_build_arena = build;
+}
+
+wg_status wg_plan_image(const uint8_t *artifact, size_t len, wg_plan_info *plan)
+{
+    wg_model m;
+    wg_status st;
+    if (!artifact || !plan) return WG_E_BAD_ARGUMENT;
+    st = wg_read_structure(&m, artifact, len);
+    if (st != WG_OK) return st;
+    wg_plan_model(&m, plan);
+    wg_image_plan_model(&m, plan);
+    return WG_OK;
+}
+
 wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn write, void *ctx, uint8_t *work,
                          size_t work_size)
 {
@@ -266,7 +291,7 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     wg_status st;
     if (!m || !crypto || !write || (!work && work_size) || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if (((uintptr_t)work & (sizeof(void *) - 1u)) != 0) return WG_E_BAD_ARGUMENT;
-    wg_plan_model(m, &plan);
+    wg_image_plan_model(m, &plan);
     if (work_size < plan.image_build_arena) return WG_E_ARENA_TOO_SMALL;
     memset(&s, 0, sizeof(s));
     s.write = write;
@@ -315,6 +340,15 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
 }
 
 /* ---- attach: openExecImage's checks ---- */
+
+static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
+
+/* wg_invoke reaches the image kernel through the model, so a firmware
+ * that never attaches an image does not link it. */
+static wg_status image_kernel(const wg_model *m, uint32_t l, const void *io)
+{
+    return image_layer(m, l, (const wg_layer_io *)io);
+}
 
 static int within(uint32_t at, uint64_t n, uint32_t len)
 {
@@ -380,6 +414,7 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
     }
     m->image = image;
     m->image_len = (uint32_t)len;
+    m->image_kernel = image_kernel;
     m->image_ready = 1;
     return WG_OK;
 }
@@ -387,7 +422,7 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
 /* ---- the image kernel: rows ascending, columns ascending in a row, then
  * the bias for every unit ---- */
 
-wg_status wg_image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
+static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
 {
     const uint8_t *img = m->image, *w = img + HEADER_BYTES + LAYER_BYTES * l;
     uint32_t count_bytes = wg_u32(w + 12), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);

@@ -32,23 +32,47 @@
 
 #define WG_ALIGN4(n) (((n) + 3u) & ~3u)
 
-/* Little-endian reads at any alignment (flash may hand us odd offsets). */
+/* Little-endian reads at any alignment (flash may hand us odd offsets).
+ * On a little-endian GNU target this is one (unaligned-capable) load where
+ * the core allows it, byte loads where it does not (armv6-m). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint32_t wg_u16(const uint8_t *p)
+{
+    uint16_t v;
+    __builtin_memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t wg_u32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+#else
 static inline uint32_t wg_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
 static inline uint32_t wg_u32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
+#endif
+
+/* Bit casts through a union (C99 TC3), so no memcpy call even when a
+ * freestanding build does not expand memcpy as a builtin. */
+typedef union wg_f32_bits {
+    float f;
+    uint32_t u;
+} wg_f32_bits;
 static inline float wg_f32_of_bits(uint32_t bits)
 {
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
+    wg_f32_bits v;
+    v.u = bits;
+    return v.f;
 }
 static inline uint32_t wg_bits_of_f32(float f)
 {
-    uint32_t bits;
-    memcpy(&bits, &f, 4);
-    return bits;
+    wg_f32_bits v;
+    v.f = f;
+    return v.u;
 }
 /* Finite binary32 (not NaN, not infinity), on the bits. */
 static inline int wg_finite_bits(uint32_t bits) { return (bits & 0x7f800000u) != 0x7f800000u; }
@@ -57,6 +81,22 @@ static inline int wg_finite_bits(uint32_t bits) { return (bits & 0x7f800000u) !=
 
 /* Table ids of the schemas (formats/schema-specs.ts). */
 enum { WG_T_PREPROCESS, WG_T_LAYER, WG_T_TENSOR, WG_T_TIER, WG_T_MANIFEST, WG_T_ARTIFACT };
+
+/* One field of a table (formats/schema-specs.ts), with the writer's
+ * default for scalars (the builder leaves a field out when it equals it). */
+enum { K_SCALAR, K_STRING, K_VECTOR, K_TABLE, K_TABLES };
+#define WG_F_FLOAT 1u /* compare with the default as binary32 (so -0 == 0) */
+#define WG_F_BOOL 2u  /* the writer stores 0 or 1 */
+typedef struct wg_field_spec {
+    uint8_t kind;
+    uint8_t size;  /* scalar bytes, or vector element bytes */
+    uint8_t table; /* K_TABLE / K_TABLES: the child's table id */
+    uint8_t flags; /* scalars: WG_F_* */
+    uint32_t max;  /* strings: bytes; vectors: elements; scalars: default bits */
+} wg_field_spec;
+
+/* The fields of a table id, in slot order. */
+const wg_field_spec *wg_fb_spec(int table, uint32_t *count);
 
 /* Checks a whole buffer as formats' verifyBuffer does. Stack only. */
 wg_status wg_fb_verify(const uint8_t *buf, uint32_t len, const char identifier[4], int table);
@@ -262,10 +302,13 @@ typedef struct wg_image_layer_info {
 /* Layer l's sections from image offset `at`; returns the offset after them. */
 uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info);
 
-/* The image kernel of layer l (wg_image.c). */
-wg_status wg_image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
+/* The image's flash bytes and build memory into `plan` (wg_image.c). */
+void wg_image_plan_model(const wg_model *m, wg_plan_info *plan);
 
-/* The arena plan of a model read into `m` (manifest part). */
+/* Structure, manifest and license of an artifact into `m` (wg_open.c). */
+wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len);
+
+/* The arena plan of a model read into `m` (no image numbers). */
 void wg_plan_model(const wg_model *m, wg_plan_info *plan);
 
 #endif /* WG_INTERNAL_H */

@@ -95,7 +95,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
         for (j = 0; j < io.units; j++) io.out[j] = 0;
-        st = (m->open_flags & WG_OPEN_IMAGE) ? wg_image_layer(m, l, &io) : coded_layer(m, l, &io);
+        st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io);
         if (st != WG_OK) return st;
         if (act == ACT_RELU) {
             for (j = 0; j < io.units; j++) {

@@ -48,7 +48,7 @@ void wg_hash(const wg_crypto *crypto, const uint8_t *data, size_t len, uint8_t d
 
 /* Structure, manifest and license: everything readArtifact checks before
  * the segments. Fills the manifest part of `m`. */
-static wg_status read_structure(wg_model *m, const uint8_t *artifact, size_t len)
+wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len)
 {
     uint32_t root, ref, n, i, previous = 0;
     wg_status st;
@@ -88,16 +88,13 @@ static wg_status read_structure(wg_model *m, const uint8_t *artifact, size_t len
 void wg_plan_model(const wg_model *m, wg_plan_info *plan)
 {
     const uint8_t *b = m->manifest;
-    uint32_t l, even = 0, odd = 0, decoder = 0, image = 80u + 48u * m->layer_count, build = 0;
-    wg_image_layer_info li;
+    uint32_t l, even = 0, odd = 0, decoder = 0, layers = 16u * m->layer_count, activations;
     wg_seg_iter it;
     memset(plan, 0, sizeof(*plan));
     for (l = 0; l < m->layer_count; l++) {
-        image = wg_image_layout(m, l, image, &li);
-        if (l % 2u == 0) even = li.units > even ? li.units : even;
-        else odd = li.units > odd ? li.units : odd;
-        build = li.kernel_work > build ? li.kernel_work : build;
-        build = li.bias_work > build ? li.bias_work : build;
+        uint32_t units = wg_fb_u32(b, wg_layer(m, l), L_UNITS, 0);
+        if (l % 2u == 0) even = units > even ? units : even;
+        else odd = units > odd ? units : odd;
     }
     memset(&it, 0, sizeof(it));
     it.table = b + m->table_at;
@@ -108,15 +105,11 @@ void wg_plan_model(const wg_model *m, wg_plan_info *plan)
         d = wg_segment_decoder_bytes(m, it.tensor, it.code);
         decoder = d > decoder ? d : decoder;
     }
-    {
-        uint32_t layers = 16u * m->layer_count, activations = 4u * (even + odd);
-        plan->arena_coded = layers + activations + decoder;
-        plan->arena_image = layers + (activations > decoder ? activations : decoder);
-        plan->image_bytes = image;
-        plan->image_build_arena = build;
-        plan->inputs = m->inputs;
-        plan->outputs = m->layer_count ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0) : 0u;
-    }
+    activations = 4u * (even + odd);
+    plan->arena_coded = layers + activations + decoder;
+    plan->arena_image = layers + (activations > decoder ? activations : decoder);
+    plan->inputs = m->inputs;
+    plan->outputs = m->layer_count ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0) : 0u;
 }
 
 wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
@@ -124,7 +117,7 @@ wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
     wg_model m;
     wg_status st;
     if (!artifact || !plan) return WG_E_BAD_ARGUMENT;
-    st = read_structure(&m, artifact, len);
+    st = wg_read_structure(&m, artifact, len);
     if (st == WG_OK) wg_plan_model(&m, plan);
     return st;
 }
@@ -260,7 +253,7 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     uint32_t need, l, even = 0, odd = 0;
     if (!m || !artifact || !crypto || !arena || ((uintptr_t)arena & 3u) != 0) return WG_E_BAD_ARGUMENT;
     if (!public_key && !(flags & WG_OPEN_ALLOW_UNSIGNED)) return WG_E_BAD_ARGUMENT;
-    st = read_structure(m, artifact, len);
+    st = wg_read_structure(m, artifact, len);
     if (st != WG_OK) return st;
     wg_plan_model(m, &plan);
     need = (flags & WG_OPEN_IMAGE) ? plan.arena_image : plan.arena_coded;

@@ -75,7 +75,7 @@ static void check_model(const test_record *model, int image)
     count = strtoul(samples->words[3], NULL, 10);
     assert_int_equal(slen, count * inputs);
     assert_int_equal(elen, count * per);
-    assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+    assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
     arena = malloc(image ? plan.arena_image : plan.arena_coded);
     assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, image ? WG_OPEN_IMAGE : 0, arena,
                              image ? plan.arena_image : plan.arena_coded),
@@ -158,7 +158,7 @@ static void test_plans(void **state)
         model = test_vectors_find(&vx, "model", r->words[1]);
         assert_non_null(model);
         bytes = test_read_file(vx.dir, model->words[2], &len);
-        assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
         assert_int_equal(plan.arena_coded, strtoul(r->words[2], NULL, 10));
         assert_int_equal(plan.arena_image, strtoul(r->words[3], NULL, 10));
         assert_int_equal(plan.image_bytes, strtoul(r->words[4], NULL, 10));
@@ -183,7 +183,7 @@ static void test_images_equal_device_sims(void **state)
         assert_non_null(model);
         bytes = test_read_file(vx.dir, model->words[2], &len);
         theirs = test_read_file(vx.dir, r->words[2], &ilen);
-        assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
         assert_int_equal(plan.image_bytes, ilen);
         arena = malloc(plan.arena_coded);
         assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, plan.arena_coded), WG_OK);

@@ -72,7 +72,7 @@ static void test_plan_equals_formula(void **state)
         model = test_vectors_find(&fx, "model", r->words[1]);
         assert_non_null(model);
         bytes = test_read_file(fx.dir, model->words[2], &len);
-        assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
         assert_int_equal(plan.arena_coded, strtoul(r->words[2], NULL, 10));
         assert_int_equal(plan.arena_image, strtoul(r->words[3], NULL, 10));
         assert_int_equal(plan.image_bytes, strtoul(r->words[4], NULL, 10));
