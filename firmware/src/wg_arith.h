@@ -12,67 +12,20 @@
 
 /* rnd(v * 2^f): v the binary32 `bits`, rounded to nearest, halves away from
  * zero; exact (moves the binary point of v's 24-bit significand). */
-static inline int64_t wg_rnd_pow2(uint32_t bits, int32_t f)
-{
-    uint32_t exp = (bits >> 23) & 0xffu;
-    uint64_t mag = bits & 0x7fffffu;
-    int32_t k;
-    if (exp != 0) mag |= 0x800000u;
-    k = (exp != 0 ? (int32_t)exp - 150 : -149) + f;
-    if (mag == 0) return 0;
-    if (k >= 0) {
-        if (k > 38) return (bits >> 31) ? -WG_RND_HUGE : WG_RND_HUGE;
-        mag <<= k;
-    } else if (k < -30) {
-        mag = 0; /* below half of the last unit: rounds to 0 */
-    } else {
-        mag = (mag + ((uint64_t)1 << (-k - 1))) >> -k;
-    }
-    return (bits >> 31) ? -(int64_t)mag : (int64_t)mag;
-}
+int64_t wg_rnd_pow2(uint32_t bits, int32_t f);
 
-/* wg_rnd_pow2 of a float value (bits copied, no arithmetic). */
-static inline int64_t wg_rnd_pow2_bits(float v, int32_t f)
-{
-    union {
-        float f;
-        uint32_t u;
-    } bits;
-    bits.f = v;
-    return wg_rnd_pow2(bits.u, f);
-}
+/* wg_rnd_pow2 of a float value (its bits, no arithmetic). */
+int64_t wg_rnd_pow2_bits(float v, int32_t f);
 
 /* fit(m, limit): the largest f in [-64, 64] with rnd(m * 2^f) <= limit
  * (64 when m == 0); -65 when there is none. `bits` is |m|'s binary32. */
-static inline int32_t wg_fit(uint32_t bits, int64_t limit)
-{
-    int32_t f;
-    bits &= 0x7fffffffu;
-    if (bits == 0) return 64;
-    for (f = 64; f >= -64; f--) {
-        if (wg_rnd_pow2(bits, f) <= limit) return f;
-    }
-    return -65;
-}
+int32_t wg_fit(uint32_t bits, int64_t limit);
 
 /* rsh(a, s) = sign(a) * ((|a| + 2^(s-1)) >> s), on the magnitude: a for
  * s == 0, 0 for s >= 32. */
-static inline int32_t wg_rsh(int32_t a, int32_t s)
-{
-    uint32_t mag;
-    if (s <= 0) return a;
-    if (s >= 32) return 0;
-    mag = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
-    mag = (uint32_t)(((uint64_t)mag + ((uint64_t)1 << (s - 1))) >> s);
-    return a < 0 ? -(int32_t)mag : (int32_t)mag;
-}
+int32_t wg_rsh(int32_t a, int32_t s);
 
 /* X_l = min(32767, floor((2^30 - 1) / (inputs * 128))). */
-static inline int32_t wg_activation_bound(uint32_t inputs)
-{
-    uint64_t x = ((uint64_t)1 << 30) - 1u;
-    x /= (uint64_t)inputs * 128u;
-    return x > 32767u ? 32767 : (int32_t)x;
-}
+int32_t wg_activation_bound(uint32_t inputs);
 
 #endif /* WG_ARITH_H */
