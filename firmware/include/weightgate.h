@@ -90,7 +90,8 @@ typedef struct wg_plan_info {
 /*
  * Checks the artifact's structure, manifest and license (not segments,
  * hashes nor signature) and fills `plan`'s arena sizes, inputs and outputs
- * (image_bytes and image_build_arena are 0). Memory: stack only (~0.5 KiB).
+ * (image_bytes and image_build_arena are 0). Memory: stack only (about
+ * 1 KiB, the canonical-form check's builder state).
  */
 wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan);
 

@@ -312,6 +312,69 @@ static void test_status_names(void **state)
     assert_string_equal(wg_status_str(WG_E_ARENA_TOO_SMALL), "WG_E_ARENA_TOO_SMALL");
 }
 
+static int failing_write(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)offset;
+    (void)data;
+    (void)len;
+    return 1;
+}
+
+/* Wrong state and wrong arguments are caught, not run. */
+static void test_misuse_is_refused(void **state)
+{
+    size_t len;
+    uint8_t *bytes = load("tiny-codebook", &len), *arena, *work, input[12] = {0};
+    wg_plan_info plan;
+    wg_model m;
+    wg_result result;
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(wg_invoke(&m, input, NULL, &result), WG_E_BAD_ARGUMENT);
+    assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+    arena = malloc(plan.arena_coded + 1u);
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, &wg_test_crypto, 0, arena + 1, plan.arena_coded), WG_E_BAD_ARGUMENT);
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, NULL, 0, arena, plan.arena_coded), WG_E_BAD_ARGUMENT);
+    /* opened for the image kernels: no invoke before an image is attached */
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, &wg_test_crypto, WG_OPEN_IMAGE, arena, plan.arena_coded), WG_OK);
+    assert_int_equal(wg_invoke(&m, input, NULL, &result), WG_E_BAD_ARGUMENT);
+    work = malloc(plan.image_build_arena);
+    assert_int_equal(wg_image_build(&m, &wg_test_crypto, failing_write, NULL, work, plan.image_build_arena), WG_E_WRITE_FAILED);
+    /* an image that is not this artifact's */
+    assert_int_equal(wg_image_attach(&m, &wg_test_crypto, bytes, len), WG_E_BAD_IMAGE);
+    free(work);
+    free(arena);
+    free(bytes);
+}
+
+/* An image built for one artifact does not attach to another. */
+static void test_image_of_another_artifact_is_refused(void **state)
+{
+    size_t len, other_len;
+    uint8_t *bytes = load("tiny-codebook", &len), *other = load("tiny-basic", &other_len), *image, *arena;
+    const test_record *r = test_vectors_find(&fx, "image", "tiny-basic");
+    size_t image_len;
+    wg_plan_info plan;
+    wg_model m;
+    (void)state;
+    assert_non_null(r);
+    image = test_read_file(fx.dir, r->words[2], &image_len);
+    assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+    arena = malloc(plan.arena_image);
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, &wg_test_crypto, WG_OPEN_IMAGE, arena, plan.arena_image), WG_OK);
+    assert_int_equal(wg_image_attach(&m, &wg_test_crypto, image, image_len), WG_E_BAD_IMAGE);
+    free(arena);
+    assert_int_equal(wg_plan(other, other_len, &plan), WG_OK);
+    arena = malloc(plan.arena_image);
+    assert_int_equal(wg_open(&m, other, other_len, fx.key, &wg_test_crypto, WG_OPEN_IMAGE, arena, plan.arena_image), WG_OK);
+    assert_int_equal(wg_image_attach(&m, &wg_test_crypto, image, image_len), WG_OK);
+    free(arena);
+    free(image);
+    free(other);
+    free(bytes);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -337,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_wrong_key_is_a_bad_signature),
         cmocka_unit_test(test_unsigned_needs_permission),
         cmocka_unit_test(test_license_and_tiers),
+        cmocka_unit_test(test_misuse_is_refused),
+        cmocka_unit_test(test_image_of_another_artifact_is_refused),
     };
     return cmocka_run_group_tests_name("open_" TEST_ARITH, tests, setup, NULL);
 }
