@@ -17,7 +17,9 @@
  *
  * Building writes the body in ascending order through the caller's
  * callback, hashing it as it goes, then the header: each flash byte is
- * written once. Working memory (wg_plan_info.image_build_arena): every
+ * written once. It decodes every held segment, so it also makes formats'
+ * segment checks (a model opened with WG_OPEN_IMAGE has not made them:
+ * its image, which names the artifact's SHA-256, vouches for them). Working memory (wg_plan_info.image_build_arena): every
  * held segment of one tensor open at once (a k-way merge into ascending
  * positions), each a WG_MERGE_SLOT_BYTES slot plus its decoder.
  */
@@ -118,6 +120,7 @@ static void pad_to(sink *s, uint32_t at)
 
 typedef struct merge_slot {
     wg_cursor c;
+    wg_reencoder check;
     uint32_t head;
     float head_value;
     uint32_t live;
@@ -144,7 +147,9 @@ static wg_status advance(merge_slot *s)
     return st;
 }
 
-static wg_status merge_open(merge *g, const wg_model *m, uint32_t tensor, uint8_t *work, size_t work_size)
+/* Opens every held segment of `tensor` (checking each as formats does
+ * when `validate`) and reads one entry of each. */
+static wg_status merge_open(merge *g, const wg_model *m, uint32_t tensor, uint8_t *work, size_t work_size, int validate)
 {
     wg_seg_iter it;
     uint32_t at = 0, k = 0, n = 0, used;
@@ -170,7 +175,7 @@ static wg_status merge_open(merge *g, const wg_model *m, uint32_t tensor, uint8_
         need = wg_segment_decoder_bytes(m, tensor, it.code);
         if ((uint64_t)used + need > work_size) return WG_E_ARENA_TOO_SMALL;
         st = wg_cursor_open(&g->slots[k].c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
-                            work + used);
+                            work + used, validate ? &g->slots[k].check : NULL);
         if (st != WG_OK) return st;
         used += need;
         st = advance(&g->slots[k]);
@@ -212,7 +217,9 @@ static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_inf
     /* counts, entries, per-entry values: one pass over the kernel each */
     for (pass = 0; pass < 3u; pass++) {
         if (pass == 2u && li->table_length) break;
-        if ((st = merge_open(&g, m, li->weight, work, work_size)) != WG_OK) return st;
+        /* the first pass checks every segment (a model opened for the
+         * image kernels has not decoded them yet) */
+        if ((st = merge_open(&g, m, li->weight, work, work_size, pass == 0u)) != WG_OK) return st;
         row = 0;
         count = 0;
         while (merge_next(&g, &p, &v, &st)) {
@@ -243,7 +250,7 @@ static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_inf
     /* bias: zeros where no entry is held */
     j = 0;
     if (li->bias >= 0) {
-        if ((st = merge_open(&g, m, (uint32_t)li->bias, work, work_size)) != WG_OK) return st;
+        if ((st = merge_open(&g, m, (uint32_t)li->bias, work, work_size, 1)) != WG_OK) return st;
         while (merge_next(&g, &p, &v, &st)) {
             for (; j < p; j++) emit(s, 0, 4);
             emit(s, wg_bits_of_f32(v), 4);
@@ -341,6 +348,47 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
 
 /* ---- attach: openExecImage's checks ---- */
 
+#ifdef WG_ARITH_INT
+/* The int path's exponents from the image's values (the largest held
+ * |value| of each kernel and bias: unheld bias entries are 0 there), and
+ * whether each layer holds bias entries, from the manifest. */
+static wg_status image_exponents(wg_model *m)
+{
+    const uint8_t *img = m->image;
+    wg_layer_state *ls = (wg_layer_state *)(void *)m->arena;
+    uint32_t l;
+    for (l = 0; l < m->layer_count; l++) {
+        const uint8_t *w = img + HEADER_BYTES + LAYER_BYTES * l;
+        uint32_t entries = wg_u32(w + 8), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);
+        uint32_t table = wg_u32(w + 24), units = wg_u32(w + 4), e, max = 0;
+        int32_t bias = (int16_t)wg_fb_u16(m->manifest, wg_layer(m, l), L_BIAS, 0xffffu);
+        wg_seg_iter it;
+        for (e = 0; e < entries; e++) {
+            uint32_t packed = entry_bytes == 2u ? wg_u16(img + wg_u32(w + 32) + 2u * e) : wg_u32(img + wg_u32(w + 32) + 4u * e);
+            uint32_t v = wg_u32(img + wg_u32(w + 36) + 4u * (table ? packed >> col_bits : e)) & 0x7fffffffu;
+            max = v > max ? v : max;
+        }
+        ls[l].fw = wg_fit(max, 127);
+        ls[l].fb = 64;
+        ls[l].flags = 0;
+        memset(&it, 0, sizeof(it));
+        it.table = m->manifest + m->table_at;
+        it.len = m->table_len;
+        while (bias >= 0 && wg_seg_next(&it)) {
+            if (it.tensor == (uint32_t)bias && wg_holds(m, it.code)) ls[l].flags = WG_LS_BIAS_HELD;
+        }
+        if (ls[l].flags) {
+            for (max = 0, e = 0; e < units; e++) {
+                uint32_t v = wg_u32(img + wg_u32(w + 40) + 4u * e) & 0x7fffffffu;
+                max = v > max ? v : max;
+            }
+            ls[l].fb = wg_fit(max, (int64_t)1 << 30);
+        }
+    }
+    return wg_prepare_input(m);
+}
+#endif
+
 static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
 
 /* wg_invoke reaches the image kernel through the model, so a firmware
@@ -414,6 +462,9 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
     }
     m->image = image;
     m->image_len = (uint32_t)len;
+#ifdef WG_ARITH_INT
+    if ((m->open_flags & WG_OPEN_IMAGE) && (st = image_exponents(m)) != WG_OK) return st;
+#endif
     m->image_kernel = image_kernel;
     m->image_ready = 1;
     return WG_OK;

@@ -171,6 +171,13 @@ int wg_holds(const wg_model *m, uint32_t code);
 
 /* ---- segment decoding (wg_segment.c) ---- */
 
+/* The encoder of a segment in compare mode (validation). */
+typedef struct wg_reencoder {
+    uint64_t low;
+    uint32_t range, cache, cache_size, shifted, zeros, at;
+    uint8_t mismatch;
+} wg_reencoder;
+
 /* One open segment: decoder registers and where its models live. */
 typedef struct wg_cursor {
     const uint8_t *data;
@@ -184,27 +191,24 @@ typedef struct wg_cursor {
     uint32_t code_bits, max_exponent, code_at;
     uint32_t kind, channels, elements, remaining, value_index;
     uint32_t value_index_end; /* where the stream starts (after the value block) */
+    uint32_t count;
     int32_t previous;
     /* validation: re-encode every decoded bit and compare (NULL at inference) */
-    struct wg_reencoder *check;
+    wg_reencoder *check;
+    uint32_t pending; /* a bad value seen in the current 64-entry chunk */
 } wg_cursor;
 
-typedef struct wg_reencoder {
-    uint64_t low;
-    uint32_t range, cache, cache_size, shifted, zeros, at;
-    uint8_t mismatch;
-} wg_reencoder;
 
 /* Decoder bytes of one segment: align4(2 * models) + 4 * centroids. */
 uint32_t wg_segment_decoder_bytes(const wg_model *m, uint32_t tensor, uint32_t code);
 
-/* Opens segment (tensor, code) over data[0..len) with its state at `mem`. */
+/* Opens segment (tensor, code) over data[0..len) with its state at `mem`.
+ * With `check` (validation) every entry is checked as formats'
+ * validateSegment does, and the stream re-encoded and compared. */
 wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint32_t code, uint32_t count,
-                         const uint8_t *data, uint32_t len, uint8_t *mem);
-/* Next entry: position and value; WG_OK, or the decode error. */
+                         const uint8_t *data, uint32_t len, uint8_t *mem, wg_reencoder *check);
+/* Next entry: position and value; WG_OK, or the decode (or check) error. */
 wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_t *raw);
-/* Flushes the validation re-encoder: WG_OK when the stream was canonical. */
-wg_status wg_cursor_check_end(wg_cursor *c);
 
 /* The writer's canonical form (wg_canonical.c): WG_E_BAD_VALUE otherwise. */
 wg_status wg_manifest_canonical(const wg_model *m);
@@ -288,9 +292,9 @@ static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
 /* ---- execution image layout (wg_image.c) ---- */
 
 /* Bytes a merged segment takes in the image build's working memory beside
- * its decoder: its cursor, a one-entry look-ahead and a flag, for any
- * pointer width up to 64 bits. */
-#define WG_MERGE_SLOT_BYTES 128u
+ * its decoder: its cursor, its validation encoder, a one-entry look-ahead
+ * and a flag, for any pointer width up to 64 bits. */
+#define WG_MERGE_SLOT_BYTES 192u
 
 typedef struct wg_image_layer_info {
     uint32_t inputs, units, weight, entries;
@@ -303,6 +307,12 @@ typedef struct wg_image_layer_info {
 
 /* Layer l's sections from image offset `at`; returns the offset after them. */
 uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info);
+
+#ifdef WG_ARITH_INT
+/* The input's exponent and integer preprocess, once every layer's
+ * exponents are known (wg_open.c). */
+wg_status wg_prepare_input(wg_model *m);
+#endif
 
 /* The image's flash bytes and build memory into `plan` (wg_image.c). */
 void wg_image_plan_model(const wg_model *m, wg_plan_info *plan);

@@ -26,7 +26,7 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
         at += it.bytes;
         if (it.tensor != tensor) continue;
         st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
-                            m->arena + m->decoder_at);
+                            m->arena + m->decoder_at, NULL);
         if (st != WG_OK) return st;
         for (n = 0; n < it.count; n++) {
             uint32_t p, raw, row;

@@ -107,7 +107,7 @@ void wg_plan_model(const wg_model *m, wg_plan_info *plan)
     }
     activations = 4u * (even + odd);
     plan->arena_coded = layers + activations + decoder;
-    plan->arena_image = layers + (activations > decoder ? activations : decoder);
+    plan->arena_image = layers + activations;
     plan->inputs = m->inputs;
     plan->outputs = m->layer_count ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0) : 0u;
 }
@@ -157,13 +157,16 @@ static void set_exponents(wg_model *m, wg_layer_state *ls, uint32_t tensor, uint
     }
 }
 
-/* The input's exponent and the integer preprocess (S, O). */
-static wg_status prepare_input(wg_model *m, const wg_layer_state *ls)
+wg_status wg_prepare_input(wg_model *m)
 {
+    const wg_layer_state *ls = (const wg_layer_state *)(const void *)m->arena;
     float top = (float)255 * m->scale;
-    uint32_t a, c;
+    uint32_t a, c, l;
     int64_t s, o;
     int32_t fx;
+    for (l = 0; l < m->layer_count; l++) {
+        if (ls[l].fw < -64 || ls[l].fb < -64) return WG_E_UNSUPPORTED; /* fit had no solution */
+    }
     top = top + m->offset;
     a = wg_bits_of_f32(m->offset) & 0x7fffffffu;
     c = wg_bits_of_f32(top) & 0x7fffffffu;
@@ -180,8 +183,10 @@ static wg_status prepare_input(wg_model *m, const wg_layer_state *ls)
 }
 #endif
 
-/* Every held segment: SHA-256, then decoded once and re-encoded to check it
- * (formats' validateSegment), with its decoder at arena + dec_at. */
+/* Every held segment: SHA-256, then (coded kernels) decoded once and
+ * re-encoded to check it, formats' validateSegment, with its decoder at
+ * `dec`; `dec` NULL (image kernels) leaves that to wg_image_build, whose
+ * image names this artifact. */
 static wg_status check_segments(wg_model *m, const wg_crypto *crypto, uint8_t *dec)
 {
     wg_seg_iter it;
@@ -200,34 +205,26 @@ static wg_status check_segments(wg_model *m, const wg_crypto *crypto, uint8_t *d
     it.index = (uint32_t)-1;
     while (wg_seg_next(&it)) {
         const uint8_t *data = m->segment_data + at;
-        uint32_t n, pending = 0;
+        uint32_t n;
         wg_status st;
         if (!wg_holds(m, it.code)) continue;
         if ((uint64_t)at + it.bytes > m->segment_data_len) return WG_E_TRUNCATED;
         at += it.bytes;
         wg_hash(crypto, data, it.bytes, digest);
         if (memcmp(digest, wg_segment_hash(m, it.index), 32) != 0) return WG_E_HASH_MISMATCH;
-        st = wg_cursor_open(&c, m, it.tensor, it.code, it.count, data, it.bytes, dec);
+        if (!dec) continue;
+        st = wg_cursor_open(&c, m, it.tensor, it.code, it.count, data, it.bytes, dec, &enc);
         if (st != WG_OK) return st;
-        memset(&enc, 0, sizeof(enc));
-        enc.range = 0xffffffffu;
-        enc.cache_size = 1;
-        c.check = &enc;
 #ifdef WG_ARITH_INT
         if (any && it.tensor != tensor) set_exponents(m, ls, tensor, max_bits), max_bits = 0;
         tensor = it.tensor;
         any = 1;
 #endif
-        /* formats decodes 64 entries, then checks their values: same order */
         for (n = 0; n < it.count; n++) {
             uint32_t position, raw;
             float value;
             st = wg_cursor_next(&c, &position, &value, &raw);
             if (st != WG_OK) return st;
-            if (c.kind != ENC_CODEBOOK && (raw == 0 || value == 0.0f || !wg_finite_bits(wg_bits_of_f32(value)))) {
-                pending = 1;
-            }
-            if (pending && (n % 64u == 63u || n + 1u == it.count)) return WG_E_BAD_VALUE;
 #ifdef WG_ARITH_INT
             {
                 uint32_t mag = wg_bits_of_f32(value) & 0x7fffffffu;
@@ -235,8 +232,6 @@ static wg_status check_segments(wg_model *m, const wg_crypto *crypto, uint8_t *d
             }
 #endif
         }
-        st = wg_cursor_check_end(&c);
-        if (st != WG_OK) return st;
     }
 #ifdef WG_ARITH_INT
     if (any) set_exponents(m, ls, tensor, max_bits);
@@ -273,9 +268,9 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     }
     m->act_at[0] = 16u * m->layer_count;
     m->act_at[1] = m->act_at[0] + 4u * even;
-    m->decoder_at = (flags & WG_OPEN_IMAGE) ? m->act_at[0] : m->act_at[1] + 4u * odd;
+    m->decoder_at = m->act_at[1] + 4u * odd; /* coded kernels only */
 
-    st = check_segments(m, crypto, arena + m->decoder_at);
+    st = check_segments(m, crypto, (flags & WG_OPEN_IMAGE) ? NULL : arena + m->decoder_at);
     if (st != WG_OK) return st;
     if (public_key) {
         uint32_t ref = wg_fb_ref(artifact, wg_fb_root(artifact), A_SIGNATURE);
@@ -289,14 +284,8 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     st = check_supported(m);
     if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
-    {
-        wg_layer_state *ls = (wg_layer_state *)(void *)arena;
-        for (l = 0; l < m->layer_count; l++) {
-            if (ls[l].fw < -64 || ls[l].fb < -64) return WG_E_UNSUPPORTED;
-        }
-        st = prepare_input(m, ls);
-        if (st != WG_OK) return st;
-    }
+    /* the image kernels learn the exponents from the image (wg_image_attach) */
+    if (!(flags & WG_OPEN_IMAGE) && (st = wg_prepare_input(m)) != WG_OK) return st;
 #endif
     m->open_flags = (uint8_t)(flags | WG_OPEN_READY);
     return WG_OK;

@@ -149,7 +149,9 @@ static void enc_direct(wg_cursor *c, uint32_t bit)
     enc_normalize(c);
 }
 
-wg_status wg_cursor_check_end(wg_cursor *c)
+/* The last bits of a checked segment: WG_OK when the stream is exactly
+ * what the encoder writes. */
+static wg_status check_end(wg_cursor *c)
 {
     wg_reencoder *e = c->check;
     uint32_t bits, i;
@@ -263,7 +265,7 @@ static int32_t decode_tree(wg_cursor *c)
 }
 
 wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint32_t code, uint32_t count,
-                         const uint8_t *data, uint32_t len, uint8_t *mem)
+                         const uint8_t *data, uint32_t len, uint8_t *mem, wg_reencoder *check)
 {
     uint32_t t = wg_tensor(m, tensor), i, models, value_bytes;
     c->kind = wg_fb_u8(m->manifest, t, T_ENCODING, ENC_DENSE_F32);
@@ -289,9 +291,16 @@ wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint3
     c->data = data;
     c->len = len;
     c->remaining = count;
+    c->count = count;
     c->previous = -1;
     c->value_index = 0;
-    c->check = NULL;
+    c->pending = 0;
+    c->check = check;
+    if (check) {
+        memset(check, 0, sizeof(*check));
+        check->range = 0xffffffffu;
+        check->cache_size = 1;
+    }
     value_bytes = c->kind == ENC_DENSE_F32 ? 4u : c->kind == ENC_INT8 ? 1u : 0u;
     if ((uint64_t)count * value_bytes > len) return WG_E_TRUNCATED;
     c->value_index_end = count * value_bytes;
@@ -332,5 +341,13 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
     *position = p;
     c->previous = (int32_t)p;
     c->remaining--;
-    return WG_OK;
+    if (!c->check) return WG_OK;
+    /* formats decodes 64 entries, then checks their values: a zero or
+     * non-finite stored value is reported at the chunk's end, so a decode
+     * error later in the chunk comes first, as there */
+    if (c->kind != ENC_CODEBOOK && (*raw == 0 || *value == 0.0f || !wg_finite_bits(wg_bits_of_f32(*value)))) {
+        c->pending = 1;
+    }
+    if (c->pending && ((c->count - c->remaining) % 64u == 0 || c->remaining == 0)) return WG_E_BAD_VALUE;
+    return c->remaining == 0 ? check_end(c) : WG_OK;
 }

@@ -151,7 +151,7 @@ function plan(a: Artifact): [number, number, number] {
     const models = modelLayout(elements, codeBitsFor(centroids)).total;
     decoder = Math.max(decoder, ((2 * models + 3) & ~3) + 4 * centroids);
   }
-  return [layers + activations + decoder, layers + Math.max(activations, decoder), execImageBytes(a)];
+  return [layers + activations + decoder, layers + activations, execImageBytes(a)];
 }
 
 function samples(count: number, size: number, seedValue: number): Uint8Array {
