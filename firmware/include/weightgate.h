@@ -148,9 +148,13 @@ struct wg_model {
  * signature. key == NULL is only allowed with WG_OPEN_ALLOW_UNSIGNED, which
  * also lets an unsigned artifact open.
  *
+ * With WG_OPEN_IMAGE the held segments are hashed but not decoded: the
+ * execution image, built (and its segments checked) by wg_image_build and
+ * naming this artifact's SHA-256, stands for them; attach it next.
+ *
  * Memory: `arena` (4-byte aligned) of at least plan.arena_coded bytes, or
  * plan.arena_image with WG_OPEN_IMAGE; the model keeps it until it is no
- * longer used. Stack: one SHA-256 context and the crypto's verify.
+ * longer used. Stack: about 1 KiB, plus the crypto's verify.
  */
 wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_t *public_key,
                   const wg_crypto *crypto, unsigned flags, uint8_t *arena, size_t arena_size);
@@ -186,18 +190,23 @@ typedef int (*wg_write_fn)(void *ctx, uint32_t offset, const uint8_t *data, size
 
 /*
  * Transcodes the opened model's segments into its execution image
- * (plan.image_bytes) through `write`, byte for byte what device-sim builds.
- * `work` (4-byte aligned) of at least plan.image_build_arena bytes is the
- * working memory; the model's arena is not touched. `crypto` hashes the
- * image body.
+ * (plan.image_bytes, from wg_plan_image) through `write`, byte for byte
+ * what device-sim builds, checking every segment as wg_open does (a status
+ * of formats' when one is bad). `work` (pointer-aligned) of at least
+ * plan.image_build_arena bytes is the working memory: every held segment
+ * of one tensor is open at once; the model's arena is not touched.
+ * `crypto` hashes the artifact and the image body.
  */
 wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn write, void *ctx,
                          uint8_t *work, size_t work_size);
 
 /*
- * Checks an image read in place (e.g. memory-mapped flash, 4-byte aligned)
- * against the opened model as device-sim's openExecImage does, and makes
- * wg_invoke run from it. Memory: stack only; the image must stay readable.
+ * Checks an image read in place (e.g. memory-mapped flash) against the
+ * opened model as device-sim's openExecImage does (WG_E_BAD_IMAGE: rebuild
+ * it), and makes wg_invoke run from it. On the int path it also takes each
+ * layer's exponents from the image (WG_E_UNSUPPORTED when the values do not
+ * fit the int path). Memory: the model's arena (layer state); the image
+ * must stay readable.
  */
 wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *image, size_t len);
 
