@@ -6,7 +6,8 @@
  * The life of a model:
  *
  *   wg_plan(bytes, len, &plan)        structure only, no memory: how much
- *                                     arena the model needs (docs/arithmetic.md)
+ *                                     arena the model needs (docs/arithmetic.md;
+ *                                     wg_plan_image adds the image's numbers)
  *   wg_open(&m, bytes, len, key, crypto, flags, arena, size)
  *                                     verifies everything (structure, every
  *                                     held segment's SHA-256 and encoding, the
@@ -14,7 +15,7 @@
  *                                     prepares the kernels; the artifact
  *                                     bytes must stay readable (flash) and
  *                                     unchanged while the model is used
- *   wg_invoke(&m, input, &result)     raw uint8 sample in, logits and class out;
+ *   wg_invoke(&m, input, logits, &r)  raw uint8 sample in, logits and class out;
  *                                     no allocation, any number of times
  *
  * Execution image (optional, faster): once after wg_open, wg_image_build()
@@ -29,9 +30,9 @@
  *
  * Memory: every buffer comes from the caller's arena (4-byte aligned);
  * wg_model is a struct the caller declares (not in the arena). Stack use is
- * bounded and small (no recursion; the verifier keeps an explicit stack of
- * at most 8 tables). Untrusted bytes are checked before they are read, and
- * every loop over them is bounded by a checked count.
+ * bounded (no recursion; about 1 KiB at the deepest, in wg_open). Untrusted
+ * bytes are checked before they are read, and every loop over them is
+ * bounded by a checked count.
  */
 #ifndef WEIGHTGATE_H
 #define WEIGHTGATE_H
