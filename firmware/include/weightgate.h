@@ -127,6 +127,7 @@ struct wg_model {
     uint8_t open_flags;
     uint8_t image_ready;
     uint8_t signed_;
+    uint8_t table_padded;    /* a segment table varint is longer than needed */
     float scale, offset;     /* preprocess */
     uint8_t *arena;
     uint32_t arena_size;

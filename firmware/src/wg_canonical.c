@@ -269,58 +269,6 @@ static void begin(builder *b, const uint8_t *buf, uint32_t len)
     b->minalign = 1;
 }
 
-static uint32_t varint_bytes(uint32_t v, uint8_t out[5])
-{
-    uint32_t n = 0;
-    while (v >= 0x80u) {
-        out[n++] = (uint8_t)((v & 0x7fu) | 0x80u);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
-
-/* The segment table, re-encoded with minimal varints. */
-static uint32_t segment_table(builder *b, const wg_model *m)
-{
-    wg_seg_iter it;
-    uint32_t n = 0, pass, previous;
-    uint8_t tmp[5];
-    for (pass = 0; pass < 2u; pass++) {
-        uint32_t at = 0;
-        memset(&it, 0, sizeof(it));
-        it.table = m->manifest + m->table_at;
-        it.len = m->table_len;
-        previous = 0;
-        if (pass == 1u) {
-            prep(b, 4, n);
-            prep(b, 1, n);
-            b->off += n;
-            if (b->off > b->len) {
-                b->bad = 1;
-                return b->off;
-            }
-        }
-        while (wg_seg_next(&it)) {
-            uint32_t values[4], v, k, c;
-            values[0] = it.tensor - previous;
-            values[1] = it.code;
-            values[2] = it.count;
-            values[3] = it.bytes;
-            previous = it.tensor;
-            for (v = 0; v < 4u; v++) {
-                c = varint_bytes(values[v], tmp);
-                for (k = 0; k < c; k++, at++) {
-                    if (pass == 1u && b->buf[b->len - b->off + at] != tmp[k]) b->bad = 1;
-                }
-            }
-        }
-        n = at;
-    }
-    put32(b, n);
-    return b->off;
-}
-
 wg_status wg_manifest_canonical(const wg_model *m)
 {
     builder bld, *b = &bld;
@@ -356,7 +304,9 @@ wg_status wg_manifest_canonical(const wg_model *m)
     if (!identity) refs[M_INTERVAL_IDS] = same_vector(b, fb, m->ids_at, 2);
 
     refs[M_TIERS] = children(b, fb, m->tiers_at, WG_T_TIER);
-    refs[M_SEGMENT_TABLE] = segment_table(b, m);
+    /* the writer's varints are minimal; the bytes are otherwise the same */
+    refs[M_SEGMENT_TABLE] = same_vector(b, fb, m->table_at ? m->table_at - 4u : 0u, 1);
+    if (m->table_padded) b->bad = 1;
     refs[M_HASHES] = same_vector(b, fb, wg_fb_ref(fb, root, M_HASHES), 1);
     i = table(b, fb, root, WG_T_MANIFEST, refs, M_INTERVAL_EDGES, edges);
     return finish(b, i, "WGMM") ? WG_OK : WG_E_BAD_VALUE;

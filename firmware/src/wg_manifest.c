@@ -8,8 +8,9 @@
 
 static const char manifest_id[4] = {'W', 'G', 'M', 'M'};
 
-/* Unsigned LEB128, bounded to 32 bits (formats/varint.ts). */
-static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint32_t *value)
+/* Unsigned LEB128, bounded to 32 bits (formats/varint.ts). A longer form
+ * than the writer's (a last byte of 0 after others) sets *padded. */
+static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint32_t *value, uint8_t *padded)
 {
     uint64_t v = 0;
     uint32_t shift;
@@ -20,6 +21,7 @@ static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint3
         v += (uint64_t)(byte & 0x7fu) << shift;
         if ((byte & 0x80u) == 0) {
             if (v > 0xffffffffu) break;
+            if (byte == 0 && shift > 0) *padded = 1;
             *value = (uint32_t)v;
             return WG_OK;
         }
@@ -30,13 +32,14 @@ static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint3
 int wg_seg_next(wg_seg_iter *it)
 {
     uint32_t delta;
+    uint8_t padded;
     if (it->at >= it->len) return 0;
     /* the table was checked by wg_manifest_read: these cannot fail */
-    (void)read_varint(it->table, &it->at, it->len, &delta);
+    (void)read_varint(it->table, &it->at, it->len, &delta, &padded);
     it->tensor += delta;
-    (void)read_varint(it->table, &it->at, it->len, &it->code);
-    (void)read_varint(it->table, &it->at, it->len, &it->count);
-    (void)read_varint(it->table, &it->at, it->len, &it->bytes);
+    (void)read_varint(it->table, &it->at, it->len, &it->code, &padded);
+    (void)read_varint(it->table, &it->at, it->len, &it->count, &padded);
+    (void)read_varint(it->table, &it->at, it->len, &it->bytes, &padded);
     it->index++;
     return 1;
 }
@@ -225,16 +228,16 @@ static wg_status check_segments(wg_model *m, uint32_t tensor_count, uint32_t has
         wg_status st;
         if (i >= WG_MAX_SEGMENTS) return WG_E_TOO_LARGE;
         if (32u * (uint64_t)(i + 1u) > hash_bytes) return WG_E_BAD_VALUE;
-        if ((st = read_varint(p, &at, m->table_len, &delta)) != WG_OK) return st;
+        if ((st = read_varint(p, &at, m->table_len, &delta, &m->table_padded)) != WG_OK) return st;
         tensor = (uint64_t)previous_tensor + delta;
-        if ((st = read_varint(p, &at, m->table_len, &code)) != WG_OK) return st;
+        if ((st = read_varint(p, &at, m->table_len, &code, &m->table_padded)) != WG_OK) return st;
         if (tensor >= tensor_count) return WG_E_BAD_VALUE;
         t = wg_tensor(m, (uint32_t)tensor);
         licensed = wg_fb_u8(m->manifest, t, T_LICENSED, 0) != 0;
         if (code > m->interval_count) return WG_E_BAD_VALUE;
         if (licensed == (code == 0)) return WG_E_BAD_VALUE;
-        if ((st = read_varint(p, &at, m->table_len, &count)) != WG_OK) return st;
-        if ((st = read_varint(p, &at, m->table_len, &bytes)) != WG_OK) return st;
+        if ((st = read_varint(p, &at, m->table_len, &count, &m->table_padded)) != WG_OK) return st;
+        if ((st = read_varint(p, &at, m->table_len, &bytes, &m->table_padded)) != WG_OK) return st;
         key = tensor * 0x10000u + code;
         if (!first && key <= previous_key) return WG_E_BAD_VALUE;
         if (first || tensor != previous_tensor) nonzero = 0;
