@@ -11,7 +11,7 @@
  * up to WG_MAX_VTABLES distinct vtables; more is refused as not canonical:
  * the writer's manifests have a handful).
  *
- * Cost: about 2.3 KiB of Cortex-M4 code. Building with WG_CANONICAL=0
+ * Cost: about 2.1 KiB of Cortex-M4 code. Building with WG_CANONICAL=0
  * leaves it out: a manifest or container the writer would not produce
  * then opens when everything else holds (structure, hashes, segments,
  * signature) instead of failing with WG_E_BAD_VALUE as formats does.
