@@ -82,7 +82,8 @@ const char *wg_status_str(wg_status status);
 typedef struct wg_plan_info {
     uint32_t arena_coded;       /* wg_open without WG_OPEN_IMAGE */
     uint32_t arena_image;       /* wg_open with WG_OPEN_IMAGE */
-    uint32_t image_bytes;       /* flash the execution image takes (wg_plan_image) */
+    uint32_t image_bytes;       /* flash the execution image takes (wg_plan_image);
+                                   0xffffffff: 2 GiB or more, not buildable */
     uint32_t image_build_arena; /* working memory of wg_image_build (wg_plan_image) */
     uint32_t inputs;            /* raw bytes per sample */
     uint32_t outputs;           /* logits per sample */

@@ -73,6 +73,9 @@ uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_la
     info->packs = packed <= 32u;
     info->entry_bytes = packed <= 16u ? 2u : 4u;
     info->count_bytes = info->units <= 0xffu ? 1u : info->units <= 0xffffu ? 2u : 4u;
+    /* a layer adds under 2^28 bytes (its tensors have <= 2^24 elements):
+     * from 2^31 on the image is too large, and stays so */
+    if (at >= 0x80000000u) return 0xffffffffu;
     info->counts_at = at;
     info->entries_at = WG_ALIGN4(at + info->inputs * info->count_bytes);
     info->values_at = WG_ALIGN4(info->entries_at + info->entries * info->entry_bytes);
@@ -299,6 +302,7 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     if (!m || !crypto || !write || (!work && work_size) || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if (((uintptr_t)work & (sizeof(void *) - 1u)) != 0) return WG_E_BAD_ARGUMENT;
     wg_image_plan_model(m, &plan);
+    if (plan.image_bytes >= 0x80000000u) return WG_E_UNSUPPORTED; /* no flash holds it */
     if (work_size < plan.image_build_arena) return WG_E_ARENA_TOO_SMALL;
     memset(&s, 0, sizeof(s));
     s.write = write;
