@@ -53,9 +53,7 @@ uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_la
     bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
     info->bias = bias;
     kernel = wg_tensor(m, info->weight);
-    memset(&it, 0, sizeof(it));
-    it.table = b + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         uint32_t work;
         if (!wg_holds(m, it.code)) continue;
@@ -157,9 +155,7 @@ static wg_status merge_open(merge *g, const wg_model *m, uint32_t tensor, uint8_
     wg_seg_iter it;
     uint32_t at = 0, k = 0, n = 0, used;
     wg_status st;
-    memset(&it, 0, sizeof(it));
-    it.table = m->manifest + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         if (wg_holds(m, it.code) && it.tensor == tensor) n++;
     }
@@ -167,9 +163,7 @@ static wg_status merge_open(merge *g, const wg_model *m, uint32_t tensor, uint8_
     g->k = n;
     g->previous = -1;
     used = n * WG_MERGE_SLOT_BYTES;
-    memset(&it, 0, sizeof(it));
-    it.table = m->manifest + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         uint32_t need;
         if (!wg_holds(m, it.code)) continue;
@@ -375,9 +369,7 @@ static wg_status image_exponents(wg_model *m)
         ls[l].fw = wg_fit(max, 127);
         ls[l].fb = 64;
         ls[l].flags = 0;
-        memset(&it, 0, sizeof(it));
-        it.table = m->manifest + m->table_at;
-        it.len = m->table_len;
+        wg_seg_begin(&it, m);
         while (bias >= 0 && wg_seg_next(&it)) {
             if (it.tensor == (uint32_t)bias && wg_holds(m, it.code)) ls[l].flags = WG_LS_BIAS_HELD;
         }

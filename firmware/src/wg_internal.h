@@ -150,6 +150,8 @@ typedef struct wg_seg_iter {
     uint32_t bytes;   /* byte length */
 } wg_seg_iter;
 
+/* Starts a walk over a read model's segment table. */
+void wg_seg_begin(wg_seg_iter *it, const wg_model *m);
 /* Reads the next record of a checked table; 0 at the end. */
 int wg_seg_next(wg_seg_iter *it);
 

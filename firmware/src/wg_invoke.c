@@ -16,9 +16,7 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
     wg_seg_iter it;
     wg_cursor c;
     uint32_t at = 0;
-    memset(&it, 0, sizeof(it));
-    it.table = m->manifest + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     while (wg_seg_next(&it) && it.tensor <= tensor) {
         uint32_t n;
         wg_status st;

@@ -29,6 +29,13 @@ static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint3
     return WG_E_BAD_VALUE;
 }
 
+void wg_seg_begin(wg_seg_iter *it, const wg_model *m)
+{
+    memset(it, 0, sizeof(*it));
+    it->table = m->manifest + m->table_at;
+    it->len = m->table_len;
+}
+
 int wg_seg_next(wg_seg_iter *it)
 {
     uint32_t delta;

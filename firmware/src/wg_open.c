@@ -96,9 +96,7 @@ void wg_plan_model(const wg_model *m, wg_plan_info *plan)
         if (l % 2u == 0) even = units > even ? units : even;
         else odd = units > odd ? units : odd;
     }
-    memset(&it, 0, sizeof(it));
-    it.table = b + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         uint32_t d;
         if (!wg_holds(m, it.code)) continue;
@@ -199,9 +197,7 @@ static wg_status check_segments(wg_model *m, const wg_crypto *crypto, uint8_t *d
     uint32_t max_bits = 0, tensor = 0;
     int any = 0;
 #endif
-    memset(&it, 0, sizeof(it));
-    it.table = m->manifest + m->table_at;
-    it.len = m->table_len;
+    wg_seg_begin(&it, m);
     it.index = (uint32_t)-1;
     while (wg_seg_next(&it)) {
         const uint8_t *data = m->segment_data + at;
