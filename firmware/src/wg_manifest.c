@@ -54,20 +54,23 @@ int wg_seg_next(wg_seg_iter *it)
 uint32_t wg_tensor(const wg_model *m, uint32_t t) { return wg_fb_table_at(m->manifest, m->tensors_at, t); }
 uint32_t wg_layer(const wg_model *m, uint32_t l) { return wg_fb_table_at(m->manifest, m->layers_at, l); }
 
-uint32_t wg_tensor_elements(const wg_model *m, uint32_t t)
+/* Elements of the tensor table at `t`, and its channels (last dimension
+ * for rank >= 2, else 1); the shape was checked. */
+static uint32_t shape_elements(const uint8_t *b, uint32_t t)
 {
-    const uint8_t *b = m->manifest;
-    uint32_t shape = wg_fb_ref(b, wg_tensor(m, t), T_SHAPE), n = wg_fb_len(b, shape), i, e = 1;
+    uint32_t shape = wg_fb_ref(b, t, T_SHAPE), n = wg_fb_len(b, shape), i, e = 1;
     for (i = 0; i < n; i++) e *= wg_u32(b + shape + 4u + 4u * i);
     return e;
 }
 
-uint32_t wg_tensor_channels(const wg_model *m, uint32_t t)
+static uint32_t shape_channels(const uint8_t *b, uint32_t t)
 {
-    const uint8_t *b = m->manifest;
-    uint32_t shape = wg_fb_ref(b, wg_tensor(m, t), T_SHAPE), n = wg_fb_len(b, shape);
+    uint32_t shape = wg_fb_ref(b, t, T_SHAPE), n = wg_fb_len(b, shape);
     return n >= 2u ? wg_u32(b + shape + 4u + 4u * (n - 1u)) : 1u;
 }
+
+uint32_t wg_tensor_elements(const wg_model *m, uint32_t t) { return shape_elements(m->manifest, wg_tensor(m, t)); }
+uint32_t wg_tensor_channels(const wg_model *m, uint32_t t) { return shape_channels(m->manifest, wg_tensor(m, t)); }
 
 float wg_interval_lower(const wg_model *m, uint32_t i)
 {
@@ -139,23 +142,14 @@ static wg_status check_tensor(const uint8_t *b, uint32_t t)
         return WG_E_BAD_VALUE;
     }
     if (encoding == ENC_INT8) {
-        uint32_t rank = wg_fb_len(b, shape);
-        uint32_t channels = rank >= 2u ? wg_u32(b + shape + 4u + 4u * (rank - 1u)) : 1u;
         if (bits != 8u) return WG_E_BAD_VALUE;
-        if (n_scales != channels) return WG_E_BAD_VALUE;
+        if (n_scales != shape_channels(b, t)) return WG_E_BAD_VALUE;
         if (!floats_finite(b, scales)) return WG_E_BAD_VALUE;
     } else if (n_scales != 0) {
         return WG_E_BAD_VALUE;
     }
     if (encoding == ENC_DENSE_F32 && bits != 32u) return WG_E_BAD_VALUE;
     return WG_OK;
-}
-
-static uint32_t shape_elements(const uint8_t *b, uint32_t t)
-{
-    uint32_t shape = wg_fb_ref(b, t, T_SHAPE), n = wg_fb_len(b, shape), i, e = 1;
-    for (i = 0; i < n; i++) e *= wg_u32(b + shape + 4u + 4u * i);
-    return e;
 }
 
 static wg_status check_layer(const wg_model *m, uint32_t l, uint32_t tensor_count)
@@ -185,13 +179,13 @@ static wg_status check_intervals(const wg_model *m)
     uint32_t i, j;
     for (i = 0; i < m->interval_count; i++) {
         uint32_t id = wg_interval_id(m, i);
-        uint32_t lo = wg_u32(m->manifest + m->bounds_at + 4u + 4u * (m->interval_edges ? i : 2u * i));
-        uint32_t hi = wg_u32(m->manifest + m->bounds_at + 4u + 4u * (m->interval_edges ? i + 1u : 2u * i + 1u));
+        float lower = wg_interval_lower(m, i), upper = wg_interval_upper(m, i);
+        uint32_t lo = wg_bits_of_f32(lower), hi = wg_bits_of_f32(upper);
         if (id == WG_BASE_INTERVAL) return WG_E_BAD_VALUE;
         for (j = 0; j < i; j++) {
             if (wg_interval_id(m, j) == id) return WG_E_BAD_VALUE;
         }
-        if (!wg_finite_bits(lo) || !wg_finite_bits(hi) || !(wg_f32_of_bits(lo) <= wg_f32_of_bits(hi))) {
+        if (!wg_finite_bits(lo) || !wg_finite_bits(hi) || !(lower <= upper)) {
             return WG_E_BAD_VALUE;
         }
     }
