@@ -1,0 +1,31 @@
+/*
+ * What a firmware links to verify and run a model: wg_plan, wg_open
+ * (structure, hashes and signature through the caller's crypto table, not
+ * counted here) and wg_invoke. Built twice: with WG_PROBE_EMPTY the
+ * baseline (startup, libc), without it the library on top; the
+ * difference is the library's cost.
+ */
+#include "weightgate.h"
+
+extern const wg_crypto *volatile probe_crypto;
+const wg_crypto *volatile probe_crypto;
+static uint8_t arena[4096];
+static uint8_t artifact[16];
+static uint8_t sample[784];
+volatile uint32_t probe_out;
+
+int main(void)
+{
+#ifndef WG_PROBE_EMPTY
+    wg_model m;
+    wg_plan_info plan;
+    wg_result result;
+    wg_logit logits[10];
+    if (wg_plan(artifact, sizeof(artifact), &plan) == WG_OK &&
+        wg_open(&m, artifact, sizeof(artifact), artifact, probe_crypto, 0, arena, sizeof(arena)) == WG_OK &&
+        wg_invoke(&m, sample, logits, &result) == WG_OK) {
+        probe_out = result.class_index;
+    }
+#endif
+    return 0;
+}

@@ -1,0 +1,328 @@
+/*
+ * wg_internal.h: what the library's source files share. Not installed.
+ */
+#ifndef WG_INTERNAL_H
+#define WG_INTERNAL_H
+
+#include <string.h>
+
+#include "weightgate.h"
+#include "wg_arith.h"
+
+/* No fused multiply-add on the f32 path (also -ffp-contract=off; gcc
+ * ignores the pragma). */
+#if defined(WG_ARITH_F32) && defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+/* Caps of formats/caps.ts. */
+#define WG_MAX_FILE_BYTES (64u * 1024u * 1024u)
+#define WG_MAX_TENSORS 1024u
+#define WG_MAX_LAYERS 1024u
+#define WG_MAX_TENSOR_ELEMENTS (1u << 24)
+#define WG_MAX_RANK 8u
+#define WG_MAX_INTERVALS 1024u
+#define WG_MAX_TIERS 256u
+#define WG_MAX_SEGMENTS 65536u
+#define WG_MAX_STRING_BYTES 256u
+#define WG_MAX_CODEBOOK 256u
+#define WG_MAX_DEPTH 8u
+#define WG_FORMAT_VERSION 1u
+#define WG_BASE_INTERVAL 0xffffu
+
+#define WG_ALIGN4(n) (((n) + 3u) & ~3u)
+
+/* Little-endian reads at any alignment (flash may hand us odd offsets).
+ * On a little-endian GNU target this is one (unaligned-capable) load where
+ * the core allows it, byte loads where it does not (armv6-m). */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint32_t wg_u16(const uint8_t *p)
+{
+    uint16_t v;
+    __builtin_memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t wg_u32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+#else
+static inline uint32_t wg_u16(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+static inline uint32_t wg_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+#endif
+
+/* Bit casts through a union (C99 TC3), so no memcpy call even when a
+ * freestanding build does not expand memcpy as a builtin. */
+typedef union wg_f32_bits {
+    float f;
+    uint32_t u;
+} wg_f32_bits;
+static inline float wg_f32_of_bits(uint32_t bits)
+{
+    wg_f32_bits v;
+    v.u = bits;
+    return v.f;
+}
+static inline uint32_t wg_bits_of_f32(float f)
+{
+    wg_f32_bits v;
+    v.f = f;
+    return v.u;
+}
+/* Finite binary32 (not NaN, not infinity), on the bits. */
+static inline int wg_finite_bits(uint32_t bits) { return (bits & 0x7f800000u) != 0x7f800000u; }
+
+/* ---- FlatBuffers (wg_flatbuffer.c) ---- */
+
+/* Table ids of the schemas (formats/schema-specs.ts). */
+enum { WG_T_PREPROCESS, WG_T_LAYER, WG_T_TENSOR, WG_T_TIER, WG_T_MANIFEST, WG_T_ARTIFACT };
+
+/* One field of a table (formats/schema-specs.ts), with the writer's
+ * default for scalars (the builder leaves a field out when it equals it). */
+enum { K_SCALAR, K_STRING, K_VECTOR, K_TABLE, K_TABLES };
+#define WG_F_FLOAT 1u /* compare with the default as binary32 (so -0 == 0) */
+#define WG_F_BOOL 2u  /* the writer stores 0 or 1 */
+typedef struct wg_field_spec {
+    uint8_t kind;
+    uint8_t size;  /* scalar bytes, or vector element bytes */
+    uint8_t table; /* K_TABLE / K_TABLES: the child's table id */
+    uint8_t flags; /* scalars: WG_F_* */
+    uint32_t max;  /* strings: bytes; vectors: elements; scalars: default bits */
+} wg_field_spec;
+
+/* The fields of a table id, in slot order. */
+const wg_field_spec *wg_fb_spec(int table, uint32_t *count);
+
+/* Checks a whole buffer as formats' verifyBuffer does. Stack only. */
+wg_status wg_fb_verify(const uint8_t *buf, uint32_t len, const char identifier[4], int table);
+
+/* Offset of field `slot` of the table at `table`, 0 when absent (verified buffer). */
+uint32_t wg_fb_field(const uint8_t *buf, uint32_t table, uint32_t slot);
+/* Offset of the length word of a vector/string/table field, 0 when absent. */
+uint32_t wg_fb_ref(const uint8_t *buf, uint32_t table, uint32_t slot);
+/* Length of the vector at `ref` (0 when ref is 0). */
+static inline uint32_t wg_fb_len(const uint8_t *buf, uint32_t ref) { return ref ? wg_u32(buf + ref) : 0; }
+/* Root table offset. */
+static inline uint32_t wg_fb_root(const uint8_t *buf) { return wg_u32(buf); }
+/* Table i of a vector of tables at `ref`. */
+static inline uint32_t wg_fb_table_at(const uint8_t *buf, uint32_t ref, uint32_t i)
+{
+    uint32_t slot = ref + 4u + 4u * i;
+    return slot + wg_u32(buf + slot);
+}
+uint32_t wg_fb_u32(const uint8_t *buf, uint32_t table, uint32_t slot, uint32_t dflt);
+uint32_t wg_fb_u16(const uint8_t *buf, uint32_t table, uint32_t slot, uint32_t dflt);
+uint32_t wg_fb_u8(const uint8_t *buf, uint32_t table, uint32_t slot, uint32_t dflt);
+
+/* ---- manifest fields (slots of formats/manifest.fbs) ---- */
+enum { M_FORMAT_VERSION, M_MODEL, M_VERSION, M_PREPROCESS, M_LAYERS, M_TENSORS, M_BOUNDS, M_TIERS,
+       M_SEGMENT_TABLE, M_HASHES, M_INTERVAL_IDS, M_INTERVAL_EDGES };
+enum { P_INPUT_SHAPE, P_SCALE, P_OFFSET };
+enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_WEIGHT, L_BIAS };
+enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED };
+enum { TI_NAME, TI_INTERVALS, TI_ACCURACY };
+enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_LICENSE, A_SEGMENT_DATA };
+enum { ENC_DENSE_F32, ENC_INT8, ENC_CODEBOOK };
+enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX, ACT_SIGMOID, ACT_TANH };
+
+/* ---- the manifest, read (wg_manifest.c) ---- */
+
+/* The interval table, as wg_model holds it. */
+typedef struct wg_intervals {
+    const uint8_t *buf;
+    uint32_t bounds_at, ids_at, count;
+    uint8_t edges;
+} wg_intervals;
+
+/* Walks the segment table: one record per call. */
+typedef struct wg_seg_iter {
+    const uint8_t *table;
+    uint32_t at, len;
+    uint32_t index;   /* segment number of the record just read */
+    uint32_t tensor;  /* its tensor */
+    uint32_t code;    /* interval code: 0 base, else 1 + index in the interval table */
+    uint32_t count;   /* entries */
+    uint32_t bytes;   /* byte length */
+} wg_seg_iter;
+
+/* Starts a walk over a read model's segment table. */
+void wg_seg_begin(wg_seg_iter *it, const wg_model *m);
+/* Reads the next record of a checked table; 0 at the end. */
+int wg_seg_next(wg_seg_iter *it);
+
+/* readManifest's checks; fills the manifest part of `m`. Stack only. */
+wg_status wg_manifest_read(wg_model *m, const uint8_t *manifest, uint32_t len);
+
+/* The tensor table at index t, its element count, shape rank, last dimension. */
+uint32_t wg_tensor(const wg_model *m, uint32_t t);
+uint32_t wg_tensor_elements(const wg_model *m, uint32_t t);
+uint32_t wg_tensor_channels(const wg_model *m, uint32_t t);
+/* The layer table at index l. */
+uint32_t wg_layer(const wg_model *m, uint32_t l);
+/* Interval bounds of interval index i. */
+float wg_interval_lower(const wg_model *m, uint32_t i);
+float wg_interval_upper(const wg_model *m, uint32_t i);
+uint32_t wg_interval_id(const wg_model *m, uint32_t i);
+/* Whether the license holds interval code `code` (0 = base: always). */
+int wg_holds(const wg_model *m, uint32_t code);
+
+/* ---- segment decoding (wg_segment.c) ---- */
+
+/* The encoder of a segment in compare mode (validation). */
+typedef struct wg_reencoder {
+    uint64_t low;
+    uint32_t range, cache, cache_size, shifted, zeros, at;
+    uint8_t mismatch;
+} wg_reencoder;
+
+/* One open segment: decoder registers and where its models live. */
+typedef struct wg_cursor {
+    const uint8_t *data;
+    uint32_t len;
+    uint32_t byte_index; /* next stream byte; may pass len by up to 4 */
+    uint32_t range, code;
+    uint16_t *probs;
+    const float *centroids; /* local centroids (codebook segments) */
+    const uint8_t *scales;  /* int8: the tensor's scales (f32 LE) */
+    uint32_t centroid_count;
+    uint32_t code_bits, max_exponent, code_at;
+    uint32_t kind, channels, elements, remaining, value_index;
+    uint32_t value_index_end; /* where the stream starts (after the value block) */
+    uint32_t count;
+    int32_t previous;
+    /* validation: re-encode every decoded bit and compare (NULL at inference) */
+    wg_reencoder *check;
+    uint32_t pending; /* a bad value seen in the current 64-entry chunk */
+} wg_cursor;
+
+
+/* Decoder bytes of one segment: align4(2 * models) + 4 * centroids. */
+uint32_t wg_segment_decoder_bytes(const wg_model *m, uint32_t tensor, uint32_t code);
+
+/* Opens segment (tensor, code) over data[0..len) with its state at `mem`.
+ * With `check` (validation) every entry is checked as formats'
+ * validateSegment does, and the stream re-encoded and compared. */
+wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint32_t code, uint32_t count,
+                         const uint8_t *data, uint32_t len, uint8_t *mem, wg_reencoder *check);
+/* Next entry: position and value; WG_OK, or the decode (or check) error. */
+wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_t *raw);
+
+/* The writer's canonical form (wg_canonical.c): WG_E_BAD_VALUE otherwise. */
+wg_status wg_manifest_canonical(const wg_model *m);
+wg_status wg_artifact_canonical(const wg_model *m);
+
+/* The SHA-256 of segment i in the manifest. */
+const uint8_t *wg_segment_hash(const wg_model *m, uint32_t i);
+
+/* ---- SHA-256 one-shot over the given crypto ---- */
+void wg_hash(const wg_crypto *crypto, const uint8_t *data, size_t len, uint8_t digest[32]);
+
+/* Per-layer state in the arena (16 bytes, docs/arithmetic.md "layers"). */
+typedef struct wg_layer_state {
+    int32_t fw, fb;         /* int path exponents (64 when nothing held) */
+    uint32_t flags;         /* WG_LS_* */
+    uint32_t reserved;
+} wg_layer_state;
+#define WG_LS_BIAS_HELD 1u   /* the layer holds bias entries */
+
+/* ---- kernels (wg_invoke.c, wg_image.c) ---- */
+
+#ifdef WG_ARITH_INT
+typedef int32_t wg_acc;
+#else
+typedef float wg_acc;
+#endif
+
+/* One layer's evaluation: input (raw bytes for layer 0, else the previous
+ * layer's outputs) and output, both in place in the arena. */
+typedef struct wg_layer_io {
+    const uint8_t *raw;  /* layer 0: the sample */
+    const wg_acc *in;    /* later layers */
+    wg_acc *out;
+    uint32_t inputs, units;
+    int32_t in_bound;    /* int: X_0 for the raw input */
+    int32_t fw, fb, fa;  /* int: exponents (fa = accumulator's) */
+    uint32_t bias_held;
+} wg_layer_io;
+
+#define WG_OPEN_READY 0x80u
+
+/* The input feature of row i. */
+static inline wg_acc wg_input_at(const wg_model *m, const wg_layer_io *io, uint32_t i)
+{
+#ifdef WG_ARITH_INT
+    int32_t x;
+    if (!io->raw) return io->in[i];
+    /* raw * S alone may pass 2^31 when the offset is large and negative;
+     * raw * S + O does not (it lies between O and 255 S + O) */
+    x = wg_rsh((int32_t)((int64_t)io->raw[i] * m->in_scale + m->in_offset), 15);
+    return x > io->in_bound ? io->in_bound : x < -io->in_bound ? -io->in_bound : x;
+#else
+    float x;
+    if (!io->raw) return io->in[i];
+    x = (float)io->raw[i] * m->scale;
+    return x + m->offset;
+#endif
+}
+
+/* out[col] += x * w, the path's way. */
+static inline void wg_add_term(const wg_layer_io *io, uint32_t col, wg_acc x, float w)
+{
+#ifdef WG_ARITH_INT
+    io->out[col] += x * (int32_t)wg_rnd_pow2_bits(w, io->fw);
+#else
+    float t = x * w;
+    io->out[col] = io->out[col] + t;
+#endif
+}
+
+/* out[j] += bias value b (a held bias entry), the path's way. */
+static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
+{
+#ifdef WG_ARITH_INT
+    io->out[j] += wg_rsh((int32_t)wg_rnd_pow2_bits(b, io->fb), io->fb - io->fa);
+#else
+    io->out[j] = io->out[j] + b;
+#endif
+}
+
+/* ---- execution image layout (wg_image.c) ---- */
+
+/* Bytes a merged segment takes in the image build's working memory beside
+ * its decoder: its cursor, its validation encoder, a one-entry look-ahead
+ * and a flag, for any pointer width up to 64 bits. */
+#define WG_MERGE_SLOT_BYTES 192u
+
+typedef struct wg_image_layer_info {
+    uint32_t inputs, units, weight, entries;
+    int32_t bias;
+    uint32_t count_bytes, entry_bytes, col_bits, table_length;
+    uint32_t counts_at, entries_at, values_at, bias_at;
+    uint32_t kernel_work, bias_work; /* merge working memory of each tensor */
+    uint32_t packs;                  /* column and table index fit 32 bits */
+} wg_image_layer_info;
+
+/* Layer l's sections from image offset `at`; returns the offset after them. */
+uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info);
+
+#ifdef WG_ARITH_INT
+/* The input's exponent and integer preprocess, once every layer's
+ * exponents are known (wg_open.c). */
+wg_status wg_prepare_input(wg_model *m);
+#endif
+
+/* The image's flash bytes and build memory into `plan` (wg_image.c). */
+void wg_image_plan_model(const wg_model *m, wg_plan_info *plan);
+
+/* Structure, manifest and license of an artifact into `m` (wg_open.c). */
+wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len);
+
+/* The arena plan of a model read into `m` (no image numbers). */
+void wg_plan_model(const wg_model *m, wg_plan_info *plan);
+
+#endif /* WG_INTERNAL_H */

@@ -1,0 +1,136 @@
+/*
+ * wg_invoke.c: one inference. Layer by layer, outputs ping-pong between the
+ * arena's two activation regions; each layer runs the coded kernel (decode
+ * the held segments while computing, one segment open at a time, its
+ * decoder in the arena's decoder region) or the image kernel (wg_image.c).
+ *
+ * Term order (f32, docs/arithmetic.md): the coded kernel adds the kernel
+ * segments' terms in manifest segment order, each in ascending position,
+ * then the bias segments' the same way. The int path's sums are exact.
+ */
+#include "wg_internal.h"
+
+/* Adds every held segment of `tensor`: kernel terms, or bias entries. */
+static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_t tensor, int is_bias)
+{
+    wg_seg_iter it;
+    wg_cursor c;
+    uint32_t at = 0;
+    wg_seg_begin(&it, m);
+    while (wg_seg_next(&it) && it.tensor <= tensor) {
+        uint32_t n;
+        wg_status st;
+        if (!wg_holds(m, it.code)) continue;
+        at += it.bytes;
+        if (it.tensor != tensor) continue;
+        st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
+                            m->arena + m->decoder_at, NULL);
+        if (st != WG_OK) return st;
+        for (n = 0; n < it.count; n++) {
+            uint32_t p, raw, row;
+            float w;
+            wg_acc x;
+            st = wg_cursor_next(&c, &p, &w, &raw);
+            if (st != WG_OK) return st;
+            if (is_bias) {
+                wg_add_bias(io, p, w);
+                continue;
+            }
+            row = p / io->units;
+            x = wg_input_at(m, io, row);
+            if (x == 0) continue; /* a blank pixel, a relu zero: no term */
+            wg_add_term(io, p - row * io->units, x, w);
+        }
+    }
+    return WG_OK;
+}
+
+static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
+{
+    const uint8_t *b = m->manifest;
+    uint32_t layer = wg_layer(m, l);
+    int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
+    wg_status st = stream_tensor(m, io, wg_fb_u16(b, layer, L_WEIGHT, 0), 0);
+    if (st == WG_OK && bias >= 0) {
+#ifdef WG_ARITH_INT
+        if (io->bias_held)
+#endif
+            st = stream_tensor(m, io, (uint32_t)bias, 1);
+    }
+    return st;
+}
+
+wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_result *result)
+{
+    const uint8_t *b;
+    uint32_t l, j, best = 0;
+    wg_layer_io io;
+    const wg_acc *last = NULL;
+#ifdef WG_ARITH_INT
+    int32_t fx;
+#endif
+    if (!m || !input || !result || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
+    if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
+    b = m->manifest;
+    memset(&io, 0, sizeof(io));
+    io.raw = input;
+    io.inputs = m->inputs;
+#ifdef WG_ARITH_INT
+    io.in_bound = wg_activation_bound(m->inputs);
+    fx = m->in_exp;
+#endif
+    for (l = 0; l < m->layer_count; l++) {
+        uint32_t layer = wg_layer(m, l);
+        uint32_t act = wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR);
+        wg_status st;
+#ifdef WG_ARITH_INT
+        const wg_layer_state *ls = (const wg_layer_state *)(const void *)m->arena;
+        io.fw = ls[l].fw;
+        io.fb = ls[l].fb;
+        io.bias_held = ls[l].flags & WG_LS_BIAS_HELD;
+        io.fa = fx + io.fw;
+#endif
+        io.units = wg_fb_u32(b, layer, L_UNITS, 0);
+        io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
+        for (j = 0; j < io.units; j++) io.out[j] = 0;
+        st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io);
+        if (st != WG_OK) return st;
+        if (act == ACT_RELU) {
+            for (j = 0; j < io.units; j++) {
+                if (io.out[j] < 0) io.out[j] = 0;
+            }
+        }
+#ifdef WG_ARITH_INT
+        if (l + 1u < m->layer_count) {
+            /* block floating point: the smallest shift that bounds the next
+             * layer's inputs and keeps its bias exponent above the sum's */
+            uint32_t next = wg_layer(m, l + 1u), a = 0;
+            int32_t bound = wg_activation_bound(wg_fb_u32(b, next, L_INPUTS, 0)), s = 0;
+            for (j = 0; j < io.units; j++) {
+                uint32_t mag = io.out[j] < 0 ? 0u - (uint32_t)io.out[j] : (uint32_t)io.out[j];
+                a = mag > a ? mag : a;
+            }
+            if (ls[l + 1u].flags & WG_LS_BIAS_HELD) {
+                int32_t need = io.fa + ls[l + 1u].fw - ls[l + 1u].fb;
+                s = need > 0 ? need : 0;
+            }
+            while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
+            for (j = 0; j < io.units; j++) io.out[j] = wg_rsh(io.out[j], s);
+            fx = io.fa - s;
+        }
+#endif
+        io.raw = NULL;
+        io.in = io.out;
+        io.inputs = io.units;
+        last = io.out;
+    }
+    for (j = 0; j < io.units; j++) {
+        if (logits) logits[j] = last[j];
+        if (last[j] > last[best]) best = j;
+    }
+    result->class_index = best;
+#ifdef WG_ARITH_INT
+    result->exponent = io.fa;
+#endif
+    return WG_OK;
+}

@@ -1,0 +1,290 @@
+/*
+ * Conformance vectors (docs/firmware.md): the directory named by WG_VECTORS
+ * holds index.txt and the files it names, written by the TypeScript side.
+ * Every model opens with exactly its planned arena and gives the expected
+ * logits and class bit for bit, on the coded and the image kernels; the
+ * C-built execution image equals device-sim's byte for byte; every `bad`
+ * artifact gives its status. Skipped when WG_VECTORS is unset.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_vectors.h"
+
+static test_vectors vx;
+static int loaded;
+
+#define SKIP_WITHOUT_VECTORS()                                                                     \
+    do {                                                                                           \
+        if (!loaded) {                                                                             \
+            print_message("WG_VECTORS is not set to a vectors directory: conformance skipped\n"); \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+typedef struct image_sink {
+    uint8_t *bytes;
+    size_t len;
+    int order_ok;
+    uint32_t next; /* the body comes in ascending order, the header last */
+} image_sink;
+
+static int write_image(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
+{
+    image_sink *s = ctx;
+    if ((size_t)offset + len > s->len) return 1;
+    if (offset != 0 && offset != s->next) s->order_ok = 0;
+    if (offset != 0) s->next = offset + (uint32_t)len;
+    memcpy(s->bytes + offset, data, len);
+    return 0;
+}
+
+/* Runs every sample of `name` on one kernel and compares with its expect record. */
+static void check_model(const test_record *model, int image)
+{
+    const char *name = model->words[1];
+    const test_record *samples = test_vectors_find(&vx, "samples", name), *expect = NULL;
+    uint32_t inputs = (uint32_t)strtoul(model->words[3], NULL, 10), outputs = (uint32_t)strtoul(model->words[4], NULL, 10);
+    size_t len, slen, elen, per = 4u * outputs + (strcmp(TEST_ARITH, "int") == 0 ? 8u : 4u), count, s;
+    uint8_t *bytes, *raw, *expected, *arena, *flash = NULL, *work = NULL;
+    wg_plan_info plan;
+    wg_model m;
+    wg_logit *logits;
+    int i;
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i];
+        if (strcmp(r->words[0], "expect") == 0 && strcmp(r->words[1], name) == 0 && strcmp(r->words[2], TEST_ARITH) == 0 &&
+            strcmp(r->words[3], image ? "image" : "coded") == 0) {
+            expect = r;
+        }
+    }
+    if (!samples || !expect) return;
+    bytes = test_read_file(vx.dir, model->words[2], &len);
+    raw = test_read_file(vx.dir, samples->words[2], &slen);
+    expected = test_read_file(vx.dir, expect->words[4], &elen);
+    assert_non_null(bytes);
+    assert_non_null(raw);
+    assert_non_null(expected);
+    count = strtoul(samples->words[3], NULL, 10);
+    assert_int_equal(slen, count * inputs);
+    assert_int_equal(elen, count * per);
+    assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+    arena = malloc(image ? plan.arena_image : plan.arena_coded);
+    assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, image ? WG_OPEN_IMAGE : 0, arena,
+                             image ? plan.arena_image : plan.arena_coded),
+                     WG_OK);
+    if (image) {
+        image_sink sink;
+        flash = calloc(plan.image_bytes, 1);
+        work = malloc(plan.image_build_arena ? plan.image_build_arena : 1u);
+        sink.bytes = flash;
+        sink.len = plan.image_bytes;
+        sink.order_ok = 1;
+        sink.next = 80;
+        assert_int_equal(wg_image_build(&m, &wg_test_crypto, write_image, &sink, work, plan.image_build_arena), WG_OK);
+        assert_true(sink.order_ok);
+        assert_int_equal(wg_image_attach(&m, &wg_test_crypto, flash, plan.image_bytes), WG_OK);
+    }
+    logits = malloc(sizeof(wg_logit) * outputs);
+    for (s = 0; s < count; s++) {
+        wg_result result;
+        const uint8_t *e = expected + s * per;
+        uint32_t cls;
+        assert_int_equal(wg_invoke(&m, raw + s * inputs, logits, &result), WG_OK);
+        if (memcmp(logits, e, 4u * outputs) != 0) {
+            print_error("%s %s %s sample %zu: logits differ\n", name, TEST_ARITH, image ? "image" : "coded", s);
+        }
+        assert_memory_equal(logits, e, 4u * outputs);
+#ifdef WG_ARITH_INT
+        {
+            int32_t exponent;
+            memcpy(&exponent, e + 4u * outputs, 4);
+            assert_int_equal(result.exponent, exponent);
+        }
+#endif
+        memcpy(&cls, e + per - 4u, 4);
+        assert_int_equal(result.class_index, cls);
+    }
+    free(logits);
+    free(work);
+    free(flash);
+    free(arena);
+    free(expected);
+    free(raw);
+    free(bytes);
+}
+
+static void test_models_coded(void **state)
+{
+    int i, n = 0;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        if (strcmp(vx.records[i].words[0], "model") != 0) continue;
+        check_model(&vx.records[i], 0);
+        n++;
+    }
+    assert_true(n > 0);
+}
+
+static void test_models_image(void **state)
+{
+    int i;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        if (strcmp(vx.records[i].words[0], "model") == 0) check_model(&vx.records[i], 1);
+    }
+}
+
+static void test_plans(void **state)
+{
+    int i;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i], *model;
+        size_t len;
+        uint8_t *bytes;
+        wg_plan_info plan;
+        if (strcmp(r->words[0], "plan") != 0) continue;
+        model = test_vectors_find(&vx, "model", r->words[1]);
+        assert_non_null(model);
+        bytes = test_read_file(vx.dir, model->words[2], &len);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+        assert_int_equal(plan.arena_coded, strtoul(r->words[2], NULL, 10));
+        assert_int_equal(plan.arena_image, strtoul(r->words[3], NULL, 10));
+        assert_int_equal(plan.image_bytes, strtoul(r->words[4], NULL, 10));
+        free(bytes);
+    }
+}
+
+static void test_images_equal_device_sims(void **state)
+{
+    int i;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i], *model;
+        size_t len, ilen;
+        uint8_t *bytes, *theirs, *ours, *arena, *work;
+        wg_plan_info plan;
+        wg_model m;
+        image_sink sink;
+        if (strcmp(r->words[0], "image") != 0) continue;
+        model = test_vectors_find(&vx, "model", r->words[1]);
+        assert_non_null(model);
+        bytes = test_read_file(vx.dir, model->words[2], &len);
+        theirs = test_read_file(vx.dir, r->words[2], &ilen);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+        assert_int_equal(plan.image_bytes, ilen);
+        arena = malloc(plan.arena_coded);
+        assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, plan.arena_coded), WG_OK);
+        ours = calloc(ilen, 1);
+        work = malloc(plan.image_build_arena ? plan.image_build_arena : 1u);
+        sink.bytes = ours;
+        sink.len = ilen;
+        sink.order_ok = 1;
+        sink.next = 80;
+        /* one byte short of the working memory fails, the plan succeeds */
+        if (plan.image_build_arena > 0) {
+            assert_int_equal(wg_image_build(&m, &wg_test_crypto, write_image, &sink, work, plan.image_build_arena - 1u),
+                             WG_E_ARENA_TOO_SMALL);
+        }
+        assert_int_equal(wg_image_build(&m, &wg_test_crypto, write_image, &sink, work, plan.image_build_arena), WG_OK);
+        if (memcmp(ours, theirs, ilen) != 0) print_error("image of %s differs from device-sim's\n", r->words[1]);
+        assert_memory_equal(ours, theirs, ilen);
+        /* a damaged image is refused */
+        ours[ilen - 1u] ^= 1u;
+        assert_int_equal(wg_image_attach(&m, &wg_test_crypto, ours, ilen), WG_E_BAD_IMAGE);
+        free(work);
+        free(ours);
+        free(arena);
+        free(theirs);
+        free(bytes);
+    }
+}
+
+static void test_bad_artifacts(void **state)
+{
+    int i;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i];
+        size_t len;
+        uint8_t *bytes, *arena;
+        wg_model m;
+        wg_plan_info plan;
+        size_t size = 1u << 16;
+        wg_status st;
+        if (strcmp(r->words[0], "bad") != 0) continue;
+        bytes = test_read_file(vx.dir, r->words[2], &len);
+        assert_non_null(bytes);
+        if (wg_plan(bytes, len, &plan) == WG_OK && plan.arena_coded > size) size = plan.arena_coded;
+        arena = malloc(size);
+        st = wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, size);
+        if (strcmp(wg_status_str(st), r->words[3]) != 0) {
+            print_error("bad %s: expected %s, got %s\n", r->words[1], r->words[3], wg_status_str(st));
+        }
+        assert_string_equal(wg_status_str(st), r->words[3]);
+        free(arena);
+        free(bytes);
+    }
+}
+
+static void test_unsigned_artifacts(void **state)
+{
+    int i;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i];
+        size_t len;
+        uint8_t *bytes, *arena, *input;
+        wg_plan_info plan;
+        wg_model m;
+        wg_result result;
+        if (strcmp(r->words[0], "unsigned") != 0) continue;
+        bytes = test_read_file(vx.dir, r->words[2], &len);
+        assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+        assert_int_equal(plan.inputs, strtoul(r->words[3], NULL, 10));
+        assert_int_equal(plan.outputs, strtoul(r->words[4], NULL, 10));
+        arena = malloc(plan.arena_coded);
+        assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, plan.arena_coded), WG_E_UNSIGNED);
+        assert_int_equal(wg_open(&m, bytes, len, NULL, &wg_test_crypto, WG_OPEN_ALLOW_UNSIGNED, arena, plan.arena_coded),
+                         WG_OK);
+        input = calloc(plan.inputs, 1);
+        assert_int_equal(wg_invoke(&m, input, NULL, &result), WG_OK);
+        free(input);
+        free(arena);
+        free(bytes);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    loaded = test_vectors_load(&vx, "WG_VECTORS");
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_models_coded),
+        cmocka_unit_test(test_models_image),
+        cmocka_unit_test(test_images_equal_device_sims),
+        cmocka_unit_test(test_bad_artifacts),
+        cmocka_unit_test(test_unsigned_artifacts),
+    };
+    return cmocka_run_group_tests_name("conformance_" TEST_ARITH, tests, setup, NULL);
+}
