@@ -4,7 +4,9 @@
  * self-test, confirm), one run per cut position and tear mode, for several
  * flash geometries and update sizes. After each cut the device reboots and
  * must run exactly the old or the new version, verified: never a mix, never
- * nothing. A cut during that recovery boot is tried too. Prints the count.
+ * nothing. A cut during that recovery boot is tried too. One scenario's
+ * new version fails its self-test, so the update rolls back: there every
+ * cut must leave the old version. Prints the count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,13 +29,15 @@ typedef struct scenario {
     uint32_t start_sequence;
     int old_in_b;                        /* the old version runs from slot B */
     int hash_only;                       /* no verify hook: the SHA-256 alone must do */
+    int self_test_fails;                 /* the new version fails: roll back instead of confirm */
 } scenario;
 
 static const scenario SCENARIOS[] = {
-    {"4 KiB sectors, 8-byte units, mapped, staged in the slot's tail", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 0, 0},
-    {"1 KiB sectors, 1-byte units, read through the driver, direct, SHA-256 only", 1024, 1, 0, 2048 + 2 * 24576, 0, 0, 0, 1, 1},
-    {"2 KiB sectors, 32-byte units, mapped, staging region", 2048, 32, 1, 4096 + 2 * 24576 + 24576, 24576, 1, 0, 0, 0},
-    {"4 KiB sectors, 8-byte units, sequence wraps at 2^32", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0xFFFFFFFBu, 1, 0},
+    {"4 KiB sectors, 8-byte units, mapped, staged in the slot's tail", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 0, 0, 0},
+    {"1 KiB sectors, 1-byte units, read through the driver, direct, SHA-256 only", 1024, 1, 0, 2048 + 2 * 24576, 0, 0, 0, 1, 1, 0},
+    {"2 KiB sectors, 32-byte units, mapped, staging region", 2048, 32, 1, 4096 + 2 * 24576 + 24576, 24576, 1, 0, 0, 0, 0},
+    {"4 KiB sectors, 8-byte units, sequence wraps at 2^32", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0xFFFFFFFBu, 1, 0, 0},
+    {"4 KiB sectors, 8-byte units, the new version fails its self-test", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 1, 0, 1},
 };
 
 static const uint32_t SIZES[] = {16, 1000, 4096, 4097, 12000, 20000, 24576};
@@ -121,8 +125,9 @@ static void run_update(rig *r, uint32_t *trial_program) {
     assert_int_equal(wg_update_check_slot(&u, slot, &entry, &hooks), WG_SLOT_OK);
     if (trial_program) *trial_program = r->flash.ops + 1; /* erase, then program */
     if (wg_update_switch(&u, slot, &entry) != WG_UPDATE_OK) return;
-    assert_int_equal(hooks.self_test(hooks.ctx, slot, NULL, entry.bytes), 0);
-    (void)wg_update_confirm(&u);
+    ctx.fail_self_test_version = r->sc->self_test_fails ? r->new_version : 0;
+    if (hooks.self_test(hooks.ctx, slot, NULL, entry.bytes) == 0) (void)wg_update_confirm(&u);
+    else (void)wg_update_rollback(&u);
 }
 
 /* Boots the flash as it is; returns 0 when it runs the old version, 1 the
@@ -136,6 +141,7 @@ static int boot_and_check(rig *r) {
     int which;
     test_hooks(&hooks, &ctx, &r->flash, &r->layout);
     if (r->sc->hash_only) hooks.verify = NULL;
+    if (r->sc->self_test_fails) ctx.fail_self_test_version = r->new_version;
     assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
     assert_int_equal(wg_update_boot(&u, &hooks, &boot), WG_UPDATE_OK);
     assert_int_not_equal(boot.slot, WG_NO_SLOT); /* never nothing */
@@ -213,7 +219,7 @@ static void run_scenario(const scenario *sc) {
         sim_flash_plan(&r.flash, SIM_NO_CUT, SIM_TEAR_NOTHING);
         run_update(&r, &trial_program);
         total = r.flash.ops;
-        assert_int_equal(boot_and_check(&r), 1);
+        assert_int_equal(boot_and_check(&r), sc->self_test_fails ? 0 : 1);
         assert_int_equal(r.flash.violations, 0);
         scenarios_run++;
         cut_positions += total;
@@ -228,7 +234,7 @@ static void run_scenario(const scenario *sc) {
                 sim_flash_plan(&r.flash, SIM_NO_CUT, SIM_TEAR_NOTHING);
                 which = boot_and_check(&r);
                 if (k < trial_program) assert_int_equal(which, 0);
-                if (k > trial_program) assert_int_equal(which, 1);
+                if (k > trial_program) assert_int_equal(which, sc->self_test_fails ? 0 : 1);
                 boot_again_is_stable(&r, which);
                 assert_int_equal(r.flash.violations, 0);
                 cut_runs++;
@@ -246,6 +252,7 @@ static void run_scenario(const scenario *sc) {
                         test_hooks_ctx ctx;
                         wg_boot_result boot;
                         test_hooks(&hooks, &ctx, &r.flash, &r.layout);
+                        if (sc->self_test_fails) ctx.fail_self_test_version = r.new_version;
                         assert_int_equal(wg_update_init(&u, &r.flash.driver, &r.layout, &wg_crypto_portable),
                                          WG_UPDATE_OK);
                         (void)wg_update_boot(&u, &hooks, &boot);
@@ -253,7 +260,7 @@ static void run_scenario(const scenario *sc) {
                     if (!r.flash.dead) break; /* the recovery boot made fewer calls */
                     sim_flash_plan(&r.flash, SIM_NO_CUT, SIM_TEAR_NOTHING);
                     again = boot_and_check(&r);
-                    if (k < trial_program) assert_int_equal(again, 0);
+                    if (k < trial_program || sc->self_test_fails) assert_int_equal(again, 0);
                     boot_again_is_stable(&r, again);
                     assert_int_equal(r.flash.violations, 0);
                     nested_runs++;
@@ -279,6 +286,10 @@ static void test_scenario_3(void **state) {
     (void)state;
     run_scenario(&SCENARIOS[3]);
 }
+static void test_scenario_4(void **state) {
+    (void)state;
+    run_scenario(&SCENARIOS[4]);
+}
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -286,6 +297,7 @@ int main(void) {
         cmocka_unit_test(test_scenario_1),
         cmocka_unit_test(test_scenario_2),
         cmocka_unit_test(test_scenario_3),
+        cmocka_unit_test(test_scenario_4),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     printf("power cut: %lu cut positions (every erase and program call) in %lu updates; %lu runs with "
