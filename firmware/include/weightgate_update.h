@@ -37,11 +37,14 @@
  *   ... the caller runs its self-test on the new slot ...
  *   wg_update_confirm(&u)  or  wg_update_rollback(&u)
  *
- * Memory: everything lives in caller-declared structs (wg_updater ~120
- * bytes, wg_flash_writer ~40 + WG_UPDATE_PROGRAM_MAX bytes). Stack: at most
- * ~0.4 KiB (a SHA-256 context, a 64-byte read buffer, a padded record).
- * Every loop is bounded by a region size or a byte count given by the
- * caller and checked against the layout.
+ * Memory: everything lives in caller-declared structs (on a 32-bit MCU
+ * wg_updater is 136 bytes, wg_flash_writer 24 + WG_UPDATE_PROGRAM_MAX).
+ * Stack: at most ~0.7 KiB on Cortex-M0+ (boot falling back and writing a
+ * record: two records, a padded record, its read-back), plus the SHA-256
+ * implementation's own while hashing a slot. Every loop is bounded by a
+ * region size or a byte count given by the caller and checked against the
+ * layout. No function keeps a pointer to caller memory past its return,
+ * except wg_updater (flash, crypto) and wg_flash_writer (the updater).
  */
 #ifndef WEIGHTGATE_UPDATE_H
 #define WEIGHTGATE_UPDATE_H
