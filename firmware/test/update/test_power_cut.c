@@ -6,7 +6,8 @@
  * must run exactly the old or the new version, verified: never a mix, never
  * nothing. A cut during that recovery boot is tried too. One scenario's
  * new version fails its self-test, so the update rolls back: there every
- * cut must leave the old version. Prints the count.
+ * cut must leave the old version; another is a first install on a blank
+ * device, where "the old version" is no model. Prints the count.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,14 +31,16 @@ typedef struct scenario {
     int old_in_b;                        /* the old version runs from slot B */
     int hash_only;                       /* no verify hook: the SHA-256 alone must do */
     int self_test_fails;                 /* the new version fails: roll back instead of confirm */
+    int blank;                           /* first install: no old version, "nothing" is then right */
 } scenario;
 
 static const scenario SCENARIOS[] = {
-    {"4 KiB sectors, 8-byte units, mapped, staged in the slot's tail", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 0, 0, 0},
-    {"1 KiB sectors, 1-byte units, read through the driver, direct, SHA-256 only", 1024, 1, 0, 2048 + 2 * 24576, 0, 0, 0, 1, 1, 0},
-    {"2 KiB sectors, 32-byte units, mapped, staging region", 2048, 32, 1, 4096 + 2 * 24576 + 24576, 24576, 1, 0, 0, 0, 0},
-    {"4 KiB sectors, 8-byte units, sequence wraps at 2^32", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0xFFFFFFFBu, 1, 0, 0},
-    {"4 KiB sectors, 8-byte units, the new version fails its self-test", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 1, 0, 1},
+    {"4 KiB sectors, 8-byte units, mapped, staged in the slot's tail", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 0, 0, 0, 0},
+    {"1 KiB sectors, 1-byte units, read through the driver, direct, SHA-256 only", 1024, 1, 0, 2048 + 2 * 24576, 0, 0, 0, 1, 1, 0, 0},
+    {"2 KiB sectors, 32-byte units, mapped, staging region", 2048, 32, 1, 4096 + 2 * 24576 + 24576, 24576, 1, 0, 0, 0, 0, 0},
+    {"4 KiB sectors, 8-byte units, sequence wraps at 2^32", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0xFFFFFFFBu, 1, 0, 0, 0},
+    {"4 KiB sectors, 8-byte units, the new version fails its self-test", 4096, 8, 1, 8192 + 2 * 49152, 0, 1, 0, 1, 0, 1, 0},
+    {"2 KiB sectors, 16-byte units, mapped, first install on a blank device", 2048, 16, 1, 4096 + 2 * 24576, 0, 0, 0, 0, 0, 0, 1},
 };
 
 static const uint32_t SIZES[] = {16, 1000, 4096, 4097, 12000, 20000, 24576};
@@ -144,9 +147,10 @@ static int boot_and_check(rig *r) {
     if (r->sc->self_test_fails) ctx.fail_self_test_version = r->new_version;
     assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
     assert_int_equal(wg_update_boot(&u, &hooks, &boot), WG_UPDATE_OK);
+    if (r->sc->blank && boot.slot == WG_NO_SLOT) return 0; /* the old "version" is none */
     assert_int_not_equal(boot.slot, WG_NO_SLOT); /* never nothing */
     in_slot = r->flash.mem + r->layout.slot_offset[boot.slot];
-    if (boot.bytes == r->old_bytes && memcmp(in_slot, old_art, r->old_bytes) == 0) {
+    if (!r->sc->blank && boot.bytes == r->old_bytes && memcmp(in_slot, old_art, r->old_bytes) == 0) {
         which = 0;
         assert_int_equal(boot.version, r->old_version);
     } else {
@@ -180,16 +184,19 @@ static void setup_rig(rig *r, const scenario *sc, uint32_t new_bytes) {
     assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
     u.state.sequence = sc->start_sequence;
     fake_artifact(1, v1_bytes, old_art);
-    assert_int_equal(test_install(&u, old_art, v1_bytes, 1, 11, 200, 1), WG_UPDATE_OK);
-    r->old_version = 1;
-    r->old_bytes = v1_bytes;
+    r->old_version = 0;
+    if (!sc->blank) {
+        assert_int_equal(test_install(&u, old_art, v1_bytes, 1, 11, 200, 1), WG_UPDATE_OK);
+        r->old_version = 1;
+        r->old_bytes = v1_bytes;
+    }
     if (sc->old_in_b) {
         fake_artifact(2, v2_bytes, old_art);
         assert_int_equal(test_install(&u, old_art, v2_bytes, 2, 12, 200, 1), WG_UPDATE_OK);
         r->old_version = 2;
         r->old_bytes = v2_bytes;
     }
-    assert_int_equal(u.state.active, sc->old_in_b ? 1 : 0);
+    assert_int_equal(u.state.active, sc->blank ? WG_NO_SLOT : sc->old_in_b ? 1 : 0);
     r->new_version = r->old_version + 1;
     r->new_bytes = new_bytes;
     fake_artifact(r->new_version, new_bytes, new_art);
@@ -290,6 +297,10 @@ static void test_scenario_4(void **state) {
     (void)state;
     run_scenario(&SCENARIOS[4]);
 }
+static void test_scenario_5(void **state) {
+    (void)state;
+    run_scenario(&SCENARIOS[5]);
+}
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -298,6 +309,7 @@ int main(void) {
         cmocka_unit_test(test_scenario_2),
         cmocka_unit_test(test_scenario_3),
         cmocka_unit_test(test_scenario_4),
+        cmocka_unit_test(test_scenario_5),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     printf("power cut: %lu cut positions (every erase and program call) in %lu updates; %lu runs with "
