@@ -36,16 +36,14 @@ endforeach()
 add_executable(state_compat ${_wg_upd_test_dir}/state_compat.c)
 wg_crypto_c99(state_compat)
 target_link_libraries(state_compat PRIVATE wg_update_testlib)
-find_program(WG_NPX npx)
+find_program(WG_BASH bash)
 add_test(NAME update_state_compat_device_sim
-         COMMAND ${CMAKE_COMMAND} -DNPX=${WG_NPX} -DROOT=${WG_UPDATE_DIR}/..
-                 -DCOMPAT=$<TARGET_FILE:state_compat> -DWORK=${CMAKE_CURRENT_BINARY_DIR}/state-compat
-                 -P ${_wg_upd_test_dir}/state-compat.cmake)
+         COMMAND ${WG_BASH} ${_wg_upd_test_dir}/state-compat.sh $<TARGET_FILE:state_compat>
+                 ${CMAKE_CURRENT_BINARY_DIR}/state-compat)
 set_tests_properties(update_state_compat_device_sim PROPERTIES SKIP_RETURN_CODE 77)
 
 # The update sources for Cortex-M4F and M0+, warning-free, with sizes.
 find_program(WG_ARM_GCC arm-none-eabi-gcc)
-find_program(WG_BASH bash)
 if(WG_ARM_GCC AND WG_BASH)
   add_test(NAME update_cortex_m_build COMMAND ${WG_BASH} ${_wg_upd_test_dir}/arm-size.sh)
 endif()
