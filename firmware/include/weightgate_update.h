@@ -37,6 +37,12 @@
  *   ... the caller runs its self-test on the new slot ...
  *   wg_update_confirm(&u)  or  wg_update_rollback(&u)
  *
+ * A patch applier reads the running artifact at
+ * layout.slot_offset[u.state.active] (u.state.slots[..].bytes long) and the
+ * staged patch at u.staged_offset (u.staged_bytes long), through
+ * flash->mapped or flash->read, and feeds the target to wg_flash_write in
+ * order. A download cut by a power loss starts again (no resume yet).
+ *
  * Memory: everything lives in caller-declared structs (on a 32-bit MCU
  * wg_updater is 136 bytes, wg_flash_writer 24 + WG_UPDATE_PROGRAM_MAX).
  * Stack: at most ~0.7 KiB on Cortex-M0+ (boot falling back and writing a
