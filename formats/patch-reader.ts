@@ -7,9 +7,8 @@ import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
 import { verifyBuffer } from './flatbuffer-verifier.ts';
 import { patchSpec, patchVersionSpec } from './schema-specs.ts';
 import { buildFrame, type PatchFields } from './patch-writer.ts';
-import { applyByteDelta, streamByteDelta } from './byte-delta.ts';
-import { MAX_FILE_BYTES } from './caps.ts';
-import { readVarint, type ByteCursor } from './varint.ts';
+import { manifestDeltaModelCount, readManifestDeltaLength, streamManifestDelta } from './patch-manifest-delta.ts';
+import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
 import { sha256Hex } from './signing.ts';
 import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
@@ -123,20 +122,31 @@ export function readPatch(bytes: Uint8Array, source?: Artifact): PatchDetails {
 }
 
 /**
- * The target manifest from a byte delta against the source's; its length is
- * what the delta makes. `allocate` gives the buffer it is rebuilt in (a
- * device: working memory; default: the heap).
+ * The target manifest from a delta against the source's (patch-manifest-delta.ts),
+ * in `memory` (a device: working memory; default: the heap): a dry run first,
+ * so a damaged delta is refused before its length is allocated; the models
+ * are released, the manifest stays.
  */
-export function rebuildManifest(source: Uint8Array, delta: Uint8Array, allocate: (length: number) => Uint8Array = (length) => new Uint8Array(length)): Uint8Array {
-  const c: ByteCursor = { bytes: delta, at: 0, end: delta.length, what: 'patch manifest delta' };
-  const length = readVarint(c);
-  if (length > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: manifest delta makes ${length} bytes`);
-  // A dry run first: a damaged delta is refused before its length is allocated.
-  const start = c.at;
-  streamByteDelta(source, c, length, () => undefined);
-  if (c.at !== c.end) throw new FormatError('BAD_VALUE', 'patch: trailing bytes after the manifest delta');
-  c.at = start;
-  return applyByteDelta(source, c, length, allocate(length));
+export function rebuildManifest(source: Uint8Array, delta: Uint8Array, memory: WorkingMemory = heapWorkingMemory()): Uint8Array {
+  const { length } = readManifestDeltaLength(delta);
+  const models = () => memory.uint16(manifestDeltaModelCount(source.length, length), 'manifest delta models');
+  const start = memory.mark();
+  streamManifestDelta(source, delta, models(), { byte() {}, copy() {} });
+  memory.rewind(start);
+  const into = memory.uint8(length, 'target manifest');
+  const afterManifest = memory.mark();
+  let t = 0;
+  streamManifestDelta(source, delta, models(), {
+    byte(value) {
+      into[t++] = value;
+    },
+    copy(piece) {
+      into.set(piece, t);
+      t += piece.length;
+    },
+  });
+  memory.rewind(afterManifest);
+  return into;
 }
 
 /** Whether the artifact whose SHA-256 is `sha256` (hex) is the patch's base. */

@@ -104,7 +104,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   const newManifest = f.manifest !== null || f.manifestDelta !== null;
   const manifestBytes =
     f.manifest ??
-    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, (length) => memory.uint8(length, 'target manifest')) : source.manifestBytes);
+    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, memory) : source.manifestBytes);
   const signature = newManifest ? f.signature : source.signature;
   const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
   if (manifest.version !== f.toVersion) throw new FormatError('BAD_VALUE', `patch: names version ${f.toVersion}, its manifest is version ${manifest.version}`);

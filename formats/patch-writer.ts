@@ -12,7 +12,7 @@ import { diffEntries } from './entry-delta.ts';
 import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
 import { elementCount } from './manifest-reader.ts';
 import { bytesEqual, concatBytes, toHex } from './bytes.ts';
-import { writeVarint } from './varint.ts';
+import { diffManifest } from './patch-manifest-delta.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_WHOLE, PATCH_FORMAT_VERSION, PATCH_HASH_PREFIX_BYTES, PATCH_IDENTIFIER } from './patch-ops.ts';
 import { encodeHead, togglesOf, type PatchChange, type PatchFields } from './patch-head.ts';
 import type { Artifact, Segment } from './model.ts';
@@ -86,7 +86,7 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
   }
 
   const sameManifest = bytesEqual(a.manifestBytes, b.manifestBytes) && sameSignature(a.signature, b.signature);
-  const manifestDelta = sameManifest ? null : manifestDeltaOf(a.manifestBytes, b.manifestBytes);
+  const manifestDelta = sameManifest ? null : diffManifest(a.manifestBytes, b.manifestBytes);
   const deltaWins = manifestDelta !== null && manifestDelta.length < b.manifestBytes.length;
   return buildPatchBytes({
     base: Buffer.from(a.sha256, 'hex').subarray(0, PATCH_HASH_PREFIX_BYTES),
@@ -99,13 +99,6 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
     signature: sameManifest ? null : b.signature,
     data: concatBytes(payloads),
   });
-}
-
-/** varint target length + byte delta (the manifest's length is not known from elsewhere). */
-function manifestDeltaOf(source: Uint8Array, target: Uint8Array): Uint8Array {
-  const header: number[] = [];
-  writeVarint(header, target.length);
-  return concatBytes([Uint8Array.from(header), diffBytes(source, target)]);
 }
 
 function sameSignature(a: Uint8Array | null, b: Uint8Array | null): boolean {

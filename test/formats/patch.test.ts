@@ -5,7 +5,8 @@ import { applyPatch, applyPatchToArtifact, diffArtifacts, encodeArtifact, Format
 import * as flatbuffers from 'flatbuffers';
 import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
 import { buildPatchBytes, type PatchFields } from '../../formats/patch-writer.ts';
-import { readPatchFields } from '../../formats/patch-reader.ts';
+import { readPatchFields, rebuildManifest } from '../../formats/patch-reader.ts';
+import { diffManifest } from '../../formats/patch-manifest-delta.ts';
 import { BASE_INTERVAL } from '../../formats/model.ts';
 import { changeCentroids, changeWeights } from '../../bench/formats/versions.ts';
 
@@ -146,6 +147,42 @@ test('applyPatchToArtifact: same result as applyPatch from a held Artifact; anot
   assert.is(next.manifest.version, 2);
   expectCode(() => applyPatchToArtifact(readArtifact(b), patch), 'WRONG_BASE');
   expectCode(() => applyPatchToArtifact(readArtifact(a), patch, { publicKey: generateKeyPair().publicKeyPem }), 'BAD_SIGNATURE');
+});
+
+test('manifest delta: any two manifests round-trip; damage is a FormatError, never a hang; unread bytes refused', () => {
+  const manifests = [
+    v1,
+    changeCentroids(v1, 0.01),
+    changeWeights(v1, 0.3, 5),
+    syntheticModel({ sizes: [12, 6, 3], sparsity: 0.6, bits: 2, intervals: 3, seed: 11 }),
+  ].map((m) => readArtifact(encodeArtifact(m)).manifestBytes);
+  for (const a of manifests) {
+    for (const b of manifests) {
+      const delta = diffManifest(a, b);
+      assert.equal(rebuildManifest(a, delta), b);
+      assert.ok(delta.length <= b.length + 16, `delta ${delta.length} for a ${b.length}-byte manifest`);
+    }
+  }
+  // Copies far behind a long literal that ran past the source's end: the widest offsets.
+  const random = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 2654435761 + seed * 40503) >>> 13);
+  const source = random(100, 1);
+  const far = Uint8Array.from([...random(300, 2), ...source.subarray(0, 50), ...random(7, 3), ...source.subarray(90)]);
+  assert.equal(rebuildManifest(source, diffManifest(source, far)), far);
+  assert.equal(rebuildManifest(far, diffManifest(far, source)), source);
+  const [a, b] = manifests as [Uint8Array, Uint8Array];
+  const delta = diffManifest(a, b);
+  // Bytes the decoder never reads are refused (it reads at most 4 past a stream's end).
+  expectCode(() => rebuildManifest(a, Uint8Array.from([...delta, 1, 2, 3, 4, 5])), 'BAD_VALUE');
+  const check = (bytes: Uint8Array) => {
+    try {
+      const out = rebuildManifest(a, bytes);
+      assert.ok(out.length <= 4 * b.length + 64);
+    } catch (error) {
+      assert.instance(error, FormatError, (error as Error).message);
+    }
+  };
+  for (let n = 0; n < delta.length; n++) check(delta.subarray(0, n));
+  for (let i = 0; i < delta.length; i++) for (const flip of [0x01, 0x80, 0xff]) check(Uint8Array.from(delta, (v, j) => (j === i ? v ^ flip : v)));
 });
 
 test.run();
