@@ -15,8 +15,10 @@
 //   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
 //   diffArtifacts(from, to) -> .wgp bytes; applyPatch(from, patch, { publicKey? }) -> .wgm bytes
 //   applyPatchToArtifact(fromArtifact, patch, { publicKey? }) -> Artifact (no re-reads)
-//   readPatch(bytes) -> PatchDetails (PatchInfo + how many target segments
-//       are reused / delta / whole, payload bytes, whether the manifest changes)
+//   readPatch(bytes, source?) -> PatchDetails (PatchInfo + how many target
+//       segments are reused / delta / whole, payload bytes, whether the
+//       manifest changes). Alone, a patch names A and B by SHA-256 prefixes
+//       and B's version; with its source artifact every field is exact.
 //   streamPatchToArtifact(fromArtifact, patch, sink, memory) -> StreamedPatch:
 //       the one patch applier (applyPatch* are heap layers over it). Reads the
 //       source and the patch in place, writes the target's bytes in order

@@ -7,9 +7,10 @@
 // delta, and the models and chunk buffers of one segment being rebuilt; it
 // does not grow with the segments' or the artifact's size.
 //
-// It checks the patch's form, its base (WRONG_BASE), its op count and
-// payload use, each rebuilt segment's length and SHA-256 against the
-// manifest, and the whole target's SHA-256 against the one the patch names.
+// It checks the patch's form, its base (WRONG_BASE, by the 4-byte SHA-256
+// prefix the patch names), B's version, its delta ops and payload use, each
+// rebuilt segment's length and SHA-256 against the manifest, and the first 4
+// bytes of the whole target's SHA-256 against the patch's check.
 // The caller then reads the target where the sink put it with readArtifact
 // (structure, segments, and the signature with a key). Nothing but the sink
 // is written, so on any error the source is untouched; the sink may hold a
@@ -19,14 +20,15 @@
 // a heap buffer as the sink, the heap as working memory, then readArtifact.
 //
 //   per target segment    source (flash)        patch (flash)       sink
-//   OP_REUSE              segment, same hash ──────────────────────► as is
-//   OP_WHOLE                                    payload ───────────► as is
+//   OP_REUSE (implied)    segment, same hash ──────────────────────► as is
+//   OP_WHOLE (implied)                          payload ───────────► as is
 //   OP_BYTE_DELTA         copies ─────────────► literals ──────────► pieces (streamByteDelta)
 //   OP_ENTRY_DELTA        entries, decoded ───► edits, merged ─────► re-encoded (entry-delta-stream.ts)
 import type { KeyObject } from 'node:crypto';
 import { indexSegments } from './patch-writer.ts';
-import { readPatchFields, rebuildManifest, wrongBase } from './patch-reader.ts';
-import { readArtifact, readLicenseIds } from './artifact-reader.ts';
+import { isBase, readPatchFields, rebuildManifest, wrongBase } from './patch-reader.ts';
+import { heldFromToggles } from './patch-head.ts';
+import { readArtifact } from './artifact-reader.ts';
 import { readManifest } from './manifest-reader.ts';
 import { streamByteDelta } from './byte-delta.ts';
 import { streamEntryDelta } from './entry-delta-stream.ts';
@@ -55,6 +57,10 @@ export interface StreamedPatch {
   whole: number;
   byteDelta: number;
   entryDelta: number;
+  /** The target's model, version and held intervals. */
+  model: string;
+  version: number;
+  license: number[];
 }
 
 /** Wraps `memory` to record how far above its starting mark it ever reached. */
@@ -94,15 +100,19 @@ export function streamPatchToArtifact(source: Artifact, patch: Uint8Array, sink:
 
 function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memory: WorkingMemory, peak: () => number): StreamedPatch {
   const f = readPatchFields(patch);
-  const fromSha = toHex(f.fromSha256);
-  if (source.sha256 !== fromSha) throw wrongBase(fromSha, source.sha256);
+  if (!isBase(f, source.sha256)) throw wrongBase(f, source.sha256);
   const newManifest = f.manifest !== null || f.manifestDelta !== null;
   const manifestBytes =
     f.manifest ??
-    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, (length) => memory.uint8(length, 'target manifest')) : source.manifestBytes);
+    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, memory) : source.manifestBytes);
   const signature = newManifest ? f.signature : source.signature;
   const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
-  const license = readLicenseIds(manifest, f.toLicense.length, (i) => f.toLicense[i]!, 'patch');
+  if (manifest.version !== f.toVersion) throw new FormatError('BAD_VALUE', `patch: names version ${f.toVersion}, its manifest is version ${manifest.version}`);
+  const license = heldFromToggles(
+    manifest.intervals.map((i) => i.id),
+    source.license,
+    f.toggles,
+  );
   const index = indexSegments(source);
 
   let segmentBytes = 0;
@@ -117,15 +127,21 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   const cursor: ByteCursor = { bytes: f.data, at: 0, end: f.data.length, what: 'patch' };
   const counts = { reused: 0, whole: 0, byteDelta: 0, entryDelta: 0 };
   let op = 0;
+  let change = 0;
   for (const ref of manifest.segments) {
     if (!licenseHolds(license, ref.interval)) continue;
-    if (op >= f.ops.length) throw new FormatError('TRUNCATED', `patch: has ${f.ops.length} segment ops, the target holds more segments`);
-    const kind = f.ops[op++]!;
     const where = `segment (tensor ${ref.tensor}, interval ${ref.interval})`;
+    // Reuse and whole are implied: reuse when A holds the same SHA-256, else
+    // whole, unless the patch names a delta for this segment.
+    const reused = index.byHash.get(toHex(ref.sha256));
+    let kind = reused ? OP_REUSE : OP_WHOLE;
+    if (f.changes[change]?.at === op) {
+      if (reused) throw new FormatError('BAD_VALUE', `patch: a delta for ${where}, which the source holds as it is`);
+      kind = f.changes[change++]!.op;
+    }
+    op++;
     out.beginSegment(ref.bytes);
-    if (kind === OP_REUSE) {
-      const reused = index.byHash.get(toHex(ref.sha256));
-      if (!reused) throw new FormatError('WRONG_BASE', `patch: reuses ${where}, which the source artifact does not hold`);
+    if (reused) {
       out.writeBytes(reused.data);
       counts.reused++;
     } else if (kind === OP_WHOLE) {
@@ -146,16 +162,24 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
     }
     out.endSegment(ref, where);
   }
-  if (op !== f.ops.length || cursor.at !== cursor.end) {
-    throw new FormatError('BAD_VALUE', `patch: ${f.ops.length - op} unused ops or ${cursor.end - cursor.at} unused data bytes`);
+  if (change !== f.changes.length || cursor.at !== cursor.end) {
+    throw new FormatError('BAD_VALUE', `patch: ${f.changes.length - change} delta ops past the target's ${op} segments, or ${cursor.end - cursor.at} unused data bytes`);
   }
 
   if (padding > 0) out.writeBytes(new Uint8Array(padding));
   const sha256 = out.finish();
-  if (!bytesEqual(sha256, f.toSha256)) {
-    throw new FormatError('HASH_MISMATCH', `patch: the patched artifact's SHA-256 is not the ${toHex(f.toSha256).slice(0, 16)}… the patch promises; the patch is damaged`);
+  if (!bytesEqual(sha256.subarray(0, f.check.length), f.check)) {
+    throw new FormatError('HASH_MISMATCH', `patch: the patched artifact's SHA-256 does not begin ${toHex(f.check)} as the patch says; the patch is damaged`);
   }
-  return { sha256: toHex(sha256), bytes: out.written, workingBytes: peak(), ...counts };
+  return { sha256: toHex(sha256), bytes: out.written, workingBytes: peak(), ...counts, model: manifest.model, version: manifest.version, license };
+}
+
+/**
+ * Applies `patch` to `source` into a sink that only hashes (heap working
+ * memory): what readPatch(bytes, source) reports exactly.
+ */
+export function hashPatchTarget(source: Artifact, patch: Uint8Array): StreamedPatch {
+  return streamPatchToArtifact(source, patch, { begin() {}, append() {} }, heapWorkingMemory());
 }
 
 /** An ArtifactSink into one heap buffer of the announced size. */
@@ -176,9 +200,9 @@ export function bufferSink(): ArtifactSink & { bytes(): Uint8Array } {
 }
 
 export function applyPatch(from: Uint8Array, patch: Uint8Array, options: { publicKey?: KeyObject | string } = {}): Uint8Array {
-  const fromSha = toHex(readPatchFields(patch).fromSha256);
+  const f = readPatchFields(patch);
   const actualFrom = sha256Hex(from);
-  if (actualFrom !== fromSha) throw wrongBase(fromSha, actualFrom);
+  if (!isBase(f, actualFrom)) throw wrongBase(f, actualFrom);
   return applyPatchToArtifact(readArtifact(from), patch, options).bytes;
 }
 

@@ -2,7 +2,8 @@
 // holds, the cheapest of: reuse a source segment with the same hash (free),
 // a byte delta or an entry delta against A's same (tensor, interval)
 // segment, or the whole bytes. B's manifest travels only when it differs
-// from A's, so a license change of the same version carries almost nothing.
+// from A's, so a license change of the same version carries almost nothing:
+// the head (patch-head.ts) and the added segments.
 import * as flatbuffers from 'flatbuffers';
 import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
 import { readArtifact } from './artifact-reader.ts';
@@ -11,55 +12,32 @@ import { diffEntries } from './entry-delta.ts';
 import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
 import { elementCount } from './manifest-reader.ts';
 import { bytesEqual, concatBytes, toHex } from './bytes.ts';
-import { writeVarint } from './varint.ts';
-import { FORMAT_VERSION } from './caps.ts';
-import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_REUSE, OP_WHOLE, PATCH_IDENTIFIER } from './patch-ops.ts';
+import { diffManifest } from './patch-manifest-delta.ts';
+import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_WHOLE, PATCH_FORMAT_VERSION, PATCH_HASH_PREFIX_BYTES, PATCH_IDENTIFIER } from './patch-ops.ts';
+import { encodeHead, togglesOf, type PatchChange, type PatchFields } from './patch-head.ts';
 import type { Artifact, Segment } from './model.ts';
 
-/** Everything a .wgp holds; buildPatchBytes is its one writer. */
-export interface PatchFields {
-  model: string;
-  fromVersion: number;
-  toVersion: number;
-  fromLicense: number[];
-  toLicense: number[];
-  fromSha256: Uint8Array;
-  toSha256: Uint8Array;
-  /** The target's manifest, whole or as a byte delta against the source's; both null: the source's manifest and signature. */
-  manifest: Uint8Array | null;
-  manifestDelta: Uint8Array | null;
-  signature: Uint8Array | null;
-  ops: Uint8Array;
-  data: Uint8Array;
-}
+export type { PatchChange, PatchFields } from './patch-head.ts';
 
 export function buildPatchBytes(f: PatchFields): Uint8Array {
-  const b = new flatbuffers.Builder(f.data.length + (f.manifest?.length ?? 0) + 512);
-  // Empty vectors are left out (read back as empty): a downgrade patch has neither.
-  const data = f.data.length ? b.createByteVector(f.data) : 0;
-  const ops = f.ops.length ? b.createByteVector(f.ops) : 0;
-  const signature = f.signature ? b.createByteVector(f.signature) : 0;
+  return buildFrame(f, concatBytes([encodeHead(f), f.data]));
+}
+
+/**
+ * The FlatBuffers frame of a patch around `body` (or, given a length, a
+ * zero body of that length: the reader's canonical check).
+ */
+export function buildFrame(f: PatchFields, body: Uint8Array | number): Uint8Array {
+  const bodyBytes = typeof body === 'number' ? new Uint8Array(body) : body;
+  const b = new flatbuffers.Builder(bodyBytes.length + (f.manifest?.length ?? 0) + 64);
+  // body first: the file ends [u32 length][body][padding], body ending in
+  // data (the reader checks canonical form without copying data).
+  const bodyVector = b.createByteVector(bodyBytes);
   const manifest = f.manifest ? b.createByteVector(f.manifest) : 0;
-  const manifestDelta = f.manifestDelta ? b.createByteVector(f.manifestDelta) : 0;
-  const toSha = b.createByteVector(f.toSha256);
-  const fromSha = b.createByteVector(f.fromSha256);
-  const toLicense = FbPatch.createToLicenseVector(b, f.toLicense);
-  const fromLicense = FbPatch.createFromLicenseVector(b, f.fromLicense);
-  const model = b.createString(f.model);
   FbPatch.startPatch(b);
-  FbPatch.addFormatVersion(b, FORMAT_VERSION);
-  FbPatch.addModel(b, model);
-  FbPatch.addFromVersion(b, f.fromVersion);
-  FbPatch.addToVersion(b, f.toVersion);
-  FbPatch.addFromLicense(b, fromLicense);
-  FbPatch.addToLicense(b, toLicense);
-  FbPatch.addFromSha256(b, fromSha);
-  FbPatch.addToSha256(b, toSha);
+  FbPatch.addFormatVersion(b, PATCH_FORMAT_VERSION);
+  FbPatch.addBody(b, bodyVector);
   if (manifest) FbPatch.addManifest(b, manifest);
-  if (signature) FbPatch.addSignature(b, signature);
-  if (ops) FbPatch.addOps(b, ops);
-  if (data) FbPatch.addData(b, data);
-  if (manifestDelta) FbPatch.addManifestDelta(b, manifestDelta);
   b.finish(FbPatch.endPatch(b), PATCH_IDENTIFIER);
   return b.asUint8Array().slice();
 }
@@ -85,17 +63,15 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
   const b = readArtifact(to);
   const source = indexSegments(a);
 
-  const ops: number[] = [];
+  const changes: PatchChange[] = [];
   const payloads: Uint8Array[] = [];
   let s = 0;
   for (const ref of b.manifest.segments) {
     const segment = b.segments[s];
     if (!segment || segment.tensor !== ref.tensor || segment.interval !== ref.interval) continue;
-    s++;
-    if (source.byHash.has(toHex(ref.sha256))) {
-      ops.push(OP_REUSE);
-      continue;
-    }
+    const at = s++;
+    // Reused (implied) when A holds the same bytes.
+    if (source.byHash.has(toHex(ref.sha256))) continue;
     let best = { op: OP_WHOLE, payload: segment.data };
     const base = source.byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (base) {
@@ -104,34 +80,25 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
       const entryDelta = entryDeltaOf(a, base, b, segment);
       if (entryDelta && entryDelta.length < best.payload.length) best = { op: OP_ENTRY_DELTA, payload: entryDelta };
     }
-    ops.push(best.op);
+    // Whole is implied; a delta is named by its index.
+    if (best.op !== OP_WHOLE) changes.push({ at, op: best.op });
     payloads.push(best.payload);
   }
 
   const sameManifest = bytesEqual(a.manifestBytes, b.manifestBytes) && sameSignature(a.signature, b.signature);
-  const manifestDelta = sameManifest ? null : manifestDeltaOf(a.manifestBytes, b.manifestBytes);
+  const manifestDelta = sameManifest ? null : diffManifest(a.manifestBytes, b.manifestBytes);
   const deltaWins = manifestDelta !== null && manifestDelta.length < b.manifestBytes.length;
   return buildPatchBytes({
-    model: b.manifest.model,
-    fromVersion: a.manifest.version,
+    base: Buffer.from(a.sha256, 'hex').subarray(0, PATCH_HASH_PREFIX_BYTES),
+    check: Buffer.from(b.sha256, 'hex').subarray(0, PATCH_HASH_PREFIX_BYTES),
     toVersion: b.manifest.version,
-    fromLicense: a.license,
-    toLicense: b.license,
-    fromSha256: Buffer.from(a.sha256, 'hex'),
-    toSha256: Buffer.from(b.sha256, 'hex'),
+    toggles: togglesOf(b.manifest.intervals.map((i) => i.id), a.license, b.license),
+    changes,
     manifest: sameManifest || deltaWins ? null : b.manifestBytes,
     manifestDelta: deltaWins ? manifestDelta : null,
     signature: sameManifest ? null : b.signature,
-    ops: Uint8Array.from(ops),
     data: concatBytes(payloads),
   });
-}
-
-/** varint target length + byte delta (the manifest's length is not known from elsewhere). */
-function manifestDeltaOf(source: Uint8Array, target: Uint8Array): Uint8Array {
-  const header: number[] = [];
-  writeVarint(header, target.length);
-  return concatBytes([Uint8Array.from(header), diffBytes(source, target)]);
 }
 
 function sameSignature(a: Uint8Array | null, b: Uint8Array | null): boolean {

@@ -94,17 +94,10 @@ export const patchSpec: TableSpec = {
   name: 'Patch',
   fields: [
     { slot: 0, name: 'format_version', kind: 'scalar', size: 2 },
-    { slot: 1, name: 'model', kind: 'string', maxBytes: MAX_STRING_BYTES },
-    { slot: 2, name: 'from_version', kind: 'scalar', size: 4 },
-    { slot: 3, name: 'to_version', kind: 'scalar', size: 4 },
-    { slot: 4, name: 'from_license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
-    { slot: 5, name: 'to_license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
-    { slot: 6, name: 'from_sha256', kind: 'vector', elementSize: 1, maxLength: 32 },
-    { slot: 7, name: 'to_sha256', kind: 'vector', elementSize: 1, maxLength: 32 },
-    { slot: 8, name: 'manifest', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
-    { slot: 9, name: 'signature', kind: 'vector', elementSize: 1, maxLength: 64 },
-    { slot: 10, name: 'ops', kind: 'vector', elementSize: 1, maxLength: MAX_SEGMENTS },
-    { slot: 11, name: 'data', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
-    { slot: 12, name: 'manifest_delta', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+    { slot: 1, name: 'body', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
+    { slot: 2, name: 'manifest', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
   ],
 };
+
+/** Just the patch's format_version: checked before the rest, so a patch of another version is UNSUPPORTED_VERSION however its fields are laid out. */
+export const patchVersionSpec: TableSpec = { name: 'Patch', fields: [{ slot: 0, name: 'format_version', kind: 'scalar', size: 2 }] };

@@ -85,6 +85,26 @@ test('every single-byte change of a patch is rejected or patches to the same byt
   }
 });
 
+test('unsigned: every single-byte change of a version patch and a license patch is rejected or patches to the same bytes', () => {
+  // Nothing signs an unsigned target's manifest, nor any target's held
+  // intervals: the segment hashes and the patch's 4-byte check of the
+  // target's SHA-256 must catch what a damaged head or manifest delta makes.
+  const from = encodeArtifact(model, { license: [0, 2] });
+  for (const to of [encodeArtifact(changeWeights(model, 0.3, 4), { license: [0, 1] }), encodeArtifact(model, { license: [1] })]) {
+    const unsigned = diffArtifacts(from, to);
+    for (let i = 0; i < unsigned.length; i++) {
+      for (const flip of [0x01, 0x80, 0xff]) {
+        const bytes = Uint8Array.from(unsigned);
+        bytes[i]! ^= flip;
+        let out: Uint8Array | null = null;
+        if (outcome(() => void (out = applyPatch(from, bytes)), `unsigned patch byte ${i} ^ ${flip}`) === 'ok') {
+          assert.ok(Buffer.from(out!).equals(Buffer.from(to)), `unsigned patch byte ${i} ^ ${flip} patched to different bytes`);
+        }
+      }
+    }
+  }
+});
+
 test('forged 32-bit lengths and offsets at every aligned position are rejected or harmless', () => {
   for (const forged of [0xffffffff, 0x7fffffff, 0x80000000, 0x00010000, 0]) {
     for (let i = 0; i + 4 <= artifact.length; i += 2) {

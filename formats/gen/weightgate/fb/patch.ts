@@ -33,225 +33,49 @@ formatVersion():number {
   return offset ? this.bb!.readUint16(this.bb_pos + offset) : 0;
 }
 
-model():string|null
-model(optionalEncoding:flatbuffers.Encoding):string|Uint8Array|null
-model(optionalEncoding?:any):string|Uint8Array|null {
+body(index: number):number|null {
   const offset = this.bb!.__offset(this.bb_pos, 6);
-  return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
-}
-
-fromVersion():number {
-  const offset = this.bb!.__offset(this.bb_pos, 8);
-  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
-}
-
-toVersion():number {
-  const offset = this.bb!.__offset(this.bb_pos, 10);
-  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
-}
-
-fromLicense(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? this.bb!.readUint16(this.bb!.__vector(this.bb_pos + offset) + index * 2) : 0;
-}
-
-fromLicenseLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-fromLicenseArray():Uint16Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 12);
-  return offset ? new Uint16Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-toLicense(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? this.bb!.readUint16(this.bb!.__vector(this.bb_pos + offset) + index * 2) : 0;
-}
-
-toLicenseLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-toLicenseArray():Uint16Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 14);
-  return offset ? new Uint16Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-fromSha256(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 16);
   return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
 }
 
-fromSha256Length():number {
-  const offset = this.bb!.__offset(this.bb_pos, 16);
+bodyLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-fromSha256Array():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 16);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-toSha256(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 18);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-toSha256Length():number {
-  const offset = this.bb!.__offset(this.bb_pos, 18);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-toSha256Array():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 18);
+bodyArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 manifest(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 20);
+  const offset = this.bb!.__offset(this.bb_pos, 8);
   return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
 }
 
 manifestLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 20);
+  const offset = this.bb!.__offset(this.bb_pos, 8);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
 manifestArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 20);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-signature(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 22);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-signatureLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 22);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-signatureArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 22);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-ops(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 24);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-opsLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 24);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-opsArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 24);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-data(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 26);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-dataLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 26);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-dataArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 26);
-  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
-}
-
-manifestDelta(index: number):number|null {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
-}
-
-manifestDeltaLength():number {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
-  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
-}
-
-manifestDeltaArray():Uint8Array|null {
-  const offset = this.bb!.__offset(this.bb_pos, 28);
+  const offset = this.bb!.__offset(this.bb_pos, 8);
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
 static startPatch(builder:flatbuffers.Builder) {
-  builder.startObject(13);
+  builder.startObject(3);
 }
 
 static addFormatVersion(builder:flatbuffers.Builder, formatVersion:number) {
   builder.addFieldInt16(0, formatVersion, 0);
 }
 
-static addModel(builder:flatbuffers.Builder, modelOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(1, modelOffset, 0);
+static addBody(builder:flatbuffers.Builder, bodyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(1, bodyOffset, 0);
 }
 
-static addFromVersion(builder:flatbuffers.Builder, fromVersion:number) {
-  builder.addFieldInt32(2, fromVersion, 0);
-}
-
-static addToVersion(builder:flatbuffers.Builder, toVersion:number) {
-  builder.addFieldInt32(3, toVersion, 0);
-}
-
-static addFromLicense(builder:flatbuffers.Builder, fromLicenseOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(4, fromLicenseOffset, 0);
-}
-
-static createFromLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array):flatbuffers.Offset;
-/**
- * @deprecated This Uint8Array overload will be removed in the future.
- */
-static createFromLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
-static createFromLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array|Uint8Array):flatbuffers.Offset {
-  builder.startVector(2, data.length, 2);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt16(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startFromLicenseVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(2, numElems, 2);
-}
-
-static addToLicense(builder:flatbuffers.Builder, toLicenseOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(5, toLicenseOffset, 0);
-}
-
-static createToLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array):flatbuffers.Offset;
-/**
- * @deprecated This Uint8Array overload will be removed in the future.
- */
-static createToLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
-static createToLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array|Uint8Array):flatbuffers.Offset {
-  builder.startVector(2, data.length, 2);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt16(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startToLicenseVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(2, numElems, 2);
-}
-
-static addFromSha256(builder:flatbuffers.Builder, fromSha256Offset:flatbuffers.Offset) {
-  builder.addFieldOffset(6, fromSha256Offset, 0);
-}
-
-static createFromSha256Vector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+static createBodyVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
   builder.startVector(1, data.length, 1);
   for (let i = data.length - 1; i >= 0; i--) {
     builder.addInt8(data[i]!);
@@ -259,28 +83,12 @@ static createFromSha256Vector(builder:flatbuffers.Builder, data:number[]|Uint8Ar
   return builder.endVector();
 }
 
-static startFromSha256Vector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static addToSha256(builder:flatbuffers.Builder, toSha256Offset:flatbuffers.Offset) {
-  builder.addFieldOffset(7, toSha256Offset, 0);
-}
-
-static createToSha256Vector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startToSha256Vector(builder:flatbuffers.Builder, numElems:number) {
+static startBodyVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
 static addManifest(builder:flatbuffers.Builder, manifestOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(8, manifestOffset, 0);
+  builder.addFieldOffset(2, manifestOffset, 0);
 }
 
 static createManifestVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
@@ -292,70 +100,6 @@ static createManifestVector(builder:flatbuffers.Builder, data:number[]|Uint8Arra
 }
 
 static startManifestVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static addSignature(builder:flatbuffers.Builder, signatureOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(9, signatureOffset, 0);
-}
-
-static createSignatureVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startSignatureVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static addOps(builder:flatbuffers.Builder, opsOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(10, opsOffset, 0);
-}
-
-static createOpsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startOpsVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static addData(builder:flatbuffers.Builder, dataOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(11, dataOffset, 0);
-}
-
-static createDataVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startDataVector(builder:flatbuffers.Builder, numElems:number) {
-  builder.startVector(1, numElems, 1);
-}
-
-static addManifestDelta(builder:flatbuffers.Builder, manifestDeltaOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(12, manifestDeltaOffset, 0);
-}
-
-static createManifestDeltaVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
-  builder.startVector(1, data.length, 1);
-  for (let i = data.length - 1; i >= 0; i--) {
-    builder.addInt8(data[i]!);
-  }
-  return builder.endVector();
-}
-
-static startManifestDeltaVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
@@ -372,21 +116,11 @@ static finishSizePrefixedPatchBuffer(builder:flatbuffers.Builder, offset:flatbuf
   builder.finish(offset, 'WGP1', true);
 }
 
-static createPatch(builder:flatbuffers.Builder, formatVersion:number, modelOffset:flatbuffers.Offset, fromVersion:number, toVersion:number, fromLicenseOffset:flatbuffers.Offset, toLicenseOffset:flatbuffers.Offset, fromSha256Offset:flatbuffers.Offset, toSha256Offset:flatbuffers.Offset, manifestOffset:flatbuffers.Offset, signatureOffset:flatbuffers.Offset, opsOffset:flatbuffers.Offset, dataOffset:flatbuffers.Offset, manifestDeltaOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createPatch(builder:flatbuffers.Builder, formatVersion:number, bodyOffset:flatbuffers.Offset, manifestOffset:flatbuffers.Offset):flatbuffers.Offset {
   Patch.startPatch(builder);
   Patch.addFormatVersion(builder, formatVersion);
-  Patch.addModel(builder, modelOffset);
-  Patch.addFromVersion(builder, fromVersion);
-  Patch.addToVersion(builder, toVersion);
-  Patch.addFromLicense(builder, fromLicenseOffset);
-  Patch.addToLicense(builder, toLicenseOffset);
-  Patch.addFromSha256(builder, fromSha256Offset);
-  Patch.addToSha256(builder, toSha256Offset);
+  Patch.addBody(builder, bodyOffset);
   Patch.addManifest(builder, manifestOffset);
-  Patch.addSignature(builder, signatureOffset);
-  Patch.addOps(builder, opsOffset);
-  Patch.addData(builder, dataOffset);
-  Patch.addManifestDelta(builder, manifestDeltaOffset);
   return Patch.endPatch(builder);
 }
 }
