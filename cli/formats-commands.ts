@@ -199,7 +199,7 @@ export function registerFormatCommands(program: Command): void {
       const to = readInput(b);
       const patch = inFile(`${a} -> ${b}`, () => diffArtifacts(from, to));
       writeOutput(opts.out, patch);
-      const info = readPatch(patch);
+      const info = readPatch(patch, readArtifact(from));
       if (opts.json) process.stdout.write(JSON.stringify({ bytes: info.bytes, sha256: info.sha256, reused: info.reused, delta: info.delta, whole: info.whole, targetBytes: to.length }) + '\n');
       else process.stdout.write(`wrote ${opts.out}: ${info.bytes} bytes for a ${to.length}-byte target (${info.reused} segments reused, ${info.delta} delta, ${info.whole} whole)\n`);
     });

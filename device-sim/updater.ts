@@ -138,7 +138,9 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
 function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
   const current = core.artifact;
   if (!current) throw new DeviceError(DeviceErrorCode.PATCH_WRONG_BASE, 'a patch needs a running artifact; this device has none');
-  const info = readPatch(patch);
+  // The patch names its source by a SHA-256 prefix; given the running artifact
+  // it is checked against that artifact in full.
+  const info = readPatch(patch, current);
   if (info.fromSha256 !== current.sha256) {
     throw new DeviceError(
       DeviceErrorCode.PATCH_WRONG_BASE,
