@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runDemo, type Narrator } from '../../demo/story.ts';
 import { writeDemoReport } from '../../demo/demo-report.ts';
 import type { DemoResult } from '../../demo/demo-result.ts';
+import { FULL_RUN, POSTGRES, requiring, type Requirement } from '../requirements.ts';
 
 const quiet: Narrator = {
   step() {},
@@ -18,11 +19,13 @@ const quiet: Narrator = {
 
 const SMALL_BUILD = { preset: 'paper-101k', epochs: 1, pruneRounds: 1, pruneEpochs: 1, centroidEpochs: 1, tiers: 'basic:0.5' };
 
-const drivers: Array<{ name: string; databaseUrl?: string }> = [{ name: 'pglite' }];
-if (process.env.DATABASE_URL) drivers.push({ name: 'postgres', databaseUrl: process.env.DATABASE_URL });
+const drivers: Array<{ name: string; databaseUrl?: string; needs: Requirement[] }> = [
+  { name: 'pglite', needs: [FULL_RUN] },
+  { name: 'postgres', databaseUrl: process.env.DATABASE_URL, needs: [FULL_RUN, POSTGRES] },
+];
 
 for (const driver of drivers) {
-  test(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
+  requiring(test, ...driver.needs)(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'wg-demo-test-'));
     try {
       const result = await runDemo({ outDir, databaseUrl: driver.databaseUrl, build: SMALL_BUILD }, quiet);
