@@ -57,7 +57,10 @@ function extendCommand(program: Command, name: string, build: (parent: Command) 
     if (!parent.commands.some((c) => c.name() === 'register')) build(parent);
   };
   const existing = program.commands.find((c) => c.name() === name);
-  if (existing) return attach(existing);
+  if (existing) {
+    attach(existing);
+    return;
+  }
   program.hook('preSubcommand', (_program, sub) => {
     if (sub.name() === name) attach(sub);
   });
