@@ -28,7 +28,10 @@ export class UsageError extends Error {
 /** Raised when a check or budget fails (exit 1). */
 export class CheckFailedError extends Error {
   readonly exitCode = EXIT_CHECK_FAILED;
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'CheckFailedError';
   }

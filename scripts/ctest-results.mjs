@@ -43,8 +43,11 @@ export function parseCtestOutput(output) {
         summaries++;
         const n = Number(summary[2]);
         if (summary[1] === 'PASSED') result.passed += n;
-        else if (summary[1] === 'FAILED') (result.failed += n), (failedHere += n);
-        else result.skipped += n;
+        else if (summary[1] === 'SKIPPED') result.skipped += n;
+        else {
+          result.failed += n;
+          failedHere += n;
+        }
         listing = summary[1] === 'PASSED' ? null : summary[1];
         continue;
       }

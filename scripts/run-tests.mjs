@@ -33,7 +33,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
@@ -279,7 +279,9 @@ closing += `\n${total.passed} passed, ${total.failed} failed, ${total.skipped} s
 process.stdout.write(closing);
 
 if (ci && total.skipped > 0) {
-  process.stderr.write(`run-tests: CI is set and ${total.skipped} tests were skipped; CI must run every test:\n${skips.map((line) => `  ${line}`).join('\n')}\n`);
+  process.stderr.write(
+    `run-tests: CI is set and ${total.skipped} tests were skipped; CI must run every test:\n${skips.map((line) => `  ${line}`).join('\n')}\n`,
+  );
   process.exit(1);
 }
 process.exit(total.failed > 0 ? 1 : 0);

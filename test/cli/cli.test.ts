@@ -46,7 +46,10 @@ test('errors become one line with their code and exit code', () => {
 test('a bug is exit 70 with one line and a hint to rerun with --verbose', () => {
   const bug = new TypeError("Cannot read properties of undefined (reading 'bits')");
   assert.is(exitCodeOf(bug), 70);
-  assert.is(describeError(bug), `weightgate: internal error (TypeError): ${bug.message} (this is a bug in weightgate; rerun with --verbose for the stack trace)`);
+  assert.is(
+    describeError(bug),
+    `weightgate: internal error (TypeError): ${bug.message} (this is a bug in weightgate; rerun with --verbose for the stack trace)`,
+  );
 });
 
 // A program with a command that crashes, run the way bin/weightgate.js runs cli/main.ts.

@@ -90,7 +90,10 @@ requiring(test, C_TOOLCHAIN)('a real ctest run of a tiny cmocka project counts e
   try {
     for (const [name, text] of Object.entries(sources)) writeFileSync(join(dir, name), text);
     const build = join(dir, 'build');
-    for (const args of [['-S', dir, '-B', build], ['--build', build]]) {
+    for (const args of [
+      ['-S', dir, '-B', build],
+      ['--build', build],
+    ]) {
       const run = spawnSync('cmake', args, { encoding: 'utf8' });
       assert.is(run.status, 0, run.stdout + run.stderr);
     }
