@@ -93,8 +93,8 @@ try {
 const isSerial = (file) => /^\/\/ test: serial\b/m.test(readFileSync(file, 'utf8'));
 const jobs = files.map((file) => ({ name: file, serial: isSerial(file), run: () => runTestFile(file) }));
 if (withFirmware) jobs.push({ name: 'firmware/', serial: false, run: () => runFirmware() });
-// Unknown durations first (probably new), then the longest.
-const weight = (job) => lastTimes[job.name] ?? Number.POSITIVE_INFINITY;
+// The longest first; without a last run, the end-to-end tests and the C build (the usual longest), then the rest.
+const weight = (job) => lastTimes[job.name] ?? (job.name.startsWith('test/e2e/') || job.name === 'firmware/' ? 1e9 : 1e6);
 jobs.sort((a, b) => weight(b) - weight(a));
 
 if (jobs.length === 0) usage(`no test file matches "${options.filter}"`);
