@@ -225,7 +225,8 @@ async function runJob(job) {
     result = { passed: 0, failed: 1, skipped: 0, skips: [], output: String(error?.stack ?? error), failures: ['the runner itself failed'] };
   }
   const seconds = (performance.now() - start) / 1000;
-  times[job.name] = Math.round(seconds * 10) / 10;
+  // Only full runs of a job say how long it takes (not test:fast, not its skipped variants).
+  if (!options.fast && result.skipped === 0) times[job.name] = Math.round(seconds * 10) / 10;
   results.push({ job, result });
   report(job, result, seconds);
 }
