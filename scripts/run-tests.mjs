@@ -26,7 +26,10 @@
 // output counts once by its ctest status (exit 77 with SKIP_RETURN_CODE = skipped).
 //
 // test:fast (--fast) leaves out: the e2e demo (tens of seconds of training),
-// the PostgreSQL variants of the database suites, and the C library build.
+// the PostgreSQL variants of the database suites, the C library build, and
+// the two slowest integration files (test/server/serve-cli,
+// test/device-sim/server-e2e): about a third of the suite's CPU time. A test
+// file joins them with requiring(test, FULL_RUN) (test/requirements.ts).
 // They are counted as skipped; `npm test` runs them.
 //
 // Exit code: 0 when nothing failed (and, with CI set, nothing was skipped).
