@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,8 @@ test('a bug is exit 70 with one line and a hint to rerun with --verbose', () => 
 
 // A program with a command that crashes, run the way bin/weightgate.js runs cli/main.ts.
 const runTs = fileURLToPath(new URL('../../cli/run.ts', import.meta.url));
-const crashing = join(mkdtempSync(join(tmpdir(), 'wg-cli-')), 'crashing.mts');
+const crashDir = mkdtempSync(join(tmpdir(), 'wg-cli-'));
+const crashing = join(crashDir, 'crashing.mts');
 writeFileSync(
   crashing,
   `import { exitOnStrayErrors, newProgram, runProgram } from ${JSON.stringify(runTs)};
@@ -82,5 +83,7 @@ test('a crash outside the awaited action (a timer) exits 70 too', () => {
   assert.is(result.status, 70);
   assert.match(result.stderr, /^weightgate: internal error \(RangeError\): late/);
 });
+
+test.after(() => rmSync(crashDir, { recursive: true, force: true }));
 
 test.run();
