@@ -268,7 +268,7 @@ for (const { result } of results) {
   total.skipped += result.skipped;
 }
 const failedJobs = results.filter(({ result }) => result.failed > 0);
-const skips = results.flatMap(({ result }) => result.skips);
+const skips = results.flatMap(({ result }) => result.skips).sort();
 
 let closing = `\n${jobs.length} jobs in ${((performance.now() - started) / 1000).toFixed(1)} s with --jobs ${options.jobs}${options.fast ? ' (test:fast)' : ''}\n`;
 if (skips.length > 0) closing += `\nSkipped:\n${skips.join('\n')}\n`;
