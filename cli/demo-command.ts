@@ -1,10 +1,8 @@
 // `weightgate demo` (what `npm start` runs): the whole system end to end on
-// the embedded database, with a readable account and a report folder.
+// the embedded database, with a readable account and a report folder. The
+// demo (the pipeline, TF.js) is imported when the command runs.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { createConsoleNarrator } from '../demo/narrator.ts';
-import { runDemo } from '../demo/story.ts';
-import { writeDemoReport } from '../demo/demo-report.ts';
 import { UsageError } from './errors.ts';
 
 export function registerDemoCommand(program: Command): void {
@@ -22,6 +20,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print demo.json on stdout (the account goes to stderr)')
     .action(async (options: { out: string; data: string; profile: string; json?: boolean }) => {
       if (!/^(mnist|idx:.+)$/.test(options.data)) throw new UsageError(`--data must be 'mnist' or 'idx:DIR', got '${options.data}'`);
+      const [{ createConsoleNarrator }, { runDemo }, { writeDemoReport }] = await Promise.all([
+        import('../demo/narrator.ts'),
+        import('../demo/story.ts'),
+        import('../demo/demo-report.ts'),
+      ]);
       const outDir = resolve(options.out);
       const write = (text: string) => (options.json ? process.stderr : process.stdout).write(text);
       write(`weightgate demo → ${outDir}\n`);

@@ -2,20 +2,17 @@
 //   device infer FILE   does an artifact fit a profile, and how does it score
 //   device run          one device polling a server and updating itself
 //   device fleet        N devices in one process, a summary of the rollout
+// The simulator is imported when a command runs, so `--help` stays quick.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadArtifactOnProfile, scoreSplit } from '../device-sim/check-artifact.ts';
-import { openDevice, type KernelChoice, type PublicKeyInput, type UpdateOutcome } from '../device-sim/device.ts';
+import type { KernelChoice, PublicKeyInput, UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
 import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
-import { openFleet, type FleetSummary } from '../device-sim/fleet.ts';
-import { openWorkerFleet } from '../device-sim/fleet-workers.ts';
-import { provisionDevices } from '../device-sim/provision.ts';
+import type { FleetSummary } from '../device-sim/fleet.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
-import { loadDataset } from '../pipeline/datasets.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
 
 interface ProfileFlags {
@@ -99,6 +96,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--chunk <entries>', 'entries per streamed chunk buffer', positiveInt('--chunk'))
     .option('--json', 'print one JSON object')
     .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
+      const [{ loadArtifactOnProfile, scoreSplit }, { loadDataset }] = await Promise.all([import('../device-sim/check-artifact.ts'), import('../pipeline/datasets.ts')]);
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
       const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk, kernel: kernelOf(flags) });
@@ -164,6 +162,7 @@ export function registerDeviceCommands(program: Command): void {
       async (
         flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
       ) => {
+        const { openDevice } = await import('../device-sim/device.ts');
         const intervalSeconds = Number(flags.interval);
         if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
         const open = async (powerCut: PowerCutPlan | null) => {
@@ -220,6 +219,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--json', 'print one JSON object')
     .action(async (flags: ProfileFlags & { dir: string }) => {
+      const { openDevice } = await import('../device-sim/device.ts');
       const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags), kernel: kernelOf(flags) });
       const status = sim.status();
       print(
@@ -279,6 +279,7 @@ export function registerDeviceCommands(program: Command): void {
           if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
         } else if (flags.adminToken) {
           if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
+          const { provisionDevices } = await import('../device-sim/provision.ts');
           const provisioned = await provisionDevices({ server: flags.server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
           if (!flags.json) process.stderr.write(`registered ${flags.count} devices under license ${provisioned.licenseId}\n`);
           tokens = provisioned.tokens;
@@ -302,6 +303,7 @@ export function registerDeviceCommands(program: Command): void {
         const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
         let summary: FleetSummary;
         if (workers > 0 || processes > 0) {
+          const { openWorkerFleet } = await import('../device-sim/fleet-workers.ts');
           const fleet = await openWorkerFleet({ ...options, workers: workers || processes, mode: processes > 0 ? 'processes' : 'threads' });
           try {
             summary = await fleet.round(roundOptions);
@@ -309,6 +311,7 @@ export function registerDeviceCommands(program: Command): void {
             await fleet.close();
           }
         } else {
+          const { openFleet } = await import('../device-sim/fleet.ts');
           const fleet = await openFleet(options);
           summary = await fleet.round({ ...roundOptions, onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`) });
           if (!flags.json) process.stderr.write('\n');

@@ -1,7 +1,12 @@
 // The `weightgate` command line: a thin layer over formats/, pipeline/,
-// server/ and device-sim/. Each area registers its commands from its own file.
-import { Command, CommanderError } from 'commander';
-import { reportError, EXIT_BAD_INPUT } from './errors.ts';
+// server/ and device-sim/. Each area registers its commands from its own file,
+// one line each below, and imports its heavy modules only inside the actions,
+// so declaring every command (all --help needs) stays quick.
+//
+// Exit codes: 0 ok, 1 a failed check, 2 bad usage or input (one line, and a
+// pointer to the command's --help), 70 a bug (one line; --verbose shows the stack).
+import type { Command } from 'commander';
+import { exitOnStrayErrors, newProgram, runProgram } from './run.ts';
 import { registerFormatCommands } from './formats-commands.ts';
 import { registerPipelineCommands } from './pipeline-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
@@ -10,14 +15,11 @@ import { registerDemoCommand } from './demo-command.ts';
 import { registerFirmwareCommands } from './firmware-commands.ts';
 
 export function createProgram(): Command {
-  const program = new Command('weightgate')
-    .description(
-      'Compact, licensed, patchable neural-network binaries for microcontrollers.\n' +
-        'Exit codes: 0 ok, 1 a failed check or budget, 2 bad usage or bad input.',
-    )
-    .option('--verbose', 'print stack traces with errors')
-    .showHelpAfterError()
-    .exitOverride();
+  const program = newProgram(
+    'weightgate',
+    'Compact, licensed, patchable neural-network binaries for microcontrollers.\n' +
+      'Exit codes: 0 ok, 1 a failed check or budget, 2 bad usage or bad input, 70 an internal error (a bug).',
+  );
   registerFormatCommands(program);
   registerPipelineCommands(program);
   registerServerCommands(program);
@@ -27,18 +29,5 @@ export function createProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const program = createProgram();
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander already printed help or the usage message.
-      process.exitCode = error.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-      return;
-    }
-    process.exitCode = reportError(error, argv.includes('--verbose'));
-  }
-}
-
-await main(process.argv);
+exitOnStrayErrors(process.argv.includes('--verbose'));
+process.exitCode = await runProgram(createProgram(), process.argv);

@@ -1,9 +1,10 @@
 // `weightgate build`: the pipeline as CI runs it. Thin: parse flags, call
 // pipeline/build.ts's runBuild, print. Progress goes to stderr (bars on a
-// TTY, plain lines otherwise) so `--json` stdout stays parseable.
+// TTY, plain lines otherwise) so `--json` stdout stays parseable. The
+// pipeline (TF.js, seconds to load) is imported when `build` runs, not before.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { runBuild, type BuildOptions, type BuildReport, type ProgressSink } from '../pipeline/build.ts';
+import type { BuildOptions, BuildReport, ProgressSink } from '../pipeline/build.ts';
 import { PRESET_NAMES } from '../pipeline/presets.ts';
 
 interface BuildFlags {
@@ -148,6 +149,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')
     .action(async (flags: BuildFlags) => {
+      const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(toBuildOptions(flags), createCliProgress());
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
     });

@@ -1,10 +1,10 @@
 // `weightgate serve` and the client commands that call the weight storage
 // server: publish, token, customer, license, versions, audit, plus
 // `keys register` and `device register|list` added under the `keys` and
-// `device` commands that formats/ and device-sim/ own.
+// `device` commands that formats/ and device-sim/ own. The server itself
+// (Hono, PGlite, Drizzle) is imported when `serve` runs, not before.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { startServer } from '../server/start.ts';
 import { createClient, type LicenseView } from '../server/client.ts';
 import { UsageError } from './errors.ts';
 
@@ -57,7 +57,10 @@ function extendCommand(program: Command, name: string, build: (parent: Command) 
     if (!parent.commands.some((c) => c.name() === 'register')) build(parent);
   };
   const existing = program.commands.find((c) => c.name() === name);
-  if (existing) return attach(existing);
+  if (existing) {
+    attach(existing);
+    return;
+  }
   program.hook('preSubcommand', (_program, sub) => {
     if (sub.name() === name) attach(sub);
   });
@@ -79,6 +82,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (flags: { port: string; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: string }) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${flags.port}"`);
+      const { startServer } = await import('../server/start.ts');
       const server = await startServer({
         port,
         host: flags.host,

@@ -28,7 +28,7 @@ export class SplitEvaluator {
   accuracy(spec: MlpSpec, weights: MlpWeights): number {
     if (this.labels.length === 0) return 0;
     const kernels = spec.layers.map((l, i) => tf.tensor2d(weights.kernels[i], [l.inputs, l.units]));
-    const biases = spec.layers.map((l, i) => tf.tensor1d(weights.biases[i]));
+    const biases = spec.layers.map((_, i) => tf.tensor1d(weights.biases[i]));
     let correct = 0;
     let at = 0;
     for (const x of this.chunks) {

@@ -1,41 +1,291 @@
 #!/usr/bin/env node
-// Runs every test file under test/ (names ending in .test.ts) with uvu, loaded
-// through tsx's ESM loader, and ends with the plain line "N passed, N failed"
-// that uvu does not print itself. Exit code: 0 only when nothing failed.
+// Runs the whole test suite and ends with the line "N passed, N failed, N skipped".
 //
-//   npm test                 all tests
-//   npm test -- formats      only files whose path matches "formats"
+//   npm test                    every test file, plus the C library's tests
+//   npm test -- formats         only files whose path matches "formats" (a regular expression)
+//   npm test -- --jobs 1        one file at a time (default: os.availableParallelism())
+//   npm run test:fast           the inner loop: leaves out the slow ones (see below)
+//
+// Each test file under test/ (*.test.ts) runs in its own process
+// (`node --import tsx FILE`, uvu), a pool of --jobs at a time; the longest
+// files of the last run start first. A file's output is printed whole when it
+// finishes, so files never interleave; failures are listed again at the end.
+// A file with the line `// test: serial` runs alone, after the others.
+//
+// Skips: a test that needs something outside `npm install` (flatc, the shared
+// models, PostgreSQL, ...) declares it with test/requirements.ts, which prints
+// `skip: FILE needs WHAT (HOW)`; uvu counts the test as skipped. With CI set,
+// any skip fails the run: CI installs everything (.ci/run).
+//
+// C library: when firmware/CMakeLists.txt exists, one more job writes the
+// conformance vectors (scripts/gen-conformance.ts, when present) into
+// firmware/build/vectors and exports WG_VECTORS, builds firmware/ into
+// firmware/build/host (Debug) and runs every ctest test there; cmocka's
+// per-test results count in the closing line. New ctest tests (a qemu step,
+// more labels) are counted without a change here: a test without cmocka
+// output counts once by its ctest status (exit 77 with SKIP_RETURN_CODE = skipped).
+//
+// test:fast (--fast) leaves out: the e2e demo (tens of seconds of training),
+// the PostgreSQL variants of the database suites, the C library build, and
+// the two slowest integration files (test/server/serve-cli,
+// test/device-sim/server-e2e): about a third of the suite's CPU time. A test
+// file joins them with requiring(test, FULL_RUN) (test/requirements.ts).
+// They are counted as skipped; `npm test` runs them.
+//
+// Exit code: 0 when nothing failed (and, with CI set, nothing was skipped).
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
+import { parseCtestOutput } from './ctest-results.mjs';
 
-const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
-const filter = process.argv[2];
-const pattern = filter ? `${filter}.*\\.test\\.ts$` : '\\.test\\.ts$';
+const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
 
-const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'test', pattern, '-c', 'false'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0' },
-});
+function usage(message) {
+  process.stderr.write(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [FILTER] [--jobs N] [--fast]\n`);
+  process.exit(2);
+}
 
-let output = '';
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  output += chunk.toString('utf8');
-});
+function parseArgs(argv) {
+  const options = { filter: undefined, jobs: availableParallelism(), fast: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--fast') options.fast = true;
+    else if (arg === '--jobs' || arg === '-j' || arg.startsWith('--jobs=')) {
+      const text = arg.startsWith('--jobs=') ? arg.slice(7) : argv[++i];
+      const jobs = Number(text);
+      if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs must be a positive integer, got "${text}"`);
+      options.jobs = jobs;
+    } else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
+    else if (options.filter === undefined) options.filter = arg;
+    else usage(`one filter at most, got "${options.filter}" and "${arg}"`);
+  }
+  return options;
+}
 
-child.on('close', (code, signal) => {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  const count = (label) => {
-    const match = plain.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'));
-    return match ? Number(match[1]) : 0;
-  };
-  const total = count('Total');
+const options = parseArgs(process.argv.slice(2));
+const ci = Boolean(process.env.CI) && !['0', 'false'].includes(process.env.CI.toLowerCase());
+const timeoutMs = Number(process.env.WG_TEST_TIMEOUT ?? 900) * 1000;
+
+// --- which jobs --------------------------------------------------------------
+
+function listTestFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return listTestFiles(path);
+      return entry.name.endsWith('.test.ts') ? [path] : [];
+    })
+    .sort();
+}
+
+const filter = options.filter === undefined ? null : new RegExp(options.filter);
+const files = listTestFiles('test').filter((file) => !filter || filter.test(file));
+const withFirmware = existsSync('firmware/CMakeLists.txt') && (!filter || filter.test('firmware/'));
+
+// Durations of the last run, to start the longest first (a cache: losing it only costs order).
+const timesFile = join('node_modules', '.cache', 'weightgate', 'test-times.json');
+let lastTimes = {};
+try {
+  lastTimes = JSON.parse(readFileSync(timesFile, 'utf8'));
+} catch {}
+
+const isSerial = (file) => /^\/\/ test: serial\b/m.test(readFileSync(file, 'utf8'));
+const jobs = files.map((file) => ({ name: file, serial: isSerial(file), run: () => runTestFile(file) }));
+if (withFirmware) jobs.push({ name: 'firmware/', serial: false, run: () => runFirmware() });
+// The longest first; without a last run, the end-to-end tests and the C build (the usual longest), then the rest.
+const weight = (job) => lastTimes[job.name] ?? (job.name.startsWith('test/e2e/') || job.name === 'firmware/' ? 1e9 : 1e6);
+jobs.sort((a, b) => weight(b) - weight(a));
+
+if (jobs.length === 0) usage(`no test file matches "${options.filter}"`);
+
+// --- one test file -------------------------------------------------------------
+
+/** Runs a command, collecting stdout and stderr in one buffer in arrival order. */
+function collect(command, args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => (output += `\n${command}: ${error.message}\n`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) output += `\nrun-tests: killed after ${timeoutMs / 1000} s (WG_TEST_TIMEOUT)\n`;
+      resolve({ code: code ?? 1, signal, output });
+    });
+  });
+}
+
+const skipLines = (output) => output.split('\n').filter((line) => line.startsWith('skip: '));
+
+async function runTestFile(file) {
+  const env = options.fast ? { WG_TEST_FAST: '1' } : {};
+  const { code, signal, output } = await collect(process.execPath, ['--import', 'tsx', file], env);
+  const count = (label) => Number(output.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
+  const summarized = /^\s*Total:\s+\d+/m.test(output);
   const passed = count('Passed');
   const skipped = count('Skipped');
-  let failed = total - passed - skipped;
-  // A crash before uvu's summary (an import error, a signal) is a failure too.
-  if ((code !== 0 || signal) && failed === 0) failed = 1;
-  const tail = skipped > 0 ? `, ${skipped} skipped` : '';
-  process.stdout.write(`\n${passed} passed, ${failed} failed${tail}\n`);
-  process.exit(failed > 0 ? 1 : 0);
-});
+  let failed = count('Total') - passed;
+  // A crash before uvu's summary (an import error, a signal) or a bad exit is a failure too.
+  if ((!summarized || code !== 0 || signal) && failed === 0) failed = 1;
+  // uvu's own totals are replaced by the header line.
+  const shown = output.replace(/\n\s*Total:\s+\d+\n\s*Passed:.*\n\s*Skipped:.*\n\s*Duration:.*\n*/, '\n').trim();
+  return { passed, failed, skipped, skips: skipLines(output), output: shown, failures: failedTestNames(output) };
+}
+
+/** uvu's failure headings ("FAIL  suite  "name""), for the closing list. */
+function failedTestNames(output) {
+  return output
+    .split('\n')
+    .filter((line) => /^\s*FAIL\s/.test(line))
+    .map((line) => line.trim().replace(/^FAIL\s+/, ''));
+}
+
+// --- the C library ---------------------------------------------------------------
+
+async function runFirmware() {
+  const result = { passed: 0, failed: 0, skipped: 0, skips: [], output: '', failures: [] };
+  const step = async (label, command, args, env) => {
+    const run = await collect(command, args, env);
+    const ok = run.code === 0 && !run.signal;
+    if (!ok) {
+      result.failed += 1;
+      result.failures.push(`${label} failed`);
+      result.output += `$ ${[command, ...args].join(' ')}\n${run.output.trim()}\n${label} failed\n`;
+    }
+    return ok ? run : null;
+  };
+
+  if (options.fast) {
+    result.skipped = 1;
+    result.skips.push('skip: firmware/ (the C library tests) needs a full run (npm test runs it; npm run test:fast leaves it out)');
+    result.output = result.skips[0];
+    return result;
+  }
+  const missing = missingCToolchain();
+  if (missing.length > 0) {
+    result.skipped = 1;
+    result.skips.push(`skip: firmware/ (the C library tests) needs ${describeMissing(missing)}`);
+    result.output = result.skips[0];
+    return result;
+  }
+
+  // Conformance vectors from the TypeScript side, when their generator exists.
+  const env = {};
+  if (existsSync('scripts/gen-conformance.ts')) {
+    const vectors = join(root, 'firmware', 'build', 'vectors');
+    if (!(await step('gen-conformance', process.execPath, ['--import', 'tsx', 'scripts/gen-conformance.ts', vectors]))) return result;
+    env.WG_VECTORS = vectors;
+  }
+  const build = join('firmware', 'build', 'host');
+  if (!(await step('cmake configure', 'cmake', ['-S', 'firmware', '-B', build, '-DCMAKE_BUILD_TYPE=Debug'], env))) return result;
+  if (!(await step('cmake build', 'cmake', ['--build', build, '-j2'], env))) return result;
+  const ctest = await collect('ctest', ['--test-dir', build, '--output-on-failure', '-V'], env);
+  const counts = parseCtestOutput(ctest.output);
+  result.passed += counts.passed;
+  result.failed += counts.failed;
+  result.skipped += counts.skipped;
+  result.failures.push(...counts.failures);
+  if (counts.tests === 0 && ctest.code !== 0) {
+    result.failed += 1;
+    result.failures.push('ctest failed');
+  }
+  // Whole ctest output when something failed; otherwise its per-test status lines.
+  const statusLines = ctest.output.split('\n').filter((line) => /Test\s+#\d+:/.test(line) && !/Start\s/.test(line));
+  result.output += result.failed > 0 ? ctest.output.trim() : statusLines.map((line) => line.trim()).join('\n');
+  for (const name of counts.skippedNames) result.skips.push(`skip: firmware/ ${name} (skipped by the C test itself)`);
+  return result;
+}
+
+// --- the pool -------------------------------------------------------------------
+
+const results = [];
+const times = { ...lastTimes };
+
+function report(job, result, seconds) {
+  const status = result.failed > 0 ? 'FAIL' : 'ok  ';
+  const counts = `${result.passed} passed${result.failed ? `, ${result.failed} failed` : ''}${result.skipped ? `, ${result.skipped} skipped` : ''}`;
+  let text = `${status} ${job.name}  (${counts}, ${seconds.toFixed(1)} s)\n`;
+  if (result.output) text += result.output.replace(/^/gm, '  ').replace(/^ {2}(skip: )/gm, '$1') + '\n';
+  process.stdout.write(text);
+}
+
+async function runJob(job) {
+  const start = performance.now();
+  let result;
+  try {
+    result = await job.run();
+  } catch (error) {
+    result = { passed: 0, failed: 1, skipped: 0, skips: [], output: String(error?.stack ?? error), failures: ['the runner itself failed'] };
+  }
+  const seconds = (performance.now() - start) / 1000;
+  // Only full runs of a job say how long it takes (not test:fast, not its skipped variants).
+  if (!options.fast && result.skipped === 0) times[job.name] = Math.round(seconds * 10) / 10;
+  results.push({ job, result });
+  report(job, result, seconds);
+}
+
+async function pool(list, size) {
+  const queue = [...list];
+  const worker = async () => {
+    while (queue.length > 0) await runJob(queue.shift());
+  };
+  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, worker));
+}
+
+const started = performance.now();
+await pool(
+  jobs.filter((job) => !job.serial),
+  options.jobs,
+);
+await pool(
+  jobs.filter((job) => job.serial),
+  1,
+);
+
+try {
+  mkdirSync(join('node_modules', '.cache', 'weightgate'), { recursive: true });
+  const temp = `${timesFile}.${process.pid}`;
+  writeFileSync(temp, JSON.stringify(times, null, 1) + '\n');
+  renameSync(temp, timesFile);
+} catch {}
+
+// --- the closing lines -------------------------------------------------------------
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const { result } of results) {
+  total.passed += result.passed;
+  total.failed += result.failed;
+  total.skipped += result.skipped;
+}
+const failedJobs = results.filter(({ result }) => result.failed > 0);
+const skips = results.flatMap(({ result }) => result.skips).sort();
+
+let closing = `\n${jobs.length} jobs in ${((performance.now() - started) / 1000).toFixed(1)} s with --jobs ${options.jobs}${options.fast ? ' (test:fast)' : ''}\n`;
+if (skips.length > 0) closing += `\nSkipped:\n${skips.join('\n')}\n`;
+if (failedJobs.length > 0) {
+  closing += '\nFailed:\n';
+  for (const { job, result } of failedJobs) {
+    closing += `  ${job.name}\n`;
+    for (const name of result.failures.length ? result.failures : ['(see its output above)']) closing += `    ${name}\n`;
+  }
+}
+closing += `\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`;
+process.stdout.write(closing);
+
+if (ci && total.skipped > 0) {
+  process.stderr.write(
+    `run-tests: CI is set and ${total.skipped} tests were skipped; CI must run every test:\n${skips.map((line) => `  ${line}`).join('\n')}\n`,
+  );
+  process.exit(1);
+}
+process.exit(total.failed > 0 ? 1 : 0);

@@ -2,7 +2,7 @@
 // installs its license's tier, follows a tier upgrade and downgrade with
 // patches of only the changed segments, takes a new version, refuses
 // nothing it should take and stops when its license is revoked.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,10 @@ import { provisionDevices } from '../../device-sim/provision.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+import { FULL_RUN, requiring } from '../requirements.ts';
+
+// Among the slowest files: npm run test:fast leaves it out.
+const test = requiring(uvuTest, FULL_RUN);
 
 const ADMIN = 'admin-token-for-device-e2e-0001';
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `wg-e2e-${name}-`));

@@ -1,4 +1,5 @@
-import { SHARED_MODELS } from '../shared-models.ts';
+import { SHARED_MODELS, SHARED_MODELS_FOLDER } from '../shared-models.ts';
+import { requiring } from '../requirements.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ async function rejects(promise: Promise<unknown>, code: string, mentions: string
 
 const SHARED = SHARED_MODELS;
 
-test('the three shared models load: Keras-converted Model, tfjs-native Sequential and Model', async () => {
+requiring(test, SHARED_MODELS_FOLDER)('the three shared models load: Keras-converted Model, tfjs-native Sequential and Model', async () => {
   const digits = await loadLayersModel(`${SHARED}/digitsjs-mnist-mlp/model.json`);
   assert.equal(digits.spec.layers.map((l) => l.units), [200, 100, 400, 100, 10]);
   assert.equal(digits.spec.inputShape, [28, 28]);

@@ -1,12 +1,14 @@
 // The server tests' shared harness: every database test runs once per driver
-// (PGlite in memory; PostgreSQL in a fresh database when DATABASE_URL is set),
-// like Hono's common.case.test.ts runs one suite against every router.
+// (PGlite in memory; PostgreSQL in a fresh database when DATABASE_URL is set,
+// reported as skipped when it is not), like Hono's common.case.test.ts runs
+// one suite against every router.
 import { suite, type Test } from 'uvu';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { openDatabase, type Database } from '../../server/db/connect.ts';
 import { createApp, type AppDeps } from '../../server/app.ts';
 import { ensureAdminToken } from '../../server/auth.ts';
 import { unpack } from '../../server/negotiate.ts';
+import { POSTGRES, requiring } from '../requirements.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -29,11 +31,12 @@ async function openPostgresScratch(baseUrl: string): Promise<Database> {
   };
 }
 
+/** Every driver; PostgreSQL's open() needs DATABASE_URL (driverSuites skips it without). */
 export function drivers(): Driver[] {
-  const list: Driver[] = [{ name: 'pglite', open: () => openDatabase({}) }];
-  const url = process.env.DATABASE_URL;
-  if (url) list.push({ name: 'postgres', open: () => openPostgresScratch(url) });
-  return list;
+  return [
+    { name: 'pglite', open: () => openDatabase({}) },
+    { name: 'postgres', open: () => openPostgresScratch(process.env.DATABASE_URL as string) },
+  ];
 }
 
 export interface Call {
@@ -86,10 +89,11 @@ export async function createHarness(driver: Driver, deps: Partial<AppDeps> = {})
   };
 }
 
-/** One uvu suite per driver, with a fresh harness in its context. */
+/** One uvu suite per driver, with a fresh harness in its context; the PostgreSQL one skips without DATABASE_URL. */
 export function driverSuites(title: string, deps: Partial<AppDeps> = {}): Array<Test<{ h: Harness }> & { driver: Driver }> {
   return drivers().map((driver) => {
-    const s = suite<{ h: Harness }>(`${title} [${driver.name}]`, {} as { h: Harness });
+    const named = suite<{ h: Harness }>(`${title} [${driver.name}]`, {} as { h: Harness });
+    const s = driver.name === 'postgres' ? requiring(named, POSTGRES) : named;
     s.before(async (context) => {
       context.h = await createHarness(driver, deps);
     });

@@ -1,12 +1,16 @@
 // `weightgate serve` prints its address once it accepts requests, answers
 // /healthz, and exits 0 on SIGTERM; client commands print JSON with --json.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publisherKeys, signedTiny } from './fixtures.ts';
+import { FULL_RUN, requiring } from '../requirements.ts';
+
+// Among the slowest files: npm run test:fast leaves it out.
+const test = requiring(uvuTest, FULL_RUN);
 
 const ADMIN = 'serve-cli-admin-token-0123';
 

@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { startServer } from '../../server/start.ts';
 import { createClient, HttpError } from '../../server/client.ts';
 import { publisherKeys, signedTiny } from './fixtures.ts';
+import { POSTGRES, requiring } from '../requirements.ts';
 
 const ADMIN = 'client-test-admin-token-xyz';
 
@@ -78,22 +79,20 @@ test('startServer + client on PGlite in a data directory, which survives a resta
   }
 });
 
-const baseUrl = process.env.DATABASE_URL;
-if (baseUrl) {
-  test('startServer + client on PostgreSQL', async () => {
-    const name = `wg_test_${randomBytes(6).toString('hex')}`;
-    const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`create database ${name}`);
-    try {
-      const url = new URL(baseUrl);
-      url.pathname = `/${name}`;
-      await scenario({ databaseUrl: url.toString() });
-    } finally {
-      await sql.unsafe(`drop database if exists ${name} with (force)`);
-      await sql.end();
-    }
-  });
-}
+requiring(test, POSTGRES)('startServer + client on PostgreSQL', async () => {
+  const baseUrl = process.env.DATABASE_URL as string;
+  const name = `wg_test_${randomBytes(6).toString('hex')}`;
+  const sql = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`create database ${name}`);
+  try {
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    await scenario({ databaseUrl: url.toString() });
+  } finally {
+    await sql.unsafe(`drop database if exists ${name} with (force)`);
+    await sql.end();
+  }
+});
 
 test('an unreachable PostgreSQL is a clear DATABASE_UNAVAILABLE error', async () => {
   try {

@@ -1,6 +1,6 @@
-// The main job's story end to end (`npm start`), with a small build, against
-// every database driver: embedded PGlite, and PostgreSQL when DATABASE_URL is
-// set (in a scratch database the demo creates and drops).
+// The main job's story end to end (`npm start`), with a small build: the
+// checks both database drivers share. One test file per driver
+// (demo-pglite.test.ts, demo-postgres.test.ts) so the two run in parallel.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runDemo, type Narrator } from '../../demo/story.ts';
 import { writeDemoReport } from '../../demo/demo-report.ts';
 import type { DemoResult } from '../../demo/demo-result.ts';
+import { FULL_RUN, requiring, type Requirement } from '../requirements.ts';
 
 const quiet: Narrator = {
   step() {},
@@ -18,11 +19,13 @@ const quiet: Narrator = {
 
 const SMALL_BUILD = { preset: 'paper-101k', epochs: 1, pruneRounds: 1, pruneEpochs: 1, centroidEpochs: 1, tiers: 'basic:0.5' };
 
-const drivers: Array<{ name: string; databaseUrl?: string }> = [{ name: 'pglite' }];
-if (process.env.DATABASE_URL) drivers.push({ name: 'postgres', databaseUrl: process.env.DATABASE_URL });
-
-for (const driver of drivers) {
-  test(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
+/** Registers and runs the story on one driver: embedded PGlite, or PostgreSQL at databaseUrl (in a scratch database the demo creates and drops). */
+export function demoStoryTest(driver: { name: 'pglite' | 'postgres'; databaseUrl?: string; needs?: Requirement[] }): void {
+  requiring(
+    test,
+    FULL_RUN,
+    ...(driver.needs ?? []),
+  )(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'wg-demo-test-'));
     try {
       const result = await runDemo({ outDir, databaseUrl: driver.databaseUrl, build: SMALL_BUILD }, quiet);
@@ -38,6 +41,7 @@ for (const driver of drivers) {
       await rm(outDir, { recursive: true, force: true });
     }
   });
+  test.run();
 }
 
 function checkStory(result: DemoResult): void {
@@ -78,9 +82,10 @@ function checkStory(result: DemoResult): void {
     // The device computes on the encoded form; it must agree with the pipeline's TF.js evaluation.
     // Both are measured on the whole test split; allow one sample's near-tie.
     assert.ok(tier.pipelineAccuracy !== null);
-    assert.ok(Math.abs(tier.accuracy - tier.pipelineAccuracy!) <= 1 / 2000 + 1e-9, `${tier.name}: device ${tier.accuracy} vs pipeline ${tier.pipelineAccuracy}`);
+    assert.ok(
+      Math.abs(tier.accuracy - tier.pipelineAccuracy!) <= 1 / 2000 + 1e-9,
+      `${tier.name}: device ${tier.accuracy} vs pipeline ${tier.pipelineAccuracy}`,
+    );
   }
   assert.ok(result.device.arenaHighWaterBytes <= result.device.arenaBytes);
 }
-
-test.run();
