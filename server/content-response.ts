@@ -4,13 +4,15 @@
 
 import { asBody } from './negotiate.ts';
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+// Gated by Authorization: only the requesting device's own cache may keep the
+// bytes (private), never a cache shared between clients (a proxy or CDN).
+export const IMMUTABLE_PRIVATE = 'private, max-age=31536000, immutable';
 
 export function contentResponse(request: Request, bytes: Uint8Array, sha256: string, method: string): Response {
   const etag = `"${sha256}"`;
   const headers: Record<string, string> = {
     ETag: etag,
-    'Cache-Control': IMMUTABLE,
+    'Cache-Control': IMMUTABLE_PRIVATE,
     'Accept-Ranges': 'bytes',
     'Content-Type': 'application/octet-stream',
   };

@@ -13,11 +13,12 @@ import { hashToken } from './auth.ts';
 import { checkDeviceAccess } from './routes/content.ts';
 import { patchKey, type ArtifactRecord } from './store/artifact-store.ts';
 import type { Content } from './ttl-cache.ts';
+import { IMMUTABLE_PRIVATE } from './content-response.ts';
 
 const ARTIFACT_PATH = /^\/v1\/artifacts\/([0-9a-f]{64})$/;
 const PATCH_PATH = /^\/v1\/patches\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 
 /** Returns true when it answered the request; false to hand it to Hono. */
 export function createFastContentHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -72,7 +73,7 @@ function prepare(content: Content): { headers: string[]; body: Buffer } {
         'Content-Type', 'application/octet-stream',
         'Content-Length', String(data.byteLength),
         'ETag', `"${content.sha256}"`,
-        'Cache-Control', IMMUTABLE,
+        'Cache-Control', IMMUTABLE_PRIVATE,
         'Accept-Ranges', 'bytes',
       ],
       body: Buffer.from(data.buffer, data.byteOffset, data.byteLength),

@@ -67,7 +67,7 @@ for (const s of driverSuites('server device API')) {
     assert.is(bytes.byteLength, r.body.artifact.bytes);
     assert.equal(readArtifact(bytes, { publicKey: publisherKeys.publicKeyPem }).license, [1, 2]);
     assert.is(response.headers.get('etag'), `"${r.body.artifact.sha256}"`);
-    assert.is(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.is(response.headers.get('cache-control'), 'private, max-age=31536000, immutable');
     assert.is(response.headers.get('accept-ranges'), 'bytes');
     state.v1Bronze = { url: r.body.artifact.url, sha256: r.body.artifact.sha256, bytes };
   });
