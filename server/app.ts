@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { sql } from 'drizzle-orm';
 import { FormatError } from '../formats/index.ts';
-import type { Db } from './db/connect.ts';
+import { sqlState, type Db } from './db/connect.ts';
 import { createContext, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
 import { HttpError } from './http-error.ts';
@@ -59,6 +59,12 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
     if (error instanceof HttpError) return errorResponse(c, error);
     if (error instanceof FormatError) return errorResponse(c, new HttpError(400, error.code, error.message));
     deps.onInternalError?.(error);
+    // Backstop for a value validation missed (class 22: data exception, e.g.
+    // out of range, bad encoding): the input's fault, answered without the
+    // database's words. It is still logged above: validation should catch it.
+    if (sqlState(error)?.startsWith('22')) {
+      return errorResponse(c, new HttpError(400, 'INVALID_INPUT', 'a value in the request cannot be stored (out of range or invalid characters); check it against /openapi.json'));
+    }
     return errorResponse(c, new HttpError(500, 'INTERNAL', 'the server failed on this request; it logged the cause and keeps serving'));
   });
   return { app, ctx };

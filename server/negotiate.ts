@@ -4,6 +4,7 @@
 import type { Context } from 'hono';
 import { Packr } from 'msgpackr';
 import { badRequest } from './http-error.ts';
+import { checkJsonDepth, checkMsgpack } from './body-shape.ts';
 
 export const MSGPACK = 'application/msgpack';
 
@@ -27,16 +28,35 @@ export function encodeBody(value: unknown, msgpack: boolean): { body: Uint8Array
   return msgpack ? { body: asBody(packr.pack(value)), type: MSGPACK } : { body: JSON.stringify(value), type: 'application/json' };
 }
 
-/** Reads a JSON or MessagePack request body; a body that does not parse is a 400. */
+/**
+ * Reads a JSON or MessagePack request body; a body that does not parse is a
+ * 400. The body's shape is checked (depth, MessagePack well-formedness)
+ * before a recursive decoder sees it, and the decoder's own message, which
+ * can name its internals, is not passed on.
+ */
 export async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   const raw = new Uint8Array(await c.req.arrayBuffer());
   if (raw.byteLength === 0) return {};
+  if (type.includes(MSGPACK)) {
+    checkMsgpack(raw);
+    try {
+      return packr.unpack(raw);
+    } catch {
+      throw badRequest('BAD_BODY', 'request body is not valid MessagePack; send one map of the fields /openapi.json lists');
+    }
+  }
+  checkJsonDepth(raw);
+  let text: string;
   try {
-    if (type.includes(MSGPACK)) return packr.unpack(raw);
-    return JSON.parse(new TextDecoder().decode(raw));
-  } catch (error) {
-    throw badRequest('BAD_BODY', `request body is not valid ${type.includes(MSGPACK) ? 'MessagePack' : 'JSON'}: ${(error as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw badRequest('BAD_BODY', 'request body is not valid UTF-8; send JSON (Content-Type: application/json) or MessagePack (application/msgpack)');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('BAD_BODY', 'request body is not valid JSON; send one JSON object of the fields /openapi.json lists, or MessagePack with Content-Type: application/msgpack');
   }
 }
 

@@ -87,6 +87,17 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
+/** The SQLSTATE of a database error (drizzle wraps the driver's), or undefined. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** PostgreSQL's unique_violation, as both drivers report it. */
 export function isUniqueViolation(error: unknown): boolean {
   let current: unknown = error;

@@ -51,8 +51,11 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/tokens', admin, async function createToken(c) {
     const body = parseInput(CreateTokenBody, await readBody(c), 'body');
-    const { id, token } = await issueToken(ctx.db, body.role, body.label);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: id, detail: { role: body.role, label: body.label } });
+    const { id, token } = await ctx.db.transaction(async (tx) => {
+      const issued = await issueToken(tx, body.role, body.label);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: issued.id, detail: { role: body.role, label: body.label } });
+      return issued;
+    });
     return reply(c, { id, role: body.role, label: body.label, token }, 201);
   });
 
@@ -74,13 +77,15 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const body = parseInput(RegisterKeyBody, await readBody(c), 'body');
     const key = parsePublisherKey(body.publicKey);
     const keyId = keyIdOf(key);
-    const inserted = await ctx.db
-      .insert(publisherKeys)
-      .values({ keyId, publicKey: spkiDer(key), label: body.label })
-      .onConflictDoNothing()
-      .returning({ keyId: publisherKeys.keyId });
-    if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+    await ctx.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(publisherKeys)
+        .values({ keyId, publicKey: spkiDer(key), label: body.label })
+        .onConflictDoNothing()
+        .returning({ keyId: publisherKeys.keyId });
+      if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+    });
     return reply(c, { keyId, label: body.label }, 201);
   });
 

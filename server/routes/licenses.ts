@@ -34,8 +34,11 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/customers', admin, async function createCustomer(c) {
     const body = parseInput(CreateCustomerBody, await readBody(c), 'body');
-    const [row] = await ctx.db.insert(customers).values({ name: body.name }).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'customer.create', entity: 'customer', entityId: row!.id, detail: { name: body.name } });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(customers).values({ name: body.name }).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'customer.create', entity: 'customer', entityId: inserted!.id, detail: { name: body.name } });
+      return inserted;
+    });
     return reply(c, { id: row!.id, name: row!.name, createdAt: row!.createdAt.toISOString() }, 201);
   });
 
@@ -59,8 +62,11 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
       expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
     };
     await assertGrantResolves(ctx, model.id, values);
-    const [row] = await ctx.db.insert(licenses).values(values).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'license.create', entity: 'license', entityId: row!.id, detail: licenseView(row!, model.name) });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(licenses).values(values).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.create', entity: 'license', entityId: inserted!.id, detail: licenseView(inserted!, model.name) });
+      return inserted;
+    });
     return reply(c, licenseView(row!, model.name), 201);
   });
 

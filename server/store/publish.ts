@@ -12,7 +12,7 @@ import type { ServerContext } from '../context.ts';
 import { badRequest, conflict, forbidden, HttpError } from '../http-error.ts';
 import { keyFromDer } from '../publisher-keys.ts';
 import { sortedUnique } from '../license-grant.ts';
-import { MODEL_NAME } from '../api-schemas.ts';
+import { INT4_MAX, isStorableText, MODEL_NAME } from '../api-schemas.ts';
 import { recordAudit } from './audit.ts';
 
 /** Rows per INSERT: PostgreSQL allows 65,535 bind parameters a statement; 1,000 rows x 5 columns stays far below. */
@@ -34,6 +34,17 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
   const manifest = artifact.manifest;
   if (!MODEL_NAME.test(manifest.model)) {
     throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ - (it becomes part of URLs)`);
+  }
+  if (manifest.version > INT4_MAX) {
+    throw badRequest(
+      'VERSION_TOO_LARGE',
+      `the artifact's model version ${manifest.version} is above ${INT4_MAX}, the largest this server stores (the format allows up to 4294967295, the server keeps versions as 32-bit signed integers); re-encode with a smaller version`,
+    );
+  }
+  for (const tier of manifest.tiers) {
+    if (!isStorableText(tier.name) || tier.name.length === 0 || tier.name.length > 100) {
+      throw badRequest('BAD_TIER_NAME', `the artifact's tier name ${JSON.stringify(tier.name.slice(0, 120))} must be 1-100 characters without NUL or unpaired surrogates`);
+    }
   }
   if (artifact.segments.length !== manifest.segments.length) {
     throw badRequest(
