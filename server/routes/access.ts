@@ -19,14 +19,15 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/devices', admin, async function registerDevice(c) {
     const body = parseInput(RegisterDeviceBody, await readBody(c), 'body');
-    const [license] = await ctx.db.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1);
-    if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
-    if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
-    const { deviceId, token, tokenId } = await ctx.db.transaction(async (tx) => {
+    const { license, deviceId, token, tokenId } = await ctx.db.transaction(async (tx) => {
+      // FOR SHARE: a concurrent revoke waits for this join, or this join sees the revoke.
+      const [license] = await tx.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1).for('share');
+      if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
+      if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
       const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
       const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
       await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.register', entity: 'device', entityId: device!.id, detail: { licenseId: license.id, name: body.name } });
-      return { deviceId: device!.id, token: issued.token, tokenId: issued.id };
+      return { license, deviceId: device!.id, token: issued.token, tokenId: issued.id };
     });
     return reply(c, { deviceId, licenseId: license.id, name: body.name, token, tokenId }, 201);
   });
@@ -62,13 +63,16 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
   app.post('/v1/tokens/:id/revoke', admin, async function revokeToken(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
     if (id === c.get('principal').tokenId) throw conflict('OWN_TOKEN', 'an admin cannot revoke the token it is calling with; use another admin token');
-    const [row] = await ctx.db
-      .update(apiTokens)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-      .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
-    if (!row) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: row.role, label: row.label } });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [revoked] = await tx
+        .update(apiTokens)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
+      if (!revoked) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: revoked.role, label: revoked.label } });
+      return revoked;
+    });
     ctx.invalidate();
     return reply(c, { ...row, revoked: true });
   });
@@ -102,24 +106,27 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
   // published ones so an operator can withdraw them.
   app.post('/v1/publisher-keys/:keyId/revoke', admin, async function revokeKey(c) {
     const { keyId } = parseInput(KeyIdParam, c.req.param(), 'path');
-    const [row] = await ctx.db
-      .update(publisherKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(publisherKeys.keyId, keyId), isNull(publisherKeys.revokedAt)))
-      .returning({ keyId: publisherKeys.keyId, label: publisherKeys.label, revokedAt: publisherKeys.revokedAt });
-    if (!row) throw notFound('KEY_UNKNOWN', `no unrevoked publisher key ${keyId}`);
-    const signed = await ctx.db
-      .select({ model: models.name, version: versions.number })
-      .from(versions)
-      .innerJoin(models, eq(models.id, versions.modelId))
-      .where(and(eq(versions.keyId, keyId), eq(versions.state, 'published')))
-      .orderBy(asc(models.name), asc(versions.number));
-    await recordAudit(ctx.db, {
-      actorTokenId: c.get('principal').tokenId,
-      action: 'publisher-key.revoke',
-      entity: 'publisher-key',
-      entityId: keyId,
-      detail: { label: row.label, publishedVersionsSigned: signed.length },
+    const { row, signed } = await ctx.db.transaction(async (tx) => {
+      const [revoked] = await tx
+        .update(publisherKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(publisherKeys.keyId, keyId), isNull(publisherKeys.revokedAt)))
+        .returning({ keyId: publisherKeys.keyId, label: publisherKeys.label, revokedAt: publisherKeys.revokedAt });
+      if (!revoked) throw notFound('KEY_UNKNOWN', `no unrevoked publisher key ${keyId}`);
+      const published = await tx
+        .select({ model: models.name, version: versions.number })
+        .from(versions)
+        .innerJoin(models, eq(models.id, versions.modelId))
+        .where(and(eq(versions.keyId, keyId), eq(versions.state, 'published')))
+        .orderBy(asc(models.name), asc(versions.number));
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'publisher-key.revoke',
+        entity: 'publisher-key',
+        entityId: keyId,
+        detail: { label: revoked.label, publishedVersionsSigned: published.length },
+      });
+      return { row: revoked, signed: published };
     });
     return reply(c, { keyId, label: row.label, revokedAt: row.revokedAt!.toISOString(), publishedVersionsSigned: signed });
   });
