@@ -82,7 +82,7 @@ export const ListDevicesQuery = z.object({ licenseId: idText.optional() });
 
 export const CreateTokenBody = z.object({
   role: z.enum(['admin', 'publisher']),
-  label: text(1, 200),
+  label: text(1, 200).refine((label) => label !== 'WEIGHTGATE_ADMIN_TOKEN', 'is reserved for the token the server is started with; choose another label'),
 });
 
 export const RegisterKeyBody = z.object({
