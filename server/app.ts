@@ -5,10 +5,10 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { sql } from 'drizzle-orm';
 import { FormatError } from '../formats/index.ts';
-import { sqlState, type Db } from './db/connect.ts';
+import { isConnectionError, sqlState, type Db } from './db/connect.ts';
 import { createContext, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
-import { HttpError } from './http-error.ts';
+import { databaseUnavailable, HttpError } from './http-error.ts';
 import { encodeBody, wantsMsgpack } from './negotiate.ts';
 import { buildOpenApi, renderReference } from './openapi.ts';
 import { versionRoutes } from './routes/versions.ts';
@@ -21,7 +21,11 @@ export interface AppDeps extends Partial<ServerSettings> {
   db: Db;
   /** Called with errors that are not the client's fault (500s). */
   onInternalError?: (error: unknown) => void;
+  /** A request still waiting after this long (ms) gets 503 DATABASE_UNAVAILABLE; uploads excepted. */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -39,6 +43,25 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   });
   const app = new Hono<AuthEnv>();
   const openApi = buildOpenApi();
+
+  // A request that waits on an unreachable database gets 503 after
+  // requestTimeoutMs instead of hanging (a silent network never errors by
+  // itself). Uploads are exempt: reading a large body may take longer.
+  const timeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  app.use('*', async function deadline(c, next) {
+    if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(databaseUnavailable()), timeoutMs);
+    });
+    const work = next();
+    work.catch(() => {}); // after a timeout its outcome is no one's
+    try {
+      await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
   const reference = renderReference(openApi);
 
   app.get('/healthz', async function healthz(c) {
@@ -58,6 +81,7 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.onError(function handleError(error, c) {
     if (error instanceof HttpError) return errorResponse(c, error);
     if (error instanceof FormatError) return errorResponse(c, new HttpError(400, error.code, error.message));
+    if (isConnectionError(error)) return errorResponse(c, databaseUnavailable());
     deps.onInternalError?.(error);
     // Backstop for a value validation missed (class 22: data exception, e.g.
     // out of range, bad encoding): the input's fault, answered without the
@@ -72,5 +96,5 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
 
 function errorResponse(c: Context, error: HttpError): Response {
   const { body, type } = encodeBody({ code: error.code, message: error.message }, wantsMsgpack(c));
-  return new Response(body, { status: error.status, headers: { 'Content-Type': type } });
+  return new Response(body, { status: error.status, headers: { ...error.headers, 'Content-Type': type } });
 }
