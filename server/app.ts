@@ -9,8 +9,8 @@ import { isConnectionError, sqlState, type Db } from './db/connect.ts';
 import { createContext, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
 import { databaseUnavailable, HttpError } from './http-error.ts';
-import { encodeBody, wantsMsgpack } from './negotiate.ts';
-import { buildOpenApi, renderReference } from './openapi.ts';
+import { encodeBody, NEGOTIATED_HEADERS, wantsMsgpack } from './negotiate.ts';
+import { allowedMethods, buildOpenApi, renderReference } from './openapi.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { licenseRoutes } from './routes/licenses.ts';
 import { accessRoutes } from './routes/access.ts';
@@ -77,7 +77,13 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.route('/', deviceRoutes(ctx));
   app.route('/', contentRoutes(ctx));
 
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`)));
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0) {
+      return errorResponse(c, new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}; see /openapi.json`, { Allow: allow.join(', ') }));
+    }
+    return errorResponse(c, new HttpError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`));
+  });
   app.onError(function handleError(error, c) {
     if (error instanceof HttpError) return errorResponse(c, error);
     if (error instanceof FormatError) return errorResponse(c, new HttpError(400, error.code, error.message));
@@ -96,5 +102,5 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
 
 function errorResponse(c: Context, error: HttpError): Response {
   const { body, type } = encodeBody({ code: error.code, message: error.message }, wantsMsgpack(c));
-  return new Response(body, { status: error.status, headers: { ...error.headers, 'Content-Type': type } });
+  return new Response(body, { status: error.status, headers: { ...NEGOTIATED_HEADERS, ...error.headers, 'Content-Type': type } });
 }

@@ -3,7 +3,7 @@
 // is already in this process's caches (token, license, version, artifact
 // record, bytes) it is answered straight from memory with the same headers
 // and the same authorization rule (checkDeviceAccess) as the Hono route.
-// Anything else — a cache miss, Range, If-None-Match, HEAD, a refusal — falls
+// Anything else — a cache miss, Range, If-None-Match, If-Match, HEAD, a refusal — falls
 // through to Hono, which gives the full answer. Measured in bench/server:
 // Hono's Request/Response adaptation costs about two thirds of the
 // throughput of bare node:http on a 2 KB patch.
@@ -23,7 +23,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Returns true when it answered the request; false to hand it to Hono. */
 export function createFastContentHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return function serveCachedContent(req, res) {
-    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined) return false;
+    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined) return false;
     const url = req.url ?? '';
     let content: Content | undefined;
     let target: ArtifactRecord | undefined;
