@@ -34,8 +34,8 @@ const instant = z.iso.datetime({ offset: true }).refine((value) => {
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (a SHA-256)');
 const intervalId = z.number().int().min(0).max(0xfffe);
 /** Model names appear in URL paths: the publish route refuses any other. */
-export const MODEL_NAME = /^[A-Za-z0-9._-]{1,100}$/;
-const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z a-z 0-9 . _ -');
+export const MODEL_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (they cannot be addressed in a URL)');
 
 export const ModelParam = z.object({ model: modelName });
 export const VersionParam = z.object({ model: modelName, version: idText });
@@ -116,4 +116,10 @@ export const UpdateCheckReply = z.object({
   intervals: z.array(z.number().int()),
   artifact: download,
   patch: download.nullable(),
+});
+
+/** GET /v1/audit: newest first, `limit` a page, `before` the id the previous page's `next` gives. */
+export const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(500),
+  before: idText.optional(),
 });

@@ -2,6 +2,8 @@
 // onError that turns every failure into `{ code, message }` JSON (or
 // MessagePack) with its status, so the server keeps serving after any error.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { recordAudit } from './store/audit.ts';
 import type { Context } from 'hono';
 import { sql } from 'drizzle-orm';
 import { FormatError } from '../formats/index.ts';
@@ -23,7 +25,11 @@ export interface AppDeps extends Partial<ServerSettings> {
   onInternalError?: (error: unknown) => void;
   /** A request still waiting after this long (ms) gets 503 DATABASE_UNAVAILABLE; uploads excepted. */
   requestTimeoutMs?: number;
+  /** Largest JSON/MessagePack request body (uploads have maxBodyBytes). */
+  maxJsonBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_JSON_BODY_BYTES = 64 * 1024;
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
@@ -63,6 +69,39 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
     }
   });
   const reference = renderReference(openApi);
+
+  // Request bodies other than uploads (JSON or MessagePack) are small.
+  const jsonLimit = bodyLimit({
+    maxSize: deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(413, 'BODY_TOO_LARGE', `the body exceeds this server's limit of ${deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES} bytes for API calls`);
+    },
+  });
+  app.use('*', async function limitBody(c, next) {
+    if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
+    return jsonLimit(c, next);
+  });
+
+  // A refused attempt to change something (403 or 409 to an authenticated
+  // admin or publisher) leaves an audit row: who tried what, and why not.
+  app.use('*', async function auditRefusals(c, next) {
+    await next();
+    if (c.req.method !== 'POST' || (c.res.status !== 403 && c.res.status !== 409)) return;
+    const principal = c.get('principal');
+    if (!principal || principal.role === 'device') return;
+    const code = c.error instanceof HttpError ? c.error.code : String(c.res.status);
+    try {
+      await recordAudit(ctx.db, {
+        actorTokenId: principal.tokenId,
+        action: 'request.refused',
+        entity: 'request',
+        entityId: `${c.req.method} ${c.req.path}`.slice(0, 300),
+        detail: { status: c.res.status, code },
+      });
+    } catch (error) {
+      deps.onInternalError?.(error);
+    }
+  });
 
   app.get('/healthz', async function healthz(c) {
     await ctx.db.execute(sql`select 1`);

@@ -135,6 +135,8 @@ export function requireToken(ctx: ServerContext, ...roles: TokenRole[]): Middlew
     }
     const principal = await findPrincipal(ctx, hashToken(match[1]!));
     if (!principal) throw unauthorized('BAD_TOKEN', 'the bearer token is unknown or revoked');
+    // Set before the role check: a refused attempt is audited with its caller.
+    c.set('principal', principal);
     if (!roles.includes(principal.role)) {
       throw forbidden('ROLE_FORBIDDEN', `this call needs a ${roles.join(' or ')} token, not a ${principal.role} token`);
     }

@@ -1,11 +1,11 @@
 // Admin calls on who may talk to the server: devices (and their tokens),
 // publisher/admin tokens, publisher public keys, and the audit log.
 import { Hono } from 'hono';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
 import { apiTokens, auditLog, devices, licenses, models, publisherKeys, versions } from '../db/schema.ts';
-import { CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { AuditQuery, CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { conflict, notFound } from '../http-error.ts';
@@ -132,8 +132,11 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
   });
 
   app.get('/v1/audit', admin, async function listAudit(c) {
-    const rows = await ctx.db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(500);
-    return reply(c, { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })) });
+    const { limit, before } = parseInput(AuditQuery, c.req.query(), 'query');
+    const base = ctx.db.select().from(auditLog);
+    const rows = await (before === undefined ? base : base.where(lt(auditLog.id, before))).orderBy(desc(auditLog.id)).limit(limit);
+    const next = rows.length === limit ? `/v1/audit?limit=${limit}&before=${rows[rows.length - 1]!.id}` : null;
+    return reply(c, { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })), next });
   });
 
   return app;

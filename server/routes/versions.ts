@@ -5,13 +5,13 @@ import { and, asc, eq, gt, ne } from 'drizzle-orm';
 import type { Db } from '../db/connect.ts';
 import { bodyLimit } from 'hono/body-limit';
 import type { ServerContext } from '../context.ts';
-import { requireToken, type AuthEnv } from '../auth.ts';
+import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
 import { models, versions, type VersionState } from '../db/schema.ts';
 import { ModelParam, PublishQuery, VersionParam } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { reply } from '../negotiate.ts';
 import { badRequest, conflict, HttpError, notFound } from '../http-error.ts';
-import { publishVersion } from '../store/publish.ts';
+import { assertMayChangeModel, publishVersion } from '../store/publish.ts';
 import { recordAudit } from '../store/audit.ts';
 
 export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
@@ -32,7 +32,7 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength === 0) throw badRequest('EMPTY_BODY', 'the request body is empty; send the .wgm file');
     const { draft } = parseInput(PublishQuery, c.req.query(), 'query');
-    const result = await publishVersion(ctx, bytes, c.get('principal').tokenId, { draft: draft === 'true' });
+    const result = await publishVersion(ctx, bytes, c.get('principal'), { draft: draft === 'true' });
     ctx.invalidate();
     return reply(c, result, 201);
   });
@@ -58,7 +58,7 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
   app.post('/v1/models/:model/versions/:version/release', publisher, async function releaseVersion(c) {
     const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
     await ctx.db.transaction(async (tx) => {
-      const row = await lockVersion(tx, model, version);
+      const row = await lockVersion(tx, model, version, c.get('principal'));
       if (row.state !== 'draft') throw conflict('NOT_A_DRAFT', `model "${model}" version ${version} is ${row.state}, not a draft`);
       const [newer] = await tx
         .select({ number: versions.number })
@@ -81,7 +81,7 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
   app.post('/v1/models/:model/versions/:version/withdraw', publisher, async function withdrawVersion(c) {
     const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
     await ctx.db.transaction(async (tx) => {
-      const row = await lockVersion(tx, model, version);
+      const row = await lockVersion(tx, model, version, c.get('principal'));
       if (row.state === 'withdrawn') throw conflict('ALREADY_WITHDRAWN', `model "${model}" version ${version} is already withdrawn`);
       const [updated] = await tx
         .update(versions)
@@ -98,8 +98,9 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
 }
 
 /** Locks the model row (FOR UPDATE) for the caller's transaction, then reads the version. */
-async function lockVersion(tx: Db, model: string, version: number): Promise<{ id: number; state: VersionState; modelId: number }> {
-  const [locked] = await tx.select({ id: models.id }).from(models).where(eq(models.name, model)).for('update');
+async function lockVersion(tx: Db, model: string, version: number, actor: Principal): Promise<{ id: number; state: VersionState; modelId: number }> {
+  const [locked] = await tx.select({ id: models.id, ownerTokenId: models.ownerTokenId }).from(models).where(eq(models.name, model)).for('update');
+  if (locked) assertMayChangeModel(actor, locked.ownerTokenId, model);
   const [row] = locked
     ? await tx
         .select({ id: versions.id, state: versions.state, modelId: versions.modelId })

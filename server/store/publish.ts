@@ -14,6 +14,13 @@ import { keyFromDer } from '../publisher-keys.ts';
 import { sortedUnique } from '../license-grant.ts';
 import { INT4_MAX, isStorableText, MODEL_NAME } from '../api-schemas.ts';
 import { recordAudit } from './audit.ts';
+import type { Principal } from '../auth.ts';
+
+/** A publisher token may change only the models it created; admins any model. */
+export function assertMayChangeModel(actor: Principal, ownerTokenId: number | null, model: string): void {
+  if (actor.role === 'admin' || (actor.role === 'publisher' && ownerTokenId === actor.tokenId)) return;
+  throw forbidden('NOT_YOUR_MODEL', `model "${model}" belongs to another publisher token; only that token or an admin can publish, release or withdraw its versions`);
+}
 
 /** Rows per INSERT: PostgreSQL allows 65,535 bind parameters a statement; 1,000 rows x 5 columns stays far below. */
 const INSERT_BATCH = 1000;
@@ -28,12 +35,20 @@ export interface PublishResult {
   segments: { total: number; added: number; addedBytes: number; totalBytes: number };
 }
 
-export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number, options: { draft?: boolean } = {}): Promise<PublishResult> {
+export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actor: Principal, options: { draft?: boolean } = {}): Promise<PublishResult> {
+  const actorTokenId = actor.tokenId;
   const state = options.draft ? 'draft' : 'published';
   const { artifact, keyId } = await verifyUpload(ctx, bytes);
   const manifest = artifact.manifest;
   if (!MODEL_NAME.test(manifest.model)) {
-    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ - (it becomes part of URLs)`);
+    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (it becomes part of URLs)`);
+  }
+  const tierNames = new Set<string>();
+  for (const tier of manifest.tiers) {
+    if (tierNames.has(tier.name)) {
+      throw badRequest('DUPLICATE_TIER', `the artifact defines tier "${tier.name}" twice; tier names must be unique within a version`);
+    }
+    tierNames.add(tier.name);
   }
   if (manifest.version > INT4_MAX) {
     throw badRequest(
@@ -59,10 +74,13 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
 
   try {
     return await ctx.db.transaction(async (tx) => {
-      await tx.insert(models).values({ name: manifest.model }).onConflictDoNothing({ target: models.name });
+      const ownerTokenId = actor.role === 'publisher' ? actor.tokenId : null;
+      await tx.insert(models).values({ name: manifest.model, ownerTokenId }).onConflictDoNothing({ target: models.name });
       // Lock the model row: publishes of one model run one at a time from here.
-      const locked = await tx.execute(sql`select id from models where name = ${manifest.model} for update`);
-      const modelId = Number(rowsOf(locked)[0]!.id);
+      const locked = await tx.execute(sql`select id, owner_token_id from models where name = ${manifest.model} for update`);
+      const modelRow = rowsOf(locked)[0]!;
+      const modelId = Number(modelRow.id);
+      assertMayChangeModel(actor, modelRow.owner_token_id == null ? null : Number(modelRow.owner_token_id), manifest.model);
       const [latest] = await tx.select({ number: max(versions.number) }).from(versions).where(eq(versions.modelId, modelId));
       if (latest?.number != null && manifest.version <= latest.number) {
         throw conflict(

@@ -80,7 +80,7 @@ for (const s of driverSuites('server input validation')) {
   });
 
   s('deeply nested bodies are 400s without internal messages', async ({ h }) => {
-    const depth = 100_000;
+    const depth = 20_000; // within the 64 KiB body limit, far past any decoder's comfort
     const deepMsgpack = new Uint8Array(depth + 1).fill(0x91);
     deepMsgpack[depth] = 0xc0;
     await assertRefused(h, 'POST', '/v1/customers', { bytes: deepMsgpack, headers: { 'content-type': 'application/msgpack' } }, /nest/);
