@@ -44,9 +44,12 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
 
     const authorization = req.headers.authorization ?? '';
     const decisionKey = `${authorization} ${url}`;
-    if (ctx.caches.decisions.get(decisionKey) === undefined) {
-      if (!mayDownload(ctx, authorization, target, base)) return false;
-      ctx.caches.decisions.set(decisionKey, true);
+    const validUntil = ctx.caches.decisions.get(decisionKey);
+    // A decision never outlives the license it was made under (expiry).
+    if (validUntil === undefined || Date.now() >= validUntil) {
+      const until = mayDownload(ctx, authorization, target, base);
+      if (until === false) return false;
+      ctx.caches.decisions.set(decisionKey, until);
     }
 
     const prepared = prepare(content);
@@ -83,13 +86,16 @@ function prepare(content: Content): { headers: string[]; body: Buffer } {
   return prepared;
 }
 
-/** The Hono route's rule, decided from cached rows only; false when it cannot say yes. */
-function mayDownload(ctx: ServerContext, authorization: string, target: ArtifactRecord, base: ArtifactRecord | undefined): boolean {
+/**
+ * The Hono route's rule, decided from cached rows only: false when it cannot
+ * say yes, else the time (ms) until which the yes holds (the license's expiry).
+ */
+function mayDownload(ctx: ServerContext, authorization: string, target: ArtifactRecord, base: ArtifactRecord | undefined): number | false {
   const bearer = BEARER.exec(authorization);
   if (!bearer) return false;
   const principal = ctx.caches.principals.get(hashToken(bearer[1]!));
   if (!principal) return false;
-  if (principal.role !== 'device') return true;
+  if (principal.role !== 'device') return Infinity;
   const license = ctx.caches.licenses.get(principal.licenseId!);
   const version = ctx.caches.versions.get(target.versionId);
   if (!license || !version) return false;
@@ -102,5 +108,5 @@ function mayDownload(ctx: ServerContext, authorization: string, target: Artifact
   } catch {
     return false; // Hono answers with the reason.
   }
-  return true;
+  return license.expiresAt?.getTime() ?? Infinity;
 }
