@@ -5,7 +5,8 @@
 // one sees each version number free; the unique (model, number) index is the
 // backstop. Nothing is half-stored: any failure rolls everything back.
 import { eq, inArray, max, sql } from 'drizzle-orm';
-import { FormatError, readArtifact, sha256Hex, splitArtifact, verifySignature, type Artifact } from '../../formats/index.ts';
+import type { KeyObject } from 'node:crypto';
+import { FormatError, readArtifact, readArtifactHeader, sha256Hex, splitArtifact, verifySignature, type Artifact, type ArtifactHeader } from '../../formats/index.ts';
 import { isUniqueViolation } from '../db/connect.ts';
 import { models, publisherKeys, segments, tiers, versions, versionSegments } from '../db/schema.ts';
 import type { ServerContext } from '../context.ts';
@@ -146,30 +147,51 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
   }
 }
 
+/**
+ * Whom the upload is from, decided before any segment is hashed or decoded
+ * (readArtifactHeader), so a file signed by no registered key, however much
+ * it claims to decompress to, costs one pass over its bytes; then the full
+ * read, with the key that signed it.
+ */
 async function verifyUpload(ctx: ServerContext, bytes: Uint8Array): Promise<{ artifact: Artifact; keyId: string | null }> {
-  let artifact: Artifact;
+  let header: ArtifactHeader;
   try {
-    artifact = readArtifact(bytes);
+    header = readArtifactHeader(bytes);
   } catch (error) {
     throw asBadRequest(error);
   }
-  if (artifact.signature === null) {
-    if (ctx.settings.allowUnsigned) return { artifact, keyId: null };
-    throw badRequest('UNSIGNED', 'the artifact is not signed; sign it with a registered publisher key (or start the server with --allow-unsigned)');
+  if (header.signature === null) {
+    if (!ctx.settings.allowUnsigned) {
+      throw badRequest('UNSIGNED', 'the artifact is not signed; sign it with a registered publisher key (or start the server with --allow-unsigned)');
+    }
+    return { artifact: readOrRefuse(bytes), keyId: null };
   }
   const keys = await ctx.db.select().from(publisherKeys);
   for (const key of keys) {
-    if (!verifySignature(artifact, keyFromDer(key.publicKey))) continue;
+    const publicKey = keyFromDer(key.publicKey);
+    if (!verifyBytesOf(header, publicKey)) continue;
     if (key.revokedAt) {
       throw forbidden('PUBLISHER_KEY_REVOKED', `the artifact is signed with publisher key ${key.keyId} (${key.label}), revoked at ${key.revokedAt.toISOString()}; sign it with a current key`);
     }
-    return { artifact, keyId: key.keyId };
+    return { artifact: readOrRefuse(bytes, publicKey), keyId: key.keyId };
   }
   const live = keys.filter((key) => !key.revokedAt).length;
   throw forbidden(
     'UNKNOWN_PUBLISHER_KEY',
     `the artifact's signature matches none of the ${live} registered publisher key(s); an admin registers keys with POST /v1/publisher-keys`,
   );
+}
+
+function verifyBytesOf(header: ArtifactHeader, publicKey: KeyObject): boolean {
+  return verifySignature({ manifestBytes: header.manifestBytes, signature: header.signature } as Artifact, publicKey);
+}
+
+function readOrRefuse(bytes: Uint8Array, publicKey?: KeyObject): Artifact {
+  try {
+    return readArtifact(bytes, publicKey ? { publicKey } : {});
+  } catch (error) {
+    throw asBadRequest(error);
+  }
 }
 
 function asBadRequest(error: unknown): unknown {
