@@ -36,9 +36,13 @@ function badMsgpack(why: string) {
   return badRequest('BAD_BODY', `request body is not valid MessagePack: ${why}`);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Throws 400 BAD_BODY unless `bytes` is exactly one MessagePack value, nested
- * at most `maxDepth` deep, without the reserved byte 0xC1 or extension types.
+ * at most `maxDepth` deep, without the reserved byte 0xC1 or extension types,
+ * whose strings are valid UTF-8 (a decoder would otherwise store U+FFFD or
+ * lone surrogates in their place).
  */
 export function checkMsgpack(bytes: Uint8Array, maxDepth = MAX_BODY_DEPTH): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -58,6 +62,7 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth = MAX_BODY_DEPTH): void
     expected--;
     let items = -1;
     let skip = 0;
+    const isString = (b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb;
     if (b <= 0x7f || b >= 0xe0) {
       // positive or negative fixint
     } else if (b <= 0x8f) {
@@ -94,6 +99,13 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth = MAX_BODY_DEPTH): void
       }
     }
     need(skip);
+    if (isString && skip > 0) {
+      try {
+        utf8.decode(bytes.subarray(pos, pos + skip));
+      } catch {
+        throw badMsgpack(`the string at offset ${at} is not valid UTF-8`);
+      }
+    }
     pos += skip;
     if (items >= 0) {
       if (open.length + 1 > maxDepth) throw tooDeep(maxDepth);
