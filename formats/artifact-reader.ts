@@ -1,6 +1,10 @@
-// Reads .wgm artifacts: verifier first, then the manifest, the license, every
-// held segment against the manifest's SHA-256 (and decoded once to check it
-// is canonical), then the Ed25519 signature when a public key is given.
+// Reads .wgm artifacts, cheap and decisive checks first: the verifier, the
+// manifest, the license, the Ed25519 signature over the manifest when a
+// public key is given, the declared segment sizes against the file's own
+// length and each declared entry count against what its bytes can hold;
+// only then every held segment against the manifest's SHA-256, decoded once
+// to check it is canonical. So an untrusted or lying file is refused before
+// any segment is decoded, and decoding work is bounded per input byte.
 import * as flatbuffers from 'flatbuffers';
 import type { KeyObject } from 'node:crypto';
 import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
@@ -35,7 +39,20 @@ export function readLicenseIds(manifest: Manifest, length: number, at: (i: numbe
   return license;
 }
 
-export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {}): Artifact {
+/** What readArtifact checks before any segment: the manifest, its signature and the license. */
+export interface ArtifactHeader {
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
+  signature: Uint8Array | null;
+  license: number[];
+}
+
+/**
+ * The verified structure, manifest, license and signature bytes of a .wgm,
+ * without hashing or decoding a segment: cheap (linear in the file, no
+ * decompression), for deciding whom the file is from before reading it.
+ */
+export function readArtifactHeader(bytes: Uint8Array): ArtifactHeader {
   verifyBuffer(bytes, ARTIFACT_IDENTIFIER, artifactSpec, 'artifact');
   const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
   if (fb.formatVersion() !== FORMAT_VERSION) {
@@ -45,13 +62,49 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
   if (!manifestBytes) throw new FormatError('BAD_VALUE', 'artifact: has no manifest');
   const manifest = readManifest(manifestBytes);
   const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
-
   const signature = fb.signatureArray();
   if (signature && signature.length !== ED25519_SIGNATURE_BYTES) {
     throw new FormatError('BAD_SIGNATURE', `artifact: signature is ${signature.length} bytes, an Ed25519 signature is ${ED25519_SIGNATURE_BYTES}`);
   }
+  return { manifest, manifestBytes, signature, license };
+}
 
+/**
+ * Most entries a range-coded segment of `bytes` bytes can hold. Every entry
+ * costs at least one binary decision, and a decision at the coder's most
+ * skewed probability (2017/2048: 11-bit probabilities adapted by 1/32)
+ * consumes at least log2(2048/2017) = 0.022 bits; the decoder reads at most
+ * 4 bytes past the end as zero, and 4 more settle its first code.
+ */
+export function maxEntriesFor(bytes: number): number {
+  return Math.ceil(((bytes + 8) * 8) / Math.log2(2048 / 2017));
+}
+
+export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {}): Artifact {
+  const { manifest, manifestBytes, signature, license } = readArtifactHeader(bytes);
+  if (options.publicKey !== undefined || options.requireSignature) {
+    if (!signature) throw new FormatError('UNSIGNED', 'artifact: is not signed; sign it with `weightgate sign FILE --key KEY`');
+  }
+  if (options.publicKey !== undefined && !verifyBytes(manifestBytes, signature!, options.publicKey)) {
+    throw new FormatError('BAD_SIGNATURE', `artifact: manifest signature does not verify with the given public key; wrong key, or the manifest was altered`);
+  }
+  const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
   const data = fb.segmentDataArray() ?? new Uint8Array(0);
+  let declared = 0;
+  for (const ref of manifest.segments) {
+    if (!licenseHolds(license, ref.interval)) continue;
+    declared += ref.bytes;
+    const tensor = manifest.tensors[ref.tensor]!;
+    if (tensor.encoding === 'codebook-sparse' && ref.count > maxEntriesFor(ref.bytes)) {
+      throw new FormatError('TRUNCATED', `artifact: segment of tensor ${ref.tensor} (${tensor.name}), interval ${ref.interval}, declares ${ref.count} entries in ${ref.bytes} bytes, too short for that many (at most ${maxEntriesFor(ref.bytes)}); the file is damaged or forged`);
+    }
+  }
+  if (declared !== data.length) {
+    throw new FormatError(
+      declared > data.length ? 'TRUNCATED' : 'BAD_VALUE',
+      `artifact: the manifest declares ${declared} bytes of segment data for license [${license}], the file holds ${data.length}`,
+    );
+  }
   const segments: Segment[] = [];
   let at = 0;
   for (const ref of manifest.segments) {
@@ -76,14 +129,7 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     throw new FormatError('BAD_VALUE', 'artifact: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }
 
-  const artifact: Artifact = { manifest, manifestBytes, signature, license, segments, bytes, sha256: sha256Hex(bytes) };
-  if (options.publicKey !== undefined || options.requireSignature) {
-    if (!signature) throw new FormatError('UNSIGNED', 'artifact: is not signed; sign it with `weightgate sign FILE --key KEY`');
-  }
-  if (options.publicKey !== undefined && !verifySignature(artifact, options.publicKey)) {
-    throw new FormatError('BAD_SIGNATURE', `artifact: manifest signature does not verify with the given public key; wrong key, or the manifest was altered`);
-  }
-  return artifact;
+  return { manifest, manifestBytes, signature, license, segments, bytes, sha256: sha256Hex(bytes) };
 }
 
 export function verifySignature(artifact: Artifact, publicKey: KeyObject | string): boolean {

@@ -7,9 +7,14 @@
 //       license defaults to every interval; signed when privateKey is given.
 //       Same input -> byte-identical output.
 //   readArtifact(bytes, { publicKey?, requireSignature? }) -> Artifact
-//       Runs the verifier first (offsets, lengths, counts, caps), then checks
-//       every held segment against the manifest's SHA-256, then the Ed25519
-//       signature when publicKey is given. FormatError on any problem.
+//       Cheap and decisive first: the verifier (offsets, lengths, counts,
+//       caps), the manifest, the Ed25519 signature when publicKey is given,
+//       declared segment sizes against the file's length and entry counts
+//       against what their bytes can encode; only then checks every held
+//       segment against the manifest's SHA-256 and decodes it once (work
+//       bounded per input byte). FormatError on any problem.
+//   readArtifactHeader(bytes) -> { manifest, manifestBytes, signature, license }
+//       the same first checks without touching a segment (whose key signed it?).
 //   splitArtifact(artifact) -> ReleaseParts        (what a server stores)
 //   assembleArtifact(parts, license) -> .wgm bytes  (no key needed; deterministic)
 //   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
@@ -52,9 +57,9 @@
 export * from './model.ts';
 export * from './errors.ts';
 export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
-export { readArtifact, splitArtifact, signArtifact, verifySignature } from './artifact-reader.ts';
+export { readArtifact, readArtifactHeader, maxEntriesFor, splitArtifact, signArtifact, verifySignature, type ArtifactHeader } from './artifact-reader.ts';
 export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
-export { cursorStateBytes, type CursorMemory } from './segment-cursor.ts';
+export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './segment-cursor.ts';
 export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';

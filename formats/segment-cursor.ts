@@ -65,6 +65,7 @@ export class SegmentCursor implements RangeDecoderState {
     data: Uint8Array,
     memory: CursorMemory = HEAP_MEMORY,
   ) {
+    segmentDecodeStats.opened++;
     this.tensor = tensorIndex;
     this.interval = intervalId;
     this.data = data;
@@ -90,6 +91,12 @@ export class SegmentCursor implements RangeDecoderState {
     initRangeDecoder(this, this.streamStart);
   }
 }
+
+/**
+ * How many segment decoders were opened in this process: tests use it to show
+ * that a file was refused before any segment was decoded.
+ */
+export const segmentDecodeStats = { opened: 0 };
 
 /** Bytes of decoder state a device must reserve for one open segment (models + registers). */
 export function cursorStateBytes(cursor: SegmentCursor): number {

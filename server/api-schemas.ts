@@ -2,30 +2,59 @@
 // with them and /openapi.json is generated from them, so the two never drift.
 import { z } from 'zod';
 
+/** PostgreSQL integer: ids, version numbers. Larger values are refused before any query. */
+export const INT4_MAX = 2_147_483_647;
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether `value` can be stored as PostgreSQL text (and jsonb): no NUL, no unpaired UTF-16 surrogate. */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
+}
+
+/** A text field: length-bounded, storable. */
+export function text(min: number, max: number) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine(isStorableText, 'must not contain NUL characters or unpaired UTF-16 surrogates');
+}
+
+/** A database id or version number in a path or query string. */
+const idText = z.coerce.number().int().positive().max(INT4_MAX, `must be at most ${INT4_MAX}`);
+const id = z.number().int().positive().max(INT4_MAX, `must be at most ${INT4_MAX}`);
+
+/** An instant that PostgreSQL stores and that means something for a license: years 1970-9999 (UTC). */
+const instant = z.iso.datetime({ offset: true }).refine((value) => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1970 && year <= 9999;
+}, 'must be a date and time between the years 1970 and 9999');
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (a SHA-256)');
 const intervalId = z.number().int().min(0).max(0xfffe);
 /** Model names appear in URL paths: the publish route refuses any other. */
-export const MODEL_NAME = /^[A-Za-z0-9._-]{1,100}$/;
-const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z a-z 0-9 . _ -');
+export const MODEL_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
+const modelName = z.string().regex(MODEL_NAME, 'must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (they cannot be addressed in a URL)');
 
 export const ModelParam = z.object({ model: modelName });
-export const VersionParam = z.object({ model: modelName, version: z.coerce.number().int().positive() });
-export const IdParam = z.object({ id: z.coerce.number().int().positive() });
+export const VersionParam = z.object({ model: modelName, version: idText });
+export const IdParam = z.object({ id: idText });
 /** POST /v1/versions?draft=true stages a version that devices are not offered until it is released. */
 export const PublishQuery = z.object({ draft: z.enum(['true', 'false']).optional() });
 export const ArtifactParam = z.object({ sha256 });
 export const PatchParam = z.object({ from: sha256, to: sha256 });
 
-export const CreateCustomerBody = z.object({ name: z.string().min(1).max(200) });
+export const CreateCustomerBody = z.object({ name: text(1, 200) });
 
 export const CreateLicenseBody = z
   .object({
-    customerId: z.number().int().positive(),
+    customerId: id,
     model: modelName,
-    tier: z.string().min(1).max(100).optional(),
+    tier: text(1, 100).optional(),
     intervals: z.array(intervalId).max(4096).optional(),
     kind: z.enum(['static', 'dynamic']).default('dynamic'),
-    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    expiresAt: instant.nullable().optional(),
   })
   .refine((b) => (b.tier === undefined) !== (b.intervals === undefined), {
     message: 'give exactly one of "tier" or "intervals"',
@@ -34,7 +63,7 @@ export const CreateLicenseBody = z
 
 export const ChangeTierBody = z
   .object({
-    tier: z.string().min(1).max(100).optional(),
+    tier: text(1, 100).optional(),
     intervals: z.array(intervalId).max(4096).optional(),
   })
   .refine((b) => (b.tier === undefined) !== (b.intervals === undefined), {
@@ -42,24 +71,24 @@ export const ChangeTierBody = z
     path: ['tier'],
   });
 
-export const SetExpiryBody = z.object({ expiresAt: z.iso.datetime({ offset: true }).nullable() });
+export const SetExpiryBody = z.object({ expiresAt: instant.nullable() });
 
 export const RegisterDeviceBody = z.object({
-  licenseId: z.number().int().positive(),
-  name: z.string().min(1).max(200),
+  licenseId: id,
+  name: text(1, 200),
 });
 
-export const ListDevicesQuery = z.object({ licenseId: z.coerce.number().int().positive().optional() });
+export const ListDevicesQuery = z.object({ licenseId: idText.optional() });
 
 export const CreateTokenBody = z.object({
   role: z.enum(['admin', 'publisher']),
-  label: z.string().min(1).max(200),
+  label: text(1, 200).refine((label) => label !== 'WEIGHTGATE_ADMIN_TOKEN', 'is reserved for the token the server is started with; choose another label'),
 });
 
 export const RegisterKeyBody = z.object({
   /** Ed25519 public key: PEM (SPKI), or base64 of the SPKI DER or of the raw 32 bytes. */
-  publicKey: z.string().min(1).max(4096),
-  label: z.string().min(1).max(200),
+  publicKey: text(1, 4096),
+  label: text(1, 200),
 });
 
 export const KeyIdParam = z.object({
@@ -72,7 +101,7 @@ const intervalList = z
   .regex(/^(\d{1,5}(,\d{1,5})*)?$/, 'must be comma-separated interval ids, e.g. 0,1,2 (may be empty)');
 
 export const UpdateCheckQuery = z.object({
-  version: z.coerce.number().int().min(0, 'must be 0 (none) or a version number'),
+  version: z.coerce.number().int().min(0, 'must be 0 (none) or a version number').max(INT4_MAX, `must be at most ${INT4_MAX}`),
   intervals: intervalList.default(''),
   sha256: sha256.optional(),
 });
@@ -87,4 +116,10 @@ export const UpdateCheckReply = z.object({
   intervals: z.array(z.number().int()),
   artifact: download,
   patch: download.nullable(),
+});
+
+/** GET /v1/audit: newest first, `limit` a page, `before` the id the previous page's `next` gives. */
+export const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(500),
+  before: idText.optional(),
 });

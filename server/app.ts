@@ -2,15 +2,17 @@
 // onError that turns every failure into `{ code, message }` JSON (or
 // MessagePack) with its status, so the server keeps serving after any error.
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { recordAudit } from './store/audit.ts';
 import type { Context } from 'hono';
 import { sql } from 'drizzle-orm';
 import { FormatError } from '../formats/index.ts';
-import type { Db } from './db/connect.ts';
+import { isConnectionError, sqlState, type Db } from './db/connect.ts';
 import { createContext, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
-import { HttpError } from './http-error.ts';
-import { encodeBody, wantsMsgpack } from './negotiate.ts';
-import { buildOpenApi, renderReference } from './openapi.ts';
+import { databaseUnavailable, HttpError } from './http-error.ts';
+import { encodeBody, NEGOTIATED_HEADERS, wantsMsgpack } from './negotiate.ts';
+import { allowedMethods, buildOpenApi, renderReference } from './openapi.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { licenseRoutes } from './routes/licenses.ts';
 import { accessRoutes } from './routes/access.ts';
@@ -21,7 +23,15 @@ export interface AppDeps extends Partial<ServerSettings> {
   db: Db;
   /** Called with errors that are not the client's fault (500s). */
   onInternalError?: (error: unknown) => void;
+  /** A request still waiting after this long (ms) gets 503 DATABASE_UNAVAILABLE; uploads excepted. */
+  requestTimeoutMs?: number;
+  /** Largest JSON/MessagePack request body (uploads have maxBodyBytes). */
+  maxJsonBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_JSON_BODY_BYTES = 64 * 1024;
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -39,7 +49,59 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   });
   const app = new Hono<AuthEnv>();
   const openApi = buildOpenApi();
+
+  // A request that waits on an unreachable database gets 503 after
+  // requestTimeoutMs instead of hanging (a silent network never errors by
+  // itself). Uploads are exempt: reading a large body may take longer.
+  const timeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  app.use('*', async function deadline(c, next) {
+    if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(databaseUnavailable()), timeoutMs);
+    });
+    const work = next();
+    work.catch(() => {}); // after a timeout its outcome is no one's
+    try {
+      await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
   const reference = renderReference(openApi);
+
+  // Request bodies other than uploads (JSON or MessagePack) are small.
+  const jsonLimit = bodyLimit({
+    maxSize: deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES,
+    onError: () => {
+      throw new HttpError(413, 'BODY_TOO_LARGE', `the body exceeds this server's limit of ${deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES} bytes for API calls`);
+    },
+  });
+  app.use('*', async function limitBody(c, next) {
+    if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
+    return jsonLimit(c, next);
+  });
+
+  // A refused attempt to change something (403 or 409 to an authenticated
+  // admin or publisher) leaves an audit row: who tried what, and why not.
+  app.use('*', async function auditRefusals(c, next) {
+    await next();
+    if (c.req.method !== 'POST' || (c.res.status !== 403 && c.res.status !== 409)) return;
+    const principal = c.get('principal');
+    if (!principal || principal.role === 'device') return;
+    const code = c.error instanceof HttpError ? c.error.code : String(c.res.status);
+    try {
+      await recordAudit(ctx.db, {
+        actorTokenId: principal.tokenId,
+        action: 'request.refused',
+        entity: 'request',
+        entityId: `${c.req.method} ${c.req.path}`.slice(0, 300),
+        detail: { status: c.res.status, code },
+      });
+    } catch (error) {
+      deps.onInternalError?.(error);
+    }
+  });
 
   app.get('/healthz', async function healthz(c) {
     await ctx.db.execute(sql`select 1`);
@@ -54,11 +116,24 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.route('/', deviceRoutes(ctx));
   app.route('/', contentRoutes(ctx));
 
-  app.notFound((c) => errorResponse(c, new HttpError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`)));
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0) {
+      return errorResponse(c, new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}; see /openapi.json`, { Allow: allow.join(', ') }));
+    }
+    return errorResponse(c, new HttpError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`));
+  });
   app.onError(function handleError(error, c) {
     if (error instanceof HttpError) return errorResponse(c, error);
     if (error instanceof FormatError) return errorResponse(c, new HttpError(400, error.code, error.message));
+    if (isConnectionError(error)) return errorResponse(c, databaseUnavailable());
     deps.onInternalError?.(error);
+    // Backstop for a value validation missed (class 22: data exception, e.g.
+    // out of range, bad encoding): the input's fault, answered without the
+    // database's words. It is still logged above: validation should catch it.
+    if (sqlState(error)?.startsWith('22')) {
+      return errorResponse(c, new HttpError(400, 'INVALID_INPUT', 'a value in the request cannot be stored (out of range or invalid characters); check it against /openapi.json'));
+    }
     return errorResponse(c, new HttpError(500, 'INTERNAL', 'the server failed on this request; it logged the cause and keeps serving'));
   });
   return { app, ctx };
@@ -66,5 +141,5 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
 
 function errorResponse(c: Context, error: HttpError): Response {
   const { body, type } = encodeBody({ code: error.code, message: error.message }, wantsMsgpack(c));
-  return new Response(body, { status: error.status, headers: { 'Content-Type': type } });
+  return new Response(body, { status: error.status, headers: { ...NEGOTIATED_HEADERS, ...error.headers, 'Content-Type': type } });
 }

@@ -35,8 +35,11 @@ export interface ServerCaches {
   /** model id -> latest published version id (0 = none); changes on publish/withdraw. */
   latest: TtlCache<number, number>;
   modelNames: TtlCache<number, string>;
-  /** Fast path: "<authorization header> <url>" that passed the access check, for authCacheMs. */
-  decisions: TtlCache<string, true>;
+  /**
+   * Fast path: "<authorization header> <url>" that passed the access check ->
+   * until when (ms: the license's expiry, or Infinity); kept for authCacheMs.
+   */
+  decisions: TtlCache<string, number>;
   /** device id -> the state it last reported, for LAST_SEEN_RESOLUTION_MS: repeats inside it skip the write. */
   reported: TtlCache<number, string>;
   parts: TtlCache<number, ReleaseParts>;

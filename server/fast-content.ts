@@ -3,7 +3,7 @@
 // is already in this process's caches (token, license, version, artifact
 // record, bytes) it is answered straight from memory with the same headers
 // and the same authorization rule (checkDeviceAccess) as the Hono route.
-// Anything else — a cache miss, Range, If-None-Match, HEAD, a refusal — falls
+// Anything else — a cache miss, Range, If-None-Match, If-Match, HEAD, a refusal — falls
 // through to Hono, which gives the full answer. Measured in bench/server:
 // Hono's Request/Response adaptation costs about two thirds of the
 // throughput of bare node:http on a 2 KB patch.
@@ -13,16 +13,17 @@ import { hashToken } from './auth.ts';
 import { checkDeviceAccess } from './routes/content.ts';
 import { patchKey, type ArtifactRecord } from './store/artifact-store.ts';
 import type { Content } from './ttl-cache.ts';
+import { IMMUTABLE_PRIVATE } from './content-response.ts';
 
 const ARTIFACT_PATH = /^\/v1\/artifacts\/([0-9a-f]{64})$/;
 const PATCH_PATH = /^\/v1\/patches\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+
 
 /** Returns true when it answered the request; false to hand it to Hono. */
 export function createFastContentHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return function serveCachedContent(req, res) {
-    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined) return false;
+    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined) return false;
     const url = req.url ?? '';
     let content: Content | undefined;
     let target: ArtifactRecord | undefined;
@@ -43,9 +44,12 @@ export function createFastContentHandler(ctx: ServerContext): (req: IncomingMess
 
     const authorization = req.headers.authorization ?? '';
     const decisionKey = `${authorization} ${url}`;
-    if (ctx.caches.decisions.get(decisionKey) === undefined) {
-      if (!mayDownload(ctx, authorization, target, base)) return false;
-      ctx.caches.decisions.set(decisionKey, true);
+    const validUntil = ctx.caches.decisions.get(decisionKey);
+    // A decision never outlives the license it was made under (expiry).
+    if (validUntil === undefined || Date.now() >= validUntil) {
+      const until = mayDownload(ctx, authorization, target, base);
+      if (until === false) return false;
+      ctx.caches.decisions.set(decisionKey, until);
     }
 
     const prepared = prepare(content);
@@ -72,7 +76,7 @@ function prepare(content: Content): { headers: string[]; body: Buffer } {
         'Content-Type', 'application/octet-stream',
         'Content-Length', String(data.byteLength),
         'ETag', `"${content.sha256}"`,
-        'Cache-Control', IMMUTABLE,
+        'Cache-Control', IMMUTABLE_PRIVATE,
         'Accept-Ranges', 'bytes',
       ],
       body: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
@@ -82,13 +86,16 @@ function prepare(content: Content): { headers: string[]; body: Buffer } {
   return prepared;
 }
 
-/** The Hono route's rule, decided from cached rows only; false when it cannot say yes. */
-function mayDownload(ctx: ServerContext, authorization: string, target: ArtifactRecord, base: ArtifactRecord | undefined): boolean {
+/**
+ * The Hono route's rule, decided from cached rows only: false when it cannot
+ * say yes, else the time (ms) until which the yes holds (the license's expiry).
+ */
+function mayDownload(ctx: ServerContext, authorization: string, target: ArtifactRecord, base: ArtifactRecord | undefined): number | false {
   const bearer = BEARER.exec(authorization);
   if (!bearer) return false;
   const principal = ctx.caches.principals.get(hashToken(bearer[1]!));
   if (!principal) return false;
-  if (principal.role !== 'device') return true;
+  if (principal.role !== 'device') return Infinity;
   const license = ctx.caches.licenses.get(principal.licenseId!);
   const version = ctx.caches.versions.get(target.versionId);
   if (!license || !version) return false;
@@ -101,5 +108,5 @@ function mayDownload(ctx: ServerContext, authorization: string, target: Artifact
   } catch {
     return false; // Hono answers with the reason.
   }
-  return true;
+  return license.expiresAt?.getTime() ?? Infinity;
 }

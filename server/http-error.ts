@@ -3,7 +3,7 @@
 // response back into it. A stable `code`, a message that says what, where and
 // what to do.
 
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 416 | 500 | 503;
+export type HttpStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 416 | 500 | 503;
 
 export class HttpError extends Error {
   /** CLI exit code: 2 for a refused request (bad input), 1 for anything else. */
@@ -12,6 +12,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Extra response headers (Retry-After, Allow). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
@@ -24,3 +26,11 @@ export const unauthorized = (code: string, message: string) => new HttpError(401
 export const forbidden = (code: string, message: string) => new HttpError(403, code, message);
 export const notFound = (code: string, message: string) => new HttpError(404, code, message);
 export const conflict = (code: string, message: string) => new HttpError(409, code, message);
+
+/** Seconds a client should wait before retrying when the database is unreachable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export const databaseUnavailable = () =>
+  new HttpError(503, 'DATABASE_UNAVAILABLE', `the server cannot reach its database right now; retry in ${RETRY_AFTER_SECONDS} s`, {
+    'Retry-After': String(RETRY_AFTER_SECONDS),
+  });

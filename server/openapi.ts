@@ -15,7 +15,7 @@ interface RouteDoc {
   response?: z.ZodType;
 }
 
-const routes: RouteDoc[] = [
+export const routes: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness: 200 when the server and its database answer.', role: 'none' },
   { method: 'post', path: '/v1/versions', summary: 'Publish a signed .wgm (verified before anything is stored; 409 if the version is not newer); ?draft=true stages it until released.', role: 'publisher', binaryBody: true },
   { method: 'get', path: '/v1/models/{model}/versions', summary: 'List the versions of a model.', role: 'publisher' },
@@ -36,11 +36,24 @@ const routes: RouteDoc[] = [
   { method: 'post', path: '/v1/publisher-keys', summary: 'Register a publisher Ed25519 public key.', role: 'admin', body: S.RegisterKeyBody },
   { method: 'get', path: '/v1/publisher-keys', summary: 'List registered publisher keys (with revokedAt).', role: 'admin' },
   { method: 'post', path: '/v1/publisher-keys/{keyId}/revoke', summary: 'Revoke a publisher key: uploads signed with it get 403 PUBLISHER_KEY_REVOKED; lists the published versions it signed.', role: 'admin' },
-  { method: 'get', path: '/v1/audit', summary: 'The latest 500 audit log entries.', role: 'admin' },
+  { method: 'get', path: '/v1/audit', summary: 'Audit log entries, newest first: a page of `limit` (default and most 500); `next` is the URL of the following page, or null.', role: 'admin', query: S.AuditQuery },
   { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: S.UpdateCheckQuery, response: S.UpdateCheckReply },
   { method: 'get', path: '/v1/artifacts/{sha256}', summary: 'A .wgm by its SHA-256 (ETag, Range, If-None-Match, immutable). Devices: only what their license grants.', role: 'any', binaryResponse: true },
   { method: 'get', path: '/v1/patches/{from}/{to}', summary: 'A .wgp from one artifact to another, built on demand and cached. Devices: only to what their license grants.', role: 'any', binaryResponse: true },
 ];
+
+/** The methods the API answers on `path` (HEAD wherever GET), or [] for an unknown path. */
+export function allowedMethods(path: string): string[] {
+  const methods = new Set<string>();
+  const all = [...routes.map((r) => ({ method: r.method, path: r.path })), { method: 'get', path: '/openapi.json' }, { method: 'get', path: '/docs' }];
+  for (const route of all) {
+    const pattern = new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{\w+\\?\}/g, '[^/]+')}$`);
+    if (!pattern.test(path)) continue;
+    methods.add(route.method.toUpperCase());
+    if (route.method === 'get') methods.add('HEAD');
+  }
+  return [...methods].sort();
+}
 
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] };
 
@@ -60,7 +73,7 @@ export function buildOpenApi(): Record<string, unknown> {
       parameters,
       responses: {
         '200': route.binaryResponse
-          ? { description: 'The bytes (206 for a Range, 304 for a matching If-None-Match).', content: { 'application/octet-stream': {} } }
+          ? { description: 'The bytes (206 for a Range whose If-Range, if any, is the current ETag; 304 for a matching If-None-Match; 412 for a failed If-Match).', content: { 'application/octet-stream': {} } }
           : {
               description: 'JSON, or MessagePack with Accept: application/msgpack.',
               content: route.response
@@ -100,5 +113,5 @@ export function renderReference(doc: Record<string, unknown>): string {
   }
   return `<!doctype html><html><head><meta charset="utf-8"><title>weightgate API</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}section{border-top:1px solid #ccc}pre{background:#f5f5f5;padding:.5em;overflow:auto}</style>
-</head><body><h1>weightgate weight storage server API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>. Errors are <code>{"code","message"}</code> with 400/401/403/404/409/413.</p>${rows.join('\n')}</body></html>`;
+</head><body><h1>weightgate weight storage server API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>. Errors are <code>{"code","message"}</code> with 400/401/403/404/405 (with Allow)/409/412/413, and 503 with Retry-After when the database is unreachable.</p>${rows.join('\n')}</body></html>`;
 }

@@ -24,6 +24,13 @@ export interface StartOptions {
   maxBodyBytes?: number;
   /** How long token and license lookups are reused on the download path (ms, default 2000). */
   authCacheMs?: number;
+  /**
+   * How long to keep trying to reach PostgreSQL at start (ms), with backoff and
+   * a log line per try; default $WEIGHTGATE_DB_RETRY_SECONDS or 30 s.
+   */
+  databaseRetryMs?: number;
+  /** A request still waiting on the database after this long gets 503 (ms, default 5000). */
+  requestTimeoutMs?: number;
   /** Log of internal (500) errors; default stderr. */
   log?: (line: string) => void;
 }
@@ -35,7 +42,12 @@ export interface RunningServer {
 
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const database = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.databaseUrl ? undefined : (options.dataDir ?? './.weightgate') });
+  const database = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.databaseUrl ? undefined : (options.dataDir ?? './.weightgate'),
+    retryForMs: options.databaseRetryMs ?? defaultRetryMs(),
+    log,
+  });
   try {
     if (options.adminToken !== undefined) await ensureAdminToken(database.db, options.adminToken);
   } catch (error) {
@@ -47,6 +59,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     allowUnsigned: options.allowUnsigned,
     maxBodyBytes: options.maxBodyBytes,
     authCacheMs: options.authCacheMs,
+    requestTimeoutMs: options.requestTimeoutMs,
     onInternalError: (error) => log(`weightgate server: internal error: ${(error as Error)?.stack ?? String(error)}`),
   });
   const host = options.host ?? '127.0.0.1';
@@ -88,4 +101,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       return closing;
     },
   };
+}
+
+function defaultRetryMs(): number {
+  const seconds = Number(process.env.WEIGHTGATE_DB_RETRY_SECONDS);
+  return Number.isFinite(seconds) && seconds >= 0 && process.env.WEIGHTGATE_DB_RETRY_SECONDS !== '' ? seconds * 1000 : 30_000;
 }

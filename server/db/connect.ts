@@ -23,26 +23,53 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /**
+   * Keep trying to reach PostgreSQL this long (ms) when it refuses or does
+   * not answer, with backoff (0.25 s doubling to 5 s); default 0: one try.
+   */
+  retryForMs?: number;
+  /** A line per failed try (default: none). */
+  log?: (line: string) => void;
 }
+
+/** How long a new PostgreSQL connection may take (TCP + startup + auth) before it counts as down. */
+export const CONNECT_TIMEOUT_SECONDS = 2;
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.maxConnections ?? 10);
-  return openPglite(options.dataDir);
+  if (!options.databaseUrl) return openPglite(options.dataDir);
+  const url = options.databaseUrl;
+  const deadline = Date.now() + (options.retryForMs ?? 0);
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openPostgres(url, options.maxConnections ?? 10);
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (!(error instanceof DatabaseError) || !error.retryable || left <= 0) throw error;
+      const wait = Math.min(delay, left);
+      options.log?.(
+        `weightgate server: database at ${redactUrl(url)} unreachable (try ${attempt}: ${error.cause}); retrying in ${(wait / 1000).toFixed(1)} s, giving up in ${Math.ceil(left / 1000)} s`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const client = postgres(url, { max, onnotice: () => {} });
+  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: CONNECT_TIMEOUT_SECONDS });
   const db = drizzle(client, { schema });
   try {
     await migrate(db, { migrationsFolder });
   } catch (error) {
     await client.end({ timeout: 1 });
-    throw new DatabaseError(`cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`);
+    const cause = rootCause(error);
+    throw new DatabaseError(`cannot open PostgreSQL at ${redactUrl(url)}: ${cause}; is the server running and DATABASE_URL right?`, cause, isConnectionError(error));
   }
   return {
     db: db as unknown as Db,
@@ -69,10 +96,39 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 export class DatabaseError extends Error {
   readonly code = 'DATABASE_UNAVAILABLE';
   readonly exitCode = 1;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The innermost cause, for a log line. */
+    override readonly cause: string = message,
+    /** Whether trying again may succeed (the database is down or unreachable, not refusing us). */
+    readonly retryable = false,
+  ) {
     super(message);
     this.name = 'DatabaseError';
   }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
+  // postgres.js
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+]);
+
+/**
+ * Whether an error means the database cannot be reached right now (as
+ * opposed to a query it refused): a socket error, a connection timeout,
+ * SQLSTATE class 08 (connection exception) or 57P01-57P03 (shutting down,
+ * starting up), or a closed PGlite.
+ */
+export function isConnectionError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code))) return true;
+    if (typeof message === 'string' && /PGlite is closed/i.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Drizzle wraps driver errors ("Failed query: ..."); the innermost cause says what happened (ECONNREFUSED, auth, ...). */
@@ -85,6 +141,17 @@ function rootCause(error: unknown): string {
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** The SQLSTATE of a database error (drizzle wraps the driver's), or undefined. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** PostgreSQL's unique_violation, as both drivers report it. */

@@ -38,6 +38,12 @@ const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull(
 export const models = pgTable('models', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),
+  /**
+   * The publisher token that first published the model: the only publisher
+   * token that may publish, release or withdraw its versions (admins may
+   * always). Null when an admin token created it (then only admins may).
+   */
+  ownerTokenId: integer('owner_token_id'),
   createdAt: createdAt(),
 });
 

@@ -1,11 +1,11 @@
 // Admin calls on who may talk to the server: devices (and their tokens),
 // publisher/admin tokens, publisher public keys, and the audit log.
 import { Hono } from 'hono';
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
 import { apiTokens, auditLog, devices, licenses, models, publisherKeys, versions } from '../db/schema.ts';
-import { CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { AuditQuery, CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { conflict, notFound } from '../http-error.ts';
@@ -19,14 +19,15 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/devices', admin, async function registerDevice(c) {
     const body = parseInput(RegisterDeviceBody, await readBody(c), 'body');
-    const [license] = await ctx.db.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1);
-    if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
-    if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
-    const { deviceId, token, tokenId } = await ctx.db.transaction(async (tx) => {
+    const { license, deviceId, token, tokenId } = await ctx.db.transaction(async (tx) => {
+      // FOR SHARE: a concurrent revoke waits for this join, or this join sees the revoke.
+      const [license] = await tx.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1).for('share');
+      if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
+      if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
       const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
       const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
       await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.register', entity: 'device', entityId: device!.id, detail: { licenseId: license.id, name: body.name } });
-      return { deviceId: device!.id, token: issued.token, tokenId: issued.id };
+      return { license, deviceId: device!.id, token: issued.token, tokenId: issued.id };
     });
     return reply(c, { deviceId, licenseId: license.id, name: body.name, token, tokenId }, 201);
   });
@@ -51,21 +52,27 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/tokens', admin, async function createToken(c) {
     const body = parseInput(CreateTokenBody, await readBody(c), 'body');
-    const { id, token } = await issueToken(ctx.db, body.role, body.label);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: id, detail: { role: body.role, label: body.label } });
+    const { id, token } = await ctx.db.transaction(async (tx) => {
+      const issued = await issueToken(tx, body.role, body.label);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: issued.id, detail: { role: body.role, label: body.label } });
+      return issued;
+    });
     return reply(c, { id, role: body.role, label: body.label, token }, 201);
   });
 
   app.post('/v1/tokens/:id/revoke', admin, async function revokeToken(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
     if (id === c.get('principal').tokenId) throw conflict('OWN_TOKEN', 'an admin cannot revoke the token it is calling with; use another admin token');
-    const [row] = await ctx.db
-      .update(apiTokens)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-      .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
-    if (!row) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: row.role, label: row.label } });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [revoked] = await tx
+        .update(apiTokens)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
+      if (!revoked) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: revoked.role, label: revoked.label } });
+      return revoked;
+    });
     ctx.invalidate();
     return reply(c, { ...row, revoked: true });
   });
@@ -74,13 +81,15 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const body = parseInput(RegisterKeyBody, await readBody(c), 'body');
     const key = parsePublisherKey(body.publicKey);
     const keyId = keyIdOf(key);
-    const inserted = await ctx.db
-      .insert(publisherKeys)
-      .values({ keyId, publicKey: spkiDer(key), label: body.label })
-      .onConflictDoNothing()
-      .returning({ keyId: publisherKeys.keyId });
-    if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+    await ctx.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(publisherKeys)
+        .values({ keyId, publicKey: spkiDer(key), label: body.label })
+        .onConflictDoNothing()
+        .returning({ keyId: publisherKeys.keyId });
+      if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+    });
     return reply(c, { keyId, label: body.label }, 201);
   });
 
@@ -97,31 +106,37 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
   // published ones so an operator can withdraw them.
   app.post('/v1/publisher-keys/:keyId/revoke', admin, async function revokeKey(c) {
     const { keyId } = parseInput(KeyIdParam, c.req.param(), 'path');
-    const [row] = await ctx.db
-      .update(publisherKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(publisherKeys.keyId, keyId), isNull(publisherKeys.revokedAt)))
-      .returning({ keyId: publisherKeys.keyId, label: publisherKeys.label, revokedAt: publisherKeys.revokedAt });
-    if (!row) throw notFound('KEY_UNKNOWN', `no unrevoked publisher key ${keyId}`);
-    const signed = await ctx.db
-      .select({ model: models.name, version: versions.number })
-      .from(versions)
-      .innerJoin(models, eq(models.id, versions.modelId))
-      .where(and(eq(versions.keyId, keyId), eq(versions.state, 'published')))
-      .orderBy(asc(models.name), asc(versions.number));
-    await recordAudit(ctx.db, {
-      actorTokenId: c.get('principal').tokenId,
-      action: 'publisher-key.revoke',
-      entity: 'publisher-key',
-      entityId: keyId,
-      detail: { label: row.label, publishedVersionsSigned: signed.length },
+    const { row, signed } = await ctx.db.transaction(async (tx) => {
+      const [revoked] = await tx
+        .update(publisherKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(publisherKeys.keyId, keyId), isNull(publisherKeys.revokedAt)))
+        .returning({ keyId: publisherKeys.keyId, label: publisherKeys.label, revokedAt: publisherKeys.revokedAt });
+      if (!revoked) throw notFound('KEY_UNKNOWN', `no unrevoked publisher key ${keyId}`);
+      const published = await tx
+        .select({ model: models.name, version: versions.number })
+        .from(versions)
+        .innerJoin(models, eq(models.id, versions.modelId))
+        .where(and(eq(versions.keyId, keyId), eq(versions.state, 'published')))
+        .orderBy(asc(models.name), asc(versions.number));
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'publisher-key.revoke',
+        entity: 'publisher-key',
+        entityId: keyId,
+        detail: { label: revoked.label, publishedVersionsSigned: published.length },
+      });
+      return { row: revoked, signed: published };
     });
     return reply(c, { keyId, label: row.label, revokedAt: row.revokedAt!.toISOString(), publishedVersionsSigned: signed });
   });
 
   app.get('/v1/audit', admin, async function listAudit(c) {
-    const rows = await ctx.db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(500);
-    return reply(c, { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })) });
+    const { limit, before } = parseInput(AuditQuery, c.req.query(), 'query');
+    const base = ctx.db.select().from(auditLog);
+    const rows = await (before === undefined ? base : base.where(lt(auditLog.id, before))).orderBy(desc(auditLog.id)).limit(limit);
+    const next = rows.length === limit ? `/v1/audit?limit=${limit}&before=${rows[rows.length - 1]!.id}` : null;
+    return reply(c, { entries: rows.map((r) => ({ ...r, at: r.at.toISOString() })), next });
   });
 
   return app;

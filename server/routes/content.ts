@@ -7,7 +7,7 @@ import type { LicenseRow, ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
 import { ArtifactParam, PatchParam } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
-import { badRequest, forbidden, notFound } from '../http-error.ts';
+import { badRequest, forbidden, HttpError, notFound } from '../http-error.ts';
 import { assertIntervalsGranted, assertLicenseActive } from '../license-grant.ts';
 import { artifactBytes, findArtifact, loadVersionInfo, patchContent, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
 import { loadLicense } from '../store/licenses.ts';
@@ -20,17 +20,19 @@ export function contentRoutes(ctx: ServerContext): Hono<AuthEnv> {
   app.get('/v1/artifacts/:sha256', anyToken, async function getArtifact(c) {
     const { sha256 } = parseInput(ArtifactParam, c.req.param(), 'path');
     const record = await knownArtifact(ctx, sha256, 'artifact');
-    await assertDeviceMayHave(ctx, c.get('principal'), record);
+    await assertDeviceMayHave(ctx, c.get('principal'), record, 'artifact');
     return contentResponse(c.req.raw, await artifactBytes(ctx, record), sha256, c.req.method);
   });
 
   app.get('/v1/patches/:from/:to', anyToken, async function getPatch(c) {
     const { from, to } = parseInput(PatchParam, c.req.param(), 'path');
     const target = await knownArtifact(ctx, to, 'target artifact');
-    await assertDeviceMayHave(ctx, c.get('principal'), target);
+    await assertDeviceMayHave(ctx, c.get('principal'), target, 'target artifact');
     const base = await knownArtifact(ctx, from, 'base artifact');
     const [baseVersion, targetVersion] = await Promise.all([loadVersionInfo(ctx, base.versionId), loadVersionInfo(ctx, target.versionId)]);
     if (baseVersion.modelId !== targetVersion.modelId) {
+      // A device must not learn that another model's artifact exists.
+      if (c.get('principal').role === 'device') throw unknownArtifact(from, 'base artifact');
       throw badRequest('MODEL_MISMATCH', `the base artifact ${from} and the target ${to} are of different models`);
     }
     const patch = await patchContent(ctx, base, target);
@@ -40,18 +42,26 @@ export function contentRoutes(ctx: ServerContext): Hono<AuthEnv> {
   return app;
 }
 
+function unknownArtifact(sha256: string, what: string): HttpError {
+  return notFound('ARTIFACT_UNKNOWN', `no ${what} ${sha256} on this server; ask /v1/device/update-check for current URLs`);
+}
+
 async function knownArtifact(ctx: ServerContext, sha256: string, what: string): Promise<ArtifactRecord> {
   const record = await findArtifact(ctx, sha256);
-  if (!record) {
-    throw notFound('ARTIFACT_UNKNOWN', `no ${what} ${sha256} on this server; ask /v1/device/update-check for current URLs`);
-  }
+  if (!record) throw unknownArtifact(sha256, what);
   return record;
 }
 
-async function assertDeviceMayHave(ctx: ServerContext, principal: Principal, record: ArtifactRecord): Promise<void> {
+/** For a device: checkDeviceAccess, where another model's artifact is answered exactly as an unknown one. */
+async function assertDeviceMayHave(ctx: ServerContext, principal: Principal, record: ArtifactRecord, what: string): Promise<void> {
   if (principal.role !== 'device') return;
   const license = await loadLicense(ctx, principal.licenseId!);
-  checkDeviceAccess(license, await loadVersionInfo(ctx, record.versionId), record, new Date());
+  try {
+    checkDeviceAccess(license, await loadVersionInfo(ctx, record.versionId), record, new Date());
+  } catch (error) {
+    if (error instanceof HttpError && error.code === 'WRONG_MODEL') throw unknownArtifact(record.sha256, what);
+    throw error;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 // Admin calls on customers and licenses: create, change tier (dynamic
 // licensing), revoke, set expiry. Every change is audited.
 import { Hono } from 'hono';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/connect.ts';
 import type { ServerContext, LicenseRow } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { customers, licenses, models } from '../db/schema.ts';
@@ -34,8 +35,11 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/customers', admin, async function createCustomer(c) {
     const body = parseInput(CreateCustomerBody, await readBody(c), 'body');
-    const [row] = await ctx.db.insert(customers).values({ name: body.name }).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'customer.create', entity: 'customer', entityId: row!.id, detail: { name: body.name } });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(customers).values({ name: body.name }).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'customer.create', entity: 'customer', entityId: inserted!.id, detail: { name: body.name } });
+      return inserted;
+    });
     return reply(c, { id: row!.id, name: row!.name, createdAt: row!.createdAt.toISOString() }, 201);
   });
 
@@ -59,8 +63,11 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
       expiresAt: body.expiresAt ? new Date(body.expiresAt) : null,
     };
     await assertGrantResolves(ctx, model.id, values);
-    const [row] = await ctx.db.insert(licenses).values(values).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'license.create', entity: 'license', entityId: row!.id, detail: licenseView(row!, model.name) });
+    const row = await ctx.db.transaction(async (tx) => {
+      const [inserted] = await tx.insert(licenses).values(values).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.create', entity: 'license', entityId: inserted!.id, detail: licenseView(inserted!, model.name) });
+      return inserted;
+    });
     return reply(c, licenseView(row!, model.name), 201);
   });
 
@@ -71,52 +78,74 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.get('/v1/licenses/:id', admin, async function getLicense(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
-    const { row, model } = await loadLicenseRow(ctx, id);
+    const { row, model } = await loadLicenseRow(ctx.db, id);
     return reply(c, licenseView(row, model));
   });
 
+  // Each change below reads the license under a row lock (SELECT ... FOR
+  // UPDATE) and writes it and its audit row in that one transaction, so
+  // concurrent changes of one license run one after another: the audit is a
+  // serial history and a once-only change (revoke) happens once.
   app.post('/v1/licenses/:id/tier', admin, async function changeTier(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
     const body = parseInput(ChangeTierBody, await readBody(c), 'body');
-    const { row, model } = await loadLicenseRow(ctx, id);
-    if (row.kind === 'static') {
-      throw conflict('STATIC_LICENSE', `license ${id} is static: its tier is baked into the delivered model and cannot change; issue a new license`);
-    }
-    if (row.revokedAt) throw conflict('LICENSE_REVOKED', `license ${id} is revoked`);
     const change = { tier: body.tier ?? null, intervals: body.intervals ? sortedUnique(body.intervals) : null };
-    await assertGrantResolves(ctx, row.modelId, { ...row, ...change });
-    const [updated] = await ctx.db.update(licenses).set(change).where(eq(licenses.id, id)).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'license.change-tier', entity: 'license', entityId: id, detail: { from: { tier: row.tier, intervals: row.intervals }, to: change } });
+    // The grant is checked against the model's latest version first (a
+    // license never changes model), outside the transaction.
+    await assertGrantResolves(ctx, (await loadLicenseRow(ctx.db, id)).row.modelId, change);
+    const view = await ctx.db.transaction(async (tx) => {
+      const { row, model } = await loadLicenseRow(tx, id, true);
+      if (row.kind === 'static') {
+        throw conflict('STATIC_LICENSE', `license ${id} is static: its tier is baked into the delivered model and cannot change; issue a new license`);
+      }
+      if (row.revokedAt) throw conflict('LICENSE_REVOKED', `license ${id} is revoked`);
+      const [updated] = await tx.update(licenses).set(change).where(eq(licenses.id, id)).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.change-tier', entity: 'license', entityId: id, detail: { from: { tier: row.tier, intervals: row.intervals }, to: change } });
+      return licenseView(updated!, model);
+    });
     ctx.invalidate();
-    return reply(c, licenseView(updated!, model));
+    return reply(c, view);
   });
 
   app.post('/v1/licenses/:id/revoke', admin, async function revokeLicense(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
-    const { row, model } = await loadLicenseRow(ctx, id);
-    if (row.revokedAt) throw conflict('LICENSE_REVOKED', `license ${id} is already revoked`);
-    const [updated] = await ctx.db.update(licenses).set({ revokedAt: new Date() }).where(eq(licenses.id, id)).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'license.revoke', entity: 'license', entityId: id });
+    const view = await ctx.db.transaction(async (tx) => {
+      const { row, model } = await loadLicenseRow(tx, id, true);
+      if (row.revokedAt) throw conflict('LICENSE_REVOKED', `license ${id} is already revoked`);
+      const [updated] = await tx
+        .update(licenses)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(licenses.id, id), isNull(licenses.revokedAt)))
+        .returning();
+      if (!updated) throw conflict('LICENSE_REVOKED', `license ${id} is already revoked`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.revoke', entity: 'license', entityId: id, detail: { revokedAt: updated.revokedAt!.toISOString() } });
+      return licenseView(updated, model);
+    });
     ctx.invalidate();
-    return reply(c, licenseView(updated!, model));
+    return reply(c, view);
   });
 
   app.post('/v1/licenses/:id/expiry', admin, async function setExpiry(c) {
     const { id } = parseInput(IdParam, c.req.param(), 'path');
     const body = parseInput(SetExpiryBody, await readBody(c), 'body');
-    const { row, model } = await loadLicenseRow(ctx, id);
     const expiresAt = body.expiresAt === null ? null : new Date(body.expiresAt);
-    const [updated] = await ctx.db.update(licenses).set({ expiresAt }).where(eq(licenses.id, id)).returning();
-    await recordAudit(ctx.db, { actorTokenId: c.get('principal').tokenId, action: 'license.set-expiry', entity: 'license', entityId: id, detail: { from: row.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null } });
+    const view = await ctx.db.transaction(async (tx) => {
+      const { row, model } = await loadLicenseRow(tx, id, true);
+      const [updated] = await tx.update(licenses).set({ expiresAt }).where(eq(licenses.id, id)).returning();
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.set-expiry', entity: 'license', entityId: id, detail: { from: row.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null } });
+      return licenseView(updated!, model);
+    });
     ctx.invalidate();
-    return reply(c, licenseView(updated!, model));
+    return reply(c, view);
   });
 
   return app;
 }
 
-async function loadLicenseRow(ctx: ServerContext, id: number): Promise<{ row: LicenseRow; model: string }> {
-  const [found] = await ctx.db.select({ license: licenses, model: models.name }).from(licenses).innerJoin(models, eq(models.id, licenses.modelId)).where(eq(licenses.id, id)).limit(1);
+/** The license and its model's name; `forUpdate` locks the license row for the caller's transaction. */
+async function loadLicenseRow(db: Db, id: number, forUpdate = false): Promise<{ row: LicenseRow; model: string }> {
+  const query = db.select({ license: licenses, model: models.name }).from(licenses).innerJoin(models, eq(models.id, licenses.modelId)).where(eq(licenses.id, id)).limit(1);
+  const [found] = forUpdate ? await query.for('update', { of: licenses }) : await query;
   if (!found) throw notFound('LICENSE_UNKNOWN', `no license ${id}`);
   return { row: found.license, model: found.model };
 }

@@ -5,7 +5,7 @@ import { auditLog } from '../db/schema.ts';
 export interface AuditEntry {
   actorTokenId: number | null;
   action: string;
-  entity: 'license' | 'version' | 'device' | 'token' | 'publisher-key' | 'customer';
+  entity: 'license' | 'version' | 'device' | 'token' | 'publisher-key' | 'customer' | 'request';
   entityId: string | number;
   detail?: Record<string, unknown>;
 }

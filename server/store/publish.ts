@@ -5,15 +5,23 @@
 // one sees each version number free; the unique (model, number) index is the
 // backstop. Nothing is half-stored: any failure rolls everything back.
 import { eq, inArray, max, sql } from 'drizzle-orm';
-import { FormatError, readArtifact, sha256Hex, splitArtifact, verifySignature, type Artifact } from '../../formats/index.ts';
+import type { KeyObject } from 'node:crypto';
+import { FormatError, readArtifact, readArtifactHeader, sha256Hex, splitArtifact, verifySignature, type Artifact, type ArtifactHeader } from '../../formats/index.ts';
 import { isUniqueViolation } from '../db/connect.ts';
 import { models, publisherKeys, segments, tiers, versions, versionSegments } from '../db/schema.ts';
 import type { ServerContext } from '../context.ts';
 import { badRequest, conflict, forbidden, HttpError } from '../http-error.ts';
 import { keyFromDer } from '../publisher-keys.ts';
 import { sortedUnique } from '../license-grant.ts';
-import { MODEL_NAME } from '../api-schemas.ts';
+import { INT4_MAX, isStorableText, MODEL_NAME } from '../api-schemas.ts';
 import { recordAudit } from './audit.ts';
+import type { Principal } from '../auth.ts';
+
+/** A publisher token may change only the models it created; admins any model. */
+export function assertMayChangeModel(actor: Principal, ownerTokenId: number | null, model: string): void {
+  if (actor.role === 'admin' || (actor.role === 'publisher' && ownerTokenId === actor.tokenId)) return;
+  throw forbidden('NOT_YOUR_MODEL', `model "${model}" belongs to another publisher token; only that token or an admin can publish, release or withdraw its versions`);
+}
 
 /** Rows per INSERT: PostgreSQL allows 65,535 bind parameters a statement; 1,000 rows x 5 columns stays far below. */
 const INSERT_BATCH = 1000;
@@ -28,12 +36,31 @@ export interface PublishResult {
   segments: { total: number; added: number; addedBytes: number; totalBytes: number };
 }
 
-export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actorTokenId: number, options: { draft?: boolean } = {}): Promise<PublishResult> {
+export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, actor: Principal, options: { draft?: boolean } = {}): Promise<PublishResult> {
+  const actorTokenId = actor.tokenId;
   const state = options.draft ? 'draft' : 'published';
   const { artifact, keyId } = await verifyUpload(ctx, bytes);
   const manifest = artifact.manifest;
   if (!MODEL_NAME.test(manifest.model)) {
-    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ - (it becomes part of URLs)`);
+    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (it becomes part of URLs)`);
+  }
+  const tierNames = new Set<string>();
+  for (const tier of manifest.tiers) {
+    if (tierNames.has(tier.name)) {
+      throw badRequest('DUPLICATE_TIER', `the artifact defines tier "${tier.name}" twice; tier names must be unique within a version`);
+    }
+    tierNames.add(tier.name);
+  }
+  if (manifest.version > INT4_MAX) {
+    throw badRequest(
+      'VERSION_TOO_LARGE',
+      `the artifact's model version ${manifest.version} is above ${INT4_MAX}, the largest this server stores (the format allows up to 4294967295, the server keeps versions as 32-bit signed integers); re-encode with a smaller version`,
+    );
+  }
+  for (const tier of manifest.tiers) {
+    if (!isStorableText(tier.name) || tier.name.length === 0 || tier.name.length > 100) {
+      throw badRequest('BAD_TIER_NAME', `the artifact's tier name ${JSON.stringify(tier.name.slice(0, 120))} must be 1-100 characters without NUL or unpaired surrogates`);
+    }
   }
   if (artifact.segments.length !== manifest.segments.length) {
     throw badRequest(
@@ -48,10 +75,13 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
 
   try {
     return await ctx.db.transaction(async (tx) => {
-      await tx.insert(models).values({ name: manifest.model }).onConflictDoNothing({ target: models.name });
+      const ownerTokenId = actor.role === 'publisher' ? actor.tokenId : null;
+      await tx.insert(models).values({ name: manifest.model, ownerTokenId }).onConflictDoNothing({ target: models.name });
       // Lock the model row: publishes of one model run one at a time from here.
-      const locked = await tx.execute(sql`select id from models where name = ${manifest.model} for update`);
-      const modelId = Number(rowsOf(locked)[0]!.id);
+      const locked = await tx.execute(sql`select id, owner_token_id from models where name = ${manifest.model} for update`);
+      const modelRow = rowsOf(locked)[0]!;
+      const modelId = Number(modelRow.id);
+      assertMayChangeModel(actor, modelRow.owner_token_id == null ? null : Number(modelRow.owner_token_id), manifest.model);
       const [latest] = await tx.select({ number: max(versions.number) }).from(versions).where(eq(versions.modelId, modelId));
       if (latest?.number != null && manifest.version <= latest.number) {
         throw conflict(
@@ -117,30 +147,51 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
   }
 }
 
+/**
+ * Whom the upload is from, decided before any segment is hashed or decoded
+ * (readArtifactHeader), so a file signed by no registered key, however much
+ * it claims to decompress to, costs one pass over its bytes; then the full
+ * read, with the key that signed it.
+ */
 async function verifyUpload(ctx: ServerContext, bytes: Uint8Array): Promise<{ artifact: Artifact; keyId: string | null }> {
-  let artifact: Artifact;
+  let header: ArtifactHeader;
   try {
-    artifact = readArtifact(bytes);
+    header = readArtifactHeader(bytes);
   } catch (error) {
     throw asBadRequest(error);
   }
-  if (artifact.signature === null) {
-    if (ctx.settings.allowUnsigned) return { artifact, keyId: null };
-    throw badRequest('UNSIGNED', 'the artifact is not signed; sign it with a registered publisher key (or start the server with --allow-unsigned)');
+  if (header.signature === null) {
+    if (!ctx.settings.allowUnsigned) {
+      throw badRequest('UNSIGNED', 'the artifact is not signed; sign it with a registered publisher key (or start the server with --allow-unsigned)');
+    }
+    return { artifact: readOrRefuse(bytes), keyId: null };
   }
   const keys = await ctx.db.select().from(publisherKeys);
   for (const key of keys) {
-    if (!verifySignature(artifact, keyFromDer(key.publicKey))) continue;
+    const publicKey = keyFromDer(key.publicKey);
+    if (!verifyBytesOf(header, publicKey)) continue;
     if (key.revokedAt) {
       throw forbidden('PUBLISHER_KEY_REVOKED', `the artifact is signed with publisher key ${key.keyId} (${key.label}), revoked at ${key.revokedAt.toISOString()}; sign it with a current key`);
     }
-    return { artifact, keyId: key.keyId };
+    return { artifact: readOrRefuse(bytes, publicKey), keyId: key.keyId };
   }
   const live = keys.filter((key) => !key.revokedAt).length;
   throw forbidden(
     'UNKNOWN_PUBLISHER_KEY',
     `the artifact's signature matches none of the ${live} registered publisher key(s); an admin registers keys with POST /v1/publisher-keys`,
   );
+}
+
+function verifyBytesOf(header: ArtifactHeader, publicKey: KeyObject): boolean {
+  return verifySignature({ manifestBytes: header.manifestBytes, signature: header.signature } as Artifact, publicKey);
+}
+
+function readOrRefuse(bytes: Uint8Array, publicKey?: KeyObject): Artifact {
+  try {
+    return readArtifact(bytes, publicKey ? { publicKey } : {});
+  } catch (error) {
+    throw asBadRequest(error);
+  }
 }
 
 function asBadRequest(error: unknown): unknown {

@@ -3,13 +3,17 @@
 // artifact signed by another key are all refused and change nothing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDevice } from '../../device-sim/device.ts';
+import { createUpdateClient } from '../../device-sim/update-client.ts';
+import { Flash } from '../../device-sim/flash.ts';
+import { PowerCutInjector } from '../../device-sim/power-cut.ts';
 import { encodeArtifact, generateKeyPair } from '../../formats/index.ts';
 import { keys, syntheticArtifact, syntheticModel } from './fixtures.ts';
 
@@ -104,6 +108,162 @@ test('an artifact signed by another key is refused even when its hash matches', 
   await expectCode(device.checkForUpdate(), /SIGNATURE|UNSIGNED/);
   assert.is(device.status().version, 0);
   await close();
+});
+
+
+// ---- Malformed transport: every failure is a typed error, never a raw one.
+
+async function serveRaw(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A TCP server that answers every connection with `raw` bytes (or holds it silent when null). */
+async function serveTcp(raw: string | null): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      if (raw !== null) socket.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function deviceAt(url: string) {
+  return openDevice({ dir: mkdtempSync(join(tmpdir(), 'wg-hostile-')), profile: 'm0-32k', server: url, token: 't', publicKey: keys.publicKeyPem });
+}
+
+/** Fails the test instead of hanging when `promise` takes longer than `ms`. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+test('an HTML update-check answer is a SERVER_ERROR', async () => {
+  const server = await serveRaw((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<html><body>502 Bad Gateway</body></html>');
+  });
+  const device = await deviceAt(server.url);
+  await expectCode(device.checkForUpdate(), 'SERVER_ERROR');
+  assert.is(device.status().version, 0);
+  await server.close();
+});
+
+test('an update-check body shorter than its Content-Length is a SERVER_ERROR', async () => {
+  const server = await serveTcp('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"model":"synthetic"');
+  await expectCode((await deviceAt(server.url)).checkForUpdate(), 'SERVER_ERROR');
+  await server.close();
+});
+
+test('an update-check body longer than its Content-Length is a SERVER_ERROR', async () => {
+  const body = checkBody(good);
+  const server = await serveTcp(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n${body}`);
+  await expectCode((await deviceAt(server.url)).checkForUpdate(), 'SERVER_ERROR');
+  await server.close();
+});
+
+test('an update-check redirect loop is a SERVER_ERROR', async () => {
+  const server = await serveRaw((req, res) => {
+    res.writeHead(302, { location: req.url ?? '/' });
+    res.end();
+  });
+  await expectCode((await deviceAt(server.url)).checkForUpdate(), 'SERVER_ERROR');
+  await server.close();
+});
+
+test('a server that accepts and never answers: SERVER_ERROR after the connect timeout', async () => {
+  const server = await serveTcp(null);
+  const client = createUpdateClient({ server: server.url, token: 't', checkTimeouts: { connectMs: 300 } });
+  const started = Date.now();
+  await expectCode(within(5_000, client.check({ version: 0, intervals: [] })), 'SERVER_ERROR');
+  assert.ok(Date.now() - started < 3_000);
+  await server.close();
+});
+
+test('a cross-origin redirect of the artifact URL is refused; the other origin is never asked', async () => {
+  let elsewhereHits = 0;
+  const elsewhere = await serveRaw((_, res) => {
+    elsewhereHits++;
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.end(good);
+  });
+  const server = await serveRaw((req, res) => {
+    if (req.url?.startsWith('/v1/device/')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(checkBody(good));
+      return;
+    }
+    res.writeHead(302, { location: `${elsewhere.url}${req.url}` });
+    res.end();
+  });
+  const device = await deviceAt(server.url);
+  await expectCode(device.checkForUpdate(), 'DOWNLOAD_FAILED');
+  assert.is(elsewhereHits, 0);
+  assert.is(device.status().version, 0);
+  await server.close();
+  await elsewhere.close();
+});
+
+test('a server trickling one byte every 250 ms cannot hold a download; the next try resumes', async () => {
+  let trickle = true;
+  const ranges: string[] = [];
+  const server = await serveRaw((req, res) => {
+    ranges.push(String(req.headers.range ?? ''));
+    const from = Number(/^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''))?.[1] ?? 0);
+    const rest = good.subarray(from);
+    res.writeHead(from > 0 ? 206 : 200, {
+      'content-type': 'application/octet-stream',
+      'content-length': String(rest.length),
+      ...(from > 0 ? { 'content-range': `bytes ${from}-${good.length - 1}/${good.length}` } : {}),
+    });
+    if (!trickle) {
+      res.end(rest);
+      return;
+    }
+    let at = 0;
+    const timer = setInterval(() => {
+      if (at >= rest.length || res.destroyed) return clearInterval(timer);
+      res.write(rest.subarray(at, at + 1));
+      at++;
+    }, 250);
+    res.on('close', () => clearInterval(timer));
+  });
+  const flash = new Flash(mkdtempSync(join(tmpdir(), 'wg-trickle-')), 4 * 1024 * 1024, new PowerCutInjector(null));
+  const client = createUpdateClient({ server: server.url, token: 't', downloadTimeouts: { connectMs: 1_000, idleMs: 1_000, totalMs: 1_500 } });
+  const offer = { url: `/v1/artifacts/${sha(good)}`, sha256: sha(good), bytes: good.length };
+  const started = Date.now();
+  await expectCode(within(10_000, client.download(offer, 'artifact', flash)), 'DOWNLOAD_FAILED');
+  assert.ok(Date.now() - started < 4_000, `gave up after ${Date.now() - started} ms`);
+  const partial = flash.downloadLength();
+  assert.ok(partial > 0 && partial < good.length, `kept ${partial} bytes`);
+  trickle = false;
+  const done = await within(10_000, client.download(offer, 'artifact', flash));
+  assert.is(sha(done.bytes), sha(good));
+  assert.is(ranges[ranges.length - 1], `bytes=${partial}-`, 'the next try resumed where the last stopped');
+  assert.is(done.bytesSent, good.length - partial);
+  await server.close();
 });
 
 test.run();

@@ -67,7 +67,7 @@ for (const s of driverSuites('server device API')) {
     assert.is(bytes.byteLength, r.body.artifact.bytes);
     assert.equal(readArtifact(bytes, { publicKey: publisherKeys.publicKeyPem }).license, [1, 2]);
     assert.is(response.headers.get('etag'), `"${r.body.artifact.sha256}"`);
-    assert.is(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.is(response.headers.get('cache-control'), 'private, max-age=31536000, immutable');
     assert.is(response.headers.get('accept-ranges'), 'bytes');
     state.v1Bronze = { url: r.body.artifact.url, sha256: r.body.artifact.sha256, bytes };
   });
@@ -146,8 +146,9 @@ for (const s of driverSuites('server device API')) {
   });
 
   s("attack: another model's device token cannot fetch this model's artifacts", async ({ h }) => {
-    await assertRefused(h, state.goldUrl, state.otherModel.token, 403, 'WRONG_MODEL');
-    await assertRefused(h, state.v1Bronze.url, state.otherModel.token, 403, 'WRONG_MODEL');
+    // Answered as an unknown artifact: a device does not learn that another model's artifact exists.
+    await assertRefused(h, state.goldUrl, state.otherModel.token, 404, 'ARTIFACT_UNKNOWN');
+    await assertRefused(h, state.v1Bronze.url, state.otherModel.token, 404, 'ARTIFACT_UNKNOWN');
   });
 
   s('attack: a static license cannot take another tier, even a lower one', async ({ h }) => {

@@ -96,7 +96,7 @@ requiring(test, POSTGRES)('startServer + client on PostgreSQL', async () => {
 
 test('an unreachable PostgreSQL is a clear DATABASE_UNAVAILABLE error', async () => {
   try {
-    await startServer({ port: 0, databaseUrl: 'postgres://postgres@127.0.0.1:1/none' });
+    await startServer({ port: 0, databaseUrl: 'postgres://postgres@127.0.0.1:1/none', databaseRetryMs: 0, log: () => {} });
     assert.unreachable('started');
   } catch (error) {
     assert.is((error as { code: string }).code, 'DATABASE_UNAVAILABLE');
