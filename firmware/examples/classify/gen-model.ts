@@ -4,7 +4,7 @@
 // firmware can check it computes the same.
 //
 //   npx tsx firmware/examples/classify/gen-model.ts ARTIFACT PUBKEY_PEM OUTDIR
-//       [--samples N] [--image]
+//       [--samples N]
 //
 // OUTDIR/classify_key.h      the Ed25519 public key, 32 raw bytes
 // OUTDIR/classify_samples.h  the first N (default 100) digits of the npm
@@ -12,12 +12,13 @@
 //                            (pipeline/datasets.ts), their labels, and the
 //                            number device-sim classifies correctly on each
 //                            arithmetic path (f32, int) with each kind of
-//                            kernels (coded, image)
-// OUTDIR/classify_image.h    with --image: the execution image device-sim
-//                            builds ('WGX1', what wg_image_build writes), for
-//                            a board whose RAM cannot hold one while it is
-//                            built; the firmware links it into flash and
-//                            wg_image_attach checks it
+//                            kernels (coded, image), and device-sim's arena
+//                            plan (docs/arithmetic.md) to size the buffers
+// OUTDIR/classify_image.h    the execution image device-sim builds ('WGX1',
+//                            what wg_image_build must write byte for byte):
+//                            a board that builds its own compares, a board
+//                            whose RAM cannot build one (the micro:bit)
+//                            links this one into flash and attaches it
 //
 // The artifact is verified with the key (signature required) before
 // anything is written.
@@ -30,7 +31,7 @@ import { loadDataset } from '../../../pipeline/datasets.ts';
 import { Arena } from '../../../device-sim/arena.ts';
 import { buildExecImage, openExecImage } from '../../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../../device-sim/interpreter.ts';
-import type { Arithmetic } from '../../../device-sim/firmware-plan.ts';
+import { firmwarePlan, type Arithmetic } from '../../../device-sim/firmware-plan.ts';
 
 const ARENA_BYTES = 1 << 20;
 
@@ -72,7 +73,7 @@ function deviceSimCorrect(artifact: Artifact, image: Uint8Array | null, arithmet
   return correct;
 }
 
-export async function genModel(artifactPath: string, pubkeyPath: string, outDir: string, options: { samples?: number; image?: boolean } = {}): Promise<string> {
+export async function genModel(artifactPath: string, pubkeyPath: string, outDir: string, options: { samples?: number } = {}): Promise<string> {
   const bytes = new Uint8Array(readFileSync(artifactPath));
   const pem = readFileSync(pubkeyPath, 'utf8');
   const artifact = readArtifact(bytes, { publicKey: pem, requireSignature: true });
@@ -86,6 +87,8 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
   const labels = test.labels.slice(0, count);
 
   const image = buildExecImage(artifact, new Arena(ARENA_BYTES));
+  const plan = firmwarePlan(artifact);
+  if (plan.imageBytes !== image.length) throw new Error(`device-sim plans a ${plan.imageBytes}-byte image and builds ${image.length} bytes`);
   const expect = {
     f32_coded: deviceSimCorrect(artifact, null, 'f32', raw, labels, features),
     f32_image: deviceSimCorrect(artifact, image, 'f32', raw, labels, features),
@@ -138,6 +141,10 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
       `#define CLASSIFY_EXPECT_INT_CODED ${expect.int_coded}u`,
       `#define CLASSIFY_EXPECT_INT_IMAGE ${expect.int_image}u`,
       '',
+      "/* device-sim's plan of the artifact (device-sim/firmware-plan.ts). */",
+      `#define CLASSIFY_ARENA_CODED ${plan.arenaCodedBytes}u`,
+      `#define CLASSIFY_IMAGE_BYTES ${plan.imageBytes}u`,
+      '',
       `static const unsigned char classify_samples[${count * features}] = {`,
       ...rows(raw, 28),
       '};',
@@ -150,7 +157,7 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
     ].join('\n'),
   );
 
-  if (options.image) {
+  {
     writeFileSync(
       join(outDir, 'classify_image.h'),
       [
@@ -171,8 +178,8 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
       ].join('\n'),
     );
   }
-  return `${outDir}: ${count} samples; device-sim correct: f32 coded ${expect.f32_coded}, f32 image ${expect.f32_image}, int coded ${expect.int_coded}, int image ${expect.int_image}` +
-    (options.image ? `; image ${image.length} bytes` : '');
+  return `${outDir}: ${count} samples; device-sim correct: f32 coded ${expect.f32_coded}, f32 image ${expect.f32_image}, ` +
+    `int coded ${expect.int_coded}, int image ${expect.int_image}; arena ${plan.arenaCodedBytes} B, image ${image.length} B`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -182,13 +189,13 @@ async function main(argv: string[]): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   if (positional.length !== 3) {
-    process.stderr.write('usage: npx tsx firmware/examples/classify/gen-model.ts ARTIFACT PUBKEY_PEM OUTDIR [--samples N] [--image]\n');
+    process.stderr.write('usage: npx tsx firmware/examples/classify/gen-model.ts ARTIFACT PUBKEY_PEM OUTDIR [--samples N]\n');
     process.exit(2);
   }
   const samples = value('--samples') !== undefined ? Number(value('--samples')) : undefined;
   if (samples !== undefined && !(Number.isInteger(samples) && samples > 0)) throw new Error(`--samples ${value('--samples')}: a positive integer`);
   const [artifactPath, pubkeyPath, outDir] = positional as [string, string, string];
-  process.stdout.write((await genModel(artifactPath, pubkeyPath, outDir, { samples, image: argv.includes('--image') })) + '\n');
+  process.stdout.write((await genModel(artifactPath, pubkeyPath, outDir, { samples })) + '\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
