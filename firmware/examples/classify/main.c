@@ -98,6 +98,17 @@ static void put_status(const char *what, wg_status st)
     board_puts("\n");
 }
 
+/* Instructions only under QEMU -icount shift=0 (run-qemu.sh ICOUNT=1);
+ * otherwise the board counter follows host time and this is a guess. */
+static void put_instructions(const char *what, uint64_t ticks)
+{
+    board_puts("  ");
+    board_puts(what);
+    board_puts(": ");
+    board_put_u64(board_ticks_to_instructions(ticks));
+    board_puts(" instructions\n");
+}
+
 /* Runs every sample; prints "<label>: accuracy P % (C/N), device-sim P %". */
 static int run_samples(const char *label, uint32_t expected, uint32_t *correct_out)
 {
@@ -124,11 +135,9 @@ static int run_samples(const char *label, uint32_t expected, uint32_t *correct_o
     board_puts("), device-sim ");
     board_put_percent(expected, CLASSIFY_SAMPLES, 2);
     board_puts(" %\n");
-    /* Instructions only under QEMU -icount shift=0 (run-qemu.sh ICOUNT=1);
-     * otherwise the counter follows host time. */
     board_puts("  ");
     board_put_u64(board_ticks_to_instructions(t1 - t0) / CLASSIFY_SAMPLES);
-    board_puts(" instructions per sample (under -icount)\n");
+    board_puts(" instructions per sample\n");
     *correct_out = correct;
     return EXIT_OK;
 }
@@ -166,12 +175,15 @@ int main(void)
     }
 
     /* 2. Verify and open: the arena is exactly the plan. */
+    board_counter_start();
+    uint64_t t0 = board_ticks();
     st = wg_open(&model, classify_model, classify_model_len, classify_public_key, &wg_crypto_portable, 0,
                  (uint8_t *)arena, plan.arena_coded);
     if (st != WG_OK) {
         put_status("wg_open", st);
         return EXIT_OPEN_FAILED;
     }
+    put_instructions("wg_open (verify, signature)", board_ticks() - t0);
 
     /* 3. What it is. */
     board_puts("model ");
@@ -213,11 +225,14 @@ int main(void)
         board_puts("image build needs more work memory\n");
         return EXIT_PLAN_MISMATCH;
     }
+    board_counter_start();
+    t0 = board_ticks();
     st = wg_image_build(&model, &wg_crypto_portable, write_image, NULL, (uint8_t *)build_work, sizeof build_work);
     if (st != WG_OK) {
         put_status("wg_image_build", st);
         return EXIT_IMAGE_BUILD;
     }
+    uint64_t build_ticks = board_ticks() - t0;
     const uint8_t *image = (const uint8_t *)image_ram;
     board_puts("image: ");
     board_put_u32(plan.image_bytes);
@@ -227,7 +242,11 @@ int main(void)
         return EXIT_IMAGE_BYTES;
     }
     board_puts("device-sim's bytes\n");
+    put_instructions("wg_image_build", build_ticks);
 #endif
+    /* What a product does at every boot once the image is in flash. */
+    board_counter_start();
+    t0 = board_ticks();
     st = wg_open(&model, classify_model, classify_model_len, classify_public_key, &wg_crypto_portable, WG_OPEN_IMAGE,
                  (uint8_t *)arena, plan.arena_image);
     if (st != WG_OK) {
@@ -239,6 +258,7 @@ int main(void)
         put_status("wg_image_attach", st);
         return EXIT_IMAGE_OPEN;
     }
+    put_instructions("wg_open + wg_image_attach", board_ticks() - t0);
     board_puts("arena: ");
     board_put_u32(plan.arena_image);
     board_puts(" B\n");
