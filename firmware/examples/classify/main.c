@@ -68,7 +68,7 @@ static wg_model model;
 /* The image's "flash": RAM here. A product programs real flash in write(). */
 static uint32_t image_ram[(CLASSIFY_IMAGE_BYTES + 3u) / 4u];
 #ifndef CLASSIFY_BUILD_WORK_BYTES
-#define CLASSIFY_BUILD_WORK_BYTES (16u * 1024u)
+#define CLASSIFY_BUILD_WORK_BYTES 4096u /* wg_plan_image says how much; checked below */
 #endif
 static void *build_work[CLASSIFY_BUILD_WORK_BYTES / sizeof(void *)]; /* pointer-aligned */
 
