@@ -83,6 +83,31 @@ static int write_image(void *ctx, uint32_t offset, const uint8_t *data, size_t l
 }
 #endif
 
+/* Stack high-water mark: paint the unused stack at boot, look for the
+ * deepest word overwritten at the end (the linker scripts' __stack_limit
+ * and __stack_top bound it). */
+extern uint32_t __stack_limit[];
+extern uint32_t __stack_top[];
+#define STACK_PAINT 0x57475354u /* "TSGW" */
+
+static void stack_paint(void)
+{
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (volatile uint32_t *p = __stack_limit; p + 16 < sp; ++p) {
+        *p = STACK_PAINT;
+    }
+}
+
+static uint32_t stack_used(void)
+{
+    const uint32_t *p = __stack_limit;
+    while (p < __stack_top && *p == STACK_PAINT) {
+        ++p;
+    }
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
 static void put_str(wg_str s)
 {
     for (uint32_t i = 0; i < s.len; ++i) {
@@ -144,6 +169,7 @@ static int run_samples(const char *label, uint32_t expected, uint32_t *correct_o
 
 int main(void)
 {
+    stack_paint();
     board_puts("weightgate classify on ");
     board_puts(board_name());
     board_puts(", " PATH_NAME " path\n");
@@ -269,6 +295,11 @@ int main(void)
     if (correct != EXPECT_IMAGE) {
         return EXIT_ACCURACY_IMAGE;
     }
+    board_puts("stack: ");
+    board_put_u32(stack_used());
+    board_puts(" B of ");
+    board_put_u32((uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit));
+    board_puts(" B at the deepest\n");
     board_puts("ok\n");
     return EXIT_OK;
 }
