@@ -5,7 +5,8 @@
 //
 // Writes OUT.wgm and OUT.pub.pem (beside it). Deterministic: the same
 // source gives the same bytes (seeded initialisation and order, float64
-// training with + - * / and Math.exp only, a fixed signing key).
+// arithmetic whose one transcendental, Math.exp, is V8's fdlibm port and
+// the same on every platform; Ed25519 signatures are deterministic).
 //
 // Why train here instead of `weightgate build`: the pipeline trains with
 // TensorFlow.js for minutes; a firmware example's CI wants a real model
