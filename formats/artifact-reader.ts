@@ -1,6 +1,6 @@
 // Reads .wgm artifacts, cheap and decisive checks first: the verifier, the
-// manifest, the license, the Ed25519 signature over the manifest when a
-// public key is given, the declared segment sizes against the file's own
+// Ed25519 signature over the manifest when a public key is given, the
+// manifest, the license, the declared segment sizes against the file's own
 // length and each declared entry count against what its bytes can hold;
 // only then every held segment against the manifest's SHA-256, decoded once
 // to check it is canonical. So an untrusted or lying file is refused before
@@ -47,12 +47,15 @@ export interface ArtifactHeader {
   license: number[];
 }
 
-/**
- * The verified structure, manifest, license and signature bytes of a .wgm,
- * without hashing or decoding a segment: cheap (linear in the file, no
- * decompression), for deciding whom the file is from before reading it.
- */
-export function readArtifactHeader(bytes: Uint8Array): ArtifactHeader {
+/** The container of a .wgm, checked: the nested manifest's bytes and the signature. */
+interface ArtifactContainer {
+  fb: FbArtifact;
+  manifestBytes: Uint8Array;
+  signature: Uint8Array | null;
+}
+
+/** Verifier, format version, the manifest's presence and the signature's length: nothing decoded yet. */
+function readContainer(bytes: Uint8Array): ArtifactContainer {
   verifyBuffer(bytes, ARTIFACT_IDENTIFIER, artifactSpec, 'artifact');
   const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
   if (fb.formatVersion() !== FORMAT_VERSION) {
@@ -60,35 +63,57 @@ export function readArtifactHeader(bytes: Uint8Array): ArtifactHeader {
   }
   const manifestBytes = fb.manifestArray();
   if (!manifestBytes) throw new FormatError('BAD_VALUE', 'artifact: has no manifest');
-  const manifest = readManifest(manifestBytes);
-  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
   const signature = fb.signatureArray();
   if (signature && signature.length !== ED25519_SIGNATURE_BYTES) {
     throw new FormatError('BAD_SIGNATURE', `artifact: signature is ${signature.length} bytes, an Ed25519 signature is ${ED25519_SIGNATURE_BYTES}`);
   }
+  return { fb, manifestBytes, signature };
+}
+
+/**
+ * The verified structure, manifest, license and signature bytes of a .wgm,
+ * without hashing or decoding a segment: cheap (linear in the file, no
+ * decompression), for deciding whom the file is from before reading it.
+ */
+export function readArtifactHeader(bytes: Uint8Array): ArtifactHeader {
+  const { fb, manifestBytes, signature } = readContainer(bytes);
+  const manifest = readManifest(manifestBytes);
+  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
   return { manifest, manifestBytes, signature, license };
 }
 
 /**
- * Most entries a range-coded segment of `bytes` bytes can hold. Every entry
- * costs at least one binary decision, and a decision at the coder's most
- * skewed probability (2017/2048: 11-bit probabilities adapted by 1/32)
- * consumes at least log2(2048/2017) = 0.022 bits; the decoder reads at most
- * 4 bytes past the end as zero, and 4 more settle its first code.
+ * Entries a range-coded segment of `bytes` bytes may declare at most. Every
+ * entry costs at least one binary decision, and a decision at the coder's
+ * most skewed probability (2017/2048: 11-bit probabilities adapted by 1/32)
+ * consumes at least log2(2048/2017) = 0.0220 bits, so one byte holds at
+ * most 363.6 of them; the decoder reads at most 4 bytes past the end as
+ * zero, and 4 more settle its first code. An integer bound, so the C
+ * library computes the same: (bytes + 8) * 364.
  */
+export const MAX_ENTRIES_PER_BYTE = 364;
+
 export function maxEntriesFor(bytes: number): number {
-  return Math.ceil(((bytes + 8) * 8) / Math.log2(2048 / 2017));
+  return (bytes + 8) * MAX_ENTRIES_PER_BYTE;
 }
 
+/**
+ * Reads and verifies a .wgm, the cheapest decisive check first: the
+ * container, then the signature over the manifest's exact bytes (with a
+ * key), then the manifest and license, the declared segment sizes against
+ * the file, each held segment's SHA-256 and encoding, the canonical form.
+ * A file signed by another key is refused before anything in it is decoded.
+ */
 export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {}): Artifact {
-  const { manifest, manifestBytes, signature, license } = readArtifactHeader(bytes);
+  const { fb, manifestBytes, signature } = readContainer(bytes);
   if (options.publicKey !== undefined || options.requireSignature) {
     if (!signature) throw new FormatError('UNSIGNED', 'artifact: is not signed; sign it with `weightgate sign FILE --key KEY`');
   }
   if (options.publicKey !== undefined && !verifyBytes(manifestBytes, signature!, options.publicKey)) {
     throw new FormatError('BAD_SIGNATURE', `artifact: manifest signature does not verify with the given public key; wrong key, or the manifest was altered`);
   }
-  const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
+  const manifest = readManifest(manifestBytes);
+  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
   const data = fb.segmentDataArray() ?? new Uint8Array(0);
   let declared = 0;
   for (const ref of manifest.segments) {
