@@ -333,9 +333,51 @@ wg_status wg_manifest_canonical(const wg_model *m)
     return WG_OK;
 }
 
+/* The artifact container without the builder replay: the reference
+ * writer's output is a fixed layout (docs/format.md, section 4.3), so each
+ * byte outside the manifest, signature, license ids and segment data is
+ * known from their lengths. Cheap, and kept in every build: a container
+ * is not signed, so its form is checked here or nowhere. */
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
 wg_status wg_artifact_canonical(const wg_model *m)
 {
-    (void)m;
+    static const uint8_t vtables[2][14] = {
+        {0x0e, 0, 0x14, 0, 0x12, 0, 0x0c, 0, 0, 0, 0x08, 0, 0x04, 0},
+        {0x0e, 0, 0x18, 0, 0x16, 0, 0x10, 0, 0x0c, 0, 0x08, 0, 0x04, 0},
+    };
+    const uint8_t *a = m->artifact;
+    uint8_t head[0x30];
+    uint32_t s = m->signed_ ? 1u : 0u, n = wg_fb_len(a, m->license_at), len = m->segment_data_len;
+    uint32_t man_at = s ? 0x30u : 0x2cu;                  /* manifest vector: length word */
+    uint32_t sig_at = man_at + 4u + m->manifest_len;       /* signature vector (signed) */
+    uint32_t lic_at = sig_at + (s ? 68u : 0u);             /* license vector */
+    uint32_t seg_at = lic_at + 4u + 2u * n + ((n & 1u) ? 2u : 0u);
+    uint32_t end = seg_at + 4u + len, i;
+    if ((uint64_t)end + ((0u - len) & 3u) != m->artifact_len || (m->manifest_len & 3u) != 0) return WG_E_BAD_VALUE;
+    memset(head, 0, sizeof(head));
+    put_u32(head, 0x18u);
+    memcpy(head + 4, "WGM1", 4);
+    memcpy(head + 0x0a, vtables[s], 14);
+    put_u32(head + 0x18, 0x0eu);
+    put_u32(head + 0x1c, seg_at - 0x1cu);
+    put_u32(head + 0x20, lic_at - 0x20u);
+    if (s) put_u32(head + 0x24, sig_at - 0x24u);
+    put_u32(head + man_at - 8u, 8u);
+    head[man_at - 2u] = 1u; /* format_version 1, the table's last field */
+    if (memcmp(a, head, man_at) != 0) return WG_E_BAD_VALUE;
+    /* the uoffsets compared above place every vector; their length words too: */
+    if (m->license_at != lic_at || m->segment_data != a + seg_at + 4u) return WG_E_BAD_VALUE;
+    if ((n & 1u) && (a[seg_at - 2u] | a[seg_at - 1u]) != 0) return WG_E_BAD_VALUE;
+    for (i = end; i < m->artifact_len; i++) {
+        if (a[i] != 0) return WG_E_BAD_VALUE;
+    }
     return WG_OK;
 }
 

@@ -46,11 +46,12 @@ void wg_hash(const wg_crypto *crypto, const uint8_t *data, size_t len, uint8_t d
     crypto->sha256_final(&ctx, digest);
 }
 
-/* Structure, manifest and license: everything readArtifact checks before
- * the segments. Fills the manifest part of `m`. */
-wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len)
+/* The container: structure, format version, the manifest's presence and
+ * the signature's length; nothing nested is read yet. Fills `m`'s artifact
+ * part and the manifest's place (not its contents). */
+static wg_status read_container(wg_model *m, const uint8_t *artifact, size_t len)
 {
-    uint32_t root, ref, n, i, previous = 0;
+    uint32_t root, ref;
     wg_status st;
     memset(m, 0, sizeof(*m));
     if (len > WG_MAX_FILE_BYTES) return WG_E_TOO_LARGE;
@@ -62,26 +63,65 @@ wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len)
     if (wg_fb_u16(artifact, root, A_FORMAT_VERSION, 0) != WG_FORMAT_VERSION) return WG_E_UNSUPPORTED_VERSION;
     ref = wg_fb_ref(artifact, root, A_MANIFEST);
     if (!ref) return WG_E_BAD_VALUE;
-    st = wg_manifest_read(m, artifact + ref + 4u, wg_u32(artifact + ref));
-    if (st != WG_OK) return st;
-
-    m->license_at = wg_fb_ref(artifact, root, A_LICENSE);
-    n = wg_fb_len(artifact, m->license_at);
-    for (i = 0; i < n; i++) {
-        uint32_t id = wg_u16(artifact + m->license_at + 4u + 2u * i), k, known = 0;
-        for (k = 0; k < m->interval_count && !known; k++) known = wg_interval_id(m, k) == id;
-        if (!known) return WG_E_BAD_VALUE;
-        if (i > 0 && id <= previous) return WG_E_BAD_VALUE;
-        previous = id;
-    }
+    m->manifest = artifact + ref + 4u;
+    m->manifest_len = wg_u32(artifact + ref);
     ref = wg_fb_ref(artifact, root, A_SIGNATURE);
     if (ref) {
         if (wg_u32(artifact + ref) != 64u) return WG_E_BAD_SIGNATURE;
         m->signed_ = 1;
     }
+    m->license_at = wg_fb_ref(artifact, root, A_LICENSE);
     ref = wg_fb_ref(artifact, root, A_SEGMENT_DATA);
     m->segment_data = ref ? artifact + ref + 4u : artifact;
     m->segment_data_len = ref ? wg_u32(artifact + ref) : 0u;
+    return WG_OK;
+}
+
+/* The manifest and the license (held interval ids: known, ascending). */
+static wg_status read_manifest_and_license(wg_model *m)
+{
+    uint32_t n = wg_fb_len(m->artifact, m->license_at), i, previous = 0;
+    wg_status st = wg_manifest_read(m, m->manifest, m->manifest_len);
+    if (st != WG_OK) return st;
+    for (i = 0; i < n; i++) {
+        uint32_t id = wg_u16(m->artifact + m->license_at + 4u + 2u * i), k, known = 0;
+        for (k = 0; k < m->interval_count && !known; k++) known = wg_interval_id(m, k) == id;
+        if (!known) return WG_E_BAD_VALUE;
+        if (i > 0 && id <= previous) return WG_E_BAD_VALUE;
+        previous = id;
+    }
+    return WG_OK;
+}
+
+/* Structure, manifest and license: what wg_plan needs (no signature). */
+wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len)
+{
+    wg_status st = read_container(m, artifact, len);
+    return st != WG_OK ? st : read_manifest_and_license(m);
+}
+
+/* Entries a segment of `bytes` may declare at most: formats' maxEntriesFor,
+ * (bytes + 8) * 364 (no decision of the coder costs less than 1/364 byte). */
+#define WG_MAX_ENTRIES_PER_BYTE 364u
+
+/* The held segments' declared sizes against the file, before any is hashed
+ * or decoded: a codebook segment declaring more entries than its bytes can
+ * code is TRUNCATED, and so is segment data shorter than declared; longer
+ * is BAD_VALUE (formats' readArtifact, same order). */
+static wg_status check_declared(const wg_model *m)
+{
+    wg_seg_iter it;
+    uint64_t declared = 0;
+    wg_seg_begin(&it, m);
+    while (wg_seg_next(&it)) {
+        if (!wg_holds(m, it.code)) continue;
+        declared += it.bytes;
+        if (wg_fb_u8(m->manifest, wg_tensor(m, it.tensor), T_ENCODING, 0) == ENC_CODEBOOK &&
+            (uint64_t)it.count > ((uint64_t)it.bytes + 8u) * WG_MAX_ENTRIES_PER_BYTE) {
+            return WG_E_TRUNCATED;
+        }
+    }
+    if (declared != m->segment_data_len) return declared > m->segment_data_len ? WG_E_TRUNCATED : WG_E_BAD_VALUE;
     return WG_OK;
 }
 
@@ -244,7 +284,22 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     uint32_t need, l, even = 0, odd = 0;
     if (!m || !artifact || !crypto || !arena || ((uintptr_t)arena & 3u) != 0) return WG_E_BAD_ARGUMENT;
     if (!public_key && !(flags & WG_OPEN_ALLOW_UNSIGNED)) return WG_E_BAD_ARGUMENT;
-    st = wg_read_structure(m, artifact, len);
+    /* The cheapest decisive check first, as formats' readArtifact: with a
+     * key, the signature over the manifest's exact bytes before any of them
+     * is parsed. A signed manifest is one the publisher's writer made, so
+     * its canonical form needs no replay (WG_CANONICAL=0 builds skip it). */
+    st = read_container(m, artifact, len);
+    if (st != WG_OK) return st;
+    if (public_key) {
+        uint32_t ref = wg_fb_ref(artifact, wg_fb_root(artifact), A_SIGNATURE);
+        if (!m->signed_) return WG_E_UNSIGNED;
+        if (crypto->ed25519_verify(artifact + ref + 4u, m->manifest, m->manifest_len, public_key) != 0) {
+            return WG_E_BAD_SIGNATURE;
+        }
+    }
+    st = read_manifest_and_license(m);
+    if (st != WG_OK) return st;
+    st = check_declared(m);
     if (st != WG_OK) return st;
     wg_plan_model(m, &plan);
     need = (flags & WG_OPEN_IMAGE) ? plan.arena_image : plan.arena_coded;
@@ -268,15 +323,6 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
 
     st = check_segments(m, crypto, (flags & WG_OPEN_IMAGE) ? NULL : arena + m->decoder_at);
     if (st != WG_OK) return st;
-    if (public_key) {
-        uint32_t ref = wg_fb_ref(artifact, wg_fb_root(artifact), A_SIGNATURE);
-        if (!m->signed_) return WG_E_UNSIGNED;
-        if (crypto->ed25519_verify(artifact + ref + 4u, m->manifest, m->manifest_len, public_key) != 0) {
-            return WG_E_BAD_SIGNATURE;
-        }
-    } else if (!m->signed_ && !(flags & WG_OPEN_ALLOW_UNSIGNED)) {
-        return WG_E_UNSIGNED;
-    }
     st = check_supported(m);
     if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
