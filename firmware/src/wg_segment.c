@@ -44,25 +44,34 @@ static uint32_t code_bits_for(uint32_t n)
     return n <= 1u ? 0u : log2_floor(n - 1u) + 1u;
 }
 
+/* Whether interval i holds `value` ([lower, upper), the last one closed). */
+static int in_interval(const wg_model *m, uint32_t i, float value)
+{
+    float lo = wg_interval_lower(m, i), hi = wg_interval_upper(m, i);
+    return value >= lo && (value < hi || (i == m->interval_count - 1u && value == hi));
+}
+
 /* formats/intervals.ts intervalIndexOf: the interval holding `value`, or -1. */
 static int32_t interval_index_of(const wg_model *m, float value)
 {
-    uint32_t i, last = m->interval_count - 1u;
+    uint32_t i;
     for (i = 0; i < m->interval_count; i++) {
-        float lo = wg_interval_lower(m, i), hi = wg_interval_upper(m, i);
-        if (value >= lo && (value < hi || (i == last && value == hi))) return (int32_t)i;
+        if (in_interval(m, i, value)) return (int32_t)i;
     }
     return -1;
 }
 
-/* The local centroids of a codebook segment, written to `out` when not NULL. */
+/* The local centroids of a codebook segment, written to `out` when not NULL.
+ * A value belongs to interval code - 1 when that interval holds it and no
+ * earlier one does (intervalIndexOf's first match); testing the interval
+ * itself first leaves the earlier ones to the few values it holds. */
 static uint32_t local_centroids(const wg_model *m, uint32_t tensor, uint32_t code, float *out)
 {
     const uint8_t *b = m->manifest;
     uint32_t ref = wg_fb_ref(b, wg_tensor(m, tensor), T_CODEBOOK), n = wg_fb_len(b, ref), c, k = 0;
     for (c = 0; c < n; c++) {
         float v = wg_f32_of_bits(wg_u32(b + ref + 4u + 4u * c));
-        if (code == 0 || interval_index_of(m, v) == (int32_t)(code - 1u)) {
+        if (code == 0 || (in_interval(m, code - 1u, v) && interval_index_of(m, v) == (int32_t)(code - 1u))) {
             if (out) out[k] = v;
             k++;
         }
@@ -351,3 +360,4 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
     if (c->pending && ((c->count - c->remaining) % 64u == 0 || c->remaining == 0)) return WG_E_BAD_VALUE;
     return c->remaining == 0 ? check_end(c) : WG_OK;
 }
+
