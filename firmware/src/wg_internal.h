@@ -291,6 +291,13 @@ static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
 #endif
 }
 
+/* Inference (no check): decodes every entry of a segment just opened and
+ * adds its terms to io->out, the path's way. Position p is row p / units,
+ * column p % units (a bias: units = its elements, inputs = 1, and io's
+ * input the constant 1); rows must stay below `inputs`. */
+wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, uint32_t units, uint32_t inputs,
+                        int is_bias);
+
 /* ---- execution image layout (wg_image.c) ---- */
 
 /* Bytes a merged segment takes in the image build's working memory beside

@@ -15,32 +15,29 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
 {
     wg_seg_iter it;
     wg_cursor c;
-    uint32_t at = 0;
+    wg_layer_io bio;
+    const wg_layer_io *use = io;
+    uint32_t at = 0, units = io->units, inputs = io->inputs;
+    static const wg_acc one = 1;
+    if (is_bias) {
+        /* a bias is one row of `units` columns whose input is 1: the term
+         * fl32(1 * b) is b, so out[j] + b as the path adds a bias */
+        bio = *io;
+        bio.raw = NULL;
+        bio.in = &one;
+        use = &bio;
+        inputs = 1;
+    }
     wg_seg_begin(&it, m);
     while (wg_seg_next(&it) && it.tensor <= tensor) {
-        uint32_t n;
         wg_status st;
         if (!wg_holds(m, it.code)) continue;
         at += it.bytes;
         if (it.tensor != tensor) continue;
         st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
                             m->arena + m->decoder_at, NULL);
+        if (st == WG_OK) st = wg_cursor_run(&c, m, use, units, inputs, is_bias);
         if (st != WG_OK) return st;
-        for (n = 0; n < it.count; n++) {
-            uint32_t p, raw, row;
-            float w;
-            wg_acc x;
-            st = wg_cursor_next(&c, &p, &w, &raw);
-            if (st != WG_OK) return st;
-            if (is_bias) {
-                wg_add_bias(io, p, w);
-                continue;
-            }
-            row = p / io->units;
-            x = wg_input_at(m, io, row);
-            if (x == 0) continue; /* a blank pixel, a relu zero: no term */
-            wg_add_term(io, p - row * io->units, x, w);
-        }
     }
     return WG_OK;
 }
