@@ -469,28 +469,76 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
 /* ---- the image kernel: rows ascending, columns ascending in a row, then
  * the bias for every unit ---- */
 
+/* Count words of `bytes` each at `p`: the kernel entries of rows [i, i + 4). */
+static uint32_t sum4(const uint8_t *p, uint32_t width)
+{
+    uint32_t v;
+    if (width != 1u) return count_at(p, width) + count_at(p + width, width) + count_at(p + 2u * width, width) +
+                            count_at(p + 3u * width, width);
+    v = wg_u32(p);
+    v = (v & 0x00ff00ffu) + ((v >> 8) & 0x00ff00ffu);
+    return (v & 0xffffu) + (v >> 16);
+}
+
+/* attach checked every section's bounds and every entry's column and
+ * table index: the loops below read without checks. */
 static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
 {
     const uint8_t *img = m->image, *w = img + HEADER_BYTES + LAYER_BYTES * l;
     uint32_t count_bytes = wg_u32(w + 12), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);
-    uint32_t table = wg_u32(w + 24), counts = wg_u32(w + 28), entries = wg_u32(w + 32), values = wg_u32(w + 36);
-    uint32_t bias = wg_u32(w + 40), mask = (1u << col_bits) - 1u, i, j, e = 0;
-    for (i = 0; i < io->inputs; i++) {
-        uint32_t n = count_at(img + counts + count_bytes * i, count_bytes), end = e + n;
-        wg_acc x = wg_input_at(m, io, i);
-        if (x == 0) {
-            e = end;
+    uint32_t table = wg_u32(w + 24), inputs = io->inputs, units = io->units, mask = (1u << col_bits) - 1u, i, j;
+    const uint8_t *counts = img + wg_u32(w + 28), *entry = img + wg_u32(w + 32), *values = img + wg_u32(w + 36);
+    const uint8_t *bias = img + wg_u32(w + 40), *raw = io->raw;
+    wg_acc *out = io->out;
+#ifdef WG_ARITH_INT
+    int8_t q[WG_MAX_CODEBOOK]; /* the table as int8 weights (fit(W, 127)) */
+    for (j = 0; j < table; j++) q[j] = (int8_t)wg_rnd_pow2(wg_u32(values + 4u * j), io->fw);
+#endif
+    if (raw) {
+        /* blank pixels: when a 0 byte is a 0 input, skip runs of them four at a time */
+        static const uint8_t zero = 0;
+        wg_layer_io z = *io;
+        z.raw = &zero;
+        if (wg_input_at(m, &z, 0) != 0) raw = NULL;
+    }
+    for (i = 0; i < inputs; i++) {
+        uint32_t n;
+        wg_acc x;
+        if (raw) {
+            while (i + 4u <= inputs && wg_u32(raw + i) == 0) {
+                entry += entry_bytes * sum4(counts + count_bytes * i, count_bytes);
+                i += 4u;
+            }
+            if (i == inputs) break;
+        }
+        n = count_at(counts + count_bytes * i, count_bytes);
+        x = wg_input_at(m, io, i);
+        if (x == 0 || n == 0) {
+            entry += entry_bytes * n;
             continue;
         }
-        for (; e < end; e++) {
-            uint32_t packed = entry_bytes == 2u ? wg_u16(img + entries + 2u * e) : wg_u32(img + entries + 4u * e);
-            uint32_t at = table ? values + 4u * (packed >> col_bits) : values + 4u * e;
-            wg_add_term(io, packed & mask, x, wg_f32_of_bits(wg_u32(img + at)));
+        if (entry_bytes == 2u && table) {
+            for (; n > 0; n--, entry += 2) {
+                uint32_t packed = wg_u16(entry);
+#ifdef WG_ARITH_INT
+                out[packed & mask] += x * q[packed >> col_bits];
+#else
+                float t = x * wg_f32_of_bits(wg_u32(values + 4u * (packed >> col_bits)));
+                out[packed & mask] = out[packed & mask] + t;
+#endif
+            }
+        } else {
+            for (; n > 0; n--, entry += entry_bytes) {
+                uint32_t packed = entry_bytes == 2u ? wg_u16(entry) : wg_u32(entry);
+                uint32_t e = (uint32_t)(entry - (img + wg_u32(w + 32))) / entry_bytes;
+                wg_add_term(io, packed & mask, x,
+                            wg_f32_of_bits(wg_u32(values + 4u * (table ? packed >> col_bits : e))));
+            }
         }
     }
 #ifdef WG_ARITH_INT
     if (!io->bias_held) return WG_OK;
 #endif
-    for (j = 0; j < io->units; j++) wg_add_bias(io, j, wg_f32_of_bits(wg_u32(img + bias + 4u * j)));
+    for (j = 0; j < units; j++) wg_add_bias(io, j, wg_f32_of_bits(wg_u32(bias + 4u * j)));
     return WG_OK;
 }
