@@ -260,7 +260,7 @@ static inline wg_acc wg_input_at(const wg_model *m, const wg_layer_io *io, uint3
     if (!io->raw) return io->in[i];
     /* raw * S alone may pass 2^31 when the offset is large and negative;
      * raw * S + O does not (it lies between O and 255 S + O) */
-    x = wg_rsh((int32_t)((int64_t)io->raw[i] * m->in_scale + m->in_offset), 15);
+    x = wg_rsh_in((int32_t)((int64_t)io->raw[i] * m->in_scale + m->in_offset), 15u);
     return x > io->in_bound ? io->in_bound : x < -io->in_bound ? -io->in_bound : x;
 #else
     float x;

@@ -112,7 +112,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
                 s = need > 0 ? need : 0;
             }
             while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
-            for (j = 0; j < io.units; j++) io.out[j] = wg_rsh(io.out[j], s);
+            for (j = 0; s > 0 && j < io.units; j++) io.out[j] = s < 32 ? wg_rsh_in(io.out[j], (uint32_t)s) : 0;
             fx = io.fa - s;
         }
 #endif
