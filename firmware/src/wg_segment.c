@@ -323,6 +323,22 @@ wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint3
     return WG_OK;
 }
 
+/* The stored value of the next int8 or dense-f32 entry (position p), and
+ * its raw bits. */
+static float stored_value(wg_cursor *c, uint32_t p, uint32_t *raw)
+{
+    const uint8_t *at = c->data + c->value_index;
+    if (c->kind == ENC_INT8) {
+        int32_t q = (int32_t)*at - (int32_t)((*at & 0x80u) << 1);
+        *raw = *at;
+        c->value_index += 1u;
+        return (float)q * wg_f32_of_bits(wg_u32(c->scales + 4u * (p % c->channels)));
+    }
+    *raw = wg_u32(at);
+    c->value_index += 4u;
+    return wg_f32_of_bits(*raw);
+}
+
 wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_t *raw)
 {
     int32_t v = decode_gap(c);
@@ -336,16 +352,8 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
         if ((uint32_t)k >= c->centroid_count) return WG_E_BAD_VALUE;
         *value = c->centroids[k];
         *raw = (uint32_t)k;
-    } else if (c->kind == ENC_INT8) {
-        int32_t q = (int32_t)c->data[c->value_index] - (int32_t)((c->data[c->value_index] & 0x80u) << 1);
-        float scale = wg_f32_of_bits(wg_u32(c->scales + 4u * (p % c->channels)));
-        *value = (float)q * scale;
-        *raw = c->data[c->value_index];
-        c->value_index += 1u;
     } else {
-        *raw = wg_u32(c->data + c->value_index);
-        *value = wg_f32_of_bits(*raw);
-        c->value_index += 4u;
+        *value = stored_value(c, p, raw);
     }
     *position = p;
     c->previous = (int32_t)p;
@@ -418,7 +426,6 @@ wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, 
                         int is_bias)
 {
     const uint8_t *end = c->data + c->len, *ptr = c->data + (c->byte_index < c->len ? c->byte_index : c->len);
-    const uint8_t *values = c->data;
     uint16_t *probs = c->probs, *unary_end = probs + c->max_exponent, *mantissa = unary_end + 1;
     uint16_t *tree = probs + c->code_at;
     uint32_t range = c->range, code = c->code, past = c->byte_index - (uint32_t)(ptr - c->data);
@@ -480,16 +487,8 @@ wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, 
             if (k >= centroid_count) return WG_E_BAD_VALUE;
             w = table[k];
         } else {
-            float value;
-            if (kind == ENC_INT8) {
-                int32_t q = (int32_t)*values - (int32_t)((*values & 0x80u) << 1);
-                value = (float)q * wg_f32_of_bits(wg_u32(c->scales + 4u * ((row * units + col) % c->channels)));
-                values += 1;
-            } else {
-                value = wg_f32_of_bits(wg_u32(values));
-                values += 4;
-            }
-            w = term_value(io, value, is_bias);
+            uint32_t raw;
+            w = term_value(io, stored_value(c, row * units + col, &raw), is_bias);
         }
         if (x == 0) continue; /* a blank pixel, a relu zero: no term */
 #ifdef WG_ARITH_INT
