@@ -294,7 +294,9 @@ static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
 /* Inference (no check): decodes every entry of a segment just opened and
  * adds its terms to io->out, the path's way. Position p is row p / units,
  * column p % units (a bias: units = its elements, inputs = 1, and io's
- * input the constant 1); rows must stay below `inputs`. */
+ * input the constant 1); rows must stay below `inputs`. Not in a
+ * WG_CODED_COMPACT build (CMake WG_CODED_FAST=OFF), whose coded kernel
+ * reads an entry at a time through wg_cursor_next. */
 wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, uint32_t units, uint32_t inputs,
                         int is_bias);
 

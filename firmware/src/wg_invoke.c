@@ -36,8 +36,35 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
         if (it.tensor != tensor) continue;
         st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
                             m->arena + m->decoder_at, NULL);
+#ifndef WG_CODED_COMPACT
         if (st == WG_OK) st = wg_cursor_run(&c, m, use, units, inputs, is_bias);
         if (st != WG_OK) return st;
+#else
+        (void)inputs;
+        if (st != WG_OK) return st;
+        {
+            /* the compact build (WG_CODED_FAST=OFF): an entry at a time
+             * through the validation decoder, no second decoder in flash */
+            uint32_t n, row = 0xffffffffu;
+            wg_acc x = 0;
+            for (n = 0; n < it.count; n++) {
+                uint32_t p, raw;
+                float w;
+                st = wg_cursor_next(&c, &p, &w, &raw);
+                if (st != WG_OK) return st;
+                if (p / units != row) {
+                    row = p / units;
+                    x = wg_input_at(m, use, row);
+                }
+                if (x == 0) continue; /* a blank pixel, a relu zero: no term */
+                if (is_bias) {
+                    wg_add_bias(io, p, w);
+                } else {
+                    wg_add_term(io, p - row * units, x, w);
+                }
+            }
+        }
+#endif
     }
     return WG_OK;
 }

@@ -371,6 +371,8 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
 
 /* ---- inference: a whole segment in one loop ---- */
 
+#ifndef WG_CODED_COMPACT
+
 /* The decoder's registers live in locals here (range, code, the stream
  * pointer); each bit is the LZMA decode inline. A probability stays in
  * [31, 2017] (it starts at 1024 and moves by 1/32), so after a modelled bit
@@ -502,3 +504,4 @@ wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, 
     }
     return WG_OK;
 }
+#endif /* WG_CODED_COMPACT */
