@@ -5,19 +5,24 @@
 // second run. Callgrind's Ir (instructions executed) does not depend on the
 // machine's load or clock, so the figures repeat exactly.
 //
-//   npx tsx bench/firmware/count.ts [--artifact A.wgm | --sparsity F] [--samples N] [--synthetic]
-//                                   [--flags "-O2;-Os"] [--no-qemu] [--out bench/results/firmware.json]
+//   npx tsx bench/firmware/count.ts [--artifact A.wgm]... [--sparsity F] [--also-synthetic] [--samples N]
+//                                   [--synthetic] [--flags "-O2;-Os"] [--no-qemu] [--out bench/results/firmware.json]
 //
 // Then, unless --no-qemu (or no arm-none-eabi-gcc / qemu-system-arm), the
 // same programs for Cortex-M in QEMU with -icount (count-qemu.ts): guest
 // instructions per sample on the part's own instruction set.
 //
 // Without --artifact it makes the paper-shaped synthetic artifact
-// (paper-artifact.ts; --sparsity sets its pruning, default 0.8). Targets:
-// execution image <= dense / 10 instructions per sample, coded <= dense.
+// (paper-artifact.ts; --sparsity sets its pruning, default 0.8);
+// --also-synthetic measures it after the given artifacts. Each artifact is
+// one entry of `runs` in the JSON; the first one's figures are also at the
+// top level. Targets: execution image <= dense / 10 instructions per
+// sample, coded <= dense, on the host builds and on each QEMU board. The
+// JSON also carries the load average at the start, and the code sizes of
+// bench/results/firmware-size.json (size.ts) when that file exists.
 //
 // Programs (programs.ts): dense-ref, and the library's two paths wg-image
-// and wg-coded, which compile firmware/src/*.c with the same flags and are
+// and wg-coded on each arithmetic path (f32, and -int), which compile firmware/src/*.c with the same flags and are
 // skipped while firmware/include/weightgate.h is not in the tree. Each
 // implements bench_program.h: bench_setup opens the model (and builds the
 // image), bench_classify runs one inference. The artifact reaches them as
@@ -25,8 +30,8 @@
 // same bytes, wg_bench_artifact[] / wg_bench_artifact_len), the samples as
 // dense_model_samples.h, both in the include path.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportC, readArtifact } from '../../formats/index.ts';
@@ -138,6 +143,7 @@ function toolVersion(command: string, args: string[]): string {
 interface Target {
   program: string;
   role: 'image' | 'coded';
+  arith?: 'f32' | 'int';
   /** Highest allowed ratio of the program's instructions per sample to dense-ref's. */
   maxRatio: number;
   ratio: number | null;
@@ -146,16 +152,102 @@ interface Target {
 
 function targets(counts: ProgramCount[]): Target[] {
   const dense = counts.find((c) => c.name === 'dense-ref' && c.status === 'ok');
+  return targetsAgainst(dense?.irPerSample, (name) => counts.find((c) => c.name === name && c.status === 'ok')?.irPerSample);
+}
+
+/** Each library program's ratio to the dense reference and whether its target is met. */
+function targetsAgainst(dense: number | undefined, perSample: (name: string) => number | undefined): Target[] {
   const out: Target[] = [];
   for (const program of PROGRAMS) {
     if (program.role === 'reference') continue;
     // image: at least 10x fewer instructions than dense; coded: no more.
     const maxRatio = program.role === 'image' ? 0.1 : 1;
-    const count = counts.find((c) => c.name === program.name && c.status === 'ok');
-    const ratio = dense && count ? count.irPerSample! / dense.irPerSample! : null;
-    out.push({ program: program.name, role: program.role, maxRatio, ratio: ratio === null ? null : Number(ratio.toFixed(4)), met: ratio === null ? null : ratio <= maxRatio });
+    const count = perSample(program.name);
+    const ratio = dense && count ? count / dense : null;
+    out.push({ program: program.name, role: program.role, arith: program.arith, maxRatio, ratio: ratio === null ? null : Number(ratio.toFixed(4)), met: ratio === null ? null : ratio <= maxRatio });
   }
   return out;
+}
+
+async function measureArtifact(argv: string[], work: string, given: string | undefined, flagSets: string[][]) {
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  let artifactPath = given;
+  let artifactNote = 'given';
+  const gen = mkdtempSync(join(work, 'run-'));
+  if (!artifactPath) {
+    artifactPath = join(gen, 'paper-synthetic.wgm');
+    const sparsity = Number(value('--sparsity') ?? 0.8);
+    writeFileSync(artifactPath, paperArtifact({ sparsity }));
+    artifactNote = `bench/firmware/paper-artifact.ts (synthetic, ${Math.round(sparsity * 100)} % pruned, seed 1)`;
+  }
+  process.stdout.write(`artifact ${artifactPath.split('/').pop()} (${artifactNote})\n`);
+  const bytes = new Uint8Array(readFileSync(artifactPath));
+  const artifact = readArtifact(bytes);
+  const { net, samples } = await exportDense(artifactPath, join(gen, 'dense_model.h'), {
+    samples: value('--samples') !== undefined ? Number(value('--samples')) : undefined,
+    synthetic: argv.includes('--synthetic'),
+  });
+  writeFileSync(join(gen, 'wg_bench_artifact.h'), exportC(bytes, 'wg_bench_artifact'));
+  const heldKernelEntries = artifact.segments
+    .filter((s) => artifact.manifest.tensors[s.tensor]!.licensed)
+    .reduce((n, s) => n + s.count, 0);
+
+  const builds = flagSets.map((flags) => {
+    const counts = PROGRAMS.map((program) => {
+      const count = countInstructions(program, { generatedDir: gen, workDir: gen, flags });
+      const figure = count.status === 'ok' ? `${count.irPerSample} Ir/sample, setup ${count.irSetup} Ir, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+      process.stdout.write(`${flags.join(' ')}  ${program.name}: ${figure}\n`);
+      return count;
+    });
+    return { flags: flags.join(' '), programs: counts, targets: targets(counts) };
+  });
+
+  let boards: BoardCount[] | string = 'not run (--no-qemu)';
+  let boardTargets: { target: string; targets: Target[] }[] = [];
+  if (!argv.includes('--no-qemu')) {
+    if (!qemuAvailable()) boards = 'not run: arm-none-eabi-gcc or qemu-system-arm missing';
+    else {
+      const counts: BoardCount[] = [];
+      for (const program of PROGRAMS) {
+        for (const target of BOARD_TARGETS) {
+          const count = countOnBoard(program, target, { generatedDir: gen, workDir: gen });
+          const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, ELF flash ${count.elfFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+          process.stdout.write(`qemu ${target.name}  ${program.name}: ${figure}\n`);
+          counts.push(count);
+        }
+      }
+      boards = counts;
+      boardTargets = BOARD_TARGETS.map((target) => {
+        const on = (name: string) => counts.find((c) => c.program === name && c.target === target.name && c.status === 'ok')?.instructionsPerSample;
+        return { target: target.name, targets: targetsAgainst(on('dense-ref'), on) };
+      });
+    }
+  }
+
+  return {
+    artifact: {
+      path: relative(ROOT, artifactPath).startsWith('..') ? artifactPath.split('/').pop() : relative(ROOT, artifactPath),
+      source: artifactNote,
+      model: net.model,
+      version: net.version,
+      shape: [net.layers[0]!.inputs, ...net.layers.map((l) => l.units)].join('-'),
+      bytes: bytes.length,
+      sha256: net.sha256,
+      license: net.license,
+      denseParameters: net.layers.reduce((n, l) => n + l.inputs * l.units + l.units, 0),
+      heldKernelEntries,
+    },
+    samples: { count: samples.count, source: samples.source },
+    builds,
+    qemu: {
+      method: 'guest instructions of the sample loop / samples: board counter under QEMU -icount shift=0 (firmware/examples/run-qemu.sh, ICOUNT=1); -Os',
+      counts: boards,
+      targets: boardTargets,
+    },
+  };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -165,80 +257,26 @@ async function main(argv: string[]): Promise<void> {
   };
   const flagSets = (value('--flags') ?? '-O2;-Os').split(';').map((set) => set.trim().split(/\s+/).filter(Boolean));
   const out = value('--out') ?? join(ROOT, 'bench/results/firmware.json');
+  const given = argv.flatMap((arg, i) => (arg === '--artifact' && argv[i + 1] ? [argv[i + 1]!] : []));
+  const artifacts: (string | undefined)[] = given.length === 0 ? [undefined] : argv.includes('--also-synthetic') ? [...given, undefined] : given;
+  const load = loadavg().map((v) => Number(v.toFixed(2)));
   const work = mkdtempSync(join(tmpdir(), 'wg-bench-firmware-'));
   try {
-    let artifactPath = value('--artifact');
-    let artifactNote = 'given';
-    if (!artifactPath) {
-      artifactPath = join(work, 'paper-synthetic.wgm');
-      const sparsity = Number(value('--sparsity') ?? 0.8);
-      writeFileSync(artifactPath, paperArtifact({ sparsity }));
-      artifactNote = `bench/firmware/paper-artifact.ts (synthetic, ${Math.round(sparsity * 100)} % pruned, seed 1)`;
-    }
-    const bytes = new Uint8Array(readFileSync(artifactPath));
-    const artifact = readArtifact(bytes);
-    const { net, samples } = await exportDense(artifactPath, join(work, 'dense_model.h'), {
-      samples: value('--samples') !== undefined ? Number(value('--samples')) : undefined,
-      synthetic: argv.includes('--synthetic'),
-    });
-    writeFileSync(join(work, 'wg_bench_artifact.h'), exportC(bytes, 'wg_bench_artifact'));
-    const heldKernelEntries = artifact.segments
-      .filter((s) => artifact.manifest.tensors[s.tensor]!.licensed)
-      .reduce((n, s) => n + s.count, 0);
-
-    const builds = flagSets.map((flags) => {
-      const counts = PROGRAMS.map((program) => {
-        const count = countInstructions(program, { generatedDir: work, workDir: work, flags });
-        const figure = count.status === 'ok' ? `${count.irPerSample} Ir/sample, setup ${count.irSetup} Ir, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
-        process.stdout.write(`${flags.join(' ')}  ${program.name}: ${figure}\n`);
-        return count;
-      });
-      return { flags: flags.join(' '), programs: counts, targets: targets(counts) };
-    });
-
-    let boards: BoardCount[] | string = 'not run (--no-qemu)';
-    if (!argv.includes('--no-qemu')) {
-      if (!qemuAvailable()) boards = 'not run: arm-none-eabi-gcc or qemu-system-arm missing';
-      else {
-        boards = [];
-        for (const program of PROGRAMS) {
-          for (const target of BOARD_TARGETS) {
-            const count = countOnBoard(program, target, { generatedDir: work, workDir: work });
-            const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, ELF flash ${count.elfFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
-            process.stdout.write(`qemu ${target.name}  ${program.name}: ${figure}\n`);
-            boards.push(count);
-          }
-        }
-      }
-    }
-
+    const runs = [];
+    for (const artifact of artifacts) runs.push(await measureArtifact(argv, work, artifact, flagSets));
+    const sizeFile = join(ROOT, 'bench/results/firmware-size.json');
     const result = {
       when: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version, cc: toolVersion('cc', ['--version']), valgrind: toolVersion('valgrind', ['--version']) },
+      machine: { cpus: cpus().length, loadavg: load, node: process.version, cc: toolVersion('cc', ['--version']), valgrind: toolVersion('valgrind', ['--version']) },
       method: 'callgrind Ir of bench_classify over every sample / samples (bench_setup counted once, apart); host build, -ffp-contract=off',
-      artifact: {
-        path: relative(ROOT, artifactPath).startsWith('..') ? artifactPath.split('/').pop() : relative(ROOT, artifactPath),
-        source: artifactNote,
-        model: net.model,
-        version: net.version,
-        shape: [net.layers[0]!.inputs, ...net.layers.map((l) => l.units)].join('-'),
-        bytes: bytes.length,
-        sha256: net.sha256,
-        license: net.license,
-        denseParameters: net.layers.reduce((n, l) => n + l.inputs * l.units + l.units, 0),
-        heldKernelEntries,
-      },
-      samples: { count: samples.count, source: samples.source },
-      builds,
-      qemu: {
-        method: 'guest instructions of the sample loop / samples: board counter under QEMU -icount shift=0 (firmware/examples/run-qemu.sh, ICOUNT=1); -Os',
-        counts: boards,
-      },
+      ...runs[0]!,
+      runs,
+      size: existsSync(sizeFile) ? JSON.parse(readFileSync(sizeFile, 'utf8')) : null,
     };
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
     process.stdout.write(`wrote ${relative(ROOT, out)}\n`);
-    const failed = builds.some((b) => b.programs.some((p) => p.status === 'failed')) || (Array.isArray(boards) && boards.some((b) => b.status === 'failed'));
+    const failed = runs.some((r) => r.builds.some((b) => b.programs.some((p) => p.status === 'failed')) || (Array.isArray(r.qemu.counts) && r.qemu.counts.some((b) => b.status === 'failed')));
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

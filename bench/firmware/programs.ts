@@ -29,6 +29,8 @@ export interface BenchProgram {
   description: string;
   /** Which target its count is held to: image <= dense / 10, coded <= dense. */
   role: 'reference' | 'image' | 'coded';
+  /** The library's arithmetic path (docs/arithmetic.md); the reference is float32. */
+  arith?: 'f32' | 'int';
   /** Classes must equal export-dense.ts's float32 forward pass exactly. */
   strict?: boolean;
   sources: string[];
@@ -41,16 +43,18 @@ export interface BenchProgram {
   board?: BuildParts;
 }
 
-const library = (image: boolean): BenchProgram => ({
-  name: image ? 'wg-image' : 'wg-coded',
-  description: image ? 'weightgate library, execution-image path' : 'weightgate library, coded path (decodes segments while computing)',
+const library = (image: boolean, arith: 'f32' | 'int'): BenchProgram => ({
+  name: `${image ? 'wg-image' : 'wg-coded'}${arith === 'int' ? '-int' : ''}`,
+  description: `weightgate library, ${image ? 'execution-image path' : 'coded path (decodes segments while computing)'}, ${arith} arithmetic`,
   role: image ? 'image' : 'coded',
-  // The image path sums in the dense reference's order (docs/arithmetic.md):
-  // its classes must agree exactly; the coded path's order differs.
-  strict: image,
+  arith,
+  // The f32 image path sums in the dense reference's order
+  // (docs/arithmetic.md): its classes must agree exactly; the coded path's
+  // order differs, and the int path is another arithmetic.
+  strict: image && arith === 'f32',
   sources: ['bench/firmware/prog_wg.c', `${FIRMWARE}/src/*.c`],
   includeDirs: [`${FIRMWARE}/include`, `${FIRMWARE}/src`],
-  defines: [`WG_BENCH_IMAGE=${image ? 1 : 0}`, 'WG_ARITH_F32=1'],
+  defines: [`WG_BENCH_IMAGE=${image ? 1 : 0}`, arith === 'int' ? 'WG_ARITH_INT=1' : 'WG_ARITH_F32=1'],
   needs: [`${FIRMWARE}/include/weightgate.h`],
   // Host: libsodium for the hashes and the signature (setup only).
   host: { sources: ['bench/firmware/bench_crypto_sodium.c'], ldflags: ['-lsodium'], needs: ['/usr/include/sodium.h'] },
@@ -72,8 +76,10 @@ export const PROGRAMS: BenchProgram[] = [
     host: {},
     board: {},
   },
-  library(true),
-  library(false),
+  library(true, 'f32'),
+  library(false, 'f32'),
+  library(true, 'int'),
+  library(false, 'int'),
 ];
 
 /** Absolute paths; "DIR/*.c" expands to DIR's .c files, sorted. */

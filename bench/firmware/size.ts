@@ -13,7 +13,10 @@
 //   weightgate/<dir>  every libweightgate*.a under firmware/build/ (the
 //                     library's archives, per CPU, once its CMake builds
 //                     them; the hook for the library)
-// and writes bench/results/firmware-size.json (or OUT).
+// and writes bench/results/firmware-size.json (or OUT). It also reads every
+// firmware/build/<build>/size/size_probe that firmware/size/report.sh
+// built: its flash minus size_baseline's is the code open + verify +
+// invoke take (`probes`, against the 8 KiB budget).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +110,32 @@ export function defaultComponents(work: string): Array<[string, string[]]> {
   return components;
 }
 
+export interface ProbeSize {
+  /** firmware/build/<build>, as report.sh names it: <cpu>-<arith>-canonical-<ON|OFF>. */
+  build: string;
+  /** Flash of size_probe minus size_baseline: open + verify + invoke. */
+  openVerifyInvoke: number;
+  budget: number;
+  underBudget: boolean;
+}
+
+/** open + verify + invoke of each build report.sh left under firmware/build. */
+export function probeSizes(): ProbeSize[] {
+  const dir = join(ROOT, 'firmware/build');
+  if (!existsSync(dir)) return [];
+  const out: ProbeSize[] = [];
+  for (const build of readdirSync(dir).sort()) {
+    const probe = join(dir, build, 'size/size_probe');
+    const baseline = join(dir, build, 'size/size_baseline');
+    if (!existsSync(probe) || !existsSync(baseline)) continue;
+    const [p, b] = sizeOf([probe, baseline]);
+    if (!p || !b) continue;
+    const bytes = p.text + p.data - (b.text + b.data);
+    out.push({ build, openVerifyInvoke: bytes, budget: 8192, underBudget: bytes < 8192 });
+  }
+  return out;
+}
+
 function main(argv: string[]): void {
   const jsonAt = argv.indexOf('--json');
   const out = jsonAt >= 0 ? resolve(argv[jsonAt + 1]!) : join(ROOT, 'bench/results/firmware-size.json');
@@ -126,9 +155,11 @@ function main(argv: string[]): void {
     for (const s of sizes) {
       process.stdout.write(`${s.name.padEnd(width)}  ${String(s.flash).padStart(8)}  ${String(s.text).padStart(8)}  ${String(s.data).padStart(6)}  ${String(s.bss).padStart(6)}\n`);
     }
+    const probes = specs.length > 0 ? [] : probeSizes();
+    for (const p of probes) process.stdout.write(`open+verify+invoke ${p.build}: ${p.openVerifyInvoke} B (budget ${p.budget})\n`);
     const versionLine = spawnSync(SIZE, ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
     mkdirSync(join(out, '..'), { recursive: true });
-    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), tool: versionLine.trim(), components: sizes }, null, 2) + '\n');
+    writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), tool: versionLine.trim(), components: sizes, probes }, null, 2) + '\n');
     process.stdout.write(`wrote ${shortPath(out)}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -25,6 +25,14 @@ int32_t wg_fit(uint32_t bits, int64_t limit);
  * s == 0, 0 for s >= 32. */
 int32_t wg_rsh(int32_t a, int32_t s);
 
+/* wg_rsh for 1 <= s <= 31, inline for the kernels' loops. */
+static inline int32_t wg_rsh_in(int32_t a, uint32_t s)
+{
+    uint32_t mag = a < 0 ? 0u - (uint32_t)a : (uint32_t)a;
+    mag = (mag + (1u << (s - 1u))) >> s;
+    return a < 0 ? -(int32_t)mag : (int32_t)mag;
+}
+
 /* X_l = min(32767, floor((2^30 - 1) / (inputs * 128))). */
 int32_t wg_activation_bound(uint32_t inputs);
 

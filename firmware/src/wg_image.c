@@ -469,28 +469,131 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
 /* ---- the image kernel: rows ascending, columns ascending in a row, then
  * the bias for every unit ---- */
 
+#ifdef WG_ARITH_INT
+typedef int8_t wg_weight; /* the table as int8 weights (fit(W, 127)) */
+#define WEIGHT(tab, i) ((int32_t)(tab)[i])
+#else
+typedef uint8_t wg_weight; /* the image's f32 table, read in place */
+#define WEIGHT(tab, i) wg_f32_of_bits(wg_u32((tab) + 4u * (i)))
+#endif
+
+#if defined(__GNUC__)
+#define WG_NOINLINE __attribute__((noinline))
+#else
+#define WG_NOINLINE
+#endif
+
+/* attach checked every section's bounds and every entry's column and
+ * table index: the loops below read without checks. */
+
+/* The common layout (1-byte counts, 16-bit entries into a value table),
+ * apart so that its few variables stay in registers. On the first layer,
+ * when a 0 byte is a 0 input, runs of four blank pixels are skipped with
+ * one 32-bit compare and their counts summed at once. */
+static WG_NOINLINE void rows_table16(const wg_model *m, const wg_layer_io *io, const uint8_t *counts,
+                                     const uint8_t *entry, const wg_weight *tab, uint32_t col_bits, const uint8_t *raw)
+{
+    wg_acc *out = io->out;
+    uint32_t i, inputs = io->inputs, mask = (1u << col_bits) - 1u;
+    for (i = 0; i < inputs; i++) {
+        uint32_t n;
+        wg_acc x;
+        if (raw) {
+            while (i + 4u <= inputs && wg_u32(raw + i) == 0) {
+                uint32_t c = wg_u32(counts + i);
+                c = (c & 0x00ff00ffu) + ((c >> 8) & 0x00ff00ffu);
+                entry += 2u * ((c & 0xffffu) + (c >> 16));
+                i += 4u;
+            }
+            if (i == inputs) break;
+        }
+        n = counts[i];
+        if (n == 0) continue;
+        x = io->raw ? wg_input_at(m, io, i) : io->in[i];
+        if (x == 0) {
+            entry += 2u * n;
+            continue;
+        }
+        do {
+            uint32_t packed = wg_u16(entry);
+            uint32_t col = packed & mask;
+#ifdef WG_ARITH_INT
+            out[col] += x * WEIGHT(tab, packed >> col_bits);
+#else
+            float t = x * WEIGHT(tab, packed >> col_bits);
+            out[col] = out[col] + t;
+#endif
+            entry += 2;
+        } while (--n > 0);
+    }
+}
+
+#ifdef WG_ARITH_INT
+/* wg_rnd_pow2(bits, f) in 32 bits for a bias value of the image: every
+ * one is at most the largest, and f = fit(largest, 2^30), so the result
+ * is within 2^30 and k <= 7 (the general routine otherwise). */
+static int32_t rnd_bias(uint32_t bits, int32_t f)
+{
+    uint32_t exp = (bits >> 23) & 0xffu, mag = bits & 0x7fffffu;
+    int32_t k = (exp != 0 ? (int32_t)exp - 150 : -149) + f;
+    if (exp != 0) mag |= 0x800000u;
+    if (k > 7) return (int32_t)wg_rnd_pow2(bits, f);
+    if (k >= 0) {
+        mag <<= k;
+    } else if (k > -25) {
+        mag = (mag + (1u << (-k - 1))) >> -k; /* k <= -25: below half of 2^-k, 0 */
+    } else {
+        mag = 0;
+    }
+    return (bits >> 31) ? -(int32_t)mag : (int32_t)mag;
+}
+#endif
+
 static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
 {
     const uint8_t *img = m->image, *w = img + HEADER_BYTES + LAYER_BYTES * l;
     uint32_t count_bytes = wg_u32(w + 12), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);
-    uint32_t table = wg_u32(w + 24), counts = wg_u32(w + 28), entries = wg_u32(w + 32), values = wg_u32(w + 36);
-    uint32_t bias = wg_u32(w + 40), mask = (1u << col_bits) - 1u, i, j, e = 0;
-    for (i = 0; i < io->inputs; i++) {
-        uint32_t n = count_at(img + counts + count_bytes * i, count_bytes), end = e + n;
-        wg_acc x = wg_input_at(m, io, i);
-        if (x == 0) {
-            e = end;
-            continue;
-        }
-        for (; e < end; e++) {
-            uint32_t packed = entry_bytes == 2u ? wg_u16(img + entries + 2u * e) : wg_u32(img + entries + 4u * e);
-            uint32_t at = table ? values + 4u * (packed >> col_bits) : values + 4u * e;
-            wg_add_term(io, packed & mask, x, wg_f32_of_bits(wg_u32(img + at)));
+    uint32_t table = wg_u32(w + 24), inputs = io->inputs, units = io->units, mask = (1u << col_bits) - 1u, i, j, e;
+    const uint8_t *counts = img + wg_u32(w + 28), *entry = img + wg_u32(w + 32), *values = img + wg_u32(w + 36);
+    const uint8_t *bias = img + wg_u32(w + 40), *raw = io->raw;
+    wg_acc *out = io->out;
+#ifdef WG_ARITH_INT
+    wg_weight tab[WG_MAX_CODEBOOK];
+    for (j = 0; j < table; j++) tab[j] = (int8_t)wg_rnd_pow2(wg_u32(values + 4u * j), io->fw);
+#else
+    const wg_weight *tab = values;
+#endif
+    if (raw) {
+        static const uint8_t zero = 0;
+        wg_layer_io z = *io;
+        z.raw = &zero;
+        if (wg_input_at(m, &z, 0) != 0) raw = NULL;
+    }
+    if (count_bytes == 1u && entry_bytes == 2u && table) {
+        rows_table16(m, io, counts, entry, tab, col_bits, raw);
+    } else {
+        for (i = 0, e = 0; i < inputs; i++) {
+            uint32_t n = count_at(counts + count_bytes * i, count_bytes);
+            wg_acc x = wg_input_at(m, io, i);
+            for (; n > 0 && x != 0; n--, e++) {
+                uint32_t packed = entry_bytes == 2u ? wg_u16(entry + 2u * e) : wg_u32(entry + 4u * e);
+                wg_add_term(io, packed & mask, x, wg_f32_of_bits(wg_u32(values + 4u * (table ? packed >> col_bits : e))));
+            }
+            e += n;
         }
     }
 #ifdef WG_ARITH_INT
     if (!io->bias_held) return WG_OK;
+    /* rsh(bq, fb - fa); an entry not held is +0.0: no term */
+    for (j = 0; j < units; j++, bias += 4) {
+        uint32_t bits = wg_u32(bias);
+        int32_t s = io->fb - io->fa, bq;
+        if (bits == 0) continue;
+        bq = rnd_bias(bits, io->fb);
+        out[j] += s <= 0 ? bq : s < 32 ? wg_rsh_in(bq, (uint32_t)s) : 0;
+    }
+#else
+    for (j = 0; j < units; j++, bias += 4) out[j] = out[j] + wg_f32_of_bits(wg_u32(bias));
 #endif
-    for (j = 0; j < io->units; j++) wg_add_bias(io, j, wg_f32_of_bits(wg_u32(img + bias + 4u * j)));
     return WG_OK;
 }

@@ -260,7 +260,7 @@ static inline wg_acc wg_input_at(const wg_model *m, const wg_layer_io *io, uint3
     if (!io->raw) return io->in[i];
     /* raw * S alone may pass 2^31 when the offset is large and negative;
      * raw * S + O does not (it lies between O and 255 S + O) */
-    x = wg_rsh((int32_t)((int64_t)io->raw[i] * m->in_scale + m->in_offset), 15);
+    x = wg_rsh_in((int32_t)((int64_t)io->raw[i] * m->in_scale + m->in_offset), 15u);
     return x > io->in_bound ? io->in_bound : x < -io->in_bound ? -io->in_bound : x;
 #else
     float x;
@@ -290,6 +290,15 @@ static inline void wg_add_bias(const wg_layer_io *io, uint32_t j, float b)
     io->out[j] = io->out[j] + b;
 #endif
 }
+
+/* Inference (no check): decodes every entry of a segment just opened and
+ * adds its terms to io->out, the path's way. Position p is row p / units,
+ * column p % units (a bias: units = its elements, inputs = 1, and io's
+ * input the constant 1); rows must stay below `inputs`. Not in a
+ * WG_CODED_COMPACT build (CMake WG_CODED_FAST=OFF), whose coded kernel
+ * reads an entry at a time through wg_cursor_next. */
+wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, uint32_t units, uint32_t inputs,
+                        int is_bias);
 
 /* ---- execution image layout (wg_image.c) ---- */
 

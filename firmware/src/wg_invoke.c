@@ -15,32 +15,56 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
 {
     wg_seg_iter it;
     wg_cursor c;
-    uint32_t at = 0;
+    wg_layer_io bio;
+    const wg_layer_io *use = io;
+    uint32_t at = 0, units = io->units, inputs = io->inputs;
+    static const wg_acc one = 1;
+    if (is_bias) {
+        /* a bias is one row of `units` columns whose input is 1: the term
+         * fl32(1 * b) is b, so out[j] + b as the path adds a bias */
+        bio = *io;
+        bio.raw = NULL;
+        bio.in = &one;
+        use = &bio;
+        inputs = 1;
+    }
     wg_seg_begin(&it, m);
     while (wg_seg_next(&it) && it.tensor <= tensor) {
-        uint32_t n;
         wg_status st;
         if (!wg_holds(m, it.code)) continue;
         at += it.bytes;
         if (it.tensor != tensor) continue;
         st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
                             m->arena + m->decoder_at, NULL);
+#ifndef WG_CODED_COMPACT
+        if (st == WG_OK) st = wg_cursor_run(&c, m, use, units, inputs, is_bias);
         if (st != WG_OK) return st;
-        for (n = 0; n < it.count; n++) {
-            uint32_t p, raw, row;
-            float w;
-            wg_acc x;
-            st = wg_cursor_next(&c, &p, &w, &raw);
-            if (st != WG_OK) return st;
-            if (is_bias) {
-                wg_add_bias(io, p, w);
-                continue;
+#else
+        (void)inputs;
+        if (st != WG_OK) return st;
+        {
+            /* the compact build (WG_CODED_FAST=OFF): an entry at a time
+             * through the validation decoder, no second decoder in flash */
+            uint32_t n, row = 0xffffffffu;
+            wg_acc x = 0;
+            for (n = 0; n < it.count; n++) {
+                uint32_t p, raw;
+                float w;
+                st = wg_cursor_next(&c, &p, &w, &raw);
+                if (st != WG_OK) return st;
+                if (p / units != row) {
+                    row = p / units;
+                    x = wg_input_at(m, use, row);
+                }
+                if (x == 0) continue; /* a blank pixel, a relu zero: no term */
+                if (is_bias) {
+                    wg_add_bias(io, p, w);
+                } else {
+                    wg_add_term(io, p - row * units, x, w);
+                }
             }
-            row = p / io->units;
-            x = wg_input_at(m, io, row);
-            if (x == 0) continue; /* a blank pixel, a relu zero: no term */
-            wg_add_term(io, p - row * io->units, x, w);
         }
+#endif
     }
     return WG_OK;
 }
@@ -115,7 +139,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
                 s = need > 0 ? need : 0;
             }
             while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
-            for (j = 0; j < io.units; j++) io.out[j] = wg_rsh(io.out[j], s);
+            for (j = 0; s > 0 && j < io.units; j++) io.out[j] = s < 32 ? wg_rsh_in(io.out[j], (uint32_t)s) : 0;
             fx = io.fa - s;
         }
 #endif

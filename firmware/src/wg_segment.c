@@ -44,25 +44,34 @@ static uint32_t code_bits_for(uint32_t n)
     return n <= 1u ? 0u : log2_floor(n - 1u) + 1u;
 }
 
+/* Whether interval i holds `value` ([lower, upper), the last one closed). */
+static int in_interval(const wg_model *m, uint32_t i, float value)
+{
+    float lo = wg_interval_lower(m, i), hi = wg_interval_upper(m, i);
+    return value >= lo && (value < hi || (i == m->interval_count - 1u && value == hi));
+}
+
 /* formats/intervals.ts intervalIndexOf: the interval holding `value`, or -1. */
 static int32_t interval_index_of(const wg_model *m, float value)
 {
-    uint32_t i, last = m->interval_count - 1u;
+    uint32_t i;
     for (i = 0; i < m->interval_count; i++) {
-        float lo = wg_interval_lower(m, i), hi = wg_interval_upper(m, i);
-        if (value >= lo && (value < hi || (i == last && value == hi))) return (int32_t)i;
+        if (in_interval(m, i, value)) return (int32_t)i;
     }
     return -1;
 }
 
-/* The local centroids of a codebook segment, written to `out` when not NULL. */
+/* The local centroids of a codebook segment, written to `out` when not NULL.
+ * A value belongs to interval code - 1 when that interval holds it and no
+ * earlier one does (intervalIndexOf's first match); testing the interval
+ * itself first leaves the earlier ones to the few values it holds. */
 static uint32_t local_centroids(const wg_model *m, uint32_t tensor, uint32_t code, float *out)
 {
     const uint8_t *b = m->manifest;
     uint32_t ref = wg_fb_ref(b, wg_tensor(m, tensor), T_CODEBOOK), n = wg_fb_len(b, ref), c, k = 0;
     for (c = 0; c < n; c++) {
         float v = wg_f32_of_bits(wg_u32(b + ref + 4u + 4u * c));
-        if (code == 0 || interval_index_of(m, v) == (int32_t)(code - 1u)) {
+        if (code == 0 || (in_interval(m, code - 1u, v) && interval_index_of(m, v) == (int32_t)(code - 1u))) {
             if (out) out[k] = v;
             k++;
         }
@@ -314,6 +323,22 @@ wg_status wg_cursor_open(wg_cursor *c, const wg_model *m, uint32_t tensor, uint3
     return WG_OK;
 }
 
+/* The stored value of the next int8 or dense-f32 entry (position p), and
+ * its raw bits. */
+static float stored_value(wg_cursor *c, uint32_t p, uint32_t *raw)
+{
+    const uint8_t *at = c->data + c->value_index;
+    if (c->kind == ENC_INT8) {
+        int32_t q = (int32_t)*at - (int32_t)((*at & 0x80u) << 1);
+        *raw = *at;
+        c->value_index += 1u;
+        return (float)q * wg_f32_of_bits(wg_u32(c->scales + 4u * (p % c->channels)));
+    }
+    *raw = wg_u32(at);
+    c->value_index += 4u;
+    return wg_f32_of_bits(*raw);
+}
+
 wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_t *raw)
 {
     int32_t v = decode_gap(c);
@@ -327,16 +352,8 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
         if ((uint32_t)k >= c->centroid_count) return WG_E_BAD_VALUE;
         *value = c->centroids[k];
         *raw = (uint32_t)k;
-    } else if (c->kind == ENC_INT8) {
-        int32_t q = (int32_t)c->data[c->value_index] - (int32_t)((c->data[c->value_index] & 0x80u) << 1);
-        float scale = wg_f32_of_bits(wg_u32(c->scales + 4u * (p % c->channels)));
-        *value = (float)q * scale;
-        *raw = c->data[c->value_index];
-        c->value_index += 1u;
     } else {
-        *raw = wg_u32(c->data + c->value_index);
-        *value = wg_f32_of_bits(*raw);
-        c->value_index += 4u;
+        *value = stored_value(c, p, raw);
     }
     *position = p;
     c->previous = (int32_t)p;
@@ -351,3 +368,140 @@ wg_status wg_cursor_next(wg_cursor *c, uint32_t *position, float *value, uint32_
     if (c->pending && ((c->count - c->remaining) % 64u == 0 || c->remaining == 0)) return WG_E_BAD_VALUE;
     return c->remaining == 0 ? check_end(c) : WG_OK;
 }
+
+/* ---- inference: a whole segment in one loop ---- */
+
+#ifndef WG_CODED_COMPACT
+
+/* The decoder's registers live in locals here (range, code, the stream
+ * pointer); each bit is the LZMA decode inline. A probability stays in
+ * [31, 2017] (it starts at 1024 and moves by 1/32), so after a modelled bit
+ * range >= 31 * 2^13 and after a direct bit range >= 2^23: one shift of
+ * normalisation is always enough, as the reference's loop would do. */
+#define RC_NORMALIZE()                                                                                                \
+    do {                                                                                                              \
+        if (range < TOP) {                                                                                            \
+            range <<= 8;                                                                                              \
+            code <<= 8;                                                                                               \
+            if (ptr < end) {                                                                                          \
+                code |= *ptr++;                                                                                       \
+            } else if (++past > VIRTUAL_BYTES) {                                                                      \
+                return WG_E_TRUNCATED;                                                                                \
+            }                                                                                                         \
+        }                                                                                                             \
+    } while (0)
+
+/* One modelled bit with model `pp`, appended to `acc`. */
+#define RC_BIT(pp, acc)                                                                                               \
+    do {                                                                                                              \
+        uint16_t *pp_ = (pp);                                                                                         \
+        uint32_t p_ = *pp_, bound_ = (range >> PROB_BITS) * p_;                                                       \
+        if (code < bound_) {                                                                                          \
+            range = bound_;                                                                                           \
+            *pp_ = (uint16_t)(p_ + ((PROB_ONE - p_) >> MOVE_BITS));                                                   \
+            acc = acc * 2u;                                                                                           \
+        } else {                                                                                                      \
+            code -= bound_;                                                                                           \
+            range -= bound_;                                                                                          \
+            *pp_ = (uint16_t)(p_ - (p_ >> MOVE_BITS));                                                                \
+            acc = acc * 2u + 1u;                                                                                      \
+        }                                                                                                             \
+        RC_NORMALIZE();                                                                                               \
+    } while (0)
+
+/* The term value of a held entry with binary32 value `v` at position `p`:
+ * f32 the value; int the kernel's int8 weight, or the bias entry already
+ * shifted to the accumulator's exponent (docs/arithmetic.md). */
+static wg_acc term_value(const wg_layer_io *io, float v, int is_bias)
+{
+#ifdef WG_ARITH_INT
+    if (is_bias) return wg_rsh((int32_t)wg_rnd_pow2_bits(v, io->fb), io->fb - io->fa);
+    return (int32_t)wg_rnd_pow2_bits(v, io->fw);
+#else
+    (void)io;
+    (void)is_bias;
+    return v;
+#endif
+}
+
+wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, uint32_t units, uint32_t inputs,
+                        int is_bias)
+{
+    const uint8_t *end = c->data + c->len, *ptr = c->data + (c->byte_index < c->len ? c->byte_index : c->len);
+    uint16_t *probs = c->probs, *unary_end = probs + c->max_exponent, *mantissa = unary_end + 1;
+    uint16_t *tree = probs + c->code_at;
+    uint32_t range = c->range, code = c->code, past = c->byte_index - (uint32_t)(ptr - c->data);
+    uint32_t code_bits = c->code_bits, centroid_count = c->centroid_count;
+    uint32_t kind = c->kind, n, row = 0, col = 0xffffffffu;
+    wg_acc *out = io->out, *table = (wg_acc *)(void *)(uintptr_t)c->centroids;
+    wg_acc x = wg_input_at(m, io, 0);
+    if (kind == ENC_CODEBOOK) {
+        for (n = 0; n < centroid_count; n++) table[n] = term_value(io, c->centroids[n], is_bias);
+    }
+    for (n = c->count; n > 0; n--) {
+        uint32_t e, v = 1, k = 1, j;
+        uint16_t *model = probs;
+        wg_acc w;
+        /* the gap: truncated unary exponent, 2 modelled mantissa bits, direct bits */
+        while (model < unary_end) {
+            uint32_t p = *model, bound = (range >> PROB_BITS) * p;
+            if (code < bound) {
+                range = bound;
+                *model = (uint16_t)(p + ((PROB_ONE - p) >> MOVE_BITS));
+                RC_NORMALIZE();
+                break;
+            }
+            code -= bound;
+            range -= bound;
+            *model++ = (uint16_t)(p - (p >> MOVE_BITS));
+            RC_NORMALIZE();
+        }
+        e = (uint32_t)(model - probs);
+        if (e > 0) {
+            uint16_t *t = mantissa + e * (1u << MANTISSA_MODELLED);
+            RC_BIT(t + 1, v);
+            if (e > 1u) {
+                RC_BIT(t + v, v);
+                for (j = e - MANTISSA_MODELLED; j > 0; j--) {
+                    uint32_t mask;
+                    range >>= 1;
+                    code -= range;
+                    mask = 0u - (code >> 31); /* all ones: the bit is 0 */
+                    code += range & mask;
+                    v = v * 2u + 1u + mask;
+                    RC_NORMALIZE();
+                }
+            }
+        }
+        /* position: rows and columns move forward, a division per new row */
+        col += v;
+        if (col >= units) {
+            uint32_t r = col / units;
+            row += r;
+            col -= r * units;
+            if (row >= inputs) return WG_E_OUT_OF_BOUNDS;
+            x = wg_input_at(m, io, row);
+        }
+        if (kind == ENC_CODEBOOK) {
+            /* the tree's node is 1 followed by the bits so far */
+            for (j = code_bits; j > 0; j--) RC_BIT(tree + k, k);
+            k -= 1u << code_bits;
+            if (k >= centroid_count) return WG_E_BAD_VALUE;
+            w = table[k];
+        } else {
+            uint32_t raw;
+            w = term_value(io, stored_value(c, row * units + col, &raw), is_bias);
+        }
+        if (x == 0) continue; /* a blank pixel, a relu zero: no term */
+#ifdef WG_ARITH_INT
+        out[col] += x * w;
+#else
+        {
+            float t = x * w;
+            out[col] = out[col] + t;
+        }
+#endif
+    }
+    return WG_OK;
+}
+#endif /* WG_CODED_COMPACT */
