@@ -11,6 +11,7 @@
 // test/bench/readme.test.ts fails when the README and the results disagree.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { renderSummaryMarkdown, type SummaryRow } from './summary.ts';
+import { renderFirmware } from './firmware/readme-block.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
 type Json = any;
@@ -22,12 +23,19 @@ export interface BenchResults {
   server: Json | null;
   device: Json | null;
   firmware: Json | null;
+  fuzz: Json | null;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const bytes = (n: number) => `${int(n)} B`;
 const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 const ratio = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)}x`;
+
+/** bench/firmware's counts with the newest size report (size.ts runs apart from count.ts). */
+function withSizes(firmware: Json | null, sizes: Json | null): Json | null {
+  if (!firmware || !sizes) return firmware;
+  return String(sizes.when) > String(firmware.size?.when ?? '') ? { ...firmware, size: sizes } : firmware;
+}
 
 export function loadBenchResults(resultsDir: string): BenchResults {
   const read = (name: string): Json | null => {
@@ -40,7 +48,8 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     pipeline: read('pipeline'),
     server: read('server'),
     device: read('device'),
-    firmware: read('firmware'),
+    firmware: withSizes(read('firmware'), read('firmware-size')),
+    fuzz: read('fuzz'),
   };
 }
 
@@ -144,7 +153,25 @@ function renderDevicePatching(r: BenchResults): string | null {
   ].join('\n');
 }
 
+function renderFuzz(r: BenchResults): string | null {
+  const runs: Json[] = r.fuzz?.runs ?? [];
+  if (!runs.length) return null;
+  const load = Array.isArray(r.fuzz.machine?.loadavg) ? `, load average ${r.fuzz.machine.loadavg[0].toFixed(2)} at the start` : '';
+  const lines = runs.map(
+    (run) => `| \`fuzz_open_${run.arith}\` | ${run.seconds} s | ${int(run.inputs)} | ${int(run.inputsPerSecond)} | ${run.crashes} |`,
+  );
+  return [
+    `\`npm run fuzz:c\` on ${String(r.fuzz.when).slice(0, 10)} (${r.fuzz.seeds} seed artifacts${load}):`,
+    '',
+    '| harness | time | inputs | inputs / s | crashes |',
+    '|---|---:|---:|---:|---:|',
+    ...lines,
+  ].join('\n');
+}
+
 const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
+  firmware: renderFirmware,
+  fuzz: renderFuzz,
   headline: renderHeadline,
   summary: renderSummary,
   'formats-sizes': renderFormatsSizes,

@@ -104,7 +104,8 @@ export function defaultComponents(work: string): Array<[string, string[]]> {
       if (objects.length > 0) components.push([`board/${dir.slice('wg_board_'.length, -'.dir'.length)}`, objects]);
     }
   }
-  for (const archive of walk(join(ROOT, 'firmware/build'), (p) => /\/libweightgate[^/]*\.a$/.test(p))) {
+  // Only the Cortex-M trees report.sh builds (<cpu>-<arith>-canonical-<ON|OFF>): host, fuzz and test builds are not ARM.
+  for (const archive of walk(join(ROOT, 'firmware/build'), (p) => /\/cortex-m[^/]*-canonical-(ON|OFF)\/libweightgate[^/]*\.a$/.test(p))) {
     components.push([`weightgate/${relative(join(ROOT, 'firmware/build'), archive)}`, [archive]]);
   }
   return components;
