@@ -1,9 +1,9 @@
-// `npm run bench`: runs bench/formats, bench/pipeline, bench/server and
-// bench/device one after another (never at once: they would measure each
+// `npm run bench`: runs bench/formats, bench/pipeline, bench/server,
+// bench/device and bench/firmware one after another (never at once: they would measure each
 // other), then writes bench/results/latest.json and latest.md, one table of
 // every figure beside its target and its same-run reference.
 //
-//   npm run bench                  all four
+//   npm run bench                  all five
 //   npm run bench -- formats device   only these (the others' last results are reused)
 //   npm run bench -- --summary         no run: rebuild the table from the last results
 //
@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReadme } from './readme.ts';
+import { summarizeFirmware } from './firmware/summary.ts';
 import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizeServer, type SummaryRow } from './summary.ts';
 
 interface Bench {
@@ -29,29 +30,37 @@ const BENCHES: Bench[] = [
   { name: 'pipeline', run: async () => (await import('./pipeline/run.ts')).runPipelineBench(), summarize: summarizePipeline },
   { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
   { name: 'device', run: runDeviceBenchOnBuild, summarize: summarizeDevice },
+  { name: 'firmware', run: runFirmwareBenchOnBuild, summarize: summarizeFirmware },
 ];
 
 /**
- * The device bench times the artifact a default `build --preset paper-109k`
- * writes (and checks the device's accuracy per tier against that build's
- * report), unless BENCH_ARTIFACT / BUILD_DIR already name one.
+ * The device and firmware benches measure the artifact a default `build
+ * --preset paper-109k` writes (the device bench also checks its accuracy
+ * per tier against that build's report): built once per run, on first use,
+ * unless BENCH_ARTIFACT / BUILD_DIR already name one.
  */
+let sharedBuild: string | null = null;
+
+async function paperBuild(): Promise<void> {
+  if (process.env.BENCH_ARTIFACT || process.env.BUILD_DIR) return;
+  const { runBuild } = await import('../pipeline/build.ts');
+  sharedBuild = mkdtempSync(join(tmpdir(), 'wg-bench-build-'));
+  process.stderr.write(`bench: building paper-109k with the default options into ${sharedBuild}\n`);
+  await runBuild({ preset: 'paper-109k', outDir: sharedBuild });
+  process.env.BENCH_ARTIFACT = join(sharedBuild, 'full.wgm');
+  process.env.BUILD_DIR = sharedBuild;
+}
+
 async function runDeviceBenchOnBuild(): Promise<object> {
   const { runDeviceBench } = await import('./device/run.ts');
-  if (process.env.BENCH_ARTIFACT || process.env.BUILD_DIR) return runDeviceBench();
-  const { runBuild } = await import('../pipeline/build.ts');
-  const outDir = mkdtempSync(join(tmpdir(), 'wg-bench-device-build-'));
-  try {
-    process.stderr.write(`bench/device: building paper-109k with the default options into ${outDir}\n`);
-    await runBuild({ preset: 'paper-109k', outDir });
-    process.env.BENCH_ARTIFACT = join(outDir, 'full.wgm');
-    process.env.BUILD_DIR = outDir;
-    return await runDeviceBench();
-  } finally {
-    delete process.env.BENCH_ARTIFACT;
-    delete process.env.BUILD_DIR;
-    rmSync(outDir, { recursive: true, force: true });
-  }
+  await paperBuild();
+  return runDeviceBench();
+}
+
+async function runFirmwareBenchOnBuild(): Promise<object> {
+  const { runFirmwareBench } = await import('./firmware/run.ts');
+  await paperBuild();
+  return runFirmwareBench(process.env.BENCH_ARTIFACT!);
 }
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -100,6 +109,7 @@ async function main(args: string[]): Promise<void> {
   const markdown = `Measured ${latest.when.slice(0, 16).replace('T', ' ')} UTC on ${latest.machine.cpus} cores (${latest.machine.cpu}), Node ${latest.machine.node}.\n\n${renderSummaryMarkdown(rows)}`;
   writeFileSync(`${resultsDir}latest.md`, markdown);
   process.stdout.write('\n' + markdown);
+  if (sharedBuild) rmSync(sharedBuild, { recursive: true, force: true });
   const readme = fileURLToPath(new URL('../README.md', import.meta.url));
   const changed = writeReadme(readme, resultsDir);
   process.stderr.write(`\nwrote ${resultsDir}latest.json and latest.md${changed ? '; README.md tables updated' : ''}\n`);

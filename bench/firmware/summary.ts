@@ -1,0 +1,70 @@
+// The firmware rows of the benchmarks' overview table (bench/summary.ts's
+// SummaryRow), from bench/results/firmware.json: the instruction targets
+// on the first measured artifact (the paper-109k build run-all makes), on
+// Cortex-M4F in QEMU where it ran, else the host; the code size of
+// open + verify + invoke on Cortex-M4F; the arena the library plans.
+import type { SummaryRow } from '../summary.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
+type Json = any;
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The measured build a target is judged on: Cortex-M4F in QEMU, else host -Os. */
+function judgedBuild(run: Json): { label: string; count: (program: string) => number | undefined } | null {
+  const m4f = (run.qemu?.counts ?? []).filter((c: Json) => c.target === 'cortex-m4f/mps2-an386' && c.status === 'ok');
+  if (m4f.length) {
+    return { label: 'Cortex-M4F in QEMU', count: (program) => m4f.find((c: Json) => c.program === program)?.instructionsPerSample };
+  }
+  const host = (run.builds ?? []).find((b: Json) => b.flags === '-Os') ?? run.builds?.[0];
+  if (!host) return null;
+  return { label: `host ${host.flags}`, count: (program) => host.programs.find((p: Json) => p.name === program && p.status === 'ok')?.irPerSample };
+}
+
+export function summarizeFirmware(r: Json): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  const run = r.runs?.[0];
+  const judged = run ? judgedBuild(run) : null;
+  if (run && judged) {
+    const count = judged.count;
+    const dense = count('dense-ref');
+    const model = `${run.artifact?.model ?? 'model'} full tier`;
+    for (const [name, label, max] of [
+      ['wg-image', 'execution image', 0.1],
+      ['wg-coded', 'coded kernels', 1],
+    ] as const) {
+      const mine = count(name);
+      if (!dense || !mine) continue;
+      rows.push({
+        area: 'firmware',
+        figure: `${label}, instructions per sample, ${model} (${judged.label}, f32)`,
+        value: int(mine),
+        target: max < 1 ? `≤ 1/10 of dense f32 C` : '≤ dense f32 C',
+        reference: `dense f32 C ${int(dense)} → ${(mine / dense).toFixed(3)}x`,
+        met: mine <= dense * max,
+      });
+    }
+  }
+  const m4f = (r.size?.probes ?? []).find((p: Json) => p.build === 'cortex-m4f-f32-canonical-OFF');
+  if (m4f) {
+    rows.push({
+      area: 'firmware',
+      figure: 'code size, open + verify + invoke (Cortex-M4F, -Os, device build)',
+      value: `${int(m4f.openVerifyInvoke)} B`,
+      target: '≤ 8,192 B without crypto',
+      reference: 'TFLM core ~16 KB; TinyMaix core < 3 KB without verification',
+      met: m4f.openVerifyInvoke <= 8192,
+    });
+  }
+  if (r.plan) {
+    rows.push({
+      area: 'firmware',
+      figure: `arena, ${r.plan.artifact} full tier (wg_plan)`,
+      value: `${int(r.plan.arenaCodedBytes)} B coded, ${int(r.plan.arenaImageBytes)} B image`,
+      target: `≤ ${int(r.plan.arenaTargetBytes ?? 4096)} B`,
+      reference: 'the C tests check wg_plan equals this for every conformance model',
+      met: r.plan.arenaCodedBytes <= (r.plan.arenaTargetBytes ?? 4096),
+    });
+  }
+  return rows;
+}
