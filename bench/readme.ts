@@ -169,8 +169,22 @@ function renderFuzz(r: BenchResults): string | null {
   ].join('\n');
 }
 
+function renderFirmwareAccuracy(r: BenchResults): string | null {
+  const rows: Json[] = r.firmware?.accuracy ?? [];
+  if (!rows.length) return null;
+  const points = (a: number, b: number) => `${((a - b) * 100 >= 0 ? '+' : '')}${((a - b) * 100).toFixed(2)}`;
+  return [
+    `Test accuracy per tier of the ${r.firmware.plan?.artifact ?? 'measured'} build on each arithmetic path (${rows[0].samples} MNIST test digits; the library computes these bit for bit):`,
+    '',
+    '| tier | pipeline (TF.js) | f32 path | int path | int − f32 (points) |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map((t) => `| ${t.tier} | ${pct(t.pipeline)} | ${pct(t.f32)} | ${pct(t.int)} | ${points(t.int, t.f32)} |`),
+  ].join('\n');
+}
+
 const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   firmware: renderFirmware,
+  'firmware-accuracy': renderFirmwareAccuracy,
   fuzz: renderFuzz,
   headline: renderHeadline,
   summary: renderSummary,

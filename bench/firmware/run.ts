@@ -5,11 +5,34 @@
 // formula wg_plan computes on the part). Returns count.ts's JSON with `size`
 // and `plan` added; run-all writes it to bench/results/firmware.json.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readArtifact } from '../../formats/index.ts';
 import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
+import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
+import { resolveProfile } from '../../device-sim/profiles.ts';
+import { loadDataset } from '../../pipeline/datasets.ts';
+
+/**
+ * What each arithmetic path costs in accuracy, per tier: the test split
+ * classified by device-sim on the f32 and the int path (the C library
+ * computes exactly the same, bit for bit), beside the pipeline's figure.
+ */
+async function tierAccuracy(buildDir: string): Promise<object[]> {
+  const report = JSON.parse(readFileSync(join(buildDir, 'report.json'), 'utf8'));
+  const { test } = await loadDataset('mnist');
+  const rows: object[] = [];
+  for (const tier of report.tiers ?? []) {
+    const file = join(buildDir, `${tier.name}.wgm`);
+    if (!existsSync(file)) continue;
+    const bytes = new Uint8Array(readFileSync(file));
+    const score = (arithmetic: 'f32' | 'int') =>
+      scoreSplit(loadArtifactOnProfile(bytes, resolveProfile('m4-256k', { arithmetic })), test).accuracy;
+    rows.push({ tier: tier.name, pipeline: tier.accuracy, f32: score('f32'), int: score('int'), samples: test.count });
+  }
+  return rows;
+}
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,13 +41,20 @@ function step(command: string, args: string[]): void {
   if (result.status !== 0) throw new Error(`bench/firmware: ${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
 }
 
-export async function runFirmwareBench(artifactPath: string): Promise<object> {
-  step('npx', ['--no-install', 'tsx', 'bench/firmware/count.ts', '--artifact', artifactPath, '--also-synthetic']);
+/**
+ * `recount: false` keeps bench/results/firmware.json's instruction counts
+ * (they depend only on the kernels' code, not on the load) and redoes the
+ * rest: for a change that touched open or the build, not invoke.
+ */
+export async function runFirmwareBench(artifactPath: string, options: { recount?: boolean } = {}): Promise<object> {
+  if (options.recount !== false) step('npx', ['--no-install', 'tsx', 'bench/firmware/count.ts', '--artifact', artifactPath, '--also-synthetic']);
   step('sh', ['firmware/size/report.sh']);
   step('npx', ['--no-install', 'tsx', 'bench/firmware/size.ts']);
   const results = join(ROOT, 'bench/results/');
   const counts = JSON.parse(readFileSync(`${results}firmware.json`, 'utf8'));
   const size = JSON.parse(readFileSync(`${results}firmware-size.json`, 'utf8'));
   const plan = firmwarePlan(readArtifact(new Uint8Array(readFileSync(artifactPath))));
-  return { ...counts, size, plan: { artifact: counts.runs?.[0]?.artifact?.model ?? artifactPath, ...plan, arenaTargetBytes: 4096 } };
+  const buildDir = dirname(artifactPath);
+  const accuracy = existsSync(join(buildDir, 'report.json')) ? await tierAccuracy(buildDir) : [];
+  return { ...counts, size, plan: { artifact: counts.runs?.[0]?.artifact?.model ?? artifactPath, ...plan, arenaTargetBytes: 4096 }, accuracy };
 }
