@@ -9,6 +9,8 @@
 #                      include path and one of WG_ARITH_F32 / WG_ARITH_INT)
 #   wg_patch_library(NAME CORE)   the applier as NAME over the core library CORE
 #   wg_patch           wg_patch_library(wg_patch weightgate)
+#   wg_patch_flash     wg_patch_flash_sink (over wg_update; include after update.cmake)
+
 include_guard(GLOBAL)
 
 set(WG_PATCH_DIR ${CMAKE_CURRENT_LIST_DIR})
@@ -24,3 +26,11 @@ function(wg_patch_library name core)
 endfunction()
 
 wg_patch_library(wg_patch weightgate)
+
+# The sink over the update half's slot writer (wg_patch_flash_sink).
+set(WG_PATCH_FLASH_SOURCES ${WG_PATCH_DIR}/src/patch/wg_patch_flash.c)
+if(TARGET wg_update)
+  add_library(wg_patch_flash STATIC ${WG_PATCH_FLASH_SOURCES})
+  target_link_libraries(wg_patch_flash PUBLIC wg_patch wg_update)
+  target_compile_options(wg_patch_flash PRIVATE -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Wno-sign-conversion)
+endif()

@@ -95,6 +95,24 @@ wg_status wg_patch_apply(const uint8_t *source, size_t source_len, const uint8_t
                          const uint8_t *public_key, const wg_crypto *crypto, const wg_patch_sink *sink,
                          uint8_t *work, size_t work_size, wg_patch_info *info);
 
+/* ---- into the update half's inactive slot (include weightgate_update.h
+ * first; link wg_patch_flash) ----
+ *
+ *   wg_patch_flash f;
+ *   wg_patch_sink sink = wg_patch_flash_sink(&f, &updater);
+ *   st = wg_patch_apply(running, running_len, patch, patch_len, key, crypto, &sink, work, size, &info);
+ *   then wg_flash_finish(&f.writer, sha256), wg_update_check_slot, wg_update_switch
+ * (f.status: the update half's status when the sink refused). */
+#ifdef WEIGHTGATE_UPDATE_H
+typedef struct wg_patch_flash {
+    wg_updater *updater;
+    wg_flash_writer writer;
+    wg_update_status status;
+} wg_patch_flash;
+
+wg_patch_sink wg_patch_flash_sink(wg_patch_flash *f, wg_updater *u);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
