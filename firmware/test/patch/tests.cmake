@@ -27,3 +27,15 @@ target_link_options(test_patch PRIVATE ${WG_SANITIZE})
 add_test(NAME patch_vectors COMMAND test_patch)
 set_tests_properties(patch_vectors PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG_PATCH_VECTORS}"
                      SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+
+# A power cut at every flash operation of an apply into the update half's
+# simulated flash (test/update's sim_flash), then a reboot.
+if(TARGET wg_update_testlib)
+  add_executable(test_patch_power_cut ${CMAKE_CURRENT_LIST_DIR}/test_patch_power_cut.c ${WG_PATCH_FLASH_SOURCES})
+  target_link_libraries(test_patch_power_cut PRIVATE wg_patch_test wg_update_testlib PkgConfig::CMOCKA)
+  target_compile_options(test_patch_power_cut PRIVATE ${WG_WARNINGS} ${WG_SANITIZE} -g)
+  target_link_options(test_patch_power_cut PRIVATE ${WG_SANITIZE})
+  add_test(NAME patch_power_cut COMMAND test_patch_power_cut)
+  set_tests_properties(patch_power_cut PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG_PATCH_VECTORS}"
+                       SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+endif()
