@@ -658,6 +658,26 @@ static wg_status ed_header(const uint8_t *data, uint32_t *at, uint32_t end, uint
     return WG_OK;
 }
 
+/* An edit's stored form: a code tree of raw_bits <= 8, else 32 direct bits. */
+static wg_status read_raw(wg_rdec *d, uint16_t *probs, uint32_t code_at, uint32_t raw_bits, uint32_t *raw)
+{
+    uint32_t j;
+    int32_t v;
+    if (raw_bits <= 8u) {
+        v = wg_rdec_tree(d, probs, code_at, raw_bits);
+        if (v < 0) return WG_E_BAD_VALUE;
+        *raw = (uint32_t)v;
+        return WG_OK;
+    }
+    *raw = 0;
+    for (j = 0; j < raw_bits; j++) {
+        v = wg_rdec_direct(d);
+        if (v < 0) return WG_E_BAD_VALUE;
+        *raw = *raw * 2u + (uint32_t)v;
+    }
+    return WG_OK;
+}
+
 /* One merge pass (mergeEntryDelta); *at is left past the delta. */
 static wg_status merge_pass(wg_merge *g, const uint8_t *data, uint32_t *at, uint32_t end, uint32_t elements,
                             uint32_t raw_bits, uint16_t *probs)
@@ -689,17 +709,7 @@ static wg_status merge_pass(wg_merge *g, const uint8_t *data, uint32_t *at, uint
                     if ((st = copy_source(g)) != WG_OK) return st;
                 }
                 if (g->s < g->src_count && (int64_t)g->pos == p) return WG_E_BAD_VALUE;
-                if (raw_bits <= 8u) {
-                    v = wg_rdec_tree(&d, probs, code_at, raw_bits);
-                    if (v < 0) return WG_E_BAD_VALUE;
-                    raw = (uint32_t)v;
-                } else {
-                    for (j = 0; j < raw_bits; j++) {
-                        v = wg_rdec_direct(&d);
-                        if (v < 0) return WG_E_BAD_VALUE;
-                        raw = raw * 2u + (uint32_t)v;
-                    }
-                }
+                if ((st = read_raw(&d, probs, code_at, raw_bits, &raw)) != WG_OK) return st;
                 if ((st = emit(g, (uint32_t)p, raw)) != WG_OK) return st;
                 last = p;
             } else {
@@ -715,17 +725,7 @@ static wg_status merge_pass(wg_merge *g, const uint8_t *data, uint32_t *at, uint
                 }
                 if ((st = src_peek(g)) != WG_OK) return st;
                 if (remove == 0) {
-                    if (raw_bits <= 8u) {
-                        v = wg_rdec_tree(&d, probs, code_at, raw_bits);
-                        if (v < 0) return WG_E_BAD_VALUE;
-                        raw = (uint32_t)v;
-                    } else {
-                        for (j = 0; j < raw_bits; j++) {
-                            v = wg_rdec_direct(&d);
-                            if (v < 0) return WG_E_BAD_VALUE;
-                            raw = raw * 2u + (uint32_t)v;
-                        }
-                    }
+                    if ((st = read_raw(&d, probs, code_at, raw_bits, &raw)) != WG_OK) return st;
                     if ((st = emit(g, g->pos, raw)) != WG_OK) return st;
                 }
                 last = g->pos;
