@@ -39,3 +39,10 @@ if(TARGET wg_update_testlib)
   set_tests_properties(patch_power_cut PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG_PATCH_VECTORS}"
                        SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 endif()
+
+# The applier's sources for Cortex-M4F and M0+, warning-free, with sizes.
+find_program(WG_ARM_GCC_PATCH arm-none-eabi-gcc)
+find_program(WG_BASH_PATCH bash)
+if(WG_ARM_GCC_PATCH AND WG_BASH_PATCH)
+  add_test(NAME patch_cortex_m_build COMMAND ${WG_BASH_PATCH} ${CMAKE_CURRENT_LIST_DIR}/arm-size.sh)
+endif()
