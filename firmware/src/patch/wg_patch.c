@@ -304,7 +304,7 @@ static wg_status md_run(const uint8_t *src, uint32_t s, const uint8_t *delta, ui
 /* Rebuilds B's manifest into working memory (a dry run first). */
 static wg_status rebuild_manifest(wg_patch_ctx *x, wg_work *w)
 {
-    uint32_t at = 0, length, mark;
+    uint32_t at = 0, length, mark, need;
     uint16_t *probs;
     uint8_t *into;
     md_layout l;
@@ -313,15 +313,24 @@ static wg_status rebuild_manifest(wg_patch_ctx *x, wg_work *w)
     if (length > WG_MAX_FILE_BYTES) return WG_E_TOO_LARGE;
     md_layout_for(&l, x->a.manifest_len, length);
     mark = w->top;
+    /* too little memory: the whole phase's need (B's manifest, and the
+     * models above it); the dry run refuses a damaged delta first */
+    need = WG_ALIGN4(mark) + WG_ALIGN4(length) + 2u * l.total;
     probs = (uint16_t *)(void *)take(w, 2u * l.total);
-    if (!probs) return WG_E_ARENA_TOO_SMALL;
+    if (!probs) {
+        w->peak = need;
+        return WG_E_ARENA_TOO_SMALL;
+    }
     st = md_run(x->a.manifest, x->a.manifest_len, x->delta, x->delta_len, at, length, probs, NULL);
     w->top = mark;
     if (st != WG_OK) return st;
+    if (need > w->size) {
+        w->peak = need;
+        return WG_E_ARENA_TOO_SMALL;
+    }
     into = take(w, length);
     x->manifest_mark = w->top;
     probs = (uint16_t *)(void *)take(w, 2u * l.total);
-    if (!into || !probs) return WG_E_ARENA_TOO_SMALL;
     st = md_run(x->a.manifest, x->a.manifest_len, x->delta, x->delta_len, at, length, probs, into);
     w->top = x->manifest_mark;
     x->manifest = into;
@@ -973,7 +982,11 @@ wg_status wg_patch_plan(const uint8_t *source, size_t source_len, const uint8_t 
     w.size = work_size > 0xffffffffu ? 0xffffffffu : (uint32_t)work_size;
     w.top = w.peak = 0;
     st = prepare(&x, source, source_len, patch, patch_len, crypto, &w);
-    if (st == WG_E_ARENA_TOO_SMALL) info->work_bytes = w.peak;
+    if (st == WG_E_ARENA_TOO_SMALL) {
+        info->work_bytes = w.peak;
+        info->manifest_mode = x.mode | (x.signed_ ? MODE_SIGNED : 0u);
+        info->to_version = x.to_version;
+    }
     if (st != WG_OK) return st;
     fill_info(&x, info);
     info->work_bytes = plan_work(&x, w.peak);

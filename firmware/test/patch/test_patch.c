@@ -134,6 +134,17 @@ static void test_targets(void **state)
         assert_non_null(dst);
         sscanf(r->words[6], "%u,%u,%u,%u", &reused, &whole, &bd, &ed);
 
+        /* without working memory: known at once, unless B's manifest is a
+         * delta; then the plan says what rebuilding it needs */
+        st = wg_patch_plan(src, src_len, patch, patch_len, &wg_test_crypto, NULL, 0, &plan);
+        if (st == WG_E_ARENA_TOO_SMALL) {
+            assert_int_equal(plan.manifest_mode & 3u, 1u);
+            assert_true(plan.work_bytes > 0);
+            assert_int_equal(wg_patch_plan(src, src_len, patch, patch_len, &wg_test_crypto, work, plan.work_bytes - 1u, &plan),
+                             WG_E_ARENA_TOO_SMALL);
+            st = wg_patch_plan(src, src_len, patch, patch_len, &wg_test_crypto, work, plan.work_bytes, &plan);
+        }
+        assert_int_equal(st, WG_OK);
         st = wg_patch_plan(src, src_len, patch, patch_len, &wg_test_crypto, work, WORK_MAX, &plan);
         if (st != WG_OK) print_message("%s: plan %s\n", r->words[1], wg_status_str(st));
         assert_int_equal(st, WG_OK);
