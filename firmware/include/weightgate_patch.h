@@ -75,10 +75,10 @@ typedef struct wg_patch_info {
 
 /*
  * Reads the patch's frame and head, checks its base against A (by A's
- * SHA-256, with `crypto`) and the version, reads B's manifest (a delta is
- * rebuilt in `work`; without enough `work` the status is
- * WG_E_ARENA_TOO_SMALL and info->work_bytes says how much that needs) and
- * fills `info`. `source` is a verified artifact (it was opened when it was
+ * SHA-256, with `crypto`; NULL: not checked) and the version, reads B's
+ * manifest (a delta is rebuilt in `work`; without enough `work` the status
+ * is WG_E_ARENA_TOO_SMALL and info->work_bytes says how much that needs)
+ * and fills `info`. `source` is a verified artifact (it was opened when it was
  * installed).
  */
 wg_status wg_patch_plan(const uint8_t *source, size_t source_len, const uint8_t *patch, size_t patch_len,
