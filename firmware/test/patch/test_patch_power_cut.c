@@ -86,6 +86,7 @@ static void run_update(rig *r)
     wg_patch_sink sink;
     wg_patch_info info;
     wg_slot_entry entry;
+    wg_flash_writer staged;
     wg_status st;
     unsigned slot;
     hooks_of(&hooks);
@@ -93,9 +94,11 @@ static void run_update(rig *r)
     if (wg_update_boot(&u, &hooks, &boot) != WG_UPDATE_OK) return;
     assert_int_equal(boot.version, r->src_version);
     slot = wg_update_inactive_slot(&u);
+    /* where the download sits (the same place for the same size; erases nothing) */
+    assert_int_equal(wg_update_begin_staging(&u, &staged, (uint32_t)r->patch_len), WG_UPDATE_OK);
     sink = wg_patch_flash_sink(&f, &u);
-    st = wg_patch_apply(r->flash.mem + r->layout.slot_offset[boot.slot], boot.bytes, r->patch, r->patch_len, key,
-                        &wg_crypto_portable, &sink, work, sizeof work, &info);
+    st = wg_patch_apply(r->flash.mem + r->layout.slot_offset[boot.slot], boot.bytes, r->flash.mem + u.staged_offset,
+                        u.staged_bytes, key, &wg_crypto_portable, &sink, work, sizeof work, &info);
     if (st != WG_OK) {
         assert_int_equal(st, WG_E_WRITE_FAILED); /* only the flash can fail here */
         assert_true(r->flash.dead);
@@ -157,6 +160,14 @@ static int setup_rig(rig *r, const char *name)
     assert_int_equal(wg_update_layout_default(FLASH_BYTES, 4096, 0, &r->layout), WG_UPDATE_OK);
     assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
     assert_int_equal(test_install(&u, r->src, (uint32_t)r->src_len, r->src_version, 11, 200, 1), WG_UPDATE_OK);
+    /* the download */
+    {
+        wg_flash_writer w;
+        assert_int_equal(wg_update_begin_staging(&u, &w, (uint32_t)r->patch_len), WG_UPDATE_OK);
+        assert_int_equal(wg_flash_write(&w, r->patch, (uint32_t)r->patch_len), WG_UPDATE_OK);
+        assert_int_equal(wg_flash_finish(&w, NULL), WG_UPDATE_OK);
+        assert_memory_equal(mem + u.staged_offset, r->patch, r->patch_len);
+    }
     memcpy(base_mem, mem, FLASH_BYTES);
     return 1;
 }
@@ -212,6 +223,12 @@ static void test_cut_new_version(void **state)
     cut_everywhere("codebook-version-license");
 }
 
+static void test_cut_large_new_version(void **state)
+{
+    (void)state;
+    cut_everywhere("large-version");
+}
+
 int main(void)
 {
     const char *dir = getenv("WG_PATCH_VECTORS");
@@ -220,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_license_upgrade),
         cmocka_unit_test(test_cut_new_version),
+        cmocka_unit_test(test_cut_large_new_version),
     };
     if (dir) {
         snprintf(line, sizeof line, "%s/index.txt", dir);
