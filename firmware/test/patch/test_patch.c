@@ -112,9 +112,10 @@ static wg_status apply(const uint8_t *src, size_t src_len, const uint8_t *patch,
 static void test_targets(void **state)
 {
     int i, n = 0;
-    uint8_t *work = malloc(WORK_MAX);
+    uint8_t *work;
     (void)state;
     SKIP_WITHOUT_VECTORS();
+    work = malloc(WORK_MAX);
     for (i = 0; i < record_count; i++) {
         test_record *r = &records[i];
         size_t src_len, patch_len, dst_len;
@@ -198,10 +199,11 @@ static void test_targets(void **state)
 static void test_damaged(void **state)
 {
     int i, n = 0, ok = 0, wrong = 0;
-    uint8_t *work = malloc(WORK_MAX);
+    uint8_t *work;
     buf_sink sink;
     (void)state;
     SKIP_WITHOUT_VECTORS();
+    work = malloc(WORK_MAX);
     memset(&sink, 0, sizeof(sink));
     sink.cap = 1u << 20;
     sink.bytes = malloc(sink.cap);
@@ -252,11 +254,12 @@ static int load(const char *name, uint8_t **src, size_t *src_len, uint8_t **patc
 
 static void test_signature_and_rollback(void **state)
 {
-    uint8_t *src, *patch, *work = malloc(WORK_MAX), other[32];
+    uint8_t *src, *patch, *work, other[32];
     size_t src_len, patch_len;
     buf_sink sink;
     (void)state;
     SKIP_WITHOUT_VECTORS();
+    work = malloc(WORK_MAX);
     memset(&sink, 0, sizeof(sink));
     sink.cap = 1u << 20;
     sink.bytes = malloc(sink.cap);
