@@ -72,7 +72,9 @@ typedef enum wg_status {
     WG_E_UNSUPPORTED,         /* valid model this library cannot run */
     WG_E_BAD_ARGUMENT,        /* NULL pointer, wrong size, wrong state */
     WG_E_BAD_IMAGE,           /* execution image invalid or not this artifact's */
-    WG_E_WRITE_FAILED         /* the image write callback returned non-zero */
+    WG_E_WRITE_FAILED,        /* the image write callback returned non-zero */
+    WG_E_WRONG_BASE,          /* a patch made for another artifact (weightgate_patch.h) */
+    WG_E_ROLLBACK             /* a patch to an older version than the source's */
 } wg_status;
 
 /* A constant name for a status, e.g. "WG_E_HASH_MISMATCH". */

@@ -34,6 +34,8 @@ const char *wg_status_str(wg_status status)
     case WG_E_BAD_ARGUMENT: return "WG_E_BAD_ARGUMENT";
     case WG_E_BAD_IMAGE: return "WG_E_BAD_IMAGE";
     case WG_E_WRITE_FAILED: return "WG_E_WRITE_FAILED";
+    case WG_E_WRONG_BASE: return "WG_E_WRONG_BASE";
+    case WG_E_ROLLBACK: return "WG_E_ROLLBACK";
     }
     return "WG_E_UNKNOWN";
 }
