@@ -64,7 +64,24 @@ enum {
 #error "update_gen.h and classify_samples.h count different samples"
 #endif
 
-/* ---- The simulated flash: 4 KiB sectors, 8-byte programs ----------------
+#ifdef UPDATE_NRF51_FLASH
+/* ---- The nRF51's own flash, through its NVMC: 1 KiB pages, word programs.
+ * The last 16 KiB of the 256 KiB (the linker script keeps the image below:
+ * checked at start): state 0 | state 1 | slot A (6 KiB) | slot B (6 KiB) |
+ * staging (1 KiB). */
+#define SECTOR_BYTES 1024u
+#define PROGRAM_BYTES 4u
+#define SLOT_BYTES (6u * SECTOR_BYTES)
+#define STAGING_BYTES SECTOR_BYTES
+#define FLASH_BYTES (2u * SECTOR_BYTES + 2u * SLOT_BYTES + STAGING_BYTES)
+#define FLASH_BASE 0x3C000u
+#define NVMC_READY (*(volatile uint32_t *)0x4001E400u)
+#define NVMC_CONFIG (*(volatile uint32_t *)0x4001E504u)
+#define NVMC_ERASEPAGE (*(volatile uint32_t *)0x4001E508u)
+#define FLASH_AT(offset) ((volatile uint32_t *)(uintptr_t)(FLASH_BASE + (offset)))
+extern const uint8_t __flash_used[];
+#else
+/* ---- The simulated flash: a RAM region, 4 KiB sectors, 8-byte programs --
  * state 0 | state 1 | slot A (8 KiB) | slot B (8 KiB) | staging (4 KiB) */
 #define SECTOR_BYTES 4096u
 #define PROGRAM_BYTES 8u
@@ -73,6 +90,8 @@ enum {
 #define FLASH_BYTES (2u * SECTOR_BYTES + 2u * SLOT_BYTES + STAGING_BYTES)
 
 static uint64_t flash_mem[FLASH_BYTES / 8u];
+#define FLASH_BASE ((uintptr_t)flash_mem)
+#endif
 
 typedef struct flash_counts {
     uint32_t erases, programs, programmed;
@@ -85,7 +104,17 @@ static int sim_erase(void *ctx, uint32_t offset)
     if (offset % SECTOR_BYTES != 0 || offset >= FLASH_BYTES) {
         return 1;
     }
+#ifdef UPDATE_NRF51_FLASH
+    NVMC_CONFIG = 2u; /* erase enabled */
+    while (NVMC_READY == 0u) {
+    }
+    NVMC_ERASEPAGE = FLASH_BASE + offset;
+    while (NVMC_READY == 0u) {
+    }
+    NVMC_CONFIG = 0u;
+#else
     memset((uint8_t *)flash_mem + offset, 0xFF, SECTOR_BYTES);
+#endif
     counts.erases++;
     return 0;
 }
@@ -97,10 +126,22 @@ static int sim_program(void *ctx, uint32_t offset, const uint8_t *data, uint32_t
         offset / SECTOR_BYTES != (offset + len - 1u) / SECTOR_BYTES) {
         return 1;
     }
+#ifdef UPDATE_NRF51_FLASH
+    NVMC_CONFIG = 1u; /* write enabled */
+    for (uint32_t i = 0; i < len; i += 4u) {
+        uint32_t word;
+        memcpy(&word, data + i, 4u);
+        *FLASH_AT(offset + i) = word;
+        while (NVMC_READY == 0u) {
+        }
+    }
+    NVMC_CONFIG = 0u;
+#else
     uint8_t *p = (uint8_t *)flash_mem + offset;
     for (uint32_t i = 0; i < len; ++i) {
         p[i] &= data[i]; /* NOR: programming only clears bits */
     }
+#endif
     counts.programs++;
     counts.programmed += len;
     return 0;
@@ -112,12 +153,12 @@ static int sim_read(void *ctx, uint32_t offset, uint8_t *out, uint32_t len)
     if (offset > FLASH_BYTES || len > FLASH_BYTES - offset) {
         return 1;
     }
-    memcpy(out, (const uint8_t *)flash_mem + offset, len);
+    memcpy(out, (const uint8_t *)FLASH_BASE + offset, len);
     return 0;
 }
 
 static const wg_flash flash = {
-    NULL, SECTOR_BYTES, PROGRAM_BYTES, (const uint8_t *)flash_mem, sim_erase, sim_program, sim_read,
+    NULL, SECTOR_BYTES, PROGRAM_BYTES, (const uint8_t *)FLASH_BASE, sim_erase, sim_program, sim_read,
 };
 
 /* ---- The model ------------------------------------------------------------ */
@@ -125,7 +166,9 @@ static uint32_t arena[(UPDATE_ARENA_CODED + 3u) / 4u];
 static wg_model model;
 
 /* Working memory of wg_patch_apply (wg_patch_plan says how much). */
-#define PATCH_WORK_BYTES 4096u
+#ifndef PATCH_WORK_BYTES
+#define PATCH_WORK_BYTES 1024u
+#endif
 static uint32_t patch_work[PATCH_WORK_BYTES / 4u];
 
 static void put_str(wg_str s)
@@ -291,8 +334,17 @@ int main(void)
     board_puts(board_name());
     board_puts(", " PATH_NAME " path\n");
 
+#ifdef UPDATE_NRF51_FLASH
+    /* 1. Power-on: the region past the firmware image; its pages are blank
+     * when QEMU starts (erased flash), or hold the last run's state. */
+    if ((uintptr_t)__flash_used > FLASH_BASE) {
+        board_puts("the firmware reaches the update region\n");
+        return EXIT_FLASH;
+    }
+#else
     /* 1. Power-on: the flash is blank (erased). */
     memset(flash_mem, 0xFF, sizeof flash_mem);
+#endif
     wg_update_layout layout;
     wg_updater u;
     if (wg_update_layout_default(FLASH_BYTES, SECTOR_BYTES, STAGING_BYTES, &layout) != WG_UPDATE_OK ||
