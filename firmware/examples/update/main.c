@@ -171,6 +171,30 @@ static wg_model model;
 #endif
 static uint32_t patch_work[PATCH_WORK_BYTES / 4u];
 
+/* Stack high-water mark: paint the unused stack at boot, find the deepest
+ * word overwritten at the end (classify/main.c does the same). */
+extern uint32_t __stack_limit[];
+extern uint32_t __stack_top[];
+#define STACK_PAINT 0x57475354u
+
+static void stack_paint(void)
+{
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (volatile uint32_t *p = __stack_limit; p + 16 < sp; ++p) {
+        *p = STACK_PAINT;
+    }
+}
+
+static uint32_t stack_used(void)
+{
+    const uint32_t *p = __stack_limit;
+    while (p < __stack_top && *p == STACK_PAINT) {
+        ++p;
+    }
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
 static void put_str(wg_str s)
 {
     for (uint32_t i = 0; i < s.len; ++i) {
@@ -330,6 +354,7 @@ static int provision(wg_updater *u)
 
 int main(void)
 {
+    stack_paint();
     board_puts("weightgate update on ");
     board_puts(board_name());
     board_puts(", " PATH_NAME " path\n");
@@ -483,6 +508,8 @@ int main(void)
     put_counts("a full download instead", &whole);
     put_u32_line("downloaded: ", sizeof update_patch, " B patch");
     put_u32_line(" against ", info.target_bytes, " B artifact\n");
+    put_u32_line("RAM: ", (uint32_t)(sizeof arena + sizeof model + sizeof patch_work), " B static (arena, model, patch work), ");
+    put_u32_line("stack ", stack_used(), " B at the deepest\n");
     board_puts("ok\n");
     return EXIT_OK;
 }
