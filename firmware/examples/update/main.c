@@ -352,6 +352,40 @@ static int provision(wg_updater *u)
     return EXIT_OK;
 }
 
+/* 4.-5. Boot after the switch (a reset, or in-process): boot must run the
+ * self-test on slot B and confirm it; then the new tier and accuracy. */
+static int boot_new_slot(wg_updater *u, const wg_update_layout *layout, const wg_update_hooks *hooks, wg_boot_result *boot)
+{
+    if (wg_update_init(u, &flash, layout, &wg_crypto_portable) != WG_UPDATE_OK) {
+        return EXIT_FLASH;
+    }
+    if (wg_update_boot(u, hooks, boot) != WG_UPDATE_OK) {
+        board_puts("boot failed\n");
+        return EXIT_BOOT;
+    }
+    if (boot->slot != 1u || !(boot->events & WG_BOOT_CONFIRMED_TRIAL) || !u->state.confirmed) {
+        put_u32_line("boot did not confirm slot B: events ", boot->events, "\n");
+        return EXIT_CONFIRM;
+    }
+    board_puts("boot: slot B passed its self-test, confirmed\n");
+    if (open_model(flash.mapped + layout->slot_offset[boot->slot], boot->bytes) != WG_OK) {
+        return EXIT_OPEN;
+    }
+    board_puts("running: slot B, ");
+    put_model();
+    put_accuracy(self_test_correct, EXPECT_FULL);
+    if (self_test_correct != EXPECT_FULL) {
+        return EXIT_ACCURACY;
+    }
+    return EXIT_OK;
+}
+
+static void put_ram(void)
+{
+    put_u32_line("RAM: ", (uint32_t)(sizeof arena + sizeof model + sizeof patch_work), " B static (arena, model, patch work), ");
+    put_u32_line("stack ", stack_used(), " B at the deepest\n");
+}
+
 int main(void)
 {
     stack_paint();
@@ -360,8 +394,9 @@ int main(void)
     board_puts(", " PATH_NAME " path\n");
 
 #ifdef UPDATE_NRF51_FLASH
-    /* 1. Power-on: the region past the firmware image; its pages are blank
-     * when QEMU starts (erased flash), or hold the last run's state. */
+    /* 1. Power-on: the region past the firmware image (QEMU starts it all
+     * zero: no valid state record either way), or after a reset what the
+     * run before it wrote. */
     if ((uintptr_t)__flash_used > FLASH_BASE) {
         board_puts("the firmware reaches the update region\n");
         return EXIT_FLASH;
@@ -388,6 +423,22 @@ int main(void)
     /* 2. Boot from the state record. */
     wg_update_hooks hooks = { NULL, verify_hook, self_test_hook };
     wg_boot_result boot;
+#ifdef UPDATE_RESET
+    if (u.state.active == 1u && !u.state.confirmed) {
+        /* After the reset: slot B on trial. */
+        board_puts("after the reset: slot B on trial in the state record\n");
+        flash_counts start = counts;
+        int status = boot_new_slot(&u, &layout, &hooks, &boot);
+        if (status != EXIT_OK) {
+            return status;
+        }
+        flash_counts confirm = counts_since(&start);
+        put_counts("confirm record", &confirm);
+        put_ram();
+        board_puts("ok\n");
+        return EXIT_OK;
+    }
+#endif
     if (wg_update_boot(&u, &hooks, &boot) != WG_UPDATE_OK || boot.slot != 0) {
         board_puts("boot: not slot A\n");
         return EXIT_BOOT;
@@ -465,35 +516,38 @@ int main(void)
     }
     board_puts("checked (SHA-256, wg_open), switched: slot B on trial\n");
 
+#ifdef UPDATE_RESET
+    /* 4. A system reset: this run ends here, the next starts at main with
+     * slot B on trial in the record. The figures so far first. */
+    {
+        flash_counts sw = counts_since(&before_switch);
+        board_puts("flash operations before the reset:\n");
+        put_counts("staging the patch", &staging);
+        put_counts("writing slot B", &slot_write);
+        put_counts("switch record", &sw);
+        flash_counts whole;
+        whole.erases = (info.target_bytes + SECTOR_BYTES - 1u) / SECTOR_BYTES;
+        whole.programmed = (info.target_bytes + PROGRAM_BYTES - 1u) / PROGRAM_BYTES * PROGRAM_BYTES;
+        whole.programs = slot_write.programs;
+        put_counts("a full download writes slot B with", &whole);
+        put_u32_line("downloaded: ", sizeof update_patch, " B patch");
+        put_u32_line(" against ", info.target_bytes, " B artifact\n");
+        put_ram();
+        board_puts("system reset (SYSRESETREQ)\n");
+        *(volatile uint32_t *)0xE000ED0Cu = 0x05FA0004u; /* AIRCR: VECTKEY | SYSRESETREQ */
+        for (;;) {
+        }
+    }
+#endif
     /* 4. "Reboot": everything again from the flash (in-process). */
     board_puts("reboot (boot path re-run in-process)\n");
     memset(&u, 0, sizeof u);
     memset(&model, 0, sizeof model);
-    if (wg_update_init(&u, &flash, &layout, &wg_crypto_portable) != WG_UPDATE_OK) {
-        return EXIT_FLASH;
-    }
-    if (wg_update_boot(&u, &hooks, &boot) != WG_UPDATE_OK) {
-        board_puts("boot failed\n");
-        return EXIT_BOOT;
+    int status = boot_new_slot(&u, &layout, &hooks, &boot);
+    if (status != EXIT_OK) {
+        return status;
     }
     flash_counts records = counts_since(&before_switch);
-    if (boot.slot != slot || !(boot.events & WG_BOOT_CONFIRMED_TRIAL) || !u.state.confirmed) {
-        put_u32_line("boot did not confirm slot B: events ", boot.events, "\n");
-        return EXIT_CONFIRM;
-    }
-    board_puts("boot: slot B passed its self-test, confirmed\n");
-
-    /* 5. The new tier. */
-    running = flash.mapped + layout.slot_offset[boot.slot];
-    if (open_model(running, boot.bytes) != WG_OK) {
-        return EXIT_OPEN;
-    }
-    board_puts("running: slot B, ");
-    put_model();
-    put_accuracy(self_test_correct, EXPECT_FULL);
-    if (self_test_correct != EXPECT_FULL) {
-        return EXIT_ACCURACY;
-    }
 
     board_puts("flash operations of the update:\n");
     put_counts("staging the patch", &staging);
@@ -508,8 +562,7 @@ int main(void)
     put_counts("a full download instead", &whole);
     put_u32_line("downloaded: ", sizeof update_patch, " B patch");
     put_u32_line(" against ", info.target_bytes, " B artifact\n");
-    put_u32_line("RAM: ", (uint32_t)(sizeof arena + sizeof model + sizeof patch_work), " B static (arena, model, patch work), ");
-    put_u32_line("stack ", stack_used(), " B at the deepest\n");
+    put_ram();
     board_puts("ok\n");
     return EXIT_OK;
 }
