@@ -35,7 +35,7 @@ import { firmwarePlan, type Arithmetic } from '../../../device-sim/firmware-plan
 
 const ARENA_BYTES = 1 << 20;
 
-function rows(values: ArrayLike<number>, perLine: number, render: (v: number) => string = String): string[] {
+export function rows(values: ArrayLike<number>, perLine: number, render: (v: number) => string = String): string[] {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += perLine) {
     const row: string[] = [];
@@ -45,7 +45,7 @@ function rows(values: ArrayLike<number>, perLine: number, render: (v: number) =>
   return lines;
 }
 
-const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
+export const hex = (v: number) => `0x${v.toString(16).padStart(2, '0')}`;
 
 /** The 32 raw bytes of an Ed25519 public key (SPKI PEM). */
 export function rawPublicKey(pem: string): Uint8Array {
@@ -57,7 +57,7 @@ export function rawPublicKey(pem: string): Uint8Array {
 }
 
 /** Correct classifications of device-sim on `count` samples, one path and kind of kernels. */
-function deviceSimCorrect(artifact: Artifact, image: Uint8Array | null, arithmetic: Arithmetic, raw: Uint8Array, labels: Uint8Array, features: number): number {
+export function deviceSimCorrect(artifact: Artifact, image: Uint8Array | null, arithmetic: Arithmetic, raw: Uint8Array, labels: Uint8Array, features: number): number {
   const arena = new Arena(ARENA_BYTES);
   let opened = null;
   if (image) {

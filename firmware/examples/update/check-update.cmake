@@ -1,0 +1,43 @@
+# check-update.cmake: run the update firmware in QEMU and check that it
+# exits 0 and prints, before and after the update, the tier and the
+# accuracy device-sim got (UPDATE_EXPECT_* of the generated header):
+#   cmake -DRUNNER=run-qemu.sh -DQEMU=qemu-system-arm -DBOARD=b -DELF=x.elf
+#         -DTIMEOUT=s -DARITH=f32|int -DGEN_HEADER=update_gen.h
+#         -P check-update.cmake
+foreach(var ARITH GEN_HEADER)
+    if(NOT DEFINED ${var})
+        message(FATAL_ERROR "check-update.cmake: -D${var}=... missing")
+    endif()
+endforeach()
+
+file(READ ${GEN_HEADER} header LIMIT 4096)
+function(header_define name out)
+    if(NOT header MATCHES "#define ${name} ([0-9]+)u")
+        message(FATAL_ERROR "${GEN_HEADER} has no ${name}")
+    endif()
+    set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+endfunction()
+
+# board_put_percent(num, den, 2): 100 * num / den rounded half up, 2 decimals.
+function(percent num den out)
+    math(EXPR scaled "(${num} * 10000 + ${den} / 2) / ${den}")
+    math(EXPR whole "${scaled} / 100")
+    math(EXPR frac "${scaled} % 100")
+    if(frac LESS 10)
+        set(frac "0${frac}")
+    endif()
+    set(${out} "${whole}\\.${frac}" PARENT_SCOPE)
+endfunction()
+
+string(TOUPPER ${ARITH} path)
+header_define(UPDATE_SAMPLES n)
+set(EXPECT_REGEX "")
+foreach(tier basic full)
+    string(TOUPPER ${tier} TIER)
+    header_define(UPDATE_EXPECT_${TIER}_${path} correct)
+    percent(${correct} ${n} pct)
+    string(APPEND EXPECT_REGEX "tier ${tier}\naccuracy ${pct} % \\(${correct}/${n}\\), device-sim ${pct} %\n.*")
+endforeach()
+string(APPEND EXPECT_REGEX "ok\n")
+set(EXPECT_STATUS 0)
+include(${CMAKE_CURRENT_LIST_DIR}/../check-run.cmake)
