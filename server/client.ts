@@ -4,10 +4,10 @@
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
 import type { LicenseView } from './routes/licenses.ts';
-import type { UpdateCheckResponse } from './routes/device.ts';
+import { updateCheckSearch, type UpdateCheckReply } from '../api/update-check.ts';
 
 export { HttpError };
-export type { PublishResult, LicenseView, UpdateCheckResponse };
+export type { PublishResult, LicenseView, UpdateCheckReply };
 
 export interface PublisherKeyView {
   keyId: string;
@@ -146,7 +146,7 @@ export function createClient(options: ClientOptions) {
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
     /** Device: what to run next. */
     updateCheck: (state: { version: number; intervals: number[]; sha256?: string }) =>
-      call<UpdateCheckResponse>('GET', `/v1/device/update-check?version=${state.version}&intervals=${state.intervals.join(',')}${state.sha256 ? `&sha256=${state.sha256}` : ''}`),
+      call<UpdateCheckReply>('GET', `/v1/device/update-check?${updateCheckSearch(state)}`),
     /** Device: GET an artifact or patch URL from update-check (optionally a byte range). */
     download: async (url: string, range?: { start: number; end?: number }) => {
       const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end ?? ''}` } : {};
