@@ -2,7 +2,7 @@
 // api/update-check.ts): update-check, and resumable downloads of artifacts and patches
 // with HTTP Range. Every answer is untrusted input: the JSON is validated,
 // the downloaded bytes are hashed before anything reads them.
-import { createHash } from 'node:crypto';
+import { concatBytes, sha256Hex } from '../formats/index.ts';
 import { type Offer, UpdateCheckReply, updateCheckSearch, type DeviceState } from '../api/update-check.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import type { Flash, DownloadMeta } from './flash.ts';
@@ -161,13 +161,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
       clock.disarm();
       reader.cancel().catch(() => undefined);
     }
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return out;
+    return concatBytes(chunks);
   }
 
   async function check(current: DeviceState): Promise<UpdateCheck> {
@@ -254,7 +248,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
       );
     }
     const bytes = flash.readDownload() ?? new Uint8Array(0);
-    const hash = createHash('sha256').update(bytes).digest('hex');
+    const hash = sha256Hex(bytes);
     if (hash !== meta.sha256) {
       flash.clearDownload();
       throw new DeviceError(DeviceErrorCode.DOWNLOAD_HASH_MISMATCH, `download of ${offer.url} hashes to ${hash}, the server promised ${meta.sha256}; discarded`);

@@ -3,8 +3,7 @@
 // around 0), magnitude-pruned to a sparsity, then weight-shared with 1-D
 // k-means per tensor (Deep Compression, Han et al. 2016), and Algorithm 1's k
 // equal intervals over the range of the non-zero kernel weights.
-import type { Interval, Layer, ModelInput, TensorInput, Tier } from '../../formats/index.ts';
-import { createRandom } from '../../pipeline/random.ts';
+import { createRandom, type Interval, type Layer, type ModelInput, type TensorInput, type Tier } from '../../formats/index.ts';
 
 export interface SyntheticOptions {
   sizes?: number[];
@@ -18,7 +17,7 @@ export interface SyntheticOptions {
   kernelEncoding?: 'codebook-sparse' | 'int8' | 'dense-f32';
 }
 
-/** Deterministic PRNG: the pipeline's seeded mulberry32, so benches and builds draw the same streams. */
+/** Deterministic PRNG: formats' seeded mulberry32, so benches and builds draw the same streams. */
 export const rng = createRandom;
 
 export function laplacian(random: () => number, scale: number): number {

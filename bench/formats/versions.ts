@@ -2,7 +2,7 @@
 // some weights moved to another centroid (possibly another interval), or
 // only the centroids fine-tuned (positions and codes unchanged).
 import { rng } from './synthetic-model.ts';
-import type { ModelInput } from '../../formats/index.ts';
+import { intervalIndexOf, type ModelInput } from '../../formats/index.ts';
 
 /** Moves `fraction` of each codebook tensor's non-zero weights to a random other centroid. */
 export function changeWeights(input: ModelInput, fraction: number, seed: number): ModelInput {
@@ -32,11 +32,8 @@ export function changeCentroids(input: ModelInput, delta: number): ModelInput {
       const moved = new Map<number, number>();
       codebook.forEach((c, i) => {
         const next = Math.fround(c * (1 + delta));
-        const inSame = input.intervals.some((iv, k) => {
-          const last = k === input.intervals.length - 1;
-          const holds = (v: number) => v >= Math.fround(iv.lower) && (v < Math.fround(iv.upper) || (last && v === Math.fround(iv.upper)));
-          return holds(c) && holds(next);
-        });
+        const interval = intervalIndexOf(c, input.intervals);
+        const inSame = interval !== -1 && intervalIndexOf(next, input.intervals) === interval;
         if (inSame) {
           codebook[i] = next;
           moved.set(c, next);

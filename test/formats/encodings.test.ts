@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { rng } from '../../bench/formats/synthetic-model.ts';
-import { decodeTensor, encodeArtifact, openSegment, quantizeInt8, readArtifact, readSegmentEntries, type ModelInput, type TensorEncoding } from '../../formats/index.ts';
+import { decodeTensor, encodeArtifact, intervalIndexOf, openSegment, quantizeInt8, readArtifact, readSegmentEntries, type ModelInput, type TensorEncoding } from '../../formats/index.ts';
 
 const tensorCase = fc
   .record({
@@ -88,7 +88,7 @@ test('a licensed tensor splits by interval; every license reads back its part', 
       const expected = c.encoding === 'int8' ? quantizeInt8(c.values, c.shape).dequantized : c.values;
       const decoded = decodeTensor(artifact, 0);
       c.values.forEach((v, p) => {
-        const k = c.intervals.findIndex((iv, i) => v >= Math.fround(iv.lower) && (v < Math.fround(iv.upper) || (i === c.intervals.length - 1 && v === Math.fround(iv.upper))));
+        const k = intervalIndexOf(v, c.intervals);
         const held = v !== 0 && license.includes(c.intervals[k]!.id);
         assert.is(decoded[p], held ? expected[p] : 0);
       });
