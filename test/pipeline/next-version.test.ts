@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelError } from '../../pipeline/errors.ts';
+import { PipelineError } from '../../pipeline/errors.ts';
 import { equalIntervals } from '../../pipeline/intervals.ts';
 import { intervalIndexOf } from '../../formats/index.ts';
 import { clampToInterval } from '../../pipeline/next-version.ts';
@@ -53,15 +53,15 @@ test('a damaged state is BAD_STATE naming the file', async () => {
     await loadState(dir);
     assert.unreachable();
   } catch (error) {
-    assert.instance(error, ModelError);
-    assert.is((error as ModelError).code, 'BAD_STATE');
+    assert.instance(error, PipelineError);
+    assert.is((error as PipelineError).code, 'BAD_STATE');
     assert.ok((error as Error).message.includes('state.bin'));
   }
   try {
     await loadState(tempDir());
     assert.unreachable();
   } catch (error) {
-    assert.is((error as ModelError).code, 'BAD_STATE');
+    assert.is((error as PipelineError).code, 'BAD_STATE');
   }
 });
 
