@@ -15,7 +15,7 @@ import { startServer } from '../../server/start.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { createClient } from '../../server/client.ts';
 import { createUpdateClient } from '../../device-sim/update-client.ts';
-import { syntheticModel } from './synthetic-model.ts';
+import { syntheticModel } from '../../test/fixtures/server-model.ts';
 import { runWrk, type LoadResult } from './load.ts';
 import { startBareServer } from './bare-server.ts';
 
