@@ -48,14 +48,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       return await openPostgres(url, options.maxConnections ?? 10);
     } catch (error) {
       const left = deadline - Date.now();
-      const cause = rootCause(error);
       // Trying again may succeed only when the database is down or unreachable, not when it refuses us.
-      if (!isConnectionError(error) || left <= 0) {
-        throw new HttpError(503, 'DATABASE_UNAVAILABLE', `cannot open PostgreSQL at ${redactUrl(url)}: ${cause}; is the server running and DATABASE_URL right?`);
-      }
+      if (!(error instanceof HttpError) || !isConnectionError(error.cause) || left <= 0) throw error;
       const wait = Math.min(delay, left);
       options.log?.(
-        `weightgate server: database at ${redactUrl(url)} unreachable (try ${attempt}: ${cause}); retrying in ${(wait / 1000).toFixed(1)} s, giving up in ${Math.ceil(left / 1000)} s`,
+        `weightgate server: database at ${redactUrl(url)} unreachable (try ${attempt}: ${rootCause(error.cause)}); retrying in ${(wait / 1000).toFixed(1)} s, giving up in ${Math.ceil(left / 1000)} s`,
       );
       await new Promise((resolve) => setTimeout(resolve, wait));
       delay = Math.min(delay * 2, 5_000);
@@ -73,7 +70,9 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await migrate(db, { migrationsFolder });
   } catch (error) {
     await client.end({ timeout: 1 });
-    throw error;
+    const unavailable = new HttpError(503, 'DATABASE_UNAVAILABLE', `cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`);
+    unavailable.cause = error; // the driver's error, for the retry decision and its log line
+    throw unavailable;
   }
   return {
     db: db as unknown as Db,
