@@ -279,7 +279,7 @@ export function registerDeviceCommands(program: Command): void {
           if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
         } else if (flags.adminToken) {
           if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
-          const { provisionDevices } = await import('../device-sim/provision.ts');
+          const { provisionDevices } = await import('../server/provision.ts');
           const provisioned = await provisionDevices({ server: flags.server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
           if (!flags.json) process.stderr.write(`registered ${flags.count} devices under license ${provisioned.licenseId}\n`);
           tokens = provisioned.tokens;

@@ -1,5 +1,10 @@
-// The errors of device-sim/. Each carries a stable `code` and an `exitCode`
-// the CLI uses (cli/errors.ts): 1 = a budget or check failed, 2 = bad input.
+// The error type of device-sim/: DeviceError, with a stable `code` and an
+// `exitCode` the CLI uses (cli/errors.ts): 1 = a budget or check failed,
+// 2 = bad input. BudgetError is its one subclass, for the fields a caller
+// reads (which budget, the bytes needed and had). PowerCutError is not a
+// DeviceError on purpose: it is the simulated loss of power, not a failure
+// of the device, and code that handles DeviceErrors (retry, roll back,
+// report) must let it through to the caller, which reboots.
 
 export const DeviceErrorCode = {
   /** The update server answered with an error or something off-contract. */
@@ -22,6 +27,10 @@ export const DeviceErrorCode = {
   UNSUPPORTED_MODEL: 'UNSUPPORTED_MODEL',
   /** Bad arguments to a device-sim function (profile name, sizes, input shape). */
   BAD_INPUT: 'BAD_INPUT',
+  /** More RAM (arena) than the profile has: a BudgetError. */
+  RAM_BUDGET_EXCEEDED: 'RAM_BUDGET_EXCEEDED',
+  /** More flash (one slot) than the profile has: a BudgetError. */
+  FLASH_BUDGET_EXCEEDED: 'FLASH_BUDGET_EXCEEDED',
 } as const;
 
 export type DeviceErrorCode = (typeof DeviceErrorCode)[keyof typeof DeviceErrorCode];
@@ -42,9 +51,7 @@ export class DeviceError extends Error {
 export type BudgetName = 'RAM' | 'FLASH';
 
 /** Needing more RAM (arena) or flash (slot) than the device profile has. */
-export class BudgetError extends Error {
-  readonly code: string;
-  readonly exitCode = 1;
+export class BudgetError extends DeviceError {
   constructor(
     readonly budget: BudgetName,
     readonly neededBytes: number,
@@ -52,11 +59,11 @@ export class BudgetError extends Error {
     what: string,
   ) {
     super(
+      budget === 'RAM' ? DeviceErrorCode.RAM_BUDGET_EXCEEDED : DeviceErrorCode.FLASH_BUDGET_EXCEEDED,
       `${what} needs ${neededBytes} bytes of ${budget === 'RAM' ? 'RAM (arena)' : 'flash (one slot)'} ` +
         `but the profile has ${budgetBytes}; pick a larger profile (--profile, --ram, --flash) or a smaller artifact`,
     );
     this.name = 'BudgetError';
-    this.code = budget === 'RAM' ? 'RAM_BUDGET_EXCEEDED' : 'FLASH_BUDGET_EXCEEDED';
   }
 }
 

@@ -10,4 +10,3 @@ export { createInterpreter, type Interpreter, type InterpreterOptions } from './
 export { loadArtifactOnProfile, scoreSplit, type FitReport, type SplitScore } from './check-artifact.ts';
 export { openFleet, summarizeFleet, type Fleet, type FleetRoundOptions, type FleetSamples, type FleetSummary } from './fleet.ts';
 export { openWorkerFleet, type WorkerFleet } from './fleet-workers.ts';
-export { provisionDevices, type ProvisionedFleet } from './provision.ts';

@@ -3,6 +3,7 @@
 // the power goes: the write in flight is torn at exactly that byte, then
 // PowerCutError is thrown. The caller abandons the in-memory device and
 // re-opens it from its directory, which is the reboot.
+import { createRandom } from '../formats/index.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 
 export type UpdatePhase = 'download' | 'apply' | 'switch';
@@ -50,23 +51,15 @@ export class PowerCutInjector {
  * few hundred bytes).
  */
 export function randomPowerCut(seed: number, maxBytes = 64 * 1024): PowerCutPlan {
-  const random = mulberry32(seed);
+  const random = createRandom(seed);
   const phases: UpdatePhase[] = ['download', 'apply', 'switch'];
   const phase = phases[Math.floor(random() * phases.length)];
   const limit = phase === 'switch' ? 600 : maxBytes;
   return { phase, afterBytes: Math.floor(random() * limit) };
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The PRNG under its algorithm's name, for the conformance and firmware fixture scripts that import it from here. */
+export { createRandom as mulberry32 };
 
 /**
  * Reads a plan from the command line: "download:BYTES", "apply:BYTES",

@@ -1,29 +1,17 @@
-// The device's HTTP client for the server's device API (contract in the
-// issue): update-check, and resumable downloads of artifacts and patches
+// The device's HTTP client for the server's device API (its contract is
+// api/update-check.ts): update-check, and resumable downloads of artifacts and patches
 // with HTTP Range. Every answer is untrusted input: the JSON is validated,
 // the downloaded bytes are hashed before anything reads them.
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { concatBytes, sha256Hex } from '../formats/index.ts';
+import { type Offer, UpdateCheckReply, updateCheckSearch, type DeviceState } from '../api/update-check.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import type { Flash, DownloadMeta } from './flash.ts';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
-const offerSchema = z.object({ url: z.string().startsWith('/'), sha256: sha256Hex, bytes: z.number().int().nonnegative() });
-
-const updateCheckSchema = z.object({
-  model: z.string(),
-  upToDate: z.boolean(),
-  version: z.number().int().nonnegative(),
-  intervals: z.array(z.number().int().nonnegative()),
-  artifact: offerSchema,
-  patch: offerSchema.nullable(),
-});
-
-export type UpdateCheck = z.infer<typeof updateCheckSchema>;
-export type Offer = z.infer<typeof offerSchema>;
+export type UpdateCheck = UpdateCheckReply;
+export type { Offer };
 
 export interface UpdateClient {
-  check(current: { version: number; intervals: number[]; sha256?: string }): Promise<UpdateCheck>;
+  check(current: DeviceState): Promise<UpdateCheck>;
   /**
    * Downloads `offer` into the flash download area, resuming a partial one of
    * the same hash; returns the verified bytes and how many came over the network.
@@ -173,18 +161,11 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
       clock.disarm();
       reader.cancel().catch(() => undefined);
     }
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return out;
+    return concatBytes(chunks);
   }
 
-  async function check(current: { version: number; intervals: number[]; sha256?: string }): Promise<UpdateCheck> {
-    const query = new URLSearchParams({ version: String(current.version), intervals: current.intervals.join(',') });
-    if (current.sha256) query.set('sha256', current.sha256);
+  async function check(current: DeviceState): Promise<UpdateCheck> {
+    const query = updateCheckSearch(current);
     const clock = new Clock(checkTimeouts);
     let raw: Uint8Array;
     try {
@@ -203,7 +184,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     } catch {
       throw new DeviceError(DeviceErrorCode.SERVER_ERROR, `update-check answer is not JSON (${raw.byteLength} bytes beginning ${JSON.stringify(new TextDecoder().decode(raw.subarray(0, 40)))}); the next check tries again`);
     }
-    const parsed = updateCheckSchema.safeParse(body);
+    const parsed = UpdateCheckReply.safeParse(body);
     if (!parsed.success) {
       throw new DeviceError(DeviceErrorCode.SERVER_ERROR, `update-check answer does not follow the contract: ${parsed.error.message}`);
     }
@@ -267,7 +248,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
       );
     }
     const bytes = flash.readDownload() ?? new Uint8Array(0);
-    const hash = createHash('sha256').update(bytes).digest('hex');
+    const hash = sha256Hex(bytes);
     if (hash !== meta.sha256) {
       flash.clearDownload();
       throw new DeviceError(DeviceErrorCode.DOWNLOAD_HASH_MISMATCH, `download of ${offer.url} hashes to ${hash}, the server promised ${meta.sha256}; discarded`);

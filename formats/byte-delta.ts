@@ -13,33 +13,17 @@
 // among source positions sharing the next MIN_COPY bytes.
 import { FormatError } from './errors.ts';
 import { readBytes, readVarint, writeVarint, type ByteCursor } from './varint.ts';
+import { indexSourcePositions, matchLength, unzigzag, zigzag } from './source-matches.ts';
 
 /** Shorter copies cost more than the literals they replace. */
 const MIN_COPY = 4;
-/** Source positions remembered per 4-byte key: bounds encoder time. */
-const MAX_CANDIDATES = 16;
 
 function keyAt(bytes: Uint8Array, i: number): number {
   return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
 }
 
-function matchLength(source: Uint8Array, s: number, target: Uint8Array, t: number): number {
-  let n = 0;
-  while (s + n < source.length && t + n < target.length && source[s + n] === target[t + n]) n++;
-  return n;
-}
-
-const zigzag = (v: number) => (v >= 0 ? v * 2 : -v * 2 - 1);
-const unzigzag = (v: number) => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
-
 export function diffBytes(source: Uint8Array, target: Uint8Array): Uint8Array {
-  const index = new Map<number, number[]>();
-  for (let i = 0; i + MIN_COPY <= source.length; i++) {
-    const key = keyAt(source, i);
-    const list = index.get(key);
-    if (!list) index.set(key, [i]);
-    else if (list.length < MAX_CANDIDATES) list.push(i);
-  }
+  const index = indexSourcePositions(source, MIN_COPY, keyAt);
   const out: number[] = [];
   let literalStart = 0;
   let lastSourceEnd = 0;

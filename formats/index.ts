@@ -46,6 +46,10 @@
 //       rounding the encoder applies, so the pipeline can measure its accuracy
 //       (one scale per last-dimension channel; one scale for a rank-1 tensor).
 //   generateKeyPair(), keyIdOf(publicKey), exportC(bytes, name), sha256Hex(bytes)
+//   intervalIndexOf(value, intervals): the one rule for which interval holds a
+//       weight ([lower, upper) as float32, the last interval closed).
+//   createRandom(seed): the one seeded PRNG (mulberry32) of every folder.
+//   concatBytes(parts)
 //   cursorStateBytes(cursor): RAM a device reserves for one open segment
 //       (its adaptive models), for arena accounting.
 //
@@ -63,5 +67,8 @@ export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './segme
 export { quantizeInt8 } from './quantize.ts';
 export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';
+export { intervalIndexOf } from './intervals.ts';
+export { createRandom, type Random } from './random.ts';
+export { concatBytes } from './bytes.ts';
 export { diffArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
 export { streamPatchToArtifact, bufferSink, fixedWorkingMemory, heapWorkingMemory, type ArtifactSink, type StreamedPatch, type WorkingMemory, type FixedWorkingMemory } from './patch.ts';

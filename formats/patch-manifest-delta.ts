@@ -25,6 +25,7 @@ import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponen
 import { readVarint, writeVarint, type ByteCursor } from './varint.ts';
 import { concatBytes } from './bytes.ts';
 import { MAX_FILE_BYTES } from './caps.ts';
+import { indexSourcePositions, matchLength, unzigzag, zigzag } from './source-matches.ts';
 
 const LANES = 4;
 /** Per lane: [0] non-zero, [1..7] bit-length tree, [8..14] the bit below the leading 1, per bit length 2..8. */
@@ -33,7 +34,6 @@ const LANE_MODELS = 16;
 const IN_PLACE_MIN = 8;
 /** Shortest copy from elsewhere in the source. */
 const MIN_COPY = 6;
-const MAX_CANDIDATES = 16;
 
 interface Layout {
   maxExponent: number;
@@ -58,19 +58,10 @@ export function manifestDeltaModelCount(sourceBytes: number, targetBytes: number
   return layoutFor(sourceBytes, targetBytes).total;
 }
 
-const zigzag = (v: number) => (v >= 0 ? v * 2 : -v * 2 - 1);
-const unzigzag = (v: number) => (v % 2 === 0 ? v / 2 : -(v + 1) / 2);
-
 function keyAt(bytes: Uint8Array, i: number): number {
   let k = 0;
   for (let j = 0; j < MIN_COPY; j++) k = (k * 31 + bytes[i + j]!) >>> 0;
   return k;
-}
-
-function matchLength(source: Uint8Array, s: number, target: Uint8Array, t: number): number {
-  let n = 0;
-  while (s + n < source.length && t + n < target.length && source[s + n] === target[t + n]) n++;
-  return n;
 }
 
 function encodeXorByte(rc: RangeEncoder, probs: Uint16Array, lane: number, x: number): void {
@@ -87,13 +78,7 @@ function encodeXorByte(rc: RangeEncoder, probs: Uint16Array, lane: number, x: nu
 export function diffManifest(source: Uint8Array, target: Uint8Array): Uint8Array {
   const layout = layoutFor(source.length, target.length);
   const probs = new Uint16Array(layout.total).fill(PROB_INIT);
-  const index = new Map<number, number[]>();
-  for (let i = 0; i + MIN_COPY <= source.length; i++) {
-    const key = keyAt(source, i);
-    const list = index.get(key);
-    if (!list) index.set(key, [i]);
-    else if (list.length < MAX_CANDIDATES) list.push(i);
-  }
+  const index = indexSourcePositions(source, MIN_COPY, keyAt);
   const rc = new RangeEncoder(256);
   let t = 0;
   let at = 0;

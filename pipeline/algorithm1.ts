@@ -13,7 +13,7 @@
 //           least validation-accuracy loss per byte saved that keeps
 //           accuracy at or above the target; stop when none does.
 // Only the validation split is measured here; the caller reports test accuracy.
-import { BuildOptionError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 
 export type LicensingOrder = 'paper' | 'greedy';
 
@@ -130,7 +130,7 @@ export function parseTierTargets(text: string): TierTarget[] {
     let target = Number(value);
     if (target > 1 && target <= 100) target /= 100;
     if (!name || !/^[A-Za-z0-9_-]+$/.test(name) || name === 'full' || !Number.isFinite(target) || target < 0 || target > 1) {
-      throw new BuildOptionError(`--tiers: tier "${part}": write NAME:ACCURACY, e.g. basic:0.70 (a name other than "full", accuracy 0..1)`);
+      throw new PipelineError('BAD_OPTION', `--tiers: tier "${part}": write NAME:ACCURACY, e.g. basic:0.70 (a name other than "full", accuracy 0..1)`);
     }
     return { name, target };
   });

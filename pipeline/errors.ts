@@ -1,30 +1,19 @@
-// The errors of pipeline/: each carries a stable `code` and an `exitCode`
-// (2 = bad input, 1 = a failed budget) that cli/errors.ts turns into one
-// stderr line. Messages say what is wrong, where (the file), and what to do.
+// The one error type of pipeline/: a PipelineError with a stable `code` and
+// the `exitCode` cli/errors.ts turns into one stderr line: 1 when the built
+// artifact breaks a budget (--max-bytes, --min-accuracy: CI gating), 2 for
+// anything it was given that cannot be used (a dataset, a model file, a
+// saved build state, an option). Messages say what is wrong, where (the
+// file), and what to do.
 
-export const DatasetErrorCode = {
+export const PipelineErrorCode = {
+  // A dataset spec or file.
   BAD_SPEC: 'BAD_SPEC',
   NOT_FOUND: 'NOT_FOUND',
   BAD_MAGIC: 'BAD_MAGIC',
   TRUNCATED: 'TRUNCATED',
   SIZE_MISMATCH: 'SIZE_MISMATCH',
   BAD_LABEL: 'BAD_LABEL',
-} as const;
-export type DatasetErrorCode = (typeof DatasetErrorCode)[keyof typeof DatasetErrorCode];
-
-/** A dataset spec or file that cannot be used. */
-export class DatasetError extends Error {
-  readonly exitCode = 2;
-  constructor(
-    readonly code: DatasetErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DatasetError';
-  }
-}
-
-export const ModelErrorCode = {
+  // A model file (model.json, weights, a preset, a saved build state).
   MODEL_NOT_FOUND: 'MODEL_NOT_FOUND',
   BAD_MODEL_JSON: 'BAD_MODEL_JSON',
   UNSUPPORTED_LAYER: 'UNSUPPORTED_LAYER',
@@ -32,39 +21,25 @@ export const ModelErrorCode = {
   SHAPE_MISMATCH: 'SHAPE_MISMATCH',
   UNKNOWN_PRESET: 'UNKNOWN_PRESET',
   BAD_STATE: 'BAD_STATE',
+  // A build option out of range.
+  BAD_OPTION: 'BAD_OPTION',
+  // The full artifact breaks a budget (exit 1).
+  MAX_BYTES: 'MAX_BYTES',
+  MIN_ACCURACY: 'MIN_ACCURACY',
 } as const;
-export type ModelErrorCode = (typeof ModelErrorCode)[keyof typeof ModelErrorCode];
+export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
 
-/** A model file (model.json, weights, a saved build state) that cannot be used. */
-export class ModelError extends Error {
-  readonly exitCode = 2;
+const BUDGET_CODES: ReadonlySet<PipelineErrorCode> = new Set([PipelineErrorCode.MAX_BYTES, PipelineErrorCode.MIN_ACCURACY]);
+
+export class PipelineError extends Error {
+  /** 1 for a broken budget, 2 for unusable input. */
+  readonly exitCode: number;
   constructor(
-    readonly code: ModelErrorCode,
+    readonly code: PipelineErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'ModelError';
-  }
-}
-
-/** A build option out of range (exit 2). */
-export class BuildOptionError extends Error {
-  readonly exitCode = 2;
-  readonly code = 'BAD_OPTION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'BuildOptionError';
-  }
-}
-
-/** The full artifact breaks --max-bytes or --min-accuracy (exit 1, CI gating). */
-export class BudgetError extends Error {
-  readonly exitCode = 1;
-  constructor(
-    readonly code: 'MAX_BYTES' | 'MIN_ACCURACY',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BudgetError';
+    this.name = 'PipelineError';
+    this.exitCode = BUDGET_CODES.has(code) ? 1 : 2;
   }
 }

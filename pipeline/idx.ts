@@ -5,7 +5,7 @@
 // against the file's length before any byte of data is read.
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { DatasetError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 
 export interface IdxArray {
   dims: number[];
@@ -25,17 +25,17 @@ export function parseIdx(bytes: Uint8Array, expectedDims: number, file: string):
     try {
       raw = gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
     } catch (error) {
-      throw new DatasetError('TRUNCATED', `${file}: the gzip stream is damaged or truncated (${(error as Error).message}); download the file again`);
+      throw new PipelineError('TRUNCATED', `${file}: the gzip stream is damaged or truncated (${(error as Error).message}); download the file again`);
     }
   }
   if (raw.length < 4) {
-    throw new DatasetError('TRUNCATED', `${file}: ${raw.length} bytes is shorter than the 4-byte IDX magic number`);
+    throw new PipelineError('TRUNCATED', `${file}: ${raw.length} bytes is shorter than the 4-byte IDX magic number`);
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const magic = view.getUint32(0);
   const expectedMagic = (IDX_TYPE_UBYTE << 8) | expectedDims;
   if (magic !== expectedMagic) {
-    throw new DatasetError(
+    throw new PipelineError(
       'BAD_MAGIC',
       `${file}: magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${expectedMagic.toString(16).padStart(8, '0')} ` +
         `(unsigned bytes, ${expectedDims} dimension${expectedDims > 1 ? 's' : ''}); is this the right IDX file?`,
@@ -43,25 +43,25 @@ export function parseIdx(bytes: Uint8Array, expectedDims: number, file: string):
   }
   const headerBytes = 4 + 4 * expectedDims;
   if (raw.length < headerBytes) {
-    throw new DatasetError('TRUNCATED', `${file}: header needs ${headerBytes} bytes, the file has ${raw.length}`);
+    throw new PipelineError('TRUNCATED', `${file}: header needs ${headerBytes} bytes, the file has ${raw.length}`);
   }
   const dims: number[] = [];
   let count = 1;
   for (let d = 0; d < expectedDims; d++) {
     const size = view.getUint32(4 + 4 * d);
-    if (size === 0) throw new DatasetError('SIZE_MISMATCH', `${file}: dimension ${d} has size 0`);
+    if (size === 0) throw new PipelineError('SIZE_MISMATCH', `${file}: dimension ${d} has size 0`);
     dims.push(size);
     count *= size;
   }
   if (count > MAX_IDX_BYTES) {
-    throw new DatasetError('SIZE_MISMATCH', `${file}: the header declares ${count} bytes of data, more than the ${MAX_IDX_BYTES} cap`);
+    throw new PipelineError('SIZE_MISMATCH', `${file}: the header declares ${count} bytes of data, more than the ${MAX_IDX_BYTES} cap`);
   }
   const available = raw.length - headerBytes;
   if (available < count) {
-    throw new DatasetError('TRUNCATED', `${file}: the header declares ${dims.join('x')} = ${count} bytes of data, the file holds ${available}`);
+    throw new PipelineError('TRUNCATED', `${file}: the header declares ${dims.join('x')} = ${count} bytes of data, the file holds ${available}`);
   }
   if (available > count) {
-    throw new DatasetError('SIZE_MISMATCH', `${file}: ${available - count} bytes after the ${dims.join('x')} data; the header sizes are wrong`);
+    throw new PipelineError('SIZE_MISMATCH', `${file}: ${available - count} bytes after the ${dims.join('x')} data; the header sizes are wrong`);
   }
   return { dims, data: raw.subarray(headerBytes, headerBytes + count) };
 }
@@ -72,7 +72,7 @@ export async function readIdxFile(file: string, expectedDims: number): Promise<I
   try {
     bytes = await readFile(file);
   } catch {
-    throw new DatasetError('NOT_FOUND', `${file}: cannot read the IDX file; check the path`);
+    throw new PipelineError('NOT_FOUND', `${file}: cannot read the IDX file; check the path`);
   }
   return parseIdx(bytes, expectedDims, file);
 }

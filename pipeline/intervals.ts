@@ -1,8 +1,8 @@
 // Algorithm 1's k equal intervals over the weight value range, and which
-// interval a weight falls in. The bounds test is formats/'s rule exactly —
-// [lower, upper) compared as float32, the last interval closed — so the
-// pipeline's cut sets are the segments the encoder writes.
-import type { Interval } from '../formats/index.ts';
+// interval each weight falls in. Which interval holds a weight is formats'
+// rule (intervalIndexOf), used here as is, so the pipeline's cut sets are the
+// segments the encoder writes.
+import { intervalIndexOf, type Interval } from '../formats/index.ts';
 
 /** k equal intervals over [min, max] of the non-zero kernel weights; ids 0..k-1 ascending by value. */
 export function equalIntervals(kernels: Float32Array[], k: number): Interval[] {
@@ -30,22 +30,11 @@ export function equalIntervals(kernels: Float32Array[], k: number): Interval[] {
   return intervals;
 }
 
-/** Position in `intervals` of the one holding v, or -1 (outside the range). */
-export function intervalPosition(v: number, intervals: readonly Interval[]): number {
-  const last = intervals.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const lower = Math.fround(intervals[i].lower);
-    const upper = Math.fround(intervals[i].upper);
-    if (v >= lower && (v < upper || (i === last && v === upper))) return i;
-  }
-  return -1;
-}
-
 /** Per kernel, per weight: the position of its interval, or 255 for a pruned (zero) weight. */
 export function intervalMaps(kernels: Float32Array[], intervals: readonly Interval[]): Uint8Array[] {
   return kernels.map((kernel) => {
     const map = new Uint8Array(kernel.length).fill(255);
-    for (let i = 0; i < kernel.length; i++) if (kernel[i] !== 0) map[i] = intervalPosition(kernel[i], intervals);
+    for (let i = 0; i < kernel.length; i++) if (kernel[i] !== 0) map[i] = intervalIndexOf(kernel[i], intervals);
     return map;
   });
 }

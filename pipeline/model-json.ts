@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Activation } from '../formats/index.ts';
-import { ModelError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 import type { DenseSpec, MlpSpec, MlpWeights } from './mlp.ts';
 
 const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'softmax', 'sigmoid', 'tanh'];
@@ -34,21 +34,21 @@ export async function loadLayersModel(modelPath: string): Promise<{ spec: MlpSpe
   try {
     text = await readFile(modelPath, 'utf8');
   } catch {
-    throw new ModelError('MODEL_NOT_FOUND', `${modelPath}: cannot read the model file; check the --model path`);
+    throw new PipelineError('MODEL_NOT_FOUND', `${modelPath}: cannot read the model file; check the --model path`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ModelError('BAD_MODEL_JSON', `${modelPath}: not valid JSON (${(error as Error).message})`);
+    throw new PipelineError('BAD_MODEL_JSON', `${modelPath}: not valid JSON (${(error as Error).message})`);
   }
   const spec = parseTopology(json, modelPath);
   const weights = await readWeights(json, spec, modelPath);
   return { spec, weights };
 }
 
-function bad(file: string, what: string): ModelError {
-  return new ModelError('BAD_MODEL_JSON', `${file}: ${what}; expected a TF.js Layers model.json (tensorflowjs_converter output)`);
+function bad(file: string, what: string): PipelineError {
+  return new PipelineError('BAD_MODEL_JSON', `${file}: ${what}; expected a TF.js Layers model.json (tensorflowjs_converter output)`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -90,7 +90,7 @@ export function parseTopology(json: unknown, file: string): MlpSpec {
     }
     if (cls === 'InputLayer' || cls === 'Flatten') continue;
     if (cls !== 'Dense') {
-      throw new ModelError(
+      throw new PipelineError(
         'UNSUPPORTED_LAYER',
         `${file}: layer "${name}" has class ${cls}; only InputLayer, Flatten and Dense are supported (a chain of Dense layers)`,
       );
@@ -99,11 +99,11 @@ export function parseTopology(json: unknown, file: string): MlpSpec {
     const units = cfg.units;
     if (!Number.isInteger(units) || (units as number) <= 0) throw bad(file, `Dense layer "${name}" has units ${JSON.stringify(units)}`);
     if (cfg.use_bias === false) {
-      throw new ModelError('UNSUPPORTED_LAYER', `${file}: Dense layer "${name}" has no bias (use_bias false); only Dense layers with a bias are supported`);
+      throw new PipelineError('UNSUPPORTED_LAYER', `${file}: Dense layer "${name}" has no bias (use_bias false); only Dense layers with a bias are supported`);
     }
     const activation = (cfg.activation ?? 'linear') as Activation;
     if (!ACTIVATIONS.includes(activation)) {
-      throw new ModelError('UNSUPPORTED_LAYER', `${file}: Dense layer "${name}" has activation "${String(activation)}"; supported: ${ACTIVATIONS.join(', ')}`);
+      throw new PipelineError('UNSUPPORTED_LAYER', `${file}: Dense layer "${name}" has activation "${String(activation)}"; supported: ${ACTIVATIONS.join(', ')}`);
     }
     dense.push({ name, inputs: width, units: units as number, activation });
     width = units as number;
@@ -111,7 +111,7 @@ export function parseTopology(json: unknown, file: string): MlpSpec {
   if (dense.length === 0 || inputShape === null) throw bad(file, 'no Dense layer');
   for (let i = 0; i < dense.length - 1; i++) {
     if (dense[i].activation === 'softmax') {
-      throw new ModelError('UNSUPPORTED_LAYER', `${file}: Dense layer "${dense[i].name}" uses softmax but is not the last layer`);
+      throw new PipelineError('UNSUPPORTED_LAYER', `${file}: Dense layer "${dense[i].name}" uses softmax but is not the last layer`);
     }
   }
   const shape = inputShape as number[];
@@ -126,7 +126,7 @@ function checkChain(layer: LayerJson, previousName: string | null, name: string,
   const inputs = Array.isArray(first) ? first : isRecord(first) && Array.isArray(first.args) ? first.args : [];
   const sources = inputs.map((entry: unknown) => (Array.isArray(entry) ? entry[0] : isRecord(entry) ? (entry as { config?: { keras_history?: unknown[] } }).config?.keras_history?.[0] : undefined));
   if (nodes.length > 1 || sources.length > 1 || (sources.length === 1 && typeof sources[0] === 'string' && sources[0] !== previousName)) {
-    throw new ModelError('UNSUPPORTED_LAYER', `${file}: layer "${name}" does not take its input from "${previousName}"; only a plain chain of layers is supported`);
+    throw new PipelineError('UNSUPPORTED_LAYER', `${file}: layer "${name}" does not take its input from "${previousName}"; only a plain chain of layers is supported`);
   }
 }
 
@@ -144,11 +144,11 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
       try {
         parts.push(await readFile(weightFile));
       } catch {
-        throw new ModelError('BAD_WEIGHTS', `${weightFile}: cannot read this weights file that ${file} lists; keep it beside model.json`);
+        throw new PipelineError('BAD_WEIGHTS', `${weightFile}: cannot read this weights file that ${file} lists; keep it beside model.json`);
       }
     }
     const total = parts.reduce((n, p) => n + p.length, 0);
-    if (total > MAX_WEIGHT_BYTES) throw new ModelError('BAD_WEIGHTS', `${file}: the weight files hold ${total} bytes, over the ${MAX_WEIGHT_BYTES} cap`);
+    if (total > MAX_WEIGHT_BYTES) throw new PipelineError('BAD_WEIGHTS', `${file}: the weight files hold ${total} bytes, over the ${MAX_WEIGHT_BYTES} cap`);
     const bytes = new Uint8Array(total);
     let at = 0;
     for (const p of parts) {
@@ -160,13 +160,13 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
     for (const raw of group.weights as WeightEntry[]) {
       if (!isRecord(raw) || typeof raw.name !== 'string' || !Array.isArray(raw.shape)) throw bad(file, 'a weight entry lacks "name" or "shape"');
       if ((raw.dtype ?? 'float32') !== 'float32' || raw.quantization !== undefined) {
-        throw new ModelError('BAD_WEIGHTS', `${file}: weight "${raw.name}" is ${raw.dtype ?? 'float32'}${raw.quantization ? ' quantized' : ''}; only float32 weights are supported`);
+        throw new PipelineError('BAD_WEIGHTS', `${file}: weight "${raw.name}" is ${raw.dtype ?? 'float32'}${raw.quantization ? ' quantized' : ''}; only float32 weights are supported`);
       }
       const count = raw.shape.reduce((a: number, b: number) => a * b, 1);
       if (!Number.isInteger(count) || count < 0) throw bad(file, `weight "${raw.name}" has shape ${JSON.stringify(raw.shape)}`);
       const end = offset + count * 4;
       if (end > bytes.length) {
-        throw new ModelError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} needs ${end} up to weight "${raw.name}"; the weights file is truncated or does not belong to this model.json`);
+        throw new PipelineError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} needs ${end} up to weight "${raw.name}"; the weights file is truncated or does not belong to this model.json`);
       }
       const copy = bytes.slice(offset, end);
       values.set(raw.name, new Float32Array(copy.buffer, 0, count));
@@ -174,7 +174,7 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
       offset = end;
     }
     if (offset !== bytes.length) {
-      throw new ModelError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} describes ${offset}; the weights file does not belong to this model.json`);
+      throw new PipelineError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} describes ${offset}; the weights file does not belong to this model.json`);
     }
   }
   const kernels: Float32Array[] = [];
@@ -188,10 +188,10 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
 
 function takeWeight(values: Map<string, Float32Array>, shapes: Map<string, number[]>, name: string, shape: number[], file: string): Float32Array {
   const value = values.get(name);
-  if (!value) throw new ModelError('SHAPE_MISMATCH', `${file}: the weightsManifest has no weight "${name}"`);
+  if (!value) throw new PipelineError('SHAPE_MISMATCH', `${file}: the weightsManifest has no weight "${name}"`);
   const declared = shapes.get(name) ?? [];
   if (declared.length !== shape.length || declared.some((d, i) => d !== shape[i])) {
-    throw new ModelError('SHAPE_MISMATCH', `${file}: weight "${name}" has shape ${JSON.stringify(declared)}, the layer chain needs ${JSON.stringify(shape)}`);
+    throw new PipelineError('SHAPE_MISMATCH', `${file}: weight "${name}" has shape ${JSON.stringify(declared)}, the layer chain needs ${JSON.stringify(shape)}`);
   }
   return value;
 }

@@ -5,13 +5,12 @@
 // weight stays in its segment with the same local code: all segments stay
 // byte-identical and only the manifest's codebooks change — the server's
 // patch from N to N+1 is tiny.
-import type { Interval } from '../formats/index.ts';
+import { intervalIndexOf, type Interval } from '../formats/index.ts';
 import type { ResolvedOptions } from './build-options.ts';
 import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { CompressedModel } from './compress.ts';
 import type { Dataset } from './datasets.ts';
 import { evaluateAccuracy } from './evaluate.ts';
-import { intervalPosition } from './intervals.ts';
 import type { ProgressSink } from './progress.ts';
 import { avoidZero, NO_CODE, withSharedKernels, type SharedLayer } from './share.ts';
 import type { BuildState } from './state.ts';
@@ -46,7 +45,7 @@ export async function nextVersion(state: BuildState, options: ResolvedOptions, d
   );
   const shared: SharedLayer[] = tuned.map((layer, l) => {
     const original = state.shared[l].codebook;
-    const codebook = layer.codebook.map((v, c) => clampToInterval(v, state.intervals, intervalPosition(original[c], state.intervals)));
+    const codebook = layer.codebook.map((v, c) => clampToInterval(v, state.intervals, intervalIndexOf(original[c], state.intervals)));
     return { codebook: avoidZero(codebook), codes: layer.codes };
   });
   const weights = withSharedKernels({ kernels: [], biases: state.biases }, shared);

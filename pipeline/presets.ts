@@ -1,6 +1,6 @@
 // The paper's two MLPs (slides, "Results"): 784-128-64-10 has 109,386
 // parameters and 784-128-10 has 101,770.
-import { ModelError } from './errors.ts';
+import { PipelineError } from './errors.ts';
 import type { MlpSpec } from './mlp.ts';
 
 const PRESETS: Record<string, number[]> = {
@@ -13,7 +13,7 @@ export const PRESET_NAMES = Object.keys(PRESETS);
 /** A fresh MLP spec for a preset: relu hidden layers, softmax output, input [28, 28]. */
 export function presetSpec(name: string): MlpSpec {
   const sizes = PRESETS[name];
-  if (!sizes) throw new ModelError('UNKNOWN_PRESET', `unknown preset "${name}"; choose one of ${PRESET_NAMES.join(', ')}`);
+  if (!sizes) throw new PipelineError('UNKNOWN_PRESET', `unknown preset "${name}"; choose one of ${PRESET_NAMES.join(', ')}`);
   const layers = [];
   for (let i = 1; i < sizes.length; i++) {
     const last = i === sizes.length - 1;

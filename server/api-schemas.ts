@@ -1,9 +1,9 @@
 // The request shapes of the HTTP API, as zod schemas: the handlers validate
 // with them and /openapi.json is generated from them, so the two never drift.
+// The device's update check lives in api/update-check.ts: the device client
+// shares it.
 import { z } from 'zod';
-
-/** PostgreSQL integer: ids, version numbers. Larger values are refused before any query. */
-export const INT4_MAX = 2_147_483_647;
+import { INT4_MAX, sha256 } from '../api/common.ts';
 
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -31,7 +31,6 @@ const instant = z.iso.datetime({ offset: true }).refine((value) => {
   return year >= 1970 && year <= 9999;
 }, 'must be a date and time between the years 1970 and 9999');
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (a SHA-256)');
 const intervalId = z.number().int().min(0).max(0xfffe);
 /** Model names appear in URL paths: the publish route refuses any other. */
 export const MODEL_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
@@ -93,29 +92,6 @@ export const RegisterKeyBody = z.object({
 
 export const KeyIdParam = z.object({
   keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be a publisher key id: 16 hex digits (see GET /v1/publisher-keys)'),
-});
-
-const intervalList = z
-  .string()
-  .max(20000)
-  .regex(/^(\d{1,5}(,\d{1,5})*)?$/, 'must be comma-separated interval ids, e.g. 0,1,2 (may be empty)');
-
-export const UpdateCheckQuery = z.object({
-  version: z.coerce.number().int().min(0, 'must be 0 (none) or a version number').max(INT4_MAX, `must be at most ${INT4_MAX}`),
-  intervals: intervalList.default(''),
-  sha256: sha256.optional(),
-});
-
-const download = z.object({ url: z.string(), sha256, bytes: z.number().int() });
-
-/** The update-check answer (documented in /openapi.json; the handler builds it as UpdateCheckResponse). */
-export const UpdateCheckReply = z.object({
-  model: z.string(),
-  upToDate: z.boolean(),
-  version: z.number().int(),
-  intervals: z.array(z.number().int()),
-  artifact: download,
-  patch: download.nullable(),
 });
 
 /** GET /v1/audit: newest first, `limit` a page, `before` the id the previous page's `next` gives. */

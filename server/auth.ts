@@ -8,7 +8,7 @@ import { recordAudit } from './store/audit.ts';
 import type { Db } from './db/connect.ts';
 import { apiTokens, devices, type TokenRole } from './db/schema.ts';
 import type { ServerContext } from './context.ts';
-import { forbidden, unauthorized } from './http-error.ts';
+import { badRequest, forbidden, unauthorized } from './http-error.ts';
 
 export interface Principal {
   tokenId: number;
@@ -45,17 +45,6 @@ export async function issueToken(
   return { id: row!.id, token };
 }
 
-export class ConfigError extends Error {
-  readonly exitCode = 2;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 /** The label of the token stored from WEIGHTGATE_ADMIN_TOKEN; reserved (POST /v1/tokens refuses it). */
 export const BOOTSTRAP_LABEL = 'WEIGHTGATE_ADMIN_TOKEN';
 /** Different characters a bootstrap token needs at least, besides its length and two kinds of character. */
@@ -63,15 +52,19 @@ export const MIN_ADMIN_TOKEN_DISTINCT = 8;
 
 const ADVICE = 'generate one, e.g. openssl rand -hex 24';
 
-/** Throws ConfigError unless `token` is long and varied enough to be a secret. */
+/**
+ * Throws an HttpError 400 unless `token` is long and varied enough to be a
+ * secret: a start-up configuration is refused like a request, so the CLI
+ * exits 2.
+ */
 export function assertStrongAdminToken(token: string): void {
   if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError('ADMIN_TOKEN_TOO_SHORT', `WEIGHTGATE_ADMIN_TOKEN has ${token.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH}: ${ADVICE}`);
+    throw badRequest('ADMIN_TOKEN_TOO_SHORT', `WEIGHTGATE_ADMIN_TOKEN has ${token.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH}: ${ADVICE}`);
   }
   const distinct = new Set(token).size;
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((kind) => kind.test(token)).length;
   if (distinct < MIN_ADMIN_TOKEN_DISTINCT || kinds < 2) {
-    throw new ConfigError(
+    throw badRequest(
       'ADMIN_TOKEN_WEAK',
       `WEIGHTGATE_ADMIN_TOKEN is too guessable: it has ${distinct} different characters of ${kinds} kind(s) (lower case, upper case, digits, others); ` +
         `use at least ${MIN_ADMIN_TOKEN_DISTINCT} different characters of at least 2 kinds: ${ADVICE}`,
@@ -91,7 +84,7 @@ export async function ensureAdminToken(db: Db, token: string): Promise<void> {
   await db.transaction(async (tx) => {
     const [existing] = await tx.select({ id: apiTokens.id, revokedAt: apiTokens.revokedAt }).from(apiTokens).where(eq(apiTokens.tokenSha256, hash)).limit(1);
     if (existing?.revokedAt) {
-      throw new ConfigError('ADMIN_TOKEN_REVOKED', `WEIGHTGATE_ADMIN_TOKEN is a token that was revoked (or rotated out) on ${existing.revokedAt.toISOString()}; set a new one: ${ADVICE}`);
+      throw badRequest('ADMIN_TOKEN_REVOKED', `WEIGHTGATE_ADMIN_TOKEN is a token that was revoked (or rotated out) on ${existing.revokedAt.toISOString()}; set a new one: ${ADVICE}`);
     }
     let id = existing?.id;
     if (id === undefined) {

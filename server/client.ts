@@ -1,13 +1,13 @@
-// A small typed HTTP client of the weight storage server: one method per
-// admin, publisher and device call. Errors the server sends come back as
-// HttpError with its code, status and message.
+// The operator client of the weight storage server: one method per admin and
+// publisher call. Errors the server sends come back as HttpError with its
+// code, status and message. Devices have their own client,
+// device-sim/update-client.ts, on the contract in api/update-check.ts.
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
 import type { LicenseView } from './routes/licenses.ts';
-import type { UpdateCheckResponse } from './routes/device.ts';
 
 export { HttpError };
-export type { PublishResult, LicenseView, UpdateCheckResponse };
+export type { PublishResult, LicenseView };
 
 export interface PublisherKeyView {
   keyId: string;
@@ -19,7 +19,7 @@ export interface PublisherKeyView {
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   server: string;
-  /** Bearer token (admin, publisher or device). */
+  /** Bearer token (admin or publisher). */
   token?: string;
   fetch?: typeof fetch;
 }
@@ -89,8 +89,8 @@ export function createClient(options: ClientOptions) {
   const base = options.server.replace(/\/+$/, '');
   const doFetch = options.fetch ?? fetch;
 
-  async function send(method: string, path: string, body?: unknown, raw?: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-    const h: Record<string, string> = { ...headers };
+  async function send(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<Response> {
+    const h: Record<string, string> = {};
     if (options.token) h.authorization = `Bearer ${options.token}`;
     let payload: BodyInit | undefined;
     if (raw) {
@@ -117,7 +117,6 @@ export function createClient(options: ClientOptions) {
 
   return {
     health: () => call<{ ok: boolean }>('GET', '/healthz'),
-    /** Publisher: upload a signed .wgm. */
     /** Publisher: upload a signed .wgm; with `draft`, staged until releaseVersion. */
     publish: (artifact: Uint8Array, options: { draft?: boolean } = {}) =>
       call<PublishResult>('POST', options.draft ? '/v1/versions?draft=true' : '/v1/versions', undefined, artifact),
@@ -144,15 +143,6 @@ export function createClient(options: ClientOptions) {
     registerDevice: (licenseId: number, name: string) => call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name }),
     listDevices: async (licenseId?: number) => (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
-    /** Device: what to run next. */
-    updateCheck: (state: { version: number; intervals: number[]; sha256?: string }) =>
-      call<UpdateCheckResponse>('GET', `/v1/device/update-check?version=${state.version}&intervals=${state.intervals.join(',')}${state.sha256 ? `&sha256=${state.sha256}` : ''}`),
-    /** Device: GET an artifact or patch URL from update-check (optionally a byte range). */
-    download: async (url: string, range?: { start: number; end?: number }) => {
-      const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end ?? ''}` } : {};
-      const response = await send('GET', url, undefined, undefined, headers);
-      return new Uint8Array(await response.arrayBuffer());
-    },
   };
 }
 

@@ -2,6 +2,7 @@
 // with, and /docs, a plain HTML reference rendered from that document.
 import { z } from 'zod';
 import * as S from './api-schemas.ts';
+import { UpdateCheckQuery, UpdateCheckReply } from '../api/update-check.ts';
 
 interface RouteDoc {
   method: 'get' | 'post';
@@ -37,7 +38,7 @@ export const routes: RouteDoc[] = [
   { method: 'get', path: '/v1/publisher-keys', summary: 'List registered publisher keys (with revokedAt).', role: 'admin' },
   { method: 'post', path: '/v1/publisher-keys/{keyId}/revoke', summary: 'Revoke a publisher key: uploads signed with it get 403 PUBLISHER_KEY_REVOKED; lists the published versions it signed.', role: 'admin' },
   { method: 'get', path: '/v1/audit', summary: 'Audit log entries, newest first: a page of `limit` (default and most 500); `next` is the URL of the following page, or null.', role: 'admin', query: S.AuditQuery },
-  { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: S.UpdateCheckQuery, response: S.UpdateCheckReply },
+  { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: UpdateCheckQuery, response: UpdateCheckReply },
   { method: 'get', path: '/v1/artifacts/{sha256}', summary: 'A .wgm by its SHA-256 (ETag, Range, If-None-Match, immutable). Devices: only what their license grants.', role: 'any', binaryResponse: true },
   { method: 'get', path: '/v1/patches/{from}/{to}', summary: 'A .wgp from one artifact to another, built on demand and cached. Devices: only to what their license grants.', role: 'any', binaryResponse: true },
 ];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '../../formats/index.ts';
 import { openFleet, type FleetSummary } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
-import { provisionDevices } from '../../device-sim/provision.ts';
+import { provisionDevices } from '../../server/provision.ts';
 import { createClient } from '../../server/client.ts';
 import { startServer } from '../../server/start.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';

@@ -11,14 +11,14 @@ import {
   type ModelInput,
   type TensorInput,
 } from '../../formats/index.ts';
-import { mulberry32 } from '../../device-sim/power-cut.ts';
+import { createRandom } from '../../formats/index.ts';
 
 export const PAPER_SIZES = [784, 128, 64, 10];
 const K = 8;
 const CODEBOOK = Float32Array.from({ length: 16 }, (_, j) => (-0.9375 + j * 0.125) * 0.3);
 
 export function paperModelInput(options: { version?: number; seed?: number; changed?: number; pruned?: number } = {}): ModelInput {
-  const random = mulberry32(options.seed ?? 109386);
+  const random = createRandom(options.seed ?? 109386);
   const pruned = options.pruned ?? 0.8;
   const tensors: TensorInput[] = [];
   const layers: Layer[] = [];
@@ -43,7 +43,7 @@ export function paperModelInput(options: { version?: number; seed?: number; chan
   // A later version: fine-tuning moved a fraction of the kept weights to another centroid.
   const changed = options.changed ?? 0;
   if (changed > 0) {
-    const moves = mulberry32((options.seed ?? 109386) + (options.version ?? 1));
+    const moves = createRandom((options.seed ?? 109386) + (options.version ?? 1));
     for (const tensor of tensors) {
       if (!tensor.licensed) continue;
       for (let i = 0; i < tensor.values.length; i++) {

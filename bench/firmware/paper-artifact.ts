@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeArtifact, generateKeyPair } from '../../formats/index.ts';
-import { syntheticModel } from '../formats/synthetic-model.ts';
+import { syntheticModel } from '../../test/fixtures/synthetic-model.ts';
 
 export const PAPER_SIZES = [784, 128, 64, 10];
 

@@ -8,8 +8,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cursorStateBytes, diffArtifacts, encodeArtifact, generateKeyPair, openSegment, readArtifact, readSegmentEntries, type ModelInput } from '../../formats/index.ts';
-import { equalIntervals, magnitudePrune, shareWeights, syntheticModel } from './synthetic-model.ts';
-import { changeCentroids, changeWeights } from './versions.ts';
+import { magnitudePrune, shareWeights, syntheticModel } from '../../test/fixtures/synthetic-model.ts';
+import { equalIntervals } from '../../pipeline/intervals.ts';
+import { changeCentroids, changeWeights } from '../../test/fixtures/model-versions.ts';
 import { deepCompressionBits, externalPatchSizes, order0BoundBits } from './baselines.ts';
 
 const DENSE_F32_BYTES = 109_386 * 4;

@@ -14,7 +14,8 @@ import { BASE_INTERVAL, encodeArtifact, generateKeyPair, readArtifact } from '..
 import { startServer } from '../../server/start.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { createClient } from '../../server/client.ts';
-import { syntheticModel } from './synthetic-model.ts';
+import { createUpdateClient } from '../../device-sim/update-client.ts';
+import { syntheticModel } from '../../test/fixtures/server-model.ts';
 import { runWrk, type LoadResult } from './load.ts';
 import { startBareServer } from './bare-server.ts';
 
@@ -83,12 +84,12 @@ export async function runServerBench(): Promise<object> {
     const customer = await admin.createCustomer('bench');
     const license = await admin.createLicense({ customerId: customer.id, model: 'paper-109k', tier: 'gold' });
     const { token } = await admin.registerDevice(license.id, 'bench-device');
-    const device = createClient({ server: server.url, token });
-    const first = await device.updateCheck({ version: 0, intervals: [] });
+    const device = createUpdateClient({ server: server.url, token });
+    const first = await device.check({ version: 0, intervals: [] });
     await admin.publish(v2);
-    const second = await device.updateCheck({ version: 1, intervals: first.intervals, sha256: first.artifact.sha256 });
+    const second = await device.check({ version: 1, intervals: first.intervals, sha256: first.artifact.sha256 });
     if (!second.patch) throw new Error('no patch offered from v1 to v2');
-    const patchBytes = await device.download(second.patch.url);
+    const patchBytes = new Uint8Array(await (await fetch(`${server.url}${second.patch.url}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
     progress(`paper-109k: artifact ${second.artifact.bytes} bytes, patch v1->v2 ${second.patch.bytes} bytes (${v1.byteLength} bytes full v1)`);
 
     const auth = { Authorization: `Bearer ${token}` };

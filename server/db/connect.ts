@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
+import { HttpError } from '../http-error.ts';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -47,10 +48,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       return await openPostgres(url, options.maxConnections ?? 10);
     } catch (error) {
       const left = deadline - Date.now();
-      if (!(error instanceof DatabaseError) || !error.retryable || left <= 0) throw error;
+      // Trying again may succeed only when the database is down or unreachable, not when it refuses us.
+      if (!(error instanceof HttpError) || !isConnectionError(error.cause) || left <= 0) throw error;
       const wait = Math.min(delay, left);
       options.log?.(
-        `weightgate server: database at ${redactUrl(url)} unreachable (try ${attempt}: ${error.cause}); retrying in ${(wait / 1000).toFixed(1)} s, giving up in ${Math.ceil(left / 1000)} s`,
+        `weightgate server: database at ${redactUrl(url)} unreachable (try ${attempt}: ${rootCause(error.cause)}); retrying in ${(wait / 1000).toFixed(1)} s, giving up in ${Math.ceil(left / 1000)} s`,
       );
       await new Promise((resolve) => setTimeout(resolve, wait));
       delay = Math.min(delay * 2, 5_000);
@@ -68,8 +70,9 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await migrate(db, { migrationsFolder });
   } catch (error) {
     await client.end({ timeout: 1 });
-    const cause = rootCause(error);
-    throw new DatabaseError(`cannot open PostgreSQL at ${redactUrl(url)}: ${cause}; is the server running and DATABASE_URL right?`, cause, isConnectionError(error));
+    const unavailable = new HttpError(503, 'DATABASE_UNAVAILABLE', `cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`);
+    unavailable.cause = error; // the driver's error, for the retry decision and its log line
+    throw unavailable;
   }
   return {
     db: db as unknown as Db,
@@ -91,21 +94,6 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     driver: 'pglite',
     close: () => client.close(),
   };
-}
-
-export class DatabaseError extends Error {
-  readonly code = 'DATABASE_UNAVAILABLE';
-  readonly exitCode = 1;
-  constructor(
-    message: string,
-    /** The innermost cause, for a log line. */
-    override readonly cause: string = message,
-    /** Whether trying again may succeed (the database is down or unreachable, not refusing us). */
-    readonly retryable = false,
-  ) {
-    super(message);
-    this.name = 'DatabaseError';
-  }
 }
 
 const CONNECTION_CODES = new Set([

@@ -5,23 +5,14 @@ import { eq } from 'drizzle-orm';
 import type { LicenseRow, ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { devices } from '../db/schema.ts';
-import { UpdateCheckQuery } from '../api-schemas.ts';
+import { UpdateCheckQuery, UpdateCheckReply } from '../../api/update-check.ts';
 import { parseInput } from '../validate.ts';
 import { reply } from '../negotiate.ts';
-import { notFound } from '../http-error.ts';
+import { HttpError, notFound } from '../http-error.ts';
 import { assertLicenseActive, grantedIntervals, sameIntervals, sortedUnique } from '../license-grant.ts';
 import { ensureArtifact, ensurePatch, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
 import { FormatError } from '../../formats/index.ts';
 import { latestPublished, loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
-
-export interface UpdateCheckResponse {
-  model: string;
-  upToDate: boolean;
-  version: number;
-  intervals: number[];
-  artifact: { url: string; sha256: string; bytes: number };
-  patch: { url: string; sha256: string; bytes: number } | null;
-}
 
 /**
  * Whether (base version, held intervals) is an artifact a device can hold:
@@ -41,7 +32,7 @@ function isPlausibleBase(license: LicenseRow, base: VersionInfo, held: number[])
 }
 
 /** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
-async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckResponse['patch']> {
+async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckReply['patch']> {
   try {
     const { record } = await ensurePatch(ctx, from, to);
     return { url: `/v1/patches/${record.fromSha256}/${record.toSha256}`, sha256: record.sha256, bytes: record.bytes };
@@ -68,7 +59,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const targetArtifact = await ensureArtifact(ctx, target, targetIntervals);
     const upToDate = query.version === target.number && sameIntervals(held, targetIntervals);
 
-    let patch: UpdateCheckResponse['patch'] = null;
+    let patch: UpdateCheckReply['patch'] = null;
     if (!upToDate && query.version > 0) {
       const base = await versionByNumber(ctx, license.modelId, query.version);
       if (base !== undefined && base.state !== 'draft' && isPlausibleBase(license, base, held)) {
@@ -94,7 +85,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       }
     }
 
-    const body: UpdateCheckResponse = {
+    const body: UpdateCheckReply = {
       model,
       upToDate,
       version: target.number,
@@ -102,6 +93,9 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       artifact: { url: `/v1/artifacts/${targetArtifact.sha256}`, sha256: targetArtifact.sha256, bytes: targetArtifact.bytes },
       patch,
     };
+    // The answer is checked against the contract devices parse it with: a mismatch is our bug, not theirs.
+    const checked = UpdateCheckReply.safeParse(body);
+    if (!checked.success) throw new HttpError(500, 'CONTRACT_VIOLATION', `the update-check answer does not follow its contract: ${checked.error.message}`);
     return reply(c, body);
   });
   return app;

@@ -13,7 +13,8 @@ import type { ServerContext } from '../context.ts';
 import { badRequest, conflict, forbidden, HttpError } from '../http-error.ts';
 import { keyFromDer } from '../publisher-keys.ts';
 import { sortedUnique } from '../license-grant.ts';
-import { INT4_MAX, isStorableText, MODEL_NAME } from '../api-schemas.ts';
+import { isStorableText, MODEL_NAME } from '../api-schemas.ts';
+import { INT4_MAX } from '../../api/common.ts';
 import { recordAudit } from './audit.ts';
 import type { Principal } from '../auth.ts';
 

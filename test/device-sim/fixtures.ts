@@ -1,8 +1,7 @@
 // Synthetic models for device-sim tests: seeded random Dense chains with
 // codebook-sparse (pruned, weight-shared) kernels, split into k intervals
 // and nested tiers, encoded with formats' real encoder.
-import { encodeArtifact, generateKeyPair, type ModelInput, type TensorInput, type Interval, type Tier, type Layer } from '../../formats/index.ts';
-import { mulberry32 } from '../../device-sim/power-cut.ts';
+import { createRandom, encodeArtifact, generateKeyPair, type ModelInput, type TensorInput, type Interval, type Tier, type Layer } from '../../formats/index.ts';
 
 export interface SyntheticOptions {
   sizes?: number[];
@@ -32,7 +31,7 @@ const CODEBOOK = Float32Array.from({ length: 16 }, (_, j) => -0.9375 + j * 0.125
 
 export function syntheticModel(options: SyntheticOptions = {}): ModelInput {
   const sizes = options.sizes ?? [784, 16, 10];
-  const random = mulberry32(options.seed ?? 1);
+  const random = createRandom(options.seed ?? 1);
   const pruned = options.pruned ?? 0.5;
   const encoding = options.encoding ?? 'codebook-sparse';
   const tensors: TensorInput[] = [];
@@ -88,6 +87,6 @@ export function syntheticArtifact(options: SyntheticOptions & { license?: number
 
 /** Seeded random raw samples (0..255). */
 export function randomImages(count: number, size: number, seed = 7): Uint8Array {
-  const random = mulberry32(seed);
+  const random = createRandom(seed);
   return Uint8Array.from({ length: count * size }, () => Math.floor(random() * 256));
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
 import { openDevice } from '../../device-sim/device.ts';
-import { provisionDevices } from '../../device-sim/provision.ts';
+import { provisionDevices } from '../../server/provision.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { keys, randomImages, syntheticArtifact } from './fixtures.ts';

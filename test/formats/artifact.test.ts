@@ -15,7 +15,7 @@ import {
   verifySignature,
   keyIdOf,
 } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
 
 const small = syntheticModel({ sizes: [20, 12, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 7 });
 const keys = generateKeyPair();

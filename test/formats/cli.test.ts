@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeArtifact } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
-import { changeWeights } from '../../bench/formats/versions.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
+import { changeWeights } from '../fixtures/model-versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-formats-cli-'));
 const v1 = syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 5 });

@@ -4,8 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { rng } from '../../bench/formats/synthetic-model.ts';
-import { decodeTensor, encodeArtifact, openSegment, quantizeInt8, readArtifact, readSegmentEntries, type ModelInput, type TensorEncoding } from '../../formats/index.ts';
+import { createRandom, decodeTensor, encodeArtifact, intervalIndexOf, openSegment, quantizeInt8, readArtifact, readSegmentEntries, type ModelInput, type TensorEncoding } from '../../formats/index.ts';
 
 const tensorCase = fc
   .record({
@@ -20,7 +19,7 @@ const tensorCase = fc
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   })
   .map((c) => {
-    const random = rng(c.seed);
+    const random = createRandom(c.seed);
     const shape = c.rank1 ? [c.rows * c.cols] : [c.rows, c.cols];
     const n = c.rows * c.cols;
     const codebook = Float32Array.from({ length: 1 << c.bits }, () => (random() * 3 - 1.5) || 0.5);
@@ -88,7 +87,7 @@ test('a licensed tensor splits by interval; every license reads back its part', 
       const expected = c.encoding === 'int8' ? quantizeInt8(c.values, c.shape).dequantized : c.values;
       const decoded = decodeTensor(artifact, 0);
       c.values.forEach((v, p) => {
-        const k = c.intervals.findIndex((iv, i) => v >= Math.fround(iv.lower) && (v < Math.fround(iv.upper) || (i === c.intervals.length - 1 && v === Math.fround(iv.upper))));
+        const k = intervalIndexOf(v, c.intervals);
         const held = v !== 0 && license.includes(c.intervals[k]!.id);
         assert.is(decoded[p], held ? expected[p] : 0);
       });

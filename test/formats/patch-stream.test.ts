@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import {
   applyPatchToArtifact,
   bufferSink,
+  createRandom,
   diffArtifacts,
   encodeArtifact,
   fixedWorkingMemory,
@@ -22,8 +23,8 @@ import {
 } from '../../formats/index.ts';
 import { artifactHeader } from '../../formats/artifact-stream.ts';
 import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
-import { rng, syntheticModel } from '../../bench/formats/synthetic-model.ts';
-import { changeWeights } from '../../bench/formats/versions.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
+import { changeWeights } from '../fixtures/model-versions.ts';
 
 const keys = generateKeyPair();
 const KERNELS = ['codebook-sparse', 'int8', 'dense-f32'] as const;
@@ -34,7 +35,7 @@ const KERNELS = ['codebook-sparse', 'int8', 'dense-f32'] as const;
  * some pruned ones grow back.
  */
 function changeValues(input: ModelInput, fraction: number, seed: number): ModelInput {
-  const random = rng(seed);
+  const random = createRandom(seed);
   return {
     ...input,
     version: input.version + 1,

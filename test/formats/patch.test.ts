@@ -3,12 +3,12 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { applyPatch, applyPatchToArtifact, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readArtifact, readPatch, sha256Hex } from '../../formats/index.ts';
 import * as flatbuffers from 'flatbuffers';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { buildPatchBytes, type PatchFields } from '../../formats/patch-writer.ts';
 import { readPatchFields, rebuildManifest } from '../../formats/patch-reader.ts';
 import { diffManifest } from '../../formats/patch-manifest-delta.ts';
 import { BASE_INTERVAL } from '../../formats/model.ts';
-import { changeCentroids, changeWeights } from '../../bench/formats/versions.ts';
+import { changeCentroids, changeWeights } from '../fixtures/model-versions.ts';
 
 const keys = generateKeyPair();
 const v1 = syntheticModel({ sizes: [40, 16, 6], sparsity: 0.75, bits: 4, intervals: 4, seed: 3 });

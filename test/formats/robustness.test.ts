@@ -6,8 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyPatch, decodeTensor, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readArtifact, readPatch, type Artifact } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
-import { changeWeights } from '../../bench/formats/versions.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
+import { changeWeights } from '../fixtures/model-versions.ts';
 
 const keys = generateKeyPair();
 const model = syntheticModel({ sizes: [12, 6, 3], sparsity: 0.6, bits: 2, intervals: 3, seed: 11 });

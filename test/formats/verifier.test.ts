@@ -8,7 +8,7 @@ import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type Manifest
 import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
 import { sha256 } from '../../formats/signing.ts';
 import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
 
 const base = readArtifact(encodeArtifact(syntheticModel({ sizes: [8, 4, 2], sparsity: 0.5, bits: 2, intervals: 2 }))).manifest;
 

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTierTargets, selectTiers, type LicensingInput } from '../../pipeline/algorithm1.ts';
-import { equalIntervals, intervalPosition } from '../../pipeline/intervals.ts';
+import { equalIntervals } from '../../pipeline/intervals.ts';
+import { intervalIndexOf } from '../../formats/index.ts';
 
 // A fake model: each interval adds its `worth` to accuracy, so cutting loses it exactly.
 function fakeInput(worth: number[], bytes: number[], order: 'paper' | 'greedy'): LicensingInput {
@@ -62,9 +63,9 @@ test('equal intervals cover the non-zero range; the extremes fall in the first a
   assert.is(intervals.length, 4);
   assert.is(intervals[0].lower, Math.fround(-0.5));
   assert.is(intervals[3].upper, Math.fround(0.7));
-  assert.is(intervalPosition(Math.fround(-0.5), intervals), 0);
-  assert.is(intervalPosition(Math.fround(0.7), intervals), 3);
-  assert.is(intervalPosition(Math.fround(0.1), intervals), 2);
+  assert.is(intervalIndexOf(Math.fround(-0.5), intervals), 0);
+  assert.is(intervalIndexOf(Math.fround(0.7), intervals), 3);
+  assert.is(intervalIndexOf(Math.fround(0.1), intervals), 2);
 });
 
 test('--tiers parses name:accuracy pairs and rejects bad ones', () => {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset } from '../../pipeline/datasets.ts';
-import { DatasetError } from '../../pipeline/errors.ts';
+import { PipelineError } from '../../pipeline/errors.ts';
 import { parseIdx } from '../../pipeline/idx.ts';
 import { idxBytes, tempDir, writeIdxDir } from './helpers.ts';
 
@@ -11,8 +11,8 @@ async function rejects(promise: Promise<unknown>, code: string, mention: string)
   try {
     await promise;
   } catch (error) {
-    assert.instance(error, DatasetError);
-    assert.is((error as DatasetError).code, code);
+    assert.instance(error, PipelineError);
+    assert.is((error as PipelineError).code, code);
     assert.ok((error as Error).message.includes(mention), `"${(error as Error).message}" should name ${mention}`);
     return;
   }
@@ -73,7 +73,7 @@ test('idx: truncated data is TRUNCATED, extra bytes and count mismatches are SIZ
 });
 
 test('idx: a header shorter than its dimensions is TRUNCATED; a missing dir is NOT_FOUND; bad spec is BAD_SPEC', async () => {
-  assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 3, 'x.idx'), (e: DatasetError) => e.code === 'TRUNCATED' && e.message.startsWith('x.idx'));
+  assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 3, 'x.idx'), (e: PipelineError) => e.code === 'TRUNCATED' && e.message.startsWith('x.idx'));
   await rejects(loadDataset('idx:/nonexistent/dir'), 'NOT_FOUND', '/nonexistent/dir');
   await rejects(loadDataset('cifar'), 'BAD_SPEC', 'cifar');
 });

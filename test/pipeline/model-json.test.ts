@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelError } from '../../pipeline/errors.ts';
+import { PipelineError } from '../../pipeline/errors.ts';
 import { loadLayersModel } from '../../pipeline/model-json.ts';
 import { tempDir, writeTinyModel } from './helpers.ts';
 
@@ -12,8 +12,8 @@ async function rejects(promise: Promise<unknown>, code: string, mentions: string
   try {
     await promise;
   } catch (error) {
-    assert.instance(error, ModelError);
-    assert.is((error as ModelError).code, code);
+    assert.instance(error, PipelineError);
+    assert.is((error as PipelineError).code, code);
     for (const m of mentions) assert.ok((error as Error).message.includes(m), `"${(error as Error).message}" should mention ${m}`);
     return;
   }

@@ -2,8 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelError } from '../../pipeline/errors.ts';
-import { equalIntervals, intervalPosition } from '../../pipeline/intervals.ts';
+import { PipelineError } from '../../pipeline/errors.ts';
+import { equalIntervals } from '../../pipeline/intervals.ts';
+import { intervalIndexOf } from '../../formats/index.ts';
 import { clampToInterval } from '../../pipeline/next-version.ts';
 import { loadState, saveState, type BuildState } from '../../pipeline/state.ts';
 import { tempDir } from './helpers.ts';
@@ -12,7 +13,7 @@ test('clampToInterval keeps a moved centroid inside its interval, as formats tes
   const intervals = equalIntervals([Float32Array.from([-1, 0.5, 1])], 4);
   for (let p = 0; p < 4; p++) {
     for (const v of [-5, -1, -0.5, -0.3, 0, 0.2, 0.5, 0.9, 1, 7]) {
-      assert.is(intervalPosition(clampToInterval(v, intervals, p), intervals), p, `v ${v} into ${p}`);
+      assert.is(intervalIndexOf(clampToInterval(v, intervals, p), intervals), p, `v ${v} into ${p}`);
     }
   }
   assert.is(clampToInterval(0.1, intervals, 2), Math.fround(0.1));
@@ -52,15 +53,15 @@ test('a damaged state is BAD_STATE naming the file', async () => {
     await loadState(dir);
     assert.unreachable();
   } catch (error) {
-    assert.instance(error, ModelError);
-    assert.is((error as ModelError).code, 'BAD_STATE');
+    assert.instance(error, PipelineError);
+    assert.is((error as PipelineError).code, 'BAD_STATE');
     assert.ok((error as Error).message.includes('state.bin'));
   }
   try {
     await loadState(tempDir());
     assert.unreachable();
   } catch (error) {
-    assert.is((error as ModelError).code, 'BAD_STATE');
+    assert.is((error as PipelineError).code, 'BAD_STATE');
   }
 });
 

@@ -4,7 +4,7 @@
 // an unknown one.
 import * as assert from 'uvu/assert';
 import { encodeArtifact } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/server/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/server-model.ts';
 import { driverSuites } from './harness.ts';
 import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, tinyModel } from './fixtures.ts';
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { driverSuites } from './harness.ts';
 import { createApp } from '../../server/app.ts';
-import { ensureAdminToken, ConfigError } from '../../server/auth.ts';
+import { ensureAdminToken } from '../../server/auth.ts';
+import { HttpError } from '../../server/http-error.ts';
 import { startServer } from '../../server/start.ts';
 
 const FIRST = 'first-bootstrap-Token-0123456789';
@@ -33,8 +34,8 @@ for (const s of driverSuites('server bootstrap admin token')) {
       await ensureAdminToken(h.database.db, FIRST);
       assert.unreachable('a revoked bootstrap token was accepted');
     } catch (error) {
-      assert.instance(error, ConfigError);
-      assert.is((error as ConfigError).code, 'ADMIN_TOKEN_REVOKED');
+      assert.instance(error, HttpError);
+      assert.is((error as HttpError).code, 'ADMIN_TOKEN_REVOKED');
     }
   });
 
@@ -50,8 +51,8 @@ for (const s of driverSuites('server bootstrap admin token')) {
         await ensureAdminToken(h.database.db, weak);
         assert.unreachable(`weak token ${weak} accepted`);
       } catch (error) {
-        assert.instance(error, ConfigError);
-        assert.match((error as ConfigError).code, /^ADMIN_TOKEN_(TOO_SHORT|WEAK)$/);
+        assert.instance(error, HttpError);
+        assert.match((error as HttpError).code, /^ADMIN_TOKEN_(TOO_SHORT|WEAK)$/);
         assert.match((error as Error).message, /characters/);
         assert.match((error as Error).message, /openssl rand/);
       }

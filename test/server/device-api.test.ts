@@ -4,9 +4,9 @@
 // each is refused with a reason and never carries the bytes.
 import * as assert from 'uvu/assert';
 import { applyPatch, encodeArtifact, readArtifact, sha256Hex } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/server/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/server-model.ts';
 import { driverSuites, type Harness } from './harness.ts';
-import { UpdateCheckReply } from '../../server/api-schemas.ts';
+import { UpdateCheckReply } from '../../api/update-check.ts';
 import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, type Fleet } from './fixtures.ts';
 
 interface State {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
+import { createUpdateClient } from '../../device-sim/update-client.ts';
 import { publisherKeys, signedTiny } from './fixtures.ts';
 
 const ADMIN = 'expiry-test-Admin-token-0123456789';
@@ -28,8 +29,8 @@ test('expiry and revocation take effect at once, even for downloads the fast pat
     const expiringDevice = await admin.registerDevice(expiring.id, 'e');
     const revoked = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'gold', kind: 'dynamic' });
     const revokedDevice = await admin.registerDevice(revoked.id, 'r');
-    const url = (await createClient({ server: server.url, token: expiringDevice.token }).updateCheck({ version: 0, intervals: [] })).artifact.url;
-    await createClient({ server: server.url, token: revokedDevice.token }).updateCheck({ version: 0, intervals: [] });
+    const url = (await createUpdateClient({ server: server.url, token: expiringDevice.token }).check({ version: 0, intervals: [] })).artifact.url;
+    await createUpdateClient({ server: server.url, token: revokedDevice.token }).check({ version: 0, intervals: [] });
 
     for (let i = 0; i < 3; i++) {
       assert.is((await download(expiringDevice.token, url)).status, 200);

@@ -1,6 +1,6 @@
 // Test artifacts and a licensed fleet, built through the HTTP API itself.
 import { encodeArtifact, generateKeyPair, keyIdOf } from '../../formats/index.ts';
-import { syntheticModel, type SyntheticModelOptions } from '../../bench/server/synthetic-model.ts';
+import { syntheticModel, type SyntheticModelOptions } from '../fixtures/server-model.ts';
 import type { Harness } from './harness.ts';
 import * as assert from 'uvu/assert';
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
+import { createUpdateClient } from '../../device-sim/update-client.ts';
 import { publisherKeys, signedTiny } from './fixtures.ts';
 
 const SQUID = ['/usr/sbin/squid', '/usr/bin/squid', '/usr/local/sbin/squid'].find((path) => existsSync(path));
@@ -132,7 +133,7 @@ test('a shared cache in front of the server never gives gated bytes to another r
     const bronze = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'bronze', kind: 'dynamic' });
     const goldDevice = await admin.registerDevice(gold.id, 'gold-1');
     const bronzeDevice = await admin.registerDevice(bronze.id, 'bronze-1');
-    const update = await createClient({ server: server.url, token: goldDevice.token }).updateCheck({ version: 0, intervals: [] });
+    const update = await createUpdateClient({ server: server.url, token: goldDevice.token }).check({ version: 0, intervals: [] });
     const url = `${server.url}${update.artifact.url}`;
 
     squid = await startSquid();

@@ -1,4 +1,5 @@
-// startServer on an ephemeral port, driven through the typed client, on every driver.
+// startServer on an ephemeral port, driven through the operator client and
+// the device client, on every driver.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startServer } from '../../server/start.ts';
 import { createClient, HttpError } from '../../server/client.ts';
+import { createUpdateClient } from '../../device-sim/update-client.ts';
+import { DeviceError } from '../../device-sim/errors.ts';
 import { publisherKeys, signedTiny } from './fixtures.ts';
 import { POSTGRES, requiring } from '../requirements.ts';
 
@@ -28,25 +31,35 @@ async function scenario(options: { dataDir?: string; databaseUrl?: string }) {
     const license = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'bronze', kind: 'dynamic', expiresAt: new Date(Date.now() + 86_400_000) });
     const { deviceId, token } = await admin.registerDevice(license.id, 'd1');
     assert.ok(deviceId > 0);
-    const device = createClient({ server: server.url, token });
-    const update = await device.updateCheck({ version: 0, intervals: [] });
+    const device = createUpdateClient({ server: server.url, token });
+    const download = async (url: string, headers: Record<string, string> = {}) =>
+      new Uint8Array(await (await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${token}`, ...headers } })).arrayBuffer());
+    const update = await device.check({ version: 0, intervals: [] });
     assert.equal(update.intervals, [1, 2]);
-    const bytes = await device.download(update.artifact.url);
+    const bytes = await download(update.artifact.url);
     assert.is(bytes.byteLength, update.artifact.bytes);
-    const head = await device.download(update.artifact.url, { start: 0, end: 3 });
+    const head = await download(update.artifact.url, { range: 'bytes=0-3' });
     assert.equal(head, bytes.subarray(0, 4));
     await admin.changeLicenseTier(license.id, { tier: 'gold' });
-    assert.equal((await device.updateCheck({ version: 1, intervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
+    assert.equal((await device.check({ version: 1, intervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
     assert.is((await admin.listDevices(license.id))[0]!.version, 1);
     await admin.setLicenseExpiry(license.id, null);
     await admin.revokeLicense(license.id);
     try {
-      await device.updateCheck({ version: 1, intervals: [1, 2] });
+      await device.check({ version: 1, intervals: [1, 2] });
       assert.unreachable('revoked license answered');
     } catch (error) {
+      assert.instance(error, DeviceError);
+      assert.is((error as DeviceError).code, 'SERVER_ERROR');
+      assert.match((error as DeviceError).message, 'LICENSE_REVOKED (HTTP 403)');
+      assert.is((error as DeviceError & { status: number }).status, 403);
+    }
+    try {
+      await admin.getLicense(license.id + 1000);
+      assert.unreachable('an unknown license answered');
+    } catch (error) {
       assert.instance(error, HttpError);
-      assert.is((error as HttpError).code, 'LICENSE_REVOKED');
-      assert.is((error as HttpError).status, 403);
+      assert.is((error as HttpError).status, 404);
       assert.is((error as HttpError).exitCode, 2);
     }
     assert.ok((await admin.audit()).length >= 5);

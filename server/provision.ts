@@ -1,7 +1,8 @@
-// Registers simulated devices on a server with an admin token (through the
-// server's typed client): one customer, one license of the model's tier,
-// and N devices under it. The fleet and the benches use it.
-import { createClient } from '../server/client.ts';
+// Registers devices on a server with an admin token, through the operator
+// client (it runs on the operator's side, not in the server): one customer,
+// one license of the model's tier, and N devices under it. The device fleet
+// (`weightgate device fleet --admin-token`) and the benches use it.
+import { createClient } from './client.ts';
 
 export interface ProvisionOptions {
   server: string;

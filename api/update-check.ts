@@ -1,0 +1,44 @@
+// The device's update check, GET /v1/device/update-check: the one contract
+// the server validates its query and its answer with, that /openapi.json
+// documents, and that the device client parses the answer with.
+import { z } from 'zod';
+import { INT4_MAX, sha256 } from './common.ts';
+
+const intervalList = z
+  .string()
+  .max(20000)
+  .regex(/^(\d{1,5}(,\d{1,5})*)?$/, 'must be comma-separated interval ids, e.g. 0,1,2 (may be empty)');
+
+export const UpdateCheckQuery = z.object({
+  version: z.coerce.number().int().min(0, 'must be 0 (none) or a version number').max(INT4_MAX, `must be at most ${INT4_MAX}`),
+  intervals: intervalList.default(''),
+  sha256: sha256.optional(),
+});
+
+/** What the device reports: the version it runs (0: none), its held intervals, and its artifact's SHA-256. */
+export interface DeviceState {
+  version: number;
+  intervals: number[];
+  sha256?: string;
+}
+
+/** The query string of an update check from `state` (without the `?`). */
+export function updateCheckSearch(state: DeviceState): string {
+  const query = new URLSearchParams({ version: String(state.version), intervals: state.intervals.join(',') });
+  if (state.sha256) query.set('sha256', state.sha256);
+  return query.toString();
+}
+
+/** A download the answer offers: a same-origin path, its SHA-256 and its length. */
+export const Offer = z.object({ url: z.string().startsWith('/'), sha256, bytes: z.number().int().nonnegative() });
+export type Offer = z.infer<typeof Offer>;
+
+export const UpdateCheckReply = z.object({
+  model: z.string(),
+  upToDate: z.boolean(),
+  version: z.number().int().nonnegative(),
+  intervals: z.array(z.number().int().nonnegative()),
+  artifact: Offer,
+  patch: Offer.nullable(),
+});
+export type UpdateCheckReply = z.infer<typeof UpdateCheckReply>;
