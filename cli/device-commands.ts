@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KernelChoice, PublicKeyInput, UpdateOutcome } from '../device-sim/device.ts';
+import type { KernelChoice, UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
 import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
 import type { FleetSummary } from '../device-sim/fleet.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
 
 interface ProfileFlags {
   profile?: string;
@@ -35,8 +36,8 @@ function profileOf(flags: ProfileFlags) {
   return resolveProfile(flags.profile, { flash: flags.flash, ram: flags.ram, arithmetic: flags.arithmetic });
 }
 
-function publicKeyOf(flags: ProfileFlags): PublicKeyInput | undefined {
-  return flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined;
+function publicKeyOf(flags: ProfileFlags): string | undefined {
+  return flags.publicKey ? readPublicKeyFile(flags.publicKey, '--public-key') : undefined;
 }
 
 function positiveInt(name: string) {
@@ -296,7 +297,7 @@ export function registerDeviceCommands(program: Command): void {
           tokens: tokens.slice(0, flags.count),
           baseDir: flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-')),
           profile: profileOf(flags),
-          publicKey: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
+          publicKey: publicKeyOf(flags),
           concurrency: flags.concurrency,
           kernel: kernelOf(flags),
         };

@@ -18,6 +18,7 @@ import {
   type Artifact,
 } from '../formats/index.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
 
 function readInput(path: string): Uint8Array {
   try {
@@ -170,7 +171,7 @@ export function registerFormatCommands(program: Command): void {
     .requiredOption('--pubkey <key>', 'public key, SPKI PEM (weightgate.pub)')
     .option('--json', 'print {valid, sha256, keyId} as JSON')
     .action((file: string, opts: { pubkey: string; json?: boolean }) => {
-      const pub = readText(opts.pubkey);
+      const pub = readPublicKeyFile(opts.pubkey, '--pubkey');
       const artifact = inFile(file, () => {
         try {
           return readArtifact(readInput(file), { requireSignature: true });
@@ -212,7 +213,7 @@ export function registerFormatCommands(program: Command): void {
     .requiredOption('--out <file>', 'where to write the patched .wgm')
     .option('--pubkey <key>', 'also verify the result is signed by this public key (SPKI PEM)')
     .action((a: string, patchPath: string, opts: { out: string; pubkey?: string }) => {
-      const publicKey = opts.pubkey ? readText(opts.pubkey) : undefined;
+      const publicKey = opts.pubkey ? readPublicKeyFile(opts.pubkey, '--pubkey') : undefined;
       const result = inFile(patchPath, () => applyPatch(readInput(a), readInput(patchPath), { publicKey }));
       writeOutput(opts.out, result);
       process.stdout.write(`wrote ${opts.out} (${result.length} bytes)\n`);

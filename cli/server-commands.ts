@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createClient, type LicenseView } from '../server/client.ts';
 import { UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
 
 interface ClientFlags {
   server?: string;
@@ -170,7 +171,8 @@ export function registerServerCommands(program: Command): void {
     withClientOptions(keys.command('register <public-key-pem>').description("Register a publisher's Ed25519 public key on the server (admin token); signed versions must verify with a registered key."))
       .option('--label <text>', 'whose key it is', 'publisher')
       .action(async (file: string, flags: ClientFlags & { label: string }) => {
-        const result = await clientOf(flags).registerPublisherKey(readFileSync(file, 'utf8'), flags.label);
+        const publicKey = readPublicKeyFile(file, 'keys register');
+        const result = await clientOf(flags).registerPublisherKey(publicKey, flags.label);
         print(flags, result, `registered key ${result.keyId} (${result.label})`);
       });
     withClientOptions(keys.command('list').description('List the publisher keys registered on the server, with when each was revoked (admin token).')).action(async (flags: ClientFlags) => {
