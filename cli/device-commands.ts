@@ -21,6 +21,7 @@ interface ProfileFlags {
   flash?: string;
   ram?: string;
   publicKey?: string;
+  allowUnsigned?: boolean;
   kernel?: string;
   arithmetic?: string;
   json?: boolean;
@@ -40,6 +41,27 @@ function publicKeyOf(flags: ProfileFlags): string | undefined {
   return flags.publicKey ? readPublicKeyFile(flags.publicKey, '--public-key') : undefined;
 }
 
+/**
+ * Secure by default: a command that installs or loads artifacts needs the
+ * publisher's public key, or an explicit --allow-unsigned (and a warning).
+ */
+function requirePublicKey(flags: ProfileFlags, command: string): string | undefined {
+  if (flags.publicKey) return publicKeyOf(flags);
+  if (!flags.allowUnsigned) {
+    throw new PublicKeyRequiredError(
+      `device ${command} needs --public-key FILE (the publisher's weightgate.pub) to refuse unsigned and foreign artifacts; ` +
+        'pass --allow-unsigned to accept any artifact (development only)',
+    );
+  }
+  process.stderr.write(`weightgate: warning: --allow-unsigned: device ${command} accepts unsigned artifacts and artifacts signed by anyone\n`);
+  return undefined;
+}
+
+class PublicKeyRequiredError extends Error {
+  readonly code = 'PUBLIC_KEY_REQUIRED';
+  readonly exitCode = 2;
+}
+
 function positiveInt(name: string) {
   return (text: string): number => {
     const value = Number(text);
@@ -54,6 +76,7 @@ function withProfileOptions(command: Command): Command {
     .option('--flash <size>', 'custom flash size (e.g. 512k, 2m); overrides the profile')
     .option('--ram <size>', 'custom RAM (arena) size (e.g. 16k); overrides the profile')
     .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts")
+    .option('--allow-unsigned', 'without --public-key: accept unsigned artifacts and any signer (development only; infer, run and fleet need one of the two)')
     .option(
       '--kernel <kind>',
       'image: run from the execution image programmed into flash after the artifact (about 2 bytes per kept weight; ' +
@@ -98,9 +121,10 @@ export function registerDeviceCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
       const [{ loadArtifactOnProfile, scoreSplit }, { loadDataset }] = await Promise.all([import('../device-sim/check-artifact.ts'), import('../pipeline/datasets.ts')]);
+      const publicKey = requirePublicKey(flags, 'infer');
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
-      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk, kernel: kernelOf(flags) });
+      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey, chunkEntries: flags.chunk, kernel: kernelOf(flags) });
       const { manifest, license } = loaded.artifact;
       const base = {
         file,
@@ -163,11 +187,12 @@ export function registerDeviceCommands(program: Command): void {
       async (
         flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
       ) => {
+        const publicKey = requirePublicKey(flags, 'run');
         const { openDevice } = await import('../device-sim/device.ts');
         const intervalSeconds = Number(flags.interval);
         if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
         const open = async (powerCut: PowerCutPlan | null) => {
-          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags), powerCut, kernel: kernelOf(flags) });
+          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey, powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
           for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
           print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
@@ -274,6 +299,7 @@ export function registerDeviceCommands(program: Command): void {
           processes: string;
         },
       ) => {
+        const publicKey = requirePublicKey(flags, 'fleet');
         let tokens: string[];
         if (flags.tokensFile) {
           tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
@@ -297,7 +323,7 @@ export function registerDeviceCommands(program: Command): void {
           tokens: tokens.slice(0, flags.count),
           baseDir: flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-')),
           profile: profileOf(flags),
-          publicKey: publicKeyOf(flags),
+          publicKey,
           concurrency: flags.concurrency,
           kernel: kernelOf(flags),
         };

@@ -22,6 +22,7 @@ interface BuildFlags {
   seed?: string;
   version?: string;
   key?: string;
+  allowUnsigned?: boolean;
   maxBytes?: string;
   minAccuracy?: string;
   out: string;
@@ -51,6 +52,7 @@ export function toBuildOptions(flags: BuildFlags): BuildOptions {
     seed: num(flags.seed),
     version: num(flags.version),
     key: flags.key,
+    allowUnsigned: flags.allowUnsigned,
     maxBytes: num(flags.maxBytes),
     minAccuracy: num(flags.minAccuracy),
     outDir: flags.out,
@@ -106,6 +108,7 @@ function summarize(report: BuildReport, outDir: string): string {
   const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
   const lines = [
     `${report.model} v${report.version} on ${report.data} (backend ${report.backend}): ${report.params} params, ${report.nonzero} non-zero (sparsity ${pct(report.sparsity)}), ${report.encoding === 'int8' ? 'int8' : `${report.bits}-bit codebooks`}`,
+    report.signed ? `${report.model} v${report.version} signed by key ${report.keyId}` : `${report.model} v${report.version} UNSIGNED (no --key): devices given a --public-key refuse it`,
     `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
     `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
     'tier        intervals  test acc  bytes   file',
@@ -139,6 +142,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--seed <n>', 'seed of initialisation and shuffling (default 1); same inputs + seed give byte-identical artifacts')
     .option('--version <v>', 'version number written into the artifacts (default 1, or previous + 1 with --from)')
     .option('--key <pem|path>', 'Ed25519 private key (PEM text or file) to sign the version manifest')
+    .option('--allow-unsigned', 'with --from a signed build and no --key: write the next version unsigned anyway')
     .option('--max-bytes <n>', 'fail (exit 1) when the full artifact is larger')
     .option('--min-accuracy <a>', 'fail (exit 1) when the full artifact\'s test accuracy is lower (0..1)')
     .requiredOption('--out <dir>', 'output directory')
@@ -151,6 +155,7 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (flags: BuildFlags) => {
       const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(toBuildOptions(flags), createCliProgress());
+      if (flags.allowUnsigned && !result.report.signed) process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
     });
 }

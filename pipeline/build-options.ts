@@ -3,6 +3,8 @@
 // meets the pipeline's size and accuracy targets; see bench/pipeline and the
 // README for the numbers.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readArtifact } from '../formats/index.ts';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
 import { BuildOptionError } from './errors.ts';
 
@@ -31,6 +33,8 @@ export interface BuildOptions {
   version?: number;
   /** Ed25519 private key: PEM text or a path to a PEM file. */
   key?: string;
+  /** With --from a signed build: write the next version unsigned anyway (else --key is required). */
+  allowUnsigned?: boolean;
   maxBytes?: number;
   minAccuracy?: number;
   outDir: string;
@@ -49,7 +53,7 @@ export interface BuildOptions {
   tolerance?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
+export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
   preset?: string;
   modelPath?: string;
   fromDir?: string;
@@ -127,7 +131,39 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
   if (options.key !== undefined) r.keyPem = await readKey(options.key);
+  if (options.fromDir !== undefined && r.keyPem === undefined && !options.allowUnsigned) {
+    const signer = await previousSigner(options.fromDir);
+    if (signer !== null) {
+      throw new KeyRequiredError(
+        `--from ${options.fromDir}: version ${signer.version} there is signed by key ${signer.keyId}; give --key (its private key, or a newer one) to sign the next version, or --allow-unsigned to write it unsigned`,
+      );
+    }
+  }
   return r;
+}
+
+/** --from a signed build without --key (exit 2): the next version would silently lose its signature. */
+export class KeyRequiredError extends Error {
+  readonly exitCode = 2;
+  readonly code = 'KEY_REQUIRED';
+}
+
+/** Who signed the earlier build's full.wgm, or null when it is unsigned (or absent: loading the state reports that). */
+async function previousSigner(dir: string): Promise<{ version: number; keyId: string } | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(join(dir, 'full.wgm')));
+  } catch {
+    return null;
+  }
+  try {
+    const artifact = readArtifact(bytes);
+    if (artifact.signature === null) return null;
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8').catch(() => '{}')) as { keyId?: unknown };
+    return { version: artifact.manifest.version, keyId: typeof report.keyId === 'string' ? report.keyId : 'unknown' };
+  } catch {
+    return null;
+  }
 }
 
 /** A PEM given inline, or read from a path. */

@@ -66,7 +66,7 @@ test('same inputs and seed give byte-identical artifacts', async () => {
 });
 
 test('--from makes version 2: same intervals and tiers, byte-identical segments', async () => {
-  const next = await runBuild({ fromDir: firstDir, outDir: tempDir() });
+  const next = await runBuild({ fromDir: firstDir, outDir: tempDir(), key: keys.privateKeyPem });
   assert.is(next.report.version, 2);
   assert.ok(next.report.from);
   assert.is(next.report.from!.changedSegments.length, 0);
