@@ -2,11 +2,14 @@
 // and their validation. Defaults are tuned so `build --preset paper-109k`
 // meets the pipeline's size and accuracy targets; see bench/pipeline and the
 // README for the numbers.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { readArtifact } from '../formats/index.ts';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
-import { BuildOptionError } from './errors.ts';
+import { BuildOptionError, DatasetError } from './errors.ts';
+import { loadLayersModel } from './model-json.ts';
 
 export interface BuildOptions {
   /** 'paper-109k' | 'paper-101k'; or modelPath. */
@@ -130,7 +133,13 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
+  // Every input is checked here, before the backend loads or anything trains.
   if (options.key !== undefined) r.keyPem = await readKey(options.key);
+  if (options.modelPath !== undefined) await loadLayersModel(options.modelPath);
+  if (options.data !== undefined) await checkDataSpec(options.data);
+  if (options.fromDir !== undefined && samePath(options.fromDir, options.outDir)) {
+    throw new BuildOptionError(`--out ${options.outDir} is the --from directory; the next version would overwrite version 1 there: give another --out`);
+  }
   if (options.fromDir !== undefined && r.keyPem === undefined && !options.allowUnsigned) {
     const signer = await previousSigner(options.fromDir);
     if (signer !== null) {
@@ -139,7 +148,42 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
       );
     }
   }
+  await checkOutDir(options.outDir);
   return r;
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** 'mnist', or 'idx:DIR' with DIR an existing directory (its files are checked when loaded). */
+async function checkDataSpec(spec: string): Promise<void> {
+  if (spec === 'mnist') return;
+  if (!spec.startsWith('idx:') || spec.length <= 4) throw new DatasetError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
+  const dir = spec.slice(4);
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new DatasetError('NOT_FOUND', `--data ${spec}: ${dir} is not a directory; an IDX dataset directory needs train-* and t10k-* image and label files`);
+}
+
+/** Creates --out when missing and checks it can be written. */
+async function checkOutDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new BuildOptionError(`--out ${dir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new BuildOptionError(`--out ${dir}: cannot write into it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
 
 /** --from a signed build without --key (exit 2): the next version would silently lose its signature. */
@@ -166,12 +210,32 @@ async function previousSigner(dir: string): Promise<{ version: number; keyId: st
   }
 }
 
-/** A PEM given inline, or read from a path. */
+/** A PEM given inline, or read from a path; it must be an Ed25519 private key. */
 async function readKey(key: string): Promise<string> {
-  if (key.includes('-----BEGIN')) return key;
-  try {
-    return await readFile(key, 'utf8');
-  } catch {
-    throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+  const inline = key.includes('-----BEGIN');
+  let pem: string;
+  if (inline) pem = key;
+  else {
+    try {
+      pem = await readFile(key, 'utf8');
+    } catch {
+      throw new BuildOptionError(`--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+    }
   }
+  const what = inline ? '--key (inline PEM)' : `--key ${key}`;
+  if (/-----BEGIN PUBLIC KEY-----/.test(pem)) throw new BadKeyError(`${what} is a public key; --key takes the private key (weightgate.key, PKCS#8 PEM) that signs`);
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch (error) {
+    throw new BadKeyError(`${what} is not a private key PEM (${(error as Error).message}); give the private key (weightgate.key) "weightgate keys generate" writes`);
+  }
+  if (type !== 'ed25519') throw new BadKeyError(`${what} is a ${type} key; weightgate signs with Ed25519 ("weightgate keys generate" writes one)`);
+  return pem;
+}
+
+/** --key is not an Ed25519 private key (exit 2). */
+export class BadKeyError extends Error {
+  readonly exitCode = 2;
+  readonly code = 'BAD_KEY';
 }
