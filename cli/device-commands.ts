@@ -62,6 +62,47 @@ class PublicKeyRequiredError extends Error {
   readonly exitCode = 2;
 }
 
+/** --server, else $WEIGHTGATE_SERVER, as the client commands read them. */
+function serverOf(flags: { server?: string }): string {
+  const server = flags.server ?? (process.env.WEIGHTGATE_SERVER || undefined);
+  if (!server) throw new UsageError('no server: pass --server URL or set WEIGHTGATE_SERVER');
+  return server;
+}
+
+/** Exits 1 with SERVER_UNREACHABLE, as the client commands do, when nothing answers at `server`. */
+async function assertReachable(server: string): Promise<void> {
+  const base = server.replace(/\/+$/, '');
+  try {
+    await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const { HttpError } = await import('../server/http-error.ts');
+    throw new HttpError(503, 'SERVER_UNREACHABLE', `cannot reach ${base}: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is \`weightgate serve\` running?`);
+  }
+}
+
+/**
+ * A failed update-check as the client commands report it: a refused token is
+ * the server's code (BAD_TOKEN) with exit 2, a server that does not answer
+ * at all is SERVER_UNREACHABLE with exit 1; anything else stays as it is.
+ */
+async function asClientError(error: unknown, server: string): Promise<unknown> {
+  const failed = error as { code?: string; status?: number; message?: string };
+  if (failed?.code !== 'SERVER_ERROR') return error;
+  if (failed.status === 401) {
+    const code = /\b([A-Z][A-Z_]+) \(HTTP 401\)/.exec(failed.message ?? '')?.[1] ?? 'BAD_TOKEN';
+    return Object.assign(new Error(failed.message), { name: 'TokenRefused', code, exitCode: 2 });
+  }
+  if (failed.status === undefined) {
+    try {
+      await assertReachable(server);
+    } catch (unreachable) {
+      return unreachable;
+    }
+  }
+  return error;
+}
+
 function positiveInt(name: string) {
   return (text: string): number => {
     const value = Number(text);
@@ -175,8 +216,8 @@ export function registerDeviceCommands(program: Command): void {
           '--once, or after --max-checks.',
       ),
   )
-    .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
-    .requiredOption('--token <token>', 'device token (from the admin API: register device)')
+    .option('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080 (default $WEIGHTGATE_SERVER)')
+    .option('--token <token>', 'device token, from `weightgate device register` (default $WEIGHTGATE_TOKEN)')
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--interval <seconds>', 'seconds between checks', '10')
     .option('--once', 'check once and exit (exit status reflects the check)')
@@ -185,14 +226,17 @@ export function registerDeviceCommands(program: Command): void {
     .option('--json', 'print one JSON object per check')
     .action(
       async (
-        flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
+        flags: ProfileFlags & { server?: string; token?: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
       ) => {
+        const server = serverOf(flags);
+        const token = flags.token ?? (process.env.WEIGHTGATE_TOKEN || undefined);
+        if (!token) throw new UsageError('no device token: pass --token (from `weightgate device register`) or set WEIGHTGATE_TOKEN');
         const publicKey = requirePublicKey(flags, 'run');
         const { openDevice } = await import('../device-sim/device.ts');
         const intervalSeconds = Number(flags.interval);
         if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
         const open = async (powerCut: PowerCutPlan | null) => {
-          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey, powerCut, kernel: kernelOf(flags) });
+          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server, token, publicKey, powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
           for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
           print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
@@ -219,8 +263,9 @@ export function registerDeviceCommands(program: Command): void {
                 sim = await open(null);
                 continue;
               }
-              if (flags.once) throw error;
-              const coded = error as { code?: string; message?: string };
+              const reported = await asClientError(error, server);
+              if (flags.once) throw reported;
+              const coded = reported as { code?: string; message?: string };
               print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
             }
             if (check < maxChecks && !stop) {
@@ -269,7 +314,7 @@ export function registerDeviceCommands(program: Command): void {
           'Each device keeps its flash under --dir/device-<i>. Exits 1 when a device did not get there.',
       ),
   )
-    .requiredOption('--server <url>', 'server base URL')
+    .option('--server <url>', 'server base URL (default $WEIGHTGATE_SERVER)')
     .requiredOption('--count <n>', 'number of devices', positiveInt('--count'))
     .option('--tokens-file <file>', 'device tokens, one per line (at least --count)')
     .option('--admin-token <token>', 'register --count devices with this admin token instead')
@@ -285,7 +330,7 @@ export function registerDeviceCommands(program: Command): void {
     .action(
       async (
         flags: ProfileFlags & {
-          server: string;
+          server?: string;
           count: number;
           tokensFile?: string;
           adminToken?: string;
@@ -299,7 +344,9 @@ export function registerDeviceCommands(program: Command): void {
           processes: string;
         },
       ) => {
+        const server = serverOf(flags);
         const publicKey = requirePublicKey(flags, 'fleet');
+        await assertReachable(server);
         let tokens: string[];
         if (flags.tokensFile) {
           tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
@@ -307,7 +354,7 @@ export function registerDeviceCommands(program: Command): void {
         } else if (flags.adminToken) {
           if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
           const { provisionDevices } = await import('../device-sim/provision.ts');
-          const provisioned = await provisionDevices({ server: flags.server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
+          const provisioned = await provisionDevices({ server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
           if (!flags.json) process.stderr.write(`registered ${flags.count} devices under license ${provisioned.licenseId}\n`);
           tokens = provisioned.tokens;
         } else {
@@ -319,7 +366,7 @@ export function registerDeviceCommands(program: Command): void {
         if (!Number.isInteger(processes) || processes < 0) throw new UsageError(`--processes must be 0 or a positive integer, got "${flags.processes}"`);
         if (workers > 0 && processes > 0) throw new UsageError('give --workers (threads) or --processes, not both');
         const options = {
-          server: flags.server,
+          server,
           tokens: tokens.slice(0, flags.count),
           baseDir: flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-')),
           profile: profileOf(flags),
