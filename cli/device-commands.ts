@@ -4,7 +4,7 @@
 //   device fleet        N devices in one process, a summary of the rollout
 // The simulator is imported when a command runs, so `--help` stays quick.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { FleetSummary } from '../device-sim/fleet.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
+import { integerOption, numberOption, positiveInt } from './numbers.ts';
 
 interface ProfileFlags {
   profile?: string;
@@ -103,14 +104,6 @@ async function asClientError(error: unknown, server: string): Promise<unknown> {
   return error;
 }
 
-function positiveInt(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
-    return value;
-  };
-}
-
 function withProfileOptions(command: Command): Command {
   return command
     .option('--profile <name>', 'device profile: m0-32k, m4-256k, esp32', 'm4-256k')
@@ -129,6 +122,36 @@ function withProfileOptions(command: Command): Command {
       'f32: IEEE binary32 (the default); int: block floating point with int8 weights, as the firmware library built for a part with no FPU',
       'f32',
     );
+}
+
+/**
+ * The simulator's budget message names the slot's size as what "the profile
+ * has"; a user who gave --flash 16k reads that as a wrong flash size. Say
+ * both: the flash, and the slots it is split into (two, A/B, plus the state sectors).
+ */
+function flashAsFlash(reason: string | null, flashBytes: number): string | null {
+  if (reason === null) return null;
+  return reason.replace(
+    /bytes of flash \(one slot\) but the profile has (\d+)/,
+    (_, slot: string) => `bytes of flash in one slot, but a ${flashBytes}-byte flash holds two slots of ${slot} bytes (A/B, plus the state sectors)`,
+  );
+}
+
+/** "done/total devices" as the fleet runs: redrawn in place on a terminal, a plain line per tenth (and the last) otherwise. */
+function fleetProgress(stream: NodeJS.WriteStream): { update(done: number, total: number): void; end(): void } {
+  if (stream.isTTY) {
+    return { update: (done, total) => stream.write(`\r${done}/${total} devices`), end: () => stream.write('\n') };
+  }
+  let lastTenth = -1;
+  return {
+    update(done, total) {
+      const tenth = Math.floor((done * 10) / total);
+      if (tenth === lastTenth && done !== total) return;
+      lastTenth = tenth;
+      stream.write(`${done}/${total} devices\n`);
+    },
+    end() {},
+  };
 }
 
 function describeOutcome(outcome: UpdateOutcome): string {
@@ -185,8 +208,9 @@ export function registerDeviceCommands(program: Command): void {
         arenaBytes: loaded.report.arenaBytes,
       };
       if (!loaded.report.fits) {
-        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${loaded.report.reason}`);
-        throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${loaded.report.reason}`);
+        base.reason = flashAsFlash(loaded.report.reason, profile.flashBytes);
+        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${base.reason}`);
+        throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${base.reason}`);
       }
       const dataset = await loadDataset(flags.data);
       const count = Math.min(dataset.test.count, flags.limit ?? dataset.test.count);
@@ -219,22 +243,21 @@ export function registerDeviceCommands(program: Command): void {
     .option('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080 (default $WEIGHTGATE_SERVER)')
     .option('--token <token>', 'device token, from `weightgate device register` (default $WEIGHTGATE_TOKEN)')
     .option('--dir <dir>', 'device flash directory', './device-flash')
-    .option('--interval <seconds>', 'seconds between checks', '10')
+    .option('--interval <seconds>', 'seconds between checks', numberOption('--interval', { min: 0, max: 86400, unit: 'seconds' }), 10)
     .option('--once', 'check once and exit (exit status reflects the check)')
     .option('--max-checks <n>', 'stop after n checks', positiveInt('--max-checks'))
     .option('--power-cut <plan>', 'cut the power during the next update: download:BYTES, apply:BYTES, switch:BYTES or random:SEED')
     .option('--json', 'print one JSON object per check')
     .action(
       async (
-        flags: ProfileFlags & { server?: string; token?: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
+        flags: ProfileFlags & { server?: string; token?: string; dir: string; interval: number; once?: boolean; maxChecks?: number; powerCut?: string },
       ) => {
         const server = serverOf(flags);
         const token = flags.token ?? (process.env.WEIGHTGATE_TOKEN || undefined);
         if (!token) throw new UsageError('no device token: pass --token (from `weightgate device register`) or set WEIGHTGATE_TOKEN');
         const publicKey = requirePublicKey(flags, 'run');
         const { openDevice } = await import('../device-sim/device.ts');
-        const intervalSeconds = Number(flags.interval);
-        if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
+        const intervalSeconds = flags.interval;
         const open = async (powerCut: PowerCutPlan | null) => {
           const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server, token, publicKey, powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
@@ -290,6 +313,12 @@ export function registerDeviceCommands(program: Command): void {
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--json', 'print one JSON object')
     .action(async (flags: ProfileFlags & { dir: string }) => {
+      // Only `device run` creates a flash directory: a typo here must not make an empty device.
+      if (!statSync(flags.dir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw Object.assign(new UsageError(`--dir ${flags.dir} does not exist (or is not a directory); \`weightgate device run --dir ${flags.dir}\` creates a device's flash directory`), {
+          code: 'NO_DEVICE_DIR',
+        });
+      }
       const { openDevice } = await import('../device-sim/device.ts');
       const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags), kernel: kernelOf(flags) });
       const status = sim.status();
@@ -297,7 +326,7 @@ export function registerDeviceCommands(program: Command): void {
         flags.json,
         { ...status, profile: status.profile.name },
         `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
-          `(${status.artifactBytes} of ${status.slotCapacityBytes} bytes)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
+          `(${status.artifactBytes} bytes in a ${status.slotCapacityBytes}-byte slot of ${status.profile.flashBytes} bytes of flash)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
           (status.kernel ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}` : '') +
           status.bootIssues.map((issue) => `\n  boot: ${issue}`).join(''),
       );
@@ -322,10 +351,10 @@ export function registerDeviceCommands(program: Command): void {
     .option('--tier <name>', 'tier of the license to create (with --admin-token)', 'full')
     .option('--dir <dir>', 'parent directory of the devices (default: a new temp dir)')
     .option('--target-version <v>', 'keep checking until every device runs this version', positiveInt('--target-version'))
-    .option('--timeout <seconds>', 'give up on devices still behind after this long', '60')
+    .option('--timeout <seconds>', 'give up on devices still behind after this long', numberOption('--timeout', { min: 0, max: 86400, unit: 'seconds' }), 60)
     .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
-    .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', '0')
-    .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', '0')
+    .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', integerOption('--workers', { min: 0, max: 1024 }), 0)
+    .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', integerOption('--processes', { min: 0, max: 1024 }), 0)
     .option('--json', 'print the summary as JSON')
     .action(
       async (
@@ -338,10 +367,10 @@ export function registerDeviceCommands(program: Command): void {
           tier: string;
           dir?: string;
           targetVersion?: number;
-          timeout: string;
+          timeout: number;
           concurrency: number;
-          workers: string;
-          processes: string;
+          workers: number;
+          processes: number;
         },
       ) => {
         const server = serverOf(flags);
@@ -360,10 +389,7 @@ export function registerDeviceCommands(program: Command): void {
         } else {
           throw new UsageError('devices need tokens: give --tokens-file FILE or --admin-token T --model M');
         }
-        const workers = Number(flags.workers);
-        if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be 0 or a positive integer, got "${flags.workers}"`);
-        const processes = Number(flags.processes);
-        if (!Number.isInteger(processes) || processes < 0) throw new UsageError(`--processes must be 0 or a positive integer, got "${flags.processes}"`);
+        const { workers, processes } = flags;
         if (workers > 0 && processes > 0) throw new UsageError('give --workers (threads) or --processes, not both');
         const options = {
           server,
@@ -374,7 +400,7 @@ export function registerDeviceCommands(program: Command): void {
           concurrency: flags.concurrency,
           kernel: kernelOf(flags),
         };
-        const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
+        const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: flags.timeout * 1000 };
         let summary: FleetSummary;
         if (workers > 0 || processes > 0) {
           const { openWorkerFleet } = await import('../device-sim/fleet-workers.ts');
@@ -387,8 +413,9 @@ export function registerDeviceCommands(program: Command): void {
         } else {
           const { openFleet } = await import('../device-sim/fleet.ts');
           const fleet = await openFleet(options);
-          summary = await fleet.round({ ...roundOptions, onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`) });
-          if (!flags.json) process.stderr.write('\n');
+          const progress = flags.json ? null : fleetProgress(process.stderr);
+          summary = await fleet.round({ ...roundOptions, onDevice: progress ? (done, total) => progress.update(done, total) : undefined });
+          progress?.end();
         }
         print(
           flags.json,

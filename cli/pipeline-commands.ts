@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { BuildOptions, BuildReport, ProgressSink } from '../pipeline/build.ts';
 import { PRESET_NAMES } from '../pipeline/presets.ts';
+import { parseInteger, parseNumber } from './numbers.ts';
 
 interface BuildFlags {
   preset?: string;
@@ -34,33 +35,36 @@ interface BuildFlags {
   tolerance?: string;
 }
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const int = (name: string, v: string | undefined, min: number, max: number) => (v === undefined ? undefined : parseInteger(name, v, { min, max }));
+const num = (name: string, v: string | undefined, min: number, max: number, maxInclusive = true) =>
+  v === undefined ? undefined : parseNumber(name, v, { min, max, maxInclusive });
 
+/** The flags as runBuild's options; every number is checked here (exit 2 naming the flag), before anything loads. */
 export function toBuildOptions(flags: BuildFlags): BuildOptions {
   return {
     preset: flags.preset,
     modelPath: flags.model,
     fromDir: flags.from,
     data: flags.data,
-    epochs: num(flags.epochs),
-    sparsity: num(flags.sparsity),
-    bits: num(flags.bits),
+    epochs: int('--epochs', flags.epochs, 0, 1000),
+    sparsity: num('--sparsity', flags.sparsity, 0, 1, false),
+    bits: int('--bits', flags.bits, 1, 8),
     encoding: flags.encoding as BuildOptions['encoding'],
-    intervals: num(flags.intervals),
+    intervals: int('--intervals', flags.intervals, 1, 255),
     tiers: flags.tiers,
     order: flags.order as BuildOptions['order'],
-    seed: num(flags.seed),
-    version: num(flags.version),
+    seed: int('--seed', flags.seed, 0, 0xffffffff),
+    version: int('--version', flags.version, 1, 0xffffffff),
     key: flags.key,
     allowUnsigned: flags.allowUnsigned,
-    maxBytes: num(flags.maxBytes),
-    minAccuracy: num(flags.minAccuracy),
+    maxBytes: int('--max-bytes', flags.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+    minAccuracy: num('--min-accuracy', flags.minAccuracy, 0, 1),
     outDir: flags.out,
     c: flags.c,
-    pruneRounds: num(flags.pruneRounds),
-    pruneEpochs: num(flags.pruneEpochs),
-    centroidEpochs: num(flags.centroidEpochs),
-    tolerance: num(flags.tolerance),
+    pruneRounds: int('--prune-rounds', flags.pruneRounds, 1, 100),
+    pruneEpochs: int('--prune-epochs', flags.pruneEpochs, 0, 1000),
+    centroidEpochs: int('--centroid-epochs', flags.centroidEpochs, 0, 1000),
+    tolerance: num('--tolerance', flags.tolerance, 0, 1),
   };
 }
 
@@ -153,8 +157,9 @@ export function registerPipelineCommands(program: Command): void {
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')
     .action(async (flags: BuildFlags) => {
+      const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');
-      const result = await runBuild(toBuildOptions(flags), createCliProgress());
+      const result = await runBuild(options, createCliProgress());
       if (flags.allowUnsigned && !result.report.signed) process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
     });

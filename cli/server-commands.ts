@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createClient, type LicenseView } from '../server/client.ts';
 import { UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
+import { integerOption, positiveInt } from './numbers.ts';
 
 interface ClientFlags {
   server?: string;
@@ -31,14 +32,6 @@ function clientOf(flags: ClientFlags) {
 
 function print(flags: ClientFlags, value: unknown, text: string): void {
   process.stdout.write((flags.json ? JSON.stringify(value) : text) + '\n');
-}
-
-function positiveInt(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
-    return value;
-  };
 }
 
 function intervalList(text: string): number[] {
@@ -75,14 +68,13 @@ export function registerServerCommands(program: Command): void {
         'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN (>= 16 characters) becomes an admin token.\n' +
         'Prints "listening on http://HOST:PORT" once it accepts requests; stops cleanly on SIGINT/SIGTERM.',
     )
-    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--port <n>', 'TCP port (0 = any free port)', integerOption('--port', { min: 0, max: 65535 }), 8080)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'PGlite data directory (ignored when $DATABASE_URL is set)', './.weightgate')
     .option('--allow-unsigned', 'accept unsigned artifacts (development only)')
-    .option('--max-body-mb <n>', 'largest accepted upload in MiB', '64')
-    .action(async (flags: { port: string; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: string }) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${flags.port}"`);
+    .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
+    .action(async (flags: { port: number; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: number }) => {
+      const port = flags.port;
       const { startServer } = await import('../server/start.ts');
       const server = await startServer({
         port,
@@ -91,7 +83,7 @@ export function registerServerCommands(program: Command): void {
         databaseUrl: process.env.DATABASE_URL || undefined,
         adminToken: process.env.WEIGHTGATE_ADMIN_TOKEN || undefined,
         allowUnsigned: flags.allowUnsigned ?? false,
-        maxBodyBytes: positiveInt('--max-body-mb')(flags.maxBodyMb) * 1024 * 1024,
+        maxBodyBytes: flags.maxBodyMb * 1024 * 1024,
       });
       process.stdout.write(`listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
