@@ -221,15 +221,20 @@ export function registerFormatCommands(program: Command): void {
 
   program
     .command('export-c')
-    .description('Write an artifact as a C header: alignas(16) const unsigned char NAME[] = {...}; const unsigned int NAME_len, as firmware teams do for TFLite Micro models. Verifies the artifact first.')
+    .description(
+      'Write an artifact as a C header: alignas(16) static const unsigned char NAME[] = {...}; static const unsigned int NAME_len, ' +
+        'as firmware teams do for TFLite Micro models (static: it can be included from several .c files). --extern declares them ' +
+        'instead, defined in the one .c file that #defines NAME_DEFINE (upper case) before including it. Verifies the artifact first.',
+    )
     .argument('<file>', '.wgm artifact')
     .requiredOption('--out <header>', 'the .h file to write')
     .option('--name <name>', 'C identifier of the array (default: from the file name)')
-    .action((file: string, opts: { out: string; name?: string }) => {
+    .option('--extern', 'one copy per program: declare NAME extern; the .c file that defines NAME_DEFINE holds the array')
+    .action((file: string, opts: { out: string; name?: string; extern?: boolean }) => {
       const bytes = readInput(file);
       inFile(file, () => readArtifact(bytes));
       const name = opts.name ?? basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-      writeOutput(opts.out, inFile(file, () => exportC(bytes, name)));
+      writeOutput(opts.out, inFile(file, () => exportC(bytes, name, { extern: opts.extern })));
       process.stdout.write(`wrote ${opts.out} (${name}, ${bytes.length} bytes)\n`);
     });
 }

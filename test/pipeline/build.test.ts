@@ -44,7 +44,7 @@ test('one signed artifact per tier plus full, with nested licenses and a report'
   assert.is(report.tiers[1].name, 'full');
   assert.is(report.tiers[1].artifactBytes, readFileSync(join(firstDir, 'full.wgm')).length);
   assert.is(report.signed, true);
-  assert.ok(readFileSync(join(firstDir, 'full.h'), 'utf8').includes('alignas(16) const unsigned char'));
+  assert.ok(readFileSync(join(firstDir, 'full.h'), 'utf8').includes('alignas(16) static const unsigned char'));
   assert.ok(readFileSync(join(firstDir, 'report.md'), 'utf8').includes('109,386'));
   assert.ok(readFileSync(join(firstDir, 'report.svg'), 'utf8').startsWith('<svg'));
   assert.ok(existsSync(join(firstDir, 'state.json')) && existsSync(join(firstDir, 'state.bin')));
