@@ -4,22 +4,25 @@
 //   device fleet        N devices in one process, a summary of the rollout
 // The simulator is imported when a command runs, so `--help` stays quick.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KernelChoice, PublicKeyInput, UpdateOutcome } from '../device-sim/device.ts';
+import type { KernelChoice, UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
 import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
 import type { FleetSummary } from '../device-sim/fleet.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
+import { integerOption, numberOption, positiveInt } from './numbers.ts';
 
 interface ProfileFlags {
   profile?: string;
   flash?: string;
   ram?: string;
   publicKey?: string;
+  allowUnsigned?: boolean;
   kernel?: string;
   arithmetic?: string;
   json?: boolean;
@@ -35,16 +38,70 @@ function profileOf(flags: ProfileFlags) {
   return resolveProfile(flags.profile, { flash: flags.flash, ram: flags.ram, arithmetic: flags.arithmetic });
 }
 
-function publicKeyOf(flags: ProfileFlags): PublicKeyInput | undefined {
-  return flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined;
+function publicKeyOf(flags: ProfileFlags): string | undefined {
+  return flags.publicKey ? readPublicKeyFile(flags.publicKey, '--public-key') : undefined;
 }
 
-function positiveInt(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
-    return value;
-  };
+/**
+ * Secure by default: a command that installs or loads artifacts needs the
+ * publisher's public key, or an explicit --allow-unsigned (and a warning).
+ */
+function requirePublicKey(flags: ProfileFlags, command: string): string | undefined {
+  if (flags.publicKey) return publicKeyOf(flags);
+  if (!flags.allowUnsigned) {
+    throw new PublicKeyRequiredError(
+      `device ${command} needs --public-key FILE (the publisher's weightgate.pub) to refuse unsigned and foreign artifacts; ` +
+        'pass --allow-unsigned to accept any artifact (development only)',
+    );
+  }
+  process.stderr.write(`weightgate: warning: --allow-unsigned: device ${command} accepts unsigned artifacts and artifacts signed by anyone\n`);
+  return undefined;
+}
+
+class PublicKeyRequiredError extends Error {
+  readonly code = 'PUBLIC_KEY_REQUIRED';
+  readonly exitCode = 2;
+}
+
+/** --server, else $WEIGHTGATE_SERVER, as the client commands read them. */
+function serverOf(flags: { server?: string }): string {
+  const server = flags.server ?? (process.env.WEIGHTGATE_SERVER || undefined);
+  if (!server) throw new UsageError('no server: pass --server URL or set WEIGHTGATE_SERVER');
+  return server;
+}
+
+/** Exits 1 with SERVER_UNREACHABLE, as the client commands do, when nothing answers at `server`. */
+async function assertReachable(server: string): Promise<void> {
+  const base = server.replace(/\/+$/, '');
+  try {
+    await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    const { HttpError } = await import('../server/http-error.ts');
+    throw new HttpError(503, 'SERVER_UNREACHABLE', `cannot reach ${base}: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is \`weightgate serve\` running?`);
+  }
+}
+
+/**
+ * A failed update-check as the client commands report it: a refused token is
+ * the server's code (BAD_TOKEN) with exit 2, a server that does not answer
+ * at all is SERVER_UNREACHABLE with exit 1; anything else stays as it is.
+ */
+async function asClientError(error: unknown, server: string): Promise<unknown> {
+  const failed = error as { code?: string; status?: number; message?: string };
+  if (failed?.code !== 'SERVER_ERROR') return error;
+  if (failed.status === 401) {
+    const code = /\b([A-Z][A-Z_]+) \(HTTP 401\)/.exec(failed.message ?? '')?.[1] ?? 'BAD_TOKEN';
+    return Object.assign(new Error(failed.message), { name: 'TokenRefused', code, exitCode: 2 });
+  }
+  if (failed.status === undefined) {
+    try {
+      await assertReachable(server);
+    } catch (unreachable) {
+      return unreachable;
+    }
+  }
+  return error;
 }
 
 function withProfileOptions(command: Command): Command {
@@ -53,6 +110,7 @@ function withProfileOptions(command: Command): Command {
     .option('--flash <size>', 'custom flash size (e.g. 512k, 2m); overrides the profile')
     .option('--ram <size>', 'custom RAM (arena) size (e.g. 16k); overrides the profile')
     .option('--public-key <file>', "publisher's Ed25519 public key (PEM): refuse unsigned or foreign artifacts")
+    .option('--allow-unsigned', 'without --public-key: accept unsigned artifacts and any signer (development only; infer, run and fleet need one of the two)')
     .option(
       '--kernel <kind>',
       'image: run from the execution image programmed into flash after the artifact (about 2 bytes per kept weight; ' +
@@ -64,6 +122,36 @@ function withProfileOptions(command: Command): Command {
       'f32: IEEE binary32 (the default); int: block floating point with int8 weights, as the firmware library built for a part with no FPU',
       'f32',
     );
+}
+
+/**
+ * The simulator's budget message names the slot's size as what "the profile
+ * has"; a user who gave --flash 16k reads that as a wrong flash size. Say
+ * both: the flash, and the slots it is split into (two, A/B, plus the state sectors).
+ */
+function flashAsFlash(reason: string | null, flashBytes: number): string | null {
+  if (reason === null) return null;
+  return reason.replace(
+    /bytes of flash \(one slot\) but the profile has (\d+)/,
+    (_, slot: string) => `bytes of flash in one slot, but a ${flashBytes}-byte flash holds two slots of ${slot} bytes (A/B, plus the state sectors)`,
+  );
+}
+
+/** "done/total devices" as the fleet runs: redrawn in place on a terminal, a plain line per tenth (and the last) otherwise. */
+function fleetProgress(stream: NodeJS.WriteStream): { update(done: number, total: number): void; end(): void } {
+  if (stream.isTTY) {
+    return { update: (done, total) => stream.write(`\r${done}/${total} devices`), end: () => stream.write('\n') };
+  }
+  let lastTenth = -1;
+  return {
+    update(done, total) {
+      const tenth = Math.floor((done * 10) / total);
+      if (tenth === lastTenth && done !== total) return;
+      lastTenth = tenth;
+      stream.write(`${done}/${total} devices\n`);
+    },
+    end() {},
+  };
 }
 
 function describeOutcome(outcome: UpdateOutcome): string {
@@ -97,9 +185,10 @@ export function registerDeviceCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
       const [{ loadArtifactOnProfile, scoreSplit }, { loadDataset }] = await Promise.all([import('../device-sim/check-artifact.ts'), import('../pipeline/datasets.ts')]);
+      const publicKey = requirePublicKey(flags, 'infer');
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
-      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey: publicKeyOf(flags), chunkEntries: flags.chunk, kernel: kernelOf(flags) });
+      const loaded = loadArtifactOnProfile(bytes, profile, { publicKey, chunkEntries: flags.chunk, kernel: kernelOf(flags) });
       const { manifest, license } = loaded.artifact;
       const base = {
         file,
@@ -119,8 +208,9 @@ export function registerDeviceCommands(program: Command): void {
         arenaBytes: loaded.report.arenaBytes,
       };
       if (!loaded.report.fits) {
-        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${loaded.report.reason}`);
-        throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${loaded.report.reason}`);
+        base.reason = flashAsFlash(loaded.report.reason, profile.flashBytes);
+        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${base.reason}`);
+        throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${base.reason}`);
       }
       const dataset = await loadDataset(flags.data);
       const count = Math.min(dataset.test.count, flags.limit ?? dataset.test.count);
@@ -150,23 +240,26 @@ export function registerDeviceCommands(program: Command): void {
           '--once, or after --max-checks.',
       ),
   )
-    .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080')
-    .requiredOption('--token <token>', 'device token (from the admin API: register device)')
+    .option('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080 (default $WEIGHTGATE_SERVER)')
+    .option('--token <token>', 'device token, from `weightgate device register` (default $WEIGHTGATE_TOKEN)')
     .option('--dir <dir>', 'device flash directory', './device-flash')
-    .option('--interval <seconds>', 'seconds between checks', '10')
+    .option('--interval <seconds>', 'seconds between checks', numberOption('--interval', { min: 0, max: 86400, unit: 'seconds' }), 10)
     .option('--once', 'check once and exit (exit status reflects the check)')
     .option('--max-checks <n>', 'stop after n checks', positiveInt('--max-checks'))
     .option('--power-cut <plan>', 'cut the power during the next update: download:BYTES, apply:BYTES, switch:BYTES or random:SEED')
     .option('--json', 'print one JSON object per check')
     .action(
       async (
-        flags: ProfileFlags & { server: string; token: string; dir: string; interval: string; once?: boolean; maxChecks?: number; powerCut?: string },
+        flags: ProfileFlags & { server?: string; token?: string; dir: string; interval: number; once?: boolean; maxChecks?: number; powerCut?: string },
       ) => {
+        const server = serverOf(flags);
+        const token = flags.token ?? (process.env.WEIGHTGATE_TOKEN || undefined);
+        if (!token) throw new UsageError('no device token: pass --token (from `weightgate device register`) or set WEIGHTGATE_TOKEN');
+        const publicKey = requirePublicKey(flags, 'run');
         const { openDevice } = await import('../device-sim/device.ts');
-        const intervalSeconds = Number(flags.interval);
-        if (!(intervalSeconds >= 0)) throw new UsageError(`--interval must be a number of seconds, got "${flags.interval}"`);
+        const intervalSeconds = flags.interval;
         const open = async (powerCut: PowerCutPlan | null) => {
-          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server: flags.server, token: flags.token, publicKey: publicKeyOf(flags), powerCut, kernel: kernelOf(flags) });
+          const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server, token, publicKey, powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
           for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
           print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
@@ -193,8 +286,9 @@ export function registerDeviceCommands(program: Command): void {
                 sim = await open(null);
                 continue;
               }
-              if (flags.once) throw error;
-              const coded = error as { code?: string; message?: string };
+              const reported = await asClientError(error, server);
+              if (flags.once) throw reported;
+              const coded = reported as { code?: string; message?: string };
               print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
             }
             if (check < maxChecks && !stop) {
@@ -219,6 +313,12 @@ export function registerDeviceCommands(program: Command): void {
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--json', 'print one JSON object')
     .action(async (flags: ProfileFlags & { dir: string }) => {
+      // Only `device run` creates a flash directory: a typo here must not make an empty device.
+      if (!statSync(flags.dir, { throwIfNoEntry: false })?.isDirectory()) {
+        throw Object.assign(new UsageError(`--dir ${flags.dir} does not exist (or is not a directory); \`weightgate device run --dir ${flags.dir}\` creates a device's flash directory`), {
+          code: 'NO_DEVICE_DIR',
+        });
+      }
       const { openDevice } = await import('../device-sim/device.ts');
       const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags), kernel: kernelOf(flags) });
       const status = sim.status();
@@ -226,7 +326,7 @@ export function registerDeviceCommands(program: Command): void {
         flags.json,
         { ...status, profile: status.profile.name },
         `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
-          `(${status.artifactBytes} of ${status.slotCapacityBytes} bytes)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
+          `(${status.artifactBytes} bytes in a ${status.slotCapacityBytes}-byte slot of ${status.profile.flashBytes} bytes of flash)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
           (status.kernel ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}` : '') +
           status.bootIssues.map((issue) => `\n  boot: ${issue}`).join(''),
       );
@@ -243,7 +343,7 @@ export function registerDeviceCommands(program: Command): void {
           'Each device keeps its flash under --dir/device-<i>. Exits 1 when a device did not get there.',
       ),
   )
-    .requiredOption('--server <url>', 'server base URL')
+    .option('--server <url>', 'server base URL (default $WEIGHTGATE_SERVER)')
     .requiredOption('--count <n>', 'number of devices', positiveInt('--count'))
     .option('--tokens-file <file>', 'device tokens, one per line (at least --count)')
     .option('--admin-token <token>', 'register --count devices with this admin token instead')
@@ -251,15 +351,15 @@ export function registerDeviceCommands(program: Command): void {
     .option('--tier <name>', 'tier of the license to create (with --admin-token)', 'full')
     .option('--dir <dir>', 'parent directory of the devices (default: a new temp dir)')
     .option('--target-version <v>', 'keep checking until every device runs this version', positiveInt('--target-version'))
-    .option('--timeout <seconds>', 'give up on devices still behind after this long', '60')
+    .option('--timeout <seconds>', 'give up on devices still behind after this long', numberOption('--timeout', { min: 0, max: 86400, unit: 'seconds' }), 60)
     .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
-    .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', '0')
-    .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', '0')
+    .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', integerOption('--workers', { min: 0, max: 1024 }), 0)
+    .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', integerOption('--processes', { min: 0, max: 1024 }), 0)
     .option('--json', 'print the summary as JSON')
     .action(
       async (
         flags: ProfileFlags & {
-          server: string;
+          server?: string;
           count: number;
           tokensFile?: string;
           adminToken?: string;
@@ -267,12 +367,15 @@ export function registerDeviceCommands(program: Command): void {
           tier: string;
           dir?: string;
           targetVersion?: number;
-          timeout: string;
+          timeout: number;
           concurrency: number;
-          workers: string;
-          processes: string;
+          workers: number;
+          processes: number;
         },
       ) => {
+        const server = serverOf(flags);
+        const publicKey = requirePublicKey(flags, 'fleet');
+        await assertReachable(server);
         let tokens: string[];
         if (flags.tokensFile) {
           tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
@@ -280,27 +383,24 @@ export function registerDeviceCommands(program: Command): void {
         } else if (flags.adminToken) {
           if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
           const { provisionDevices } = await import('../server/provision.ts');
-          const provisioned = await provisionDevices({ server: flags.server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
+          const provisioned = await provisionDevices({ server, adminToken: flags.adminToken, model: flags.model, tier: flags.tier, count: flags.count });
           if (!flags.json) process.stderr.write(`registered ${flags.count} devices under license ${provisioned.licenseId}\n`);
           tokens = provisioned.tokens;
         } else {
           throw new UsageError('devices need tokens: give --tokens-file FILE or --admin-token T --model M');
         }
-        const workers = Number(flags.workers);
-        if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be 0 or a positive integer, got "${flags.workers}"`);
-        const processes = Number(flags.processes);
-        if (!Number.isInteger(processes) || processes < 0) throw new UsageError(`--processes must be 0 or a positive integer, got "${flags.processes}"`);
+        const { workers, processes } = flags;
         if (workers > 0 && processes > 0) throw new UsageError('give --workers (threads) or --processes, not both');
         const options = {
-          server: flags.server,
+          server,
           tokens: tokens.slice(0, flags.count),
           baseDir: flags.dir ?? mkdtempSync(join(tmpdir(), 'weightgate-fleet-')),
           profile: profileOf(flags),
-          publicKey: flags.publicKey ? readFileSync(flags.publicKey, 'utf8') : undefined,
+          publicKey,
           concurrency: flags.concurrency,
           kernel: kernelOf(flags),
         };
-        const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: Number(flags.timeout) * 1000 };
+        const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: flags.timeout * 1000 };
         let summary: FleetSummary;
         if (workers > 0 || processes > 0) {
           const { openWorkerFleet } = await import('../device-sim/fleet-workers.ts');
@@ -313,8 +413,9 @@ export function registerDeviceCommands(program: Command): void {
         } else {
           const { openFleet } = await import('../device-sim/fleet.ts');
           const fleet = await openFleet(options);
-          summary = await fleet.round({ ...roundOptions, onDevice: flags.json ? undefined : (done, total) => process.stderr.write(`\r${done}/${total} devices`) });
-          if (!flags.json) process.stderr.write('\n');
+          const progress = flags.json ? null : fleetProgress(process.stderr);
+          summary = await fleet.round({ ...roundOptions, onDevice: progress ? (done, total) => progress.update(done, total) : undefined });
+          progress?.end();
         }
         print(
           flags.json,

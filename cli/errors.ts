@@ -61,6 +61,12 @@ export function exitCodeOf(error: unknown): number {
   return isSystemError(error) ? EXIT_BAD_INPUT : EXIT_INTERNAL;
 }
 
+/** What to do about a server's refusal, where its message alone leaves the reader guessing. */
+const HINTS: Record<string, string> = {
+  NOT_YOUR_MODEL: 'hint: use an admin token or the publisher token that owns the model (the one that first published it)',
+  DATABASE_UNAVAILABLE: 'retryable: the server is up but cannot reach its database; run the command again shortly',
+};
+
 /** Formats an error as the single stderr line the CLI prints. */
 export function describeError(error: unknown, verbose = false): string {
   const coded = error as CodedError;
@@ -71,7 +77,8 @@ export function describeError(error: unknown, verbose = false): string {
     return `weightgate: internal error (${kind}): ${message} (${hint})`;
   }
   const code = typeof coded?.code === 'string' ? coded.code : 'ERROR';
-  return `weightgate: error ${code}: ${message}`;
+  const hint = HINTS[code];
+  return `weightgate: error ${code}: ${message}${hint ? ` (${hint})` : ''}`;
 }
 
 export function reportError(error: unknown, verbose: boolean): number {

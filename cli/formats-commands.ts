@@ -18,6 +18,7 @@ import {
   type Artifact,
 } from '../formats/index.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
 
 function readInput(path: string): Uint8Array {
   try {
@@ -170,7 +171,7 @@ export function registerFormatCommands(program: Command): void {
     .requiredOption('--pubkey <key>', 'public key, SPKI PEM (weightgate.pub)')
     .option('--json', 'print {valid, sha256, keyId} as JSON')
     .action((file: string, opts: { pubkey: string; json?: boolean }) => {
-      const pub = readText(opts.pubkey);
+      const pub = readPublicKeyFile(opts.pubkey, '--pubkey');
       const artifact = inFile(file, () => {
         try {
           return readArtifact(readInput(file), { requireSignature: true });
@@ -212,7 +213,7 @@ export function registerFormatCommands(program: Command): void {
     .requiredOption('--out <file>', 'where to write the patched .wgm')
     .option('--pubkey <key>', 'also verify the result is signed by this public key (SPKI PEM)')
     .action((a: string, patchPath: string, opts: { out: string; pubkey?: string }) => {
-      const publicKey = opts.pubkey ? readText(opts.pubkey) : undefined;
+      const publicKey = opts.pubkey ? readPublicKeyFile(opts.pubkey, '--pubkey') : undefined;
       const result = inFile(patchPath, () => applyPatch(readInput(a), readInput(patchPath), { publicKey }));
       writeOutput(opts.out, result);
       process.stdout.write(`wrote ${opts.out} (${result.length} bytes)\n`);
@@ -220,15 +221,20 @@ export function registerFormatCommands(program: Command): void {
 
   program
     .command('export-c')
-    .description('Write an artifact as a C header: alignas(16) const unsigned char NAME[] = {...}; const unsigned int NAME_len, as firmware teams do for TFLite Micro models. Verifies the artifact first.')
+    .description(
+      'Write an artifact as a C header: alignas(16) static const unsigned char NAME[] = {...}; static const unsigned int NAME_len, ' +
+        'as firmware teams do for TFLite Micro models (static: it can be included from several .c files). --extern declares them ' +
+        'instead, defined in the one .c file that #defines NAME_DEFINE (upper case) before including it. Verifies the artifact first.',
+    )
     .argument('<file>', '.wgm artifact')
     .requiredOption('--out <header>', 'the .h file to write')
     .option('--name <name>', 'C identifier of the array (default: from the file name)')
-    .action((file: string, opts: { out: string; name?: string }) => {
+    .option('--extern', 'one copy per program: declare NAME extern; the .c file that defines NAME_DEFINE holds the array')
+    .action((file: string, opts: { out: string; name?: string; extern?: boolean }) => {
       const bytes = readInput(file);
       inFile(file, () => readArtifact(bytes));
       const name = opts.name ?? basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-      writeOutput(opts.out, inFile(file, () => exportC(bytes, name)));
+      writeOutput(opts.out, inFile(file, () => exportC(bytes, name, { extern: opts.extern })));
       process.stdout.write(`wrote ${opts.out} (${name}, ${bytes.length} bytes)\n`);
     });
 }

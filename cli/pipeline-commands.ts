@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { BuildOptions, BuildReport, ProgressSink } from '../pipeline/build.ts';
 import { PRESET_NAMES } from '../pipeline/presets.ts';
+import { parseInteger, parseNumber } from './numbers.ts';
 
 interface BuildFlags {
   preset?: string;
@@ -22,6 +23,7 @@ interface BuildFlags {
   seed?: string;
   version?: string;
   key?: string;
+  allowUnsigned?: boolean;
   maxBytes?: string;
   minAccuracy?: string;
   out: string;
@@ -33,32 +35,36 @@ interface BuildFlags {
   tolerance?: string;
 }
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const int = (name: string, v: string | undefined, min: number, max: number) => (v === undefined ? undefined : parseInteger(name, v, { min, max }));
+const num = (name: string, v: string | undefined, min: number, max: number, maxInclusive = true) =>
+  v === undefined ? undefined : parseNumber(name, v, { min, max, maxInclusive });
 
+/** The flags as runBuild's options; every number is checked here (exit 2 naming the flag), before anything loads. */
 export function toBuildOptions(flags: BuildFlags): BuildOptions {
   return {
     preset: flags.preset,
     modelPath: flags.model,
     fromDir: flags.from,
     data: flags.data,
-    epochs: num(flags.epochs),
-    sparsity: num(flags.sparsity),
-    bits: num(flags.bits),
+    epochs: int('--epochs', flags.epochs, 0, 1000),
+    sparsity: num('--sparsity', flags.sparsity, 0, 1, false),
+    bits: int('--bits', flags.bits, 1, 8),
     encoding: flags.encoding as BuildOptions['encoding'],
-    intervals: num(flags.intervals),
+    intervals: int('--intervals', flags.intervals, 1, 255),
     tiers: flags.tiers,
     order: flags.order as BuildOptions['order'],
-    seed: num(flags.seed),
-    version: num(flags.version),
+    seed: int('--seed', flags.seed, 0, 0xffffffff),
+    version: int('--version', flags.version, 1, 0xffffffff),
     key: flags.key,
-    maxBytes: num(flags.maxBytes),
-    minAccuracy: num(flags.minAccuracy),
+    allowUnsigned: flags.allowUnsigned,
+    maxBytes: int('--max-bytes', flags.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+    minAccuracy: num('--min-accuracy', flags.minAccuracy, 0, 1),
     outDir: flags.out,
     c: flags.c,
-    pruneRounds: num(flags.pruneRounds),
-    pruneEpochs: num(flags.pruneEpochs),
-    centroidEpochs: num(flags.centroidEpochs),
-    tolerance: num(flags.tolerance),
+    pruneRounds: int('--prune-rounds', flags.pruneRounds, 1, 100),
+    pruneEpochs: int('--prune-epochs', flags.pruneEpochs, 0, 1000),
+    centroidEpochs: int('--centroid-epochs', flags.centroidEpochs, 0, 1000),
+    tolerance: num('--tolerance', flags.tolerance, 0, 1),
   };
 }
 
@@ -106,6 +112,7 @@ function summarize(report: BuildReport, outDir: string): string {
   const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
   const lines = [
     `${report.model} v${report.version} on ${report.data} (backend ${report.backend}): ${report.params} params, ${report.nonzero} non-zero (sparsity ${pct(report.sparsity)}), ${report.encoding === 'int8' ? 'int8' : `${report.bits}-bit codebooks`}`,
+    report.signed ? `${report.model} v${report.version} signed by key ${report.keyId}` : `${report.model} v${report.version} UNSIGNED (no --key): devices given a --public-key refuse it`,
     `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
     `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
     'tier        intervals  test acc  bytes   file',
@@ -139,6 +146,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--seed <n>', 'seed of initialisation and shuffling (default 1); same inputs + seed give byte-identical artifacts')
     .option('--version <v>', 'version number written into the artifacts (default 1, or previous + 1 with --from)')
     .option('--key <pem|path>', 'Ed25519 private key (PEM text or file) to sign the version manifest')
+    .option('--allow-unsigned', 'with --from a signed build and no --key: write the next version unsigned anyway')
     .option('--max-bytes <n>', 'fail (exit 1) when the full artifact is larger')
     .option('--min-accuracy <a>', 'fail (exit 1) when the full artifact\'s test accuracy is lower (0..1)')
     .requiredOption('--out <dir>', 'output directory')
@@ -149,8 +157,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')
     .action(async (flags: BuildFlags) => {
+      const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');
-      const result = await runBuild(toBuildOptions(flags), createCliProgress());
+      const result = await runBuild(options, createCliProgress());
+      if (flags.allowUnsigned && !result.report.signed) process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
     });
 }

@@ -5,8 +5,10 @@
 // (Hono, PGlite, Drizzle) is imported when `serve` runs, not before.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { createClient, type LicenseView } from '../server/client.ts';
+import { createClient, type AuditEntry, type LicenseView } from '../server/client.ts';
 import { UsageError } from './errors.ts';
+import { readPublicKeyFile } from './keys.ts';
+import { integerOption, numberOption, positiveInt } from './numbers.ts';
 
 interface ClientFlags {
   server?: string;
@@ -32,17 +34,16 @@ function print(flags: ClientFlags, value: unknown, text: string): void {
   process.stdout.write((flags.json ? JSON.stringify(value) : text) + '\n');
 }
 
-function positiveInt(name: string) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a positive integer, got "${text}"`);
-    return value;
-  };
-}
-
 function intervalList(text: string): number[] {
   if (!/^\d+(,\d+)*$/.test(text)) throw new UsageError(`--intervals must be comma-separated interval ids like 0,1,2, got "${text}"`);
   return text.split(',').map(Number);
+}
+
+/** The `before` of the server's next-page URL (/v1/audit?limit=L&before=ID), or null on the last page. */
+function cursorOf(next: string | null): string | null {
+  if (next === null) return null;
+  const before = new URL(next, 'http://server').searchParams.get('before');
+  return before !== null && /^\d+$/.test(before) ? before : null;
 }
 
 function describeLicense(l: LicenseView): string {
@@ -71,17 +72,20 @@ export function registerServerCommands(program: Command): void {
     .command('serve')
     .description(
       'Run the weight storage server (Hono). Data in PGlite under --data, or PostgreSQL when $DATABASE_URL is set;\n' +
-        'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN (>= 16 characters) becomes an admin token.\n' +
+        'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN becomes an admin token: 16 or more characters, 8 or more\n' +
+        'different, of 2 or more kinds (lower case, upper case, digits, others), e.g. $(openssl rand -hex 24); it is stored\n' +
+        'hashed, and starting with a new value revokes the old one. An unreachable database is retried for --db-retry\n' +
+        'seconds (default $WEIGHTGATE_DB_RETRY_SECONDS or 30), then serve exits 1.\n' +
         'Prints "listening on http://HOST:PORT" once it accepts requests; stops cleanly on SIGINT/SIGTERM.',
     )
-    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--port <n>', 'TCP port (0 = any free port)', integerOption('--port', { min: 0, max: 65535 }), 8080)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'PGlite data directory (ignored when $DATABASE_URL is set)', './.weightgate')
     .option('--allow-unsigned', 'accept unsigned artifacts (development only)')
-    .option('--max-body-mb <n>', 'largest accepted upload in MiB', '64')
-    .action(async (flags: { port: string; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: string }) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${flags.port}"`);
+    .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
+    .option('--db-retry <seconds>', 'keep retrying an unreachable database this long at start (default $WEIGHTGATE_DB_RETRY_SECONDS or 30)', numberOption('--db-retry', { min: 0, max: 86400, unit: 'seconds' }))
+    .action(async (flags: { port: number; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: number; dbRetry?: number }) => {
+      const port = flags.port;
       const { startServer } = await import('../server/start.ts');
       const server = await startServer({
         port,
@@ -90,7 +94,8 @@ export function registerServerCommands(program: Command): void {
         databaseUrl: process.env.DATABASE_URL || undefined,
         adminToken: process.env.WEIGHTGATE_ADMIN_TOKEN || undefined,
         allowUnsigned: flags.allowUnsigned ?? false,
-        maxBodyBytes: positiveInt('--max-body-mb')(flags.maxBodyMb) * 1024 * 1024,
+        maxBodyBytes: flags.maxBodyMb * 1024 * 1024,
+        databaseRetryMs: flags.dbRetry === undefined ? undefined : flags.dbRetry * 1000,
       });
       process.stdout.write(`listening on ${server.url}\n`);
       await new Promise<void>((resolve) => {
@@ -161,16 +166,39 @@ export function registerServerCommands(program: Command): void {
   });
 
   registerLicenseCommands(program);
-  withClientOptions(program.command('audit').description('The latest 500 audit log entries (admin token).')).action(async (flags: ClientFlags) => {
-    const entries = await clientOf(flags).audit();
-    print(flags, entries, entries.map((e) => `${e.at}  ${e.action}  ${e.entity} ${e.entityId}`).join('\n'));
-  });
+  withClientOptions(
+    program
+      .command('audit')
+      .description(
+        'Audit log entries, newest first (admin token): a page of --limit (default and most 500). When there are more, the ' +
+          'next page is `--before CURSOR` (printed on stderr; "next" in --json); --all fetches every page.',
+      ),
+  )
+    .option('--limit <n>', 'entries per page, 1..500', integerOption('--limit', { min: 1, max: 500 }))
+    .option('--before <cursor>', 'the page after the one that printed this cursor', positiveInt('--before'))
+    .option('--all', 'follow the pages to the oldest entry')
+    .action(async (flags: ClientFlags & { limit?: number; before?: number; all?: boolean }) => {
+      const client = clientOf(flags);
+      const entries: AuditEntry[] = [];
+      let before = flags.before;
+      let next: string | null;
+      for (;;) {
+        const page = await client.auditPage({ limit: flags.limit, before });
+        entries.push(...page.entries);
+        next = cursorOf(page.next);
+        if (!flags.all || next === null) break;
+        before = Number(next);
+      }
+      print(flags, { entries, next }, entries.map((e) => `${e.at}  ${e.action}  ${e.entity} ${e.entityId}`).join('\n'));
+      if (next !== null && !flags.json) process.stderr.write(`more: weightgate audit${flags.limit ? ` --limit ${flags.limit}` : ''} --before ${next} (or --all)\n`);
+    });
 
   extendCommand(program, 'keys', (keys) => {
     withClientOptions(keys.command('register <public-key-pem>').description("Register a publisher's Ed25519 public key on the server (admin token); signed versions must verify with a registered key."))
       .option('--label <text>', 'whose key it is', 'publisher')
       .action(async (file: string, flags: ClientFlags & { label: string }) => {
-        const result = await clientOf(flags).registerPublisherKey(readFileSync(file, 'utf8'), flags.label);
+        const publicKey = readPublicKeyFile(file, 'keys register');
+        const result = await clientOf(flags).registerPublisherKey(publicKey, flags.label);
         print(flags, result, `registered key ${result.keyId} (${result.label})`);
       });
     withClientOptions(keys.command('list').description('List the publisher keys registered on the server, with when each was revoked (admin token).')).action(async (flags: ClientFlags) => {

@@ -18,7 +18,7 @@ import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
 import { licenseHolds } from './intervals.ts';
 import { validateSegment } from './segment-raw.ts';
 import { sha256, sha256Hex, signBytes, verifyBytes } from './signing.ts';
-import type { Artifact, Manifest, ReleaseParts, Segment } from './model.ts';
+import { intervalLabel, type Artifact, type Manifest, type ReleaseParts, type Segment } from './model.ts';
 
 export interface ReadArtifactOptions {
   publicKey?: KeyObject | string;
@@ -121,7 +121,7 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     declared += ref.bytes;
     const tensor = manifest.tensors[ref.tensor]!;
     if (tensor.encoding === 'codebook-sparse' && ref.count > maxEntriesFor(ref.bytes)) {
-      throw new FormatError('TRUNCATED', `artifact: segment of tensor ${ref.tensor} (${tensor.name}), interval ${ref.interval}, declares ${ref.count} entries in ${ref.bytes} bytes, too short for that many (at most ${maxEntriesFor(ref.bytes)}); the file is damaged or forged`);
+      throw new FormatError('TRUNCATED', `artifact: segment of tensor ${ref.tensor} (${tensor.name}), ${intervalLabel(ref.interval)}, declares ${ref.count} entries in ${ref.bytes} bytes, too short for that many (at most ${maxEntriesFor(ref.bytes)}); the file is damaged or forged`);
     }
   }
   if (declared !== data.length) {
@@ -140,7 +140,7 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     const segmentBytes = data.subarray(at, at + ref.bytes);
     at += ref.bytes;
     if (!bytesEqual(sha256(segmentBytes), ref.sha256)) {
-      throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), interval ${ref.interval}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
+      throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
     }
     validateSegment(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes);
     segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data: segmentBytes });

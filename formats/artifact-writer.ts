@@ -14,7 +14,7 @@ import { readManifest } from './manifest-reader.ts';
 import { sha256, signBytes } from './signing.ts';
 import { encodeTensor } from './tensor-encoder.ts';
 import { validateModelInput } from './input-validation.ts';
-import { BASE_INTERVAL, type Manifest, type ModelInput, type ReleaseParts, type SegmentRef } from './model.ts';
+import { intervalLabel, type Manifest, type ModelInput, type ReleaseParts, type SegmentRef } from './model.ts';
 
 export const ARTIFACT_IDENTIFIER = 'WGM1';
 
@@ -86,12 +86,11 @@ export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8A
     if (!licenseHolds(sorted, ref.interval)) continue;
     const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (!data) {
-      const what = ref.interval === BASE_INTERVAL ? 'base' : `interval ${ref.interval}`;
-      throw new FormatError('MISSING_SEGMENT', `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${what}, is needed for license [${sorted}] but was not supplied`);
+      throw new FormatError('MISSING_SEGMENT', `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for license [${sorted}] but was not supplied`);
     }
     const hash = sha256(data);
     if (data.length !== ref.bytes || !bytesEqual(hash, ref.sha256)) {
-      throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, interval ${ref.interval}: bytes do not match the manifest's SHA-256`);
+      throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: bytes do not match the manifest's SHA-256`);
     }
     held.push(data);
   }

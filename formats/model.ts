@@ -13,6 +13,11 @@ export type TensorEncoding = 'dense-f32' | 'int8' | 'codebook-sparse';
  */
 export const BASE_INTERVAL = 0xffff;
 
+/** How messages name an interval: "base" for BASE_INTERVAL, else "interval ID". */
+export function intervalLabel(id: number): string {
+  return id === BASE_INTERVAL ? 'base' : `interval ${id}`;
+}
+
 /** How a device turns raw sensor values into model input: x = raw * scale + offset. */
 export interface Preprocess {
   /** Input shape without the batch dimension, e.g. [28, 28, 1] or [784]. */

@@ -38,7 +38,7 @@ import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
 import { MAX_FILE_BYTES } from './caps.ts';
 import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
-import type { Artifact } from './model.ts';
+import { intervalLabel, type Artifact } from './model.ts';
 import type { ByteCursor } from './varint.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
 import { sha256Hex } from './signing.ts';
@@ -130,7 +130,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   let change = 0;
   for (const ref of manifest.segments) {
     if (!licenseHolds(license, ref.interval)) continue;
-    const where = `segment (tensor ${ref.tensor}, interval ${ref.interval})`;
+    const where = `segment (tensor ${ref.tensor}, ${intervalLabel(ref.interval)})`;
     // Reuse and whole are implied: reuse when A holds the same SHA-256, else
     // whole, unless the patch names a delta for this segment.
     const reused = index.byHash.get(toHex(ref.sha256));

@@ -9,7 +9,7 @@ import { initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-cod
 import { codeBitsFor, localCodebookIndices, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
 import { decodeGap, decodeTree } from './gap-code.ts';
 import { int8Channels } from './quantize.ts';
-import type { Interval, TensorInfo } from './model.ts';
+import { intervalLabel, type Interval, type TensorInfo } from './model.ts';
 
 const KIND_F32 = 0;
 const KIND_INT8 = 1;
@@ -78,11 +78,11 @@ export class SegmentCursor implements RangeDecoderState {
     this.remaining = count;
     const local = this.kind === KIND_CODEBOOK ? localCodebookIndices(tensor, intervalId, intervals) : [];
     if (this.kind === KIND_CODEBOOK && local.length === 0) throw segmentError(this, 'BAD_VALUE', 'has no codebook centroid in its interval');
-    this.localValues = memory.float32(local.length, `centroids of segment (tensor ${tensorIndex}, interval ${intervalId})`);
+    this.localValues = memory.float32(local.length, `centroids of segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`);
     local.forEach((c, i) => (this.localValues[i] = tensor.codebook![c]!));
     this.codeBits = codeBitsFor(local.length);
     const layout = modelLayout(this.elements, this.codeBits);
-    this.probs = memory.uint16(layout.total, `range-coder models of segment (tensor ${tensorIndex}, interval ${intervalId})`).fill(PROB_INIT);
+    this.probs = memory.uint16(layout.total, `range-coder models of segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`).fill(PROB_INIT);
     this.maxExponent = layout.maxExponent;
     this.gapAt = layout.gapAt;
     this.codeAt = layout.codeAt;
@@ -104,7 +104,7 @@ export function cursorStateBytes(cursor: SegmentCursor): number {
 }
 
 function segmentError(cursor: { tensor: number; interval: number }, code: 'TRUNCATED' | 'BAD_VALUE' | 'OUT_OF_BOUNDS', detail: string): FormatError {
-  return new FormatError(code, `segment (tensor ${cursor.tensor}, interval ${cursor.interval}) ${detail}; the artifact is damaged`);
+  return new FormatError(code, `segment (tensor ${cursor.tensor}, ${intervalLabel(cursor.interval)}) ${detail}; the artifact is damaged`);
 }
 
 function endOfStream(c: SegmentCursor): FormatError {

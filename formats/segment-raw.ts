@@ -7,7 +7,7 @@ import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
 import { SegmentWriter } from './segment-encoder.ts';
 import { bytesEqual } from './bytes.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
-import type { Interval, TensorInfo } from './model.ts';
+import { intervalLabel, type Interval, type TensorInfo } from './model.ts';
 
 export interface RawEntries {
   count: number;
@@ -39,7 +39,7 @@ export function rawBitsOf(tensor: TensorInfo, intervalId: number, intervals: rea
  * by the count the (untrusted) manifest claims.
  */
 export function validateSegment(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array): void {
-  const where = `segment (tensor ${tensorIndex}, interval ${intervalId})`;
+  const where = `segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`;
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
   const kind = tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';
   const writer = new SegmentWriter(elementCount(tensor.shape), kind, rawBitsOf(tensor, intervalId, intervals), count);

@@ -2,9 +2,14 @@
 // and their validation. Defaults are tuned so `build --preset paper-109k`
 // meets the pipeline's size and accuracy targets; see bench/pipeline and the
 // README for the numbers.
-import { readFile } from 'node:fs/promises';
+import { createPrivateKey } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { readArtifact } from '../formats/index.ts';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
 import { PipelineError } from './errors.ts';
+import { loadLayersModel } from './model-json.ts';
 
 export interface BuildOptions {
   /** 'paper-109k' | 'paper-101k'; or modelPath. */
@@ -31,6 +36,8 @@ export interface BuildOptions {
   version?: number;
   /** Ed25519 private key: PEM text or a path to a PEM file. */
   key?: string;
+  /** With --from a signed build: write the next version unsigned anyway (else --key is required). */
+  allowUnsigned?: boolean;
   maxBytes?: number;
   minAccuracy?: number;
   outDir: string;
@@ -49,7 +56,7 @@ export interface BuildOptions {
   tolerance?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
+export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
   preset?: string;
   modelPath?: string;
   fromDir?: string;
@@ -126,16 +133,98 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
+  // Every input is checked here, before the backend loads or anything trains.
   if (options.key !== undefined) r.keyPem = await readKey(options.key);
+  if (options.modelPath !== undefined) await loadLayersModel(options.modelPath);
+  if (options.data !== undefined) await checkDataSpec(options.data);
+  if (options.fromDir !== undefined && samePath(options.fromDir, options.outDir)) {
+    throw new PipelineError('BAD_OPTION', `--out ${options.outDir} is the --from directory; the next version would overwrite version 1 there: give another --out`);
+  }
+  if (options.fromDir !== undefined && r.keyPem === undefined && !options.allowUnsigned) {
+    const signer = await previousSigner(options.fromDir);
+    if (signer !== null) {
+      throw new PipelineError('KEY_REQUIRED', 
+        `--from ${options.fromDir}: version ${signer.version} there is signed by key ${signer.keyId}; give --key (its private key, or a newer one) to sign the next version, or --allow-unsigned to write it unsigned`,
+      );
+    }
+  }
+  await checkOutDir(options.outDir);
   return r;
 }
 
-/** A PEM given inline, or read from a path. */
-async function readKey(key: string): Promise<string> {
-  if (key.includes('-----BEGIN')) return key;
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** 'mnist', or 'idx:DIR' with DIR an existing directory (its files are checked when loaded). */
+async function checkDataSpec(spec: string): Promise<void> {
+  if (spec === 'mnist') return;
+  if (!spec.startsWith('idx:') || spec.length <= 4) throw new PipelineError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
+  const dir = spec.slice(4);
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new PipelineError('NOT_FOUND', `--data ${spec}: ${dir} is not a directory; an IDX dataset directory needs train-* and t10k-* image and label files`);
+}
+
+/** Creates --out when missing and checks it can be written. */
+async function checkOutDir(dir: string): Promise<void> {
   try {
-    return await readFile(key, 'utf8');
-  } catch {
-    throw new PipelineError('BAD_OPTION', `--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new PipelineError('BAD_OPTION', `--out ${dir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new PipelineError('BAD_OPTION', `--out ${dir}: cannot write into it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
+
+/** Who signed the earlier build's full.wgm, or null when it is unsigned (or absent: loading the state reports that). */
+async function previousSigner(dir: string): Promise<{ version: number; keyId: string } | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(join(dir, 'full.wgm')));
+  } catch {
+    return null;
+  }
+  try {
+    const artifact = readArtifact(bytes);
+    if (artifact.signature === null) return null;
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8').catch(() => '{}')) as { keyId?: unknown };
+    return { version: artifact.manifest.version, keyId: typeof report.keyId === 'string' ? report.keyId : 'unknown' };
+  } catch {
+    return null;
+  }
+}
+
+/** A PEM given inline, or read from a path; it must be an Ed25519 private key. */
+async function readKey(key: string): Promise<string> {
+  const inline = key.includes('-----BEGIN');
+  let pem: string;
+  if (inline) pem = key;
+  else {
+    try {
+      pem = await readFile(key, 'utf8');
+    } catch {
+      throw new PipelineError('BAD_OPTION', `--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+    }
+  }
+  const what = inline ? '--key (inline PEM)' : `--key ${key}`;
+  if (/-----BEGIN PUBLIC KEY-----/.test(pem)) throw new PipelineError('BAD_KEY', `${what} is a public key; --key takes the private key (weightgate.key, PKCS#8 PEM) that signs`);
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch (error) {
+    throw new PipelineError('BAD_KEY', `${what} is not a private key PEM (${(error as Error).message}); give the private key (weightgate.key) "weightgate keys generate" writes`);
+  }
+  if (type !== 'ed25519') throw new PipelineError('BAD_KEY', `${what} is a ${type} key; weightgate signs with Ed25519 ("weightgate keys generate" writes one)`);
+  return pem;
+}
+

@@ -41,13 +41,17 @@ export interface BuildResult {
 
 const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-/** Runs a whole build. Throws PipelineError (exitCode 1) after writing everything when a budget is broken. */
+/**
+ * Runs a whole build. Checks every input before any work. When a budget is
+ * broken it throws PipelineError (exitCode 1) after writing everything: the
+ * artifacts and report stay in outDir for inspection, and the error says so.
+ */
 export async function runBuild(buildOptions: BuildOptions, progress: ProgressSink = silentProgress): Promise<BuildResult> {
   const started = performance.now();
   const options = await resolveOptions(buildOptions);
+  const state = options.fromDir ? await loadState(options.fromDir) : null;
   const backend = await selectBackend();
   progress.log(`backend: ${backend}`);
-  const state = options.fromDir ? await loadState(options.fromDir) : null;
   const data = buildOptions.data ?? state?.data ?? options.data;
   const dataset = await loadDataset(data);
   progress.log(`dataset ${dataset.name}: ${dataset.train.count} train / ${dataset.validation.count} validation / ${dataset.test.count} test`);
@@ -190,11 +194,12 @@ function segmentChanges(previous: Uint8Array | null, next: Uint8Array, input: Mo
 
 function checkBudgets(options: ResolvedOptions, report: BuildReport): void {
   const full = report.tiers[report.tiers.length - 1];
+  const kept = `; the artifacts written to ${options.outDir} for inspection failed this check: do not release them`;
   if (options.maxBytes !== undefined && full.artifactBytes > options.maxBytes) {
-    throw new PipelineError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}`);
+    throw new PipelineError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}${kept}`);
   }
   if (options.minAccuracy !== undefined && full.accuracy < options.minAccuracy) {
-    throw new PipelineError('MIN_ACCURACY', `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}`);
+    throw new PipelineError('MIN_ACCURACY', `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}${kept}`);
   }
 }
 

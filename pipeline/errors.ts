@@ -21,8 +21,12 @@ export const PipelineErrorCode = {
   SHAPE_MISMATCH: 'SHAPE_MISMATCH',
   UNKNOWN_PRESET: 'UNKNOWN_PRESET',
   BAD_STATE: 'BAD_STATE',
-  // A build option out of range.
+  // A build option out of range, or unusable.
   BAD_OPTION: 'BAD_OPTION',
+  // --key is not an Ed25519 private key.
+  BAD_KEY: 'BAD_KEY',
+  // --from a signed build without --key: the next version would silently lose its signature.
+  KEY_REQUIRED: 'KEY_REQUIRED',
   // The full artifact breaks a budget (exit 1).
   MAX_BYTES: 'MAX_BYTES',
   MIN_ACCURACY: 'MIN_ACCURACY',

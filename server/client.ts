@@ -143,6 +143,14 @@ export function createClient(options: ClientOptions) {
     registerDevice: (licenseId: number, name: string) => call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name }),
     listDevices: async (licenseId?: number) => (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
+    /** Admin: one page of the audit log, newest first; `next` is the following page's URL, or null. */
+    auditPage: (page: { limit?: number; before?: number } = {}) => {
+      const query = new URLSearchParams();
+      if (page.limit !== undefined) query.set('limit', String(page.limit));
+      if (page.before !== undefined) query.set('before', String(page.before));
+      const text = query.toString();
+      return call<{ entries: AuditEntry[]; next: string | null }>('GET', `/v1/audit${text ? `?${text}` : ''}`);
+    },
   };
 }
 

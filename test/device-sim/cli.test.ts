@@ -42,31 +42,31 @@ test('device infer --json reports accuracy, latency, arena and flash, and exits 
   assert.ok(report.imageBytes > 0);
   assert.is(report.flashBytes, report.artifactBytes + report.imageBytes);
 
-  const coded = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--kernel', 'coded', '--json']);
+  const coded = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--kernel', 'coded', '--allow-unsigned', '--json']);
   assert.is(coded.status, 0, coded.stderr);
   const codedReport = JSON.parse(coded.stdout);
   assert.equal([codedReport.kernel, codedReport.imageBytes, codedReport.flashBytes], ['coded', 0, report.artifactBytes]);
   assert.is(codedReport.accuracy, report.accuracy, 'both kernels classify alike');
 
-  const bad = await runCli(['device', 'infer', small, '--kernel', 'fast']);
+  const bad = await runCli(['device', 'infer', small, '--kernel', 'fast', '--allow-unsigned']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /--kernel must be image or coded/);
   assert.is(report.arithmetic, 'f32');
 });
 
 test('device infer --arithmetic int runs the int path; a bad value exits 2', async () => {
-  const result = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--arithmetic', 'int', '--json']);
+  const result = await runCli(['device', 'infer', small, '--profile', 'm0-32k', '--limit', '50', '--arithmetic', 'int', '--allow-unsigned', '--json']);
   assert.is(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout);
   assert.equal([report.arithmetic, report.kernel, report.samples], ['int', 'image', 50]);
   assert.ok(report.accuracy >= 0 && report.accuracy <= 1);
-  const bad = await runCli(['device', 'infer', small, '--arithmetic', 'f16']);
+  const bad = await runCli(['device', 'infer', small, '--arithmetic', 'f16', '--allow-unsigned']);
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /error BAD_INPUT: arithmetic must be f32 or int/);
 });
 
 test('device infer exits 1 with a budget message when the artifact does not fit', async () => {
-  const result = await runCli(['device', 'infer', wide, '--profile', 'm0-32k', '--json']);
+  const result = await runCli(['device', 'infer', wide, '--profile', 'm0-32k', '--allow-unsigned', '--json']);
   assert.is(result.status, 1);
   const report = JSON.parse(result.stdout);
   assert.is(report.fits, false);
@@ -75,7 +75,7 @@ test('device infer exits 1 with a budget message when the artifact does not fit'
 });
 
 test('bad usage exits 2', async () => {
-  const result = await runCli(['device', 'infer', small, '--profile', 'z80']);
+  const result = await runCli(['device', 'infer', small, '--profile', 'z80', '--allow-unsigned']);
   assert.is(result.status, 2);
   assert.match(result.stderr, /unknown profile "z80"/);
 });
@@ -113,6 +113,24 @@ test('device run --once installs from the server and a second run finds it up to
   } finally {
     await stub.close();
   }
+});
+
+test('device infer, run and fleet need --public-key or an explicit --allow-unsigned, which warns', async () => {
+  const unreachable = 'http://127.0.0.1:1';
+  for (const args of [
+    ['device', 'infer', small, '--limit', '5'],
+    ['device', 'run', '--server', unreachable, '--token', 't', '--dir', join(work, 'no-key'), '--once'],
+    ['device', 'fleet', '--server', unreachable, '--count', '1', '--admin-token', 'a', '--model', 'm'],
+  ]) {
+    const refused = await runCli(args);
+    assert.is(refused.status, 2, `${args[1]}: ${refused.stderr}`);
+    assert.match(refused.stderr, /^weightgate: error PUBLIC_KEY_REQUIRED: .*--public-key.*--allow-unsigned/, args[1]);
+  }
+  const allowed = await runCli(['device', 'infer', small, '--limit', '5', '--allow-unsigned', '--json']);
+  assert.is(allowed.status, 0, allowed.stderr);
+  assert.match(allowed.stderr, /^weightgate: warning: --allow-unsigned: /m);
+  const signedCheck = await runCli(['device', 'infer', small, '--limit', '5', '--public-key', publicKeyFile, '--json']);
+  assert.not.match(signedCheck.stderr, 'warning');
 });
 
 test.run();

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,9 +95,54 @@ test('export-c writes an aligned C array with its length', () => {
   const h = join(dir, 'model.h');
   assert.is(cli('export-c', a, '--out', h, '--name', 'g_model').status, 0);
   const text = readFileSync(h, 'utf8');
-  assert.match(text, 'alignas(16) const unsigned char g_model[] = {');
-  assert.match(text, `const unsigned int g_model_len = ${readFileSync(a).length};`);
+  assert.match(text, 'alignas(16) static const unsigned char g_model[] = {');
+  assert.match(text, `static const unsigned int g_model_len = ${readFileSync(a).length};`);
+  assert.match(text, /--extern/, 'the header says how to keep one copy');
   assert.is(cli('export-c', a, '--out', h, '--name', '9bad').status, 2);
+});
+
+const C_FILES = {
+  'a.c': '#include "model.h"\nconst unsigned char *a_ptr(void) { return g_model; }\nunsigned a_len(void) { return g_model_len; }\n',
+  'b.c': '#include "model.h"\nconst unsigned char *b_ptr(void) { return g_model; }\nunsigned b_len(void) { return g_model_len; }\n',
+  'main.c':
+    '#include <stdint.h>\nconst unsigned char *a_ptr(void); const unsigned char *b_ptr(void); unsigned a_len(void); unsigned b_len(void);\n' +
+    'int main(void) {\n  if (a_len() != b_len() || a_ptr()[4] != b_ptr()[4]) return 1;\n' +
+    '  if ((uintptr_t)a_ptr() % 16 != 0 || (uintptr_t)b_ptr() % 16 != 0) return 2;\n' +
+    '  return a_ptr() == b_ptr() ? 10 : 11;  /* 10: one copy, 11: a copy per file */\n}\n',
+};
+
+/** Compiles a.c and b.c (both include model.h) with main.c into one program and runs it; null without a C compiler. */
+function compileTwoUnits(work: string, defineInA: string | null): { build: ReturnType<typeof spawnSync>; run: ReturnType<typeof spawnSync> | null } | null {
+  const cc = process.env.CC ?? 'cc';
+  if (spawnSync(cc, ['--version']).status !== 0) return null;
+  for (const [name, text] of Object.entries(C_FILES)) writeFileSync(join(work, name), name === 'a.c' && defineInA ? `#define ${defineInA}\n${text}` : text);
+  const exe = join(work, 'prog');
+  const build = spawnSync(cc, ['-std=c11', '-Wall', '-Wextra', '-Werror', '-o', exe, 'a.c', 'b.c', 'main.c'], { cwd: work, encoding: 'utf8' });
+  return { build, run: build.status === 0 ? spawnSync(exe, [], { encoding: 'utf8' }) : null };
+}
+
+test('export-c: a header included from two C files links (static), and --extern keeps one copy', () => {
+  const plain = join(dir, 'cc-static');
+  mkdirSync(plain);
+  assert.is(cli('export-c', a, '--out', join(plain, 'model.h'), '--name', 'g_model').status, 0);
+  const linked = compileTwoUnits(plain, null);
+  if (linked === null) {
+    console.log('skip: export-c link test needs a C compiler (cc, or $CC); apt-get install gcc');
+    return;
+  }
+  assert.is(linked.build.status, 0, String(linked.build.stderr));
+  assert.is(linked.run!.status, 11, 'each translation unit has its own static copy');
+
+  const shared = join(dir, 'cc-extern');
+  mkdirSync(shared);
+  const r = cli('export-c', a, '--out', join(shared, 'model.h'), '--name', 'g_model', '--extern');
+  assert.is(r.status, 0, r.stderr);
+  const text = readFileSync(join(shared, 'model.h'), 'utf8');
+  assert.match(text, 'extern const unsigned char g_model[];');
+  assert.match(text, '#ifdef G_MODEL_DEFINE');
+  const one = compileTwoUnits(shared, 'G_MODEL_DEFINE');
+  assert.is(one!.build.status, 0, String(one!.build.stderr));
+  assert.is(one!.run!.status, 10, 'one copy, defined where G_MODEL_DEFINE is set');
 });
 
 test('bad input: damaged file, missing file, bad usage exit 2 with one line', () => {

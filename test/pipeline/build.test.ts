@@ -44,7 +44,7 @@ test('one signed artifact per tier plus full, with nested licenses and a report'
   assert.is(report.tiers[1].name, 'full');
   assert.is(report.tiers[1].artifactBytes, readFileSync(join(firstDir, 'full.wgm')).length);
   assert.is(report.signed, true);
-  assert.ok(readFileSync(join(firstDir, 'full.h'), 'utf8').includes('alignas(16) const unsigned char'));
+  assert.ok(readFileSync(join(firstDir, 'full.h'), 'utf8').includes('alignas(16) static const unsigned char'));
   assert.ok(readFileSync(join(firstDir, 'report.md'), 'utf8').includes('109,386'));
   assert.ok(readFileSync(join(firstDir, 'report.svg'), 'utf8').startsWith('<svg'));
   assert.ok(existsSync(join(firstDir, 'state.json')) && existsSync(join(firstDir, 'state.bin')));
@@ -66,7 +66,7 @@ test('same inputs and seed give byte-identical artifacts', async () => {
 });
 
 test('--from makes version 2: same intervals and tiers, byte-identical segments', async () => {
-  const next = await runBuild({ fromDir: firstDir, outDir: tempDir() });
+  const next = await runBuild({ fromDir: firstDir, outDir: tempDir(), key: keys.privateKeyPem });
   assert.is(next.report.version, 2);
   assert.ok(next.report.from);
   assert.is(next.report.from!.changedSegments.length, 0);
