@@ -158,10 +158,12 @@ function renderFuzz(r: BenchResults): string | null {
   if (!runs.length) return null;
   const load = Array.isArray(r.fuzz.machine?.loadavg) ? `, load average ${r.fuzz.machine.loadavg[0].toFixed(2)} at the start` : '';
   const lines = runs.map(
-    (run) => `| \`fuzz_open_${run.arith}\` | ${run.seconds} s | ${int(run.inputs)} | ${int(run.inputsPerSecond)} | ${run.crashes} |`,
+    // older results name only the arithmetic path of fuzz_open
+    (run) => `| \`${run.harness ?? `fuzz_open_${run.arith}`}\` | ${run.seconds} s | ${int(run.inputs)} | ${int(run.inputsPerSecond)} | ${run.crashes} |`,
   );
+  const patchSeeds = typeof r.fuzz.patchSeeds === 'number' ? `, ${int(r.fuzz.patchSeeds)} seed patches` : '';
   return [
-    `\`npm run fuzz:c\` on ${String(r.fuzz.when).slice(0, 10)} (${r.fuzz.seeds} seed artifacts${load}):`,
+    `\`npm run fuzz:c\` on ${String(r.fuzz.when).slice(0, 10)} (${r.fuzz.seeds} seed artifacts${patchSeeds}${load}):`,
     '',
     '| harness | time | inputs | inputs / s | crashes |',
     '|---|---:|---:|---:|---:|',
