@@ -158,10 +158,12 @@ function renderFuzz(r: BenchResults): string | null {
   if (!runs.length) return null;
   const load = Array.isArray(r.fuzz.machine?.loadavg) ? `, load average ${r.fuzz.machine.loadavg[0].toFixed(2)} at the start` : '';
   const lines = runs.map(
-    (run) => `| \`fuzz_open_${run.arith}\` | ${run.seconds} s | ${int(run.inputs)} | ${int(run.inputsPerSecond)} | ${run.crashes} |`,
+    // older results name only the arithmetic path of fuzz_open
+    (run) => `| \`${run.harness ?? `fuzz_open_${run.arith}`}\` | ${run.seconds} s | ${int(run.inputs)} | ${int(run.inputsPerSecond)} | ${run.crashes} |`,
   );
+  const patchSeeds = typeof r.fuzz.patchSeeds === 'number' ? `, ${int(r.fuzz.patchSeeds)} seed patches` : '';
   return [
-    `\`npm run fuzz:c\` on ${String(r.fuzz.when).slice(0, 10)} (${r.fuzz.seeds} seed artifacts${load}):`,
+    `\`npm run fuzz:c\` on ${String(r.fuzz.when).slice(0, 10)} (${r.fuzz.seeds} seed artifacts${patchSeeds}${load}):`,
     '',
     '| harness | time | inputs | inputs / s | crashes |',
     '|---|---:|---:|---:|---:|',
@@ -182,8 +184,36 @@ function renderFirmwareAccuracy(r: BenchResults): string | null {
   ].join('\n');
 }
 
+/** The update half (bench/firmware/update.ts): patches applied by the C library on simulated flash. */
+function renderFirmwareUpdate(r: BenchResults): string | null {
+  const u = r.firmware?.update;
+  if (!u?.rows?.length) return null;
+  const target = u.workTargetBytes ?? 4096;
+  const flash = (f: Json) => `${f.erases} / ${int(f.programmedBytes)} B`;
+  const lines = [
+    `Updates of the ${u.artifact} build applied by the C library (\`wg_patch_apply\` into the update half's slot on simulated NOR flash, ${int(u.flash.sectorBytes / 1024)} KiB sectors; the download is staged in flash first), against writing the whole new artifact (\`bench/firmware/update.ts\`):`,
+    '',
+    `| update | patch | C applier RAM (\`wg_patch_plan\`) | device-sim RAM | ≤ ${int(target)} B | erases / programmed, patch | erases / programmed, whole |`,
+    '|---|---:|---:|---:|:---:|---:|---:|',
+    ...u.rows.map(
+      (row: Json) =>
+        `| ${row.update} | ${int(row.patchBytes)} B | ${int(row.cWorkBytes)} B | ${int(row.deviceSimWorkBytes)} B | ${row.cWorkBytes <= target ? 'yes' : 'no'} | ${flash(row.patch)} | ${flash(row.whole)} |`,
+    ),
+  ];
+  const size = u.codeSize;
+  if (size?.totalBytes) {
+    const refs = (size.references ?? []).map((ref: Json) => `${ref.name} ${ref.flashBytes ? `~${int(ref.flashBytes)} B` : `${ref.source}`}`).join(', ');
+    lines.push(
+      '',
+      `Code size of the update half on Cortex-M4F at ${size.flags}: ${int(size.totalBytes)} B (slots + state record + boot ${int(size.updateBytes)} B, patch applier ${int(size.patchBytes)} B; the core library's reader it calls is not counted); ${refs}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
 const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   firmware: renderFirmware,
+  'firmware-update': renderFirmwareUpdate,
   'firmware-accuracy': renderFirmwareAccuracy,
   fuzz: renderFuzz,
   headline: renderHeadline,

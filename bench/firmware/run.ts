@@ -2,8 +2,10 @@
 // sample (count.ts, on the given artifact and the synthetic 80 % one), code
 // size per Cortex-M target (firmware/size/report.sh, then size.ts), and the
 // arena the library plans for the artifact (device-sim's firmwarePlan, the
-// formula wg_plan computes on the part). Returns count.ts's JSON with `size`
-// and `plan` added; run-all writes it to bench/results/firmware.json.
+// formula wg_plan computes on the part), and the update half's figures
+// (update.ts: patches applied by the C library on simulated flash, its code
+// size). Returns count.ts's JSON with `size`, `plan` and `update` added;
+// run-all writes it to bench/results/firmware.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,7 @@ import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
 import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { loadDataset } from '../../pipeline/datasets.ts';
+import { measureUpdate } from './update.ts';
 
 /**
  * What each arithmetic path costs in accuracy, per tier: the test split
@@ -56,5 +59,8 @@ export async function runFirmwareBench(artifactPath: string, options: { recount?
   const plan = firmwarePlan(readArtifact(new Uint8Array(readFileSync(artifactPath))));
   const buildDir = dirname(artifactPath);
   const accuracy = existsSync(join(buildDir, 'report.json')) ? await tierAccuracy(buildDir) : [];
-  return { ...counts, size, plan: { artifact: counts.runs?.[0]?.artifact?.model ?? artifactPath, ...plan, arenaTargetBytes: 4096 }, accuracy };
+  const artifact = counts.runs?.[0]?.artifact?.model ?? artifactPath;
+  // The update half: patches applied by the C library on simulated flash (update.ts).
+  const update = existsSync(join(buildDir, 'basic.wgm')) ? measureUpdate(artifactPath, artifact) : null;
+  return { ...counts, size, plan: { artifact, ...plan, arenaTargetBytes: 4096 }, accuracy, update };
 }

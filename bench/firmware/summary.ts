@@ -2,7 +2,9 @@
 // SummaryRow), from bench/results/firmware.json: the instruction targets
 // on the first measured artifact (the paper-109k build run-all makes), on
 // Cortex-M4F in QEMU where it ran, else the host; the code size of
-// open + verify + invoke on Cortex-M4F; the arena the library plans.
+// open + verify + invoke on Cortex-M4F; the arena the library plans; the
+// update half (update.ts): the patch applier's working memory per update and
+// the code size of slots + state record + boot + applier on Cortex-M4F.
 import type { SummaryRow } from '../summary.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
@@ -64,6 +66,37 @@ export function summarizeFirmware(r: Json): SummaryRow[] {
       target: `≤ ${int(r.plan.arenaTargetBytes ?? 4096)} B`,
       reference: 'the C tests check wg_plan equals this for every conformance model',
       met: r.plan.arenaCodedBytes <= (r.plan.arenaTargetBytes ?? 4096),
+    });
+  }
+  rows.push(...summarizeUpdate(r.update));
+  return rows;
+}
+
+/** The update half's rows: the C applier's working memory per update, and its code size. */
+function summarizeUpdate(u: Json): SummaryRow[] {
+  if (!u?.rows?.length) return [];
+  const rows: SummaryRow[] = [];
+  const target = u.workTargetBytes ?? 4096;
+  for (const row of u.rows) {
+    rows.push({
+      area: 'firmware',
+      figure: `update RAM, C patch applier (wg_patch_plan), ${row.update}`,
+      value: `${int(row.cWorkBytes)} B (patch ${int(row.patchBytes)} B)`,
+      target: `≤ ${int(target)} B`,
+      reference: `device-sim ${int(row.deviceSimWorkBytes)} B; flash ${row.patch.erases} erases / ${int(row.patch.programmedBytes)} B programmed vs ${row.whole.erases} / ${int(row.whole.programmedBytes)} B whole`,
+      met: row.cWorkBytes <= target,
+    });
+  }
+  const size = u.codeSize;
+  if (size?.totalBytes) {
+    const refs = (size.references ?? []).map((ref: Json) => `${ref.name} ${ref.flashBytes ? `~${int(ref.flashBytes)} B` : ref.source}`).join('; ');
+    rows.push({
+      area: 'firmware',
+      figure: 'code size, update half: slots + state record + boot + patch applier (Cortex-M4F, -Os)',
+      value: `${int(size.totalBytes)} B`,
+      target: 'stated beside the references',
+      reference: `${int(size.updateBytes)} B update + ${int(size.patchBytes)} B applier; ${refs}`,
+      met: null,
     });
   }
   return rows;
