@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_INTERVAL, encodeArtifact, generateKeyPair, readArtifact } from '../../formats/index.ts';
-import { syntheticModel } from '../../bench/formats/synthetic-model.ts';
+import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { runCli } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-cli-base-'));

@@ -20,13 +20,14 @@ import { buildPatchBytes } from '../../../formats/patch-writer.ts';
 import { readPatchFields } from '../../../formats/patch-reader.ts';
 import { Arena, arenaMemory } from '../../../device-sim/arena.ts';
 import { mulberry32 } from '../../../device-sim/power-cut.ts';
-import { rng, syntheticModel } from '../../../bench/formats/synthetic-model.ts';
-import { changeWeights } from '../../../bench/formats/versions.ts';
+import { createRandom } from '../../../formats/random.ts';
+import { syntheticModel } from '../../../test/fixtures/synthetic-model.ts';
+import { changeWeights } from '../../../test/fixtures/model-versions.ts';
 import { CONFORMANCE_KEY } from '../../../scripts/gen-conformance.ts';
 
 /** A retraining of int8 / dense-f32 kernels (as test/formats/patch-stream.test.ts). */
 function changeValues(input: ModelInput, fraction: number, seed: number): ModelInput {
-  const random = rng(seed);
+  const random = createRandom(seed);
   return {
     ...input,
     version: input.version + 1,

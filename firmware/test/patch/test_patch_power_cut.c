@@ -217,6 +217,12 @@ static void test_cut_license_upgrade(void **state)
     cut_everywhere("int8-upgrade");
 }
 
+static void test_cut_license_downgrade(void **state)
+{
+    (void)state;
+    cut_everywhere("int8-downgrade");
+}
+
 static void test_cut_new_version(void **state)
 {
     (void)state;
@@ -236,6 +242,7 @@ int main(void)
     FILE *f;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_license_upgrade),
+        cmocka_unit_test(test_cut_license_downgrade),
         cmocka_unit_test(test_cut_new_version),
         cmocka_unit_test(test_cut_large_new_version),
     };
