@@ -127,8 +127,7 @@ function renderPipeline(r: BenchResults): string | null {
 function renderServer(r: BenchResults): string | null {
   const runs = r.server?.runs;
   if (!runs) return null;
-  const line = (label: string, run: Json | undefined) =>
-    run ? `| ${label} | ${int(run.requestsPerSecond)} | ${run.p50Ms} ms | ${run.p99Ms} ms |` : null;
+  const line = (label: string, run: Json | undefined) => (run ? `| ${label} | ${int(run.requestsPerSecond)} | ${run.p50Ms} ms | ${run.p99Ms} ms |` : null);
   return [
     `${r.server.model?.name ?? ''}: artifact ${bytes(r.server.model?.artifactBytes ?? 0)}, patch ${bytes(r.server.model?.patchBytes ?? 0)}; ${r.server.tool ?? ''}; ${r.server.machine?.database ?? ''}.`,
     '',
@@ -149,7 +148,9 @@ function renderDevicePatching(r: BenchResults): string | null {
   return [
     '| update | patch | apply working memory | arena high-water | install |',
     '|---|---|---|---|---|',
-    ...rows.map((row) => `| ${row.update} | ${bytes(row.patchBytes)} | ${bytes(row.applyWorkingBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.installMs} ms |`),
+    ...rows.map(
+      (row) => `| ${row.update} | ${bytes(row.patchBytes)} | ${bytes(row.applyWorkingBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.installMs} ms |`,
+    ),
   ].join('\n');
 }
 
@@ -174,7 +175,7 @@ function renderFuzz(r: BenchResults): string | null {
 function renderFirmwareAccuracy(r: BenchResults): string | null {
   const rows: Json[] = r.firmware?.accuracy ?? [];
   if (!rows.length) return null;
-  const points = (a: number, b: number) => `${((a - b) * 100 >= 0 ? '+' : '')}${((a - b) * 100).toFixed(2)}`;
+  const points = (a: number, b: number) => `${(a - b) * 100 >= 0 ? '+' : ''}${((a - b) * 100).toFixed(2)}`;
   return [
     `Test accuracy per tier of the ${r.firmware.plan?.artifact ?? 'measured'} build on each arithmetic path (${rows[0].samples} MNIST test digits; the library computes these bit for bit):`,
     '',

@@ -72,7 +72,14 @@ export function summarizePipeline(r: Json): SummaryRow[] {
       met: row.data === 'mnist' ? row.meetsAccuracy : null,
     });
     if (row.preset === 'paper-109k' && row.data === 'mnist') {
-      rows.push({ area: 'pipeline', figure: `${name}: whole build`, value: `${row.seconds} s`, target: '< 120 s on 2 cores', reference: `backend ${row.backend}`, met: row.seconds < 120 });
+      rows.push({
+        area: 'pipeline',
+        figure: `${name}: whole build`,
+        value: `${row.seconds} s`,
+        target: '< 120 s on 2 cores',
+        reference: `backend ${row.backend}`,
+        met: row.seconds < 120,
+      });
     }
   }
   return rows;
@@ -90,7 +97,14 @@ export function summarizeServer(r: Json): SummaryRow[] {
       reference: `bare ${Math.round(runs.barePatch.requestsPerSecond).toLocaleString('en-US')} → ${pct(r.patchVsBare ?? runs.patch.requestsPerSecond / runs.barePatch.requestsPerSecond)}`,
       met: (r.patchVsBare ?? 0) >= 0.8,
     });
-    rows.push({ area: 'server', figure: 'cached patch, p99', value: `${runs.patch.p99Ms} ms`, target: '< 20 ms', reference: `bare ${runs.barePatch.p99Ms} ms`, met: runs.patch.p99Ms < 20 });
+    rows.push({
+      area: 'server',
+      figure: 'cached patch, p99',
+      value: `${runs.patch.p99Ms} ms`,
+      target: '< 20 ms',
+      reference: `bare ${runs.barePatch.p99Ms} ms`,
+      met: runs.patch.p99Ms < 20,
+    });
   }
   if (runs.updateCheck) {
     rows.push({
@@ -120,7 +134,14 @@ export function summarizeDevice(r: Json): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const l = r.latency;
   if (l) {
-    rows.push({ area: 'device', figure: 'arena high-water, full tier', value: bytes(l.arenaHighWaterBytes), target: `≤ ${bytes(l.arenaTargetBytes ?? 4096)}`, reference: String(l.model ?? '').replace(/^.*\/([^/]+\.wgm): /, '$1: '), met: l.arenaHighWaterBytes <= (l.arenaTargetBytes ?? 4096) });
+    rows.push({
+      area: 'device',
+      figure: 'arena high-water, full tier',
+      value: bytes(l.arenaHighWaterBytes),
+      target: `≤ ${bytes(l.arenaTargetBytes ?? 4096)}`,
+      reference: String(l.model ?? '').replace(/^.*\/([^/]+\.wgm): /, '$1: '),
+      met: l.arenaHighWaterBytes <= (l.arenaTargetBytes ?? 4096),
+    });
     rows.push({
       area: 'device',
       figure: 'median latency per sample, batch 1',
@@ -165,7 +186,14 @@ export function summarizeDevice(r: Json): SummaryRow[] {
   }
   const f = r.fleet;
   if (f?.update) {
-    rows.push({ area: 'device', figure: `fleet of ${f.devices} reaches a new version (${f.database})`, value: `${f.update.seconds} s, ${f.update.failures} failures`, target: `< ${f.targetSeconds ?? 10} s`, reference: `install of the fleet ${f.install?.seconds ?? '–'} s`, met: f.update.seconds < (f.targetSeconds ?? 10) });
+    rows.push({
+      area: 'device',
+      figure: `fleet of ${f.devices} reaches a new version (${f.database})`,
+      value: `${f.update.seconds} s, ${f.update.failures} failures`,
+      target: `< ${f.targetSeconds ?? 10} s`,
+      reference: `install of the fleet ${f.install?.seconds ?? '–'} s`,
+      met: f.update.seconds < (f.targetSeconds ?? 10),
+    });
     const perDevice = f.update.bytesPerDevice;
     rows.push({
       area: 'device',
@@ -181,9 +209,11 @@ export function summarizeDevice(r: Json): SummaryRow[] {
 
 export function renderSummaryMarkdown(rows: SummaryRow[]): string {
   const mark = (met: boolean | null) => (met === null ? '–' : met ? 'yes' : '**no**');
-  return [
-    '| area | figure | measured | target | reference (same run) | met |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.area} | ${r.figure} | ${r.value} | ${r.target} | ${r.reference} | ${mark(r.met)} |`),
-  ].join('\n') + '\n';
+  return (
+    [
+      '| area | figure | measured | target | reference (same run) | met |',
+      '|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.area} | ${r.figure} | ${r.value} | ${r.target} | ${r.reference} | ${mark(r.met)} |`),
+    ].join('\n') + '\n'
+  );
 }

@@ -78,7 +78,11 @@ async function assertReachable(server: string): Promise<void> {
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     const { HttpError } = await import('../server/http-error.ts');
-    throw new HttpError(503, 'SERVER_UNREACHABLE', `cannot reach ${base}: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is \`weightgate serve\` running?`);
+    throw new HttpError(
+      503,
+      'SERVER_UNREACHABLE',
+      `cannot reach ${base}: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is \`weightgate serve\` running?`,
+    );
   }
 }
 
@@ -159,7 +163,9 @@ function describeOutcome(outcome: UpdateOutcome): string {
   return (
     `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
     `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}` +
-    (outcome.applyWorkingBytes !== null ? `, patch applied in ${outcome.applyWorkingBytes} bytes of RAM (arena high-water ${outcome.arenaHighWaterBytes} bytes)` : '')
+    (outcome.applyWorkingBytes !== null
+      ? `, patch applied in ${outcome.applyWorkingBytes} bytes of RAM (arena high-water ${outcome.arenaHighWaterBytes} bytes)`
+      : '')
   );
 }
 
@@ -184,7 +190,10 @@ export function registerDeviceCommands(program: Command): void {
     .option('--chunk <entries>', 'entries per streamed chunk buffer', positiveInt('--chunk'))
     .option('--json', 'print one JSON object')
     .action(async (file: string, flags: ProfileFlags & { data: string; limit?: number; chunk?: number }) => {
-      const [{ loadArtifactOnProfile, scoreSplit }, { loadDataset }] = await Promise.all([import('../device-sim/check-artifact.ts'), import('../pipeline/datasets.ts')]);
+      const [{ loadArtifactOnProfile, scoreSplit }, { loadDataset }] = await Promise.all([
+        import('../device-sim/check-artifact.ts'),
+        import('../pipeline/datasets.ts'),
+      ]);
       const publicKey = requirePublicKey(flags, 'infer');
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
@@ -209,7 +218,11 @@ export function registerDeviceCommands(program: Command): void {
       };
       if (!loaded.report.fits) {
         base.reason = flashAsFlash(loaded.report.reason, profile.flashBytes);
-        print(flags.json, { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null }, `does not fit ${profile.name}: ${base.reason}`);
+        print(
+          flags.json,
+          { ...base, arenaHighWaterBytes: loaded.report.arenaNeededBytes, accuracy: null, samples: 0, latencyUs: null },
+          `does not fit ${profile.name}: ${base.reason}`,
+        );
         throw new CheckFailedError('DOES_NOT_FIT', `${file} does not fit profile ${profile.name}: ${base.reason}`);
       }
       const dataset = await loadDataset(flags.data);
@@ -262,7 +275,11 @@ export function registerDeviceCommands(program: Command): void {
           const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), server, token, publicKey, powerCut, kernel: kernelOf(flags) });
           const boot = sim.status();
           for (const issue of boot.bootIssues) process.stderr.write(`boot: ${issue}\n`);
-          print(flags.json, { event: 'boot', ...boot, profile: boot.profile.name }, `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`);
+          print(
+            flags.json,
+            { event: 'boot', ...boot, profile: boot.profile.name },
+            `booted ${flags.dir}: ${boot.model ?? 'no model'} v${boot.version} slot ${boot.slot ?? '-'}`,
+          );
           return sim;
         };
         let sim = await open(flags.powerCut ? parsePowerCut(flags.powerCut) : null);
@@ -282,14 +299,22 @@ export function registerDeviceCommands(program: Command): void {
             } catch (error) {
               if (error instanceof PowerCutError) {
                 // The process "lost power": forget everything in memory and boot from flash.
-                print(flags.json, { event: 'power-cut', phase: error.phase, atByte: error.atByte }, `power cut during ${error.phase} after ${error.atByte} bytes; rebooting`);
+                print(
+                  flags.json,
+                  { event: 'power-cut', phase: error.phase, atByte: error.atByte },
+                  `power cut during ${error.phase} after ${error.atByte} bytes; rebooting`,
+                );
                 sim = await open(null);
                 continue;
               }
               const reported = await asClientError(error, server);
               if (flags.once) throw reported;
               const coded = reported as { code?: string; message?: string };
-              print(flags.json, { event: 'error', code: coded.code ?? 'ERROR', message: coded.message }, `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`);
+              print(
+                flags.json,
+                { event: 'error', code: coded.code ?? 'ERROR', message: coded.message },
+                `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`,
+              );
             }
             if (check < maxChecks && !stop) {
               await new Promise<void>((resolve) => {
@@ -308,16 +333,23 @@ export function registerDeviceCommands(program: Command): void {
   withProfileOptions(
     device
       .command('status')
-      .description('Boot a simulated device from its flash directory (verifying its slots) and print what it runs: model, version, intervals, slot, SHA-256, and any problem boot found.'),
+      .description(
+        'Boot a simulated device from its flash directory (verifying its slots) and print what it runs: model, version, intervals, slot, SHA-256, and any problem boot found.',
+      ),
   )
     .option('--dir <dir>', 'device flash directory', './device-flash')
     .option('--json', 'print one JSON object')
     .action(async (flags: ProfileFlags & { dir: string }) => {
       // Only `device run` creates a flash directory: a typo here must not make an empty device.
       if (!statSync(flags.dir, { throwIfNoEntry: false })?.isDirectory()) {
-        throw Object.assign(new UsageError(`--dir ${flags.dir} does not exist (or is not a directory); \`weightgate device run --dir ${flags.dir}\` creates a device's flash directory`), {
-          code: 'NO_DEVICE_DIR',
-        });
+        throw Object.assign(
+          new UsageError(
+            `--dir ${flags.dir} does not exist (or is not a directory); \`weightgate device run --dir ${flags.dir}\` creates a device's flash directory`,
+          ),
+          {
+            code: 'NO_DEVICE_DIR',
+          },
+        );
       }
       const { openDevice } = await import('../device-sim/device.ts');
       const sim = await openDevice({ dir: flags.dir, profile: profileOf(flags), publicKey: publicKeyOf(flags), kernel: kernelOf(flags) });
@@ -327,7 +359,9 @@ export function registerDeviceCommands(program: Command): void {
         { ...status, profile: status.profile.name },
         `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
           `(${status.artifactBytes} bytes in a ${status.slotCapacityBytes}-byte slot of ${status.profile.flashBytes} bytes of flash)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
-          (status.kernel ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}` : '') +
+          (status.kernel
+            ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}`
+            : '') +
           status.bootIssues.map((issue) => `\n  boot: ${issue}`).join(''),
       );
     });
@@ -378,7 +412,10 @@ export function registerDeviceCommands(program: Command): void {
         await assertReachable(server);
         let tokens: string[];
         if (flags.tokensFile) {
-          tokens = readFileSync(flags.tokensFile, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
+          tokens = readFileSync(flags.tokensFile, 'utf8')
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean);
           if (tokens.length < flags.count) throw new UsageError(`${flags.tokensFile} has ${tokens.length} tokens, --count asks for ${flags.count}`);
         } else if (flags.adminToken) {
           if (!flags.model) throw new UsageError('--admin-token needs --model (the model of the license to create)');
@@ -425,7 +462,8 @@ export function registerDeviceCommands(program: Command): void {
             `bytes per device min ${summary.bytesPerDevice.min} median ${summary.bytesPerDevice.median} max ${summary.bytesPerDevice.max}; ` +
             `patches ${JSON.stringify(summary.patchBytes)}, full downloads ${summary.fullDownloads}; failures ${summary.failures} ${JSON.stringify(summary.errors)}`,
         );
-        if (summary.failures > 0) throw new CheckFailedError('FLEET_FAILURES', `${summary.failures} of ${summary.devices} devices did not finish: ${JSON.stringify(summary.errors)}`);
+        if (summary.failures > 0)
+          throw new CheckFailedError('FLEET_FAILURES', `${summary.failures} of ${summary.devices} devices did not finish: ${JSON.stringify(summary.errors)}`);
       },
     );
 }

@@ -40,8 +40,8 @@ export function registerFirmwareCommands(program: Command): void {
   firmware
     .command('plan <file>')
     .description(
-      'The arena (RAM) and flash the firmware library needs to run a .wgm artifact, by docs/arithmetic.md\'s plan: ' +
-        'the arena for the coded kernels (decode the artifact on every inference) and for the execution image\'s, ' +
+      "The arena (RAM) and flash the firmware library needs to run a .wgm artifact, by docs/arithmetic.md's plan: " +
+        "the arena for the coded kernels (decode the artifact on every inference) and for the execution image's, " +
         'and the flash for each (the artifact; the artifact and its execution image).',
     )
     .option('--arithmetic <path>', 'f32 (IEEE binary32, the default) or int (block floating point, for parts with no FPU); both plan the same bytes', 'f32')
@@ -82,7 +82,7 @@ export function registerFirmwareCommands(program: Command): void {
     )
     .requiredOption('--flash <size>', 'flash the update half may use, e.g. 256k')
     .option('--sector <size>', 'erase sector size (a power of two)', '4k')
-    .option('--staging <size>', 'a staging region for downloads (0: the inactive slot\'s tail)', '0')
+    .option('--staging <size>', "a staging region for downloads (0: the inactive slot's tail)", '0')
     .option('--artifact <file>', 'a .wgm the slots must hold')
     .option('--patch <file>', 'a .wgp that must fit where downloads wait')
     .option('--json', 'print one JSON object')
@@ -93,7 +93,7 @@ export function registerFirmwareCommands(program: Command): void {
         '  state records  0x00000000  2 x 4096 bytes\n' +
         '  slot A         0x00002000  126976 bytes\n' +
         '  slot B         0x00021000  126976 bytes\n' +
-        '  staging        none: downloads wait in the inactive slot\'s tail\n' +
+        "  staging        none: downloads wait in the inactive slot's tail\n" +
         '  artifact build/signed/full.wgm: 9736 bytes in 126976: fits\n' +
         '  artifact build/signed/full.wgm with its execution image: 22860 bytes in 126976: fits\n',
     )
@@ -106,7 +106,12 @@ export function registerFirmwareCommands(program: Command): void {
         const plan = firmwarePlan(artifact);
         artifactBytes = plan.artifactBytes;
         checks.push({ what: `artifact ${flags.artifact}`, bytes: plan.artifactBytes, room: layout.slotBytes, fits: plan.artifactBytes <= layout.slotBytes });
-        checks.push({ what: `artifact ${flags.artifact} with its execution image`, bytes: plan.flashImageBytes, room: layout.slotBytes, fits: plan.flashImageBytes <= layout.slotBytes });
+        checks.push({
+          what: `artifact ${flags.artifact} with its execution image`,
+          bytes: plan.flashImageBytes,
+          room: layout.slotBytes,
+          fits: plan.flashImageBytes <= layout.slotBytes,
+        });
       }
       if (flags.patch) {
         const patch = readBytes(flags.patch);
@@ -141,13 +146,21 @@ export function registerFirmwareCommands(program: Command): void {
     )
     .requiredOption('--out <header>', 'the .h file to write')
     .option('--name <name>', 'C identifier of the array (default: from the file name)')
-    .addHelpText('after', '\nExample:\n  $ weightgate firmware header build/upgrade.wgp --out upgrade.h --name g_upgrade\n  wrote upgrade.h (g_upgrade, 1872 bytes, a patch)\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ weightgate firmware header build/upgrade.wgp --out upgrade.h --name g_upgrade\n  wrote upgrade.h (g_upgrade, 1872 bytes, a patch)\n',
+    )
     .action((file: string, flags: { out: string; name?: string }) => {
       const bytes = readBytes(file);
       const kind = file.endsWith('.wgp') ? 'a patch' : 'an artifact';
       if (kind === 'a patch') readPatch(bytes);
       else readArtifact(bytes);
-      const name = flags.name ?? basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^([0-9])/, '_$1');
+      const name =
+        flags.name ??
+        basename(file)
+          .replace(/\.[^.]*$/, '')
+          .replace(/[^A-Za-z0-9_]/g, '_')
+          .replace(/^([0-9])/, '_$1');
       writeFileSync(flags.out, exportC(bytes, name));
       process.stdout.write(`wrote ${flags.out} (${name}, ${bytes.length} bytes, ${kind})\n`);
     });

@@ -96,9 +96,14 @@ function printArtifact(d: ReturnType<typeof describeArtifact>): void {
     `license   [${d.license.join(', ')}]  (${d.segments.held} of ${d.segments.total} segments, ${d.segments.heldBytes} segment bytes; manifest ${d.manifestBytes} bytes)`,
     `input     shape [${d.preprocess.inputShape}]  x = raw * ${d.preprocess.scale} + ${d.preprocess.offset}`,
     'tensors:',
-    ...d.tensors.map((t) => `  ${t.name.padEnd(24)} [${t.shape.join('x')}]  ${t.encoding}${t.encoding === 'codebook-sparse' ? `/${t.bits}b` : ''}  nonzero ${t.heldNonzero}/${t.nonzero}  ${t.bytes} B${t.licensed ? '' : '  (base)'}`),
+    ...d.tensors.map(
+      (t) =>
+        `  ${t.name.padEnd(24)} [${t.shape.join('x')}]  ${t.encoding}${t.encoding === 'codebook-sparse' ? `/${t.bits}b` : ''}  nonzero ${t.heldNonzero}/${t.nonzero}  ${t.bytes} B${t.licensed ? '' : '  (base)'}`,
+    ),
     'intervals:',
-    ...d.intervals.map((i) => `  ${String(i.id).padStart(3)}  [${i.lower.toPrecision(5)}, ${i.upper.toPrecision(5)})${d.license.includes(i.id) ? '  held' : ''}`),
+    ...d.intervals.map(
+      (i) => `  ${String(i.id).padStart(3)}  [${i.lower.toPrecision(5)}, ${i.upper.toPrecision(5)})${d.license.includes(i.id) ? '  held' : ''}`,
+    ),
     'tiers:',
     ...d.tiers.map((t) => `  ${t.name.padEnd(12)} intervals [${t.intervals.join(', ')}]  accuracy ${t.accuracy.toFixed(4)}`),
   ];
@@ -108,7 +113,9 @@ function printArtifact(d: ReturnType<typeof describeArtifact>): void {
 export function registerFormatCommands(program: Command): void {
   program
     .command('inspect')
-    .description('Show what a .wgm artifact or .wgp patch holds: model, version, tensors with encodings and byte sizes, intervals, tiers, license, SHA-256, signature state. Verifies the file first.')
+    .description(
+      'Show what a .wgm artifact or .wgp patch holds: model, version, tensors with encodings and byte sizes, intervals, tiers, license, SHA-256, signature state. Verifies the file first.',
+    )
     .argument('<file>', '.wgm artifact or .wgp patch')
     .option('--json', 'print one JSON object (kind, model, version, bytes, sha256, tensors, intervals, tiers, license, signed)')
     .action((file: string, opts: { json?: boolean }) => {
@@ -136,13 +143,16 @@ export function registerFormatCommands(program: Command): void {
   const keys = program.command('keys').description('Ed25519 publisher keys for signing version manifests.');
   keys
     .command('generate')
-    .description('Write a new Ed25519 key pair: DIR/weightgate.key (PKCS#8 PEM, keep secret) and DIR/weightgate.pub (SPKI PEM, give to devices). Refuses to overwrite.')
+    .description(
+      'Write a new Ed25519 key pair: DIR/weightgate.key (PKCS#8 PEM, keep secret) and DIR/weightgate.pub (SPKI PEM, give to devices). Refuses to overwrite.',
+    )
     .requiredOption('--out <dir>', 'directory to write the keys into (created if missing)')
     .option('--json', 'print {privateKey, publicKey, keyId} paths and id as JSON')
     .action((opts: { out: string; json?: boolean }) => {
       const privatePath = join(opts.out, 'weightgate.key');
       const publicPath = join(opts.out, 'weightgate.pub');
-      if (existsSync(privatePath) || existsSync(publicPath)) throw new UsageError(`${opts.out} already holds weightgate keys; choose another --out or remove them`);
+      if (existsSync(privatePath) || existsSync(publicPath))
+        throw new UsageError(`${opts.out} already holds weightgate keys; choose another --out or remove them`);
       mkdirSync(opts.out, { recursive: true });
       const pair = generateKeyPair();
       writeFileSync(privatePath, pair.privateKeyPem, { mode: 0o600 });
@@ -166,7 +176,9 @@ export function registerFormatCommands(program: Command): void {
 
   program
     .command('verify')
-    .description('Verify an artifact: structure, every held segment against the manifest SHA-256, and the Ed25519 signature with the public key. Exit 0 valid, 1 signature or hash check failed, 2 unreadable file.')
+    .description(
+      'Verify an artifact: structure, every held segment against the manifest SHA-256, and the Ed25519 signature with the public key. Exit 0 valid, 1 signature or hash check failed, 2 unreadable file.',
+    )
     .argument('<file>', '.wgm artifact')
     .requiredOption('--pubkey <key>', 'public key, SPKI PEM (weightgate.pub)')
     .option('--json', 'print {valid, sha256, keyId} as JSON')
@@ -176,13 +188,17 @@ export function registerFormatCommands(program: Command): void {
         try {
           return readArtifact(readInput(file), { requireSignature: true });
         } catch (error) {
-          if (error instanceof FormatError && (error.code === 'HASH_MISMATCH' || error.code === 'UNSIGNED')) throw new CheckFailedError(error.code, `${file}: ${error.message}`);
+          if (error instanceof FormatError && (error.code === 'HASH_MISMATCH' || error.code === 'UNSIGNED'))
+            throw new CheckFailedError(error.code, `${file}: ${error.message}`);
           throw error;
         }
       });
       const keyId = inFile(opts.pubkey, () => keyIdOf(pub));
       if (!verifySignature(artifact, pub)) {
-        throw new CheckFailedError('BAD_SIGNATURE', `${file}: signature does not verify with key ${keyId} (${basename(opts.pubkey)}); wrong key, or the manifest was altered`);
+        throw new CheckFailedError(
+          'BAD_SIGNATURE',
+          `${file}: signature does not verify with key ${keyId} (${basename(opts.pubkey)}); wrong key, or the manifest was altered`,
+        );
       }
       if (opts.json) process.stdout.write(JSON.stringify({ valid: true, sha256: artifact.sha256, keyId }) + '\n');
       else process.stdout.write(`${file}: valid, signed by key ${keyId}\n`);
@@ -190,7 +206,9 @@ export function registerFormatCommands(program: Command): void {
 
   program
     .command('diff')
-    .description('Make a .wgp patch that turns artifact A into artifact B (another version and/or license). Unchanged segments cost nothing; changed ones travel as a delta or whole, whichever is smaller.')
+    .description(
+      'Make a .wgp patch that turns artifact A into artifact B (another version and/or license). Unchanged segments cost nothing; changed ones travel as a delta or whole, whichever is smaller.',
+    )
     .argument('<a>', 'the artifact the device holds (.wgm)')
     .argument('<b>', 'the artifact it should end up with (.wgm)')
     .requiredOption('--out <patch>', 'where to write the .wgp patch')
@@ -201,13 +219,21 @@ export function registerFormatCommands(program: Command): void {
       const patch = inFile(`${a} -> ${b}`, () => diffArtifacts(from, to));
       writeOutput(opts.out, patch);
       const info = readPatch(patch, readArtifact(from));
-      if (opts.json) process.stdout.write(JSON.stringify({ bytes: info.bytes, sha256: info.sha256, reused: info.reused, delta: info.delta, whole: info.whole, targetBytes: to.length }) + '\n');
-      else process.stdout.write(`wrote ${opts.out}: ${info.bytes} bytes for a ${to.length}-byte target (${info.reused} segments reused, ${info.delta} delta, ${info.whole} whole)\n`);
+      if (opts.json)
+        process.stdout.write(
+          JSON.stringify({ bytes: info.bytes, sha256: info.sha256, reused: info.reused, delta: info.delta, whole: info.whole, targetBytes: to.length }) + '\n',
+        );
+      else
+        process.stdout.write(
+          `wrote ${opts.out}: ${info.bytes} bytes for a ${to.length}-byte target (${info.reused} segments reused, ${info.delta} delta, ${info.whole} whole)\n`,
+        );
     });
 
   program
     .command('patch')
-    .description('Apply a .wgp patch to artifact A and write the result; the result is checked against the SHA-256 the patch names and its manifest (and signature with --pubkey) before it is written.')
+    .description(
+      'Apply a .wgp patch to artifact A and write the result; the result is checked against the SHA-256 the patch names and its manifest (and signature with --pubkey) before it is written.',
+    )
     .argument('<a>', 'the artifact the patch starts from (.wgm)')
     .argument('<patch>', '.wgp patch')
     .requiredOption('--out <file>', 'where to write the patched .wgm')
@@ -233,8 +259,16 @@ export function registerFormatCommands(program: Command): void {
     .action((file: string, opts: { out: string; name?: string; extern?: boolean }) => {
       const bytes = readInput(file);
       inFile(file, () => readArtifact(bytes));
-      const name = opts.name ?? basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-      writeOutput(opts.out, inFile(file, () => exportC(bytes, name, { extern: opts.extern })));
+      const name =
+        opts.name ??
+        basename(file)
+          .replace(/\.[^.]*$/, '')
+          .replace(/[^A-Za-z0-9_]/g, '_')
+          .replace(/^(\d)/, '_$1');
+      writeOutput(
+        opts.out,
+        inFile(file, () => exportC(bytes, name, { extern: opts.extern })),
+      );
       process.stdout.write(`wrote ${opts.out} (${name}, ${bytes.length} bytes)\n`);
     });
 }

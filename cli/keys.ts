@@ -13,7 +13,9 @@ export class PrivateKeyError extends Error {
   readonly exitCode = 2;
   constructor(path: string, flag: string) {
     const pub = basename(path).replace(/\.key$/, '.pub');
-    super(`${path} is a private key; ${flag} takes the public key (${pub === basename(path) ? 'weightgate.pub' : pub}, SPKI PEM), and the private key never leaves this machine`);
+    super(
+      `${path} is a private key; ${flag} takes the public key (${pub === basename(path) ? 'weightgate.pub' : pub}, SPKI PEM), and the private key never leaves this machine`,
+    );
     this.name = 'PrivateKeyError';
   }
 }

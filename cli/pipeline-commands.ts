@@ -112,11 +112,16 @@ function summarize(report: BuildReport, outDir: string): string {
   const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
   const lines = [
     `${report.model} v${report.version} on ${report.data} (backend ${report.backend}): ${report.params} params, ${report.nonzero} non-zero (sparsity ${pct(report.sparsity)}), ${report.encoding === 'int8' ? 'int8' : `${report.bits}-bit codebooks`}`,
-    report.signed ? `${report.model} v${report.version} signed by key ${report.keyId}` : `${report.model} v${report.version} UNSIGNED (no --key): devices given a --public-key refuse it`,
+    report.signed
+      ? `${report.model} v${report.version} signed by key ${report.keyId}`
+      : `${report.model} v${report.version} UNSIGNED (no --key): devices given a --public-key refuse it`,
     `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
     `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
     'tier        intervals  test acc  bytes   file',
-    ...report.tiers.map((t) => `${t.name.padEnd(11)} ${String(t.intervals.length).padStart(9)}  ${pct(t.accuracy).padStart(8)}  ${String(t.artifactBytes).padStart(6)}  ${outDir}/${t.file}${t.met ? '' : `  (missed its validation target ${pct(t.target)})`}`),
+    ...report.tiers.map(
+      (t) =>
+        `${t.name.padEnd(11)} ${String(t.intervals.length).padStart(9)}  ${pct(t.accuracy).padStart(8)}  ${String(t.artifactBytes).padStart(6)}  ${outDir}/${t.file}${t.met ? '' : `  (missed its validation target ${pct(t.target)})`}`,
+    ),
   ];
   if (report.from) lines.push(`changed segments against v${report.from.previousVersion}: ${report.from.changedSegments.length} of ${report.from.segments}`);
   lines.push(`report: ${outDir}/report.json, report.md, report.svg`);
@@ -127,7 +132,7 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('build')
     .description(
-      'Train (or load) an MLP, prune it, share its weights, license it by intervals (the paper\'s Algorithm 1) and write one ' +
+      "Train (or load) an MLP, prune it, share its weights, license it by intervals (the paper's Algorithm 1) and write one " +
         '.wgm artifact per tier plus "full", with report.json/.md/.svg, into --out DIR. Exits 1 when --max-bytes or ' +
         '--min-accuracy is broken by the full artifact. --from DIR makes the next version of an earlier build (same ' +
         'masks, codes, intervals and tiers; only centroids fine-tuned), so its segments stay byte-identical.',
@@ -148,7 +153,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--key <pem|path>', 'Ed25519 private key (PEM text or file) to sign the version manifest')
     .option('--allow-unsigned', 'with --from a signed build and no --key: write the next version unsigned anyway')
     .option('--max-bytes <n>', 'fail (exit 1) when the full artifact is larger')
-    .option('--min-accuracy <a>', 'fail (exit 1) when the full artifact\'s test accuracy is lower (0..1)')
+    .option('--min-accuracy <a>', "fail (exit 1) when the full artifact's test accuracy is lower (0..1)")
     .requiredOption('--out <dir>', 'output directory')
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
@@ -160,7 +165,8 @@ export function registerPipelineCommands(program: Command): void {
       const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(options, createCliProgress());
-      if (flags.allowUnsigned && !result.report.signed) process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
+      if (flags.allowUnsigned && !result.report.signed)
+        process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');
     });
 }

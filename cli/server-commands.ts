@@ -83,7 +83,11 @@ export function registerServerCommands(program: Command): void {
     .option('--data <dir>', 'PGlite data directory (ignored when $DATABASE_URL is set)', './.weightgate')
     .option('--allow-unsigned', 'accept unsigned artifacts (development only)')
     .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
-    .option('--db-retry <seconds>', 'keep retrying an unreachable database this long at start (default $WEIGHTGATE_DB_RETRY_SECONDS or 30)', numberOption('--db-retry', { min: 0, max: 86400, unit: 'seconds' }))
+    .option(
+      '--db-retry <seconds>',
+      'keep retrying an unreachable database this long at start (default $WEIGHTGATE_DB_RETRY_SECONDS or 30)',
+      numberOption('--db-retry', { min: 0, max: 86400, unit: 'seconds' }),
+    )
     .action(async (flags: { port: number; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: number; dbRetry?: number }) => {
       const port = flags.port;
       const { startServer } = await import('../server/start.ts');
@@ -111,20 +115,37 @@ export function registerServerCommands(program: Command): void {
       });
     });
 
-  withClientOptions(program.command('publish <file>').description('Upload a signed .wgm to the server (publisher or admin token); 409 if its version is not newer. --draft stages it: stored and listed, but devices are not offered it until `versions release`.'))
+  withClientOptions(
+    program
+      .command('publish <file>')
+      .description(
+        'Upload a signed .wgm to the server (publisher or admin token); 409 if its version is not newer. --draft stages it: stored and listed, but devices are not offered it until `versions release`.',
+      ),
+  )
     .option('--draft', 'stage the version; release it later with weightgate versions release MODEL VERSION')
     .action(async (file: string, flags: ClientFlags & { draft?: boolean }) => {
       const result = await clientOf(flags).publish(new Uint8Array(readFileSync(file)), { draft: flags.draft });
       const s = result.segments;
       const verb = result.state === 'draft' ? 'staged (draft)' : 'published';
-      print(flags, result, `${verb} ${result.model} version ${result.version}: ${s.added} of ${s.total} segments new (${s.addedBytes} of ${s.totalBytes} bytes stored)`);
+      print(
+        flags,
+        result,
+        `${verb} ${result.model} version ${result.version}: ${s.added} of ${s.total} segments new (${s.addedBytes} of ${s.totalBytes} bytes stored)`,
+      );
     });
 
   const versions = program.command('versions').description('List, release or withdraw the versions of a model.');
-  withClientOptions(versions.command('list <model>').description('List versions with state and content hash.')).action(async (model: string, flags: ClientFlags) => {
-    const list = await clientOf(flags).listVersions(model);
-    print(flags, list, list.map((v) => `${model} ${v.version}  ${v.state}  ${v.contentSha256.slice(0, 16)}  key ${v.keyId ?? 'unsigned'}`).join('\n') || `${model}: no versions`);
-  });
+  withClientOptions(versions.command('list <model>').description('List versions with state and content hash.')).action(
+    async (model: string, flags: ClientFlags) => {
+      const list = await clientOf(flags).listVersions(model);
+      print(
+        flags,
+        list,
+        list.map((v) => `${model} ${v.version}  ${v.state}  ${v.contentSha256.slice(0, 16)}  key ${v.keyId ?? 'unsigned'}`).join('\n') ||
+          `${model}: no versions`,
+      );
+    },
+  );
   withClientOptions(versions.command('release <model> <version>').description('Release a draft: devices are offered it from their next check.')).action(
     async (model: string, version: string, flags: ClientFlags) => {
       const result = await clientOf(flags).releaseVersion(model, positiveInt('version')(version));
@@ -148,12 +169,12 @@ export function registerServerCommands(program: Command): void {
       print(flags, result, result.token);
     });
 
-  withClientOptions(token.command('revoke <id>').description('Revoke a token by id (from `token create --json` or the audit log); it gets 401 from then on.')).action(
-    async (id: string, flags: ClientFlags) => {
-      const result = await clientOf(flags).revokeToken(positiveInt('id')(id));
-      print(flags, result, `token ${result.id} (${result.role}, ${result.label}) revoked`);
-    },
-  );
+  withClientOptions(
+    token.command('revoke <id>').description('Revoke a token by id (from `token create --json` or the audit log); it gets 401 from then on.'),
+  ).action(async (id: string, flags: ClientFlags) => {
+    const result = await clientOf(flags).revokeToken(positiveInt('id')(id));
+    print(flags, result, `token ${result.id} (${result.role}, ${result.label}) revoked`);
+  });
 
   const customer = program.command('customer').description('Customers (admin token needed).');
   withClientOptions(customer.command('create <name>').description('Create a customer; prints its id.')).action(async (name: string, flags: ClientFlags) => {
@@ -190,21 +211,33 @@ export function registerServerCommands(program: Command): void {
         before = Number(next);
       }
       print(flags, { entries, next }, entries.map((e) => `${e.at}  ${e.action}  ${e.entity} ${e.entityId}`).join('\n'));
-      if (next !== null && !flags.json) process.stderr.write(`more: weightgate audit${flags.limit ? ` --limit ${flags.limit}` : ''} --before ${next} (or --all)\n`);
+      if (next !== null && !flags.json)
+        process.stderr.write(`more: weightgate audit${flags.limit ? ` --limit ${flags.limit}` : ''} --before ${next} (or --all)\n`);
     });
 
   extendCommand(program, 'keys', (keys) => {
-    withClientOptions(keys.command('register <public-key-pem>').description("Register a publisher's Ed25519 public key on the server (admin token); signed versions must verify with a registered key."))
+    withClientOptions(
+      keys
+        .command('register <public-key-pem>')
+        .description("Register a publisher's Ed25519 public key on the server (admin token); signed versions must verify with a registered key."),
+    )
       .option('--label <text>', 'whose key it is', 'publisher')
       .action(async (file: string, flags: ClientFlags & { label: string }) => {
         const publicKey = readPublicKeyFile(file, 'keys register');
         const result = await clientOf(flags).registerPublisherKey(publicKey, flags.label);
         print(flags, result, `registered key ${result.keyId} (${result.label})`);
       });
-    withClientOptions(keys.command('list').description('List the publisher keys registered on the server, with when each was revoked (admin token).')).action(async (flags: ClientFlags) => {
-      const list = await clientOf(flags).listPublisherKeys();
-      print(flags, list, list.map((k) => `${k.keyId}  ${k.label}  registered ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`).join('\n') || 'no publisher keys');
-    });
+    withClientOptions(keys.command('list').description('List the publisher keys registered on the server, with when each was revoked (admin token).')).action(
+      async (flags: ClientFlags) => {
+        const list = await clientOf(flags).listPublisherKeys();
+        print(
+          flags,
+          list,
+          list.map((k) => `${k.keyId}  ${k.label}  registered ${k.createdAt}${k.revokedAt ? `  REVOKED ${k.revokedAt}` : ''}`).join('\n') ||
+            'no publisher keys',
+        );
+      },
+    );
     withClientOptions(
       keys
         .command('revoke <key-id>')
@@ -227,11 +260,20 @@ export function registerServerCommands(program: Command): void {
         const result = await clientOf(flags).registerDevice(flags.license, flags.name);
         print(flags, result, `device ${result.deviceId} registered; token: ${result.token}`);
       });
-    withClientOptions(device.command('list').description("List registered devices with their last reported version and intervals (admin token)."))
+    withClientOptions(device.command('list').description('List registered devices with their last reported version and intervals (admin token).'))
       .option('--license <id>', 'only this license', positiveInt('--license'))
       .action(async (flags: ClientFlags & { license?: number }) => {
         const list = await clientOf(flags).listDevices(flags.license);
-        print(flags, list, list.map((d) => `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, seen ${d.lastSeenAt ?? 'never'}`).join('\n'));
+        print(
+          flags,
+          list,
+          list
+            .map(
+              (d) =>
+                `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, seen ${d.lastSeenAt ?? 'never'}`,
+            )
+            .join('\n'),
+        );
       });
   });
 }
@@ -265,7 +307,9 @@ function registerLicenseCommands(program: Command): void {
     const result = await clientOf(flags).getLicense(positiveInt('id')(id));
     print(flags, result, describeLicense(result));
   });
-  withClientOptions(license.command('tier <id>').description("Change a dynamic license's tier or intervals; its devices get a patch at their next update-check."))
+  withClientOptions(
+    license.command('tier <id>').description("Change a dynamic license's tier or intervals; its devices get a patch at their next update-check."),
+  )
     .option('--tier <name>', 'new tier')
     .option('--intervals <ids>', 'new explicit interval ids', intervalList)
     .action(async (id: string, flags: ClientFlags & { tier?: string; intervals?: number[] }) => {
@@ -274,13 +318,16 @@ function registerLicenseCommands(program: Command): void {
       const result = await clientOf(flags).changeLicenseTier(positiveInt('id')(id), change);
       print(flags, result, describeLicense(result));
     });
-  withClientOptions(license.command('revoke <id>').description('Revoke a license: its devices get 403 LICENSE_REVOKED.')).action(async (id: string, flags: ClientFlags) => {
-    const result = await clientOf(flags).revokeLicense(positiveInt('id')(id));
-    print(flags, result, describeLicense(result));
-  });
+  withClientOptions(license.command('revoke <id>').description('Revoke a license: its devices get 403 LICENSE_REVOKED.')).action(
+    async (id: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).revokeLicense(positiveInt('id')(id));
+      print(flags, result, describeLicense(result));
+    },
+  );
   withClientOptions(license.command('expiry <id> <iso-date|none>').description('Set (or with "none" clear) the expiry of a license.')).action(
     async (id: string, when: string, flags: ClientFlags) => {
-      if (when !== 'none' && Number.isNaN(Date.parse(when))) throw new UsageError(`expiry must be an ISO date like 2027-01-01T00:00:00Z or "none", got "${when}"`);
+      if (when !== 'none' && Number.isNaN(Date.parse(when)))
+        throw new UsageError(`expiry must be an ISO date like 2027-01-01T00:00:00Z or "none", got "${when}"`);
       const result = await clientOf(flags).setLicenseExpiry(positiveInt('id')(id), when === 'none' ? null : new Date(when));
       print(flags, result, describeLicense(result));
     },

@@ -42,7 +42,10 @@ export function renderDemoMarkdown(r: DemoResult): string {
     '',
     '| device | kind | versions | intervals after | bytes sent | sent before a power cut | patch bytes | full artifact bytes |',
     '|---|---|---|---:|---:|---:|---:|---:|',
-    ...r.updates.map((u) => `| ${u.device} | ${u.kind} | v${u.fromVersion} → v${u.toVersion} | ${u.intervals} | ${bytes(u.bytesSent)} | ${bytes(u.bytesBeforePowerCut)} | ${bytes(u.patchBytes)} | ${bytes(u.fullArtifactBytes)} |`),
+    ...r.updates.map(
+      (u) =>
+        `| ${u.device} | ${u.kind} | v${u.fromVersion} → v${u.toVersion} | ${u.intervals} | ${bytes(u.bytesSent)} | ${bytes(u.bytesBeforePowerCut)} | ${bytes(u.patchBytes)} | ${bytes(u.fullArtifactBytes)} |`,
+    ),
     '',
     '## Power cut',
     '',

@@ -31,7 +31,12 @@ export interface DemoOptions {
   /** Device profile of both devices; default m0-32k (256 KiB flash, 32 KiB RAM). */
   profile?: string;
   /** Pipeline knobs, for smaller runs (tests). The preset defaults to paper-109k. */
-  build?: Partial<Pick<BuildOptions, 'preset' | 'modelPath' | 'epochs' | 'pruneRounds' | 'pruneEpochs' | 'centroidEpochs' | 'sparsity' | 'bits' | 'intervals' | 'tiers' | 'seed'>>;
+  build?: Partial<
+    Pick<
+      BuildOptions,
+      'preset' | 'modelPath' | 'epochs' | 'pruneRounds' | 'pruneEpochs' | 'centroidEpochs' | 'sparsity' | 'bits' | 'intervals' | 'tiers' | 'seed'
+    >
+  >;
   /** Test samples each device evaluates (default: the whole test split). */
   samples?: number;
 }
@@ -115,8 +120,12 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
       });
       const resumed = afterPowerCut ? `; ${kb(size - outcome.bytesSent)} had arrived before the power cut` : '';
       const via = (outcome.patchBytes === null ? 'full artifact' : `patch of ${kb(outcome.patchBytes)}`) + resumed;
-      const share = outcome.fullArtifactBytes ? ` (${pct(outcome.bytesSent / outcome.fullArtifactBytes)} of the ${kb(outcome.fullArtifactBytes)} full artifact)` : '';
-      narrator.say(`sensor-${device}: ${outcome.kind} v${outcome.fromVersion} → v${outcome.toVersion}, ${outcome.intervals.length} intervals, ${kb(outcome.bytesSent)} sent via ${via}${share}`);
+      const share = outcome.fullArtifactBytes
+        ? ` (${pct(outcome.bytesSent / outcome.fullArtifactBytes)} of the ${kb(outcome.fullArtifactBytes)} full artifact)`
+        : '';
+      narrator.say(
+        `sensor-${device}: ${outcome.kind} v${outcome.fromVersion} → v${outcome.toVersion}, ${outcome.intervals.length} intervals, ${kb(outcome.bytesSent)} sent via ${via}${share}`,
+      );
     };
 
     narrator.step('Devices check for updates and install version 1 (basic tier)');
@@ -137,7 +146,10 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     );
 
     narrator.step('Build version 2 from version 1 (centroid fine-tuning; masks, codes and intervals kept)');
-    const v2 = await runBuild({ fromDir: join(outDir, 'build-v1'), key: keys.privateKeyPem, outDir: join(outDir, 'build-v2'), ...pickEpochs(options) }, narrator.progress);
+    const v2 = await runBuild(
+      { fromDir: join(outDir, 'build-v1'), key: keys.privateKeyPem, outDir: join(outDir, 'build-v2'), ...pickEpochs(options) },
+      narrator.progress,
+    );
     describeBuild(v2, narrator);
     if (v2.report.from) narrator.say(`segments changed: ${v2.report.from.changedSegments.length} of ${v2.report.from.segments}`);
     const full2 = fullArtifactOf(v2);
@@ -148,7 +160,14 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     record(1, await devices[0].checkForUpdate());
     const cutDir = devices[1].dir;
     const before = devices[1].status();
-    const cutDevice = await openDevice({ dir: cutDir, profile, server: server.url, token: tokens[1], publicKey: keys.publicKeyPem, powerCut: { phase: 'apply', afterBytes: 1500 } });
+    const cutDevice = await openDevice({
+      dir: cutDir,
+      profile,
+      server: server.url,
+      token: tokens[1],
+      publicKey: keys.publicKeyPem,
+      powerCut: { phase: 'apply', afterBytes: 1500 },
+    });
     let cut: PowerCutError | null = null;
     try {
       await cutDevice.checkForUpdate();
@@ -162,7 +181,9 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     const afterCut = rebooted.status();
     const bootRun = rebooted.evaluate(sliceSplit(dataset, Math.min(200, testSplit.count)));
     const recovered = afterCut.version === before.version && afterCut.sha256 === before.sha256 && bootRun.samples > 0;
-    narrator.say(`reboot: running v${afterCut.version} (${afterCut.sha256?.slice(0, 12)}…), verified, ${recovered ? 'the complete old version' : 'NOT the old version'}`);
+    narrator.say(
+      `reboot: running v${afterCut.version} (${afterCut.sha256?.slice(0, 12)}…), verified, ${recovered ? 'the complete old version' : 'NOT the old version'}`,
+    );
     record(2, await rebooted.checkForUpdate(), true);
     devices[1] = rebooted;
 
@@ -211,12 +232,16 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
 
 function describeBuild(build: BuildResult, narrator: Narrator): void {
   const r = build.report;
-  narrator.say(`${r.model} v${r.version}: ${r.params.toLocaleString('en-US')} parameters, backend ${r.backend}, sparsity ${pct(r.sparsity)}, ${r.bits}-bit codebooks`);
+  narrator.say(
+    `${r.model} v${r.version}: ${r.params.toLocaleString('en-US')} parameters, backend ${r.backend}, sparsity ${pct(r.sparsity)}, ${r.bits}-bit codebooks`,
+  );
   const dense = r.accuracy.dense === null ? '' : `dense ${pct(r.accuracy.dense)}, `;
   narrator.say(`test accuracy: ${dense}quantized ${pct(r.accuracy.quantized)}`);
   const paper = paperBytesFor(r.params);
   const paperText = paper ? `; the paper: ${(paper / 1e6).toFixed(2)} MB` : '';
-  narrator.say(`full artifact ${kb(r.fullArtifactBytes)} vs dense float32 ${kb(r.denseFloat32Bytes)} (${(r.denseFloat32Bytes / r.fullArtifactBytes).toFixed(1)}x smaller)${paperText}`);
+  narrator.say(
+    `full artifact ${kb(r.fullArtifactBytes)} vs dense float32 ${kb(r.denseFloat32Bytes)} (${(r.denseFloat32Bytes / r.fullArtifactBytes).toFixed(1)}x smaller)${paperText}`,
+  );
   narrator.say(`tiers: ${r.tiers.map((t) => `${t.name} ${pct(t.accuracy)} ${kb(t.artifactBytes)}`).join(' · ')}`);
 }
 
@@ -238,7 +263,13 @@ function sliceSplit(dataset: Dataset, samples?: number) {
 }
 
 /** Installs each tier's artifact on a fresh device of the profile (flashing by cable) and measures it. */
-async function measureTiers(build: BuildResult, work: string, profile: string, publicKeyPem: string, split: ReturnType<typeof sliceSplit>): Promise<DemoTier[]> {
+async function measureTiers(
+  build: BuildResult,
+  work: string,
+  profile: string,
+  publicKeyPem: string,
+  split: ReturnType<typeof sliceSplit>,
+): Promise<DemoTier[]> {
   const tiers: DemoTier[] = [];
   for (const artifact of build.artifacts) {
     const bytes = artifact.bytes.length ? artifact.bytes : new Uint8Array(await readFile(artifact.file));

@@ -34,11 +34,7 @@ export function verifySlot(flash: Flash, state: StateRecord, slot: number, publi
   }
 }
 
-export function bootFlash(
-  flash: Flash,
-  publicKey: PublicKeyInput | undefined,
-  selfTest: (artifact: Artifact) => string | null,
-): BootResult {
+export function bootFlash(flash: Flash, publicKey: PublicKeyInput | undefined, selfTest: (artifact: Artifact) => string | null): BootResult {
   const issues: string[] = [];
   let state = flash.readState() ?? emptyState();
   if (state.active === NO_SLOT) return { state, artifact: null, issues };

@@ -128,12 +128,7 @@ export function execImageBytes(artifact: Artifact): number {
  * order (a k-way merge; a license's intervals partition the positions). Each
  * open segment holds its models and a one-entry look-ahead in the arena.
  */
-function mergeSegments(
-  artifact: Artifact,
-  segments: readonly number[],
-  arena: Arena,
-  visit: (position: number, value: number) => void,
-): void {
+function mergeSegments(artifact: Artifact, segments: readonly number[], arena: Arena, visit: (position: number, value: number) => void): void {
   const k = segments.length;
   if (k === 0) return;
   const memory = arenaMemory(arena);
@@ -155,7 +150,10 @@ function mergeSegments(
     if (best < 0) return;
     const position = heads[best]!;
     if (position <= previous) {
-      throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${position}`);
+      throw new DeviceError(
+        DeviceErrorCode.UNSUPPORTED_MODEL,
+        `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${position}`,
+      );
     }
     visit(position, headValues[best]!);
     previous = position;
@@ -177,8 +175,18 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
     const layer = plan.layer;
     const units = layer.units;
     const words = [
-      layer.inputs, units, plan.entries, plan.countBytes, plan.entryBytes, plan.colBits, plan.tableLength,
-      plan.countsAt, plan.entriesAt, plan.valuesAt, plan.biasAt, 0,
+      layer.inputs,
+      units,
+      plan.entries,
+      plan.countBytes,
+      plan.entryBytes,
+      plan.colBits,
+      plan.tableLength,
+      plan.countsAt,
+      plan.entriesAt,
+      plan.valuesAt,
+      plan.biasAt,
+      0,
     ];
     words.forEach((w, i) => view.setUint32(HEADER_BYTES + l * LAYER_BYTES + i * 4, w, true));
 
@@ -243,7 +251,12 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
 export function prepareExecImage(artifact: Artifact, arena: Arena, slotCapacity: number): { image: ExecImage; note: null } | { image: null; note: string } {
   const total = artifact.bytes.length + execImageBytes(artifact);
   if (total > slotCapacity) {
-    const why = new BudgetError('FLASH', total, slotCapacity, `artifact (${artifact.bytes.length} bytes) and its execution image (${total - artifact.bytes.length} bytes)`);
+    const why = new BudgetError(
+      'FLASH',
+      total,
+      slotCapacity,
+      `artifact (${artifact.bytes.length} bytes) and its execution image (${total - artifact.bytes.length} bytes)`,
+    );
     return { image: null, note: `coded kernels: ${why.message}` };
   }
   let bytes: Uint8Array;
@@ -283,20 +296,32 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact): ExecImage 
   const out: ImageLayer[] = [];
   for (let l = 0; l < layers.length; l++) {
     const w = (i: number): number => view.getUint32(HEADER_BYTES + l * LAYER_BYTES + i * 4, true);
-    const [inputs, units, entryCount, countBytes, entryBytes, colBits, tableLength, countsAt, entriesAt, valuesAt, biasAt] =
-      Array.from({ length: 11 }, (_, i) => w(i)) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
+    const [inputs, units, entryCount, countBytes, entryBytes, colBits, tableLength, countsAt, entriesAt, valuesAt, biasAt] = Array.from(
+      { length: 11 },
+      (_, i) => w(i),
+    ) as number[] as [number, number, number, number, number, number, number, number, number, number, number];
     const where = `image layer ${l}`;
-    if (inputs !== layers[l]!.inputs || units !== layers[l]!.units) return `${where} is ${inputs}x${units}, the model's ${layers[l]!.inputs}x${layers[l]!.units}`;
+    if (inputs !== layers[l]!.inputs || units !== layers[l]!.units)
+      return `${where} is ${inputs}x${units}, the model's ${layers[l]!.inputs}x${layers[l]!.units}`;
     if (![1, 2, 4].includes(countBytes) || ![2, 4].includes(entryBytes) || colBits < 1 || colBits > 31) return `${where} has a bad entry layout`;
     const within = (at: number, n: number): boolean => at % 4 === 0 && at >= HEADER_BYTES && at + n <= bytes.length;
     const valueCount = tableLength > 0 ? tableLength : entryCount;
-    if (!within(countsAt, inputs * countBytes) || !within(entriesAt, entryCount * entryBytes) || !within(valuesAt, valueCount * 4) || !within(biasAt, units * 4)) {
+    if (
+      !within(countsAt, inputs * countBytes) ||
+      !within(entriesAt, entryCount * entryBytes) ||
+      !within(valuesAt, valueCount * 4) ||
+      !within(biasAt, units * 4)
+    ) {
       return `${where} has a section outside the image`;
     }
     const buffer = bytes.buffer;
     const base = bytes.byteOffset;
     const counts =
-      countBytes === 1 ? new Uint8Array(buffer, base + countsAt, inputs) : countBytes === 2 ? new Uint16Array(buffer, base + countsAt, inputs) : new Uint32Array(buffer, base + countsAt, inputs);
+      countBytes === 1
+        ? new Uint8Array(buffer, base + countsAt, inputs)
+        : countBytes === 2
+          ? new Uint16Array(buffer, base + countsAt, inputs)
+          : new Uint32Array(buffer, base + countsAt, inputs);
     const entries = entryBytes === 2 ? new Uint16Array(buffer, base + entriesAt, entryCount) : new Uint32Array(buffer, base + entriesAt, entryCount);
     let total = 0;
     for (let i = 0; i < inputs; i++) {

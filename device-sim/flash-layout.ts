@@ -27,7 +27,9 @@ export function defaultFlashLayout(flashBytes: number, sectorBytes: number, stag
   const sectors = Math.floor(flashBytes / sectorBytes);
   const stagingSectors = Math.ceil(stagingBytes / sectorBytes);
   if (sectors < 4 || stagingSectors > sectors - 4) {
-    throw bad(`${flashBytes} bytes of flash in ${sectorBytes}-byte sectors hold ${sectors} sectors: two state records, two slots and ${stagingSectors} staging sectors need ${4 + stagingSectors}`);
+    throw bad(
+      `${flashBytes} bytes of flash in ${sectorBytes}-byte sectors hold ${sectors} sectors: two state records, two slots and ${stagingSectors} staging sectors need ${4 + stagingSectors}`,
+    );
   }
   const slotSectors = Math.floor((sectors - 2 - stagingSectors) / 2);
   const slotBytes = slotSectors * sectorBytes;

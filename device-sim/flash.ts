@@ -178,7 +178,10 @@ export class Flash {
    * (`artifactBytes` long): BudgetError when both do not fit the slot.
    */
   writeImage(slot: number, artifactBytes: number, image: Uint8Array): void {
-    this.checkFitsSlot(artifactBytes + image.length, `artifact (${artifactBytes} bytes) and its execution image (${image.length} bytes) in slot ${slotName(slot)}`);
+    this.checkFitsSlot(
+      artifactBytes + image.length,
+      `artifact (${artifactBytes} bytes) and its execution image (${image.length} bytes) in slot ${slotName(slot)}`,
+    );
     this.writeTorn(IMAGE_FILES[slot], image, 'w');
   }
 

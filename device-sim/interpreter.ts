@@ -106,7 +106,11 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   if (arithmetic === 'int') {
     layers.forEach((layer, i) => {
       const ok = layer.activation === 'linear' || layer.activation === 'relu' || (layer.activation === 'softmax' && i === layers.length - 1);
-      if (!ok) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `int arithmetic: layer "${layer.name}" has activation ${layer.activation}; only linear, relu and a softmax last`);
+      if (!ok)
+        throw new DeviceError(
+          DeviceErrorCode.UNSUPPORTED_MODEL,
+          `int arithmetic: layer "${layer.name}" has activation ${layer.activation}; only linear, relu and a softmax last`,
+        );
     });
   }
 
@@ -140,9 +144,7 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   const planner = createGreedyMemoryPlanner();
   const steps = layers.length;
   const inputRequest = planner.addBuffer({ label: 'input', bytes: inputSize, firstUse: 0, lastUse: 0 });
-  const outputRequests = layers.map((layer, i) =>
-    planner.addBuffer({ label: `out ${layer.name}`, bytes: layer.units * 4, firstUse: i, lastUse: i + 1 }),
-  );
+  const outputRequests = layers.map((layer, i) => planner.addBuffer({ label: `out ${layer.name}`, bytes: layer.units * 4, firstUse: i, lastUse: i + 1 }));
   // The coded kernels stream entries through chunk buffers; the image's are read in place.
   const chunkRequests = image
     ? null

@@ -169,7 +169,13 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     const clock = new Clock(checkTimeouts);
     let raw: Uint8Array;
     try {
-      const response = await fetchHere(`/v1/device/update-check?${query}`, { ...auth, accept: 'application/json' }, clock, DeviceErrorCode.SERVER_ERROR, 'update-check');
+      const response = await fetchHere(
+        `/v1/device/update-check?${query}`,
+        { ...auth, accept: 'application/json' },
+        clock,
+        DeviceErrorCode.SERVER_ERROR,
+        'update-check',
+      );
       if (!response.ok) throw await serverError(response, 'update-check');
       raw = await readCapped(response, clock, MAX_CHECK_BODY_BYTES, 'update-check');
     } catch (error) {
@@ -182,7 +188,10 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     try {
       body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
     } catch {
-      throw new DeviceError(DeviceErrorCode.SERVER_ERROR, `update-check answer is not JSON (${raw.byteLength} bytes beginning ${JSON.stringify(new TextDecoder().decode(raw.subarray(0, 40)))}); the next check tries again`);
+      throw new DeviceError(
+        DeviceErrorCode.SERVER_ERROR,
+        `update-check answer is not JSON (${raw.byteLength} bytes beginning ${JSON.stringify(new TextDecoder().decode(raw.subarray(0, 40)))}); the next check tries again`,
+      );
     }
     const parsed = UpdateCheckReply.safeParse(body);
     if (!parsed.success) {
@@ -251,7 +260,10 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     const hash = sha256Hex(bytes);
     if (hash !== meta.sha256) {
       flash.clearDownload();
-      throw new DeviceError(DeviceErrorCode.DOWNLOAD_HASH_MISMATCH, `download of ${offer.url} hashes to ${hash}, the server promised ${meta.sha256}; discarded`);
+      throw new DeviceError(
+        DeviceErrorCode.DOWNLOAD_HASH_MISMATCH,
+        `download of ${offer.url} hashes to ${hash}, the server promised ${meta.sha256}; discarded`,
+      );
     }
     return { bytes, bytesSent };
   }

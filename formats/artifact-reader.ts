@@ -25,7 +25,6 @@ export interface ReadArtifactOptions {
   requireSignature?: boolean;
 }
 
-
 /** Reads a license vector: ascending, unique, ids of the manifest's intervals. */
 export function readLicenseIds(manifest: Manifest, length: number, at: (i: number) => number | null, what: string): number[] {
   const known = new Set(manifest.intervals.map((i) => i.id));
@@ -59,7 +58,10 @@ function readContainer(bytes: Uint8Array): ArtifactContainer {
   verifyBuffer(bytes, ARTIFACT_IDENTIFIER, artifactSpec, 'artifact');
   const fb = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes));
   if (fb.formatVersion() !== FORMAT_VERSION) {
-    throw new FormatError('UNSUPPORTED_VERSION', `artifact: format version ${fb.formatVersion()}; this build reads version ${FORMAT_VERSION}; upgrade weightgate`);
+    throw new FormatError(
+      'UNSUPPORTED_VERSION',
+      `artifact: format version ${fb.formatVersion()}; this build reads version ${FORMAT_VERSION}; upgrade weightgate`,
+    );
   }
   const manifestBytes = fb.manifestArray();
   if (!manifestBytes) throw new FormatError('BAD_VALUE', 'artifact: has no manifest');
@@ -121,7 +123,10 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     declared += ref.bytes;
     const tensor = manifest.tensors[ref.tensor]!;
     if (tensor.encoding === 'codebook-sparse' && ref.count > maxEntriesFor(ref.bytes)) {
-      throw new FormatError('TRUNCATED', `artifact: segment of tensor ${ref.tensor} (${tensor.name}), ${intervalLabel(ref.interval)}, declares ${ref.count} entries in ${ref.bytes} bytes, too short for that many (at most ${maxEntriesFor(ref.bytes)}); the file is damaged or forged`);
+      throw new FormatError(
+        'TRUNCATED',
+        `artifact: segment of tensor ${ref.tensor} (${tensor.name}), ${intervalLabel(ref.interval)}, declares ${ref.count} entries in ${ref.bytes} bytes, too short for that many (at most ${maxEntriesFor(ref.bytes)}); the file is damaged or forged`,
+      );
     }
   }
   if (declared !== data.length) {
@@ -140,7 +145,10 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     const segmentBytes = data.subarray(at, at + ref.bytes);
     at += ref.bytes;
     if (!bytesEqual(sha256(segmentBytes), ref.sha256)) {
-      throw new FormatError('HASH_MISMATCH', `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`);
+      throw new FormatError(
+        'HASH_MISMATCH',
+        `artifact: segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, does not match its SHA-256 in the manifest; the file is damaged or tampered with`,
+      );
     }
     validateSegment(ref.tensor, manifest.tensors[ref.tensor]!, ref.interval, manifest.intervals, ref.count, segmentBytes);
     segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data: segmentBytes });
@@ -149,7 +157,12 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what license [${license}] holds`);
   }
 
-  const canonical = buildArtifactBytes(manifestBytes, signature, license, segments.map((s) => s.data));
+  const canonical = buildArtifactBytes(
+    manifestBytes,
+    signature,
+    license,
+    segments.map((s) => s.data),
+  );
   if (!bytesEqual(canonical, bytes)) {
     throw new FormatError('BAD_VALUE', 'artifact: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }
@@ -173,5 +186,10 @@ export function splitArtifact(artifact: Artifact): ReleaseParts {
 export function signArtifact(bytes: Uint8Array, privateKey: KeyObject | string): Uint8Array {
   const artifact = readArtifact(bytes);
   const signature = signBytes(artifact.manifestBytes, privateKey);
-  return buildArtifactBytes(artifact.manifestBytes, signature, artifact.license, artifact.segments.map((s) => s.data));
+  return buildArtifactBytes(
+    artifact.manifestBytes,
+    signature,
+    artifact.license,
+    artifact.segments.map((s) => s.data),
+  );
 }

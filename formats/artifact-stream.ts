@@ -45,7 +45,12 @@ export const OUTPUT_PAGE_BYTES = 256;
  * bytes of held segments, and the zero padding after them. Heap: one
  * FlatBuffers build of the manifest, like readManifest's own check.
  */
-export function artifactHeader(manifestBytes: Uint8Array, signature: Uint8Array | null, license: readonly number[], segmentBytes: number): { header: Uint8Array; padding: number } {
+export function artifactHeader(
+  manifestBytes: Uint8Array,
+  signature: Uint8Array | null,
+  license: readonly number[],
+  segmentBytes: number,
+): { header: Uint8Array; padding: number } {
   const standIn = segmentBytes === 0 ? 0 : ((segmentBytes - 1) & 3) + 1;
   const padding = -segmentBytes & 3;
   const built = buildArtifactBytes(manifestBytes, signature, license, [new Uint8Array(standIn)]);

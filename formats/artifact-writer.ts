@@ -19,7 +19,12 @@ import { intervalLabel, type Manifest, type ModelInput, type ReleaseParts, type 
 export const ARTIFACT_IDENTIFIER = 'WGM1';
 
 /** The one writer of .wgm bytes. `segmentData` are the held segments, in manifest order. */
-export function buildArtifactBytes(manifestBytes: Uint8Array, signature: Uint8Array | null, license: readonly number[], segmentData: readonly Uint8Array[]): Uint8Array {
+export function buildArtifactBytes(
+  manifestBytes: Uint8Array,
+  signature: Uint8Array | null,
+  license: readonly number[],
+  segmentData: readonly Uint8Array[],
+): Uint8Array {
   const joined = concatBytes(segmentData);
   const b = new flatbuffers.Builder(manifestBytes.length + joined.length + 256);
   const segments = b.createByteVector(joined);
@@ -40,7 +45,11 @@ export function buildArtifactBytes(manifestBytes: Uint8Array, signature: Uint8Ar
 export function checkLicense(manifest: Manifest, license: readonly number[]): number[] {
   const known = new Set(manifest.intervals.map((i) => i.id));
   for (const id of license) {
-    if (!known.has(id)) throw new FormatError('BAD_INPUT', `license names interval ${id}, which model "${manifest.model}" v${manifest.version} does not have (ids: ${[...known].join(', ')})`);
+    if (!known.has(id))
+      throw new FormatError(
+        'BAD_INPUT',
+        `license names interval ${id}, which model "${manifest.model}" v${manifest.version} does not have (ids: ${[...known].join(', ')})`,
+      );
   }
   return normalizeLicense(license);
 }
@@ -86,7 +95,10 @@ export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8A
     if (!licenseHolds(sorted, ref.interval)) continue;
     const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (!data) {
-      throw new FormatError('MISSING_SEGMENT', `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for license [${sorted}] but was not supplied`);
+      throw new FormatError(
+        'MISSING_SEGMENT',
+        `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for license [${sorted}] but was not supplied`,
+      );
     }
     const hash = sha256(data);
     if (data.length !== ref.bytes || !bytesEqual(hash, ref.sha256)) {
@@ -96,4 +108,3 @@ export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8A
   }
   return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, held);
 }
-

@@ -76,7 +76,10 @@ export function streamByteDelta(source: Uint8Array, c: ByteCursor, length: numbe
     const copy = readVarint(c);
     const from = lastSourceEnd + unzigzag(readVarint(c));
     if (copy === 0 || copy > length - t || from < 0 || from + copy > source.length) {
-      throw new FormatError('BAD_VALUE', `${c.what}: byte delta copy of ${copy} bytes from ${from} does not fit (source ${source.length}, target ${length} bytes)`);
+      throw new FormatError(
+        'BAD_VALUE',
+        `${c.what}: byte delta copy of ${copy} bytes from ${from} does not fit (source ${source.length}, target ${length} bytes)`,
+      );
     }
     out(source.subarray(from, from + copy));
     t += copy;

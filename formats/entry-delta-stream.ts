@@ -96,7 +96,8 @@ export function streamEntryDelta(job: EntryDeltaJob, c: ByteCursor, memory: Work
   const sourceTensor = source.manifest.tensors[base.tensor]!;
   const tensor = manifest.tensors[ref.tensor]!;
   const elements = elementCount(tensor.shape);
-  if (elementCount(sourceTensor.shape) !== elements) throw new FormatError('BAD_VALUE', `patch: entry delta for ${job.where} across tensors of different sizes`);
+  if (elementCount(sourceTensor.shape) !== elements)
+    throw new FormatError('BAD_VALUE', `patch: entry delta for ${job.where} across tensors of different sizes`);
   const rawBits = rawBitsOf(tensor, ref.interval, manifest.intervals);
   const valueBytes = valueBytesPerEntry(tensor);
   const start = c.at;

@@ -71,4 +71,13 @@ export { intervalIndexOf } from './intervals.ts';
 export { createRandom, type Random } from './random.ts';
 export { concatBytes } from './bytes.ts';
 export { diffArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
-export { streamPatchToArtifact, bufferSink, fixedWorkingMemory, heapWorkingMemory, type ArtifactSink, type StreamedPatch, type WorkingMemory, type FixedWorkingMemory } from './patch.ts';
+export {
+  streamPatchToArtifact,
+  bufferSink,
+  fixedWorkingMemory,
+  heapWorkingMemory,
+  type ArtifactSink,
+  type StreamedPatch,
+  type WorkingMemory,
+  type FixedWorkingMemory,
+} from './patch.ts';

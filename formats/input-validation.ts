@@ -55,12 +55,14 @@ export function validateModelInput(input: ModelInput): void {
     }
     if (l.bias !== -1) {
       const bias = input.tensors[l.bias];
-      if (!Number.isInteger(l.bias) || !bias || bias.values.length !== l.units || l.bias > 0x7fff) throw bad(`${where} bias index ${l.bias} is not a tensor of ${l.units} values`);
+      if (!Number.isInteger(l.bias) || !bias || bias.values.length !== l.units || l.bias > 0x7fff)
+        throw bad(`${where} bias index ${l.bias} is not a tensor of ${l.units} values`);
     }
   });
   const ids = new Set<number>();
   input.intervals.forEach((iv, i) => {
-    if (!Number.isInteger(iv.id) || iv.id < 0 || iv.id >= BASE_INTERVAL || ids.has(iv.id)) throw bad(`intervals[${i}] id ${iv.id} must be a unique integer in 0..${BASE_INTERVAL - 1}`);
+    if (!Number.isInteger(iv.id) || iv.id < 0 || iv.id >= BASE_INTERVAL || ids.has(iv.id))
+      throw bad(`intervals[${i}] id ${iv.id} must be a unique integer in 0..${BASE_INTERVAL - 1}`);
     ids.add(iv.id);
     const lower = Math.fround(iv.lower);
     const upper = Math.fround(iv.upper);

@@ -49,7 +49,12 @@ export function writeManifest(manifest: Manifest): Uint8Array {
   const bounds = edges ? [ivs[0]!.lower, ...ivs.map((iv) => iv.upper)] : ivs.flatMap((iv) => [iv.lower, iv.upper]);
   const intervals = FbManifest.createIntervalBoundsVector(b, bounds);
   const identityIds = ivs.every((iv, i) => iv.id === i);
-  const intervalIds = identityIds ? 0 : FbManifest.createIntervalIdsVector(b, ivs.map((iv) => iv.id));
+  const intervalIds = identityIds
+    ? 0
+    : FbManifest.createIntervalIdsVector(
+        b,
+        ivs.map((iv) => iv.id),
+      );
 
   const tierOffsets = manifest.tiers.map((tier) => {
     const name = b.createString(tier.name);

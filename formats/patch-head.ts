@@ -87,7 +87,8 @@ export function decodeBody(body: Uint8Array, manifest: Uint8Array | null): { fie
   const signed = (byte & MANIFEST_SIGNED) !== 0;
   if (mode > MANIFEST_WHOLE) throw new FormatError('BAD_VALUE', `patch: manifest byte ${byte}`);
   if (signed && mode === MANIFEST_SAME) throw new FormatError('BAD_SIGNATURE', 'patch: a signature without a new manifest');
-  if ((mode === MANIFEST_WHOLE) !== (manifest !== null)) throw new FormatError('BAD_VALUE', `patch: manifest byte ${byte} ${manifest ? 'with' : 'without'} a manifest field`);
+  if ((mode === MANIFEST_WHOLE) !== (manifest !== null))
+    throw new FormatError('BAD_VALUE', `patch: manifest byte ${byte} ${manifest ? 'with' : 'without'} a manifest field`);
   const signature = signed ? readBytes(c, ED25519_SIGNATURE_BYTES) : null;
   const manifestDelta = mode === MANIFEST_DELTA ? readBytes(c, readVarint(c)) : null;
   const count = readVarint(c);

@@ -25,7 +25,10 @@ export function readPatchFields(bytes: Uint8Array): PatchFields {
   verifyBuffer(bytes, PATCH_IDENTIFIER, patchVersionSpec, 'patch');
   const version = FbPatch.getRootAsPatch(new flatbuffers.ByteBuffer(bytes)).formatVersion();
   if (version !== PATCH_FORMAT_VERSION) {
-    throw new FormatError('UNSUPPORTED_VERSION', `patch: format version ${version}; this build reads version ${PATCH_FORMAT_VERSION}; make the patch again with this weightgate`);
+    throw new FormatError(
+      'UNSUPPORTED_VERSION',
+      `patch: format version ${version}; this build reads version ${PATCH_FORMAT_VERSION}; make the patch again with this weightgate`,
+    );
   }
   verifyBuffer(bytes, PATCH_IDENTIFIER, patchSpec, 'patch');
   const fb = FbPatch.getRootAsPatch(new flatbuffers.ByteBuffer(bytes));
@@ -155,5 +158,8 @@ export function isBase(f: PatchFields, sha256: string): boolean {
 }
 
 export function wrongBase(f: PatchFields, actual: string): FormatError {
-  return new FormatError('WRONG_BASE', `patch starts from an artifact whose SHA-256 begins ${toHex(f.base)}, but this artifact's is ${actual.slice(0, 16)}…; fetch the patch for the artifact you hold`);
+  return new FormatError(
+    'WRONG_BASE',
+    `patch starts from an artifact whose SHA-256 begins ${toHex(f.base)}, but this artifact's is ${actual.slice(0, 16)}…; fetch the patch for the artifact you hold`,
+  );
 }

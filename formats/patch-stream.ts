@@ -102,9 +102,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   const f = readPatchFields(patch);
   if (!isBase(f, source.sha256)) throw wrongBase(f, source.sha256);
   const newManifest = f.manifest !== null || f.manifestDelta !== null;
-  const manifestBytes =
-    f.manifest ??
-    (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, memory) : source.manifestBytes);
+  const manifestBytes = f.manifest ?? (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, memory) : source.manifestBytes);
   const signature = newManifest ? f.signature : source.signature;
   const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
   if (manifest.version !== f.toVersion) throw new FormatError('BAD_VALUE', `patch: names version ${f.toVersion}, its manifest is version ${manifest.version}`);
@@ -163,7 +161,10 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
     out.endSegment(ref, where);
   }
   if (change !== f.changes.length || cursor.at !== cursor.end) {
-    throw new FormatError('BAD_VALUE', `patch: ${f.changes.length - change} delta ops past the target's ${op} segments, or ${cursor.end - cursor.at} unused data bytes`);
+    throw new FormatError(
+      'BAD_VALUE',
+      `patch: ${f.changes.length - change} delta ops past the target's ${op} segments, or ${cursor.end - cursor.at} unused data bytes`,
+    );
   }
 
   if (padding > 0) out.writeBytes(new Uint8Array(padding));

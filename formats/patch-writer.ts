@@ -92,7 +92,11 @@ export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
     base: Buffer.from(a.sha256, 'hex').subarray(0, PATCH_HASH_PREFIX_BYTES),
     check: Buffer.from(b.sha256, 'hex').subarray(0, PATCH_HASH_PREFIX_BYTES),
     toVersion: b.manifest.version,
-    toggles: togglesOf(b.manifest.intervals.map((i) => i.id), a.license, b.license),
+    toggles: togglesOf(
+      b.manifest.intervals.map((i) => i.id),
+      a.license,
+      b.license,
+    ),
     changes,
     manifest: sameManifest || deltaWins ? null : b.manifestBytes,
     manifestDelta: deltaWins ? manifestDelta : null,

@@ -16,7 +16,14 @@ export interface RawEntries {
   raws: Uint32Array;
 }
 
-export function decodeRawEntries(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array): RawEntries {
+export function decodeRawEntries(
+  tensorIndex: number,
+  tensor: TensorInfo,
+  intervalId: number,
+  intervals: readonly Interval[],
+  count: number,
+  data: Uint8Array,
+): RawEntries {
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
   const positions = new Uint32Array(count);
   const raws = new Uint32Array(count);
@@ -38,7 +45,14 @@ export function rawBitsOf(tensor: TensorInfo, intervalId: number, intervals: rea
  * through 64-entry buffers: memory is bounded by the segment's own bytes, not
  * by the count the (untrusted) manifest claims.
  */
-export function validateSegment(tensorIndex: number, tensor: TensorInfo, intervalId: number, intervals: readonly Interval[], count: number, data: Uint8Array): void {
+export function validateSegment(
+  tensorIndex: number,
+  tensor: TensorInfo,
+  intervalId: number,
+  intervals: readonly Interval[],
+  count: number,
+  data: Uint8Array,
+): void {
   const where = `segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`;
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
   const kind = tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';

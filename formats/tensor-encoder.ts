@@ -40,7 +40,16 @@ export function encodeTensor(tensor: TensorInput, intervals: readonly Interval[]
   } else if (tensor.encoding !== 'dense-f32') {
     throw badInput(tensor, `unknown encoding "${String(tensor.encoding)}"`);
   }
-  const info: TensorInfo = { name: tensor.name, shape: [...tensor.shape], encoding: tensor.encoding, bits, codebook, scales, nonzero: 0, licensed: tensor.licensed };
+  const info: TensorInfo = {
+    name: tensor.name,
+    shape: [...tensor.shape],
+    encoding: tensor.encoding,
+    bits,
+    codebook,
+    scales,
+    nonzero: 0,
+    licensed: tensor.licensed,
+  };
 
   // Group index of each element: interval index, 0 for the BASE group, -1 if zero.
   const groups = tensor.licensed ? intervals.length : 1;
@@ -90,7 +99,11 @@ export function encodeTensor(tensor: TensorInput, intervals: readonly Interval[]
         if (localCode === undefined) throw badInput(tensor, `value ${values[positions[i]!]} at ${positions[i]} is not a codebook entry of its interval`);
         codes[i] = localCode;
       }
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, codes, codeBits: codeBitsFor(local.length) }) });
+      segments.push({
+        interval: intervalId,
+        count,
+        data: encodeSegment({ count, positions, elements: values.length, codes, codeBits: codeBitsFor(local.length) }),
+      });
     } else if (quantized) {
       const int8 = new Int8Array(count);
       for (let i = 0; i < count; i++) int8[i] = quantized[positions[i]!]!;

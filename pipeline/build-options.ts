@@ -56,7 +56,8 @@ export interface BuildOptions {
   tolerance?: number;
 }
 
-export interface ResolvedOptions extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
+export interface ResolvedOptions
+  extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
   preset?: string;
   modelPath?: string;
   fromDir?: string;
@@ -138,12 +139,16 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   if (options.modelPath !== undefined) await loadLayersModel(options.modelPath);
   if (options.data !== undefined) await checkDataSpec(options.data);
   if (options.fromDir !== undefined && samePath(options.fromDir, options.outDir)) {
-    throw new PipelineError('BAD_OPTION', `--out ${options.outDir} is the --from directory; the next version would overwrite version 1 there: give another --out`);
+    throw new PipelineError(
+      'BAD_OPTION',
+      `--out ${options.outDir} is the --from directory; the next version would overwrite version 1 there: give another --out`,
+    );
   }
   if (options.fromDir !== undefined && r.keyPem === undefined && !options.allowUnsigned) {
     const signer = await previousSigner(options.fromDir);
     if (signer !== null) {
-      throw new PipelineError('KEY_REQUIRED', 
+      throw new PipelineError(
+        'KEY_REQUIRED',
         `--from ${options.fromDir}: version ${signer.version} there is signed by key ${signer.keyId}; give --key (its private key, or a newer one) to sign the next version, or --allow-unsigned to write it unsigned`,
       );
     }
@@ -166,10 +171,12 @@ function samePath(a: string, b: string): boolean {
 /** 'mnist', or 'idx:DIR' with DIR an existing directory (its files are checked when loaded). */
 async function checkDataSpec(spec: string): Promise<void> {
   if (spec === 'mnist') return;
-  if (!spec.startsWith('idx:') || spec.length <= 4) throw new PipelineError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
+  if (!spec.startsWith('idx:') || spec.length <= 4)
+    throw new PipelineError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
   const dir = spec.slice(4);
   const info = await stat(dir).catch(() => null);
-  if (!info?.isDirectory()) throw new PipelineError('NOT_FOUND', `--data ${spec}: ${dir} is not a directory; an IDX dataset directory needs train-* and t10k-* image and label files`);
+  if (!info?.isDirectory())
+    throw new PipelineError('NOT_FOUND', `--data ${spec}: ${dir} is not a directory; an IDX dataset directory needs train-* and t10k-* image and label files`);
 }
 
 /** Creates --out when missing and checks it can be written. */
@@ -213,18 +220,24 @@ async function readKey(key: string): Promise<string> {
     try {
       pem = await readFile(key, 'utf8');
     } catch {
-      throw new PipelineError('BAD_OPTION', `--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`);
+      throw new PipelineError(
+        'BAD_OPTION',
+        `--key ${key}: cannot read the key file; give a path to an Ed25519 private key PEM ("weightgate keys generate" writes one)`,
+      );
     }
   }
   const what = inline ? '--key (inline PEM)' : `--key ${key}`;
-  if (/-----BEGIN PUBLIC KEY-----/.test(pem)) throw new PipelineError('BAD_KEY', `${what} is a public key; --key takes the private key (weightgate.key, PKCS#8 PEM) that signs`);
+  if (/-----BEGIN PUBLIC KEY-----/.test(pem))
+    throw new PipelineError('BAD_KEY', `${what} is a public key; --key takes the private key (weightgate.key, PKCS#8 PEM) that signs`);
   let type: string | undefined;
   try {
     type = createPrivateKey(pem).asymmetricKeyType;
   } catch (error) {
-    throw new PipelineError('BAD_KEY', `${what} is not a private key PEM (${(error as Error).message}); give the private key (weightgate.key) "weightgate keys generate" writes`);
+    throw new PipelineError(
+      'BAD_KEY',
+      `${what} is not a private key PEM (${(error as Error).message}); give the private key (weightgate.key) "weightgate keys generate" writes`,
+    );
   }
   if (type !== 'ed25519') throw new PipelineError('BAD_KEY', `${what} is a ${type} key; weightgate signs with Ed25519 ("weightgate keys generate" writes one)`);
   return pem;
 }
-

@@ -161,7 +161,17 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   await writeFile(join(options.outDir, 'report.svg'), renderReportSvg(`${report.model} v${version}`, tierReports));
   if (compressed.shared) {
     const savedTiers: SavedTier[] = measured.map((tier) => ({ name: tier.name, target: tier.target, intervals: tier.intervals }));
-    const next: BuildState = { spec: compressed.spec, data, version, bits, seed: options.seed, intervals, tiers: savedTiers, biases: compressed.weights.biases, shared: compressed.shared };
+    const next: BuildState = {
+      spec: compressed.spec,
+      data,
+      version,
+      bits,
+      seed: options.seed,
+      intervals,
+      tiers: savedTiers,
+      biases: compressed.weights.biases,
+      shared: compressed.shared,
+    };
     await saveState(options.outDir, next);
   }
   checkBudgets(options, report);
@@ -199,7 +209,10 @@ function checkBudgets(options: ResolvedOptions, report: BuildReport): void {
     throw new PipelineError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}${kept}`);
   }
   if (options.minAccuracy !== undefined && full.accuracy < options.minAccuracy) {
-    throw new PipelineError('MIN_ACCURACY', `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}${kept}`);
+    throw new PipelineError(
+      'MIN_ACCURACY',
+      `full artifact ${full.file} has test accuracy ${full.accuracy.toFixed(4)}, under --min-accuracy ${options.minAccuracy}${kept}`,
+    );
   }
 }
 

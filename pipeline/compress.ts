@@ -37,10 +37,16 @@ export async function loadModel(options: ResolvedOptions, dataset: Dataset): Pro
   const first = spec.layers[0];
   const last = spec.layers[spec.layers.length - 1];
   if (first.inputs !== width) {
-    throw new PipelineError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`);
+    throw new PipelineError(
+      'SHAPE_MISMATCH',
+      `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`,
+    );
   }
   if (last.units !== dataset.classes) {
-    throw new PipelineError('SHAPE_MISMATCH', `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`);
+    throw new PipelineError(
+      'SHAPE_MISMATCH',
+      `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`,
+    );
   }
   return loaded;
 }
@@ -68,11 +74,20 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
     dense,
     dataset.train,
     dataset.classes,
-    { sparsity: options.sparsity, rounds: options.pruneRounds, epochsPerRound: options.pruneEpochs, seed: options.seed, learningRate: options.pruneLearningRate, densityExponent: options.densityExponent },
+    {
+      sparsity: options.sparsity,
+      rounds: options.pruneRounds,
+      epochsPerRound: options.pruneEpochs,
+      seed: options.seed,
+      learningRate: options.pruneLearningRate,
+      densityExponent: options.densityExponent,
+    },
     progress,
   );
   const prunedAccuracy = test(pruned.weights);
-  progress.log(`pruned to ${(options.sparsity * 100).toFixed(1)} %: ${countNonzero(pruned.weights.kernels)} weights, test accuracy ${(prunedAccuracy * 100).toFixed(2)} %`);
+  progress.log(
+    `pruned to ${(options.sparsity * 100).toFixed(1)} %: ${countNonzero(pruned.weights.kernels)} weights, test accuracy ${(prunedAccuracy * 100).toFixed(2)} %`,
+  );
   seconds.prune = elapsed(t);
 
   t = performance.now();
@@ -86,7 +101,15 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
   } else {
     shared = shareWeights(pruned.weights, options.bits);
     if (options.centroidEpochs > 0) {
-      shared = await fineTuneCentroids(spec, pruned.weights, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
+      shared = await fineTuneCentroids(
+        spec,
+        pruned.weights,
+        shared,
+        dataset.train,
+        dataset.classes,
+        { epochs: options.centroidEpochs, seed: options.seed },
+        progress,
+      );
     }
     final = withSharedKernels(pruned.weights, shared);
   }

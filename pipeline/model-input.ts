@@ -19,13 +19,7 @@ export function pixelPreprocess(spec: MlpSpec): Preprocess {
   return { inputShape: [...spec.inputShape], scale: 1 / 255, offset: 0 };
 }
 
-export function toModelInput(
-  spec: MlpSpec,
-  weights: EncodableWeights,
-  intervals: Interval[],
-  tiers: Tier[],
-  version: number,
-): ModelInput {
+export function toModelInput(spec: MlpSpec, weights: EncodableWeights, intervals: Interval[], tiers: Tier[], version: number): ModelInput {
   const tensors: TensorInput[] = [];
   const layers: Layer[] = [];
   spec.layers.forEach((layer, i) => {

@@ -103,7 +103,10 @@ export function parseTopology(json: unknown, file: string): MlpSpec {
     }
     const activation = (cfg.activation ?? 'linear') as Activation;
     if (!ACTIVATIONS.includes(activation)) {
-      throw new PipelineError('UNSUPPORTED_LAYER', `${file}: Dense layer "${name}" has activation "${String(activation)}"; supported: ${ACTIVATIONS.join(', ')}`);
+      throw new PipelineError(
+        'UNSUPPORTED_LAYER',
+        `${file}: Dense layer "${name}" has activation "${String(activation)}"; supported: ${ACTIVATIONS.join(', ')}`,
+      );
     }
     dense.push({ name, inputs: width, units: units as number, activation });
     width = units as number;
@@ -124,9 +127,14 @@ function checkChain(layer: LayerJson, previousName: string | null, name: string,
   if (!Array.isArray(nodes) || nodes.length === 0 || previousName === null) return;
   const first = nodes[0];
   const inputs = Array.isArray(first) ? first : isRecord(first) && Array.isArray(first.args) ? first.args : [];
-  const sources = inputs.map((entry: unknown) => (Array.isArray(entry) ? entry[0] : isRecord(entry) ? (entry as { config?: { keras_history?: unknown[] } }).config?.keras_history?.[0] : undefined));
+  const sources = inputs.map((entry: unknown) =>
+    Array.isArray(entry) ? entry[0] : isRecord(entry) ? (entry as { config?: { keras_history?: unknown[] } }).config?.keras_history?.[0] : undefined,
+  );
   if (nodes.length > 1 || sources.length > 1 || (sources.length === 1 && typeof sources[0] === 'string' && sources[0] !== previousName)) {
-    throw new PipelineError('UNSUPPORTED_LAYER', `${file}: layer "${name}" does not take its input from "${previousName}"; only a plain chain of layers is supported`);
+    throw new PipelineError(
+      'UNSUPPORTED_LAYER',
+      `${file}: layer "${name}" does not take its input from "${previousName}"; only a plain chain of layers is supported`,
+    );
   }
 }
 
@@ -160,13 +168,19 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
     for (const raw of group.weights as WeightEntry[]) {
       if (!isRecord(raw) || typeof raw.name !== 'string' || !Array.isArray(raw.shape)) throw bad(file, 'a weight entry lacks "name" or "shape"');
       if ((raw.dtype ?? 'float32') !== 'float32' || raw.quantization !== undefined) {
-        throw new PipelineError('BAD_WEIGHTS', `${file}: weight "${raw.name}" is ${raw.dtype ?? 'float32'}${raw.quantization ? ' quantized' : ''}; only float32 weights are supported`);
+        throw new PipelineError(
+          'BAD_WEIGHTS',
+          `${file}: weight "${raw.name}" is ${raw.dtype ?? 'float32'}${raw.quantization ? ' quantized' : ''}; only float32 weights are supported`,
+        );
       }
       const count = raw.shape.reduce((a: number, b: number) => a * b, 1);
       if (!Number.isInteger(count) || count < 0) throw bad(file, `weight "${raw.name}" has shape ${JSON.stringify(raw.shape)}`);
       const end = offset + count * 4;
       if (end > bytes.length) {
-        throw new PipelineError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} needs ${end} up to weight "${raw.name}"; the weights file is truncated or does not belong to this model.json`);
+        throw new PipelineError(
+          'BAD_WEIGHTS',
+          `${groupFiles}: holds ${bytes.length} bytes, but ${file} needs ${end} up to weight "${raw.name}"; the weights file is truncated or does not belong to this model.json`,
+        );
       }
       const copy = bytes.slice(offset, end);
       values.set(raw.name, new Float32Array(copy.buffer, 0, count));
@@ -174,7 +188,10 @@ async function readWeights(json: unknown, spec: MlpSpec, file: string): Promise<
       offset = end;
     }
     if (offset !== bytes.length) {
-      throw new PipelineError('BAD_WEIGHTS', `${groupFiles}: holds ${bytes.length} bytes, but ${file} describes ${offset}; the weights file does not belong to this model.json`);
+      throw new PipelineError(
+        'BAD_WEIGHTS',
+        `${groupFiles}: holds ${bytes.length} bytes, but ${file} describes ${offset}; the weights file does not belong to this model.json`,
+      );
     }
   }
   const kernels: Float32Array[] = [];
@@ -191,7 +208,10 @@ function takeWeight(values: Map<string, Float32Array>, shapes: Map<string, numbe
   if (!value) throw new PipelineError('SHAPE_MISMATCH', `${file}: the weightsManifest has no weight "${name}"`);
   const declared = shapes.get(name) ?? [];
   if (declared.length !== shape.length || declared.some((d, i) => d !== shape[i])) {
-    throw new PipelineError('SHAPE_MISMATCH', `${file}: weight "${name}" has shape ${JSON.stringify(declared)}, the layer chain needs ${JSON.stringify(shape)}`);
+    throw new PipelineError(
+      'SHAPE_MISMATCH',
+      `${file}: weight "${name}" has shape ${JSON.stringify(declared)}, the layer chain needs ${JSON.stringify(shape)}`,
+    );
   }
   return value;
 }

@@ -17,7 +17,9 @@ export function renderReportSvg(model: string, tiers: TierReport[]): string {
   const x = (bytes: number) => PAD.left + (bytes / maxBytes) * plotW;
   const y = (accuracy: number) => PAD.top + (1 - (accuracy - minAccuracy) / (1 - minAccuracy)) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
   out.push(`<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(model)}: test accuracy vs artifact bytes per tier</text>`);
   out.push(`<line x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${PAD.left + plotW}" y2="${PAD.top + plotH}" stroke="black"/>`);
@@ -32,11 +34,15 @@ export function renderReportSvg(model: string, tiers: TierReport[]): string {
   out.push(`<text x="${PAD.left + plotW / 2}" y="${HEIGHT - 12}" text-anchor="middle">artifact bytes</text>`);
   out.push(`<text x="16" y="${PAD.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 16 ${PAD.top + plotH / 2})">test accuracy</text>`);
   if (points.length > 1) {
-    out.push(`<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="${points.map((t) => `${x(t.artifactBytes).toFixed(1)},${y(t.accuracy).toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="#2b6cb0" stroke-width="2" points="${points.map((t) => `${x(t.artifactBytes).toFixed(1)},${y(t.accuracy).toFixed(1)}`).join(' ')}"/>`,
+    );
   }
   for (const t of points) {
     out.push(`<circle cx="${x(t.artifactBytes).toFixed(1)}" cy="${y(t.accuracy).toFixed(1)}" r="4" fill="#2b6cb0"/>`);
-    out.push(`<text x="${(x(t.artifactBytes) + 6).toFixed(1)}" y="${(y(t.accuracy) - 6).toFixed(1)}">${escapeXml(t.name)} (${(t.accuracy * 100).toFixed(1)} %, ${t.artifactBytes.toLocaleString('en-US')} B)</text>`);
+    out.push(
+      `<text x="${(x(t.artifactBytes) + 6).toFixed(1)}" y="${(y(t.accuracy) - 6).toFixed(1)}">${escapeXml(t.name)} (${(t.accuracy * 100).toFixed(1)} %, ${t.artifactBytes.toLocaleString('en-US')} B)</text>`,
+    );
   }
   out.push('</svg>', '');
   return out.join('\n');

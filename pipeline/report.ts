@@ -81,7 +81,10 @@ const PAPER_ROWS = [
 export function renderReportMarkdown(r: BuildReport): string {
   const lines: string[] = [];
   lines.push(`# weightgate build: ${r.model} v${r.version}`, '');
-  lines.push(`Data \`${r.data}\`, backend \`${r.backend}\`, seed ${r.seed}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}).`, '');
+  lines.push(
+    `Data \`${r.data}\`, backend \`${r.backend}\`, seed ${r.seed}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}).`,
+    '',
+  );
   lines.push('## Storage: the paper beside this build', '');
   lines.push(`| | params | full | pruning | + quantization / sharing |`, '|---|---:|---:|---:|---:|');
   for (const row of PAPER_ROWS) lines.push(`| paper | ${row.params.toLocaleString('en-US')} | ${row.full} | ${row.pruned} (80 %) | ${row.quantized} |`);
@@ -92,11 +95,16 @@ export function renderReportMarkdown(r: BuildReport): string {
   lines.push('## Tiers (nested; Algorithm 1 on the validation split, accuracy on the test split)', '');
   lines.push('| tier | target | intervals | validation | test | artifact | file |', '|---|---:|---|---:|---:|---:|---|');
   for (const t of r.tiers) {
-    lines.push(`| ${t.name} | ${t.target === null ? '–' : pct(t.target) + (t.met ? '' : ' (missed)')} | ${t.intervals.length} of ${r.intervals.length} | ${pct(t.validationAccuracy)} | ${pct(t.accuracy)} | ${kb(t.artifactBytes)} | ${t.file} |`);
+    lines.push(
+      `| ${t.name} | ${t.target === null ? '–' : pct(t.target) + (t.met ? '' : ' (missed)')} | ${t.intervals.length} of ${r.intervals.length} | ${pct(t.validationAccuracy)} | ${pct(t.accuracy)} | ${kb(t.artifactBytes)} | ${t.file} |`,
+    );
   }
   if (r.licensing.comparison.length > 0) {
     lines.push('', `## Algorithm 1 orders (artifacts use \`${r.licensing.order}\`)`, '');
-    lines.push('| tier | target | paper: intervals, validation, segment bytes | greedy: intervals, validation, segment bytes | fewest bytes |', '|---|---:|---|---|---|');
+    lines.push(
+      '| tier | target | paper: intervals, validation, segment bytes | greedy: intervals, validation, segment bytes | fewest bytes |',
+      '|---|---:|---|---|---|',
+    );
     for (const c of r.licensing.comparison) {
       const cell = (o: OrderComparison['paper']) => `${o.intervals.length}, ${pct(o.validationAccuracy)}${o.met ? '' : ' (missed)'}, ${kb(o.intervalBytes)}`;
       lines.push(`| ${c.name} | ${pct(c.target)} | ${cell(c.paper)} | ${cell(c.greedy)} | ${c.fewestBytes} |`);
@@ -104,9 +112,17 @@ export function renderReportMarkdown(r: BuildReport): string {
   }
   if (r.from) {
     lines.push('', `## Changes against v${r.from.previousVersion} (${r.from.dir})`, '');
-    lines.push(`${r.from.changedSegments.length} of ${r.from.segments} segments changed; ${r.from.unchangedSegments} are byte-identical (only the codebooks in the manifest moved).`);
+    lines.push(
+      `${r.from.changedSegments.length} of ${r.from.segments} segments changed; ${r.from.unchangedSegments} are byte-identical (only the codebooks in the manifest moved).`,
+    );
     for (const s of r.from.changedSegments) lines.push(`- ${s.tensor}, interval ${s.interval}`);
   }
-  lines.push('', `Seconds per stage: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  lines.push(
+    '',
+    `Seconds per stage: ${Object.entries(r.seconds)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    '',
+  );
   return lines.join('\n');
 }

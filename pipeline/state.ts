@@ -96,13 +96,28 @@ export async function loadState(dir: string): Promise<BuildState> {
     json = JSON.parse(await readFile(jsonFile, 'utf8')) as StateJson;
     bin = new Uint8Array(await readFile(binFile));
   } catch (error) {
-    throw new PipelineError('BAD_STATE', `${dir}: cannot read state.json/state.bin (${(error as Error).message}); --from needs the out dir of an earlier codebook build`);
+    throw new PipelineError(
+      'BAD_STATE',
+      `${dir}: cannot read state.json/state.bin (${(error as Error).message}); --from needs the out dir of an earlier codebook build`,
+    );
   }
-  if (json?.format !== STATE_FORMAT || !Array.isArray(json.layers) || !json.spec || !Array.isArray(json.spec.layers) || json.layers.length !== json.spec.layers.length) {
+  if (
+    json?.format !== STATE_FORMAT ||
+    !Array.isArray(json.layers) ||
+    !json.spec ||
+    !Array.isArray(json.spec.layers) ||
+    json.layers.length !== json.spec.layers.length
+  ) {
     throw new PipelineError('BAD_STATE', `${jsonFile}: not a ${STATE_FORMAT} file`);
   }
   const slice = (ref: ArrayRef, what: string, elementBytes: number, expected: number): Uint8Array => {
-    const ok = ref && Number.isInteger(ref.offset) && Number.isInteger(ref.length) && ref.offset >= 0 && ref.offset + ref.length <= bin.length && ref.length === expected * elementBytes;
+    const ok =
+      ref &&
+      Number.isInteger(ref.offset) &&
+      Number.isInteger(ref.length) &&
+      ref.offset >= 0 &&
+      ref.offset + ref.length <= bin.length &&
+      ref.length === expected * elementBytes;
     if (!ok) throw new PipelineError('BAD_STATE', `${binFile}: ${what} is out of bounds or the wrong size; the state files do not match`);
     return bin.slice(ref.offset, ref.offset + ref.length);
   };
@@ -116,9 +131,20 @@ export async function loadState(dir: string): Promise<BuildState> {
     const codebook = new Float32Array(slice(refs.codebook, `layer ${i} codebook`, 4, k).buffer);
     const codes = slice(refs.codes, `layer ${i} codes`, 1, layer.inputs * layer.units);
     for (let j = 0; j < codes.length; j++) {
-      if (codes[j] !== 255 && codes[j] >= k) throw new PipelineError('BAD_STATE', `${binFile}: layer ${i} code ${codes[j]} at ${j} exceeds its ${k}-entry codebook`);
+      if (codes[j] !== 255 && codes[j] >= k)
+        throw new PipelineError('BAD_STATE', `${binFile}: layer ${i} code ${codes[j]} at ${j} exceeds its ${k}-entry codebook`);
     }
     shared.push({ codebook, codes });
   });
-  return { spec: json.spec, data: json.data, version: json.version, bits: json.bits, seed: json.seed, intervals: json.intervals, tiers: json.tiers, biases, shared };
+  return {
+    spec: json.spec,
+    data: json.data,
+    version: json.version,
+    bits: json.bits,
+    seed: json.seed,
+    intervals: json.intervals,
+    tiers: json.tiers,
+    biases,
+    shared,
+  };
 }

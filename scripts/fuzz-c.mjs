@@ -36,7 +36,7 @@ for (let i = 0; i < args.length; i++) {
     seconds = Number(args[++i]);
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > 86400) usage(`--seconds takes a whole number from 1 to 86400, got "${args[i]}"`);
   } else if (args[i] === '--help' || args[i] === '-h') {
-    usage('runs the C library\'s libFuzzer harnesses (open on both arithmetic paths, the patch applier)');
+    usage("runs the C library's libFuzzer harnesses (open on both arithmetic paths, the patch applier)");
   } else usage(`unknown argument "${args[i]}"`);
 }
 
@@ -46,7 +46,16 @@ function run(command, commandArgs, options = {}) {
   return result;
 }
 
-const configure = run('cmake', ['-S', 'firmware', '-B', build, '-DWG_FUZZ=ON', '-DWG_TESTS=OFF', '-DCMAKE_C_COMPILER=clang', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
+const configure = run('cmake', [
+  '-S',
+  'firmware',
+  '-B',
+  build,
+  '-DWG_FUZZ=ON',
+  '-DWG_TESTS=OFF',
+  '-DCMAKE_C_COMPILER=clang',
+  '-DCMAKE_BUILD_TYPE=RelWithDebInfo',
+]);
 if (configure.status !== 0) {
   process.stderr.write(configure.stdout + configure.stderr);
   usage('configuring the fuzz build failed (needs clang, cmake, libsodium-dev)');
@@ -92,9 +101,19 @@ function fuzz(harness, fields, seedDirs, env = {}) {
   const stat = (name) => Number(log.match(new RegExp(`stat::${name}:\\s+(\\d+)`))?.[1] ?? Number.NaN);
   const inputs = stat('number_of_executed_units');
   const crashed = result.status !== 0;
-  const entry = { harness, ...fields, seconds, inputs, inputsPerSecond: Math.round(inputs / seconds), crashes: crashed ? 1 : 0, peakRssMb: stat('peak_rss_mb') };
+  const entry = {
+    harness,
+    ...fields,
+    seconds,
+    inputs,
+    inputsPerSecond: Math.round(inputs / seconds),
+    crashes: crashed ? 1 : 0,
+    peakRssMb: stat('peak_rss_mb'),
+  };
   runs.push(entry);
-  process.stdout.write(`${harness}: ${inputs} inputs in ${seconds} s (${entry.inputsPerSecond}/s), ${crashed ? 'CRASH (reproducer in firmware/build/fuzz/crashes/)' : '0 crashes'}\n`);
+  process.stdout.write(
+    `${harness}: ${inputs} inputs in ${seconds} s (${entry.inputsPerSecond}/s), ${crashed ? 'CRASH (reproducer in firmware/build/fuzz/crashes/)' : '0 crashes'}\n`,
+  );
   if (crashed) process.stderr.write(log.split('\n').slice(-40).join('\n') + '\n');
 }
 

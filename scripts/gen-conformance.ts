@@ -24,7 +24,18 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeArtifact, FormatError, readArtifact, type Artifact, type Interval, type Layer, type ModelInput, type TensorEncoding, type TensorInput, type Tier } from '../formats/index.ts';
+import {
+  encodeArtifact,
+  FormatError,
+  readArtifact,
+  type Artifact,
+  type Interval,
+  type Layer,
+  type ModelInput,
+  type TensorEncoding,
+  type TensorInput,
+  type Tier,
+} from '../formats/index.ts';
 import { Arena } from '../device-sim/arena.ts';
 import { buildExecImage, openExecImage } from '../device-sim/exec-image.ts';
 import { firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
@@ -125,7 +136,10 @@ const SPECS: ModelSpec[] = [
   {
     name: 'tiny',
     inputs: 16,
-    layers: [{ units: 8, kernel: 'codebook-sparse', bias: 'dense-f32' }, { units: 4, kernel: 'codebook-sparse', bias: 'dense-f32' }],
+    layers: [
+      { units: 8, kernel: 'codebook-sparse', bias: 'dense-f32' },
+      { units: 4, kernel: 'codebook-sparse', bias: 'dense-f32' },
+    ],
     seed: 11,
     pruned: 0.4,
     scale: 1 / 255,
@@ -163,7 +177,10 @@ const SPECS: ModelSpec[] = [
     // more than 255 units: wider counts and entries in the image (its generic kernel)
     name: 'wide',
     inputs: 24,
-    layers: [{ units: 300, kernel: 'dense-f32', bias: 'dense-f32' }, { units: 3, kernel: 'int8', bias: 'dense-f32' }],
+    layers: [
+      { units: 300, kernel: 'dense-f32', bias: 'dense-f32' },
+      { units: 3, kernel: 'int8', bias: 'dense-f32' },
+    ],
     seed: 41,
     pruned: 0.7,
     scale: 1 / 255,

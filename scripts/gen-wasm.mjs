@@ -30,7 +30,9 @@ export async function renderRowsWasm() {
       'export const ROWS_WASM_BASE64 =',
       ...lines,
       '',
-    ].join('\n').replace(/,\n$/, ';\n');
+    ]
+      .join('\n')
+      .replace(/,\n$/, ';\n');
   } finally {
     module.destroy();
   }

@@ -14,11 +14,7 @@ export function isStorableText(value: string): boolean {
 
 /** A text field: length-bounded, storable. */
 export function text(min: number, max: number) {
-  return z
-    .string()
-    .min(min)
-    .max(max)
-    .refine(isStorableText, 'must not contain NUL characters or unpaired UTF-16 surrogates');
+  return z.string().min(min).max(max).refine(isStorableText, 'must not contain NUL characters or unpaired UTF-16 surrogates');
 }
 
 /** A database id or version number in a path or query string. */

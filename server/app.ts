@@ -74,7 +74,11 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   const jsonLimit = bodyLimit({
     maxSize: deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES,
     onError: () => {
-      throw new HttpError(413, 'BODY_TOO_LARGE', `the body exceeds this server's limit of ${deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES} bytes for API calls`);
+      throw new HttpError(
+        413,
+        'BODY_TOO_LARGE',
+        `the body exceeds this server's limit of ${deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES} bytes for API calls`,
+      );
     },
   });
   app.use('*', async function limitBody(c, next) {
@@ -119,7 +123,12 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);
     if (allow.length > 0) {
-      return errorResponse(c, new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}; see /openapi.json`, { Allow: allow.join(', ') }));
+      return errorResponse(
+        c,
+        new HttpError(405, 'METHOD_NOT_ALLOWED', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}; see /openapi.json`, {
+          Allow: allow.join(', '),
+        }),
+      );
     }
     return errorResponse(c, new HttpError(404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see /openapi.json`));
   });
@@ -132,7 +141,10 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
     // out of range, bad encoding): the input's fault, answered without the
     // database's words. It is still logged above: validation should catch it.
     if (sqlState(error)?.startsWith('22')) {
-      return errorResponse(c, new HttpError(400, 'INVALID_INPUT', 'a value in the request cannot be stored (out of range or invalid characters); check it against /openapi.json'));
+      return errorResponse(
+        c,
+        new HttpError(400, 'INVALID_INPUT', 'a value in the request cannot be stored (out of range or invalid characters); check it against /openapi.json'),
+      );
     }
     return errorResponse(c, new HttpError(500, 'INTERNAL', 'the server failed on this request; it logged the cause and keeps serving'));
   });

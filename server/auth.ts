@@ -31,12 +31,7 @@ export function newToken(role: TokenRole): string {
   return `wg${role[0]}_${randomBytes(32).toString('base64url')}`;
 }
 
-export async function issueToken(
-  db: Db,
-  role: TokenRole,
-  label: string,
-  deviceId: number | null = null,
-): Promise<{ id: number; token: string }> {
+export async function issueToken(db: Db, role: TokenRole, label: string, deviceId: number | null = null): Promise<{ id: number; token: string }> {
   const token = newToken(role);
   const [row] = await db
     .insert(apiTokens)
@@ -84,7 +79,10 @@ export async function ensureAdminToken(db: Db, token: string): Promise<void> {
   await db.transaction(async (tx) => {
     const [existing] = await tx.select({ id: apiTokens.id, revokedAt: apiTokens.revokedAt }).from(apiTokens).where(eq(apiTokens.tokenSha256, hash)).limit(1);
     if (existing?.revokedAt) {
-      throw badRequest('ADMIN_TOKEN_REVOKED', `WEIGHTGATE_ADMIN_TOKEN is a token that was revoked (or rotated out) on ${existing.revokedAt.toISOString()}; set a new one: ${ADVICE}`);
+      throw badRequest(
+        'ADMIN_TOKEN_REVOKED',
+        `WEIGHTGATE_ADMIN_TOKEN is a token that was revoked (or rotated out) on ${existing.revokedAt.toISOString()}; set a new one: ${ADVICE}`,
+      );
     }
     let id = existing?.id;
     if (id === undefined) {
@@ -101,7 +99,13 @@ export async function ensureAdminToken(db: Db, token: string): Promise<void> {
       .where(and(eq(apiTokens.label, BOOTSTRAP_LABEL), eq(apiTokens.role, 'admin'), isNull(apiTokens.revokedAt), ne(apiTokens.tokenSha256, hash)))
       .returning({ id: apiTokens.id });
     for (const old of rotated) {
-      await recordAudit(tx, { actorTokenId: id ?? null, action: 'token.rotate', entity: 'token', entityId: old.id, detail: { label: BOOTSTRAP_LABEL, replacedBy: id ?? null } });
+      await recordAudit(tx, {
+        actorTokenId: id ?? null,
+        action: 'token.rotate',
+        entity: 'token',
+        entityId: old.id,
+        detail: { label: BOOTSTRAP_LABEL, replacedBy: id ?? null },
+      });
     }
   });
 }

@@ -16,7 +16,8 @@ export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_BODY_DEPTH): vo
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (inString) {
-      if (b === 0x5c) i++; // backslash: skip the escaped character
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) {
       inString = true;
@@ -73,26 +74,72 @@ export function checkMsgpack(bytes: Uint8Array, maxDepth = MAX_BODY_DEPTH): void
       skip = b & 0x1f;
     } else {
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3:
+        case 0xc0:
+        case 0xc2:
+        case 0xc3:
           break;
         case 0xc1:
           throw badMsgpack(`the reserved byte 0xC1 (never used by MessagePack) at offset ${at}`);
-        case 0xc4: case 0xd9:
-          need(1); skip = bytes[pos]!; pos += 1; break;
-        case 0xc5: case 0xda:
-          need(2); skip = view.getUint16(pos); pos += 2; break;
-        case 0xc6: case 0xdb:
-          need(4); skip = view.getUint32(pos); pos += 4; break;
-        case 0xca: skip = 4; break;
-        case 0xcb: skip = 8; break;
-        case 0xcc: case 0xd0: skip = 1; break;
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: skip = 4; break;
-        case 0xcf: case 0xd3: skip = 8; break;
-        case 0xdc: need(2); items = view.getUint16(pos); pos += 2; break;
-        case 0xdd: need(4); items = view.getUint32(pos); pos += 4; break;
-        case 0xde: need(2); items = view.getUint16(pos) * 2; pos += 2; break;
-        case 0xdf: need(4); items = view.getUint32(pos) * 2; pos += 4; break;
+        case 0xc4:
+        case 0xd9:
+          need(1);
+          skip = bytes[pos]!;
+          pos += 1;
+          break;
+        case 0xc5:
+        case 0xda:
+          need(2);
+          skip = view.getUint16(pos);
+          pos += 2;
+          break;
+        case 0xc6:
+        case 0xdb:
+          need(4);
+          skip = view.getUint32(pos);
+          pos += 4;
+          break;
+        case 0xca:
+          skip = 4;
+          break;
+        case 0xcb:
+          skip = 8;
+          break;
+        case 0xcc:
+        case 0xd0:
+          skip = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          skip = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          skip = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+          skip = 8;
+          break;
+        case 0xdc:
+          need(2);
+          items = view.getUint16(pos);
+          pos += 2;
+          break;
+        case 0xdd:
+          need(4);
+          items = view.getUint32(pos);
+          pos += 4;
+          break;
+        case 0xde:
+          need(2);
+          items = view.getUint16(pos) * 2;
+          pos += 2;
+          break;
+        case 0xdf:
+          need(4);
+          items = view.getUint32(pos) * 2;
+          pos += 4;
+          break;
         default:
           // 0xc7-0xc9 ext 8/16/32, 0xd4-0xd8 fixext
           throw badMsgpack(`an extension type (byte 0x${b.toString(16)} at offset ${at}); this API takes plain maps, arrays, strings and numbers`);

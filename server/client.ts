@@ -120,16 +120,22 @@ export function createClient(options: ClientOptions) {
     /** Publisher: upload a signed .wgm; with `draft`, staged until releaseVersion. */
     publish: (artifact: Uint8Array, options: { draft?: boolean } = {}) =>
       call<PublishResult>('POST', options.draft ? '/v1/versions?draft=true' : '/v1/versions', undefined, artifact),
-    releaseVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'published' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/release`),
+    releaseVersion: (model: string, version: number) =>
+      call<{ model: string; version: number; state: 'published' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/release`),
     listVersions: async (model: string) => (await call<{ versions: VersionView[] }>('GET', `/v1/models/${encodeURIComponent(model)}/versions`)).versions,
-    withdrawVersion: (model: string, version: number) => call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
+    withdrawVersion: (model: string, version: number) =>
+      call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
     /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */
     registerPublisherKey: (publicKey: string, label: string) => call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label }),
     listPublisherKeys: async () => (await call<{ keys: PublisherKeyView[] }>('GET', '/v1/publisher-keys')).keys,
     /** Admin: revoke a publisher key; uploads signed with it are refused from then on. */
     revokePublisherKey: (keyId: string) =>
-      call<{ keyId: string; label: string; revokedAt: string; publishedVersionsSigned: { model: string; version: number }[] }>('POST', `/v1/publisher-keys/${encodeURIComponent(keyId)}/revoke`),
-    createToken: (role: 'admin' | 'publisher', label: string) => call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
+      call<{ keyId: string; label: string; revokedAt: string; publishedVersionsSigned: { model: string; version: number }[] }>(
+        'POST',
+        `/v1/publisher-keys/${encodeURIComponent(keyId)}/revoke`,
+      ),
+    createToken: (role: 'admin' | 'publisher', label: string) =>
+      call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
     revokeToken: (id: number) => call<{ id: number; role: string; label: string; revoked: true }>('POST', `/v1/tokens/${id}/revoke`),
     createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name }),
     listCustomers: async () => (await call<{ customers: Customer[] }>('GET', '/v1/customers')).customers,
@@ -141,7 +147,8 @@ export function createClient(options: ClientOptions) {
     revokeLicense: (id: number) => call<LicenseView>('POST', `/v1/licenses/${id}/revoke`),
     setLicenseExpiry: (id: number, expiresAt: string | Date | null) => call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) }),
     registerDevice: (licenseId: number, name: string) => call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name }),
-    listDevices: async (licenseId?: number) => (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
+    listDevices: async (licenseId?: number) =>
+      (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
     /** Admin: one page of the audit log, newest first; `next` is the following page's URL, or null. */
     auditPage: (page: { limit?: number; before?: number } = {}) => {

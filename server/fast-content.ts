@@ -19,11 +19,11 @@ const ARTIFACT_PATH = /^\/v1\/artifacts\/([0-9a-f]{64})$/;
 const PATCH_PATH = /^\/v1\/patches\/([0-9a-f]{64})\/([0-9a-f]{64})$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-
 /** Returns true when it answered the request; false to hand it to Hono. */
 export function createFastContentHandler(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => boolean {
   return function serveCachedContent(req, res) {
-    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined) return false;
+    if (req.method !== 'GET' || req.headers.range !== undefined || req.headers['if-none-match'] !== undefined || req.headers['if-match'] !== undefined)
+      return false;
     const url = req.url ?? '';
     let content: Content | undefined;
     let target: ArtifactRecord | undefined;
@@ -73,11 +73,16 @@ function prepare(content: Content): { headers: string[]; body: Buffer } {
     const { data } = content;
     prepared = {
       headers: [
-        'Content-Type', 'application/octet-stream',
-        'Content-Length', String(data.byteLength),
-        'ETag', `"${content.sha256}"`,
-        'Cache-Control', IMMUTABLE_PRIVATE,
-        'Accept-Ranges', 'bytes',
+        'Content-Type',
+        'application/octet-stream',
+        'Content-Length',
+        String(data.byteLength),
+        'ETag',
+        `"${content.sha256}"`,
+        'Cache-Control',
+        IMMUTABLE_PRIVATE,
+        'Accept-Ranges',
+        'bytes',
       ],
       body: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     };

@@ -26,10 +26,7 @@ export function grantedIntervals(license: LicenseRow, version: VersionTiers): nu
     const tier = version.tiers.find((t) => t.name === license.tier);
     if (!tier) {
       const known = version.tiers.map((t) => t.name).join(', ');
-      throw conflict(
-        'TIER_UNKNOWN',
-        `license ${license.id} grants tier "${license.tier}", which version ${version.number} does not define (it has: ${known})`,
-      );
+      throw conflict('TIER_UNKNOWN', `license ${license.id} grants tier "${license.tier}", which version ${version.number} does not define (it has: ${known})`);
     }
     return sortedUnique(tier.intervals);
   }

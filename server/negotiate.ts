@@ -55,7 +55,14 @@ function qualityOf(ranges: MediaRange[], type: string, subtype: string): number 
   let best = -1;
   let q = 0;
   for (const range of ranges) {
-    const specificity = range.type === type && range.subtype === subtype ? 2 : range.type === type && range.subtype === '*' ? 1 : range.type === '*' && range.subtype === '*' ? 0 : -1;
+    const specificity =
+      range.type === type && range.subtype === subtype
+        ? 2
+        : range.type === type && range.subtype === '*'
+          ? 1
+          : range.type === '*' && range.subtype === '*'
+            ? 0
+            : -1;
     if (specificity > best) {
       best = specificity;
       q = range.q;
@@ -110,7 +117,10 @@ export async function readBody(c: Context): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw badRequest('BAD_BODY', 'request body is not valid JSON; send one JSON object of the fields /openapi.json lists, or MessagePack with Content-Type: application/msgpack');
+    throw badRequest(
+      'BAD_BODY',
+      'request body is not valid JSON; send one JSON object of the fields /openapi.json lists, or MessagePack with Content-Type: application/msgpack',
+    );
   }
 }
 

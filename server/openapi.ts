@@ -18,29 +18,95 @@ interface RouteDoc {
 
 export const routes: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Liveness: 200 when the server and its database answer.', role: 'none' },
-  { method: 'post', path: '/v1/versions', summary: 'Publish a signed .wgm (verified before anything is stored; 409 if the version is not newer); ?draft=true stages it until released.', role: 'publisher', binaryBody: true },
+  {
+    method: 'post',
+    path: '/v1/versions',
+    summary: 'Publish a signed .wgm (verified before anything is stored; 409 if the version is not newer); ?draft=true stages it until released.',
+    role: 'publisher',
+    binaryBody: true,
+  },
   { method: 'get', path: '/v1/models/{model}/versions', summary: 'List the versions of a model.', role: 'publisher' },
-  { method: 'post', path: '/v1/models/{model}/versions/{version}/release', summary: 'Release a draft (published with ?draft=true): devices are offered it from their next check; 409 unless it is a draft newer than every published version.', role: 'publisher' },
+  {
+    method: 'post',
+    path: '/v1/models/{model}/versions/{version}/release',
+    summary:
+      'Release a draft (published with ?draft=true): devices are offered it from their next check; 409 unless it is a draft newer than every published version.',
+    role: 'publisher',
+  },
   { method: 'post', path: '/v1/models/{model}/versions/{version}/withdraw', summary: 'Withdraw a version: devices are no longer sent it.', role: 'publisher' },
   { method: 'post', path: '/v1/customers', summary: 'Create a customer.', role: 'admin', body: S.CreateCustomerBody },
   { method: 'get', path: '/v1/customers', summary: 'List customers.', role: 'admin' },
-  { method: 'post', path: '/v1/licenses', summary: 'Create a license: a tier or explicit intervals of a model, static or dynamic, optional expiry.', role: 'admin', body: S.CreateLicenseBody },
+  {
+    method: 'post',
+    path: '/v1/licenses',
+    summary: 'Create a license: a tier or explicit intervals of a model, static or dynamic, optional expiry.',
+    role: 'admin',
+    body: S.CreateLicenseBody,
+  },
   { method: 'get', path: '/v1/licenses', summary: 'List licenses.', role: 'admin' },
   { method: 'get', path: '/v1/licenses/{id}', summary: 'Show a license.', role: 'admin' },
-  { method: 'post', path: '/v1/licenses/{id}/tier', summary: "Change a dynamic license's tier or intervals (409 for static licenses).", role: 'admin', body: S.ChangeTierBody },
+  {
+    method: 'post',
+    path: '/v1/licenses/{id}/tier',
+    summary: "Change a dynamic license's tier or intervals (409 for static licenses).",
+    role: 'admin',
+    body: S.ChangeTierBody,
+  },
   { method: 'post', path: '/v1/licenses/{id}/revoke', summary: 'Revoke a license: its devices get 403 LICENSE_REVOKED.', role: 'admin' },
   { method: 'post', path: '/v1/licenses/{id}/expiry', summary: "Set or clear a license's expiry.", role: 'admin', body: S.SetExpiryBody },
-  { method: 'post', path: '/v1/devices', summary: 'Register a device under a license; returns its device token (shown once).', role: 'admin', body: S.RegisterDeviceBody },
-  { method: 'get', path: '/v1/devices', summary: 'List devices with their last reported version, intervals and last-seen time.', role: 'admin', query: S.ListDevicesQuery },
+  {
+    method: 'post',
+    path: '/v1/devices',
+    summary: 'Register a device under a license; returns its device token (shown once).',
+    role: 'admin',
+    body: S.RegisterDeviceBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/devices',
+    summary: 'List devices with their last reported version, intervals and last-seen time.',
+    role: 'admin',
+    query: S.ListDevicesQuery,
+  },
   { method: 'post', path: '/v1/tokens', summary: 'Issue an admin or publisher token (shown once).', role: 'admin', body: S.CreateTokenBody },
   { method: 'post', path: '/v1/tokens/{id}/revoke', summary: 'Revoke an API token (admin, publisher or device): it gets 401 from then on.', role: 'admin' },
   { method: 'post', path: '/v1/publisher-keys', summary: 'Register a publisher Ed25519 public key.', role: 'admin', body: S.RegisterKeyBody },
   { method: 'get', path: '/v1/publisher-keys', summary: 'List registered publisher keys (with revokedAt).', role: 'admin' },
-  { method: 'post', path: '/v1/publisher-keys/{keyId}/revoke', summary: 'Revoke a publisher key: uploads signed with it get 403 PUBLISHER_KEY_REVOKED; lists the published versions it signed.', role: 'admin' },
-  { method: 'get', path: '/v1/audit', summary: 'Audit log entries, newest first: a page of `limit` (default and most 500); `next` is the URL of the following page, or null.', role: 'admin', query: S.AuditQuery },
-  { method: 'get', path: '/v1/device/update-check', summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.', role: 'device', query: UpdateCheckQuery, response: UpdateCheckReply },
-  { method: 'get', path: '/v1/artifacts/{sha256}', summary: 'A .wgm by its SHA-256 (ETag, Range, If-None-Match, immutable). Devices: only what their license grants.', role: 'any', binaryResponse: true },
-  { method: 'get', path: '/v1/patches/{from}/{to}', summary: 'A .wgp from one artifact to another, built on demand and cached. Devices: only to what their license grants.', role: 'any', binaryResponse: true },
+  {
+    method: 'post',
+    path: '/v1/publisher-keys/{keyId}/revoke',
+    summary: 'Revoke a publisher key: uploads signed with it get 403 PUBLISHER_KEY_REVOKED; lists the published versions it signed.',
+    role: 'admin',
+  },
+  {
+    method: 'get',
+    path: '/v1/audit',
+    summary: 'Audit log entries, newest first: a page of `limit` (default and most 500); `next` is the URL of the following page, or null.',
+    role: 'admin',
+    query: S.AuditQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/device/update-check',
+    summary: 'What the device should run: target version, granted intervals, artifact and patch URLs with size and hash.',
+    role: 'device',
+    query: UpdateCheckQuery,
+    response: UpdateCheckReply,
+  },
+  {
+    method: 'get',
+    path: '/v1/artifacts/{sha256}',
+    summary: 'A .wgm by its SHA-256 (ETag, Range, If-None-Match, immutable). Devices: only what their license grants.',
+    role: 'any',
+    binaryResponse: true,
+  },
+  {
+    method: 'get',
+    path: '/v1/patches/{from}/{to}',
+    summary: 'A .wgp from one artifact to another, built on demand and cached. Devices: only to what their license grants.',
+    role: 'any',
+    binaryResponse: true,
+  },
 ];
 
 /** The methods the API answers on `path` (HEAD wherever GET), or [] for an unknown path. */
@@ -74,7 +140,11 @@ export function buildOpenApi(): Record<string, unknown> {
       parameters,
       responses: {
         '200': route.binaryResponse
-          ? { description: 'The bytes (206 for a Range whose If-Range, if any, is the current ETag; 304 for a matching If-None-Match; 412 for a failed If-Match).', content: { 'application/octet-stream': {} } }
+          ? {
+              description:
+                'The bytes (206 for a Range whose If-Range, if any, is the current ETag; 304 for a matching If-None-Match; 412 for a failed If-Match).',
+              content: { 'application/octet-stream': {} },
+            }
           : {
               description: 'JSON, or MessagePack with Accept: application/msgpack.',
               content: route.response
@@ -104,7 +174,9 @@ export function renderReference(doc: Record<string, unknown>): string {
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, Record<string, unknown>>>)) {
     for (const [method, op] of Object.entries(ops)) {
-      const params = (op.parameters as Array<{ name: string; in: string; required: boolean }>).map((p) => `${p.name} (${p.in}${p.required ? ', required' : ''})`).join(', ');
+      const params = (op.parameters as Array<{ name: string; in: string; required: boolean }>)
+        .map((p) => `${p.name} (${p.in}${p.required ? ', required' : ''})`)
+        .join(', ');
       const body = op.requestBody ? `<pre>${escapeHtml(JSON.stringify((op.requestBody as { content: unknown }).content, null, 2))}</pre>` : '';
       rows.push(
         `<section><h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h2><p>${escapeHtml(String(op.summary))}</p>` +

@@ -18,7 +18,10 @@ export function parsePublisherKey(text: string): KeyObject {
       key = createPublicKey({ key: der, format: 'der', type: 'spki' });
     }
   } catch {
-    throw badRequest('BAD_PUBLIC_KEY', 'body field "publicKey" is not a readable public key: give a PEM (SPKI) Ed25519 public key, or base64 of its SPKI DER or of its raw 32 bytes');
+    throw badRequest(
+      'BAD_PUBLIC_KEY',
+      'body field "publicKey" is not a readable public key: give a PEM (SPKI) Ed25519 public key, or base64 of its SPKI DER or of its raw 32 bytes',
+    );
   }
   if (key.asymmetricKeyType !== 'ed25519') {
     throw badRequest('BAD_PUBLIC_KEY', `body field "publicKey" is a ${key.asymmetricKeyType} key; publisher keys are Ed25519`);

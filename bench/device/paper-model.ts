@@ -4,13 +4,7 @@
 // indices), Algorithm 1's k = 8 equal intervals over the value range, biases
 // dense float32. Weights are seeded random, so accuracy is meaningless here:
 // the bench measures memory and speed, which depend on the sizes only.
-import {
-  encodeArtifact,
-  type Interval,
-  type Layer,
-  type ModelInput,
-  type TensorInput,
-} from '../../formats/index.ts';
+import { encodeArtifact, type Interval, type Layer, type ModelInput, type TensorInput } from '../../formats/index.ts';
 import { createRandom } from '../../formats/index.ts';
 
 export const PAPER_SIZES = [784, 128, 64, 10];
@@ -38,7 +32,15 @@ export function paperModelInput(options: { version?: number; seed?: number; chan
       values: Float32Array.from({ length: units }, () => (random() - 0.5) * 0.1),
       licensed: false,
     });
-    layers.push({ kind: 'dense', name: `dense_${l}`, inputs, units, activation: l + 2 === PAPER_SIZES.length ? 'softmax' : 'relu', weight: 2 * l, bias: 2 * l + 1 });
+    layers.push({
+      kind: 'dense',
+      name: `dense_${l}`,
+      inputs,
+      units,
+      activation: l + 2 === PAPER_SIZES.length ? 'softmax' : 'relu',
+      weight: 2 * l,
+      bias: 2 * l + 1,
+    });
   }
   // A later version: fine-tuning moved a fraction of the kept weights to another centroid.
   const changed = options.changed ?? 0;

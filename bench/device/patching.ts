@@ -54,7 +54,13 @@ async function applyOnce(update: string, from: Uint8Array, to: Uint8Array): Prom
       const outcome = device.installPatch(patch);
       const installMs = Math.round((performance.now() - started) * 100) / 100;
       if (outcome.sha256 !== readArtifact(to).sha256) throw new Error(`${update}: the device does not run the target`);
-      return { update, patchBytes: patch.length, applyWorkingBytes: outcome.applyWorkingBytes ?? 0, arenaHighWaterBytes: outcome.arenaHighWaterBytes, installMs };
+      return {
+        update,
+        patchBytes: patch.length,
+        applyWorkingBytes: outcome.applyWorkingBytes ?? 0,
+        arenaHighWaterBytes: outcome.arenaHighWaterBytes,
+        installMs,
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -164,7 +164,14 @@ function targetsAgainst(dense: number | undefined, perSample: (name: string) => 
     const maxRatio = program.role === 'image' ? 0.1 : 1;
     const count = perSample(program.name);
     const ratio = dense && count ? count / dense : null;
-    out.push({ program: program.name, role: program.role, arith: program.arith, maxRatio, ratio: ratio === null ? null : Number(ratio.toFixed(4)), met: ratio === null ? null : ratio <= maxRatio });
+    out.push({
+      program: program.name,
+      role: program.role,
+      arith: program.arith,
+      maxRatio,
+      ratio: ratio === null ? null : Number(ratio.toFixed(4)),
+      met: ratio === null ? null : ratio <= maxRatio,
+    });
   }
   return out;
 }
@@ -191,14 +198,15 @@ async function measureArtifact(argv: string[], work: string, given: string | und
     synthetic: argv.includes('--synthetic'),
   });
   writeFileSync(join(gen, 'wg_bench_artifact.h'), exportC(bytes, 'wg_bench_artifact'));
-  const heldKernelEntries = artifact.segments
-    .filter((s) => artifact.manifest.tensors[s.tensor]!.licensed)
-    .reduce((n, s) => n + s.count, 0);
+  const heldKernelEntries = artifact.segments.filter((s) => artifact.manifest.tensors[s.tensor]!.licensed).reduce((n, s) => n + s.count, 0);
 
   const builds = flagSets.map((flags) => {
     const counts = PROGRAMS.map((program) => {
       const count = countInstructions(program, { generatedDir: gen, workDir: gen, flags });
-      const figure = count.status === 'ok' ? `${count.irPerSample} Ir/sample, setup ${count.irSetup} Ir, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+      const figure =
+        count.status === 'ok'
+          ? `${count.irPerSample} Ir/sample, setup ${count.irSetup} Ir, agree ${count.agree}/${count.samples}`
+          : `${count.status}: ${count.reason}`;
       process.stdout.write(`${flags.join(' ')}  ${program.name}: ${figure}\n`);
       return count;
     });
@@ -214,7 +222,10 @@ async function measureArtifact(argv: string[], work: string, given: string | und
       for (const program of PROGRAMS) {
         for (const target of BOARD_TARGETS) {
           const count = countOnBoard(program, target, { generatedDir: gen, workDir: gen });
-          const figure = count.status === 'ok' ? `${count.instructionsPerSample} instructions/sample, ELF flash ${count.elfFlashBytes} B, agree ${count.agree}/${count.samples}` : `${count.status}: ${count.reason}`;
+          const figure =
+            count.status === 'ok'
+              ? `${count.instructionsPerSample} instructions/sample, ELF flash ${count.elfFlashBytes} B, agree ${count.agree}/${count.samples}`
+              : `${count.status}: ${count.reason}`;
           process.stdout.write(`qemu ${target.name}  ${program.name}: ${figure}\n`);
           counts.push(count);
         }
@@ -267,7 +278,13 @@ async function main(argv: string[]): Promise<void> {
     const sizeFile = join(ROOT, 'bench/results/firmware-size.json');
     const result = {
       when: new Date().toISOString(),
-      machine: { cpus: cpus().length, loadavg: load, node: process.version, cc: toolVersion('cc', ['--version']), valgrind: toolVersion('valgrind', ['--version']) },
+      machine: {
+        cpus: cpus().length,
+        loadavg: load,
+        node: process.version,
+        cc: toolVersion('cc', ['--version']),
+        valgrind: toolVersion('valgrind', ['--version']),
+      },
       method: 'callgrind Ir of bench_classify over every sample / samples (bench_setup counted once, apart); host build, -ffp-contract=off',
       ...runs[0]!,
       runs,
@@ -276,7 +293,11 @@ async function main(argv: string[]): Promise<void> {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
     process.stdout.write(`wrote ${relative(ROOT, out)}\n`);
-    const failed = runs.some((r) => r.builds.some((b) => b.programs.some((p) => p.status === 'failed')) || (Array.isArray(r.qemu.counts) && r.qemu.counts.some((b) => b.status === 'failed')));
+    const failed = runs.some(
+      (r) =>
+        r.builds.some((b) => b.programs.some((p) => p.status === 'failed')) ||
+        (Array.isArray(r.qemu.counts) && r.qemu.counts.some((b) => b.status === 'failed')),
+    );
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -187,7 +187,11 @@ export function renderModelHeader(net: DenseNetwork, source: string): string {
   ];
   net.layers.forEach((layer, l) => {
     out.push(`/* ${layer.name}: [${layer.units}][${layer.inputs}] (transposed), ${layer.activation} */`);
-    out.push(`static const float wg_dense_kernel_${l}[${layer.inputs * layer.units}] = {`, ...rows(transpose(layer.kernel, layer.inputs, layer.units), 8, floatLiteral), '};');
+    out.push(
+      `static const float wg_dense_kernel_${l}[${layer.inputs * layer.units}] = {`,
+      ...rows(transpose(layer.kernel, layer.inputs, layer.units), 8, floatLiteral),
+      '};',
+    );
     out.push(`static const float wg_dense_bias_${l}[${layer.units}] = {`, ...rows(layer.bias, 8, floatLiteral), '};', '');
   });
   out.push('static const struct dense_layer wg_dense_layers[WG_DENSE_LAYERS] = {');
@@ -231,7 +235,11 @@ export interface ExportResult {
 }
 
 /** Writes OUT.h (the network) and the samples header; returns what it wrote. */
-export async function exportDense(artifactPath: string, outPath: string, options: { samples?: number; synthetic?: boolean; samplesOut?: string } = {}): Promise<ExportResult> {
+export async function exportDense(
+  artifactPath: string,
+  outPath: string,
+  options: { samples?: number; synthetic?: boolean; samplesOut?: string } = {},
+): Promise<ExportResult> {
   const artifact = readArtifact(new Uint8Array(readFileSync(artifactPath)));
   const net = denseFromArtifact(artifact);
   const samples = await loadSamples(options.samples ?? 100, net.layers[0]!.inputs, options.synthetic ?? false);

@@ -88,7 +88,12 @@ export function expandSources(list: string[]): string[] {
     const path = resolve(ROOT, entry);
     if (!path.endsWith('/*.c')) return [path];
     const dir = path.slice(0, -'/*.c'.length);
-    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f)) : [];
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.c'))
+          .sort()
+          .map((f) => join(dir, f))
+      : [];
   });
 }
 

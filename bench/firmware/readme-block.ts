@@ -51,7 +51,10 @@ function rowsOf(run: Json): Row[] {
 
 function artifactTitle(run: Json): string {
   const a = run.artifact ?? {};
-  const kept = a.heldKernelEntries && a.denseParameters ? `, ${int(a.heldKernelEntries)} held entries of ${int(a.denseParameters)} parameters (${((1 - a.heldKernelEntries / a.denseParameters) * 100).toFixed(1)} % sparse)` : '';
+  const kept =
+    a.heldKernelEntries && a.denseParameters
+      ? `, ${int(a.heldKernelEntries)} held entries of ${int(a.denseParameters)} parameters (${((1 - a.heldKernelEntries / a.denseParameters) * 100).toFixed(1)} % sparse)`
+      : '';
   return `**${a.model ?? a.path}** (${a.shape}${kept}; ${a.source === 'given' ? a.path : a.source})`;
 }
 

@@ -30,8 +30,7 @@ async function tierAccuracy(buildDir: string): Promise<object[]> {
     const file = join(buildDir, `${tier.name}.wgm`);
     if (!existsSync(file)) continue;
     const bytes = new Uint8Array(readFileSync(file));
-    const score = (arithmetic: 'f32' | 'int') =>
-      scoreSplit(loadArtifactOnProfile(bytes, resolveProfile('m4-256k', { arithmetic })), test).accuracy;
+    const score = (arithmetic: 'f32' | 'int') => scoreSplit(loadArtifactOnProfile(bytes, resolveProfile('m4-256k', { arithmetic })), test).accuracy;
     rows.push({ tier: tier.name, pipeline: tier.accuracy, f32: score('f32'), int: score('int'), samples: test.count });
   }
   return rows;

@@ -89,7 +89,11 @@ function walk(dir: string, match: (path: string) => boolean, out: string[] = [])
 function compileDenseRef(work: string): Array<[string, string[]]> {
   return Object.entries(CPU_FLAGS).map(([cpu, flags]) => {
     const obj = join(work, `dense_ref-${cpu}.o`);
-    const result = spawnSync(CC, [...flags, '-Os', '-ffunction-sections', '-fdata-sections', '-ffp-contract=off', '-std=c11', '-c', join(ROOT, 'bench/firmware/dense_ref.c'), '-o', obj], { encoding: 'utf8' });
+    const result = spawnSync(
+      CC,
+      [...flags, '-Os', '-ffunction-sections', '-fdata-sections', '-ffp-contract=off', '-std=c11', '-c', join(ROOT, 'bench/firmware/dense_ref.c'), '-o', obj],
+      { encoding: 'utf8' },
+    );
     if (result.error || result.status !== 0) throw new Error(`${CC} dense_ref.c for ${cpu}: ${result.error?.message ?? result.stderr}`);
     return [`dense-ref/${cpu}`, [obj]];
   });
@@ -99,7 +103,9 @@ export function defaultComponents(work: string): Array<[string, string[]]> {
   const components = compileDenseRef(work);
   const examples = join(ROOT, 'firmware/build/examples/CMakeFiles');
   if (existsSync(examples)) {
-    for (const dir of readdirSync(examples).filter((d) => d.startsWith('wg_board_') && d.endsWith('.dir')).sort()) {
+    for (const dir of readdirSync(examples)
+      .filter((d) => d.startsWith('wg_board_') && d.endsWith('.dir'))
+      .sort()) {
       const objects = walk(join(examples, dir), (p) => p.endsWith('.obj') || p.endsWith('.o'));
       if (objects.length > 0) components.push([`board/${dir.slice('wg_board_'.length, -'.dir'.length)}`, objects]);
     }
@@ -147,14 +153,22 @@ function main(argv: string[]): void {
       specs.length > 0
         ? specs.map((spec) => {
             const [name, list] = spec.split('=', 2) as [string, string];
-            return [name, list.split(',').filter(Boolean).map((f) => resolve(f))];
+            return [
+              name,
+              list
+                .split(',')
+                .filter(Boolean)
+                .map((f) => resolve(f)),
+            ];
           })
         : defaultComponents(work);
     const sizes = components.map(([name, files]) => componentSize(name, files));
     const width = Math.max(9, ...sizes.map((s) => s.name.length));
     process.stdout.write(`${'component'.padEnd(width)}  ${'flash'.padStart(8)}  ${'text'.padStart(8)}  ${'data'.padStart(6)}  ${'bss'.padStart(6)}\n`);
     for (const s of sizes) {
-      process.stdout.write(`${s.name.padEnd(width)}  ${String(s.flash).padStart(8)}  ${String(s.text).padStart(8)}  ${String(s.data).padStart(6)}  ${String(s.bss).padStart(6)}\n`);
+      process.stdout.write(
+        `${s.name.padEnd(width)}  ${String(s.flash).padStart(8)}  ${String(s.text).padStart(8)}  ${String(s.data).padStart(6)}  ${String(s.bss).padStart(6)}\n`,
+      );
     }
     const probes = specs.length > 0 ? [] : probeSizes();
     for (const p of probes) process.stdout.write(`open+verify+invoke ${p.build}: ${p.openVerifyInvoke} B (budget ${p.budget})\n`);

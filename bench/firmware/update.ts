@@ -67,12 +67,24 @@ const cFiles = (dir: string) =>
 function buildProgram(out: string): string {
   const binary = join(out, 'update_bench');
   run(process.env.CC ?? 'cc', [
-    '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror', '-DWG_ARITH_F32=1',
-    `-I${join(FW, 'include')}`, `-I${join(FW, 'src')}`, `-I${join(FW, 'src/update')}`, `-I${join(FW, 'test/update')}`,
+    '-O2',
+    '-std=c99',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-DWG_ARITH_F32=1',
+    `-I${join(FW, 'include')}`,
+    `-I${join(FW, 'src')}`,
+    `-I${join(FW, 'src/update')}`,
+    `-I${join(FW, 'test/update')}`,
     join(ROOT, 'bench/firmware/update_bench.c'),
-    ...cFiles('src'), ...cFiles('src/crypto'), ...cFiles('src/update'), ...cFiles('src/patch'),
+    ...cFiles('src'),
+    ...cFiles('src/crypto'),
+    ...cFiles('src/update'),
+    ...cFiles('src/patch'),
     join(FW, 'test/update/sim_flash.c'),
-    '-o', binary,
+    '-o',
+    binary,
   ]);
   return binary;
 }
@@ -90,12 +102,31 @@ function armFlash(sources: string[], out: string): number {
   const cc = process.env.ARM_CC ?? 'arm-none-eabi-gcc';
   const objects = sources.map((src, i) => {
     const obj = join(out, `m4f-${i}.o`);
-    run(cc, ['-Os', '-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-ffunction-sections', '-fdata-sections', ...M4F,
-      `-I${join(FW, 'include')}`, `-I${join(FW, 'src')}`, `-I${join(FW, 'src/update')}`, '-DWG_ARITH_F32=1', '-c', src, '-o', obj]);
+    run(cc, [
+      '-Os',
+      '-std=c99',
+      '-Wall',
+      '-Wextra',
+      '-Werror',
+      '-pedantic',
+      '-ffunction-sections',
+      '-fdata-sections',
+      ...M4F,
+      `-I${join(FW, 'include')}`,
+      `-I${join(FW, 'src')}`,
+      `-I${join(FW, 'src/update')}`,
+      '-DWG_ARITH_F32=1',
+      '-c',
+      src,
+      '-o',
+      obj,
+    ]);
     return obj;
   });
   let flash = 0;
-  for (const line of run(process.env.SIZE ?? 'arm-none-eabi-size', ['-B', ...objects]).split('\n').slice(1)) {
+  for (const line of run(process.env.SIZE ?? 'arm-none-eabi-size', ['-B', ...objects])
+    .split('\n')
+    .slice(1)) {
     const m = line.trim().match(/^(\d+)\s+(\d+)\s+\d+/);
     if (m) flash += Number(m[1]) + Number(m[2]);
   }
@@ -146,7 +177,11 @@ export function measureUpdate(artifactPath: string, name?: string): object {
     });
     return {
       artifact: name ?? dirname(artifactPath).split('/').pop(),
-      flash: { sectorBytes: 4096, programBytes: 8, layout: 'device-sim default: state 0, state 1, slot A, slot B; the download staged in the inactive slot\'s tail' },
+      flash: {
+        sectorBytes: 4096,
+        programBytes: 8,
+        layout: "device-sim default: state 0, state 1, slot A, slot B; the download staged in the inactive slot's tail",
+      },
       workTargetBytes: 4096,
       rows,
       codeSize: codeSize(out),

@@ -7,7 +7,16 @@
 //   npx tsx bench/formats/run.ts      prints a table, writes bench/results/formats.json
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cursorStateBytes, diffArtifacts, encodeArtifact, generateKeyPair, openSegment, readArtifact, readSegmentEntries, type ModelInput } from '../../formats/index.ts';
+import {
+  cursorStateBytes,
+  diffArtifacts,
+  encodeArtifact,
+  generateKeyPair,
+  openSegment,
+  readArtifact,
+  readSegmentEntries,
+  type ModelInput,
+} from '../../formats/index.ts';
 import { magnitudePrune, shareWeights, syntheticModel } from '../../test/fixtures/synthetic-model.ts';
 import { equalIntervals } from '../../pipeline/intervals.ts';
 import { changeCentroids, changeWeights } from '../../test/fixtures/model-versions.ts';
@@ -95,7 +104,10 @@ function realModel(sparsity: number, bits: number): ModelInput | null {
     return null;
   }
   const all = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  const shapes: Array<[number, number]> = [[784, 64], [64, 10]];
+  const shapes: Array<[number, number]> = [
+    [784, 64],
+    [64, 10],
+  ];
   const base = syntheticModel({ sizes: [784, 64, 10], sparsity, bits });
   let at = 0;
   const kernels: Float32Array[] = [];
@@ -139,7 +151,13 @@ function decodeSpeed(input: ModelInput): { entries: number; entriesPerSecond: nu
     }
   }
   const seconds = (performance.now() - t) / 1000;
-  return { entries: entries / rounds, entriesPerSecond: Math.round(entries / seconds), maxCursorStateBytes: maxState, encodeMs: Math.round(encodeMs), readMs: Math.round(readMs) };
+  return {
+    entries: entries / rounds,
+    entriesPerSecond: Math.round(entries / seconds),
+    maxCursorStateBytes: maxState,
+    encodeMs: Math.round(encodeMs),
+    readMs: Math.round(readMs),
+  };
 }
 
 export async function runFormatsBench(): Promise<object> {
@@ -167,7 +185,13 @@ export async function runFormatsBench(): Promise<object> {
   // The pipeline's defaults (16 intervals) and settings that reach the
   // 10,900-byte full-tier target on these i.i.d. synthetic weights.
   process.stderr.write('formats bench: 16-interval settings...\n');
-  for (const [sparsity, bits, biasEncoding] of [[0.9, 4, 'dense-f32'], [0.9, 4, 'int8'], [0.9, 3, 'int8'], [0.9, 2, 'int8'], [0.95, 4, 'int8']] as const) {
+  for (const [sparsity, bits, biasEncoding] of [
+    [0.9, 4, 'dense-f32'],
+    [0.9, 4, 'int8'],
+    [0.9, 3, 'int8'],
+    [0.9, 2, 'int8'],
+    [0.95, 4, 'int8'],
+  ] as const) {
     sizes.push(sizeRow('mlp-784-128-64-10', syntheticModel({ sparsity, bits, biasEncoding, intervals: 16 }), sparsity, bits, privateKeyPem));
   }
 
@@ -183,7 +207,10 @@ export async function runFormatsBench(): Promise<object> {
     '',
     'patch size (bytes) between two signed artifacts',
     `${'model'.padEnd(16)} ${'change'.padEnd(24)} ${pad('target', 7)} ${pad('.wgp', 6)} ${pad('zstd', 6)} ${pad('bsdiff', 6)}`,
-    ...patches.map((p) => `${p.model.padEnd(16)} ${p.change.padEnd(24)} ${pad(p.targetBytes, 7)} ${pad(p.patchBytes, 6)} ${pad(p.zstdPatchFrom ?? '-', 6)} ${pad(p.bsdiff ?? '-', 6)}`),
+    ...patches.map(
+      (p) =>
+        `${p.model.padEnd(16)} ${p.change.padEnd(24)} ${pad(p.targetBytes, 7)} ${pad(p.patchBytes, 6)} ${pad(p.zstdPatchFrom ?? '-', 6)} ${pad(p.bsdiff ?? '-', 6)}`,
+    ),
     '',
     `decode (90 %, 4 b, int8 biases): ${speed.entries} entries at ${(speed.entriesPerSecond / 1e6).toFixed(2)} M entries/s through a 64-entry buffer; ` +
       `largest cursor state ${speed.maxCursorStateBytes} B; encode ${speed.encodeMs} ms, read+verify ${speed.readMs} ms (host, shared machine)`,

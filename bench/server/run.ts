@@ -32,7 +32,10 @@ const ADMIN = `bench-admin-${randomBytes(12).toString('hex')}`;
 const progress = (line: string) => process.stderr.write(`[bench/server] ${line}\n`);
 
 /** Storage added by a version whose changed segments are 10 % of all licensed segments. */
-async function measureIncrementalStorage(publish: (bytes: Uint8Array) => Promise<{ segments: { total: number; added: number; addedBytes: number; totalBytes: number } }>, key: string) {
+async function measureIncrementalStorage(
+  publish: (bytes: Uint8Array) => Promise<{ segments: { total: number; added: number; addedBytes: number; totalBytes: number } }>,
+  key: string,
+) {
   // Ten equal 128x128 kernels x 4 intervals = 40 licensed segments (+10 bias); change 4 of them.
   const sizes = Array(11).fill(128);
   const first = encodeArtifact(syntheticModel({ model: 'storage-probe', version: 1, sizes, density: 0.1, seed: 5 }), { privateKey: key });
@@ -75,7 +78,9 @@ export async function runServerBench(): Promise<object> {
     const admin = createClient({ server: server.url, token: ADMIN });
     await admin.registerPublisherKey(keys.publicKeyPem, 'bench');
     const storage = await measureIncrementalStorage((bytes) => admin.publish(bytes), keys.privateKeyPem);
-    progress(`incremental storage: ${storage.changedSegments}/40 licensed segments changed -> ${(storage.addedFraction * 100).toFixed(1)} % of all stored bytes added (${(storage.addedFractionOfLicensedBytes * 100).toFixed(1)} % of licensed bytes)`);
+    progress(
+      `incremental storage: ${storage.changedSegments}/40 licensed segments changed -> ${(storage.addedFraction * 100).toFixed(1)} % of all stored bytes added (${(storage.addedFractionOfLicensedBytes * 100).toFixed(1)} % of licensed bytes)`,
+    );
 
     // The paper's 109,386-parameter MLP; v2 changes one of its 12 licensed segments.
     const v1 = encodeArtifact(syntheticModel({ model: 'paper-109k', version: 1 }), { privateKey: keys.privateKeyPem });
@@ -125,7 +130,10 @@ export async function runServerBench(): Promise<object> {
       model: { name: 'paper-109k (784-128-64-10, 10 % dense, 4-bit codebook)', artifactBytes: second.artifact.bytes, patchBytes: second.patch.bytes },
       runs,
       patchVsBare: round(ratio, 3),
-      rounds: { patchRequestsPerSecond: patchRounds.map((r) => round(r.requestsPerSecond)), bareRequestsPerSecond: bareRounds.map((r) => round(r.requestsPerSecond)) },
+      rounds: {
+        patchRequestsPerSecond: patchRounds.map((r) => round(r.requestsPerSecond)),
+        bareRequestsPerSecond: bareRounds.map((r) => round(r.requestsPerSecond)),
+      },
       targets: {
         patchAtLeast80PercentOfBare: ratio >= 0.8,
         patchP99Under20Ms: runs.patch.p99Ms < 20,
@@ -147,7 +155,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   mkdirSync(fileURLToPath(new URL('../results/', import.meta.url)), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   for (const [name, r] of Object.entries(result.runs)) {
-    process.stdout.write(`${name.padEnd(12)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  non-2xx ${r.non2xx}\n`);
+    process.stdout.write(
+      `${name.padEnd(12)} ${r.requestsPerSecond.toFixed(0).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  non-2xx ${r.non2xx}\n`,
+    );
   }
   process.stdout.write(`patch vs bare node:http: ${(result.patchVsBare * 100).toFixed(1)} %\nwrote ${out}\n`);
 }

@@ -13,14 +13,7 @@
 import type { Activation } from '../../formats/index.ts';
 
 /** output[col] = fl32(output[col] + fl32(input[row] * value)) for every entry whose input is not zero. */
-export function accumulateEntries(
-  positions: Uint32Array,
-  values: Float32Array,
-  count: number,
-  units: number,
-  input: Float32Array,
-  output: Float32Array,
-): void {
+export function accumulateEntries(positions: Uint32Array, values: Float32Array, count: number, units: number, input: Float32Array, output: Float32Array): void {
   for (let i = 0; i < count; i++) {
     const p = positions[i];
     const row = (p / units) | 0;

@@ -49,8 +49,7 @@ export function initDense(artifact: Artifact, layer: DenseLayer, arena: Arena): 
   return {
     layer,
     weightSegments: segmentTable(artifact, layer.weight, arena, `segment table of layer "${layer.name}"`),
-    biasSegments:
-      layer.bias >= 0 ? segmentTable(artifact, layer.bias, arena, `bias segment table of layer "${layer.name}"`) : new Uint16Array(0),
+    biasSegments: layer.bias >= 0 ? segmentTable(artifact, layer.bias, arena, `bias segment table of layer "${layer.name}"`) : new Uint16Array(0),
   };
 }
 

@@ -11,16 +11,35 @@ import { ROWS_WASM_BASE64 } from './rows-wasm.ts';
 
 export interface RowsKernels {
   rowsTableRaw(
-    counts: number, entries: number, table: number, bias: number,
-    raw: number, inputs: number, units: number, colBits: number, scale: number, offset: number, out: number,
+    counts: number,
+    entries: number,
+    table: number,
+    bias: number,
+    raw: number,
+    inputs: number,
+    units: number,
+    colBits: number,
+    scale: number,
+    offset: number,
+    out: number,
   ): void;
-  rowsTableF32(
-    counts: number, entries: number, table: number, bias: number,
-    input: number, inputs: number, units: number, colBits: number, out: number,
-  ): void;
+  rowsTableF32(counts: number, entries: number, table: number, bias: number, input: number, inputs: number, units: number, colBits: number, out: number): void;
   rowsGeneric(
-    counts: number, countBytes: number, entries: number, entryBytes: number, values: number, perEntry: number, bias: number,
-    input: number, rawInput: number, inputs: number, units: number, colBits: number, scale: number, offset: number, out: number,
+    counts: number,
+    countBytes: number,
+    entries: number,
+    entryBytes: number,
+    values: number,
+    perEntry: number,
+    bias: number,
+    input: number,
+    rawInput: number,
+    inputs: number,
+    units: number,
+    colBits: number,
+    scale: number,
+    offset: number,
+    out: number,
   ): void;
   relu(out: number, units: number): void;
 }
@@ -94,7 +113,20 @@ export function evalImageLayerWasm(kernels: RowsKernels, at: LayerAddresses, fir
     return;
   }
   kernels.rowsGeneric(
-    at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.bias,
-    from, first ? 1 : 0, inputs, units, colBits, raw.scale, raw.offset, out,
+    at.counts,
+    at.countBytes,
+    at.entries,
+    at.entryBytes,
+    at.values,
+    at.perEntry,
+    at.bias,
+    from,
+    first ? 1 : 0,
+    inputs,
+    units,
+    colBits,
+    raw.scale,
+    raw.offset,
+    out,
   );
 }

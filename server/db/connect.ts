@@ -70,7 +70,11 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     await migrate(db, { migrationsFolder });
   } catch (error) {
     await client.end({ timeout: 1 });
-    const unavailable = new HttpError(503, 'DATABASE_UNAVAILABLE', `cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`);
+    const unavailable = new HttpError(
+      503,
+      'DATABASE_UNAVAILABLE',
+      `cannot open PostgreSQL at ${redactUrl(url)}: ${rootCause(error)}; is the server running and DATABASE_URL right?`,
+    );
     unavailable.cause = error; // the driver's error, for the retry decision and its log line
     throw unavailable;
   }
@@ -97,9 +101,19 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 }
 
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
   // postgres.js
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
 ]);
 
 /**

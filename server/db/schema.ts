@@ -8,19 +8,7 @@
 // them, so a version that changes 10 % of its segments adds about 10 % of the
 // bytes (the paper's incremental storage).
 import { sql } from 'drizzle-orm';
-import {
-  customType,
-  doublePrecision,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  serial,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** Drizzle 0.45 has no bytea column; both drivers hand bytea back as a Uint8Array (Buffer on postgres.js). */
 export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({

@@ -26,7 +26,13 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
       if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
       const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
       const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.register', entity: 'device', entityId: device!.id, detail: { licenseId: license.id, name: body.name } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'device.register',
+        entity: 'device',
+        entityId: device!.id,
+        detail: { licenseId: license.id, name: body.name },
+      });
       return { license, deviceId: device!.id, token: issued.token, tokenId: issued.id };
     });
     return reply(c, { deviceId, licenseId: license.id, name: body.name, token, tokenId }, 201);
@@ -54,7 +60,13 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const body = parseInput(CreateTokenBody, await readBody(c), 'body');
     const { id, token } = await ctx.db.transaction(async (tx) => {
       const issued = await issueToken(tx, body.role, body.label);
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.create', entity: 'token', entityId: issued.id, detail: { role: body.role, label: body.label } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'token.create',
+        entity: 'token',
+        entityId: issued.id,
+        detail: { role: body.role, label: body.label },
+      });
       return issued;
     });
     return reply(c, { id, role: body.role, label: body.label, token }, 201);
@@ -70,7 +82,13 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
         .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
       if (!revoked) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'token.revoke', entity: 'token', entityId: id, detail: { role: revoked.role, label: revoked.label } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'token.revoke',
+        entity: 'token',
+        entityId: id,
+        detail: { role: revoked.role, label: revoked.label },
+      });
       return revoked;
     });
     ctx.invalidate();
@@ -88,7 +106,13 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         .onConflictDoNothing()
         .returning({ keyId: publisherKeys.keyId });
       if (inserted.length === 0) throw conflict('KEY_EXISTS', `publisher key ${keyId} is already registered`);
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'publisher-key.register', entity: 'publisher-key', entityId: keyId, detail: { label: body.label } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'publisher-key.register',
+        entity: 'publisher-key',
+        entityId: keyId,
+        detail: { label: body.label },
+      });
     });
     return reply(c, { keyId, label: body.label }, 201);
   });

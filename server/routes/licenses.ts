@@ -37,7 +37,13 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const body = parseInput(CreateCustomerBody, await readBody(c), 'body');
     const row = await ctx.db.transaction(async (tx) => {
       const [inserted] = await tx.insert(customers).values({ name: body.name }).returning();
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'customer.create', entity: 'customer', entityId: inserted!.id, detail: { name: body.name } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'customer.create',
+        entity: 'customer',
+        entityId: inserted!.id,
+        detail: { name: body.name },
+      });
       return inserted;
     });
     return reply(c, { id: row!.id, name: row!.name, createdAt: row!.createdAt.toISOString() }, 201);
@@ -65,14 +71,24 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
     await assertGrantResolves(ctx, model.id, values);
     const row = await ctx.db.transaction(async (tx) => {
       const [inserted] = await tx.insert(licenses).values(values).returning();
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.create', entity: 'license', entityId: inserted!.id, detail: licenseView(inserted!, model.name) });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'license.create',
+        entity: 'license',
+        entityId: inserted!.id,
+        detail: licenseView(inserted!, model.name),
+      });
       return inserted;
     });
     return reply(c, licenseView(row!, model.name), 201);
   });
 
   app.get('/v1/licenses', admin, async function listLicenses(c) {
-    const rows = await ctx.db.select({ license: licenses, model: models.name }).from(licenses).innerJoin(models, eq(models.id, licenses.modelId)).orderBy(asc(licenses.id));
+    const rows = await ctx.db
+      .select({ license: licenses, model: models.name })
+      .from(licenses)
+      .innerJoin(models, eq(models.id, licenses.modelId))
+      .orderBy(asc(licenses.id));
     return reply(c, { licenses: rows.map((r) => licenseView(r.license, r.model)) });
   });
 
@@ -100,7 +116,13 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
       }
       if (row.revokedAt) throw conflict('LICENSE_REVOKED', `license ${id} is revoked`);
       const [updated] = await tx.update(licenses).set(change).where(eq(licenses.id, id)).returning();
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.change-tier', entity: 'license', entityId: id, detail: { from: { tier: row.tier, intervals: row.intervals }, to: change } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'license.change-tier',
+        entity: 'license',
+        entityId: id,
+        detail: { from: { tier: row.tier, intervals: row.intervals }, to: change },
+      });
       return licenseView(updated!, model);
     });
     ctx.invalidate();
@@ -118,7 +140,13 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
         .where(and(eq(licenses.id, id), isNull(licenses.revokedAt)))
         .returning();
       if (!updated) throw conflict('LICENSE_REVOKED', `license ${id} is already revoked`);
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.revoke', entity: 'license', entityId: id, detail: { revokedAt: updated.revokedAt!.toISOString() } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'license.revoke',
+        entity: 'license',
+        entityId: id,
+        detail: { revokedAt: updated.revokedAt!.toISOString() },
+      });
       return licenseView(updated, model);
     });
     ctx.invalidate();
@@ -132,7 +160,13 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const view = await ctx.db.transaction(async (tx) => {
       const { row, model } = await loadLicenseRow(tx, id, true);
       const [updated] = await tx.update(licenses).set({ expiresAt }).where(eq(licenses.id, id)).returning();
-      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'license.set-expiry', entity: 'license', entityId: id, detail: { from: row.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null } });
+      await recordAudit(tx, {
+        actorTokenId: c.get('principal').tokenId,
+        action: 'license.set-expiry',
+        entity: 'license',
+        entityId: id,
+        detail: { from: row.expiresAt?.toISOString() ?? null, to: expiresAt?.toISOString() ?? null },
+      });
       return licenseView(updated!, model);
     });
     ctx.invalidate();
@@ -144,7 +178,12 @@ export function licenseRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
 /** The license and its model's name; `forUpdate` locks the license row for the caller's transaction. */
 async function loadLicenseRow(db: Db, id: number, forUpdate = false): Promise<{ row: LicenseRow; model: string }> {
-  const query = db.select({ license: licenses, model: models.name }).from(licenses).innerJoin(models, eq(models.id, licenses.modelId)).where(eq(licenses.id, id)).limit(1);
+  const query = db
+    .select({ license: licenses, model: models.name })
+    .from(licenses)
+    .innerJoin(models, eq(models.id, licenses.modelId))
+    .where(eq(licenses.id, id))
+    .limit(1);
   const [found] = forUpdate ? await query.for('update', { of: licenses }) : await query;
   if (!found) throw notFound('LICENSE_UNKNOWN', `no license ${id}`);
   return { row: found.license, model: found.model };
@@ -158,6 +197,9 @@ async function assertGrantResolves(ctx: ServerContext, modelId: number, grant: P
   try {
     grantedIntervals(probe, latest);
   } catch {
-    throw badRequest('TIER_UNKNOWN', `body field "tier": version ${latest.number} has no tier "${grant.tier}" (it has: ${latest.tiers.map((t) => t.name).join(', ')})`);
+    throw badRequest(
+      'TIER_UNKNOWN',
+      `body field "tier": version ${latest.number} has no tier "${grant.tier}" (it has: ${latest.tiers.map((t) => t.name).join(', ')})`,
+    );
   }
 }

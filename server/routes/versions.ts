@@ -40,7 +40,14 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
   app.get('/v1/models/:model/versions', publisher, async function listVersions(c) {
     const { model } = parseInput(ModelParam, c.req.param(), 'path');
     const rows = await ctx.db
-      .select({ version: versions.number, state: versions.state, contentSha256: versions.contentSha256, keyId: versions.keyId, intervals: versions.intervals, createdAt: versions.createdAt })
+      .select({
+        version: versions.number,
+        state: versions.state,
+        contentSha256: versions.contentSha256,
+        keyId: versions.keyId,
+        intervals: versions.intervals,
+        createdAt: versions.createdAt,
+      })
       .from(versions)
       .innerJoin(models, eq(models.id, versions.modelId))
       .where(eq(models.name, model))

@@ -141,7 +141,10 @@ export async function ensurePatch(ctx: ServerContext, from: ArtifactRecord, to: 
   }
   const data = diffArtifacts(await artifactBytes(ctx, from), await artifactBytes(ctx, to));
   const record: PatchRecord = { fromSha256: from.sha256, toSha256: to.sha256, sha256: sha256Hex(data), bytes: data.byteLength };
-  await ctx.db.insert(patches).values({ ...record, data }).onConflictDoNothing();
+  await ctx.db
+    .insert(patches)
+    .values({ ...record, data })
+    .onConflictDoNothing();
   ctx.caches.content.set(key, { data, sha256: record.sha256 });
   return { record, bytes: data };
 }

@@ -6,7 +6,16 @@
 // backstop. Nothing is half-stored: any failure rolls everything back.
 import { eq, inArray, max, sql } from 'drizzle-orm';
 import type { KeyObject } from 'node:crypto';
-import { FormatError, readArtifact, readArtifactHeader, sha256Hex, splitArtifact, verifySignature, type Artifact, type ArtifactHeader } from '../../formats/index.ts';
+import {
+  FormatError,
+  readArtifact,
+  readArtifactHeader,
+  sha256Hex,
+  splitArtifact,
+  verifySignature,
+  type Artifact,
+  type ArtifactHeader,
+} from '../../formats/index.ts';
 import { isUniqueViolation } from '../db/connect.ts';
 import { models, publisherKeys, segments, tiers, versions, versionSegments } from '../db/schema.ts';
 import type { ServerContext } from '../context.ts';
@@ -21,7 +30,10 @@ import type { Principal } from '../auth.ts';
 /** A publisher token may change only the models it created; admins any model. */
 export function assertMayChangeModel(actor: Principal, ownerTokenId: number | null, model: string): void {
   if (actor.role === 'admin' || (actor.role === 'publisher' && ownerTokenId === actor.tokenId)) return;
-  throw forbidden('NOT_YOUR_MODEL', `model "${model}" belongs to another publisher token; only that token or an admin can publish, release or withdraw its versions`);
+  throw forbidden(
+    'NOT_YOUR_MODEL',
+    `model "${model}" belongs to another publisher token; only that token or an admin can publish, release or withdraw its versions`,
+  );
 }
 
 /** Rows per INSERT: PostgreSQL allows 65,535 bind parameters a statement; 1,000 rows x 5 columns stays far below. */
@@ -43,7 +55,10 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
   const { artifact, keyId } = await verifyUpload(ctx, bytes);
   const manifest = artifact.manifest;
   if (!MODEL_NAME.test(manifest.model)) {
-    throw badRequest('BAD_MODEL_NAME', `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (it becomes part of URLs)`);
+    throw badRequest(
+      'BAD_MODEL_NAME',
+      `the artifact's model name "${manifest.model.slice(0, 120)}" must be 1-100 characters of A-Z a-z 0-9 . _ -, and not . or .. (it becomes part of URLs)`,
+    );
   }
   const tierNames = new Set<string>();
   for (const tier of manifest.tiers) {
@@ -60,7 +75,10 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
   }
   for (const tier of manifest.tiers) {
     if (!isStorableText(tier.name) || tier.name.length === 0 || tier.name.length > 100) {
-      throw badRequest('BAD_TIER_NAME', `the artifact's tier name ${JSON.stringify(tier.name.slice(0, 120))} must be 1-100 characters without NUL or unpaired surrogates`);
+      throw badRequest(
+        'BAD_TIER_NAME',
+        `the artifact's tier name ${JSON.stringify(tier.name.slice(0, 120))} must be 1-100 characters without NUL or unpaired surrogates`,
+      );
     }
   }
   if (artifact.segments.length !== manifest.segments.length) {
@@ -83,7 +101,10 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
       const modelRow = rowsOf(locked)[0]!;
       const modelId = Number(modelRow.id);
       assertMayChangeModel(actor, modelRow.owner_token_id == null ? null : Number(modelRow.owner_token_id), manifest.model);
-      const [latest] = await tx.select({ number: max(versions.number) }).from(versions).where(eq(versions.modelId, modelId));
+      const [latest] = await tx
+        .select({ number: max(versions.number) })
+        .from(versions)
+        .where(eq(versions.modelId, modelId));
       if (latest?.number != null && manifest.version <= latest.number) {
         throw conflict(
           'VERSION_NOT_NEWER',
@@ -94,12 +115,20 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
       const known = await tx
         .select({ sha256: segments.sha256 })
         .from(segments)
-        .where(inArray(segments.sha256, unique.map((s) => s.sha256)));
+        .where(
+          inArray(
+            segments.sha256,
+            unique.map((s) => s.sha256),
+          ),
+        );
       const knownSet = new Set(known.map((k) => k.sha256));
       const fresh = unique.filter((s) => !knownSet.has(s.sha256));
       // Concurrent publishes of other models may insert the same segment: DO NOTHING keeps it one row.
       for (let i = 0; i < fresh.length; i += INSERT_BATCH) {
-        await tx.insert(segments).values(fresh.slice(i, i + INSERT_BATCH)).onConflictDoNothing();
+        await tx
+          .insert(segments)
+          .values(fresh.slice(i, i + INSERT_BATCH))
+          .onConflictDoNothing();
       }
       const [version] = await tx
         .insert(versions)
@@ -116,11 +145,15 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
         .returning({ id: versions.id });
       const versionId = version!.id;
       if (manifest.tiers.length > 0) {
-        await tx.insert(tiers).values(
-          manifest.tiers.map((t) => ({ versionId, name: t.name, intervals: sortedUnique(t.intervals), accuracy: t.accuracy })),
-        );
+        await tx.insert(tiers).values(manifest.tiers.map((t) => ({ versionId, name: t.name, intervals: sortedUnique(t.intervals), accuracy: t.accuracy })));
       }
-      const links = parts.segments.map((s, ordinal) => ({ versionId, ordinal, tensor: s.tensor, interval: s.interval, segmentSha256: segmentRows[ordinal]!.sha256 }));
+      const links = parts.segments.map((s, ordinal) => ({
+        versionId,
+        ordinal,
+        tensor: s.tensor,
+        interval: s.interval,
+        segmentSha256: segmentRows[ordinal]!.sha256,
+      }));
       for (let i = 0; i < links.length; i += INSERT_BATCH) {
         await tx.insert(versionSegments).values(links.slice(i, i + INSERT_BATCH));
       }
@@ -137,7 +170,13 @@ export async function publishVersion(ctx: ServerContext, bytes: Uint8Array, acto
           totalBytes: segmentRows.reduce((sum, s) => sum + s.bytes, 0),
         },
       };
-      await recordAudit(tx, { actorTokenId, action: state === 'draft' ? 'version.stage' : 'version.publish', entity: 'version', entityId: `${manifest.model}@${manifest.version}`, detail: { ...result } });
+      await recordAudit(tx, {
+        actorTokenId,
+        action: state === 'draft' ? 'version.stage' : 'version.publish',
+        entity: 'version',
+        entityId: `${manifest.model}@${manifest.version}`,
+        detail: { ...result },
+      });
       return result;
     });
   } catch (error) {
@@ -172,7 +211,10 @@ async function verifyUpload(ctx: ServerContext, bytes: Uint8Array): Promise<{ ar
     const publicKey = keyFromDer(key.publicKey);
     if (!verifyBytesOf(header, publicKey)) continue;
     if (key.revokedAt) {
-      throw forbidden('PUBLISHER_KEY_REVOKED', `the artifact is signed with publisher key ${key.keyId} (${key.label}), revoked at ${key.revokedAt.toISOString()}; sign it with a current key`);
+      throw forbidden(
+        'PUBLISHER_KEY_REVOKED',
+        `the artifact is signed with publisher key ${key.keyId} (${key.label}), revoked at ${key.revokedAt.toISOString()}; sign it with a current key`,
+      );
     }
     return { artifact: readOrRefuse(bytes, publicKey), keyId: key.keyId };
   }

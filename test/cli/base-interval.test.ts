@@ -20,8 +20,14 @@ writeFileSync(file, damaged);
 writeFileSync(join(dir, 'weightgate.pub'), pair.publicKeyPem);
 
 test('a hash mismatch on a bias names the base interval as "base"', async () => {
-  assert.throws(() => readArtifact(damaged), (error: Error) => /\bbase\b/.test(error.message) && !/65535/.test(error.message));
-  for (const args of [['verify', file, '--pubkey', join(dir, 'weightgate.pub')], ['inspect', file]]) {
+  assert.throws(
+    () => readArtifact(damaged),
+    (error: Error) => /\bbase\b/.test(error.message) && !/65535/.test(error.message),
+  );
+  for (const args of [
+    ['verify', file, '--pubkey', join(dir, 'weightgate.pub')],
+    ['inspect', file],
+  ]) {
     const result = await runCli(args);
     assert.ok(result.status === 1 || result.status === 2, result.stderr);
     assert.match(result.stderr, /HASH_MISMATCH: .*\bbase\b/, args[0]);

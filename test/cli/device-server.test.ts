@@ -26,7 +26,10 @@ test('an unreachable server is SERVER_UNREACHABLE, exit 1, for device run and de
   assert.match(run.stderr, /^weightgate: error SERVER_UNREACHABLE: cannot reach /m);
   const tokens = join(work, 'tokens.txt');
   (await import('node:fs')).writeFileSync(tokens, 'a\nb\n');
-  const fleet = await runCli(['device', 'fleet', '--server', url, '--count', '2', '--tokens-file', tokens, '--dir', flashDir(), '--allow-unsigned', '--timeout', '2'], noEnv);
+  const fleet = await runCli(
+    ['device', 'fleet', '--server', url, '--count', '2', '--tokens-file', tokens, '--dir', flashDir(), '--allow-unsigned', '--timeout', '2'],
+    noEnv,
+  );
   assert.is(fleet.status, 1, fleet.stderr);
   assert.match(fleet.stderr, /^weightgate: error SERVER_UNREACHABLE: cannot reach /m);
 });
@@ -48,16 +51,24 @@ test('a refused token is BAD_TOKEN, exit 2, for device run as for the client com
 test('device run takes the server from WEIGHTGATE_SERVER and the token from WEIGHTGATE_TOKEN', async () => {
   const server = await recordingServer(() => ({ status: 401, body: { code: 'BAD_TOKEN', message: 'unknown token' } }));
   try {
-    const fromEnv = await runCli(['device', 'run', '--dir', flashDir(), '--allow-unsigned', '--once'], { WEIGHTGATE_SERVER: server.url, WEIGHTGATE_TOKEN: 'wgd_from_env' });
+    const fromEnv = await runCli(['device', 'run', '--dir', flashDir(), '--allow-unsigned', '--once'], {
+      WEIGHTGATE_SERVER: server.url,
+      WEIGHTGATE_TOKEN: 'wgd_from_env',
+    });
     assert.is(fromEnv.status, 2, fromEnv.stderr);
     assert.is(server.requests.at(-1)?.authorization, 'Bearer wgd_from_env');
-    const flag = await runCli(['device', 'run', '--token', 'wgd_flag', '--dir', flashDir(), '--allow-unsigned', '--once'], { WEIGHTGATE_SERVER: server.url, WEIGHTGATE_TOKEN: 'wgd_from_env' });
+    const flag = await runCli(['device', 'run', '--token', 'wgd_flag', '--dir', flashDir(), '--allow-unsigned', '--once'], {
+      WEIGHTGATE_SERVER: server.url,
+      WEIGHTGATE_TOKEN: 'wgd_from_env',
+    });
     assert.is(flag.status, 2, flag.stderr);
     assert.is(server.requests.at(-1)?.authorization, 'Bearer wgd_flag', '--token wins over the environment');
     const none = await runCli(['device', 'run', '--dir', flashDir(), '--allow-unsigned', '--once'], noEnv);
     assert.is(none.status, 2);
     assert.match(none.stderr, /--server.*WEIGHTGATE_SERVER/);
-    const fleet = await runCli(['device', 'fleet', '--count', '1', '--admin-token', 'admin', '--model', 'm', '--allow-unsigned', '--dir', flashDir()], { WEIGHTGATE_SERVER: server.url });
+    const fleet = await runCli(['device', 'fleet', '--count', '1', '--admin-token', 'admin', '--model', 'm', '--allow-unsigned', '--dir', flashDir()], {
+      WEIGHTGATE_SERVER: server.url,
+    });
     assert.is(fleet.status, 2, fleet.stderr);
     assert.match(fleet.stderr, 'BAD_TOKEN');
   } finally {

@@ -21,7 +21,7 @@ writeFileSync(basic, encodeArtifact(model, { privateKey: pair.privateKeyPem, lic
 const patch = join(dir, 'upgrade.wgp');
 writeFileSync(patch, diffArtifacts(new Uint8Array(readFileSync(basic)), new Uint8Array(readFileSync(full))));
 
-test('with 4 KiB sectors and no staging the layout is device-sim\'s', () => {
+test("with 4 KiB sectors and no staging the layout is device-sim's", () => {
   for (const flash of [64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024]) {
     const layout = defaultFlashLayout(flash, 4096);
     assert.is(layout.slotBytes, slotCapacityOf(flash), `${flash} bytes of flash`);

@@ -16,7 +16,10 @@ const publicKey = join(dir, 'weightgate.pub');
 writeFileSync(privateKey, pair.privateKeyPem);
 writeFileSync(publicKey, pair.publicKeyPem);
 const signed = join(dir, 'signed.wgm');
-writeFileSync(signed, encodeArtifact(syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 5 }), { privateKey: pair.privateKeyPem }));
+writeFileSync(
+  signed,
+  encodeArtifact(syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 5 }), { privateKey: pair.privateKeyPem }),
+);
 
 test('keys register refuses a private key and sends nothing', async () => {
   const server = await recordingServer(() => ({ status: 200, body: { keyId: 'x', label: 'ci' } }));

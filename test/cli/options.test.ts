@@ -39,9 +39,18 @@ test('build: a non-number or out-of-range value is refused with what it should b
 test('device and serve: numbers are checked too', async () => {
   const url = 'http://127.0.0.1:1';
   const cases: Array<[string[], RegExp]> = [
-    [['device', 'run', '--server', url, '--token', 't', '--allow-unsigned', '--interval', 'soon', '--dir', join(work, 'd1')], /--interval must be a number of seconds 0\.\.86400, got "soon"/],
-    [['device', 'fleet', '--server', url, '--count', '1', '--admin-token', 'a', '--model', 'm', '--allow-unsigned', '--timeout', 'x'], /--timeout must be a number of seconds/],
-    [['device', 'fleet', '--server', url, '--count', '1', '--admin-token', 'a', '--model', 'm', '--allow-unsigned', '--workers', '1.5'], /--workers must be an integer/],
+    [
+      ['device', 'run', '--server', url, '--token', 't', '--allow-unsigned', '--interval', 'soon', '--dir', join(work, 'd1')],
+      /--interval must be a number of seconds 0\.\.86400, got "soon"/,
+    ],
+    [
+      ['device', 'fleet', '--server', url, '--count', '1', '--admin-token', 'a', '--model', 'm', '--allow-unsigned', '--timeout', 'x'],
+      /--timeout must be a number of seconds/,
+    ],
+    [
+      ['device', 'fleet', '--server', url, '--count', '1', '--admin-token', 'a', '--model', 'm', '--allow-unsigned', '--workers', '1.5'],
+      /--workers must be an integer/,
+    ],
     [['device', 'infer', small, '--allow-unsigned', '--limit', '1e3x'], /--limit must be a positive integer/],
     [['serve', '--port', '80x'], /--port must be an integer 0\.\.65535, got "80x"/],
     [['serve', '--max-body-mb', '0'], /--max-body-mb must be an integer 1\.\./],
@@ -69,7 +78,21 @@ test('device fleet writes plain progress lines, no carriage returns, when stderr
     stub.grant('b', [0, 1, 2, 3]);
     const tokens = join(work, 'tokens.txt');
     writeFileSync(tokens, 'a\nb\n');
-    const result = await runCli(['device', 'fleet', '--server', stub.url, '--count', '2', '--tokens-file', tokens, '--allow-unsigned', '--profile', 'm0-32k', '--dir', join(work, 'fleet')]);
+    const result = await runCli([
+      'device',
+      'fleet',
+      '--server',
+      stub.url,
+      '--count',
+      '2',
+      '--tokens-file',
+      tokens,
+      '--allow-unsigned',
+      '--profile',
+      'm0-32k',
+      '--dir',
+      join(work, 'fleet'),
+    ]);
     assert.is(result.status, 0, result.stderr);
     assert.not.match(result.stderr, '\r');
     assert.match(result.stderr, /^2\/2 devices$/m);

@@ -9,7 +9,15 @@ import { recordingServer, runCli } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-cli-server-'));
 const token = ['--token', 'admin-token-0123456789'];
-const entry = (id: number) => ({ id, at: `2026-11-30T00:00:0${id}.000Z`, actorTokenId: 1, action: 'license.create', entity: 'license', entityId: String(id), detail: {} });
+const entry = (id: number) => ({
+  id,
+  at: `2026-11-30T00:00:0${id}.000Z`,
+  actorTokenId: 1,
+  action: 'license.create',
+  entity: 'license',
+  entityId: String(id),
+  detail: {},
+});
 
 /** An audit log of ids 5..1 served in pages, as server/routes/access.ts does. */
 function auditAnswer(url: string) {
@@ -21,7 +29,7 @@ function auditAnswer(url: string) {
   return { status: 200, body: { entries: ids.map(entry), next } };
 }
 
-test('audit --limit, --before and --all follow the server\'s paging', async () => {
+test("audit --limit, --before and --all follow the server's paging", async () => {
   const server = await recordingServer((r) => auditAnswer(r.url));
   try {
     const first = await runCli(['audit', '--server', server.url, ...token, '--limit', '2']);
@@ -34,13 +42,19 @@ test('audit --limit, --before and --all follow the server\'s paging', async () =
     const second = await runCli(['audit', '--server', server.url, ...token, '--limit', '2', '--before', '4', '--json']);
     assert.is(second.status, 0, second.stderr);
     const page = JSON.parse(second.stdout);
-    assert.equal(page.entries.map((e: { id: number }) => e.id), [3, 2]);
+    assert.equal(
+      page.entries.map((e: { id: number }) => e.id),
+      [3, 2],
+    );
     assert.is(page.next, '2');
 
     const all = await runCli(['audit', '--server', server.url, ...token, '--limit', '2', '--all', '--json']);
     assert.is(all.status, 0, all.stderr);
     const everything = JSON.parse(all.stdout);
-    assert.equal(everything.entries.map((e: { id: number }) => e.id), [5, 4, 3, 2, 1]);
+    assert.equal(
+      everything.entries.map((e: { id: number }) => e.id),
+      [5, 4, 3, 2, 1],
+    );
     assert.is(everything.next, null);
 
     const bad = await runCli(['audit', '--server', server.url, ...token, '--limit', '501']);
@@ -86,7 +100,10 @@ test('serve --help gives the admin-token rule and --db-retry; a bad --db-retry e
 
 test('serve --db-retry gives up on an unreachable database after that many seconds', async () => {
   const started = Date.now();
-  const result = await runCli(['serve', '--port', '0', '--db-retry', '0'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', WEIGHTGATE_DB_RETRY_SECONDS: '60' });
+  const result = await runCli(['serve', '--port', '0', '--db-retry', '0'], {
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    WEIGHTGATE_DB_RETRY_SECONDS: '60',
+  });
   assert.is(result.status, 1, result.stderr);
   assert.match(result.stderr, /DATABASE_UNAVAILABLE/);
   assert.ok(Date.now() - started < 30_000, 'did not wait the 60 s of the environment');

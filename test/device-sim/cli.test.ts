@@ -86,24 +86,53 @@ test('device run --once installs from the server and a second run finds it up to
     stub.publish(syntheticArtifact({ version: 1, sizes: [784, 16, 10] }));
     stub.grant('cli-device', [0, 1, 2, 3]);
     const dir = join(work, 'flash');
-    const args = ['device', 'run', '--server', stub.url, '--token', 'cli-device', '--dir', dir, '--profile', 'm0-32k', '--public-key', publicKeyFile, '--once', '--json'];
+    const args = [
+      'device',
+      'run',
+      '--server',
+      stub.url,
+      '--token',
+      'cli-device',
+      '--dir',
+      dir,
+      '--profile',
+      'm0-32k',
+      '--public-key',
+      publicKeyFile,
+      '--once',
+      '--json',
+    ];
     const first = await runCli(args);
     assert.is(first.status, 0, first.stderr);
-    const events = first.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = first.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal([events[0].event, events[0].version], ['boot', 0]);
     assert.equal([events[1].event, events[1].kind, events[1].toVersion], ['check', 'install', 1]);
     const second = await runCli(args);
-    const again = second.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const again = second.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal([again[0].version, again[0].slot, again[1].kind], [1, 'A', 'none']);
 
     // A power cut while writing the next version's slot: reboot on v1, then the update completes.
     stub.publish(syntheticArtifact({ version: 2, sizes: [784, 16, 10], seed: 9 }));
     const cut = await runCli([...args.filter((a) => a !== '--once'), '--power-cut', 'apply:3000', '--max-checks', '2', '--interval', '0']);
     assert.is(cut.status, 0, cut.stderr);
-    const cutEvents = cut.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const cutEvents = cut.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal(
       cutEvents.map((e) => [e.event, e.version ?? e.toVersion ?? e.phase]),
-      [['boot', 1], ['power-cut', 'apply'], ['boot', 1], ['check', 2]],
+      [
+        ['boot', 1],
+        ['power-cut', 'apply'],
+        ['boot', 1],
+        ['check', 2],
+      ],
     );
     const update = cutEvents[3];
     assert.ok(update.patchBytes > 0 && update.applyWorkingBytes > 0, `v2 came as a patch applied in ${update.applyWorkingBytes} bytes of arena`);

@@ -1,12 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  accumulateEntries,
-  accumulateEntriesFromRaw,
-  addEntries,
-  applyActivation,
-  argmax,
-} from '../../device-sim/kernels/dense-reference.ts';
+import { accumulateEntries, accumulateEntriesFromRaw, addEntries, applyActivation, argmax } from '../../device-sim/kernels/dense-reference.ts';
 
 // A 3x2 kernel [[1, 2], [0, -1], [3, 0]] given as sparse entries, x = [1, 2, 3].
 const positions = Uint32Array.from([0, 1, 3, 4]);

@@ -73,7 +73,10 @@ test('a failing self-test rolls back to the old slot', async () => {
     selfTest: (artifact) => (artifact.manifest.version === 2 ? 'reference output mismatch' : null),
   });
   device.installArtifact(v1);
-  assert.throws(() => device.installArtifact(v2), (error: any) => error.code === 'SELF_TEST_FAILED');
+  assert.throws(
+    () => device.installArtifact(v2),
+    (error: any) => error.code === 'SELF_TEST_FAILED',
+  );
   assert.equal([device.status().version, device.status().slot], [1, 'A']);
   const rebooted = await openDevice({ dir, profile: 'm0-32k', publicKey });
   assert.equal([rebooted.status().version, rebooted.status().slot, rebooted.status().confirmed], [1, 'A', true]);
@@ -84,7 +87,10 @@ test('a version that does not fit the RAM fails its self-test and is rolled back
   const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
   device.installArtifact(v1);
   const tooWide = syntheticArtifact({ version: 3, sizes: [784, 9000, 10], pruned: 0.999 });
-  assert.throws(() => device.installArtifact(tooWide), (error: any) => error.code === 'SELF_TEST_FAILED' && /RAM/.test(error.message));
+  assert.throws(
+    () => device.installArtifact(tooWide),
+    (error: any) => error.code === 'SELF_TEST_FAILED' && /RAM/.test(error.message),
+  );
   assert.is(device.status().version, 1);
   assert.is(device.infer(randomImages(1, 784), 1).predictions.length, 1);
 });
@@ -93,11 +99,20 @@ test('older versions are refused (rollback attack), and so are unsigned or forei
   const dir = tempDir();
   const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
   device.installArtifact(v2);
-  assert.throws(() => device.installArtifact(v1), (error: any) => error.code === 'ROLLBACK_REFUSED');
+  assert.throws(
+    () => device.installArtifact(v1),
+    (error: any) => error.code === 'ROLLBACK_REFUSED',
+  );
   const unsigned = syntheticArtifact({ version: 3, signed: false });
-  assert.throws(() => device.installArtifact(unsigned), (error: any) => error.code === 'UNSIGNED' || /sign/i.test(error.message));
+  assert.throws(
+    () => device.installArtifact(unsigned),
+    (error: any) => error.code === 'UNSIGNED' || /sign/i.test(error.message),
+  );
   const other = syntheticArtifact({ version: 3, model: 'another-model' });
-  assert.throws(() => device.installArtifact(other), (error: any) => error.code === 'WRONG_MODEL');
+  assert.throws(
+    () => device.installArtifact(other),
+    (error: any) => error.code === 'WRONG_MODEL',
+  );
   assert.is(device.status().version, 2);
 });
 
@@ -105,7 +120,10 @@ test('an artifact larger than a slot is refused with a flash BudgetError before 
   const dir = tempDir();
   const profile = resolveProfile('m0-32k', { flash: '16k' });
   const device = await openDevice({ dir, profile, publicKey });
-  assert.throws(() => device.installArtifact(v1), (error: any) => error.code === 'FLASH_BUDGET_EXCEEDED');
+  assert.throws(
+    () => device.installArtifact(v1),
+    (error: any) => error.code === 'FLASH_BUDGET_EXCEEDED',
+  );
   assert.is(device.status().version, 0);
 });
 
@@ -115,11 +133,17 @@ test('a patch applies against its base; a patch for another base version is refu
   device.installArtifact(v1);
   const v3 = syntheticArtifact({ version: 3, seed: 3 });
   const wrongBase = diffArtifacts(v2, v3);
-  assert.throws(() => device.installPatch(wrongBase), (error: any) => error.code === 'PATCH_WRONG_BASE');
+  assert.throws(
+    () => device.installPatch(wrongBase),
+    (error: any) => error.code === 'PATCH_WRONG_BASE',
+  );
   assert.is(device.status().version, 1);
   const outcome = device.installPatch(diffArtifacts(v1, v2));
   assert.equal([outcome.kind, outcome.toVersion, outcome.sha256], ['version', 2, readArtifact(v2).sha256]);
-  assert.throws(() => device.installPatch(diffArtifacts(v1, v3)), (error: any) => error.code === 'PATCH_WRONG_BASE');
+  assert.throws(
+    () => device.installPatch(diffArtifacts(v1, v3)),
+    (error: any) => error.code === 'PATCH_WRONG_BASE',
+  );
 });
 
 test.run();

@@ -56,7 +56,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
   }
 }
 
-test('every single-byte change of an image is refused with a reason, and a foreign artifact\'s image too', () => {
+test("every single-byte change of an image is refused with a reason, and a foreign artifact's image too", () => {
   const artifact = readArtifact(syntheticArtifact({ sizes: [64, 8, 4], seed: 9 }));
   const image = imageOf(artifact).bytes;
   for (let at = 0; at < image.length; at++) {
@@ -83,11 +83,27 @@ test('an image whose body hash was recomputed still has every count, column and 
   const layer = image.layers[0]!;
   const countsAt = layer.counts.byteOffset - image.bytes.byteOffset;
   const entriesAt = layer.entries.byteOffset - image.bytes.byteOffset;
-  assert.match(forge((b) => (b[countsAt] = 200)), /row 0 holds 200 weights|rows hold/);
-  assert.match(forge((b) => (b[countsAt] += 1)), /rows hold/);
-  assert.match(forge((b) => (b[entriesAt] = (b[entriesAt]! & 0xf8) | 0x07)), /column 7 of 6/);
-  assert.match(forge((b) => new DataView(b.buffer).setUint32(80 + 4, 9999, true)), /is 64x9999/);
-  assert.is(forge(() => undefined), 'accepted', 'the unchanged image (re-hashed) is accepted');
+  assert.match(
+    forge((b) => (b[countsAt] = 200)),
+    /row 0 holds 200 weights|rows hold/,
+  );
+  assert.match(
+    forge((b) => (b[countsAt] += 1)),
+    /rows hold/,
+  );
+  assert.match(
+    forge((b) => (b[entriesAt] = (b[entriesAt]! & 0xf8) | 0x07)),
+    /column 7 of 6/,
+  );
+  assert.match(
+    forge((b) => new DataView(b.buffer).setUint32(80 + 4, 9999, true)),
+    /is 64x9999/,
+  );
+  assert.is(
+    forge(() => undefined),
+    'accepted',
+    'the unchanged image (re-hashed) is accepted',
+  );
 });
 
 test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 skips blank words; a non-zero offset does not)', () => {
@@ -97,7 +113,10 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
     const artifact = readArtifact(encodeArtifact(input));
     const arena = new Arena(32 * 1024);
     const image = imageOf(artifact, arena);
-    assert.ok(image.layers.every((layer) => wasmKernelOf(layer) === 'table'), 'these layers run in the specialised kernels');
+    assert.ok(
+      image.layers.every((layer) => wasmKernelOf(layer) === 'table'),
+      'these layers run in the specialised kernels',
+    );
     const interpreter = createInterpreter(artifact, arena, { image });
     const samples = randomImages(40, 784, 11);
     // Blank stretches, as in real images, so the four-zero-byte skip runs.

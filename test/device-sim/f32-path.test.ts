@@ -58,7 +58,7 @@ function documentF32(artifact: Artifact, raw: Uint8Array, kernel: 'coded' | 'ima
   return x;
 }
 
-test('property: coded and image f32 logits are the document\'s, bit for bit, on random models', () => {
+test("property: coded and image f32 logits are the document's, bit for bit, on random models", () => {
   fc.assert(
     fc.property(
       fc.record({

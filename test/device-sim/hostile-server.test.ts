@@ -110,7 +110,6 @@ test('an artifact signed by another key is refused even when its hash matches', 
   await close();
 });
 
-
 // ---- Malformed transport: every failure is a typed error, never a raw one.
 
 async function serveRaw(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {

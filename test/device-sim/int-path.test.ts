@@ -126,7 +126,7 @@ test('sigmoid and tanh are not on the int path', () => {
   assert.throws(() => createInterpreter(readArtifact(encodeArtifact(input)), new Arena(1 << 16), { arithmetic: 'int' }), /activation tanh/);
 });
 
-test('property: on random Dense chains, encodings, sparsities, offsets and licenses, coded and image int logits are identical and the document\'s', () => {
+test("property: on random Dense chains, encodings, sparsities, offsets and licenses, coded and image int logits are identical and the document's", () => {
   fc.assert(
     fc.property(
       fc.record({

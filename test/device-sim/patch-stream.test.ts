@@ -89,7 +89,10 @@ test('a RAM budget too small for the apply: RAM BudgetError naming the bytes; th
     assert.match(budget.message, new RegExp(`applying the patch: .* needs ${budget.neededBytes} bytes of RAM \\(arena\\) but the profile has ${ram}`));
   }
   assert.ok(same(readFileSync(join(dir, 'slot-a.bin')), slotA), 'the running slot is untouched');
-  assert.ok(same(readFileSync(join(dir, 'state-0.bin')), state[0]!) && same(readFileSync(join(dir, 'state-1.bin')), state[1]!), 'the state record is untouched');
+  assert.ok(
+    same(readFileSync(join(dir, 'state-0.bin')), state[0]!) && same(readFileSync(join(dir, 'state-1.bin')), state[1]!),
+    'the state record is untouched',
+  );
   assert.equal([device.status().version, device.status().slot], [1, 'A']);
   assert.is(device.infer(randomImages(1, 784), 1).predictions.length, 1, 'the old model still runs');
   const rebooted = await openDevice({ dir, profile, publicKey });

@@ -101,7 +101,15 @@ for (const mode of ['threads', 'processes'] as const) {
     await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
     await admin.publish(release(1));
     const { tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'full', count: 6 });
-    const fleet = await openWorkerFleet({ server: server.url, tokens, baseDir: tempDir('fleet'), profile: 'm0-32k', publicKey: keys.publicKeyPem, workers: 2, mode });
+    const fleet = await openWorkerFleet({
+      server: server.url,
+      tokens,
+      baseDir: tempDir('fleet'),
+      profile: 'm0-32k',
+      publicKey: keys.publicKeyPem,
+      workers: 2,
+      mode,
+    });
     try {
       const first = await fleet.round({ targetVersion: 1 });
       assert.equal([first.devices, first.reached, first.failures], [6, 6, 0]);

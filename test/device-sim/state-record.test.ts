@@ -48,7 +48,10 @@ test('power-cut injector lets exactly afterBytes through in its phase only', () 
   injector.record(4);
   assert.is(injector.allowance(100), 6);
   injector.record(6);
-  assert.throws(() => injector.cut(), (error: unknown) => error instanceof PowerCutError && error.atByte === 10);
+  assert.throws(
+    () => injector.cut(),
+    (error: unknown) => error instanceof PowerCutError && error.atByte === 10,
+  );
 });
 
 test('random plans are reproducible from their seed', () => {

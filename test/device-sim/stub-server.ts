@@ -100,9 +100,7 @@ export async function startStubServer(options: { patches?: boolean } = {}): Prom
         version: latest,
         intervals: granted,
         artifact: { url: `/v1/artifacts/${target.sha256}`, sha256: target.sha256, bytes: target.bytes.length },
-        patch: patch && current
-          ? { url: `/v1/patches/${current.sha256}/${target.sha256}`, sha256: readArtifactSha(patch), bytes: patch.length }
-          : null,
+        patch: patch && current ? { url: `/v1/patches/${current.sha256}/${target.sha256}`, sha256: readArtifactSha(patch), bytes: patch.length } : null,
       });
     }
     const artifactMatch = /^\/v1\/artifacts\/([0-9a-f]{64})$/.exec(url.pathname);

@@ -17,8 +17,7 @@ const publicKey = keys.publicKeyPem;
 const tempDir = () => mkdtempSync(join(tmpdir(), 'wg-update-'));
 const FULL = [0, 1, 2, 3];
 const BASIC = [1, 2];
-const release = (version: number, license: number[]) =>
-  syntheticArtifact({ version, seed: 10 + version, sizes: [784, 24, 10], license });
+const release = (version: number, license: number[]) => syntheticArtifact({ version, seed: 10 + version, sizes: [784, 24, 10], license });
 
 let stub: StubServer;
 test.before(async () => {
@@ -111,45 +110,46 @@ test('the server offering an older version is refused (rollback attack)', async 
   }
 });
 
-for (const patches of [true, false]) test(`power-loss loop (${patches ? 'patch' : 'full artifact'}): after a cut at a random point of download, apply or switch the device runs old or new, complete and verified`, async () => {
-  const server = await startStubServer({ patches });
-  try {
-    const v1 = release(1, FULL);
-    const v2 = release(2, FULL);
-    const known = new Map([
-      [readArtifact(v1).sha256, 1],
-      [readArtifact(v2).sha256, 2],
-    ]);
-    server.publish(v1);
-    server.publish(v2);
-    server.grant('t', FULL);
-    const images = randomImages(3, 784);
-    const cutsByPhase: Record<string, number> = { download: 0, apply: 0, switch: 0 };
-    for (let seed = 0; seed < 30; seed++) {
-      const dir = tempDir();
-      const setup = await openDevice({ dir, profile: 'm0-32k', publicKey });
-      setup.installArtifact(v1);
-      const plan = randomPowerCut(seed + (patches ? 0 : 1000), v2.length);
-      const device = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey, powerCut: plan });
-      try {
-        await device.checkForUpdate();
-      } catch (error) {
-        assert.instance(error, PowerCutError, `seed ${seed}: ${(error as Error).message}`);
-        cutsByPhase[plan.phase]++;
+for (const patches of [true, false])
+  test(`power-loss loop (${patches ? 'patch' : 'full artifact'}): after a cut at a random point of download, apply or switch the device runs old or new, complete and verified`, async () => {
+    const server = await startStubServer({ patches });
+    try {
+      const v1 = release(1, FULL);
+      const v2 = release(2, FULL);
+      const known = new Map([
+        [readArtifact(v1).sha256, 1],
+        [readArtifact(v2).sha256, 2],
+      ]);
+      server.publish(v1);
+      server.publish(v2);
+      server.grant('t', FULL);
+      const images = randomImages(3, 784);
+      const cutsByPhase: Record<string, number> = { download: 0, apply: 0, switch: 0 };
+      for (let seed = 0; seed < 30; seed++) {
+        const dir = tempDir();
+        const setup = await openDevice({ dir, profile: 'm0-32k', publicKey });
+        setup.installArtifact(v1);
+        const plan = randomPowerCut(seed + (patches ? 0 : 1000), v2.length);
+        const device = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey, powerCut: plan });
+        try {
+          await device.checkForUpdate();
+        } catch (error) {
+          assert.instance(error, PowerCutError, `seed ${seed}: ${(error as Error).message}`);
+          cutsByPhase[plan.phase]++;
+        }
+        // Reboot: whatever state the flash is in, a complete verified version runs.
+        const rebooted = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey });
+        const status = rebooted.status();
+        assert.is(known.get(status.sha256!), status.version, `seed ${seed} (${plan.phase}@${plan.afterBytes}): running ${status.sha256}`);
+        assert.is(rebooted.infer(images, 3).predictions.length, 3);
+        // And the next check finishes the update.
+        await rebooted.checkForUpdate();
+        assert.is(rebooted.status().version, 2, `seed ${seed}: update completes after the reboot`);
       }
-      // Reboot: whatever state the flash is in, a complete verified version runs.
-      const rebooted = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey });
-      const status = rebooted.status();
-      assert.is(known.get(status.sha256!), status.version, `seed ${seed} (${plan.phase}@${plan.afterBytes}): running ${status.sha256}`);
-      assert.is(rebooted.infer(images, 3).predictions.length, 3);
-      // And the next check finishes the update.
-      await rebooted.checkForUpdate();
-      assert.is(rebooted.status().version, 2, `seed ${seed}: update completes after the reboot`);
+      assert.ok(cutsByPhase.download > 0 && cutsByPhase.apply > 0 && cutsByPhase.switch > 0, JSON.stringify(cutsByPhase));
+    } finally {
+      await server.close();
     }
-    assert.ok(cutsByPhase.download > 0 && cutsByPhase.apply > 0 && cutsByPhase.switch > 0, JSON.stringify(cutsByPhase));
-  } finally {
-    await server.close();
-  }
-});
+  });
 
 test.run();

@@ -29,12 +29,20 @@ const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
 
 const keyHex = records('key')[0]![1]!;
 // The raw key, as the C library takes it, wrapped in SPKI for Node.
-const publicKey = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keyHex, 'hex')]), format: 'der', type: 'spki' });
+const publicKey = createPublicKey({
+  key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keyHex, 'hex')]),
+  format: 'der',
+  type: 'spki',
+});
 const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 const models = new Map<string, { artifact: Artifact; inputs: number; outputs: number }>();
 for (const [, name, path, inputs, outputs] of records('model')) {
-  models.set(name!, { artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }), inputs: Number(inputs), outputs: Number(outputs) });
+  models.set(name!, {
+    artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }),
+    inputs: Number(inputs),
+    outputs: Number(outputs),
+  });
 }
 const samples = new Map(records('samples').map(([, name, path, count]) => [name!, { bytes: file(path!), count: Number(count) }]));
 
@@ -50,14 +58,20 @@ test('the index is well formed: one key, models with samples, every (arith, kern
   assert.match(keyHex, /^[0-9a-f]{64}$/);
   assert.ok(models.size >= 8, `${models.size} models`);
   assert.ok(models.has('paper'), 'the paper-shaped model');
-  assert.equal(models.get('paper')!.artifact.manifest.layers.map((l) => l.units), [128, 64, 10]);
+  assert.equal(
+    models.get('paper')!.artifact.manifest.layers.map((l) => l.units),
+    [128, 64, 10],
+  );
   const encodings = new Set<string>();
   for (const [name, model] of models) {
     for (const t of model.artifact.manifest.tensors) encodings.add(`${t.name.endsWith('bias') ? 'bias' : 'kernel'} ${t.encoding}`);
     const s = samples.get(name);
     assert.ok(s, `samples of ${name}`);
     assert.is(s!.bytes.length, s!.count * model.inputs, `${name} samples`);
-    const expects = records('expect').filter((r) => r[1] === name).map((r) => `${r[2]} ${r[3]}`).sort();
+    const expects = records('expect')
+      .filter((r) => r[1] === name)
+      .map((r) => `${r[2]} ${r[3]}`)
+      .sort();
     assert.equal(expects, ['f32 coded', 'f32 image', 'int coded', 'int image'], `${name} expects`);
     assert.is(records('plan').filter((r) => r[1] === name).length, 1);
     assert.is(records('image').filter((r) => r[1] === name).length, 1);

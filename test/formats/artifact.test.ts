@@ -109,7 +109,14 @@ test('streaming cursor yields ascending positions with a tiny buffer', () => {
 
 test('values outside every interval are a BAD_INPUT', () => {
   const input = syntheticModel({ sizes: [6, 3], sparsity: 0.5, bits: 2, intervals: 2 });
-  const narrowed = { ...input, intervals: [{ id: 0, lower: 0, upper: 1e-9 }, { id: 1, lower: 1e-9, upper: 2e-9 }], tiers: [] };
+  const narrowed = {
+    ...input,
+    intervals: [
+      { id: 0, lower: 0, upper: 1e-9 },
+      { id: 1, lower: 1e-9, upper: 2e-9 },
+    ],
+    tiers: [],
+  };
   expectFormatError(() => encodeArtifact(narrowed), 'BAD_INPUT');
 });
 

@@ -50,7 +50,8 @@ test('declared segment sizes are checked against the file before decoding', () =
 test('entry counts above what a segment of that size can encode are refused before decoding', () => {
   // The bound is a property of the coder: a real, maximally compressible segment stays under it.
   const bomb = readArtifact(bombArtifact(trusted.privateKeyPem), { publicKey: trusted.publicKeyPem });
-  for (const segment of bomb.segments) assert.ok(segment.count <= maxEntriesFor(segment.data.byteLength), `${segment.count} entries in ${segment.data.byteLength} bytes`);
+  for (const segment of bomb.segments)
+    assert.ok(segment.count <= maxEntriesFor(segment.data.byteLength), `${segment.count} entries in ${segment.data.byteLength} bytes`);
   assert.ok(maxEntriesFor(100) < 1 << 24, 'a 100-byte segment cannot claim 2^24 entries');
 });
 

@@ -4,7 +4,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { createRandom, decodeTensor, encodeArtifact, intervalIndexOf, openSegment, quantizeInt8, readArtifact, readSegmentEntries, type ModelInput, type TensorEncoding } from '../../formats/index.ts';
+import {
+  createRandom,
+  decodeTensor,
+  encodeArtifact,
+  intervalIndexOf,
+  openSegment,
+  quantizeInt8,
+  readArtifact,
+  readSegmentEntries,
+  type ModelInput,
+  type TensorEncoding,
+} from '../../formats/index.ts';
 
 const tensorCase = fc
   .record({
@@ -22,7 +33,7 @@ const tensorCase = fc
     const random = createRandom(c.seed);
     const shape = c.rank1 ? [c.rows * c.cols] : [c.rows, c.cols];
     const n = c.rows * c.cols;
-    const codebook = Float32Array.from({ length: 1 << c.bits }, () => (random() * 3 - 1.5) || 0.5);
+    const codebook = Float32Array.from({ length: 1 << c.bits }, () => random() * 3 - 1.5 || 0.5);
     const values = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       if (random() >= c.density) continue;
@@ -33,7 +44,15 @@ const tensorCase = fc
     return { ...c, shape, values, codebook, intervals };
   });
 
-function modelOf(c: { shape: number[]; values: Float32Array; encoding: TensorEncoding; codebook: Float32Array; bits: number; licensed: boolean; intervals: ModelInput['intervals'] }): ModelInput {
+function modelOf(c: {
+  shape: number[];
+  values: Float32Array;
+  encoding: TensorEncoding;
+  codebook: Float32Array;
+  bits: number;
+  licensed: boolean;
+  intervals: ModelInput['intervals'];
+}): ModelInput {
   return {
     model: 'prop',
     version: 1,

@@ -19,8 +19,12 @@ requiring(test, FLATC)('formats/gen matches fresh flatc output of formats/*.fbs'
   const out = join(mkdtempSync(join(tmpdir(), 'wg-gen-')), 'gen');
   const run = spawnSync('bash', ['scripts/gen-flatbuffers.sh', out], { encoding: 'utf8' });
   assert.is(run.status, 0, run.stderr);
-  const fresh = listFiles(out).map((f) => relative(out, f)).sort();
-  const committed = listFiles('formats/gen').map((f) => relative('formats/gen', f)).sort();
+  const fresh = listFiles(out)
+    .map((f) => relative(out, f))
+    .sort();
+  const committed = listFiles('formats/gen')
+    .map((f) => relative('formats/gen', f))
+    .sort();
   assert.equal(committed, fresh, 'the same files');
   for (const file of fresh) {
     assert.ok(readFileSync(join(out, file)).equals(readFileSync(join('formats/gen', file))), `${file} differs: run \`npm run gen\` and commit`);

@@ -72,7 +72,9 @@ function stream(from: Uint8Array, patch: Uint8Array, memoryBytes = 4096) {
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 test('the header is buildArtifactBytes up to the segment data, for any segment length', () => {
-  const a = readArtifact(encodeArtifact(syntheticModel({ sizes: [10, 4, 2], sparsity: 0.5, bits: 2, intervals: 3, seed: 1 }), { privateKey: keys.privateKeyPem }));
+  const a = readArtifact(
+    encodeArtifact(syntheticModel({ sizes: [10, 4, 2], sparsity: 0.5, bits: 2, intervals: 3, seed: 1 }), { privateKey: keys.privateKeyPem }),
+  );
   for (let length = 0; length < 40; length++) {
     const data = Uint8Array.from({ length }, (_, i) => (i * 37 + 1) & 0xff);
     const whole = buildArtifactBytes(a.manifestBytes, a.signature, a.license, [data]);
@@ -80,7 +82,10 @@ test('the header is buildArtifactBytes up to the segment data, for any segment l
     assert.equal(header.length + length + padding, whole.length, `length ${length}`);
     assert.ok(same(header, whole.subarray(0, header.length)), `header for ${length} segment bytes`);
     assert.ok(same(data, whole.subarray(header.length, header.length + length)));
-    assert.ok(whole.subarray(header.length + length).every((b) => b === 0), 'zero padding');
+    assert.ok(
+      whole.subarray(header.length + length).every((b) => b === 0),
+      'zero padding',
+    );
   }
 });
 
@@ -104,7 +109,7 @@ test('random versions and licenses of every kernel encoding stream to the exact 
         const { bytes, result } = stream(a, patch);
         assert.ok(same(bytes, b), `${KERNELS[kernel]}: streamed target differs from the artifact the patch was made for`);
         assert.is(result.sha256, sha256Hex(b));
-        assert.ok(result.sha256.startsWith(readPatch(patch).toSha256), "the patch names the target by its SHA-256 prefix");
+        assert.ok(result.sha256.startsWith(readPatch(patch).toSha256), 'the patch names the target by its SHA-256 prefix');
         assert.is(result.bytes, b.length);
         assert.ok(same(applyPatchToArtifact(readArtifact(a), patch).bytes, bytes), 'same bytes as applyPatchToArtifact (heap memory)');
         for (const key of Object.keys(seen) as Array<keyof typeof seen>) seen[key] += result[key];

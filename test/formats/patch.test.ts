@@ -1,7 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { applyPatch, applyPatchToArtifact, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readArtifact, readPatch, sha256Hex } from '../../formats/index.ts';
+import {
+  applyPatch,
+  applyPatchToArtifact,
+  diffArtifacts,
+  encodeArtifact,
+  FormatError,
+  generateKeyPair,
+  readArtifact,
+  readPatch,
+  sha256Hex,
+} from '../../formats/index.ts';
 import * as flatbuffers from 'flatbuffers';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { buildPatchBytes, type PatchFields } from '../../formats/patch-writer.ts';
@@ -69,7 +79,9 @@ test('license upgrade carries only the added segments; downgrade almost nothing'
   assert.not.ok(info.carriesManifest);
   assert.is(info.delta, 0);
   assert.ok(info.whole > 0);
-  const added = readArtifact(full).segments.filter((s) => s.interval !== 0 && s.interval !== BASE_INTERVAL).reduce((n, s) => n + s.data.length, 0);
+  const added = readArtifact(full)
+    .segments.filter((s) => s.interval !== 0 && s.interval !== BASE_INTERVAL)
+    .reduce((n, s) => n + s.data.length, 0);
   assert.is(info.payloadBytes, added);
   assert.ok(up.length <= added + 64, `upgrade patch is ${up.length} bytes for ${added} bytes of added segments`);
   const down = diffArtifacts(full, low);

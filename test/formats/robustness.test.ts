@@ -5,7 +5,17 @@
 // content (a padding byte).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { applyPatch, decodeTensor, diffArtifacts, encodeArtifact, FormatError, generateKeyPair, readArtifact, readPatch, type Artifact } from '../../formats/index.ts';
+import {
+  applyPatch,
+  decodeTensor,
+  diffArtifacts,
+  encodeArtifact,
+  FormatError,
+  generateKeyPair,
+  readArtifact,
+  readPatch,
+  type Artifact,
+} from '../../formats/index.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { changeWeights } from '../fixtures/model-versions.ts';
 
@@ -54,10 +64,18 @@ function checkPatchVariant(bytes: Uint8Array, label: string): void {
 
 test('every truncation of an artifact and a patch is a FormatError', () => {
   for (let n = 0; n < artifact.length; n++) {
-    assert.is(outcome(() => void readArtifact(artifact.subarray(0, n)), `artifact cut at ${n}`), 'error', `artifact cut at ${n} was accepted`);
+    assert.is(
+      outcome(() => void readArtifact(artifact.subarray(0, n)), `artifact cut at ${n}`),
+      'error',
+      `artifact cut at ${n} was accepted`,
+    );
   }
   for (let n = 0; n < patch.length; n++) {
-    assert.is(outcome(() => void applyPatch(artifact, patch.subarray(0, n)), `patch cut at ${n}`), 'error', `patch cut at ${n} was accepted`);
+    assert.is(
+      outcome(() => void applyPatch(artifact, patch.subarray(0, n)), `patch cut at ${n}`),
+      'error',
+      `patch cut at ${n} was accepted`,
+    );
     outcome(() => void readPatch(patch.subarray(0, n)), `readPatch cut at ${n}`);
   }
 });
@@ -141,9 +159,18 @@ test('wrong identifiers and empty input are FormatErrors with their codes', () =
     }
     return 'none';
   };
-  assert.is(codeOf(() => void readArtifact(new Uint8Array(0))), 'TRUNCATED');
-  assert.is(codeOf(() => void readArtifact(patch)), 'BAD_IDENTIFIER');
-  assert.is(codeOf(() => void readPatch(artifact)), 'BAD_IDENTIFIER');
+  assert.is(
+    codeOf(() => void readArtifact(new Uint8Array(0))),
+    'TRUNCATED',
+  );
+  assert.is(
+    codeOf(() => void readArtifact(patch)),
+    'BAD_IDENTIFIER',
+  );
+  assert.is(
+    codeOf(() => void readPatch(artifact)),
+    'BAD_IDENTIFIER',
+  );
   const newer = Uint8Array.from(artifact);
   // format_version lives in the root table; find it through the reader's error
   const view = new DataView(newer.buffer);
@@ -151,7 +178,10 @@ test('wrong identifiers and empty input are FormatErrors with their codes', () =
   const vtable = root - view.getInt32(root, true);
   const fieldOffset = view.getUint16(vtable + 4, true);
   view.setUint16(root + fieldOffset, 99, true);
-  assert.is(codeOf(() => void readArtifact(newer)), 'UNSUPPORTED_VERSION');
+  assert.is(
+    codeOf(() => void readArtifact(newer)),
+    'UNSUPPORTED_VERSION',
+  );
 });
 
 test.run();

@@ -30,7 +30,10 @@ function variant(change: (m: Manifest) => void): Uint8Array {
 
 test('a well-formed manifest reads back equal', () => {
   const again = readManifest(writeManifest(base));
-  assert.equal(again.tensors.map((t) => t.nonzero), base.tensors.map((t) => t.nonzero));
+  assert.equal(
+    again.tensors.map((t) => t.nonzero),
+    base.tensors.map((t) => t.nonzero),
+  );
   assert.is(again.segments.length, base.segments.length);
 });
 
@@ -40,32 +43,68 @@ test('caps: too many tensors, too many elements', () => {
     m.layers = [];
     m.segments = [];
   });
-  assert.is(codeOf(() => readManifest(many)), 'TOO_LARGE');
+  assert.is(
+    codeOf(() => readManifest(many)),
+    'TOO_LARGE',
+  );
   const huge = variant((m) => {
     m.tensors[1]!.shape = [MAX_TENSOR_ELEMENTS, 2];
     m.layers = [];
     m.segments = [];
   });
-  assert.is(codeOf(() => readManifest(huge)), 'TOO_LARGE');
+  assert.is(
+    codeOf(() => readManifest(huge)),
+    'TOO_LARGE',
+  );
 });
 
 test('semantic checks: bad indices, shapes, enums, order, versions', () => {
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.layers[0]!.weight = 99)))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.layers[0]!.inputs = 7)))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.tensors[0]!.bits = 9)))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void m.segments.reverse()))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.segments[0]!.count = 10_000)))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.tiers[0]!.intervals = [42])))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.intervals[1]!.id = m.intervals[0]!.id)))), 'BAD_VALUE');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.formatVersion = 2)))), 'UNSUPPORTED_VERSION');
-  assert.is(codeOf(() => readManifest(variant((m) => void (m.version = 0)))), 'BAD_VALUE');
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.layers[0]!.weight = 99)))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.layers[0]!.inputs = 7)))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.tensors[0]!.bits = 9)))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void m.segments.reverse()))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.segments[0]!.count = 10_000)))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.tiers[0]!.intervals = [42])))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.intervals[1]!.id = m.intervals[0]!.id)))),
+    'BAD_VALUE',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.formatVersion = 2)))),
+    'UNSUPPORTED_VERSION',
+  );
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.version = 0)))),
+    'BAD_VALUE',
+  );
 });
 
 test('a manifest with padding or trailing bytes is not canonical', () => {
   const bytes = writeManifest(base);
   const longer = new Uint8Array(bytes.length + 4);
   longer.set(bytes);
-  assert.is(codeOf(() => readManifest(longer)), 'BAD_VALUE');
+  assert.is(
+    codeOf(() => readManifest(longer)),
+    'BAD_VALUE',
+  );
 });
 
 test('a tiny artifact claiming 16 M entries fails fast as a FormatError', () => {
@@ -73,26 +112,58 @@ test('a tiny artifact claiming 16 M entries fails fast as a FormatError', () => 
   const manifest: Manifest = {
     ...structuredClone(base),
     layers: [],
-    tensors: [{ name: 'big', shape: [4096, 4096], encoding: 'codebook-sparse', bits: 2, codebook: Float32Array.from([0.5, -0.5]), scales: null, nonzero: 0, licensed: false }],
+    tensors: [
+      {
+        name: 'big',
+        shape: [4096, 4096],
+        encoding: 'codebook-sparse',
+        bits: 2,
+        codebook: Float32Array.from([0.5, -0.5]),
+        scales: null,
+        nonzero: 0,
+        licensed: false,
+      },
+    ],
     segments: [{ tensor: 0, interval: BASE_INTERVAL, count: MAX_TENSOR_ELEMENTS, bytes: data.length, sha256: sha256(data) }],
   };
   const bytes = buildArtifactBytes(writeManifest(manifest), null, [], [data]);
   const started = process.memoryUsage().rss;
-  assert.is(codeOf(() => readArtifact(bytes)), 'TRUNCATED');
+  assert.is(
+    codeOf(() => readArtifact(bytes)),
+    'TRUNCATED',
+  );
   // No count-sized buffers: memory stays far below 16 M x 12 bytes.
   assert.ok(process.memoryUsage().rss - started < 64 * 1024 * 1024);
 });
 
 test('the encoder refuses what the reader would refuse', () => {
   const input = syntheticModel({ sizes: [8, 4, 2], sparsity: 0.5, bits: 2, intervals: 2 });
-  assert.is(codeOf(() => encodeArtifact({ ...input, version: 0 })), 'BAD_INPUT');
-  assert.is(codeOf(() => encodeArtifact({ ...input, model: '' })), 'BAD_INPUT');
-  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, values: new Float32Array(3) }, ...input.tensors.slice(1)] })), 'BAD_INPUT');
-  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, bits: 9 }, ...input.tensors.slice(1)] })), 'BAD_INPUT');
-  assert.is(codeOf(() => encodeArtifact(input, { license: [99] })), 'BAD_INPUT');
+  assert.is(
+    codeOf(() => encodeArtifact({ ...input, version: 0 })),
+    'BAD_INPUT',
+  );
+  assert.is(
+    codeOf(() => encodeArtifact({ ...input, model: '' })),
+    'BAD_INPUT',
+  );
+  assert.is(
+    codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, values: new Float32Array(3) }, ...input.tensors.slice(1)] })),
+    'BAD_INPUT',
+  );
+  assert.is(
+    codeOf(() => encodeArtifact({ ...input, tensors: [{ ...input.tensors[0]!, bits: 9 }, ...input.tensors.slice(1)] })),
+    'BAD_INPUT',
+  );
+  assert.is(
+    codeOf(() => encodeArtifact(input, { license: [99] })),
+    'BAD_INPUT',
+  );
   const nan = Float32Array.from(input.tensors[1]!.values);
   nan[0] = NaN;
-  assert.is(codeOf(() => encodeArtifact({ ...input, tensors: [input.tensors[0]!, { ...input.tensors[1]!, values: nan }, ...input.tensors.slice(2)] })), 'BAD_INPUT');
+  assert.is(
+    codeOf(() => encodeArtifact({ ...input, tensors: [input.tensors[0]!, { ...input.tensors[1]!, values: nan }, ...input.tensors.slice(2)] })),
+    'BAD_INPUT',
+  );
 });
 
 test.run();

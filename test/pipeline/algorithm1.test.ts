@@ -25,7 +25,10 @@ const bytes = [100, 500, 400, 100, 300, 200, 50, 600];
 for (const order of ['paper', 'greedy'] as const) {
   test(`${order}: tiers are nested and meet their targets`, () => {
     const tiers = selectTiers(fakeInput(worth, bytes, order));
-    assert.equal(tiers.map((t) => t.name), ['standard', 'basic']);
+    assert.equal(
+      tiers.map((t) => t.name),
+      ['standard', 'basic'],
+    );
     const [standard, basic] = tiers;
     assert.ok(standard.validationAccuracy >= 0.8 - 1e-9);
     assert.ok(basic.validationAccuracy >= 0.5 - 1e-9);

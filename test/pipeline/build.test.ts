@@ -29,14 +29,18 @@ let first: Awaited<ReturnType<typeof runBuild>>;
 
 test('one signed artifact per tier plus full, with nested licenses and a report', async () => {
   first = await runBuild({ ...base, outDir: firstDir, key: keys.privateKeyPem, c: true });
-  assert.equal(first.artifacts.map((a) => a.tier), ['basic', 'full']);
+  assert.equal(
+    first.artifacts.map((a) => a.tier),
+    ['basic', 'full'],
+  );
   const [basic, full] = first.artifacts.map((a) => readArtifact(a.bytes, { publicKey: keys.publicKeyPem, requireSignature: true }));
   assert.is(full.license.length, 8);
   assert.ok(basic.license.length < full.license.length);
   for (const id of basic.license) assert.ok(full.license.includes(id));
   assert.ok(basic.bytes.length < full.bytes.length);
   const report = JSON.parse(readFileSync(join(firstDir, 'report.json'), 'utf8'));
-  for (const key of ['model', 'params', 'denseFloat32Bytes', 'nonzero', 'sparsity', 'bits', 'backend', 'accuracy', 'tiers', 'seconds']) assert.ok(key in report, key);
+  for (const key of ['model', 'params', 'denseFloat32Bytes', 'nonzero', 'sparsity', 'bits', 'backend', 'accuracy', 'tiers', 'seconds'])
+    assert.ok(key in report, key);
   assert.is(report.params, 784 * 16 + 16 + 16 * 10 + 10);
   assert.is(report.denseFloat32Bytes, report.params * 4);
   assert.ok(Math.abs(report.sparsity - 0.8) < 0.01);
@@ -52,7 +56,10 @@ test('one signed artifact per tier plus full, with nested licenses and a report'
 
 test('the artifact reports the tiers and preprocess a device needs', () => {
   const full = readArtifact(first.artifacts[1].bytes);
-  assert.equal(full.manifest.tiers.map((t) => t.name), ['basic', 'full']);
+  assert.equal(
+    full.manifest.tiers.map((t) => t.name),
+    ['basic', 'full'],
+  );
   assert.is(full.manifest.preprocess.scale, Math.fround(1 / 255));
   assert.is(full.manifest.tensors[0].encoding, 'codebook-sparse');
   assert.ok(full.manifest.tensors[0].codebook!.length <= 8);
@@ -74,7 +81,10 @@ test('--from makes version 2: same intervals and tiers, byte-identical segments'
   const before = readArtifact(first.artifacts[1].bytes).manifest;
   const after = readArtifact(next.artifacts[1].bytes).manifest;
   assert.equal(after.intervals, before.intervals);
-  assert.equal(after.tiers.map((t) => t.intervals), before.tiers.map((t) => t.intervals));
+  assert.equal(
+    after.tiers.map((t) => t.intervals),
+    before.tiers.map((t) => t.intervals),
+  );
   // Only the codebooks moved.
   assert.ok(after.tensors.some((t, i) => t.codebook && t.codebook.some((c, j) => c !== before.tensors[i].codebook![j])));
 });

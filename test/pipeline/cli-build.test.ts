@@ -8,7 +8,22 @@ import { generateKeyPair, keyIdOf } from '../../formats/index.ts';
 import { tempDir, writeTinyModel } from './helpers.ts';
 
 const modelPath = writeTinyModel(tempDir());
-const fast = ['--model', modelPath, '--epochs', '1', '--prune-rounds', '1', '--prune-epochs', '0', '--centroid-epochs', '0', '--intervals', '4', '--tiers', 'basic:0.3'];
+const fast = [
+  '--model',
+  modelPath,
+  '--epochs',
+  '1',
+  '--prune-rounds',
+  '1',
+  '--prune-epochs',
+  '0',
+  '--centroid-epochs',
+  '0',
+  '--intervals',
+  '4',
+  '--tiers',
+  'basic:0.3',
+];
 
 function runCli(args: string[]) {
   return spawnSync(process.execPath, ['bin/weightgate.js', 'build', ...args], { encoding: 'utf8' });

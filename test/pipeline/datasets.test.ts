@@ -73,7 +73,10 @@ test('idx: truncated data is TRUNCATED, extra bytes and count mismatches are SIZ
 });
 
 test('idx: a header shorter than its dimensions is TRUNCATED; a missing dir is NOT_FOUND; bad spec is BAD_SPEC', async () => {
-  assert.throws(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 3, 'x.idx'), (e: PipelineError) => e.code === 'TRUNCATED' && e.message.startsWith('x.idx'));
+  assert.throws(
+    () => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0]), 3, 'x.idx'),
+    (e: PipelineError) => e.code === 'TRUNCATED' && e.message.startsWith('x.idx'),
+  );
   await rejects(loadDataset('idx:/nonexistent/dir'), 'NOT_FOUND', '/nonexistent/dir');
   await rejects(loadDataset('cifar'), 'BAD_SPEC', 'cifar');
 });

@@ -12,7 +12,7 @@ export function tempDir(prefix = 'wg-pipeline-'): string {
 /** IDX bytes: magic (0x08 = ubyte, dims), sizes, data. */
 export function idxBytes(dims: number[], data: Uint8Array, magicOverride?: number): Uint8Array {
   const header = Buffer.alloc(4 + 4 * dims.length);
-  header.writeUInt32BE(magicOverride ?? (0x0800 | dims.length), 0);
+  header.writeUInt32BE(magicOverride ?? 0x0800 | dims.length, 0);
   dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
   return new Uint8Array(Buffer.concat([header, Buffer.from(data)]));
 }

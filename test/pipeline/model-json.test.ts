@@ -24,12 +24,21 @@ const SHARED = SHARED_MODELS;
 
 requiring(test, SHARED_MODELS_FOLDER)('the three shared models load: Keras-converted Model, tfjs-native Sequential and Model', async () => {
   const digits = await loadLayersModel(`${SHARED}/digitsjs-mnist-mlp/model.json`);
-  assert.equal(digits.spec.layers.map((l) => l.units), [200, 100, 400, 100, 10]);
+  assert.equal(
+    digits.spec.layers.map((l) => l.units),
+    [200, 100, 400, 100, 10],
+  );
   assert.equal(digits.spec.inputShape, [28, 28]);
   assert.is(digits.weights.kernels[2].length, 100 * 400);
   for (const name of ['nnv-fashion-mnist-dense', 'nnv-mnist-dense']) {
     const { spec, weights } = await loadLayersModel(`${SHARED}/${name}/model.json`);
-    assert.equal(spec.layers.map((l) => [l.inputs, l.units, l.activation]), [[784, 64, 'relu'], [64, 10, 'softmax']]);
+    assert.equal(
+      spec.layers.map((l) => [l.inputs, l.units, l.activation]),
+      [
+        [784, 64, 'relu'],
+        [64, 10, 'softmax'],
+      ],
+    );
     assert.equal(spec.inputShape, [28, 28, 1]);
     assert.is(weights.biases[1].length, 10);
   }

@@ -53,7 +53,10 @@ test('prune: allocation averages to the target, and the first (largest) layer is
 test('prune: magnitudeMask keeps exactly the k largest magnitudes', () => {
   const mask = magnitudeMask(Float32Array.from([0.1, -0.9, 0.3, 0, -0.2, 0.5]), 3);
   assert.equal(Array.from(mask), [0, 1, 1, 0, 0, 1]);
-  assert.is(magnitudeMask(Float32Array.from([1, 1, 1, 1]), 2).reduce((a, b) => a + b, 0), 2);
+  assert.is(
+    magnitudeMask(Float32Array.from([1, 1, 1, 1]), 2).reduce((a, b) => a + b, 0),
+    2,
+  );
 });
 
 test('prune: iterative pruning reaches the sparsity and fine-tuning keeps masked weights at zero', async () => {

@@ -89,7 +89,9 @@ for (const s of driverSuites('server access rules')) {
 
   s("a device cannot tell another model's artifact from an unknown one", async ({ h }) => {
     assert.is((await publish(h, signedTiny(1))).status, 201);
-    const other = encodeArtifact(syntheticModel({ model: 'other', version: 1, sizes: [4, 3, 2], density: 0.8, seed: 3 }), { privateKey: publisherKeys.privateKeyPem });
+    const other = encodeArtifact(syntheticModel({ model: 'other', version: 1, sizes: [4, 3, 2], density: 0.8, seed: 3 }), {
+      privateKey: publisherKeys.privateKeyPem,
+    });
     assert.is((await publish(h, other)).status, 201);
     const tinyDevice = await licensedDevice(h, { tier: 'gold', kind: 'dynamic' });
     const customer = await h.json('POST', '/v1/customers', { json: { name: 'o' } });
@@ -104,14 +106,8 @@ for (const s of driverSuites('server access rules')) {
     };
     assert.equal(await answer(tinyArtifact.url), await answer(`/v1/artifacts/${unknown}`));
     assert.is((await answer(tinyArtifact.url)).status, 404);
-    assert.equal(
-      await answer(`/v1/patches/${otherArtifact.sha256}/${tinyArtifact.sha256}`),
-      await answer(`/v1/patches/${otherArtifact.sha256}/${unknown}`),
-    );
-    assert.equal(
-      await answer(`/v1/patches/${tinyArtifact.sha256}/${otherArtifact.sha256}`),
-      await answer(`/v1/patches/${unknown}/${otherArtifact.sha256}`),
-    );
+    assert.equal(await answer(`/v1/patches/${otherArtifact.sha256}/${tinyArtifact.sha256}`), await answer(`/v1/patches/${otherArtifact.sha256}/${unknown}`));
+    assert.equal(await answer(`/v1/patches/${tinyArtifact.sha256}/${otherArtifact.sha256}`), await answer(`/v1/patches/${unknown}/${otherArtifact.sha256}`));
   });
 
   s.run();

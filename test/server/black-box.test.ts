@@ -9,12 +9,28 @@ import { driverSuites, ADMIN_TOKEN, type Harness } from './harness.ts';
 import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, type Fleet } from './fixtures.ts';
 import { rowsOf } from '../../server/store/publish.ts';
 
-const TABLES = ['models', 'versions', 'tiers', 'segments', 'version_segments', 'artifacts', 'patches', 'customers', 'licenses', 'devices', 'api_tokens', 'publisher_keys', 'audit_log'];
+const TABLES = [
+  'models',
+  'versions',
+  'tiers',
+  'segments',
+  'version_segments',
+  'artifacts',
+  'patches',
+  'customers',
+  'licenses',
+  'devices',
+  'api_tokens',
+  'publisher_keys',
+  'audit_log',
+];
 
 async function snapshot(h: Harness): Promise<string> {
   const parts: string[] = [];
   for (const table of TABLES) {
-    const [row] = rowsOf(await h.database.db.execute(sql.raw(`select count(*)::int as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${table} t`)));
+    const [row] = rowsOf(
+      await h.database.db.execute(sql.raw(`select count(*)::int as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${table} t`)),
+    );
     parts.push(`${table}=${row!.n}:${row!.digest}`);
   }
   return parts.join(' ');
@@ -30,12 +46,35 @@ const BAD_URL_VALUES: Record<string, string[]> = {
   flag: ['yes', '1', ...ENCODING_ATTACKS],
 };
 const KIND_OF_PARAM: Record<string, keyof typeof BAD_URL_VALUES> = {
-  id: 'number', version: 'number', licenseId: 'number', limit: 'number', before: 'number',
-  model: 'name', sha256: 'hex', from: 'hex', to: 'hex', keyId: 'hex', intervals: 'list', draft: 'flag',
+  id: 'number',
+  version: 'number',
+  licenseId: 'number',
+  limit: 'number',
+  before: 'number',
+  model: 'name',
+  sha256: 'hex',
+  from: 'hex',
+  to: 'hex',
+  keyId: 'hex',
+  intervals: 'list',
+  draft: 'flag',
 };
 
 /** Bad JSON values for one body field: each is wrong for every field of the API (null is not: it clears an expiry). */
-const BAD_FIELD_VALUES: unknown[] = ['a\u0000b', '\ud800', 'x\udfff', 2 ** 31, 2 ** 53, -1, 1.5, [], {}, true, JSON.parse('['.repeat(20) + ']'.repeat(20)), 'x'.repeat(5000)];
+const BAD_FIELD_VALUES: unknown[] = [
+  'a\u0000b',
+  '\ud800',
+  'x\udfff',
+  2 ** 31,
+  2 ** 53,
+  -1,
+  1.5,
+  [],
+  {},
+  true,
+  JSON.parse('['.repeat(20) + ']'.repeat(20)),
+  'x'.repeat(5000),
+];
 /** Also wrong for particular fields. */
 const BAD_FOR_FIELD: Record<string, unknown[]> = {
   expiresAt: ['0000-01-01T00:00:00Z', '9999-12-31T23:00:00-05:00', '2023-02-30T00:00:00Z', 'tomorrow'],
@@ -126,7 +165,14 @@ for (const s of driverSuites('server black-box: malformed input to every operati
       };
       const requestsOf: Array<{ url: string; options: Parameters<Harness['call']>[2]; what: string }> = [];
       const body = valid.body[op.path];
-      const goodBody = op.method !== 'POST' ? {} : op.binaryBody ? { bytes: te.encode('not a wgm'), headers: { 'content-type': 'application/octet-stream' } } : body ? { json: body } : {};
+      const goodBody =
+        op.method !== 'POST'
+          ? {}
+          : op.binaryBody
+            ? { bytes: te.encode('not a wgm'), headers: { 'content-type': 'application/octet-stream' } }
+            : body
+              ? { json: body }
+              : {};
       for (const param of op.params) {
         for (const bad of BAD_URL_VALUES[KIND_OF_PARAM[param.name] ?? 'number']!) {
           const target = param.in === 'path' ? url({ [param.name]: bad }, {}) : url({}, { [param.name]: bad });
@@ -141,11 +187,16 @@ for (const s of driverSuites('server black-box: malformed input to every operati
         }
       }
       if (op.jsonBody) {
-        for (const bad of BAD_BODIES) requestsOf.push({ url: url({}, {}), options: bad, what: `body ${bad.headers['content-type']} ${bad.bytes.subarray(0, 8).join(',')}` });
+        for (const bad of BAD_BODIES)
+          requestsOf.push({ url: url({}, {}), options: bad, what: `body ${bad.headers['content-type']} ${bad.bytes.subarray(0, 8).join(',')}` });
       }
       if (op.binaryBody) {
         for (const bytes of [Uint8Array.of(0xc1), new Uint8Array(0), te.encode('{"name":"x"}'), signedTiny(1).subarray(0, 100)]) {
-          requestsOf.push({ url: url({}, {}), options: { bytes, headers: { 'content-type': 'application/octet-stream' } }, what: `upload of ${bytes.byteLength} bytes` });
+          requestsOf.push({
+            url: url({}, {}),
+            options: { bytes, headers: { 'content-type': 'application/octet-stream' } },
+            what: `upload of ${bytes.byteLength} bytes`,
+          });
         }
       }
       if (requestsOf.length === 0) continue;

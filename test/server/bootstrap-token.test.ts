@@ -28,7 +28,10 @@ for (const s of driverSuites('server bootstrap admin token')) {
     await ensureAdminToken(h.database.db, SECOND);
     assert.is((await whoami(restart(), SECOND)).status, 200);
     const audit = await h.json('GET', '/v1/audit', { token: SECOND });
-    assert.ok(audit.body.entries.some((e: { action: string }) => e.action === 'token.rotate'), 'the rotation is audited');
+    assert.ok(
+      audit.body.entries.some((e: { action: string }) => e.action === 'token.rotate'),
+      'the rotation is audited',
+    );
     // Going back to a rotated-out token is refused, not silently dead.
     try {
       await ensureAdminToken(h.database.db, FIRST);

@@ -104,7 +104,8 @@ if (!BASE) {
       server = await startServer({ port: 0, databaseUrl: viaProxy(scratch.url, proxy.port), adminToken: ADMIN, log: () => {} });
       const auth = { authorization: `Bearer ${ADMIN}` };
       const list = () => fetch(`${server!.url}/v1/customers`, { headers: auth });
-      const create = () => fetch(`${server!.url}/v1/customers`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"name":"x"}' });
+      const create = () =>
+        fetch(`${server!.url}/v1/customers`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"name":"x"}' });
       const health = () => fetch(`${server!.url}/healthz`);
       assert.is((await list()).status, 200);
 
@@ -143,7 +144,13 @@ if (!BASE) {
       const lines: string[] = [];
       setTimeout(() => void proxy.listen(), 2_500);
       const started = Date.now();
-      server = await startServer({ port: 0, databaseUrl: viaProxy(scratch.url, proxy.port), adminToken: ADMIN, databaseRetryMs: 20_000, log: (line) => lines.push(line) });
+      server = await startServer({
+        port: 0,
+        databaseUrl: viaProxy(scratch.url, proxy.port),
+        adminToken: ADMIN,
+        databaseRetryMs: 20_000,
+        log: (line) => lines.push(line),
+      });
       assert.ok(Date.now() - started >= 2_000);
       const tries = lines.filter((line) => /database .*unreachable.*retry/i.test(line));
       assert.ok(tries.length >= 2, `a log line per try: ${JSON.stringify(lines)}`);

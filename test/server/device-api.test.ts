@@ -41,7 +41,9 @@ for (const s of driverSuites('server device API')) {
   s('setup: a published model, a dynamic bronze, a static silver and another model', async ({ h }) => {
     await registerPublisherKey(h);
     assert.is((await publish(h, signedTiny(1))).status, 201);
-    const other = encodeArtifact(syntheticModel({ model: 'other', version: 1, sizes: [4, 3, 2], density: 0.8, seed: 3 }), { privateKey: publisherKeys.privateKeyPem });
+    const other = encodeArtifact(syntheticModel({ model: 'other', version: 1, sizes: [4, 3, 2], density: 0.8, seed: 3 }), {
+      privateKey: publisherKeys.privateKeyPem,
+    });
     assert.is((await publish(h, other)).status, 201);
     state.dynamic = await licensedDevice(h, { tier: 'bronze', kind: 'dynamic' });
     state.staticSilver = await licensedDevice(h, { tier: 'silver', kind: 'static' });

@@ -20,7 +20,13 @@ for (const s of driverSuites('server drafts')) {
     assert.is(staged.status, 201, JSON.stringify(staged.body));
     assert.is(staged.body.state, 'draft');
     const listed = await h.json('GET', '/v1/models/tiny/versions');
-    assert.equal(listed.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]), [[1, 'published'], [2, 'draft']]);
+    assert.equal(
+      listed.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]),
+      [
+        [1, 'published'],
+        [2, 'draft'],
+      ],
+    );
     const before = await h.json('GET', `/v1/device/update-check?${held}`, { token: device.token });
     assert.equal([before.body.upToDate, before.body.version], [true, 1], 'the draft is not offered');
 

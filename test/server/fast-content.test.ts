@@ -44,7 +44,11 @@ test('fast path: same bytes and headers as Hono on a hit; falls through on misse
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (body instanceof Uint8Array) headers['content-type'] = 'application/octet-stream';
       else if (body !== undefined) headers['content-type'] = 'application/json';
-      return app.request(path, { method, headers, body: body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? undefined : JSON.stringify(body) });
+      return app.request(path, {
+        method,
+        headers,
+        body: body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : body === undefined ? undefined : JSON.stringify(body),
+      });
     };
     await call('POST', '/v1/publisher-keys', { publicKey: publisherKeys.publicKeyPem, label: 'k' });
     assert.is((await call('POST', '/v1/versions', signedTiny(1))).status, 201);

@@ -46,8 +46,13 @@ for (const s of driverSuites('server once-only operations')) {
   s('30 concurrent tier changes: the audit is a serial history ending in the stored tier', async ({ h }) => {
     const fleet = await licensedDevice(h, { tier: 'bronze', kind: 'dynamic' });
     const tiers = ['gold', 'silver', 'bronze'];
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => h.json('POST', `/v1/licenses/${fleet.licenseId}/tier`, { json: { tier: tiers[i % 3] } })));
-    assert.ok(results.every((r) => r.status === 200), JSON.stringify(statuses(results)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => h.json('POST', `/v1/licenses/${fleet.licenseId}/tier`, { json: { tier: tiers[i % 3] } })),
+    );
+    assert.ok(
+      results.every((r) => r.status === 200),
+      JSON.stringify(statuses(results)),
+    );
     const audit = await auditOf(h, 'license.change-tier', String(fleet.licenseId));
     assert.is(audit.length, 30);
     let previous = 'bronze';

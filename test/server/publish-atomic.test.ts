@@ -11,12 +11,14 @@ for (const s of driverSuites('server publishing is atomic', { onInternalError: (
   s('a failure inside the publish transaction stores nothing', async ({ h }) => {
     await registerPublisherKey(h);
     // Fail the transaction at its tier inserts (after model, segments and version rows were written in it).
-    await h.database.db.execute(sql.raw(`
+    await h.database.db.execute(
+      sql.raw(`
       create function wg_test_fail_tier() returns trigger as $$
       begin
         if new.name = 'boom' then raise exception 'injected failure'; end if;
         return new;
-      end $$ language plpgsql`));
+      end $$ language plpgsql`),
+    );
     await h.database.db.execute(sql.raw('create trigger wg_test_fail_tier before insert on tiers for each row execute function wg_test_fail_tier()'));
     const input = { ...tinyModel(1, { model: 'atomic', seed: 41 }), tiers: [{ name: 'boom', intervals: [0, 1], accuracy: 0.5 }] };
     const r = await h.json('POST', '/v1/versions', { bytes: encodeArtifact(input, { privateKey: publisherKeys.privateKeyPem }) });

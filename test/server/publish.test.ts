@@ -47,7 +47,10 @@ for (const s of driverSuites('server publishing', { maxBodyBytes: 2 * 1024 * 102
     const lower = await publish(h, signedTiny(1));
     assert.is(lower.status, 409);
     const list = await h.json('GET', '/v1/models/tiny/versions');
-    assert.equal(list.body.versions.map((v: { version: number }) => v.version), [2]);
+    assert.equal(
+      list.body.versions.map((v: { version: number }) => v.version),
+      [2],
+    );
   });
 
   s('a version changing 2 of 6 kernel segments stores only those bytes', async ({ h }) => {
@@ -55,7 +58,16 @@ for (const s of driverSuites('server publishing', { maxBodyBytes: 2 * 1024 * 102
     const storedBytes = async () => Number((await h.database.db.select({ bytes: sum(segments.bytes) }).from(segments))[0]!.bytes ?? 0);
     const before = await storedBytes();
     const base = await publish(h, signedTiny(3, { seed: 99 }));
-    const next = await publish(h, signedTiny(4, { seed: 99, changed: [{ kernel: 0, interval: 1 }, { kernel: 1, interval: 2 }] }));
+    const next = await publish(
+      h,
+      signedTiny(4, {
+        seed: 99,
+        changed: [
+          { kernel: 0, interval: 1 },
+          { kernel: 1, interval: 2 },
+        ],
+      }),
+    );
     assert.is(next.status, 201);
     assert.is(base.body.segments.added, base.body.segments.total);
     assert.is(next.body.segments.added, 2);
@@ -153,7 +165,11 @@ for (const s of driverSuites('publisher key revocation')) {
     assert.is(refused.body.code, 'PUBLISHER_KEY_REVOKED');
     assert.match(refused.body.message, new RegExp(`publisher key ${keyId} \\(leaked\\), revoked at`));
     const list = await h.json('GET', '/v1/models/tiny-revoked/versions');
-    assert.equal(list.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]), [[1, 'published']], 'what it signed stays');
+    assert.equal(
+      list.body.versions.map((v: { version: number; state: string }) => [v.version, v.state]),
+      [[1, 'published']],
+      'what it signed stays',
+    );
 
     const again = await h.json('POST', `/v1/publisher-keys/${keyId}/revoke`);
     assert.is(again.status, 404);

@@ -18,7 +18,10 @@ test('serve: listening line, healthz, client commands, clean stop on SIGTERM', a
   const dir = mkdtempSync(join(tmpdir(), 'wg-serve-'));
   const env = { ...process.env, WEIGHTGATE_ADMIN_TOKEN: ADMIN, DATABASE_URL: '' };
   // cli/main.ts through tsx directly, not bin/weightgate.js: the signal must reach the server process itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data', join(dir, 'db')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data', join(dir, 'db')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -36,7 +39,8 @@ test('serve: listening line, healthz, client commands, clean stop on SIGTERM', a
     const health = await fetch(`${url}/healthz`);
     assert.is(health.status, 200);
 
-    const cli = (args: string[]) => spawnSync(process.execPath, ['bin/weightgate.js', ...args, '--server', url, '--token', ADMIN], { encoding: 'utf8', env, timeout: 60_000 });
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, ['bin/weightgate.js', ...args, '--server', url, '--token', ADMIN], { encoding: 'utf8', env, timeout: 60_000 });
     const keyFile = join(dir, 'key.pub.pem');
     writeFileSync(keyFile, publisherKeys.publicKeyPem);
     const key = cli(['keys', 'register', keyFile, '--json']);
@@ -66,7 +70,11 @@ test('serve: listening line, healthz, client commands, clean stop on SIGTERM', a
     const afterRevoke = cli(['publish', wgm]);
     assert.is(afterRevoke.status, 2);
     assert.match(afterRevoke.stderr, 'weightgate: error PUBLISHER_KEY_REVOKED:');
-    const noToken = spawnSync(process.execPath, ['bin/weightgate.js', 'customer', 'list', '--server', url], { encoding: 'utf8', env: { ...env, WEIGHTGATE_TOKEN: '' }, timeout: 60_000 });
+    const noToken = spawnSync(process.execPath, ['bin/weightgate.js', 'customer', 'list', '--server', url], {
+      encoding: 'utf8',
+      env: { ...env, WEIGHTGATE_TOKEN: '' },
+      timeout: 60_000,
+    });
     assert.is(noToken.status, 2);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));

@@ -28,7 +28,13 @@ async function scenario(options: { dataDir?: string; databaseUrl?: string }) {
     assert.is(published.version, 1);
     assert.is((await publisher.listVersions('tiny')).length, 1);
     const customer = await admin.createCustomer('acme');
-    const license = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'bronze', kind: 'dynamic', expiresAt: new Date(Date.now() + 86_400_000) });
+    const license = await admin.createLicense({
+      customerId: customer.id,
+      model: 'tiny',
+      tier: 'bronze',
+      kind: 'dynamic',
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
     const { deviceId, token } = await admin.registerDevice(license.id, 'd1');
     assert.ok(deviceId > 0);
     const device = createUpdateClient({ server: server.url, token });

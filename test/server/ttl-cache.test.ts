@@ -45,8 +45,7 @@ test('inside the stale window the old value answers at once and one refresh repl
     release('v2');
     await new Promise((r) => setTimeout(r, 0));
     assert.is(cache.get('token'), 'v2');
-  }),
-);
+  }));
 
 test('a refresh that finds nothing (a revoked token) drops the entry', () =>
   withClock(async (advance) => {
@@ -56,8 +55,7 @@ test('a refresh that finds nothing (a revoked token) drops the entry', () =>
     await cache.load('token', async () => undefined);
     await new Promise((r) => setTimeout(r, 0));
     assert.is(await cache.load('token', async () => undefined), undefined);
-  }),
-);
+  }));
 
 test('past two TTLs a load waits for fresh data', () =>
   withClock(async (advance) => {
@@ -65,8 +63,7 @@ test('past two TTLs a load waits for fresh data', () =>
     cache.set('license', 'old');
     advance(2500);
     assert.is(await cache.load('license', async () => 'new'), 'new');
-  }),
-);
+  }));
 
 test('clear() forgets values and discards loads begun before it', async () => {
   const cache = new TtlCache<string, string>(10, 1000);
