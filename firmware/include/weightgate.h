@@ -227,16 +227,17 @@ wg_str wg_model_name(const wg_model *m);
 uint32_t wg_model_version(const wg_model *m);
 uint32_t wg_input_size(const wg_model *m);
 uint32_t wg_output_size(const wg_model *m);
-/* Held interval ids (the license), ascending. */
-uint32_t wg_license_count(const wg_model *m);
-uint16_t wg_license_id(const wg_model *m, uint32_t i);
+/* The held intervals: the interval ids whose segments the artifact holds
+ * (docs/architecture.md, glossary), ascending. */
+uint32_t wg_held_interval_count(const wg_model *m);
+uint16_t wg_held_interval(const wg_model *m, uint32_t i);
 uint32_t wg_tier_count(const wg_model *m);
 wg_str wg_tier_name(const wg_model *m, uint32_t tier);
 float wg_tier_accuracy(const wg_model *m, uint32_t tier);
 uint32_t wg_tier_interval_count(const wg_model *m, uint32_t tier);
 uint16_t wg_tier_interval(const wg_model *m, uint32_t tier, uint32_t i);
-/* The tier whose interval set equals the license, or -1. */
-int32_t wg_license_tier(const wg_model *m);
+/* The tier whose intervals equal the held intervals, or -1. */
+int32_t wg_held_tier(const wg_model *m);
 
 #ifdef __cplusplus
 }

@@ -353,11 +353,11 @@ wg_str wg_model_name(const wg_model *m)
 uint32_t wg_model_version(const wg_model *m) { return wg_fb_u32(m->manifest, wg_fb_root(m->manifest), M_VERSION, 0); }
 uint32_t wg_input_size(const wg_model *m) { return m->inputs; }
 uint32_t wg_output_size(const wg_model *m) { return m->outputs; }
-uint32_t wg_license_count(const wg_model *m) { return wg_fb_len(m->artifact, m->license_at); }
+uint32_t wg_held_interval_count(const wg_model *m) { return wg_fb_len(m->artifact, m->license_at); }
 
-uint16_t wg_license_id(const wg_model *m, uint32_t i)
+uint16_t wg_held_interval(const wg_model *m, uint32_t i)
 {
-    return i < wg_license_count(m) ? (uint16_t)wg_u16(m->artifact + m->license_at + 4u + 2u * i) : 0xffffu;
+    return i < wg_held_interval_count(m) ? (uint16_t)wg_u16(m->artifact + m->license_at + 4u + 2u * i) : 0xffffu;
 }
 
 uint32_t wg_tier_count(const wg_model *m) { return wg_fb_len(m->manifest, m->tiers_at); }
@@ -386,19 +386,19 @@ uint16_t wg_tier_interval(const wg_model *m, uint32_t tier, uint32_t i)
     return (uint16_t)wg_u16(m->manifest + wg_fb_ref(m->manifest, tier_table(m, tier), TI_INTERVALS) + 4u + 2u * i);
 }
 
-int32_t wg_license_tier(const wg_model *m)
+int32_t wg_held_tier(const wg_model *m)
 {
-    uint32_t t, i, j, n = wg_license_count(m);
+    uint32_t t, i, j, n = wg_held_interval_count(m);
     for (t = 0; t < wg_tier_count(m); t++) {
         uint32_t k = wg_tier_interval_count(m, t), all = 1;
         /* equal as sets: the license is ascending and unique; a tier may repeat ids */
         for (i = 0; i < k && all; i++) {
             uint16_t id = wg_tier_interval(m, t, i), found = 0;
-            for (j = 0; j < n && !found; j++) found = wg_license_id(m, j) == id;
+            for (j = 0; j < n && !found; j++) found = wg_held_interval(m, j) == id;
             all = found;
         }
         for (j = 0; j < n && all; j++) {
-            uint16_t id = wg_license_id(m, j), found = 0;
+            uint16_t id = wg_held_interval(m, j), found = 0;
             for (i = 0; i < k && !found; i++) found = wg_tier_interval(m, t, i) == id;
             all = found;
         }

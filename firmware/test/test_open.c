@@ -283,14 +283,14 @@ static void test_license_and_tiers(void **state)
     bytes = load("tiny-basic", &len);
     assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
     assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena), WG_OK);
-    assert_int_equal(wg_license_count(&m), 2);
-    assert_int_equal(wg_license_id(&m, 0), 1);
-    assert_int_equal(wg_license_id(&m, 1), 2);
+    assert_int_equal(wg_held_interval_count(&m), 2);
+    assert_int_equal(wg_held_interval(&m, 0), 1);
+    assert_int_equal(wg_held_interval(&m, 1), 2);
     assert_int_equal(wg_tier_count(&m), 2);
     name = wg_tier_name(&m, 0);
     assert_int_equal(name.len, 5);
     assert_memory_equal(name.ptr, "basic", 5);
-    assert_int_equal(wg_license_tier(&m), 0);
+    assert_int_equal(wg_held_tier(&m), 0);
     assert_int_equal(wg_tier_interval_count(&m, 1), 4);
     assert_true(wg_tier_accuracy(&m, 1) > 0.89f && wg_tier_accuracy(&m, 1) < 0.91f);
     free(arena);
@@ -298,8 +298,8 @@ static void test_license_and_tiers(void **state)
     bytes = load("tiny-none", &len);
     assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
     assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena), WG_OK);
-    assert_int_equal(wg_license_count(&m), 0);
-    assert_int_equal(wg_license_tier(&m), -1);
+    assert_int_equal(wg_held_interval_count(&m), 0);
+    assert_int_equal(wg_held_tier(&m), -1);
     free(arena);
     free(bytes);
 }

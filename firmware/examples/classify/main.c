@@ -216,7 +216,7 @@ int main(void)
     put_str(wg_model_name(&model));
     board_puts(" v");
     board_put_u32(wg_model_version(&model));
-    int32_t tier = wg_license_tier(&model);
+    int32_t tier = wg_held_tier(&model);
     if (tier >= 0) {
         board_puts(", tier ");
         put_str(wg_tier_name(&model, (uint32_t)tier));

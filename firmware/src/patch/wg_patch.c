@@ -376,9 +376,9 @@ static int find_source(const wg_model *a, const uint8_t *hash, uint32_t tensor, 
 
 static int a_holds_id(const wg_model *a, uint32_t id)
 {
-    uint32_t n = wg_license_count(a), i;
+    uint32_t n = wg_held_interval_count(a), i;
     for (i = 0; i < n; i++) {
-        if (wg_license_id(a, i) == id) return 1;
+        if (wg_held_interval(a, i) == id) return 1;
     }
     return 0;
 }
