@@ -71,9 +71,11 @@ export function componentSize(name: string, files: string[]): ComponentSize {
   return { name, flash: text + data, text, data, bss: sum('bss'), files: rows.map((r) => ({ ...r, file: shortPath(r.file) })) };
 }
 
+/** A path relative to the repository, also inside `member (ex /abs/archive.a)` lines: no machine paths in results. */
 function shortPath(file: string): string {
   const rel = relative(ROOT, file);
-  return rel.startsWith('..') ? file.split('/').pop()! : rel;
+  if (!rel.startsWith('..') && !file.includes(' (ex ')) return rel;
+  return file.includes(ROOT) ? file.split(ROOT).join('') : file.split('/').pop()!;
 }
 
 function walk(dir: string, match: (path: string) => boolean, out: string[] = []): string[] {
