@@ -214,7 +214,7 @@ function vectors(): Vector[] {
 }
 
 /** Raw samples: random bytes with blank stretches (zero inputs are skipped), an all-zero and an all-255 one. */
-function samplesFor(count: number, size: number, seed: number): Uint8Array {
+export function samplesFor(count: number, size: number, seed: number): Uint8Array {
   const random = mulberry32(seed);
   const bytes = new Uint8Array(count * size);
   for (let s = 0; s < count; s++) {

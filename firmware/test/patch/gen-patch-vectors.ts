@@ -13,6 +13,10 @@
 //   bad NAME SOURCE PATCH STATUS            applying gives STATUS (WG_E_<FormatError code>)
 //   rollback NAME SOURCE PATCH              a patch to an older version (formats applies it;
 //                                           a device refuses it: WG_E_ROLLBACK)
+//   outputs NAME COUNT SAMPLES SRC DST      COUNT raw samples for patch NAME's model, and what
+//                                           device-sim computes on the source and the target
+//                                           (f32, coded kernels; the layout of gen-conformance's
+//                                           `expect` records)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffArtifacts, encodeArtifact, FormatError, readArtifact, streamPatchToArtifact, bufferSink, type ModelInput } from '../../../formats/index.ts';
@@ -23,7 +27,7 @@ import { mulberry32 } from '../../../device-sim/power-cut.ts';
 import { createRandom } from '../../../formats/random.ts';
 import { syntheticModel } from '../../../test/fixtures/synthetic-model.ts';
 import { changeWeights } from '../../../test/fixtures/model-versions.ts';
-import { CONFORMANCE_KEY } from '../../../scripts/gen-conformance.ts';
+import { CONFORMANCE_KEY, expectedOutputs, samplesFor } from '../../../scripts/gen-conformance.ts';
 
 /** A retraining of int8 / dense-f32 kernels (as test/formats/patch-stream.test.ts). */
 function changeValues(input: ModelInput, fraction: number, seed: number): ModelInput {
@@ -84,6 +88,14 @@ export function generatePatchVectors(dir: string): { good: number; bad: number }
     const source = file(`${name}.src.wgm`, from);
     const p = file(`${name}.wgp`, patch);
     lines.push(`patch ${name} ${source} ${p} ${file(`${name}.dst.wgm`, target)} ${work} ${ops}`);
+    // What each version computes, so a test can tell the one a device runs by its outputs too.
+    const before = readArtifact(from);
+    const count = 4;
+    const samples = samplesFor(count, before.manifest.layers[0]!.inputs, 7000 + good.length);
+    const outputsOf = (artifact: Uint8Array) => expectedOutputs(readArtifact(artifact), samples, 'f32', 'coded');
+    lines.push(
+      `outputs ${name} ${count} ${file(`${name}.samples.bin`, samples)} ${file(`${name}.src.out`, outputsOf(from))} ${file(`${name}.dst.out`, outputsOf(target))}`,
+    );
     good.push({ name, source, patch: p });
   };
 
