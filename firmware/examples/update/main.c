@@ -13,9 +13,12 @@
  *      build time by formats' diffArtifacts), wg_patch_apply it into slot B
  *      through wg_patch_flash_sink, check the slot (SHA-256 + wg_open),
  *      switch (a trial record);
- *   4. "reboot": the boot path again from the state record, in-process (no
- *      system reset: the region is .bss, which startup clears); boot
- *      runs the self-test on the slot on trial and confirms it;
+ *   4. reboot: with UPDATE_RESET a system reset (SYSRESETREQ), and the
+ *      next run boots from the state record the flash kept (the slots are
+ *      then the nRF51's flash, or spare RAM outside the image, which a
+ *      reset keeps: UPDATE_FLASH_AT); without it the boot path again,
+ *      in-process (the region is .bss, which startup clears). Boot runs
+ *      the self-test on the slot on trial and confirms it;
  *   5. print the new tier and accuracy, the patch size, the working memory
  *      the apply took, and the flash operations against a full download.
  *
@@ -89,8 +92,17 @@ extern const uint8_t __flash_used[];
 #define STAGING_BYTES SECTOR_BYTES
 #define FLASH_BYTES (2u * SECTOR_BYTES + 2u * SLOT_BYTES + STAGING_BYTES)
 
+#ifdef UPDATE_FLASH_AT
+/* RAM outside the firmware's image and sections (the board's spare RAM,
+ * UPDATE_FLASH_AT): nothing reloads or clears it on a system reset, so it
+ * keeps what the run before the reset wrote, as flash would. QEMU starts
+ * it all zero: no valid state record. */
+#define flash_mem ((uint8_t *)(uintptr_t)(UPDATE_FLASH_AT))
+#define FLASH_BASE ((uintptr_t)(UPDATE_FLASH_AT))
+#else
 static uint64_t flash_mem[FLASH_BYTES / 8u];
 #define FLASH_BASE ((uintptr_t)flash_mem)
+#endif
 #endif
 
 typedef struct flash_counts {
@@ -401,7 +413,7 @@ int main(void)
         board_puts("the firmware reaches the update region\n");
         return EXIT_FLASH;
     }
-#else
+#elif !defined(UPDATE_FLASH_AT)
     /* 1. Power-on: the flash is blank (erased). */
     memset(flash_mem, 0xFF, sizeof flash_mem);
 #endif
