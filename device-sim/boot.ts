@@ -28,7 +28,7 @@ export function verifySlot(flash: Flash, state: StateRecord, slot: number, publi
   const hash = createHash('sha256').update(bytes).digest('hex');
   if (hash !== info.sha256) return `slot ${slotName(slot)} hashes to ${hash.slice(0, 12)}…, the state record says ${info.sha256.slice(0, 12)}…`;
   try {
-    return readArtifact(bytes, { publicKey, requireSignature: publicKey !== undefined });
+    return readArtifact(bytes, { publicKey, requireSignature: publicKey !== undefined, checked: { sha256: hash, segmentHashes: false } });
   } catch (error) {
     return `slot ${slotName(slot)} fails verification: ${(error as Error).message}`;
   }

@@ -9,11 +9,11 @@
 //
 // A PowerCutError thrown out of an update means the process "lost power":
 // drop this object and openDevice() on the same dir again (the reboot).
-import type { Artifact } from '../formats/index.ts';
+import { publicKeyObject, type Artifact } from '../formats/index.ts';
 import { Arena } from './arena.ts';
 import { bootFlash, type PublicKeyInput } from './boot.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
-import { openExecImage, prepareExecImage, type ExecImage } from './exec-image.ts';
+import { openExecImage, prepareExecImage, type ExecImage, type PreviousImage } from './exec-image.ts';
 import { Flash, slotName } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
 import { PowerCutInjector, type PowerCutPlan } from './power-cut.ts';
@@ -141,6 +141,8 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   let interpreter: Interpreter | null = null;
   let running: { kernel: KernelChoice; note: string | null; imageBytes: number } | null = null;
   let lastImage: { slot: number; sha256: string; image: ExecImage } | null = null;
+  // The core once built (boot's self-test runs before it exists).
+  let coreRef: DeviceCore | null = null;
 
   /** The slot whose state record names this artifact (the active one first), or -1. */
   function slotHolding(artifact: Artifact): number {
@@ -161,20 +163,23 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     if (lastImage && lastImage.slot === slot && lastImage.sha256 === artifact.sha256 && flash.imageLength(slot) === lastImage.image.bytes.length) {
       return { image: lastImage.image, note: null };
     }
+    // The running model's image: a new one copies the layers that did not change from it.
+    const running = coreRef?.artifact;
+    const previous = lastImage && running && running.sha256 === lastImage.sha256 ? { artifact: running, image: lastImage.image } : undefined;
     lastImage = null;
-    const found = findImage(artifact, slot);
+    const found = findImage(artifact, slot, previous);
     if (found.image) lastImage = { slot, sha256: artifact.sha256, image: found.image };
     return found;
   }
 
-  function findImage(artifact: Artifact, slot: number): { image: ExecImage | null; note: string | null } {
+  function findImage(artifact: Artifact, slot: number, previous?: PreviousImage): { image: ExecImage | null; note: string | null } {
     if (slot >= 0) {
       const stored = flash.readImage(slot);
       const opened = stored ? openExecImage(stored, artifact) : null;
       if (opened && typeof opened !== 'string') return { image: opened, note: null };
     }
     arena.rewind(0);
-    const prepared = prepareExecImage(artifact, arena, flash.slotCapacity);
+    const prepared = prepareExecImage(artifact, arena, flash.slotCapacity, previous);
     if (prepared.image && slot >= 0) flash.writeImage(slot, artifact.bytes.length, prepared.image.bytes);
     return prepared;
   }
@@ -207,12 +212,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     }
   }
 
-  const boot = bootFlash(flash, options.publicKey, selfTest);
+  // Parsed once: every verification reuses the key object.
+  const publicKey = options.publicKey === undefined ? undefined : publicKeyObject(options.publicKey);
+  const boot = bootFlash(flash, publicKey, selfTest);
   const core: DeviceCore = {
     profile,
     flash,
     injector,
-    publicKey: options.publicKey,
+    publicKey,
     client: options.server && options.token ? createUpdateClient({ server: options.server, token: options.token }) : null,
     state: boot.state,
     artifact: boot.artifact,
@@ -230,6 +237,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       if (artifact) loadInterpreter(artifact);
     },
   };
+  coreRef = core;
   if (core.artifact) {
     try {
       core.load(core.artifact);

@@ -34,6 +34,7 @@
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
 import { openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
+import { localCodebookIndices } from '../formats/segment-layout.ts';
 import { arenaMemory, type Arena } from './arena.ts';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 
@@ -161,12 +162,82 @@ function mergeSegments(artifact: Artifact, segments: readonly number[], arena: A
   }
 }
 
+/** The image a device already runs, and the verified artifact it was made from. */
+export interface PreviousImage {
+  artifact: Artifact;
+  image: ExecImage;
+}
+
+/** Byte equality without copying (memcmp). */
+const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+const sameNumbers = (a: ArrayLike<number> | null, b: ArrayLike<number> | null): boolean => {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+};
+
+/** For each centroid, the first centroid of equal value (the table index buildExecImage finds). */
+const firstIndices = (codebook: Float32Array): number[] => Array.from(codebook, (v) => codebook.indexOf(v));
+
+/**
+ * The previous image's layer `l` when its counts and entries sections are
+ * exactly what transcoding `plan` would write: the same shape and layout,
+ * the same weight segments (bytes, tensor, interval, count) in the same
+ * order, and a decoding that maps their stored forms to the same table
+ * indices (int8 / dense-f32: the same tensor description and intervals, so
+ * the same per-entry values too; codebook: the same local centroids per
+ * interval and the same first-index map, whatever the centroids' values,
+ * which the table section takes from the new manifest).
+ */
+function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousImage, l: number): ImageLayer | null {
+  const before = previous.artifact;
+  const old = previous.image.layers[l];
+  const oldLayer = before.manifest.layers[l];
+  const layer = plan.layer;
+  if (!old || !oldLayer || oldLayer.inputs !== layer.inputs || oldLayer.units !== layer.units) return null;
+  const tensor = artifact.manifest.tensors[layer.weight]!;
+  const oldTensor = before.manifest.tensors[oldLayer.weight]!;
+  if (old.entryCount !== plan.entries || (old.table ? old.table.length : 0) !== plan.tableLength) return null;
+  if (tensor.encoding !== oldTensor.encoding || !sameNumbers(tensor.shape, oldTensor.shape) || tensor.bits !== oldTensor.bits) return null;
+  const oldSegments = before.segments.filter((s) => s.tensor === oldLayer.weight);
+  if (oldSegments.length !== plan.weightSegments.length) return null;
+  for (let i = 0; i < oldSegments.length; i++) {
+    const next = artifact.segments[plan.weightSegments[i]!]!;
+    const prior = oldSegments[i]!;
+    if (next.interval !== prior.interval || next.count !== prior.count || !bytesEqual(next.data, prior.data)) return null;
+  }
+  const intervals = artifact.manifest.intervals;
+  const oldIntervals = before.manifest.intervals;
+  if (plan.tableLength > 0) {
+    if (!sameNumbers(firstIndices(tensor.codebook!), firstIndices(oldTensor.codebook!))) return null;
+    for (const s of plan.weightSegments) {
+      const interval = artifact.segments[s]!.interval;
+      if (!sameNumbers(localCodebookIndices(tensor, interval, intervals), localCodebookIndices(oldTensor, interval, oldIntervals))) return null;
+    }
+  } else {
+    const sameIntervals =
+      intervals.length === oldIntervals.length &&
+      intervals.every((x, i) => x.id === oldIntervals[i]!.id && Object.is(x.lower, oldIntervals[i]!.lower) && Object.is(x.upper, oldIntervals[i]!.upper));
+    if (!sameIntervals || !sameNumbers(tensor.scales, oldTensor.scales)) return null;
+  }
+  return old;
+}
+
 /**
  * Transcodes a verified artifact into its execution image. Working memory
  * (segment models, merge look-ahead) comes from the arena and is released
  * before returning; the image itself is the flash being programmed.
+ *
+ * With the image the device runs now (`previous`), a layer whose weight
+ * segments did not change is copied from it instead of decoded (a new
+ * version that only fine-tuned centroids, a license change that left the
+ * layer's intervals alone): only changed segments are transcoded. Biases
+ * are always decoded (a few dense values per layer).
  */
-export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
+export function buildExecImage(artifact: Artifact, arena: Arena, previous?: PreviousImage): Uint8Array {
   const { plans, totalBytes } = planLayers(artifact);
   const image = new Uint8Array(totalBytes);
   const view = new DataView(image.buffer);
@@ -199,6 +270,16 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
       else view.setUint32(at, n, true);
     };
     const mark = arena.mark();
+    const reuse = previous ? reusableLayer(artifact, plan, previous, l) : null;
+    if (reuse) {
+      const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      image.set(bytesOf(reuse.counts), plan.countsAt);
+      image.set(bytesOf(reuse.entries), plan.entriesAt);
+      if (reuse.values) image.set(bytesOf(reuse.values), plan.valuesAt);
+      mergeSegments(artifact, plan.biasSegments, arena, (position, value) => view.setFloat32(plan.biasAt + position * 4, value, true));
+      arena.rewind(mark);
+      return;
+    }
     let written = 0;
     let row = 0;
     let inRow = 0;
@@ -248,7 +329,12 @@ export function buildExecImage(artifact: Artifact, arena: Arena): Uint8Array {
  * every interval's segment at once, the coded kernels one at a time).
  * Programming the image into flash is the caller's.
  */
-export function prepareExecImage(artifact: Artifact, arena: Arena, slotCapacity: number): { image: ExecImage; note: null } | { image: null; note: string } {
+export function prepareExecImage(
+  artifact: Artifact,
+  arena: Arena,
+  slotCapacity: number,
+  previous?: PreviousImage,
+): { image: ExecImage; note: null } | { image: null; note: string } {
   const total = artifact.bytes.length + execImageBytes(artifact);
   if (total > slotCapacity) {
     const why = new BudgetError(
@@ -261,12 +347,14 @@ export function prepareExecImage(artifact: Artifact, arena: Arena, slotCapacity:
   }
   let bytes: Uint8Array;
   try {
-    bytes = buildExecImage(artifact, arena);
+    bytes = buildExecImage(artifact, arena, previous);
   } catch (error) {
     if (error instanceof BudgetError) return { image: null, note: `coded kernels: building the execution image: ${error.message}` };
     throw error;
   }
-  const opened = openExecImage(bytes, artifact);
+  // Built here from a verified artifact (and a checked previous image): its
+  // layout is checked, its body hash and every entry need not be.
+  const opened = openExecImage(bytes, artifact, { built: true });
   if (typeof opened === 'string') throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `freshly built execution image is invalid: ${opened}`);
   return { image: opened, note: null };
 }
@@ -280,7 +368,7 @@ function hexBytes(hex: string): Uint8Array {
  * relies on; a reason string when it is not a valid image of this artifact
  * (the device then rebuilds it).
  */
-export function openExecImage(bytes: Uint8Array, artifact: Artifact): ExecImage | string {
+export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { built?: boolean } = {}): ExecImage | string {
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
   if (bytes.length < HEADER_BYTES) return `image is ${bytes.length} bytes, shorter than its header`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -288,8 +376,10 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact): ExecImage 
   if (view.getUint32(4, true) !== EXEC_IMAGE_VERSION) return `image format version ${view.getUint32(4, true)}, this device reads ${EXEC_IMAGE_VERSION}`;
   if (Buffer.from(bytes.subarray(SHA_AT, SHA_AT + 32)).toString('hex') !== artifact.sha256) return 'image was made from another artifact';
   if (view.getUint32(76, true) !== bytes.length) return `image says ${view.getUint32(76, true)} bytes, flash holds ${bytes.length}`;
-  const body = createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest();
-  if (!body.equals(bytes.subarray(BODY_SHA_AT, BODY_SHA_AT + 32))) return 'image body does not match its SHA-256 (torn or damaged)';
+  if (!options.built) {
+    const body = createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest();
+    if (!body.equals(bytes.subarray(BODY_SHA_AT, BODY_SHA_AT + 32))) return 'image body does not match its SHA-256 (torn or damaged)';
+  }
   const layers = artifact.manifest.layers;
   if (view.getUint32(72, true) !== layers.length) return `image has ${view.getUint32(72, true)} layers, the model ${layers.length}`;
   if (HEADER_BYTES + layers.length * LAYER_BYTES > bytes.length) return 'image layer table runs past its end';
@@ -324,13 +414,13 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact): ExecImage 
           : new Uint32Array(buffer, base + countsAt, inputs);
     const entries = entryBytes === 2 ? new Uint16Array(buffer, base + entriesAt, entryCount) : new Uint32Array(buffer, base + entriesAt, entryCount);
     let total = 0;
-    for (let i = 0; i < inputs; i++) {
+    for (let i = 0; i < inputs && !options.built; i++) {
       if (counts[i]! > units) return `${where} row ${i} holds ${counts[i]} weights, more than ${units} units`;
       total += counts[i]!;
     }
-    if (total !== entryCount) return `${where} rows hold ${total} weights, the layer says ${entryCount}`;
+    if (!options.built && total !== entryCount) return `${where} rows hold ${total} weights, the layer says ${entryCount}`;
     const colMask = 2 ** colBits - 1;
-    for (let e = 0; e < entryCount; e++) {
+    for (let e = 0; e < entryCount && !options.built; e++) {
       const packed = entries[e]!;
       if ((packed & colMask) >= units) return `${where} entry ${e} names column ${packed & colMask} of ${units}`;
       if (tableLength > 0 ? Math.floor(packed / 2 ** colBits) >= tableLength : packed > colMask) return `${where} entry ${e} names a value it does not have`;

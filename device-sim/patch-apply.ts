@@ -17,7 +17,7 @@
 // a flash slot too small is a flash BudgetError before the slot is erased.
 // Only the inactive slot is written here, never the state record.
 import { createHash } from 'node:crypto';
-import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink } from '../formats/index.ts';
+import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type StreamedPatch } from '../formats/index.ts';
 import { arenaMemory } from './arena.ts';
 import type { DeviceCore } from './device.ts';
 import { slotName, type SlotWriter } from './flash.ts';
@@ -27,6 +27,11 @@ export interface PatchedSlot {
   bytes: Uint8Array;
   /** Peak arena bytes the apply took. */
   workingBytes: number;
+  /** SHA-256 (hex) of the slot's bytes, read back: the target the patch names. */
+  sha256: string;
+  /** The target's manifest as the apply parsed it, and its bytes. */
+  manifest: StreamedPatch['manifest'];
+  manifestBytes: Uint8Array;
 }
 
 /** Streams the artifact `patch` makes from the running `source` into `slot`, and reads it back. */
@@ -42,7 +47,7 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
       writer!.append(bytes);
     },
   };
-  let streamed;
+  let streamed: StreamedPatch;
   try {
     streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'));
   } finally {
@@ -56,5 +61,5 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
       `slot ${slotName(slot)} reads back ${bytes.length} bytes hashing to ${readBack.slice(0, 12)}…; ${streamed.bytes} bytes hashing to ${streamed.sha256.slice(0, 12)}… were programmed`,
     );
   }
-  return { bytes, workingBytes: streamed.workingBytes };
+  return { bytes, workingBytes: streamed.workingBytes, sha256: readBack, manifest: streamed.manifest, manifestBytes: streamed.manifestBytes };
 }

@@ -10,7 +10,9 @@
 //                                    intact → boot self-tests the new slot and confirms it
 //   confirm   confirmed record       torn → the trial record is in force → as above
 // so any cut leaves a complete verified version, old or new.
-import { readArtifact, readPatch, type Artifact } from '../formats/index.ts';
+import { readArtifact, type Artifact, type ReadArtifactOptions } from '../formats/index.ts';
+import { isBase, readPatchFields } from '../formats/patch-reader.ts';
+import { toHex } from '../formats/bytes.ts';
 import type { DeviceCore } from './device.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { applyPatchIntoSlot } from './patch-apply.ts';
@@ -62,9 +64,13 @@ function writeState(core: DeviceCore, next: Omit<StateRecord, 'sequence'>): void
   core.state = state;
 }
 
-/** Verifies `bytes` as a whole artifact (signature required when the device has a key). */
-function verifyArtifact(core: DeviceCore, bytes: Uint8Array): Artifact {
-  return readArtifact(bytes, { publicKey: core.publicKey, requireSignature: core.publicKey !== undefined });
+/**
+ * Verifies `bytes` as a whole artifact (signature required when the device
+ * has a key). `checked`: what the device itself already hashed of these
+ * bytes (a patch's apply: every segment and the whole), not hashed again.
+ */
+function verifyArtifact(core: DeviceCore, bytes: Uint8Array, checked?: ReadArtifactOptions['checked']): Artifact {
+  return readArtifact(bytes, { publicKey: core.publicKey, requireSignature: core.publicKey !== undefined, checked });
 }
 
 /** Refuses an artifact this device must not run: another model, an older version, more than a slot holds. */
@@ -138,19 +144,18 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
 function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
   const current = core.artifact;
   if (!current) throw new DeviceError(DeviceErrorCode.PATCH_WRONG_BASE, 'a patch needs a running artifact; this device has none');
-  // The patch names its source by a SHA-256 prefix; given the running artifact
-  // it is checked against that artifact in full.
-  const info = readPatch(patch, current);
-  if (info.fromSha256 !== current.sha256) {
+  // The patch names its source by a SHA-256 prefix and its target's version:
+  // both checked from its fields alone, before anything is written. The
+  // apply then checks every segment it writes and the whole target's hash,
+  // and checkInstallable the target's model and version once it is read.
+  const fields = readPatchFields(patch);
+  if (!isBase(fields, current.sha256)) {
     throw new DeviceError(
       DeviceErrorCode.PATCH_WRONG_BASE,
-      `patch starts from ${info.fromSha256.slice(0, 12)}… (v${info.fromVersion}) but the device runs ${current.sha256.slice(0, 12)}… (v${current.manifest.version}); refused`,
+      `patch starts from ${toHex(fields.base)}… but the device runs ${current.sha256.slice(0, 12)}… (v${current.manifest.version}); refused`,
     );
   }
-  if (info.model !== current.manifest.model) {
-    throw new DeviceError(DeviceErrorCode.WRONG_MODEL, `patch makes model "${info.model}", the device runs "${current.manifest.model}"; refused`);
-  }
-  refuseOlder(core, info.toVersion, 'the patch target');
+  refuseOlder(core, fields.toVersion, 'the patch target');
   return current;
 }
 
@@ -164,7 +169,13 @@ function installPatch(core: DeviceCore, patch: Uint8Array, network: { bytesSent:
   const target = inactiveSlot(core);
   core.injector.enter('apply');
   const applied = applyPatchIntoSlot(core, current, patch, target);
-  const next = verifyArtifact(core, applied.bytes);
+  // Verify once: the apply checked each segment against the new manifest and
+  // the slot's hash as read back; the signature over that manifest remains.
+  const next = verifyArtifact(core, applied.bytes, {
+    sha256: applied.sha256,
+    segmentHashes: true,
+    manifest: { bytes: applied.manifestBytes, manifest: applied.manifest },
+  });
   checkInstallable(core, next);
   return switchTo(core, next, target, { ...network, patchBytes: patch.length, applyWorkingBytes: applied.workingBytes });
 }

@@ -61,11 +61,20 @@
 export * from './model.ts';
 export * from './errors.ts';
 export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
-export { readArtifact, readArtifactHeader, maxEntriesFor, splitArtifact, signArtifact, verifySignature, type ArtifactHeader } from './artifact-reader.ts';
+export {
+  readArtifact,
+  readArtifactHeader,
+  maxEntriesFor,
+  splitArtifact,
+  signArtifact,
+  verifySignature,
+  type ArtifactHeader,
+  type ReadArtifactOptions,
+} from './artifact-reader.ts';
 export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
 export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './segment-cursor.ts';
 export { quantizeInt8 } from './quantize.ts';
-export { generateKeyPair, keyIdOf, sha256Hex } from './signing.ts';
+export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './signing.ts';
 export { exportC } from './c-export.ts';
 export { intervalIndexOf } from './intervals.ts';
 export { createRandom, type Random } from './random.ts';

@@ -38,7 +38,7 @@ import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
 import { MAX_FILE_BYTES } from './caps.ts';
 import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
-import { intervalLabel, type Artifact } from './model.ts';
+import { intervalLabel, type Artifact, type Manifest } from './model.ts';
 import type { ByteCursor } from './varint.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
 import { sha256Hex } from './signing.ts';
@@ -61,6 +61,9 @@ export interface StreamedPatch {
   model: string;
   version: number;
   license: number[];
+  /** The target's manifest as parsed here, and its exact bytes (not yet signature-checked). */
+  manifest: Manifest;
+  manifestBytes: Uint8Array;
 }
 
 /** Wraps `memory` to record how far above its starting mark it ever reached. */
@@ -172,7 +175,17 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   if (!bytesEqual(sha256.subarray(0, f.check.length), f.check)) {
     throw new FormatError('HASH_MISMATCH', `patch: the patched artifact's SHA-256 does not begin ${toHex(f.check)} as the patch says; the patch is damaged`);
   }
-  return { sha256: toHex(sha256), bytes: out.written, workingBytes: peak(), ...counts, model: manifest.model, version: manifest.version, license };
+  return {
+    sha256: toHex(sha256),
+    bytes: out.written,
+    workingBytes: peak(),
+    ...counts,
+    model: manifest.model,
+    version: manifest.version,
+    license,
+    manifest,
+    manifestBytes,
+  };
 }
 
 /**

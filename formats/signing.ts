@@ -28,6 +28,11 @@ function asPrivateKey(key: KeyObject | string): KeyObject {
   }
 }
 
+/** An Ed25519 public key object from a PEM or a key object (parse a PEM once, verify many times). */
+export function publicKeyObject(key: KeyObject | string): KeyObject {
+  return asPublicKey(key);
+}
+
 function asPublicKey(key: KeyObject | string): KeyObject {
   try {
     const k = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
