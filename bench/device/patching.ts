@@ -1,69 +1,118 @@
-// RAM a device takes to apply updates: the arena bytes of each apply
-// (UpdateOutcome.applyWorkingBytes) and the device's arena high-water after
-// it, on an m0-32k, for the update kinds a fleet sees: a license upgrade,
-// a downgrade, and new versions moving 5 % and 10 % of the weights of the
-// synthetic paper-109k at the pipeline's 95 % sparsity; plus, when a build
-// directory is given, its basic -> full upgrade.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// RAM and CPU a device takes to apply updates: the arena bytes of each
+// apply (UpdateOutcome.applyWorkingBytes) and the device's arena high-water
+// after it, on an m0-32k, for the update kinds a fleet sees: a license
+// upgrade, a downgrade, a new version that only fine-tuned the centroids
+// (the pipeline's `build --from`), and new versions moving 5 % and 10 % of
+// the weights of the synthetic paper-109k at the pipeline's 95 % sparsity;
+// plus, when a build directory is given, its basic -> full upgrade. Every
+// artifact is signed and the device holds the publisher's key, so each
+// update pays its signature check.
+//
+// Time per update: the whole local install of the patch (apply into the
+// inactive slot, verification, image, self-test, state writes into
+// device-sim's flash directory), synchronous on one thread, so its wall time
+// is its CPU time; the median of REPEATS. The flash directory is on tmpfs
+// when the machine has one (a device's flash is not a disk: file-system
+// latency is the simulator's, not the update's). Beside it, in the same
+// run, the floor a device cannot go under: one SHA-256 over the target
+// artifact and one Ed25519 verification of its manifest (key parsed once),
+// and the ratio of the two.
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffArtifacts, readArtifact } from '../../formats/index.ts';
+import { diffArtifacts, encodeArtifact, generateKeyPair, readArtifact, signArtifact } from '../../formats/index.ts';
 import { openDevice } from '../../device-sim/device.ts';
+import { changeCentroids } from '../../test/fixtures/model-versions.ts';
 import { paperArtifact, paperModelInput } from './paper-model.ts';
+
+const REPEATS = 7;
 
 export interface PatchingRow {
   update: string;
   patchBytes: number;
   applyWorkingBytes: number;
   arenaHighWaterBytes: number;
-  /** The whole local install of the patch: apply, verification, image build, self-test, state writes. */
+  /** The whole local install of the patch: apply, verification, image build, self-test, state writes (wall, median). */
   installMs: number;
+  /** One SHA-256 over the target plus one Ed25519 verification, in the same run (median). */
+  floorMs: number;
+  /** installMs / floorMs. */
+  overFloor: number;
 }
 
-export async function measurePatching(options: { buildDir?: string } = {}): Promise<{ profile: string; targetBytes: number; rows: PatchingRow[] }> {
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export async function measurePatching(
+  options: { buildDir?: string } = {},
+): Promise<{ profile: string; targetBytes: number; repeats: number; flash: string; rows: PatchingRow[] }> {
+  const { privateKeyPem, publicKeyPem } = generateKeyPair();
+  const signed = (o: Parameters<typeof paperArtifact>[0]) => paperArtifact({ ...o, privateKey: privateKeyPem });
   const input = paperModelInput({ pruned: 0.95 });
   const basic = input.tiers.find((t) => t.name === 'basic')!.intervals;
-  const full = paperArtifact({ pruned: 0.95 });
+  const full = signed({ pruned: 0.95 });
   const cases: [string, Uint8Array, Uint8Array][] = [
-    ['license upgrade basic -> full', paperArtifact({ pruned: 0.95, license: basic }), full],
-    ['license downgrade full -> basic', full, paperArtifact({ pruned: 0.95, license: basic })],
-    ['new version, 5 % of weights moved', full, paperArtifact({ pruned: 0.95, version: 2, changed: 0.05 })],
-    ['new version, 10 % of weights moved', full, paperArtifact({ pruned: 0.95, version: 2, changed: 0.1 })],
+    ['license upgrade basic -> full', signed({ pruned: 0.95, license: basic }), full],
+    ['license downgrade full -> basic', full, signed({ pruned: 0.95, license: basic })],
+    ['new version, centroids fine-tuned (v1 -> v2)', full, encodeArtifact(changeCentroids(input, 0.002), { privateKey: privateKeyPem })],
+    ['new version, 5 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.05 })],
+    ['new version, 10 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.1 })],
   ];
   if (options.buildDir) {
-    const read = (name: string) => new Uint8Array(readFileSync(join(options.buildDir!, name)));
+    // The build's artifacts, signed here with the bench's key (a build signs only with --key).
+    const read = (name: string) => signArtifact(new Uint8Array(readFileSync(join(options.buildDir!, name))), privateKeyPem);
     cases.push(['pipeline build: basic -> full', read('basic.wgm'), read('full.wgm')]);
   }
-  let rows: PatchingRow[] = [];
-  // Two passes; the second is reported (the first warms up the JIT).
-  for (let pass = 0; pass < 2; pass++) {
-    rows = [];
-    for (const [update, from, to] of cases) rows.push(await applyOnce(update, from, to));
+  const rows: PatchingRow[] = [];
+  for (const [update, from, to] of cases) {
+    const key = publicKeyPem;
+    await applyOnce(update, from, to, key); // warms up the JIT
+    const runs = [];
+    for (let r = 0; r < REPEATS; r++) runs.push(await applyOnce(update, from, to, key));
+    const floorMs = floorOf(to, key);
+    const installMs = median(runs.map((x) => x.installMs));
+    rows.push({ ...runs[0]!, installMs: round(installMs, 2), floorMs: round(floorMs), overFloor: round(installMs / floorMs, 1) });
   }
-  return { profile: 'm0-32k', targetBytes: 4096, rows };
+  return { profile: 'm0-32k', targetBytes: 4096, repeats: REPEATS, flash: flashRoot === tmpdir() ? 'disk' : 'tmpfs', rows };
 }
 
-async function applyOnce(update: string, from: Uint8Array, to: Uint8Array): Promise<PatchingRow> {
-  {
-    const dir = mkdtempSync(join(tmpdir(), 'wg-bench-patching-'));
-    try {
-      const device = await openDevice({ dir, profile: 'm0-32k' });
-      device.installArtifact(from);
-      const patch = diffArtifacts(from, to);
-      const started = performance.now();
-      const outcome = device.installPatch(patch);
-      const installMs = Math.round((performance.now() - started) * 100) / 100;
-      if (outcome.sha256 !== readArtifact(to).sha256) throw new Error(`${update}: the device does not run the target`);
-      return {
-        update,
-        patchBytes: patch.length,
-        applyWorkingBytes: outcome.applyWorkingBytes ?? 0,
-        arenaHighWaterBytes: outcome.arenaHighWaterBytes,
-        installMs,
-      };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+/** One SHA-256 over `artifact` and one Ed25519 verification of its manifest (key parsed once): median of 50, in ms. */
+function floorOf(artifact: Uint8Array, publicKeyPem: string): number {
+  const key = createPublicKey(publicKeyPem);
+  const { manifestBytes, signature } = readArtifact(artifact);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const started = performance.now();
+    createHash('sha256').update(artifact).digest();
+    if (!verify(null, manifestBytes, key, signature!)) throw new Error('bench/device/patching: the signature does not verify');
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+/** tmpfs when there is one, else the temporary directory. */
+const flashRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+async function applyOnce(update: string, from: Uint8Array, to: Uint8Array, publicKey: string): Promise<Omit<PatchingRow, 'floorMs' | 'overFloor'>> {
+  const dir = mkdtempSync(join(flashRoot, 'wg-bench-patching-'));
+  try {
+    const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
+    device.installArtifact(from);
+    const patch = diffArtifacts(from, to);
+    const started = performance.now();
+    const outcome = device.installPatch(patch);
+    const installMs = performance.now() - started;
+    if (outcome.sha256 !== readArtifact(to).sha256) throw new Error(`${update}: the device does not run the target`);
+    return {
+      update,
+      patchBytes: patch.length,
+      applyWorkingBytes: outcome.applyWorkingBytes ?? 0,
+      arenaHighWaterBytes: outcome.arenaHighWaterBytes,
+      installMs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
