@@ -11,10 +11,10 @@ import { FORMAT_VERSION } from './caps.ts';
 import { licenseHolds, normalizeLicense } from './intervals.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { readManifest } from './manifest-reader.ts';
-import { sha256, signBytes } from './signing.ts';
+import { sha256, sha256Hex, signBytes } from './signing.ts';
 import { encodeTensor } from './tensor-encoder.ts';
 import { validateModelInput } from './input-validation.ts';
-import { intervalLabel, type Manifest, type ModelInput, type ReleaseParts, type SegmentRef } from './model.ts';
+import { intervalLabel, type Artifact, type Manifest, type ModelInput, type ReleaseParts, type Segment, type SegmentRef } from './model.ts';
 
 export const ARTIFACT_IDENTIFIER = 'WGM1';
 
@@ -107,4 +107,37 @@ export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8A
     held.push(data);
   }
   return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, held);
+}
+
+/**
+ * The Artifact of `license` over release parts the caller verified when it
+ * stored them (a server checks every upload's signature, hashes and
+ * segments at publish): the manifest is parsed (or taken from `manifest`,
+ * parsed from the same bytes), nothing is hashed or decoded but the
+ * assembled file's own SHA-256. For building patches from stored parts
+ * without reading both artifacts back through readArtifact.
+ */
+export function artifactOfVerifiedParts(parts: ReleaseParts, license: number[], manifest: Manifest = readManifest(parts.manifestBytes)): Artifact {
+  const sorted = checkLicense(manifest, license);
+  const byKey = new Map<number, Uint8Array>();
+  for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
+  const segments: Segment[] = [];
+  for (const ref of manifest.segments) {
+    if (!licenseHolds(sorted, ref.interval)) continue;
+    const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
+    if (!data || data.length !== ref.bytes) {
+      throw new FormatError(
+        'MISSING_SEGMENT',
+        `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: not among the stored parts for license [${sorted}]`,
+      );
+    }
+    segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data });
+  }
+  const bytes = buildArtifactBytes(
+    parts.manifestBytes,
+    parts.signature,
+    sorted,
+    segments.map((s) => s.data),
+  );
+  return { manifest, manifestBytes: parts.manifestBytes, signature: parts.signature, license: sorted, segments, bytes, sha256: sha256Hex(bytes) };
 }

@@ -60,7 +60,7 @@
 
 export * from './model.ts';
 export * from './errors.ts';
-export { encodeArtifact, assembleArtifact } from './artifact-writer.ts';
+export { encodeArtifact, assembleArtifact, artifactOfVerifiedParts } from './artifact-writer.ts';
 export {
   readArtifact,
   readArtifactHeader,
@@ -79,7 +79,7 @@ export { exportC } from './c-export.ts';
 export { intervalIndexOf } from './intervals.ts';
 export { createRandom, type Random } from './random.ts';
 export { concatBytes } from './bytes.ts';
-export { diffArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
+export { diffArtifacts, diffReadArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
 export {
   streamPatchToArtifact,
   bufferSink,

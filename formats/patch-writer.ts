@@ -59,8 +59,15 @@ export function indexSegments(artifact: Artifact): { byKey: Map<number, Segment>
 }
 
 export function diffArtifacts(from: Uint8Array, to: Uint8Array): Uint8Array {
-  const a = readArtifact(from);
-  const b = readArtifact(to);
+  return diffReadArtifacts(readArtifact(from), readArtifact(to));
+}
+
+/**
+ * diffArtifacts on two artifacts already read (and verified) by the caller:
+ * the work grows with the segments that differ (each one decoded for its
+ * entry delta) and the manifests, not with the segments the two share.
+ */
+export function diffReadArtifacts(a: Artifact, b: Artifact): Uint8Array {
   const source = indexSegments(a);
 
   const changes: PatchChange[] = [];

@@ -1,5 +1,5 @@
 // .wgp patches: see patch-writer.ts (diff), patch-reader.ts (read) and patch-stream.ts (apply).
-export { diffArtifacts } from './patch-writer.ts';
+export { diffArtifacts, diffReadArtifacts } from './patch-writer.ts';
 export { readPatch, type PatchDetails } from './patch-reader.ts';
 export { applyPatch, applyPatchToArtifact, bufferSink, streamPatchToArtifact, type ArtifactSink, type StreamedPatch } from './patch-stream.ts';
 export { fixedWorkingMemory, heapWorkingMemory, type FixedWorkingMemory, type WorkingMemory } from './working-memory.ts';

@@ -3,8 +3,8 @@
 import type { Db } from './db/connect.ts';
 import { ByteCache, TtlCache } from './ttl-cache.ts';
 import type { Principal } from './auth.ts';
-import type { ArtifactRecord, VersionInfo } from './store/artifact-store.ts';
-import type { ReleaseParts } from '../formats/index.ts';
+import type { ArtifactRecord, PatchRecord, VersionInfo } from './store/artifact-store.ts';
+import type { Manifest, ReleaseParts } from '../formats/index.ts';
 import type { licenses } from './db/schema.ts';
 
 export type LicenseRow = typeof licenses.$inferSelect;
@@ -43,13 +43,24 @@ export interface ServerCaches {
   /** device id -> the state it last reported, for LAST_SEEN_RESOLUTION_MS: repeats inside it skip the write. */
   reported: TtlCache<number, string>;
   parts: TtlCache<number, ReleaseParts>;
+  /** version id -> its parsed manifest (the parts' bytes, verified at publish); immutable. */
+  manifests: TtlCache<number, Manifest>;
   content: ByteCache;
+}
+
+/** Work in progress on this server, shared by concurrent requests. */
+export interface ServerWork {
+  /** (from>to) -> the patch being built: concurrent first requests wait for one build. */
+  patchFlights: Map<string, Promise<{ record: PatchRecord; bytes: Uint8Array }>>;
+  /** Patches this server built (diffed), not found: for tests and the bench. */
+  patchesBuilt: number;
 }
 
 export interface ServerContext {
   db: Db;
   settings: ServerSettings;
   caches: ServerCaches;
+  work: ServerWork;
   /** Forget everything that can change (after a write on this server). */
   invalidate(): void;
 }
@@ -67,12 +78,14 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
     decisions: new TtlCache(10_000, settings.authCacheMs),
     reported: new TtlCache(100_000, LAST_SEEN_RESOLUTION_MS),
     parts: new TtlCache(16, Infinity),
+    manifests: new TtlCache(64, Infinity),
     content: new ByteCache(settings.contentCacheBytes),
   };
   return {
     db,
     settings,
     caches,
+    work: { patchFlights: new Map(), patchesBuilt: 0 },
     invalidate() {
       caches.principals.clear();
       caches.licenses.clear();

@@ -3,8 +3,9 @@
 // content-addressed URL /v1/artifacts/<sha256> can be mapped back. A patch is
 // built from two such artifacts and stored by (from, to). Both kinds of bytes
 // are immutable, so the in-memory caches never need invalidating.
-import { and, asc, eq } from 'drizzle-orm';
-import { assembleArtifact, diffArtifacts, sha256Hex, type ReleaseParts } from '../../formats/index.ts';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { artifactOfVerifiedParts, assembleArtifact, diffReadArtifacts, sha256Hex, type Artifact, type ReleaseParts } from '../../formats/index.ts';
+import { readManifest } from '../../formats/manifest-reader.ts';
 import type { Db } from '../db/connect.ts';
 import { artifacts, patches, segments, tiers, versions, versionSegments, type VersionState } from '../db/schema.ts';
 import type { ServerContext } from '../context.ts';
@@ -123,30 +124,74 @@ export async function artifactBytes(ctx: ServerContext, record: ArtifactRecord):
 
 export const patchKey = (from: string, to: string) => `${from}>${to}`;
 
-/** Builds (or finds) the patch from one recorded artifact to another. */
+/**
+ * Builds (or finds) the patch from one recorded artifact to another, once:
+ * concurrent first requests on this server share one build (single flight),
+ * and servers sharing a database take a transaction-scoped advisory lock on
+ * the pair before building, so one of them builds and the others find its
+ * row (the (from, to) primary key keeps it unique either way). Built from
+ * the stored parts, verified when they were published: no artifact is read
+ * back, and the work grows with the segments that differ.
+ */
 export async function ensurePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<{ record: PatchRecord; bytes: Uint8Array }> {
   const key = patchKey(from.sha256, to.sha256);
   const cached = ctx.caches.content.get(key);
   if (cached) {
     return { record: { fromSha256: from.sha256, toSha256: to.sha256, sha256: cached.sha256, bytes: cached.data.byteLength }, bytes: cached.data };
   }
-  const [row] = await ctx.db
-    .select()
-    .from(patches)
-    .where(and(eq(patches.fromSha256, from.sha256), eq(patches.toSha256, to.sha256)))
-    .limit(1);
-  if (row) {
-    ctx.caches.content.set(key, { data: row.data, sha256: row.sha256 });
-    return { record: { fromSha256: row.fromSha256, toSha256: row.toSha256, sha256: row.sha256, bytes: row.bytes }, bytes: row.data };
+  const flying = ctx.work.patchFlights.get(key);
+  if (flying) return flying;
+  const flight = findOrBuildPatch(ctx, from, to).finally(() => ctx.work.patchFlights.delete(key));
+  ctx.work.patchFlights.set(key, flight);
+  return flight;
+}
+
+async function findOrBuildPatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<{ record: PatchRecord; bytes: Uint8Array }> {
+  const key = patchKey(from.sha256, to.sha256);
+  const stored = async (db: Db) => {
+    const [row] = await db
+      .select()
+      .from(patches)
+      .where(and(eq(patches.fromSha256, from.sha256), eq(patches.toSha256, to.sha256)))
+      .limit(1);
+    return row;
+  };
+  const remember = (record: PatchRecord, bytes: Uint8Array) => {
+    ctx.caches.content.set(key, { data: bytes, sha256: record.sha256 });
+    return { record, bytes };
+  };
+  const row = await stored(ctx.db);
+  if (row) return remember({ fromSha256: row.fromSha256, toSha256: row.toSha256, sha256: row.sha256, bytes: row.bytes }, row.data);
+  // Everything the build reads, before the transaction (PGlite has one session).
+  const [a, b] = await Promise.all([verifiedArtifact(ctx, from), verifiedArtifact(ctx, to)]);
+  return ctx.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+    const other = await stored(tx);
+    if (other) return remember({ fromSha256: other.fromSha256, toSha256: other.toSha256, sha256: other.sha256, bytes: other.bytes }, other.data);
+    const data = diffReadArtifacts(a, b);
+    ctx.work.patchesBuilt++;
+    const record: PatchRecord = { fromSha256: from.sha256, toSha256: to.sha256, sha256: sha256Hex(data), bytes: data.byteLength };
+    await tx
+      .insert(patches)
+      .values({ ...record, data })
+      .onConflictDoNothing();
+    return remember(record, data);
+  });
+}
+
+/** The recorded artifact as an Artifact over its version's stored parts (parsed manifest cached per version). */
+async function verifiedArtifact(ctx: ServerContext, record: ArtifactRecord): Promise<Artifact> {
+  const parts = await loadReleaseParts(ctx, record.versionId);
+  let manifest = ctx.caches.manifests.get(record.versionId);
+  if (!manifest) {
+    manifest = readManifest(parts.manifestBytes);
+    ctx.caches.manifests.set(record.versionId, manifest);
   }
-  const data = diffArtifacts(await artifactBytes(ctx, from), await artifactBytes(ctx, to));
-  const record: PatchRecord = { fromSha256: from.sha256, toSha256: to.sha256, sha256: sha256Hex(data), bytes: data.byteLength };
-  await ctx.db
-    .insert(patches)
-    .values({ ...record, data })
-    .onConflictDoNothing();
-  ctx.caches.content.set(key, { data, sha256: record.sha256 });
-  return { record, bytes: data };
+  const artifact = artifactOfVerifiedParts(parts, record.intervals, manifest);
+  if (artifact.sha256 !== record.sha256) {
+    throw new Error(`stored parts of version ${record.versionId} assemble to ${artifact.sha256.slice(0, 12)}…, recorded as ${record.sha256.slice(0, 12)}…`);
+  }
+  return artifact;
 }
 
 /** Patch bytes and hash from the memory cache, else the database, else built. */

@@ -5,7 +5,8 @@
 import { suite, type Test } from 'uvu';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { openDatabase, type Database } from '../../server/db/connect.ts';
-import { createApp, type AppDeps } from '../../server/app.ts';
+import { buildApp, type AppDeps } from '../../server/app.ts';
+import type { ServerContext } from '../../server/context.ts';
 import { ensureAdminToken } from '../../server/auth.ts';
 import { unpack } from '../../server/negotiate.ts';
 import { POSTGRES, requiring } from '../requirements.ts';
@@ -49,7 +50,9 @@ export interface Call {
 export interface Harness {
   driver: Driver['name'];
   database: Database;
-  app: ReturnType<typeof createApp>;
+  app: ReturnType<typeof buildApp>['app'];
+  /** The server's context: its caches and work counters. */
+  ctx: ServerContext;
   /** In-process request; the admin token unless `token` says otherwise (null = none). */
   call(method: string, path: string, options?: Call): Promise<Response>;
   /** call() then parse the body (JSON or MessagePack). */
@@ -59,7 +62,7 @@ export interface Harness {
 export async function createHarness(driver: Driver, deps: Partial<AppDeps> = {}): Promise<Harness> {
   const database = await driver.open();
   await ensureAdminToken(database.db, ADMIN_TOKEN);
-  const app = createApp({ db: database.db, onInternalError: (e) => console.error('internal error in test:', e), ...deps });
+  const { app, ctx } = buildApp({ db: database.db, onInternalError: (e) => console.error('internal error in test:', e), ...deps });
   const call: Harness['call'] = (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     const token = options.token === undefined ? ADMIN_TOKEN : options.token;
@@ -78,6 +81,7 @@ export async function createHarness(driver: Driver, deps: Partial<AppDeps> = {})
     driver: driver.name,
     database,
     app,
+    ctx,
     call,
     async json(method, path, options) {
       const response = await call(method, path, options);
