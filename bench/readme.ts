@@ -142,6 +142,21 @@ function renderServer(r: BenchResults): string | null {
     .join('\n');
 }
 
+function renderServerPatchGeneration(r: BenchResults): string | null {
+  const g = r.server?.patchGeneration;
+  if (!g?.rows?.length) return null;
+  return [
+    '| model | kept weights | change | patch | build from stored parts | read both back and diff | ratio |',
+    '|---|---:|---|---:|---:|---:|---:|',
+    ...g.rows.map(
+      (row: Json) =>
+        `| ${row.model} | ${int(row.entries)} | ${row.change} | ${bytes(row.patchBytes)} | ${row.fromPartsMs} ms | ${row.readBackMs} ms | ${(row.readBackMs / row.fromPartsMs).toFixed(1)}x |`,
+    ),
+    '',
+    `Medians of ${g.repeats}, in one process (\`bench/server/patch-generation.ts\`). Single flight: ${g.singleFlight.requests} concurrent first update-checks for a new version built its patch ${g.singleFlight.builds === 1 ? 'once' : `${g.singleFlight.builds} times`}.`,
+  ].join('\n');
+}
+
 function renderDevicePatching(r: BenchResults): string | null {
   const rows: Json[] = r.device?.patching?.rows ?? [];
   if (!rows.length) return null;
@@ -234,6 +249,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   'formats-patches': renderFormatsPatches,
   pipeline: renderPipeline,
   server: renderServer,
+  'server-patch-generation': renderServerPatchGeneration,
   'device-patching': renderDevicePatching,
 };
 

@@ -18,6 +18,7 @@ import { createUpdateClient } from '../../device-sim/update-client.ts';
 import { syntheticModel } from '../../test/fixtures/server-model.ts';
 import { runWrk, type LoadResult } from './load.ts';
 import { startBareServer } from './bare-server.ts';
+import { measurePatchGeneration } from './patch-generation.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -62,6 +63,8 @@ async function measureIncrementalStorage(
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export async function runServerBench(): Promise<object> {
+  progress('patch generation: by model size, and single flight');
+  const patchGeneration = await measurePatchGeneration();
   const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = await openScratchDatabase(baseUrl, 'wg_bench');
   progress(`PostgreSQL scratch database ready; ${SECONDS}s per load run, ${CONNECTIONS} connections`);
@@ -138,8 +141,11 @@ export async function runServerBench(): Promise<object> {
         patchAtLeast80PercentOfBare: ratio >= 0.8,
         patchP99Under20Ms: runs.patch.p99Ms < 20,
         updateCheckP99Under20Ms: runs.updateCheck.p99Ms < 20,
+        patchGenerationUnder5MsAt68k: patchGeneration.rows.filter((row) => row.entries > 60_000).every((row) => row.fromPartsMs < 5),
+        patchBuiltOnceUnderConcurrency: patchGeneration.singleFlight.builds === 1,
       },
       incrementalStorage: storage,
+      patchGeneration,
     };
     return result;
   } finally {
