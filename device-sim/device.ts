@@ -143,10 +143,13 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   let lastImage: { slot: number; sha256: string; image: ExecImage } | null = null;
   // The core once built (boot's self-test runs before it exists).
   let coreRef: DeviceCore | null = null;
+  // The artifact the interpreter was loaded for (null when none is loaded).
+  let loadedFor: string | null = null;
 
   /** The slot whose state record names this artifact (the active one first), or -1. */
   function slotHolding(artifact: Artifact): number {
-    const state = flash.readState();
+    // The state record as the device last wrote it (RAM), else as flash holds it (boot).
+    const state = coreRef?.state ?? flash.readState();
     if (!state) return -1;
     if (state.active !== NO_SLOT && state.slots[state.active]?.sha256 === artifact.sha256) return state.active;
     return state.slots.findIndex((slot) => slot.sha256 === artifact.sha256);
@@ -187,10 +190,12 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   function loadInterpreter(artifact: Artifact): Interpreter {
     interpreter = null;
     running = null;
+    loadedFor = null;
     const { image, note } = kernelChoice === 'image' ? imageFor(artifact) : { image: null, note: null };
     arena.rewind(0);
     interpreter = createInterpreter(artifact, arena, { chunkEntries: options.chunkEntries, image, arithmetic: profile.arithmetic });
     running = { kernel: image ? 'image' : 'coded', note, imageBytes: image ? image.bytes.length : 0 };
+    loadedFor = artifact.sha256;
     return interpreter;
   }
 
@@ -227,10 +232,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     selfTest,
     pauseModel() {
       interpreter = null;
+      loadedFor = null;
       arena.rewind(0);
     },
     load(artifact) {
+      const tested = loadedFor === artifact?.sha256 && interpreter !== null;
       core.artifact = artifact;
+      // The self-test just loaded this artifact: its interpreter is the one to run.
+      if (tested) return;
       interpreter = null;
       running = null;
       arena.rewind(0);

@@ -130,12 +130,24 @@ export class Flash {
   openSlotWriter(slot: number, totalBytes: number): SlotWriter {
     this.checkFitsSlot(totalBytes, `artifact for slot ${slotName(slot)}`);
     this.eraseImage(slot);
-    // One open file for the whole slot (closed once it is full, or when the power goes).
+    // One open file for the whole slot (closed once it is full, or when the
+    // power goes). Appends gather in a WRITE_CHUNK buffer, programmed when it
+    // is full and when the slot is: one write call a chunk, not one a page.
+    // The injector still counts every byte, so a cut after N bytes leaves
+    // exactly N bytes in the slot, as unbuffered writes would.
     let fd: number | null = openSync(this.path(SLOT_FILES[slot]), 'w');
     let written = 0;
+    const pending = new Uint8Array(Math.min(WRITE_CHUNK, totalBytes));
+    let held = 0;
     const close = (): void => {
       if (fd !== null) closeSync(fd);
       fd = null;
+    };
+    const flush = (): void => {
+      if (held === 0 || fd === null) return;
+      const chunk = pending.subarray(0, held);
+      held = 0;
+      this.writeTornTo(fd, chunk);
     };
     if (totalBytes === 0) close();
     return {
@@ -144,13 +156,22 @@ export class Flash {
           throw new DeviceError(DeviceErrorCode.BAD_INPUT, `slot ${slotName(slot)} was opened for ${totalBytes} bytes; ${written + bytes.length} were written`);
         }
         try {
-          this.writeTornTo(fd, bytes);
+          for (let at = 0; at < bytes.length; ) {
+            const n = Math.min(bytes.length - at, pending.length - held);
+            pending.set(bytes.subarray(at, at + n), held);
+            held += n;
+            at += n;
+            if (held === pending.length) flush();
+          }
+          written += bytes.length;
+          if (written === totalBytes) {
+            flush();
+            close();
+          }
         } catch (error) {
           close();
           throw error;
         }
-        written += bytes.length;
-        if (written === totalBytes) close();
       },
       get written() {
         return written;
