@@ -3,7 +3,7 @@
 // (a scratch database, dropped afterwards), else embedded PGlite.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../formats/index.ts';
 import { openFleet, type FleetSummary } from '../../device-sim/fleet.ts';
@@ -32,6 +32,10 @@ export interface FleetBenchResult {
     fullArtifactBytes: number;
   };
   targetSeconds: number;
+  /** Device worker threads beside the server's thread (0: all in the server's). */
+  workers: number;
+  /** The machine's load averages (1, 5, 15 min) as the update round starts and ends, and its cores. */
+  load: { cores: number; before: number[]; after: number[] };
 }
 
 /**
@@ -81,7 +85,9 @@ export async function measureFleet(
     // v2: fine-tuning moved 5 % of the kept weights to another centroid.
     const v2 = paperArtifact({ version: 2, changed: 0.05, pruned: PRUNED, privateKey: keys.privateKeyPem });
     await admin.publish(v2);
+    const before = loadavg();
     const update = await round(2, 'update to v2');
+    const after = loadavg();
     await threaded?.close();
     return {
       database: database ? 'postgres' : 'pglite',
@@ -99,6 +105,8 @@ export async function measureFleet(
         fullArtifactBytes: v2.length,
       },
       targetSeconds: 10,
+      workers,
+      load: { cores: cpus().length, before: before.map((x) => Math.round(x * 100) / 100), after: after.map((x) => Math.round(x * 100) / 100) },
     };
   } finally {
     await server.close();
