@@ -198,7 +198,7 @@ export function registerDeviceCommands(program: Command): void {
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
       const loaded = loadArtifactOnProfile(bytes, profile, { publicKey, chunkEntries: flags.chunk, kernel: kernelOf(flags) });
-      const { manifest, license } = loaded.artifact;
+      const { manifest, heldIntervals: license } = loaded.artifact;
       const base = {
         file,
         model: manifest.model,

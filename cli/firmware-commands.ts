@@ -59,7 +59,7 @@ export function registerFirmwareCommands(program: Command): void {
       const arithmetic = arithmeticOf(flags.arithmetic);
       const artifact = readArtifact(new Uint8Array(readFileSync(file)));
       const plan = firmwarePlan(artifact);
-      const { manifest, license } = artifact;
+      const { manifest, heldIntervals: license } = artifact;
       if (flags.json) {
         process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, intervals: license, arithmetic, ...plan }) + '\n');
         return;

@@ -83,7 +83,7 @@ export function describeArtifact(artifact: Artifact) {
     }),
     intervals: manifest.intervals,
     tiers: manifest.tiers,
-    license: artifact.license,
+    heldIntervals: artifact.heldIntervals,
     segments: { total: manifest.segments.length, held: artifact.segments.length, heldBytes: artifact.segments.reduce((n, s) => n + s.data.length, 0) },
     signed: artifact.signature !== null,
   };
@@ -93,7 +93,7 @@ function printArtifact(d: ReturnType<typeof describeArtifact>): void {
   const lines = [
     `artifact  ${d.model} v${d.version}  ${d.bytes} bytes  sha256 ${d.sha256}`,
     `signed    ${d.signed ? 'yes (check with: weightgate verify FILE --pubkey KEY)' : 'no'}`,
-    `license   [${d.license.join(', ')}]  (${d.segments.held} of ${d.segments.total} segments, ${d.segments.heldBytes} segment bytes; manifest ${d.manifestBytes} bytes)`,
+    `held      [${d.heldIntervals.join(', ')}]  (${d.segments.held} of ${d.segments.total} segments, ${d.segments.heldBytes} segment bytes; manifest ${d.manifestBytes} bytes)`,
     `input     shape [${d.preprocess.inputShape}]  x = raw * ${d.preprocess.scale} + ${d.preprocess.offset}`,
     'tensors:',
     ...d.tensors.map(
@@ -102,7 +102,7 @@ function printArtifact(d: ReturnType<typeof describeArtifact>): void {
     ),
     'intervals:',
     ...d.intervals.map(
-      (i) => `  ${String(i.id).padStart(3)}  [${i.lower.toPrecision(5)}, ${i.upper.toPrecision(5)})${d.license.includes(i.id) ? '  held' : ''}`,
+      (i) => `  ${String(i.id).padStart(3)}  [${i.lower.toPrecision(5)}, ${i.upper.toPrecision(5)})${d.heldIntervals.includes(i.id) ? '  held' : ''}`,
     ),
     'tiers:',
     ...d.tiers.map((t) => `  ${t.name.padEnd(12)} intervals [${t.intervals.join(', ')}]  accuracy ${t.accuracy.toFixed(4)}`),
@@ -114,21 +114,21 @@ export function registerFormatCommands(program: Command): void {
   program
     .command('inspect')
     .description(
-      'Show what a .wgm artifact or .wgp patch holds: model, version, tensors with encodings and byte sizes, intervals, tiers, license, SHA-256, signature state. Verifies the file first.',
+      'Show what a .wgm artifact or .wgp patch holds: model, version, tensors with encodings and byte sizes, intervals, tiers, held intervals, SHA-256, signature state. Verifies the file first.',
     )
     .argument('<file>', '.wgm artifact or .wgp patch')
-    .option('--json', 'print one JSON object (kind, model, version, bytes, sha256, tensors, intervals, tiers, license, signed)')
+    .option('--json', 'print one JSON object (kind, model, version, bytes, sha256, tensors, intervals, tiers, heldIntervals, signed)')
     .action((file: string, opts: { json?: boolean }) => {
       const bytes = readInput(file);
       const kind = kindOf(bytes);
       if (kind === 'patch') {
         const info = inFile(file, () => readPatch(bytes));
-        // version/license: those of the artifact the patch makes, like inspect of an artifact.
-        const out = { kind, ...info, version: info.toVersion, license: info.toLicense };
+        // version/heldIntervals: those of the artifact the patch makes, like inspect of an artifact.
+        const out = { kind, ...info, version: info.toVersion, heldIntervals: info.toHeldIntervals };
         if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
         else
           process.stdout.write(
-            `patch  ${info.model} v${info.fromVersion} [${info.fromLicense}] -> v${info.toVersion} [${info.toLicense}]  ${info.bytes} bytes\n` +
+            `patch  ${info.model} v${info.fromVersion} [${info.fromHeldIntervals}] -> v${info.toVersion} [${info.toHeldIntervals}]  ${info.bytes} bytes\n` +
               `from   ${info.fromSha256}\nto     ${info.toSha256}\n` +
               `segments: ${info.reused} reused, ${info.delta} delta, ${info.whole} whole; ${info.payloadBytes} payload bytes; manifest ${info.carriesManifest ? 'included' : 'unchanged'}\n`,
           );

@@ -278,7 +278,7 @@ async function measureTiers(
     const run = device.evaluate(split);
     tiers.push({
       name: artifact.tier,
-      intervals: readArtifact(bytes).license.length,
+      intervals: readArtifact(bytes).heldIntervals.length,
       accuracy: run.accuracy,
       pipelineAccuracy: build.report.tiers.find((t) => t.name === artifact.tier)?.accuracy ?? null,
       artifactBytes: bytes.length,

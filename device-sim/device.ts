@@ -287,7 +287,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
         profile,
         model: artifact?.manifest.model ?? null,
         version: artifact?.manifest.version ?? 0,
-        intervals: artifact ? [...artifact.license] : [],
+        intervals: artifact ? [...artifact.heldIntervals] : [],
         slot: artifact && state.active !== NO_SLOT ? slotName(state.active) : null,
         sha256: artifact?.sha256 ?? null,
         artifactBytes: artifact?.bytes.length ?? 0,

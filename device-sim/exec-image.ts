@@ -26,7 +26,7 @@
 //              row: column | (table index << colBits)
 //     values   tableLength × f32 (the layer's codebook), or entries × f32
 //              (int8 and dense-f32 kernels, dequantized)
-//     bias     units × f32 (zero where the license holds no bias entry)
+//     bias     units × f32 (zero where the held intervals hold no bias entry)
 //
 // The image is derived data, not trusted: it names the artifact it was made
 // from and hashes its own body, and openExecImage checks every count, column
@@ -126,7 +126,7 @@ export function execImageBytes(artifact: Artifact): number {
 
 /**
  * Visits the entries of several segments of one tensor in ascending position
- * order (a k-way merge; a license's intervals partition the positions). Each
+ * order (a k-way merge; the held intervals partition the positions). Each
  * open segment holds its models and a one-entry look-ahead in the arena.
  */
 function mergeSegments(artifact: Artifact, segments: readonly number[], arena: Arena, visit: (position: number, value: number) => void): void {
@@ -233,7 +233,7 @@ function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousIm
  *
  * With the image the device runs now (`previous`), a layer whose weight
  * segments did not change is copied from it instead of decoded (a new
- * version that only fine-tuned centroids, a license change that left the
+ * version that only fine-tuned centroids, a change of held intervals that left the
  * layer's intervals alone): only changed segments are transcoded. Biases
  * are always decoded (a few dense values per layer).
  */

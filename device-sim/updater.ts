@@ -43,8 +43,8 @@ export interface UpdateOutcome {
 function kindOf(from: Artifact | null, to: Artifact): UpdateKind {
   if (!from) return 'install';
   if (to.manifest.version !== from.manifest.version) return 'version';
-  if (to.license.length > from.license.length) return 'license-upgrade';
-  if (to.license.length < from.license.length) return 'license-downgrade';
+  if (to.heldIntervals.length > from.heldIntervals.length) return 'license-upgrade';
+  if (to.heldIntervals.length < from.heldIntervals.length) return 'license-downgrade';
   return 'version';
 }
 
@@ -128,8 +128,8 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
     kind: kindOf(previous, next),
     fromVersion: previous?.manifest.version ?? 0,
     toVersion: next.manifest.version,
-    fromIntervals: previous ? [...previous.license] : [],
-    intervals: [...next.license],
+    fromIntervals: previous ? [...previous.heldIntervals] : [],
+    intervals: [...next.heldIntervals],
     bytesSent: report.bytesSent,
     patchBytes: report.patchBytes,
     fullArtifactBytes: next.bytes.length,
@@ -193,15 +193,15 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
   const current = core.artifact;
   const check = await core.client.check({
     version: current?.manifest.version ?? 0,
-    intervals: current ? current.license : [],
+    intervals: current ? current.heldIntervals : [],
     sha256: current?.sha256,
   });
   const none: UpdateOutcome = {
     kind: 'none',
     fromVersion: current?.manifest.version ?? 0,
     toVersion: current?.manifest.version ?? 0,
-    fromIntervals: current ? [...current.license] : [],
-    intervals: current ? [...current.license] : [],
+    fromIntervals: current ? [...current.heldIntervals] : [],
+    intervals: current ? [...current.heldIntervals] : [],
     bytesSent: 0,
     patchBytes: null,
     fullArtifactBytes: check.artifact.bytes,

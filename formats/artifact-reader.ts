@@ -1,6 +1,6 @@
 // Reads .wgm artifacts, cheap and decisive checks first: the verifier, the
 // Ed25519 signature over the manifest when a public key is given, the
-// manifest, the license, the declared segment sizes against the file's own
+// manifest, the held intervals, the declared segment sizes against the file's own
 // length and each declared entry count against what its bytes can hold;
 // only then every held segment against the manifest's SHA-256, and, unless
 // the signature was verified with a key, decoded once to check it is
@@ -16,7 +16,7 @@ import { readManifest } from './manifest-reader.ts';
 import { FormatError } from './errors.ts';
 import { bytesEqual } from './bytes.ts';
 import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
-import { licenseHolds } from './intervals.ts';
+import { holdsInterval } from './intervals.ts';
 import { validateSegment } from './segment-raw.ts';
 import { sha256, sha256Hex, signBytes, verifyBytes } from './signing.ts';
 import { intervalLabel, type Artifact, type Manifest, type ReleaseParts, type Segment } from './model.ts';
@@ -40,25 +40,25 @@ export interface ReadArtifactOptions {
   };
 }
 
-/** Reads a license vector: ascending, unique, ids of the manifest's intervals. */
-export function readLicenseIds(manifest: Manifest, length: number, at: (i: number) => number | null, what: string): number[] {
+/** Reads a held-intervals vector: ascending, unique, ids of the manifest's intervals. */
+export function readHeldIntervals(manifest: Manifest, length: number, at: (i: number) => number | null, what: string): number[] {
   const known = new Set(manifest.intervals.map((i) => i.id));
-  const license: number[] = [];
+  const held: number[] = [];
   for (let i = 0; i < length; i++) {
     const id = at(i) ?? 0;
-    if (!known.has(id)) throw new FormatError('BAD_VALUE', `${what}: license names interval ${id}, which the manifest does not have`);
-    if (i > 0 && id <= license[i - 1]!) throw new FormatError('BAD_VALUE', `${what}: license ids are not strictly ascending`);
-    license.push(id);
+    if (!known.has(id)) throw new FormatError('BAD_VALUE', `${what}: held intervals name interval ${id}, which the manifest does not have`);
+    if (i > 0 && id <= held[i - 1]!) throw new FormatError('BAD_VALUE', `${what}: held interval ids are not strictly ascending`);
+    held.push(id);
   }
-  return license;
+  return held;
 }
 
-/** What readArtifact checks before any segment: the manifest, its signature and the license. */
+/** What readArtifact checks before any segment: the manifest, its signature and the held intervals. */
 export interface ArtifactHeader {
   manifest: Manifest;
   manifestBytes: Uint8Array;
   signature: Uint8Array | null;
-  license: number[];
+  heldIntervals: number[];
 }
 
 /** The container of a .wgm, checked: the nested manifest's bytes and the signature. */
@@ -88,15 +88,15 @@ function readContainer(bytes: Uint8Array): ArtifactContainer {
 }
 
 /**
- * The verified structure, manifest, license and signature bytes of a .wgm,
+ * The verified structure, manifest, held intervals and signature bytes of a .wgm,
  * without hashing or decoding a segment: cheap (linear in the file, no
  * decompression), for deciding whom the file is from before reading it.
  */
 export function readArtifactHeader(bytes: Uint8Array): ArtifactHeader {
   const { fb, manifestBytes, signature } = readContainer(bytes);
   const manifest = readManifest(manifestBytes);
-  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
-  return { manifest, manifestBytes, signature, license };
+  const held = readHeldIntervals(manifest, fb.heldIntervalsLength(), (i) => fb.heldIntervals(i), 'artifact');
+  return { manifest, manifestBytes, signature, heldIntervals: held };
 }
 
 /**
@@ -117,7 +117,7 @@ export function maxEntriesFor(bytes: number): number {
 /**
  * Reads and verifies a .wgm, the cheapest decisive check first: the
  * container, then the signature over the manifest's exact bytes (with a
- * key), then the manifest and license, the declared segment sizes against
+ * key), then the manifest and held intervals, the declared segment sizes against
  * the file, each held segment's SHA-256 and encoding, the canonical form.
  * A file signed by another key is refused before anything in it is decoded.
  */
@@ -132,11 +132,11 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
   const signatureVerified = options.publicKey !== undefined;
   const parsed = options.checked?.manifest;
   const manifest = parsed && bytesEqual(parsed.bytes, manifestBytes) ? parsed.manifest : readManifest(manifestBytes);
-  const license = readLicenseIds(manifest, fb.licenseLength(), (i) => fb.license(i), 'artifact');
+  const held = readHeldIntervals(manifest, fb.heldIntervalsLength(), (i) => fb.heldIntervals(i), 'artifact');
   const data = fb.segmentDataArray() ?? new Uint8Array(0);
   let declared = 0;
   for (const ref of manifest.segments) {
-    if (!licenseHolds(license, ref.interval)) continue;
+    if (!holdsInterval(held, ref.interval)) continue;
     declared += ref.bytes;
     const tensor = manifest.tensors[ref.tensor]!;
     if (tensor.encoding === 'codebook-sparse' && ref.count > maxEntriesFor(ref.bytes)) {
@@ -149,15 +149,15 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
   if (declared !== data.length) {
     throw new FormatError(
       declared > data.length ? 'TRUNCATED' : 'BAD_VALUE',
-      `artifact: the manifest declares ${declared} bytes of segment data for license [${license}], the file holds ${data.length}`,
+      `artifact: the manifest declares ${declared} bytes of segment data for held intervals [${held}], the file holds ${data.length}`,
     );
   }
   const segments: Segment[] = [];
   let at = 0;
   for (const ref of manifest.segments) {
-    if (!licenseHolds(license, ref.interval)) continue;
+    if (!holdsInterval(held, ref.interval)) continue;
     if (at + ref.bytes > data.length) {
-      throw new FormatError('TRUNCATED', `artifact: segment data is ${data.length} bytes, too short for the segments its license [${license}] holds`);
+      throw new FormatError('TRUNCATED', `artifact: segment data is ${data.length} bytes, too short for the segments its held intervals [${held}] hold`);
     }
     const segmentBytes = data.subarray(at, at + ref.bytes);
     at += ref.bytes;
@@ -174,20 +174,20 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data: segmentBytes });
   }
   if (at !== data.length) {
-    throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what license [${license}] holds`);
+    throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what held intervals [${held}] hold`);
   }
 
   const canonical = buildArtifactBytes(
     manifestBytes,
     signature,
-    license,
+    held,
     segments.map((s) => s.data),
   );
   if (!bytesEqual(canonical, bytes)) {
     throw new FormatError('BAD_VALUE', 'artifact: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }
 
-  return { manifest, manifestBytes, signature, license, segments, bytes, sha256: options.checked?.sha256 ?? sha256Hex(bytes) };
+  return { manifest, manifestBytes, signature, heldIntervals: held, segments, bytes, sha256: options.checked?.sha256 ?? sha256Hex(bytes) };
 }
 
 export function verifySignature(artifact: Artifact, publicKey: KeyObject | string): boolean {
@@ -209,7 +209,7 @@ export function signArtifact(bytes: Uint8Array, privateKey: KeyObject | string):
   return buildArtifactBytes(
     artifact.manifestBytes,
     signature,
-    artifact.license,
+    artifact.heldIntervals,
     artifact.segments.map((s) => s.data),
   );
 }

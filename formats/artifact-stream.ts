@@ -10,7 +10,7 @@
 // builds the artifact around a 0..4-byte stand-in for the segments and keeps
 // that prefix, with the real L written into its last four bytes.
 //
-//   header (manifest, signature, license, u32 L) | segment 0 | segment 1 | ... | padding
+//   header (manifest, signature, heldIntervals, u32 L) | segment 0 | segment 1 | ... | padding
 //
 // ArtifactStreamWriter hashes the whole file and each segment as they pass
 // (node:crypto's incremental SHA-256, O(1) state) and gathers single bytes
@@ -48,12 +48,12 @@ export const OUTPUT_PAGE_BYTES = 256;
 export function artifactHeader(
   manifestBytes: Uint8Array,
   signature: Uint8Array | null,
-  license: readonly number[],
+  held: readonly number[],
   segmentBytes: number,
 ): { header: Uint8Array; padding: number } {
   const standIn = segmentBytes === 0 ? 0 : ((segmentBytes - 1) & 3) + 1;
   const padding = -segmentBytes & 3;
-  const built = buildArtifactBytes(manifestBytes, signature, license, [new Uint8Array(standIn)]);
+  const built = buildArtifactBytes(manifestBytes, signature, held, [new Uint8Array(standIn)]);
   const header = built.subarray(0, built.length - standIn - padding);
   new DataView(header.buffer, header.byteOffset + header.length - 4, 4).setUint32(0, segmentBytes, true);
   return { header, padding };

@@ -1,14 +1,14 @@
 // Writes .wgm artifacts. Every path (encode, assemble, sign, patch) ends in
 // buildArtifactBytes with the held segments in manifest order, so the bytes
-// of a (version, license) artifact are one canonical function of the
-// manifest, signature, license and segment bytes.
+// of a (version, held intervals) artifact are one canonical function of the
+// manifest, signature, heldIntervals and segment bytes.
 import * as flatbuffers from 'flatbuffers';
 import type { KeyObject } from 'node:crypto';
 import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
 import { FormatError } from './errors.ts';
 import { bytesEqual, concatBytes } from './bytes.ts';
 import { FORMAT_VERSION } from './caps.ts';
-import { licenseHolds, normalizeLicense } from './intervals.ts';
+import { holdsInterval, normalizeHeldIntervals } from './intervals.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { readManifest } from './manifest-reader.ts';
 import { sha256, sha256Hex, signBytes } from './signing.ts';
@@ -22,39 +22,39 @@ export const ARTIFACT_IDENTIFIER = 'WGM1';
 export function buildArtifactBytes(
   manifestBytes: Uint8Array,
   signature: Uint8Array | null,
-  license: readonly number[],
+  held: readonly number[],
   segmentData: readonly Uint8Array[],
 ): Uint8Array {
   const joined = concatBytes(segmentData);
   const b = new flatbuffers.Builder(manifestBytes.length + joined.length + 256);
   const segments = b.createByteVector(joined);
-  const licenseVector = FbArtifact.createLicenseVector(b, [...license]);
+  const heldVector = FbArtifact.createHeldIntervalsVector(b, [...held]);
   const signatureVector = signature ? b.createByteVector(signature) : 0;
   const manifest = b.createByteVector(manifestBytes);
   FbArtifact.startArtifact(b);
   FbArtifact.addFormatVersion(b, FORMAT_VERSION);
   FbArtifact.addManifest(b, manifest);
   if (signatureVector) FbArtifact.addSignature(b, signatureVector);
-  FbArtifact.addLicense(b, licenseVector);
+  FbArtifact.addHeldIntervals(b, heldVector);
   FbArtifact.addSegmentData(b, segments);
   b.finish(FbArtifact.endArtifact(b), ARTIFACT_IDENTIFIER);
   return b.asUint8Array().slice();
 }
 
-/** Checks a license against the manifest's interval table; returns it sorted. */
-export function checkLicense(manifest: Manifest, license: readonly number[]): number[] {
+/** Checks a set of held intervals against the manifest's interval table; returns it sorted. */
+export function checkHeldIntervals(manifest: Manifest, held: readonly number[]): number[] {
   const known = new Set(manifest.intervals.map((i) => i.id));
-  for (const id of license) {
+  for (const id of held) {
     if (!known.has(id))
       throw new FormatError(
         'BAD_INPUT',
-        `license names interval ${id}, which model "${manifest.model}" v${manifest.version} does not have (ids: ${[...known].join(', ')})`,
+        `held intervals name interval ${id}, which model "${manifest.model}" v${manifest.version} does not have (ids: ${[...known].join(', ')})`,
       );
   }
-  return normalizeLicense(license);
+  return normalizeHeldIntervals(held);
 }
 
-export function encodeArtifact(input: ModelInput, options: { license?: number[]; privateKey?: KeyObject | string } = {}): Uint8Array {
+export function encodeArtifact(input: ModelInput, options: { heldIntervals?: number[]; privateKey?: KeyObject | string } = {}): Uint8Array {
   validateModelInput(input);
   const intervals = input.intervals.map((i) => ({ id: i.id, lower: Math.fround(i.lower), upper: Math.fround(i.upper) }));
   const segments: SegmentRef[] = [];
@@ -79,56 +79,56 @@ export function encodeArtifact(input: ModelInput, options: { license?: number[];
     segments,
   };
   const manifestBytes = writeManifest(manifest);
-  const license = checkLicense(manifest, options.license ?? intervals.map((i) => i.id));
+  const held = checkHeldIntervals(manifest, options.heldIntervals ?? intervals.map((i) => i.id));
   const signature = options.privateKey ? signBytes(manifestBytes, options.privateKey) : null;
-  const held = data.filter((_, i) => licenseHolds(license, segments[i]!.interval));
-  return buildArtifactBytes(manifestBytes, signature, license, held);
+  const heldData = data.filter((_, i) => holdsInterval(held, segments[i]!.interval));
+  return buildArtifactBytes(manifestBytes, signature, held, heldData);
 }
 
-export function assembleArtifact(parts: ReleaseParts, license: number[]): Uint8Array {
+export function assembleArtifact(parts: ReleaseParts, held: number[]): Uint8Array {
   const manifest = readManifest(parts.manifestBytes);
-  const sorted = checkLicense(manifest, license);
+  const sorted = checkHeldIntervals(manifest, held);
   const byKey = new Map<number, Uint8Array>();
   for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
-  const held: Uint8Array[] = [];
+  const heldData: Uint8Array[] = [];
   for (const ref of manifest.segments) {
-    if (!licenseHolds(sorted, ref.interval)) continue;
+    if (!holdsInterval(sorted, ref.interval)) continue;
     const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (!data) {
       throw new FormatError(
         'MISSING_SEGMENT',
-        `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for license [${sorted}] but was not supplied`,
+        `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for held intervals [${sorted}] but was not supplied`,
       );
     }
     const hash = sha256(data);
     if (data.length !== ref.bytes || !bytesEqual(hash, ref.sha256)) {
       throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: bytes do not match the manifest's SHA-256`);
     }
-    held.push(data);
+    heldData.push(data);
   }
-  return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, held);
+  return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, heldData);
 }
 
 /**
- * The Artifact of `license` over release parts the caller verified when it
+ * The Artifact of `heldIntervals` over release parts the caller verified when it
  * stored them (a server checks every upload's signature, hashes and
  * segments at publish): the manifest is parsed (or taken from `manifest`,
  * parsed from the same bytes), nothing is hashed or decoded but the
  * assembled file's own SHA-256. For building patches from stored parts
  * without reading both artifacts back through readArtifact.
  */
-export function artifactOfVerifiedParts(parts: ReleaseParts, license: number[], manifest: Manifest = readManifest(parts.manifestBytes)): Artifact {
-  const sorted = checkLicense(manifest, license);
+export function artifactOfVerifiedParts(parts: ReleaseParts, held: number[], manifest: Manifest = readManifest(parts.manifestBytes)): Artifact {
+  const sorted = checkHeldIntervals(manifest, held);
   const byKey = new Map<number, Uint8Array>();
   for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
   const segments: Segment[] = [];
   for (const ref of manifest.segments) {
-    if (!licenseHolds(sorted, ref.interval)) continue;
+    if (!holdsInterval(sorted, ref.interval)) continue;
     const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (!data || data.length !== ref.bytes) {
       throw new FormatError(
         'MISSING_SEGMENT',
-        `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: not among the stored parts for license [${sorted}]`,
+        `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: not among the stored parts for held intervals [${sorted}]`,
       );
     }
     segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data });
@@ -139,5 +139,5 @@ export function artifactOfVerifiedParts(parts: ReleaseParts, license: number[], 
     sorted,
     segments.map((s) => s.data),
   );
-  return { manifest, manifestBytes: parts.manifestBytes, signature: parts.signature, license: sorted, segments, bytes, sha256: sha256Hex(bytes) };
+  return { manifest, manifestBytes: parts.manifestBytes, signature: parts.signature, heldIntervals: sorted, segments, bytes, sha256: sha256Hex(bytes) };
 }

@@ -3,8 +3,8 @@
 //
 // API contract (implemented in the files this module re-exports):
 //
-//   encodeArtifact(input, { license?, privateKey? }) -> .wgm bytes
-//       license defaults to every interval; signed when privateKey is given.
+//   encodeArtifact(input, { heldIntervals?, privateKey? }) -> .wgm bytes
+//       heldIntervals defaults to every interval; signed when privateKey is given.
 //       Same input -> byte-identical output.
 //   readArtifact(bytes, { publicKey?, requireSignature? }) -> Artifact
 //       Cheap and decisive first: the verifier (offsets, lengths, counts,
@@ -13,10 +13,10 @@
 //       against what their bytes can encode; only then checks every held
 //       segment against the manifest's SHA-256 and decodes it once (work
 //       bounded per input byte). FormatError on any problem.
-//   readArtifactHeader(bytes) -> { manifest, manifestBytes, signature, license }
+//   readArtifactHeader(bytes) -> { manifest, manifestBytes, signature, heldIntervals }
 //       the same first checks without touching a segment (whose key signed it?).
 //   splitArtifact(artifact) -> ReleaseParts        (what a server stores)
-//   assembleArtifact(parts, license) -> .wgm bytes  (no key needed; deterministic)
+//   assembleArtifact(parts, heldIntervals) -> .wgm bytes  (no key needed; deterministic)
 //   signArtifact(bytes, privateKey) -> .wgm bytes with the manifest signed
 //   diffArtifacts(from, to) -> .wgp bytes; applyPatch(from, patch, { publicKey? }) -> .wgm bytes
 //   applyPatchToArtifact(fromArtifact, patch, { publicKey? }) -> Artifact (no re-reads)

@@ -15,12 +15,12 @@ export function intervalIndexOf(value: number, intervals: readonly Interval[]): 
   return -1;
 }
 
-/** Whether an artifact with this license holds segments of `intervalId`. */
-export function licenseHolds(license: readonly number[], intervalId: number): boolean {
-  return intervalId === BASE_INTERVAL || license.includes(intervalId);
+/** Whether an artifact with these held intervals holds segments of `intervalId`. */
+export function holdsInterval(held: readonly number[], intervalId: number): boolean {
+  return intervalId === BASE_INTERVAL || held.includes(intervalId);
 }
 
-/** Sorted, de-duplicated copy of a license. */
-export function normalizeLicense(license: readonly number[]): number[] {
-  return [...new Set(license)].sort((a, b) => a - b);
+/** Sorted, de-duplicated copy of a set of held intervals. */
+export function normalizeHeldIntervals(held: readonly number[]): number[] {
+  return [...new Set(held)].sort((a, b) => a - b);
 }

@@ -1,7 +1,7 @@
 // Plain runtime structs of weightgate's formats: what the encoder takes in and
 // what the reader gives back. No FlatBuffers types leak out of formats/.
 //
-// Vocabulary (docs/architecture.md): interval, tier, license, segment,
+// Vocabulary (docs/architecture.md): interval, tier, held intervals, segment,
 // artifact (.wgm), patch (.wgp).
 
 export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh';
@@ -9,7 +9,7 @@ export type TensorEncoding = 'dense-f32' | 'int8' | 'codebook-sparse';
 
 /**
  * Interval id of segments that no license cuts (biases, tensors encoded
- * unlicensed). Every artifact holds them; it never appears in a license list.
+ * unlicensed). Every artifact holds them; it never appears in a set of held intervals list.
  */
 export const BASE_INTERVAL = 0xffff;
 
@@ -148,8 +148,8 @@ export interface Artifact {
   manifestBytes: Uint8Array;
   /** Ed25519 signature over manifestBytes, or null when unsigned. */
   signature: Uint8Array | null;
-  /** Interval ids this artifact holds (its license), ascending; BASE_INTERVAL not listed. */
-  license: number[];
+  /** Interval ids this artifact holds (its held intervals), ascending; BASE_INTERVAL not listed. */
+  heldIntervals: number[];
   segments: Segment[];
   /** The whole file. */
   bytes: Uint8Array;
@@ -157,7 +157,7 @@ export interface Artifact {
   sha256: string;
 }
 
-/** The pieces a server stores and reassembles artifacts of any license from. */
+/** The pieces a server stores and reassembles artifacts of any held intervals from. */
 export interface ReleaseParts {
   manifestBytes: Uint8Array;
   signature: Uint8Array | null;
@@ -169,8 +169,8 @@ export interface PatchInfo {
   model: string;
   fromVersion: number;
   toVersion: number;
-  fromLicense: number[];
-  toLicense: number[];
+  fromHeldIntervals: number[];
+  toHeldIntervals: number[];
   /** SHA-256 (hex) of the artifact the patch starts from and of the one it makes. */
   fromSha256: string;
   toSha256: string;

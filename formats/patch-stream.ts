@@ -33,7 +33,7 @@ import { readManifest } from './manifest-reader.ts';
 import { streamByteDelta } from './byte-delta.ts';
 import { streamEntryDelta } from './entry-delta-stream.ts';
 import { ArtifactStreamWriter, artifactHeader, type ArtifactSink } from './artifact-stream.ts';
-import { licenseHolds } from './intervals.ts';
+import { holdsInterval } from './intervals.ts';
 import { bytesEqual, toHex } from './bytes.ts';
 import { FormatError } from './errors.ts';
 import { MAX_FILE_BYTES } from './caps.ts';
@@ -60,7 +60,7 @@ export interface StreamedPatch {
   /** The target's model, version and held intervals. */
   model: string;
   version: number;
-  license: number[];
+  heldIntervals: number[];
   /** The target's manifest as parsed here, and its exact bytes (not yet signature-checked). */
   manifest: Manifest;
   manifestBytes: Uint8Array;
@@ -109,16 +109,16 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   const signature = newManifest ? f.signature : source.signature;
   const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
   if (manifest.version !== f.toVersion) throw new FormatError('BAD_VALUE', `patch: names version ${f.toVersion}, its manifest is version ${manifest.version}`);
-  const license = heldFromToggles(
+  const held = heldFromToggles(
     manifest.intervals.map((i) => i.id),
-    source.license,
+    source.heldIntervals,
     f.toggles,
   );
   const index = indexSegments(source);
 
   let segmentBytes = 0;
-  for (const ref of manifest.segments) if (licenseHolds(license, ref.interval)) segmentBytes += ref.bytes;
-  const { header, padding } = artifactHeader(manifestBytes, signature, license, segmentBytes);
+  for (const ref of manifest.segments) if (holdsInterval(held, ref.interval)) segmentBytes += ref.bytes;
+  const { header, padding } = artifactHeader(manifestBytes, signature, held, segmentBytes);
   const totalBytes = header.length + segmentBytes + padding;
   if (totalBytes > MAX_FILE_BYTES) throw new FormatError('TOO_LARGE', `patch: makes a ${totalBytes}-byte artifact, over the ${MAX_FILE_BYTES}-byte cap`);
   const out = new ArtifactStreamWriter(sink, memory);
@@ -130,7 +130,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
   let op = 0;
   let change = 0;
   for (const ref of manifest.segments) {
-    if (!licenseHolds(license, ref.interval)) continue;
+    if (!holdsInterval(held, ref.interval)) continue;
     const where = `segment (tensor ${ref.tensor}, ${intervalLabel(ref.interval)})`;
     // Reuse and whole are implied: reuse when A holds the same SHA-256, else
     // whole, unless the patch names a delta for this segment.
@@ -182,7 +182,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
     ...counts,
     model: manifest.model,
     version: manifest.version,
-    license,
+    heldIntervals: held,
     manifest,
     manifestBytes,
   };

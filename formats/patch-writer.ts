@@ -2,7 +2,7 @@
 // holds, the cheapest of: reuse a source segment with the same hash (free),
 // a byte delta or an entry delta against A's same (tensor, interval)
 // segment, or the whole bytes. B's manifest travels only when it differs
-// from A's, so a license change of the same version carries almost nothing:
+// from A's, so a set of held intervals change of the same version carries almost nothing:
 // the head (patch-head.ts) and the added segments.
 import * as flatbuffers from 'flatbuffers';
 import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
@@ -101,8 +101,8 @@ export function diffReadArtifacts(a: Artifact, b: Artifact): Uint8Array {
     toVersion: b.manifest.version,
     toggles: togglesOf(
       b.manifest.intervals.map((i) => i.id),
-      a.license,
-      b.license,
+      a.heldIntervals,
+      b.heldIntervals,
     ),
     changes,
     manifest: sameManifest || deltaWins ? null : b.manifestBytes,

@@ -74,7 +74,7 @@ export const artifactSpec: TableSpec = {
     { slot: 0, name: 'format_version', kind: 'scalar', size: 2 },
     { slot: 1, name: 'manifest', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
     { slot: 2, name: 'signature', kind: 'vector', elementSize: 1, maxLength: 64 },
-    { slot: 3, name: 'license', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
+    { slot: 3, name: 'held_intervals', kind: 'vector', elementSize: 2, maxLength: MAX_INTERVALS },
     { slot: 4, name: 'segment_data', kind: 'vector', elementSize: 1, maxLength: MAX_FILE_BYTES },
   ],
 };

@@ -97,7 +97,7 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   const artifacts: BuildArtifact[] = [];
   const tierReports: TierReport[] = [];
   for (const tier of ordered) {
-    const bytes = encodeArtifact(modelInput, { license: tier.intervals, privateKey: options.keyPem });
+    const bytes = encodeArtifact(modelInput, { heldIntervals: tier.intervals, privateKey: options.keyPem });
     const file = `${tier.name}.wgm`;
     await writeFile(join(options.outDir, file), bytes);
     artifacts.push({ tier: tier.name, file: join(options.outDir, file), bytes });

@@ -413,12 +413,12 @@ export function generateConformance(dir: string): ConformanceSummary {
   const summary: ConformanceSummary = { models: 0, samples: 0, expects: 0, bad: 0, unsigned: 0 };
   const signed = new Map<string, Artifact>();
   vectors().forEach((v, index) => {
-    const bytes = encodeArtifact(v.input, { license: v.license, privateKey: CONFORMANCE_KEY.privateKey });
+    const bytes = encodeArtifact(v.input, { heldIntervals: v.license, privateKey: CONFORMANCE_KEY.privateKey });
     const artifact = readArtifact(bytes, { publicKey: CONFORMANCE_KEY.publicPem, requireSignature: true });
     signed.set(v.name, artifact);
     const inputs = artifact.manifest.layers[0]!.inputs;
     const outputs = artifact.manifest.layers[artifact.manifest.layers.length - 1]!.units;
-    lines.push('', `# ${v.name}: ${[inputs, ...artifact.manifest.layers.map((l) => l.units)].join('-')}, license [${artifact.license}]`);
+    lines.push('', `# ${v.name}: ${[inputs, ...artifact.manifest.layers.map((l) => l.units)].join('-')}, license [${artifact.heldIntervals}]`);
     lines.push(`model ${v.name} ${write(`models/${v.name}.wgm`, bytes)} ${inputs} ${outputs}`);
     const samples = samplesFor(v.samples, inputs, 1000 + index);
     lines.push(`samples ${v.name} ${write(`samples/${v.name}.bin`, samples)} ${v.samples}`);
@@ -452,7 +452,7 @@ export function generateConformance(dir: string): ConformanceSummary {
 
   lines.push('', '# unsigned artifacts: open without a key');
   for (const v of vectors().filter((v) => ['tiny', 'mixed', 'licensed-bias-basic'].includes(v.name))) {
-    const bytes = encodeArtifact(v.input, { license: v.license });
+    const bytes = encodeArtifact(v.input, { heldIntervals: v.license });
     const artifact = readArtifact(bytes);
     const layers = artifact.manifest.layers;
     lines.push(`unsigned ${v.name} ${write(`unsigned/${v.name}.wgm`, bytes)} ${layers[0]!.inputs} ${layers[layers.length - 1]!.units}`);

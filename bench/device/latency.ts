@@ -127,7 +127,7 @@ export async function measureLatency(
   const tfMedian = quantile(latency, 0.5);
   const kernelEntries = artifact.segments.filter((s) => artifact.manifest.tensors[s.tensor].licensed).reduce((a, s) => a + s.count, 0);
   return {
-    model: `${options.artifactPath ?? 'synthetic paper-109k'}: ${artifact.manifest.model} v${artifact.manifest.version}, ${artifact.license.length} intervals, ${kernelEntries} kernel weights kept`,
+    model: `${options.artifactPath ?? 'synthetic paper-109k'}: ${artifact.manifest.model} v${artifact.manifest.version}, ${artifact.heldIntervals.length} intervals, ${kernelEntries} kernel weights kept`,
     artifactBytes: bytes.length,
     kernelEntries,
     samples: count,

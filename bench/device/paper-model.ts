@@ -77,5 +77,5 @@ export function paperModelInput(options: { version?: number; seed?: number; chan
 }
 
 export function paperArtifact(options: { version?: number; changed?: number; privateKey?: string; license?: number[]; pruned?: number } = {}): Uint8Array {
-  return encodeArtifact(paperModelInput(options), { privateKey: options.privateKey, license: options.license });
+  return encodeArtifact(paperModelInput(options), { privateKey: options.privateKey, heldIntervals: options.license });
 }

@@ -94,7 +94,7 @@ export function denseFromArtifact(artifact: Artifact): DenseNetwork {
     model: manifest.model,
     version: manifest.version,
     sha256: artifact.sha256,
-    license: artifact.license,
+    license: artifact.heldIntervals,
     scale: manifest.preprocess.scale,
     offset: manifest.preprocess.offset,
     layers,

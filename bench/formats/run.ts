@@ -84,7 +84,7 @@ function sizeRow(name: string, input: ModelInput, sparsity: number, bits: number
     deepCompressionBitsPerNonzero: dc / nonzero,
     order0BoundBitsPerNonzero: bound / nonzero,
     vsDenseF32: dense / bytes.length,
-    basicTierBytes: encodeArtifact(input, { privateKey, license: basic }).length,
+    basicTierBytes: encodeArtifact(input, { privateKey, heldIntervals: basic }).length,
   };
 }
 
@@ -175,7 +175,7 @@ export async function runFormatsBench(): Promise<object> {
       const name = `mlp ${sparsity * 100}% ${bits}b`;
       patches.push(patchRow(name, '10 % of weights moved', a, encodeArtifact(changeWeights(v1, 0.1, 7), { privateKey: privateKeyPem })));
       patches.push(patchRow(name, 'centroids fine-tuned', a, encodeArtifact(changeCentroids(v1, 0.002), { privateKey: privateKeyPem })));
-      const basic = encodeArtifact(v1, { privateKey: privateKeyPem, license: v1.tiers[0]!.intervals });
+      const basic = encodeArtifact(v1, { privateKey: privateKeyPem, heldIntervals: v1.tiers[0]!.intervals });
       patches.push(patchRow(name, 'license basic -> full', basic, a));
       patches.push(patchRow(name, 'license full -> basic', a, basic));
     }

@@ -88,7 +88,7 @@ export async function measurePatchGeneration(): Promise<{ repeats: number; rows:
       const b = encodeArtifact(next, { privateKey: privateKeyPem });
       const partsA = splitArtifact(readArtifact(a));
       const partsB = splitArtifact(readArtifact(b));
-      const license = readArtifact(a).license;
+      const license = readArtifact(a).heldIntervals;
       const fromParts = () => diffReadArtifacts(artifactOfVerifiedParts(partsA, license), artifactOfVerifiedParts(partsB, license));
       const patch = fromParts();
       if (!Buffer.from(patch).equals(Buffer.from(diffArtifacts(a, b)))) throw new Error('bench/server/patch-generation: the two paths differ');

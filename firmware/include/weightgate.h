@@ -67,7 +67,7 @@ typedef enum wg_status {
     WG_E_BAD_SIGNATURE,       /* the manifest signature does not verify */
     WG_E_UNSIGNED,            /* no signature and unsigned not allowed */
     WG_E_UNSUPPORTED_VERSION, /* format version this library does not read */
-    WG_E_MISSING_SEGMENT,     /* a segment the license needs is absent */
+    WG_E_MISSING_SEGMENT,     /* a segment the held intervals need is absent */
     WG_E_ARENA_TOO_SMALL,     /* arena below the plan */
     WG_E_UNSUPPORTED,         /* valid model this library cannot run */
     WG_E_BAD_ARGUMENT,        /* NULL pointer, wrong size, wrong state */
@@ -92,7 +92,7 @@ typedef struct wg_plan_info {
 } wg_plan_info;
 
 /*
- * Checks the artifact's structure, manifest and license (not segments,
+ * Checks the artifact's structure, manifest and held intervals (not segments,
  * hashes nor signature) and fills `plan`'s arena sizes, inputs and outputs
  * (image_bytes and image_build_arena are 0). Memory: stack only (about
  * 1 KiB, the canonical-form check's builder state).
@@ -113,7 +113,7 @@ struct wg_model {
     uint32_t artifact_len;
     const uint8_t *manifest; /* nested manifest FlatBuffer */
     uint32_t manifest_len;
-    uint32_t license_at;     /* artifact offset of the license vector (length word) */
+    uint32_t held_at;     /* artifact offset of the held_intervals vector (length word) */
     const uint8_t *segment_data;
     uint32_t segment_data_len;
     uint32_t layers_at;      /* manifest offsets of the vectors (length words) */
@@ -148,7 +148,7 @@ struct wg_model {
  * Verifies `artifact` and prepares `m` to run it, in the order of the
  * TypeScript reader: FlatBuffers structure (every offset, vtable, length and
  * count against the buffer and the caps), the manifest's values, the
- * license, every held segment (SHA-256, then decoded once to check it), then
+ * held intervals, every held segment (SHA-256, then decoded once to check it), then
  * the signature: `public_key` (32 bytes) must verify the manifest's Ed25519
  * signature. key == NULL is only allowed with WG_OPEN_ALLOW_UNSIGNED, which
  * also lets an unsigned artifact open.

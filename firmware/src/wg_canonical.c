@@ -319,7 +319,7 @@ wg_status wg_artifact_canonical(const wg_model *m)
     uint32_t root = wg_fb_root(a), refs[5] = {0};
     begin(b, a, m->artifact_len);
     refs[A_SEGMENT_DATA] = vector(b, m->segment_data, m->segment_data_len, 1);
-    refs[A_LICENSE] = same_vector(b, a, m->license_at, 2);
+    refs[A_HELD_INTERVALS] = same_vector(b, a, m->held_at, 2);
     if (m->signed_) refs[A_SIGNATURE] = same_vector(b, a, wg_fb_ref(a, root, A_SIGNATURE), 1);
     refs[A_MANIFEST] = vector(b, m->manifest, m->manifest_len, 1);
     return finish(b, table(b, a, root, WG_T_ARTIFACT, refs, 99, 0), "WGM1") ? WG_OK : WG_E_BAD_VALUE;
@@ -335,7 +335,7 @@ wg_status wg_manifest_canonical(const wg_model *m)
 
 /* The artifact container without the builder replay: the reference
  * writer's output is a fixed layout (docs/format.md, section 4.3), so each
- * byte outside the manifest, signature, license ids and segment data is
+ * byte outside the manifest, signature, held interval ids and segment data is
  * known from their lengths. Cheap, and kept in every build: a container
  * is not signed, so its form is checked here or nowhere. */
 static void put_u32(uint8_t *p, uint32_t v)
@@ -354,10 +354,10 @@ wg_status wg_artifact_canonical(const wg_model *m)
     };
     const uint8_t *a = m->artifact;
     uint8_t head[0x30];
-    uint32_t s = m->signed_ ? 1u : 0u, n = wg_fb_len(a, m->license_at), len = m->segment_data_len;
+    uint32_t s = m->signed_ ? 1u : 0u, n = wg_fb_len(a, m->held_at), len = m->segment_data_len;
     uint32_t man_at = s ? 0x30u : 0x2cu;                  /* manifest vector: length word */
     uint32_t sig_at = man_at + 4u + m->manifest_len;       /* signature vector (signed) */
-    uint32_t lic_at = sig_at + (s ? 68u : 0u);             /* license vector */
+    uint32_t lic_at = sig_at + (s ? 68u : 0u);             /* held_intervals vector */
     uint32_t seg_at = lic_at + 4u + 2u * n + ((n & 1u) ? 2u : 0u);
     uint32_t end = seg_at + 4u + len, i;
     if ((uint64_t)end + ((0u - len) & 3u) != m->artifact_len || (m->manifest_len & 3u) != 0) return WG_E_BAD_VALUE;
@@ -373,7 +373,7 @@ wg_status wg_artifact_canonical(const wg_model *m)
     head[man_at - 2u] = 1u; /* format_version 1, the table's last field */
     if (memcmp(a, head, man_at) != 0) return WG_E_BAD_VALUE;
     /* the uoffsets compared above place every vector; their length words too: */
-    if (m->license_at != lic_at || m->segment_data != a + seg_at + 4u) return WG_E_BAD_VALUE;
+    if (m->held_at != lic_at || m->segment_data != a + seg_at + 4u) return WG_E_BAD_VALUE;
     if ((n & 1u) && (a[seg_at - 2u] | a[seg_at - 1u]) != 0) return WG_E_BAD_VALUE;
     for (i = end; i < m->artifact_len; i++) {
         if (a[i] != 0) return WG_E_BAD_VALUE;

@@ -126,7 +126,7 @@ enum { P_INPUT_SHAPE, P_SCALE, P_OFFSET };
 enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_WEIGHT, L_BIAS };
 enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED };
 enum { TI_NAME, TI_INTERVALS, TI_ACCURACY };
-enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_LICENSE, A_SEGMENT_DATA };
+enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_HELD_INTERVALS, A_SEGMENT_DATA };
 enum { ENC_DENSE_F32, ENC_INT8, ENC_CODEBOOK };
 enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX, ACT_SIGMOID, ACT_TANH };
 
@@ -168,7 +168,7 @@ uint32_t wg_layer(const wg_model *m, uint32_t l);
 float wg_interval_lower(const wg_model *m, uint32_t i);
 float wg_interval_upper(const wg_model *m, uint32_t i);
 uint32_t wg_interval_id(const wg_model *m, uint32_t i);
-/* Whether the license holds interval code `code` (0 = base: always). */
+/* Whether the held intervals include interval code `code` (0 = base: always). */
 int wg_holds(const wg_model *m, uint32_t code);
 
 /* ---- segment decoding (wg_segment.c) ---- */
@@ -328,7 +328,7 @@ wg_status wg_prepare_input(wg_model *m);
 /* The image's flash bytes and build memory into `plan` (wg_image.c). */
 void wg_image_plan_model(const wg_model *m, wg_plan_info *plan);
 
-/* Structure, manifest and license of an artifact into `m` (wg_open.c). */
+/* Structure, manifest and held intervals of an artifact into `m` (wg_open.c). */
 wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len);
 
 /* The arena plan of a model read into `m` (no image numbers). */

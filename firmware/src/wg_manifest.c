@@ -92,9 +92,9 @@ int wg_holds(const wg_model *m, uint32_t code)
     uint32_t id, n, i;
     if (code == 0) return 1;
     id = wg_interval_id(m, code - 1u);
-    n = wg_fb_len(m->artifact, m->license_at);
+    n = wg_fb_len(m->artifact, m->held_at);
     for (i = 0; i < n; i++) {
-        if (wg_u16(m->artifact + m->license_at + 4u + 2u * i) == id) return 1;
+        if (wg_u16(m->artifact + m->held_at + 4u + 2u * i) == id) return 1;
     }
     return 0;
 }

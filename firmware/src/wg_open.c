@@ -72,21 +72,21 @@ static wg_status read_container(wg_model *m, const uint8_t *artifact, size_t len
         if (wg_u32(artifact + ref) != 64u) return WG_E_BAD_SIGNATURE;
         m->signed_ = 1;
     }
-    m->license_at = wg_fb_ref(artifact, root, A_LICENSE);
+    m->held_at = wg_fb_ref(artifact, root, A_HELD_INTERVALS);
     ref = wg_fb_ref(artifact, root, A_SEGMENT_DATA);
     m->segment_data = ref ? artifact + ref + 4u : artifact;
     m->segment_data_len = ref ? wg_u32(artifact + ref) : 0u;
     return WG_OK;
 }
 
-/* The manifest and the license (held interval ids: known, ascending). */
-static wg_status read_manifest_and_license(wg_model *m)
+/* The manifest and the held intervals (ids: known, ascending). */
+static wg_status read_manifest_and_held(wg_model *m)
 {
-    uint32_t n = wg_fb_len(m->artifact, m->license_at), i, previous = 0;
+    uint32_t n = wg_fb_len(m->artifact, m->held_at), i, previous = 0;
     wg_status st = wg_manifest_read(m, m->manifest, m->manifest_len);
     if (st != WG_OK) return st;
     for (i = 0; i < n; i++) {
-        uint32_t id = wg_u16(m->artifact + m->license_at + 4u + 2u * i), k, known = 0;
+        uint32_t id = wg_u16(m->artifact + m->held_at + 4u + 2u * i), k, known = 0;
         for (k = 0; k < m->interval_count && !known; k++) known = wg_interval_id(m, k) == id;
         if (!known) return WG_E_BAD_VALUE;
         if (i > 0 && id <= previous) return WG_E_BAD_VALUE;
@@ -95,11 +95,11 @@ static wg_status read_manifest_and_license(wg_model *m)
     return WG_OK;
 }
 
-/* Structure, manifest and license: what wg_plan needs (no signature). */
+/* Structure, manifest and held intervals: what wg_plan needs (no signature). */
 wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len)
 {
     wg_status st = read_container(m, artifact, len);
-    return st != WG_OK ? st : read_manifest_and_license(m);
+    return st != WG_OK ? st : read_manifest_and_held(m);
 }
 
 /* Entries a segment of `bytes` may declare at most: formats' maxEntriesFor,
@@ -299,7 +299,7 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
             return WG_E_BAD_SIGNATURE;
         }
     }
-    st = read_manifest_and_license(m);
+    st = read_manifest_and_held(m);
     if (st != WG_OK) return st;
     st = check_declared(m);
     if (st != WG_OK) return st;
@@ -353,11 +353,11 @@ wg_str wg_model_name(const wg_model *m)
 uint32_t wg_model_version(const wg_model *m) { return wg_fb_u32(m->manifest, wg_fb_root(m->manifest), M_VERSION, 0); }
 uint32_t wg_input_size(const wg_model *m) { return m->inputs; }
 uint32_t wg_output_size(const wg_model *m) { return m->outputs; }
-uint32_t wg_held_interval_count(const wg_model *m) { return wg_fb_len(m->artifact, m->license_at); }
+uint32_t wg_held_interval_count(const wg_model *m) { return wg_fb_len(m->artifact, m->held_at); }
 
 uint16_t wg_held_interval(const wg_model *m, uint32_t i)
 {
-    return i < wg_held_interval_count(m) ? (uint16_t)wg_u16(m->artifact + m->license_at + 4u + 2u * i) : 0xffffu;
+    return i < wg_held_interval_count(m) ? (uint16_t)wg_u16(m->artifact + m->held_at + 4u + 2u * i) : 0xffffu;
 }
 
 uint32_t wg_tier_count(const wg_model *m) { return wg_fb_len(m->manifest, m->tiers_at); }
@@ -391,7 +391,7 @@ int32_t wg_held_tier(const wg_model *m)
     uint32_t t, i, j, n = wg_held_interval_count(m);
     for (t = 0; t < wg_tier_count(m); t++) {
         uint32_t k = wg_tier_interval_count(m, t), all = 1;
-        /* equal as sets: the license is ascending and unique; a tier may repeat ids */
+        /* equal as sets: the held intervals are ascending and unique; a tier may repeat ids */
         for (i = 0; i < k && all; i++) {
             uint16_t id = wg_tier_interval(m, t, i), found = 0;
             for (j = 0; j < n && !found; j++) found = wg_held_interval(m, j) == id;

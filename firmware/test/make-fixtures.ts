@@ -159,7 +159,7 @@ function samples(count: number, size: number, seedValue: number): Uint8Array {
 }
 
 function model(name: string, input: ModelInput, license?: number[], count = 8): Artifact {
-  const bytes = encodeArtifact(input, { license, privateKey });
+  const bytes = encodeArtifact(input, { heldIntervals: license, privateKey });
   const a = readArtifact(bytes, { publicKey: createPublicKey(privateKey) });
   const inputs = a.manifest.layers[0]!.inputs;
   const outputs = a.manifest.layers.at(-1)!.units;

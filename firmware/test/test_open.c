@@ -272,7 +272,7 @@ static void test_unsigned_needs_permission(void **state)
     free(bytes);
 }
 
-static void test_license_and_tiers(void **state)
+static void test_held_intervals_and_tiers(void **state)
 {
     size_t len;
     uint8_t *bytes, *arena;
@@ -399,7 +399,7 @@ int main(void)
         cmocka_unit_test(test_segment_byte_is_a_hash_mismatch),
         cmocka_unit_test(test_wrong_key_is_a_bad_signature),
         cmocka_unit_test(test_unsigned_needs_permission),
-        cmocka_unit_test(test_license_and_tiers),
+        cmocka_unit_test(test_held_intervals_and_tiers),
         cmocka_unit_test(test_misuse_is_refused),
         cmocka_unit_test(test_image_of_another_artifact_is_refused),
     };

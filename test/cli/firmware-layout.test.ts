@@ -17,7 +17,7 @@ const model = syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, inter
 const full = join(dir, 'full.wgm');
 const basic = join(dir, 'basic.wgm');
 writeFileSync(full, encodeArtifact(model, { privateKey: pair.privateKeyPem }));
-writeFileSync(basic, encodeArtifact(model, { privateKey: pair.privateKeyPem, license: [0, 2] }));
+writeFileSync(basic, encodeArtifact(model, { privateKey: pair.privateKeyPem, heldIntervals: [0, 2] }));
 const patch = join(dir, 'upgrade.wgp');
 writeFileSync(patch, diffArtifacts(new Uint8Array(readFileSync(basic)), new Uint8Array(readFileSync(full))));
 

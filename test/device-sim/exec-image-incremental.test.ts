@@ -16,7 +16,7 @@ import { changeCentroids, changeWeights } from '../fixtures/model-versions.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { keys, randomImages } from './fixtures.ts';
 
-const sign = (input: ModelInput, license?: number[]) => readArtifact(encodeArtifact(input, { license, privateKey: keys.privateKeyPem }));
+const sign = (input: ModelInput, license?: number[]) => readArtifact(encodeArtifact(input, { heldIntervals: license, privateKey: keys.privateKeyPem }));
 
 function imageOf(artifact: Artifact): ExecImage {
   const opened = openExecImage(buildExecImage(artifact, new Arena(1 << 20)), artifact);

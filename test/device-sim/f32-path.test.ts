@@ -73,7 +73,7 @@ test("property: coded and image f32 logits are the document's, bit for bit, on r
       ({ sizes, seed, pruned, encoding, license, offset, last }) => {
         const input = syntheticModel({ sizes, seed, pruned, encoding, finalActivation: last });
         input.preprocess = { ...input.preprocess, scale: 1 / 127.5, offset };
-        const artifact = readArtifact(encodeArtifact(input, { license }));
+        const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
         const arena = new Arena(1 << 20);
         const image = prepareExecImage(artifact, arena, 1 << 24).image!;
         arena.rewind(0);

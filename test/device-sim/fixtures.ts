@@ -80,7 +80,7 @@ export const keys = generateKeyPair();
 
 export function syntheticArtifact(options: SyntheticOptions & { license?: number[]; signed?: boolean } = {}): Uint8Array {
   return encodeArtifact(syntheticModel(options), {
-    license: options.license,
+    heldIntervals: options.license,
     privateKey: options.signed === false ? undefined : keys.privateKeyPem,
   });
 }

@@ -86,7 +86,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
     test(`int logits are the document's, on both kernels, and near the f32 ones (${encoding}, license ${license ?? 'full'})`, () => {
       const input = syntheticModel({ sizes: [100, 20, 12, 6], seed: 17, encoding, finalActivation: 'linear' });
       input.preprocess = { ...input.preprocess, scale: 1 / 127.5, offset: -1 };
-      const artifact = readArtifact(encodeArtifact(input, { license }));
+      const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
       const { coded, image, f32 } = interpreters(artifact);
       const samples = randomImages(6, 100, 3);
       for (let s = 0; s < 6; s++) {
@@ -142,7 +142,7 @@ test("property: on random Dense chains, encodings, sparsities, offsets and licen
         const input = syntheticModel({ sizes, seed, pruned, encoding, finalActivation: 'linear' });
         input.preprocess = { ...input.preprocess, offset };
         if (relu) input.layers[input.layers.length - 1]!.activation = 'relu';
-        const artifact = readArtifact(encodeArtifact(input, { license }));
+        const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
         const { coded, image } = interpreters(artifact);
         const samples = randomImages(3, sizes[0]!, seed);
         for (let s = 0; s < 3; s++) {

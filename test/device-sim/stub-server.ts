@@ -125,7 +125,7 @@ export async function startStubServer(options: { patches?: boolean } = {}): Prom
     url: `http://127.0.0.1:${port}`,
     publish(bytes) {
       const artifact = readArtifact(bytes);
-      byKey.set(keyOf(artifact.manifest.version, artifact.license), { sha256: artifact.sha256, bytes });
+      byKey.set(keyOf(artifact.manifest.version, artifact.heldIntervals), { sha256: artifact.sha256, bytes });
       bySha.set(artifact.sha256, bytes);
       latest = Math.max(latest, artifact.manifest.version);
     },

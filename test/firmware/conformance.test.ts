@@ -77,7 +77,7 @@ test('the index is well formed: one key, models with samples, every (arith, kern
     assert.is(records('image').filter((r) => r[1] === name).length, 1);
   }
   assert.is(encodings.size, 6, `every encoding of kernels and biases: ${[...encodings]}`);
-  const licenses = new Set([...models.values()].map((m) => m.artifact.license.join(',')));
+  const licenses = new Set([...models.values()].map((m) => m.artifact.heldIntervals.join(',')));
   assert.ok(licenses.size >= 4, `full, tier and partial licenses: ${[...licenses].join(' | ')}`);
   const names = records('bad').map((r) => r[1]);
   assert.is(new Set(names).size, names.length, 'bad names are unique');

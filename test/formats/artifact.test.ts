@@ -35,7 +35,7 @@ test('encode -> read gives every tensor back exactly', () => {
   const bytes = encodeArtifact(small);
   const artifact = readArtifact(bytes);
   assert.is(artifact.manifest.model, 'synthetic-mlp');
-  assert.equal(artifact.license, [0, 1, 2, 3]);
+  assert.equal(artifact.heldIntervals, [0, 1, 2, 3]);
   small.tensors.forEach((tensor, t) => {
     assert.equal(Array.from(decodeTensor(artifact, t)), Array.from(tensor.values), tensor.name);
     const nonzero = tensor.values.filter((v) => v !== 0).length;
@@ -48,8 +48,8 @@ test('same input gives byte-identical output', () => {
 });
 
 test('a lower license holds only its intervals; the rest read as zero', () => {
-  const artifact = readArtifact(encodeArtifact(small, { license: [2, 0] }));
-  assert.equal(artifact.license, [0, 2]);
+  const artifact = readArtifact(encodeArtifact(small, { heldIntervals: [2, 0] }));
+  assert.equal(artifact.heldIntervals, [0, 2]);
   for (const s of artifact.segments) assert.ok(s.interval === 0 || s.interval === 2 || s.interval === BASE_INTERVAL);
   const kernel = decodeTensor(artifact, 0);
   const lowers = artifact.manifest.intervals;
@@ -65,12 +65,12 @@ test('split + assemble is byte-identical to encoding with that license', () => {
   const full = readArtifact(encodeArtifact(small, { privateKey: keys.privateKeyPem }));
   const parts = splitArtifact(full);
   for (const license of [[], [1], [0, 3], [0, 1, 2, 3]]) {
-    assert.equal(assembleArtifact(parts, license), encodeArtifact(small, { license, privateKey: keys.privateKeyPem }), `license ${license}`);
+    assert.equal(assembleArtifact(parts, license), encodeArtifact(small, { heldIntervals: license, privateKey: keys.privateKeyPem }), `license ${license}`);
   }
 });
 
 test('assemble without a licensed segment throws MISSING_SEGMENT', () => {
-  const parts = splitArtifact(readArtifact(encodeArtifact(small, { license: [0] })));
+  const parts = splitArtifact(readArtifact(encodeArtifact(small, { heldIntervals: [0] })));
   expectFormatError(() => assembleArtifact(parts, [0, 1]), 'MISSING_SEGMENT');
 });
 

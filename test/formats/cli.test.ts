@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wg-formats-cli-'));
 const v1 = syntheticModel({ sizes: [30, 10, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 5 });
 const a = join(dir, 'a.wgm');
 const b = join(dir, 'b.wgm');
-writeFileSync(a, encodeArtifact(v1, { license: [0, 1] }));
+writeFileSync(a, encodeArtifact(v1, { heldIntervals: [0, 1] }));
 writeFileSync(b, encodeArtifact(changeWeights(v1, 0.2, 1)));
 
 function cli(...args: string[]) {
@@ -59,7 +59,7 @@ test('inspect --json of an artifact has the documented fields', () => {
   assert.is(j.version, 1);
   assert.is(j.bytes, readFileSync(a).length);
   assert.match(j.sha256, /^[0-9a-f]{64}$/);
-  assert.equal(j.license, [0, 1]);
+  assert.equal(j.heldIntervals, [0, 1]);
   assert.is(j.signed, false);
   assert.is(j.tensors.length, 4);
   for (const key of ['name', 'shape', 'encoding', 'nonzero', 'bytes']) assert.ok(key in j.tensors[0], key);

@@ -41,7 +41,7 @@ test('declared segment sizes are checked against the file before decoding', () =
   const datas = real.segments.map((segment) => segment.data);
   const last = datas.length - 1;
   datas[last] = datas[last]!.subarray(0, datas[last]!.byteLength - 1);
-  const short = buildArtifactBytes(real.manifestBytes, real.signature, real.license, datas);
+  const short = buildArtifactBytes(real.manifestBytes, real.signature, real.heldIntervals, datas);
   const result = refusal(() => readArtifact(short));
   assert.is(result.code, 'TRUNCATED');
   assert.is(result.decoded, 0, 'refused before decoding');

@@ -102,7 +102,7 @@ test('a licensed tensor splits by interval; every license reads back its part', 
     fc.property(tensorCase, fc.func(fc.boolean()), (c, pick) => {
       const input = modelOf({ ...c, licensed: true });
       const license = c.intervals.map((i) => i.id).filter((id) => pick(id));
-      const artifact = readArtifact(encodeArtifact(input, { license }));
+      const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
       const expected = c.encoding === 'int8' ? quantizeInt8(c.values, c.shape).dequantized : c.values;
       const decoded = decodeTensor(artifact, 0);
       c.values.forEach((v, p) => {

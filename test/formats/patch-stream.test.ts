@@ -77,8 +77,8 @@ test('the header is buildArtifactBytes up to the segment data, for any segment l
   );
   for (let length = 0; length < 40; length++) {
     const data = Uint8Array.from({ length }, (_, i) => (i * 37 + 1) & 0xff);
-    const whole = buildArtifactBytes(a.manifestBytes, a.signature, a.license, [data]);
-    const { header, padding } = artifactHeader(a.manifestBytes, a.signature, a.license, length);
+    const whole = buildArtifactBytes(a.manifestBytes, a.signature, a.heldIntervals, [data]);
+    const { header, padding } = artifactHeader(a.manifestBytes, a.signature, a.heldIntervals, length);
     assert.equal(header.length + length + padding, whole.length, `length ${length}`);
     assert.ok(same(header, whole.subarray(0, header.length)), `header for ${length} segment bytes`);
     assert.ok(same(data, whole.subarray(header.length, header.length + length)));
@@ -103,8 +103,8 @@ test('random versions and licenses of every kernel encoding stream to the exact 
       fc.boolean(),
       (kernel, seed, percent, licenseA, licenseB, sameVersion) => {
         const v1 = models[kernel]!;
-        const a = encodeArtifact(v1, { license: licenseA, privateKey: keys.privateKeyPem });
-        const b = encodeArtifact(sameVersion ? v1 : nextVersion(v1, percent / 100, seed), { license: licenseB, privateKey: keys.privateKeyPem });
+        const a = encodeArtifact(v1, { heldIntervals: licenseA, privateKey: keys.privateKeyPem });
+        const b = encodeArtifact(sameVersion ? v1 : nextVersion(v1, percent / 100, seed), { heldIntervals: licenseB, privateKey: keys.privateKeyPem });
         const patch = diffArtifacts(a, b);
         const { bytes, result } = stream(a, patch);
         assert.ok(same(bytes, b), `${KERNELS[kernel]}: streamed target differs from the artifact the patch was made for`);
@@ -123,7 +123,7 @@ test('random versions and licenses of every kernel encoding stream to the exact 
 test('a 100,000-element tensor patches within 4 KiB of working memory: the peak does not follow the segment size', () => {
   const peakOf = (sizes: number[]) => {
     const v1 = syntheticModel({ sizes, sparsity: 0.8, bits: 4, intervals: 8, seed: 5 });
-    const a = encodeArtifact(v1, { license: [0, 2, 4, 6] });
+    const a = encodeArtifact(v1, { heldIntervals: [0, 2, 4, 6] });
     const b = encodeArtifact(changeWeights(v1, 0.1, 6));
     const { bytes, result } = stream(a, diffArtifacts(a, b));
     assert.ok(same(bytes, b));
@@ -141,7 +141,7 @@ test('a 100,000-element tensor patches within 4 KiB of working memory: the peak 
 
 test('working memory too small: the allocator error, the source untouched, nothing past what was begun', () => {
   const v1 = syntheticModel({ sizes: [40, 16, 6], sparsity: 0.75, bits: 4, intervals: 4, seed: 3 });
-  const a = encodeArtifact(v1, { license: [0] });
+  const a = encodeArtifact(v1, { heldIntervals: [0] });
   const b = encodeArtifact(changeWeights(v1, 0.2, 3));
   const patch = diffArtifacts(a, b);
   const needed = stream(a, patch).result.workingBytes;
@@ -200,8 +200,8 @@ function checkDamaged(from: Uint8Array, target: Uint8Array, bytes: Uint8Array, l
 test('every truncation, byte flip and forged length of a patch is a FormatError or changes nothing', () => {
   const pairs = KERNELS.map((kernelEncoding, i) => {
     const model = syntheticModel({ sizes: [12, 6, 3], sparsity: 0.6, bits: 2, intervals: 3, seed: 11 + i, kernelEncoding });
-    const from = encodeArtifact(model, { license: [0, 2], privateKey: keys.privateKeyPem });
-    const target = encodeArtifact(nextVersion(model, 0.3, 4), { license: [0, 1, 2], privateKey: keys.privateKeyPem });
+    const from = encodeArtifact(model, { heldIntervals: [0, 2], privateKey: keys.privateKeyPem });
+    const target = encodeArtifact(nextVersion(model, 0.3, 4), { heldIntervals: [0, 1, 2], privateKey: keys.privateKeyPem });
     return { kernelEncoding, from, target, patch: diffArtifacts(from, target) };
   });
   for (const { kernelEncoding, from, target, patch } of pairs) {

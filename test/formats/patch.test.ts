@@ -55,7 +55,7 @@ test('a new version: patch gives the target bytes exactly and verifies its signa
   assert.is(info.toVersion, 2);
   assert.is(info.fromSha256, sha256Hex(a));
   assert.is(info.toSha256, sha256Hex(b));
-  assert.equal([info.fromLicense, info.toLicense], [ids, ids]);
+  assert.equal([info.fromHeldIntervals, info.toHeldIntervals], [ids, ids]);
   // Another source: the prefixes only, as alone.
   const other = readPatch(patch, readArtifact(b));
   assert.equal([other.exact, other.fromSha256], [false, alone.fromSha256]);
@@ -71,7 +71,7 @@ test('centroid-only change reuses every kernel segment', () => {
 });
 
 test('license upgrade carries only the added segments; downgrade almost nothing', () => {
-  const low = encodeArtifact(v1, { license: [0] });
+  const low = encodeArtifact(v1, { heldIntervals: [0] });
   const full = encodeArtifact(v1);
   const up = diffArtifacts(low, full);
   assert.equal(applyPatch(low, up), full);
@@ -104,7 +104,7 @@ test('a patch of format version 1 is UNSUPPORTED_VERSION, however its fields are
 });
 
 test('forged heads: a named delta for a reused segment, stray toggles, another version or check are refused', () => {
-  const low = encodeArtifact(v1, { license: [0] });
+  const low = encodeArtifact(v1, { heldIntervals: [0] });
   const full = encodeArtifact(v1);
   const up = readPatchFields(diffArtifacts(low, full));
   const forge = (change: Partial<PatchFields>) => buildPatchBytes({ ...up, ...change });
@@ -124,7 +124,7 @@ test('forged heads: a named delta for a reused segment, stray toggles, another v
 test('a patch applied to the wrong artifact is WRONG_BASE', () => {
   const a = encodeArtifact(v1);
   const b = encodeArtifact(changeWeights(v1, 0.1, 2));
-  const other = encodeArtifact(v1, { license: [1] });
+  const other = encodeArtifact(v1, { heldIntervals: [1] });
   expectCode(() => applyPatch(other, diffArtifacts(a, b)), 'WRONG_BASE');
 });
 
@@ -138,8 +138,8 @@ test('random version pairs and license changes round-trip (property)', () => {
       fc.boolean(),
       (seed, fraction, licenseA, licenseB, sameVersion) => {
         const target = sameVersion ? v1 : changeWeights(v1, fraction, seed);
-        const a = encodeArtifact(v1, { license: licenseA });
-        const b = encodeArtifact(target, { license: licenseB, privateKey: keys.privateKeyPem });
+        const a = encodeArtifact(v1, { heldIntervals: licenseA });
+        const b = encodeArtifact(target, { heldIntervals: licenseB, privateKey: keys.privateKeyPem });
         const patch = diffArtifacts(a, b);
         assert.equal(applyPatch(a, patch, { publicKey: keys.publicKeyPem }), b);
         assert.ok(patch.length <= b.length + 200, `patch ${patch.length} vs target ${b.length}`);

@@ -21,14 +21,14 @@ import { changeWeights } from '../fixtures/model-versions.ts';
 
 const keys = generateKeyPair();
 const model = syntheticModel({ sizes: [12, 6, 3], sparsity: 0.6, bits: 2, intervals: 3, seed: 11 });
-const artifact = encodeArtifact(model, { license: [0, 2], privateKey: keys.privateKeyPem });
-const target = encodeArtifact(changeWeights(model, 0.3, 4), { license: [0, 1, 2], privateKey: keys.privateKeyPem });
+const artifact = encodeArtifact(model, { heldIntervals: [0, 2], privateKey: keys.privateKeyPem });
+const target = encodeArtifact(changeWeights(model, 0.3, 4), { heldIntervals: [0, 1, 2], privateKey: keys.privateKeyPem });
 const patch = diffArtifacts(artifact, target);
 
 function contentOf(a: Artifact): string {
   const tensors = a.manifest.tensors.map((_, t) => Array.from(decodeTensor(a, t)));
   const manifest = { ...a.manifest, segments: a.manifest.segments.map((s) => ({ ...s, sha256: Array.from(s.sha256) })) };
-  return JSON.stringify({ manifest, tensors, license: a.license, signature: a.signature && Array.from(a.signature) }, (_k, v) =>
+  return JSON.stringify({ manifest, tensors, license: a.heldIntervals, signature: a.signature && Array.from(a.signature) }, (_k, v) =>
     v instanceof Float32Array ? Array.from(v) : v,
   );
 }
@@ -107,8 +107,8 @@ test('unsigned: every single-byte change of a version patch and a license patch 
   // Nothing signs an unsigned target's manifest, nor any target's held
   // intervals: the segment hashes and the patch's 4-byte check of the
   // target's SHA-256 must catch what a damaged head or manifest delta makes.
-  const from = encodeArtifact(model, { license: [0, 2] });
-  for (const to of [encodeArtifact(changeWeights(model, 0.3, 4), { license: [0, 1] }), encodeArtifact(model, { license: [1] })]) {
+  const from = encodeArtifact(model, { heldIntervals: [0, 2] });
+  for (const to of [encodeArtifact(changeWeights(model, 0.3, 4), { heldIntervals: [0, 1] }), encodeArtifact(model, { heldIntervals: [1] })]) {
     const unsigned = diffArtifacts(from, to);
     for (let i = 0; i < unsigned.length; i++) {
       for (const flip of [0x01, 0x80, 0xff]) {

@@ -155,7 +155,7 @@ test('the encoder refuses what the reader would refuse', () => {
     'BAD_INPUT',
   );
   assert.is(
-    codeOf(() => encodeArtifact(input, { license: [99] })),
+    codeOf(() => encodeArtifact(input, { heldIntervals: [99] })),
     'BAD_INPUT',
   );
   const nan = Float32Array.from(input.tensors[1]!.values);

@@ -34,9 +34,9 @@ test('one signed artifact per tier plus full, with nested licenses and a report'
     ['basic', 'full'],
   );
   const [basic, full] = first.artifacts.map((a) => readArtifact(a.bytes, { publicKey: keys.publicKeyPem, requireSignature: true }));
-  assert.is(full.license.length, 8);
-  assert.ok(basic.license.length < full.license.length);
-  for (const id of basic.license) assert.ok(full.license.includes(id));
+  assert.is(full.heldIntervals.length, 8);
+  assert.ok(basic.heldIntervals.length < full.heldIntervals.length);
+  for (const id of basic.heldIntervals) assert.ok(full.heldIntervals.includes(id));
   assert.ok(basic.bytes.length < full.bytes.length);
   const report = JSON.parse(readFileSync(join(firstDir, 'report.json'), 'utf8'));
   for (const key of ['model', 'params', 'denseFloat32Bytes', 'nonzero', 'sparsity', 'bits', 'backend', 'accuracy', 'tiers', 'seconds'])
@@ -94,7 +94,7 @@ test('int8 encoding builds nested tiers from the int8-rounded weights', async ()
   const full = readArtifact(int8.artifacts[int8.artifacts.length - 1].bytes);
   assert.is(full.manifest.tensors[0].encoding, 'int8');
   assert.is(int8.report.encoding, 'int8');
-  assert.ok(int8.report.tiers[0].intervals.every((id) => full.license.includes(id)));
+  assert.ok(int8.report.tiers[0].intervals.every((id) => full.heldIntervals.includes(id)));
 });
 
 test('bad options are typed errors with exit code 2', async () => {

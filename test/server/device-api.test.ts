@@ -67,7 +67,7 @@ for (const s of driverSuites('server device API')) {
     assert.is(response.status, 200);
     assert.is(sha256Hex(bytes), r.body.artifact.sha256);
     assert.is(bytes.byteLength, r.body.artifact.bytes);
-    assert.equal(readArtifact(bytes, { publicKey: publisherKeys.publicKeyPem }).license, [1, 2]);
+    assert.equal(readArtifact(bytes, { publicKey: publisherKeys.publicKeyPem }).heldIntervals, [1, 2]);
     assert.is(response.headers.get('etag'), `"${r.body.artifact.sha256}"`);
     assert.is(response.headers.get('cache-control'), 'private, max-age=31536000, immutable');
     assert.is(response.headers.get('accept-ranges'), 'bytes');
@@ -134,7 +134,7 @@ for (const s of driverSuites('server device API')) {
     assert.ok(r.body.patch);
     const patch = await download(h, r.body.patch.url, state.dynamic.token);
     const gold = applyPatch(base.bytes, patch.bytes);
-    assert.equal(readArtifact(gold).license, [0, 1, 2, 3]);
+    assert.equal(readArtifact(gold).heldIntervals, [0, 1, 2, 3]);
     state.goldUrl = r.body.artifact.url;
   });
 

@@ -14,7 +14,7 @@ for (const s of driverSuites('server drafts')) {
     const device = await licensedDevice(h, { tier: 'gold', kind: 'dynamic' });
     const first = await h.json('GET', '/v1/device/update-check?version=0&intervals=', { token: device.token });
     const v1 = readArtifact(new Uint8Array(await (await h.call('GET', first.body.artifact.url, { token: device.token })).arrayBuffer()));
-    const held = `version=1&intervals=${v1.license.join(',')}&sha256=${v1.sha256}`;
+    const held = `version=1&intervals=${v1.heldIntervals.join(',')}&sha256=${v1.sha256}`;
 
     const staged = await h.json('POST', '/v1/versions?draft=true', { bytes: signedTiny(2, { seed: 7 }) });
     assert.is(staged.status, 201, JSON.stringify(staged.body));

@@ -95,7 +95,7 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
     int_coded: deviceSimCorrect(artifact, null, 'int', raw, labels, features),
     int_image: deviceSimCorrect(artifact, image, 'int', raw, labels, features),
   };
-  const license = artifact.license;
+  const license = artifact.heldIntervals;
   const tier = manifest.tiers.find((t) => t.intervals.length === license.length && t.intervals.every((id, i) => id === license[i]));
   const source = `${basename(artifactPath)} (${manifest.model} v${manifest.version}, sha256 ${artifact.sha256.slice(0, 16)}...)`;
 

@@ -244,7 +244,7 @@ async function main(argv: string[]): Promise<void> {
   const tier = input.tiers.find((t) => t.name === tierName);
   if (!tier) throw new Error(`no tier "${tierName}" (basic, full)`);
   const keys = exampleKeyPair();
-  const bytes = encodeArtifact(input, { license: tier.intervals, privateKey: keys.privateKeyPem });
+  const bytes = encodeArtifact(input, { heldIntervals: tier.intervals, privateKey: keys.privateKeyPem });
   writeFileSync(out, bytes);
   writeFileSync(out.replace(/\.wgm$/, '.pub.pem'), keys.publicKeyPem);
   const pct = (v: number) => (v * 100).toFixed(2);

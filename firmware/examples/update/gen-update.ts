@@ -18,7 +18,7 @@ import { firmwarePlan } from '../../../device-sim/firmware-plan.ts';
 import { deviceSimCorrect, hex, rawPublicKey, rows } from '../classify/gen-model.ts';
 
 function tierName(artifact: Artifact): string {
-  const license = artifact.license;
+  const license = artifact.heldIntervals;
   const tier = artifact.manifest.tiers.find((t) => t.intervals.length === license.length && t.intervals.every((id, i) => id === license[i]));
   if (!tier) throw new Error('the license is no tier');
   return tier.name;

@@ -81,7 +81,7 @@ export function generatePatchVectors(dir: string): { good: number; bad: number }
     writeFileSync(join(dir, name), bytes);
     return name;
   };
-  const sign = (input: ModelInput, license?: number[]) => encodeArtifact(input, { license, privateKey: CONFORMANCE_KEY.privateKey });
+  const sign = (input: ModelInput, license?: number[]) => encodeArtifact(input, { heldIntervals: license, privateKey: CONFORMANCE_KEY.privateKey });
   const good: Array<{ name: string; source: string; patch: string }> = [];
   const addPatch = (name: string, from: Uint8Array, patch: Uint8Array) => {
     const { target, work, ops } = deviceSimApply(from, patch);

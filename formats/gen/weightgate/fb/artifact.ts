@@ -63,17 +63,17 @@ signatureArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
-license(index: number):number|null {
+heldIntervals(index: number):number|null {
   const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? this.bb!.readUint16(this.bb!.__vector(this.bb_pos + offset) + index * 2) : 0;
 }
 
-licenseLength():number {
+heldIntervalsLength():number {
   const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
-licenseArray():Uint16Array|null {
+heldIntervalsArray():Uint16Array|null {
   const offset = this.bb!.__offset(this.bb_pos, 10);
   return offset ? new Uint16Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
@@ -133,16 +133,16 @@ static startSignatureVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
-static addLicense(builder:flatbuffers.Builder, licenseOffset:flatbuffers.Offset) {
-  builder.addFieldOffset(3, licenseOffset, 0);
+static addHeldIntervals(builder:flatbuffers.Builder, heldIntervalsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, heldIntervalsOffset, 0);
 }
 
-static createLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array):flatbuffers.Offset;
+static createHeldIntervalsVector(builder:flatbuffers.Builder, data:number[]|Uint16Array):flatbuffers.Offset;
 /**
  * @deprecated This Uint8Array overload will be removed in the future.
  */
-static createLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
-static createLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Array|Uint8Array):flatbuffers.Offset {
+static createHeldIntervalsVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset;
+static createHeldIntervalsVector(builder:flatbuffers.Builder, data:number[]|Uint16Array|Uint8Array):flatbuffers.Offset {
   builder.startVector(2, data.length, 2);
   for (let i = data.length - 1; i >= 0; i--) {
     builder.addInt16(data[i]!);
@@ -150,7 +150,7 @@ static createLicenseVector(builder:flatbuffers.Builder, data:number[]|Uint16Arra
   return builder.endVector();
 }
 
-static startLicenseVector(builder:flatbuffers.Builder, numElems:number) {
+static startHeldIntervalsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(2, numElems, 2);
 }
 
@@ -183,12 +183,12 @@ static finishSizePrefixedArtifactBuffer(builder:flatbuffers.Builder, offset:flat
   builder.finish(offset, 'WGM1', true);
 }
 
-static createArtifact(builder:flatbuffers.Builder, formatVersion:number, manifestOffset:flatbuffers.Offset, signatureOffset:flatbuffers.Offset, licenseOffset:flatbuffers.Offset, segmentDataOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createArtifact(builder:flatbuffers.Builder, formatVersion:number, manifestOffset:flatbuffers.Offset, signatureOffset:flatbuffers.Offset, heldIntervalsOffset:flatbuffers.Offset, segmentDataOffset:flatbuffers.Offset):flatbuffers.Offset {
   Artifact.startArtifact(builder);
   Artifact.addFormatVersion(builder, formatVersion);
   Artifact.addManifest(builder, manifestOffset);
   Artifact.addSignature(builder, signatureOffset);
-  Artifact.addLicense(builder, licenseOffset);
+  Artifact.addHeldIntervals(builder, heldIntervalsOffset);
   Artifact.addSegmentData(builder, segmentDataOffset);
   return Artifact.endArtifact(builder);
 }
