@@ -18,13 +18,13 @@ export const UpdateCheckQuery = z.object({
 /** What the device reports: the version it runs (0: none), its held intervals, and its artifact's SHA-256. */
 export interface DeviceState {
   version: number;
-  intervals: number[];
+  heldIntervals: number[];
   sha256?: string;
 }
 
 /** The query string of an update check from `state` (without the `?`). */
 export function updateCheckSearch(state: DeviceState): string {
-  const query = new URLSearchParams({ version: String(state.version), intervals: state.intervals.join(',') });
+  const query = new URLSearchParams({ version: String(state.version), intervals: state.heldIntervals.join(',') });
   if (state.sha256) query.set('sha256', state.sha256);
   return query.toString();
 }

@@ -159,9 +159,9 @@ function fleetProgress(stream: NodeJS.WriteStream): { update(done: number, total
 }
 
 function describeOutcome(outcome: UpdateOutcome): string {
-  if (outcome.kind === 'none') return `up to date: v${outcome.toVersion} intervals [${outcome.intervals}]`;
+  if (outcome.kind === 'none') return `up to date: v${outcome.toVersion} held intervals [${outcome.heldIntervals}]`;
   return (
-    `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromIntervals}] -> v${outcome.toVersion} [${outcome.intervals}], ` +
+    `${outcome.kind}: v${outcome.fromVersion} [${outcome.fromHeldIntervals}] -> v${outcome.toVersion} [${outcome.heldIntervals}], ` +
     `${outcome.bytesSent} bytes over the network (${outcome.patchBytes !== null ? 'patch' : 'full artifact'}, artifact ${outcome.fullArtifactBytes} bytes), slot ${outcome.slot}` +
     (outcome.applyWorkingBytes !== null
       ? `, patch applied in ${outcome.applyWorkingBytes} bytes of RAM (arena high-water ${outcome.arenaHighWaterBytes} bytes)`
@@ -198,12 +198,12 @@ export function registerDeviceCommands(program: Command): void {
       const profile = profileOf(flags);
       const bytes = new Uint8Array(readFileSync(file));
       const loaded = loadArtifactOnProfile(bytes, profile, { publicKey, chunkEntries: flags.chunk, kernel: kernelOf(flags) });
-      const { manifest, heldIntervals: license } = loaded.artifact;
+      const { manifest, heldIntervals } = loaded.artifact;
       const base = {
         file,
         model: manifest.model,
         version: manifest.version,
-        intervals: license,
+        heldIntervals,
         profile: profile.name,
         fits: loaded.report.fits,
         reason: loaded.report.reason,
@@ -233,7 +233,7 @@ export function registerDeviceCommands(program: Command): void {
       print(
         flags.json,
         result,
-        `${manifest.model} v${manifest.version} intervals [${license}] on ${profile.name}: fits\n` +
+        `${manifest.model} v${manifest.version} held intervals [${heldIntervals}] on ${profile.name}: fits\n` +
           `  accuracy ${(score.accuracy * 100).toFixed(2)} % on ${score.samples} ${dataset.name} test samples\n` +
           `  latency per sample: median ${score.latencyUs.median} us, p99 ${score.latencyUs.p99} us\n` +
           `  arena high-water ${score.arenaHighWaterBytes} of ${profile.ramBytes} bytes; flash ${loaded.report.flashBytes} of a ${loaded.report.slotCapacityBytes}-byte slot ` +
@@ -357,7 +357,7 @@ export function registerDeviceCommands(program: Command): void {
       print(
         flags.json,
         { ...status, profile: status.profile.name },
-        `${flags.dir}: ${status.model ?? 'no model'} v${status.version} intervals [${status.intervals}] slot ${status.slot ?? '-'} ` +
+        `${flags.dir}: ${status.model ?? 'no model'} v${status.version} held intervals [${status.heldIntervals}] slot ${status.slot ?? '-'} ` +
           `(${status.artifactBytes} bytes in a ${status.slotCapacityBytes}-byte slot of ${status.profile.flashBytes} bytes of flash)${status.sha256 ? ` sha256 ${status.sha256}` : ''}` +
           (status.kernel
             ? `\n  kernels: ${status.kernel}${status.imageBytes ? ` (execution image ${status.imageBytes} bytes)` : ''}${status.kernelNote ? ` (${status.kernelNote})` : ''}`

@@ -59,9 +59,9 @@ export function registerFirmwareCommands(program: Command): void {
       const arithmetic = arithmeticOf(flags.arithmetic);
       const artifact = readArtifact(new Uint8Array(readFileSync(file)));
       const plan = firmwarePlan(artifact);
-      const { manifest, heldIntervals: license } = artifact;
+      const { manifest, heldIntervals } = artifact;
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, intervals: license, arithmetic, ...plan }) + '\n');
+        process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, heldIntervals, arithmetic, ...plan }) + '\n');
         return;
       }
       process.stdout.write(
@@ -69,7 +69,7 @@ export function registerFirmwareCommands(program: Command): void {
           `arena ${plan.arenaImageBytes} bytes with the image kernels (layers ${plan.layerBytes} + activations ${plan.activationBytes})\n` +
           `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact)\n` +
           `flash ${plan.flashImageBytes} bytes with the image kernels (artifact ${plan.artifactBytes} + execution image ${plan.imageBytes})\n` +
-          `${manifest.model} v${manifest.version} intervals [${license}], ${plan.layers} Dense layers, ${arithmetic} arithmetic\n`,
+          `${manifest.model} v${manifest.version} held intervals [${heldIntervals}], ${plan.layers} Dense layers, ${arithmetic} arithmetic\n`,
       );
     });
 

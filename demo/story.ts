@@ -112,7 +112,7 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
         kind: outcome.kind,
         fromVersion: outcome.fromVersion,
         toVersion: outcome.toVersion,
-        intervals: outcome.intervals.length,
+        intervals: outcome.heldIntervals.length,
         bytesSent: outcome.bytesSent,
         bytesBeforePowerCut: afterPowerCut ? size - outcome.bytesSent : 0,
         patchBytes: outcome.patchBytes,
@@ -124,7 +124,7 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
         ? ` (${pct(outcome.bytesSent / outcome.fullArtifactBytes)} of the ${kb(outcome.fullArtifactBytes)} full artifact)`
         : '';
       narrator.say(
-        `sensor-${device}: ${outcome.kind} v${outcome.fromVersion} → v${outcome.toVersion}, ${outcome.intervals.length} intervals, ${kb(outcome.bytesSent)} sent via ${via}${share}`,
+        `sensor-${device}: ${outcome.kind} v${outcome.fromVersion} → v${outcome.toVersion}, ${outcome.heldIntervals.length} intervals, ${kb(outcome.bytesSent)} sent via ${via}${share}`,
       );
     };
 

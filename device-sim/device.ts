@@ -56,7 +56,7 @@ export interface DeviceStatus {
   profile: DeviceProfile;
   model: string | null;
   version: number;
-  intervals: number[];
+  heldIntervals: number[];
   slot: 'A' | 'B' | null;
   sha256: string | null;
   artifactBytes: number;
@@ -287,7 +287,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
         profile,
         model: artifact?.manifest.model ?? null,
         version: artifact?.manifest.version ?? 0,
-        intervals: artifact ? [...artifact.heldIntervals] : [],
+        heldIntervals: artifact ? [...artifact.heldIntervals] : [],
         slot: artifact && state.active !== NO_SLOT ? slotName(state.active) : null,
         sha256: artifact?.sha256 ?? null,
         artifactBytes: artifact?.bytes.length ?? 0,

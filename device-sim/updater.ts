@@ -24,8 +24,8 @@ export interface UpdateOutcome {
   kind: UpdateKind;
   fromVersion: number;
   toVersion: number;
-  fromIntervals: number[];
-  intervals: number[];
+  fromHeldIntervals: number[];
+  heldIntervals: number[];
   /** Bytes that came over the network in this check (0 for a local install). */
   bytesSent: number;
   /** Size of the patch used, or null when the full artifact was installed. */
@@ -128,8 +128,8 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
     kind: kindOf(previous, next),
     fromVersion: previous?.manifest.version ?? 0,
     toVersion: next.manifest.version,
-    fromIntervals: previous ? [...previous.heldIntervals] : [],
-    intervals: [...next.heldIntervals],
+    fromHeldIntervals: previous ? [...previous.heldIntervals] : [],
+    heldIntervals: [...next.heldIntervals],
     bytesSent: report.bytesSent,
     patchBytes: report.patchBytes,
     fullArtifactBytes: next.bytes.length,
@@ -193,15 +193,15 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
   const current = core.artifact;
   const check = await core.client.check({
     version: current?.manifest.version ?? 0,
-    intervals: current ? current.heldIntervals : [],
+    heldIntervals: current ? current.heldIntervals : [],
     sha256: current?.sha256,
   });
   const none: UpdateOutcome = {
     kind: 'none',
     fromVersion: current?.manifest.version ?? 0,
     toVersion: current?.manifest.version ?? 0,
-    fromIntervals: current ? [...current.heldIntervals] : [],
-    intervals: current ? [...current.heldIntervals] : [],
+    fromHeldIntervals: current ? [...current.heldIntervals] : [],
+    heldIntervals: current ? [...current.heldIntervals] : [],
     bytesSent: 0,
     patchBytes: null,
     fullArtifactBytes: check.artifact.bytes,

@@ -93,9 +93,9 @@ export async function runServerBench(): Promise<object> {
     const license = await admin.createLicense({ customerId: customer.id, model: 'paper-109k', tier: 'gold' });
     const { token } = await admin.registerDevice(license.id, 'bench-device');
     const device = createUpdateClient({ server: server.url, token });
-    const first = await device.check({ version: 0, intervals: [] });
+    const first = await device.check({ version: 0, heldIntervals: [] });
     await admin.publish(v2);
-    const second = await device.check({ version: 1, intervals: first.intervals, sha256: first.artifact.sha256 });
+    const second = await device.check({ version: 1, heldIntervals: first.intervals, sha256: first.artifact.sha256 });
     if (!second.patch) throw new Error('no patch offered from v1 to v2');
     const patchBytes = new Uint8Array(await (await fetch(`${server.url}${second.patch.url}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
     progress(`paper-109k: artifact ${second.artifact.bytes} bytes, patch v1->v2 ${second.patch.bytes} bytes (${v1.byteLength} bytes full v1)`);

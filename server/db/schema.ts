@@ -171,7 +171,7 @@ export const devices = pgTable(
     name: text('name').notNull(),
     /** State as last reported in an update-check. */
     reportedVersion: integer('reported_version'),
-    reportedIntervals: jsonb('reported_intervals').$type<number[]>(),
+    reportedHeldIntervals: jsonb('reported_intervals').$type<number[]>(),
     reportedSha256: text('reported_sha256'),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     createdAt: createdAt(),

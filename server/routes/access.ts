@@ -48,7 +48,7 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         licenseId: d.licenseId,
         name: d.name,
         version: d.reportedVersion,
-        intervals: d.reportedIntervals,
+        intervals: d.reportedHeldIntervals,
         sha256: d.reportedSha256,
         lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
         createdAt: d.createdAt.toISOString(),

@@ -77,7 +77,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       try {
         await ctx.db
           .update(devices)
-          .set({ reportedVersion: query.version, reportedIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
+          .set({ reportedVersion: query.version, reportedHeldIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
           .where(eq(devices.id, principal.deviceId!));
       } catch (error) {
         ctx.caches.reported.delete(principal.deviceId!);

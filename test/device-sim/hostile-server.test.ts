@@ -196,7 +196,7 @@ test('a server that accepts and never answers: SERVER_ERROR after the connect ti
   const server = await serveTcp(null);
   const client = createUpdateClient({ server: server.url, token: 't', checkTimeouts: { connectMs: 300 } });
   const started = Date.now();
-  await expectCode(within(5_000, client.check({ version: 0, intervals: [] })), 'SERVER_ERROR');
+  await expectCode(within(5_000, client.check({ version: 0, heldIntervals: [] })), 'SERVER_ERROR');
   assert.ok(Date.now() - started < 3_000);
   await server.close();
 });

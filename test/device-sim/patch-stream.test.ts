@@ -30,7 +30,7 @@ test('m0-32k: a license upgrade then a new version, each streamed into the inact
   const ramBytes = device.profile.ramBytes;
 
   const upgrade = device.installPatch(diffArtifacts(basic, full));
-  assert.equal([upgrade.kind, upgrade.slot, upgrade.intervals], ['license-upgrade', 'B', [0, 1, 2, 3]]);
+  assert.equal([upgrade.kind, upgrade.slot, upgrade.heldIntervals], ['license-upgrade', 'B', [0, 1, 2, 3]]);
   assert.ok(same(readFileSync(join(dir, 'slot-b.bin')), full), 'slot B holds the full-license artifact exactly');
 
   const version = device.installPatch(diffArtifacts(full, v2));

@@ -33,28 +33,28 @@ test('license upgrade and downgrade, then a new version, against the real server
     const device = await openDevice({ dir: tempDir('dev'), profile: 'm0-32k', server: server.url, token: tokens[0], publicKey: keys.publicKeyPem });
 
     const install = await device.checkForUpdate();
-    assert.equal([install.kind, install.toVersion, install.intervals, install.patchBytes], ['install', 1, [1, 2], null]);
+    assert.equal([install.kind, install.toVersion, install.heldIntervals, install.patchBytes], ['install', 1, [1, 2], null]);
     const images = randomImages(40, 784);
     const basic = Array.from(device.infer(images, 40).predictions);
     assert.is((await device.checkForUpdate()).kind, 'none');
 
     await admin.changeLicenseTier(licenseId, { tier: 'full' });
     const upgrade = await device.checkForUpdate();
-    assert.equal([upgrade.kind, upgrade.fromIntervals, upgrade.intervals], ['license-upgrade', [1, 2], [0, 1, 2, 3]]);
+    assert.equal([upgrade.kind, upgrade.fromHeldIntervals, upgrade.heldIntervals], ['license-upgrade', [1, 2], [0, 1, 2, 3]]);
     assert.ok(upgrade.patchBytes !== null && upgrade.bytesSent === upgrade.patchBytes, `upgrade by patch (${upgrade.bytesSent} bytes)`);
     assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes);
     assert.not.equal(Array.from(device.infer(images, 40).predictions), basic);
 
     await admin.changeLicenseTier(licenseId, { tier: 'basic' });
     const downgrade = await device.checkForUpdate();
-    assert.equal([downgrade.kind, downgrade.intervals], ['license-downgrade', [1, 2]]);
+    assert.equal([downgrade.kind, downgrade.heldIntervals], ['license-downgrade', [1, 2]]);
     assert.ok(downgrade.patchBytes !== null && downgrade.bytesSent === downgrade.patchBytes);
     assert.equal(Array.from(device.infer(images, 40).predictions), basic, 'back to exactly the basic tier');
 
     const v2 = release(2);
     await admin.publish(v2);
     const update = await device.checkForUpdate();
-    assert.equal([update.kind, update.fromVersion, update.toVersion, update.intervals], ['version', 1, 2, [1, 2]]);
+    assert.equal([update.kind, update.fromVersion, update.toVersion, update.heldIntervals], ['version', 1, 2, [1, 2]]);
     assert.ok(update.patchBytes !== null);
 
     const devices = await admin.listDevices(licenseId);

@@ -33,7 +33,7 @@ test('first check installs the full artifact; the next one is up to date', async
   stub.grant('t-install', FULL);
   const device = await openDevice({ dir: tempDir(), profile: 'm0-32k', server: stub.url, token: 't-install', publicKey });
   const outcome = await device.checkForUpdate();
-  assert.equal([outcome.kind, outcome.toVersion, outcome.intervals, outcome.bytesSent, outcome.patchBytes], ['install', 1, FULL, v1.length, null]);
+  assert.equal([outcome.kind, outcome.toVersion, outcome.heldIntervals, outcome.bytesSent, outcome.patchBytes], ['install', 1, FULL, v1.length, null]);
   const again = await device.checkForUpdate();
   assert.equal([again.kind, again.bytesSent], ['none', 0]);
 });
@@ -70,13 +70,13 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   stub.grant('t-license', BASIC);
   const device = await openDevice({ dir: tempDir(), profile: 'm0-32k', server: stub.url, token: 't-license', publicKey });
   const install = await device.checkForUpdate();
-  assert.equal([install.kind, install.intervals], ['install', BASIC]);
+  assert.equal([install.kind, install.heldIntervals], ['install', BASIC]);
   const images = randomImages(50, 784);
   const basicPredictions = device.infer(images, 50).predictions;
 
   stub.grant('t-license', FULL);
   const upgrade = await device.checkForUpdate();
-  assert.equal([upgrade.kind, upgrade.fromIntervals, upgrade.intervals, upgrade.toVersion], ['license-upgrade', BASIC, FULL, 1]);
+  assert.equal([upgrade.kind, upgrade.fromHeldIntervals, upgrade.heldIntervals, upgrade.toVersion], ['license-upgrade', BASIC, FULL, 1]);
   assert.ok(upgrade.patchBytes !== null, 'the upgrade came as a patch');
   assert.is(upgrade.bytesSent, upgrade.patchBytes);
   assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes, `patch ${upgrade.bytesSent} B < artifact ${upgrade.fullArtifactBytes} B`);
@@ -86,7 +86,7 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
 
   stub.grant('t-license', BASIC);
   const downgrade = await device.checkForUpdate();
-  assert.equal([downgrade.kind, downgrade.intervals], ['license-downgrade', BASIC]);
+  assert.equal([downgrade.kind, downgrade.heldIntervals], ['license-downgrade', BASIC]);
   assert.ok(downgrade.patchBytes !== null && downgrade.bytesSent === downgrade.patchBytes);
   assert.equal(Array.from(device.infer(images, 50).predictions), Array.from(basicPredictions));
 });

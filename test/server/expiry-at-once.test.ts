@@ -29,8 +29,8 @@ test('expiry and revocation take effect at once, even for downloads the fast pat
     const expiringDevice = await admin.registerDevice(expiring.id, 'e');
     const revoked = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'gold', kind: 'dynamic' });
     const revokedDevice = await admin.registerDevice(revoked.id, 'r');
-    const url = (await createUpdateClient({ server: server.url, token: expiringDevice.token }).check({ version: 0, intervals: [] })).artifact.url;
-    await createUpdateClient({ server: server.url, token: revokedDevice.token }).check({ version: 0, intervals: [] });
+    const url = (await createUpdateClient({ server: server.url, token: expiringDevice.token }).check({ version: 0, heldIntervals: [] })).artifact.url;
+    await createUpdateClient({ server: server.url, token: revokedDevice.token }).check({ version: 0, heldIntervals: [] });
 
     for (let i = 0; i < 3; i++) {
       assert.is((await download(expiringDevice.token, url)).status, 200);

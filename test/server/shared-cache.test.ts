@@ -133,7 +133,7 @@ test('a shared cache in front of the server never gives gated bytes to another r
     const bronze = await admin.createLicense({ customerId: customer.id, model: 'tiny', tier: 'bronze', kind: 'dynamic' });
     const goldDevice = await admin.registerDevice(gold.id, 'gold-1');
     const bronzeDevice = await admin.registerDevice(bronze.id, 'bronze-1');
-    const update = await createUpdateClient({ server: server.url, token: goldDevice.token }).check({ version: 0, intervals: [] });
+    const update = await createUpdateClient({ server: server.url, token: goldDevice.token }).check({ version: 0, heldIntervals: [] });
     const url = `${server.url}${update.artifact.url}`;
 
     squid = await startSquid();

@@ -40,19 +40,19 @@ async function scenario(options: { dataDir?: string; databaseUrl?: string }) {
     const device = createUpdateClient({ server: server.url, token });
     const download = async (url: string, headers: Record<string, string> = {}) =>
       new Uint8Array(await (await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${token}`, ...headers } })).arrayBuffer());
-    const update = await device.check({ version: 0, intervals: [] });
+    const update = await device.check({ version: 0, heldIntervals: [] });
     assert.equal(update.intervals, [1, 2]);
     const bytes = await download(update.artifact.url);
     assert.is(bytes.byteLength, update.artifact.bytes);
     const head = await download(update.artifact.url, { range: 'bytes=0-3' });
     assert.equal(head, bytes.subarray(0, 4));
     await admin.changeLicenseTier(license.id, { tier: 'gold' });
-    assert.equal((await device.check({ version: 1, intervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
+    assert.equal((await device.check({ version: 1, heldIntervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
     assert.is((await admin.listDevices(license.id))[0]!.version, 1);
     await admin.setLicenseExpiry(license.id, null);
     await admin.revokeLicense(license.id);
     try {
-      await device.check({ version: 1, intervals: [1, 2] });
+      await device.check({ version: 1, heldIntervals: [1, 2] });
       assert.unreachable('revoked license answered');
     } catch (error) {
       assert.instance(error, DeviceError);
