@@ -164,7 +164,7 @@ function renderDevicePatching(r: BenchResults): string | null {
   const floor = rows.every((row) => typeof row.floorMs === 'number');
   const where = r.device.patching.flash ? ` (device flash on ${r.device.patching.flash}, median of ${r.device.patching.repeats})` : '';
   return [
-    '| update | patch | apply working memory | arena high-water | install, one thread | ' + (floor ? 'SHA-256 + Ed25519 of the target | ratio |' : ''),
+    '| update | patch | apply working memory | arena high-water | ' + (floor ? 'install, one thread | SHA-256 + Ed25519 of the target | ratio |' : 'install |'),
     '|---|---|---|---|---|' + (floor ? '---|---|' : ''),
     ...rows.map(
       (row) =>

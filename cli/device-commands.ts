@@ -227,7 +227,7 @@ export function registerDeviceCommands(program: Command): void {
       }
       const dataset = await loadDataset(flags.data);
       const count = Math.min(dataset.test.count, flags.limit ?? dataset.test.count);
-      const split = { images: dataset.test.images, labels: dataset.test.labels, count };
+      const split = { samples: dataset.test.samples, labels: dataset.test.labels, count };
       const score = scoreSplit(loaded, split);
       const result = { ...base, accuracy: score.accuracy, samples: score.samples, latencyUs: score.latencyUs, arenaHighWaterBytes: score.arenaHighWaterBytes };
       print(

@@ -258,8 +258,8 @@ function pickEpochs(options: DemoOptions): Partial<BuildOptions> {
 function sliceSplit(dataset: Dataset, samples?: number) {
   const split = dataset.test;
   const count = samples === undefined ? split.count : Math.min(samples, split.count);
-  const size = split.images.length / split.count;
-  return { images: split.images.subarray(0, count * size), labels: split.labels.subarray(0, count), count };
+  const size = split.samples.length / split.count;
+  return { samples: split.samples.subarray(0, count * size), labels: split.labels.subarray(0, count), count };
 }
 
 /** Installs each tier's artifact on a fresh device of the profile (flashing by cable) and measures it. */

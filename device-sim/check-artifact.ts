@@ -97,7 +97,7 @@ export interface SplitScore {
 }
 
 /** Classifies `count` samples one at a time (batch 1, as a device does), timing each. */
-export function scoreSplit(loaded: LoadedArtifact, split: { images: Uint8Array; labels: Uint8Array; count: number }): SplitScore {
+export function scoreSplit(loaded: LoadedArtifact, split: { samples: Uint8Array; labels: Uint8Array; count: number }): SplitScore {
   const interpreter = loaded.interpreter!;
   const size = interpreter.inputSize;
   const predictions = new Uint8Array(split.count);
@@ -105,7 +105,7 @@ export function scoreSplit(loaded: LoadedArtifact, split: { images: Uint8Array; 
   let correct = 0;
   for (let i = 0; i < split.count; i++) {
     const start = process.hrtime.bigint();
-    predictions[i] = interpreter.classify(split.images.subarray(i * size, (i + 1) * size));
+    predictions[i] = interpreter.classify(split.samples.subarray(i * size, (i + 1) * size));
     latency[i] = Number(process.hrtime.bigint() - start) / 1000;
     if (predictions[i] === split.labels[i]) correct++;
   }

@@ -4,7 +4,7 @@
 //
 //   const device = await openDevice({ dir, profile, server, token, publicKey });
 //   await device.checkForUpdate();          // UpdateOutcome
-//   device.infer(images, count);            // predictions + latency + arena high-water
+//   device.infer(samples, count);            // predictions + latency + arena high-water
 //   device.status();                        // version, intervals, slot, sha256, ...
 //
 // A PowerCutError thrown out of an update means the process "lost power":
@@ -78,7 +78,7 @@ export interface InferResult {
 }
 
 export interface Split {
-  images: Uint8Array;
+  samples: Uint8Array;
   labels: Uint8Array;
   count: number;
 }
@@ -122,7 +122,7 @@ export interface Device {
   installArtifact(bytes: Uint8Array): UpdateOutcome;
   /** Installs a .wgp patch from local bytes against the running artifact. */
   installPatch(bytes: Uint8Array): UpdateOutcome;
-  infer(images: Uint8Array, count: number): InferResult;
+  infer(samples: Uint8Array, count: number): InferResult;
   evaluate(split: Split): EvaluateResult;
 }
 
@@ -261,16 +261,16 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     return interpreter ?? loadInterpreter(core.artifact);
   }
 
-  function infer(images: Uint8Array, count: number): InferResult {
+  function infer(samples: Uint8Array, count: number): InferResult {
     const runner = model();
     const size = runner.inputSize;
-    if (!Number.isInteger(count) || count < 0 || images.length < count * size) {
-      throw new DeviceError(DeviceErrorCode.BAD_INPUT, `${count} samples need ${count * size} bytes of images, got ${images.length}`, 2);
+    if (!Number.isInteger(count) || count < 0 || samples.length < count * size) {
+      throw new DeviceError(DeviceErrorCode.BAD_INPUT, `${count} samples need ${count * size} bytes of samples, got ${samples.length}`, 2);
     }
     const predictions = new Uint8Array(count);
     const latency = new Float64Array(count);
     for (let i = 0; i < count; i++) {
-      const sample = images.subarray(i * size, (i + 1) * size);
+      const sample = samples.subarray(i * size, (i + 1) * size);
       const start = process.hrtime.bigint();
       predictions[i] = runner.classify(sample);
       latency[i] = Number(process.hrtime.bigint() - start) / 1000;
@@ -305,7 +305,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     installPatch: (bytes) => installPatchBytes(core, bytes),
     infer,
     evaluate(split) {
-      const result = infer(split.images, split.count);
+      const result = infer(split.samples, split.count);
       let correct = 0;
       for (let i = 0; i < split.count; i++) if (result.predictions[i] === split.labels[i]) correct++;
       return { ...result, accuracy: split.count ? correct / split.count : 0, samples: split.count };

@@ -20,7 +20,7 @@ import { createRandom, shuffledIndices } from './random.ts';
 
 export interface DatasetSplit {
   /** count*784 raw pixels 0..255, row-major. */
-  images: Uint8Array;
+  samples: Uint8Array;
   labels: Uint8Array;
   count: number;
 }
@@ -49,17 +49,17 @@ export async function loadDataset(spec: string, options: { seed?: number } = {})
   throw new PipelineError('BAD_SPEC', `unknown dataset "${spec}": use "mnist" or "idx:DIR" (a directory of IDX files)`);
 }
 
-/** Copies the listed samples of (images, labels) into a new split. */
-export function selectSamples(images: Uint8Array, labels: Uint8Array, indices: Uint32Array): DatasetSplit {
+/** Copies the listed samples of (samples, labels) into a new split. */
+export function selectSamples(samples: Uint8Array, labels: Uint8Array, indices: Uint32Array): DatasetSplit {
   const count = indices.length;
-  const outImages = new Uint8Array(count * PIXELS);
+  const outSamples = new Uint8Array(count * PIXELS);
   const outLabels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const k = indices[i];
-    outImages.set(images.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+    outSamples.set(samples.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
     outLabels[i] = labels[k];
   }
-  return { images: outImages, labels: outLabels, count };
+  return { samples: outSamples, labels: outLabels, count };
 }
 
 async function loadMnistPackage(seed: number): Promise<Dataset> {
@@ -85,12 +85,12 @@ async function loadMnistPackage(seed: number): Promise<Dataset> {
     perDigit.push(bytes);
     total += values.length / PIXELS;
   }
-  const images = new Uint8Array(total * PIXELS);
+  const samples = new Uint8Array(total * PIXELS);
   const labels = new Uint8Array(total);
   let at = 0;
   for (let digit = 0; digit < 10; digit++) {
     const n = perDigit[digit].length / PIXELS;
-    images.set(perDigit[digit], at * PIXELS);
+    samples.set(perDigit[digit], at * PIXELS);
     labels.fill(digit, at, at + n);
     at += n;
   }
@@ -102,9 +102,9 @@ async function loadMnistPackage(seed: number): Promise<Dataset> {
     name: 'mnist',
     inputShape: [SIDE, SIDE],
     classes: 10,
-    train: selectSamples(images, labels, train),
-    validation: selectSamples(images, labels, validation),
-    test: selectSamples(images, labels, test),
+    train: selectSamples(samples, labels, train),
+    validation: selectSamples(samples, labels, validation),
+    test: selectSamples(samples, labels, test),
   };
 }
 
@@ -122,7 +122,7 @@ async function findIdxFile(dir: string, base: string): Promise<string> {
   throw new PipelineError('NOT_FOUND', `${join(dir, base)}[.gz]: not found; an IDX dataset directory needs train-* and t10k-* image and label files`);
 }
 
-async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8Array; labels: Uint8Array; count: number }> {
+async function readIdxPair(dir: string, prefix: string): Promise<{ samples: Uint8Array; labels: Uint8Array; count: number }> {
   const imagesFile = await findIdxFile(dir, `${prefix}-images-idx3-ubyte`);
   const labelsFile = await findIdxFile(dir, `${prefix}-labels-idx1-ubyte`);
   const images = await readIdxFile(imagesFile, 3);
@@ -138,7 +138,7 @@ async function readIdxPair(dir: string, prefix: string): Promise<{ images: Uint8
       throw new PipelineError('BAD_LABEL', `${labelsFile}: label ${labels.data[i]} at index ${i}; expected 0..9`);
     }
   }
-  return { images: images.data, labels: labels.data, count: images.dims[0] };
+  return { samples: images.data, labels: labels.data, count: images.dims[0] };
 }
 
 async function loadIdxDirectory(dir: string, seed: number): Promise<Dataset> {
@@ -154,8 +154,8 @@ async function loadIdxDirectory(dir: string, seed: number): Promise<Dataset> {
     name: `idx:${dir}`,
     inputShape: [SIDE, SIDE],
     classes: 10,
-    train: selectSamples(trainAll.images, trainAll.labels, order.subarray(0, trainCount)),
-    validation: selectSamples(trainAll.images, trainAll.labels, order.subarray(trainCount)),
-    test: { images: test.images, labels: test.labels, count: test.count },
+    train: selectSamples(trainAll.samples, trainAll.labels, order.subarray(0, trainCount)),
+    validation: selectSamples(trainAll.samples, trainAll.labels, order.subarray(trainCount)),
+    test: { samples: test.samples, labels: test.labels, count: test.count },
   };
 }

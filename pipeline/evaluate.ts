@@ -19,7 +19,7 @@ export class SplitEvaluator {
     for (let from = 0; from < split.count; from += CHUNK) {
       const to = Math.min(split.count, from + CHUNK);
       const buffer = new Float32Array((to - from) * width);
-      fillBatch(split.images, width, order, from, to, buffer);
+      fillBatch(split.samples, width, order, from, to, buffer);
       this.chunks.push(tf.tensor2d(buffer, [to - from, width]));
     }
   }

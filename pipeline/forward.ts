@@ -17,11 +17,11 @@ export function forwardLogits(spec: MlpSpec, kernels: tf.Tensor2D[], biases: tf.
 }
 
 /** Raw pixels of samples `order[from..to)` scaled by 1/255 into `out` (caller-owned, reused per batch). */
-export function fillBatch(images: Uint8Array, width: number, order: Uint32Array, from: number, to: number, out: Float32Array): void {
+export function fillBatch(samples: Uint8Array, width: number, order: Uint32Array, from: number, to: number, out: Float32Array): void {
   const scale = 1 / 255;
   for (let i = from; i < to; i++) {
     const src = order[i] * width;
     const dst = (i - from) * width;
-    for (let j = 0; j < width; j++) out[dst + j] = images[src + j] * scale;
+    for (let j = 0; j < width; j++) out[dst + j] = samples[src + j] * scale;
   }
 }

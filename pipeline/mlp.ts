@@ -1,4 +1,4 @@
-// The pipeline's model: a chain of Dense layers over a flattened image, held
+// The pipeline's model: a chain of Dense layers over a flattened sample, held
 // as plain typed arrays so every stage (prune, share, license, encode) works
 // without TensorFlow and only training/evaluation touch tensors.
 import type { Activation } from '../formats/index.ts';

@@ -56,7 +56,7 @@ export function forEachBatch(
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
     const n = to - from;
-    fillBatch(split.images, width, order, from, to, buffer);
+    fillBatch(split.samples, width, order, from, to, buffer);
     for (let i = 0; i < n; i++) labels[i] = split.labels[order[from + i]];
     const x = tf.tensor2d(buffer.subarray(0, n * width), [n, width]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), 'int32'), classes) as tf.Tensor2D);

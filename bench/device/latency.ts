@@ -60,7 +60,7 @@ export async function measureLatency(
   const artifact = readArtifact(bytes);
   const dataset = await loadDataset('mnist');
   const count = Math.min(options.samples ?? 2000, dataset.test.count);
-  const split = { images: dataset.test.images, labels: dataset.test.labels, count };
+  const split = { samples: dataset.test.samples, labels: dataset.test.labels, count };
 
   // Warm up the JIT on both sides before timing.
   scoreSplit(loaded, { ...split, count: Math.min(200, count) });
@@ -86,7 +86,7 @@ export async function measureLatency(
   const biases = layers.map((layer) => tf.tensor1d(decodeTensor(artifact, layer.bias)));
   const input = new Float32Array(784);
   const predictOne = (offset: number): number => {
-    for (let j = 0; j < 784; j++) input[j] = split.images[offset + j] * preprocess.scale + preprocess.offset;
+    for (let j = 0; j < 784; j++) input[j] = split.samples[offset + j] * preprocess.scale + preprocess.offset;
     const out = tf.tidy(() => {
       let x: tf.Tensor2D = tf.tensor2d(input, [1, 784]);
       layers.forEach((layer, i) => {

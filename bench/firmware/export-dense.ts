@@ -132,7 +132,7 @@ export async function loadSamples(count: number, features: number, synthetic: bo
     if (features !== 784) throw new Error(`the MNIST samples have 784 features; the model takes ${features} (use --synthetic)`);
     const { test } = await loadDataset('mnist');
     const n = Math.min(count, test.count);
-    return { count: n, features, raw: test.images.slice(0, n * features), labels: test.labels.slice(0, n), source: `mnist test split, first ${n}` };
+    return { count: n, features, raw: test.samples.slice(0, n * features), labels: test.labels.slice(0, n), source: `mnist test split, first ${n}` };
   }
   const random = createRandom(7);
   const raw = Uint8Array.from({ length: count * features }, () => Math.floor(random() * 256));

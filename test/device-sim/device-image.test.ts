@@ -13,12 +13,12 @@ import { Arena } from '../../device-sim/arena.ts';
 import { buildExecImage } from '../../device-sim/exec-image.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { readArtifact } from '../../formats/index.ts';
-import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
 
 const publicKey = keys.publicKeyPem;
 const v1 = syntheticArtifact({ version: 1, seed: 21, sizes: [784, 24, 10] });
 const v2 = syntheticArtifact({ version: 2, seed: 22, sizes: [784, 24, 10] });
-const images = randomImages(60, 784, 5);
+const samples = randomSamples(60, 784, 5);
 const tempDir = () => mkdtempSync(join(tmpdir(), 'wg-image-'));
 const imageFile = (dir: string, slot: 'a' | 'b') => join(dir, `slot-${slot}.image.bin`);
 
@@ -38,14 +38,14 @@ test('install programs the image after the artifact; the image and coded kernels
   coded.installArtifact(v1);
   assert.is(coded.status().kernel, 'coded');
   assert.is(coded.status().imageBytes, 0);
-  assert.equal(device.infer(images, 60).predictions, coded.infer(images, 60).predictions);
+  assert.equal(device.infer(samples, 60).predictions, coded.infer(samples, 60).predictions);
 });
 
 test('a damaged image is found at boot and rebuilt; the artifact is untouched', async () => {
   const dir = tempDir();
   const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
   device.installArtifact(v1);
-  const expected = device.infer(images, 60).predictions;
+  const expected = device.infer(samples, 60).predictions;
   const good = readFileSync(imageFile(dir, 'a'));
   for (const damage of ['flip', 'truncate', 'delete'] as const) {
     if (damage === 'delete') writeFileSync(imageFile(dir, 'a'), new Uint8Array(0));
@@ -59,7 +59,7 @@ test('a damaged image is found at boot and rebuilt; the artifact is untouched', 
     assert.is(rebooted.status().version, 1, damage);
     assert.is(rebooted.status().kernel, 'image', damage);
     assert.equal(readFileSync(imageFile(dir, 'a')), good, `${damage}: rebuilt bit for bit`);
-    assert.equal(rebooted.infer(images, 60).predictions, expected, damage);
+    assert.equal(rebooted.infer(samples, 60).predictions, expected, damage);
   }
 });
 
@@ -83,7 +83,7 @@ test('a power cut while the image is programmed leaves the new version confirmed
   assert.is(statSync(imageFile(dir, 'b')).size, status.imageBytes);
   const reference = await openDevice({ dir: tempDir(), profile: 'm0-32k', publicKey, kernel: 'coded' });
   reference.installArtifact(v2);
-  assert.equal(rebooted.infer(images, 60).predictions, reference.infer(images, 60).predictions);
+  assert.equal(rebooted.infer(samples, 60).predictions, reference.infer(samples, 60).predictions);
 });
 
 test('a slot that holds the artifact but not its image runs the coded kernels and says why', async () => {
@@ -97,7 +97,7 @@ test('a slot that holds the artifact but not its image runs the coded kernels an
   assert.match(status.kernelNote!, /FLASH|flash/);
   assert.match(status.kernelNote!, new RegExp(`${slotBytes}`));
   assert.not.ok(existsSync(imageFile(dir, 'a')) && statSync(imageFile(dir, 'a')).size > 0, 'nothing half-written is left');
-  assert.is(device.infer(images, 5).predictions.length, 5);
+  assert.is(device.infer(samples, 5).predictions.length, 5);
 });
 
 test.run();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDevice } from '../../device-sim/device.ts';
-import { keys, syntheticArtifact, randomImages } from './fixtures.ts';
+import { keys, syntheticArtifact, randomSamples } from './fixtures.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { diffArtifacts, readArtifact } from '../../formats/index.ts';
 
@@ -27,7 +27,7 @@ test('install into slot A, update into slot B, both survive a reboot', async () 
   device = await openDevice({ dir, profile: 'm0-32k', publicKey });
   const status = device.status();
   assert.equal([status.version, status.slot, status.confirmed, status.bootIssues], [2, 'B', true, []]);
-  const result = device.infer(randomImages(5, 784), 5);
+  const result = device.infer(randomSamples(5, 784), 5);
   assert.is(result.predictions.length, 5);
   assert.ok(result.arenaHighWaterBytes <= result.arenaBytes);
 });
@@ -92,7 +92,7 @@ test('a version that does not fit the RAM fails its self-test and is rolled back
     (error: any) => error.code === 'SELF_TEST_FAILED' && /RAM/.test(error.message),
   );
   assert.is(device.status().version, 1);
-  assert.is(device.infer(randomImages(1, 784), 1).predictions.length, 1);
+  assert.is(device.infer(randomSamples(1, 784), 1).predictions.length, 1);
 });
 
 test('older versions are refused (rollback attack), and so are unsigned or foreign-key artifacts', async () => {

@@ -14,7 +14,7 @@ import { buildExecImage, openExecImage, type ExecImage } from '../../device-sim/
 import { diffArtifacts, encodeArtifact, readArtifact, type Artifact, type ModelInput } from '../../formats/index.ts';
 import { changeCentroids, changeWeights } from '../fixtures/model-versions.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
-import { keys, randomImages } from './fixtures.ts';
+import { keys, randomSamples } from './fixtures.ts';
 
 const sign = (input: ModelInput, license?: number[]) => readArtifact(encodeArtifact(input, { heldIntervals: license, privateKey: keys.privateKeyPem }));
 
@@ -77,7 +77,7 @@ test('a device patched to a centroids-only version runs the full transcode bit f
   const v1 = syntheticModel({ sizes: [40, 16, 6], sparsity: 0.75, bits: 4, intervals: 4, seed: 6 });
   const a = encodeArtifact(v1, { privateKey: keys.privateKeyPem });
   const b = encodeArtifact(changeCentroids(v1, 0.002), { privateKey: keys.privateKeyPem });
-  const samples = randomImages(16, 40, 3);
+  const samples = randomSamples(16, 40, 3);
   const patched = await openDevice({ dir: mkdtempSync(join(tmpdir(), 'wg-inc-')), publicKey: keys.publicKeyPem });
   patched.installArtifact(a);
   patched.installPatch(diffArtifacts(a, b));

@@ -14,7 +14,7 @@ import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from '.
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { evalImageLayer } from '../../device-sim/kernels/sparse-rows.ts';
 import { wasmKernelOf } from '../../device-sim/kernels/sparse-rows-wasm.ts';
-import { randomImages, syntheticArtifact, syntheticModel } from './fixtures.ts';
+import { randomSamples, syntheticArtifact, syntheticModel } from './fixtures.ts';
 import { renderRowsWasm } from '../../scripts/gen-wasm.mjs';
 
 function imageOf(artifact: Artifact, arena = new Arena(32 * 1024)): ExecImage {
@@ -118,7 +118,7 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
       'these layers run in the specialised kernels',
     );
     const interpreter = createInterpreter(artifact, arena, { image });
-    const samples = randomImages(40, 784, 11);
+    const samples = randomSamples(40, 784, 11);
     // Blank stretches, as in real images, so the four-zero-byte skip runs.
     for (let s = 0; s < 40; s++) samples.fill(0, s * 784, s * 784 + 300 + s * 7);
     const { scale } = artifact.manifest.preprocess;
@@ -159,7 +159,7 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
         kernels.add(image.layers.map(wasmKernelOf).join(','));
         const interpreter = createInterpreter(artifact, arena, { image });
         const { scale, offset } = artifact.manifest.preprocess;
-        const samples = randomImages(3, sizes[0]!, seed);
+        const samples = randomSamples(3, sizes[0]!, seed);
         for (let s = 0; s < 3; s++) {
           const raw = samples.subarray(s * sizes[0]!, (s + 1) * sizes[0]!);
           raw.fill(0, 0, raw.length >> 1);

@@ -10,7 +10,7 @@ import { encodeArtifact, openSegment, readArtifact, readSegmentEntries, type Art
 import { Arena } from '../../device-sim/arena.ts';
 import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
-import { randomImages, syntheticModel } from './fixtures.ts';
+import { randomSamples, syntheticModel } from './fixtures.ts';
 
 const f = Math.fround;
 
@@ -78,7 +78,7 @@ test("property: coded and image f32 logits are the document's, bit for bit, on r
         const image = prepareExecImage(artifact, arena, 1 << 24).image!;
         arena.rewind(0);
         const interpreters = { image: createInterpreter(artifact, arena, { image }), coded: createInterpreter(artifact, new Arena(1 << 20)) };
-        const samples = randomImages(3, sizes[0]!, seed);
+        const samples = randomSamples(3, sizes[0]!, seed);
         for (let s = 0; s < 3; s++) {
           const raw = samples.subarray(s * sizes[0]!, (s + 1) * sizes[0]!);
           raw.fill(0, 0, raw.length >> 1);

@@ -86,7 +86,7 @@ export function syntheticArtifact(options: SyntheticOptions & { license?: number
 }
 
 /** Seeded random raw samples (0..255). */
-export function randomImages(count: number, size: number, seed = 7): Uint8Array {
+export function randomSamples(count: number, size: number, seed = 7): Uint8Array {
   const random = createRandom(seed);
   return Uint8Array.from({ length: count * size }, () => Math.floor(random() * 256));
 }

@@ -45,12 +45,12 @@ for (const [label, tierLicense, activation, kernel] of [
     const loaded = loadArtifactOnProfile(bytes, resolveProfile('m0-32k'), { kernel });
     assert.ok(loaded.report.fits);
     assert.is(loaded.report.kernel, kernel);
-    const expected = await referenceOutputs(bytes, split.images, split.count);
+    const expected = await referenceOutputs(bytes, split.samples, split.count);
     let maxDiff = 0;
     let classMismatches = 0;
     const size = 784;
     for (let i = 0; i < split.count; i++) {
-      const outputs = loaded.interpreter!.invoke(split.images.subarray(i * size, (i + 1) * size));
+      const outputs = loaded.interpreter!.invoke(split.samples.subarray(i * size, (i + 1) * size));
       let bestDevice = 0;
       let bestReference = 0;
       for (let c = 0; c < 10; c++) {

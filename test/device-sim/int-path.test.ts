@@ -11,7 +11,7 @@ import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter, type Interpreter } from '../../device-sim/interpreter.ts';
 import { preprocess } from '../../device-sim/kernels/dense-reference.ts';
 import { activationBound, fitExponent, rnd, rsh } from '../../device-sim/kernels/int-reference.ts';
-import { randomImages, syntheticArtifact, syntheticModel } from './fixtures.ts';
+import { randomSamples, syntheticArtifact, syntheticModel } from './fixtures.ts';
 
 test('rnd rounds halves away from zero; rsh is a rounding shift on the magnitude', () => {
   assert.equal([rnd(2.5), rnd(-2.5), rnd(2.4999), rnd(-0.5), rnd(0.49), rnd(-3)], [3, -3, 2, -1, 0, -3]);
@@ -88,7 +88,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
       input.preprocess = { ...input.preprocess, scale: 1 / 127.5, offset: -1 };
       const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
       const { coded, image, f32 } = interpreters(artifact);
-      const samples = randomImages(6, 100, 3);
+      const samples = randomSamples(6, 100, 3);
       for (let s = 0; s < 6; s++) {
         const raw = samples.subarray(s * 100, (s + 1) * 100);
         const expected = documentInt(artifact, raw);
@@ -110,7 +110,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
 test('an int-path softmax model: invoke gives probabilities of the int logits, classify their argmax', () => {
   const artifact = readArtifact(syntheticArtifact({ sizes: [64, 10, 4], seed: 2 }));
   const { coded } = interpreters(artifact);
-  const raw = randomImages(1, 64, 9);
+  const raw = randomSamples(1, 64, 9);
   const { values } = coded.intLogits(raw);
   const best = Array.from(values).indexOf(Math.max(...values));
   assert.is(coded.classify(raw), best);
@@ -144,7 +144,7 @@ test("property: on random Dense chains, encodings, sparsities, offsets and licen
         if (relu) input.layers[input.layers.length - 1]!.activation = 'relu';
         const artifact = readArtifact(encodeArtifact(input, { heldIntervals: license }));
         const { coded, image } = interpreters(artifact);
-        const samples = randomImages(3, sizes[0]!, seed);
+        const samples = randomSamples(3, sizes[0]!, seed);
         for (let s = 0; s < 3; s++) {
           const raw = samples.subarray(s * sizes[0]!, (s + 1) * sizes[0]!);
           raw.fill(0, 0, raw.length >> 1);

@@ -7,7 +7,7 @@ import { Arena } from '../../device-sim/arena.ts';
 import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { applyActivation, argmax } from '../../device-sim/kernels/dense-reference.ts';
-import { randomImages, syntheticArtifact } from './fixtures.ts';
+import { randomSamples, syntheticArtifact } from './fixtures.ts';
 
 for (const kernel of ['image', 'coded'] as const) {
   test(`${kernel} kernels: softmax of the logits is invoke's output, and the class is their argmax`, () => {
@@ -16,7 +16,7 @@ for (const kernel of ['image', 'coded'] as const) {
     const image = kernel === 'image' ? prepareExecImage(artifact, arena, 1 << 20).image : null;
     arena.rewind(0);
     const interpreter = createInterpreter(artifact, arena, { image });
-    const samples = randomImages(8, 64, 5);
+    const samples = randomSamples(8, 64, 5);
     for (let s = 0; s < 8; s++) {
       const sample = samples.subarray(s * 64, (s + 1) * 64);
       const logits = Float32Array.from(interpreter.logits(sample));
@@ -32,7 +32,7 @@ for (const kernel of ['image', 'coded'] as const) {
 test('a linear last layer: logits and invoke agree', () => {
   const artifact = readArtifact(syntheticArtifact({ sizes: [32, 6, 3], seed: 8, finalActivation: 'linear' }));
   const interpreter = createInterpreter(artifact, new Arena(64 * 1024));
-  const sample = randomImages(1, 32, 2);
+  const sample = randomSamples(1, 32, 2);
   assert.equal(Float32Array.from(interpreter.logits(sample)), Float32Array.from(interpreter.invoke(sample)));
 });
 

@@ -12,7 +12,7 @@ import { openDevice } from '../../device-sim/device.ts';
 import { BudgetError } from '../../device-sim/errors.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { diffArtifacts, readArtifact } from '../../formats/index.ts';
-import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
 
 const publicKey = keys.publicKeyPem;
 const tempDir = () => mkdtempSync(join(tmpdir(), 'wg-patch-stream-'));
@@ -42,7 +42,7 @@ test('m0-32k: a license upgrade then a new version, each streamed into the inact
     assert.ok(outcome.arenaHighWaterBytes! >= outcome.applyWorkingBytes!, 'the arena high-water covers the apply');
     assert.ok(outcome.arenaHighWaterBytes! <= ramBytes, `high-water ${outcome.arenaHighWaterBytes} B within the ${ramBytes} B profile`);
   }
-  const result = device.infer(randomImages(3, 784), 3);
+  const result = device.infer(randomSamples(3, 784), 3);
   assert.ok(result.arenaHighWaterBytes >= version.arenaHighWaterBytes! && result.arenaHighWaterBytes <= result.arenaBytes);
 
   const rebooted = await openDevice({ dir, profile: 'm0-32k', publicKey });
@@ -94,7 +94,7 @@ test('a RAM budget too small for the apply: RAM BudgetError naming the bytes; th
     'the state record is untouched',
   );
   assert.equal([device.status().version, device.status().slot], [1, 'A']);
-  assert.is(device.infer(randomImages(1, 784), 1).predictions.length, 1, 'the old model still runs');
+  assert.is(device.infer(randomSamples(1, 784), 1).predictions.length, 1, 'the old model still runs');
   const rebooted = await openDevice({ dir, profile, publicKey });
   assert.equal([rebooted.status().version, rebooted.status().slot, rebooted.status().bootIssues], [1, 'A', []]);
 });

@@ -13,7 +13,7 @@ import { openDevice } from '../../device-sim/device.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
-import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
 import { FULL_RUN, requiring } from '../requirements.ts';
 
 // Among the slowest files: npm run test:fast leaves it out.
@@ -34,7 +34,7 @@ test('license upgrade and downgrade, then a new version, against the real server
 
     const install = await device.checkForUpdate();
     assert.equal([install.kind, install.toVersion, install.heldIntervals, install.patchBytes], ['install', 1, [1, 2], null]);
-    const images = randomImages(40, 784);
+    const images = randomSamples(40, 784);
     const basic = Array.from(device.infer(images, 40).predictions);
     assert.is((await device.checkForUpdate()).kind, 'none');
 

@@ -10,7 +10,7 @@ import { openDevice } from '../../device-sim/device.ts';
 import { PowerCutError } from '../../device-sim/errors.ts';
 import { randomPowerCut } from '../../device-sim/power-cut.ts';
 import { readArtifact } from '../../formats/index.ts';
-import { keys, randomImages, syntheticArtifact } from './fixtures.ts';
+import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
 import { startStubServer, type StubServer } from './stub-server.ts';
 
 const publicKey = keys.publicKeyPem;
@@ -71,8 +71,8 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   const device = await openDevice({ dir: tempDir(), profile: 'm0-32k', server: stub.url, token: 't-license', publicKey });
   const install = await device.checkForUpdate();
   assert.equal([install.kind, install.heldIntervals], ['install', BASIC]);
-  const images = randomImages(50, 784);
-  const basicPredictions = device.infer(images, 50).predictions;
+  const samples = randomSamples(50, 784);
+  const basicPredictions = device.infer(samples, 50).predictions;
 
   stub.grant('t-license', FULL);
   const upgrade = await device.checkForUpdate();
@@ -81,14 +81,14 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   assert.is(upgrade.bytesSent, upgrade.patchBytes);
   assert.ok(upgrade.bytesSent < upgrade.fullArtifactBytes, `patch ${upgrade.bytesSent} B < artifact ${upgrade.fullArtifactBytes} B`);
   assert.is(device.artifact()!.segments.length > readArtifact(release(1, BASIC)).segments.length, true);
-  const fullPredictions = device.infer(images, 50).predictions;
+  const fullPredictions = device.infer(samples, 50).predictions;
   assert.not.equal(Array.from(fullPredictions), Array.from(basicPredictions), 'the added weights change the outputs');
 
   stub.grant('t-license', BASIC);
   const downgrade = await device.checkForUpdate();
   assert.equal([downgrade.kind, downgrade.heldIntervals], ['license-downgrade', BASIC]);
   assert.ok(downgrade.patchBytes !== null && downgrade.bytesSent === downgrade.patchBytes);
-  assert.equal(Array.from(device.infer(images, 50).predictions), Array.from(basicPredictions));
+  assert.equal(Array.from(device.infer(samples, 50).predictions), Array.from(basicPredictions));
 });
 
 test('the server offering an older version is refused (rollback attack)', async () => {
@@ -123,7 +123,7 @@ for (const patches of [true, false])
       server.publish(v1);
       server.publish(v2);
       server.grant('t', FULL);
-      const images = randomImages(3, 784);
+      const samples = randomSamples(3, 784);
       const cutsByPhase: Record<string, number> = { download: 0, apply: 0, switch: 0 };
       for (let seed = 0; seed < 30; seed++) {
         const dir = tempDir();
@@ -141,7 +141,7 @@ for (const patches of [true, false])
         const rebooted = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: 't', publicKey });
         const status = rebooted.status();
         assert.is(known.get(status.sha256!), status.version, `seed ${seed} (${plan.phase}@${plan.afterBytes}): running ${status.sha256}`);
-        assert.is(rebooted.infer(images, 3).predictions.length, 3);
+        assert.is(rebooted.infer(samples, 3).predictions.length, 3);
         // And the next check finishes the update.
         await rebooted.checkForUpdate();
         assert.is(rebooted.status().version, 2, `seed ${seed}: update completes after the reboot`);

@@ -22,15 +22,15 @@ async function rejects(promise: Promise<unknown>, code: string, mention: string)
 test('mnist: 7,000 / 1,000 / 2,000 raw bytes, labels 0..9, the same split every time', async () => {
   const a = await loadDataset('mnist');
   assert.equal([a.train.count, a.validation.count, a.test.count], [7000, 1000, 2000]);
-  assert.is(a.train.images.length, 7000 * 784);
+  assert.is(a.train.samples.length, 7000 * 784);
   assert.equal(a.inputShape, [28, 28]);
   let max = 0;
-  for (const v of a.test.images) if (v > max) max = v;
+  for (const v of a.test.samples) if (v > max) max = v;
   assert.is(max, 255);
   const classes = new Set(a.train.labels);
   assert.is(classes.size, 10);
   const b = await loadDataset('mnist');
-  assert.equal(Buffer.compare(Buffer.from(a.test.images), Buffer.from(b.test.images)), 0);
+  assert.equal(Buffer.compare(Buffer.from(a.test.samples), Buffer.from(b.test.samples)), 0);
   const other = await loadDataset('mnist', { seed: 2 });
   assert.not.equal(Buffer.compare(Buffer.from(a.test.labels), Buffer.from(other.test.labels)), 0);
 });

@@ -20,7 +20,7 @@ const spec: MlpSpec = {
 };
 
 function slice(split: DatasetSplit, count: number): DatasetSplit {
-  return { images: split.images.subarray(0, count * 784), labels: split.labels.subarray(0, count), count };
+  return { samples: split.samples.subarray(0, count * 784), labels: split.labels.subarray(0, count), count };
 }
 
 const data = await loadDataset('mnist');

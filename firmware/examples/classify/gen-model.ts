@@ -83,7 +83,7 @@ export async function genModel(artifactPath: string, pubkeyPath: string, outDir:
 
   const { test } = await loadDataset('mnist');
   const count = Math.min(options.samples ?? 100, test.count);
-  const raw = test.images.slice(0, count * features);
+  const raw = test.samples.slice(0, count * features);
   const labels = test.labels.slice(0, count);
 
   const image = buildExecImage(artifact, new Arena(ARENA_BYTES));

@@ -78,7 +78,7 @@ function trainEpoch(net: Net, split: DatasetSplit, random: Random, rate: number)
   const x = new Float64Array(n0);
   const order = shuffledIndices(split.count, random);
   for (const s of order) {
-    const raw = split.images.subarray(s * n0, (s + 1) * n0);
+    const raw = split.samples.subarray(s * n0, (s + 1) * n0);
     let nnz = 0;
     for (let i = 0; i < n0; i++) {
       if (raw[i] !== 0) {
@@ -141,7 +141,7 @@ function accuracy(kernels: Float32Array[], biases: Float32Array[], split: Datase
   let correct = 0;
   const n0 = SIZES[0]!;
   for (let s = 0; s < split.count; s++) {
-    let x = Float32Array.from(split.images.subarray(s * n0, (s + 1) * n0), (r) => Math.fround(r / 255));
+    let x = Float32Array.from(split.samples.subarray(s * n0, (s + 1) * n0), (r) => Math.fround(r / 255));
     kernels.forEach((k, l) => {
       const units = SIZES[l + 1]!;
       const y = Float32Array.from(biases[l]!);

@@ -37,7 +37,7 @@ export async function genUpdate(basicPath: string, fullPath: string, pubkeyPath:
   const features = basic.manifest.layers[0]!.inputs;
   const { test } = await loadDataset('mnist');
   const count = Math.min(samples, test.count);
-  const raw = test.images.slice(0, count * features);
+  const raw = test.samples.slice(0, count * features);
   const labels = test.labels.slice(0, count);
   const correct = (a: Artifact, path: 'f32' | 'int') => deviceSimCorrect(a, null, path, raw, labels, features);
   const expect = {
