@@ -95,14 +95,14 @@ function planLayers(artifact: Artifact): { plans: LayerPlan[]; totalBytes: numbe
     const biasSegments: number[] = [];
     let entries = 0;
     artifact.segments.forEach((segment, index) => {
-      if (segment.tensor === layer.weight) {
+      if (segment.tensor === layer.kernel) {
         weightSegments.push(index);
         entries += segment.count;
       } else if (layer.bias >= 0 && segment.tensor === layer.bias) {
         biasSegments.push(index);
       }
     });
-    const kernel = tensors[layer.weight]!;
+    const kernel = tensors[layer.kernel]!;
     const tableLength = kernel.encoding === 'codebook-sparse' && kernel.codebook ? kernel.codebook.length : 0;
     const colBits = Math.max(1, bitsFor(layer.units));
     const packedBits = colBits + bitsFor(tableLength);
@@ -198,11 +198,11 @@ function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousIm
   const oldLayer = before.manifest.layers[l];
   const layer = plan.layer;
   if (!old || !oldLayer || oldLayer.inputs !== layer.inputs || oldLayer.units !== layer.units) return null;
-  const tensor = artifact.manifest.tensors[layer.weight]!;
-  const oldTensor = before.manifest.tensors[oldLayer.weight]!;
+  const tensor = artifact.manifest.tensors[layer.kernel]!;
+  const oldTensor = before.manifest.tensors[oldLayer.kernel]!;
   if (old.entryCount !== plan.entries || (old.table ? old.table.length : 0) !== plan.tableLength) return null;
   if (tensor.encoding !== oldTensor.encoding || !sameNumbers(tensor.shape, oldTensor.shape) || tensor.bits !== oldTensor.bits) return null;
-  const oldSegments = before.segments.filter((s) => s.tensor === oldLayer.weight);
+  const oldSegments = before.segments.filter((s) => s.tensor === oldLayer.kernel);
   if (oldSegments.length !== plan.weightSegments.length) return null;
   for (let i = 0; i < oldSegments.length; i++) {
     const next = artifact.segments[plan.weightSegments[i]!]!;
@@ -261,7 +261,7 @@ export function buildExecImage(artifact: Artifact, arena: Arena, previous?: Prev
     ];
     words.forEach((w, i) => view.setUint32(HEADER_BYTES + l * LAYER_BYTES + i * 4, w, true));
 
-    const table = plan.tableLength > 0 ? Float32Array.from(tensors[layer.weight]!.codebook!) : null;
+    const table = plan.tableLength > 0 ? Float32Array.from(tensors[layer.kernel]!.codebook!) : null;
     table?.forEach((v, i) => view.setFloat32(plan.valuesAt + i * 4, v, true));
     const setCount = (row: number, n: number): void => {
       const at = plan.countsAt + row * plan.countBytes;

@@ -48,8 +48,8 @@ export function validateModelInput(input: ModelInput): void {
     checkName(l.name, `layers[${i}].name`, true);
     if (l.kind !== 'dense') throw bad(`${where} kind "${l.kind}" is not supported (dense only)`);
     if (!ACTIVATIONS.includes(l.activation)) throw bad(`${where} has unknown activation "${l.activation}"`);
-    const kernel = input.tensors[l.weight];
-    if (!Number.isInteger(l.weight) || !kernel) throw bad(`${where} weight index ${l.weight} is not a tensor`);
+    const kernel = input.tensors[l.kernel];
+    if (!Number.isInteger(l.kernel) || !kernel) throw bad(`${where} weight index ${l.kernel} is not a tensor`);
     if (kernel.shape.length !== 2 || kernel.shape[0] !== l.inputs || kernel.shape[1] !== l.units) {
       throw bad(`${where} kernel "${kernel.name}" has shape [${kernel.shape}], expected [${l.inputs}, ${l.units}]`);
     }

@@ -111,9 +111,9 @@ export function readManifest(bytes: Uint8Array): Manifest {
     if (fl.kind() !== 0) throw bad(`${where} has unknown kind ${fl.kind()}`);
     const activation = ACTIVATIONS[fl.activation()];
     if (!activation) throw bad(`${where} has unknown activation ${fl.activation()}`);
-    const layer: Layer = { kind: 'dense', name: fl.name() ?? '', inputs: fl.inputs(), units: fl.units(), activation, weight: fl.weight(), bias: fl.bias() };
-    const kernel = tensors[layer.weight];
-    if (!kernel) throw bad(`${where} weight tensor ${layer.weight} does not exist`);
+    const layer: Layer = { kind: 'dense', name: fl.name() ?? '', inputs: fl.inputs(), units: fl.units(), activation, kernel: fl.kernel(), bias: fl.bias() };
+    const kernel = tensors[layer.kernel];
+    if (!kernel) throw bad(`${where} kernel tensor ${layer.kernel} does not exist`);
     if (kernel.shape.length !== 2 || kernel.shape[0] !== layer.inputs || kernel.shape[1] !== layer.units) {
       throw bad(`${where} kernel shape [${kernel.shape}] is not [${layer.inputs}, ${layer.units}]`);
     }

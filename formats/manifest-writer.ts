@@ -22,7 +22,7 @@ export function writeManifest(manifest: Manifest): Uint8Array {
 
   const layerOffsets = manifest.layers.map((layer) => {
     const name = b.createString(layer.name);
-    return FbLayer.createLayer(b, 0, name, layer.inputs, layer.units, ACTIVATIONS.indexOf(layer.activation), layer.weight, layer.bias);
+    return FbLayer.createLayer(b, 0, name, layer.inputs, layer.units, ACTIVATIONS.indexOf(layer.activation), layer.kernel, layer.bias);
   });
   const layers = FbManifest.createLayersVector(b, layerOffsets);
 

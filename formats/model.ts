@@ -38,8 +38,8 @@ export interface DenseLayer {
   inputs: number;
   units: number;
   activation: Activation;
-  /** Index into the tensor list. */
-  weight: number;
+  /** Index of its kernel tensor in the tensor list. */
+  kernel: number;
   /** Index into the tensor list, or -1 for no bias. */
   bias: number;
 }

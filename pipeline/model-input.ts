@@ -33,7 +33,7 @@ export function toModelInput(spec: MlpSpec, weights: EncodableWeights, intervals
       licensed: true,
     });
     tensors.push({ name: `${layer.name}/bias`, shape: [layer.units], encoding: 'dense-f32', values: weights.biases[i], licensed: false });
-    layers.push({ kind: 'dense', name: layer.name, inputs: layer.inputs, units: layer.units, activation: layer.activation, weight: 2 * i, bias: 2 * i + 1 });
+    layers.push({ kind: 'dense', name: layer.name, inputs: layer.inputs, units: layer.units, activation: layer.activation, kernel: 2 * i, bias: 2 * i + 1 });
   });
   return { model: spec.name, version, preprocess: pixelPreprocess(spec), layers, tensors, intervals, tiers };
 }

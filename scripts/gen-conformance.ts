@@ -118,7 +118,7 @@ function modelInput(spec: ModelSpec): ModelInput {
       tensors.push(tensorOf(`dense_${l}/bias`, [ls.units], ls.bias, values, ls.biasLicensed ?? false));
     }
     const last = l === spec.layers.length - 1;
-    layers.push({ kind: 'dense', name: `dense_${l}`, inputs, units: ls.units, activation: ls.activation ?? (last ? 'softmax' : 'relu'), weight, bias });
+    layers.push({ kind: 'dense', name: `dense_${l}`, inputs, units: ls.units, activation: ls.activation ?? (last ? 'softmax' : 'relu'), kernel: weight, bias });
     inputs = ls.units;
   });
   return {

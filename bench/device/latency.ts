@@ -82,7 +82,7 @@ export async function measureLatency(
   const backend = await selectBackend();
   log(`tfjs (${backend}): ${count} samples at batch 1`);
   const { layers, preprocess } = artifact.manifest;
-  const kernels = layers.map((layer) => tf.tensor2d(decodeTensor(artifact, layer.weight), [layer.inputs, layer.units]));
+  const kernels = layers.map((layer) => tf.tensor2d(decodeTensor(artifact, layer.kernel), [layer.inputs, layer.units]));
   const biases = layers.map((layer) => tf.tensor1d(decodeTensor(artifact, layer.bias)));
   const input = new Float32Array(784);
   const predictOne = (offset: number): number => {
@@ -117,7 +117,7 @@ export async function measureLatency(
 
   log('tfjs (cpu) for scale');
   await tf.setBackend('cpu');
-  kernels.splice(0, kernels.length, ...layers.map((layer) => tf.tensor2d(decodeTensor(artifact, layer.weight), [layer.inputs, layer.units])));
+  kernels.splice(0, kernels.length, ...layers.map((layer) => tf.tensor2d(decodeTensor(artifact, layer.kernel), [layer.inputs, layer.units])));
   biases.splice(0, biases.length, ...layers.map((layer) => tf.tensor1d(decodeTensor(artifact, layer.bias))));
   const cpu = timeTfjs(Math.min(500, count));
   kernels.forEach((t) => t.dispose());

@@ -38,7 +38,7 @@ export function paperModelInput(options: { version?: number; seed?: number; chan
       inputs,
       units,
       activation: l + 2 === PAPER_SIZES.length ? 'softmax' : 'relu',
-      weight: 2 * l,
+      kernel: 2 * l,
       bias: 2 * l + 1,
     });
   }

@@ -86,7 +86,7 @@ export function denseFromArtifact(artifact: Artifact): DenseNetwork {
       inputs: layer.inputs,
       units: layer.units,
       activation: layer.activation,
-      kernel: denseTensor(artifact, layer.weight, layer.inputs * layer.units),
+      kernel: denseTensor(artifact, layer.kernel, layer.inputs * layer.units),
       bias: layer.bias >= 0 ? denseTensor(artifact, layer.bias, layer.units) : new Float32Array(layer.units),
     };
   });

@@ -39,7 +39,7 @@ const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** di
 /** A later version that moved `fraction` of the last layer's kept weights to another centroid. */
 function moveLastLayer(input: ModelInput, fraction: number): ModelInput {
   const random = createRandom(77);
-  const last = input.layers[input.layers.length - 1]!.weight;
+  const last = input.layers[input.layers.length - 1]!.kernel;
   return {
     ...input,
     version: input.version + 1,

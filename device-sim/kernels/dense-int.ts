@@ -94,7 +94,7 @@ export function prepareIntModel(artifact: Artifact, arena: Arena, inputTable: In
   const { layers, tensors, preprocess: pre } = artifact.manifest;
   const { max, count } = heldMagnitudes(artifact, arena);
   const intLayers = layers.map((layer): IntLayer => {
-    const fw = fit(max[layer.weight]!, WEIGHT_LIMIT, `kernel "${tensors[layer.weight]!.name}"`);
+    const fw = fit(max[layer.kernel]!, WEIGHT_LIMIT, `kernel "${tensors[layer.kernel]!.name}"`);
     const hasBias = layer.bias >= 0 && count[layer.bias]! > 0;
     const fb = hasBias ? fit(max[layer.bias]!, BIAS_LIMIT, `bias "${tensors[layer.bias]!.name}"`) : 64;
     return { layer, fw, weightScale: 2 ** fw, hasBias, fb, biasScale: 2 ** fb, bound: activationBound(layer.inputs) };

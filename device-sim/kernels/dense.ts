@@ -48,7 +48,7 @@ export function initDense(artifact: Artifact, layer: DenseLayer, arena: Arena): 
   }
   return {
     layer,
-    weightSegments: segmentTable(artifact, layer.weight, arena, `segment table of layer "${layer.name}"`),
+    weightSegments: segmentTable(artifact, layer.kernel, arena, `segment table of layer "${layer.name}"`),
     biasSegments: layer.bias >= 0 ? segmentTable(artifact, layer.bias, arena, `bias segment table of layer "${layer.name}"`) : new Uint16Array(0),
   };
 }
@@ -63,8 +63,8 @@ export function prepareDense(artifact: Artifact, op: DenseOpData): void {
   if (!Number.isInteger(layer.inputs) || !Number.isInteger(layer.units) || layer.inputs < 1 || layer.units < 1) {
     fail(`inputs ${layer.inputs} and units ${layer.units} must be positive integers`);
   }
-  const kernel = tensors[layer.weight];
-  if (!kernel) fail(`kernel tensor ${layer.weight} does not exist`);
+  const kernel = tensors[layer.kernel];
+  if (!kernel) fail(`kernel tensor ${layer.kernel} does not exist`);
   if (kernel.shape.length !== 2 || kernel.shape[0] !== layer.inputs || kernel.shape[1] !== layer.units) {
     fail(`kernel "${kernel.name}" has shape [${kernel.shape}], expected [${layer.inputs}, ${layer.units}]`);
   }

@@ -49,16 +49,16 @@ uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_la
     memset(info, 0, sizeof(*info));
     info->inputs = wg_fb_u32(b, layer, L_INPUTS, 0);
     info->units = wg_fb_u32(b, layer, L_UNITS, 0);
-    info->weight = wg_fb_u16(b, layer, L_WEIGHT, 0);
+    info->kernel = wg_fb_u16(b, layer, L_KERNEL, 0);
     bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
     info->bias = bias;
-    kernel = wg_tensor(m, info->weight);
+    kernel = wg_tensor(m, info->kernel);
     wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         uint32_t work;
         if (!wg_holds(m, it.code)) continue;
         work = wg_segment_decoder_bytes(m, it.tensor, it.code) + WG_MERGE_SLOT_BYTES;
-        if (it.tensor == info->weight) {
+        if (it.tensor == info->kernel) {
             info->entries += it.count;
             info->kernel_work += work;
         } else if (bias >= 0 && it.tensor == (uint32_t)bias) {
@@ -206,7 +206,7 @@ static int merge_next(merge *g, uint32_t *position, float *value, wg_status *st)
 static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_info *li, uint8_t *work, size_t work_size)
 {
     const uint8_t *b = m->manifest;
-    uint32_t codebook = li->table_length ? wg_fb_ref(b, wg_tensor(m, li->weight), T_CODEBOOK) + 4u : 0u;
+    uint32_t codebook = li->table_length ? wg_fb_ref(b, wg_tensor(m, li->kernel), T_CODEBOOK) + 4u : 0u;
     uint32_t pass, p, row, count, j;
     float v;
     merge g;
@@ -216,7 +216,7 @@ static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_inf
         if (pass == 2u && li->table_length) break;
         /* the first pass checks every segment (a model opened for the
          * image kernels has not decoded them yet) */
-        if ((st = merge_open(&g, m, li->weight, work, work_size, pass == 0u)) != WG_OK) return st;
+        if ((st = merge_open(&g, m, li->kernel, work, work_size, pass == 0u)) != WG_OK) return st;
         row = 0;
         count = 0;
         while (merge_next(&g, &p, &v, &st)) {

@@ -123,7 +123,7 @@ uint32_t wg_fb_u8(const uint8_t *buf, uint32_t table, uint32_t slot, uint32_t df
 enum { M_FORMAT_VERSION, M_MODEL, M_VERSION, M_PREPROCESS, M_LAYERS, M_TENSORS, M_BOUNDS, M_TIERS,
        M_SEGMENT_TABLE, M_HASHES, M_INTERVAL_IDS, M_INTERVAL_EDGES };
 enum { P_INPUT_SHAPE, P_SCALE, P_OFFSET };
-enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_WEIGHT, L_BIAS };
+enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_KERNEL, L_BIAS };
 enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED };
 enum { TI_NAME, TI_INTERVALS, TI_ACCURACY };
 enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_HELD_INTERVALS, A_SEGMENT_DATA };
@@ -308,7 +308,7 @@ wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, 
 #define WG_MERGE_SLOT_BYTES 192u
 
 typedef struct wg_image_layer_info {
-    uint32_t inputs, units, weight, entries;
+    uint32_t inputs, units, kernel, entries;
     int32_t bias;
     uint32_t count_bytes, entry_bytes, col_bits, table_length;
     uint32_t counts_at, entries_at, values_at, bias_at;

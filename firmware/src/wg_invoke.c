@@ -74,7 +74,7 @@ static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
     const uint8_t *b = m->manifest;
     uint32_t layer = wg_layer(m, l);
     int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
-    wg_status st = stream_tensor(m, io, wg_fb_u16(b, layer, L_WEIGHT, 0), 0);
+    wg_status st = stream_tensor(m, io, wg_fb_u16(b, layer, L_KERNEL, 0), 0);
     if (st == WG_OK && bias >= 0) {
 #ifdef WG_ARITH_INT
         if (io->bias_held)

@@ -157,12 +157,12 @@ static wg_status check_layer(const wg_model *m, uint32_t l, uint32_t tensor_coun
     const uint8_t *b = m->manifest;
     uint32_t layer = wg_layer(m, l), kernel, shape;
     uint32_t inputs = wg_fb_u32(b, layer, L_INPUTS, 0), units = wg_fb_u32(b, layer, L_UNITS, 0);
-    uint32_t weight = wg_fb_u16(b, layer, L_WEIGHT, 0);
+    uint32_t kernel_index = wg_fb_u16(b, layer, L_KERNEL, 0);
     int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
     if (wg_fb_u8(b, layer, L_KIND, 0) != 0) return WG_E_BAD_VALUE;
     if (wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR) > ACT_TANH) return WG_E_BAD_VALUE;
-    if (weight >= tensor_count) return WG_E_BAD_VALUE;
-    kernel = wg_tensor(m, weight);
+    if (kernel_index >= tensor_count) return WG_E_BAD_VALUE;
+    kernel = wg_tensor(m, kernel_index);
     shape = wg_fb_ref(b, kernel, T_SHAPE);
     if (wg_fb_len(b, shape) != 2u || wg_u32(b + shape + 4u) != inputs || wg_u32(b + shape + 8u) != units) {
         return WG_E_BAD_VALUE;

@@ -189,7 +189,7 @@ static void set_exponents(wg_model *m, wg_layer_state *ls, uint32_t tensor, uint
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l);
         int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
-        if (wg_fb_u16(b, layer, L_WEIGHT, 0) == tensor) ls[l].fw = wg_fit(max_bits, 127);
+        if (wg_fb_u16(b, layer, L_KERNEL, 0) == tensor) ls[l].fw = wg_fit(max_bits, 127);
         if (bias >= 0 && (uint32_t)bias == tensor) {
             ls[l].fb = wg_fit(max_bits, (int64_t)1 << 30);
             ls[l].flags |= WG_LS_BIAS_HELD;

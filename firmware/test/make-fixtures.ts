@@ -61,7 +61,7 @@ function runF32(a: Artifact, raw: Uint8Array, kernel: 'coded' | 'image'): { logi
   for (let i = 0; i < raw.length; i++) input[i] = f32(f32(raw[i]! * m.preprocess.scale) + m.preprocess.offset);
   for (const layer of m.layers) {
     const out = new Float32Array(layer.units);
-    const segs = heldEntries(a, layer.weight);
+    const segs = heldEntries(a, layer.kernel);
     const terms = kernel === 'coded' ? segs.flat() : segs.flat().sort((x, y) => x.p - y.p);
     for (const { p, w } of terms) {
       const row = Math.floor(p / layer.units);
@@ -96,7 +96,7 @@ const bound = (inputs: number): number => Math.min(32767, Math.floor((2 ** 30 - 
 function runInt(a: Artifact, raw: Uint8Array): { logits: Int32Array; exponent: number; cls: number } {
   const m = a.manifest;
   const L = m.layers.map((layer) => {
-    const k = heldEntries(a, layer.weight).flat();
+    const k = heldEntries(a, layer.kernel).flat();
     const b = layer.bias >= 0 ? heldEntries(a, layer.bias).flat() : [];
     const fw = k.length ? fit(Math.max(...k.map((e) => Math.abs(e.w))), 127) : 64;
     const fb = b.length ? fit(Math.max(...b.map((e) => Math.abs(e.w))), 2 ** 30) : 64;

@@ -48,7 +48,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
       assert.is(arena.usedBytes(), 0, 'the transcoder gives its working memory back');
       assert.ok(arena.highWaterBytes() > 0 && arena.highWaterBytes() < 4096, `transcoding worked in ${arena.highWaterBytes()} bytes of arena`);
       artifact.manifest.layers.forEach((layer, l) => {
-        assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.weight), `layer ${l} kernel`);
+        assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.kernel), `layer ${l} kernel`);
         assert.equal(image.layers[l]!.bias, decodeTensor(artifact, layer.bias), `layer ${l} bias`);
       });
       assert.is(image.layers[0]!.table !== null, encoding === 'codebook-sparse');
@@ -154,7 +154,7 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
         const arena = new Arena(256 * 1024);
         const image = imageOf(artifact, arena);
         artifact.manifest.layers.forEach((layer, l) => {
-          assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.weight), `layer ${l} kernel`);
+          assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.kernel), `layer ${l} kernel`);
         });
         kernels.add(image.layers.map(wasmKernelOf).join(','));
         const interpreter = createInterpreter(artifact, arena, { image });

@@ -34,7 +34,7 @@ function documentF32(artifact: Artifact, raw: Uint8Array, kernel: 'coded' | 'ima
   let x = Array.from(raw, (r) => f(f(r * preprocess.scale) + preprocess.offset));
   layers.forEach((layer) => {
     const out = new Array<number>(layer.units).fill(0);
-    const kernelSegments = segmentsOf(artifact, layer.weight);
+    const kernelSegments = segmentsOf(artifact, layer.kernel);
     const term = (p: number, w: number) => {
       const i = Math.floor(p / layer.units);
       if (x[i] === 0) return;

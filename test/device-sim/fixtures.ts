@@ -61,7 +61,7 @@ export function syntheticModel(options: SyntheticOptions = {}): ModelInput {
       inputs,
       units,
       activation: l + 2 === sizes.length ? (options.finalActivation ?? 'softmax') : 'relu',
-      weight: 2 * l,
+      kernel: 2 * l,
       bias: 2 * l + 1,
     });
   }

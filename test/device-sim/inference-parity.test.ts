@@ -19,7 +19,7 @@ async function referenceOutputs(bytes: Uint8Array, images: Uint8Array, count: nu
     let x: tf.Tensor2D = tf.tensor2d(Float32Array.from(images.subarray(0, count * layers[0].inputs)), [count, layers[0].inputs]);
     x = x.mul(preprocess.scale).add(preprocess.offset);
     for (const layer of layers) {
-      const kernel = tf.tensor2d(decodeTensor(artifact, layer.weight), [layer.inputs, layer.units]);
+      const kernel = tf.tensor2d(decodeTensor(artifact, layer.kernel), [layer.inputs, layer.units]);
       let y = x.matMul(kernel);
       if (layer.bias >= 0) y = y.add(tf.tensor1d(decodeTensor(artifact, layer.bias)));
       if (layer.activation === 'relu') y = y.relu();

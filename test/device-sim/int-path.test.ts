@@ -38,7 +38,7 @@ function documentInt(artifact: Artifact, raw: Uint8Array): { values: number[]; e
   const holds = (tensor: number) => artifact.segments.some((s) => s.tensor === tensor && s.count > 0);
   const maxAbs = (values: Float32Array) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const p = layers.map((layer) => {
-    const kernel = decodeTensor(artifact, layer.weight);
+    const kernel = decodeTensor(artifact, layer.kernel);
     const fw = fitExponent(maxAbs(kernel), 127)!;
     const hasBias = layer.bias >= 0 && holds(layer.bias);
     const bias = hasBias ? decodeTensor(artifact, layer.bias) : new Float32Array(layer.units);

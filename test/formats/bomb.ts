@@ -8,6 +8,6 @@ export function bombArtifact(privateKey?: string): Uint8Array {
   const codebook = model.tensors[0]!.codebook!;
   const values = new Float32Array(1 << 24).fill(codebook[codebook.length - 1]!);
   model.tensors = [{ ...model.tensors[0]!, name: 'k', shape: [4096, 4096], values }];
-  model.layers = [{ kind: 'dense', name: 'd', inputs: 4096, units: 4096, activation: 'linear', weight: 0, bias: -1 }];
+  model.layers = [{ kind: 'dense', name: 'd', inputs: 4096, units: 4096, activation: 'linear', kernel: 0, bias: -1 }];
   return encodeArtifact(model, privateKey ? { privateKey } : {});
 }

@@ -60,7 +60,7 @@ test('caps: too many tensors, too many elements', () => {
 
 test('semantic checks: bad indices, shapes, enums, order, versions', () => {
   assert.is(
-    codeOf(() => readManifest(variant((m) => void (m.layers[0]!.weight = 99)))),
+    codeOf(() => readManifest(variant((m) => void (m.layers[0]!.kernel = 99)))),
     'BAD_VALUE',
   );
   assert.is(

@@ -211,7 +211,7 @@ export async function classifyModel(): Promise<ClassifyModel> {
     inputs: SIZES[l]!,
     units,
     activation: l + 2 === SIZES.length ? ('softmax' as const) : ('relu' as const),
-    weight: 2 * l,
+    kernel: 2 * l,
     bias: 2 * l + 1,
   }));
   const input: ModelInput = {

@@ -53,7 +53,7 @@ activation():Activation {
   return offset ? this.bb!.readUint8(this.bb_pos + offset) : Activation.Linear;
 }
 
-weight():number {
+kernel():number {
   const offset = this.bb!.__offset(this.bb_pos, 14);
   return offset ? this.bb!.readUint16(this.bb_pos + offset) : 0;
 }
@@ -87,8 +87,8 @@ static addActivation(builder:flatbuffers.Builder, activation:Activation) {
   builder.addFieldInt8(4, activation, Activation.Linear);
 }
 
-static addWeight(builder:flatbuffers.Builder, weight:number) {
-  builder.addFieldInt16(5, weight, 0);
+static addKernel(builder:flatbuffers.Builder, kernel:number) {
+  builder.addFieldInt16(5, kernel, 0);
 }
 
 static addBias(builder:flatbuffers.Builder, bias:number) {
@@ -100,14 +100,14 @@ static endLayer(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createLayer(builder:flatbuffers.Builder, kind:LayerKind, nameOffset:flatbuffers.Offset, inputs:number, units:number, activation:Activation, weight:number, bias:number):flatbuffers.Offset {
+static createLayer(builder:flatbuffers.Builder, kind:LayerKind, nameOffset:flatbuffers.Offset, inputs:number, units:number, activation:Activation, kernel:number, bias:number):flatbuffers.Offset {
   Layer.startLayer(builder);
   Layer.addKind(builder, kind);
   Layer.addName(builder, nameOffset);
   Layer.addInputs(builder, inputs);
   Layer.addUnits(builder, units);
   Layer.addActivation(builder, activation);
-  Layer.addWeight(builder, weight);
+  Layer.addKernel(builder, kernel);
   Layer.addBias(builder, bias);
   return Layer.endLayer(builder);
 }
