@@ -1,6 +1,6 @@
 // Rebuilds one target segment from an entry delta (entry-delta.ts) straight
 // into an ArtifactStreamWriter, in working memory that does not grow with
-// the segment: the base segment is decoded CHUNK_ENTRIES entries at a time
+// the segment: the source segment is decoded CHUNK_ENTRIES entries at a time
 // by a SegmentCursor whose models come from working memory, merged with the
 // delta one entry at a time (mergeEntryDelta), and re-encoded by a
 // SegmentStreamWriter whose range coder writes through the output page.
@@ -10,7 +10,7 @@
 // per entry before the stream, so the merge runs twice over the same flash
 // bytes: first writing the value block, then the stream. The output stays a
 // sequence of appends (flash is programmed in order) at the cost of decoding
-// the base segment and the delta twice.
+// the source segment and the delta twice.
 //
 // Working memory of one pass, for a tensor of E elements (maxExponent
 // e = floor(log2 E)) and c-bit codes: decoder models 2 * (5(e+1) + 2^c) B +
@@ -83,17 +83,17 @@ function valueBlockWriter(out: ArtifactStreamWriter, valueBytes: number): EntryW
 
 export interface EntryDeltaJob {
   source: { manifest: Manifest };
-  /** The source's segment at the target's (tensor, interval): the delta's base. */
-  base: Segment;
+  /** The source's segment at the target's (tensor, interval): what the delta edits. */
+  sourceSegment: Segment;
   manifest: Manifest;
   ref: SegmentRef;
   where: string;
 }
 
-/** Rebuilds `job.ref` from its base and the entry delta at `c` into `out`; `c` is left just past the delta. */
+/** Rebuilds `job.ref` from its source segment and the entry delta at `c` into `out`; `c` is left just past the delta. */
 export function streamEntryDelta(job: EntryDeltaJob, c: ByteCursor, memory: WorkingMemory, out: ArtifactStreamWriter): void {
-  const { source, base, manifest, ref } = job;
-  const sourceTensor = source.manifest.tensors[base.tensor]!;
+  const { source, sourceSegment, manifest, ref } = job;
+  const sourceTensor = source.manifest.tensors[sourceSegment.tensor]!;
   const tensor = manifest.tensors[ref.tensor]!;
   const elements = elementCount(tensor.shape);
   if (elementCount(sourceTensor.shape) !== elements)
@@ -115,7 +115,7 @@ export function streamEntryDelta(job: EntryDeltaJob, c: ByteCursor, memory: Work
   rc.finish();
 }
 
-/** One merge of the base segment with the delta at `c` into the writer `openWriter` makes; releases its working memory. */
+/** One merge of the source segment with the delta at `c` into the writer `openWriter` makes; releases its working memory. */
 function mergePass(
   job: EntryDeltaJob,
   sourceTensor: TensorInfo,
@@ -124,11 +124,19 @@ function mergePass(
   shape: { rawBits: number; elements: number },
   openWriter: () => EntryWriter,
 ): void {
-  const { base, ref, source } = job;
+  const { sourceSegment, ref, source } = job;
   const mark = memory.mark();
   try {
-    const header = readEntryDeltaHeader(c, base.count, ref.count);
-    const cursor = new SegmentCursor(base.tensor, sourceTensor, base.interval, source.manifest.intervals, base.count, base.data, memory);
+    const header = readEntryDeltaHeader(c, sourceSegment.count, ref.count);
+    const cursor = new SegmentCursor(
+      sourceSegment.tensor,
+      sourceTensor,
+      sourceSegment.interval,
+      source.manifest.intervals,
+      sourceSegment.count,
+      sourceSegment.data,
+      memory,
+    );
     const reader = new ChunkedEntries(cursor, memory);
     const probs = memory.uint16(header.edits > 0 ? entryDeltaModelCount(shape.elements, shape.rawBits) : 0, `entry delta models of ${job.where}`);
     mergeEntryDelta(header, reader, c, { ...shape, targetCount: ref.count }, probs, openWriter());

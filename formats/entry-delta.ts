@@ -114,7 +114,7 @@ function fail(c: ByteCursor, detail: string): FormatError {
 }
 
 /**
- * The base segment's entries in ascending position order, read one at a
+ * The source segment's entries in ascending position order, read one at a
  * time (the patch applier decodes them in chunks: entry-delta-stream.ts).
  */
 export interface EntryReader {

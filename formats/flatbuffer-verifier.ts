@@ -92,8 +92,8 @@ function verifyTable(ctx: VerifyContext, pos: number, spec: TableSpec, depth: nu
       }
     } else if (field.kind === 'tables') {
       for (let i = 0; i < length; i++) {
-        const slot = target + 4 + 4 * i;
-        verifyTable(ctx, slot + view.getUint32(slot, true), field.table, depth + 1);
+        const element = target + 4 + 4 * i;
+        verifyTable(ctx, element + view.getUint32(element, true), field.table, depth + 1);
       }
     }
   }

@@ -180,9 +180,8 @@ export function readManifest(bytes: Uint8Array): Manifest {
       sha256: hashes.subarray(SHA256_BYTES * i, SHA256_BYTES * (i + 1)),
     };
     previousTensor = tensorIndex;
-    const slot = intervalCode;
-    // Canonical order: by tensor, then by the interval's place in the table.
-    const key = ref.tensor * 0x10000 + slot;
+    // Canonical order: by tensor, then by the interval's place in the table (its code).
+    const key = ref.tensor * 0x10000 + intervalCode;
     if (key <= previousKey) throw bad(`segment ${i} is out of canonical (tensor, interval) order`);
     previousKey = key;
     if (ref.count < 1 || ref.count > elements[ref.tensor]!) throw bad(`segment ${i} count ${ref.count} is outside 1..${elements[ref.tensor]}`);

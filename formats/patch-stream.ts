@@ -151,13 +151,13 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
       cursor.at += ref.bytes;
       counts.whole++;
     } else {
-      const base = index.byKey.get(ref.tensor * 0x10000 + ref.interval);
-      if (!base) throw new FormatError('WRONG_BASE', `patch: has a delta against ${where}, which the source does not hold`);
+      const sourceSegment = index.byKey.get(ref.tensor * 0x10000 + ref.interval);
+      if (!sourceSegment) throw new FormatError('WRONG_BASE', `patch: has a delta against ${where}, which the source does not hold`);
       if (kind === OP_BYTE_DELTA) {
-        streamByteDelta(base.data, cursor, ref.bytes, (piece) => out.writeBytes(piece));
+        streamByteDelta(sourceSegment.data, cursor, ref.bytes, (piece) => out.writeBytes(piece));
         counts.byteDelta++;
       } else {
-        streamEntryDelta({ source, base, manifest, ref, where }, cursor, memory, out);
+        streamEntryDelta({ source, sourceSegment, manifest, ref, where }, cursor, memory, out);
         counts.entryDelta++;
       }
     }

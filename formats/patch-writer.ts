@@ -80,11 +80,11 @@ export function diffReadArtifacts(a: Artifact, b: Artifact): Uint8Array {
     // Reused (implied) when A holds the same bytes.
     if (source.byHash.has(toHex(ref.sha256))) continue;
     let best = { op: OP_WHOLE, payload: segment.data };
-    const base = source.byKey.get(ref.tensor * 0x10000 + ref.interval);
-    if (base) {
-      const byteDelta = diffBytes(base.data, segment.data);
+    const sourceSegment = source.byKey.get(ref.tensor * 0x10000 + ref.interval);
+    if (sourceSegment) {
+      const byteDelta = diffBytes(sourceSegment.data, segment.data);
       if (byteDelta.length < best.payload.length) best = { op: OP_BYTE_DELTA, payload: byteDelta };
-      const entryDelta = entryDeltaOf(a, base, b, segment);
+      const entryDelta = entryDeltaOf(a, sourceSegment, b, segment);
       if (entryDelta && entryDelta.length < best.payload.length) best = { op: OP_ENTRY_DELTA, payload: entryDelta };
     }
     // Whole is implied; a delta is named by its index.

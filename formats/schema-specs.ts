@@ -1,5 +1,5 @@
 // The verifier's view of formats/*.fbs: one TableSpec per table, fields by
-// vtable slot (declaration order in the schema). Keep in step with the .fbs
+// field slot (declaration order in the schema). Keep in step with the .fbs
 // files; test/formats/verifier.test.ts builds buffers through the generated
 // code and checks each spec accepts them.
 import type { TableSpec } from './flatbuffer-verifier.ts';
@@ -22,7 +22,7 @@ export const layerSpec: TableSpec = {
     { slot: 2, name: 'inputs', kind: 'scalar', size: 4 },
     { slot: 3, name: 'units', kind: 'scalar', size: 4 },
     { slot: 4, name: 'activation', kind: 'scalar', size: 1 },
-    { slot: 5, name: 'weight', kind: 'scalar', size: 2 },
+    { slot: 5, name: 'kernel', kind: 'scalar', size: 2 },
     { slot: 6, name: 'bias', kind: 'scalar', size: 2 },
   ],
 };

@@ -2,7 +2,7 @@
 // tables. drizzle-kit generates server/db/migrations/ from this file
 // (`npx drizzle-kit generate`); the server applies them at start-up.
 //
-// Storage model (DESIGN.md vocabulary): a model has versions; a version is a
+// Storage model (docs/architecture.md vocabulary): a model has versions; a version is a
 // signed manifest plus the list of its segments; segment bytes live once in
 // `segments`, keyed by SHA-256, and are shared by every version that holds
 // them, so a version that changes 10 % of its segments adds about 10 % of the
