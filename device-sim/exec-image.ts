@@ -33,8 +33,7 @@
 // and table index once before a kernel runs, so a torn or rotten image is
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
-import { openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
-import { localCodebookIndices } from '../formats/segment-layout.ts';
+import { localCodebookIndices, openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
 import { arenaMemory, type Arena } from './arena.ts';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 

@@ -6,8 +6,7 @@
 // conformance vectors carry it, so the C library's wg_plan can be checked
 // against it byte for byte.
 import type { Artifact } from '../formats/index.ts';
-import { elementCount } from '../formats/manifest-reader.ts';
-import { codeBitsFor, localCodebookIndices, modelLayout } from '../formats/segment-layout.ts';
+import { codeBitsFor, elementCount, localCodebookIndices, modelLayout } from '../formats/index.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { execImageBytes } from './exec-image.ts';
 

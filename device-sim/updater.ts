@@ -11,8 +11,7 @@
 //   confirm   confirmed record       torn → the trial record is in force → as above
 // so any cut leaves a complete verified version, old or new.
 import { readArtifact, type Artifact, type ReadArtifactOptions } from '../formats/index.ts';
-import { isBase, readPatchFields } from '../formats/patch-reader.ts';
-import { toHex } from '../formats/bytes.ts';
+import { isBase, readPatchFields, toHex } from '../formats/index.ts';
 import type { DeviceCore } from './device.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { applyPatchIntoSlot } from './patch-apply.ts';

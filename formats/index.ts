@@ -60,7 +60,7 @@
 
 export * from './model.ts';
 export * from './errors.ts';
-export { encodeArtifact, assembleArtifact, artifactOfVerifiedParts } from './artifact-writer.ts';
+export { encodeArtifact, assembleArtifact, artifactOfVerifiedParts } from './artifact/artifact-writer.ts';
 export {
   readArtifact,
   readArtifactHeader,
@@ -70,16 +70,19 @@ export {
   verifySignature,
   type ArtifactHeader,
   type ReadArtifactOptions,
-} from './artifact-reader.ts';
-export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './tensor-reader.ts';
-export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './segment-cursor.ts';
-export { quantizeInt8 } from './quantize.ts';
-export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './signing.ts';
-export { exportC } from './c-export.ts';
-export { intervalIndexOf } from './intervals.ts';
+} from './artifact/artifact-reader.ts';
+export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './coding/tensor-reader.ts';
+export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './coding/segment-cursor.ts';
+export { quantizeInt8 } from './coding/quantize.ts';
+export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './artifact/signing.ts';
+export { exportC } from './artifact/c-export.ts';
+export { intervalIndexOf } from './artifact/intervals.ts';
 export { createRandom, type Random } from './random.ts';
-export { concatBytes } from './bytes.ts';
-export { diffArtifacts, diffReadArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch.ts';
+export { concatBytes, toHex } from './container/bytes.ts';
+export { readManifest, elementCount } from './artifact/manifest-reader.ts';
+export { codeBitsFor, localCodebookIndices, modelLayout } from './coding/segment-layout.ts';
+export { isBase, readPatchFields } from './patch/patch-reader.ts';
+export { diffArtifacts, diffReadArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch/patch.ts';
 export {
   streamPatchToArtifact,
   bufferSink,
@@ -89,4 +92,4 @@ export {
   type StreamedPatch,
   type WorkingMemory,
   type FixedWorkingMemory,
-} from './patch.ts';
+} from './patch/patch.ts';

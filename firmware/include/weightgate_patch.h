@@ -18,7 +18,7 @@
  *   wg_patch_apply(A, patch, ...)   B through sink->write, checked
  *   then read B where the sink put it (wg_open with the publisher's key)
  *
- * Checks, in the order of formats/patch-stream.ts: the patch's frame and
+ * Checks, in the order of formats/patch/patch-stream.ts: the patch's frame and
  * head (canonical form), its base (the first 4 bytes of A's SHA-256:
  * WG_E_WRONG_BASE), B's version against A's (older: WG_E_ROLLBACK), B's
  * manifest (rebuilt from a delta, or carried whole) as the reader checks a

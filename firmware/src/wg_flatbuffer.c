@@ -1,5 +1,5 @@
 /*
- * wg_flatbuffer.c: the FlatBuffers verifier of formats/flatbuffer-verifier.ts
+ * wg_flatbuffer.c: the FlatBuffers verifier of formats/container/flatbuffer-verifier.ts
  * and the few accessors the library reads verified buffers with.
  *
  * Layout rules (FlatBuffers internals): a buffer starts with a u32 offset to

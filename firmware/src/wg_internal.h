@@ -79,10 +79,10 @@ static inline int wg_finite_bits(uint32_t bits) { return (bits & 0x7f800000u) !=
 
 /* ---- FlatBuffers (wg_flatbuffer.c) ---- */
 
-/* Table ids of the schemas (formats/schema-specs.ts). */
+/* Table ids of the schemas (formats/container/schema-specs.ts). */
 enum { WG_T_PREPROCESS, WG_T_LAYER, WG_T_TENSOR, WG_T_TIER, WG_T_MANIFEST, WG_T_ARTIFACT };
 
-/* One field of a table (formats/schema-specs.ts), with the writer's
+/* One field of a table (formats/container/schema-specs.ts), with the writer's
  * default for scalars (the builder leaves a field out when it equals it). */
 enum { K_SCALAR, K_STRING, K_VECTOR, K_TABLE, K_TABLES };
 #define WG_F_FLOAT 1u /* compare with the default as binary32 (so -0 == 0) */

@@ -1,5 +1,5 @@
 /*
- * wg_manifest.c: formats/manifest-reader.ts's checks on a verified manifest,
+ * wg_manifest.c: formats/artifact/manifest-reader.ts's checks on a verified manifest,
  * in its order (so the same bad manifest gives the same status), and the
  * lookups the rest of the library reads the manifest with. Stack only.
  * The last check, canonical form, is wg_canonical.c's.
@@ -8,7 +8,7 @@
 
 static const char manifest_id[4] = {'W', 'G', 'M', 'M'};
 
-/* Unsigned LEB128, bounded to 32 bits (formats/varint.ts). A longer form
+/* Unsigned LEB128, bounded to 32 bits (formats/container/varint.ts). A longer form
  * than the writer's (a last byte of 0 after others) sets *padded. */
 static wg_status read_varint(const uint8_t *p, uint32_t *at, uint32_t end, uint32_t *value, uint8_t *padded)
 {

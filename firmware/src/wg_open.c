@@ -1,5 +1,5 @@
 /*
- * wg_open.c: reading an artifact as formats/artifact-reader.ts does (same
+ * wg_open.c: reading an artifact as formats/artifact/artifact-reader.ts does (same
  * checks, same order, same status), the arena plan of docs/arithmetic.md,
  * and preparing the kernels.
  *

@@ -51,7 +51,7 @@ static int in_interval(const wg_model *m, uint32_t i, float value)
     return value >= lo && (value < hi || (i == m->interval_count - 1u && value == hi));
 }
 
-/* formats/intervals.ts intervalIndexOf: the interval holding `value`, or -1. */
+/* formats/artifact/intervals.ts intervalIndexOf: the interval holding `value`, or -1. */
 static int32_t interval_index_of(const wg_model *m, float value)
 {
     uint32_t i;

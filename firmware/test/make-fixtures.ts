@@ -15,7 +15,7 @@ import {
   type Artifact,
   type ModelInput,
 } from '../../formats/index.ts';
-import { localCodebookIndices, modelLayout, codeBitsFor } from '../../formats/segment-layout.ts';
+import { localCodebookIndices, modelLayout, codeBitsFor } from '../../formats/coding/segment-layout.ts';
 import { buildExecImage, execImageBytes } from '../../device-sim/exec-image.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { syntheticModel as tinyModel } from '../../test/device-sim/fixtures.ts';

@@ -4,8 +4,15 @@
 // built from two such artifacts and stored by (from, to). Both kinds of bytes
 // are immutable, so the in-memory caches never need invalidating.
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { artifactOfVerifiedParts, assembleArtifact, diffReadArtifacts, sha256Hex, type Artifact, type ReleaseParts } from '../../formats/index.ts';
-import { readManifest } from '../../formats/manifest-reader.ts';
+import {
+  artifactOfVerifiedParts,
+  assembleArtifact,
+  diffReadArtifacts,
+  readManifest,
+  sha256Hex,
+  type Artifact,
+  type ReleaseParts,
+} from '../../formats/index.ts';
 import type { Db } from '../db/connect.ts';
 import { artifacts, patches, segments, tiers, versions, versionSegments, type VersionState } from '../db/schema.ts';
 import type { ServerContext } from '../context.ts';

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { encodeArtifact, generateKeyPair, maxEntriesFor, readArtifact, segmentDecodeStats, type FormatError } from '../../formats/index.ts';
 import { tinyModel } from '../server/fixtures.ts';
 import { bombArtifact } from './bomb.ts';
-import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
+import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 
 const attacker = generateKeyPair();
 const trusted = generateKeyPair();

@@ -1,4 +1,4 @@
-// The streaming patch applier (formats/patch-stream.ts): byte-identical
+// The streaming patch applier (formats/patch/patch-stream.ts): byte-identical
 // targets from a small fixed working memory, a peak that does not grow with
 // the segments, the allocator's own error when it is too small, and damaged
 // patches refused with a FormatError, never another exception or a hang.
@@ -21,8 +21,8 @@ import {
   type ArtifactSink,
   type ModelInput,
 } from '../../formats/index.ts';
-import { artifactHeader } from '../../formats/artifact-stream.ts';
-import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
+import { artifactHeader } from '../../formats/artifact/artifact-stream.ts';
+import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 import { changeWeights } from '../fixtures/model-versions.ts';
 

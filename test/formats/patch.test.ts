@@ -14,9 +14,9 @@ import {
 } from '../../formats/index.ts';
 import * as flatbuffers from 'flatbuffers';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
-import { buildPatchBytes, type PatchFields } from '../../formats/patch-writer.ts';
-import { readPatchFields, rebuildManifest } from '../../formats/patch-reader.ts';
-import { diffManifest } from '../../formats/patch-manifest-delta.ts';
+import { buildPatchBytes, type PatchFields } from '../../formats/patch/patch-writer.ts';
+import { readPatchFields, rebuildManifest } from '../../formats/patch/patch-reader.ts';
+import { diffManifest } from '../../formats/patch/patch-manifest-delta.ts';
 import { BASE_INTERVAL } from '../../formats/model.ts';
 import { changeCentroids, changeWeights } from '../fixtures/model-versions.ts';
 

@@ -2,11 +2,11 @@
 // the encoder's input validation) so the reader is the only line of defence.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeManifest } from '../../formats/manifest-writer.ts';
-import { readManifest } from '../../formats/manifest-reader.ts';
+import { writeManifest } from '../../formats/artifact/manifest-writer.ts';
+import { readManifest } from '../../formats/artifact/manifest-reader.ts';
 import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type Manifest } from '../../formats/index.ts';
-import { buildArtifactBytes } from '../../formats/artifact-writer.ts';
-import { sha256 } from '../../formats/signing.ts';
+import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
+import { sha256 } from '../../formats/artifact/signing.ts';
 import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 

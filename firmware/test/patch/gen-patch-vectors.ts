@@ -20,8 +20,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffArtifacts, encodeArtifact, FormatError, readArtifact, streamPatchToArtifact, bufferSink, type ModelInput } from '../../../formats/index.ts';
-import { buildPatchBytes } from '../../../formats/patch-writer.ts';
-import { readPatchFields } from '../../../formats/patch-reader.ts';
+import { buildPatchBytes } from '../../../formats/patch/patch-writer.ts';
+import { readPatchFields } from '../../../formats/patch/patch-reader.ts';
 import { Arena, arenaMemory } from '../../../device-sim/arena.ts';
 import { mulberry32 } from '../../../device-sim/power-cut.ts';
 import { createRandom } from '../../../formats/random.ts';

@@ -8,8 +8,8 @@
 // file identifier; a table starts with an soffset (i32) back to its vtable;
 // a vtable is [u16 vtable bytes, u16 table bytes, u16 field offsets...];
 // a vector or string is [u32 length, elements...] (strings NUL-terminated).
-import { FormatError } from './errors.ts';
-import { MAX_DEPTH, MAX_FILE_BYTES } from './caps.ts';
+import { FormatError } from '../errors.ts';
+import { MAX_DEPTH, MAX_FILE_BYTES } from '../caps.ts';
 
 export type FieldSpec =
   | { slot: number; name: string; kind: 'scalar'; size: number }

@@ -5,17 +5,17 @@
 // from A's, so a set of held intervals change of the same version carries almost nothing:
 // the head (patch-head.ts) and the added segments.
 import * as flatbuffers from 'flatbuffers';
-import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
-import { readArtifact } from './artifact-reader.ts';
+import { Patch as FbPatch } from '../gen/weightgate/fb/patch.ts';
+import { readArtifact } from '../artifact/artifact-reader.ts';
 import { diffBytes } from './byte-delta.ts';
 import { diffEntries } from './entry-delta.ts';
-import { decodeRawEntries, rawBitsOf } from './segment-raw.ts';
-import { elementCount } from './manifest-reader.ts';
-import { bytesEqual, concatBytes, toHex } from './bytes.ts';
+import { decodeRawEntries, rawBitsOf } from '../coding/segment-raw.ts';
+import { elementCount } from '../artifact/manifest-reader.ts';
+import { bytesEqual, concatBytes, toHex } from '../container/bytes.ts';
 import { diffManifest } from './patch-manifest-delta.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, OP_WHOLE, PATCH_FORMAT_VERSION, PATCH_HASH_PREFIX_BYTES, PATCH_IDENTIFIER } from './patch-ops.ts';
 import { encodeHead, togglesOf, type PatchChange, type PatchFields } from './patch-head.ts';
-import type { Artifact, Segment } from './model.ts';
+import type { Artifact, Segment } from '../model.ts';
 
 export type { PatchChange, PatchFields } from './patch-head.ts';
 

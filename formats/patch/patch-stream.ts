@@ -28,22 +28,22 @@ import type { KeyObject } from 'node:crypto';
 import { indexSegments } from './patch-writer.ts';
 import { isBase, readPatchFields, rebuildManifest, wrongBase } from './patch-reader.ts';
 import { heldFromToggles } from './patch-head.ts';
-import { readArtifact } from './artifact-reader.ts';
-import { readManifest } from './manifest-reader.ts';
+import { readArtifact } from '../artifact/artifact-reader.ts';
+import { readManifest } from '../artifact/manifest-reader.ts';
 import { streamByteDelta } from './byte-delta.ts';
 import { streamEntryDelta } from './entry-delta-stream.ts';
-import { ArtifactStreamWriter, artifactHeader, type ArtifactSink } from './artifact-stream.ts';
-import { holdsInterval } from './intervals.ts';
-import { bytesEqual, toHex } from './bytes.ts';
-import { FormatError } from './errors.ts';
-import { MAX_FILE_BYTES } from './caps.ts';
+import { ArtifactStreamWriter, artifactHeader, type ArtifactSink } from '../artifact/artifact-stream.ts';
+import { holdsInterval } from '../artifact/intervals.ts';
+import { bytesEqual, toHex } from '../container/bytes.ts';
+import { FormatError } from '../errors.ts';
+import { MAX_FILE_BYTES } from '../caps.ts';
 import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
-import { intervalLabel, type Artifact, type Manifest } from './model.ts';
-import type { ByteCursor } from './varint.ts';
+import { intervalLabel, type Artifact, type Manifest } from '../model.ts';
+import type { ByteCursor } from '../container/varint.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
-import { sha256Hex } from './signing.ts';
+import { sha256Hex } from '../artifact/signing.ts';
 
-export type { ArtifactSink } from './artifact-stream.ts';
+export type { ArtifactSink } from '../artifact/artifact-stream.ts';
 
 export interface StreamedPatch {
   /** SHA-256 (hex) of the bytes written: the one the patch names. */

@@ -4,17 +4,17 @@
 // manifest, signature, heldIntervals and segment bytes.
 import * as flatbuffers from 'flatbuffers';
 import type { KeyObject } from 'node:crypto';
-import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
-import { FormatError } from './errors.ts';
-import { bytesEqual, concatBytes } from './bytes.ts';
-import { FORMAT_VERSION } from './caps.ts';
+import { Artifact as FbArtifact } from '../gen/weightgate/fb/artifact.ts';
+import { FormatError } from '../errors.ts';
+import { bytesEqual, concatBytes } from '../container/bytes.ts';
+import { FORMAT_VERSION } from '../caps.ts';
 import { holdsInterval, normalizeHeldIntervals } from './intervals.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { readManifest } from './manifest-reader.ts';
 import { sha256, sha256Hex, signBytes } from './signing.ts';
-import { encodeTensor } from './tensor-encoder.ts';
+import { encodeTensor } from '../coding/tensor-encoder.ts';
 import { validateModelInput } from './input-validation.ts';
-import { intervalLabel, type Artifact, type Manifest, type ModelInput, type ReleaseParts, type Segment, type SegmentRef } from './model.ts';
+import { intervalLabel, type Artifact, type Manifest, type ModelInput, type ReleaseParts, type Segment, type SegmentRef } from '../model.ts';
 
 export const ARTIFACT_IDENTIFIER = 'WGM1';
 

@@ -15,9 +15,9 @@
 //
 // Every other segment B holds is OP_REUSE if A holds a segment with its
 // SHA-256, else OP_WHOLE: neither is named.
-import { FormatError } from './errors.ts';
-import { readBytes, readVarint, writeVarint, type ByteCursor } from './varint.ts';
-import { ED25519_SIGNATURE_BYTES, MAX_INTERVALS, MAX_SEGMENTS } from './caps.ts';
+import { FormatError } from '../errors.ts';
+import { readBytes, readVarint, writeVarint, type ByteCursor } from '../container/varint.ts';
+import { ED25519_SIGNATURE_BYTES, MAX_INTERVALS, MAX_SEGMENTS } from '../caps.ts';
 import { MANIFEST_DELTA, MANIFEST_SAME, MANIFEST_SIGNED, MANIFEST_WHOLE, OP_BYTE_DELTA, PATCH_HASH_PREFIX_BYTES } from './patch-ops.ts';
 
 /** A target segment rebuilt by a delta: its index among the segments B holds, and its op. */

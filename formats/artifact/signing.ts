@@ -1,6 +1,6 @@
 // Ed25519 signing of the version manifest (Node's crypto), SHA-256 helpers.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { FormatError } from './errors.ts';
+import { FormatError } from '../errors.ts';
 
 export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());

@@ -1,7 +1,7 @@
 // Which interval a weight value falls in (Algorithm 1's k equal value ranges).
 // Interval i holds [lower, upper); the last interval of the table also holds
 // its upper bound, so the maximum weight belongs somewhere.
-import { BASE_INTERVAL, type Interval } from './model.ts';
+import { BASE_INTERVAL, type Interval } from '../model.ts';
 
 /** Index into `intervals` of the interval holding `value`, or -1. Bounds are compared as float32. */
 export function intervalIndexOf(value: number, intervals: readonly Interval[]): number {

@@ -1,9 +1,9 @@
 // The writer validates what goes in: a ModelInput that would encode into a
 // manifest the reader rejects is refused here, with BAD_INPUT and the place.
-import { FormatError } from './errors.ts';
-import { MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_STRING_BYTES, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MAX_TIERS } from './caps.ts';
-import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
-import { BASE_INTERVAL, type ModelInput } from './model.ts';
+import { FormatError } from '../errors.ts';
+import { MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_STRING_BYTES, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MAX_TIERS } from '../caps.ts';
+import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { BASE_INTERVAL, type ModelInput } from '../model.ts';
 
 function bad(detail: string): FormatError {
   return new FormatError('BAD_INPUT', `model input: ${detail}`);

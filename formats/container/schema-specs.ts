@@ -3,7 +3,7 @@
 // files; test/formats/verifier.test.ts builds buffers through the generated
 // code and checks each spec accepts them.
 import type { TableSpec } from './flatbuffer-verifier.ts';
-import { MAX_CODEBOOK, MAX_FILE_BYTES, MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_SEGMENTS, MAX_STRING_BYTES, MAX_TENSORS, MAX_TIERS } from './caps.ts';
+import { MAX_CODEBOOK, MAX_FILE_BYTES, MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_SEGMENTS, MAX_STRING_BYTES, MAX_TENSORS, MAX_TIERS } from '../caps.ts';
 
 export const preprocessSpec: TableSpec = {
   name: 'Preprocess',

@@ -19,11 +19,11 @@
 // are.
 import { createHash, type Hash } from 'node:crypto';
 import { buildArtifactBytes } from './artifact-writer.ts';
-import { bytesEqual } from './bytes.ts';
-import { FormatError } from './errors.ts';
-import type { RangeOutput } from './range-coder.ts';
-import type { SegmentRef } from './model.ts';
-import type { WorkingMemory } from './working-memory.ts';
+import { bytesEqual } from '../container/bytes.ts';
+import { FormatError } from '../errors.ts';
+import type { RangeOutput } from '../coding/range-coder.ts';
+import type { SegmentRef } from '../model.ts';
+import type { WorkingMemory } from '../patch/working-memory.ts';
 
 /** Where a streamed artifact goes (a device: its inactive flash slot). */
 export interface ArtifactSink {

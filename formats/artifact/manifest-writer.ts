@@ -1,15 +1,15 @@
 // Writes a Manifest struct as the FlatBuffer the publisher signs. The builder
 // calls run in one fixed order, so the same manifest gives the same bytes.
 import * as flatbuffers from 'flatbuffers';
-import { Manifest as FbManifest } from './gen/weightgate/fb/manifest.ts';
-import { Preprocess as FbPreprocess } from './gen/weightgate/fb/preprocess.ts';
-import { Layer as FbLayer } from './gen/weightgate/fb/layer.ts';
-import { Tensor as FbTensor } from './gen/weightgate/fb/tensor.ts';
-import { Tier as FbTier } from './gen/weightgate/fb/tier.ts';
-import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
-import { SHA256_BYTES } from './caps.ts';
-import { writeVarint } from './varint.ts';
-import { BASE_INTERVAL, type Manifest } from './model.ts';
+import { Manifest as FbManifest } from '../gen/weightgate/fb/manifest.ts';
+import { Preprocess as FbPreprocess } from '../gen/weightgate/fb/preprocess.ts';
+import { Layer as FbLayer } from '../gen/weightgate/fb/layer.ts';
+import { Tensor as FbTensor } from '../gen/weightgate/fb/tensor.ts';
+import { Tier as FbTier } from '../gen/weightgate/fb/tier.ts';
+import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { SHA256_BYTES } from '../caps.ts';
+import { writeVarint } from '../container/varint.ts';
+import { BASE_INTERVAL, type Manifest } from '../model.ts';
 
 export const MANIFEST_IDENTIFIER = 'WGMM';
 

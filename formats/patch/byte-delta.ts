@@ -11,8 +11,8 @@
 // The encoder is greedy: at each target byte it extends the in-place
 // continuation if that matches MIN_COPY bytes, else takes the longest match
 // among source positions sharing the next MIN_COPY bytes.
-import { FormatError } from './errors.ts';
-import { readBytes, readVarint, writeVarint, type ByteCursor } from './varint.ts';
+import { FormatError } from '../errors.ts';
+import { readBytes, readVarint, writeVarint, type ByteCursor } from '../container/varint.ts';
 import { indexSourcePositions, matchLength, unzigzag, zigzag } from './source-matches.ts';
 
 /** Shorter copies cost more than the literals they replace. */

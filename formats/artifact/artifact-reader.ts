@@ -8,18 +8,18 @@
 // decoded, and decoding work is bounded per input byte.
 import * as flatbuffers from 'flatbuffers';
 import type { KeyObject } from 'node:crypto';
-import { Artifact as FbArtifact } from './gen/weightgate/fb/artifact.ts';
-import { verifyBuffer } from './flatbuffer-verifier.ts';
-import { artifactSpec } from './schema-specs.ts';
+import { Artifact as FbArtifact } from '../gen/weightgate/fb/artifact.ts';
+import { verifyBuffer } from '../container/flatbuffer-verifier.ts';
+import { artifactSpec } from '../container/schema-specs.ts';
 import { ARTIFACT_IDENTIFIER, buildArtifactBytes } from './artifact-writer.ts';
 import { readManifest } from './manifest-reader.ts';
-import { FormatError } from './errors.ts';
-import { bytesEqual } from './bytes.ts';
-import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from './caps.ts';
+import { FormatError } from '../errors.ts';
+import { bytesEqual } from '../container/bytes.ts';
+import { ED25519_SIGNATURE_BYTES, FORMAT_VERSION } from '../caps.ts';
 import { holdsInterval } from './intervals.ts';
-import { validateSegment } from './segment-raw.ts';
+import { validateSegment } from '../coding/segment-raw.ts';
 import { sha256, sha256Hex, signBytes, verifyBytes } from './signing.ts';
-import { intervalLabel, type Artifact, type Manifest, type ReleaseParts, type Segment } from './model.ts';
+import { intervalLabel, type Artifact, type Manifest, type ReleaseParts, type Segment } from '../model.ts';
 
 export interface ReadArtifactOptions {
   publicKey?: KeyObject | string;

@@ -1,5 +1,5 @@
 // The runtime names of the schema's enums, in schema value order.
-import type { Activation, TensorEncoding } from './model.ts';
+import type { Activation, TensorEncoding } from '../model.ts';
 
 /** Index = Activation enum value in manifest.fbs. */
 export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'softmax', 'sigmoid', 'tanh'];

@@ -1,6 +1,6 @@
 // Unsigned LEB128 varints (as in protobuf), bounded to 32-bit values, over a
 // byte cursor that never reads past its end.
-import { FormatError } from './errors.ts';
+import { FormatError } from '../errors.ts';
 
 export function writeVarint(out: number[], value: number): void {
   let v = value >>> 0;

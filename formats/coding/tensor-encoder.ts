@@ -1,12 +1,12 @@
 // Splits one input tensor into segments: its non-zero weights grouped by the
 // interval their value falls in (one BASE_INTERVAL segment when unlicensed),
 // each encoded with segment-encoder.ts.
-import { FormatError } from './errors.ts';
-import { intervalIndexOf } from './intervals.ts';
+import { FormatError } from '../errors.ts';
+import { intervalIndexOf } from '../artifact/intervals.ts';
 import { quantizeInt8Full } from './quantize.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
 import { encodeSegment } from './segment-encoder.ts';
-import { BASE_INTERVAL, type Interval, type TensorInfo, type TensorInput } from './model.ts';
+import { BASE_INTERVAL, type Interval, type TensorInfo, type TensorInput } from '../model.ts';
 
 export interface EncodedTensor {
   info: TensorInfo;

@@ -7,7 +7,7 @@
 // copy). With `extern: true` the header declares them, and the one .c file
 // that defines NAME_DEFINE (upper case) before including it defines them:
 // one copy in the program.
-import { FormatError } from './errors.ts';
+import { FormatError } from '../errors.ts';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -19,12 +19,12 @@
 //   xorByte: a "non-zero" bit; then its bit length k (1..8) as a 3-bit tree
 //   of k - 1, the bit below the leading 1 (k >= 2) with a model per k, and
 //   the k - 2 bits below it direct, most significant first. Models per lane.
-import { FormatError } from './errors.ts';
-import { RangeEncoder, initRangeDecoder, decodeBit, decodeDirect, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
-import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponentFor } from './gap-code.ts';
-import { readVarint, writeVarint, type ByteCursor } from './varint.ts';
-import { concatBytes } from './bytes.ts';
-import { MAX_FILE_BYTES } from './caps.ts';
+import { FormatError } from '../errors.ts';
+import { RangeEncoder, initRangeDecoder, decodeBit, decodeDirect, PROB_INIT, type RangeDecoderState } from '../coding/range-coder.ts';
+import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponentFor } from '../coding/gap-code.ts';
+import { readVarint, writeVarint, type ByteCursor } from '../container/varint.ts';
+import { concatBytes } from '../container/bytes.ts';
+import { MAX_FILE_BYTES } from '../caps.ts';
 import { indexSourcePositions, matchLength, unzigzag, zigzag } from './source-matches.ts';
 
 const LANES = 4;

@@ -21,8 +21,8 @@
 // A codebook-sparse entry stores its index among the centroids lying in the
 // segment's interval only ("local code"), so splitting by interval costs
 // little: an interval holding one centroid spends 0 bits on codes.
-import { intervalIndexOf } from './intervals.ts';
-import { BASE_INTERVAL, type Interval, type TensorInfo } from './model.ts';
+import { intervalIndexOf } from '../artifact/intervals.ts';
+import { BASE_INTERVAL, type Interval, type TensorInfo } from '../model.ts';
 import { gapModelCount, maxExponentFor } from './gap-code.ts';
 
 /** Value bytes per entry in the value block. */

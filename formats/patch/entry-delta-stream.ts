@@ -16,17 +16,17 @@
 // e = floor(log2 E)) and c-bit codes: decoder models 2 * (5(e+1) + 2^c) B +
 // centroids, CHUNK_ENTRIES * 12 B of chunk, delta models 2 * (2 + 10(e+1) +
 // 2^c) B, encoder models as the decoder's: ~1 KiB for 100,000 elements.
-import { FormatError } from './errors.ts';
-import { elementCount } from './manifest-reader.ts';
+import { FormatError } from '../errors.ts';
+import { elementCount } from '../artifact/manifest-reader.ts';
 import { entryDeltaModelCount, mergeEntryDelta, readEntryDeltaHeader, type EntryReader, type EntryWriter } from './entry-delta.ts';
-import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
-import { SegmentStreamWriter } from './segment-encoder.ts';
-import { modelLayout, valueBytesPerEntry } from './segment-layout.ts';
-import { rawBitsOf } from './segment-raw.ts';
-import { PROB_INIT, RangeEncoder } from './range-coder.ts';
-import type { ArtifactStreamWriter } from './artifact-stream.ts';
-import type { Manifest, Segment, SegmentRef, TensorInfo } from './model.ts';
-import type { ByteCursor } from './varint.ts';
+import { decodeEntries, SegmentCursor } from '../coding/segment-cursor.ts';
+import { SegmentStreamWriter } from '../coding/segment-encoder.ts';
+import { modelLayout, valueBytesPerEntry } from '../coding/segment-layout.ts';
+import { rawBitsOf } from '../coding/segment-raw.ts';
+import { PROB_INIT, RangeEncoder } from '../coding/range-coder.ts';
+import type { ArtifactStreamWriter } from '../artifact/artifact-stream.ts';
+import type { Manifest, Segment, SegmentRef, TensorInfo } from '../model.ts';
+import type { ByteCursor } from '../container/varint.ts';
 import type { WorkingMemory } from './working-memory.ts';
 
 /** Base entries decoded per refill: 16 x 12 bytes of working memory. */

@@ -1,9 +1,9 @@
 // Reading weights out of a verified Artifact: the device's streaming cursor
 // over one held segment, and a dense decode for tools and tests.
-import { FormatError } from './errors.ts';
-import { elementCount } from './manifest-reader.ts';
+import { FormatError } from '../errors.ts';
+import { elementCount } from '../artifact/manifest-reader.ts';
 import { readEntries, SegmentCursor, type CursorMemory } from './segment-cursor.ts';
-import type { Artifact } from './model.ts';
+import type { Artifact } from '../model.ts';
 
 export { SegmentCursor };
 

@@ -17,12 +17,12 @@
 // entries, not by position: a retrained tensor touches a fraction of its
 // non-zeros, and skipping a few entries costs a few bits where a position
 // gap would cost ~log2(elements / edits).
-import { FormatError } from './errors.ts';
-import { RangeEncoder, initRangeDecoder, decodeBit, decodeDirect, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
-import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponentFor } from './gap-code.ts';
-import { readVarint, writeVarint, type ByteCursor } from './varint.ts';
-import { concatBytes } from './bytes.ts';
-import type { RawEntries } from './segment-raw.ts';
+import { FormatError } from '../errors.ts';
+import { RangeEncoder, initRangeDecoder, decodeBit, decodeDirect, PROB_INIT, type RangeDecoderState } from '../coding/range-coder.ts';
+import { decodeGap, decodeTree, encodeGap, encodeTree, gapModelCount, maxExponentFor } from '../coding/gap-code.ts';
+import { readVarint, writeVarint, type ByteCursor } from '../container/varint.ts';
+import { concatBytes } from '../container/bytes.ts';
+import type { RawEntries } from '../coding/segment-raw.ts';
 
 const KIND_INSERT = 0;
 const KIND_REMOVE = 1;

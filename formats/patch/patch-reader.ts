@@ -3,20 +3,20 @@
 // (patch-stream.ts) shares: the manifest rebuilt from a delta, the base
 // check and its error.
 import * as flatbuffers from 'flatbuffers';
-import { Patch as FbPatch } from './gen/weightgate/fb/patch.ts';
-import { verifyBuffer } from './flatbuffer-verifier.ts';
-import { patchSpec, patchVersionSpec } from './schema-specs.ts';
+import { Patch as FbPatch } from '../gen/weightgate/fb/patch.ts';
+import { verifyBuffer } from '../container/flatbuffer-verifier.ts';
+import { patchSpec, patchVersionSpec } from '../container/schema-specs.ts';
 import { buildFrame, type PatchFields } from './patch-writer.ts';
 import { manifestDeltaModelCount, readManifestDeltaLength, streamManifestDelta } from './patch-manifest-delta.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
-import { sha256Hex } from './signing.ts';
-import { bytesEqual, toHex } from './bytes.ts';
-import { FormatError } from './errors.ts';
+import { sha256Hex } from '../artifact/signing.ts';
+import { bytesEqual, toHex } from '../container/bytes.ts';
+import { FormatError } from '../errors.ts';
 import { OP_BYTE_DELTA, OP_ENTRY_DELTA, PATCH_FORMAT_VERSION, PATCH_IDENTIFIER } from './patch-ops.ts';
 import { decodeBody, encodeHead } from './patch-head.ts';
-import { readManifest } from './manifest-reader.ts';
+import { readManifest } from '../artifact/manifest-reader.ts';
 import { hashPatchTarget } from './patch-stream.ts';
-import type { Artifact, PatchInfo } from './model.ts';
+import type { Artifact, PatchInfo } from '../model.ts';
 
 /** Verifies a .wgp and returns its fields; refuses anything buildPatchBytes would not write. */
 export function readPatchFields(bytes: Uint8Array): PatchFields {

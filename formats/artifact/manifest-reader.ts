@@ -2,17 +2,17 @@
 // the generated accessors into plain structs, then checks what the structure
 // alone cannot: enum ranges, shapes, indices, canonical segment order.
 import * as flatbuffers from 'flatbuffers';
-import { Manifest as FbManifest } from './gen/weightgate/fb/manifest.ts';
-import { verifyBuffer } from './flatbuffer-verifier.ts';
-import { manifestSpec } from './schema-specs.ts';
+import { Manifest as FbManifest } from '../gen/weightgate/fb/manifest.ts';
+import { verifyBuffer } from '../container/flatbuffer-verifier.ts';
+import { manifestSpec } from '../container/schema-specs.ts';
 import { MANIFEST_IDENTIFIER, writeManifest } from './manifest-writer.ts';
-import { ACTIVATIONS, ENCODINGS } from './enum-names.ts';
-import { FormatError } from './errors.ts';
-import { bytesEqual } from './bytes.ts';
-import { int8Channels } from './quantize.ts';
-import { FORMAT_VERSION, MAX_CODEBOOK, MAX_SEGMENTS, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from './caps.ts';
-import { readVarint, type ByteCursor } from './varint.ts';
-import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from './model.ts';
+import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { FormatError } from '../errors.ts';
+import { bytesEqual } from '../container/bytes.ts';
+import { int8Channels } from '../coding/quantize.ts';
+import { FORMAT_VERSION, MAX_CODEBOOK, MAX_SEGMENTS, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from '../caps.ts';
+import { readVarint, type ByteCursor } from '../container/varint.ts';
+import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from '../model.ts';
 
 function bad(message: string): FormatError {
   return new FormatError('BAD_VALUE', `manifest: ${message}`);

@@ -6,7 +6,7 @@
 //
 // Like a microcontroller's arena, it is a stack: buffers are never freed one
 // by one; the caller takes a mark, allocates, and rewinds to the mark.
-import { FormatError } from './errors.ts';
+import { FormatError } from '../errors.ts';
 
 export interface WorkingMemory {
   uint8(length: number, what: string): Uint8Array;

@@ -3,13 +3,13 @@
 // in the cursor, allocated once by its constructor (a few hundred bytes of
 // models); readEntries allocates nothing, so a device can decode with a
 // 64-entry buffer from its arena.
-import { FormatError } from './errors.ts';
-import { elementCount } from './manifest-reader.ts';
+import { FormatError } from '../errors.ts';
+import { elementCount } from '../artifact/manifest-reader.ts';
 import { initRangeDecoder, PROB_INIT, type RangeDecoderState } from './range-coder.ts';
 import { codeBitsFor, localCodebookIndices, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
 import { decodeGap, decodeTree } from './gap-code.ts';
 import { int8Channels } from './quantize.ts';
-import { intervalLabel, type Interval, type TensorInfo } from './model.ts';
+import { intervalLabel, type Interval, type TensorInfo } from '../model.ts';
 
 const KIND_F32 = 0;
 const KIND_INT8 = 1;

@@ -1,13 +1,13 @@
 // A segment as plain entry arrays (position + stored form), decoded through
 // the device's cursor (diffing patches), and the canonical-form check of a
 // segment: decode, re-encode through the encoder encodeArtifact uses, compare.
-import { FormatError } from './errors.ts';
-import { elementCount } from './manifest-reader.ts';
+import { FormatError } from '../errors.ts';
+import { elementCount } from '../artifact/manifest-reader.ts';
 import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
 import { SegmentWriter } from './segment-encoder.ts';
-import { bytesEqual } from './bytes.ts';
+import { bytesEqual } from '../container/bytes.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
-import { intervalLabel, type Interval, type TensorInfo } from './model.ts';
+import { intervalLabel, type Interval, type TensorInfo } from '../model.ts';
 
 export interface RawEntries {
   count: number;
