@@ -1,9 +1,9 @@
-// drizzle-kit reads this to generate server/db/migrations/ from the schema:
+// drizzle-kit reads this to generate server/db/gen/migrations/ from the schema:
 //   npx drizzle-kit generate
 import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
   schema: './server/db/schema.ts',
-  out: './server/db/migrations',
+  out: './server/db/gen/migrations',
 });

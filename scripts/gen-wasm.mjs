@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Assembles device-sim/kernels/rows.wat into device-sim/kernels/rows-wasm.ts
+// Assembles device-sim/kernels/rows.wat into device-sim/kernels/gen/rows-wasm.ts
 // (the module's bytes as base64) with wabt's wat2wasm. The output is
-// committed; test/device-sim/wasm-kernels.test.ts fails when it differs from
+// committed; test/gen.test.ts fails when it differs from
 // what this script produces.
 //
-//   node scripts/gen-wasm.mjs           rewrite rows-wasm.ts
+//   node scripts/gen-wasm.mjs           rewrite gen/rows-wasm.ts
 //   renderRowsWasm()                    the file's text (for the test)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import initWabt from 'wabt';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE = 'device-sim/kernels/rows.wat';
-const TARGET = 'device-sim/kernels/rows-wasm.ts';
+const TARGET = 'device-sim/kernels/gen/rows-wasm.ts';
 
 export async function renderRowsWasm() {
   const wabt = await initWabt();

@@ -7,7 +7,7 @@
 // read the image through its flash window.
 import type { ImageLayer } from '../exec-image.ts';
 import type { RawInput } from './dense.ts';
-import { ROWS_WASM_BASE64 } from './rows-wasm.ts';
+import { ROWS_WASM_BASE64 } from './gen/rows-wasm.ts';
 
 export interface RowsKernels {
   rowsTableRaw(

@@ -36,7 +36,7 @@ export interface OpenDatabaseOptions {
 /** How long a new PostgreSQL connection may take (TCP + startup + auth) before it counts as down. */
 export const CONNECT_TIMEOUT_SECONDS = 2;
 
-const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('./gen/migrations', import.meta.url));
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (!options.databaseUrl) return openPglite(options.dataDir);

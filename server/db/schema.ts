@@ -1,5 +1,5 @@
 // The weight storage server's database: the single source of truth for its
-// tables. drizzle-kit generates server/db/migrations/ from this file
+// tables. drizzle-kit generates server/db/gen/migrations/ from this file
 // (`npx drizzle-kit generate`); the server applies them at start-up.
 //
 // Storage model (docs/architecture.md vocabulary): a model has versions; a version is a
