@@ -7,7 +7,6 @@ import { test } from 'uvu';
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { decodeTensor, encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from '../../device-sim/exec-image.ts';

@@ -4,8 +4,7 @@
 // counts are bounded by what their bytes can encode.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeArtifact, generateKeyPair, maxEntriesFor, readArtifact, segmentDecodeStats, type FormatError } from '../../formats/index.ts';
-import { tinyModel } from '../server/fixtures.ts';
+import { generateKeyPair, maxEntriesFor, readArtifact, segmentDecodeStats, type FormatError } from '../../formats/index.ts';
 import { bombArtifact } from './bomb.ts';
 import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 
