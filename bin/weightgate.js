@@ -1,25 +1,9 @@
 #!/usr/bin/env node
-// Entry point of the `weightgate` command: runs the TypeScript CLI through
-// tsx in a child process, forwards SIGINT/SIGTERM/SIGHUP to it (so `kill`
-// stops a `weightgate serve` cleanly) and exits with its exit code.
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// Entry point of the `weightgate` command: registers tsx's loader in this
+// process and runs the TypeScript CLI (cli/main.ts) here, so a command costs
+// one Node start-up, not two; signals (SIGINT, SIGTERM) reach the CLI
+// itself, whose commands stop cleanly on them. The CLI sets the exit code.
+import { register } from 'tsx/esm/api';
 
-const require = createRequire(import.meta.url);
-const main = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', require.resolve('tsx'), main, ...process.argv.slice(2)], { stdio: 'inherit' });
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => child.kill(signal));
-}
-
-child.on('exit', (code, signal) => {
-  if (signal) {
-    // Die of the same signal, as a shell expects.
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
-    return;
-  }
-  process.exit(code ?? 1);
-});
+register();
+await import('../cli/main.ts');
