@@ -7,7 +7,9 @@
  * new one, whole and verified by wg_open with the publisher's key, and its
  * logits on the vector's samples are bit for bit what device-sim computes
  * for that version; never a mix, never nothing. Vectors:
- * gen-patch-vectors.ts (WG_PATCH_VECTORS).
+ * gen-patch-vectors.ts (WG_PATCH_VECTORS). Crypto: libsodium's
+ * (wg_test_crypto): each cut run verifies several signatures, and the
+ * portable Ed25519 has its own vector tests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <cmocka.h>
 
 #include "test_common.h"
+#include "test_support.h"
 #include "weightgate_update.h"
 
 #include "weightgate_patch.h"
@@ -71,7 +74,7 @@ static int verify_open(void *ctx, unsigned slot, const uint8_t *artifact, uint32
     (void)slot;
     (void)sha256;
     if (!artifact) return 1;
-    return wg_open(&m, artifact, bytes, key, &wg_crypto_portable, 0, arena, sizeof arena) == WG_OK ? 0 : 1;
+    return wg_open(&m, artifact, bytes, key, &wg_test_crypto, 0, arena, sizeof arena) == WG_OK ? 0 : 1;
 }
 
 static void hooks_of(wg_update_hooks *h)
@@ -95,7 +98,7 @@ static void run_update(rig *r)
     wg_status st;
     unsigned slot;
     hooks_of(&hooks);
-    if (wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable) != WG_UPDATE_OK) return;
+    if (wg_update_init(&u, &r->flash.driver, &r->layout, &wg_test_crypto) != WG_UPDATE_OK) return;
     if (wg_update_boot(&u, &hooks, &boot) != WG_UPDATE_OK) return;
     assert_int_equal(boot.version, r->src_version);
     slot = wg_update_inactive_slot(&u);
@@ -103,7 +106,7 @@ static void run_update(rig *r)
     assert_int_equal(wg_update_begin_staging(&u, &staged, (uint32_t)r->patch_len), WG_UPDATE_OK);
     sink = wg_patch_flash_sink(&f, &u);
     st = wg_patch_apply(r->flash.mem + r->layout.slot_offset[boot.slot], boot.bytes, r->flash.mem + u.staged_offset,
-                        u.staged_bytes, key, &wg_crypto_portable, &sink, work, sizeof work, &info);
+                        u.staged_bytes, key, &wg_test_crypto, &sink, work, sizeof work, &info);
     if (st != WG_OK) {
         assert_int_equal(st, WG_E_WRITE_FAILED); /* only the flash can fail here */
         assert_true(r->flash.dead);
@@ -130,7 +133,7 @@ static void check_outputs(const rig *r, const uint8_t *artifact, uint32_t bytes,
     wg_result result;
     const uint8_t *expect = r->out[which];
     uint32_t s, record;
-    assert_int_equal(wg_open(&m, artifact, bytes, key, &wg_crypto_portable, 0, arena, sizeof arena), WG_OK);
+    assert_int_equal(wg_open(&m, artifact, bytes, key, &wg_test_crypto, 0, arena, sizeof arena), WG_OK);
     assert_int_equal(wg_plan(artifact, bytes, &p), WG_OK);
     assert_true(p.outputs <= 64);
     record = (p.outputs + 1u) * 4u;
@@ -153,7 +156,7 @@ static int boot_and_check(rig *r)
     wg_boot_result boot;
     const uint8_t *in_slot;
     hooks_of(&hooks);
-    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
+    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_test_crypto), WG_UPDATE_OK);
     assert_int_equal(wg_update_boot(&u, &hooks, &boot), WG_UPDATE_OK);
     assert_int_not_equal(boot.slot, WG_NO_SLOT);
     in_slot = r->flash.mem + r->layout.slot_offset[boot.slot];
@@ -219,14 +222,14 @@ static int setup_rig(rig *r, const char *name)
     r->dst = read_file(dir, file, &r->dst_len);
     if (!r->src || !r->patch || !r->dst) return 0;
     if (!read_outputs(r, dir, name)) return 0;
-    assert_int_equal(wg_patch_plan(r->src, r->src_len, r->patch, r->patch_len, &wg_crypto_portable, work, sizeof work,
+    assert_int_equal(wg_patch_plan(r->src, r->src_len, r->patch, r->patch_len, &wg_test_crypto, work, sizeof work,
                                    &info),
                      WG_OK);
     r->src_version = info.from_version;
     r->dst_version = info.to_version;
     sim_flash_init(&r->flash, mem, FLASH_BYTES, 4096, 8, 1);
     assert_int_equal(wg_update_layout_default(FLASH_BYTES, 4096, 0, &r->layout), WG_UPDATE_OK);
-    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
+    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_test_crypto), WG_UPDATE_OK);
     assert_int_equal(test_install(&u, r->src, (uint32_t)r->src_len, r->src_version, 11, 200, 1), WG_UPDATE_OK);
     /* the download */
     {

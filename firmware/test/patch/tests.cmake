@@ -32,7 +32,7 @@ set_tests_properties(patch_vectors PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG
 # simulated flash (test/update's sim_flash), then a reboot.
 if(TARGET wg_update_testlib)
   add_executable(test_patch_power_cut ${CMAKE_CURRENT_LIST_DIR}/test_patch_power_cut.c ${WG_PATCH_FLASH_SOURCES})
-  target_link_libraries(test_patch_power_cut PRIVATE wg_patch_test wg_update_testlib PkgConfig::CMOCKA)
+  target_link_libraries(test_patch_power_cut PRIVATE wg_patch_test wg_update_testlib wg_test_support PkgConfig::CMOCKA)
   target_compile_options(test_patch_power_cut PRIVATE ${WG_WARNINGS} ${WG_SANITIZE} -g)
   target_link_options(test_patch_power_cut PRIVATE ${WG_SANITIZE})
   add_test(NAME patch_power_cut COMMAND test_patch_power_cut)
