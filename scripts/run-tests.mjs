@@ -189,7 +189,8 @@ async function runFirmware() {
   const build = join('firmware', 'build', 'host');
   if (!(await step('cmake configure', 'cmake', ['-S', 'firmware', '-B', build, '-DCMAKE_BUILD_TYPE=Debug'], env))) return result;
   if (!(await step('cmake build', 'cmake', ['--build', build, '-j2'], env))) return result;
-  const ctest = await collect('ctest', ['--test-dir', build, '--output-on-failure', '-V'], env);
+  // Two at a time: the output stays apart (ctest -V prefixes every line with its test's number).
+  const ctest = await collect('ctest', ['--test-dir', build, '--output-on-failure', '-V', '--parallel', '2'], env);
   const counts = parseCtestOutput(ctest.output);
   result.passed += counts.passed;
   result.failed += counts.failed;
