@@ -79,7 +79,8 @@ test('serve: listening line, healthz, client commands, clean stop on SIGTERM', a
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running 30 s after SIGTERM'), 30_000))]);
+    // unref: the deadline must not keep this process alive once the server has exited
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running 30 s after SIGTERM'), 30_000).unref())]);
     assert.is(code, 0);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
