@@ -85,32 +85,46 @@ export function encodeArtifact(input: ModelInput, options: { heldIntervals?: num
   return buildArtifactBytes(manifestBytes, signature, held, heldData);
 }
 
-export function assembleArtifact(parts: ReleaseParts, held: number[]): Uint8Array {
-  const manifest = readManifest(parts.manifestBytes);
-  const sorted = checkHeldIntervals(manifest, held);
+/**
+ * The segments `held` (sorted) needs, from the parts, in manifest order.
+ * `hashed`: each one's SHA-256 is checked against the manifest (input the
+ * caller has not verified); else only its length.
+ */
+function heldSegments(parts: ReleaseParts, manifest: Manifest, held: readonly number[], hashed: boolean): Segment[] {
   const byKey = new Map<number, Uint8Array>();
   for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
-  const heldData: Uint8Array[] = [];
+  const segments: Segment[] = [];
   for (const ref of manifest.segments) {
-    if (!holdsInterval(sorted, ref.interval)) continue;
+    if (!holdsInterval(held, ref.interval)) continue;
     const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
     if (!data) {
       throw new FormatError(
         'MISSING_SEGMENT',
-        `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for held intervals [${sorted}] but was not supplied`,
+        `segment of tensor ${ref.tensor} (${manifest.tensors[ref.tensor]!.name}), ${intervalLabel(ref.interval)}, is needed for held intervals [${held}] but was not supplied`,
       );
     }
-    const hash = sha256(data);
-    if (data.length !== ref.bytes || !bytesEqual(hash, ref.sha256)) {
+    if (data.length !== ref.bytes || (hashed && !bytesEqual(sha256(data), ref.sha256))) {
       throw new FormatError('HASH_MISMATCH', `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: bytes do not match the manifest's SHA-256`);
     }
-    heldData.push(data);
+    segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data });
   }
-  return buildArtifactBytes(parts.manifestBytes, parts.signature, sorted, heldData);
+  return segments;
+}
+
+export function assembleArtifact(parts: ReleaseParts, held: number[]): Uint8Array {
+  const manifest = readManifest(parts.manifestBytes);
+  const sorted = checkHeldIntervals(manifest, held);
+  const segments = heldSegments(parts, manifest, sorted, true);
+  return buildArtifactBytes(
+    parts.manifestBytes,
+    parts.signature,
+    sorted,
+    segments.map((s) => s.data),
+  );
 }
 
 /**
- * The Artifact of `heldIntervals` over release parts the caller verified when it
+ * The Artifact of `held` over release parts the caller verified when it
  * stored them (a server checks every upload's signature, hashes and
  * segments at publish): the manifest is parsed (or taken from `manifest`,
  * parsed from the same bytes), nothing is hashed or decoded but the
@@ -119,20 +133,7 @@ export function assembleArtifact(parts: ReleaseParts, held: number[]): Uint8Arra
  */
 export function artifactOfVerifiedParts(parts: ReleaseParts, held: number[], manifest: Manifest = readManifest(parts.manifestBytes)): Artifact {
   const sorted = checkHeldIntervals(manifest, held);
-  const byKey = new Map<number, Uint8Array>();
-  for (const s of parts.segments) byKey.set(s.tensor * 0x10000 + s.interval, s.data);
-  const segments: Segment[] = [];
-  for (const ref of manifest.segments) {
-    if (!holdsInterval(sorted, ref.interval)) continue;
-    const data = byKey.get(ref.tensor * 0x10000 + ref.interval);
-    if (!data || data.length !== ref.bytes) {
-      throw new FormatError(
-        'MISSING_SEGMENT',
-        `segment of tensor ${ref.tensor}, ${intervalLabel(ref.interval)}: not among the stored parts for held intervals [${sorted}]`,
-      );
-    }
-    segments.push({ tensor: ref.tensor, interval: ref.interval, count: ref.count, data });
-  }
+  const segments = heldSegments(parts, manifest, sorted, false);
   const bytes = buildArtifactBytes(
     parts.manifestBytes,
     parts.signature,
