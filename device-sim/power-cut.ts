@@ -59,7 +59,6 @@ export function randomPowerCut(seed: number, maxBytes = 64 * 1024): PowerCutPlan
 }
 
 /** The PRNG under its algorithm's name, for the conformance and firmware fixture scripts that import it from here. */
-export { createRandom as mulberry32 };
 
 /**
  * Reads a plan from the command line: "download:BYTES", "apply:BYTES",

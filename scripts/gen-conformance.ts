@@ -25,6 +25,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  createRandom,
   encodeArtifact,
   FormatError,
   readArtifact,
@@ -42,7 +43,6 @@ import { firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
 import { createInterpreter } from '../device-sim/interpreter.ts';
 import { argmax } from '../device-sim/kernels/dense-reference.ts';
 import { argmaxInt } from '../device-sim/kernels/int-reference.ts';
-import { mulberry32 } from '../device-sim/power-cut.ts';
 import { paperModelInput } from '../bench/device/paper-model.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -98,7 +98,7 @@ function tensorOf(name: string, shape: number[], encoding: TensorEncoding, value
 }
 
 function modelInput(spec: ModelSpec): ModelInput {
-  const random = mulberry32(spec.seed);
+  const random = createRandom(spec.seed);
   const draw = (encoding: TensorEncoding): number => {
     const c = CODEBOOK[Math.floor(random() * CODEBOOK.length)]!;
     return encoding === 'codebook-sparse' ? c : c * (0.5 + 0.5 * random());
@@ -215,7 +215,7 @@ function vectors(): Vector[] {
 
 /** Raw samples: random bytes with blank stretches (zero inputs are skipped), an all-zero and an all-255 one. */
 export function samplesFor(count: number, size: number, seed: number): Uint8Array {
-  const random = mulberry32(seed);
+  const random = createRandom(seed);
   const bytes = new Uint8Array(count * size);
   for (let s = 0; s < count; s++) {
     const sample = bytes.subarray(s * size, (s + 1) * size);

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import {
+  createRandom,
   encodeArtifact,
   readArtifact,
   openSegment,
@@ -19,8 +20,7 @@ import { localCodebookIndices, modelLayout, codeBitsFor } from '../../formats/co
 import { buildExecImage, execImageBytes } from '../../device-sim/exec-image.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { syntheticModel as tinyModel } from '../../test/device-sim/fixtures.ts';
-import { syntheticModel as mlpModel } from '../../bench/formats/synthetic-model.ts';
-import { mulberry32 } from '../../device-sim/power-cut.ts';
+import { syntheticModel as mlpModel } from '../../test/fixtures/synthetic-model.ts';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: make-fixtures.ts DIR');
@@ -154,7 +154,7 @@ function plan(a: Artifact): [number, number, number] {
 }
 
 function samples(count: number, size: number, seedValue: number): Uint8Array {
-  const random = mulberry32(seedValue);
+  const random = createRandom(seedValue);
   return Uint8Array.from({ length: count * size }, () => (random() < 0.3 ? 0 : Math.floor(random() * 256)));
 }
 

@@ -8,7 +8,6 @@ import fc from 'fast-check';
 import {
   applyPatchToArtifact,
   bufferSink,
-  createRandom,
   diffArtifacts,
   encodeArtifact,
   fixedWorkingMemory,
@@ -19,45 +18,14 @@ import {
   sha256Hex,
   streamPatchToArtifact,
   type ArtifactSink,
-  type ModelInput,
 } from '../../formats/index.ts';
 import { artifactHeader } from '../../formats/artifact/artifact-stream.ts';
 import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
-import { changeWeights } from '../fixtures/model-versions.ts';
+import { changeWeights, nextVersion } from '../fixtures/model-versions.ts';
 
 const keys = generateKeyPair();
 const KERNELS = ['codebook-sparse', 'int8', 'dense-f32'] as const;
-
-/**
- * A retraining of int8 / dense-f32 kernels: some weights take another
- * weight's value (so they stay inside the interval table), some are pruned,
- * some pruned ones grow back.
- */
-function changeValues(input: ModelInput, fraction: number, seed: number): ModelInput {
-  const random = createRandom(seed);
-  return {
-    ...input,
-    version: input.version + 1,
-    tensors: input.tensors.map((t) => {
-      if (t.codebook || !t.licensed) return t;
-      const nonzero = t.values.filter((v) => v !== 0);
-      const values = Float32Array.from(t.values);
-      const another = () => nonzero[Math.floor(random() * nonzero.length)]!;
-      for (let p = 0; p < values.length; p++) {
-        const r = random();
-        if (values[p] !== 0 && r < fraction) values[p] = another();
-        else if (values[p] !== 0 && r < 1.5 * fraction) values[p] = 0;
-        else if (values[p] === 0 && r < 0.3 * fraction) values[p] = another();
-      }
-      return { ...t, values };
-    }),
-  };
-}
-
-function nextVersion(input: ModelInput, fraction: number, seed: number): ModelInput {
-  return input.tensors.some((t) => t.codebook) ? changeWeights(input, fraction, seed) : changeValues(input, fraction, seed);
-}
 
 /** Streams `patch` onto `from` with `memoryBytes` of working memory; returns the target's bytes and the result. */
 function stream(from: Uint8Array, patch: Uint8Array, memoryBytes = 4096) {

@@ -23,36 +23,10 @@ import { diffArtifacts, encodeArtifact, FormatError, readArtifact, streamPatchTo
 import { buildPatchBytes } from '../../../formats/patch/patch-writer.ts';
 import { readPatchFields } from '../../../formats/patch/patch-reader.ts';
 import { Arena, arenaMemory } from '../../../device-sim/arena.ts';
-import { mulberry32 } from '../../../device-sim/power-cut.ts';
 import { createRandom } from '../../../formats/random.ts';
 import { syntheticModel } from '../../../test/fixtures/synthetic-model.ts';
-import { changeWeights } from '../../../test/fixtures/model-versions.ts';
+import { changeWeights, nextVersion } from '../../../test/fixtures/model-versions.ts';
 import { CONFORMANCE_KEY, expectedOutputs, samplesFor } from '../../../scripts/gen-conformance.ts';
-
-/** A retraining of int8 / dense-f32 kernels (as test/formats/patch-stream.test.ts). */
-function changeValues(input: ModelInput, fraction: number, seed: number): ModelInput {
-  const random = createRandom(seed);
-  return {
-    ...input,
-    version: input.version + 1,
-    tensors: input.tensors.map((t) => {
-      if (t.codebook || !t.licensed) return t;
-      const nonzero = t.values.filter((v) => v !== 0);
-      const values = Float32Array.from(t.values);
-      const another = () => nonzero[Math.floor(random() * nonzero.length)]!;
-      for (let p = 0; p < values.length; p++) {
-        const r = random();
-        if (values[p] !== 0 && r < fraction) values[p] = another();
-        else if (values[p] !== 0 && r < 1.5 * fraction) values[p] = 0;
-        else if (values[p] === 0 && r < 0.3 * fraction) values[p] = another();
-      }
-      return { ...t, values };
-    }),
-  };
-}
-
-const nextVersion = (input: ModelInput, fraction: number, seed: number) =>
-  input.tensors.some((t) => t.codebook) ? changeWeights(input, fraction, seed) : changeValues(input, fraction, seed);
 
 /** Streams `patch` onto `source` as device-sim does (arena working memory); the target and the arena peak. */
 function deviceSimApply(source: Uint8Array, patch: Uint8Array): { target: Uint8Array; work: number; ops: string } {
@@ -133,7 +107,7 @@ export function generatePatchVectors(dir: string): { good: number; bad: number }
 
   // Damaged patches: every byte of the short ones, a sample of the long ones, each flipped.
   let bad = 0;
-  const random = mulberry32(99);
+  const random = createRandom(99);
   for (const g of good) {
     const patch = files.get(g.patch)!;
     const source = files.get(g.source)!;
