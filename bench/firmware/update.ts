@@ -11,9 +11,8 @@
 // arena, as UpdateOutcome.applyWorkingBytes), and the flash erases and
 // programs of the update against writing the whole new artifact. Plus the
 // update part's code size at -Os for Cortex-M4F (slots + state record +
-// boot, and the patch applier with its flash sink: the same objects and
-// flags as firmware/test/update/arm-size.sh and firmware/test/patch/
-// arm-size.sh).
+// boot, and the patch applier with its flash sink: firmware/size/objects.sh,
+// as the C tests run it).
 //
 //   npx tsx bench/firmware/update.ts BUILD_DIR/full.wgm   prints the JSON
 import { spawnSync } from 'node:child_process';
@@ -95,48 +94,23 @@ function deviceSimWork(from: Uint8Array, patch: Uint8Array): number {
   return streamPatchToArtifact(readArtifact(from), patch, bufferSink(), arenaMemory(arena, 'applying the patch')).workingBytes;
 }
 
-const M4F = ['-mcpu=cortex-m4', '-mthumb', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'];
-
-/** text + data of each source at -Os for Cortex-M4F, with arm-size.sh's flags. */
-function armFlash(sources: string[], out: string): number {
-  const cc = process.env.ARM_CC ?? 'arm-none-eabi-gcc';
-  const objects = sources.map((src, i) => {
-    const obj = join(out, `m4f-${i}.o`);
-    run(cc, [
-      '-Os',
-      '-std=c99',
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-pedantic',
-      '-ffunction-sections',
-      '-fdata-sections',
-      ...M4F,
-      `-I${join(FW, 'include')}`,
-      `-I${join(FW, 'src')}`,
-      `-I${join(FW, 'src/update')}`,
-      '-DWG_ARITH_F32=1',
-      '-c',
-      src,
-      '-o',
-      obj,
-    ]);
-    return obj;
-  });
-  let flash = 0;
-  for (const line of run(process.env.SIZE ?? 'arm-none-eabi-size', ['-B', ...objects])
-    .split('\n')
-    .slice(1)) {
-    const m = line.trim().match(/^(\d+)\s+(\d+)\s+\d+/);
-    if (m) flash += Number(m[1]) + Number(m[2]);
-  }
-  return flash;
+/**
+ * text + data of one part's sources at -Os for Cortex-M4F, as
+ * firmware/size/objects.sh compiles and sums them (the C tests run the same
+ * script with the same arguments).
+ */
+function armFlash(label: string, dir: string, extra: string[]): number {
+  const output = run('bash', [join(FW, 'size/objects.sh'), label, join(FW, dir), ...extra]);
+  const m4f = output.slice(output.indexOf('== Cortex-m4f'));
+  const totals = m4f.match(/^\s*(\d+)\s+(\d+)\s+\d+\s+\d+\s+\S+\s+\(TOTALS\)/m);
+  if (!totals) throw new Error(`bench/firmware/update: no Cortex-M4F totals in:\n${output}`);
+  return Number(totals[1]) + Number(totals[2]);
 }
 
-function codeSize(out: string): object {
+function codeSize(): object {
   try {
-    const update = armFlash(cFiles('src/update'), out);
-    const patch = armFlash(cFiles('src/patch'), out);
+    const update = armFlash('update', 'src/update', [`-I${join(FW, 'src/update')}`]);
+    const patch = armFlash('patch applier', 'src/patch', [`-I${join(FW, 'src')}`, '-DWG_ARITH_F32=1']);
     return { target: 'cortex-m4f', flags: '-Os', updateBytes: update, patchBytes: patch, totalBytes: update + patch, references: UPDATE_REFERENCES };
   } catch (error) {
     return { skipped: (error as Error).message.split('\n')[0] };
@@ -184,7 +158,7 @@ export function measureUpdate(artifactPath: string, name?: string): object {
       },
       workTargetBytes: 4096,
       rows,
-      codeSize: codeSize(out),
+      codeSize: codeSize(),
     };
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -44,5 +44,6 @@ endif()
 find_program(WG_ARM_GCC_PATCH arm-none-eabi-gcc)
 find_program(WG_BASH_PATCH bash)
 if(WG_ARM_GCC_PATCH AND WG_BASH_PATCH)
-  add_test(NAME patch_cortex_m_build COMMAND ${WG_BASH_PATCH} ${CMAKE_CURRENT_LIST_DIR}/arm-size.sh)
+  add_test(NAME patch_cortex_m_build COMMAND ${WG_BASH_PATCH} ${CMAKE_CURRENT_LIST_DIR}/../../size/objects.sh "patch applier"
+                                             ${CMAKE_CURRENT_LIST_DIR}/../../src/patch -I${CMAKE_CURRENT_LIST_DIR}/../../src -DWG_ARITH_F32=1)
 endif()

@@ -47,5 +47,6 @@ set_tests_properties(update_state_compat_device_sim PROPERTIES SKIP_RETURN_CODE 
 # The update sources for Cortex-M4F and M0+, warning-free, with sizes.
 find_program(WG_ARM_GCC arm-none-eabi-gcc)
 if(WG_ARM_GCC AND WG_BASH)
-  add_test(NAME update_cortex_m_build COMMAND ${WG_BASH} ${_wg_upd_test_dir}/arm-size.sh)
+  add_test(NAME update_cortex_m_build COMMAND ${WG_BASH} ${_wg_upd_test_dir}/../../size/objects.sh update
+                                              ${_wg_upd_test_dir}/../../src/update -I${_wg_upd_test_dir}/../../src/update)
 endif()
