@@ -49,8 +49,8 @@ export async function runDeviceBench(): Promise<object> {
   log('patching: arena taken by each kind of update on an m0-32k');
   const patching = await measurePatching({ buildDir: process.env.BUILD_DIR });
   const devices = Number(process.env.DEVICES ?? 1000);
-  // Two device threads beside the server's: the machine's 2 cores both work.
-  const workers = Number(process.env.FLEET_WORKERS ?? 2);
+  // The server keeps its own core: the devices get the others (one thread each; one on 2 cores).
+  const workers = Number(process.env.FLEET_WORKERS ?? Math.max(1, cpus().length - 1));
   log(`fleet: ${devices} devices on ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`);
   const fleet = await measureFleet({ devices, workers, log });
   const result = {
