@@ -159,3 +159,39 @@ void board_exit(int status)
         __asm__ volatile("wfi");
     }
 }
+
+void board_putn(const char *s, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; ++i) {
+        board_putc(s[i]);
+    }
+}
+
+/* The stack: from the linker script (sections.ld.inc). */
+extern uint32_t __stack_limit[];
+extern uint32_t __stack_top[];
+#define STACK_PAINT 0x57475354u /* "TSGW" */
+
+void board_stack_paint(void)
+{
+    uint32_t *sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    /* leave 64 bytes below the frame alone: this function's own */
+    for (volatile uint32_t *p = __stack_limit; p + 16 < sp; ++p) {
+        *p = STACK_PAINT;
+    }
+}
+
+uint32_t board_stack_used(void)
+{
+    const uint32_t *p = __stack_limit;
+    while (p < __stack_top && *p == STACK_PAINT) {
+        ++p;
+    }
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
+}
+
+uint32_t board_stack_size(void)
+{
+    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit);
+}

@@ -35,6 +35,7 @@ void board_put_u32(uint32_t v);          /* decimal */
 void board_put_i32(int32_t v);           /* decimal, '-' when negative */
 void board_put_hex32(uint32_t v);        /* 8 hex digits, no prefix */
 void board_put_u64(uint64_t v);          /* decimal */
+void board_putn(const char *s, uint32_t n); /* n bytes of s */
 
 /*
  * A fixed-point number: `scaled` / 10^decimals, printed with exactly
@@ -57,6 +58,16 @@ void board_put_percent(uint32_t num, uint32_t den, unsigned decimals);
  * say 0 (status == 0) or 1 (anything else). Never returns.
  */
 void board_exit(int status) __attribute__((noreturn));
+
+/*
+ * Stack high-water mark: board_stack_paint() fills the unused stack below
+ * the caller's frame with a pattern (call it first thing in main);
+ * board_stack_used() is then the deepest the stack has reached, in bytes
+ * from its top (the linker script's __stack_top).
+ */
+void board_stack_paint(void);
+uint32_t board_stack_used(void);
+uint32_t board_stack_size(void); /* the whole stack, in bytes */
 
 /*
  * Counter. board_ticks() counts up from the first call to board_counter_start()

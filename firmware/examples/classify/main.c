@@ -35,6 +35,7 @@
 #include "classify_model.h"
 #include "classify_samples.h"
 #include "classify_image.h"
+#include "../common/score.h"
 
 enum {
     EXIT_OK = 0,
@@ -83,37 +84,7 @@ static int write_image(void *ctx, uint32_t offset, const uint8_t *data, size_t l
 }
 #endif
 
-/* Stack high-water mark: paint the unused stack at boot, look for the
- * deepest word overwritten at the end (the linker scripts' __stack_limit
- * and __stack_top bound it). */
-extern uint32_t __stack_limit[];
-extern uint32_t __stack_top[];
-#define STACK_PAINT 0x57475354u /* "TSGW" */
-
-static void stack_paint(void)
-{
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    for (volatile uint32_t *p = __stack_limit; p + 16 < sp; ++p) {
-        *p = STACK_PAINT;
-    }
-}
-
-static uint32_t stack_used(void)
-{
-    const uint32_t *p = __stack_limit;
-    while (p < __stack_top && *p == STACK_PAINT) {
-        ++p;
-    }
-    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
-}
-
-static void put_str(wg_str s)
-{
-    for (uint32_t i = 0; i < s.len; ++i) {
-        board_putc(s.ptr[i]);
-    }
-}
+static void put_str(wg_str s) { board_putn(s.ptr, s.len); }
 
 static void put_status(const char *what, wg_status st)
 {
@@ -137,39 +108,28 @@ static void put_instructions(const char *what, uint64_t ticks)
 /* Runs every sample; prints "<label>: accuracy P % (C/N), device-sim P %". */
 static int run_samples(const char *label, uint32_t expected, uint32_t *correct_out)
 {
-    uint32_t correct = 0;
-    wg_result result;
+    wg_status failed = WG_OK;
     board_counter_start();
     uint64_t t0 = board_ticks();
-    for (uint32_t s = 0; s < CLASSIFY_SAMPLES; ++s) {
-        wg_status st = wg_invoke(&model, &classify_samples[s * CLASSIFY_FEATURES], NULL, &result);
-        if (st != WG_OK) {
-            put_status("wg_invoke", st);
-            return EXIT_INVOKE_FAILED;
-        }
-        correct += result.class_index == classify_labels[s];
-    }
+    int32_t correct = score_samples(&model, &failed);
     uint64_t t1 = board_ticks();
+    if (correct < 0) {
+        put_status("wg_invoke", failed);
+        return EXIT_INVOKE_FAILED;
+    }
     board_puts(label);
-    board_puts(": accuracy ");
-    board_put_percent(correct, CLASSIFY_SAMPLES, 2);
-    board_puts(" % (");
-    board_put_u32(correct);
-    board_putc('/');
-    board_put_u32(CLASSIFY_SAMPLES);
-    board_puts("), device-sim ");
-    board_put_percent(expected, CLASSIFY_SAMPLES, 2);
-    board_puts(" %\n");
+    board_puts(": ");
+    put_accuracy((uint32_t)correct, expected);
     board_puts("  ");
     board_put_u64(board_ticks_to_instructions(t1 - t0) / CLASSIFY_SAMPLES);
     board_puts(" instructions per sample\n");
-    *correct_out = correct;
+    *correct_out = (uint32_t)correct;
     return EXIT_OK;
 }
 
 int main(void)
 {
-    stack_paint();
+    board_stack_paint();
     board_puts("weightgate classify on ");
     board_puts(board_name());
     board_puts(", " PATH_NAME " path\n");
@@ -296,9 +256,9 @@ int main(void)
         return EXIT_ACCURACY_IMAGE;
     }
     board_puts("stack: ");
-    board_put_u32(stack_used());
+    board_put_u32(board_stack_used());
     board_puts(" B of ");
-    board_put_u32((uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit));
+    board_put_u32(board_stack_size());
     board_puts(" B at the deepest\n");
     board_puts("ok\n");
     return EXIT_OK;

@@ -39,6 +39,7 @@
 
 #include "update_gen.h"
 #include "classify_samples.h"
+#include "../common/score.h"
 
 enum {
     EXIT_OK = 0,
@@ -183,36 +184,7 @@ static wg_model model;
 #endif
 static uint32_t patch_work[PATCH_WORK_BYTES / 4u];
 
-/* Stack high-water mark: paint the unused stack at boot, find the deepest
- * word overwritten at the end (classify/main.c does the same). */
-extern uint32_t __stack_limit[];
-extern uint32_t __stack_top[];
-#define STACK_PAINT 0x57475354u
-
-static void stack_paint(void)
-{
-    uint32_t *sp;
-    __asm__ volatile("mov %0, sp" : "=r"(sp));
-    for (volatile uint32_t *p = __stack_limit; p + 16 < sp; ++p) {
-        *p = STACK_PAINT;
-    }
-}
-
-static uint32_t stack_used(void)
-{
-    const uint32_t *p = __stack_limit;
-    while (p < __stack_top && *p == STACK_PAINT) {
-        ++p;
-    }
-    return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)p);
-}
-
-static void put_str(wg_str s)
-{
-    for (uint32_t i = 0; i < s.len; ++i) {
-        board_putc(s.ptr[i]);
-    }
-}
+static void put_str(wg_str s) { board_putn(s.ptr, s.len); }
 
 static void put_status(const char *what, const char *status)
 {
@@ -254,17 +226,10 @@ static int verify_hook(void *ctx, unsigned slot, const uint8_t *artifact, uint32
 
 static uint32_t count_correct(int *failed)
 {
-    uint32_t correct = 0;
-    wg_result result;
-    *failed = 0;
-    for (uint32_t s = 0; s < CLASSIFY_SAMPLES; ++s) {
-        if (wg_invoke(&model, &classify_samples[s * CLASSIFY_FEATURES], NULL, &result) != WG_OK) {
-            *failed = 1;
-            return correct;
-        }
-        correct += result.class_index == classify_labels[s];
-    }
-    return correct;
+    wg_status status = WG_OK;
+    int32_t correct = score_samples(&model, &status);
+    *failed = correct < 0;
+    return correct < 0 ? 0u : (uint32_t)correct;
 }
 
 /* The self-test boot runs on a slot on trial: it opens, and its accuracy
@@ -301,18 +266,6 @@ static void put_model(void)
     board_puts("\n");
 }
 
-static void put_accuracy(uint32_t correct, uint32_t expected)
-{
-    board_puts("accuracy ");
-    board_put_percent(correct, CLASSIFY_SAMPLES, 2);
-    board_puts(" % (");
-    board_put_u32(correct);
-    board_putc('/');
-    board_put_u32(CLASSIFY_SAMPLES);
-    board_puts("), device-sim ");
-    board_put_percent(expected, CLASSIFY_SAMPLES, 2);
-    board_puts(" %\n");
-}
 
 static void put_counts(const char *what, const flash_counts *c)
 {
@@ -395,12 +348,12 @@ static int boot_new_slot(wg_updater *u, const wg_update_layout *layout, const wg
 static void put_ram(void)
 {
     put_u32_line("RAM: ", (uint32_t)(sizeof arena + sizeof model + sizeof patch_work), " B static (arena, model, patch work), ");
-    put_u32_line("stack ", stack_used(), " B at the deepest\n");
+    put_u32_line("stack ", board_stack_used(), " B at the deepest\n");
 }
 
 int main(void)
 {
-    stack_paint();
+    board_stack_paint();
     board_puts("weightgate update on ");
     board_puts(board_name());
     board_puts(", " PATH_NAME " path\n");
