@@ -20,6 +20,14 @@
 
 #include "test_common.h"
 
+/* The crypto the updater hashes slots with (tests.cmake: libsodium's when it is there). */
+#ifdef WG_POWER_CUT_CRYPTO
+extern const wg_crypto WG_POWER_CUT_CRYPTO;
+#define POWER_CUT_CRYPTO (&WG_POWER_CUT_CRYPTO)
+#else
+#define POWER_CUT_CRYPTO (&wg_crypto_portable)
+#endif
+
 typedef struct scenario {
     const char *name;
     uint32_t sector, program;
@@ -104,11 +112,11 @@ static void run_update(rig *r, uint32_t *trial_program) {
     uint8_t sha[32], want[32];
     unsigned slot;
     test_hooks(&hooks, &ctx, &r->flash, &r->layout);
-    if (wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable) != WG_UPDATE_OK) return;
+    if (wg_update_init(&u, &r->flash.driver, &r->layout, POWER_CUT_CRYPTO) != WG_UPDATE_OK) return;
     if (wg_update_boot(&u, &hooks, &boot) != WG_UPDATE_OK) return;
     assert_int_equal(boot.slot, u.state.active);
     slot = wg_update_inactive_slot(&u);
-    wg_sha256(&wg_crypto_portable, new_art, r->new_bytes, want);
+    wg_sha256(POWER_CUT_CRYPTO, new_art, r->new_bytes, want);
     if (r->sc->via_staging) {
         if (wg_update_begin_staging(&u, &w, r->new_bytes) != WG_UPDATE_OK) return;
         if (feed(&w, new_art, r->new_bytes, sha_seed(r->new_bytes)) != WG_UPDATE_OK) return;
@@ -145,7 +153,7 @@ static int boot_and_check(rig *r) {
     test_hooks(&hooks, &ctx, &r->flash, &r->layout);
     if (r->sc->hash_only) hooks.verify = NULL;
     if (r->sc->self_test_fails) ctx.fail_self_test_version = r->new_version;
-    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
+    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, POWER_CUT_CRYPTO), WG_UPDATE_OK);
     assert_int_equal(wg_update_boot(&u, &hooks, &boot), WG_UPDATE_OK);
     if (r->sc->blank && boot.slot == WG_NO_SLOT) return 0; /* the old "version" is none */
     assert_int_not_equal(boot.slot, WG_NO_SLOT); /* never nothing */
@@ -181,7 +189,7 @@ static void setup_rig(rig *r, const scenario *sc, uint32_t new_bytes) {
     sim_flash_init(&r->flash, mem, sc->flash_bytes, sc->sector, sc->program, sc->mapped);
     assert_int_equal(wg_update_layout_default(sc->flash_bytes, sc->sector, sc->staging_bytes, &r->layout),
                      WG_UPDATE_OK);
-    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, &wg_crypto_portable), WG_UPDATE_OK);
+    assert_int_equal(wg_update_init(&u, &r->flash.driver, &r->layout, POWER_CUT_CRYPTO), WG_UPDATE_OK);
     u.state.sequence = sc->start_sequence;
     fake_artifact(1, v1_bytes, old_art);
     r->old_version = 0;
@@ -260,7 +268,7 @@ static void run_scenario(const scenario *sc) {
                         wg_boot_result boot;
                         test_hooks(&hooks, &ctx, &r.flash, &r.layout);
                         if (sc->self_test_fails) ctx.fail_self_test_version = r.new_version;
-                        assert_int_equal(wg_update_init(&u, &r.flash.driver, &r.layout, &wg_crypto_portable),
+                        assert_int_equal(wg_update_init(&u, &r.flash.driver, &r.layout, POWER_CUT_CRYPTO),
                                          WG_UPDATE_OK);
                         (void)wg_update_boot(&u, &hooks, &boot);
                     }

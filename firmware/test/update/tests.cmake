@@ -34,6 +34,20 @@ foreach(_t test_update test_power_cut)
   add_test(NAME update_${_t} COMMAND ${_t})
 endforeach()
 
+# The power-cut test hashes every slot of tens of thousands of reboots: with
+# libsodium at hand its SHA-256 does that (the update code is the same; the
+# portable SHA-256 has its own vector tests), else the portable one.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(WG_UPD_SODIUM QUIET IMPORTED_TARGET libsodium)
+endif()
+if(WG_UPD_SODIUM_FOUND)
+  target_sources(test_power_cut PRIVATE ${_wg_upd_test_dir}/../support/test_crypto_sodium_shim.c)
+  target_include_directories(test_power_cut PRIVATE ${_wg_upd_test_dir}/../support)
+  target_compile_definitions(test_power_cut PRIVATE WG_POWER_CUT_CRYPTO=wg_test_crypto)
+  target_link_libraries(test_power_cut PRIVATE PkgConfig::WG_UPD_SODIUM)
+endif()
+
 # Cross-check with device-sim/state-record.ts both ways; skips (77) without npx.
 add_executable(state_compat ${_wg_upd_test_dir}/state_compat.c)
 wg_crypto_c99(state_compat)
