@@ -2,6 +2,16 @@
 // publisher call. Errors the server sends come back as HttpError with its
 // code, status and message. Devices have their own client,
 // device-sim/update-client.ts, on the contract in api/update-check.ts.
+import type { z } from 'zod';
+import type {
+  ChangeTierBody,
+  CreateCustomerBody,
+  CreateLicenseBody,
+  CreateTokenBody,
+  RegisterDeviceBody,
+  RegisterKeyBody,
+  SetExpiryBody,
+} from './api-schemas.ts';
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
 import type { LicenseView } from './routes/licenses.ts';
@@ -30,18 +40,19 @@ export interface Customer {
   createdAt: string;
 }
 
-export interface CreateLicenseInput {
-  customerId: number;
-  model: string;
-  /** A tier name of the model ... */
-  tier?: string;
-  /** ... or explicit interval ids. */
-  intervals?: number[];
-  kind?: 'static' | 'dynamic';
-  expiresAt?: string | Date | null;
-}
+/**
+ * A license to create: the server's CreateLicenseBody (a tier name of the
+ * model, or explicit interval ids; kind; expiry), with the expiry also as a
+ * Date. The request schemas are the server's (api-schemas.ts), so client
+ * and server cannot drift apart.
+ */
+export type CreateLicenseInput = Omit<z.input<typeof CreateLicenseBody>, 'expiresAt'> & { expiresAt?: string | Date | null };
 
-export type TierChange = { tier: string } | { intervals: number[] };
+/** A request body as the server's schema takes it: the client's bodies are checked against it when compiled. */
+type Body<S extends z.ZodType> = z.input<S>;
+
+/** The server's ChangeTierBody, as exactly one of its two forms. */
+export type TierChange = Required<Pick<z.input<typeof ChangeTierBody>, 'tier'>> | Required<Pick<z.input<typeof ChangeTierBody>, 'intervals'>>;
 
 export interface RegisteredDevice {
   deviceId: number;
@@ -126,7 +137,8 @@ export function createClient(options: ClientOptions) {
     withdrawVersion: (model: string, version: number) =>
       call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
     /** Admin: register a publisher's Ed25519 public key (PEM, or base64 SPKI/raw). */
-    registerPublisherKey: (publicKey: string, label: string) => call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label }),
+    registerPublisherKey: (publicKey: string, label: string) =>
+      call<{ keyId: string; label: string }>('POST', '/v1/publisher-keys', { publicKey, label } satisfies Body<typeof RegisterKeyBody>),
     listPublisherKeys: async () => (await call<{ keys: PublisherKeyView[] }>('GET', '/v1/publisher-keys')).keys,
     /** Admin: revoke a publisher key; uploads signed with it are refused from then on. */
     revokePublisherKey: (keyId: string) =>
@@ -135,18 +147,21 @@ export function createClient(options: ClientOptions) {
         `/v1/publisher-keys/${encodeURIComponent(keyId)}/revoke`,
       ),
     createToken: (role: 'admin' | 'publisher', label: string) =>
-      call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label }),
+      call<{ id: number; role: string; label: string; token: string }>('POST', '/v1/tokens', { role, label } satisfies Body<typeof CreateTokenBody>),
     revokeToken: (id: number) => call<{ id: number; role: string; label: string; revoked: true }>('POST', `/v1/tokens/${id}/revoke`),
-    createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name }),
+    createCustomer: (name: string) => call<Customer>('POST', '/v1/customers', { name } satisfies Body<typeof CreateCustomerBody>),
     listCustomers: async () => (await call<{ customers: Customer[] }>('GET', '/v1/customers')).customers,
-    createLicense: (input: CreateLicenseInput) => call<LicenseView>('POST', '/v1/licenses', { ...input, expiresAt: iso(input.expiresAt) }),
+    createLicense: (input: CreateLicenseInput) =>
+      call<LicenseView>('POST', '/v1/licenses', { ...input, expiresAt: iso(input.expiresAt) } satisfies Body<typeof CreateLicenseBody>),
     getLicense: (id: number) => call<LicenseView>('GET', `/v1/licenses/${id}`),
     listLicenses: async () => (await call<{ licenses: LicenseView[] }>('GET', '/v1/licenses')).licenses,
     /** Dynamic licensing: change the tier (or explicit intervals) of a license. */
     changeLicenseTier: (id: number, change: TierChange) => call<LicenseView>('POST', `/v1/licenses/${id}/tier`, change),
     revokeLicense: (id: number) => call<LicenseView>('POST', `/v1/licenses/${id}/revoke`),
-    setLicenseExpiry: (id: number, expiresAt: string | Date | null) => call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) }),
-    registerDevice: (licenseId: number, name: string) => call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name }),
+    setLicenseExpiry: (id: number, expiresAt: string | Date | null) =>
+      call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) ?? null } satisfies Body<typeof SetExpiryBody>),
+    registerDevice: (licenseId: number, name: string) =>
+      call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name } satisfies Body<typeof RegisterDeviceBody>),
     listDevices: async (licenseId?: number) =>
       (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
