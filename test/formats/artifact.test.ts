@@ -15,6 +15,9 @@ import {
   verifySignature,
   keyIdOf,
 } from '../../formats/index.ts';
+import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
+import { writeManifest } from '../../formats/artifact/manifest-writer.ts';
+import { sha256, signBytes } from '../../formats/artifact/signing.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 
 const small = syntheticModel({ sizes: [20, 12, 4], sparsity: 0.7, bits: 3, intervals: 4, seed: 7 });
@@ -118,6 +121,33 @@ test('values outside every interval are a BAD_INPUT', () => {
     tiers: [],
   };
   expectFormatError(() => encodeArtifact(narrowed), 'BAD_INPUT');
+});
+
+test('a segment that is not canonical: refused without a verified signature, trusted with one', () => {
+  // The publisher's own key signs a manifest whose segment carries a trailing
+  // byte (a writer bug; nobody else can make one): the hash and the signature
+  // bind that byte to the publisher, so a reader with the key trusts it and
+  // does not decode the segment to prove it canonical (docs/format.md §6,
+  // check 13); a reader without the key still does, and refuses it.
+  const good = readArtifact(encodeArtifact(small, { privateKey: keys.privateKeyPem }));
+  const at = good.segments.findIndex((seg) => seg.interval !== BASE_INTERVAL);
+  const padded = Uint8Array.from([...good.segments[at]!.data, 0]);
+  const segments = good.manifest.segments.map((ref) =>
+    ref.tensor === good.segments[at]!.tensor && ref.interval === good.segments[at]!.interval ? { ...ref, bytes: padded.length, sha256: sha256(padded) } : ref,
+  );
+  const manifestBytes = writeManifest({ ...good.manifest, segments });
+  const bytes = buildArtifactBytes(
+    manifestBytes,
+    signBytes(manifestBytes, keys.privateKeyPem),
+    good.heldIntervals,
+    good.segments.map((seg, i) => (i === at ? padded : seg.data)),
+  );
+  expectFormatError(() => readArtifact(bytes), 'BAD_VALUE');
+  assert.is(readArtifact(bytes, { publicKey: keys.publicKeyPem }).segments[at]!.data.length, padded.length);
+  // a segment byte changed after signing is refused either way: its hash no longer matches
+  const flipped = bytes.slice();
+  flipped[flipped.length - 8]! ^= 1;
+  expectFormatError(() => readArtifact(flipped, { publicKey: keys.publicKeyPem }), 'HASH_MISMATCH');
 });
 
 test.run();
