@@ -75,7 +75,8 @@ export function registerServerCommands(program: Command): void {
         'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN becomes an admin token: 16 or more characters, 8 or more\n' +
         'different, of 2 or more kinds (lower case, upper case, digits, others), e.g. $(openssl rand -hex 24); it is stored\n' +
         'hashed, and starting with a new value revokes the old one. An unreachable database is retried for --db-retry\n' +
-        'seconds (default $WEIGHTGATE_DB_RETRY_SECONDS or 30), then serve exits 1.\n' +
+        'seconds (default $WEIGHTGATE_DB_RETRY_SECONDS or 30), then serve exits 1. Several instances may share one\n' +
+        'PostgreSQL (a write on one clears the caches of all, through LISTEN/NOTIFY); PGlite data is for one instance.\n' +
         'Prints "listening on http://HOST:PORT" once it accepts requests; stops cleanly on SIGINT/SIGTERM.',
     )
     .option('--port <n>', 'TCP port (0 = any free port)', integerOption('--port', { min: 0, max: 65535 }), 8080)

@@ -27,6 +27,8 @@ export interface AppDeps extends Partial<ServerSettings> {
   requestTimeoutMs?: number;
   /** Largest JSON/MessagePack request body (uploads have maxBodyBytes). */
   maxJsonBodyBytes?: number;
+  /** Called after a write invalidated this server's caches: tell the other instances (start.ts: NOTIFY). */
+  onInvalidate?: () => void;
 }
 
 export const DEFAULT_MAX_JSON_BODY_BYTES = 64 * 1024;
@@ -41,12 +43,16 @@ export function createApp(deps: AppDeps): Hono<AuthEnv> {
 
 /** The app and the context it runs on (start.ts gives the context to the fast download path too). */
 export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContext } {
-  const ctx: ServerContext = createContext(deps.db, {
-    allowUnsigned: deps.allowUnsigned ?? false,
-    maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    authCacheMs: deps.authCacheMs ?? 2000,
-    contentCacheBytes: deps.contentCacheBytes ?? 256 * 1024 * 1024,
-  });
+  const ctx: ServerContext = createContext(
+    deps.db,
+    {
+      allowUnsigned: deps.allowUnsigned ?? false,
+      maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      authCacheMs: deps.authCacheMs ?? 2000,
+      contentCacheBytes: deps.contentCacheBytes ?? 256 * 1024 * 1024,
+    },
+    deps.onInvalidate,
+  );
   const app = new Hono<AuthEnv>();
   const openApi = buildOpenApi();
 

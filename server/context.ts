@@ -61,11 +61,17 @@ export interface ServerContext {
   settings: ServerSettings;
   caches: ServerCaches;
   work: ServerWork;
-  /** Forget everything that can change (after a write on this server). */
+  /**
+   * After a write on this server: forget everything that can change, here
+   * and (through `onInvalidate`, PostgreSQL's NOTIFY) on every other server
+   * instance on the same database.
+   */
   invalidate(): void;
+  /** Forget everything that can change, here only (another instance wrote). */
+  forget(): void;
 }
 
-export function createContext(db: Db, settings: ServerSettings): ServerContext {
+export function createContext(db: Db, settings: ServerSettings, onInvalidate?: () => void): ServerContext {
   const caches: ServerCaches = {
     principals: new TtlCache(10_000, settings.authCacheMs),
     licenses: new TtlCache(10_000, settings.authCacheMs),
@@ -81,17 +87,22 @@ export function createContext(db: Db, settings: ServerSettings): ServerContext {
     manifests: new TtlCache(64, Infinity),
     content: new ByteCache(settings.contentCacheBytes),
   };
+  const forget = (): void => {
+    caches.principals.clear();
+    caches.licenses.clear();
+    caches.versions.clear();
+    caches.latest.clear();
+    caches.decisions.clear();
+  };
   return {
     db,
     settings,
     caches,
     work: { patchFlights: new Map(), patchesBuilt: 0 },
     invalidate() {
-      caches.principals.clear();
-      caches.licenses.clear();
-      caches.versions.clear();
-      caches.latest.clear();
-      caches.decisions.clear();
+      forget();
+      onInvalidate?.();
     },
+    forget,
   };
 }

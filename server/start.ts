@@ -1,6 +1,7 @@
 // Starts the server: open the database (PGlite in dataDir, or PostgreSQL at
 // databaseUrl), apply migrations, store the admin token, listen. `close()`
 // stops accepting, finishes in-flight requests, then closes the database.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -54,14 +55,31 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await database.close();
     throw error;
   }
+  // Several instances on one database: a write on one clears the caches of
+  // all (tokens, licenses, versions, access decisions) through LISTEN/NOTIFY,
+  // not after their TTL. Each ignores its own notices. With PGlite there is
+  // one instance: the notice stays in this process.
+  const instance = randomUUID();
   const { app, ctx } = buildApp({
     db: database.db,
+    onInvalidate: () => {
+      database.notify(INVALIDATE_CHANNEL, instance).catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
+    },
     allowUnsigned: options.allowUnsigned,
     maxBodyBytes: options.maxBodyBytes,
     authCacheMs: options.authCacheMs,
     requestTimeoutMs: options.requestTimeoutMs,
     onInternalError: (error) => log(`weightgate server: internal error: ${(error as Error)?.stack ?? String(error)}`),
   });
+  let unlisten: () => Promise<void>;
+  try {
+    unlisten = await database.listen(INVALIDATE_CHANNEL, (payload) => {
+      if (payload !== instance) ctx.forget();
+    });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const host = options.host ?? '127.0.0.1';
   const honoListener = getRequestListener(app.fetch);
   const fastContent = createFastContentHandler(ctx);
@@ -77,6 +95,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (error) {
+    await unlisten().catch(() => undefined);
     await database.close();
     throw error;
   }
@@ -96,12 +115,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
+        await unlisten().catch(() => undefined);
         await database.close();
       })();
       return closing;
     },
   };
 }
+
+/** The NOTIFY channel of cache invalidations between instances; the payload is the sender's instance id. */
+export const INVALIDATE_CHANNEL = 'weightgate_invalidate';
 
 function defaultRetryMs(): number {
   const seconds = Number(process.env.WEIGHTGATE_DB_RETRY_SECONDS);

@@ -1,0 +1,88 @@
+// Several server instances on one PostgreSQL: a write on one clears the
+// caches of the others at once (LISTEN/NOTIFY), not when their entries
+// expire. The instances keep their lookups for a minute here, so without
+// the notice a revoked token or a changed tier would keep being served for
+// that long; with it, the others follow within a second. Asserted by
+// polling, not by sleeping a fixed time.
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openScratchDatabase, type ScratchDatabase } from '../../server/db/scratch-database.ts';
+import { startServer, type RunningServer } from '../../server/start.ts';
+import { POSTGRES, requiring } from '../requirements.ts';
+import { publisherKeys, signedTiny } from './fixtures.ts';
+
+const test = requiring(uvuTest, POSTGRES);
+const ADMIN = 'multi-instance-admin-token-0123';
+const LOOKUPS_KEPT_MS = 60_000;
+
+/** Polls `check` until it returns true; the milliseconds it took, or null after `ms`. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    if (await check()) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return null;
+}
+
+test('three instances: a revoked token and a changed tier stop being served everywhere within a second', async () => {
+  let scratch: ScratchDatabase | undefined;
+  const servers: RunningServer[] = [];
+  try {
+    scratch = await openScratchDatabase(process.env.DATABASE_URL!, 'wg_multi');
+    for (let i = 0; i < 3; i++) {
+      servers.push(await startServer({ port: 0, databaseUrl: scratch.url, adminToken: ADMIN, authCacheMs: LOOKUPS_KEPT_MS, log: () => undefined }));
+    }
+    const [a, b, c] = servers as [RunningServer, RunningServer, RunningServer];
+    const call = async (server: RunningServer, method: string, path: string, token: string, body?: unknown, bytes?: Uint8Array) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (bytes) headers['content-type'] = 'application/octet-stream';
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers,
+        body: bytes ? (bytes as Uint8Array<ArrayBuffer>) : body !== undefined ? JSON.stringify(body) : undefined,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, any> };
+    };
+
+    // An admin token, used on B and C (their lookups of it are then kept), revoked on A.
+    const issued = await call(a, 'POST', '/v1/tokens', ADMIN, { role: 'admin', label: 'ci' });
+    assert.is(issued.status, 201, JSON.stringify(issued.body));
+    for (const server of [b, c]) assert.is((await call(server, 'GET', '/v1/customers', issued.body.token)).status, 200);
+    assert.is((await call(a, 'POST', `/v1/tokens/${issued.body.id}/revoke`, ADMIN)).status, 200);
+    for (const [name, server] of [
+      ['B', b],
+      ['C', c],
+    ] as const) {
+      const took = await within(1_000, async () => (await call(server, 'GET', '/v1/customers', issued.body.token)).status === 401);
+      assert.ok(took !== null, `instance ${name} still accepts the revoked token after 1 s`);
+    }
+
+    // A device on a gold license, checking on B and C; its license moves to bronze on A.
+    assert.is((await call(a, 'POST', '/v1/publisher-keys', ADMIN, { publicKey: publisherKeys.publicKeyPem, label: 'ci' })).status, 201);
+    assert.is((await call(a, 'POST', '/v1/versions', ADMIN, undefined, signedTiny(1))).status, 201);
+    const customer = await call(a, 'POST', '/v1/customers', ADMIN, { name: 'acme' });
+    const license = await call(a, 'POST', '/v1/licenses', ADMIN, { customerId: customer.body.id, model: 'tiny', tier: 'gold', kind: 'dynamic' });
+    assert.is(license.status, 201, JSON.stringify(license.body));
+    const device = await call(a, 'POST', '/v1/devices', ADMIN, { licenseId: license.body.id, name: 'd1' });
+    const check = (server: RunningServer) => call(server, 'GET', '/v1/device/update-check?version=0&intervals=', device.body.token);
+    const gold = (await check(b)).body.intervals as number[];
+    assert.equal((await check(c)).body.intervals, gold);
+    assert.is((await call(a, 'POST', `/v1/licenses/${license.body.id}/tier`, ADMIN, { tier: 'bronze' })).status, 200);
+    const bronze = (await check(a)).body.intervals as number[];
+    assert.ok(bronze.length < gold.length, `bronze ${bronze} holds fewer intervals than gold ${gold}`);
+    for (const [name, server] of [
+      ['B', b],
+      ['C', c],
+    ] as const) {
+      const took = await within(1_000, async () => JSON.stringify((await check(server)).body.intervals) === JSON.stringify(bronze));
+      assert.ok(took !== null, `instance ${name} still grants gold's intervals 1 s after the change`);
+    }
+  } finally {
+    for (const server of servers) await server.close();
+    await scratch?.drop();
+  }
+});
+
+test.run();
