@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createClient, type AuditEntry, type LicenseView } from '../server/client.ts';
+import { INSTALL_OUTCOMES, type InstallOutcome } from '../api/device-report.ts';
 import { UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
 import { integerOption, numberOption, positiveInt } from './numbers.ts';
@@ -261,17 +262,29 @@ export function registerServerCommands(program: Command): void {
         const result = await clientOf(flags).registerDevice(flags.license, flags.name);
         print(flags, result, `device ${result.deviceId} registered; token: ${result.token}`);
       });
-    withClientOptions(device.command('list').description('List registered devices with their last reported version and intervals (admin token).'))
+    withClientOptions(
+      device
+        .command('list')
+        .description(
+          'List registered devices with their last reported version, intervals, slot and install outcome (admin token).\n' +
+            'Example: weightgate device list --state rolled-back --json',
+        ),
+    )
       .option('--license <id>', 'only this license', positiveInt('--license'))
-      .action(async (flags: ClientFlags & { license?: number }) => {
-        const list = await clientOf(flags).listDevices(flags.license);
+      .option('--state <outcome>', `only devices whose last install attempt ended so: ${INSTALL_OUTCOMES.join(', ')}`)
+      .action(async (flags: ClientFlags & { license?: number; state?: string }) => {
+        if (flags.state !== undefined && !(INSTALL_OUTCOMES as readonly string[]).includes(flags.state)) {
+          throw new UsageError(`--state must be one of ${INSTALL_OUTCOMES.join(', ')}, got "${flags.state}"`);
+        }
+        const list = await clientOf(flags).listDevices({ licenseId: flags.license, state: flags.state as InstallOutcome | undefined });
         print(
           flags,
           list,
           list
             .map(
               (d) =>
-                `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, seen ${d.lastSeenAt ?? 'never'}`,
+                `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, ` +
+                `slot ${d.slot ?? '-'}, last install ${d.state ?? '-'}${d.reason ? ` (${d.reason})` : ''}, seen ${d.lastSeenAt ?? 'never'}`,
             )
             .join('\n'),
         );

@@ -6,6 +6,7 @@ import { concatBytes, sha256Hex } from '../formats/index.ts';
 import { type Offer, UpdateCheckReply, updateCheckSearch, type DeviceState } from '../api/update-check.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import type { Flash, DownloadMeta } from './flash.ts';
+import { DeviceReport as DeviceReportSchema, type DeviceReport } from '../api/device-report.ts';
 
 export type UpdateCheck = UpdateCheckReply;
 export type { Offer };
@@ -17,6 +18,8 @@ export interface UpdateClient {
    * the same hash; returns the verified bytes and how many came over the network.
    */
   download(offer: Offer, kind: DownloadMeta['kind'], flash: Flash): Promise<{ bytes: Uint8Array; bytesSent: number }>;
+  /** Tells the server how an install attempt went (POST /v1/device/report); a DeviceError when it could not. */
+  report(report: DeviceReport): Promise<void>;
 }
 
 export interface Timeouts {
@@ -268,5 +271,24 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     return { bytes, bytesSent };
   }
 
-  return { check, download };
+  async function report(body: DeviceReport): Promise<void> {
+    const checked = DeviceReportSchema.parse(body);
+    let response: Response;
+    try {
+      // No redirects for a POST carrying the token: the server answers it itself.
+      response = await fetch(`${base}/v1/device/report`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(checked),
+        redirect: 'error',
+        signal: AbortSignal.timeout(checkTimeouts.totalMs),
+      });
+    } catch (error) {
+      throw new DeviceError(DeviceErrorCode.SERVER_ERROR, `report failed: ${(error as Error).message}`);
+    }
+    await response.body?.cancel().catch(() => undefined);
+    if (!response.ok) throw new DeviceError(DeviceErrorCode.SERVER_ERROR, `report: the server answered ${response.status}`);
+  }
+
+  return { check, download, report };
 }

@@ -13,7 +13,8 @@
 import { readArtifact, type Artifact, type ReadArtifactOptions } from '../formats/index.ts';
 import { isBase, readPatchFields, toHex } from '../formats/index.ts';
 import type { DeviceCore } from './device.ts';
-import { DeviceError, DeviceErrorCode } from './errors.ts';
+import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
+import type { InstallOutcome } from '../api/device-report.ts';
 import { applyPatchIntoSlot } from './patch-apply.ts';
 import { EMPTY_SLOT, NO_SLOT, type StateRecord } from './state-record.ts';
 
@@ -213,17 +214,53 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     if (core.flash.readDownloadMeta()) core.flash.clearDownload();
     return none;
   }
-  if (current && check.model !== current.manifest.model) {
-    throw new DeviceError(DeviceErrorCode.WRONG_MODEL, `server offers model "${check.model}", the device runs "${current.manifest.model}"; refused`);
+  try {
+    if (current && check.model !== current.manifest.model) {
+      throw new DeviceError(DeviceErrorCode.WRONG_MODEL, `server offers model "${check.model}", the device runs "${current.manifest.model}"; refused`);
+    }
+    refuseOlder(core, check.version, 'the offered version');
+  } catch (error) {
+    await report(core, 'refused', (error as Error).message);
+    throw error;
   }
-  refuseOlder(core, check.version, 'the offered version');
 
   const usePatch = current !== null && check.patch !== null;
   core.injector.enter('download');
-  if (usePatch) {
-    const { bytes, bytesSent } = await core.client.download(check.patch!, 'patch', core.flash);
-    return installPatch(core, bytes, { bytesSent });
+  const { bytes, bytesSent } = usePatch
+    ? await core.client.download(check.patch!, 'patch', core.flash)
+    : await core.client.download(check.artifact, 'artifact', core.flash);
+  let outcome: UpdateOutcome;
+  try {
+    outcome = usePatch ? installPatch(core, bytes, { bytesSent }) : installVerified(core, verifyArtifact(core, bytes), { bytesSent });
+  } catch (error) {
+    // A cut power reports nothing (the device is off); anything else the
+    // device refused or rolled back is reported, then raised as before.
+    if (!(error instanceof PowerCutError)) {
+      const rolledBack = error instanceof DeviceError && error.code === DeviceErrorCode.SELF_TEST_FAILED;
+      await report(core, rolledBack ? 'rolled-back' : 'refused', (error as Error).message);
+    }
+    throw error;
   }
-  const { bytes, bytesSent } = await core.client.download(check.artifact, 'artifact', core.flash);
-  return installVerified(core, verifyArtifact(core, bytes), { bytesSent });
+  await report(core, 'installed', null);
+  return outcome;
+}
+
+/**
+ * Tells the server what the device runs now and how the install attempt
+ * went. Best effort: a report that does not arrive changes nothing on the
+ * device (its next update-check reports the version it runs anyway).
+ */
+async function report(core: DeviceCore, outcome: InstallOutcome, reason: string | null): Promise<void> {
+  const running = core.artifact;
+  try {
+    await core.client?.report({
+      version: running?.manifest.version ?? 0,
+      heldIntervals: running ? [...running.heldIntervals] : [],
+      slot: running && core.state.active !== NO_SLOT ? (core.state.active === 0 ? 'A' : 'B') : null,
+      outcome,
+      reason: reason === null ? null : reason.slice(0, 500),
+    });
+  } catch {
+    // unreachable server, an old server without the route: the update itself stands
+  }
 }

@@ -4,6 +4,7 @@
 // shares it.
 import { z } from 'zod';
 import { INT4_MAX, sha256 } from '../api/common.ts';
+import { INSTALL_OUTCOMES } from '../api/device-report.ts';
 
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -73,7 +74,7 @@ export const RegisterDeviceBody = z.object({
   name: text(1, 200),
 });
 
-export const ListDevicesQuery = z.object({ licenseId: idText.optional() });
+export const ListDevicesQuery = z.object({ licenseId: idText.optional(), state: z.enum(INSTALL_OUTCOMES).optional() });
 
 export const CreateTokenBody = z.object({
   role: z.enum(['admin', 'publisher']),

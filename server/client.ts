@@ -15,6 +15,7 @@ import type {
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
 import type { LicenseView } from './routes/licenses.ts';
+import type { InstallOutcome } from '../api/device-report.ts';
 
 export { HttpError };
 export type { PublishResult, LicenseView };
@@ -72,6 +73,11 @@ export interface DeviceView {
   intervals: number[] | null;
   sha256: string | null;
   lastSeenAt: string | null;
+  /** From its last install report: the slot it runs from, the outcome and why. */
+  slot: 'A' | 'B' | null;
+  state: InstallOutcome | null;
+  reason: string | null;
+  lastReportAt: string | null;
   createdAt: string;
 }
 
@@ -162,8 +168,13 @@ export function createClient(options: ClientOptions) {
       call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) ?? null } satisfies Body<typeof SetExpiryBody>),
     registerDevice: (licenseId: number, name: string) =>
       call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name } satisfies Body<typeof RegisterDeviceBody>),
-    listDevices: async (licenseId?: number) =>
-      (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${licenseId ? `?licenseId=${licenseId}` : ''}`)).devices,
+    /** Devices, of one license and/or in one state (their last install outcome). */
+    listDevices: async (filter: { licenseId?: number; state?: InstallOutcome } = {}) => {
+      const query = new URLSearchParams();
+      if (filter.licenseId) query.set('licenseId', String(filter.licenseId));
+      if (filter.state) query.set('state', filter.state);
+      return (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${query.size ? `?${query}` : ''}`)).devices;
+    },
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,
     /** Admin: one page of the audit log, newest first; `next` is the following page's URL, or null. */
     auditPage: (page: { limit?: number; before?: number } = {}) => {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import * as S from './api-schemas.ts';
 import { UpdateCheckQuery, UpdateCheckReply } from '../api/update-check.ts';
+import { DeviceReport } from '../api/device-report.ts';
 
 interface RouteDoc {
   method: 'get' | 'post';
@@ -64,7 +65,8 @@ export const routes: RouteDoc[] = [
   {
     method: 'get',
     path: '/v1/devices',
-    summary: 'List devices with their last reported version, intervals and last-seen time.',
+    summary:
+      'List devices with their last reported version, intervals, slot, last install outcome (state: installed, rolled-back, refused) and times; ?state= filters by outcome.',
     role: 'admin',
     query: S.ListDevicesQuery,
   },
@@ -92,6 +94,14 @@ export const routes: RouteDoc[] = [
     role: 'device',
     query: UpdateCheckQuery,
     response: UpdateCheckReply,
+  },
+  {
+    method: 'post',
+    path: '/v1/device/report',
+    summary:
+      'After each install attempt: the version, held intervals and slot the device runs, and the outcome (installed, rolled-back, refused) with its reason.',
+    role: 'device',
+    body: DeviceReport,
   },
   {
     method: 'get',

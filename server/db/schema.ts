@@ -9,6 +9,7 @@
 // bytes (the paper's incremental storage).
 import { sql } from 'drizzle-orm';
 import { customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { INSTALL_OUTCOMES } from '../../api/device-report.ts';
 
 /** Drizzle 0.45 has no bytea column; both drivers hand bytea back as a Uint8Array (Buffer on postgres.js). */
 export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -174,9 +175,14 @@ export const devices = pgTable(
     reportedHeldIntervals: jsonb('reported_intervals').$type<number[]>(),
     reportedSha256: text('reported_sha256'),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    /** The device's last install report (POST /v1/device/report): its slot, the outcome and why. */
+    reportedSlot: text('reported_slot'),
+    lastOutcome: text('last_outcome', { enum: INSTALL_OUTCOMES }),
+    lastOutcomeReason: text('last_outcome_reason'),
+    lastReportAt: timestamp('last_report_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index('devices_license').on(t.licenseId)],
+  (t) => [index('devices_license').on(t.licenseId), index('devices_outcome').on(t.lastOutcome)],
 );
 
 export const TOKEN_ROLES = ['admin', 'publisher', 'device'] as const;

@@ -40,8 +40,12 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.get('/v1/devices', admin, async function listDevices(c) {
     const query = parseInput(ListDevicesQuery, c.req.query(), 'query');
-    const base = ctx.db.select().from(devices);
-    const rows = await (query.licenseId ? base.where(eq(devices.licenseId, query.licenseId)) : base).orderBy(asc(devices.id));
+    const conditions = [query.licenseId ? eq(devices.licenseId, query.licenseId) : undefined, query.state ? eq(devices.lastOutcome, query.state) : undefined];
+    const rows = await ctx.db
+      .select()
+      .from(devices)
+      .where(and(...conditions))
+      .orderBy(asc(devices.id));
     return reply(c, {
       devices: rows.map((d) => ({
         id: d.id,
@@ -51,6 +55,10 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         intervals: d.reportedHeldIntervals,
         sha256: d.reportedSha256,
         lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
+        slot: d.reportedSlot,
+        state: d.lastOutcome,
+        reason: d.lastOutcomeReason,
+        lastReportAt: d.lastReportAt?.toISOString() ?? null,
         createdAt: d.createdAt.toISOString(),
       })),
     });

@@ -7,7 +7,8 @@ import { requireToken, type AuthEnv } from '../auth.ts';
 import { devices } from '../db/schema.ts';
 import { UpdateCheckQuery, UpdateCheckReply } from '../../api/update-check.ts';
 import { parseInput } from '../validate.ts';
-import { reply } from '../negotiate.ts';
+import { readBody, reply } from '../negotiate.ts';
+import { DeviceReport } from '../../api/device-report.ts';
 import { HttpError, notFound } from '../http-error.ts';
 import { assertLicenseActive, grantedIntervals, sameIntervals, sortedUnique } from '../license-grant.ts';
 import { ensureArtifact, ensurePatch, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
@@ -97,6 +98,29 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const checked = UpdateCheckReply.safeParse(body);
     if (!checked.success) throw new HttpError(500, 'CONTRACT_VIOLATION', `the update-check answer does not follow its contract: ${checked.error.message}`);
     return reply(c, body);
+  });
+
+  // After each install attempt the device says what it runs and how the
+  // attempt went; operators list devices by it (GET /v1/devices?state=).
+  app.post('/v1/device/report', requireToken(ctx, 'device'), async function report(c) {
+    const body = parseInput(DeviceReport, await readBody(c), 'body');
+    const principal = c.get('principal');
+    const now = new Date();
+    await ctx.db
+      .update(devices)
+      .set({
+        reportedVersion: body.version,
+        reportedHeldIntervals: sortedUnique(body.heldIntervals),
+        reportedSlot: body.slot,
+        lastOutcome: body.outcome,
+        lastOutcomeReason: body.outcome === 'installed' ? null : body.reason,
+        lastReportAt: now,
+        lastSeenAt: now,
+      })
+      .where(eq(devices.id, principal.deviceId!));
+    // The next update-check writes its own report again, whatever it last wrote.
+    ctx.caches.reported.delete(principal.deviceId!);
+    return reply(c, { recorded: true, at: now.toISOString() });
   });
   return app;
 }

@@ -14,6 +14,7 @@ import { provisionDevices } from '../../server/provision.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
+import { generateKeyPair } from '../../formats/index.ts';
 import { FULL_RUN, requiring } from '../requirements.ts';
 
 // Among the slowest files: npm run test:fast leaves it out.
@@ -22,6 +23,48 @@ const test = requiring(uvuTest, FULL_RUN);
 const ADMIN = 'admin-token-for-device-e2e-0001';
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `wg-e2e-${name}-`));
 const release = (version: number) => syntheticArtifact({ version, seed: 40 + version, sizes: [784, 24, 10] });
+
+test('install reports: installed, rolled back with its reason, refused; listed by state', async () => {
+  const server = await startServer({ port: 0, dataDir: tempDir('db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined });
+  try {
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+    await admin.publish(release(1));
+    const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'basic', count: 2 });
+    // Device 1 fails the self-test of any version but 1; device 2 has another publisher's key.
+    const picky = await openDevice({
+      dir: tempDir('picky'),
+      server: server.url,
+      token: tokens[0],
+      publicKey: keys.publicKeyPem,
+      selfTest: (artifact) => (artifact.manifest.version === 1 ? null : 'the test bench says no'),
+    });
+    const stranger = await openDevice({ dir: tempDir('stranger'), server: server.url, token: tokens[1], publicKey: generateKeyPair().publicKeyPem });
+    assert.is((await picky.checkForUpdate()).kind, 'install');
+    const refused = await stranger.checkForUpdate().then(
+      () => null,
+      (error: Error) => error,
+    );
+    assert.ok(refused, 'a device with another key refuses the artifact');
+    const listed = async (state?: 'installed' | 'rolled-back' | 'refused') =>
+      (await admin.listDevices({ licenseId, state })).map((d) => [d.name, d.version, d.slot, d.state, d.reason !== null]);
+    const names = (await admin.listDevices({ licenseId })).map((d) => d.name);
+    assert.equal(await listed('installed'), [[names[0], 1, 'A', 'installed', false]]);
+    assert.equal(await listed('refused'), [[names[1], 0, null, 'refused', true]]);
+
+    await admin.publish(release(2));
+    await picky.checkForUpdate().then(
+      () => assert.unreachable('version 2 fails its self-test'),
+      (error: { code?: string }) => assert.is(error.code, 'SELF_TEST_FAILED'),
+    );
+    assert.equal(await listed('rolled-back'), [[names[0], 1, 'A', 'rolled-back', true]], 'rolled back to version 1 in slot A');
+    const [rolledBack] = await admin.listDevices({ licenseId, state: 'rolled-back' });
+    assert.match(rolledBack!.reason!, 'the test bench says no');
+    assert.equal(await listed('installed'), []);
+  } finally {
+    await server.close();
+  }
+});
 
 test('license upgrade and downgrade, then a new version, against the real server', async () => {
   const server = await startServer({ port: 0, dataDir: tempDir('db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined });
@@ -57,8 +100,12 @@ test('license upgrade and downgrade, then a new version, against the real server
     assert.equal([update.kind, update.fromVersion, update.toVersion, update.heldIntervals], ['version', 1, 2, [1, 2]]);
     assert.ok(update.patchBytes !== null);
 
-    const devices = await admin.listDevices(licenseId);
-    assert.is(devices[0].version, 1, 'the server recorded the state reported at the last check');
+    const devices = await admin.listDevices({ licenseId });
+    assert.equal(
+      [devices[0]!.version, devices[0]!.intervals, devices[0]!.slot, devices[0]!.state, devices[0]!.reason],
+      [2, [1, 2], device.status().slot, 'installed', null],
+      'the device reported the install it just made',
+    );
 
     await admin.revokeLicense(licenseId);
     try {

@@ -48,7 +48,7 @@ async function scenario(options: { dataDir?: string; databaseUrl?: string }) {
     assert.equal(head, bytes.subarray(0, 4));
     await admin.changeLicenseTier(license.id, { tier: 'gold' });
     assert.equal((await device.check({ version: 1, heldIntervals: [1, 2], sha256: update.artifact.sha256 })).intervals, [0, 1, 2, 3]);
-    assert.is((await admin.listDevices(license.id))[0]!.version, 1);
+    assert.is((await admin.listDevices({ licenseId: license.id }))[0]!.version, 1);
     await admin.setLicenseExpiry(license.id, null);
     await admin.revokeLicense(license.id);
     try {
