@@ -2,8 +2,9 @@
 // version newly published on the server, PostgreSQL when DATABASE_URL is set
 // (a scratch database, dropped afterwards), else embedded PGlite.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { BENCH_FLASH_DIR } from './flash-dir.ts';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../formats/index.ts';
 import { openFleet, type FleetSummary } from '../../device-sim/fleet.ts';
@@ -51,9 +52,8 @@ export async function measureFleet(
   const log = options.log ?? (() => undefined);
   const count = options.devices ?? 1000;
   const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`;
-  // The devices' flash (and PGlite's data, when it runs) on tmpfs when the machine has one,
-  // as bench/device/patching.ts: a device's flash is not a disk.
-  const work = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'wg-fleet-bench-'));
+  // The devices' flash (and PGlite's data, when it runs): see flash-dir.ts.
+  const work = mkdtempSync(join(BENCH_FLASH_DIR, 'wg-fleet-bench-'));
   const database = process.env.DATABASE_URL ? await openScratchDatabase(process.env.DATABASE_URL, 'wg_device_bench') : null;
   const server = await startServer({ port: 0, databaseUrl: database?.url, dataDir: join(work, 'db'), adminToken, log: () => undefined });
   try {

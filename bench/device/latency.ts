@@ -10,6 +10,7 @@ import { quantile } from '../../device-sim/stats.ts';
 import { selectBackend } from '../../pipeline/backend.ts';
 import { loadDataset } from '../../pipeline/datasets.ts';
 import { paperArtifact } from './paper-model.ts';
+import { basename } from 'node:path';
 
 export interface LatencyResult {
   model: string;
@@ -127,7 +128,7 @@ export async function measureLatency(
   const tfMedian = quantile(latency, 0.5);
   const kernelEntries = artifact.segments.filter((s) => artifact.manifest.tensors[s.tensor].licensed).reduce((a, s) => a + s.count, 0);
   return {
-    model: `${options.artifactPath ?? 'synthetic paper-109k'}: ${artifact.manifest.model} v${artifact.manifest.version}, ${artifact.heldIntervals.length} intervals, ${kernelEntries} kernel weights kept`,
+    model: `${options.artifactPath ? basename(options.artifactPath) : 'synthetic paper-109k'}: ${artifact.manifest.model} v${artifact.manifest.version}, ${artifact.heldIntervals.length} intervals, ${kernelEntries} kernel weights kept`,
     artifactBytes: bytes.length,
     kernelEntries,
     samples: count,

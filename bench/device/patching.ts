@@ -11,15 +11,14 @@
 // Time per update: the whole local install of the patch (apply into the
 // inactive slot, verification, image, self-test, state writes into
 // device-sim's flash directory), synchronous on one thread, so its wall time
-// is its CPU time; the median of REPEATS. The flash directory is on tmpfs
-// when the machine has one (a device's flash is not a disk: file-system
-// latency is the simulator's, not the update's). Beside it, in the same
-// run, the floor a device cannot go under: one SHA-256 over the target
+// is its CPU time; the median of REPEATS. The flash directories go where
+// bench/device/flash-dir.ts says ($BENCH_FLASH_DIR: put it on a tmpfs).
+// Beside it, in the same run, the floor a device cannot go under: one SHA-256 over the target
 // artifact and one Ed25519 verification of its manifest (key parsed once),
 // and the ratio of the two.
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { BENCH_FLASH_DIR, BENCH_FLASH_DIR_SOURCE } from './flash-dir.ts';
 import { join } from 'node:path';
 import { diffArtifacts, encodeArtifact, generateKeyPair, readArtifact, signArtifact } from '../../formats/index.ts';
 import { openDevice } from '../../device-sim/device.ts';
@@ -74,7 +73,7 @@ export async function measurePatching(
     const installMs = median(runs.map((x) => x.installMs));
     rows.push({ ...runs[0]!, installMs: round(installMs, 2), floorMs: round(floorMs), overFloor: round(installMs / floorMs, 1) });
   }
-  return { profile: 'm0-32k', targetBytes: 4096, repeats: REPEATS, flash: flashRoot === tmpdir() ? 'disk' : 'tmpfs', rows };
+  return { profile: 'm0-32k', targetBytes: 4096, repeats: REPEATS, flash: BENCH_FLASH_DIR_SOURCE, rows };
 }
 
 /** One SHA-256 over `artifact` and one Ed25519 verification of its manifest (key parsed once): median of 50, in ms. */
@@ -91,11 +90,8 @@ function floorOf(artifact: Uint8Array, publicKeyPem: string): number {
   return median(times);
 }
 
-/** tmpfs when there is one, else the temporary directory. */
-const flashRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-
 async function applyOnce(update: string, from: Uint8Array, to: Uint8Array, publicKey: string): Promise<Omit<PatchingRow, 'floorMs' | 'overFloor'>> {
-  const dir = mkdtempSync(join(flashRoot, 'wg-bench-patching-'));
+  const dir = mkdtempSync(join(BENCH_FLASH_DIR, 'wg-bench-patching-'));
   try {
     const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
     device.installArtifact(from);
