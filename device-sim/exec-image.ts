@@ -33,7 +33,7 @@
 // and table index once before a kernel runs, so a torn or rotten image is
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
-import { localCodebookIndices, openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
+import { bytesEqual, localCodebookIndices, openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
 import { arenaMemory, type Arena } from './arena.ts';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 
@@ -166,10 +166,6 @@ export interface PreviousImage {
   artifact: Artifact;
   image: ExecImage;
 }
-
-/** Byte equality without copying (memcmp). */
-const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 const sameNumbers = (a: ArrayLike<number> | null, b: ArrayLike<number> | null): boolean => {
   if (a === null || b === null) return a === b;

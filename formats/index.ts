@@ -78,7 +78,7 @@ export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './artifact
 export { exportC } from './artifact/c-export.ts';
 export { intervalIndexOf } from './artifact/intervals.ts';
 export { createRandom, type Random } from './random.ts';
-export { concatBytes, toHex } from './container/bytes.ts';
+export { bytesEqual, concatBytes, toHex } from './container/bytes.ts';
 export { readManifest, elementCount } from './artifact/manifest-reader.ts';
 export { codeBitsFor, localCodebookIndices, modelLayout } from './coding/segment-layout.ts';
 export { isBase, readPatchFields } from './patch/patch-reader.ts';

@@ -47,25 +47,6 @@ typedef struct rig {
     uint32_t src_version, dst_version;
 } rig;
 
-static uint8_t *read_file(const char *dir, const char *name, size_t *len)
-{
-    char path[1024];
-    FILE *f;
-    uint8_t *bytes;
-    long n;
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    bytes = malloc((size_t)n + 1u);
-    if (fread(bytes, 1, (size_t)n, f) != (size_t)n) n = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return bytes;
-}
-
 /* Verifies a slot as a device does: wg_open with the publisher's key. */
 static int verify_open(void *ctx, unsigned slot, const uint8_t *artifact, uint32_t bytes, const uint8_t sha256[32])
 {
@@ -190,9 +171,9 @@ static int read_outputs(rig *r, const char *dir, const char *name)
     if (f) fclose(f);
     if (!found) return 0;
     r->sample_count = count;
-    r->samples = read_file(dir, samples, &r->samples_len);
-    r->out[0] = read_file(dir, src, &r->out_len[0]);
-    r->out[1] = read_file(dir, dst, &r->out_len[1]);
+    r->samples = test_read_file(dir, samples, &r->samples_len);
+    r->out[0] = test_read_file(dir, src, &r->out_len[0]);
+    r->out[1] = test_read_file(dir, dst, &r->out_len[1]);
     return r->samples && r->out[0] && r->out[1];
 }
 
@@ -215,11 +196,11 @@ static int setup_rig(rig *r, const char *name)
     memset(r, 0, sizeof *r);
     if (!dir) return 0;
     snprintf(file, sizeof file, "%s.src.wgm", name);
-    r->src = read_file(dir, file, &r->src_len);
+    r->src = test_read_file(dir, file, &r->src_len);
     snprintf(file, sizeof file, "%s.wgp", name);
-    r->patch = read_file(dir, file, &r->patch_len);
+    r->patch = test_read_file(dir, file, &r->patch_len);
     snprintf(file, sizeof file, "%s.dst.wgm", name);
-    r->dst = read_file(dir, file, &r->dst_len);
+    r->dst = test_read_file(dir, file, &r->dst_len);
     if (!r->src || !r->patch || !r->dst) return 0;
     if (!read_outputs(r, dir, name)) return 0;
     assert_int_equal(wg_patch_plan(r->src, r->src_len, r->patch, r->patch_len, &wg_test_crypto, work, sizeof work,
