@@ -24,6 +24,7 @@ import { diffArtifacts, encodeArtifact, generateKeyPair, readArtifact, signArtif
 import { openDevice } from '../../device-sim/device.ts';
 import { changeCentroids } from '../../test/fixtures/model-versions.ts';
 import { paperArtifact, paperModelInput } from './paper-model.ts';
+import { median, roundTo } from '../stats.ts';
 
 const REPEATS = 7;
 
@@ -40,8 +41,7 @@ export interface PatchingRow {
   overFloor: number;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+const round = (n: number, digits = 3) => roundTo(n, digits);
 
 export async function measurePatching(
   options: { buildDir?: string } = {},

@@ -31,10 +31,10 @@ import { openDatabase } from '../../server/db/connect.ts';
 import { paperModelInput } from '../device/paper-model.ts';
 import { changeCentroids } from '../../test/fixtures/model-versions.ts';
 import { createRandom } from '../../formats/index.ts';
+import { median, roundTo } from '../stats.ts';
 
 const REPEATS = 15;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+const round = (n: number, digits = 2) => roundTo(n, digits);
 
 /** A later version that moved `fraction` of the last layer's kept weights to another centroid. */
 function moveLastLayer(input: ModelInput, fraction: number): ModelInput {
