@@ -14,7 +14,7 @@ import type {
 } from './api-schemas.ts';
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
-import type { LicenseView } from './routes/licenses.ts';
+import type { LicenseView } from './store/license-changes.ts';
 import type { InstallOutcome } from '../api/device-report.ts';
 
 export { HttpError };
