@@ -19,5 +19,7 @@ export const DeviceReport = z.object({
   outcome: z.enum(INSTALL_OUTCOMES),
   /** Why, for rolled-back and refused (the device's error message). */
   reason: z.string().max(500).nullable().default(null),
+  /** Bytes the device downloaded for the attempt (the patch or the artifact); null when it downloaded nothing. */
+  downloadBytes: z.number().int().min(0).max(INT4_MAX).nullable().default(null),
 });
 export type DeviceReport = z.input<typeof DeviceReport>;

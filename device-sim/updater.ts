@@ -237,11 +237,11 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     // device refused or rolled back is reported, then raised as before.
     if (!(error instanceof PowerCutError)) {
       const rolledBack = error instanceof DeviceError && error.code === DeviceErrorCode.SELF_TEST_FAILED;
-      await report(core, rolledBack ? 'rolled-back' : 'refused', (error as Error).message);
+      await report(core, rolledBack ? 'rolled-back' : 'refused', (error as Error).message, bytes.byteLength);
     }
     throw error;
   }
-  await report(core, 'installed', null);
+  await report(core, 'installed', null, bytes.byteLength);
   return outcome;
 }
 
@@ -250,7 +250,7 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
  * went. Best effort: a report that does not arrive changes nothing on the
  * device (its next update-check reports the version it runs anyway).
  */
-async function report(core: DeviceCore, outcome: InstallOutcome, reason: string | null): Promise<void> {
+async function report(core: DeviceCore, outcome: InstallOutcome, reason: string | null, downloadBytes: number | null = null): Promise<void> {
   const running = core.artifact;
   try {
     await core.client?.report({
@@ -259,6 +259,7 @@ async function report(core: DeviceCore, outcome: InstallOutcome, reason: string 
       slot: running && core.state.active !== NO_SLOT ? (core.state.active === 0 ? 'A' : 'B') : null,
       outcome,
       reason: reason === null ? null : reason.slice(0, 500),
+      downloadBytes,
     });
   } catch {
     // unreachable server, an old server without the route: the update itself stands

@@ -179,6 +179,7 @@ export const devices = pgTable(
     reportedSlot: text('reported_slot'),
     lastOutcome: text('last_outcome', { enum: INSTALL_OUTCOMES }),
     lastOutcomeReason: text('last_outcome_reason'),
+    lastDownloadBytes: integer('last_download_bytes'),
     lastReportAt: timestamp('last_report_at', { withTimezone: true }),
     createdAt: createdAt(),
   },

@@ -58,6 +58,7 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         slot: d.reportedSlot,
         state: d.lastOutcome,
         reason: d.lastOutcomeReason,
+        downloadBytes: d.lastDownloadBytes,
         lastReportAt: d.lastReportAt?.toISOString() ?? null,
         createdAt: d.createdAt.toISOString(),
       })),

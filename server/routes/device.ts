@@ -114,6 +114,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
         reportedSlot: body.slot,
         lastOutcome: body.outcome,
         lastOutcomeReason: body.outcome === 'installed' ? null : body.reason,
+        lastDownloadBytes: body.downloadBytes,
         lastReportAt: now,
         lastSeenAt: now,
       })

@@ -40,7 +40,8 @@ test('install reports: installed, rolled back with its reason, refused; listed b
       selfTest: (artifact) => (artifact.manifest.version === 1 ? null : 'the test bench says no'),
     });
     const stranger = await openDevice({ dir: tempDir('stranger'), server: server.url, token: tokens[1], publicKey: generateKeyPair().publicKeyPem });
-    assert.is((await picky.checkForUpdate()).kind, 'install');
+    const installed = await picky.checkForUpdate();
+    assert.is(installed.kind, 'install');
     const refused = await stranger.checkForUpdate().then(
       () => null,
       (error: Error) => error,
@@ -51,6 +52,8 @@ test('install reports: installed, rolled back with its reason, refused; listed b
     const names = (await admin.listDevices({ licenseId })).map((d) => d.name);
     assert.equal(await listed('installed'), [[names[0], 1, 'A', 'installed', false]]);
     assert.equal(await listed('refused'), [[names[1], 0, null, 'refused', true]]);
+    const [first] = await admin.listDevices({ licenseId, state: 'installed' });
+    assert.is(first!.downloadBytes, installed.bytesSent, 'the report carries the bytes the install downloaded');
 
     await admin.publish(release(2));
     await picky.checkForUpdate().then(
