@@ -77,6 +77,8 @@ export interface DeviceView {
   slot: 'A' | 'B' | null;
   state: InstallOutcome | null;
   reason: string | null;
+  /** Bytes the last install attempt downloaded (patch or artifact). */
+  downloadBytes: number | null;
   lastReportAt: string | null;
   createdAt: string;
 }
