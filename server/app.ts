@@ -18,6 +18,7 @@ import { licenseRoutes } from './routes/licenses.ts';
 import { accessRoutes } from './routes/access.ts';
 import { deviceRoutes } from './routes/device.ts';
 import { contentRoutes } from './routes/content.ts';
+import { graphqlRoutes } from './graphql/index.ts';
 
 export interface AppDeps extends Partial<ServerSettings> {
   db: Db;
@@ -125,6 +126,7 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.route('/', accessRoutes(ctx));
   app.route('/', deviceRoutes(ctx));
   app.route('/', contentRoutes(ctx));
+  graphqlRoutes(app, ctx, deps.onInternalError);
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);

@@ -32,6 +32,8 @@ export interface ServerCaches {
   artifacts: TtlCache<string, ArtifactRecord>;
   /** (version id, intervals key) -> artifact record; immutable. */
   assembled: TtlCache<string, ArtifactRecord>;
+  /** (version id, intervals key) -> artifact bytes, for queries that only need the size; immutable. */
+  sizes: TtlCache<string, number>;
   /** model id -> latest published version id (0 = none); changes on publish/withdraw. */
   latest: TtlCache<number, number>;
   modelNames: TtlCache<number, string>;
@@ -79,6 +81,7 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     // Artifact records and release parts are immutable: kept until evicted.
     artifacts: new TtlCache(10_000, Infinity),
     assembled: new TtlCache(10_000, Infinity),
+    sizes: new TtlCache(10_000, Infinity),
     latest: new TtlCache(1_000, settings.authCacheMs),
     modelNames: new TtlCache(1_000, Infinity),
     decisions: new TtlCache(10_000, settings.authCacheMs),

@@ -58,6 +58,23 @@ export function assertIntervalsGranted(license: LicenseRow, version: VersionTier
   }
 }
 
+/**
+ * Whether (base version, held intervals) is an artifact a device can hold:
+ * one of the base version's tiers, this license's grant at it, or all of its
+ * intervals. Anything else is answered with no patch (the device downloads
+ * the artifact), so forged interval lists cannot make the server assemble and
+ * record up to 2^k artifacts per version.
+ */
+export function isPlausibleBase(license: LicenseRow, base: VersionTiers, held: number[]): boolean {
+  if (sameIntervals(held, base.intervals)) return true;
+  if (base.tiers.some((tier) => sameIntervals(held, sortedUnique(tier.intervals)))) return true;
+  try {
+    return sameIntervals(held, grantedIntervals(license, base));
+  } catch {
+    return false; // the license's tier does not exist in that version
+  }
+}
+
 export function sortedUnique(ids: readonly number[]): number[] {
   return [...new Set(ids)].sort((a, b) => a - b);
 }

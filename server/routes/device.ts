@@ -2,7 +2,7 @@
 // and the artifact and patch that get it there.
 import { Hono } from 'hono';
 import { eq } from 'drizzle-orm';
-import type { LicenseRow, ServerContext } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { devices } from '../db/schema.ts';
 import { UpdateCheckQuery, UpdateCheckReply } from '../../api/update-check.ts';
@@ -10,27 +10,10 @@ import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { DeviceReport } from '../../api/device-report.ts';
 import { HttpError, notFound } from '../http-error.ts';
-import { assertLicenseActive, grantedIntervals, sameIntervals, sortedUnique } from '../license-grant.ts';
-import { ensureArtifact, ensurePatch, type ArtifactRecord, type VersionInfo } from '../store/artifact-store.ts';
+import { assertLicenseActive, grantedIntervals, isPlausibleBase, sameIntervals, sortedUnique } from '../license-grant.ts';
+import { ensureArtifact, ensurePatch, type ArtifactRecord } from '../store/artifact-store.ts';
 import { FormatError } from '../../formats/index.ts';
 import { latestPublished, loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
-
-/**
- * Whether (base version, held intervals) is an artifact a device can hold:
- * one of the base version's tiers, this license's grant at it, or all of its
- * intervals. Anything else is answered with no patch (the device downloads
- * the artifact), so forged interval lists cannot make the server assemble and
- * record up to 2^k artifacts per version.
- */
-function isPlausibleBase(license: LicenseRow, base: VersionInfo, held: number[]): boolean {
-  if (sameIntervals(held, base.intervals)) return true;
-  if (base.tiers.some((tier) => sameIntervals(held, sortedUnique(tier.intervals)))) return true;
-  try {
-    return sameIntervals(held, grantedIntervals(license, base));
-  } catch {
-    return false; // the license's tier does not exist in that version
-  }
-}
 
 /** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
 async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckReply['patch']> {

@@ -111,6 +111,16 @@ export async function ensureArtifact(ctx: ServerContext, version: VersionInfo, i
   return record;
 }
 
+/** Bytes of the artifact of `version` holding `intervals`, assembled if need be but not recorded (a query, not a download). */
+export async function artifactSize(ctx: ServerContext, version: VersionInfo, intervals: number[]): Promise<number> {
+  const memoKey = `${version.id}:${intervalsKey(intervals)}`;
+  const known = ctx.caches.assembled.get(memoKey)?.bytes ?? ctx.caches.sizes.get(memoKey);
+  if (known !== undefined) return known;
+  const bytes = assembleArtifact(await loadReleaseParts(ctx, version.id), intervals).byteLength;
+  ctx.caches.sizes.set(memoKey, bytes);
+  return bytes;
+}
+
 export async function findArtifact(ctx: ServerContext, sha256: string): Promise<ArtifactRecord | undefined> {
   const cached = ctx.caches.artifacts.get(sha256);
   if (cached) return cached;

@@ -1,0 +1,115 @@
+// POST /graphql: the operators' query API on the same Hono app, behind the
+// same bearer tokens (requireToken), with GraphQL Yoga executing
+// schema.graphql. Limits against expensive queries come from a maintained
+// library (GraphQL Armor: depth, cost, aliases, tokens, no field
+// suggestions); a device token additionally gets no schema introspection.
+// No GraphiQL: it would load its assets from a CDN these machines cannot
+// reach; the console at /console is the browser's way in.
+import { readFileSync } from 'node:fs';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type DefinitionNode } from 'graphql';
+import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
+import type { Hono } from 'hono';
+import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
+import type { ServerContext } from '../context.ts';
+import { HttpError } from '../http-error.ts';
+import { guardSchema } from './access.ts';
+import { createLoaders, resolvers, type GraphQLContext } from './resolvers.ts';
+import { recordAudit } from '../store/audit.ts';
+
+export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
+
+/** The limits a query must stay within (docs/graphql.md). */
+export const GRAPHQL_LIMITS = { maxDepth: 8, maxCost: 50_000, maxAliases: 15, maxTokens: 2000 } as const;
+
+interface ServerContextOfRequest {
+  principal: Principal;
+}
+
+/** Device tokens get no introspection: the schema's other types are none of their business. */
+function introspectionForAdminsAndPublishers(): Plugin<ServerContextOfRequest> {
+  return {
+    onValidate({ context, addValidationRule }) {
+      if (context.principal.role === 'device') addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+/**
+ * A refused change (403 or 409 from a mutation) leaves an audit row, as a
+ * refused REST call does: who tried what, and why not.
+ */
+function auditRefusedMutations(ctx: ServerContext, onInternalError?: (error: unknown) => void): Plugin<ServerContextOfRequest> {
+  return {
+    onExecute({ args }) {
+      return {
+        async onExecuteDone({ result }) {
+          if (!('errors' in result) || !result.errors) return;
+          const principal = args.contextValue.principal;
+          if (principal.role === 'device') return;
+          for (const error of result.errors) {
+            const original = error.originalError;
+            if (!(original instanceof HttpError) || (original.status !== 403 && original.status !== 409)) continue;
+            if (args.document.definitions.every((d: DefinitionNode) => d.kind !== 'OperationDefinition' || d.operation !== 'mutation')) continue;
+            try {
+              await recordAudit(ctx.db, {
+                actorTokenId: principal.tokenId,
+                action: 'request.refused',
+                entity: 'request',
+                entityId: `graphql ${error.path?.join('.') ?? 'mutation'}`.slice(0, 300),
+                detail: { status: original.status, code: original.code },
+              });
+            } catch (auditError) {
+              onInternalError?.(auditError);
+            }
+          }
+        },
+      };
+    },
+  };
+}
+
+export function graphqlRoutes(app: Hono<AuthEnv>, ctx: ServerContext, onInternalError?: (error: unknown) => void): void {
+  const schema = guardSchema(createSchema<GraphQLContext>({ typeDefs, resolvers }), (context) => (context as GraphQLContext).principal);
+  const yoga = createYoga<ServerContextOfRequest>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    logging: false,
+    // The store's HttpErrors keep their code and message; anything else is
+    // our bug: logged, and masked for the caller.
+    maskedErrors: {
+      maskError(error) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof HttpError) {
+          return new GraphQLError(original.message, {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: original.code, status: original.status },
+          });
+        }
+        if (error instanceof GraphQLError && (original === undefined || original === null || original instanceof GraphQLError)) return error;
+        onInternalError?.(original ?? error);
+        return new GraphQLError('the server failed on this field; it logged the cause and keeps serving', { extensions: { code: 'INTERNAL' } });
+      },
+    },
+    context: ({ principal }) => ({ ctx, principal, loaders: createLoaders(ctx) }),
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: GRAPHQL_LIMITS.maxDepth, exposeLimits: true },
+        costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, exposeLimits: true },
+        maxAliases: { n: GRAPHQL_LIMITS.maxAliases, exposeLimits: true },
+        maxTokens: { n: GRAPHQL_LIMITS.maxTokens, exposeLimits: true },
+        maxDirectives: { n: 10, exposeLimits: true },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      introspectionForAdminsAndPublishers(),
+      auditRefusedMutations(ctx, onInternalError),
+    ],
+  });
+  app.post('/graphql', requireToken(ctx, 'admin', 'publisher', 'device'), (c) => yoga.fetch(c.req.raw, { principal: c.get('principal') }));
+  app.all('/graphql', () => {
+    throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'send GraphQL queries as POST /graphql with a JSON body {"query", "variables"}', { Allow: 'POST' });
+  });
+}
