@@ -19,6 +19,7 @@ import { accessRoutes } from './routes/access.ts';
 import { deviceRoutes } from './routes/device.ts';
 import { contentRoutes } from './routes/content.ts';
 import { graphqlRoutes } from './graphql/index.ts';
+import { consoleRoutes } from './console/routes.ts';
 
 export interface AppDeps extends Partial<ServerSettings> {
   db: Db;
@@ -127,6 +128,7 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   app.route('/', deviceRoutes(ctx));
   app.route('/', contentRoutes(ctx));
   graphqlRoutes(app, ctx, deps.onInternalError);
+  app.route('/', consoleRoutes());
 
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);

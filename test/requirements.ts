@@ -63,6 +63,10 @@ export const POSTGRES: Requirement = FULL_RUN.met
     }
   : FULL_RUN;
 
+/** Debian's Chromium, which playwright-core drives for the console's browser test. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM: Requirement = { what: CHROMIUM_PATH, how: 'apt-get install chromium', met: existsSync(CHROMIUM_PATH) };
+
 let cToolchain: Requirement | undefined;
 /** CMake, a C compiler, cmocka and libsodium, as the C library's tests need (checked on first use). */
 export function C_TOOLCHAIN(): Requirement {

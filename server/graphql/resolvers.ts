@@ -6,7 +6,7 @@
 // not here; the roots below only narrow what a role sees (a publisher's own
 // models, a device's own record).
 import DataLoader from 'dataloader';
-import { and, asc, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from 'drizzle-orm';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { Principal } from '../auth.ts';
 import type { LicenseRow, ServerContext } from '../context.ts';
@@ -43,9 +43,13 @@ export interface Loaders {
   license: DataLoader<number, LicenseNode | null>;
   customer: DataLoader<number, CustomerRow | null>;
   tiers: DataLoader<number, TierRow[]>;
+  deviceCount: DataLoader<number, number>;
+  /** "modelId:number" -> that version, once per request (a device list names few versions). */
+  version(modelId: number, number: number): Promise<VersionInfo | undefined>;
 }
 
 export function createLoaders(ctx: ServerContext): Loaders {
+  const versionMemo = new Map<string, Promise<VersionInfo | undefined>>();
   const byId = <T extends { id: number }>(rows: T[], ids: readonly number[]) => {
     const map = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => map.get(id) ?? null);
@@ -79,6 +83,24 @@ export function createLoaders(ctx: ServerContext): Loaders {
         .orderBy(asc(tiers.accuracy));
       return ids.map((id) => rows.filter((row) => row.versionId === id));
     }),
+    deviceCount: new DataLoader(async (ids) => {
+      const rows = await ctx.db
+        .select({ licenseId: devices.licenseId, count: count() })
+        .from(devices)
+        .where(inArray(devices.licenseId, [...ids]))
+        .groupBy(devices.licenseId);
+      const counts = new Map(rows.map((row) => [row.licenseId, Number(row.count)]));
+      return ids.map((id) => counts.get(id) ?? 0);
+    }),
+    version(modelId, number) {
+      const key = `${modelId}:${number}`;
+      let found = versionMemo.get(key);
+      if (!found) {
+        found = versionByNumber(ctx, modelId, number);
+        versionMemo.set(key, found);
+      }
+      return found;
+    },
   };
 }
 
@@ -397,6 +419,7 @@ export const resolvers = {
         .limit(first + 1);
       return pageOf(rows, first, (d) => d.id);
     },
+    deviceCount: (row: LicenseNode, _: unknown, g: GraphQLContext) => g.loaders.deviceCount.load(row.id),
     async tierChange(row: LicenseNode, args: { tier: string }, g: GraphQLContext) {
       return tierChange(g, row, args.tier);
     },
@@ -409,18 +432,25 @@ export const resolvers = {
     sha256: (row: DeviceRow) => row.reportedSha256,
     slot: (row: DeviceRow) => row.reportedSlot,
     downloadBytes: (row: DeviceRow) => row.lastDownloadBytes,
-    async tier(row: DeviceRow, _: unknown, g: GraphQLContext) {
-      if (!row.reportedVersion || !row.reportedHeldIntervals) return null;
-      const license = await g.loaders.license.load(row.licenseId);
-      const version = license ? await versionByNumber(g.ctx, license.modelId, row.reportedVersion) : undefined;
-      return version ? tierOf(version, sortedUnique(row.reportedHeldIntervals)) : null;
-    },
+    tier: async (row: DeviceRow, _: unknown, g: GraphQLContext) => (await deviceTier(g, row))?.name ?? null,
+    accuracy: async (row: DeviceRow, _: unknown, g: GraphQLContext) => (await deviceTier(g, row))?.accuracy ?? null,
   },
 
   AuditEntry: {
     detail: (row: typeof auditLog.$inferSelect) => row.detail,
   },
 };
+
+/** The tier a device's reported intervals form at its reported version, with its accuracy. */
+async function deviceTier(g: GraphQLContext, row: DeviceRow): Promise<{ name: string; accuracy: number } | null> {
+  if (!row.reportedVersion || !row.reportedHeldIntervals) return null;
+  const license = await g.loaders.license.load(row.licenseId);
+  const version = license ? await g.loaders.version(license.modelId, row.reportedVersion) : undefined;
+  const name = version ? tierOf(version, sortedUnique(row.reportedHeldIntervals)) : null;
+  if (!version || name === null) return null;
+  const tier = (await g.loaders.tiers.load(version.id)).find((t) => t.name === name);
+  return tier ? { name, accuracy: tier.accuracy } : null;
+}
 
 /**
  * What moving a license to `tier` costs: the newest version's artifact at
