@@ -39,6 +39,8 @@ export interface DemoOptions {
   >;
   /** Test samples each device evaluates (default: the whole test split). */
   samples?: number;
+  /** Called when the story is told, before the server stops: `weightgate demo --serve` keeps it up for the console here. */
+  afterStory?: (server: { url: string; adminToken: string }) => Promise<void>;
 }
 
 export interface Narrator {
@@ -77,6 +79,7 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
     if (options.databaseUrl) scratch = await openScratchDatabase(options.databaseUrl, 'weightgate_demo');
     server = await startServer({ port: 0, dataDir: join(work, 'db'), databaseUrl: scratch?.url, adminToken, log: () => {} });
     narrator.say(`listening on ${server.url}${scratch ? ` (scratch database ${scratch.name})` : ` (data in ${join(work, 'db')})`}`);
+    narrator.say(`operators' console: ${server.url}/console (sign in with the admin token ${adminToken})`);
     const admin = createClient({ server: server.url, token: adminToken });
     await admin.registerPublisherKey(keys.publicKeyPem, 'demo CI');
     const publisherToken = (await admin.createToken('publisher', 'demo CI')).token;
@@ -222,6 +225,7 @@ export async function runDemo(options: DemoOptions, narrator: Narrator): Promise
       builds: { v1: v1.report.seconds, v2: v2.report.seconds },
       seconds: Math.round((performance.now() - started) / 10) / 100,
     };
+    await options.afterStory?.({ url: server.url, adminToken });
     return result;
   } finally {
     await server?.close();

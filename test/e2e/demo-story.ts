@@ -28,8 +28,13 @@ export function demoStoryTest(driver: { name: 'pglite' | 'postgres'; databaseUrl
   )(`demo story on ${driver.name}: install, license upgrade, version patch, power cut`, async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'wg-demo-test-'));
     try {
-      const result = await runDemo({ outDir, databaseUrl: driver.databaseUrl, build: SMALL_BUILD }, quiet);
+      let operators: OperatorsView | undefined;
+      const result = await runDemo(
+        { outDir, databaseUrl: driver.databaseUrl, build: SMALL_BUILD, afterStory: async (server) => void (operators = await operatorsView(server)) },
+        quiet,
+      );
       assert.is(result.database, driver.name);
+      checkOperatorsView(operators, result);
       checkStory(result);
       const files = await writeDemoReport(outDir, result);
       const written = JSON.parse(await readFile(files[0], 'utf8')) as DemoResult;
@@ -42,6 +47,52 @@ export function demoStoryTest(driver: { name: 'pglite' | 'postgres'; databaseUrl
     }
   });
   test.run();
+}
+
+interface OperatorsView {
+  consoleStatus: number;
+  data: any;
+}
+
+/** What `--serve` leaves up: the console page, and the demo's data through GraphQL with the admin token. */
+async function operatorsView(server: { url: string; adminToken: string }): Promise<OperatorsView> {
+  const consoleStatus = (await fetch(`${server.url}/console`)).status;
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: '{ models { nodes { name versions { nodes { number tiers { name bytes } } } } } devices { nodes { name version tier downloadBytes } } }',
+    }),
+  });
+  const body = await response.json();
+  assert.is(body.errors, undefined, JSON.stringify(body.errors));
+  return { consoleStatus, data: body.data };
+}
+
+function checkOperatorsView(view: OperatorsView | undefined, result: DemoResult): void {
+  assert.ok(view, 'the demo called afterStory with its server');
+  assert.is(view.consoleStatus, 200);
+  const [model] = view.data.models.nodes;
+  assert.is(model.name, result.model);
+  assert.equal(
+    model.versions.nodes.map((v: any) => v.number),
+    [1, 2],
+  );
+  const devices = view.data.devices.nodes;
+  assert.equal(
+    devices.map((d: any) => [d.name, d.version]),
+    [
+      ['sensor-1', 2],
+      ['sensor-2', 2],
+    ],
+  );
+  // sensor-1 was upgraded to full; each device's last download is its patch to v2.
+  assert.is(devices[0].tier, 'full');
+  const patches = result.updates.filter((u) => u.kind === 'version').map((u) => u.patchBytes);
+  assert.equal(
+    devices.map((d: any) => d.downloadBytes),
+    patches,
+  );
 }
 
 function checkStory(result: DemoResult): void {
