@@ -142,6 +142,27 @@ function renderServer(r: BenchResults): string | null {
     .join('\n');
 }
 
+function renderServerGraphql(r: BenchResults): string | null {
+  const g = r.server?.graphql;
+  if (!g) return null;
+  const line = (label: string, run: Json) => `| ${label} | ${int(run.requestsPerSecond)} | ${run.p50Ms} ms | ${run.p99Ms} ms |`;
+  const lines = [
+    `| list of ${int(g.devices)} devices (${g.tool}) | req/s | p50 | p99 |`,
+    '|---|---:|---:|---:|',
+    line('REST `GET /v1/devices`', g.rest),
+    line('GraphQL, the same fields', g.graphql),
+    '',
+    `GraphQL p99 is ${g.p99Ratio}x REST's (target: at most 2x).`,
+  ];
+  if (g.console) {
+    lines.push(
+      `The console in Chromium on that data: sign-in page interactive ${int(g.console.signInInteractiveMs)} ms after navigation, ` +
+        `the first page ${int(g.console.firstPageMs)} ms after signing in, the ${int(g.devices)}-device page ${int(g.console.devicesPageMs)} ms after its click.`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function renderServerPatchGeneration(r: BenchResults): string | null {
   const g = r.server?.patchGeneration;
   if (!g?.rows?.length) return null;
@@ -250,6 +271,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   pipeline: renderPipeline,
   server: renderServer,
   'server-patch-generation': renderServerPatchGeneration,
+  'server-graphql': renderServerGraphql,
   'device-patching': renderDevicePatching,
 };
 

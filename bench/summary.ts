@@ -117,6 +117,17 @@ export function summarizeServer(r: Json): SummaryRow[] {
       met: runs.updateCheck.p99Ms < 20,
     });
   }
+  const g = r.graphql;
+  if (g) {
+    rows.push({
+      area: 'server',
+      figure: `GraphQL list of ${int(g.devices)} devices, p99`,
+      value: `${g.graphql.p99Ms} ms`,
+      target: '≤ 2x REST',
+      reference: `REST ${g.rest.p99Ms} ms → ${g.p99Ratio}x`,
+      met: g.p99Ratio <= 2,
+    });
+  }
   const inc = r.incrementalStorage;
   if (inc) {
     rows.push({

@@ -1,6 +1,9 @@
 // Load generation for the server benchmark: wrk (Debian) against 127.0.0.1,
 // bounded by its -d duration, parsed into requests/s and latency percentiles.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface LoadResult {
   url: string;
@@ -20,6 +23,8 @@ export interface LoadOptions {
   seconds: number;
   threads?: number;
   headers?: Record<string, string>;
+  /** POST with this JSON body (through a wrk Lua script), instead of GET. */
+  postJson?: unknown;
 }
 
 function toMs(value: string, unit: string): number {
@@ -34,7 +39,18 @@ function toMs(value: string, unit: string): number {
 export function runWrk(options: LoadOptions): Promise<LoadResult> {
   const args = ['-t', String(options.threads ?? 2), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', '--timeout', '5s'];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  let scriptDir: string | undefined;
+  if (options.postJson !== undefined) {
+    // wrk sends a body only from a Lua script; JSON.stringify's output is a valid Lua long string unless it holds "]]".
+    const body = JSON.stringify(options.postJson);
+    if (body.includes(']]')) throw new Error('a wrk POST body must not contain "]]"');
+    scriptDir = mkdtempSync(join(tmpdir(), 'wg-wrk-'));
+    const script = join(scriptDir, 'post.lua');
+    writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[${body}]]\n`);
+    args.push('-s', script);
+  }
   args.push(options.url);
+  const cleanup = () => scriptDir && rmSync(scriptDir, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -45,10 +61,12 @@ export function runWrk(options: LoadOptions): Promise<LoadResult> {
     child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => {
       clearTimeout(guard);
+      cleanup();
       reject(new Error(`cannot run wrk (apt-get install wrk): ${e.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(guard);
+      cleanup();
       if (code !== 0) return reject(new Error(`wrk exited ${code}: ${err || out}`));
       const percentile = (p: string) => {
         const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);

@@ -2,7 +2,9 @@
 // cached patch of a paper-109k-sized model (784-128-64-10, ~90 % sparse,
 // 4-bit) on PostgreSQL, against bare node:http serving the same bytes from
 // memory in the same run; plus the incremental storage of a version that
-// changes 10 % of its segments. Bounded: 2 + 2 x ROUNDS wrk runs of SECONDS each (about 40 s).
+// changes 10 % of its segments; and a 1,000-device list through GraphQL
+// against REST, with the console's timings (bench/server/graphql.ts).
+// Bounded: 2 + 4 x ROUNDS wrk runs of SECONDS each (about 70 s).
 //
 //   npx tsx bench/server/run.ts        (DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
 //
@@ -19,6 +21,7 @@ import { syntheticModel } from '../../test/fixtures/server-model.ts';
 import { runWrk, type LoadResult } from './load.ts';
 import { startBareServer } from './bare-server.ts';
 import { measurePatchGeneration } from './patch-generation.ts';
+import { measureGraphqlVsRest } from './graphql.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
@@ -125,6 +128,17 @@ export async function runServerBench(): Promise<object> {
     progress('load: full artifact via weightgate ...');
     runs.artifact = await runWrk({ url: `${server.url}${second.artifact.url}`, connections: CONNECTIONS, seconds: SECONDS, headers: auth });
 
+    const graphql = await measureGraphqlVsRest({
+      serverUrl: server.url,
+      adminToken: ADMIN,
+      model: 'paper-109k',
+      tier: 'gold',
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      progress,
+    });
+    progress(`graphql: ${graphql.devices}-device list p99 ${graphql.graphql.p99Ms} ms vs REST ${graphql.rest.p99Ms} ms (${graphql.p99Ratio}x)`);
+
     const ratio = runs.patch.requestsPerSecond / runs.barePatch.requestsPerSecond;
     const result = {
       when: new Date().toISOString(),
@@ -143,7 +157,9 @@ export async function runServerBench(): Promise<object> {
         updateCheckP99Under20Ms: runs.updateCheck.p99Ms < 20,
         patchGenerationUnder5MsAt68k: patchGeneration.rows.filter((row) => row.entries > 60_000).every((row) => row.fromPartsMs < 5),
         patchBuiltOnceUnderConcurrency: patchGeneration.singleFlight.builds === 1,
+        graphqlListP99Within2xRest: graphql.p99Ratio <= 2,
       },
+      graphql,
       incrementalStorage: storage,
       patchGeneration,
     };
