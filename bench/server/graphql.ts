@@ -12,7 +12,7 @@ const CONNECTIONS = 8;
 const CHROMIUM = '/usr/bin/chromium';
 
 /** The REST list's fields, asked for through GraphQL. */
-export const DEVICE_LIST_QUERY = `{ devices(first: ${DEVICES}) { nodes { id name license { id } version heldIntervals sha256 lastSeenAt slot
+export const DEVICE_LIST_QUERY = `{ devices(first: ${DEVICES}) { nodes { id name licenseId version heldIntervals sha256 lastSeenAt slot
   lastOutcome lastOutcomeReason downloadBytes lastReportAt createdAt } } }`;
 
 export interface GraphqlBench {
@@ -48,11 +48,12 @@ async function call(url: string, token: string, method: string, body?: unknown):
   return response.json();
 }
 
-/** Registers DEVICES devices under a new license on `model` (tier `tier`). */
+/** Registers devices under a new license on `model` (tier `tier`) until the server has DEVICES of them. */
 async function registerFleet(serverUrl: string, adminToken: string, model: string, tier: string): Promise<void> {
+  const have = (await call(`${serverUrl}/v1/devices`, adminToken, 'GET')).devices.length;
   const customer = await call(`${serverUrl}/v1/customers`, adminToken, 'POST', { name: 'graphql-bench' });
   const license = await call(`${serverUrl}/v1/licenses`, adminToken, 'POST', { customerId: customer.id, model, tier });
-  for (let i = 0; i < DEVICES; i += 50) {
+  for (let i = have; i < DEVICES; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, DEVICES - i) }, (_, j) =>
         call(`${serverUrl}/v1/devices`, adminToken, 'POST', { licenseId: license.id, name: `bench-${i + j}` }),

@@ -1,11 +1,11 @@
 // Who may read what through GraphQL: the REST API's rules, written once as a
-// table and applied to every field of the schema, so a resolver that forgets
-// a check cannot leak. An admin token reads everything. A publisher token
+// table and checked against every field a query selects before it runs, so
+// a resolver that forgets a check cannot leak. An admin token reads everything. A publisher token
 // reaches models and versions only (and only its own models: the roots check
 // that). A device token reaches only the fields its REST calls already tell
 // it: what it reported of itself, and of its license the grant the update
 // check offers.
-import { defaultFieldResolver, GraphQLError, GraphQLObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, GraphQLError, type ValidationRule } from 'graphql';
 import type { Principal } from '../auth.ts';
 import type { TokenRole } from '../db/schema.ts';
 
@@ -66,20 +66,28 @@ export function mayRead(principal: Principal, type: string, field: string): bool
   return DEVICE_FIELDS.has(key);
 }
 
-/** Wraps every field's resolver of `schema` with the table above (in place). */
-export function guardSchema(schema: GraphQLSchema, principalOf: (context: unknown) => Principal): GraphQLSchema {
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = function guarded(source, args, context, info) {
-        const principal = principalOf(context);
-        if (!mayRead(principal, type.name, field.name)) {
-          throw forbidden(`a ${principal.role} token may not read ${type.name}.${field.name}`);
-        }
-        return resolve(source, args, context, info);
-      };
-    }
-  }
-  return schema;
+/**
+ * A validation rule for `role`: every field the document selects (in
+ * fragments too) is checked against the table before anything runs, so a
+ * query that asks for one field its token may not read is refused whole,
+ * with no data. Which records a root returns (a publisher's own models, a
+ * device's own record) is the resolvers' part.
+ */
+export function fieldAccessRule(role: TokenRole): ValidationRule {
+  const principal = { role } as Principal;
+  const rule: ValidationRule = (context) => ({
+    Field(node) {
+      const parent = context.getParentType();
+      if (!parent || node.name.value.startsWith('__')) return;
+      const type = getNamedType(parent).name;
+      if (!mayRead(principal, type, node.name.value)) {
+        context.reportError(
+          new GraphQLError(`a ${role} token may not read ${type}.${node.name.value}`, { nodes: node, extensions: { code: 'FORBIDDEN', status: 403 } }),
+        );
+      }
+    },
+  });
+  // Yoga caches validation by the rules' names: each role's rule has its own.
+  Object.defineProperty(rule, 'name', { value: `${role}FieldAccess` });
+  return rule;
 }

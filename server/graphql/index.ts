@@ -7,13 +7,14 @@
 // reach; the console at /console is the browser's way in.
 import { readFileSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type DefinitionNode } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
 import type { Hono } from 'hono';
 import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
-import { guardSchema } from './access.ts';
+import { fieldAccessRule } from './access.ts';
 import { createLoaders, resolvers, type GraphQLContext } from './resolvers.ts';
 import { recordAudit } from '../store/audit.ts';
 
@@ -26,11 +27,19 @@ interface ServerContextOfRequest {
   principal: Principal;
 }
 
-/** Device tokens get no introspection: the schema's other types are none of their business. */
-function introspectionForAdminsAndPublishers(): Plugin<ServerContextOfRequest> {
+const FIELD_ACCESS = { admin: fieldAccessRule('admin'), publisher: fieldAccessRule('publisher'), device: fieldAccessRule('device') };
+
+/**
+ * The caller's role decides which fields a query may select (access.ts);
+ * device tokens get no introspection either: the schema's other types are
+ * none of their business.
+ */
+function accessByRole(): Plugin<ServerContextOfRequest> {
   return {
     onValidate({ context, addValidationRule }) {
-      if (context.principal.role === 'device') addValidationRule(NoSchemaIntrospectionCustomRule);
+      const role = context.principal.role;
+      addValidationRule(FIELD_ACCESS[role]);
+      if (role === 'device') addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
 }
@@ -70,13 +79,17 @@ function auditRefusedMutations(ctx: ServerContext, onInternalError?: (error: unk
 }
 
 export function graphqlRoutes(app: Hono<AuthEnv>, ctx: ServerContext, onInternalError?: (error: unknown) => void): void {
-  const schema = guardSchema(createSchema<GraphQLContext>({ typeDefs, resolvers }), (context) => (context as GraphQLContext).principal);
+  const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
   const yoga = createYoga<ServerContextOfRequest>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
     logging: false,
+    // Parsed documents are cached; validation is not: its rules depend on
+    // the caller's role, and a cache shared across roles would let one
+    // role's verdict stand for another's.
+    parserAndValidationCache: { validationCache: false },
     // The store's HttpErrors keep their code and message; anything else is
     // our bug: logged, and masked for the caller.
     maskedErrors: {
@@ -104,7 +117,10 @@ export function graphqlRoutes(app: Hono<AuthEnv>, ctx: ServerContext, onInternal
         maxDirectives: { n: 10, exposeLimits: true },
         blockFieldSuggestion: { enabled: true },
       }),
-      introspectionForAdminsAndPublishers(),
+      // Queries compiled to JavaScript once per document (graphql-jit): a
+      // 1,000-device list runs in a fraction of the interpreter's time.
+      useGraphQlJit(),
+      accessByRole(),
       auditRefusedMutations(ctx, onInternalError),
     ],
   });

@@ -407,7 +407,7 @@ export const resolvers = {
       }
       const tier = tierOf(latest, intervals);
       const accuracy = tier === null ? null : ((await g.loaders.tiers.load(latest.id)).find((t) => t.name === tier)?.accuracy ?? null);
-      return { version: latest.number, intervals, tier, accuracy, bytes: () => artifactSize(g.ctx, latest, intervals) };
+      return { version: latest.number, intervals, tier, accuracy, size: () => artifactSize(g.ctx, latest, intervals) };
     },
     async devices(row: LicenseNode, args: { first?: number; after?: string }, g: GraphQLContext) {
       const { first, after } = page(args);
@@ -423,6 +423,11 @@ export const resolvers = {
     async tierChange(row: LicenseNode, args: { tier: string }, g: GraphQLContext) {
       return tierChange(g, row, args.tier);
     },
+  },
+
+  Grant: {
+    // Assembled only when asked for.
+    bytes: (grant: { size: () => Promise<number> }) => grant.size(),
   },
 
   Device: {

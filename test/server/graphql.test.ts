@@ -238,16 +238,22 @@ for (const s of driverSuites('GraphQL API')) {
     // Its own license: only what the update check says (no customer, no tier name, no other devices, no costs).
     for (const field of ['customer { name }', 'tier', 'kind', 'expiresAt', 'devices { nodes { id } }', 'tierChange(tier: "gold") { totalBytes }']) {
       const r = await refused(h, `{ me { license { id ${field} } } }`, 'FORBIDDEN', token);
-      const license = r.data.me.license;
-      assert.ok(license === null || Object.entries(license).every(([key, value]) => key === 'id' || value === null), `${field}: ${JSON.stringify(license)}`);
+      assert.ok(empty(r.data), `${field}: ${JSON.stringify(r.data)}`);
     }
     const name = await refused(h, '{ me { device { name } } }', 'FORBIDDEN', token);
-    assert.is(name.data.me.device, null);
-    // No introspection for a device token; admins have it.
-    const schema = await gql(h, '{ __schema { types { name } } }', {}, token);
+    assert.ok(empty(name.data));
+    // A fragment does not hide a field.
+    await refused(h, '{ me { license { ...Everything } } } fragment Everything on License { id tier }', 'FORBIDDEN', token);
+    // No introspection for a device token; admins have it. An admin asking
+    // first must not open the way: verdicts are not shared across roles.
+    const introspection = '{ __schema { types { name } } }';
+    assert.ok((await ok(h, introspection)).__schema.types.some((t: any) => t.name === 'License'));
+    const schema = await gql(h, introspection, {}, token);
     assert.ok(schema.errors?.length, JSON.stringify(schema));
     assert.is(schema.data, undefined);
-    assert.ok((await ok(h, '{ __schema { types { name } } }')).__schema.types.some((t: any) => t.name === 'License'));
+    const adminShaped = '{ me { role license { id tier } } }';
+    await ok(h, adminShaped);
+    await refused(h, adminShaped, 'FORBIDDEN', token);
   });
 
   s('no token or a wrong token: 401 with the REST codes', async ({ h }) => {
