@@ -72,13 +72,25 @@ export function registerServerCommands(program: Command): void {
   program
     .command('serve')
     .description(
-      'Run the weight storage server (Hono). Data in PGlite under --data, or PostgreSQL when $DATABASE_URL is set;\n' +
-        'migrations are applied at start. $WEIGHTGATE_ADMIN_TOKEN becomes an admin token: 16 or more characters, 8 or more\n' +
-        'different, of 2 or more kinds (lower case, upper case, digits, others), e.g. $(openssl rand -hex 24); it is stored\n' +
-        'hashed, and starting with a new value revokes the old one. An unreachable database is retried for --db-retry\n' +
-        'seconds (default $WEIGHTGATE_DB_RETRY_SECONDS or 30), then serve exits 1. Several instances may share one\n' +
-        'PostgreSQL (a write on one clears the caches of all, through LISTEN/NOTIFY); PGlite data is for one instance.\n' +
-        'Prints "listening on http://HOST:PORT" once it accepts requests; stops cleanly on SIGINT/SIGTERM.',
+      [
+        'Run the weight storage server (Hono). Data in PGlite under --data, or',
+        'PostgreSQL when $DATABASE_URL is set; migrations are applied at start.',
+        '$WEIGHTGATE_ADMIN_TOKEN becomes an admin token: 16 or more characters, 8 or',
+        'more different, of 2 or more kinds (lower case, upper case, digits, others),',
+        'e.g. $(openssl rand -hex 24); it is stored hashed, and starting with a new',
+        'value revokes the old one. An unreachable database is retried for --db-retry',
+        'seconds (default $WEIGHTGATE_DB_RETRY_SECONDS or 30), then serve exits 1.',
+        'Several instances may share one PostgreSQL (a write on one clears the caches',
+        'of all, through LISTEN/NOTIFY); PGlite data is for one instance only.',
+        '',
+        'Prints "listening on http://HOST:PORT" once it accepts requests, then where',
+        "the operators' console (GET /console: sign in with an admin or publisher",
+        'token) and the GraphQL API (POST /graphql) are. Stops cleanly on',
+        'SIGINT/SIGTERM.',
+        '',
+        'Example: WEIGHTGATE_ADMIN_TOKEN=$(openssl rand -hex 24) weightgate serve',
+        '--port 8080',
+      ].join('\n'),
     )
     .option('--port <n>', 'TCP port (0 = any free port)', integerOption('--port', { min: 0, max: 65535 }), 8080)
     .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -104,6 +116,7 @@ export function registerServerCommands(program: Command): void {
         databaseRetryMs: flags.dbRetry === undefined ? undefined : flags.dbRetry * 1000,
       });
       process.stdout.write(`listening on ${server.url}\n`);
+      process.stdout.write(`console: ${server.url}/console  GraphQL: POST ${server.url}/graphql\n`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           process.stderr.write(`weightgate: ${signal}, stopping\n`);
