@@ -102,7 +102,7 @@ for (const s of driverSuites('GraphQL API')) {
     const data = await ok(
       h,
       `{ customers { nodes { id name licenses { id tier } } }
-         licenses { nodes { id model tier kind customer { name } grant { version intervals tier accuracy bytes } devices { nodes { id name } } } }
+         licenses { nodes { id model tier kind customer { name } grant { version intervals tier accuracy bytes } deviceCount devices { nodes { id name } } } }
          devices { nodes { id name version tier license { id } } } }`,
     );
     const rest = await h.json('GET', '/v1/licenses');
@@ -118,6 +118,10 @@ for (const s of driverSuites('GraphQL API')) {
       bronze.devices.nodes.map((d: any) => d.id),
       [state.bronze.deviceId],
     );
+    assert.is(bronze.deviceCount, 1);
+    const silverOne = await ok(h, '{ model(name: "tiny") { version(number: 1) { number state tiers { name } } missing: version(number: 9) { number } } }');
+    assert.equal(silverOne.model.version, { number: 1, state: 'published', tiers: [{ name: 'bronze' }, { name: 'silver' }, { name: 'gold' }] });
+    assert.is(silverOne.model.missing, null);
     const restDevices = await h.json('GET', '/v1/devices');
     assert.equal(
       data.devices.nodes.map((d: any) => [d.id, d.name]),
