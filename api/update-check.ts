@@ -40,5 +40,14 @@ export const UpdateCheckReply = z.object({
   intervals: z.array(z.number().int().nonnegative()),
   artifact: Offer,
   patch: Offer.nullable(),
+  /**
+   * Where this device hears of changes at once (api/push-notice.ts): an MQTT
+   * broker URL and its own topic; null or absent when the server pushes
+   * nothing (the device then only polls).
+   */
+  push: z
+    .object({ url: z.string().regex(/^mqtts?:\/\/[^\s@/]+(:\d+)?\/?$/, 'must be mqtt://HOST:PORT'), topic: z.string().max(200) })
+    .nullable()
+    .optional(),
 });
 export type UpdateCheckReply = z.infer<typeof UpdateCheckReply>;

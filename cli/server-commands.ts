@@ -96,39 +96,59 @@ export function registerServerCommands(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--data <dir>', 'PGlite data directory (ignored when $DATABASE_URL is set)', './.weightgate')
     .option('--allow-unsigned', 'accept unsigned artifacts (development only)')
+    .option(
+      '--mqtt-port <n>',
+      'port of the embedded MQTT broker that pushes change notices to devices; devices learn it from their update check, so the default 0 takes any free port (give one your firewall opens, e.g. 1883); ignored when $MQTT_URL names a broker to use instead',
+      integerOption('--mqtt-port', { min: 0, max: 65535 }),
+      0,
+    )
+    .option('--no-push', 'push no notices (devices then learn of changes only when they poll)')
     .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
     .option(
       '--db-retry <seconds>',
       'keep retrying an unreachable database this long at start (default $WEIGHTGATE_DB_RETRY_SECONDS or 30)',
       numberOption('--db-retry', { min: 0, max: 86400, unit: 'seconds' }),
     )
-    .action(async (flags: { port: number; host: string; data: string; allowUnsigned?: boolean; maxBodyMb: number; dbRetry?: number }) => {
-      const port = flags.port;
-      const { startServer } = await import('../server/start.ts');
-      const server = await startServer({
-        port,
-        host: flags.host,
-        dataDir: flags.data,
-        databaseUrl: process.env.DATABASE_URL || undefined,
-        adminToken: process.env.WEIGHTGATE_ADMIN_TOKEN || undefined,
-        allowUnsigned: flags.allowUnsigned ?? false,
-        maxBodyBytes: flags.maxBodyMb * 1024 * 1024,
-        databaseRetryMs: flags.dbRetry === undefined ? undefined : flags.dbRetry * 1000,
-      });
-      process.stdout.write(`listening on ${server.url}\n`);
-      process.stdout.write(`console: ${server.url}/console  GraphQL: POST ${server.url}/graphql\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          process.stderr.write(`weightgate: ${signal}, stopping\n`);
-          server.close().then(resolve, (error) => {
-            process.stderr.write(`weightgate: error while stopping: ${(error as Error).message}\n`);
-            resolve();
-          });
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-    });
+    .action(
+      async (flags: {
+        port: number;
+        host: string;
+        data: string;
+        allowUnsigned?: boolean;
+        maxBodyMb: number;
+        dbRetry?: number;
+        mqttPort: number;
+        push: boolean;
+      }) => {
+        const port = flags.port;
+        const { startServer } = await import('../server/start.ts');
+        const server = await startServer({
+          port,
+          host: flags.host,
+          dataDir: flags.data,
+          databaseUrl: process.env.DATABASE_URL || undefined,
+          adminToken: process.env.WEIGHTGATE_ADMIN_TOKEN || undefined,
+          allowUnsigned: flags.allowUnsigned ?? false,
+          maxBodyBytes: flags.maxBodyMb * 1024 * 1024,
+          databaseRetryMs: flags.dbRetry === undefined ? undefined : flags.dbRetry * 1000,
+          push: !flags.push ? undefined : process.env.MQTT_URL ? { url: process.env.MQTT_URL } : { port: flags.mqttPort },
+        });
+        process.stdout.write(`listening on ${server.url}\n`);
+        process.stdout.write(`console: ${server.url}/console  GraphQL: POST ${server.url}/graphql\n`);
+        process.stdout.write(server.pushUrl ? `push: notices to devices through ${server.pushUrl}\n` : 'push: off (devices poll)\n');
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            process.stderr.write(`weightgate: ${signal}, stopping\n`);
+            server.close().then(resolve, (error) => {
+              process.stderr.write(`weightgate: error while stopping: ${(error as Error).message}\n`);
+              resolve();
+            });
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+      },
+    );
 
   withClientOptions(
     program

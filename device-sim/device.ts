@@ -21,6 +21,7 @@ import { resolveProfile, type DeviceProfile } from './profiles.ts';
 import { NO_SLOT, type StateRecord } from './state-record.ts';
 import { summarizeLatency } from './stats.ts';
 import { createUpdateClient, type UpdateClient } from './update-client.ts';
+import type { PushChannel } from './push-client.ts';
 import { checkForUpdate, installArtifactBytes, installPatchBytes, type UpdateOutcome } from './updater.ts';
 
 export type { UpdateOutcome } from './updater.ts';
@@ -95,6 +96,8 @@ export interface DeviceCore {
   injector: PowerCutInjector;
   publicKey?: PublicKeyInput;
   client: UpdateClient | null;
+  /** Where the server said this device hears of changes (from its last update check), or null. */
+  push: PushChannel | null;
   state: StateRecord;
   artifact: Artifact | null;
   /** The RAM arena, which a patch's apply takes whole (after pauseModel). */
@@ -118,6 +121,8 @@ export interface Device {
   /** The running artifact (null when none). */
   artifact(): Artifact | null;
   checkForUpdate(): Promise<UpdateOutcome>;
+  /** The push channel the server named in the last update check (broker URL and this device's topic), or null. */
+  pushChannel(): PushChannel | null;
   /** Installs a .wgm from local bytes (flashing by cable): same verify/apply/switch/self-test path. */
   installArtifact(bytes: Uint8Array): UpdateOutcome;
   /** Installs a .wgp patch from local bytes against the running artifact. */
@@ -226,6 +231,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     injector,
     publicKey,
     client: options.server && options.token ? createUpdateClient({ server: options.server, token: options.token }) : null,
+    push: null,
     state: boot.state,
     artifact: boot.artifact,
     arena,
@@ -301,6 +307,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     },
     artifact: () => core.artifact,
     checkForUpdate: () => checkForUpdate(core),
+    pushChannel: () => core.push,
     installArtifact: (bytes) => installArtifactBytes(core, bytes),
     installPatch: (bytes) => installPatchBytes(core, bytes),
     infer,

@@ -196,6 +196,7 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     heldIntervals: current ? current.heldIntervals : [],
     sha256: current?.sha256,
   });
+  core.push = check.push ?? null;
   const none: UpdateOutcome = {
     kind: 'none',
     fromVersion: current?.manifest.version ?? 0,

@@ -10,6 +10,7 @@ import { FormatError } from '../formats/index.ts';
 import { isConnectionError, sqlState, type Db } from './db/connect.ts';
 import { createContext, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
+import type { ChangeEvent } from './push/notices.ts';
 import { databaseUnavailable, HttpError } from './http-error.ts';
 import { encodeBody, NEGOTIATED_HEADERS, wantsMsgpack } from './negotiate.ts';
 import { allowedMethods, buildOpenApi, renderReference } from './openapi.ts';
@@ -31,6 +32,8 @@ export interface AppDeps extends Partial<ServerSettings> {
   maxJsonBodyBytes?: number;
   /** Called after a write invalidated this server's caches: tell the other instances (start.ts: NOTIFY). */
   onInvalidate?: () => void;
+  /** Called after a change devices should hear of (start.ts: push notices). */
+  onChange?: (event: ChangeEvent) => void;
 }
 
 export const DEFAULT_MAX_JSON_BODY_BYTES = 64 * 1024;
@@ -54,6 +57,7 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
       contentCacheBytes: deps.contentCacheBytes ?? 256 * 1024 * 1024,
     },
     deps.onInvalidate,
+    deps.onChange,
   );
   const app = new Hono<AuthEnv>();
   const openApi = buildOpenApi();

@@ -122,6 +122,11 @@ async function findPrincipal(ctx: ServerContext, tokenSha256: string): Promise<P
   });
 }
 
+/** The live principal of a bearer token, or undefined (unknown or revoked); cached like every lookup on the device path. */
+export function principalOfToken(ctx: ServerContext, token: string): Promise<Principal | undefined> {
+  return findPrincipal(ctx, hashToken(token));
+}
+
 /** Requires `Authorization: Bearer <token>` of one of `roles`. */
 export function requireToken(ctx: ServerContext, ...roles: TokenRole[]): MiddlewareHandler<AuthEnv> {
   return async function authenticate(c, next) {

@@ -6,6 +6,7 @@ import type { Principal } from './auth.ts';
 import type { ArtifactRecord, PatchRecord, VersionInfo } from './store/artifact-store.ts';
 import type { Manifest, ReleaseParts } from '../formats/index.ts';
 import type { licenses } from './db/schema.ts';
+import type { ChangeEvent } from './push/notices.ts';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 
@@ -23,6 +24,8 @@ export interface ServerSettings {
   authCacheMs: number;
   /** Upper bound of the artifact/patch bytes kept in memory. */
   contentCacheBytes: number;
+  /** The MQTT broker devices subscribe to for push notices, and the topic prefix; null when the server pushes nothing. Set at start. */
+  push?: { url: string; prefix: string } | null;
 }
 
 export interface ServerCaches {
@@ -71,9 +74,15 @@ export interface ServerContext {
   invalidate(): void;
   /** Forget everything that can change, here only (another instance wrote). */
   forget(): void;
+  /**
+   * After a write that can change what devices should run (a version
+   * released or withdrawn, a license or device changed): the push notices
+   * it causes are sent from here, by this instance only. Call after invalidate().
+   */
+  changed(event: ChangeEvent): void;
 }
 
-export function createContext(db: Db, settings: ServerSettings, onInvalidate?: () => void): ServerContext {
+export function createContext(db: Db, settings: ServerSettings, onInvalidate?: () => void, onChange?: (event: ChangeEvent) => void): ServerContext {
   const caches: ServerCaches = {
     principals: new TtlCache(10_000, settings.authCacheMs),
     licenses: new TtlCache(10_000, settings.authCacheMs),
@@ -107,5 +116,8 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
       onInvalidate?.();
     },
     forget,
+    changed(event) {
+      onChange?.(event);
+    },
   };
 }

@@ -9,6 +9,10 @@ import { openDatabase } from './db/connect.ts';
 import { buildApp } from './app.ts';
 import { createFastContentHandler } from './fast-content.ts';
 import { ensureAdminToken } from './auth.ts';
+import { DEFAULT_TOPIC_PREFIX } from '../api/push-notice.ts';
+import { createPusher, type NoticeSink, type Pusher } from './push/notices.ts';
+import { startEmbeddedBroker } from './push/broker.ts';
+import { connectBroker } from './push/mqtt-link.ts';
 
 export interface StartOptions {
   /** 0 = ephemeral (tests). Default 8080. */
@@ -34,10 +38,22 @@ export interface StartOptions {
   requestTimeoutMs?: number;
   /** Log of internal (500) errors; default stderr. */
   log?: (line: string) => void;
+  /**
+   * Push notices over MQTT: an embedded broker on `port` (0 = any free port;
+   * host defaults to the server's), or an existing broker at `url`; off
+   * when absent (devices then only poll).
+   */
+  push?: { port: number; host?: string } | { url: string };
+  /** Topics are `<prefix>/devices/<device id>`; default "weightgate". */
+  topicPrefix?: string;
 }
 
 export interface RunningServer {
   url: string;
+  /** The MQTT broker devices are told to subscribe to, or null without push. */
+  pushUrl: string | null;
+  /** Push notices handed to the broker since start. */
+  noticesSent(): number;
   close(): Promise<void>;
 }
 
@@ -60,7 +76,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // not after their TTL. Each ignores its own notices. With PGlite there is
   // one instance: the notice stays in this process.
   const instance = randomUUID();
+  let pusher: Pusher | undefined;
   const { app, ctx } = buildApp({
+    onChange: (event) => void pusher?.changed(event),
     db: database.db,
     onInvalidate: () => {
       database.notify(INVALIDATE_CHANNEL, instance).catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
@@ -81,6 +99,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw error;
   }
   const host = options.host ?? '127.0.0.1';
+  let push: { url: string; sink: NoticeSink; close(): Promise<void> } | undefined;
+  try {
+    const prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    if (options.push && 'url' in options.push) push = connectBroker(options.push.url, log);
+    else if (options.push) push = await startEmbeddedBroker({ ctx, port: options.push.port, host: options.push.host ?? host, prefix, log });
+    if (push) {
+      pusher = createPusher(ctx, push.sink, prefix, log);
+      ctx.settings.push = { url: push.url, prefix };
+    }
+  } catch (error) {
+    await unlisten().catch(() => undefined);
+    await database.close();
+    const port = options.push && 'port' in options.push ? options.push.port : undefined;
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      throw new Error(`the MQTT port ${port} is in use (another broker?); give another port, or MQTT_URL=mqtt://HOST:PORT to push through that broker`);
+    }
+    throw error;
+  }
   const honoListener = getRequestListener(app.fetch);
   const fastContent = createFastContentHandler(ctx);
   const server: Server = createServer((req, res) => {
@@ -95,6 +131,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (error) {
+    await push?.close().catch(() => undefined);
     await unlisten().catch(() => undefined);
     await database.close();
     throw error;
@@ -108,6 +145,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    pushUrl: push?.url ?? null,
+    noticesSent: () => pusher?.sent ?? 0,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -115,6 +154,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
+        await push?.close().catch(() => undefined);
         await unlisten().catch(() => undefined);
         await database.close();
       })();

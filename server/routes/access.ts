@@ -89,7 +89,7 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         .update(apiTokens)
         .set({ revokedAt: new Date() })
         .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-        .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label });
+        .returning({ id: apiTokens.id, role: apiTokens.role, label: apiTokens.label, deviceId: apiTokens.deviceId });
       if (!revoked) throw notFound('TOKEN_UNKNOWN', `no unrevoked token ${id}`);
       await recordAudit(tx, {
         actorTokenId: c.get('principal').tokenId,
@@ -101,7 +101,8 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
       return revoked;
     });
     ctx.invalidate();
-    return reply(c, { ...row, revoked: true });
+    if (row.deviceId !== null) ctx.changed({ kind: 'device', deviceId: row.deviceId });
+    return reply(c, { id: row.id, role: row.role, label: row.label, revoked: true });
   });
 
   app.post('/v1/publisher-keys', admin, async function registerKey(c) {

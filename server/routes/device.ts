@@ -9,6 +9,7 @@ import { UpdateCheckQuery, UpdateCheckReply } from '../../api/update-check.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { DeviceReport } from '../../api/device-report.ts';
+import { deviceTopic } from '../../api/push-notice.ts';
 import { HttpError, notFound } from '../http-error.ts';
 import { assertLicenseActive, grantedIntervals, isPlausibleBase, sameIntervals, sortedUnique } from '../license-grant.ts';
 import { ensureArtifact, ensurePatch, type ArtifactRecord } from '../store/artifact-store.ts';
@@ -76,6 +77,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       intervals: targetIntervals,
       artifact: { url: `/v1/artifacts/${targetArtifact.sha256}`, sha256: targetArtifact.sha256, bytes: targetArtifact.bytes },
       patch,
+      push: ctx.settings.push ? { url: ctx.settings.push.url, topic: deviceTopic(ctx.settings.push.prefix, principal.deviceId!) } : null,
     };
     // The answer is checked against the contract devices parse it with: a mismatch is our bug, not theirs.
     const checked = UpdateCheckReply.safeParse(body);

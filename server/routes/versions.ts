@@ -33,6 +33,7 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const { draft } = parseInput(PublishQuery, c.req.query(), 'query');
     const result = await publishVersion(ctx, bytes, c.get('principal'), { draft: draft === 'true' });
     ctx.invalidate();
+    if (result.state === 'published') ctx.changed({ kind: 'version', model: result.model });
     return reply(c, result, 201);
   });
 

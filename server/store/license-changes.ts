@@ -59,6 +59,7 @@ export async function changeLicenseTier(ctx: ServerContext, actorTokenId: number
     return licenseView(updated!, model);
   });
   ctx.invalidate();
+  ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }
 
@@ -83,6 +84,7 @@ export async function revokeLicense(ctx: ServerContext, actorTokenId: number, id
     return licenseView(updated, model);
   });
   ctx.invalidate();
+  ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }
 
@@ -101,6 +103,7 @@ export async function setLicenseExpiry(ctx: ServerContext, actorTokenId: number,
     return licenseView(updated!, model);
   });
   ctx.invalidate();
+  ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }
 

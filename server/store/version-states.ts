@@ -42,6 +42,7 @@ export async function releaseVersion(ctx: ServerContext, actor: Principal, model
     await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.release', entity: 'version', entityId: `${model}@${version}` });
   });
   ctx.invalidate();
+  ctx.changed({ kind: 'version', model });
   return { model, version, state: 'published' };
 }
 
@@ -59,6 +60,7 @@ export async function withdrawVersion(ctx: ServerContext, actor: Principal, mode
     await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.withdraw', entity: 'version', entityId: `${model}@${version}` });
   });
   ctx.invalidate();
+  ctx.changed({ kind: 'version', model });
   return { model, version, state: 'withdrawn' };
 }
 

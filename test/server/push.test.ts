@@ -1,0 +1,240 @@
+// Push over MQTT, end to end on 127.0.0.1: with the embedded broker (aedes)
+// and through Mosquitto (MQTT_URL). A release, a license upgrade, a
+// downgrade and a withdrawal each reach the device's own topic as a notice,
+// and a device that acts on notices runs the new tier without polling; the
+// embedded broker refuses a bad token, another device's topic and any
+// device's publish; a forged notice (through Mosquitto, which lets anyone
+// publish) costs one update check and changes nothing.
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startServer, type RunningServer } from '../../server/start.ts';
+import { createClient } from '../../server/client.ts';
+import { provisionDevices } from '../../server/provision.ts';
+import { openDevice, type Device } from '../../device-sim/device.ts';
+import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
+import { PushNotice } from '../../api/push-notice.ts';
+import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
+import { requiring, type Requirement } from '../requirements.ts';
+
+const ADMIN = 'push-admin-token-Xy7-0123456789';
+const release = (version: number) => syntheticArtifact({ version, seed: 60 + version, sizes: [784, 16, 10] });
+
+/** Mosquitto on 127.0.0.1:1883, as these machines run it (checked once, by connecting). */
+const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
+const mosquittoUp = await new Promise<boolean>((resolve) => {
+  const socket = tcpConnect(1883, '127.0.0.1');
+  socket.once('connect', () => {
+    socket.destroy();
+    resolve(true);
+  });
+  socket.once('error', () => resolve(false));
+});
+const MOSQUITTO: Requirement = { what: 'Mosquitto on 127.0.0.1:1883', how: 'apt-get install mosquitto; mosquitto -d', met: mosquittoUp };
+
+/** Polls `condition` every 10 ms until true; fails after `ms`. */
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.unreachable(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Setup {
+  server: RunningServer;
+  work: string;
+  licenseId: number;
+  tokens: string[];
+  admin: ReturnType<typeof createClient>;
+}
+
+async function setUp(push: { port: number } | { url: string }, topicPrefix?: string): Promise<Setup> {
+  const work = mkdtempSync(join(tmpdir(), 'wg-push-'));
+  const server = await startServer({ port: 0, dataDir: join(work, 'db'), adminToken: ADMIN, authCacheMs: 0, log: () => undefined, push, topicPrefix });
+  const admin = createClient({ server: server.url, token: ADMIN });
+  await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+  await admin.publish(release(1));
+  const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'basic', count: 2 });
+  return { server, work, licenseId, tokens, admin };
+}
+
+async function tearDown(setup: Setup): Promise<void> {
+  await setup.server.close();
+  rmSync(setup.work, { recursive: true, force: true });
+}
+
+/**
+ * A device that acts on notices: each one makes it check; `checks` counts
+ * the checks, `notices` what arrived.
+ */
+async function pushedDevice(
+  setup: Setup,
+  index: number,
+): Promise<{ device: Device; subscription: PushSubscription; notices: PushNotice[]; checks: () => number; refusals: string[] }> {
+  const device = await openDevice({
+    dir: join(setup.work, `device-${index}`),
+    profile: 'm0-32k',
+    server: setup.server.url,
+    token: setup.tokens[index],
+    publicKey: keys.publicKeyPem,
+  });
+  assert.is((await device.checkForUpdate()).kind, 'install');
+  const channel = device.pushChannel();
+  assert.ok(channel, 'the update check names the push channel');
+  const notices: PushNotice[] = [];
+  const refusals: string[] = [];
+  let checks = 0;
+  let chain = Promise.resolve();
+  const subscription = subscribePush(channel!, setup.tokens[index]!, (notice) => {
+    notices.push(notice);
+    chain = chain.then(async () => {
+      await device.checkForUpdate().catch((error: { code?: string }) => refusals.push(error.code ?? 'ERROR'));
+      checks++;
+    });
+  });
+  await subscription.ready;
+  return { device, subscription, notices, checks: () => checks, refusals };
+}
+
+const test = uvuTest;
+
+test('embedded broker: release, upgrade, downgrade and withdraw reach the device as notices; it runs each at once', async () => {
+  const setup = await setUp({ port: 0 });
+  try {
+    assert.match(setup.server.pushUrl ?? '', /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const { device, subscription, notices, checks, refusals } = await pushedDevice(setup, 0);
+    try {
+      const started = Date.now();
+      await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+      await until(() => checks() === 1 && device.status().heldIntervals.length === 4, 10_000, 'the upgrade by push');
+      const upgradeMs = Date.now() - started;
+      assert.equal(notices.at(-1)!.kind, 'license');
+
+      await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'basic' });
+      await until(() => checks() === 2 && device.status().heldIntervals.length === 2, 10_000, 'the downgrade by push');
+
+      await setup.admin.publish(release(2));
+      await until(() => checks() === 3 && device.status().version === 2, 10_000, 'version 2 by push');
+      assert.equal([notices.at(-1)!.kind, notices.at(-1)!.version], ['version', 2]);
+
+      await setup.admin.withdrawVersion('synthetic', 2);
+      await until(() => checks() === 4, 10_000, 'the check after the withdrawal notice');
+      assert.equal([notices[3]!.kind, notices[3]!.version], ['version', 1]);
+      // The server now offers version 1; the device keeps version 2 (rollback protection).
+      assert.equal(refusals, ['ROLLBACK_REFUSED']);
+      assert.is(device.status().version, 2);
+      assert.ok(
+        notices.every((n) => n.model === 'synthetic'),
+        'a notice names the model and nothing secret',
+      );
+      process.stdout.write(`  push: license upgrade to running the new tier in ${upgradeMs} ms\n`);
+    } finally {
+      await subscription.close();
+    }
+    // Both devices of the license got each license notice: 2 devices x (2 license + 2 version) notices.
+    assert.is(setup.server.noticesSent(), 8);
+  } finally {
+    await tearDown(setup);
+  }
+});
+
+test("embedded broker: a bad token is refused, another device's topic is refused, a device cannot publish", async () => {
+  const setup = await setUp({ port: 0 });
+  try {
+    const url = setup.server.pushUrl!;
+    const wrong = subscribePush({ url, topic: 'weightgate/devices/1' }, 'wgd_not-a-token', () => {});
+    await wrong.ready.then(
+      () => assert.unreachable('a wrong token connected'),
+      (error: Error) => assert.match(error.message, /username or password|Bad/i),
+    );
+    await wrong.close();
+    const admin = subscribePush({ url, topic: 'weightgate/devices/1' }, ADMIN, () => {});
+    await admin.ready.then(
+      () => assert.unreachable('an admin token connected'),
+      (error: Error) => assert.match(error.message, /authori/i),
+    );
+    await admin.close();
+
+    // Device 1 (the first provisioned) asks for device 2's topic: refused; its own: granted.
+    const devices = await setup.admin.listDevices({ licenseId: setup.licenseId });
+    const [, second] = devices.map((d) => d.id);
+    const nosy = subscribePush({ url, topic: `weightgate/devices/${second}` }, setup.tokens[0]!, () => {});
+    await nosy.ready.then(
+      () => assert.unreachable('subscribed to another device'),
+      (error: Error) => assert.match(error.message, /refused the subscription/),
+    );
+    await nosy.close();
+    const wildcard = subscribePush({ url, topic: 'weightgate/devices/#' }, setup.tokens[0]!, () => {});
+    await wildcard.ready.then(
+      () => assert.unreachable('subscribed to a wildcard'),
+      (error: Error) => assert.match(error.message, /refused the subscription/),
+    );
+    await wildcard.close();
+
+    // Device 2 listens; device 1 tries to publish a notice to it: the broker drops device 1.
+    const listening: PushNotice[] = [];
+    const own = subscribePush({ url, topic: `weightgate/devices/${second}` }, setup.tokens[1]!, (notice) => listening.push(notice));
+    await own.ready;
+    const forger = await mqtt.connectAsync(url, { username: 'device', password: setup.tokens[0], reconnectPeriod: 0 });
+    const closed = new Promise<void>((resolve) => forger.once('close', () => resolve()));
+    forger.publish(`weightgate/devices/${second}`, JSON.stringify({ kind: 'license', model: 'synthetic', version: 1, at: new Date().toISOString() }));
+    await closed;
+    await forger.endAsync(true);
+    // A real notice still arrives, and only it.
+    await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+    await until(() => listening.length === 1, 10_000, 'the real notice');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.is(listening.length, 1, 'the forged notice was not delivered');
+    await own.close();
+  } finally {
+    await tearDown(setup);
+  }
+});
+
+requiring(uvuTest, MOSQUITTO)('Mosquitto (MQTT_URL): notices arrive through it; a forged notice changes nothing', async () => {
+  // A prefix of this run's own: Mosquitto is shared by everything on the machine.
+  const prefix = `weightgate-test-${randomBytes(6).toString('hex')}`;
+  const setup = await setUp({ url: MOSQUITTO_URL }, prefix);
+  try {
+    assert.is(setup.server.pushUrl, MOSQUITTO_URL);
+    const { device, subscription, notices, checks } = await pushedDevice(setup, 0);
+    try {
+      assert.match(device.pushChannel()!.topic, new RegExp(`^${prefix}/devices/\\d+$`));
+      await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+      await until(() => checks() === 1 && device.status().heldIntervals.length === 4, 10_000, 'the upgrade through Mosquitto');
+      await setup.admin.publish(release(2));
+      await until(() => checks() === 2 && device.status().version === 2, 10_000, 'version 2 through Mosquitto');
+
+      // Anyone may publish on this Mosquitto: a forged "new version" notice makes
+      // the device check once, and the server's answer leaves it as it is.
+      const before = device.status();
+      const forger = await mqtt.connectAsync(MOSQUITTO_URL, { reconnectPeriod: 0 });
+      await forger.publishAsync(
+        device.pushChannel()!.topic,
+        JSON.stringify({ kind: 'version', model: 'synthetic', version: 99, at: new Date().toISOString() }),
+      );
+      await forger.endAsync();
+      await until(() => checks() === 3, 10_000, 'the check the forged notice caused');
+      assert.equal(device.status(), before, 'nothing changed on the device');
+      assert.is(notices.length, 3);
+      // Garbage on the topic is dropped unparsed.
+      const noise = await mqtt.connectAsync(MOSQUITTO_URL, { reconnectPeriod: 0 });
+      await noise.publishAsync(device.pushChannel()!.topic, 'not json');
+      await noise.endAsync();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.is(checks(), 3);
+    } finally {
+      await subscription.close();
+    }
+  } finally {
+    await tearDown(setup);
+  }
+});
+
+test.run();
