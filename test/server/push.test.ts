@@ -18,7 +18,7 @@ import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { openDevice, type Device } from '../../device-sim/device.ts';
 import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
-import { PushNotice } from '../../api/push-notice.ts';
+import type { PushNotice } from '../../api/push-notice.ts';
 import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
 import { requiring, type Requirement } from '../requirements.ts';
 
