@@ -249,8 +249,9 @@ export function registerDeviceCommands(program: Command): void {
         'Run one simulated device: its flash lives in --dir (survives restarts); every --interval seconds it checks the ' +
           'server for an update, downloads the patch or artifact (resuming broken downloads), verifies, installs into ' +
           'the inactive slot, self-tests and confirms. Prints one line per check. --power-cut cuts the power once at a ' +
-          'point of the next update; the device then reboots from its flash and carries on. Stops on Ctrl-C, after ' +
-          '--once, or after --max-checks.',
+          'point of the next update; the device then reboots from its flash and carries on. When the server pushes ' +
+          'notices (its update check names an MQTT broker), the device subscribes to its own topic and checks at once ' +
+          'on each notice; --interval is then the fallback poll. Stops on Ctrl-C, after --once, or after --max-checks.',
       ),
   )
     .option('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080 (default $WEIGHTGATE_SERVER)')
@@ -260,10 +261,20 @@ export function registerDeviceCommands(program: Command): void {
     .option('--once', 'check once and exit (exit status reflects the check)')
     .option('--max-checks <n>', 'stop after n checks', positiveInt('--max-checks'))
     .option('--power-cut <plan>', 'cut the power during the next update: download:BYTES, apply:BYTES, switch:BYTES or random:SEED')
+    .option('--no-push', 'do not subscribe to push notices; only poll every --interval seconds')
     .option('--json', 'print one JSON object per check')
     .action(
       async (
-        flags: ProfileFlags & { server?: string; token?: string; dir: string; interval: number; once?: boolean; maxChecks?: number; powerCut?: string },
+        flags: ProfileFlags & {
+          server?: string;
+          token?: string;
+          dir: string;
+          interval: number;
+          once?: boolean;
+          maxChecks?: number;
+          powerCut?: string;
+          push: boolean;
+        },
       ) => {
         const server = serverOf(flags);
         const token = flags.token ?? (process.env.WEIGHTGATE_TOKEN || undefined);
@@ -290,9 +301,32 @@ export function registerDeviceCommands(program: Command): void {
           stop = true;
           wake?.();
         };
+        // Push: a notice wakes the loop for a check now instead of at the next poll.
+        let noticed = false;
+        let subscription: { channel: string; close(): Promise<void> } | null = null;
+        const subscribe = async () => {
+          const channel = flags.push && !flags.once ? sim.pushChannel() : null;
+          const key = channel ? `${channel.url} ${channel.topic}` : '';
+          if (subscription?.channel === key) return;
+          await subscription?.close();
+          subscription = null;
+          if (!channel) return;
+          const { subscribePush } = await import('../device-sim/push-client.ts');
+          const pushed = subscribePush(channel, token, (notice) => {
+            print(flags.json, { event: 'notice', ...notice }, `notice: ${notice.kind} changed (${notice.model} v${notice.version}); checking now`);
+            noticed = true;
+            wake?.();
+          });
+          subscription = { channel: key, close: () => pushed.close() };
+          pushed.ready.then(
+            () => print(flags.json, { event: 'push', url: channel.url, topic: channel.topic }, `listening for notices on ${channel.url} ${channel.topic}`),
+            (error: Error) => print(flags.json, { event: 'push-error', message: error.message }, `push unavailable (${error.message}); polling only`),
+          );
+        };
         process.once('SIGINT', onSignal);
         try {
           for (let check = 1; check <= maxChecks && !stop; check++) {
+            noticed = false;
             try {
               const outcome = await sim.checkForUpdate();
               print(flags.json, { event: 'check', ...outcome }, describeOutcome(outcome));
@@ -316,16 +350,21 @@ export function registerDeviceCommands(program: Command): void {
                 `check failed: ${coded.code ?? 'ERROR'}: ${coded.message}`,
               );
             }
-            if (check < maxChecks && !stop) {
+            await subscribe().catch((error: Error) => print(flags.json, { event: 'push-error', message: error.message }, `push unavailable: ${error.message}`));
+            if (check < maxChecks && !stop && !noticed) {
+              // A wake (a notice, Ctrl-C) also clears the timer: a pending hour-long poll would keep the process alive.
+              let timer: NodeJS.Timeout | undefined;
               await new Promise<void>((resolve) => {
                 wake = resolve;
-                setTimeout(resolve, intervalSeconds * 1000);
+                timer = setTimeout(resolve, intervalSeconds * 1000);
               });
+              clearTimeout(timer);
               wake = null;
             }
           }
         } finally {
           process.off('SIGINT', onSignal);
+          await (subscription as { close(): Promise<void> } | null)?.close();
         }
       },
     );

@@ -8,7 +8,8 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -193,6 +194,64 @@ test("embedded broker: a bad token is refused, another device's topic is refused
     assert.is(listening.length, 1, 'the forged notice was not delivered');
     await own.close();
   } finally {
+    await tearDown(setup);
+  }
+});
+
+test('weightgate device run subscribes and takes a license upgrade at once, with polling an hour apart', async () => {
+  const setup = await setUp({ port: 0 });
+  const keyFile = join(setup.work, 'publisher.pub');
+  writeFileSync(keyFile, keys.publicKeyPem);
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/weightgate.js',
+      'device',
+      'run',
+      '--server',
+      setup.server.url,
+      '--token',
+      setup.tokens[0]!,
+      '--dir',
+      join(setup.work, 'cli-device'),
+      '--public-key',
+      keyFile,
+      '--interval',
+      '3600',
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const events: Array<Record<string, any>> = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.once('close', resolve));
+  try {
+    await until(() => events.some((e) => e.event === 'push') || child.exitCode !== null, 30_000, 'the device to subscribe');
+    assert.ok(
+      events.some((e) => e.event === 'push'),
+      `the device subscribed: ${JSON.stringify(events)} ${stderr}`,
+    );
+    assert.ok(events.some((e) => e.event === 'check' && e.kind === 'install'));
+    await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+    await until(() => events.some((e) => e.event === 'check' && e.kind === 'license-upgrade'), 15_000, 'the upgrade after the notice');
+    const notice = events.findIndex((e) => e.event === 'notice');
+    const upgrade = events.findIndex((e) => e.event === 'check' && e.kind === 'license-upgrade');
+    assert.ok(notice >= 0 && notice < upgrade, 'the notice came first, then the check it caused');
+    assert.equal(events.filter((e) => e.event === 'check').length, 2, 'two checks: the first, and the one the notice caused');
+  } finally {
+    child.kill('SIGINT');
+    const killed = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(killed);
+    assert.is(code, 0, `device run stops on Ctrl-C at once, its hour-long poll timer cleared: ${stderr}`);
     await tearDown(setup);
   }
 });
