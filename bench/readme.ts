@@ -24,6 +24,7 @@ export interface BenchResults {
   device: Json | null;
   firmware: Json | null;
   fuzz: Json | null;
+  push: Json | null;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -50,6 +51,7 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     device: read('device'),
     firmware: withSizes(read('firmware'), read('firmware-size')),
     fuzz: read('fuzz'),
+    push: read('push'),
   };
 }
 
@@ -163,6 +165,26 @@ function renderServerGraphql(r: BenchResults): string | null {
   return lines.join('\n');
 }
 
+function renderPush(r: BenchResults): string | null {
+  const p = r.push;
+  if (!p?.latencySeconds) return null;
+  const l = p.latencySeconds;
+  const row = (label: string, v: Json) => `| ${label} | ${v.p50} s | ${v.p99} s | ${v.max} s |`;
+  const idle = p.idlePerDevicePerHour;
+  return [
+    `${int(p.devices)} simulated devices on one license (${p.model}), ${p.database}, flash in ${p.flash}; load average ${p.load.before[0]} → ${p.load.after[0]} on ${p.load.cores} cores.`,
+    '',
+    "| from the operator's tier change to | p50 | p99 | max |",
+    '|---|---:|---:|---:|',
+    row('the notice at the device (push)', l.pushNotice),
+    row('running the new tier (push)', l.push),
+    row('running the new tier (polling every 60 s, simulated clock)', l.polling60s),
+    '',
+    `The devices' installs share this machine's cores with the server (one install, median under that load: ${l.installMedian} s); real devices install in parallel, each on its own CPU.`,
+    `An idle device for an hour costs ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s (this process's CPU, server and devices together: an upper bound).`,
+  ].join('\n');
+}
+
 function renderServerPatchGeneration(r: BenchResults): string | null {
   const g = r.server?.patchGeneration;
   if (!g?.rows?.length) return null;
@@ -272,6 +294,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   server: renderServer,
   'server-patch-generation': renderServerPatchGeneration,
   'server-graphql': renderServerGraphql,
+  push: renderPush,
   'device-patching': renderDevicePatching,
 };
 

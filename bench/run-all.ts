@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReadme } from './readme.ts';
 import { summarizeFirmware } from './firmware/summary.ts';
-import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizeServer, type SummaryRow } from './summary.ts';
+import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizePush, summarizeServer, type SummaryRow } from './summary.ts';
 
 interface Bench {
   name: string;
@@ -30,6 +30,7 @@ const BENCHES: Bench[] = [
   { name: 'pipeline', run: async () => (await import('./pipeline/run.ts')).runPipelineBench(), summarize: summarizePipeline },
   { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
   { name: 'device', run: runDeviceBenchOnBuild, summarize: summarizeDevice },
+  { name: 'push', run: async () => (await import('./push/run.ts')).runPushBench(), summarize: summarizePush },
   { name: 'firmware', run: runFirmwareBenchOnBuild, summarize: summarizeFirmware },
 ];
 

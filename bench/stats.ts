@@ -5,3 +5,10 @@ export const median = (values: readonly number[]): number => [...values].sort((a
 
 /** `n` rounded to `digits` decimals. */
 export const roundTo = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The `q` quantile (0-1) of `values`, by nearest rank. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
