@@ -47,6 +47,10 @@ export function renderDemoMarkdown(r: DemoResult): string {
         `| ${u.device} | ${u.kind} | v${u.fromVersion} → v${u.toVersion} | ${u.intervals} | ${bytes(u.bytesSent)} | ${bytes(u.bytesBeforePowerCut)} | ${bytes(u.patchBytes)} | ${bytes(u.fullArtifactBytes)} |`,
     ),
     '',
+    r.push.noticeMs === null
+      ? 'The license upgrade sent no push notice within 10 s; the device found it by checking.'
+      : `The license upgrade reached sensor-1 as a push notice ${r.push.noticeMs} ms after the operator's command; it ran the full tier ${r.push.runningMs} ms after it.`,
+    '',
     '## Power cut',
     '',
     `Power cut during ${r.powerCut.phase}, ${bytes(r.powerCut.atByte)} into the write. After the restart the device ran v${r.powerCut.versionAfterRestart} ` +

@@ -39,6 +39,8 @@ export interface DemoResult {
   accuracy: { dense: number | null; quantized: number };
   tiers: DemoTier[];
   updates: DemoUpdate[];
+  /** The license upgrade by push: from the operator's command to the notice at the device, and to it running the new tier (ms). */
+  push: { noticeMs: number | null; runningMs: number };
   powerCut: { phase: string; atByte: number; recovered: boolean; versionAfterRestart: number; versionAfterUpdate: number };
   device: {
     profile: string;

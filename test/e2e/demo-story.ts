@@ -118,6 +118,8 @@ function checkStory(result: DemoResult): void {
   assert.ok(version2.patchBytes !== null && version2.bytesSent + version2.bytesBeforePowerCut === version2.patchBytes);
   assert.is(result.updates.filter((u) => u.bytesBeforePowerCut > 0).length <= 1, true);
 
+  assert.ok(result.push.noticeMs !== null, 'the upgrade reached the device as a push notice');
+  assert.ok(result.push.runningMs >= result.push.noticeMs!, 'it ran the new tier after the notice');
   assert.ok(result.powerCut.recovered, 'the device did not come back on its complete old version');
   assert.is(result.powerCut.versionAfterRestart, 1);
   assert.is(result.powerCut.versionAfterUpdate, 2);
