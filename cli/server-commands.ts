@@ -103,6 +103,13 @@ export function registerServerCommands(program: Command): void {
       0,
     )
     .option('--no-push', 'push no notices (devices then learn of changes only when they poll)')
+    .option('--mqtt-topic-prefix <prefix>', 'notices go to PREFIX/devices/<device id>', 'weightgate')
+    .option(
+      '--auth-cache-seconds <s>',
+      'how long token and license lookups are reused on the device path; a change through any instance clears them at once',
+      numberOption('--auth-cache-seconds', { min: 0, max: 3600, unit: 'seconds' }),
+      2,
+    )
     .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
     .option(
       '--db-retry <seconds>',
@@ -119,8 +126,13 @@ export function registerServerCommands(program: Command): void {
         dbRetry?: number;
         mqttPort: number;
         push: boolean;
+        mqttTopicPrefix: string;
+        authCacheSeconds: number;
       }) => {
         const port = flags.port;
+        if (!/^[A-Za-z0-9._-]{1,50}(\/[A-Za-z0-9._-]{1,50}){0,4}$/.test(flags.mqttTopicPrefix)) {
+          throw new UsageError(`--mqtt-topic-prefix must be 1-5 topic levels of A-Z a-z 0-9 . _ - joined by /, got "${flags.mqttTopicPrefix}"`);
+        }
         const { startServer } = await import('../server/start.ts');
         const server = await startServer({
           port,
@@ -132,6 +144,8 @@ export function registerServerCommands(program: Command): void {
           maxBodyBytes: flags.maxBodyMb * 1024 * 1024,
           databaseRetryMs: flags.dbRetry === undefined ? undefined : flags.dbRetry * 1000,
           push: !flags.push ? undefined : process.env.MQTT_URL ? { url: process.env.MQTT_URL } : { port: flags.mqttPort },
+          topicPrefix: flags.mqttTopicPrefix,
+          authCacheMs: flags.authCacheSeconds * 1000,
         });
         process.stdout.write(`listening on ${server.url}\n`);
         process.stdout.write(`console: ${server.url}/console  GraphQL: POST ${server.url}/graphql\n`);

@@ -12,6 +12,7 @@
 // collects those lines and counts the skips in its closing line.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'uvu';
@@ -66,6 +67,20 @@ export const POSTGRES: Requirement = FULL_RUN.met
 /** Debian's Chromium, which playwright-core drives for the console's browser test. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM: Requirement = { what: CHROMIUM_PATH, how: 'apt-get install chromium', met: existsSync(CHROMIUM_PATH) };
+
+/** Mosquitto on 127.0.0.1:1883, as these machines run it (checked by connecting). */
+export const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
+export async function MOSQUITTO(): Promise<Requirement> {
+  const met = await new Promise<boolean>((resolve) => {
+    const socket = connect(1883, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+  return { what: 'Mosquitto on 127.0.0.1:1883', how: 'apt-get install mosquitto; mosquitto -d', met };
+}
 
 let cToolchain: Requirement | undefined;
 /** CMake, a C compiler, cmocka and libsodium, as the C library's tests need (checked on first use). */

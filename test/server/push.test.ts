@@ -10,7 +10,6 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -21,22 +20,12 @@ import { openDevice, type Device } from '../../device-sim/device.ts';
 import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
 import type { PushNotice } from '../../api/push-notice.ts';
 import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
-import { requiring, type Requirement } from '../requirements.ts';
+import { MOSQUITTO, MOSQUITTO_URL, requiring } from '../requirements.ts';
 
 const ADMIN = 'push-admin-token-Xy7-0123456789';
 const release = (version: number) => syntheticArtifact({ version, seed: 60 + version, sizes: [784, 16, 10] });
 
-/** Mosquitto on 127.0.0.1:1883, as these machines run it (checked once, by connecting). */
-const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
-const mosquittoUp = await new Promise<boolean>((resolve) => {
-  const socket = tcpConnect(1883, '127.0.0.1');
-  socket.once('connect', () => {
-    socket.destroy();
-    resolve(true);
-  });
-  socket.once('error', () => resolve(false));
-});
-const MOSQUITTO: Requirement = { what: 'Mosquitto on 127.0.0.1:1883', how: 'apt-get install mosquitto; mosquitto -d', met: mosquittoUp };
+const MOSQUITTO_REQUIREMENT = await MOSQUITTO();
 
 /** Polls `condition` every 10 ms until true; fails after `ms`. */
 async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
@@ -256,7 +245,7 @@ test('weightgate device run subscribes and takes a license upgrade at once, with
   }
 });
 
-requiring(uvuTest, MOSQUITTO)('Mosquitto (MQTT_URL): notices arrive through it; a forged notice changes nothing', async () => {
+requiring(uvuTest, MOSQUITTO_REQUIREMENT)('Mosquitto (MQTT_URL): notices arrive through it; a forged notice changes nothing', async () => {
   // A prefix of this run's own: Mosquitto is shared by everything on the machine.
   const prefix = `weightgate-test-${randomBytes(6).toString('hex')}`;
   const setup = await setUp({ url: MOSQUITTO_URL }, prefix);
