@@ -19,7 +19,9 @@ export function connectBroker(brokerUrl: string, log: (line: string) => void): B
   if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
     throw new Error(`MQTT_URL must be mqtt://HOST:PORT or mqtts://HOST:PORT, got "${parsed.protocol}//..."`);
   }
-  const client = mqtt.connect(brokerUrl, { clientId: `weightgate-server-${randomUUID()}`, reconnectPeriod: 2000, connectTimeout: 5000 });
+  // queueQoSZero off: a notice published while the broker is away is dropped,
+  // not queued without bound (it is a hint; the devices' polls cover it).
+  const client = mqtt.connect(brokerUrl, { clientId: `weightgate-server-${randomUUID()}`, reconnectPeriod: 2000, connectTimeout: 5000, queueQoSZero: false });
   let reported = false;
   client.on('error', (error) => {
     if (!reported) log(`weightgate server: MQTT broker ${parsed.host}: ${error.message} (retrying; devices keep polling)`);
@@ -33,6 +35,7 @@ export function connectBroker(brokerUrl: string, log: (line: string) => void): B
     url: `${parsed.protocol}//${parsed.host}`,
     sink: {
       async publish(topic, payload) {
+        if (!client.connected) throw new Error(`the MQTT broker ${parsed.host} is not connected; the notice is dropped (devices poll)`);
         await client.publishAsync(topic, Buffer.from(payload), { qos: 0, retain: false });
       },
     },

@@ -245,6 +245,37 @@ test('weightgate device run subscribes and takes a license upgrade at once, with
   }
 });
 
+test('an unreachable broker (MQTT_URL) stops nothing: the server serves, changes work, notices are dropped with a log line', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'wg-push-'));
+  const logs: string[] = [];
+  const server = await startServer({
+    port: 0,
+    dataDir: join(work, 'db'),
+    adminToken: ADMIN,
+    log: (line) => logs.push(line),
+    push: { url: 'mqtt://127.0.0.1:1' },
+  });
+  try {
+    const admin = createClient({ server: server.url, token: ADMIN });
+    await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
+    await admin.publish(release(1));
+    const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'basic', count: 1 });
+    await admin.changeLicenseTier(licenseId, { tier: 'full' });
+    await until(() => logs.some((line) => line.includes('notice is dropped')), 5_000, 'the dropped-notice log line');
+    const device = await openDevice({ dir: join(work, 'device'), profile: 'm0-32k', server: server.url, token: tokens[0], publicKey: keys.publicKeyPem });
+    const outcome = await device.checkForUpdate();
+    assert.equal([outcome.kind, outcome.heldIntervals.length], ['install', 4], 'polling still brings the full tier');
+    assert.is(server.noticesSent(), 0);
+    assert.ok(
+      logs.some((line) => /MQTT broker 127\.0\.0\.1:1: .*retrying/.test(line)),
+      logs.join('\n'),
+    );
+  } finally {
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 requiring(uvuTest, MOSQUITTO_REQUIREMENT)('Mosquitto (MQTT_URL): notices arrive through it; a forged notice changes nothing', async () => {
   // A prefix of this run's own: Mosquitto is shared by everything on the machine.
   const prefix = `weightgate-test-${randomBytes(6).toString('hex')}`;
