@@ -428,6 +428,11 @@ export function registerDeviceCommands(program: Command): void {
     .option('--concurrency <n>', 'checks in flight at once', positiveInt('--concurrency'), 64)
     .option('--workers <n>', 'spread the devices over n worker threads (0 = this thread)', integerOption('--workers', { min: 0, max: 1024 }), 0)
     .option('--processes <n>', 'spread the devices over n child processes instead (0 = none)', integerOption('--processes', { min: 0, max: 1024 }), 0)
+    .option(
+      '--watch <seconds>',
+      'after the round, keep the devices subscribed to push notices this long (or until Ctrl-C), each checking on its notices; one line per update',
+      numberOption('--watch', { min: 0, max: 86400, unit: 'seconds' }),
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (
@@ -444,9 +449,13 @@ export function registerDeviceCommands(program: Command): void {
           concurrency: number;
           workers: number;
           processes: number;
+          watch?: number;
         },
       ) => {
         const server = serverOf(flags);
+        if (flags.watch !== undefined && (flags.workers > 0 || flags.processes > 0)) {
+          throw new UsageError('--watch runs the devices in this process: leave out --workers and --processes');
+        }
         const publicKey = requirePublicKey(flags, 'fleet');
         await assertReachable(server);
         let tokens: string[];
@@ -492,6 +501,33 @@ export function registerDeviceCommands(program: Command): void {
           const progress = flags.json ? null : fleetProgress(process.stderr);
           summary = await fleet.round({ ...roundOptions, onDevice: progress ? (done, total) => progress.update(done, total) : undefined });
           progress?.end();
+          if (flags.watch !== undefined) {
+            const watch = await fleet.watch({
+              onUpdate: (device, outcome, error) =>
+                print(
+                  flags.json,
+                  { event: 'update', device, kind: outcome?.kind ?? null, version: outcome?.toVersion ?? null, bytes: outcome?.bytesSent ?? 0, error },
+                  error ? `device ${device}: check failed: ${error}` : `device ${device}: ${describeOutcome(outcome!)}`,
+                ),
+            });
+            if (!flags.json)
+              process.stderr.write(`${watch.subscribed} of ${fleet.devices.length} devices listen for push notices for ${flags.watch} s (Ctrl-C stops)\n`);
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(finish, flags.watch! * 1000);
+              function finish() {
+                clearTimeout(timer);
+                process.off('SIGINT', finish);
+                resolve();
+              }
+              process.once('SIGINT', finish);
+            });
+            await watch.stop();
+            print(
+              flags.json,
+              { event: 'watched', subscribed: watch.subscribed, notices: watch.notices(), updates: watch.updates(), failures: watch.failures() },
+              `watched: ${watch.subscribed} devices subscribed, ${watch.notices()} notices, ${watch.updates()} updates, ${watch.failures()} failed checks`,
+            );
+          }
         }
         print(
           flags.json,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openDevice, type Device, type KernelChoice, type PublicKeyInput, type UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { quantile } from './stats.ts';
+import { subscribePush, type PushSubscription } from './push-client.ts';
 
 export interface FleetOptions {
   server: string;
@@ -68,6 +69,26 @@ export interface Fleet {
   readonly devices: Device[];
   round(options?: FleetRoundOptions): Promise<FleetSummary>;
   roundSamples(options?: FleetRoundOptions): Promise<FleetSamples>;
+  /**
+   * Push: subscribes every device that its last check named a push channel
+   * for, and has it check on each notice (a notice is only a hint: the check
+   * decides), `concurrency` checks at a time, until `stop()`.
+   */
+  watch(options?: FleetWatchOptions): Promise<FleetWatch>;
+}
+
+export interface FleetWatchOptions {
+  /** Called after each check a notice caused. */
+  onUpdate?: (device: number, outcome: UpdateOutcome | null, error: string | null) => void;
+}
+
+export interface FleetWatch {
+  /** Devices subscribed (the others had no push channel, or the broker refused them). */
+  subscribed: number;
+  notices(): number;
+  updates(): number;
+  failures(): number;
+  stop(): Promise<void>;
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -178,9 +199,72 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
     return samples;
   }
 
+  async function watch(watchOptions: FleetWatchOptions = {}): Promise<FleetWatch> {
+    let notices = 0;
+    let updates = 0;
+    let failures = 0;
+    const queue: number[] = [];
+    const queued = new Set<number>();
+    let active = 0;
+    const drain = (): void => {
+      while (active < concurrency && queue.length > 0) {
+        const i = queue.shift()!;
+        queued.delete(i);
+        active++;
+        devices[i]!.checkForUpdate()
+          .then(
+            (outcome) => {
+              if (outcome.kind !== 'none') updates++;
+              watchOptions.onUpdate?.(i, outcome, null);
+            },
+            (error: { code?: string }) => {
+              failures++;
+              watchOptions.onUpdate?.(i, null, String(error.code ?? 'ERROR'));
+            },
+          )
+          .finally(() => {
+            active--;
+            drain();
+          });
+      }
+    };
+    const subscriptions: PushSubscription[] = [];
+    await Promise.all(
+      devices.map(async (device, i) => {
+        const channel = device.pushChannel();
+        if (!channel) return;
+        const subscription = subscribePush(channel, options.tokens[i]!, () => {
+          notices++;
+          // A device with a check already waiting needs no second one.
+          if (!queued.has(i)) {
+            queued.add(i);
+            queue.push(i);
+            drain();
+          }
+        });
+        try {
+          await subscription.ready;
+          subscriptions.push(subscription);
+        } catch {
+          await subscription.close();
+        }
+      }),
+    );
+    return {
+      subscribed: subscriptions.length,
+      notices: () => notices,
+      updates: () => updates,
+      failures: () => failures,
+      async stop() {
+        await Promise.all(subscriptions.map((subscription) => subscription.close()));
+      },
+    };
+  }
+
   return {
     devices,
     roundSamples,
     round: async (roundOptions) => summarizeFleet([await roundSamples(roundOptions)]),
+    watch,
   };
 }

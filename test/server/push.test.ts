@@ -18,6 +18,7 @@ import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { openDevice, type Device } from '../../device-sim/device.ts';
 import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
+import { openFleet } from '../../device-sim/fleet.ts';
 import type { PushNotice } from '../../api/push-notice.ts';
 import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
 import { MOSQUITTO, MOSQUITTO_URL, requiring } from '../requirements.ts';
@@ -241,6 +242,35 @@ test('weightgate device run subscribes and takes a license upgrade at once, with
     const code = await exited;
     clearTimeout(killed);
     assert.is(code, 0, `device run stops on Ctrl-C at once, its hour-long poll timer cleared: ${stderr}`);
+    await tearDown(setup);
+  }
+});
+
+test('a fleet watches: every device subscribed takes a license upgrade on its notice', async () => {
+  const setup = await setUp({ port: 0 });
+  try {
+    const fleet = await openFleet({
+      server: setup.server.url,
+      tokens: setup.tokens,
+      baseDir: join(setup.work, 'fleet'),
+      profile: 'm0-32k',
+      publicKey: keys.publicKeyPem,
+    });
+    const first = await fleet.round();
+    assert.is(first.reached, 2);
+    const seen: string[] = [];
+    const watch = await fleet.watch({ onUpdate: (device, outcome, error) => seen.push(`${device}:${outcome?.kind ?? error}`) });
+    try {
+      assert.is(watch.subscribed, 2);
+      await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+      await until(() => watch.updates() === 2, 10_000, 'both devices upgraded by push');
+      assert.equal(seen.sort(), ['0:license-upgrade', '1:license-upgrade']);
+      assert.ok(fleet.devices.every((device) => device.status().heldIntervals.length === 4));
+      assert.equal([watch.notices(), watch.failures()], [2, 0]);
+    } finally {
+      await watch.stop();
+    }
+  } finally {
     await tearDown(setup);
   }
 });
