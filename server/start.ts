@@ -11,7 +11,7 @@ import { createFastContentHandler } from './fast-content.ts';
 import { ensureAdminToken } from './auth.ts';
 import { DEFAULT_TOPIC_PREFIX } from '../api/push-notice.ts';
 import { createPusher, type NoticeSink, type Pusher } from './push/notices.ts';
-import { startEmbeddedBroker } from './push/broker.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './push/broker.ts';
 import { connectBroker } from './push/mqtt-link.ts';
 
 export interface StartOptions {
@@ -78,7 +78,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const instance = randomUUID();
   let pusher: Pusher | undefined;
   const { app, ctx } = buildApp({
-    onChange: (event) => void pusher?.changed(event),
+    // The notice first (the device then checks and learns why), then a
+    // revoked device's connections to the embedded broker are closed.
+    onChange: (event) =>
+      void pusher?.changed(event).then(() => {
+        if (event.kind === 'device') embedded?.drop(event.deviceId);
+      }),
     db: database.db,
     onInvalidate: () => {
       database.notify(INVALIDATE_CHANNEL, instance).catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
@@ -100,10 +105,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   const host = options.host ?? '127.0.0.1';
   let push: { url: string; sink: NoticeSink; close(): Promise<void> } | undefined;
+  let embedded: EmbeddedBroker | undefined;
   try {
     const prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     if (options.push && 'url' in options.push) push = connectBroker(options.push.url, log);
-    else if (options.push) push = await startEmbeddedBroker({ ctx, port: options.push.port, host: options.push.host ?? host, prefix, log });
+    else if (options.push) push = embedded = await startEmbeddedBroker({ ctx, port: options.push.port, host: options.push.host ?? host, prefix, log });
     if (push) {
       pusher = createPusher(ctx, push.sink, prefix, log);
       ctx.settings.push = { url: push.url, prefix };

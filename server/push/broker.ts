@@ -17,6 +17,8 @@ export interface EmbeddedBroker {
   sink: NoticeSink;
   /** Devices connected now. */
   connected(): number;
+  /** Closes every connection of a device (its token was revoked): it cannot come back with that token. */
+  drop(deviceId: number): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startEmbeddedBroker(options: {
 }): Promise<EmbeddedBroker> {
   const { ctx, prefix, log } = options;
   const deviceOf = new WeakMap<Client, number>();
+  const sessions = new Map<number, Set<Client>>();
   const broker = await Aedes.createBroker({
     authenticate(client, _username, password, done) {
       const token = password?.toString('utf8') ?? '';
@@ -46,6 +49,9 @@ export async function startEmbeddedBroker(options: {
           if (!principal) return done(refusal('the device token is unknown or revoked', BAD_CREDENTIALS), false);
           if (principal.role !== 'device' || principal.deviceId === null) return done(refusal('only device tokens may connect', NOT_AUTHORIZED), false);
           deviceOf.set(client, principal.deviceId);
+          const own = sessions.get(principal.deviceId) ?? new Set<Client>();
+          own.add(client);
+          sessions.set(principal.deviceId, own);
           done(null, true);
         },
         (error) => {
@@ -62,6 +68,13 @@ export async function startEmbeddedBroker(options: {
     authorizePublish(client, _packet, done) {
       done(client ? new Error('devices publish nothing here') : null);
     },
+  });
+  broker.on('clientDisconnect', (client) => {
+    const deviceId = deviceOf.get(client);
+    if (deviceId === undefined) return;
+    const own = sessions.get(deviceId);
+    own?.delete(client);
+    if (own?.size === 0) sessions.delete(deviceId);
   });
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
@@ -84,6 +97,10 @@ export async function startEmbeddedBroker(options: {
         }),
     },
     connected: () => broker.connectedClients,
+    drop(deviceId) {
+      for (const client of sessions.get(deviceId) ?? []) client.close();
+      sessions.delete(deviceId);
+    },
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -183,6 +183,29 @@ test("embedded broker: a bad token is refused, another device's topic is refused
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.is(listening.length, 1, 'the forged notice was not delivered');
     await own.close();
+
+    // A revoked device token: its connection is closed and it cannot come back.
+    const late = await setup.admin.registerDevice(setup.licenseId, 'late');
+    const lateTopic = `weightgate/devices/${late.deviceId}`;
+    const session = await mqtt.connectAsync(url, { username: 'device', password: late.token, reconnectPeriod: 0 });
+    const heard: string[] = [];
+    session.on('message', (topic, payload) => heard.push(`${topic} ${JSON.parse(String(payload)).kind}`));
+    await session.subscribeAsync(lateTopic);
+    const dropped = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    await setup.admin.revokeToken(late.tokenId);
+    await dropped;
+    // The "device" notice is published before the close; whether its bytes beat the close to this client is the network's business.
+    assert.ok(
+      heard.every((line) => line === `${lateTopic} device`),
+      JSON.stringify(heard),
+    );
+    await session.endAsync(true);
+    const again = subscribePush({ url, topic: lateTopic }, late.token, () => {});
+    await again.ready.then(
+      () => assert.unreachable('a revoked token connected again'),
+      (error: Error) => assert.match(error.message, /username or password|Bad/i),
+    );
+    await again.close();
   } finally {
     await tearDown(setup);
   }
