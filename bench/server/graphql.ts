@@ -6,10 +6,10 @@
 // 1,000-device page), measured in the browser.
 import { existsSync } from 'node:fs';
 import { runWrk, type LoadResult } from './load.ts';
+import { CHROMIUM_PATH } from '../../test/requirements.ts';
 
 const DEVICES = 1000;
 const CONNECTIONS = 8;
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The REST list's fields, asked for through GraphQL. */
 export const DEVICE_LIST_QUERY = `{ devices(first: ${DEVICES}) { nodes { id name licenseId version heldIntervals sha256 lastSeenAt slot
@@ -107,26 +107,14 @@ export async function measureGraphqlVsRest(options: {
     graphql: graphqlMedian,
     rounds: { restP99Ms: restRounds.map((r) => r.p99Ms), graphqlP99Ms: graphqlRounds.map((r) => r.p99Ms) },
     p99Ratio: round(graphqlMedian.p99Ms / restMedian.p99Ms),
-    console: existsSync(CHROMIUM) ? await measureConsole(serverUrl, adminToken, progress) : null,
+    console: existsSync(CHROMIUM_PATH) ? await measureConsole(serverUrl, adminToken, progress) : null,
   };
 }
 
 async function measureConsole(serverUrl: string, adminToken: string, progress: (line: string) => void): Promise<ConsoleTiming> {
   progress('graphql: the console in Chromium ...');
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const { launchChromium } = await import('../../test/chromium.ts');
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${serverUrl}/console`);

@@ -11,34 +11,18 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../chromium.ts';
 import { startServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { openDevice } from '../../device-sim/device.ts';
 import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
-import { CHROMIUM, CHROMIUM_PATH, requiring } from '../requirements.ts';
+import { CHROMIUM, requiring } from '../requirements.ts';
 
 const test = requiring(uvuTest, CHROMIUM);
 const ADMIN = 'console-admin-token-Xy7-0123456';
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/console/', import.meta.url));
-
-async function launch(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    // Root in CI has no user namespace for the sandbox; the machine's network is closed, so no background calls home.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -73,7 +57,7 @@ test('console: sign in, versions and plot, a tier change with its patch cost, th
     });
     const fullAccuracy: number = (await query.json()).data.model.latest.tiers.find((t: { name: string }) => t.name === 'full').accuracy;
 
-    browser = await launch();
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -157,7 +141,7 @@ test('console: a device token is not an operator; the page sends only to its own
     const page = await fetch(`${server.url}/console`);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
 
-    browser = await launch();
+    browser = await launchChromium();
     const tab = await browser.newPage();
     await tab.goto(`${server.url}/console`);
     await ready(tab, 'sign-in');
