@@ -19,6 +19,8 @@ export const DeviceReport = z.object({
   outcome: z.enum(INSTALL_OUTCOMES),
   /** Why, for rolled-back and refused (the device's error message). */
   reason: z.string().max(500).nullable().default(null),
+  /** The version the attempt tried to install (null when unknown: the server then infers it). */
+  attemptedVersion: z.number().int().min(1).max(INT4_MAX).nullable().default(null),
   /** Bytes the device downloaded for the attempt (the patch or the artifact); null when it downloaded nothing. */
   downloadBytes: z.number().int().min(0).max(INT4_MAX).nullable().default(null),
 });

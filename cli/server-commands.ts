@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createClient, type AuditEntry, type LicenseView } from '../server/client.ts';
+import type { RolloutView } from '../server/store/rollouts.ts';
 import { INSTALL_OUTCOMES, type InstallOutcome } from '../api/device-report.ts';
 import { UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
@@ -195,12 +196,76 @@ export function registerServerCommands(program: Command): void {
       );
     },
   );
-  withClientOptions(versions.command('release <model> <version>').description('Release a draft: devices are offered it from their next check.')).action(
-    async (model: string, version: string, flags: ClientFlags) => {
-      const result = await clientOf(flags).releaseVersion(model, positiveInt('version')(version));
-      print(flags, result, `${model} version ${result.version} released`);
-    },
-  );
+  withClientOptions(
+    versions
+      .command('release <model> <version>')
+      .description(
+        'Release a draft: devices are offered it from their next check. With --percent (below 100) and/or --group, a staged rollout: ' +
+          'only that stage is offered it first, and the rollout pauses by itself when too many of the stage report failed installs.\n' +
+          'Example: weightgate versions release kws 3 --percent 10 --max-failure-percent 20',
+      ),
+  )
+    .option('--percent <n>', "stage: this share of the model's devices (0-100), chosen by a stable hash", integerOption('--percent', { min: 0, max: 100 }))
+    .option('--group <name>', 'stage: every device of this group (see device register --group)')
+    .option(
+      '--max-failure-percent <n>',
+      "pause when more than this share of the stage's reports are failed installs (default 20)",
+      numberOption('--max-failure-percent', { min: 0, max: 100 }),
+    )
+    .option('--min-reports <n>', '... once at least this many stage devices have reported (default 1)', positiveInt('--min-reports'))
+    .action(
+      async (model: string, version: string, flags: ClientFlags & { percent?: number; group?: string; maxFailurePercent?: number; minReports?: number }) => {
+        const staged = flags.percent !== undefined || flags.group !== undefined;
+        if (!staged && (flags.maxFailurePercent !== undefined || flags.minReports !== undefined)) {
+          throw new UsageError('--max-failure-percent and --min-reports apply to a staged rollout: give --percent and/or --group too');
+        }
+        const number = positiveInt('version')(version);
+        const client = clientOf(flags);
+        const result = await client.releaseVersion(model, number, {
+          percent: flags.percent,
+          group: flags.group,
+          maxFailurePercent: flags.maxFailurePercent,
+          minReports: flags.minReports,
+        });
+        if (!staged || flags.percent === 100) return print(flags, result, `${model} version ${result.version} released`);
+        const rollout = await client.rollout(model, number);
+        print(flags, rollout, `${model} version ${number} released to a stage of ${rollout.stage.devices} devices (${describeStage(rollout)})`);
+      },
+    );
+  withClientOptions(
+    versions.command('rollout <model> <version>').description("Show a staged rollout: its state, stage and the stage's install outcomes."),
+  ).action(async (model: string, version: string, flags: ClientFlags) => {
+    const rollout = await clientOf(flags).rollout(model, positiveInt('version')(version));
+    print(flags, rollout, rolloutLine(rollout));
+  });
+  withClientOptions(
+    versions
+      .command('widen <model> <version>')
+      .description(
+        'Take more devices into a staged rollout; --percent 100 completes it (every device).\nExample: weightgate versions widen kws 3 --percent 50',
+      ),
+  )
+    .option('--percent <n>', "the share of the model's devices the stage takes (0-100; never less than now)", integerOption('--percent', { min: 0, max: 100 }))
+    .option('--group <name>', 'also every device of this group')
+    .action(async (model: string, version: string, flags: ClientFlags & { percent?: number; group?: string }) => {
+      if (flags.percent === undefined && flags.group === undefined) throw new UsageError('give --percent, --group or both');
+      const rollout = await clientOf(flags).widenRollout(model, positiveInt('version')(version), { percent: flags.percent, group: flags.group });
+      print(flags, rollout, rolloutLine(rollout));
+    });
+  withClientOptions(
+    versions.command('pause <model> <version>').description('Pause a staged rollout: stage devices that do not run the version yet are not offered it.'),
+  )
+    .option('--reason <text>', 'why (kept in the audit log)')
+    .action(async (model: string, version: string, flags: ClientFlags & { reason?: string }) => {
+      const rollout = await clientOf(flags).pauseRollout(model, positiveInt('version')(version), flags.reason);
+      print(flags, rollout, rolloutLine(rollout));
+    });
+  withClientOptions(
+    versions.command('resume <model> <version>').description('Resume a paused rollout; the failed installs that paused it are forgotten and retried.'),
+  ).action(async (model: string, version: string, flags: ClientFlags) => {
+    const rollout = await clientOf(flags).resumeRollout(model, positiveInt('version')(version));
+    print(flags, rollout, rolloutLine(rollout));
+  });
   withClientOptions(versions.command('withdraw <model> <version>').description('Withdraw a version: devices stop being sent it.')).action(
     async (model: string, version: string, flags: ClientFlags) => {
       const result = await clientOf(flags).withdrawVersion(model, positiveInt('version')(version));
@@ -305,10 +370,19 @@ export function registerServerCommands(program: Command): void {
     withClientOptions(device.command('register').description('Register a device under a license on the server (admin token); prints its device token once.'))
       .requiredOption('--license <id>', 'license id', positiveInt('--license'))
       .requiredOption('--name <name>', 'device name')
-      .action(async (flags: ClientFlags & { license: number; name: string }) => {
-        const result = await clientOf(flags).registerDevice(flags.license, flags.name);
+      .option('--group <name>', 'a named group (say canary) that a staged rollout can start with')
+      .action(async (flags: ClientFlags & { license: number; name: string; group?: string }) => {
+        const result = await clientOf(flags).registerDevice(flags.license, flags.name, flags.group);
         print(flags, result, `device ${result.deviceId} registered; token: ${result.token}`);
       });
+    withClientOptions(
+      device
+        .command('group <id> <group|none>')
+        .description('Move a device into a named group, or out of any with "none" (admin token).\nExample: weightgate device group 7 canary'),
+    ).action(async (id: string, group: string, flags: ClientFlags) => {
+      const result = await clientOf(flags).setDeviceGroup(positiveInt('id')(id), group === 'none' ? null : group);
+      print(flags, result, `device ${result.id}: ${result.group === null ? 'in no group' : `group ${result.group}`}`);
+    });
     withClientOptions(
       device
         .command('list')
@@ -319,18 +393,19 @@ export function registerServerCommands(program: Command): void {
     )
       .option('--license <id>', 'only this license', positiveInt('--license'))
       .option('--state <outcome>', `only devices whose last install attempt ended so: ${INSTALL_OUTCOMES.join(', ')}`)
-      .action(async (flags: ClientFlags & { license?: number; state?: string }) => {
+      .option('--group <name>', 'only devices of this group')
+      .action(async (flags: ClientFlags & { license?: number; state?: string; group?: string }) => {
         if (flags.state !== undefined && !(INSTALL_OUTCOMES as readonly string[]).includes(flags.state)) {
           throw new UsageError(`--state must be one of ${INSTALL_OUTCOMES.join(', ')}, got "${flags.state}"`);
         }
-        const list = await clientOf(flags).listDevices({ licenseId: flags.license, state: flags.state as InstallOutcome | undefined });
+        const list = await clientOf(flags).listDevices({ licenseId: flags.license, state: flags.state as InstallOutcome | undefined, group: flags.group });
         print(
           flags,
           list,
           list
             .map(
               (d) =>
-                `device ${d.id} ${d.name}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, ` +
+                `device ${d.id} ${d.name}${d.group ? ` [${d.group}]` : ''}: license ${d.licenseId}, version ${d.version ?? '-'}, intervals ${d.intervals?.join(',') ?? '-'}, ` +
                 `slot ${d.slot ?? '-'}, last install ${d.state ?? '-'}${d.reason ? ` (${d.reason})` : ''}, seen ${d.lastSeenAt ?? 'never'}`,
             )
             .join('\n'),
@@ -393,4 +468,18 @@ function registerLicenseCommands(program: Command): void {
       print(flags, result, describeLicense(result));
     },
   );
+}
+
+function describeStage(rollout: RolloutView): string {
+  const parts = [`${rollout.percent} %`];
+  if (rollout.group) parts.push(`group ${rollout.group}`);
+  return parts.join(' + ');
+}
+
+/** One line for a rollout: state, stage and outcomes, and why it paused. */
+function rolloutLine(r: RolloutView): string {
+  const s = r.stage;
+  const outcomes = `${s.devices} devices: ${s.installed} installed, ${s.failed} failed, ${s.pending} pending`;
+  const paused = r.state === 'paused' ? `; paused: ${r.pausedReason}` : '';
+  return `${r.model} version ${r.version} rollout ${r.state}, stage ${describeStage(r)}, ${outcomes}${paused}`;
 }

@@ -221,7 +221,7 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     }
     refuseOlder(core, check.version, 'the offered version');
   } catch (error) {
-    await report(core, 'refused', (error as Error).message);
+    await report(core, check.version, 'refused', (error as Error).message);
     throw error;
   }
 
@@ -238,11 +238,11 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
     // device refused or rolled back is reported, then raised as before.
     if (!(error instanceof PowerCutError)) {
       const rolledBack = error instanceof DeviceError && error.code === DeviceErrorCode.SELF_TEST_FAILED;
-      await report(core, rolledBack ? 'rolled-back' : 'refused', (error as Error).message, bytes.byteLength);
+      await report(core, check.version, rolledBack ? 'rolled-back' : 'refused', (error as Error).message, bytes.byteLength);
     }
     throw error;
   }
-  await report(core, 'installed', null, bytes.byteLength);
+  await report(core, check.version, 'installed', null, bytes.byteLength);
   return outcome;
 }
 
@@ -251,7 +251,13 @@ export async function checkForUpdate(core: DeviceCore): Promise<UpdateOutcome> {
  * went. Best effort: a report that does not arrive changes nothing on the
  * device (its next update-check reports the version it runs anyway).
  */
-async function report(core: DeviceCore, outcome: InstallOutcome, reason: string | null, downloadBytes: number | null = null): Promise<void> {
+async function report(
+  core: DeviceCore,
+  attemptedVersion: number,
+  outcome: InstallOutcome,
+  reason: string | null,
+  downloadBytes: number | null = null,
+): Promise<void> {
   const running = core.artifact;
   try {
     await core.client?.report({
@@ -261,6 +267,7 @@ async function report(core: DeviceCore, outcome: InstallOutcome, reason: string 
       outcome,
       reason: reason === null ? null : reason.slice(0, 500),
       downloadBytes,
+      attemptedVersion,
     });
   } catch {
     // unreachable server, an old server without the route: the update itself stands

@@ -69,12 +69,46 @@ export const ChangeTierBody = z
 
 export const SetExpiryBody = z.object({ expiresAt: instant.nullable() });
 
+/** A device group's name: what a staged rollout can start with. */
+const groupName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 characters of a-z 0-9 . _ -, starting with a letter or digit');
+
 export const RegisterDeviceBody = z.object({
   licenseId: id,
   name: text(1, 200),
+  group: groupName.optional(),
 });
 
-export const ListDevicesQuery = z.object({ licenseId: idText.optional(), state: z.enum(INSTALL_OUTCOMES).optional() });
+/** POST /v1/devices/:id/group: moves a device into a group (null: out of any). */
+export const SetDeviceGroupBody = z.object({ group: groupName.nullable() });
+
+export const ListDevicesQuery = z.object({
+  licenseId: idText.optional(),
+  state: z.enum(INSTALL_OUTCOMES).optional(),
+  group: groupName.optional(),
+});
+
+const percent = z.number().int().min(0).max(100);
+
+/**
+ * POST .../release: with no body the version goes to every device at once;
+ * with `percent` below 100 and/or `group` it goes to that stage first (a
+ * staged rollout), pausing by itself when more than `maxFailurePercent` of
+ * the stage's reported installs failed (once `minReports` have reported).
+ */
+export const ReleaseBody = z.object({
+  percent: percent.optional(),
+  group: groupName.optional(),
+  maxFailurePercent: z.number().min(0).max(100).default(20),
+  minReports: z.number().int().min(1).max(1_000_000).default(1),
+});
+
+/** POST .../rollout/widen: a larger share of the devices (100 completes the rollout), and/or a group. */
+export const WidenBody = z
+  .object({ percent: percent.optional(), group: groupName.optional() })
+  .refine((b) => b.percent !== undefined || b.group !== undefined, { message: 'give "percent", "group" or both', path: ['percent'] });
+
+/** POST .../rollout/pause: why (recorded in the audit log). */
+export const PauseBody = z.object({ reason: text(1, 500).default('paused by an operator') });
 
 export const CreateTokenBody = z.object({
   role: z.enum(['admin', 'publisher']),

@@ -10,11 +10,15 @@ import type {
   CreateTokenBody,
   RegisterDeviceBody,
   RegisterKeyBody,
+  ReleaseBody,
+  SetDeviceGroupBody,
   SetExpiryBody,
+  WidenBody,
 } from './api-schemas.ts';
 import { HttpError } from './http-error.ts';
 import type { PublishResult } from './store/publish.ts';
 import type { LicenseView } from './store/license-changes.ts';
+import type { RolloutView } from './store/rollouts.ts';
 import type { InstallOutcome } from '../api/device-report.ts';
 
 export { HttpError };
@@ -69,6 +73,7 @@ export interface DeviceView {
   id: number;
   licenseId: number;
   name: string;
+  group: string | null;
   version: number | null;
   intervals: number[] | null;
   sha256: string | null;
@@ -101,6 +106,8 @@ export interface AuditEntry {
   entityId: string;
   detail: Record<string, unknown>;
 }
+
+const versionPath = (model: string, version: number) => `/v1/models/${encodeURIComponent(model)}/versions/${version}`;
 
 const iso = (value: string | Date | null | undefined) => (value instanceof Date ? value.toISOString() : value);
 
@@ -139,8 +146,19 @@ export function createClient(options: ClientOptions) {
     /** Publisher: upload a signed .wgm; with `draft`, staged until releaseVersion. */
     publish: (artifact: Uint8Array, options: { draft?: boolean } = {}) =>
       call<PublishResult>('POST', options.draft ? '/v1/versions?draft=true' : '/v1/versions', undefined, artifact),
-    releaseVersion: (model: string, version: number) =>
-      call<{ model: string; version: number; state: 'published' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/release`),
+    /** Release a draft: to every device, or (with a stage: percent and/or group) as a staged rollout. */
+    releaseVersion: (model: string, version: number, stage: z.input<typeof ReleaseBody> = {}) =>
+      call<{ model: string; version: number; state: 'published' }>(
+        'POST',
+        `/v1/models/${encodeURIComponent(model)}/versions/${version}/release`,
+        stage satisfies z.input<typeof ReleaseBody>,
+      ),
+    rollout: (model: string, version: number) => call<RolloutView>('GET', `${versionPath(model, version)}/rollout`),
+    widenRollout: (model: string, version: number, stage: Body<typeof WidenBody>) =>
+      call<RolloutView>('POST', `${versionPath(model, version)}/rollout/widen`, stage),
+    pauseRollout: (model: string, version: number, reason?: string) =>
+      call<RolloutView>('POST', `${versionPath(model, version)}/rollout/pause`, reason === undefined ? {} : { reason }),
+    resumeRollout: (model: string, version: number) => call<RolloutView>('POST', `${versionPath(model, version)}/rollout/resume`),
     listVersions: async (model: string) => (await call<{ versions: VersionView[] }>('GET', `/v1/models/${encodeURIComponent(model)}/versions`)).versions,
     withdrawVersion: (model: string, version: number) =>
       call<{ model: string; version: number; state: 'withdrawn' }>('POST', `/v1/models/${encodeURIComponent(model)}/versions/${version}/withdraw`),
@@ -168,13 +186,17 @@ export function createClient(options: ClientOptions) {
     revokeLicense: (id: number) => call<LicenseView>('POST', `/v1/licenses/${id}/revoke`),
     setLicenseExpiry: (id: number, expiresAt: string | Date | null) =>
       call<LicenseView>('POST', `/v1/licenses/${id}/expiry`, { expiresAt: iso(expiresAt) ?? null } satisfies Body<typeof SetExpiryBody>),
-    registerDevice: (licenseId: number, name: string) =>
-      call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name } satisfies Body<typeof RegisterDeviceBody>),
-    /** Devices, of one license and/or in one state (their last install outcome). */
-    listDevices: async (filter: { licenseId?: number; state?: InstallOutcome } = {}) => {
+    registerDevice: (licenseId: number, name: string, group?: string) =>
+      call<RegisteredDevice>('POST', '/v1/devices', { licenseId, name, group } satisfies Body<typeof RegisterDeviceBody>),
+    /** Admin: move a device into a named group (null: out of any), for staged rollouts. */
+    setDeviceGroup: (id: number, group: string | null) =>
+      call<{ id: number; group: string | null }>('POST', `/v1/devices/${id}/group`, { group } satisfies Body<typeof SetDeviceGroupBody>),
+    /** Devices, of one license, in one state (their last install outcome) and/or in one group. */
+    listDevices: async (filter: { licenseId?: number; state?: InstallOutcome; group?: string } = {}) => {
       const query = new URLSearchParams();
       if (filter.licenseId) query.set('licenseId', String(filter.licenseId));
       if (filter.state) query.set('state', filter.state);
+      if (filter.group) query.set('group', filter.group);
       return (await call<{ devices: DeviceView[] }>('GET', `/v1/devices${query.size ? `?${query}` : ''}`)).devices;
     },
     audit: async () => (await call<{ entries: AuditEntry[] }>('GET', '/v1/audit')).entries,

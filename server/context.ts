@@ -7,6 +7,7 @@ import type { ArtifactRecord, PatchRecord, VersionInfo } from './store/artifact-
 import type { Manifest, ReleaseParts } from '../formats/index.ts';
 import type { licenses } from './db/schema.ts';
 import type { ChangeEvent } from './push/notices.ts';
+import type { Offer } from './store/rollouts.ts';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 
@@ -37,8 +38,8 @@ export interface ServerCaches {
   assembled: TtlCache<string, ArtifactRecord>;
   /** (version id, intervals key) -> artifact bytes, for queries that only need the size; immutable. */
   sizes: TtlCache<string, number>;
-  /** model id -> latest published version id (0 = none); changes on publish/withdraw. */
-  latest: TtlCache<number, number>;
+  /** model id -> the published versions its devices may be offered, newest first (store/rollouts.ts); changes on release, withdraw and rollout changes. */
+  latest: TtlCache<number, Offer[]>;
   modelNames: TtlCache<number, string>;
   /**
    * Fast path: "<authorization header> <url>" that passed the access check ->

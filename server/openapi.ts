@@ -31,7 +31,35 @@ export const routes: RouteDoc[] = [
     method: 'post',
     path: '/v1/models/{model}/versions/{version}/release',
     summary:
-      'Release a draft (published with ?draft=true): devices are offered it from their next check; 409 unless it is a draft newer than every published version.',
+      'Release a draft (published with ?draft=true): devices are offered it from their next check; 409 unless it is a draft newer than every published version. ' +
+      'With percent (below 100) and/or group, a staged rollout: only that stage is offered it, and it pauses by itself when more than maxFailurePercent of the stage reports failed installs.',
+    role: 'publisher',
+    body: S.ReleaseBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/models/{model}/versions/{version}/rollout',
+    summary: "A staged rollout's state (active, paused, complete), stage share and group, and its devices' install outcomes.",
+    role: 'publisher',
+  },
+  {
+    method: 'post',
+    path: '/v1/models/{model}/versions/{version}/rollout/widen',
+    summary: 'Take more devices into the stage (percent, group); percent 100 completes the rollout: every device is offered the version.',
+    role: 'publisher',
+    body: S.WidenBody,
+  },
+  {
+    method: 'post',
+    path: '/v1/models/{model}/versions/{version}/rollout/pause',
+    summary: 'Stop offering the version to stage devices that do not run it yet.',
+    role: 'publisher',
+    body: S.PauseBody,
+  },
+  {
+    method: 'post',
+    path: '/v1/models/{model}/versions/{version}/rollout/resume',
+    summary: "Offer a paused rollout's version to its stage again; the failed installs that paused it are forgotten.",
     role: 'publisher',
   },
   { method: 'post', path: '/v1/models/{model}/versions/{version}/withdraw', summary: 'Withdraw a version: devices are no longer sent it.', role: 'publisher' },
@@ -63,10 +91,17 @@ export const routes: RouteDoc[] = [
     body: S.RegisterDeviceBody,
   },
   {
+    method: 'post',
+    path: '/v1/devices/{id}/group',
+    summary: 'Move a device into a named group (or out of it: null).',
+    role: 'admin',
+    body: S.SetDeviceGroupBody,
+  },
+  {
     method: 'get',
     path: '/v1/devices',
     summary:
-      'List devices with their last reported version, intervals, slot, last install outcome (state: installed, rolled-back, refused) and times; ?state= filters by outcome.',
+      'List devices with their last reported version, intervals, slot, last install outcome (state: installed, rolled-back, refused), group and times; ?state= filters by outcome, ?group= by group.',
     role: 'admin',
     query: S.ListDevicesQuery,
   },

@@ -181,9 +181,55 @@ export const devices = pgTable(
     lastOutcomeReason: text('last_outcome_reason'),
     lastDownloadBytes: integer('last_download_bytes'),
     lastReportAt: timestamp('last_report_at', { withTimezone: true }),
+    /** A named group of devices (say "canary" or "lab") a staged rollout can start with; null for none. */
+    group: text('device_group'),
     createdAt: createdAt(),
   },
   (t) => [index('devices_license').on(t.licenseId), index('devices_outcome').on(t.lastOutcome)],
+);
+
+export const ROLLOUT_STATES = ['active', 'paused', 'complete'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+/**
+ * A version released in stages: only the devices of its stage are offered it
+ * until the rollout is widened to every device (complete). It pauses by
+ * itself when the share of failed installs in the stage passes
+ * maxFailureShare (once minReports stage devices have reported). A version
+ * released at once has no rollout row.
+ */
+export const rollouts = pgTable('rollouts', {
+  versionId: integer('version_id')
+    .primaryKey()
+    .references(() => versions.id),
+  state: text('state', { enum: ROLLOUT_STATES }).notNull(),
+  /** The share of the model's devices (0-100) the stage was last widened to. */
+  percent: integer('percent').notNull(),
+  /** The device group the stage started with, if any. */
+  group: text('device_group'),
+  maxFailureShare: doublePrecision('max_failure_share').notNull(),
+  minReports: integer('min_reports').notNull(),
+  /** Why it paused (by itself or by an operator); null while it is not paused. */
+  pausedReason: text('paused_reason'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The devices of a rollout's stage, and how each one's install of the version went (null: no report yet). */
+export const rolloutDevices = pgTable(
+  'rollout_devices',
+  {
+    versionId: integer('version_id')
+      .notNull()
+      .references(() => rollouts.versionId),
+    deviceId: integer('device_id')
+      .notNull()
+      .references(() => devices.id),
+    outcome: text('outcome', { enum: INSTALL_OUTCOMES }),
+    reportedAt: timestamp('reported_at', { withTimezone: true }),
+    addedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.deviceId] }), index('rollout_devices_device').on(t.deviceId)],
 );
 
 export const TOKEN_ROLES = ['admin', 'publisher', 'device'] as const;

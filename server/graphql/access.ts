@@ -25,10 +25,13 @@ const ROOT_ROLES: Record<string, readonly TokenRole[]> = {
   'Mutation.setLicenseExpiry': ['admin'],
   'Mutation.releaseVersion': ['admin', 'publisher'],
   'Mutation.withdrawVersion': ['admin', 'publisher'],
+  'Mutation.widenRollout': ['admin', 'publisher'],
+  'Mutation.pauseRollout': ['admin', 'publisher'],
+  'Mutation.resumeRollout': ['admin', 'publisher'],
 };
 
 /** Types a publisher token may read (every field), besides the roots above. */
-const PUBLISHER_TYPES = new Set(['Me', 'Model', 'Version', 'Tier', 'Segment', 'ModelPage', 'VersionPage', 'PageInfo']);
+const PUBLISHER_TYPES = new Set(['Me', 'Model', 'Version', 'Tier', 'Segment', 'ModelPage', 'VersionPage', 'PageInfo', 'Rollout', 'RolloutStage']);
 
 /** Fields a device token may read: what it reported itself, and its grant as the update check gives it. */
 const DEVICE_FIELDS = new Set([

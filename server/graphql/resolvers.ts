@@ -11,13 +11,15 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import type { Principal } from '../auth.ts';
 import type { LicenseRow, ServerContext } from '../context.ts';
 import { auditLog, customers, devices, licenses, models, segments, tiers, versions, versionSegments } from '../db/schema.ts';
-import { ChangeTierBody, SetExpiryBody } from '../api-schemas.ts';
+import { ChangeTierBody, PauseBody, ReleaseBody, SetExpiryBody, WidenBody } from '../api-schemas.ts';
+import { HttpError } from '../http-error.ts';
 import { parseInput } from '../validate.ts';
 import { grantedIntervals, isPlausibleBase, sameIntervals, sortedUnique } from '../license-grant.ts';
 import { artifactSize, ensureArtifact, ensurePatch, loadVersionInfo, type VersionInfo } from '../store/artifact-store.ts';
 import { latestPublished, versionByNumber } from '../store/licenses.ts';
 import { changeLicenseTier, revokeLicense, setLicenseExpiry } from '../store/license-changes.ts';
 import { releaseVersion, withdrawVersion } from '../store/version-states.ts';
+import { pauseRollout, resumeRollout, rolloutStatus, widenRollout, type RolloutView } from '../store/rollouts.ts';
 import { FormatError } from '../../formats/index.ts';
 import { forbidden } from './access.ts';
 
@@ -286,10 +288,29 @@ export const resolvers = {
       g.loaders.license.clear(view.id);
       return g.loaders.license.load(view.id);
     },
-    async releaseVersion(_: unknown, args: { model: string; number: number }, g: GraphQLContext) {
-      await releaseVersion(g.ctx, g.principal, args.model, args.number);
+    async releaseVersion(_: unknown, args: { model: string; number: number; stage?: Record<string, unknown> | null }, g: GraphQLContext) {
+      const stage = parseInput(ReleaseBody, withoutNulls(args.stage ?? {}), 'argument');
+      const wholeFleet = stage.percent === 100 || (stage.percent === undefined && stage.group === undefined);
+      await releaseVersion(
+        g.ctx,
+        g.principal,
+        args.model,
+        args.number,
+        wholeFleet
+          ? undefined
+          : { stage: { percent: stage.percent, group: stage.group }, policy: { maxFailureShare: stage.maxFailurePercent / 100, minReports: stage.minReports } },
+      );
       return versionNode(g, args.model, args.number);
     },
+    async widenRollout(_: unknown, args: { model: string; number: number; percent?: number | null; group?: string | null }, g: GraphQLContext) {
+      const stage = parseInput(WidenBody, withoutNulls({ percent: args.percent, group: args.group }), 'argument');
+      return widenRollout(g.ctx, g.principal, args.model, args.number, stage);
+    },
+    async pauseRollout(_: unknown, args: { model: string; number: number; reason?: string | null }, g: GraphQLContext) {
+      const { reason } = parseInput(PauseBody, withoutNulls({ reason: args.reason }), 'argument');
+      return pauseRollout(g.ctx, g.principal, args.model, args.number, reason);
+    },
+    resumeRollout: (_: unknown, args: { model: string; number: number }, g: GraphQLContext) => resumeRollout(g.ctx, g.principal, args.model, args.number),
     async withdrawVersion(_: unknown, args: { model: string; number: number }, g: GraphQLContext) {
       await withdrawVersion(g.ctx, g.principal, args.model, args.number);
       return versionNode(g, args.model, args.number);
@@ -336,6 +357,14 @@ export const resolvers = {
   },
 
   Version: {
+    async rollout(row: VersionNode, _: unknown, g: GraphQLContext) {
+      try {
+        return await rolloutStatus(g.ctx, row.model, row.number);
+      } catch (error) {
+        if (error instanceof HttpError && error.code === 'NO_ROLLOUT') return null;
+        throw error;
+      }
+    },
     async bytes(row: VersionNode, _: unknown, g: GraphQLContext) {
       const info = await versionInfoOf(g, row);
       return artifactSize(g.ctx, info, info.intervals);
@@ -441,6 +470,10 @@ export const resolvers = {
     accuracy: async (row: DeviceRow, _: unknown, g: GraphQLContext) => (await deviceTier(g, row))?.accuracy ?? null,
   },
 
+  Rollout: {
+    maxFailurePercent: (row: RolloutView) => row.maxFailureShare * 100,
+  },
+
   AuditEntry: {
     detail: (row: typeof auditLog.$inferSelect) => row.detail,
   },
@@ -508,4 +541,9 @@ async function tierChange(g: GraphQLContext, license: LicenseNode, tierName: str
     totalBytes: perDevice.reduce((sum, d) => sum + d.bytes, 0),
     devices: perDevice,
   };
+}
+
+/** GraphQL hands omitted and null arguments alike; the REST body schemas mean "absent" by a missing key. */
+function withoutNulls(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null && value !== undefined));
 }

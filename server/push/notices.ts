@@ -3,14 +3,16 @@
 // notice each gets. Sent by the instance that made the change, once (the
 // others only forget their caches), through whichever broker the server
 // publishes to (push/broker.ts embedded, push/mqtt-link.ts an existing one).
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { deviceTopic, type NoticeKind, type PushNotice } from '../../api/push-notice.ts';
 import type { ServerContext } from '../context.ts';
 import { devices, licenses, models } from '../db/schema.ts';
 import { latestPublished, modelName } from '../store/licenses.ts';
 
 /** What changed, as the store reports it (ServerContext.changed). */
-export type ChangeEvent = { kind: 'version'; model: string } | { kind: 'license'; licenseId: number } | { kind: 'device'; deviceId: number };
+export type ChangeEvent =
+  /** deviceIds: only these devices (a rollout stage that took them); otherwise every device of the model. */
+  { kind: 'version'; model: string; deviceIds?: number[] } | { kind: 'license'; licenseId: number } | { kind: 'device'; deviceId: number };
 
 /** Where notices go: a topic and its payload, at most once delivery (QoS 0 is enough for a hint). */
 export interface NoticeSink {
@@ -31,6 +33,7 @@ export function createPusher(ctx: ServerContext, sink: NoticeSink, prefix: strin
     if (event.kind === 'version') {
       const [model] = await ctx.db.select({ id: models.id }).from(models).where(eq(models.name, event.model)).limit(1);
       if (!model) return null;
+      if (event.deviceIds) return { modelId: model.id, deviceIds: event.deviceIds };
       const rows = await ctx.db
         .select({ id: devices.id })
         .from(devices)
@@ -48,7 +51,7 @@ export function createPusher(ctx: ServerContext, sink: NoticeSink, prefix: strin
       .select({ modelId: licenses.modelId })
       .from(devices)
       .innerJoin(licenses, eq(licenses.id, devices.licenseId))
-      .where(inArray(devices.id, [event.deviceId]))
+      .where(eq(devices.id, event.deviceId))
       .limit(1);
     return row ? { modelId: row.modelId, deviceIds: [event.deviceId] } : null;
   }

@@ -5,7 +5,7 @@ import { and, asc, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { issueToken, requireToken, type AuthEnv } from '../auth.ts';
 import { apiTokens, auditLog, devices, licenses, models, publisherKeys, versions } from '../db/schema.ts';
-import { AuditQuery, CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody } from '../api-schemas.ts';
+import { AuditQuery, CreateTokenBody, IdParam, KeyIdParam, ListDevicesQuery, RegisterDeviceBody, RegisterKeyBody, SetDeviceGroupBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
 import { conflict, notFound } from '../http-error.ts';
@@ -24,23 +24,41 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
       const [license] = await tx.select().from(licenses).where(eq(licenses.id, body.licenseId)).limit(1).for('share');
       if (!license) throw notFound('LICENSE_UNKNOWN', `body field "licenseId": no license ${body.licenseId}`);
       if (license.revokedAt) throw conflict('LICENSE_REVOKED', `license ${license.id} is revoked; devices cannot join it`);
-      const [device] = await tx.insert(devices).values({ licenseId: license.id, name: body.name }).returning({ id: devices.id });
+      const [device] = await tx
+        .insert(devices)
+        .values({ licenseId: license.id, name: body.name, group: body.group ?? null })
+        .returning({ id: devices.id });
       const issued = await issueToken(tx, 'device', `device ${device!.id} (${body.name})`, device!.id);
       await recordAudit(tx, {
         actorTokenId: c.get('principal').tokenId,
         action: 'device.register',
         entity: 'device',
         entityId: device!.id,
-        detail: { licenseId: license.id, name: body.name },
+        detail: { licenseId: license.id, name: body.name, group: body.group ?? null },
       });
       return { license, deviceId: device!.id, token: issued.token, tokenId: issued.id };
     });
-    return reply(c, { deviceId, licenseId: license.id, name: body.name, token, tokenId }, 201);
+    return reply(c, { deviceId, licenseId: license.id, name: body.name, group: body.group ?? null, token, tokenId }, 201);
+  });
+
+  app.post('/v1/devices/:id/group', admin, async function setDeviceGroup(c) {
+    const { id } = parseInput(IdParam, c.req.param(), 'path');
+    const { group } = parseInput(SetDeviceGroupBody, await readBody(c), 'body');
+    await ctx.db.transaction(async (tx) => {
+      const [changed] = await tx.update(devices).set({ group }).where(eq(devices.id, id)).returning({ id: devices.id });
+      if (!changed) throw notFound('DEVICE_UNKNOWN', `no device ${id}`);
+      await recordAudit(tx, { actorTokenId: c.get('principal').tokenId, action: 'device.group', entity: 'device', entityId: id, detail: { group } });
+    });
+    return reply(c, { id, group });
   });
 
   app.get('/v1/devices', admin, async function listDevices(c) {
     const query = parseInput(ListDevicesQuery, c.req.query(), 'query');
-    const conditions = [query.licenseId ? eq(devices.licenseId, query.licenseId) : undefined, query.state ? eq(devices.lastOutcome, query.state) : undefined];
+    const conditions = [
+      query.licenseId ? eq(devices.licenseId, query.licenseId) : undefined,
+      query.state ? eq(devices.lastOutcome, query.state) : undefined,
+      query.group ? eq(devices.group, query.group) : undefined,
+    ];
     const rows = await ctx.db
       .select()
       .from(devices)
@@ -51,6 +69,7 @@ export function accessRoutes(ctx: ServerContext): Hono<AuthEnv> {
         id: d.id,
         licenseId: d.licenseId,
         name: d.name,
+        group: d.group,
         version: d.reportedVersion,
         intervals: d.reportedHeldIntervals,
         sha256: d.reportedSha256,

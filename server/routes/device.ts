@@ -14,7 +14,8 @@ import { HttpError, notFound } from '../http-error.ts';
 import { assertLicenseActive, grantedIntervals, isPlausibleBase, sameIntervals, sortedUnique } from '../license-grant.ts';
 import { ensureArtifact, ensurePatch, type ArtifactRecord } from '../store/artifact-store.ts';
 import { FormatError } from '../../formats/index.ts';
-import { latestPublished, loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
+import { countStageReport, offeredVersion } from '../store/rollouts.ts';
+import { loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
 
 /** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
 async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckReply['patch']> {
@@ -37,7 +38,8 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const now = new Date();
     assertLicenseActive(license, now);
 
-    const target = await latestPublished(ctx, license.modelId);
+    // The newest version this device may run: a staged rollout offers its version to its stage only.
+    const target = await offeredVersion(ctx, license.modelId, principal.deviceId!, query.version);
     const model = await modelName(ctx, license.modelId);
     if (!target) throw notFound('NO_PUBLISHED_VERSION', `model "${model}" has no published version yet`);
     const targetIntervals = grantedIntervals(license, target);
@@ -106,6 +108,13 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       .where(eq(devices.id, principal.deviceId!));
     // The next update-check writes its own report again, whatever it last wrote.
     ctx.caches.reported.delete(principal.deviceId!);
+    // A device in a staged rollout's stage: its outcome counts towards the stage's failure share.
+    await countStageReport(ctx, principal.deviceId!, {
+      version: body.version,
+      outcome: body.outcome,
+      attemptedVersion: body.attemptedVersion,
+      reason: body.reason,
+    });
     return reply(c, { recorded: true, at: now.toISOString() });
   });
   return app;

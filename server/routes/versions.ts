@@ -6,12 +6,13 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
 import { models, versions } from '../db/schema.ts';
-import { ModelParam, PublishQuery, VersionParam } from '../api-schemas.ts';
+import { ModelParam, PauseBody, PublishQuery, ReleaseBody, VersionParam, WidenBody } from '../api-schemas.ts';
 import { parseInput } from '../validate.ts';
-import { reply } from '../negotiate.ts';
+import { readBody, reply } from '../negotiate.ts';
 import { badRequest, HttpError } from '../http-error.ts';
 import { publishVersion } from '../store/publish.ts';
 import { releaseVersion, withdrawVersion } from '../store/version-states.ts';
+import { pauseRollout, resumeRollout, rolloutStatus, widenRollout } from '../store/rollouts.ts';
 
 export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
@@ -57,7 +58,37 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
 
   app.post('/v1/models/:model/versions/:version/release', publisher, async function release(c) {
     const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
-    return reply(c, await releaseVersion(ctx, c.get('principal'), model, version));
+    const body = parseInput(ReleaseBody, await readBody(c), 'body');
+    const wholeFleet = body.percent === 100 || (body.percent === undefined && body.group === undefined);
+    const staged = wholeFleet
+      ? undefined
+      : {
+          stage: { percent: body.percent, group: body.group },
+          policy: { maxFailureShare: body.maxFailurePercent / 100, minReports: body.minReports },
+        };
+    return reply(c, await releaseVersion(ctx, c.get('principal'), model, version, staged));
+  });
+
+  app.get('/v1/models/:model/versions/:version/rollout', publisher, async function rollout(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    return reply(c, await rolloutStatus(ctx, model, version));
+  });
+
+  app.post('/v1/models/:model/versions/:version/rollout/widen', publisher, async function widen(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    const body = parseInput(WidenBody, await readBody(c), 'body');
+    return reply(c, await widenRollout(ctx, c.get('principal'), model, version, body));
+  });
+
+  app.post('/v1/models/:model/versions/:version/rollout/pause', publisher, async function pause(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    const { reason } = parseInput(PauseBody, await readBody(c), 'body');
+    return reply(c, await pauseRollout(ctx, c.get('principal'), model, version, reason));
+  });
+
+  app.post('/v1/models/:model/versions/:version/rollout/resume', publisher, async function resume(c) {
+    const { model, version } = parseInput(VersionParam, c.req.param(), 'path');
+    return reply(c, await resumeRollout(ctx, c.get('principal'), model, version));
   });
 
   app.post('/v1/models/:model/versions/:version/withdraw', publisher, async function withdraw(c) {

@@ -1,6 +1,7 @@
 // License lookups on the device path, cached for settings.authCacheMs.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { licenses, models, versions } from '../db/schema.ts';
+import { offerLadder } from './rollouts.ts';
 import type { LicenseRow, ServerContext } from '../context.ts';
 import { notFound } from '../http-error.ts';
 import { loadVersionInfo, toVersionInfo, type VersionInfo } from './artifact-store.ts';
@@ -23,18 +24,10 @@ export async function modelName(ctx: ServerContext, modelId: number): Promise<st
   return row.name;
 }
 
-/** The newest published version of a model, or undefined. */
+/** The newest published version of a model (staged or not), or undefined. */
 export async function latestPublished(ctx: ServerContext, modelId: number): Promise<VersionInfo | undefined> {
-  const versionId = await ctx.caches.latest.load(modelId, async () => {
-    const [row] = await ctx.db
-      .select({ id: versions.id })
-      .from(versions)
-      .where(and(eq(versions.modelId, modelId), eq(versions.state, 'published')))
-      .orderBy(desc(versions.number))
-      .limit(1);
-    return row?.id ?? 0;
-  });
-  return versionId ? loadVersionInfo(ctx, versionId) : undefined;
+  const [newest] = await offerLadder(ctx, modelId);
+  return newest ? loadVersionInfo(ctx, newest.versionId) : undefined;
 }
 
 /** A version of a model by number (published or withdrawn: a device may still run a withdrawn one). */

@@ -11,6 +11,7 @@ import { models, versions, type VersionState } from '../db/schema.ts';
 import { conflict, notFound } from '../http-error.ts';
 import { recordAudit } from './audit.ts';
 import { assertMayChangeModel } from './publish.ts';
+import { startRollout, type RolloutPolicy, type StageRequest } from './rollouts.ts';
 
 export interface VersionStateView {
   model: string;
@@ -23,7 +24,14 @@ export interface VersionStateView {
  * Only a draft newer than every published version can be released (a device
  * never moves back).
  */
-export async function releaseVersion(ctx: ServerContext, actor: Principal, model: string, version: number): Promise<VersionStateView> {
+export async function releaseVersion(
+  ctx: ServerContext,
+  actor: Principal,
+  model: string,
+  version: number,
+  staged?: { stage: StageRequest; policy: RolloutPolicy },
+): Promise<VersionStateView> {
+  let stageDevices: number[] | null = null;
   await ctx.db.transaction(async (tx) => {
     const row = await lockVersion(tx, model, version, actor);
     if (row.state !== 'draft') throw conflict('NOT_A_DRAFT', `model "${model}" version ${version} is ${row.state}, not a draft`);
@@ -39,10 +47,24 @@ export async function releaseVersion(ctx: ServerContext, actor: Principal, model
       .where(and(eq(versions.id, row.id), eq(versions.state, 'draft')))
       .returning({ id: versions.id });
     if (!updated) throw conflict('NOT_A_DRAFT', `model "${model}" version ${version} changed state meanwhile`);
-    await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.release', entity: 'version', entityId: `${model}@${version}` });
+    if (staged) {
+      const started = await startRollout(tx, row, staged.stage, staged.policy);
+      stageDevices = started.added;
+      await recordAudit(tx, {
+        actorTokenId: actor.tokenId,
+        action: 'version.release',
+        entity: 'version',
+        entityId: `${model}@${version}`,
+        detail: {
+          rollout: { percent: started.percent, group: staged.stage.group ?? null, devices: started.added.length, ...staged.policy },
+        },
+      });
+    } else {
+      await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.release', entity: 'version', entityId: `${model}@${version}` });
+    }
   });
   ctx.invalidate();
-  ctx.changed({ kind: 'version', model });
+  ctx.changed(stageDevices === null ? { kind: 'version', model } : { kind: 'version', model, deviceIds: stageDevices });
   return { model, version, state: 'published' };
 }
 
