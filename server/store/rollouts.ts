@@ -6,7 +6,7 @@
 // rollout's threshold. Every change is one transaction that locks the model
 // row first (as publish and release do), with its audit row.
 import { createHash } from 'node:crypto';
-import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/connect.ts';
 import type { ServerContext } from '../context.ts';
 import type { Principal } from '../auth.ts';
@@ -267,19 +267,19 @@ export async function resumeRollout(ctx: ServerContext, actor: Principal, model:
   await ctx.db.transaction(async (tx) => {
     const rollout = await lockRollout(tx, model, version, actor);
     if (rollout.state !== 'paused') throw conflict('ROLLOUT_NOT_PAUSED', `the rollout of "${model}" version ${version} is ${rollout.state}, not paused`);
-    const cleared = await tx
-      .update(rolloutDevices)
-      .set({ outcome: null, reportedAt: null })
-      .where(and(eq(rolloutDevices.versionId, rollout.versionId), ne(rolloutDevices.outcome, 'installed')))
-      .returning({ deviceId: rolloutDevices.deviceId });
-    retried = cleared.map((row) => row.deviceId);
+    // Every stage device that does not run it yet is offered it again (and told so).
+    const notInstalled = and(eq(rolloutDevices.versionId, rollout.versionId), or(isNull(rolloutDevices.outcome), ne(rolloutDevices.outcome, 'installed')));
+    const waiting = await tx.select({ deviceId: rolloutDevices.deviceId, outcome: rolloutDevices.outcome }).from(rolloutDevices).where(notInstalled);
+    await tx.update(rolloutDevices).set({ outcome: null, reportedAt: null }).where(notInstalled);
+    retried = waiting.map((row) => row.deviceId);
+    const forgotten = waiting.filter((row) => row.outcome !== null).length;
     await setState(tx, rollout.versionId, 'active', null);
     await recordAudit(tx, {
       actorTokenId: actor.tokenId,
       action: 'rollout.resume',
       entity: 'version',
       entityId: `${model}@${version}`,
-      detail: { failedInstallsForgotten: retried.length },
+      detail: { failedInstallsForgotten: forgotten, devicesWaiting: retried.length },
     });
   });
   ctx.invalidate();

@@ -200,5 +200,37 @@ for (const s of driverSuites('server staged rollouts')) {
     assert.is(device.status, 401);
   });
 
+  s('GraphQL: release with a stage, read Version.rollout and Device.group, pause, resume and widen', async ({ h }) => {
+    const { devices } = await fleetOnV1(h, 4, 'graphed');
+    await h.json('POST', `/v1/devices/${devices[3]!.id}/group`, { json: { group: 'lab' } });
+    assert.is((await h.json('POST', '/v1/versions?draft=true', { bytes: signedTiny(2, { seed: 9, model: 'graphed' }) })).status, 201);
+    const gql = async (query: string) => {
+      const r = await h.json('POST', '/graphql', { json: { query } });
+      assert.is(r.status, 200, JSON.stringify(r.body));
+      assert.not.ok(r.body.errors, JSON.stringify(r.body.errors));
+      return r.body.data;
+    };
+    const released = await gql(
+      `mutation { releaseVersion(model: "graphed", number: 2, stage: { group: "lab", maxFailurePercent: 50 }) { state rollout { state percent group maxFailurePercent minReports stage { devices pending } } } }`,
+    );
+    assert.equal(released.releaseVersion, {
+      state: 'published',
+      rollout: { state: 'active', percent: 0, group: 'lab', maxFailurePercent: 50, minReports: 1, stage: { devices: 1, pending: 1 } },
+    });
+    const grouped = await gql(`{ device(id: ${devices[3]!.id}) { group } }`);
+    assert.is(grouped.device.group, 'lab');
+    assert.is((await gql(`mutation { pauseRollout(model: "graphed", number: 2, reason: "checking") { state pausedReason } }`)).pauseRollout.state, 'paused');
+    assert.is((await gql(`mutation { resumeRollout(model: "graphed", number: 2) { state } }`)).resumeRollout.state, 'active');
+    const widened = await gql(`mutation { widenRollout(model: "graphed", number: 2, percent: 100) { state percent } }`);
+    assert.equal(widened.widenRollout, { state: 'complete', percent: 100 });
+    const refused = await h.json('POST', '/graphql', { json: { query: `mutation { widenRollout(model: "graphed", number: 2) { state } }` } });
+    assert.match(JSON.stringify(refused.body.errors), /percent/);
+    const device = await h.json('POST', '/graphql', {
+      token: devices[0]!.token,
+      json: { query: `mutation { resumeRollout(model: "graphed", number: 2) { state } }` },
+    });
+    assert.match(JSON.stringify(device.body.errors), /FORBIDDEN/);
+  });
+
   s.run();
 }
