@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { KernelChoice, UpdateOutcome } from '../device-sim/device.ts';
 import { PowerCutError } from '../device-sim/errors.ts';
 import { parsePowerCut, type PowerCutPlan } from '../device-sim/power-cut.ts';
-import type { FleetSummary } from '../device-sim/fleet.ts';
+import type { Fleet, FleetSummary } from '../device-sim/fleet.ts';
 import { resolveProfile } from '../device-sim/profiles.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
@@ -453,9 +453,6 @@ export function registerDeviceCommands(program: Command): void {
         },
       ) => {
         const server = serverOf(flags);
-        if (flags.watch !== undefined && (flags.workers > 0 || flags.processes > 0)) {
-          throw new UsageError('--watch runs the devices in this process: leave out --workers and --processes');
-        }
         const publicKey = requirePublicKey(flags, 'fleet');
         await assertReachable(server);
         let tokens: string[];
@@ -487,11 +484,39 @@ export function registerDeviceCommands(program: Command): void {
         };
         const roundOptions = { targetVersion: flags.targetVersion, timeoutMs: flags.timeout * 1000 };
         let summary: FleetSummary;
+        // After the round, --watch keeps every device subscribed to its push notices, wherever it runs.
+        const watchFor = async (fleet: { watch: Fleet['watch'] }, size: number): Promise<void> => {
+          const watch = await fleet.watch({
+            onUpdate: (device, outcome, error) =>
+              print(
+                flags.json,
+                { event: 'update', device, kind: outcome?.kind ?? null, version: outcome?.toVersion ?? null, bytes: outcome?.bytesSent ?? 0, error },
+                error ? `device ${device}: check failed: ${error}` : `device ${device}: ${describeOutcome(outcome!)}`,
+              ),
+          });
+          if (!flags.json) process.stderr.write(`${watch.subscribed} of ${size} devices listen for push notices for ${flags.watch} s (Ctrl-C stops)\n`);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(finish, flags.watch! * 1000);
+            function finish() {
+              clearTimeout(timer);
+              process.off('SIGINT', finish);
+              resolve();
+            }
+            process.once('SIGINT', finish);
+          });
+          await watch.stop();
+          print(
+            flags.json,
+            { event: 'watched', subscribed: watch.subscribed, notices: watch.notices(), updates: watch.updates(), failures: watch.failures() },
+            `watched: ${watch.subscribed} devices subscribed, ${watch.notices()} notices, ${watch.updates()} updates, ${watch.failures()} failed checks`,
+          );
+        };
         if (workers > 0 || processes > 0) {
           const { openWorkerFleet } = await import('../device-sim/fleet-workers.ts');
           const fleet = await openWorkerFleet({ ...options, workers: workers || processes, mode: processes > 0 ? 'processes' : 'threads' });
           try {
             summary = await fleet.round(roundOptions);
+            if (flags.watch !== undefined) await watchFor(fleet, fleet.size);
           } finally {
             await fleet.close();
           }
@@ -501,33 +526,7 @@ export function registerDeviceCommands(program: Command): void {
           const progress = flags.json ? null : fleetProgress(process.stderr);
           summary = await fleet.round({ ...roundOptions, onDevice: progress ? (done, total) => progress.update(done, total) : undefined });
           progress?.end();
-          if (flags.watch !== undefined) {
-            const watch = await fleet.watch({
-              onUpdate: (device, outcome, error) =>
-                print(
-                  flags.json,
-                  { event: 'update', device, kind: outcome?.kind ?? null, version: outcome?.toVersion ?? null, bytes: outcome?.bytesSent ?? 0, error },
-                  error ? `device ${device}: check failed: ${error}` : `device ${device}: ${describeOutcome(outcome!)}`,
-                ),
-            });
-            if (!flags.json)
-              process.stderr.write(`${watch.subscribed} of ${fleet.devices.length} devices listen for push notices for ${flags.watch} s (Ctrl-C stops)\n`);
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(finish, flags.watch! * 1000);
-              function finish() {
-                clearTimeout(timer);
-                process.off('SIGINT', finish);
-                resolve();
-              }
-              process.once('SIGINT', finish);
-            });
-            await watch.stop();
-            print(
-              flags.json,
-              { event: 'watched', subscribed: watch.subscribed, notices: watch.notices(), updates: watch.updates(), failures: watch.failures() },
-              `watched: ${watch.subscribed} devices subscribed, ${watch.notices()} notices, ${watch.updates()} updates, ${watch.failures()} failed checks`,
-            );
-          }
+          if (flags.watch !== undefined) await watchFor(fleet, fleet.devices.length);
         }
         print(
           flags.json,

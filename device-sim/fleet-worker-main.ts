@@ -1,11 +1,13 @@
 // Entry point of one fleet worker (see fleet-workers.ts), as a worker thread
 // (options in workerData) or a child process (options in the first message
-// over IPC): opens its devices, then answers every round request with the
-// round's samples.
+// over IPC): opens its devices, then answers each request in order: a round
+// with its samples; watch by subscribing its devices to their push notices
+// (and reporting each notice, update and failed check as an event) until
+// unwatch.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openFleet, type FleetOptions, type FleetRoundOptions } from './fleet.ts';
+import { openFleet, type FleetOptions, type FleetRoundOptions, type FleetWatch } from './fleet.ts';
 
-type Message = { kind: 'init'; options: FleetOptions } | FleetRoundOptions;
+type Message = { kind: 'init'; options: FleetOptions } | { kind: 'round'; options: FleetRoundOptions } | { kind: 'watch' } | { kind: 'unwatch' };
 
 const send = (message: object): void => {
   if (parentPort) parentPort.postMessage(message);
@@ -13,13 +15,39 @@ const send = (message: object): void => {
 };
 
 async function serve(options: FleetOptions, onMessage: (listener: (message: Message) => void) => void): Promise<void> {
+  const first = options.firstIndex ?? 0;
   try {
     const fleet = await openFleet(options);
-    onMessage((roundOptions) => {
-      fleet.roundSamples(roundOptions as FleetRoundOptions).then(
-        (samples) => send({ kind: 'samples', samples }),
-        (error: Error) => send({ kind: 'error', message: error.message }),
-      );
+    let watching: FleetWatch | null = null;
+    // Requests are answered in the order they came, one at a time.
+    let queue = Promise.resolve();
+    const handle = async (message: Message): Promise<object> => {
+      if (message.kind === 'round') return { kind: 'samples', samples: await fleet.roundSamples(message.options) };
+      if (message.kind === 'watch') {
+        if (watching) return { kind: 'error', message: 'this fleet worker is already watching' };
+        const watch = await fleet.watch({
+          onNotice: (device) => send({ kind: 'event', event: 'notice', device: first + device }),
+          onUpdate: (device, outcome, error) =>
+            send(
+              outcome
+                ? { kind: 'event', event: 'update', device: first + device, outcome }
+                : { kind: 'event', event: 'failure', device: first + device, error: error ?? 'ERROR' },
+            ),
+        });
+        watching = watch;
+        return { kind: 'watching', subscribed: watch.subscribed };
+      }
+      if (message.kind === 'unwatch') {
+        if (watching) {
+          await watching.stop();
+          watching = null;
+        }
+        return { kind: 'watched' };
+      }
+      return { kind: 'error', message: `unknown request "${(message as { kind?: string }).kind}"` };
+    };
+    onMessage((message) => {
+      queue = queue.then(() => handle(message).then(send, (error: Error) => send({ kind: 'error', message: error.message })));
     });
     send({ kind: 'ready' });
   } catch (error) {
@@ -33,7 +61,7 @@ if (parentPort) {
 } else {
   // A child process: the first message carries the options; the process ends with its IPC channel.
   process.once('message', (first: Message) => {
-    if (!('kind' in first) || first.kind !== 'init') {
+    if (first.kind !== 'init') {
       send({ kind: 'error', message: 'the first message to a fleet process must be its options' });
       return;
     }

@@ -1,18 +1,31 @@
 // A fleet spread over workers: worker threads of this process, or child
 // processes (`mode: 'processes'`, each its own Node with its own heap and
 // event loop). Each worker opens its slice of the devices with openFleet and
-// runs rounds when told; the caller merges their samples. Devices are
-// CPU-bound while verifying and patching, so on a multi-core machine this
-// lets them run beside the server instead of taking turns with it.
+// runs rounds when told, or watches: its devices subscribe to their push
+// notices and check on each; the caller merges their samples and events.
+// Devices are CPU-bound while verifying and patching, so on a multi-core
+// machine this lets them run beside the server instead of taking turns with it.
 //
-// Both kinds speak the same three messages (fleet-worker-main.ts):
-//   parent → worker   { kind: 'init', options } (processes; threads get workerData), then round options
-//   worker → parent   { kind: 'ready' } | { kind: 'samples', samples } | { kind: 'error', message }
+// Both kinds speak the same messages (fleet-worker-main.ts):
+//   parent → worker   { kind: 'init', options } (processes; threads get workerData),
+//                     { kind: 'round', options }, { kind: 'watch' }, { kind: 'unwatch' }
+//   worker → parent   replies, one per request in order: { kind: 'ready' } | { kind: 'samples', samples }
+//                     | { kind: 'watching', subscribed } | { kind: 'watched', ... } | { kind: 'error', message };
+//                     and, while watching, events: { kind: 'event', ... } (a notice, an update, a failed check)
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelChoice, PublicKeyInput } from './device.ts';
-import { summarizeFleet, type FleetOptions, type FleetRoundOptions, type FleetSamples, type FleetSummary } from './fleet.ts';
+import {
+  summarizeFleet,
+  type FleetOptions,
+  type FleetRoundOptions,
+  type FleetSamples,
+  type FleetSummary,
+  type FleetWatch,
+  type FleetWatchOptions,
+} from './fleet.ts';
+import type { UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 
 export interface WorkerFleetOptions {
@@ -29,17 +42,69 @@ export interface WorkerFleetOptions {
 }
 
 export interface WorkerFleet {
+  /** Devices over all workers. */
+  readonly size: number;
   round(options?: Omit<FleetRoundOptions, 'onDevice'>): Promise<FleetSummary>;
+  /** Every worker's devices subscribe to their push notices and check on each (Fleet.watch); device indexes are fleet-wide. */
+  watch(options?: FleetWatchOptions): Promise<FleetWatch>;
   close(): Promise<void>;
 }
 
-type Reply = { kind: 'ready' } | { kind: 'samples'; samples: FleetSamples } | { kind: 'error'; message: string };
+type Reply =
+  | { kind: 'ready' }
+  | { kind: 'samples'; samples: FleetSamples }
+  | { kind: 'watching'; subscribed: number }
+  | { kind: 'watched' }
+  | { kind: 'error'; message: string };
+
+/** What a watching worker reports as it happens; `device` is the fleet-wide index. */
+export type WatchEvent =
+  | { kind: 'event'; event: 'notice'; device: number }
+  | { kind: 'event'; event: 'update'; device: number; outcome: UpdateOutcome }
+  | { kind: 'event'; event: 'failure'; device: number; error: string };
 
 /** One worker, thread or process, behind the same small interface. */
 interface Channel {
   send(message: unknown): void;
+  /** The next reply (events go to `events`), in the order the requests were sent. */
   next(): Promise<Reply>;
+  events: ((event: WatchEvent) => void) | null;
   close(): Promise<void>;
+}
+
+/** Splits a worker's messages into events and replies; replies wait in order for next(). */
+function demultiplex(onFailure: (listener: (error: Error) => void) => void): {
+  channel: Pick<Channel, 'next' | 'events'>;
+  receive(message: Reply | WatchEvent): void;
+} {
+  const replies: Reply[] = [];
+  const waiting: Array<{ resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
+  let failed: Error | null = null;
+  const channel: Pick<Channel, 'next' | 'events'> = {
+    events: null,
+    next: () =>
+      new Promise<Reply>((resolve, reject) => {
+        if (replies.length > 0) resolve(replies.shift()!);
+        else if (failed) reject(failed);
+        else waiting.push({ resolve, reject });
+      }),
+  };
+  onFailure((error) => {
+    failed = error;
+    for (const waiter of waiting.splice(0)) waiter.reject(error);
+  });
+  return {
+    channel,
+    receive(message) {
+      if (message.kind === 'event') {
+        channel.events?.(message);
+        return;
+      }
+      const waiter = waiting.shift();
+      if (waiter) waiter.resolve(message);
+      else replies.push(message);
+    },
+  };
 }
 
 const ENTRY = new URL('./fleet-worker-main.ts', import.meta.url);
@@ -53,16 +118,20 @@ function threadChannel(options: FleetOptions): Channel {
     eval: true,
     workerData: options,
   });
+  const { channel, receive } = demultiplex((fail) => {
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`fleet worker thread exited (${code})`)));
+  });
+  worker.on('message', receive);
   return {
+    ...channel,
+    set events(listener) {
+      channel.events = listener;
+    },
+    get events() {
+      return channel.events;
+    },
     send: (message) => worker.postMessage(message),
-    next: () =>
-      new Promise<Reply>((resolve, reject) => {
-        worker.once('message', (reply: Reply) => {
-          worker.off('error', reject);
-          resolve(reply);
-        });
-        worker.once('error', reject);
-      }),
     close: async () => {
       await worker.terminate();
     },
@@ -75,18 +144,20 @@ function processChannel(options: FleetOptions): Channel {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const { channel, receive } = demultiplex((fail) => {
+    child.on('exit', (code) => fail(new Error(`fleet process ${child.pid} exited (${code})`)));
+  });
+  child.on('message', (message) => receive(message as Reply | WatchEvent));
   child.send({ kind: 'init', options });
   return {
+    ...channel,
+    set events(listener) {
+      channel.events = listener;
+    },
+    get events() {
+      return channel.events;
+    },
     send: (message) => child.send(message as object),
-    next: () =>
-      new Promise<Reply>((resolve, reject) => {
-        const onExit = (code: number | null) => reject(new Error(`fleet process ${child.pid} exited (${code}) before answering`));
-        child.once('message', (reply) => {
-          child.off('exit', onExit);
-          resolve(reply as Reply);
-        });
-        child.once('exit', onExit);
-      }),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -128,11 +199,44 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
     throw error;
   }
   return {
+    size: options.tokens.length,
     async round(roundOptions = {}) {
-      const replies = channels.map(answer);
-      for (const channel of channels) channel.send(roundOptions);
-      const parts = (await Promise.all(replies)).map((reply) => (reply as { samples: FleetSamples }).samples);
+      for (const channel of channels) channel.send({ kind: 'round', options: roundOptions });
+      const parts = (await Promise.all(channels.map(answer))).map((reply) => (reply as { samples: FleetSamples }).samples);
       return summarizeFleet(parts);
+    },
+    async watch(watchOptions = {}) {
+      let notices = 0;
+      let updates = 0;
+      let failures = 0;
+      const onEvent = (event: WatchEvent): void => {
+        if (event.event === 'notice') {
+          notices++;
+          watchOptions.onNotice?.(event.device);
+        } else if (event.event === 'update') {
+          if (event.outcome.kind !== 'none') updates++;
+          watchOptions.onUpdate?.(event.device, event.outcome, null);
+        } else {
+          failures++;
+          watchOptions.onUpdate?.(event.device, null, event.error);
+        }
+      };
+      for (const channel of channels) {
+        channel.events = onEvent;
+        channel.send({ kind: 'watch' });
+      }
+      const subscribed = (await Promise.all(channels.map(answer))).reduce((sum, reply) => sum + (reply as { subscribed: number }).subscribed, 0);
+      return {
+        subscribed,
+        notices: () => notices,
+        updates: () => updates,
+        failures: () => failures,
+        async stop() {
+          for (const channel of channels) channel.send({ kind: 'unwatch' });
+          await Promise.all(channels.map(answer));
+          for (const channel of channels) channel.events = null;
+        },
+      };
     },
     async close() {
       await Promise.all(channels.map((channel) => channel.close()));

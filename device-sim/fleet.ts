@@ -78,6 +78,8 @@ export interface Fleet {
 }
 
 export interface FleetWatchOptions {
+  /** Called on each notice, before the check it causes. */
+  onNotice?: (device: number) => void;
   /** Called after each check a notice caused. */
   onUpdate?: (device: number, outcome: UpdateOutcome | null, error: string | null) => void;
 }
@@ -235,6 +237,7 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
         if (!channel) return;
         const subscription = subscribePush(channel, options.tokens[i]!, () => {
           notices++;
+          watchOptions.onNotice?.(i);
           // A device with a check already waiting needs no second one.
           if (!queued.has(i)) {
             queued.add(i);

@@ -54,6 +54,8 @@ export interface RunningServer {
   pushUrl: string | null;
   /** Push notices handed to the broker since start. */
   noticesSent(): number;
+  /** Devices connected to the embedded broker now (0 without one). */
+  pushConnections(): number;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     pushUrl: push?.url ?? null,
     noticesSent: () => pusher?.sent ?? 0,
+    pushConnections: () => embedded?.connected() ?? 0,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

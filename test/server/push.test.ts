@@ -19,6 +19,7 @@ import { provisionDevices } from '../../server/provision.ts';
 import { openDevice, type Device } from '../../device-sim/device.ts';
 import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
 import { openFleet } from '../../device-sim/fleet.ts';
+import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import type { PushNotice } from '../../api/push-notice.ts';
 import { keys, syntheticArtifact } from '../device-sim/fixtures.ts';
 import { MOSQUITTO, MOSQUITTO_URL, requiring } from '../requirements.ts';
@@ -268,6 +269,49 @@ test('weightgate device run subscribes and takes a license upgrade at once, with
     await tearDown(setup);
   }
 });
+
+for (const mode of ['threads', 'processes'] as const) {
+  test(`a fleet over two worker ${mode} watches: notices and updates come back with fleet-wide device indexes`, async () => {
+    const setup = await setUp({ port: 0 });
+    try {
+      const fleet = await openWorkerFleet({
+        server: setup.server.url,
+        tokens: setup.tokens,
+        baseDir: join(setup.work, 'fleet'),
+        profile: 'm0-32k',
+        publicKey: keys.publicKeyPem,
+        workers: 2,
+        mode,
+      });
+      try {
+        assert.is((await fleet.round()).reached, 2);
+        const noticed: number[] = [];
+        const seen: string[] = [];
+        const watch = await fleet.watch({
+          onNotice: (device) => noticed.push(device),
+          onUpdate: (device, outcome, error) => seen.push(`${device}:${outcome?.kind ?? error}`),
+        });
+        assert.is(watch.subscribed, 2);
+        assert.is(setup.server.pushConnections(), 2);
+        await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'full' });
+        await until(() => watch.updates() === 2, 20_000, 'both devices upgraded by push');
+        assert.equal(seen.sort(), ['0:license-upgrade', '1:license-upgrade']);
+        assert.equal(noticed.sort(), [0, 1]);
+        assert.equal([watch.notices(), watch.failures()], [2, 0]);
+        await watch.stop();
+        await until(() => setup.server.pushConnections() === 0, 10_000, 'the workers to disconnect');
+        // Stopped: a further change reaches no one, and a round still works.
+        await setup.admin.changeLicenseTier(setup.licenseId, { tier: 'basic' });
+        assert.is(watch.notices(), 2);
+        assert.is((await fleet.round()).kinds['license-downgrade'], 2);
+      } finally {
+        await fleet.close();
+      }
+    } finally {
+      await tearDown(setup);
+    }
+  });
+}
 
 test('a fleet watches: every device subscribed takes a license upgrade on its notice', async () => {
   const setup = await setUp({ port: 0 });
