@@ -94,6 +94,9 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
     },
   });
   app.use('*', async function limitBody(c, next) {
+    // GET and HEAD bodies are never read; asking the request for its body
+    // would build a whole web Request per call (a fifth of a poll's CPU).
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
     return jsonLimit(c, next);
   });

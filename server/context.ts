@@ -8,6 +8,7 @@ import type { Manifest, ReleaseParts } from '../formats/index.ts';
 import type { licenses } from './db/schema.ts';
 import type { ChangeEvent } from './push/notices.ts';
 import type { Offer } from './store/rollouts.ts';
+import { createDeviceStateWriter, type DeviceStateWriter } from './store/device-states.ts';
 
 export type LicenseRow = typeof licenses.$inferSelect;
 
@@ -41,6 +42,8 @@ export interface ServerCaches {
   /** model id -> the published versions its devices may be offered, newest first (store/rollouts.ts); changes on release, withdraw and rollout changes. */
   latest: TtlCache<number, Offer[]>;
   modelNames: TtlCache<number, string>;
+  /** "<model id>:<version number>" -> version id; immutable once the version exists. */
+  versionIds: TtlCache<string, number>;
   /**
    * Fast path: "<authorization header> <url>" that passed the access check ->
    * until when (ms: the license's expiry, or Infinity); kept for authCacheMs.
@@ -67,6 +70,8 @@ export interface ServerContext {
   settings: ServerSettings;
   caches: ServerCaches;
   work: ServerWork;
+  /** Device-reported state, written in batches (store/device-states.ts). */
+  deviceStates: DeviceStateWriter;
   /**
    * After a write on this server: forget everything that can change, here
    * and (through `onInvalidate`, PostgreSQL's NOTIFY) on every other server
@@ -94,6 +99,7 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     sizes: new TtlCache(10_000, Infinity),
     latest: new TtlCache(1_000, settings.authCacheMs),
     modelNames: new TtlCache(1_000, Infinity),
+    versionIds: new TtlCache(10_000, Infinity),
     decisions: new TtlCache(10_000, settings.authCacheMs),
     reported: new TtlCache(100_000, LAST_SEEN_RESOLUTION_MS),
     parts: new TtlCache(16, Infinity),
@@ -112,6 +118,7 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     settings,
     caches,
     work: { patchFlights: new Map(), patchesBuilt: 0 },
+    deviceStates: createDeviceStateWriter(db),
     invalidate() {
       forget();
       onInvalidate?.();

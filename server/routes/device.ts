@@ -1,10 +1,8 @@
 // The device-facing update check (device token): what the device should run,
 // and the artifact and patch that get it there.
 import { Hono } from 'hono';
-import { eq } from 'drizzle-orm';
 import type { ServerContext } from '../context.ts';
 import { requireToken, type AuthEnv } from '../auth.ts';
-import { devices } from '../db/schema.ts';
 import { UpdateCheckQuery, UpdateCheckReply } from '../../api/update-check.ts';
 import { parseInput } from '../validate.ts';
 import { readBody, reply } from '../negotiate.ts';
@@ -62,10 +60,12 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       // Claim the write before awaiting it: concurrent polls of one device then write once, not once each.
       ctx.caches.reported.set(principal.deviceId!, reported);
       try {
-        await ctx.db
-          .update(devices)
-          .set({ reportedVersion: query.version, reportedHeldIntervals: held, reportedSha256: query.sha256 ?? null, lastSeenAt: now })
-          .where(eq(devices.id, principal.deviceId!));
+        await ctx.deviceStates.write(principal.deviceId!, {
+          reportedVersion: query.version,
+          reportedHeldIntervals: held,
+          reportedSha256: query.sha256 ?? null,
+          lastSeenAt: now,
+        });
       } catch (error) {
         ctx.caches.reported.delete(principal.deviceId!);
         throw error;
@@ -93,23 +93,21 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
     const body = parseInput(DeviceReport, await readBody(c), 'body');
     const principal = c.get('principal');
     const now = new Date();
-    await ctx.db
-      .update(devices)
-      .set({
-        reportedVersion: body.version,
-        reportedHeldIntervals: sortedUnique(body.heldIntervals),
-        reportedSlot: body.slot,
-        lastOutcome: body.outcome,
-        lastOutcomeReason: body.outcome === 'installed' ? null : body.reason,
-        lastDownloadBytes: body.downloadBytes,
-        lastReportAt: now,
-        lastSeenAt: now,
-      })
-      .where(eq(devices.id, principal.deviceId!));
+    await ctx.deviceStates.write(principal.deviceId!, {
+      reportedVersion: body.version,
+      reportedHeldIntervals: sortedUnique(body.heldIntervals),
+      reportedSlot: body.slot,
+      lastOutcome: body.outcome,
+      lastOutcomeReason: body.outcome === 'installed' ? null : body.reason,
+      lastDownloadBytes: body.downloadBytes,
+      lastReportAt: now,
+      lastSeenAt: now,
+    });
     // The next update-check writes its own report again, whatever it last wrote.
     ctx.caches.reported.delete(principal.deviceId!);
     // A device in a staged rollout's stage: its outcome counts towards the stage's failure share.
-    await countStageReport(ctx, principal.deviceId!, {
+    const license = await loadLicense(ctx, principal.licenseId!);
+    await countStageReport(ctx, license.modelId, principal.deviceId!, {
       version: body.version,
       outcome: body.outcome,
       attemptedVersion: body.attemptedVersion,

@@ -4,7 +4,7 @@ import { licenses, models, versions } from '../db/schema.ts';
 import { offerLadder } from './rollouts.ts';
 import type { LicenseRow, ServerContext } from '../context.ts';
 import { notFound } from '../http-error.ts';
-import { loadVersionInfo, toVersionInfo, type VersionInfo } from './artifact-store.ts';
+import { loadVersionInfo, type VersionInfo } from './artifact-store.ts';
 
 export async function loadLicense(ctx: ServerContext, licenseId: number): Promise<LicenseRow> {
   const row = await ctx.caches.licenses.load(licenseId, async () => {
@@ -30,12 +30,23 @@ export async function latestPublished(ctx: ServerContext, modelId: number): Prom
   return newest ? loadVersionInfo(ctx, newest.versionId) : undefined;
 }
 
-/** A version of a model by number (published or withdrawn: a device may still run a withdrawn one). */
+/**
+ * A version of a model by number (published or withdrawn: a device may still
+ * run a withdrawn one). The number's id never changes once the version
+ * exists, so it is kept; the version itself comes from the versions cache.
+ */
 export async function versionByNumber(ctx: ServerContext, modelId: number, number: number): Promise<VersionInfo | undefined> {
-  const [row] = await ctx.db
-    .select()
-    .from(versions)
-    .where(and(eq(versions.modelId, modelId), eq(versions.number, number)))
-    .limit(1);
-  return row ? toVersionInfo(ctx.db, row) : undefined;
+  const key = `${modelId}:${number}`;
+  let id = ctx.caches.versionIds.get(key);
+  if (id === undefined) {
+    const [row] = await ctx.db
+      .select({ id: versions.id })
+      .from(versions)
+      .where(and(eq(versions.modelId, modelId), eq(versions.number, number)))
+      .limit(1);
+    if (!row) return undefined;
+    id = row.id;
+    ctx.caches.versionIds.set(key, id);
+  }
+  return loadVersionInfo(ctx, id);
 }

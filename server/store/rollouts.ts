@@ -334,9 +334,13 @@ export async function rolloutStatus(ctx: ServerContext, model: string, version: 
  */
 export async function countStageReport(
   ctx: ServerContext,
+  modelId: number,
   deviceId: number,
   report: { version: number; outcome: InstallOutcome; attemptedVersion: number | null; reason: string | null },
 ): Promise<void> {
+  // The common case, no active rollout holding this device, costs no query.
+  const ladder = await offerLadder(ctx, modelId);
+  if (!ladder.some((offer) => offer.rollout?.state === 'active' && offer.rollout.members.has(deviceId))) return;
   const memberships = await ctx.db
     .select({ versionId: rolloutDevices.versionId, number: versions.number, model: models.name })
     .from(rolloutDevices)
