@@ -6,6 +6,7 @@
 // unwatch.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openFleet, type FleetOptions, type FleetRoundOptions, type FleetWatch } from './fleet.ts';
+import { eventClock } from './fleet-workers.ts';
 
 type Message = { kind: 'init'; options: FleetOptions } | { kind: 'round'; options: FleetRoundOptions } | { kind: 'watch' } | { kind: 'unwatch' };
 
@@ -26,16 +27,16 @@ async function serve(options: FleetOptions, onMessage: (listener: (message: Mess
       if (message.kind === 'watch') {
         if (watching) return { kind: 'error', message: 'this fleet worker is already watching' };
         const watch = await fleet.watch({
-          onNotice: (device) => send({ kind: 'event', event: 'notice', device: first + device }),
+          onNotice: (device) => send({ kind: 'event', event: 'notice', device: first + device, at: eventClock() }),
           onUpdate: (device, outcome, error) =>
             send(
               outcome
-                ? { kind: 'event', event: 'update', device: first + device, outcome }
-                : { kind: 'event', event: 'failure', device: first + device, error: error ?? 'ERROR' },
+                ? { kind: 'event', event: 'update', device: first + device, at: eventClock(), outcome }
+                : { kind: 'event', event: 'failure', device: first + device, at: eventClock(), error: error ?? 'ERROR' },
             ),
         });
         watching = watch;
-        return { kind: 'watching', subscribed: watch.subscribed };
+        return { kind: 'watching', subscribed: watch.subscribed, unsubscribed: watch.unsubscribed };
       }
       if (message.kind === 'unwatch') {
         if (watching) {

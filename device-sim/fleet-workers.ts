@@ -46,22 +46,31 @@ export interface WorkerFleet {
   readonly size: number;
   round(options?: Omit<FleetRoundOptions, 'onDevice'>): Promise<FleetSummary>;
   /** Every worker's devices subscribe to their push notices and check on each (Fleet.watch); device indexes are fleet-wide. */
-  watch(options?: FleetWatchOptions): Promise<FleetWatch>;
+  watch(options?: WorkerWatchOptions): Promise<FleetWatch>;
   close(): Promise<void>;
+}
+
+export interface WorkerWatchOptions extends FleetWatchOptions {
+  /** Every event as the worker sent it, with the time it happened there (eventClock). */
+  onEvent?: (event: WatchEvent) => void;
 }
 
 type Reply =
   | { kind: 'ready' }
   | { kind: 'samples'; samples: FleetSamples }
-  | { kind: 'watching'; subscribed: number }
+  | { kind: 'watching'; subscribed: number; unsubscribed: Record<string, number> }
   | { kind: 'watched' }
   | { kind: 'error'; message: string };
 
 /** What a watching worker reports as it happens; `device` is the fleet-wide index. */
-export type WatchEvent =
-  | { kind: 'event'; event: 'notice'; device: number }
-  | { kind: 'event'; event: 'update'; device: number; outcome: UpdateOutcome }
-  | { kind: 'event'; event: 'failure'; device: number; error: string };
+export type WatchEvent = { kind: 'event'; device: number; at: number } & (
+  | { event: 'notice' }
+  | { event: 'update'; outcome: UpdateOutcome }
+  | { event: 'failure'; error: string }
+);
+
+/** When an event happened in the worker: milliseconds on the machine's clock (performance.timeOrigin + now), comparable across processes. */
+export const eventClock = (): number => performance.timeOrigin + performance.now();
 
 /** One worker, thread or process, behind the same small interface. */
 interface Channel {
@@ -205,11 +214,12 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
       const parts = (await Promise.all(channels.map(answer))).map((reply) => (reply as { samples: FleetSamples }).samples);
       return summarizeFleet(parts);
     },
-    async watch(watchOptions = {}) {
+    async watch(watchOptions: WorkerWatchOptions = {}) {
       let notices = 0;
       let updates = 0;
       let failures = 0;
       const onEvent = (event: WatchEvent): void => {
+        watchOptions.onEvent?.(event);
         if (event.event === 'notice') {
           notices++;
           watchOptions.onNotice?.(event.device);
@@ -225,9 +235,12 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
         channel.events = onEvent;
         channel.send({ kind: 'watch' });
       }
-      const subscribed = (await Promise.all(channels.map(answer))).reduce((sum, reply) => sum + (reply as { subscribed: number }).subscribed, 0);
+      const replies = (await Promise.all(channels.map(answer))) as Array<Extract<Reply, { kind: 'watching' }>>;
+      const unsubscribed: Record<string, number> = {};
+      for (const reply of replies) for (const [code, count] of Object.entries(reply.unsubscribed)) unsubscribed[code] = (unsubscribed[code] ?? 0) + count;
       return {
-        subscribed,
+        subscribed: replies.reduce((sum, reply) => sum + reply.subscribed, 0),
+        unsubscribed,
         notices: () => notices,
         updates: () => updates,
         failures: () => failures,

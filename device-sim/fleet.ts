@@ -87,6 +87,8 @@ export interface FleetWatchOptions {
 export interface FleetWatch {
   /** Devices subscribed (the others had no push channel, or the broker refused them). */
   subscribed: number;
+  /** Devices that could not subscribe, by error code (REFUSED: the broker refused the token or the topic). */
+  unsubscribed: Record<string, number>;
   notices(): number;
   updates(): number;
   failures(): number;
@@ -94,6 +96,10 @@ export interface FleetWatch {
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+/** Connections a watching fleet opens at once, and tries per device. */
+const SUBSCRIBE_CONCURRENCY = 100;
+const SUBSCRIBE_ATTEMPTS = 4;
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
@@ -231,30 +237,49 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
       }
     };
     const subscriptions: PushSubscription[] = [];
-    await Promise.all(
-      devices.map(async (device, i) => {
-        const channel = device.pushChannel();
-        if (!channel) return;
-        const subscription = subscribePush(channel, options.tokens[i]!, () => {
-          notices++;
-          watchOptions.onNotice?.(i);
-          // A device with a check already waiting needs no second one.
-          if (!queued.has(i)) {
-            queued.add(i);
-            queue.push(i);
-            drain();
-          }
-        });
+    const unsubscribed: Record<string, number> = {};
+    const onNotice = (i: number) => () => {
+      notices++;
+      watchOptions.onNotice?.(i);
+      // A device with a check already waiting needs no second one.
+      if (!queued.has(i)) {
+        queued.add(i);
+        queue.push(i);
+        drain();
+      }
+    };
+    // Devices connect SUBSCRIBE_CONCURRENCY at a time, each retrying a
+    // connection that failed on its way (reset, timed out) a few times: a
+    // refused token or topic is final.
+    const subscribe = async (i: number): Promise<void> => {
+      const channel = devices[i]!.pushChannel();
+      if (!channel) return;
+      let reason = 'ERROR';
+      for (let attempt = 0; attempt < SUBSCRIBE_ATTEMPTS; attempt++) {
+        const subscription = subscribePush(channel, options.tokens[i]!, onNotice(i));
         try {
           await subscription.ready;
           subscriptions.push(subscription);
-        } catch {
+          return;
+        } catch (error) {
           await subscription.close();
+          const code = (error as { code?: string | number }).code;
+          reason = code === undefined ? 'REFUSED' : String(code);
+          if (code === 4 || code === 5 || code === undefined) break;
+          await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
         }
+      }
+      unsubscribed[reason] = (unsubscribed[reason] ?? 0) + 1;
+    };
+    let nextDevice = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(SUBSCRIBE_CONCURRENCY, devices.length) }, async () => {
+        while (nextDevice < devices.length) await subscribe(nextDevice++);
       }),
     );
     return {
       subscribed: subscriptions.length,
+      unsubscribed,
       notices: () => notices,
       updates: () => updates,
       failures: () => failures,

@@ -79,7 +79,10 @@ export async function startEmbeddedBroker(options: {
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    // A fleet reconnects at once after a restart: a long accept queue keeps
+    // thousands of simultaneous connects from being reset (the kernel caps it
+    // at net.core.somaxconn).
+    server.listen({ port: options.port, host: options.host, backlog: 8192 }, () => {
       server.off('error', reject);
       resolve();
     });
