@@ -25,6 +25,7 @@ export interface BenchResults {
   firmware: Json | null;
   fuzz: Json | null;
   push: Json | null;
+  pushScale: Json | null;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -52,6 +53,7 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     firmware: withSizes(read('firmware'), read('firmware-size')),
     fuzz: read('fuzz'),
     push: read('push'),
+    pushScale: read('push-scale'),
   };
 }
 
@@ -172,7 +174,7 @@ function renderPush(r: BenchResults): string | null {
   const row = (label: string, v: Json) => `| ${label} | ${v.p50} s | ${v.p99} s | ${v.max} s |`;
   const idle = p.idlePerDevicePerHour;
   return [
-    `${int(p.devices)} simulated devices on one license (${p.model}), ${p.database}, flash in ${p.flash}; load average ${p.load.before[0]} → ${p.load.after[0]} on ${p.load.cores} cores.`,
+    `${int(p.devices)} simulated devices on one license (${p.model}) in ${p.processes ?? 1} child processes, the server alone in the bench's process, ${p.database}, flash in ${p.flash}; load average ${p.load.before[0]} → ${p.load.after[0]} on ${p.load.cores} cores.`,
     '',
     "| from the operator's tier change to | p50 | p99 | max |",
     '|---|---:|---:|---:|',
@@ -180,8 +182,29 @@ function renderPush(r: BenchResults): string | null {
     row('running the new tier (push)', l.push),
     row('running the new tier (polling every 60 s, simulated clock)', l.polling60s),
     '',
-    `The devices' installs share this machine's cores with the server (one install, median under that load: ${l.installMedian} s); real devices install in parallel, each on its own CPU.`,
-    `An idle device for an hour costs ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s (this process's CPU, server and devices together: an upper bound).`,
+    `The devices' installs share this machine's cores with the server (one device's check and install, from its notice, median under that load: ${l.installMedian} s); real devices install in parallel, each on its own CPU. ` +
+      `The server spent ${p.serverCpuMsPerDevice} ms of CPU per device on the change (update check, patch, install report, notice).`,
+    `An idle device for an hour costs the server ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s.`,
+  ].join('\n');
+}
+
+function renderPushScale(r: BenchResults): string | null {
+  const p = r.pushScale;
+  if (!p?.release) return null;
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  return [
+    `${int(p.devices)} simulated devices (${p.model}) in ${p.processes} child processes, the server alone in the bench's process, ${p.database}; load average ${p.load.before[0]} → ${p.load.after[0]} on ${p.load.cores} cores.`,
+    '',
+    '| figure | value |',
+    '|---|---:|',
+    `| connections held by the embedded broker (after ${p.idle.windowSeconds} s idle) | ${int(p.connections.heldAfterIdle)} of ${int(p.devices)} |`,
+    `| time for all to connect and subscribe | ${p.connections.subscribeSeconds} s |`,
+    `| server memory per connected device (RSS, heap) | ${kib(p.serverMemory.rssPerDevice)}, ${kib(p.serverMemory.heapPerDevice)} |`,
+    `| server CPU per idle device-hour | ${p.idle.serverCpuSecondsPerDeviceHour} s |`,
+    `| a release, publish to every device running it: p50, p99, max | ${p.release.p50} s, ${p.release.p99} s, ${p.release.max} s |`,
+    `| server CPU for that release | ${p.release.serverCpuSeconds} s (${((1000 * p.release.serverCpuSeconds) / p.devices).toFixed(2)} ms per device) |`,
+    '',
+    `${int(p.release.reached)} of ${int(p.devices)} devices ran the release (${int(p.release.noticesSent)} notices sent, ${int(p.release.failures)} failed checks); the devices' installs share the ${p.load.cores} cores with the server and its database.`,
   ].join('\n');
 }
 
@@ -295,6 +318,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   'server-patch-generation': renderServerPatchGeneration,
   'server-graphql': renderServerGraphql,
   push: renderPush,
+  'push-scale': renderPushScale,
   'device-patching': renderDevicePatching,
 };
 

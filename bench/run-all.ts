@@ -17,7 +17,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeReadme } from './readme.ts';
 import { summarizeFirmware } from './firmware/summary.ts';
-import { renderSummaryMarkdown, summarizeDevice, summarizeFormats, summarizePipeline, summarizePush, summarizeServer, type SummaryRow } from './summary.ts';
+import {
+  renderSummaryMarkdown,
+  summarizeDevice,
+  summarizeFormats,
+  summarizePipeline,
+  summarizePush,
+  summarizePushScale,
+  summarizeServer,
+  type SummaryRow,
+} from './summary.ts';
 
 interface Bench {
   name: string;
@@ -31,6 +40,7 @@ const BENCHES: Bench[] = [
   { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
   { name: 'device', run: runDeviceBenchOnBuild, summarize: summarizeDevice },
   { name: 'push', run: async () => (await import('./push/run.ts')).runPushBench(), summarize: summarizePush },
+  { name: 'push-scale', run: async () => (await import('./push/scale.ts')).runPushScaleBench(), summarize: summarizePushScale },
   { name: 'firmware', run: runFirmwareBenchOnBuild, summarize: summarizeFirmware },
 ];
 

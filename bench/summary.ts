@@ -124,6 +124,29 @@ export function summarizePush(r: Json): SummaryRow[] {
   ];
 }
 
+export function summarizePushScale(r: Json): SummaryRow[] {
+  if (!r.release) return [];
+  const mib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  return [
+    {
+      area: 'push',
+      figure: `${int(r.devices)} devices connected to the broker at once`,
+      value: `${int(r.connections.heldAfterIdle)} held; server ${mib(r.serverMemory.rssPerDevice)} RSS, ${mib(r.serverMemory.heapPerDevice)} heap per device`,
+      target: `${int(r.devices)} held`,
+      reference: `idle: ${r.idle.serverCpuSecondsPerDeviceHour} server CPU-s per device-hour`,
+      met: r.connections.heldAfterIdle === r.devices,
+    },
+    {
+      area: 'push',
+      figure: `a release to ${int(r.devices)} devices by push: every device running it (p50, p99, max)`,
+      value: `${r.release.p50} s, ${r.release.p99} s, ${r.release.max} s (${int(r.release.reached)}/${int(r.devices)})`,
+      target: 'every device',
+      reference: `server CPU ${r.release.serverCpuSeconds} s (${((1000 * r.release.serverCpuSeconds) / r.devices).toFixed(2)} ms per device); the devices share the ${r.load.cores} cores`,
+      met: r.release.all === true,
+    },
+  ];
+}
+
 export function summarizeServer(r: Json): SummaryRow[] {
   const runs = r.runs ?? {};
   const rows: SummaryRow[] = [];

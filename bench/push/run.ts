@@ -2,11 +2,12 @@
 // 1,000) on one license, each subscribed to its own MQTT topic on the
 // server's embedded broker; an operator raises the license's tier, and each
 // device's latency from that command to running the new tier is measured.
+// The devices run in child processes, so this process is the server alone.
 // The same fleet polling every 60 s is computed on a simulated clock: each
 // device polls at its own random phase, then needs the same measured time
-// to install. Idle cost: what an hour of an idle fleet costs the server,
-// polling (60 update checks per device) against push (keep-alive pings),
-// measured as this process's CPU time over a window and scaled.
+// to check and install. Idle cost: what an hour of an idle fleet costs the
+// server, polling (60 update checks per device) against push (keep-alive
+// pings), measured as this process's CPU time and scaled.
 //
 //   npx tsx bench/run-all.ts push     (DATABASE_URL: PostgreSQL scratch database; else PGlite)
 //
@@ -19,31 +20,18 @@ import { startServer } from '../../server/start.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
-import { openDevice, type Device } from '../../device-sim/device.ts';
-import { subscribePush, type PushSubscription } from '../../device-sim/push-client.ts';
+import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { keys, syntheticArtifact } from '../../test/device-sim/fixtures.ts';
 import { BENCH_FLASH_DIR, BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 1000);
 const POLL_SECONDS = 60;
-const IDLE_WINDOW_MS = 10_000;
-const CONCURRENCY = 64;
+/** A whole keep-alive period (mqtt.js pings after 60 s without traffic), so the pings are in it. */
+const IDLE_WINDOW_MS = 60_000;
+const PROCESSES = 2;
 const progress = (line: string) => process.stderr.write(`[bench/push] ${line}\n`);
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** Runs `work` over `items`, `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-      }
-    }),
-  );
-}
 
 /** A deterministic uniform [0, 1) sequence (mulberry32), for the polling phases. */
 function uniform(seed: number): () => number {
@@ -69,133 +57,124 @@ export async function runPushBench(): Promise<object> {
   const work = mkdtempSync(join(BENCH_FLASH_DIR, 'wg-bench-push-'));
   const admin = `bench-admin-${randomBytes(12).toString('hex')}`;
   const server = await startServer({ port: 0, dataDir: join(work, 'db'), databaseUrl: scratch?.url, adminToken: admin, log: progress, push: { port: 0 } });
-  const subscriptions: PushSubscription[] = [];
   try {
     const client = createClient({ server: server.url, token: admin });
     await client.registerPublisherKey(keys.publicKeyPem, 'bench');
     await client.publish(syntheticArtifact({ version: 1, seed: 61, sizes: [784, 16, 10] }));
     const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: admin, model: 'synthetic', tier: 'basic', count: DEVICES });
-    progress(`${DEVICES} devices registered on one license; installing version 1`);
-    const devices: Device[] = new Array(DEVICES);
-    await eachLimited(tokens, CONCURRENCY, async (token, i) => {
-      devices[i] = await openDevice({ dir: join(work, `device-${i}`), profile: 'm0-32k', server: server.url, token, publicKey: keys.publicKeyPem });
-      await devices[i]!.checkForUpdate();
+    progress(`${DEVICES} devices registered on one license; installing version 1 in ${PROCESSES} processes`);
+    const fleet = await openWorkerFleet({
+      server: server.url,
+      tokens,
+      baseDir: work,
+      profile: 'm0-32k',
+      publicKey: keys.publicKeyPem,
+      concurrency: 64,
+      workers: PROCESSES,
+      mode: 'processes',
     });
+    try {
+      const first = await fleet.round({ targetVersion: 1, timeoutMs: 600_000 });
+      if (first.reached !== DEVICES) throw new Error(`only ${first.reached} of ${DEVICES} devices installed version 1`);
 
-    // Idle, polling: what one up-to-date update check costs (this process: server and client), scaled to 60 an hour.
-    progress('idle cost of polling: one up-to-date check per device');
-    const pollCpu = process.cpuUsage();
-    const pollStarted = performance.now();
-    await eachLimited(devices, CONCURRENCY, async (device) => {
-      await device.checkForUpdate();
-    });
-    const pollCpuSeconds = (process.cpuUsage(pollCpu).user + process.cpuUsage(pollCpu).system) / 1e6;
-    const pollWallSeconds = (performance.now() - pollStarted) / 1000;
+      // Idle, polling: what one up-to-date update check costs the server (this process), scaled to 60 an hour.
+      progress('idle cost of polling: one up-to-date check per device');
+      const pollCpu = process.cpuUsage();
+      const pollStarted = performance.now();
+      await fleet.round();
+      const pollUsage = process.cpuUsage(pollCpu);
+      const pollCpuSeconds = (pollUsage.user + pollUsage.system) / 1e6;
+      const pollWallSeconds = (performance.now() - pollStarted) / 1000;
 
-    progress(`subscribing ${DEVICES} devices to their topics`);
-    const done = new Array<number>(DEVICES).fill(0);
-    const noticed = new Array<number>(DEVICES).fill(0);
-    const installMs = new Array<number>(DEVICES).fill(0);
-    let changedAt = 0;
-    const queue: number[] = [];
-    let active = 0;
-    const drain = () => {
-      while (active < CONCURRENCY && queue.length > 0) {
-        const i = queue.shift()!;
-        active++;
-        const started = performance.now();
-        devices[i]!.checkForUpdate()
-          .then(() => {
-            if (devices[i]!.status().heldIntervals.length === 4 && done[i] === 0) {
-              done[i] = performance.now() - changedAt;
-              installMs[i] = performance.now() - started;
-            }
-          })
-          .catch((error: Error) => progress(`device ${i}: ${error.message}`))
-          .finally(() => {
-            active--;
-            drain();
-          });
-      }
-    };
-    for (let i = 0; i < DEVICES; i++) {
-      const channel = devices[i]!.pushChannel();
-      if (!channel) throw new Error('the server named no push channel');
-      const subscription = subscribePush(channel, tokens[i]!, () => {
-        if (changedAt > 0 && noticed[i] === 0) noticed[i] = performance.now() - changedAt;
-        queue.push(i);
-        drain();
+      progress(`subscribing ${DEVICES} devices to their topics`);
+      const noticed = new Array<number>(DEVICES).fill(0);
+      const done = new Array<number>(DEVICES).fill(0);
+      let changedAt = 0;
+      const watch = await fleet.watch({
+        onEvent: (event) => {
+          if (changedAt === 0) return;
+          if (event.event === 'notice' && noticed[event.device] === 0) noticed[event.device] = event.at - changedAt;
+          if (event.event === 'update' && event.outcome.heldIntervals.length === 4 && done[event.device] === 0) done[event.device] = event.at - changedAt;
+        },
       });
-      subscriptions.push(subscription);
+      if (watch.subscribed !== DEVICES) throw new Error(`only ${watch.subscribed} of ${DEVICES} devices subscribed: ${JSON.stringify(watch.unsubscribed)}`);
+
+      // Idle, push: connected and subscribed, nothing happening (keep-alive pings only).
+      progress(`idle cost of push: ${IDLE_WINDOW_MS / 1000} s with every device connected`);
+      const idleCpu = process.cpuUsage();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+      const idleUsage = process.cpuUsage(idleCpu);
+      const idleCpuSeconds = (idleUsage.user + idleUsage.system) / 1e6;
+
+      const loadBefore = loadavg();
+      progress('license upgrade: basic -> full, by push');
+      const changeCpu = process.cpuUsage();
+      changedAt = performance.timeOrigin + performance.now();
+      await client.changeLicenseTier(licenseId, { tier: 'full' });
+      const deadline = Date.now() + 300_000;
+      while (done.some((ms) => ms === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const changeUsage = process.cpuUsage(changeCpu);
+      await watch.stop();
+      const reached = done.filter((ms) => ms > 0);
+      const pushSeconds = reached.map((ms) => ms / 1000);
+      // Each device's own check and install: from its notice to running the new tier.
+      const installMs = done.map((ms, i) => (ms > 0 ? ms - noticed[i]! : 0));
+
+      // Polling at 60 s on a simulated clock: the wait for the device's next poll, plus the check and install it measured.
+      const next = uniform(60);
+      const pollSeconds = installMs.map((ms) => next() * POLL_SECONDS + ms / 1000);
+
+      const result = {
+        when: new Date().toISOString(),
+        devices: DEVICES,
+        reached: reached.length,
+        processes: PROCESSES,
+        database: scratch ? 'postgres' : 'pglite',
+        flash: BENCH_FLASH_DIR_SOURCE,
+        model: 'synthetic 784-16-10, basic (2 of 4 intervals) to full',
+        latencySeconds: {
+          /** Command to the notice at the device: what push itself takes. */
+          pushNotice: summary(noticed.filter((ms) => ms > 0).map((ms) => ms / 1000)),
+          /** Command to running the new tier, every device's install included; the installs share this machine's cores. */
+          push: summary(pushSeconds),
+          polling60s: summary(pollSeconds),
+          /** One device's update check, download and install of the upgrade (median), from its notice, under that load. */
+          installMedian: round(quantile(installMs, 0.5) / 1000),
+        },
+        /** The server's CPU (this process) for the whole upgrade, per device. */
+        serverCpuMsPerDevice: round((changeUsage.user + changeUsage.system) / 1e3 / DEVICES, 2),
+        idlePerDevicePerHour: {
+          polling60s: {
+            httpRequests: 3600 / POLL_SECONDS,
+            cpuSeconds: round(((pollCpuSeconds / DEVICES) * 3600) / POLL_SECONDS, 4),
+          },
+          push: {
+            httpRequests: 0,
+            cpuSeconds: round(((idleCpuSeconds / DEVICES) * 3_600_000) / IDLE_WINDOW_MS, 4),
+          },
+        },
+        measuredOn: {
+          pollCheckCpuMs: round((pollCpuSeconds / DEVICES) * 1000, 3),
+          pollWallSeconds: round(pollWallSeconds, 2),
+          idleWindowSeconds: IDLE_WINDOW_MS / 1000,
+          note: "CPU of this process: the server, its broker and database driver (PGlite's database too, when it is the one); the devices run in child processes",
+        },
+        noticesSent: server.noticesSent(),
+        load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
+        targets: { pushP99UnderOneSecond: reached.length === DEVICES && quantile(pushSeconds, 0.99) < 1 },
+        devicesShareTheMachine: `${DEVICES} simulated devices install on the ${cpus().length} cores the server also uses; real devices install in parallel, each on its own CPU`,
+      };
+      progress(
+        `notice p50 ${result.latencySeconds.pushNotice.p50} s p99 ${result.latencySeconds.pushNotice.p99} s; install median ${result.latencySeconds.installMedian} s; server ${result.serverCpuMsPerDevice} ms CPU per device`,
+      );
+      progress(
+        `push p50 ${result.latencySeconds.push.p50} s p99 ${result.latencySeconds.push.p99} s; polling at 60 s p50 ${result.latencySeconds.polling60s.p50} s p99 ${result.latencySeconds.polling60s.p99} s`,
+      );
+      return result;
+    } finally {
+      await fleet.close();
     }
-    await Promise.all(subscriptions.map((s) => s.ready));
-
-    // Idle, push: connected and subscribed, nothing happening (keep-alive pings only).
-    progress(`idle cost of push: ${IDLE_WINDOW_MS / 1000} s with every device connected`);
-    const idleCpu = process.cpuUsage();
-    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
-    const idleUsage = process.cpuUsage(idleCpu);
-    const idleCpuSeconds = (idleUsage.user + idleUsage.system) / 1e6;
-
-    const loadBefore = loadavg();
-    progress('license upgrade: basic -> full, by push');
-    changedAt = performance.now();
-    await client.changeLicenseTier(licenseId, { tier: 'full' });
-    const deadline = Date.now() + 120_000;
-    while (done.some((ms) => ms === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const reached = done.filter((ms) => ms > 0);
-    const pushSeconds = reached.map((ms) => ms / 1000);
-
-    // Polling at 60 s on a simulated clock: the wait for the device's next poll, plus the install it measured.
-    const next = uniform(60);
-    const pollSeconds = installMs.map((ms) => next() * POLL_SECONDS + ms / 1000);
-
-    const result = {
-      when: new Date().toISOString(),
-      devices: DEVICES,
-      reached: reached.length,
-      database: scratch ? 'postgres' : 'pglite',
-      flash: BENCH_FLASH_DIR_SOURCE,
-      model: 'synthetic 784-16-10, basic (2 of 4 intervals) to full',
-      latencySeconds: {
-        /** Command to the notice at the device: what push itself takes. */
-        pushNotice: summary(noticed.filter((ms) => ms > 0).map((ms) => ms / 1000)),
-        /** Command to running the new tier, every device's install included; the installs share this machine's cores. */
-        push: summary(pushSeconds),
-        polling60s: summary(pollSeconds),
-        /** One device's update check, download and install of the upgrade (median), as measured here. */
-        installMedian: round(quantile(installMs, 0.5) / 1000),
-      },
-      idlePerDevicePerHour: {
-        polling60s: {
-          httpRequests: 3600 / POLL_SECONDS,
-          cpuSeconds: round(((pollCpuSeconds / DEVICES) * 3600) / POLL_SECONDS, 4),
-        },
-        push: {
-          httpRequests: 0,
-          cpuSeconds: round(((idleCpuSeconds / DEVICES) * 3_600_000) / IDLE_WINDOW_MS, 4),
-        },
-      },
-      measuredOn: {
-        pollCheckCpuMs: round((pollCpuSeconds / DEVICES) * 1000, 3),
-        pollWallSeconds: round(pollWallSeconds, 2),
-        idleWindowSeconds: IDLE_WINDOW_MS / 1000,
-        note: 'CPU of this process, which holds the server, its broker and the devices alike: an upper bound of the server share',
-      },
-      noticesSent: server.noticesSent(),
-      load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
-      targets: { pushP99UnderOneSecond: reached.length === DEVICES && quantile(pushSeconds, 0.99) < 1 },
-      devicesShareTheMachine: `${DEVICES} simulated devices install on the ${cpus().length} cores the server also uses; real devices install in parallel, each on its own CPU`,
-    };
-    progress(
-      `notice p50 ${result.latencySeconds.pushNotice.p50} s p99 ${result.latencySeconds.pushNotice.p99} s; install median ${result.latencySeconds.installMedian} s`,
-    );
-    progress(
-      `push p50 ${result.latencySeconds.push.p50} s p99 ${result.latencySeconds.push.p99} s; polling at 60 s p50 ${result.latencySeconds.polling60s.p50} s p99 ${result.latencySeconds.polling60s.p99} s`,
-    );
-    return result;
   } finally {
-    await Promise.all(subscriptions.map((s) => s.close().catch(() => undefined)));
     await server.close();
     await scratch?.drop();
     rmSync(work, { recursive: true, force: true });
