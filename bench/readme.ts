@@ -184,7 +184,10 @@ function renderPush(r: BenchResults): string | null {
     '',
     `The devices' installs share this machine's cores with the server (one device's check and install, from its notice, median under that load: ${l.installMedian} s); real devices install in parallel, each on its own CPU. ` +
       `The server spent ${p.serverCpuMsPerDevice} ms of CPU per device on the change (update check, patch, install report, notice).`,
-    `An idle device for an hour costs the server ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s.`,
+    `An idle device for an hour costs the server ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s` +
+      (idle.serverBaselineCpuPerSecond !== undefined
+        ? ` (net of the server's own ${idle.serverBaselineCpuPerSecond} CPU-s per second with no device connected).`
+        : '.'),
   ].join('\n');
 }
 
@@ -200,7 +203,7 @@ function renderPushScale(r: BenchResults): string | null {
     `| connections held by the embedded broker (after ${p.idle.windowSeconds} s idle) | ${int(p.connections.heldAfterIdle)} of ${int(p.devices)} |`,
     `| time for all to connect and subscribe | ${p.connections.subscribeSeconds} s |`,
     `| server memory per connected device (RSS, heap) | ${kib(p.serverMemory.rssPerDevice)}, ${kib(p.serverMemory.heapPerDevice)} |`,
-    `| server CPU per idle device-hour | ${p.idle.serverCpuSecondsPerDeviceHour} s |`,
+    `| server CPU per idle device-hour (net of its ${p.idle.serverBaselineCpuPerSecond ?? '?'} CPU-s per second with none connected) | ${p.idle.serverCpuSecondsPerDeviceHour} s |`,
     `| a release, publish to every device running it: p50, p99, max | ${p.release.p50} s, ${p.release.p99} s, ${p.release.max} s |`,
     `| server CPU for that release | ${p.release.serverCpuSeconds} s (${((1000 * p.release.serverCpuSeconds) / p.devices).toFixed(2)} ms per device) |`,
     '',

@@ -9,6 +9,16 @@
 import mqtt from 'mqtt';
 import { MAX_NOTICE_BYTES, PushNotice } from '../api/push-notice.ts';
 
+/**
+ * MQTT keep-alive: an idle connection sends one PINGREQ this often. Each
+ * costs the broker about what an up-to-date update check costs the server,
+ * so at 60 s (mqtt.js's default) an idle pushed device cost as much as one
+ * polling every minute; at 5 minutes it costs a fifth, and stays under the
+ * idle timeouts of common NAT gateways (about 350 s). A dead connection is
+ * noticed within 1.5 periods; polling covers anything missed meanwhile.
+ */
+export const PUSH_KEEPALIVE_SECONDS = 300;
+
 export interface PushChannel {
   url: string;
   topic: string;
@@ -26,7 +36,14 @@ export function subscribePush(
   onNotice: (notice: PushNotice) => void,
   log: (line: string) => void = () => {},
 ): PushSubscription {
-  const client = mqtt.connect(channel.url, { username: 'device', password: token, reconnectPeriod: 2000, connectTimeout: 5000, clean: true });
+  const client = mqtt.connect(channel.url, {
+    username: 'device',
+    password: token,
+    keepalive: PUSH_KEEPALIVE_SECONDS,
+    reconnectPeriod: 2000,
+    connectTimeout: 5000,
+    clean: true,
+  });
   const ready = new Promise<void>((resolve, reject) => {
     client.once('error', reject);
     client.on('connect', () => {

@@ -20,15 +20,18 @@ import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
+import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
 import { keys, syntheticArtifact } from '../../test/device-sim/fixtures.ts';
 import { BENCH_FLASH_DIR, BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
+import { serverIdleCpu } from './run.ts';
 
 const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 10_000);
 /** Child processes holding the devices: enough that none holds more than 2,500. */
 const PROCESSES = Math.max(2, Math.ceil(DEVICES / 2_500));
-/** A whole keep-alive period (mqtt.js pings after 60 s without traffic), so the pings are in it. */
-const IDLE_WINDOW_MS = 60_000;
+/** A whole keep-alive period, so that every device's ping is in it. */
+const IDLE_WINDOW_MS = PUSH_KEEPALIVE_SECONDS * 1000;
+const BASELINE_WINDOW_MS = 30_000;
 const progress = (line: string) => process.stderr.write(`[bench/push-scale] ${line}\n`);
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 const release = (version: number) => syntheticArtifact({ version, seed: 90 + version, sizes: [784, 16, 10] });
@@ -82,6 +85,8 @@ export async function runPushScaleBench(): Promise<object> {
       const first = await fleet.round({ targetVersion: 1, timeoutMs: 900_000 });
       progress(`version 1 installed on ${first.reached} devices in ${first.seconds} s (polling, one check each)`);
 
+      // The server's own idle CPU, no device connected: subtracted from the connected fleet's.
+      const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
       const before = settledMemory();
       started = performance.now();
       const reached = new Array<number>(DEVICES).fill(0);
@@ -97,9 +102,8 @@ export async function runPushScaleBench(): Promise<object> {
       progress(`${watch.subscribed} devices subscribed in ${round(subscribeSeconds, 1)} s; the broker holds ${connected} connections`);
 
       // Idle: every device connected, nothing changing. This process is the server alone.
-      const idleCpu = process.cpuUsage();
-      await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
-      const idle = process.cpuUsage(idleCpu);
+      const idleSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
+      const netIdleSeconds = idleSeconds - (baselineSeconds * IDLE_WINDOW_MS) / BASELINE_WINDOW_MS;
       const held = server.pushConnections();
 
       const loadBefore = loadavg();
@@ -139,8 +143,10 @@ export async function runPushScaleBench(): Promise<object> {
         },
         idle: {
           windowSeconds: IDLE_WINDOW_MS / 1000,
-          serverCpuSeconds: round((idle.user + idle.system) / 1e6),
-          serverCpuSecondsPerDeviceHour: round(((idle.user + idle.system) / 1e6 / Math.max(1, connected)) * (3_600_000 / IDLE_WINDOW_MS), 5),
+          serverCpuSeconds: round(idleSeconds),
+          /** The server's own idle CPU with no device connected, per second (subtracted below). */
+          serverBaselineCpuPerSecond: round(baselineSeconds / (BASELINE_WINDOW_MS / 1000), 4),
+          serverCpuSecondsPerDeviceHour: round((netIdleSeconds / Math.max(1, connected)) * (3_600_000 / IDLE_WINDOW_MS), 5),
         },
         release: {
           reached: seconds.length,
