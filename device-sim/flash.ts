@@ -15,6 +15,11 @@
 // naming what it is) so a broken download resumes where it stopped, and it
 // counts against that slot's size. Writes go through the power-cut injector,
 // which may tear any write at a chosen byte.
+//
+// Reads come from a copy in memory of what this process wrote or read last
+// (a microcontroller reads its flash as memory, with no system call); a
+// write updates the file and the copy alike, torn writes included. A new
+// Flash (a reboot) starts from the files.
 import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
@@ -69,34 +74,53 @@ export class Flash {
     if (bytes > this.slotCapacity) throw new BudgetError('FLASH', bytes, this.slotCapacity, what);
   }
 
+  /** File name -> its bytes (null: no such file) as this process last wrote or read them. Never changed in place. */
+  private readonly mirror = new Map<string, Uint8Array | null>();
+
   private path(name: string): string {
     return join(this.dir, name);
   }
 
   private readOptional(name: string): Uint8Array | null {
-    try {
-      return new Uint8Array(readFileSync(this.path(name)));
-    } catch {
-      return null;
+    const known = this.mirror.get(name);
+    if (known !== undefined) return known;
+    let bytes: Uint8Array | null = null;
+    if (existsSync(this.path(name))) {
+      try {
+        bytes = new Uint8Array(readFileSync(this.path(name)));
+      } catch {
+        bytes = null;
+      }
     }
+    this.mirror.set(name, bytes);
+    return bytes;
+  }
+
+  private forget(name: string): void {
+    if (existsSync(this.path(name))) rmSync(this.path(name));
+    this.mirror.set(name, null);
   }
 
   /** Writes through the injector: may tear the write and throw PowerCutError. */
   private writeTorn(name: string, bytes: Uint8Array, flags: 'w' | 'a'): void {
     const fd = openSync(this.path(name), flags);
+    const progress = { written: 0 };
     try {
-      this.writeTornTo(fd, bytes);
+      this.writeTornTo(fd, bytes, progress);
     } finally {
       closeSync(fd);
+      if (flags === 'w') this.mirror.set(name, bytes.slice(0, progress.written));
+      else this.mirror.delete(name);
     }
   }
 
-  private writeTornTo(fd: number, bytes: Uint8Array): void {
+  private writeTornTo(fd: number, bytes: Uint8Array, progress: { written: number }): void {
     for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
       const piece = bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK));
       const allowed = this.injector.allowance(piece.length);
       if (allowed > 0) writeSync(fd, piece, 0, allowed);
       this.injector.record(allowed);
+      progress.written += allowed;
       if (allowed < piece.length) this.injector.cut();
     }
   }
@@ -135,19 +159,32 @@ export class Flash {
     // is full and when the slot is: one write call a chunk, not one a page.
     // The injector still counts every byte, so a cut after N bytes leaves
     // exactly N bytes in the slot, as unbuffered writes would.
-    let fd: number | null = openSync(this.path(SLOT_FILES[slot]), 'w');
+    const name = SLOT_FILES[slot];
+    let fd: number | null = openSync(this.path(name), 'w');
     let written = 0;
     const pending = new Uint8Array(Math.min(WRITE_CHUNK, totalBytes));
     let held = 0;
+    // What the file holds, programmed so far (torn writes included): the copy in memory once closed.
+    const programmed = new Uint8Array(totalBytes);
+    const progress = { written: 0 };
+    this.mirror.delete(name);
     const close = (): void => {
-      if (fd !== null) closeSync(fd);
+      if (fd !== null) {
+        closeSync(fd);
+        this.mirror.set(name, programmed.subarray(0, progress.written));
+      }
       fd = null;
     };
     const flush = (): void => {
       if (held === 0 || fd === null) return;
       const chunk = pending.subarray(0, held);
       held = 0;
-      this.writeTornTo(fd, chunk);
+      const before = progress.written;
+      try {
+        this.writeTornTo(fd, chunk, progress);
+      } finally {
+        programmed.set(chunk.subarray(0, progress.written - before), before);
+      }
     };
     if (totalBytes === 0) close();
     return {
@@ -182,11 +219,7 @@ export class Flash {
 
   /** Bytes of the slot's execution image in flash (0 when none). */
   imageLength(slot: number): number {
-    try {
-      return statSync(this.path(IMAGE_FILES[slot])).size;
-    } catch {
-      return 0;
-    }
+    return this.readOptional(IMAGE_FILES[slot])?.length ?? 0;
   }
 
   /** The slot's execution image, or null when none was written. */
@@ -207,7 +240,7 @@ export class Flash {
   }
 
   eraseImage(slot: number): void {
-    if (existsSync(this.path(IMAGE_FILES[slot]))) rmSync(this.path(IMAGE_FILES[slot]));
+    this.forget(IMAGE_FILES[slot]);
   }
 
   readDownloadMeta(): DownloadMeta | null {
@@ -248,7 +281,7 @@ export class Flash {
 
   clearDownload(): void {
     for (const name of ['download.json', 'download.bin']) {
-      if (existsSync(this.path(name))) rmSync(this.path(name));
+      if (this.mirror.get(name) !== null) this.forget(name);
     }
   }
 }

@@ -17,7 +17,7 @@
 // a flash slot too small is a flash BudgetError before the slot is erased.
 // Only the inactive slot is written here, never the state record.
 import { createHash } from 'node:crypto';
-import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type StreamedPatch } from '../formats/index.ts';
+import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, type PatchFields, type StreamedPatch } from '../formats/index.ts';
 import { arenaMemory } from './arena.ts';
 import type { DeviceCore } from './device.ts';
 import { slotName, type SlotWriter } from './flash.ts';
@@ -32,10 +32,12 @@ export interface PatchedSlot {
   /** The target's manifest as the apply parsed it, and its bytes. */
   manifest: StreamedPatch['manifest'];
   manifestBytes: Uint8Array;
+  /** The new manifest's signature, verified during the apply with the device's key (null: none new, or no key). */
+  verifiedSignature: StreamedPatch['verifiedSignature'];
 }
 
 /** Streams the artifact `patch` makes from the running `source` into `slot`, and reads it back. */
-export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Uint8Array, slot: number): PatchedSlot {
+export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Uint8Array, slot: number, fields?: PatchFields): PatchedSlot {
   const arena = core.arena;
   core.pauseModel();
   let writer: SlotWriter | null = null;
@@ -49,7 +51,7 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
   };
   let streamed: StreamedPatch;
   try {
-    streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'));
+    streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'), { publicKey: core.publicKey, fields });
   } finally {
     (writer as SlotWriter | null)?.close();
   }
@@ -61,5 +63,12 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
       `slot ${slotName(slot)} reads back ${bytes.length} bytes hashing to ${readBack.slice(0, 12)}…; ${streamed.bytes} bytes hashing to ${streamed.sha256.slice(0, 12)}… were programmed`,
     );
   }
-  return { bytes, workingBytes: streamed.workingBytes, sha256: readBack, manifest: streamed.manifest, manifestBytes: streamed.manifestBytes };
+  return {
+    bytes,
+    workingBytes: streamed.workingBytes,
+    sha256: readBack,
+    manifest: streamed.manifest,
+    manifestBytes: streamed.manifestBytes,
+    verifiedSignature: streamed.verifiedSignature,
+  };
 }

@@ -11,7 +11,7 @@
 //   confirm   confirmed record       torn → the trial record is in force → as above
 // so any cut leaves a complete verified version, old or new.
 import { readArtifact, type Artifact, type ReadArtifactOptions } from '../formats/index.ts';
-import { isBase, readPatchFields, toHex } from '../formats/index.ts';
+import { isBase, readPatchFields, toHex, type PatchFields } from '../formats/index.ts';
 import type { DeviceCore } from './device.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import type { InstallOutcome } from '../api/device-report.ts';
@@ -141,7 +141,7 @@ function switchTo(core: DeviceCore, next: Artifact, target: number, report: Inst
 }
 
 /** The running artifact a patch applies to, refusing a patch for another base, model or an older version. */
-function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
+function patchBase(core: DeviceCore, patch: Uint8Array): { current: Artifact; fields: PatchFields } {
   const current = core.artifact;
   if (!current) throw new DeviceError(DeviceErrorCode.PATCH_WRONG_BASE, 'a patch needs a running artifact; this device has none');
   // The patch names its source by a SHA-256 prefix and its target's version:
@@ -156,7 +156,7 @@ function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
     );
   }
   refuseOlder(core, fields.toVersion, 'the patch target');
-  return current;
+  return { current, fields };
 }
 
 /**
@@ -165,16 +165,21 @@ function patchBase(core: DeviceCore, patch: Uint8Array): Artifact {
  * artifact (the signature when the device has a key), and switches to it.
  */
 function installPatch(core: DeviceCore, patch: Uint8Array, network: { bytesSent: number }): UpdateOutcome {
-  const current = patchBase(core, patch);
+  const { current, fields } = patchBase(core, patch);
   const target = inactiveSlot(core);
   core.injector.enter('apply');
-  const applied = applyPatchIntoSlot(core, current, patch, target);
-  // Verify once: the apply checked each segment against the new manifest and
-  // the slot's hash as read back; the signature over that manifest remains.
+  const applied = applyPatchIntoSlot(core, current, patch, target, fields);
+  // Verify once: the apply checked each segment against the new manifest,
+  // the slot's hash as read back and (with a key) the new manifest's
+  // signature; a manifest the patch left as it was is the running
+  // artifact's, whose signature this device checked when it took it.
+  const signed =
+    applied.verifiedSignature ?? (core.publicKey && current.signature ? { manifestBytes: current.manifestBytes, signature: current.signature } : undefined);
   const next = verifyArtifact(core, applied.bytes, {
     sha256: applied.sha256,
     segmentHashes: true,
     manifest: { bytes: applied.manifestBytes, manifest: applied.manifest },
+    signature: signed,
   });
   checkInstallable(core, next);
   return switchTo(core, next, target, { ...network, patchBytes: patch.length, applyWorkingBytes: applied.workingBytes });

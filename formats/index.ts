@@ -82,6 +82,7 @@ export { bytesEqual, concatBytes, toHex } from './container/bytes.ts';
 export { readManifest, elementCount } from './artifact/manifest-reader.ts';
 export { codeBitsFor, localCodebookIndices, modelLayout } from './coding/segment-layout.ts';
 export { isBase, readPatchFields } from './patch/patch-reader.ts';
+export type { PatchFields } from './patch/patch-head.ts';
 export { diffArtifacts, diffReadArtifacts, applyPatch, applyPatchToArtifact, readPatch, type PatchDetails } from './patch/patch.ts';
 export {
   streamPatchToArtifact,

@@ -37,6 +37,8 @@ export interface ReadArtifactOptions {
     segmentHashes: boolean;
     /** The manifest the caller parsed from exactly these manifest bytes (used when the file's are the same bytes). */
     manifest?: { bytes: Uint8Array; manifest: Manifest };
+    /** A signature the caller verified, with options.publicKey, over these manifest bytes (used when the file's are the same bytes). */
+    signature?: { manifestBytes: Uint8Array; signature: Uint8Array };
   };
 }
 
@@ -126,12 +128,18 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
   if (options.publicKey !== undefined || options.requireSignature) {
     if (!signature) throw new FormatError('UNSIGNED', 'artifact: is not signed; sign it with `weightgate sign FILE --key KEY`');
   }
-  if (options.publicKey !== undefined && !verifyBytes(manifestBytes, signature!, options.publicKey)) {
+  const verified = options.checked?.signature;
+  const alreadyVerified =
+    options.publicKey !== undefined &&
+    verified !== undefined &&
+    bytesEqual(verified.manifestBytes, manifestBytes) &&
+    bytesEqual(verified.signature, signature!);
+  if (options.publicKey !== undefined && !alreadyVerified && !verifyBytes(manifestBytes, signature!, options.publicKey)) {
     throw new FormatError('BAD_SIGNATURE', `artifact: manifest signature does not verify with the given public key; wrong key, or the manifest was altered`);
   }
   const signatureVerified = options.publicKey !== undefined;
   const parsed = options.checked?.manifest;
-  const manifest = parsed && bytesEqual(parsed.bytes, manifestBytes) ? parsed.manifest : readManifest(manifestBytes);
+  const manifest = parsed && bytesEqual(parsed.bytes, manifestBytes) ? parsed.manifest : readManifest(manifestBytes, { signed: signatureVerified });
   const held = readHeldIntervals(manifest, fb.heldIntervalsLength(), (i) => fb.heldIntervals(i), 'artifact');
   const data = fb.segmentDataArray() ?? new Uint8Array(0);
   let declared = 0;

@@ -41,9 +41,17 @@ import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
 import { intervalLabel, type Artifact, type Manifest } from '../model.ts';
 import type { ByteCursor } from '../container/varint.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
-import { sha256Hex } from '../artifact/signing.ts';
+import { sha256Hex, verifyBytes } from '../artifact/signing.ts';
+import type { PatchFields } from './patch-head.ts';
 
 export type { ArtifactSink } from '../artifact/artifact-stream.ts';
+
+export interface StreamPatchOptions {
+  /** The publisher's key: a new target manifest's signature is verified with it before the manifest is decoded. */
+  publicKey?: KeyObject | string;
+  /** The patch's fields, when the caller already read them from these bytes (readPatchFields). */
+  fields?: PatchFields;
+}
 
 export interface StreamedPatch {
   /** SHA-256 (hex) of the bytes written: the one the patch names. */
@@ -61,9 +69,11 @@ export interface StreamedPatch {
   model: string;
   version: number;
   heldIntervals: number[];
-  /** The target's manifest as parsed here, and its exact bytes (not yet signature-checked). */
+  /** The target's manifest as parsed here, and its exact bytes (signature-checked only when verifiedSignature says so). */
   manifest: Manifest;
   manifestBytes: Uint8Array;
+  /** The new manifest's bytes and signature, verified here with options.publicKey; null when no key was given or the manifest is the source's. */
+  verifiedSignature: { manifestBytes: Uint8Array; signature: Uint8Array } | null;
 }
 
 /** Wraps `memory` to record how far above its starting mark it ever reached. */
@@ -91,23 +101,50 @@ function trackPeak(memory: WorkingMemory): { memory: WorkingMemory; peak: () => 
  * Streams the artifact `patch` makes from `source` into `sink`, with working
  * memory from `memory` (whose mark() counts bytes in use); see the header.
  */
-export function streamPatchToArtifact(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memory: WorkingMemory): StreamedPatch {
+export function streamPatchToArtifact(
+  source: Artifact,
+  patch: Uint8Array,
+  sink: ArtifactSink,
+  memory: WorkingMemory,
+  options: StreamPatchOptions = {},
+): StreamedPatch {
   const start = memory.mark();
   const tracked = trackPeak(memory);
   try {
-    return applyInto(source, patch, sink, tracked.memory, tracked.peak);
+    return applyInto(source, patch, sink, tracked.memory, tracked.peak, options);
   } finally {
     memory.rewind(start);
   }
 }
 
-function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memory: WorkingMemory, peak: () => number): StreamedPatch {
-  const f = readPatchFields(patch);
+function applyInto(
+  source: Artifact,
+  patch: Uint8Array,
+  sink: ArtifactSink,
+  memory: WorkingMemory,
+  peak: () => number,
+  options: StreamPatchOptions,
+): StreamedPatch {
+  const f = options.fields ?? readPatchFields(patch);
   if (!isBase(f, source.sha256)) throw wrongBase(f, source.sha256);
   const newManifest = f.manifest !== null || f.manifestDelta !== null;
   const manifestBytes = f.manifest ?? (f.manifestDelta ? rebuildManifest(source.manifestBytes, f.manifestDelta, memory) : source.manifestBytes);
   const signature = newManifest ? f.signature : source.signature;
-  const manifest = newManifest ? readManifest(manifestBytes) : source.manifest;
+  // With a key, the new manifest's signature is checked before anything in
+  // it is decoded (as readArtifact does), and the signed bytes then need no
+  // canonical-form proof.
+  let verifiedSignature: StreamedPatch['verifiedSignature'] = null;
+  if (newManifest && options.publicKey !== undefined) {
+    if (!signature) throw new FormatError('UNSIGNED', 'patch: its target manifest is not signed; the publisher must sign every version');
+    if (!verifyBytes(manifestBytes, signature, options.publicKey)) {
+      throw new FormatError(
+        'BAD_SIGNATURE',
+        'patch: the target manifest signature does not verify with the given public key; wrong key, or the patch was altered',
+      );
+    }
+    verifiedSignature = { manifestBytes, signature };
+  }
+  const manifest = newManifest ? readManifest(manifestBytes, { signed: verifiedSignature !== null }) : source.manifest;
   if (manifest.version !== f.toVersion) throw new FormatError('BAD_VALUE', `patch: names version ${f.toVersion}, its manifest is version ${manifest.version}`);
   const held = heldFromToggles(
     manifest.intervals.map((i) => i.id),
@@ -185,6 +222,7 @@ function applyInto(source: Artifact, patch: Uint8Array, sink: ArtifactSink, memo
     heldIntervals: held,
     manifest,
     manifestBytes,
+    verifiedSignature,
   };
 }
 
