@@ -33,7 +33,16 @@
 // and table index once before a kernel runs, so a torn or rotten image is
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
-import { bytesEqual, localCodebookIndices, openSegment, readSegmentEntries, type Artifact, type DenseLayer, type SegmentCursor } from '../formats/index.ts';
+import {
+  bytesEqual,
+  intervalIndexOf,
+  localCodebookIndices,
+  openSegment,
+  readSegmentEntries,
+  type Artifact,
+  type DenseLayer,
+  type SegmentCursor,
+} from '../formats/index.ts';
 import { arenaMemory, type Arena } from './arena.ts';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
 
@@ -208,9 +217,18 @@ function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousIm
   const oldIntervals = before.manifest.intervals;
   if (plan.tableLength > 0) {
     if (!sameNumbers(firstIndices(tensor.codebook!), firstIndices(oldTensor.codebook!))) return null;
-    for (const s of plan.weightSegments) {
-      const interval = artifact.segments[s]!.interval;
-      if (!sameNumbers(localCodebookIndices(tensor, interval, intervals), localCodebookIndices(oldTensor, interval, oldIntervals))) return null;
+    const sameIds = intervals.length === oldIntervals.length && intervals.every((x, i) => x.id === oldIntervals[i]!.id);
+    if (sameIds) {
+      // Each interval's local centroids are the centroids whose values fall in
+      // it: with the same interval ids in the same order, they are the same
+      // for every interval when each centroid falls in the same one.
+      const fallsIn = (codebook: Float32Array, bounds: typeof intervals) => Array.from(codebook, (v) => intervalIndexOf(v, bounds));
+      if (!sameNumbers(fallsIn(tensor.codebook!, intervals), fallsIn(oldTensor.codebook!, oldIntervals))) return null;
+    } else {
+      for (const s of plan.weightSegments) {
+        const interval = artifact.segments[s]!.interval;
+        if (!sameNumbers(localCodebookIndices(tensor, interval, intervals), localCodebookIndices(oldTensor, interval, oldIntervals))) return null;
+      }
     }
   } else {
     const sameIntervals =
