@@ -34,6 +34,7 @@
 // rebuilt (device.ts), never run.
 import { createHash } from 'node:crypto';
 import {
+  BASE_INTERVAL,
   bytesEqual,
   intervalIndexOf,
   localCodebookIndices,
@@ -89,6 +90,7 @@ interface LayerPlan {
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const bitsFor = (n: number): number => (n <= 1 ? 0 : 32 - Math.clz32(n - 1));
 
 function unsupported(message: string): DeviceError {
@@ -239,6 +241,81 @@ function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousIm
   return old;
 }
 
+interface CarriedLayer {
+  old: ImageLayer;
+  /** Per table index: whether entries of that centroid stay (their interval is still held). */
+  keep: Uint8Array;
+  /** The new artifact's segments of the kernel whose interval the running artifact did not hold. */
+  gained: number[];
+}
+
+/**
+ * When the new artifact has the running one's manifest (a license change)
+ * and the layer's kernel is codebook-sparse, what the new layer takes from
+ * the running image: an entry's interval follows from its centroid's value
+ * (the interval rule), so the entries of intervals still held are kept as
+ * they are and only the gained intervals' segments need decoding. Null when
+ * the layer must be built from its segments.
+ */
+function carriedEntries(artifact: Artifact, plan: LayerPlan, previous: PreviousImage, l: number): CarriedLayer | null {
+  const old = previous.image.layers[l];
+  const layer = plan.layer;
+  if (!old || !old.table || plan.tableLength === 0 || old.table.length !== plan.tableLength) return null;
+  if (old.inputs !== layer.inputs || old.units !== layer.units || old.colBits !== plan.colBits) return null;
+  if (!bytesEqual(previous.artifact.manifestBytes, artifact.manifestBytes)) return null;
+  const tensor = artifact.manifest.tensors[layer.kernel]!;
+  const intervals = artifact.manifest.intervals;
+  const heldNow = new Set(plan.weightSegments.map((s) => artifact.segments[s]!.interval));
+  const heldBefore = new Set(previous.artifact.segments.filter((s) => s.tensor === layer.kernel).map((s) => s.interval));
+  const keep = new Uint8Array(plan.tableLength);
+  tensor.codebook!.forEach((value, index) => {
+    const interval = tensor.licensed ? intervals[intervalIndexOf(value, intervals)]?.id : BASE_INTERVAL;
+    keep[index] = interval !== undefined && heldNow.has(interval) && heldBefore.has(interval) ? 1 : 0;
+  });
+  const gained = plan.weightSegments.filter((s) => !heldBefore.has(artifact.segments[s]!.interval));
+  return { old, keep, gained };
+}
+
+/** Visits the kept entries of the running image's layer and the gained segments' entries, in ascending position order. */
+function mergeCarried(
+  artifact: Artifact,
+  carried: CarriedLayer,
+  arena: Arena,
+  visit: (position: number, value: number) => void,
+  visitPacked: (row: number, packed: number) => void,
+): void {
+  const { old, keep } = carried;
+  const mask = 2 ** old.colBits - 1;
+  let row = 0;
+  let left = old.inputs > 0 ? old.counts[0]! : 0;
+  let e = 0;
+  // The position of the next kept entry of the running image, or -1.
+  const nextOld = (): number => {
+    for (;;) {
+      while (left === 0) {
+        row++;
+        if (row >= old.inputs) return -1;
+        left = old.counts[row]!;
+      }
+      const packed = old.entries[e]!;
+      if (keep[Math.floor(packed / 2 ** old.colBits)]) return row * old.units + (packed & mask);
+      e++;
+      left--;
+    }
+  };
+  // A kept entry is copied packed as it is: same columns, same table (the same manifest).
+  const takeOld = (): void => {
+    visitPacked(row, old.entries[e]!);
+    e++;
+    left--;
+  };
+  mergeSegments(artifact, carried.gained, arena, (position, value) => {
+    for (let p = nextOld(); p >= 0 && p < position; p = nextOld()) takeOld();
+    visit(position, value);
+  });
+  while (nextOld() >= 0) takeOld();
+}
+
 /**
  * Transcodes a verified artifact into its execution image. Working memory
  * (segment models, merge look-ahead) comes from the arena and is released
@@ -296,29 +373,57 @@ export function buildExecImage(artifact: Artifact, arena: Arena, previous?: Prev
     let written = 0;
     let row = 0;
     let inRow = 0;
-    mergeSegments(artifact, plan.weightSegments, arena, (position, value) => {
-      const r = Math.floor(position / units);
-      const col = position - r * units;
+    // Entries are written through a typed view where the host is
+    // little-endian, as the image is (a DataView call per entry otherwise).
+    const entries16 = LITTLE_ENDIAN_HOST && plan.entryBytes === 2 ? new Uint16Array(image.buffer, plan.entriesAt, plan.entries) : null;
+    const entries32 = LITTLE_ENDIAN_HOST && plan.entryBytes === 4 ? new Uint32Array(image.buffer, plan.entriesAt, plan.entries) : null;
+    /** Appends an entry of row `r`: its column and table index packed (or its column, with its f32 value written already). */
+    const emitPacked = (r: number, packed: number): void => {
       if (r !== row) {
         setCount(row, inRow);
         row = r;
         inRow = 0;
       }
       inRow++;
-      let packed = col;
+      if (entries16) entries16[written] = packed;
+      else if (entries32) entries32[written] = packed;
+      else if (plan.entryBytes === 2) view.setUint16(plan.entriesAt + written * 2, packed, true);
+      else view.setUint32(plan.entriesAt + written * 4, packed, true);
+      written++;
+    };
+    const emit = (position: number, value: number): void => {
+      const r = Math.floor(position / units);
+      const col = position - r * units;
       if (table) {
         // The value is one of the codebook's float32 centroids: find its index.
         let index = 0;
         while (index < table.length && table[index] !== value) index++;
         if (index === table.length) throw unsupported(`layer "${layer.name}": weight ${value} is not a centroid of its codebook`);
-        packed = col + index * 2 ** plan.colBits;
+        emitPacked(r, col + index * 2 ** plan.colBits);
       } else {
         view.setFloat32(plan.valuesAt + written * 4, value, true);
+        emitPacked(r, col);
       }
-      if (plan.entryBytes === 2) view.setUint16(plan.entriesAt + written * 2, packed, true);
-      else view.setUint32(plan.entriesAt + written * 4, packed, true);
-      written++;
-    });
+    };
+    const carried = previous ? carriedEntries(artifact, plan, previous, l) : null;
+    if (carried) {
+      // The same manifest with other intervals held (a license change): the
+      // running image's entries of intervals still held, merged in position
+      // order with the entries of the gained segments, the only ones decoded.
+      mergeCarried(artifact, carried, arena, emit, emitPacked);
+      if (written !== plan.entries) {
+        // Not what the segment counts say (an image that does not match its
+        // artifact): build the layer from its segments after all.
+        image.fill(0, plan.countsAt, plan.valuesAt);
+        written = 0;
+        row = 0;
+        inRow = 0;
+        arena.rewind(mark);
+        mergeSegments(artifact, plan.weightSegments, arena, emit);
+      }
+    } else {
+      mergeSegments(artifact, plan.weightSegments, arena, emit);
+    }
     if (plan.entries > 0) setCount(row, inRow);
     arena.rewind(mark);
     mergeSegments(artifact, plan.biasSegments, arena, (position, value) => view.setFloat32(plan.biasAt + position * 4, value, true));

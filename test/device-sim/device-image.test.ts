@@ -12,7 +12,7 @@ import { PowerCutError } from '../../device-sim/errors.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { buildExecImage } from '../../device-sim/exec-image.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
-import { readArtifact } from '../../formats/index.ts';
+import { diffArtifacts, readArtifact } from '../../formats/index.ts';
 import { keys, randomSamples, syntheticArtifact } from './fixtures.ts';
 
 const publicKey = keys.publicKeyPem;
@@ -39,6 +39,31 @@ test('install programs the image after the artifact; the image and coded kernels
   assert.is(coded.status().kernel, 'coded');
   assert.is(coded.status().imageBytes, 0);
   assert.equal(device.infer(samples, 60).predictions, coded.infer(samples, 60).predictions);
+});
+
+test('a license change builds the new image from the running one and the gained segments: equal to a build from scratch', async () => {
+  // Synthetic models hold 4 intervals; basic holds 2 of them.
+  const full = syntheticArtifact({ version: 1, seed: 23, sizes: [784, 24, 10] });
+  const basic = syntheticArtifact({ version: 1, seed: 23, sizes: [784, 24, 10], license: [0, 1] });
+  for (const [what, from, to] of [
+    ['upgrade', basic, full],
+    ['downgrade', full, basic],
+  ] as const) {
+    const dir = tempDir();
+    const device = await openDevice({ dir, profile: 'm0-32k', publicKey });
+    device.installArtifact(from);
+    const outcome = device.installPatch(diffArtifacts(from, to));
+    assert.is(outcome.kind, what === 'upgrade' ? 'license-upgrade' : 'license-downgrade');
+    const slot = outcome.slot === 'A' ? 'a' : 'b';
+    assert.equal(
+      new Uint8Array(readFileSync(imageFile(dir, slot))),
+      buildExecImage(readArtifact(to), new Arena(32 * 1024)),
+      `${what}: the image a fresh build makes`,
+    );
+    const fresh = await openDevice({ dir: tempDir(), profile: 'm0-32k', publicKey });
+    fresh.installArtifact(to);
+    assert.equal(device.infer(samples, 60).predictions, fresh.infer(samples, 60).predictions, `${what}: the same predictions as a fresh install`);
+  }
 });
 
 test('a damaged image is found at boot and rebuilt; the artifact is untouched', async () => {
