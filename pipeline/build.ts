@@ -158,7 +158,10 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
 
   await writeFile(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   await writeFile(join(options.outDir, 'report.md'), renderReportMarkdown(report));
-  await writeFile(join(options.outDir, 'report.svg'), renderReportSvg(`${report.model} v${version}`, tierReports));
+  await writeFile(
+    join(options.outDir, 'report.svg'),
+    renderReportSvg(`${report.model} v${version}`, tierReports, { denseFloat32Bytes: report.denseFloat32Bytes, denseAccuracy: report.accuracy.dense }),
+  );
   if (compressed.shared) {
     const savedTiers: SavedTier[] = measured.map((tier) => ({ name: tier.name, target: tier.target, intervals: tier.intervals }));
     const next: BuildState = {

@@ -1,0 +1,104 @@
+// report.svg as a reader sees it, rendered by Chromium: every label inside
+// the picture (none cut off at an edge, none over another), the tiers spread over the plot
+// rather than crowded into a corner, the 40x and 64x reference lines where
+// the dense model's size puts them, and the dense accuracy drawn.
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Browser } from 'playwright-core';
+import { REPORT_SVG_HEIGHT, REPORT_SVG_WIDTH, renderReportSvg } from '../../pipeline/report-svg.ts';
+import type { TierReport } from '../../pipeline/report.ts';
+import { launchChromium } from '../chromium.ts';
+import { CHROMIUM, requiring } from '../requirements.ts';
+
+const test = requiring(uvuTest, CHROMIUM);
+
+const tier = (name: string, artifactBytes: number, accuracy: number): TierReport => ({ name, artifactBytes, accuracy }) as TierReport;
+
+// paper-109k's shape: 437,560 dense bytes, tiers of 5 to 10 KB at 71-94 %.
+const PAPER = [tier('basic', 5_108, 0.712), tier('standard', 8_748, 0.9035), tier('full', 9_736, 0.9355)];
+// Labels that are long, a point at the far right, accuracies close together.
+const CROWDED = [tier('a-very-long-tier-name-indeed', 100, 0.5), tier('middle', 1_000, 0.505), tier('the-rightmost-and-largest', 100_000, 0.51)];
+
+let browser: Browser | null = null;
+
+test.before(async () => {
+  browser = await launchChromium();
+});
+
+test.after(async () => {
+  await browser?.close();
+});
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  text: string;
+}
+
+/** Renders `svg` and returns the bounding boxes of its texts and points, in SVG pixels. */
+async function layout(svg: string) {
+  const page = await browser!.newPage({ viewport: { width: REPORT_SVG_WIDTH, height: REPORT_SVG_HEIGHT } });
+  try {
+    await page.setContent(`<!doctype html><body style="margin:0">${svg}</body>`);
+    // A string, not a function: tsx's transform would add helpers the page does not have.
+    return (await page.evaluate(`(() => {
+      const box = (e) => {
+        const r = e.getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, text: e.textContent ?? '' };
+      };
+      return {
+        texts: [...document.querySelectorAll('text')].map(box),
+        points: [...document.querySelectorAll('circle')].map(box),
+        dashed: [...document.querySelectorAll('line[stroke-dasharray]')].map(box),
+      };
+    })()`)) as Record<'texts' | 'points' | 'dashed', Box[]>;
+  } finally {
+    await page.close();
+  }
+}
+
+for (const [name, tiers, references] of [
+  ['paper-109k', PAPER, { denseFloat32Bytes: 437_560, denseAccuracy: 0.9788 }],
+  ['long labels, a wide range', CROWDED, {}],
+] as const) {
+  test(`${name}: every label inside the picture, the points spread over the plot`, async () => {
+    const { texts, points } = await layout(renderReportSvg('m v1', [...tiers], references));
+    for (const t of texts) {
+      assert.ok(t.left >= 0 && t.right <= REPORT_SVG_WIDTH && t.top >= 0 && t.bottom <= REPORT_SVG_HEIGHT, `"${t.text}" is cut off: ${JSON.stringify(t)}`);
+    }
+    const overlap = (a: Box, b: Box) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    for (const [i, a] of texts.entries()) {
+      for (const b of texts.slice(i + 1)) assert.not.ok(overlap(a, b), `"${a.text}" and "${b.text}" overlap`);
+    }
+    for (const tierReport of tiers)
+      assert.ok(
+        texts.some((t) => t.text.startsWith(`${tierReport.name} (`)),
+        `${tierReport.name} is labelled`,
+      );
+    const xs = points.map((p) => (p.left + p.right) / 2);
+    const ys = points.map((p) => (p.top + p.bottom) / 2);
+    assert.ok(Math.max(...xs) - Math.min(...xs) > REPORT_SVG_WIDTH * 0.4, `points span ${Math.max(...xs) - Math.min(...xs)} px across`);
+    assert.ok(Math.max(...ys) - Math.min(...ys) > REPORT_SVG_HEIGHT * 0.3, `points span ${Math.max(...ys) - Math.min(...ys)} px down`);
+  });
+}
+
+test('with the dense size: the 40x and 64x lines at 1/40 and 1/64 of it, and the dense accuracy', async () => {
+  const svg = renderReportSvg('paper-109k v1', [...PAPER], { denseFloat32Bytes: 437_560, denseAccuracy: 0.9788 });
+  assert.match(svg, /40x \(Deep Compression\): 10,939 B/);
+  assert.match(svg, /64x \(soft weight-sharing\): 6,837 B/);
+  assert.match(svg, /dense 97\.9 %/);
+  const { dashed, points, texts } = await layout(svg);
+  assert.is(dashed.length, 3, 'two ratio lines and the dense line');
+  // 64x (6,837 B) lies between basic (5,108 B) and standard (8,748 B); 40x (10,939 B) right of full (9,736 B).
+  const [basic, standard, full] = points.map((p) => (p.left + p.right) / 2);
+  const vertical = dashed.filter((d) => d.right - d.left < 2).map((d) => d.left);
+  assert.is(vertical.length, 2);
+  const [at64, at40] = vertical.sort((a, b) => a - b);
+  assert.ok(basic! < at64! && at64! < standard!, `64x at ${at64}, between basic ${basic} and standard ${standard}`);
+  assert.ok(full! < at40!, `40x at ${at40}, right of full ${full}`);
+  assert.ok(texts.every((t) => t.right <= REPORT_SVG_WIDTH));
+});
+
+test.run();
