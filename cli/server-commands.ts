@@ -479,7 +479,7 @@ function describeStage(rollout: RolloutView): string {
 /** One line for a rollout: state, stage and outcomes, and why it paused. */
 function rolloutLine(r: RolloutView): string {
   const s = r.stage;
-  const outcomes = `${s.devices} devices: ${s.installed} installed, ${s.failed} failed, ${s.pending} pending`;
+  const outcomes = `${s.devices} device${s.devices === 1 ? '' : 's'}: ${s.installed} installed, ${s.failed} failed, ${s.pending} pending`;
   const paused = r.state === 'paused' ? `; paused: ${r.pausedReason}` : '';
   return `${r.model} version ${r.version} rollout ${r.state}, stage ${describeStage(r)}, ${outcomes}${paused}`;
 }

@@ -139,15 +139,33 @@ function tierPlot(versions) {
   return plot;
 }
 
+/** A version's state, with its staged rollout when it has one: how far, and how its stage's installs went. */
+function stateOf(version) {
+  const r = version.rollout;
+  if (!r || r.state === 'complete') return version.state;
+  const stage = [`${r.percent} %`, r.group ? `group ${r.group}` : null].filter(Boolean).join(' + ');
+  const outcomes = `${r.stage.devices} device${r.stage.devices === 1 ? '' : 's'}: ${r.stage.installed} installed, ${r.stage.failed} failed, ${r.stage.pending} pending`;
+  const paused = r.state === 'paused' && r.pausedReason ? ` (${r.pausedReason})` : '';
+  return `${version.state}, rollout ${r.state} to ${stage}; ${outcomes}${paused}`;
+}
+
 // --- the pages --------------------------------------------------------------
 
 async function modelsPage() {
-  const data = await graphql(`{
+  // Two queries: together they would pass the server's cost limit.
+  const [data, staged] = await Promise.all([
+    graphql(`{
     models(first: 20) { nodes { name createdAt versions(first: 20) { nodes {
       number state bytes keyId createdAt tiers { name accuracy bytes intervals } } } } }
-  }`);
+  }`),
+    graphql(`{
+    models(first: 20) { nodes { name versions(first: 20) { nodes {
+      number rollout { state percent group pausedReason stage { devices installed failed pending } } } } } }
+  }`),
+  ]);
+  const rollouts = new Map(staged.models.nodes.flatMap((m) => m.versions.nodes.map((v) => [`${m.name}@${v.number}`, v.rollout])));
   const sections = data.models.nodes.map((model) => {
-    const versions = model.versions.nodes;
+    const versions = model.versions.nodes.map((v) => ({ ...v, rollout: rollouts.get(`${model.name}@${v.number}`) ?? null }));
     const published = versions.filter((v) => v.state !== 'draft');
     return el(
       'section',
@@ -157,7 +175,7 @@ async function modelsPage() {
         ['version', 'state', 'full artifact', 'tiers', 'signed by', 'published'],
         versions.map((v) => [
           `v${v.number}`,
-          v.state,
+          stateOf(v),
           bytes(v.bytes),
           v.tiers.map((t) => `${t.name} ${percent(t.accuracy)} ${bytes(t.bytes)}`).join(' · '),
           v.keyId ?? 'unsigned',

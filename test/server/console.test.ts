@@ -121,6 +121,17 @@ test('console: sign in, versions and plot, a tier change with its patch cost, th
     assert.match(audit, /license\.change-tier/);
     assert.match(audit, /"tier":"full"/);
     await shot(page, '5-audit');
+
+    // A staged rollout shows in the versions table: how far it went and how its stage fared.
+    await admin.publish(syntheticArtifact({ version: 3, seed: 43, sizes: [784, 24, 10] }), { draft: true });
+    await admin.releaseVersion('synthetic', 3, { percent: 100 / 2, maxFailurePercent: 20 });
+    await admin.pauseRollout('synthetic', 3, 'waiting for the field test');
+    await page.click('button[data-tab="models"]');
+    await ready(page, 'models');
+    const v3 = (await page.textContent('section[data-model="synthetic"] table tbody tr:last-child'))!;
+    assert.match(v3, /v3/);
+    assert.match(v3, /published, rollout paused to 50 %; 1 device: 0 installed, 0 failed, 1 pending \(waiting for the field test\)/);
+    await shot(page, '6-staged-rollout');
     assert.equal(pageErrors, [], 'no script errors in the page');
   } finally {
     await browser?.close();
