@@ -12,19 +12,12 @@
 //   npx tsx bench/run-all.ts push     (DATABASE_URL: PostgreSQL scratch database; else PGlite)
 //
 // Writes bench/results/push.json.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { startServer } from '../../server/start.ts';
-import { openScratchDatabase } from '../../server/db/scratch-database.ts';
-import { createClient } from '../../server/client.ts';
-import { provisionDevices } from '../../server/provision.ts';
-import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
-import { keys, syntheticArtifact } from '../../test/device-sim/fixtures.ts';
-import { BENCH_FLASH_DIR, BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
+import { syntheticArtifact } from '../../test/device-sim/fixtures.ts';
+import { BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
+import { openBenchFleet, serverIdleCpu } from './bench-fleet.ts';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 1000);
 const POLL_SECONDS = 60;
@@ -33,13 +26,6 @@ const IDLE_WINDOW_MS = PUSH_KEEPALIVE_SECONDS * 1000;
 const PROCESSES = 2;
 const BASELINE_WINDOW_MS = 30_000;
 
-/** This process's CPU seconds over `ms` of doing nothing on its own. */
-export async function serverIdleCpu(ms: number): Promise<number> {
-  const start = process.cpuUsage();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1e6;
-}
 const progress = (line: string) => process.stderr.write(`[bench/push] ${line}\n`);
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -62,133 +48,116 @@ const summary = (values: number[]) => ({
 });
 
 export async function runPushBench(): Promise<object> {
-  const baseUrl = process.env.DATABASE_URL;
-  const scratch = baseUrl ? await openScratchDatabase(baseUrl, 'wg_bench_push') : null;
-  const work = mkdtempSync(join(BENCH_FLASH_DIR, 'wg-bench-push-'));
-  const admin = `bench-admin-${randomBytes(12).toString('hex')}`;
-  const server = await startServer({ port: 0, dataDir: join(work, 'db'), databaseUrl: scratch?.url, adminToken: admin, log: progress, push: { port: 0 } });
+  const bench = await openBenchFleet({
+    name: 'push',
+    devices: DEVICES,
+    processes: PROCESSES,
+    tier: 'basic',
+    firstRelease: syntheticArtifact({ version: 1, seed: 61, sizes: [784, 16, 10] }),
+    log: progress,
+  });
+  const { server, client, licenseId, fleet } = bench;
   try {
-    const client = createClient({ server: server.url, token: admin });
-    await client.registerPublisherKey(keys.publicKeyPem, 'bench');
-    await client.publish(syntheticArtifact({ version: 1, seed: 61, sizes: [784, 16, 10] }));
-    const { licenseId, tokens } = await provisionDevices({ server: server.url, adminToken: admin, model: 'synthetic', tier: 'basic', count: DEVICES });
-    progress(`${DEVICES} devices registered on one license; installing version 1 in ${PROCESSES} processes`);
-    const fleet = await openWorkerFleet({
-      server: server.url,
-      tokens,
-      baseDir: work,
-      profile: 'm0-32k',
-      publicKey: keys.publicKeyPem,
-      concurrency: 64,
-      workers: PROCESSES,
-      mode: 'processes',
+    const first = await fleet.round({ targetVersion: 1, timeoutMs: 600_000 });
+    if (first.reached !== DEVICES) throw new Error(`only ${first.reached} of ${DEVICES} devices installed version 1`);
+
+    // Idle, polling: what one up-to-date update check costs the server (this process), scaled to 60 an hour.
+    progress('idle cost of polling: one up-to-date check per device');
+    const pollCpu = process.cpuUsage();
+    const pollStarted = performance.now();
+    await fleet.round();
+    const pollUsage = process.cpuUsage(pollCpu);
+    const pollCpuSeconds = (pollUsage.user + pollUsage.system) / 1e6;
+    const pollWallSeconds = (performance.now() - pollStarted) / 1000;
+
+    // The server's own idle CPU, no device connected (timers, the database driver, V8's threads): subtracted below.
+    const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
+    progress(`subscribing ${DEVICES} devices to their topics`);
+    const noticed = new Array<number>(DEVICES).fill(0);
+    const done = new Array<number>(DEVICES).fill(0);
+    let changedAt = 0;
+    const watch = await fleet.watch({
+      onEvent: (event) => {
+        if (changedAt === 0) return;
+        if (event.event === 'notice' && noticed[event.device] === 0) noticed[event.device] = event.at - changedAt;
+        if (event.event === 'update' && event.outcome.heldIntervals.length === 4 && done[event.device] === 0) done[event.device] = event.at - changedAt;
+      },
     });
-    try {
-      const first = await fleet.round({ targetVersion: 1, timeoutMs: 600_000 });
-      if (first.reached !== DEVICES) throw new Error(`only ${first.reached} of ${DEVICES} devices installed version 1`);
+    if (watch.subscribed !== DEVICES) throw new Error(`only ${watch.subscribed} of ${DEVICES} devices subscribed: ${JSON.stringify(watch.unsubscribed)}`);
 
-      // Idle, polling: what one up-to-date update check costs the server (this process), scaled to 60 an hour.
-      progress('idle cost of polling: one up-to-date check per device');
-      const pollCpu = process.cpuUsage();
-      const pollStarted = performance.now();
-      await fleet.round();
-      const pollUsage = process.cpuUsage(pollCpu);
-      const pollCpuSeconds = (pollUsage.user + pollUsage.system) / 1e6;
-      const pollWallSeconds = (performance.now() - pollStarted) / 1000;
+    // Idle, push: connected and subscribed, nothing happening (keep-alive pings only).
+    progress(`idle cost of push: ${IDLE_WINDOW_MS / 1000} s with every device connected`);
+    const idleCpuSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
+    const baselinePerSecond = baselineSeconds / (BASELINE_WINDOW_MS / 1000);
 
-      // The server's own idle CPU, no device connected (timers, the database driver, V8's threads): subtracted below.
-      const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
-      progress(`subscribing ${DEVICES} devices to their topics`);
-      const noticed = new Array<number>(DEVICES).fill(0);
-      const done = new Array<number>(DEVICES).fill(0);
-      let changedAt = 0;
-      const watch = await fleet.watch({
-        onEvent: (event) => {
-          if (changedAt === 0) return;
-          if (event.event === 'notice' && noticed[event.device] === 0) noticed[event.device] = event.at - changedAt;
-          if (event.event === 'update' && event.outcome.heldIntervals.length === 4 && done[event.device] === 0) done[event.device] = event.at - changedAt;
+    const loadBefore = loadavg();
+    progress('license upgrade: basic -> full, by push');
+    const changeCpu = process.cpuUsage();
+    changedAt = performance.timeOrigin + performance.now();
+    await client.changeLicenseTier(licenseId, { tier: 'full' });
+    const deadline = Date.now() + 300_000;
+    while (done.some((ms) => ms === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const changeUsage = process.cpuUsage(changeCpu);
+    await watch.stop();
+    const reached = done.filter((ms) => ms > 0);
+    const pushSeconds = reached.map((ms) => ms / 1000);
+    // Each device's own check and install: from its notice to running the new tier.
+    const installMs = done.map((ms, i) => (ms > 0 ? ms - noticed[i]! : 0));
+
+    // Polling at 60 s on a simulated clock: the wait for the device's next poll, plus the check and install it measured.
+    const next = uniform(60);
+    const pollSeconds = installMs.map((ms) => next() * POLL_SECONDS + ms / 1000);
+
+    const result = {
+      when: new Date().toISOString(),
+      devices: DEVICES,
+      reached: reached.length,
+      processes: PROCESSES,
+      database: bench.database,
+      flash: BENCH_FLASH_DIR_SOURCE,
+      model: 'synthetic 784-16-10, basic (2 of 4 intervals) to full',
+      latencySeconds: {
+        /** Command to the notice at the device: what push itself takes. */
+        pushNotice: summary(noticed.filter((ms) => ms > 0).map((ms) => ms / 1000)),
+        /** Command to running the new tier, every device's install included; the installs share this machine's cores. */
+        push: summary(pushSeconds),
+        polling60s: summary(pollSeconds),
+        /** One device's update check, download and install of the upgrade (median), from its notice, under that load. */
+        installMedian: round(quantile(installMs, 0.5) / 1000),
+      },
+      /** The server's CPU (this process) for the whole upgrade, per device. */
+      serverCpuMsPerDevice: round((changeUsage.user + changeUsage.system) / 1e3 / DEVICES, 2),
+      idlePerDevicePerHour: {
+        polling60s: {
+          httpRequests: 3600 / POLL_SECONDS,
+          cpuSeconds: round((((pollCpuSeconds - baselinePerSecond * pollWallSeconds) / DEVICES) * 3600) / POLL_SECONDS, 4),
         },
-      });
-      if (watch.subscribed !== DEVICES) throw new Error(`only ${watch.subscribed} of ${DEVICES} devices subscribed: ${JSON.stringify(watch.unsubscribed)}`);
-
-      // Idle, push: connected and subscribed, nothing happening (keep-alive pings only).
-      progress(`idle cost of push: ${IDLE_WINDOW_MS / 1000} s with every device connected`);
-      const idleCpuSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
-      const baselinePerSecond = baselineSeconds / (BASELINE_WINDOW_MS / 1000);
-
-      const loadBefore = loadavg();
-      progress('license upgrade: basic -> full, by push');
-      const changeCpu = process.cpuUsage();
-      changedAt = performance.timeOrigin + performance.now();
-      await client.changeLicenseTier(licenseId, { tier: 'full' });
-      const deadline = Date.now() + 300_000;
-      while (done.some((ms) => ms === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      const changeUsage = process.cpuUsage(changeCpu);
-      await watch.stop();
-      const reached = done.filter((ms) => ms > 0);
-      const pushSeconds = reached.map((ms) => ms / 1000);
-      // Each device's own check and install: from its notice to running the new tier.
-      const installMs = done.map((ms, i) => (ms > 0 ? ms - noticed[i]! : 0));
-
-      // Polling at 60 s on a simulated clock: the wait for the device's next poll, plus the check and install it measured.
-      const next = uniform(60);
-      const pollSeconds = installMs.map((ms) => next() * POLL_SECONDS + ms / 1000);
-
-      const result = {
-        when: new Date().toISOString(),
-        devices: DEVICES,
-        reached: reached.length,
-        processes: PROCESSES,
-        database: scratch ? 'postgres' : 'pglite',
-        flash: BENCH_FLASH_DIR_SOURCE,
-        model: 'synthetic 784-16-10, basic (2 of 4 intervals) to full',
-        latencySeconds: {
-          /** Command to the notice at the device: what push itself takes. */
-          pushNotice: summary(noticed.filter((ms) => ms > 0).map((ms) => ms / 1000)),
-          /** Command to running the new tier, every device's install included; the installs share this machine's cores. */
-          push: summary(pushSeconds),
-          polling60s: summary(pollSeconds),
-          /** One device's update check, download and install of the upgrade (median), from its notice, under that load. */
-          installMedian: round(quantile(installMs, 0.5) / 1000),
+        push: {
+          httpRequests: 0,
+          cpuSeconds: round((((idleCpuSeconds - (baselinePerSecond * IDLE_WINDOW_MS) / 1000) / DEVICES) * 3_600_000) / IDLE_WINDOW_MS, 4),
         },
-        /** The server's CPU (this process) for the whole upgrade, per device. */
-        serverCpuMsPerDevice: round((changeUsage.user + changeUsage.system) / 1e3 / DEVICES, 2),
-        idlePerDevicePerHour: {
-          polling60s: {
-            httpRequests: 3600 / POLL_SECONDS,
-            cpuSeconds: round((((pollCpuSeconds - baselinePerSecond * pollWallSeconds) / DEVICES) * 3600) / POLL_SECONDS, 4),
-          },
-          push: {
-            httpRequests: 0,
-            cpuSeconds: round((((idleCpuSeconds - (baselinePerSecond * IDLE_WINDOW_MS) / 1000) / DEVICES) * 3_600_000) / IDLE_WINDOW_MS, 4),
-          },
-          /** The server's own idle CPU (no device connected), per second; subtracted from both. */
-          serverBaselineCpuPerSecond: round(baselinePerSecond, 4),
-        },
-        measuredOn: {
-          pollCheckCpuMs: round((pollCpuSeconds / DEVICES) * 1000, 3),
-          pollWallSeconds: round(pollWallSeconds, 2),
-          idleWindowSeconds: IDLE_WINDOW_MS / 1000,
-          note: "CPU of this process: the server, its broker and database driver (PGlite's database too, when it is the one); the devices run in child processes",
-        },
-        noticesSent: server.noticesSent(),
-        load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
-        targets: { pushP99UnderOneSecond: reached.length === DEVICES && quantile(pushSeconds, 0.99) < 1 },
-        devicesShareTheMachine: `${DEVICES} simulated devices install on the ${cpus().length} cores the server also uses; real devices install in parallel, each on its own CPU`,
-      };
-      progress(
-        `notice p50 ${result.latencySeconds.pushNotice.p50} s p99 ${result.latencySeconds.pushNotice.p99} s; install median ${result.latencySeconds.installMedian} s; server ${result.serverCpuMsPerDevice} ms CPU per device`,
-      );
-      progress(
-        `push p50 ${result.latencySeconds.push.p50} s p99 ${result.latencySeconds.push.p99} s; polling at 60 s p50 ${result.latencySeconds.polling60s.p50} s p99 ${result.latencySeconds.polling60s.p99} s`,
-      );
-      return result;
-    } finally {
-      await fleet.close();
-    }
+        /** The server's own idle CPU (no device connected), per second; subtracted from both. */
+        serverBaselineCpuPerSecond: round(baselinePerSecond, 4),
+      },
+      measuredOn: {
+        pollCheckCpuMs: round((pollCpuSeconds / DEVICES) * 1000, 3),
+        pollWallSeconds: round(pollWallSeconds, 2),
+        idleWindowSeconds: IDLE_WINDOW_MS / 1000,
+        note: "CPU of this process: the server, its broker and database driver (PGlite's database too, when it is the one); the devices run in child processes",
+      },
+      noticesSent: server.noticesSent(),
+      load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
+      targets: { pushP99UnderOneSecond: reached.length === DEVICES && quantile(pushSeconds, 0.99) < 1 },
+      devicesShareTheMachine: `${DEVICES} simulated devices install on the ${cpus().length} cores the server also uses; real devices install in parallel, each on its own CPU`,
+    };
+    progress(
+      `notice p50 ${result.latencySeconds.pushNotice.p50} s p99 ${result.latencySeconds.pushNotice.p99} s; install median ${result.latencySeconds.installMedian} s; server ${result.serverCpuMsPerDevice} ms CPU per device`,
+    );
+    progress(
+      `push p50 ${result.latencySeconds.push.p50} s p99 ${result.latencySeconds.push.p99} s; polling at 60 s p50 ${result.latencySeconds.polling60s.p50} s p99 ${result.latencySeconds.polling60s.p99} s`,
+    );
+    return result;
   } finally {
-    await server.close();
-    await scratch?.drop();
-    rmSync(work, { recursive: true, force: true });
+    await bench.close();
   }
 }

@@ -1,7 +1,7 @@
 // Push at fleet scale (not a test): 10,000 simulated devices (BENCH_SCALE_DEVICES)
 // held connected to the server's embedded MQTT broker, the devices in child
-// processes (bench/push/run.ts keeps them in the server's process), so this
-// process's memory and CPU are the server's alone. Measured: connections
+// processes (bench-fleet.ts), so this process's memory and CPU are the
+// server's alone. Measured: connections
 // held, the server's memory per connected device, its CPU for an idle
 // connected fleet, and the time from publishing a release to every device
 // running it, each device acting on its notice.
@@ -9,22 +9,14 @@
 //   npx tsx bench/run-all.ts push-scale   (DATABASE_URL: PostgreSQL scratch database; else PGlite)
 //
 // Writes bench/results/push-scale.json.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startServer } from '../../server/start.ts';
-import { openScratchDatabase } from '../../server/db/scratch-database.ts';
-import { createClient } from '../../server/client.ts';
-import { provisionDevices } from '../../server/provision.ts';
-import { openWorkerFleet } from '../../device-sim/fleet-workers.ts';
 import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
-import { keys, syntheticArtifact } from '../../test/device-sim/fixtures.ts';
-import { BENCH_FLASH_DIR, BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
+import { syntheticArtifact } from '../../test/device-sim/fixtures.ts';
+import { BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
-import { serverIdleCpu } from './run.ts';
+import { openBenchFleet, serverIdleCpu } from './bench-fleet.ts';
 
 const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 10_000);
 /** Child processes holding the devices: enough that none holds more than 2,500. */
@@ -56,123 +48,96 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
 }
 
 export async function runPushScaleBench(): Promise<object> {
-  const baseUrl = process.env.DATABASE_URL;
-  const scratch = baseUrl ? await openScratchDatabase(baseUrl, 'wg_bench_scale') : null;
-  const work = mkdtempSync(join(BENCH_FLASH_DIR, 'wg-bench-scale-'));
-  const admin = `bench-admin-${randomBytes(12).toString('hex')}`;
-  const server = await startServer({ port: 0, dataDir: join(work, 'db'), databaseUrl: scratch?.url, adminToken: admin, log: progress, push: { port: 0 } });
+  const bench = await openBenchFleet({ name: 'scale', devices: DEVICES, processes: PROCESSES, tier: 'full', firstRelease: release(1), log: progress });
+  const { server, client, fleet, registerSeconds } = bench;
   try {
-    const client = createClient({ server: server.url, token: admin });
-    await client.registerPublisherKey(keys.publicKeyPem, 'bench');
-    await client.publish(release(1));
     let started = performance.now();
-    const { tokens } = await provisionDevices({ server: server.url, adminToken: admin, model: 'synthetic', tier: 'full', count: DEVICES, concurrency: 32 });
-    const registerSeconds = (performance.now() - started) / 1000;
-    progress(`${DEVICES} devices registered in ${round(registerSeconds, 1)} s; opening them in ${PROCESSES} processes`);
+    const first = await fleet.round({ targetVersion: 1, timeoutMs: 900_000 });
+    progress(`version 1 installed on ${first.reached} devices in ${first.seconds} s (polling, one check each)`);
 
-    const fleet = await openWorkerFleet({
-      server: server.url,
-      tokens,
-      baseDir: work,
-      profile: 'm0-32k',
-      publicKey: keys.publicKeyPem,
-      concurrency: 64,
-      workers: PROCESSES,
-      mode: 'processes',
+    // The server's own idle CPU, no device connected: subtracted from the connected fleet's.
+    const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
+    const before = settledMemory();
+    started = performance.now();
+    const reached = new Array<number>(DEVICES).fill(0);
+    let released = 0;
+    const watch = await fleet.watch({
+      onUpdate: (device, outcome) => {
+        if (released > 0 && outcome?.toVersion === 2 && reached[device] === 0) reached[device] = performance.now() - released;
+      },
     });
-    try {
-      started = performance.now();
-      const first = await fleet.round({ targetVersion: 1, timeoutMs: 900_000 });
-      progress(`version 1 installed on ${first.reached} devices in ${first.seconds} s (polling, one check each)`);
+    const subscribeSeconds = (performance.now() - started) / 1000;
+    const connected = server.pushConnections();
+    const after = settledMemory();
+    progress(`${watch.subscribed} devices subscribed in ${round(subscribeSeconds, 1)} s; the broker holds ${connected} connections`);
 
-      // The server's own idle CPU, no device connected: subtracted from the connected fleet's.
-      const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
-      const before = settledMemory();
-      started = performance.now();
-      const reached = new Array<number>(DEVICES).fill(0);
-      let released = 0;
-      const watch = await fleet.watch({
-        onUpdate: (device, outcome) => {
-          if (released > 0 && outcome?.toVersion === 2 && reached[device] === 0) reached[device] = performance.now() - released;
-        },
-      });
-      const subscribeSeconds = (performance.now() - started) / 1000;
-      const connected = server.pushConnections();
-      const after = settledMemory();
-      progress(`${watch.subscribed} devices subscribed in ${round(subscribeSeconds, 1)} s; the broker holds ${connected} connections`);
+    // Idle: every device connected, nothing changing. This process is the server alone.
+    const idleSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
+    const netIdleSeconds = idleSeconds - (baselineSeconds * IDLE_WINDOW_MS) / BASELINE_WINDOW_MS;
+    const held = server.pushConnections();
 
-      // Idle: every device connected, nothing changing. This process is the server alone.
-      const idleSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
-      const netIdleSeconds = idleSeconds - (baselineSeconds * IDLE_WINDOW_MS) / BASELINE_WINDOW_MS;
-      const held = server.pushConnections();
-
-      const loadBefore = loadavg();
-      progress('releasing version 2');
-      const releaseCpu = process.cpuUsage();
-      released = performance.now();
-      await client.publish(release(2));
-      // Only the subscribed devices hear of it; the others would wait for their next poll.
-      const all = await until(() => reached.filter((ms) => ms > 0).length >= watch.subscribed, 900_000);
-      const releaseUsage = process.cpuUsage(releaseCpu);
-      const seconds = reached.filter((ms) => ms > 0).map((ms) => ms / 1000);
-      await watch.stop();
-      const perDevice = (bytes: number) => Math.round(bytes / Math.max(1, connected));
-      const result = {
-        when: new Date().toISOString(),
-        devices: DEVICES,
-        processes: PROCESSES,
-        database: scratch ? 'postgres' : 'pglite',
-        flash: BENCH_FLASH_DIR_SOURCE,
-        model: 'synthetic 784-16-10, full tier',
-        registerSeconds: round(registerSeconds, 1),
-        firstInstall: { reached: first.reached, seconds: first.seconds },
-        connections: {
-          subscribed: watch.subscribed,
-          unsubscribed: watch.unsubscribed,
-          heldAtSubscribe: connected,
-          heldAfterIdle: held,
-          subscribeSeconds: round(subscribeSeconds, 1),
-        },
-        serverMemory: {
-          rssBefore: before.rss,
-          rssAfter: after.rss,
-          heapBefore: before.heapUsed,
-          heapAfter: after.heapUsed,
-          rssPerDevice: perDevice(after.rss - before.rss),
-          heapPerDevice: perDevice(after.heapUsed - before.heapUsed + (after.external - before.external)),
-        },
-        idle: {
-          windowSeconds: IDLE_WINDOW_MS / 1000,
-          serverCpuSeconds: round(idleSeconds),
-          /** The server's own idle CPU with no device connected, per second (subtracted below). */
-          serverBaselineCpuPerSecond: round(baselineSeconds / (BASELINE_WINDOW_MS / 1000), 4),
-          serverCpuSecondsPerDeviceHour: round((netIdleSeconds / Math.max(1, connected)) * (3_600_000 / IDLE_WINDOW_MS), 5),
-        },
-        release: {
-          reached: seconds.length,
-          all: all && seconds.length === DEVICES,
-          p50: round(quantile(seconds, 0.5)),
-          p99: round(quantile(seconds, 0.99)),
-          max: round(Math.max(...seconds)),
-          serverCpuSeconds: round((releaseUsage.user + releaseUsage.system) / 1e6, 1),
-          updates: watch.updates(),
-          failures: watch.failures(),
-          noticesSent: server.noticesSent(),
-        },
-        load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
-        note: `the server, its broker and the database share the machine's ${cpus().length} cores with the ${PROCESSES} processes that simulate the devices`,
-      };
-      progress(
-        `release: ${result.release.reached}/${DEVICES} running version 2, p50 ${result.release.p50} s, p99 ${result.release.p99} s, max ${result.release.max} s; ` +
-          `server memory ${result.serverMemory.rssPerDevice} B RSS, ${result.serverMemory.heapPerDevice} B heap per connected device`,
-      );
-      return result;
-    } finally {
-      await fleet.close();
-    }
+    const loadBefore = loadavg();
+    progress('releasing version 2');
+    const releaseCpu = process.cpuUsage();
+    released = performance.now();
+    await client.publish(release(2));
+    // Only the subscribed devices hear of it; the others would wait for their next poll.
+    const all = await until(() => reached.filter((ms) => ms > 0).length >= watch.subscribed, 900_000);
+    const releaseUsage = process.cpuUsage(releaseCpu);
+    const seconds = reached.filter((ms) => ms > 0).map((ms) => ms / 1000);
+    await watch.stop();
+    const perDevice = (bytes: number) => Math.round(bytes / Math.max(1, connected));
+    const result = {
+      when: new Date().toISOString(),
+      devices: DEVICES,
+      processes: PROCESSES,
+      database: bench.database,
+      flash: BENCH_FLASH_DIR_SOURCE,
+      model: 'synthetic 784-16-10, full tier',
+      registerSeconds: round(registerSeconds, 1),
+      firstInstall: { reached: first.reached, seconds: first.seconds },
+      connections: {
+        subscribed: watch.subscribed,
+        unsubscribed: watch.unsubscribed,
+        heldAtSubscribe: connected,
+        heldAfterIdle: held,
+        subscribeSeconds: round(subscribeSeconds, 1),
+      },
+      serverMemory: {
+        rssBefore: before.rss,
+        rssAfter: after.rss,
+        heapBefore: before.heapUsed,
+        heapAfter: after.heapUsed,
+        rssPerDevice: perDevice(after.rss - before.rss),
+        heapPerDevice: perDevice(after.heapUsed - before.heapUsed + (after.external - before.external)),
+      },
+      idle: {
+        windowSeconds: IDLE_WINDOW_MS / 1000,
+        serverCpuSeconds: round(idleSeconds),
+        /** The server's own idle CPU with no device connected, per second (subtracted below). */
+        serverBaselineCpuPerSecond: round(baselineSeconds / (BASELINE_WINDOW_MS / 1000), 4),
+        serverCpuSecondsPerDeviceHour: round((netIdleSeconds / Math.max(1, connected)) * (3_600_000 / IDLE_WINDOW_MS), 5),
+      },
+      release: {
+        reached: seconds.length,
+        all: all && seconds.length === DEVICES,
+        p50: round(quantile(seconds, 0.5)),
+        p99: round(quantile(seconds, 0.99)),
+        max: round(Math.max(...seconds)),
+        serverCpuSeconds: round((releaseUsage.user + releaseUsage.system) / 1e6, 1),
+        updates: watch.updates(),
+        failures: watch.failures(),
+        noticesSent: server.noticesSent(),
+      },
+      load: { cores: cpus().length, before: loadBefore.map((l) => round(l, 2)), after: loadavg().map((l) => round(l, 2)) },
+      note: `the server, its broker and the database share the machine's ${cpus().length} cores with the ${PROCESSES} processes that simulate the devices`,
+    };
+    progress(
+      `release: ${result.release.reached}/${DEVICES} running version 2, p50 ${result.release.p50} s, p99 ${result.release.p99} s, max ${result.release.max} s; ` +
+        `server memory ${result.serverMemory.rssPerDevice} B RSS, ${result.serverMemory.heapPerDevice} B heap per connected device`,
+    );
+    return result;
   } finally {
-    await server.close();
-    await scratch?.drop();
-    rmSync(work, { recursive: true, force: true });
+    await bench.close();
   }
 }

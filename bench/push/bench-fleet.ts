@@ -1,0 +1,90 @@
+// What the push benches share: a server with its embedded broker (on the
+// PostgreSQL of DATABASE_URL in a scratch database, else PGlite), version 1
+// of a synthetic model published, `devices` devices registered on one
+// license, and those devices in child processes, so the bench's own process
+// is the server alone. And the server's CPU over an idle window.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../../server/start.ts';
+import { openScratchDatabase } from '../../server/db/scratch-database.ts';
+import { createClient, type Client } from '../../server/client.ts';
+import { provisionDevices } from '../../server/provision.ts';
+import { openWorkerFleet, type WorkerFleet } from '../../device-sim/fleet-workers.ts';
+import { keys } from '../../test/device-sim/fixtures.ts';
+import { BENCH_FLASH_DIR } from '../device/flash-dir.ts';
+
+export interface BenchFleet {
+  server: RunningServer;
+  /** The admin's client. */
+  client: Client;
+  licenseId: number;
+  fleet: WorkerFleet;
+  database: 'postgres' | 'pglite';
+  /** Seconds the devices took to register. */
+  registerSeconds: number;
+  /** Stops the devices and the server and deletes what they wrote. */
+  close(): Promise<void>;
+}
+
+export async function openBenchFleet(options: {
+  /** Names the scratch database and the flash directory. */
+  name: string;
+  devices: number;
+  processes: number;
+  tier: string;
+  firstRelease: Uint8Array;
+  log: (line: string) => void;
+}): Promise<BenchFleet> {
+  const baseUrl = process.env.DATABASE_URL;
+  const scratch = baseUrl ? await openScratchDatabase(baseUrl, `wg_bench_${options.name}`) : null;
+  const work = mkdtempSync(join(BENCH_FLASH_DIR, `wg-bench-${options.name}-`));
+  let server: RunningServer | null = null;
+  let fleet: WorkerFleet | null = null;
+  const close = async (): Promise<void> => {
+    await fleet?.close();
+    await server?.close();
+    await scratch?.drop();
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const admin = `bench-admin-${randomBytes(12).toString('hex')}`;
+    server = await startServer({ port: 0, dataDir: join(work, 'db'), databaseUrl: scratch?.url, adminToken: admin, log: options.log, push: { port: 0 } });
+    const client = createClient({ server: server.url, token: admin });
+    await client.registerPublisherKey(keys.publicKeyPem, 'bench');
+    await client.publish(options.firstRelease);
+    const started = performance.now();
+    const { licenseId, tokens } = await provisionDevices({
+      server: server.url,
+      adminToken: admin,
+      model: 'synthetic',
+      tier: options.tier,
+      count: options.devices,
+      concurrency: 32,
+    });
+    const registerSeconds = (performance.now() - started) / 1000;
+    options.log(`${options.devices} devices registered on one license in ${registerSeconds.toFixed(1)} s; opening them in ${options.processes} processes`);
+    fleet = await openWorkerFleet({
+      server: server.url,
+      tokens,
+      baseDir: work,
+      profile: 'm0-32k',
+      publicKey: keys.publicKeyPem,
+      concurrency: 64,
+      workers: options.processes,
+      mode: 'processes',
+    });
+    return { server, client, licenseId, fleet, database: scratch ? 'postgres' : 'pglite', registerSeconds, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** This process's CPU seconds over `ms` of doing nothing on its own. */
+export async function serverIdleCpu(ms: number): Promise<number> {
+  const start = process.cpuUsage();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
