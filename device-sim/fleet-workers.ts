@@ -75,22 +75,26 @@ export const eventClock = (): number => performance.timeOrigin + performance.now
 /** One worker, thread or process, behind the same small interface. */
 interface Channel {
   send(message: unknown): void;
-  /** The next reply (events go to `events`), in the order the requests were sent. */
+  /** The next reply (events go to the listener), in the order the requests were sent. */
   next(): Promise<Reply>;
-  events: ((event: WatchEvent) => void) | null;
+  /** Where the worker's events go from now on (null: dropped). */
+  listen(listener: ((event: WatchEvent) => void) | null): void;
   close(): Promise<void>;
 }
 
 /** Splits a worker's messages into events and replies; replies wait in order for next(). */
 function demultiplex(onFailure: (listener: (error: Error) => void) => void): {
-  channel: Pick<Channel, 'next' | 'events'>;
+  channel: Pick<Channel, 'next' | 'listen'>;
   receive(message: Reply | WatchEvent): void;
 } {
   const replies: Reply[] = [];
   const waiting: Array<{ resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
   let failed: Error | null = null;
-  const channel: Pick<Channel, 'next' | 'events'> = {
-    events: null,
+  let events: ((event: WatchEvent) => void) | null = null;
+  const channel: Pick<Channel, 'next' | 'listen'> = {
+    listen: (listener) => {
+      events = listener;
+    },
     next: () =>
       new Promise<Reply>((resolve, reject) => {
         if (replies.length > 0) resolve(replies.shift()!);
@@ -106,7 +110,7 @@ function demultiplex(onFailure: (listener: (error: Error) => void) => void): {
     channel,
     receive(message) {
       if (message.kind === 'event') {
-        channel.events?.(message);
+        events?.(message);
         return;
       }
       const waiter = waiting.shift();
@@ -134,12 +138,6 @@ function threadChannel(options: FleetOptions): Channel {
   worker.on('message', receive);
   return {
     ...channel,
-    set events(listener) {
-      channel.events = listener;
-    },
-    get events() {
-      return channel.events;
-    },
     send: (message) => worker.postMessage(message),
     close: async () => {
       await worker.terminate();
@@ -160,12 +158,6 @@ function processChannel(options: FleetOptions): Channel {
   child.send({ kind: 'init', options });
   return {
     ...channel,
-    set events(listener) {
-      channel.events = listener;
-    },
-    get events() {
-      return channel.events;
-    },
     send: (message) => child.send(message as object),
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -232,7 +224,7 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
         }
       };
       for (const channel of channels) {
-        channel.events = onEvent;
+        channel.listen(onEvent);
         channel.send({ kind: 'watch' });
       }
       const replies = (await Promise.all(channels.map(answer))) as Array<Extract<Reply, { kind: 'watching' }>>;
@@ -247,7 +239,7 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
         async stop() {
           for (const channel of channels) channel.send({ kind: 'unwatch' });
           await Promise.all(channels.map(answer));
-          for (const channel of channels) channel.events = null;
+          for (const channel of channels) channel.listen(null);
         },
       };
     },
