@@ -32,6 +32,10 @@
 // file joins them with requiring(test, FULL_RUN) (test/requirements.ts).
 // They are counted as skipped; `npm test` runs them.
 //
+// PGlite: the run sets WG_PGLITE_TEMPLATE_DIR, so each new PGlite database is
+// a copy of one migrated database kept in node_modules/.cache/weightgate
+// rather than a new initdb (server/db/connect.ts).
+//
 // Exit code: 0 when nothing failed (and, with CI set, nothing was skipped).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -67,6 +71,8 @@ function parseArgs(argv) {
 }
 
 const options = parseArgs(process.argv.slice(2));
+// Every PGlite database a test opens starts from one migrated copy kept here (server/db/connect.ts).
+process.env.WG_PGLITE_TEMPLATE_DIR ??= join(root, 'node_modules', '.cache', 'weightgate');
 const ci = Boolean(process.env.CI) && !['0', 'false'].includes(process.env.CI.toLowerCase());
 const timeoutMs = Number(process.env.WG_TEST_TIMEOUT ?? 900) * 1000;
 
