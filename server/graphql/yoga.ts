@@ -1,27 +1,22 @@
-// POST /graphql: the operators' query API on the same Hono app, behind the
-// same bearer tokens (requireToken), with GraphQL Yoga executing
+// The GraphQL executor behind POST /graphql (index.ts registers the route
+// and loads this file on the first query): GraphQL Yoga executing
 // schema.graphql. Limits against expensive queries come from a maintained
 // library (GraphQL Armor: depth, cost, aliases, tokens, no field
 // suggestions); a device token additionally gets no schema introspection.
-// No GraphiQL: it would load its assets from a CDN these machines cannot
-// reach; the console at /console is the browser's way in.
 import { readFileSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type DefinitionNode } from 'graphql';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
-import type { Hono } from 'hono';
-import { requireToken, type AuthEnv, type Principal } from '../auth.ts';
+import type { Principal } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { fieldAccessRule } from './access.ts';
 import { createLoaders, resolvers, type GraphQLContext } from './resolvers.ts';
 import { recordAudit } from '../store/audit.ts';
+import { GRAPHQL_LIMITS } from './index.ts';
 
 export const typeDefs = readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8');
-
-/** The limits a query must stay within (docs/graphql.md). */
-export const GRAPHQL_LIMITS = { maxDepth: 8, maxCost: 50_000, maxAliases: 15, maxTokens: 2000 } as const;
 
 interface ServerContextOfRequest {
   principal: Principal;
@@ -78,9 +73,10 @@ function auditRefusedMutations(ctx: ServerContext, onInternalError?: (error: unk
   };
 }
 
-export function graphqlRoutes(app: Hono<AuthEnv>, ctx: ServerContext, onInternalError?: (error: unknown) => void): void {
+/** The executor for one server: call its fetch with the request and `{ principal }`. */
+export function createExecutor(ctx: ServerContext, onInternalError?: (error: unknown) => void) {
   const schema = createSchema<GraphQLContext>({ typeDefs, resolvers });
-  const yoga = createYoga<ServerContextOfRequest>({
+  return createYoga<ServerContextOfRequest>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: false,
@@ -123,9 +119,5 @@ export function graphqlRoutes(app: Hono<AuthEnv>, ctx: ServerContext, onInternal
       accessByRole(),
       auditRefusedMutations(ctx, onInternalError),
     ],
-  });
-  app.post('/graphql', requireToken(ctx, 'admin', 'publisher', 'device'), (c) => yoga.fetch(c.req.raw, { principal: c.get('principal') }));
-  app.all('/graphql', () => {
-    throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'send GraphQL queries as POST /graphql with a JSON body {"query", "variables"}', { Allow: 'POST' });
   });
 }
