@@ -9,6 +9,28 @@ static void nor_program(sim_flash *f, uint8_t *cell, uint8_t value) {
     *cell &= value;
 }
 
+static uint8_t ERASED[4096]; /* all 0xFF once sim_flash_init has run */
+static uint8_t erased_ready;
+
+/* nor_program over len bytes; erased cells (the rule: programming only
+ * after an erase) take the whole run at once. The power-cut tests program
+ * millions of bytes, and byte by byte under AddressSanitizer was a third
+ * of their time. */
+static void nor_program_run(sim_flash *f, uint8_t *cells, const uint8_t *data, uint32_t len) {
+    uint32_t i, n;
+    while (len > 0) {
+        n = len < sizeof ERASED ? len : (uint32_t)sizeof ERASED;
+        if (memcmp(cells, ERASED, n) == 0) {
+            memcpy(cells, data, n);
+        } else {
+            for (i = 0; i < n; i++) nor_program(f, &cells[i], data[i]);
+        }
+        cells += n;
+        data += n;
+        len -= n;
+    }
+}
+
 /* Decides whether this call is the one the power cut interrupts. */
 static int cut_now(sim_flash *f) {
     if (f->dead) return 1;
@@ -21,7 +43,7 @@ static int cut_now(sim_flash *f) {
 
 static int sim_erase(void *ctx, uint32_t offset) {
     sim_flash *f = ctx;
-    uint32_t s = f->driver.sector_bytes, done = s, i;
+    uint32_t s = f->driver.sector_bytes, done = s;
     if (offset % s || offset > f->bytes - s) {
         f->violations++;
         return -1;
@@ -34,14 +56,14 @@ static int sim_erase(void *ctx, uint32_t offset) {
         f->erases++;
         return -1;
     }
-    for (i = 0; i < done; i++) f->mem[offset + i] = 0xFF;
+    memset(f->mem + offset, 0xFF, done);
     f->erases++;
     return 0;
 }
 
 static int sim_program(void *ctx, uint32_t offset, const uint8_t *data, uint32_t len) {
     sim_flash *f = ctx;
-    uint32_t p = f->driver.program_bytes, s = f->driver.sector_bytes, done = len, i;
+    uint32_t p = f->driver.program_bytes, s = f->driver.sector_bytes, done = len;
     if (len == 0 || offset % p || len % p || offset > f->bytes - len || offset / s != (offset + len - 1) / s) {
         f->violations++;
         return -1;
@@ -49,12 +71,12 @@ static int sim_program(void *ctx, uint32_t offset, const uint8_t *data, uint32_t
     if (cut_now(f)) {
         if (f->ops - 1 != f->cut_at || f->tear == SIM_TEAR_NOTHING) return -1;
         done = f->tear == SIM_TEAR_HALF ? len / 2 : len - 1;
-        for (i = 0; i < done; i++) nor_program(f, &f->mem[offset + i], data[i]);
+        nor_program_run(f, f->mem + offset, data, done);
         f->mem[offset + done] &= (uint8_t)(data[done] | 0x5A); /* some bits cleared, not all */
         f->programs++;
         return -1;
     }
-    for (i = 0; i < len; i++) nor_program(f, &f->mem[offset + i], data[i]);
+    nor_program_run(f, f->mem + offset, data, len);
     f->programs++;
     return 0;
 }
@@ -69,6 +91,10 @@ static int sim_read(void *ctx, uint32_t offset, uint8_t *out, uint32_t len) {
 void sim_flash_init(sim_flash *f, uint8_t *mem, uint32_t bytes, uint32_t sector_bytes, uint32_t program_bytes,
                     int mapped) {
     memset(f, 0, sizeof *f);
+    if (!erased_ready) {
+        memset(ERASED, 0xFF, sizeof ERASED);
+        erased_ready = 1;
+    }
     f->mem = mem;
     f->bytes = bytes;
     memset(mem, 0xFF, bytes);
