@@ -19,10 +19,10 @@ else()
 endif()
 
 wg_patch_library(wg_patch_test weightgate_test_f32)
-target_compile_options(wg_patch_test PRIVATE ${WG_SANITIZE} -g)
+target_compile_options(wg_patch_test PRIVATE ${WG_SANITIZE_COMPILE} -g)
 add_executable(test_patch ${CMAKE_CURRENT_LIST_DIR}/test_patch.c)
 target_link_libraries(test_patch PRIVATE wg_patch_test wg_test_support PkgConfig::CMOCKA)
-target_compile_options(test_patch PRIVATE ${WG_WARNINGS} ${WG_SANITIZE} -g)
+target_compile_options(test_patch PRIVATE ${WG_WARNINGS} ${WG_SANITIZE_COMPILE} -g)
 target_link_options(test_patch PRIVATE ${WG_SANITIZE})
 add_test(NAME patch_vectors COMMAND test_patch)
 set_tests_properties(patch_vectors PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG_PATCH_VECTORS}"
@@ -33,7 +33,7 @@ set_tests_properties(patch_vectors PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG
 if(TARGET wg_update_testlib)
   add_executable(test_patch_power_cut ${CMAKE_CURRENT_LIST_DIR}/test_patch_power_cut.c ${WG_PATCH_FLASH_SOURCES})
   target_link_libraries(test_patch_power_cut PRIVATE wg_patch_test wg_update_testlib wg_test_support PkgConfig::CMOCKA)
-  target_compile_options(test_patch_power_cut PRIVATE ${WG_WARNINGS} ${WG_SANITIZE} -g)
+  target_compile_options(test_patch_power_cut PRIVATE ${WG_WARNINGS} ${WG_SANITIZE_COMPILE} -g)
   target_link_options(test_patch_power_cut PRIVATE ${WG_SANITIZE})
   add_test(NAME patch_power_cut COMMAND test_patch_power_cut)
   set_tests_properties(patch_power_cut PROPERTIES ENVIRONMENT "WG_PATCH_VECTORS=${WG_PATCH_VECTORS}"
