@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { BuildOptions, BuildReport, ProgressSink } from '../pipeline/build.ts';
 import { PRESET_NAMES } from '../pipeline/presets.ts';
+import { fullTierDrop } from '../pipeline/report.ts';
 import { parseInteger, parseNumber } from './numbers.ts';
 
 interface BuildFlags {
@@ -26,6 +27,8 @@ interface BuildFlags {
   allowUnsigned?: boolean;
   maxBytes?: string;
   minAccuracy?: string;
+  maxDrop?: string;
+  searchSparsities?: string;
   out: string;
   c?: boolean;
   json?: boolean;
@@ -59,6 +62,8 @@ export function toBuildOptions(flags: BuildFlags): BuildOptions {
     allowUnsigned: flags.allowUnsigned,
     maxBytes: int('--max-bytes', flags.maxBytes, 1, Number.MAX_SAFE_INTEGER),
     minAccuracy: num('--min-accuracy', flags.minAccuracy, 0, 1),
+    maxDrop: num('--max-drop', flags.maxDrop, 0, 100),
+    searchSparsities: flags.searchSparsities?.split(',').map((s) => num('--search-sparsities', s.trim(), 0, 1, false) as number),
     outDir: flags.out,
     c: flags.c,
     pruneRounds: int('--prune-rounds', flags.pruneRounds, 1, 100),
@@ -108,6 +113,22 @@ export function createCliProgress(stream: NodeJS.WriteStream = process.stderr): 
   };
 }
 
+/** The accuracy budget in the summary: the reference, the full tier's drop, and what the search chose. */
+function budgetLines(report: BuildReport): string[] {
+  const drop = fullTierDrop(report);
+  if (drop === null || report.inputValidationAccuracy === null) return [];
+  const lines = [
+    `validation accuracy: input model ${(report.inputValidationAccuracy * 100).toFixed(2)}%, full tier ${drop.toFixed(2)} points below${report.maxDrop === null ? ' (no --max-drop)' : ` (--max-drop ${report.maxDrop})`}`,
+  ];
+  if (report.search) {
+    const { chosen, trials } = report.search;
+    lines.push(
+      `search: ${trials.length} settings tried; chose sparsity ${(chosen.sparsity * 100).toFixed(0)}%, ${chosen.bits}-bit codebooks (report.md lists them)`,
+    );
+  }
+  return lines;
+}
+
 function summarize(report: BuildReport, outDir: string): string {
   const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
   const lines = [
@@ -117,6 +138,7 @@ function summarize(report: BuildReport, outDir: string): string {
       : `${report.model} v${report.version} UNSIGNED (no --key): devices given a --public-key refuse it`,
     `test accuracy: dense ${pct(report.accuracy.dense)}, pruned ${pct(report.accuracy.pruned)}, shared ${pct(report.accuracy.quantized)}`,
     `full artifact ${report.fullArtifactBytes} B = ${report.compressionRatio.toFixed(1)}x smaller than dense float32 (${report.denseFloat32Bytes} B)`,
+    ...budgetLines(report),
     'tier        intervals  test acc  bytes   file',
     ...report.tiers.map(
       (t) =>
@@ -154,8 +176,13 @@ export function registerPipelineCommands(program: Command): void {
     .option('--allow-unsigned', 'with --from a signed build and no --key: write the next version unsigned anyway')
     .option('--max-bytes <n>', 'fail (exit 1) when the full artifact is larger')
     .option('--min-accuracy <a>', "fail (exit 1) when the full artifact's test accuracy is lower (0..1)")
+    .option(
+      '--max-drop <points>',
+      "accuracy budget: search sparsity and codebook bits for the smallest full artifact within POINTS of the input model's validation accuracy; with --sparsity or --bits, only check it (exit 1 when missed)",
+    )
     .requiredOption('--out <dir>', 'output directory')
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
+    .option('--search-sparsities <list>', 'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.97,0.98)')
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
     .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 3)')
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
@@ -165,6 +192,12 @@ export function registerPipelineCommands(program: Command): void {
       const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(options, createCliProgress());
+      const drop = fullTierDrop(result.report);
+      if (options.maxDrop === undefined && drop !== null && drop > 1) {
+        process.stderr.write(
+          `weightgate: warning: the full tier is ${drop.toFixed(2)} points below the input model's validation accuracy; --max-drop 1 searches sparsity and codebook bits for the smallest artifact within one point\n`,
+        );
+      }
       if (flags.allowUnsigned && !result.report.signed)
         process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');

@@ -40,6 +40,15 @@ export interface BuildOptions {
   allowUnsigned?: boolean;
   maxBytes?: number;
   minAccuracy?: number;
+  /**
+   * Accuracy budget in points below the input model's validation accuracy.
+   * Without sparsity and bits given: search them for the smallest full
+   * artifact within it (search.ts); with them: only check it. Exit 1 when
+   * the full tier misses it.
+   */
+  maxDrop?: number;
+  /** The sparsities the --max-drop search climbs, ascending (default SPARSITY_LADDER in search.ts). */
+  searchSparsities?: number[];
   outDir: string;
   /** Also write a C header per artifact. */
   c?: boolean;
@@ -57,13 +66,18 @@ export interface BuildOptions {
 }
 
 export interface ResolvedOptions
-  extends Required<Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'tiers' | 'version'>> {
+  extends Required<
+    Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'maxDrop' | 'tiers' | 'version'>
+  > {
   preset?: string;
   modelPath?: string;
   fromDir?: string;
   keyPem?: string;
   maxBytes?: number;
   minAccuracy?: number;
+  maxDrop?: number;
+  /** Search sparsity and codebook bits within maxDrop (given, neither fixed, codebook encoding, not --from). */
+  search: boolean;
   tiers: TierTarget[];
   version?: number;
 }
@@ -83,6 +97,8 @@ export const DEFAULTS = {
   densityExponent: -0.4,
   centroidEpochs: 1,
   tolerance: 0.01,
+  /** The overall kernel sparsities the --max-drop search climbs (search.ts). */
+  searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98],
 };
 
 function check(condition: boolean, message: string): void {
@@ -111,6 +127,14 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     version: options.version,
     maxBytes: options.maxBytes,
     minAccuracy: options.minAccuracy,
+    maxDrop: options.maxDrop,
+    search:
+      options.maxDrop !== undefined &&
+      options.sparsity === undefined &&
+      options.bits === undefined &&
+      options.encoding !== 'int8' &&
+      options.fromDir === undefined,
+    searchSparsities: options.searchSparsities ?? DEFAULTS.searchSparsities,
     outDir: options.outDir,
     c: options.c ?? false,
     pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
@@ -130,6 +154,15 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(r.version === undefined || isInt(r.version, 1, 0xffffffff), `--version ${r.version}: use a positive integer`);
   check(r.maxBytes === undefined || (Number.isFinite(r.maxBytes) && r.maxBytes > 0), `--max-bytes ${r.maxBytes}: use a positive number of bytes`);
   check(r.minAccuracy === undefined || (r.minAccuracy >= 0 && r.minAccuracy <= 1), `--min-accuracy ${r.minAccuracy}: use a fraction 0..1`);
+  check(
+    r.maxDrop === undefined || (r.maxDrop >= 0 && r.maxDrop <= 100),
+    `--max-drop ${r.maxDrop}: use points 0..100 (1 allows one point below the input model)`,
+  );
+  check(
+    r.searchSparsities.length > 0 && r.searchSparsities.every((s, i) => s >= 0 && s < 1 && (i === 0 || s > r.searchSparsities[i - 1])),
+    `--search-sparsities ${r.searchSparsities.join(',')}: use fractions 0 <= S < 1 in ascending order`,
+  );
+  check(r.maxDrop === undefined || r.fromDir === undefined, '--max-drop: a --from build keeps its masks and codebooks; give the budget to the first build');
   check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);

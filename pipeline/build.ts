@@ -9,6 +9,7 @@ import type { SelectedTier } from './algorithm1.ts';
 import { selectBackend } from './backend.ts';
 import { resolveOptions, type BuildOptions, type ResolvedOptions } from './build-options.ts';
 import { compressModel, type CompressedModel } from './compress.ts';
+import { searchCompression, withinBudget, type SearchReport } from './search.ts';
 import { loadDataset, type Dataset } from './datasets.ts';
 import { PipelineError } from './errors.ts';
 import { equalIntervals } from './intervals.ts';
@@ -17,7 +18,7 @@ import { countNonzero, parameterCount } from './mlp.ts';
 import { toModelInput } from './model-input.ts';
 import { nextVersion } from './next-version.ts';
 import { silentProgress, type ProgressSink } from './progress.ts';
-import { compareOrders, renderReportMarkdown, type BuildReport, type OrderComparison, type TierReport } from './report.ts';
+import { compareOrders, fullTierDrop, renderReportMarkdown, type BuildReport, type OrderComparison, type TierReport } from './report.ts';
 import { renderReportSvg } from './report-svg.ts';
 import { loadState, saveState, type BuildState, type SavedTier } from './state.ts';
 
@@ -56,9 +57,20 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   const dataset = await loadDataset(data);
   progress.log(`dataset ${dataset.name}: ${dataset.train.count} train / ${dataset.validation.count} validation / ${dataset.test.count} test`);
 
-  const compressed = state ? await nextVersion(state, options, dataset, progress) : await compressModel(options, dataset, progress);
+  let search: SearchReport | undefined;
+  let compressed: CompressedModel;
+  let bits = options.bits;
+  if (state) {
+    compressed = await nextVersion(state, options, dataset, progress);
+    bits = state.bits;
+  } else if (options.search) {
+    const searched = await searchCompression(options, dataset, options.maxDrop as number, progress);
+    ({ search, bits } = searched);
+    compressed = searched;
+  } else {
+    compressed = await compressModel(options, dataset, progress);
+  }
   const version = options.version ?? (state ? state.version + 1 : 1);
-  const bits = state ? state.bits : options.bits;
   const encodable = { kernels: compressed.weights.kernels, biases: compressed.weights.biases, shared: compressed.shared, bits };
 
   let t = performance.now();
@@ -139,6 +151,8 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
     layerSparsity: compressed.layerSparsity,
     bits,
     encoding: compressed.shared ? 'codebook' : 'int8',
+    inputValidationAccuracy: compressed.inputValidationAccuracy ?? previousReport?.inputValidationAccuracy ?? null,
+    maxDrop: options.maxDrop ?? null,
     accuracy: {
       dense: compressed.accuracy.dense ?? previousReport?.accuracy?.dense ?? null,
       pruned: compressed.accuracy.pruned ?? previousReport?.accuracy?.pruned ?? null,
@@ -154,6 +168,7 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
     keyId: options.keyPem ? keyIdOf(options.keyPem) : null,
     seconds: { ...compressed.seconds, license: licenseSeconds, build: buildSeconds, total: elapsed(started) },
   };
+  if (search) report.search = search;
   if (state && options.fromDir) report.from = { dir: options.fromDir, previousVersion: state.version, ...segmentChanges(previousFull, full, modelInput) };
 
   await writeFile(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
@@ -208,6 +223,16 @@ function segmentChanges(previous: Uint8Array | null, next: Uint8Array, input: Mo
 function checkBudgets(options: ResolvedOptions, report: BuildReport): void {
   const full = report.tiers[report.tiers.length - 1];
   const kept = `; the artifacts written to ${options.outDir} for inspection failed this check: do not release them`;
+  const drop = fullTierDrop(report);
+  if (options.maxDrop !== undefined && drop !== null && !withinBudget(drop, options.maxDrop)) {
+    const what = report.search
+      ? `no setting tried (${report.search.trials.length}, in report.json "search") keeps the full tier within --max-drop ${options.maxDrop}; the closest, written, is ${drop.toFixed(2)} points below`
+      : `full artifact ${full.file} is ${drop.toFixed(2)} points below the input model's validation accuracy, over --max-drop ${options.maxDrop}`;
+    throw new PipelineError(
+      'MAX_DROP',
+      `${what} (input ${(report.inputValidationAccuracy! * 100).toFixed(2)} %, full tier ${(full.validationAccuracy * 100).toFixed(2)} %)${kept}`,
+    );
+  }
   if (options.maxBytes !== undefined && full.artifactBytes > options.maxBytes) {
     throw new PipelineError('MAX_BYTES', `full artifact ${full.file} is ${full.artifactBytes} bytes, over --max-bytes ${options.maxBytes}${kept}`);
   }

@@ -23,6 +23,8 @@ export interface CompressedModel {
   /** The pruned float32 weights before sharing (for the report's "pruning" column). */
   pruned: MlpWeights | null;
   accuracy: { dense: number | null; pruned: number | null; quantized: number };
+  /** The input model's validation accuracy (a loaded model before any change, a preset once trained): --max-drop's reference. */
+  inputValidationAccuracy: number | null;
   layerSparsity: number[];
   seconds: Record<string, number>;
 }
@@ -60,10 +62,14 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
   seconds.load = elapsed(t);
 
   t = performance.now();
+  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
   let dense = loaded ?? initialWeights(spec, options.seed);
+  const loadedReference = loaded ? validate(loaded) : null;
+  if (loaded) progress.log(`input model: validation accuracy ${(loadedReference! * 100).toFixed(2)} %, test ${(test(loaded) * 100).toFixed(2)} %`);
   if (options.epochs > 0) {
     dense = await trainWeights(spec, dense, dataset.train, dataset.classes, { epochs: options.epochs, seed: options.seed, stage: 'train' }, progress);
   }
+  const inputValidationAccuracy = loadedReference ?? validate(dense);
   const denseAccuracy = test(dense);
   progress.log(`dense: test accuracy ${(denseAccuracy * 100).toFixed(2)} %`);
   seconds.train = elapsed(t);
@@ -123,6 +129,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
     shared,
     pruned: pruned.weights,
     accuracy: { dense: denseAccuracy, pruned: prunedAccuracy, quantized: quantizedAccuracy },
+    inputValidationAccuracy,
     layerSparsity: pruned.layerSparsity,
     seconds,
   };

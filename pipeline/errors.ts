@@ -30,10 +30,12 @@ export const PipelineErrorCode = {
   // The full artifact breaks a budget (exit 1).
   MAX_BYTES: 'MAX_BYTES',
   MIN_ACCURACY: 'MIN_ACCURACY',
+  // The full tier is more points below the input model than --max-drop allows (exit 1).
+  MAX_DROP: 'MAX_DROP',
 } as const;
 export type PipelineErrorCode = (typeof PipelineErrorCode)[keyof typeof PipelineErrorCode];
 
-const BUDGET_CODES: ReadonlySet<PipelineErrorCode> = new Set([PipelineErrorCode.MAX_BYTES, PipelineErrorCode.MIN_ACCURACY]);
+const BUDGET_CODES: ReadonlySet<PipelineErrorCode> = new Set([PipelineErrorCode.MAX_BYTES, PipelineErrorCode.MIN_ACCURACY, PipelineErrorCode.MAX_DROP]);
 
 export class PipelineError extends Error {
   /** 1 for a broken budget, 2 for unusable input. */

@@ -62,6 +62,7 @@ export async function nextVersion(state: BuildState, options: ResolvedOptions, d
     shared,
     pruned: null,
     accuracy: { dense: null, pruned: null, quantized },
+    inputValidationAccuracy: null,
     layerSparsity,
     seconds: { share: Math.round((performance.now() - start) / 10) / 100 },
   };

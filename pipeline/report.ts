@@ -1,6 +1,7 @@
 // report.json's shape, and report.md: the paper's results table beside ours,
 // then the tiers and how the two Algorithm 1 orders compare.
 import type { SelectedTier } from './algorithm1.ts';
+import type { SearchReport } from './search.ts';
 
 export interface TierReport {
   name: string;
@@ -42,6 +43,12 @@ export interface BuildReport {
   bits: number;
   encoding: 'codebook' | 'int8';
   accuracy: { dense: number | null; pruned: number | null; quantized: number };
+  /** The input model's validation accuracy (the --max-drop reference); null for a --from build without it. */
+  inputValidationAccuracy: number | null;
+  /** --max-drop, when given. */
+  maxDrop: number | null;
+  /** With --max-drop and no fixed --sparsity/--bits: what the search tried and chose. */
+  search?: SearchReport;
   /** Bytes of the pruned float32 weights alone as an artifact (the paper's "pruning" column). */
   prunedArtifactBytes: number | null;
   fullArtifactBytes: number;
@@ -55,6 +62,12 @@ export interface BuildReport {
   signed: boolean;
   keyId: string | null;
   seconds: Record<string, number>;
+}
+
+/** Points the full tier's validation accuracy lies below the input model's, or null when there is no reference. */
+export function fullTierDrop(report: BuildReport): number | null {
+  const full = report.tiers[report.tiers.length - 1];
+  return report.inputValidationAccuracy === null ? null : (report.inputValidationAccuracy - full.validationAccuracy) * 100;
 }
 
 export function compareOrders(paper: SelectedTier[], greedy: SelectedTier[]): OrderComparison[] {
@@ -92,6 +105,23 @@ export function renderReportMarkdown(r: BuildReport): string {
     `| this build | ${r.params.toLocaleString('en-US')} | ${kb(r.denseFloat32Bytes)} (float32) | ${kb(r.prunedArtifactBytes)} (${pct(r.sparsity)}) | ${kb(r.fullArtifactBytes)} (${r.compressionRatio.toFixed(1)}x smaller) |`,
   );
   lines.push('', `Test accuracy: dense ${pct(r.accuracy.dense)}, pruned ${pct(r.accuracy.pruned)}, shared/quantized ${pct(r.accuracy.quantized)}.`, '');
+  if (r.search) {
+    const s = r.search;
+    lines.push(
+      `## Search within --max-drop ${s.maxDrop} (input model: validation ${pct(s.reference)})`,
+      '',
+      `Chosen: sparsity ${pct(s.chosen.sparsity)}, ${s.chosen.bits}-bit codebooks${s.met ? '' : ' (the closest: nothing tried was within the budget)'}.`,
+      '',
+      '| sparsity | bits | validation | points below | full artifact | within |',
+      '|---:|---:|---:|---:|---:|:---:|',
+    );
+    for (const t of s.trials) {
+      lines.push(
+        `| ${pct(t.sparsity)} | ${t.bits} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('## Tiers (nested; Algorithm 1 on the validation split, accuracy on the test split)', '');
   lines.push('| tier | target | intervals | validation | test | artifact | file |', '|---|---:|---|---:|---:|---:|---|');
   for (const t of r.tiers) {

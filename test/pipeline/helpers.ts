@@ -36,7 +36,7 @@ export function writeIdxDir(dir: string, train: number, test: number, gzip: bool
 }
 
 /** A tfjs-native Sequential model.json (784-hidden-10) with seeded small weights; returns its path. */
-export function writeTinyModel(dir: string, hidden = 16): string {
+export function writeTinyModel(dir: string, hidden = 16, trained?: { kernels: Float32Array[]; biases: Float32Array[] }): string {
   const shapes: Array<[string, number[]]> = [
     ['dense_a/kernel', [784, hidden]],
     ['dense_a/bias', [hidden]],
@@ -50,6 +50,8 @@ export function writeTinyModel(dir: string, hidden = 16): string {
     state = (state * 1103515245 + 12345) >>> 0;
     values[i] = ((state / 2 ** 32) * 2 - 1) * 0.08;
   }
+  // Given weights (kernel a, bias a, kernel b, bias b, as TF.js stores them) replace the random ones.
+  if (trained) values.set([trained.kernels[0], trained.biases[0], trained.kernels[1], trained.biases[1]].flatMap((part) => Array.from(part)));
   const model = {
     format: 'layers-model',
     generatedBy: 'test',

@@ -1,0 +1,179 @@
+// Stages 1–3 under an accuracy budget (`--max-drop POINTS`): instead of one
+// fixed sparsity and codebook size, try a ladder of sparsities and, at each,
+// the fewest codebook bits that stay within POINTS of the input model's
+// validation accuracy; keep the setting whose full artifact is smallest.
+//
+// The reference is the input model as given: a loaded model before any
+// change, or a preset once trained. Accuracy is measured on the validation
+// split (what the search may look at); the test split stays for the report.
+//
+// The ladder (DEFAULTS.searchSparsities, or --search-sparsities) prunes in steps from the previous step's weights (one round and
+// --prune-epochs of fine-tuning each), so the masks are nested and the whole
+// search costs about one iterative pruning run with more rounds. It climbs
+// while some codebook size meets the budget and stops at the first sparsity
+// where none does: pruning further only loses more.
+import { encodeArtifact } from '../formats/index.ts';
+import type { ResolvedOptions } from './build-options.ts';
+import { fineTuneCentroids } from './centroid-tuning.ts';
+import { loadModel, type CompressedModel } from './compress.ts';
+import type { Dataset } from './datasets.ts';
+import { evaluateAccuracy } from './evaluate.ts';
+import { equalIntervals } from './intervals.ts';
+import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { toModelInput } from './model-input.ts';
+import type { ProgressSink } from './progress.ts';
+import { pruneIteratively } from './prune.ts';
+import { shareWeights, withSharedKernels, type SharedLayer } from './share.ts';
+import { initialWeights, trainWeights } from './train.ts';
+
+/** Codebook bits tried at each sparsity, fewest first. */
+export const BITS_TRIED = [3, 4, 5, 6];
+
+export interface SearchTrial {
+  sparsity: number;
+  bits: number;
+  validationAccuracy: number;
+  /** Points below the reference (negative: above it). */
+  drop: number;
+  /** The full artifact's bytes, unsigned (a signature adds the same 64 + key id to every trial). */
+  fullBytes: number;
+  withinBudget: boolean;
+}
+
+export interface SearchReport {
+  maxDrop: number;
+  /** The input model's validation accuracy, the budget's reference. */
+  reference: number;
+  trials: SearchTrial[];
+  chosen: { sparsity: number; bits: number };
+  /** Whether the chosen setting is within the budget (else it is the best found). */
+  met: boolean;
+}
+
+export interface SearchedModel extends CompressedModel {
+  bits: number;
+  search: SearchReport;
+}
+
+interface Candidate {
+  trial: SearchTrial;
+  pruned: MlpWeights;
+  shared: SharedLayer[];
+  final: MlpWeights;
+  layerSparsity: number[];
+}
+
+/** drop <= maxDrop, up to float rounding: accuracies are counts over a split, and 0.956 - 0.946 is not exactly 0.01. */
+export const withinBudget = (drop: number, maxDrop: number): boolean => drop <= maxDrop + 1e-9;
+
+const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
+const pct = (a: number) => `${(a * 100).toFixed(2)} %`;
+
+/** The full artifact's size for these weights, as build writes it (unsigned, no tiers). */
+function fullBytes(spec: MlpSpec, final: MlpWeights, shared: SharedLayer[], bits: number, intervals: number): number {
+  const encodable = { kernels: final.kernels, biases: final.biases, shared, bits };
+  return encodeArtifact(toModelInput(spec, encodable, equalIntervals(final.kernels, intervals), [], 1)).length;
+}
+
+export async function searchCompression(options: ResolvedOptions, dataset: Dataset, maxDrop: number, progress: ProgressSink): Promise<SearchedModel> {
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const { spec, weights: loaded } = await loadModel(options, dataset);
+  const width = spec.layers[0].inputs;
+  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
+  const test = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.test, width);
+  seconds.load = elapsed(t);
+
+  t = performance.now();
+  let dense = loaded ?? initialWeights(spec, options.seed);
+  const loadedReference = loaded ? validate(loaded) : null;
+  if (options.epochs > 0) {
+    dense = await trainWeights(spec, dense, dataset.train, dataset.classes, { epochs: options.epochs, seed: options.seed, stage: 'train' }, progress);
+  }
+  const reference = loadedReference ?? validate(dense);
+  const denseAccuracy = test(dense);
+  progress.log(`input model: validation accuracy ${pct(reference)}; budget: at most ${maxDrop} points below it (--max-drop)`);
+  seconds.train = elapsed(t);
+
+  t = performance.now();
+  const trials: SearchTrial[] = [];
+  let best: Candidate | null = null; // smallest within budget
+  let closest: Candidate | null = null; // highest validation accuracy, for when nothing is within budget
+  let current = dense;
+  for (const sparsity of options.searchSparsities) {
+    const pruned = await pruneIteratively(
+      spec,
+      current,
+      dataset.train,
+      dataset.classes,
+      {
+        sparsity,
+        rounds: 1,
+        epochsPerRound: options.pruneEpochs,
+        seed: options.seed,
+        learningRate: options.pruneLearningRate,
+        densityExponent: options.densityExponent,
+      },
+      progress,
+    );
+    current = pruned.weights;
+    let levelMet = false;
+    for (const bits of BITS_TRIED) {
+      let shared = shareWeights(pruned.weights, bits);
+      if (options.centroidEpochs > 0) {
+        shared = await fineTuneCentroids(
+          spec,
+          pruned.weights,
+          shared,
+          dataset.train,
+          dataset.classes,
+          { epochs: options.centroidEpochs, seed: options.seed },
+          progress,
+        );
+      }
+      const final = withSharedKernels(pruned.weights, shared);
+      const validationAccuracy = validate(final);
+      const drop = (reference - validationAccuracy) * 100;
+      const trial: SearchTrial = {
+        sparsity,
+        bits,
+        validationAccuracy,
+        drop,
+        fullBytes: fullBytes(spec, final, shared, bits, options.intervals),
+        withinBudget: withinBudget(drop, maxDrop),
+      };
+      trials.push(trial);
+      progress.log(
+        `search: sparsity ${(sparsity * 100).toFixed(0)} %, ${bits}-bit codebooks: validation ${pct(validationAccuracy)} (${drop.toFixed(2)} points below), ${trial.fullBytes} B${trial.withinBudget ? '' : ' (over budget)'}`,
+      );
+      const candidate: Candidate = { trial, pruned: pruned.weights, shared, final, layerSparsity: pruned.layerSparsity };
+      if (!closest || validationAccuracy > closest.trial.validationAccuracy) closest = candidate;
+      if (trial.withinBudget) {
+        if (!best || trial.fullBytes < best.trial.fullBytes) best = candidate;
+        levelMet = true;
+        break; // more bits only add bytes at this sparsity
+      }
+    }
+    if (!levelMet) break;
+  }
+  const chosen = (best ?? closest) as Candidate;
+  seconds.search = elapsed(t);
+  progress.log(
+    best
+      ? `search: chose sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.fullBytes} B, ${chosen.trial.drop.toFixed(2)} points below)`
+      : `search: no setting within ${maxDrop} points; the closest is sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.drop.toFixed(2)} points below)`,
+  );
+
+  return {
+    spec,
+    weights: chosen.final,
+    shared: chosen.shared,
+    pruned: chosen.pruned,
+    accuracy: { dense: denseAccuracy, pruned: test(chosen.pruned), quantized: test(chosen.final) },
+    inputValidationAccuracy: reference,
+    layerSparsity: chosen.layerSparsity,
+    seconds,
+    bits: chosen.trial.bits,
+    search: { maxDrop, reference, trials, chosen: { sparsity: chosen.trial.sparsity, bits: chosen.trial.bits }, met: best !== null },
+  };
+}

@@ -1,0 +1,113 @@
+// The accuracy budget (--max-drop): the search keeps the full tier within
+// the budget of the input model and picks the smallest artifact that does;
+// an impossible budget exits 1 with the closest result written; the input
+// model's accuracy is what TF.js itself measures.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { runBuild } from '../../pipeline/build.ts';
+import { loadDataset } from '../../pipeline/datasets.ts';
+import { loadLayersModel } from '../../pipeline/model-json.ts';
+import { trainWeights } from '../../pipeline/train.ts';
+import { selectBackend } from '../../pipeline/backend.ts';
+import type { BuildReport } from '../../pipeline/report.ts';
+import { tempDir, writeTinyModel } from './helpers.ts';
+
+await selectBackend();
+const dataset = await loadDataset('mnist');
+// A 784-16-10 model someone trained: two epochs from the random fixture.
+const { spec, weights } = await loadLayersModel(writeTinyModel(tempDir()));
+const trained = await trainWeights(spec, weights, dataset.train, dataset.classes, { epochs: 2, seed: 3 });
+const modelPath = writeTinyModel(tempDir(), 16, trained);
+const quick = { pruneEpochs: 1, centroidEpochs: 0, intervals: 4, tiers: 'basic:0.3' };
+
+test("the input model's accuracy is TF.js's own evaluation of the loaded model", async () => {
+  const dir = join(modelPath, '..');
+  const json = JSON.parse(readFileSync(modelPath, 'utf8'));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: new Uint8Array(readFileSync(join(dir, 'weights.bin'))).buffer,
+    }),
+  );
+  const { samples, labels, count } = dataset.validation;
+  const x = tf.tensor3d(
+    Float32Array.from(samples, (v) => v / 255),
+    [count, 28, 28],
+  );
+  const predicted = (model.predict(x) as tf.Tensor).argMax(1).dataSync();
+  let correct = 0;
+  for (let i = 0; i < count; i++) if (predicted[i] === labels[i]) correct++;
+  const { report } = await runBuild({ modelPath, ...quick, sparsity: 0.5, bits: 6, outDir: tempDir() });
+  assert.is(report.inputValidationAccuracy, correct / count);
+  assert.ok(correct / count > 0.8, `the fixture is trained (${correct} of ${count})`);
+});
+
+test('--max-drop searches: the full tier stays within the budget, and the choice is the smallest that does', async () => {
+  const outDir = tempDir();
+  const { report } = await runBuild({ modelPath, ...quick, maxDrop: 3, outDir });
+  const search = report.search!;
+  assert.ok(search, 'a search ran');
+  assert.ok(search.met, 'a setting met the budget');
+  const full = report.tiers[report.tiers.length - 1];
+  assert.ok((report.inputValidationAccuracy! - full.validationAccuracy) * 100 <= 3, 'the full tier is within 3 points');
+  const within = search.trials.filter((t) => t.withinBudget);
+  const smallest = Math.min(...within.map((t) => t.fullBytes));
+  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits)!;
+  assert.is(chosen.fullBytes, smallest);
+  assert.is(report.bits, search.chosen.bits);
+  assert.ok(Math.abs(report.sparsity - search.chosen.sparsity) < 0.01, `sparsity ${report.sparsity} is the chosen ${search.chosen.sparsity}`);
+  // The search measured that setting's artifact before licensing: the written one adds only the tier table.
+  const added = full.artifactBytes - chosen.fullBytes;
+  assert.ok(added >= 0 && added < 256, `the tier table adds ${added} bytes`);
+  assert.ok(search.trials.length >= 2, 'it climbed past the first sparsity');
+  assert.match(readFileSync(join(outDir, 'report.md'), 'utf8'), /## Search within --max-drop 3/);
+});
+
+test('an impossible budget exits 1 with one line, and the closest result is written', () => {
+  const outDir = tempDir();
+  const args = ['bin/weightgate.js', 'build', '--model', modelPath, '--prune-epochs', '0', '--centroid-epochs', '0', '--intervals', '4'];
+  const run = spawnSync(process.execPath, [...args, '--tiers', 'basic:0.3', '--search-sparsities', '0.995', '--max-drop', '0.5', '--out', outDir], {
+    encoding: 'utf8',
+  });
+  assert.is(run.status, 1, run.stderr);
+  const errors = run.stderr.split('\n').filter((line) => line.startsWith('weightgate: error'));
+  assert.is(errors.length, 1, run.stderr);
+  assert.match(errors[0], /MAX_DROP: no setting tried \(4, in report.json "search"\) keeps the full tier within --max-drop 0.5/);
+  assert.ok(existsSync(join(outDir, 'full.wgm')), 'the closest result is written');
+  const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as BuildReport;
+  assert.is(report.search!.met, false);
+  const best = Math.max(...report.search!.trials.map((t) => t.validationAccuracy));
+  assert.is(report.tiers[report.tiers.length - 1].validationAccuracy, best, 'the closest setting is the one written');
+});
+
+test('fixed --sparsity/--bits: the budget is only checked; without --max-drop a large drop warns', () => {
+  const base = [
+    'bin/weightgate.js',
+    'build',
+    '--model',
+    modelPath,
+    '--prune-epochs',
+    '0',
+    '--centroid-epochs',
+    '0',
+    '--intervals',
+    '4',
+    '--tiers',
+    'basic:0.3',
+  ];
+  const checked = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--max-drop', '1', '--out', tempDir()], { encoding: 'utf8' });
+  assert.is(checked.status, 1, checked.stderr);
+  assert.match(checked.stderr, /MAX_DROP: full artifact full\.wgm is [\d.]+ points below the input model's validation accuracy, over --max-drop 1/);
+  assert.not.match(checked.stderr, /search:/);
+  const warned = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--out', tempDir()], { encoding: 'utf8' });
+  assert.is(warned.status, 0, warned.stderr);
+  assert.match(warned.stderr, /warning: the full tier is [\d.]+ points below the input model's validation accuracy; --max-drop 1 searches/);
+  assert.match(warned.stdout, /validation accuracy: input model [\d.]+%, full tier [\d.]+ points below \(no --max-drop\)/);
+});
+
+test.run();
