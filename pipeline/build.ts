@@ -175,7 +175,12 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   await writeFile(join(options.outDir, 'report.md'), renderReportMarkdown(report));
   await writeFile(
     join(options.outDir, 'report.svg'),
-    renderReportSvg(`${report.model} v${version}`, tierReports, { denseFloat32Bytes: report.denseFloat32Bytes, denseAccuracy: report.accuracy.dense }),
+    renderReportSvg(
+      `${report.model} v${version}`,
+      tierReports,
+      { denseFloat32Bytes: report.denseFloat32Bytes, denseAccuracy: report.accuracy.dense },
+      search?.trials,
+    ),
   );
   if (compressed.shared) {
     const savedTiers: SavedTier[] = measured.map((tier) => ({ name: tier.name, target: tier.target, intervals: tier.intervals }));

@@ -4,12 +4,15 @@
 // tiers do not crowd into one corner; labels stay inside the picture (a
 // point in the right half is labelled on its left); with the dense model's
 // size, the 40x (Deep Compression) and 64x (soft weight-sharing) sizes are
-// drawn as reference lines, and with its accuracy, the dense accuracy.
+// drawn as reference lines, and with its accuracy, the dense accuracy. With
+// the settings a --max-drop search tried, they are drawn too (hollow
+// points) with their Pareto front: what each size bought in accuracy.
 import type { TierReport } from './report.ts';
+import type { SearchTrial } from './search.ts';
 
 export const REPORT_SVG_WIDTH = 640;
 export const REPORT_SVG_HEIGHT = 380;
-const PAD = { left: 64, right: 24, top: 40, bottom: 56 };
+const PLOT_PAD = { left: 64, right: 24, top: 40, bottom: 56 };
 
 export interface ReportSvgReferences {
   /** The dense float32 model's bytes: the 40x and 64x sizes are drawn from it. */
@@ -48,13 +51,24 @@ function niceRange(values: number[], ticks: number, floor = -Infinity, ceiling =
   return { low: Math.max(floor, Math.floor((low - margin) / step) * step), high: Math.min(ceiling, Math.ceil((high + margin) / step) * step), step };
 }
 
-export function renderReportSvg(model: string, tiers: TierReport[], references: ReportSvgReferences = {}): string {
+/** The trials no other beats on both counts (fewer bytes and higher test accuracy), by bytes. */
+export function paretoFront<T extends Pick<SearchTrial, 'fullBytes' | 'testAccuracy'>>(trials: T[]): T[] {
+  const front: T[] = [];
+  for (const t of [...trials].sort((a, b) => a.fullBytes - b.fullBytes || b.testAccuracy - a.testAccuracy)) {
+    if (front.length === 0 || t.testAccuracy > front[front.length - 1].testAccuracy) front.push(t);
+  }
+  return front;
+}
+
+export function renderReportSvg(model: string, tiers: TierReport[], references: ReportSvgReferences = {}, trials: SearchTrial[] = []): string {
+  // Room above the plot for the legend of the search's points.
+  const PAD = trials.length > 0 ? { ...PLOT_PAD, top: 58 } : PLOT_PAD;
   const points = [...tiers].sort((a, b) => a.artifactBytes - b.artifactBytes);
   const anchors =
     references.denseFloat32Bytes && references.denseFloat32Bytes > 0 ? ANCHORS.map((a) => ({ ...a, bytes: references.denseFloat32Bytes! / a.ratio })) : [];
   const dense = references.denseAccuracy ?? null;
-  const xs = niceRange([...points.map((t) => t.artifactBytes), ...anchors.map((a) => a.bytes)], 5, 0);
-  const ys = niceRange([...points.map((t) => t.accuracy), ...(dense === null ? [] : [dense])], 5, 0, 1);
+  const xs = niceRange([...points.map((t) => t.artifactBytes), ...anchors.map((a) => a.bytes), ...trials.map((t) => t.fullBytes)], 5, 0);
+  const ys = niceRange([...points.map((t) => t.accuracy), ...(dense === null ? [] : [dense]), ...trials.map((t) => t.testAccuracy)], 5, 0, 1);
   const plotW = REPORT_SVG_WIDTH - PAD.left - PAD.right;
   const plotH = REPORT_SVG_HEIGHT - PAD.top - PAD.bottom;
   const x = (bytes: number) => PAD.left + ((bytes - xs.low) / (xs.high - xs.low)) * plotW;
@@ -93,6 +107,22 @@ export function renderReportSvg(model: string, tiers: TierReport[], references: 
   if (dense !== null) {
     out.push(`<line x1="${PAD.left}" y1="${y(dense).toFixed(1)}" x2="${right}" y2="${y(dense).toFixed(1)}" stroke="#2f855a" stroke-dasharray="4 3"/>`);
     out.push(`<text x="${PAD.left + 4}" y="${(y(dense) - 4).toFixed(1)}" fill="#2f855a">dense ${(dense * 100).toFixed(1)} %</text>`);
+  }
+  if (trials.length > 0) {
+    const front = paretoFront(trials);
+    if (front.length > 1) {
+      out.push(
+        `<polyline fill="none" stroke="#718096" stroke-dasharray="2 2" points="${front.map((t) => `${x(t.fullBytes).toFixed(1)},${y(t.testAccuracy).toFixed(1)}`).join(' ')}"/>`,
+      );
+    }
+    for (const t of trials) {
+      out.push(
+        `<circle data-trial="${(t.sparsity * 100).toFixed(0)}% ${t.bits}-bit" cx="${x(t.fullBytes).toFixed(1)}" cy="${y(t.testAccuracy).toFixed(1)}" r="3" fill="none" stroke="#718096"/>`,
+      );
+    }
+    out.push(
+      `<text x="${REPORT_SVG_WIDTH / 2}" y="42" text-anchor="middle" fill="#4a5568" font-size="11">○ the ${trials.length} settings the --max-drop search tried (unsigned, before tiers); dotted: their Pareto front</text>`,
+    );
   }
   if (points.length > 1) {
     out.push(

@@ -112,12 +112,12 @@ export function renderReportMarkdown(r: BuildReport): string {
       '',
       `Chosen: sparsity ${pct(s.chosen.sparsity)}, ${s.chosen.bits}-bit codebooks${s.met ? '' : ' (the closest: nothing tried was within the budget)'}.`,
       '',
-      '| sparsity | bits | validation | points below | full artifact | within |',
-      '|---:|---:|---:|---:|---:|:---:|',
+      '| sparsity | bits | validation | points below | test | full artifact (unsigned, before tiers) | within |',
+      '|---:|---:|---:|---:|---:|---:|:---:|',
     );
     for (const t of s.trials) {
       lines.push(
-        `| ${pct(t.sparsity)} | ${t.bits} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
+        `| ${pct(t.sparsity)} | ${t.bits} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
       );
     }
     lines.push('');

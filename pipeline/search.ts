@@ -33,6 +33,8 @@ export interface SearchTrial {
   sparsity: number;
   bits: number;
   validationAccuracy: number;
+  /** On the test split: reported (report.svg plots it), never used to choose. */
+  testAccuracy: number;
   /** Points below the reference (negative: above it). */
   drop: number;
   /** The full artifact's bytes, unsigned (a signature adds the same 64 + key id to every trial). */
@@ -138,6 +140,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
         sparsity,
         bits,
         validationAccuracy,
+        testAccuracy: test(final),
         drop,
         fullBytes: fullBytes(spec, final, shared, bits, options.intervals),
         withinBudget: withinBudget(drop, maxDrop),

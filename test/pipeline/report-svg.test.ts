@@ -5,7 +5,8 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser } from 'playwright-core';
-import { REPORT_SVG_HEIGHT, REPORT_SVG_WIDTH, renderReportSvg } from '../../pipeline/report-svg.ts';
+import { paretoFront, REPORT_SVG_HEIGHT, REPORT_SVG_WIDTH, renderReportSvg } from '../../pipeline/report-svg.ts';
+import type { SearchTrial } from '../../pipeline/search.ts';
 import type { TierReport } from '../../pipeline/report.ts';
 import { launchChromium } from '../chromium.ts';
 import { CHROMIUM, requiring } from '../requirements.ts';
@@ -52,8 +53,9 @@ async function layout(svg: string) {
         texts: [...document.querySelectorAll('text')].map(box),
         points: [...document.querySelectorAll('circle')].map(box),
         dashed: [...document.querySelectorAll('line[stroke-dasharray]')].map(box),
+        trials: [...document.querySelectorAll('circle[data-trial]')].map(box),
       };
-    })()`)) as Record<'texts' | 'points' | 'dashed', Box[]>;
+    })()`)) as Record<'texts' | 'points' | 'dashed' | 'trials', Box[]>;
   } finally {
     await page.close();
   }
@@ -99,6 +101,43 @@ test('with the dense size: the 40x and 64x lines at 1/40 and 1/64 of it, and the
   assert.ok(basic! < at64! && at64! < standard!, `64x at ${at64}, between basic ${basic} and standard ${standard}`);
   assert.ok(full! < at40!, `40x at ${at40}, right of full ${full}`);
   assert.ok(texts.every((t) => t.right <= REPORT_SVG_WIDTH));
+});
+
+// A --max-drop search on paper-109k's shape: sparsity up, bits up where needed.
+const trial = (sparsity: number, bits: number, fullBytes: number, testAccuracy: number): SearchTrial =>
+  ({ sparsity, bits, fullBytes, testAccuracy, validationAccuracy: testAccuracy, drop: 0, withinBudget: true }) as SearchTrial;
+const TRIALS = [
+  trial(0.5, 3, 30_000, 0.95),
+  trial(0.75, 3, 20_000, 0.948),
+  trial(0.85, 3, 16_000, 0.947),
+  trial(0.9, 3, 12_700, 0.944),
+  trial(0.93, 3, 10_200, 0.94),
+  trial(0.93, 4, 11_400, 0.941),
+  trial(0.95, 3, 8_500, 0.925),
+  trial(0.95, 4, 9_500, 0.93),
+  trial(0.95, 6, 11_300, 0.93),
+];
+
+test('with a search: every setting it tried is drawn, its Pareto front leaves out the dominated, and the legend fits', async () => {
+  const front = paretoFront(TRIALS);
+  assert.equal(
+    front.map((t) => t.fullBytes),
+    [8_500, 9_500, 10_200, 11_400, 12_700, 16_000, 20_000, 30_000],
+    '95 % at 6 bits (11,300 B, 93.0 %) is beaten by 93 % at 3 bits (10,200 B, 94.0 %)',
+  );
+  const svg = renderReportSvg('paper-109k v1', [...PAPER], { denseFloat32Bytes: 437_560, denseAccuracy: 0.9788 }, TRIALS);
+  assert.match(svg, /the 9 settings the --max-drop search tried/);
+  const { texts, trials } = await layout(svg);
+  assert.is(trials.length, TRIALS.length);
+  for (const t of texts) {
+    assert.ok(t.left >= 0 && t.right <= REPORT_SVG_WIDTH && t.top >= 0 && t.bottom <= REPORT_SVG_HEIGHT, `"${t.text}" is cut off: ${JSON.stringify(t)}`);
+  }
+  const title = texts.find((t) => t.text.includes('test accuracy against artifact bytes'))!;
+  const legend = texts.find((t) => t.text.includes('settings the --max-drop search tried'))!;
+  assert.ok(legend.top >= title.bottom - 1, 'the legend is below the title, not over it');
+  // More bytes, further right: the 30,000-byte setting is the rightmost point.
+  const centers = trials.map((p) => (p.left + p.right) / 2);
+  assert.is(centers.indexOf(Math.max(...centers)), 0);
 });
 
 test.run();
