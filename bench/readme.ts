@@ -115,15 +115,16 @@ function renderPipeline(r: BenchResults): string | null {
   const rows: Json[] = r.pipeline?.rows ?? [];
   if (!rows.length) return null;
   return [
-    '| model | data | full tier bytes | vs dense f32 | test acc (full) | dense | points below | tiers (bytes, test acc) | build s |',
-    '|---|---|---:|---:|---:|---:|---:|---|---:|',
+    '| model | data | chosen (sparsity, bits) | validation: points below input | full tier bytes | vs dense f32 | test acc (full) | dense | test: points below | tiers (bytes, test acc) | build s |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|',
     ...rows.map((row) => {
+      const chosen = row.chosen ? `${Math.round(row.chosen.sparsity * 100)} %, ${row.chosen.bits}-bit` : 'fixed';
       const tiers = (row.tiers ?? [])
         .filter((t: Json) => t.name !== 'full')
         .map((t: Json) => `${t.name} ${bytes(t.bytes)} ${pct(t.accuracy)}`)
         .join('; ');
       const dense = row.denseAccuracy === null ? '–' : pct(row.denseAccuracy);
-      return `| ${row.preset} | ${row.data} | ${int(row.fullBytes)} | ${ratio(row.denseFloat32Bytes / row.fullBytes)} | ${pct(row.fullAccuracy)} | ${dense} | ${row.pointsBelowDense ?? '–'} | ${tiers} | ${row.seconds} |`;
+      return `| ${row.preset} | ${row.data} | ${chosen} | ${row.validationDrop ?? '–'} | ${int(row.fullBytes)} | ${ratio(row.denseFloat32Bytes / row.fullBytes)} | ${pct(row.fullAccuracy)} | ${dense} | ${row.pointsBelowDense ?? '–'} | ${tiers} | ${row.seconds} |`;
     }),
   ].join('\n');
 }

