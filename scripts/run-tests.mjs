@@ -5,6 +5,9 @@
 //   npm test -- formats         only files whose path matches "formats" (a regular expression)
 //   npm test -- --jobs 1        one file at a time (default: os.availableParallelism())
 //   npm run test:fast           the inner loop: leaves out the slow ones (see below)
+//   npm run test:models         only test/models/: the shared models built at
+//                               default flags (minutes of training; CI runs it
+//                               before npm test, which leaves test/models/ out)
 //
 // Each test file under test/ (*.test.ts) runs in its own process
 // (`node --import tsx FILE`, uvu), a pool of --jobs at a time; the longest
@@ -49,15 +52,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 
 function usage(message) {
-  process.stderr.write(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [FILTER] [--jobs N] [--fast]\n`);
+  process.stderr.write(`run-tests: ${message}\nusage: node scripts/run-tests.mjs [FILTER] [--jobs N] [--fast | --models]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { filter: undefined, jobs: availableParallelism(), fast: false };
+  const options = { filter: undefined, jobs: availableParallelism(), fast: false, models: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--fast') options.fast = true;
+    else if (arg === '--models') options.models = true;
     else if (arg === '--jobs' || arg === '-j' || arg.startsWith('--jobs=')) {
       const text = arg.startsWith('--jobs=') ? arg.slice(7) : argv[++i];
       const jobs = Number(text);
@@ -89,8 +93,10 @@ function listTestFiles(dir) {
 }
 
 const filter = options.filter === undefined ? null : new RegExp(options.filter);
-const files = listTestFiles('test').filter((file) => !filter || filter.test(file));
-const withFirmware = existsSync('firmware/CMakeLists.txt') && (!filter || filter.test('firmware/'));
+const MODELS_DIR = join('test', 'models');
+const inModels = (file) => file.startsWith(MODELS_DIR + '/');
+const files = listTestFiles('test').filter((file) => inModels(file) === options.models && (!filter || filter.test(file)));
+const withFirmware = !options.models && existsSync('firmware/CMakeLists.txt') && (!filter || filter.test('firmware/'));
 
 // Durations of the last run, to start the longest first (a cache: losing it only costs order).
 const timesFile = join('node_modules', '.cache', 'weightgate', 'test-times.json');
@@ -277,7 +283,8 @@ for (const { result } of results) {
 const failedJobs = results.filter(({ result }) => result.failed > 0);
 const skips = results.flatMap(({ result }) => result.skips).sort();
 
-let closing = `\n${jobs.length} jobs in ${((performance.now() - started) / 1000).toFixed(1)} s with --jobs ${options.jobs}${options.fast ? ' (test:fast)' : ''}\n`;
+let closing = `\n${jobs.length} jobs in ${((performance.now() - started) / 1000).toFixed(1)} s with --jobs ${options.jobs}${options.fast ? ' (test:fast)' : options.models ? ' (test:models)' : ''}\n`;
+if (!options.models) closing += `(${MODELS_DIR}/, the shared models at default flags, is its own suite: npm run test:models; CI runs it)\n`;
 if (skips.length > 0) closing += `\nSkipped:\n${skips.join('\n')}\n`;
 if (failedJobs.length > 0) {
   closing += '\nFailed:\n';
