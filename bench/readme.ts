@@ -307,6 +307,20 @@ function renderFirmwareUpdate(r: BenchResults): string | null {
   }
   return lines.join('\n');
 }
+function renderFormatsGeneral(r: BenchResults): string | null {
+  const rows: Json[] = (r.formats?.sizes ?? []).filter((s: Json) => s.generalPurpose && (s.biases === 'int8' || s.model !== 'mlp-784-128-64-10'));
+  if (!rows.length) return null;
+  const cell = (v: number | null) => (v === null ? '–' : int(v));
+  return [
+    '| model | sparsity | codebook | k | weights as bytes + codebooks | `xz -9e` | `zstd -19` | ours: segments + codebooks | ours / best of the two |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map((s) => {
+      const g = s.generalPurpose;
+      const best = Math.min(...[g.xz, g.zstd].filter((v: number | null) => v !== null));
+      return `| ${s.model} | ${Math.round(s.sparsity * 100)} % | ${s.bits} bit | ${s.intervals} | ${int(g.raw)} | ${cell(g.xz)} | ${cell(g.zstd)} | ${int(g.ours)} | ${Number.isFinite(best) ? (g.ours / best).toFixed(2) : '–'} |`;
+    }),
+  ].join('\n');
+}
 
 const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   firmware: renderFirmware,
@@ -317,6 +331,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   summary: renderSummary,
   'formats-sizes': renderFormatsSizes,
   'formats-patches': renderFormatsPatches,
+  'formats-general': renderFormatsGeneral,
   pipeline: renderPipeline,
   server: renderServer,
   'server-patch-generation': renderServerPatchGeneration,

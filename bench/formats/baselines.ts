@@ -42,6 +42,43 @@ export function order0BoundBits(values: Float32Array): number {
   return values.length * h(density) + codes;
 }
 
+/**
+ * The kernels as a general-purpose compressor would get them: one byte per
+ * weight (0 pruned, else 1 + its codebook index), then every codebook as
+ * float32, in one file; its size raw and after `xz -9e` and `zstd -19`
+ * (null when the tool is missing). The fair comparison for our kernel
+ * segments plus the codebooks (which the manifest holds as float32).
+ */
+export function generalPurposeKernelSizes(kernels: Array<{ values: Float32Array; codebook?: Float32Array }>): {
+  raw: number;
+  xz: number | null;
+  zstd: number | null;
+} {
+  const parts: Uint8Array[] = [];
+  for (const { values, codebook } of kernels) {
+    if (!codebook) throw new Error('generalPurposeKernelSizes: codebook-sparse kernels only');
+    const index = new Map<number, number>();
+    codebook.forEach((c, i) => index.set(c, i + 1));
+    const bytes = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) bytes[i] = values[i] === 0 ? 0 : (index.get(values[i]) ?? 255);
+    parts.push(bytes);
+  }
+  for (const { codebook } of kernels) parts.push(new Uint8Array(new Float32Array(codebook!).buffer));
+  const raw = Buffer.concat(parts);
+  const dir = mkdtempSync(join(tmpdir(), 'wg-bench-'));
+  const file = join(dir, 'kernels.bin');
+  writeFileSync(file, raw);
+  const size = (tool: string, args: string[], out: string) => {
+    const run = spawnSync(tool, args, { encoding: 'utf8' });
+    return run.status === 0 ? readFileSync(out).length : null;
+  };
+  return {
+    raw: raw.length,
+    xz: size('xz', ['-9e', '-k', '-f', file], `${file}.xz`),
+    zstd: size('zstd', ['-q', '-f', '-19', file, '-o', `${file}.zst`], `${file}.zst`),
+  };
+}
+
 /** Sizes of `zstd -19 --patch-from=A` and `bsdiff A B` for the same two files; null when the tool is missing. */
 export function externalPatchSizes(from: Uint8Array, to: Uint8Array): { zstd: number | null; bsdiff: number | null } {
   const dir = mkdtempSync(join(tmpdir(), 'wg-bench-'));

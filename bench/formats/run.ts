@@ -20,7 +20,7 @@ import {
 import { magnitudePrune, shareWeights, syntheticModel } from '../../test/fixtures/synthetic-model.ts';
 import { equalIntervals } from '../../pipeline/intervals.ts';
 import { changeCentroids, changeWeights } from '../../test/fixtures/model-versions.ts';
-import { deepCompressionBits, externalPatchSizes, order0BoundBits } from './baselines.ts';
+import { deepCompressionBits, externalPatchSizes, generalPurposeKernelSizes, order0BoundBits } from './baselines.ts';
 
 const DENSE_F32_BYTES = 109_386 * 4;
 
@@ -40,6 +40,8 @@ interface SizeRow {
   order0BoundBitsPerNonzero: number;
   vsDenseF32: number;
   basicTierBytes: number;
+  /** Our kernel segments plus the codebooks as float32, against the same kernels as bytes + codebooks through xz and zstd. */
+  generalPurpose: { ours: number; raw: number; xz: number | null; zstd: number | null };
 }
 
 interface PatchRow {
@@ -85,6 +87,10 @@ function sizeRow(name: string, input: ModelInput, sparsity: number, bits: number
     order0BoundBitsPerNonzero: bound / nonzero,
     vsDenseF32: dense / bytes.length,
     basicTierBytes: encodeArtifact(input, { privateKey, heldIntervals: basic }).length,
+    generalPurpose: {
+      ours: kernelBytes + kernels.reduce((n, t) => n + (t.codebook?.length ?? 0) * 4, 0),
+      ...generalPurposeKernelSizes(kernels),
+    },
   };
 }
 
