@@ -189,6 +189,18 @@ export function registerPipelineCommands(program: Command): void {
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ weightgate build --preset paper-109k --out build/v1\n' +
+        "      the smallest full artifact within 1 point of the trained model's validation accuracy (exit 1 if none)\n" +
+        '  $ weightgate build --model model.json --max-drop 0.5 --key keys/weightgate.key --out build/mine\n' +
+        '      your TF.js Layers model, a tighter budget, signed\n' +
+        '  $ weightgate build --preset paper-109k --sparsity 0.95 --bits 4 --max-drop 2 --out build/fixed\n' +
+        '      a fixed setting; the budget is only checked\n' +
+        '  $ weightgate build --from build/v1 --out build/v2\n' +
+        '      version 2: same masks, codes, intervals and tiers; centroids fine-tuned\n',
+    )
     .action(async (flags: BuildFlags) => {
       const options = toBuildOptions(flags);
       const { runBuild } = await import('../pipeline/build.ts');

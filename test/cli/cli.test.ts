@@ -19,6 +19,14 @@ test('--help lists the program and exits 0', () => {
   assert.match(result.stdout, 'Usage: weightgate');
 });
 
+test('build --help ends with examples, the default budget first', () => {
+  const result = runCli(['build', '--help']);
+  assert.is(result.status, 0);
+  const examples = result.stdout.slice(result.stdout.indexOf('Examples:'));
+  assert.match(examples, /\$ weightgate build --preset paper-109k --out build\/v1\n\s+the smallest full artifact within 1 point/);
+  assert.match(examples, /--sparsity 0\.95 --bits 4 --max-drop 2 .*\n\s+a fixed setting; the budget is only checked/);
+});
+
 test('an unknown command exits 2 with one line and a pointer to --help, not the whole help', () => {
   const result = runCli(['no-such-command']);
   assert.is(result.status, 2);
