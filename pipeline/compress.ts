@@ -53,16 +53,33 @@ export async function loadModel(options: ResolvedOptions, dataset: Dataset): Pro
   return loaded;
 }
 
-export async function compressModel(options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
-  const seconds: Record<string, number> = {};
+/** Stage 1, shared by compressModel and the search: the input model, trained when asked, and its accuracies. */
+export interface InputModel {
+  spec: MlpSpec;
+  /** The weights to compress: as loaded, or trained. */
+  dense: MlpWeights;
+  /** The input model's validation accuracy (a loaded model before any change): the --max-drop reference. */
+  inputValidationAccuracy: number;
+  /** The dense weights' test accuracy. */
+  denseAccuracy: number;
+  validate(weights: MlpWeights): number;
+  test(weights: MlpWeights): number;
+}
+
+export async function prepareInputModel(
+  options: ResolvedOptions,
+  dataset: Dataset,
+  progress: ProgressSink,
+  seconds: Record<string, number>,
+): Promise<InputModel> {
   let t = performance.now();
   const { spec, weights: loaded } = await loadModel(options, dataset);
   const width = spec.layers[0].inputs;
+  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
   const test = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.test, width);
   seconds.load = elapsed(t);
 
   t = performance.now();
-  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
   let dense = loaded ?? initialWeights(spec, options.seed);
   const loadedReference = loaded ? validate(loaded) : null;
   if (loaded) progress.log(`input model: validation accuracy ${(loadedReference! * 100).toFixed(2)} %, test ${(test(loaded) * 100).toFixed(2)} %`);
@@ -73,8 +90,30 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
   const denseAccuracy = test(dense);
   progress.log(`dense: test accuracy ${(denseAccuracy * 100).toFixed(2)} %`);
   seconds.train = elapsed(t);
+  return { spec, dense, inputValidationAccuracy, denseAccuracy, validate, test };
+}
 
-  t = performance.now();
+/** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked. */
+export async function shareAndTune(
+  spec: MlpSpec,
+  pruned: MlpWeights,
+  bits: number,
+  options: ResolvedOptions,
+  dataset: Dataset,
+  progress: ProgressSink,
+): Promise<{ shared: SharedLayer[]; final: MlpWeights }> {
+  let shared = shareWeights(pruned, bits);
+  if (options.centroidEpochs > 0) {
+    shared = await fineTuneCentroids(spec, pruned, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
+  }
+  return { shared, final: withSharedKernels(pruned, shared) };
+}
+
+export async function compressModel(options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
+  const seconds: Record<string, number> = {};
+  const { spec, dense, inputValidationAccuracy, denseAccuracy, test } = await prepareInputModel(options, dataset, progress, seconds);
+
+  let t = performance.now();
   const pruned = await pruneIteratively(
     spec,
     dense,
@@ -105,19 +144,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
       biases: pruned.weights.biases.map((b) => b.slice()),
     };
   } else {
-    shared = shareWeights(pruned.weights, options.bits);
-    if (options.centroidEpochs > 0) {
-      shared = await fineTuneCentroids(
-        spec,
-        pruned.weights,
-        shared,
-        dataset.train,
-        dataset.classes,
-        { epochs: options.centroidEpochs, seed: options.seed },
-        progress,
-      );
-    }
-    final = withSharedKernels(pruned.weights, shared);
+    ({ shared, final } = await shareAndTune(spec, pruned.weights, options.bits, options, dataset, progress));
   }
   const quantizedAccuracy = test(final);
   progress.log(`${options.encoding === 'int8' ? 'int8' : `${options.bits}-bit codebooks`}: test accuracy ${(quantizedAccuracy * 100).toFixed(2)} %`);

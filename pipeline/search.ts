@@ -14,17 +14,14 @@
 // where none does: pruning further only loses more.
 import { encodeArtifact } from '../formats/index.ts';
 import type { ResolvedOptions } from './build-options.ts';
-import { fineTuneCentroids } from './centroid-tuning.ts';
-import { loadModel, type CompressedModel } from './compress.ts';
+import { prepareInputModel, shareAndTune, type CompressedModel } from './compress.ts';
 import type { Dataset } from './datasets.ts';
-import { evaluateAccuracy } from './evaluate.ts';
 import { equalIntervals } from './intervals.ts';
 import type { MlpSpec, MlpWeights } from './mlp.ts';
 import { toModelInput } from './model-input.ts';
 import type { ProgressSink } from './progress.ts';
 import { pruneIteratively } from './prune.ts';
-import { shareWeights, withSharedKernels, type SharedLayer } from './share.ts';
-import { initialWeights, trainWeights } from './train.ts';
+import type { SharedLayer } from './share.ts';
 
 /** Codebook bits tried at each sparsity, fewest first. */
 export const BITS_TRIED = [3, 4, 5, 6];
@@ -79,25 +76,10 @@ function fullBytes(spec: MlpSpec, final: MlpWeights, shared: SharedLayer[], bits
 
 export async function searchCompression(options: ResolvedOptions, dataset: Dataset, maxDrop: number, progress: ProgressSink): Promise<SearchedModel> {
   const seconds: Record<string, number> = {};
-  let t = performance.now();
-  const { spec, weights: loaded } = await loadModel(options, dataset);
-  const width = spec.layers[0].inputs;
-  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
-  const test = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.test, width);
-  seconds.load = elapsed(t);
+  const { spec, dense, inputValidationAccuracy: reference, denseAccuracy, validate, test } = await prepareInputModel(options, dataset, progress, seconds);
+  progress.log(`budget: the full tier at most ${maxDrop} points below the input model's validation accuracy ${pct(reference)} (--max-drop)`);
 
-  t = performance.now();
-  let dense = loaded ?? initialWeights(spec, options.seed);
-  const loadedReference = loaded ? validate(loaded) : null;
-  if (options.epochs > 0) {
-    dense = await trainWeights(spec, dense, dataset.train, dataset.classes, { epochs: options.epochs, seed: options.seed, stage: 'train' }, progress);
-  }
-  const reference = loadedReference ?? validate(dense);
-  const denseAccuracy = test(dense);
-  progress.log(`input model: validation accuracy ${pct(reference)}; budget: at most ${maxDrop} points below it (--max-drop)`);
-  seconds.train = elapsed(t);
-
-  t = performance.now();
+  const t = performance.now();
   const trials: SearchTrial[] = [];
   let best: Candidate | null = null; // smallest within budget
   let closest: Candidate | null = null; // highest validation accuracy, for when nothing is within budget
@@ -121,19 +103,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
     current = pruned.weights;
     let levelMet = false;
     for (const bits of BITS_TRIED) {
-      let shared = shareWeights(pruned.weights, bits);
-      if (options.centroidEpochs > 0) {
-        shared = await fineTuneCentroids(
-          spec,
-          pruned.weights,
-          shared,
-          dataset.train,
-          dataset.classes,
-          { epochs: options.centroidEpochs, seed: options.seed },
-          progress,
-        );
-      }
-      const final = withSharedKernels(pruned.weights, shared);
+      const { shared, final } = await shareAndTune(spec, pruned.weights, bits, options, dataset, progress);
       const validationAccuracy = validate(final);
       const drop = (reference - validationAccuracy) * 100;
       const trial: SearchTrial = {

@@ -23,6 +23,13 @@ const { spec, weights } = await loadLayersModel(writeTinyModel(tempDir()));
 const trained = await trainWeights(spec, weights, dataset.train, dataset.classes, { epochs: 2, seed: 3 });
 const modelPath = writeTinyModel(tempDir(), 16, trained);
 const quick = { pruneEpochs: 1, centroidEpochs: 0, intervals: 4, tiers: 'basic:0.3' };
+/** `weightgate build` on the fixture with no fine-tuning, through the real CLI. */
+const buildCli = (...args: string[]) =>
+  spawnSync(
+    process.execPath,
+    ['bin/weightgate.js', 'build', '--model', modelPath, '--prune-epochs', '0', '--centroid-epochs', '0', '--intervals', '4', '--tiers', 'basic:0.3', ...args],
+    { encoding: 'utf8' },
+  );
 
 test("the input model's accuracy is TF.js's own evaluation of the loaded model", async () => {
   const dir = join(modelPath, '..');
@@ -70,10 +77,7 @@ test('--max-drop searches: the full tier stays within the budget, and the choice
 
 test('an impossible budget exits 1 with one line, and the closest result is written', () => {
   const outDir = tempDir();
-  const args = ['bin/weightgate.js', 'build', '--model', modelPath, '--prune-epochs', '0', '--centroid-epochs', '0', '--intervals', '4'];
-  const run = spawnSync(process.execPath, [...args, '--tiers', 'basic:0.3', '--search-sparsities', '0.995', '--max-drop', '0.5', '--out', outDir], {
-    encoding: 'utf8',
-  });
+  const run = buildCli('--search-sparsities', '0.995', '--max-drop', '0.5', '--out', outDir);
   assert.is(run.status, 1, run.stderr);
   const errors = run.stderr.split('\n').filter((line) => line.startsWith('weightgate: error'));
   assert.is(errors.length, 1, run.stderr);
@@ -86,25 +90,11 @@ test('an impossible budget exits 1 with one line, and the closest result is writ
 });
 
 test('the budget is the default (1 point); with --sparsity it is only checked, and --max-drop 100 lets anything through', () => {
-  const base = [
-    'bin/weightgate.js',
-    'build',
-    '--model',
-    modelPath,
-    '--prune-epochs',
-    '0',
-    '--centroid-epochs',
-    '0',
-    '--intervals',
-    '4',
-    '--tiers',
-    'basic:0.3',
-  ];
-  const checked = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--out', tempDir()], { encoding: 'utf8' });
+  const checked = buildCli('--sparsity', '0.99', '--out', tempDir());
   assert.is(checked.status, 1, checked.stderr);
   assert.match(checked.stderr, /MAX_DROP: full artifact full\.wgm is [\d.]+ points below the input model's validation accuracy, over --max-drop 1 /);
   assert.not.match(checked.stderr, /search:/);
-  const loose = spawnSync(process.execPath, [...base, '--sparsity', '0.99', '--max-drop', '100', '--out', tempDir()], { encoding: 'utf8' });
+  const loose = buildCli('--sparsity', '0.99', '--max-drop', '100', '--out', tempDir());
   assert.is(loose.status, 0, loose.stderr);
   assert.match(loose.stdout, /validation accuracy: input model [\d.]+%, full tier [\d.]+ points below \(--max-drop 100\)/);
 });
