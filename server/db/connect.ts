@@ -120,6 +120,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   };
 }
 
+let template: Promise<Blob | undefined> | undefined;
+
 /**
  * With `WG_PGLITE_TEMPLATE_DIR` set (the test runner sets it), a new PGlite
  * database starts from a copy of a migrated empty one kept in that directory,
@@ -129,7 +131,16 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
  * migrations, so a new migration or PGlite makes a new one. Unset: undefined,
  * and PGlite starts as it always does.
  */
-async function pgliteTemplate(): Promise<Blob | undefined> {
+function pgliteTemplate(): Promise<Blob | undefined> {
+  // Once per process: a test file opens several databases, and the copy is 40 MB.
+  template ??= loadOrMakeTemplate().catch((error) => {
+    template = undefined;
+    throw error;
+  });
+  return template;
+}
+
+async function loadOrMakeTemplate(): Promise<Blob | undefined> {
   const dir = process.env.WG_PGLITE_TEMPLATE_DIR;
   if (!dir) return undefined;
   const file = join(dir, `pglite-${templateKey()}.tar`);
