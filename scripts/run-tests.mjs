@@ -35,6 +35,9 @@
 // file joins them with requiring(test, FULL_RUN) (test/requirements.ts).
 // They are counted as skipped; `npm test` runs them.
 //
+// The CLI: the run compiles it first (scripts/build-cli.mjs) unless dist/cli/
+// is up to date, so the tests' `weightgate` commands skip tsx's loader.
+//
 // PGlite: the run sets WG_PGLITE_TEMPLATE_DIR, so each new PGlite database is
 // a copy of one migrated database kept in node_modules/.cache/weightgate
 // rather than a new initdb (server/db/connect.ts).
@@ -45,6 +48,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCli, bundleIsFresh } from './build-cli.mjs';
 import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
 
@@ -77,6 +81,17 @@ function parseArgs(argv) {
 const options = parseArgs(process.argv.slice(2));
 // Every PGlite database a test opens starts from one migrated copy kept here (server/db/connect.ts).
 process.env.WG_PGLITE_TEMPLATE_DIR ??= join(root, 'node_modules', '.cache', 'weightgate');
+// The tests run the `weightgate` command as users do (bin/weightgate.js),
+// which runs the compiled CLI when it is up to date: compile it once here
+// rather than pay tsx's loader in each of some 200 commands. If that fails,
+// the commands run from source and the suite still tests them.
+if (!options.models && !(await bundleIsFresh())) {
+  try {
+    await buildCli();
+  } catch (error) {
+    process.stderr.write(`run-tests: could not compile the CLI (${error?.message ?? error}); commands run through tsx\n`);
+  }
+}
 const ci = Boolean(process.env.CI) && !['0', 'false'].includes(process.env.CI.toLowerCase());
 const timeoutMs = Number(process.env.WG_TEST_TIMEOUT ?? 900) * 1000;
 
