@@ -14,18 +14,18 @@
 //   (they resolve as they do for the sources, wasm and data files included).
 // - Dynamic imports become chunks of their own, so each area still loads
 //   only when its command runs.
-// - `import.meta.url` in a source file becomes that file's own URL, computed
-//   from the bundle's location, so reading a file beside the source
-//   (migrations, the GraphQL schema, the console's files, worker entry
-//   points) works from the bundle, and the checkout can move.
+// - `import.meta.url` in a source file stays that file's own URL, computed
+//   from the bundle's location (scripts/esbuild-own-url.mjs), so reading a
+//   file beside the source works from the bundle, and the checkout can move.
 // - dist/cli/inputs.json lists the sources; bin/weightgate.js (with
 //   bin/bundle.mjs) runs the
 //   bundle only when none of them is newer than it, and otherwise runs the
 //   sources through tsx, so an edit never runs stale code.
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleDir, bundleIsFresh, INPUTS_FILE, root } from '../bin/bundle.mjs';
+import { ownImportMetaUrl } from './esbuild-own-url.mjs';
 
 export { bundleIsFresh };
 
@@ -47,21 +47,7 @@ export async function buildCli(outdir = bundleDir) {
     sourcemap: 'linked',
     metafile: true,
     logLevel: 'warning',
-    plugins: [
-      {
-        name: 'own-import-meta-url',
-        setup(build) {
-          build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-            let contents = await readFile(path, 'utf8');
-            if (contents.includes('import.meta.url')) {
-              const fromBundle = relative(outdir, path).split('\\').join('/');
-              contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`);
-            }
-            return { contents, loader: 'ts', resolveDir: dirname(path) };
-          });
-        },
-      },
-    ],
+    plugins: [ownImportMetaUrl({ relativeTo: outdir })],
   });
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
   // The sources' times are compared with the moment the build started: a

@@ -35,18 +35,29 @@ test('the compiled CLI answers as the sources do', () => {
 });
 
 test("each source's import.meta.url, and each file read beside it, resolves from the bundle", () => {
-  const code = readdirSync(out)
-    .filter((name) => name.endsWith('.js'))
-    .map((name) => readFileSync(join(out, name), 'utf8'))
-    .join('\n');
   const base = pathToFileURL(join(out, 'main.js'));
-  const sources = [...code.matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => m[1]);
-  assert.ok(sources.length >= 5, `${sources.length} rewritten import.meta.url`);
-  for (const source of sources) assert.ok(existsSync(fileURLToPath(new URL(source, base))), `${source} exists`);
-  // Literal paths read beside a source: the migrations, the GraphQL schema, the fleet worker's entry point.
-  const beside = [...code.matchAll(/new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g)];
-  assert.ok(beside.length >= 3, `${beside.length} files read beside a source`);
-  for (const [, file, source] of beside) assert.ok(existsSync(fileURLToPath(new URL(file, new URL(source, base)))), `${file} beside ${source}`);
+  let sources = 0;
+  let beside = 0;
+  for (const name of readdirSync(out).filter((file) => file.endsWith('.js'))) {
+    const code = readFileSync(join(out, name), 'utf8');
+    // scripts/esbuild-own-url.mjs declares each such source's URL once, relative to the bundle.
+    const declared = [...code.matchAll(/(__wgOwnImportMetaUrl\d*) = new URL\("([^"]+)", import\.meta\.url\)\.href/g)];
+    for (const declaration of declared) {
+      const url = new URL(declaration[2], base);
+      assert.ok(existsSync(fileURLToPath(url)), `${declaration[2]} exists`);
+      sources += 1;
+      // Literal paths read beside that source (until the next module's declaration).
+      const end = declared.find((next) => next.index > declaration.index)?.index ?? code.length;
+      const uses = code.slice(declaration.index, end).matchAll(new RegExp(`new URL\\("([^"]+)", ${declaration[1]}\\)`, 'g'));
+      for (const [, file] of uses) {
+        assert.ok(existsSync(fileURLToPath(new URL(file, url))), `${file} beside ${declaration[2]}`);
+        beside += 1;
+      }
+    }
+  }
+  assert.ok(sources >= 5, `${sources} sources use import.meta.url`);
+  // The migrations, the GraphQL schema, the fleet worker's entry point.
+  assert.ok(beside >= 3, `${beside} files read beside a source`);
 });
 
 test('the bundle is fresh only while no source is newer than its build', async () => {

@@ -1,0 +1,45 @@
+// An esbuild plugin for bundling our TypeScript: in a bundle every module
+// would share the bundle's `import.meta.url`, but our sources use theirs to
+// find files beside them (migrations, the GraphQL schema, the console's
+// files, worker entry points). The plugin replaces `import.meta.url` in each
+// source that uses it (as an expression, through esbuild's own parser: text
+// in strings and comments is left alone) with that source's URL (TypeScript
+// and our .mjs/.js modules alike):
+//   relativeTo: DIR   computed from the bundle's own URL, for a bundle whose
+//                     files all sit in DIR (the checkout can then move);
+//   relativeTo unset  the source's absolute file URL (a bundle that lives
+//                     and dies on this machine, as the test runner's).
+import { readFile } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const OWN_URL = '__wgOwnImportMetaUrl';
+
+export function ownImportMetaUrl({ relativeTo } = {}) {
+  return {
+    name: 'own-import-meta-url',
+    setup(build) {
+      // TypeScript and our plain JavaScript modules (packages stay external, so never come here).
+      build.onLoad({ filter: /\.(ts|mts|mjs|js)$/ }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        const resolveDir = dirname(path);
+        const loader = /\.m?ts$/.test(path) ? 'ts' : 'js';
+        if (!source.includes('import.meta.url')) return { contents: source, loader, resolveDir };
+        const url =
+          relativeTo === undefined
+            ? JSON.stringify(pathToFileURL(path).href)
+            : `new URL(${JSON.stringify(relative(relativeTo, path).split('\\').join('/'))}, import.meta.url).href`;
+        const esbuild = await import('esbuild');
+        const { code } = await esbuild.transform(source, {
+          loader,
+          format: 'esm',
+          target: 'node20',
+          define: { 'import.meta.url': OWN_URL },
+          sourcemap: 'inline',
+          sourcefile: path,
+        });
+        return { contents: `const ${OWN_URL} = ${url};\n${code}`, loader: 'js', resolveDir };
+      });
+    },
+  };
+}
