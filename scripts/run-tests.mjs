@@ -14,7 +14,8 @@
 // WG_TEST_TSX=1 runs them as `node --import tsx FILE` instead); the
 // longest files of the last run start first. A file's output is printed whole when it
 // finishes, so files never interleave; failures are listed again at the end.
-// A file with the line `// test: serial` runs alone, after the others.
+// A file with the line `// test: serial` runs alone, after the others; one
+// with `// test: optimized-wasm` keeps V8's optimizing wasm compiler (below).
 //
 // Skips: a test that needs something outside `npm install` (flatc, the shared
 // models, PostgreSQL, ...) declares it with test/requirements.ts, which prints
@@ -161,6 +162,14 @@ async function compileTests(list) {
 }
 
 const isSerial = (file) => /^\/\/ test: serial\b/m.test(readFileSync(file, 'utf8'));
+// V8 compiles WebAssembly twice: at once with its baseline compiler
+// (Liftoff), then the hot functions again with its optimizing one
+// (TurboFan), on background threads. For PGlite's 9 MB module that second
+// pass costs a test process about a CPU-second and pays back only in a long
+// run: the test files run with --liftoff-only (the server files: 108 -> 81
+// CPU-s), except those whose time goes to wasm compute, TF.js training in
+// this process, which say so with the line `// test: optimized-wasm`.
+const wasmFlags = (file) => (/^\/\/ test: optimized-wasm\b/m.test(readFileSync(file, 'utf8')) ? [] : ['--liftoff-only']);
 const jobs = files.map((file) => ({ name: file, serial: isSerial(file), run: () => runTestFile(file) }));
 if (withFirmware) jobs.push({ name: 'firmware/', serial: false, run: () => runFirmware() });
 // The longest first; without a last run, the end-to-end tests and the C build (the usual longest), then the rest.
@@ -196,7 +205,7 @@ const skipLines = (output) => output.split('\n').filter((line) => line.startsWit
 
 async function runTestFile(file) {
   const env = options.fast ? { WG_TEST_FAST: '1' } : {};
-  const args = compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file];
+  const args = [...wasmFlags(file), ...(compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file])];
   const { code, signal, output } = await collect(process.execPath, args, env);
   const count = (label) => Number(output.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   const summarized = /^\s*Total:\s+\d+/m.test(output);

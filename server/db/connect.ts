@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
@@ -105,7 +106,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
   const template = fresh ? await pgliteTemplate() : undefined;
-  const client = template ? await PGlite.create({ dataDir, loadDataDir: template }) : new PGlite(dataDir);
+  const client = await PGlite.create({ dataDir, ...(await pgliteArtifacts()), ...(template ? { loadDataDir: template } : {}) });
   const db = drizzle(client, { schema });
   // From a template this finds every migration applied and does nothing.
   await migrate(db, { migrationsFolder });
@@ -118,6 +119,27 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     listen: (channel, onPayload) => client.listen(channel, onPayload),
     close: () => client.close(),
   };
+}
+
+let artifacts: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
+
+/**
+ * PGlite's WebAssembly (9 MB), compiled once per process, and its file
+ * system bundle (6 MB), read once: left to itself, PGlite reads and compiles
+ * both for every database it opens, and V8 optimises the same hot functions
+ * again in each copy. A process that opens many databases (the tests, one
+ * per test; a server opens one) pays that once. A failed load is not kept.
+ */
+function pgliteArtifacts() {
+  artifacts ??= (async () => {
+    const dist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+    const [wasm, data] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'pglite.data'))]);
+    return { pgliteWasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([data]) };
+  })();
+  artifacts.catch(() => {
+    artifacts = undefined;
+  });
+  return artifacts;
 }
 
 let template: Promise<Blob | undefined> | undefined;

@@ -1,5 +1,6 @@
 // runBuild end to end on a tiny model (784-16-10): artifacts per tier, nested
 // licenses, signatures, C headers, determinism, and the next version (--from).
+// test: optimized-wasm (it trains with TF.js in this process)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';

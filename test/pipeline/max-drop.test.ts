@@ -2,6 +2,7 @@
 // the budget of the input model and picks the smallest artifact that does;
 // an impossible budget exits 1 with the closest result written; the input
 // model's accuracy is what TF.js itself measures.
+// test: optimized-wasm (it trains with TF.js in this process)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
