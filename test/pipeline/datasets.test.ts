@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset } from '../../pipeline/datasets.ts';
+import { loadDataset, mnistDigits } from '../../pipeline/datasets.ts';
 import { PipelineError } from '../../pipeline/errors.ts';
 import { parseIdx } from '../../pipeline/idx.ts';
 import { idxBytes, tempDir, writeIdxDir } from './helpers.ts';
@@ -33,6 +33,31 @@ test('mnist: 7,000 / 1,000 / 2,000 raw bytes, labels 0..9, the same split every 
   assert.equal(Buffer.compare(Buffer.from(a.test.samples), Buffer.from(b.test.samples)), 0);
   const other = await loadDataset('mnist', { seed: 2 });
   assert.not.equal(Buffer.compare(Buffer.from(a.test.labels), Buffer.from(other.test.labels)), 0);
+});
+
+test('mnist: the cached digits are the parsed ones; a damaged cache is parsed again and rewritten', async () => {
+  const cacheDir = tempDir();
+  const parsed = await mnistDigits({ cacheDir: null });
+  assert.is(parsed.labels.length, 10000);
+  assert.is(parsed.samples.length, 10000 * 784);
+  assert.equal(readdirSync(cacheDir), [], 'no cache with cacheDir null');
+  const first = await mnistDigits({ cacheDir });
+  const [file] = readdirSync(cacheDir);
+  assert.match(file, /^mnist-[0-9a-f]{16}\.bin$/);
+  assert.is(statSync(join(cacheDir, file)).size, 4 + 10000 * 785);
+  const cached = await mnistDigits({ cacheDir });
+  for (const got of [first, cached]) {
+    assert.ok(Buffer.from(got.samples).equals(Buffer.from(parsed.samples)));
+    assert.ok(Buffer.from(got.labels).equals(Buffer.from(parsed.labels)));
+  }
+  // Cut short, or of another length: not used, parsed again, and the cache is whole again.
+  for (const damaged of [Buffer.alloc(0), Buffer.alloc(100), readFileSync(join(cacheDir, file)).subarray(0, 4 + 10000 * 785 - 1)]) {
+    writeFileSync(join(cacheDir, file), damaged);
+    const again = await mnistDigits({ cacheDir });
+    assert.ok(Buffer.from(again.samples).equals(Buffer.from(parsed.samples)));
+    assert.is(statSync(join(cacheDir, file)).size, 4 + 10000 * 785);
+  }
+  assert.equal(readdirSync(cacheDir), [file], 'no temporary file left');
 });
 
 test('idx: plain and gzipped directories load; train splits into train + validation', async () => {
