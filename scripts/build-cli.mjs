@@ -17,7 +17,7 @@
 // - Dynamic imports become chunks of their own, so each area still loads
 //   only when its command runs.
 // - `import.meta.url` in a source file stays that file's own URL, computed
-//   from the bundle's location (scripts/esbuild-own-url.mjs), so reading a
+//   from the bundle's location (scripts/esbuild-node.mjs), so reading a
 //   file beside the source works from the bundle, and the checkout can move.
 // - dist/cli/inputs.json lists the sources; bin/weightgate.js (with
 //   bin/bundle.mjs) runs the
@@ -27,7 +27,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleDir, bundleIsFresh, INPUTS_FILE, root } from '../bin/bundle.mjs';
-import { ownImportMetaUrl } from './esbuild-own-url.mjs';
+import { nodeBundle } from './esbuild-node.mjs';
 
 export { bundleIsFresh };
 
@@ -36,21 +36,7 @@ export async function buildCli(outdir = bundleDir) {
   const esbuild = await import('esbuild');
   const started = Date.now();
   await rm(outdir, { recursive: true, force: true });
-  const result = await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: ['cli/main.ts'],
-    outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'linked',
-    metafile: true,
-    logLevel: 'warning',
-    plugins: [ownImportMetaUrl({ relativeTo: outdir })],
-  });
+  const result = await esbuild.build(nodeBundle({ root, entryPoints: ['cli/main.ts'], outdir, relativeTo: outdir, metafile: true, logLevel: 'warning' }));
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
   // The sources' times are compared with the moment the build started: a
   // file saved during the build makes the bundle stale, never the reverse.
@@ -70,7 +56,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   } catch (error) {
     // At install (--if-possible) a failure must not fail `npm install`: the command then runs from source.
     const soft = process.argv.includes('--if-possible');
-    process.stderr.write(`build-cli: ${error?.message ?? error}${soft ? '\nbuild-cli: weightgate will run from the TypeScript sources (slower to start)' : ''}\n`);
+    process.stderr.write(
+      `build-cli: ${error?.message ?? error}${soft ? '\nbuild-cli: weightgate will run from the TypeScript sources (slower to start)' : ''}\n`,
+    );
     process.exit(soft ? 0 : 1);
   }
 }

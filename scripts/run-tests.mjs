@@ -51,7 +51,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCli, bundleIsFresh } from './build-cli.mjs';
-import { ownImportMetaUrl } from './esbuild-own-url.mjs';
+import { nodeBundle } from './esbuild-node.mjs';
 import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
 
@@ -139,21 +139,7 @@ async function compileTests(list) {
   try {
     const esbuild = await import('esbuild');
     rmSync(testBundleDir, { recursive: true, force: true });
-    await esbuild.build({
-      absWorkingDir: root,
-      entryPoints: list,
-      outdir: testBundleDir,
-      outbase: '.',
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      sourcemap: 'linked',
-      logLevel: 'silent',
-      plugins: [ownImportMetaUrl()],
-    });
+    await esbuild.build(nodeBundle({ root, entryPoints: list, outdir: testBundleDir, outbase: '.', logLevel: 'silent' }));
     return (file) => join(testBundleDir, file.replace(/\.ts$/, '.js'));
   } catch (error) {
     process.stderr.write(`run-tests: could not compile the test files (${String(error?.message ?? error).split('\n')[0]}); they run through tsx\n`);

@@ -40,7 +40,7 @@ test("each source's import.meta.url, and each file read beside it, resolves from
   let beside = 0;
   for (const name of readdirSync(out).filter((file) => file.endsWith('.js'))) {
     const code = readFileSync(join(out, name), 'utf8');
-    // scripts/esbuild-own-url.mjs declares each such source's URL once, relative to the bundle.
+    // scripts/esbuild-node.mjs declares each such source's URL once, relative to the bundle.
     const declared = [...code.matchAll(/(__wgOwnImportMetaUrl\d*) = new URL\("([^"]+)", import\.meta\.url\)\.href/g)];
     for (const declaration of declared) {
       const url = new URL(declaration[2], base);

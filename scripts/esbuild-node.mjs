@@ -1,4 +1,9 @@
-// An esbuild plugin for bundling our TypeScript: in a bundle every module
+// How we compile our TypeScript for Node with esbuild (the CLI's bundle,
+// scripts/build-cli.mjs, and the test runner's): `nodeBundle(options)` gives
+// esbuild's options for ESM bundles of our own code, packages left as
+// imports from node_modules, dynamic imports as chunks, source maps beside.
+//
+// Its plugin: in a bundle every module
 // would share the bundle's `import.meta.url`, but our sources use theirs to
 // find files beside them (migrations, the GraphQL schema, the console's
 // files, worker entry points). The plugin replaces `import.meta.url` in each
@@ -41,5 +46,23 @@ export function ownImportMetaUrl({ relativeTo } = {}) {
         return { contents: `const ${OWN_URL} = ${url};\n${code}`, loader: 'js', resolveDir };
       });
     },
+  };
+}
+
+/** esbuild options for a bundle of our code under `outdir` (see the top of this file); `extra` adds or overrides. */
+export function nodeBundle({ root, entryPoints, outdir, relativeTo, ...extra }) {
+  return {
+    absWorkingDir: root,
+    entryPoints,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    plugins: [ownImportMetaUrl({ relativeTo })],
+    ...extra,
   };
 }
