@@ -129,10 +129,29 @@ try {
 // import.meta.url; --enable-source-maps keeps stack traces on the sources.
 // If compiling fails (a syntax error, say), every file runs through tsx,
 // which reports the error where it is.
-// One folder per run, removed at its end: two runs at once do not meet.
-const testBundleDir = join(root, 'node_modules', '.cache', 'weightgate', `tests-${process.pid}`);
+// One folder per run, removed at its end: two runs at once do not meet. A
+// run that was killed leaves its folder: the next run removes those whose
+// process is gone.
+const cacheDir = join(root, 'node_modules', '.cache', 'weightgate');
+const testBundleDir = join(cacheDir, `tests-${process.pid}`);
+for (const name of existsSync(cacheDir) ? readdirSync(cacheDir) : []) {
+  const pid = Number(name.match(/^tests-(\d+)$/)?.[1]);
+  if (pid && pid !== process.pid && !processIsAlive(pid)) rmSync(join(cacheDir, name), { recursive: true, force: true });
+}
+
+function processIsAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error?.code === 'EPERM';
+  }
+}
+
 const compiled = await compileTests(files);
 process.on('exit', () => rmSync(testBundleDir, { recursive: true, force: true }));
+// Interrupted (Ctrl-C reaches the test processes too): exit, which removes the folder.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
 
 async function compileTests(list) {
   if (list.length === 0 || process.env.WG_TEST_TSX === '1') return null;
