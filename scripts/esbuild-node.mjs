@@ -26,7 +26,8 @@ export function ownImportMetaUrl({ relativeTo } = {}) {
     setup(build) {
       // TypeScript and our plain JavaScript modules (packages stay external, so never come here).
       build.onLoad({ filter: /\.(ts|mts|mjs|js)$/ }, async ({ path }) => {
-        const source = await readFile(path, 'utf8');
+        // A hashbang line (#!/usr/bin/env node) is only valid as a file's first line: keep it as a comment.
+        const source = (await readFile(path, 'utf8')).replace(/^#!/, '//');
         const resolveDir = dirname(path);
         const loader = /\.m?ts$/.test(path) ? 'ts' : 'js';
         if (!source.includes('import.meta.url')) return { contents: source, loader, resolveDir };
@@ -43,7 +44,8 @@ export function ownImportMetaUrl({ relativeTo } = {}) {
           sourcemap: 'inline',
           sourcefile: path,
         });
-        return { contents: `const ${OWN_URL} = ${url};\n${code}`, loader: 'js', resolveDir };
+        // On the first line, so the inline source map's line numbers still hold.
+        return { contents: `const ${OWN_URL} = ${url}; ${code}`, loader: 'js', resolveDir };
       });
     },
   };

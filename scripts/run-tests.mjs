@@ -148,6 +148,7 @@ function processIsAlive(pid) {
   }
 }
 
+let compileFailure;
 const compiled = await compileTests(files);
 process.on('exit', () => rmSync(testBundleDir, { recursive: true, force: true }));
 // Interrupted (Ctrl-C reaches the test processes too): exit, which removes the folder.
@@ -161,7 +162,10 @@ async function compileTests(list) {
     await esbuild.build(nodeBundle({ root, entryPoints: list, outdir: testBundleDir, outbase: '.', logLevel: 'silent' }));
     return (file) => join(testBundleDir, file.replace(/\.ts$/, '.js'));
   } catch (error) {
-    process.stderr.write(`run-tests: could not compile the test files (${String(error?.message ?? error).split('\n')[0]}); they run through tsx\n`);
+    // Counted as a failure (the files still run, through tsx): a silent fallback would only make the suite slower.
+    const detail = (error?.errors ?? []).map((e) => `  ${e.location ? `${e.location.file}:${e.location.line}: ` : ''}${e.text}`).join('\n');
+    compileFailure = `could not compile the test files with esbuild; they ran through tsx\n${detail || `  ${error?.message ?? error}`}`;
+    process.stderr.write(`run-tests: ${compileFailure}\n`);
     return null;
   }
 }
@@ -292,6 +296,12 @@ async function runFirmware() {
 // --- the pool -------------------------------------------------------------------
 
 const results = [];
+if (compileFailure) {
+  results.push({
+    job: { name: 'compiling the test files' },
+    result: { passed: 0, failed: 1, skipped: 0, skips: [], output: compileFailure, failures: ['esbuild failed'] },
+  });
+}
 const times = { ...lastTimes };
 
 function report(job, result, seconds) {
