@@ -1,15 +1,14 @@
-// How we compile our TypeScript for Node with esbuild (the CLI's bundle,
-// scripts/build-cli.mjs, and the test runner's): `nodeBundle(options)` gives
+// How we compile our TypeScript for Node with esbuild, for the CLI's bundle
+// (scripts/build-cli.mjs) and the test runner's: `nodeBundle(options)` gives
 // esbuild's options for ESM bundles of our own code, packages left as
 // imports from node_modules, dynamic imports as chunks, source maps beside.
 //
-// Its plugin: in a bundle every module
-// would share the bundle's `import.meta.url`, but our sources use theirs to
-// find files beside them (migrations, the GraphQL schema, the console's
-// files, worker entry points). The plugin replaces `import.meta.url` in each
-// source that uses it (as an expression, through esbuild's own parser: text
-// in strings and comments is left alone) with that source's URL (TypeScript
-// and our .mjs/.js modules alike):
+// In a bundle every module would share the bundle's `import.meta.url`, but
+// our sources use theirs to find files beside them (migrations, the GraphQL
+// schema, the console's files, worker entry points). So a plugin replaces
+// `import.meta.url` in each source that uses it (TypeScript and our .mjs/.js
+// modules alike; as an expression, through esbuild's own parser, so text in
+// strings and comments is left alone) with that source's URL:
 //   relativeTo: DIR   computed from the bundle's own URL, for a bundle whose
 //                     files all sit in DIR (the checkout can then move);
 //   relativeTo unset  the source's absolute file URL (a bundle that lives
@@ -20,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 
 const OWN_URL = '__wgOwnImportMetaUrl';
 
-export function ownImportMetaUrl({ relativeTo } = {}) {
+function ownImportMetaUrl({ relativeTo } = {}) {
   return {
     name: 'own-import-meta-url',
     setup(build) {

@@ -11,9 +11,10 @@
 //
 // Each test file under test/ (*.test.ts) runs in its own process (uvu), a
 // pool of --jobs at a time, compiled first (see "The test files" below;
-// WG_TEST_TSX=1 runs them as `node --import tsx FILE` instead); the
-// longest files of the last run start first. A file's output is printed whole when it
-// finishes, so files never interleave; failures are listed again at the end.
+// WG_TEST_TSX=1 runs them as `node --import tsx FILE` instead); the longest
+// files of the last run start first. A file's output is printed whole when
+// it finishes, so files never interleave; failures are listed again at the
+// end.
 // A file with the line `// test: serial` runs alone, after the others; one
 // with `// test: optimized-wasm` keeps V8's optimizing wasm compiler (below).
 //
@@ -50,7 +51,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildCli, bundleIsFresh } from './build-cli.mjs';
+import { bundleIsFresh } from '../bin/bundle.mjs';
+import { buildCli } from './build-cli.mjs';
 import { nodeBundle } from './esbuild-node.mjs';
 import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
@@ -82,8 +84,10 @@ function parseArgs(argv) {
 }
 
 const options = parseArgs(process.argv.slice(2));
+// What the runs keep between them: the PGlite template, the last run's times, each run's compiled tests.
+const cacheDir = join(root, 'node_modules', '.cache', 'weightgate');
 // Every PGlite database a test opens starts from one migrated copy kept here (server/db/connect.ts).
-process.env.WG_PGLITE_TEMPLATE_DIR ??= join(root, 'node_modules', '.cache', 'weightgate');
+process.env.WG_PGLITE_TEMPLATE_DIR ??= cacheDir;
 // The tests run the `weightgate` command as users do (bin/weightgate.js),
 // which runs the compiled CLI when it is up to date: compile it once here
 // rather than pay tsx's loader in each of some 200 commands. If that fails,
@@ -117,7 +121,7 @@ const files = listTestFiles('test').filter((file) => inModels(file) === options.
 const withFirmware = !options.models && existsSync('firmware/CMakeLists.txt') && (!filter || filter.test('firmware/'));
 
 // Durations of the last run, to start the longest first (a cache: losing it only costs order).
-const timesFile = join('node_modules', '.cache', 'weightgate', 'test-times.json');
+const timesFile = join(cacheDir, 'test-times.json');
 let lastTimes = {};
 try {
   lastTimes = JSON.parse(readFileSync(timesFile, 'utf8'));
@@ -128,11 +132,12 @@ try {
 // every file's process about half a CPU-second. Each source keeps its own
 // import.meta.url; --enable-source-maps keeps stack traces on the sources.
 // If compiling fails (a syntax error, say), every file runs through tsx,
-// which reports the error where it is.
+// which reports the error where it is, and the failed compile counts as a
+// failure of its own.
+//
 // One folder per run, removed at its end: two runs at once do not meet. A
 // run that was killed leaves its folder: the next run removes those whose
 // process is gone.
-const cacheDir = join(root, 'node_modules', '.cache', 'weightgate');
 const testBundleDir = join(cacheDir, `tests-${process.pid}`);
 for (const name of existsSync(cacheDir) ? readdirSync(cacheDir) : []) {
   const pid = Number(name.match(/^tests-(\d+)$/)?.[1]);
@@ -170,7 +175,8 @@ async function compileTests(list) {
   }
 }
 
-const isSerial = (file) => /^\/\/ test: serial\b/m.test(readFileSync(file, 'utf8'));
+// A file's `// test: WORD` lines (read once).
+const directives = (file) => new Set([...readFileSync(file, 'utf8').matchAll(/^\/\/ test: ([\w-]+)/gm)].map((match) => match[1]));
 // V8 compiles WebAssembly twice: at once with its baseline compiler
 // (Liftoff), then the hot functions again with its optimizing one
 // (TurboFan), on background threads. For PGlite's 9 MB module that second
@@ -178,8 +184,11 @@ const isSerial = (file) => /^\/\/ test: serial\b/m.test(readFileSync(file, 'utf8
 // run: the test files run with --liftoff-only (the server files: 108 -> 81
 // CPU-s), except those whose time goes to wasm compute, TF.js training in
 // this process, which say so with the line `// test: optimized-wasm`.
-const wasmFlags = (file) => (/^\/\/ test: optimized-wasm\b/m.test(readFileSync(file, 'utf8')) ? [] : ['--liftoff-only']);
-const jobs = files.map((file) => ({ name: file, serial: isSerial(file), run: () => runTestFile(file) }));
+const jobs = files.map((file) => {
+  const said = directives(file);
+  const wasmFlags = said.has('optimized-wasm') ? [] : ['--liftoff-only'];
+  return { name: file, serial: said.has('serial'), run: () => runTestFile(file, wasmFlags) };
+});
 if (withFirmware) jobs.push({ name: 'firmware/', serial: false, run: () => runFirmware() });
 // The longest first; without a last run, the end-to-end tests and the C build (the usual longest), then the rest.
 const weight = (job) => lastTimes[job.name] ?? (job.name.startsWith('test/e2e/') || job.name === 'firmware/' ? 1e9 : 1e6);
@@ -212,9 +221,9 @@ function collect(command, args, env = {}) {
 
 const skipLines = (output) => output.split('\n').filter((line) => line.startsWith('skip: '));
 
-async function runTestFile(file) {
+async function runTestFile(file, wasmFlags) {
   const env = options.fast ? { WG_TEST_FAST: '1' } : {};
-  const args = [...wasmFlags(file), ...(compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file])];
+  const args = [...wasmFlags, ...(compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file])];
   const { code, signal, output } = await collect(process.execPath, args, env);
   const count = (label) => Number(output.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   const summarized = /^\s*Total:\s+\d+/m.test(output);
