@@ -13,7 +13,9 @@
 //                     | { kind: 'watching', subscribed } | { kind: 'watched', ... } | { kind: 'error', message };
 //                     and, while watching, events: { kind: 'event', ... } (a notice, an update, a failed check)
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelChoice, PublicKeyInput } from './device.ts';
 import {
@@ -27,6 +29,7 @@ import {
 } from './fleet.ts';
 import type { UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
+import { bundleDir, bundleIsFresh } from '../bin/bundle.mjs';
 
 export interface WorkerFleetOptions {
   server: string;
@@ -120,17 +123,35 @@ function demultiplex(onFailure: (listener: (error: Error) => void) => void): {
   };
 }
 
-const ENTRY = new URL('./fleet-worker-main.ts', import.meta.url);
+/** How a worker starts: its entry module, and whether that is TypeScript needing tsx's loader. */
+interface WorkerEntry {
+  url: URL;
+  tsx: boolean;
+}
 
-function threadChannel(options: FleetOptions): Channel {
+const SOURCE_ENTRY = new URL('./fleet-worker-main.ts', import.meta.url);
+
+/**
+ * The compiled entry from the CLI's build (scripts/build-cli.mjs) while that
+ * build is up to date, which plain Node starts; otherwise the TypeScript
+ * source through tsx, whose loader costs each worker about half a
+ * CPU-second before it does anything. WEIGHTGATE_FROM_SOURCE=1 forces the
+ * source, as it does for the command.
+ */
+async function workerEntry(): Promise<WorkerEntry> {
+  const compiled = pathToFileURL(join(bundleDir, 'fleet-worker-main.js'));
+  if (process.env.WEIGHTGATE_FROM_SOURCE !== '1' && existsSync(compiled) && (await bundleIsFresh())) return { url: compiled, tsx: false };
+  return { url: SOURCE_ENTRY, tsx: true };
+}
+
+function threadChannel(options: FleetOptions, entry: WorkerEntry): Channel {
   // Loader hooks given to the parent with --import do not reach worker
-  // threads on Node 20, so the worker registers tsx itself before loading
-  // its TypeScript entry point.
-  const entry = JSON.stringify(ENTRY.href);
-  const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })`, {
-    eval: true,
-    workerData: options,
-  });
+  // threads on Node 20, so a worker on the TypeScript source registers tsx
+  // itself before loading it.
+  const href = JSON.stringify(entry.url.href);
+  const worker = entry.tsx
+    ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${href}); })`, { eval: true, workerData: options })
+    : new Worker(entry.url, { workerData: options });
   const { channel, receive } = demultiplex((fail) => {
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`fleet worker thread exited (${code})`)));
@@ -145,9 +166,9 @@ function threadChannel(options: FleetOptions): Channel {
   };
 }
 
-function processChannel(options: FleetOptions): Channel {
-  const child: ChildProcess = fork(fileURLToPath(ENTRY), [], {
-    execArgv: ['--import', 'tsx'],
+function processChannel(options: FleetOptions, entry: WorkerEntry): Channel {
+  const child: ChildProcess = fork(fileURLToPath(entry.url), [], {
+    execArgv: entry.tsx ? ['--import', 'tsx'] : [],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -178,19 +199,23 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
   const count = Math.max(1, Math.min(options.workers, options.tokens.length));
   const per = Math.ceil(options.tokens.length / count);
   const open = options.mode === 'processes' ? processChannel : threadChannel;
+  const entry = await workerEntry();
   const channels: Channel[] = [];
   for (let w = 0; w < count; w++) {
     channels.push(
-      open({
-        server: options.server,
-        tokens: options.tokens.slice(w * per, (w + 1) * per),
-        baseDir: options.baseDir,
-        firstIndex: w * per,
-        profile: options.profile,
-        publicKey: options.publicKey as PublicKeyInput | undefined,
-        concurrency: Math.max(1, Math.ceil((options.concurrency ?? 64) / count)),
-        kernel: options.kernel,
-      }),
+      open(
+        {
+          server: options.server,
+          tokens: options.tokens.slice(w * per, (w + 1) * per),
+          baseDir: options.baseDir,
+          firstIndex: w * per,
+          profile: options.profile,
+          publicKey: options.publicKey as PublicKeyInput | undefined,
+          concurrency: Math.max(1, Math.ceil((options.concurrency ?? 64) / count)),
+          kernel: options.kernel,
+        },
+        entry,
+      ),
     );
   }
   try {

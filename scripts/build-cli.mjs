@@ -28,12 +28,16 @@ import { fileURLToPath } from 'node:url';
 import { bundleDir, bundleIsFresh, INPUTS_FILE, root } from '../bin/bundle.mjs';
 import { nodeBundle } from './esbuild-node.mjs';
 
+// The command, and the entry of a fleet worker (device-sim/fleet-workers.ts
+// starts workers on it while this build is up to date).
+const ENTRY_POINTS = { main: 'cli/main.ts', 'fleet-worker-main': 'device-sim/fleet-worker-main.ts' };
+
 /** Compiles the CLI into `outdir` (default dist/cli/, emptied first). */
 export async function buildCli(outdir = bundleDir) {
   const esbuild = await import('esbuild');
   const started = Date.now();
   await rm(outdir, { recursive: true, force: true });
-  const result = await esbuild.build(nodeBundle({ root, entryPoints: ['cli/main.ts'], outdir, relativeTo: outdir, metafile: true, logLevel: 'warning' }));
+  const result = await esbuild.build(nodeBundle({ root, entryPoints: ENTRY_POINTS, outdir, relativeTo: outdir, metafile: true, logLevel: 'warning' }));
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
   // The sources' times are compared with the moment the build started: a
   // file saved during the build makes the bundle stale, never the reverse.

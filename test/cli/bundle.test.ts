@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-// @ts-expect-error: a plain JavaScript module without declarations
 import { bundleIsFresh } from '../../bin/bundle.mjs';
 // @ts-expect-error: a plain JavaScript module without declarations
 import { buildCli } from '../../scripts/build-cli.mjs';

@@ -270,9 +270,17 @@ test('weightgate device run subscribes and takes a license upgrade at once, with
   }
 });
 
-for (const mode of ['threads', 'processes'] as const) {
-  test(`a fleet over two worker ${mode} watches: notices and updates come back with fleet-wide device indexes`, async () => {
+// Workers start on the CLI's compiled build while it is up to date, else on
+// the TypeScript source through tsx: the threads here take the first way
+// (the test runner builds the CLI), the processes the second.
+for (const [mode, fromSource] of [
+  ['threads', false],
+  ['processes', true],
+] as const) {
+  test(`a fleet over two worker ${mode}${fromSource ? ' (from source)' : ''} watches: notices and updates come back with fleet-wide device indexes`, async () => {
     const setup = await setUp({ port: 0 });
+    const saved = process.env.WEIGHTGATE_FROM_SOURCE;
+    if (fromSource) process.env.WEIGHTGATE_FROM_SOURCE = '1';
     try {
       const fleet = await openWorkerFleet({
         server: setup.server.url,
@@ -308,6 +316,8 @@ for (const mode of ['threads', 'processes'] as const) {
         await fleet.close();
       }
     } finally {
+      if (saved === undefined) delete process.env.WEIGHTGATE_FROM_SOURCE;
+      else process.env.WEIGHTGATE_FROM_SOURCE = saved;
       await tearDown(setup);
     }
   });
