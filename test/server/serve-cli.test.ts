@@ -17,8 +17,8 @@ const ADMIN = 'serve-cli-admin-token-0123';
 test('serve: listening line, healthz, client commands, clean stop on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wg-serve-'));
   const env = { ...process.env, WEIGHTGATE_ADMIN_TOKEN: ADMIN, DATABASE_URL: '' };
-  // cli/main.ts through tsx directly, not bin/weightgate.js: the signal must reach the server process itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve', '--port', '0', '--data', join(dir, 'db')], {
+  // bin/weightgate.js runs the CLI in its own process, so the signal reaches the server itself.
+  const child = spawn(process.execPath, ['bin/weightgate.js', 'serve', '--port', '0', '--data', join(dir, 'db')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
