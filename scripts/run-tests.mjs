@@ -9,14 +9,17 @@
 //                               default flags (minutes of training; CI runs it
 //                               before npm test, which leaves test/models/ out)
 //
-// Each test file under test/ (*.test.ts) runs in its own process (uvu), a
-// pool of --jobs at a time, compiled first (see "The test files" below;
-// WG_TEST_TSX=1 runs them as `node --import tsx FILE` instead); the longest
-// files of the last run start first. A file's output is printed whole when
+// The test files under test/ (*.test.ts) run in Node processes (uvu), a
+// pool of --jobs at a time: most share one with others of their folder, up
+// to GROUP_SIZE of them, and some run alone (see "Groups" below). They are
+// compiled first (see "The test files" below; WG_TEST_TSX=1 runs each as
+// `node --import tsx FILE` instead); the longest jobs of the last run start
+// first. A file's output is printed whole when
 // it finishes, so files never interleave; failures are listed again at the
 // end.
 // A file with the line `// test: serial` runs alone, after the others; one
-// with `// test: optimized-wasm` keeps V8's optimizing wasm compiler (below).
+// with `// test: optimized-wasm` keeps V8's optimizing wasm compiler (below);
+// one with `// test: own-process` runs in a process of its own.
 //
 // Skips: a test that needs something outside `npm install` (flatc, the shared
 // models, PostgreSQL, ...) declares it with test/requirements.ts, which prints
@@ -184,11 +187,40 @@ const directives = (file) => new Set([...readFileSync(file, 'utf8').matchAll(/^\
 // run: the test files run with --liftoff-only (the server files: 108 -> 81
 // CPU-s), except those whose time goes to wasm compute, TF.js training in
 // this process, which say so with the line `// test: optimized-wasm`.
-const jobs = files.map((file) => {
+//
+// Groups: most files share a process with others of their folder, GROUP_SIZE at a
+// time (scripts/run-test-group.mjs, uvu's multi-file runner): a process of
+// its own costs a file about half a CPU-second of start-up (Node, our
+// modules, PGlite's wasm) that a group pays once. The files of a group run
+// one after another, and every file's tests are registered before the
+// first runs, so a file must not change process-wide state at its top
+// level. A file keeps a process of its own with `// test: own-process`
+// (one of several CPU-seconds, which the pool balances better alone, or
+// one that mostly waits), `serial` or `optimized-wasm`, and every file does
+// when the tests are not compiled.
+const GROUP_SIZE = 8;
+const jobs = [];
+const groups = new Map();
+for (const file of files) {
   const said = directives(file);
-  const wasmFlags = said.has('optimized-wasm') ? [] : ['--liftoff-only'];
-  return { name: file, serial: said.has('serial'), run: () => runTestFile(file, wasmFlags) };
-});
+  const alone = !compiled || said.has('serial') || said.has('optimized-wasm') || said.has('own-process');
+  if (alone) {
+    const wasmFlags = said.has('optimized-wasm') ? [] : ['--liftoff-only'];
+    jobs.push({ name: file, serial: said.has('serial'), run: () => runTestFile(file, wasmFlags) });
+    continue;
+  }
+  const folder = file.slice(0, file.lastIndexOf('/') + 1);
+  if (!groups.has(folder)) groups.set(folder, []);
+  groups.get(folder).push(file);
+}
+for (const [folder, members] of groups) {
+  for (let at = 0; at < members.length; at += GROUP_SIZE) {
+    const chunk = members.slice(at, at + GROUP_SIZE);
+    // A group of one is just that file; else the folder and the files' short names (stable from run to run: the files are sorted).
+    const name = chunk.length === 1 ? chunk[0] : `${folder}{${chunk.map((file) => file.slice(folder.length).replace(/\.test\.ts$/, '')).join(',')}}`;
+    jobs.push({ name, serial: false, run: () => (chunk.length === 1 ? runTestFile(chunk[0], ['--liftoff-only']) : runTestGroup(chunk)) });
+  }
+}
 if (withFirmware) jobs.push({ name: 'firmware/', serial: false, run: () => runFirmware() });
 // The longest first; without a last run, the end-to-end tests and the C build (the usual longest), then the rest.
 const weight = (job) => lastTimes[job.name] ?? (job.name.startsWith('test/e2e/') || job.name === 'firmware/' ? 1e9 : 1e6);
@@ -222,8 +254,18 @@ function collect(command, args, env = {}) {
 const skipLines = (output) => output.split('\n').filter((line) => line.startsWith('skip: '));
 
 async function runTestFile(file, wasmFlags) {
-  const env = options.fast ? { WG_TEST_FAST: '1' } : {};
   const args = [...wasmFlags, ...(compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file])];
+  return runUvu(args, [file]);
+}
+
+async function runTestGroup(files) {
+  const args = ['--liftoff-only', '--enable-source-maps', 'scripts/run-test-group.mjs', ...files.map((file) => `${file}=${compiled(file)}`)];
+  return runUvu(args, files);
+}
+
+/** Runs a Node process of uvu tests (`files`, their names in the checkout) and reads its totals. */
+async function runUvu(args, files) {
+  const env = options.fast ? { WG_TEST_FAST: '1' } : {};
   const { code, signal, output } = await collect(process.execPath, args, env);
   const count = (label) => Number(output.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
   const summarized = /^\s*Total:\s+\d+/m.test(output);
@@ -234,15 +276,21 @@ async function runTestFile(file, wasmFlags) {
   if ((!summarized || code !== 0 || signal) && failed === 0) failed = 1;
   // uvu's own totals are replaced by the header line.
   const shown = output.replace(/\n\s*Total:\s+\d+\n\s*Passed:.*\n\s*Skipped:.*\n\s*Duration:.*\n*/, '\n').trim();
-  return { passed, failed, skipped, skips: skipLines(output), output: shown, failures: failedTestNames(output) };
+  return { passed, failed, skipped, skips: skipLines(output), output: shown, failures: failedTestNames(output, files) };
 }
 
-/** uvu's failure headings ("FAIL  suite  "name""), for the closing list. */
-function failedTestNames(output) {
-  return output
-    .split('\n')
-    .filter((line) => /^\s*FAIL\s/.test(line))
-    .map((line) => line.trim().replace(/^FAIL\s+/, ''));
+/**
+ * uvu's failure headings ("FAIL  suite  "name""), for the closing list;
+ * in a group's output, each under the heading of its file, so named with it.
+ */
+function failedTestNames(output, files) {
+  let file = null;
+  const names = [];
+  for (const line of output.split('\n')) {
+    if (files.length > 1 && files.includes(line.trim())) file = line.trim();
+    else if (/^\s*FAIL\s/.test(line)) names.push(`${file ? `${file}: ` : ''}${line.trim().replace(/^FAIL\s+/, '')}`);
+  }
+  return names;
 }
 
 // --- the C library ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 // installs its license's tier, follows a tier upgrade and downgrade with
 // patches of only the changed segments, takes a new version, refuses
 // nothing it should take and stops when its license is revoked.
+// test: own-process (several CPU-seconds: it balances better alone)
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';

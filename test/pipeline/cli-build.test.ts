@@ -1,4 +1,5 @@
 // `weightgate build` through the real CLI: --json on stdout, budgets exit 1.
+// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

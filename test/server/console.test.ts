@@ -5,6 +5,7 @@
 // device takes the upgrade, and the console shows its new tier, accuracy
 // and download, and the audit entry. Screenshots go to
 // test-artifacts/console/ (kept by CI as artifacts, ignored by git).
+// test: own-process (several CPU-seconds: it balances better alone)
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

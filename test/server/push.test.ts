@@ -5,6 +5,7 @@
 // embedded broker refuses a bad token, another device's topic and any
 // device's publish; a forged notice (through Mosquitto, which lets anyone
 // publish) costs one update check and changes nothing.
+// test: own-process (several CPU-seconds: it balances better alone)
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
