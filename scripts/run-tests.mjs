@@ -19,7 +19,9 @@
 // end.
 // A file with the line `// test: serial` runs alone, after the others; one
 // with `// test: optimized-wasm` keeps V8's optimizing wasm compiler (below);
-// one with `// test: own-process` runs in a process of its own.
+// one with `// test: own-process` runs in a process of its own; one with
+// `// test: waits` (seconds of waiting on timers, little CPU) too, started
+// at once beside the pool of --jobs rather than in it.
 //
 // Skips: a test that needs something outside `npm install` (flatc, the shared
 // models, PostgreSQL, ...) declares it with test/requirements.ts, which prints
@@ -50,7 +52,7 @@
 //
 // Exit code: 0 when nothing failed (and, with CI set, nothing was skipped).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,9 +144,14 @@ try {
 // run that was killed leaves its folder: the next run removes those whose
 // process is gone.
 const testBundleDir = join(cacheDir, `tests-${process.pid}`);
-for (const name of existsSync(cacheDir) ? readdirSync(cacheDir) : []) {
-  const pid = Number(name.match(/^tests-(\d+)$/)?.[1]);
-  if (pid && pid !== process.pid && !processIsAlive(pid)) rmSync(join(cacheDir, name), { recursive: true, force: true });
+removeDeadRuns(cacheDir, 'tests');
+
+/** Removes the folders PREFIX-PID in `dir` of runs whose process is gone. */
+function removeDeadRuns(dir, prefix) {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const pid = Number(name.match(new RegExp(`^${prefix}-(\\d+)$`))?.[1]);
+    if (pid && pid !== process.pid && !processIsAlive(pid)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
 }
 
 function processIsAlive(pid) {
@@ -159,7 +166,33 @@ function processIsAlive(pid) {
 let compileFailure;
 const compiled = await compileTests(files);
 process.on('exit', () => rmSync(testBundleDir, { recursive: true, force: true }));
-// Interrupted (Ctrl-C reaches the test processes too): exit, which removes the folder.
+
+// Temporary files: the tests keep their databases, builds and devices in
+// the system's temporary folder (os.tmpdir()). Where /dev/shm (memory) is
+// there to write, the run points TMPDIR at a folder of its own in it:
+// PGlite's data directories alone open and write thousands of files, and
+// on a disk that cost the server tests a fifth of their CPU time. The
+// folder goes at the end of the run, with whatever a test left in it.
+// WG_TEST_TMPDIR=DIR puts it under DIR instead (WG_TEST_TMPDIR= : leave
+// TMPDIR as it is).
+const tmpParent = process.env.WG_TEST_TMPDIR ?? (isWritableDir('/dev/shm') ? '/dev/shm' : '');
+if (tmpParent) {
+  removeDeadRuns(tmpParent, 'weightgate-tests');
+  const testTmp = join(tmpParent, `weightgate-tests-${process.pid}`);
+  mkdirSync(testTmp, { recursive: true });
+  process.env.TMPDIR = testTmp;
+  process.on('exit', () => rmSync(testTmp, { recursive: true, force: true }));
+}
+
+function isWritableDir(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+// Interrupted (Ctrl-C reaches the test processes too): exit, which removes the folders.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
 
 async function compileTests(list) {
@@ -203,10 +236,10 @@ const jobs = [];
 const groups = new Map();
 for (const file of files) {
   const said = directives(file);
-  const alone = !compiled || said.has('serial') || said.has('optimized-wasm') || said.has('own-process');
+  const alone = !compiled || said.has('serial') || said.has('optimized-wasm') || said.has('own-process') || said.has('waits');
   if (alone) {
     const wasmFlags = said.has('optimized-wasm') ? [] : ['--liftoff-only'];
-    jobs.push({ name: file, serial: said.has('serial'), run: () => runTestFile(file, wasmFlags) });
+    jobs.push({ name: file, serial: said.has('serial'), waits: said.has('waits'), run: () => runTestFile(file, wasmFlags) });
     continue;
   }
   const folder = file.slice(0, file.lastIndexOf('/') + 1);
@@ -393,10 +426,17 @@ async function pool(list, size) {
 }
 
 const started = performance.now();
-await pool(
-  jobs.filter((job) => !job.serial),
-  options.jobs,
-);
+// Those that mostly wait start at once, beside the pool, rather than hold one of its places.
+await Promise.all([
+  pool(
+    jobs.filter((job) => job.waits && !job.serial),
+    Number.POSITIVE_INFINITY,
+  ),
+  pool(
+    jobs.filter((job) => !job.waits && !job.serial),
+    options.jobs,
+  ),
+]);
 await pool(
   jobs.filter((job) => job.serial),
   1,
