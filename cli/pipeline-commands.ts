@@ -203,6 +203,10 @@ export function registerPipelineCommands(program: Command): void {
     )
     .action(async (flags: BuildFlags) => {
       const options = toBuildOptions(flags);
+      // Every input checked before TF.js loads (half a second): a mistake is told at once.
+      // runBuild checks them again, in milliseconds.
+      const { resolveOptions } = await import('../pipeline/build-options.ts');
+      await resolveOptions(options);
       const { runBuild } = await import('../pipeline/build.ts');
       const result = await runBuild(options, createCliProgress());
       if (flags.allowUnsigned && !result.report.signed)
