@@ -108,7 +108,12 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
   const template = fresh ? await pgliteTemplate() : undefined;
-  const client = await PGlite.create({ dataDir, ...(await pgliteArtifacts()), ...(template ? { loadDataDir: template } : {}) });
+  const client = await PGlite.create({
+    dataDir,
+    ...(await pgliteArtifacts()),
+    ...(template ? { loadDataDir: template } : {}),
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+  });
   const db = drizzle(client, { schema });
   // From a template this finds every migration applied and does nothing.
   await migrate(db, { migrationsFolder });
@@ -122,6 +127,15 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     close: () => client.close(),
   };
 }
+
+/**
+ * PostgreSQL settings of the embedded database, beside PGlite's own. A
+ * buffer cache of 16 MB (PostgreSQL's default is 128 MB): a weightgate
+ * database holds megabytes, PGlite's files sit in the operating system's
+ * cache anyway, and setting up the larger cache cost each start a third of
+ * its CPU time (0.6 -> 0.4 CPU-s, measured on a 2-core machine).
+ */
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 let artifacts: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
 
