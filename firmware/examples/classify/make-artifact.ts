@@ -1,9 +1,10 @@
 // The classify example's model: a small MNIST classifier, trained here in a
 // second or two, then compressed and signed the way the pipeline does it.
 //
-//   npx tsx firmware/examples/classify/make-artifact.ts OUT.wgm [--license TIER]
+//   npx tsx firmware/examples/classify/make-artifact.ts OUT.wgm [--license TIER] [OUT2.wgm [--license TIER] ...]
 //
-// Writes OUT.wgm and OUT.pub.pem (beside it). Deterministic: the same
+// Writes OUT.wgm and OUT.pub.pem (beside it), for each OUT: one model, one
+// training, licensed as each asks (default full). Deterministic: the same
 // source gives the same bytes (seeded initialisation and order, float64
 // arithmetic whose one transcendental, Math.exp, is V8's fdlibm port and
 // the same on every platform; Ed25519 signatures are deterministic).
@@ -229,29 +230,43 @@ export async function classifyModel(): Promise<ClassifyModel> {
   return { input, validation: { full, basic: basic!.validationAccuracy } };
 }
 
+const USAGE = 'usage: npx tsx firmware/examples/classify/make-artifact.ts OUT.wgm [--license basic|full] [OUT2.wgm [--license TIER] ...]\n';
+
+/** The outputs asked for: each OUT.wgm with the --license after it (default full). */
+function parseOutputs(argv: string[]): Array<{ out: string; tier: string }> | null {
+  const outputs: Array<{ out: string; tier: string }> = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--license') {
+      const tier = argv[++i];
+      if (!tier || outputs.length === 0) return null;
+      outputs[outputs.length - 1]!.tier = tier;
+    } else if (argv[i]!.endsWith('.wgm')) outputs.push({ out: argv[i]!, tier: 'full' });
+    else return null;
+  }
+  return outputs.length > 0 ? outputs : null;
+}
+
 async function main(argv: string[]): Promise<void> {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const out = argv.find((a, i) => !a.startsWith('--') && argv[i - 1] !== '--license');
-  if (!out || !out.endsWith('.wgm')) {
-    process.stderr.write('usage: npx tsx firmware/examples/classify/make-artifact.ts OUT.wgm [--license basic|full]\n');
+  const outputs = parseOutputs(argv);
+  if (!outputs) {
+    process.stderr.write(USAGE);
     process.exit(2);
   }
+  // One training (seconds) for every output: several licenses of one model.
   const { input, validation } = await classifyModel();
-  const tierName = value('--license') ?? 'full';
-  const tier = input.tiers.find((t) => t.name === tierName);
-  if (!tier) throw new Error(`no tier "${tierName}" (basic, full)`);
   const keys = exampleKeyPair();
-  const bytes = encodeArtifact(input, { heldIntervals: tier.intervals, privateKey: keys.privateKeyPem });
-  writeFileSync(out, bytes);
-  writeFileSync(out.replace(/\.wgm$/, '.pub.pem'), keys.publicKeyPem);
   const pct = (v: number) => (v * 100).toFixed(2);
-  process.stdout.write(
-    `${out}: ${input.model} v${input.version}, ${bytes.length} bytes, license ${tierName} [${tier.intervals.join(',')}], ` +
-      `validation accuracy full ${pct(validation.full)} %, basic ${pct(validation.basic)} %\n`,
-  );
+  for (const { out, tier: tierName } of outputs) {
+    const tier = input.tiers.find((t) => t.name === tierName);
+    if (!tier) throw new Error(`no tier "${tierName}" (basic, full)`);
+    const bytes = encodeArtifact(input, { heldIntervals: tier.intervals, privateKey: keys.privateKeyPem });
+    writeFileSync(out, bytes);
+    writeFileSync(out.replace(/\.wgm$/, '.pub.pem'), keys.publicKeyPem);
+    process.stdout.write(
+      `${out}: ${input.model} v${input.version}, ${bytes.length} bytes, license ${tierName} [${tier.intervals.join(',')}], ` +
+        `validation accuracy full ${pct(validation.full)} %, basic ${pct(validation.basic)} %\n`,
+    );
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
