@@ -17,7 +17,7 @@
 #   WG_CRYPTO_TESTS    option, default OFF: cmocka tests (built with
 #                      AddressSanitizer and UBSan) registered with add_test,
 #                      and the node:crypto vector file generated at build time
-#                      by test/crypto/gen-vectors.ts through `npx tsx`.
+#                      by test/crypto/gen-vectors.ts through `node --import tsx`.
 #                      Call enable_testing() in the top-level CMakeLists.
 include_guard(GLOBAL)
 
@@ -79,13 +79,13 @@ if(WG_CRYPTO_TESTS)
   target_link_options(wg_crypto_san PUBLIC ${_wg_san})
 
   # Vectors from node:crypto, written at build time; the test skips when
-  # node (npx) or the project's node_modules are missing.
+  # node or the project's node_modules are missing.
   set(WG_CRYPTO_VECTORS ${CMAKE_CURRENT_BINARY_DIR}/crypto-vectors.txt)
-  find_program(WG_NPX npx)
-  if(WG_NPX)
+  find_program(WG_NODE node)
+  if(WG_NODE)
     add_custom_command(
       OUTPUT ${WG_CRYPTO_VECTORS}
-      COMMAND ${CMAKE_COMMAND} -DNPX=${WG_NPX} -DROOT=${WG_CRYPTO_DIR}/..
+      COMMAND ${CMAKE_COMMAND} -DNODE=${WG_NODE} -DROOT=${WG_CRYPTO_DIR}/..
               -DSCRIPT=firmware/test/crypto/gen-vectors.ts -DOUT=${WG_CRYPTO_VECTORS}
               -P ${WG_CRYPTO_DIR}/test/crypto/gen-vectors.cmake
       DEPENDS ${WG_CRYPTO_DIR}/test/crypto/gen-vectors.ts ${WG_CRYPTO_DIR}/test/crypto/gen-vectors.cmake
@@ -93,7 +93,7 @@ if(WG_CRYPTO_TESTS)
       VERBATIM)
     add_custom_target(wg_crypto_vectors ALL DEPENDS ${WG_CRYPTO_VECTORS})
   else()
-    message(STATUS "npx not found: the node:crypto vector test will skip")
+    message(STATUS "node not found: the node:crypto vector test will skip")
   endif()
 
   # The same library with the 16-bit-halves multiply of ARMv6-M, for one

@@ -13,7 +13,7 @@
 #   wg_update          static library over wg_crypto (includes crypto.cmake)
 #   WG_UPDATE_TESTS    option, default OFF: the cmocka tests (AddressSanitizer
 #                      and UBSan), the power cut at every flash operation, the
-#                      device-sim cross-check through `npx tsx` and the
+#                      device-sim cross-check through `node --import tsx` and the
 #                      Cortex-M build check (test/update/tests.cmake).
 #                      Call enable_testing() in the top-level CMakeLists.
 include_guard(GLOBAL)

@@ -1,9 +1,9 @@
-# Runs gen-patch-vectors.ts through `npx tsx` from the repository root into
+# Runs gen-patch-vectors.ts through `node --import tsx` from the repository root into
 # OUT (a directory), then touches OUT/stamp. A failure (no node_modules, no
 # tsx) is a warning: the vector tests then skip.
 file(REMOVE_RECURSE ${OUT})
 execute_process(
-  COMMAND ${NPX} --no-install tsx ${SCRIPT} ${OUT}
+  COMMAND ${NODE} --import tsx ${SCRIPT} ${OUT}
   WORKING_DIRECTORY ${ROOT}
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

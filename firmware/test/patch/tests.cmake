@@ -1,13 +1,13 @@
 # The patch applier's tests, included from test/CMakeLists.txt (its
 # cmocka, libsodium and sanitizer settings): vectors from formats and
-# device-sim (gen-patch-vectors.ts, through `npx tsx` at build time; the
+# device-sim (gen-patch-vectors.ts, through `node --import tsx` at build time; the
 # vector tests skip when node or node_modules are missing).
 set(WG_PATCH_VECTORS ${CMAKE_CURRENT_BINARY_DIR}/patch-vectors)
-find_program(WG_NPX_PATCH npx)
-if(WG_NPX_PATCH)
+find_program(WG_NODE_PATCH node)
+if(WG_NODE_PATCH)
   add_custom_command(
     OUTPUT ${WG_PATCH_VECTORS}/stamp
-    COMMAND ${CMAKE_COMMAND} -DNPX=${WG_NPX_PATCH} -DROOT=${PROJECT_SOURCE_DIR}/..
+    COMMAND ${CMAKE_COMMAND} -DNODE=${WG_NODE_PATCH} -DROOT=${PROJECT_SOURCE_DIR}/..
             -DSCRIPT=firmware/test/patch/gen-patch-vectors.ts -DOUT=${WG_PATCH_VECTORS}
             -P ${CMAKE_CURRENT_LIST_DIR}/gen-patch-vectors.cmake
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/gen-patch-vectors.ts ${CMAKE_CURRENT_LIST_DIR}/gen-patch-vectors.cmake
@@ -15,7 +15,7 @@ if(WG_NPX_PATCH)
     VERBATIM)
   add_custom_target(wg_patch_vectors ALL DEPENDS ${WG_PATCH_VECTORS}/stamp)
 else()
-  message(STATUS "npx not found: the patch vector tests will skip")
+  message(STATUS "node not found: the patch vector tests will skip")
 endif()
 
 wg_patch_library(wg_patch_test weightgate_test_f32)

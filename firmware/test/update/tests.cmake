@@ -48,7 +48,7 @@ if(WG_UPD_SODIUM_FOUND)
   target_link_libraries(test_power_cut PRIVATE PkgConfig::WG_UPD_SODIUM)
 endif()
 
-# Cross-check with device-sim/state-record.ts both ways; skips (77) without npx.
+# Cross-check with device-sim/state-record.ts both ways; skips (77) without node.
 add_executable(state_compat ${_wg_upd_test_dir}/state_compat.c)
 wg_crypto_c99(state_compat)
 target_link_libraries(state_compat PRIVATE wg_update_testlib)
