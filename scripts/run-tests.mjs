@@ -61,6 +61,7 @@ import { buildCli } from './build-cli.mjs';
 import { nodeBundle } from './esbuild-node.mjs';
 import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
+import { parseUvuOutput } from './uvu-results.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -284,8 +285,6 @@ function collect(command, args, env = {}) {
   });
 }
 
-const skipLines = (output) => output.split('\n').filter((line) => line.startsWith('skip: '));
-
 async function runTestFile(file, wasmFlags) {
   const args = [...wasmFlags, ...(compiled ? ['--enable-source-maps', compiled(file)] : ['--import', 'tsx', file])];
   return runUvu(args, [file]);
@@ -296,34 +295,11 @@ async function runTestGroup(files) {
   return runUvu(args, files);
 }
 
-/** Runs a Node process of uvu tests (`files`, their names in the checkout) and reads its totals. */
+/** Runs a Node process of uvu tests (`files`, their names in the checkout) and reads its results. */
 async function runUvu(args, files) {
   const env = options.fast ? { WG_TEST_FAST: '1' } : {};
   const { code, signal, output } = await collect(process.execPath, args, env);
-  const count = (label) => Number(output.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
-  const summarized = /^\s*Total:\s+\d+/m.test(output);
-  const passed = count('Passed');
-  const skipped = count('Skipped');
-  let failed = count('Total') - passed;
-  // A crash before uvu's summary (an import error, a signal) or a bad exit is a failure too.
-  if ((!summarized || code !== 0 || signal) && failed === 0) failed = 1;
-  // uvu's own totals are replaced by the header line.
-  const shown = output.replace(/\n\s*Total:\s+\d+\n\s*Passed:.*\n\s*Skipped:.*\n\s*Duration:.*\n*/, '\n').trim();
-  return { passed, failed, skipped, skips: skipLines(output), output: shown, failures: failedTestNames(output, files) };
-}
-
-/**
- * uvu's failure headings ("FAIL  suite  "name""), for the closing list;
- * in a group's output, each under the heading of its file, so named with it.
- */
-function failedTestNames(output, files) {
-  let file = null;
-  const names = [];
-  for (const line of output.split('\n')) {
-    if (files.length > 1 && files.includes(line.trim())) file = line.trim();
-    else if (/^\s*FAIL\s/.test(line)) names.push(`${file ? `${file}: ` : ''}${line.trim().replace(/^FAIL\s+/, '')}`);
-  }
-  return names;
+  return parseUvuOutput(output, { files, code, signal });
 }
 
 // --- the C library ---------------------------------------------------------------
