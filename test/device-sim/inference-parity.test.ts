@@ -50,6 +50,7 @@ for (const [label, tierLicense, activation, kernel] of [
     let maxDiff = 0;
     let classMismatches = 0;
     const size = 784;
+    const deviceClasses = new Uint8Array(split.count);
     for (let i = 0; i < split.count; i++) {
       const outputs = loaded.interpreter!.invoke(split.samples.subarray(i * size, (i + 1) * size));
       let bestDevice = 0;
@@ -61,11 +62,16 @@ for (const [label, tierLicense, activation, kernel] of [
         if (reference > expected[i * 10 + bestReference]) bestReference = c;
       }
       if (bestDevice !== bestReference) classMismatches++;
+      deviceClasses[i] = bestDevice;
     }
     assert.is(classMismatches, 0, 'predicted classes differ');
     assert.ok(maxDiff <= 1e-4, `max output difference ${maxDiff}`);
-    const score = scoreSplit(loaded, split);
-    assert.is(score.samples, split.count);
+    // scoreSplit (what `device infer` reports) classifies as the outputs say: on the first digits,
+    // not all again (the coded kernels' 2,000 took seconds).
+    const scored = 200;
+    const score = scoreSplit(loaded, { samples: split.samples.subarray(0, scored * size), labels: split.labels.subarray(0, scored), count: scored });
+    assert.is(score.samples, scored);
+    assert.equal(Array.from(score.predictions), Array.from(deviceClasses.subarray(0, scored)));
   });
 }
 
