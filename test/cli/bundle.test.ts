@@ -1,7 +1,6 @@
 // The compiled CLI (scripts/build-cli.mjs): it answers as the sources do,
 // every file it reads beside a source is where it looks, and it is used
 // only while no source is newer than it.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

@@ -1,7 +1,6 @@
 // Option values: numbers are checked with a clear message (no "NaN"), flash
 // is reported as flash and slots as slots, fleet progress is drawn on a TTY
 // only, and `device status` does not create a missing directory.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,4 @@
 // `weightgate device ...` through the real CLI: JSON fields, exit codes.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';

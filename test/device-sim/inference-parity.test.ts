@@ -2,7 +2,6 @@
 // segments) against TF.js running the same
 // quantized weights densely (decoded with decodeTensor): identical classes
 // on the whole MNIST test split, outputs within 1e-4.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';

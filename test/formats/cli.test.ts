@@ -1,6 +1,5 @@
 // The formats commands through the real CLI (node bin/weightgate.js): exit
 // codes 0 ok, 1 failed check, 2 bad input, and what they print.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

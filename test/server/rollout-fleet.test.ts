@@ -3,7 +3,6 @@
 // that stage; its devices fail their self-test, roll back and report, and
 // the rollout pauses by itself before anyone else is offered it. Resumed
 // with the fault fixed and widened to 100 %, it reaches every device.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';

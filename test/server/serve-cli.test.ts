@@ -1,6 +1,5 @@
 // `weightgate serve` prints its address once it accepts requests, answers
 // /healthz, and exits 0 on SIGTERM; client commands print JSON with --json.
-// test: own-process (several CPU-seconds: it balances better alone)
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
