@@ -229,9 +229,9 @@ const directives = (file) => new Set([...readFileSync(file, 'utf8').matchAll(/^\
 // one after another, and every file's tests are registered before the
 // first runs, so a file must not change process-wide state at its top
 // level. A file keeps a process of its own with `// test: own-process`
-// (one of several CPU-seconds, which the pool balances better alone, or
-// one that mostly waits), `serial` or `optimized-wasm`, and every file does
-// when the tests are not compiled.
+// (one of many CPU-seconds, which the pool balances better alone),
+// `waits`, `serial` or `optimized-wasm`, and every file does when the
+// tests are not compiled.
 const GROUP_SIZE = 8;
 const jobs = [];
 const groups = new Map();
