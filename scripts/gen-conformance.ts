@@ -23,7 +23,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   createRandom,
   encodeArtifact,
@@ -462,7 +461,9 @@ export function generateConformance(dir: string): ConformanceSummary {
   return summary;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Run as a program: this source (through tsx), or the test runner's compiled copy of it (where
+// import.meta.url still names this source), so the check is on the name run.
+if (/(^|[\\/])gen-conformance\.(ts|js)$/.test(process.argv[1] ?? '')) {
   const dir = process.argv[2];
   if (!dir) {
     process.stderr.write('usage: npx tsx scripts/gen-conformance.ts DIR\n');

@@ -165,7 +165,9 @@ function processIsAlive(pid) {
 }
 
 let compileFailure;
-const compiled = await compileTests(files);
+// The C job's conformance vector generator is compiled with them.
+const GEN_CONFORMANCE = 'scripts/gen-conformance.ts';
+const compiled = await compileTests(withFirmware && existsSync(GEN_CONFORMANCE) ? [...files, GEN_CONFORMANCE] : files);
 process.on('exit', () => rmSync(testBundleDir, { recursive: true, force: true }));
 
 // Temporary files: the tests keep their databases, builds and devices in
@@ -333,9 +335,17 @@ async function runFirmware() {
 
   // Conformance vectors from the TypeScript side, when their generator exists.
   const env = {};
-  if (existsSync('scripts/gen-conformance.ts')) {
+  if (existsSync(GEN_CONFORMANCE)) {
     const vectors = join(root, 'firmware', 'build', 'vectors');
-    if (!(await step('gen-conformance', process.execPath, ['--import', 'tsx', 'scripts/gen-conformance.ts', vectors]))) return result;
+    const generator = compiled ? ['--enable-source-maps', compiled(GEN_CONFORMANCE)] : ['--import', 'tsx', GEN_CONFORMANCE];
+    // Written anew each run, and there afterwards: a generator that ran but wrote nothing fails here, not as old vectors.
+    rmSync(join(vectors, 'index.txt'), { force: true });
+    if (!(await step('gen-conformance', process.execPath, [...generator, vectors]))) return result;
+    if (!existsSync(join(vectors, 'index.txt'))) {
+      result.failed += 1;
+      result.failures.push('gen-conformance wrote no index.txt');
+      return result;
+    }
     env.WG_VECTORS = vectors;
   }
   const build = join('firmware', 'build', 'host');
