@@ -1,5 +1,6 @@
 // Where the compiled CLI lives (scripts/build-cli.mjs writes it) and whether
 // it is up to date, for bin/weightgate.js and the build script.
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,4 +23,16 @@ export async function bundleIsFresh(dir = bundleDir, base = root) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The compiled module `name` (an entry of scripts/build-cli.mjs: 'main',
+ * 'fleet-worker-main') to run instead of its TypeScript source, or null when
+ * the sources must run: the build is missing or stale, or
+ * WEIGHTGATE_FROM_SOURCE=1 asks for them.
+ */
+export async function compiledEntry(name) {
+  if (process.env.WEIGHTGATE_FROM_SOURCE === '1') return null;
+  const file = join(bundleDir, `${name}.js`);
+  return existsSync(file) && (await bundleIsFresh()) ? file : null;
 }

@@ -7,14 +7,14 @@
 // source is never run stale. WEIGHTGATE_FROM_SOURCE=1 forces the sources.
 // Signals (SIGINT, SIGTERM) reach the CLI itself, whose commands stop cleanly
 // on them. The CLI sets the exit code.
-import { bundleIsFresh } from './bundle.mjs';
+import { compiledEntry } from './bundle.mjs';
 
 // The shipped program runs as production unless told otherwise: libraries'
 // development-mode checks (graphql's per-value class checks) are for
 // developing them, and cost the server's GraphQL path a third of its time.
 process.env.NODE_ENV ??= 'production';
 
-if (process.env.WEIGHTGATE_FROM_SOURCE !== '1' && (await bundleIsFresh())) {
+if (await compiledEntry('main')) {
   // Stack traces name the TypeScript sources when someone asks for details.
   if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
   await import('../dist/cli/main.js');

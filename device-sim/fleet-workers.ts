@@ -13,8 +13,6 @@
 //                     | { kind: 'watching', subscribed } | { kind: 'watched', ... } | { kind: 'error', message };
 //                     and, while watching, events: { kind: 'event', ... } (a notice, an update, a failed check)
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelChoice, PublicKeyInput } from './device.ts';
@@ -29,7 +27,7 @@ import {
 } from './fleet.ts';
 import type { UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
-import { bundleDir, bundleIsFresh } from '../bin/bundle.mjs';
+import { compiledEntry } from '../bin/bundle.mjs';
 
 export interface WorkerFleetOptions {
   server: string;
@@ -139,9 +137,8 @@ const SOURCE_ENTRY = new URL('./fleet-worker-main.ts', import.meta.url);
  * source, as it does for the command.
  */
 async function workerEntry(): Promise<WorkerEntry> {
-  const compiled = pathToFileURL(join(bundleDir, 'fleet-worker-main.js'));
-  if (process.env.WEIGHTGATE_FROM_SOURCE !== '1' && existsSync(compiled) && (await bundleIsFresh())) return { url: compiled, tsx: false };
-  return { url: SOURCE_ENTRY, tsx: true };
+  const compiled = await compiledEntry('fleet-worker-main');
+  return compiled ? { url: pathToFileURL(compiled), tsx: false } : { url: SOURCE_ENTRY, tsx: true };
 }
 
 function threadChannel(options: FleetOptions, entry: WorkerEntry): Channel {
