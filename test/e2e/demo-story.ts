@@ -3,12 +3,12 @@
 // (demo-pglite.test.ts, demo-postgres.test.ts) so the two run in parallel.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo, type Narrator } from '../../demo/story.ts';
 import { mnistDigits, selectSamples } from '../../pipeline/datasets.ts';
-import { idxBytes } from '../pipeline/helpers.ts';
+import { writeIdxSplits } from '../pipeline/helpers.ts';
 import { writeDemoReport } from '../../demo/demo-report.ts';
 import type { DemoResult } from '../../demo/demo-result.ts';
 import { FULL_RUN, requiring, type Requirement } from '../requirements.ts';
@@ -49,13 +49,7 @@ async function writeDigitsIdx(dir: string): Promise<{ data: string; testSamples:
   };
   const train = pick((i) => i % TRAIN_EVERY === 0);
   const test = pick((i) => i % TRAIN_EVERY !== 0 && i % TEST_EVERY === 1);
-  for (const [prefix, split] of [
-    ['train', train],
-    ['t10k', test],
-  ] as const) {
-    await writeFile(join(dir, `${prefix}-images-idx3-ubyte`), idxBytes([split.count, 28, 28], split.samples));
-    await writeFile(join(dir, `${prefix}-labels-idx1-ubyte`), idxBytes([split.count], split.labels));
-  }
+  writeIdxSplits(dir, { train, test });
   return { data: `idx:${dir}`, testSamples: test.count };
 }
 

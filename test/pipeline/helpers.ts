@@ -17,22 +17,38 @@ export function idxBytes(dims: number[], data: Uint8Array, magicOverride?: numbe
   return new Uint8Array(Buffer.concat([header, Buffer.from(data)]));
 }
 
+/** 28x28 images (count*784 pixel bytes) with their labels. */
+export interface IdxSplit {
+  samples: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+/** Writes an IDX dataset dir (what `--data idx:DIR` reads): `train` (train + validation) and `test` (the t10k files). */
+export function writeIdxSplits(dir: string, splits: { train: IdxSplit; test: IdxSplit }, gzip = false): void {
+  const ext = gzip ? '.gz' : '';
+  const pack = (b: Uint8Array) => (gzip ? gzipSync(b) : b);
+  for (const [prefix, split] of [
+    ['train', splits.train],
+    ['t10k', splits.test],
+  ] as const) {
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte${ext}`), pack(idxBytes([split.count, 28, 28], split.samples)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), pack(idxBytes([split.count], split.labels)));
+  }
+}
+
 /** Writes an IDX dataset dir with `train` and `test` samples; images are label-dependent stripes. */
 export function writeIdxDir(dir: string, train: number, test: number, gzip: boolean): void {
-  const write = (prefix: string, count: number) => {
-    const images = new Uint8Array(count * 784);
+  const stripes = (count: number): IdxSplit => {
+    const samples = new Uint8Array(count * 784);
     const labels = new Uint8Array(count);
     for (let i = 0; i < count; i++) {
       labels[i] = i % 10;
-      for (let p = 0; p < 784; p++) images[i * 784 + p] = (p + labels[i]) % 10 === 0 ? 255 : 0;
+      for (let p = 0; p < 784; p++) samples[i * 784 + p] = (p + labels[i]) % 10 === 0 ? 255 : 0;
     }
-    const ext = gzip ? '.gz' : '';
-    const pack = (b: Uint8Array) => (gzip ? gzipSync(b) : b);
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte${ext}`), pack(idxBytes([count, 28, 28], images)));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), pack(idxBytes([count], labels)));
+    return { samples, labels, count };
   };
-  write('train', train);
-  write('t10k', test);
+  writeIdxSplits(dir, { train: stripes(train), test: stripes(test) }, gzip);
 }
 
 /** A tfjs-native Sequential model.json (784-hidden-10) with seeded small weights; returns its path. */
