@@ -105,6 +105,12 @@ wg_status wg_plan_image(const uint8_t *artifact, size_t len, wg_plan_info *plan)
 /* wg_open flags. */
 #define WG_OPEN_ALLOW_UNSIGNED 1u /* an unsigned artifact opens (key may be NULL) */
 #define WG_OPEN_IMAGE 2u          /* run the image kernels (needs wg_image_attach) */
+/* The caller verified these exact bytes' manifest signature with
+ * public_key already (still required): wg_open does not verify it again.
+ * Only for bytes whose SHA-256 the caller computed and matched, e.g. a slot
+ * wg_patch_apply wrote with the key, whose SHA-256 read back equals
+ * info.target_sha256 (docs/firmware.md, "Verify once"). */
+#define WG_OPEN_VERIFIED 4u
 
 /* An opened model: declare one, let wg_open fill it; do not touch its fields. */
 typedef struct wg_model wg_model;
@@ -152,6 +158,11 @@ struct wg_model {
  * the signature: `public_key` (32 bytes) must verify the manifest's Ed25519
  * signature. key == NULL is only allowed with WG_OPEN_ALLOW_UNSIGNED, which
  * also lets an unsigned artifact open.
+ *
+ * With a key (f32 path), the held segments are hashed but not decoded: the
+ * signed manifest pins their bytes to the publisher's encoder, and the
+ * kernels bound every position and centroid as they decode (the int path
+ * decodes them once for its exponents). Without one they are decoded once.
  *
  * With WG_OPEN_IMAGE the held segments are hashed but not decoded: the
  * execution image, built (and its segments checked) by wg_image_build and

@@ -73,6 +73,11 @@ typedef struct wg_patch_info {
     uint32_t to_version;     /* B's */
     uint32_t manifest_mode;  /* 0 same, 1 delta, 2 whole (+4 signed) */
     uint32_t reused, whole, byte_delta, entry_delta; /* B's segments by op */
+    /* wg_patch_apply: the SHA-256 of the bytes it wrote (B). With a key, a
+     * slot whose SHA-256 read back equals it holds a manifest whose
+     * signature the apply verified (or A's, when B keeps it): open it with
+     * WG_OPEN_VERIFIED. All zero from wg_patch_plan or a failed apply. */
+    uint8_t target_sha256[32];
 } wg_patch_info;
 
 /*

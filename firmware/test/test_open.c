@@ -272,6 +272,51 @@ static void test_unsigned_needs_permission(void **state)
     free(bytes);
 }
 
+/* wg_test_crypto, counting its Ed25519 verifications. */
+static unsigned verifications;
+static int counting_verify(const uint8_t signature[64], const uint8_t *msg, size_t len, const uint8_t public_key[32])
+{
+    verifications++;
+    return wg_test_crypto.ed25519_verify(signature, msg, len, public_key);
+}
+
+/* WG_OPEN_VERIFIED skips the signature and nothing else: the key and a
+ * signed artifact are still required, and every segment's hash is checked. */
+static void test_verified_skips_only_the_signature(void **state)
+{
+    const test_record *r = test_vectors_find(&fx, "unsigned", NULL);
+    wg_crypto counting = wg_test_crypto;
+    size_t len, unsigned_len;
+    uint8_t *bytes = load("mlp", &len), *unsigned_bytes, *arena;
+    wg_plan_info plan;
+    wg_model m;
+    (void)state;
+    counting.ed25519_verify = counting_verify;
+    assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+
+    verifications = 0;
+    arena = malloc(plan.arena_coded);
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, &counting, 0, arena, plan.arena_coded), WG_OK);
+    assert_int_equal(verifications, 1);
+    assert_int_equal(wg_open(&m, bytes, len, fx.key, &counting, WG_OPEN_VERIFIED, arena, plan.arena_coded), WG_OK);
+    assert_int_equal(verifications, 1);
+    free(arena);
+
+    assert_int_equal(open_with(&m, bytes, len, NULL, WG_OPEN_VERIFIED, plan.arena_coded, &arena), WG_E_BAD_ARGUMENT);
+    free(arena);
+    bytes[len - 100u] ^= 0x40u; /* a segment byte */
+    assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_VERIFIED, plan.arena_coded, &arena), WG_E_HASH_MISMATCH);
+    free(arena);
+
+    assert_non_null(r);
+    unsigned_bytes = test_read_file(fx.dir, r->words[2], &unsigned_len);
+    assert_int_equal(wg_plan(unsigned_bytes, unsigned_len, &plan), WG_OK);
+    assert_int_equal(open_with(&m, unsigned_bytes, unsigned_len, fx.key, WG_OPEN_VERIFIED, plan.arena_coded, &arena), WG_E_UNSIGNED);
+    free(arena);
+    free(unsigned_bytes);
+    free(bytes);
+}
+
 static void test_held_intervals_and_tiers(void **state)
 {
     size_t len;
@@ -399,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_segment_byte_is_a_hash_mismatch),
         cmocka_unit_test(test_wrong_key_is_a_bad_signature),
         cmocka_unit_test(test_unsigned_needs_permission),
+        cmocka_unit_test(test_verified_skips_only_the_signature),
         cmocka_unit_test(test_held_intervals_and_tiers),
         cmocka_unit_test(test_misuse_is_refused),
         cmocka_unit_test(test_image_of_another_artifact_is_refused),

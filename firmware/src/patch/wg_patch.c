@@ -922,6 +922,7 @@ static wg_status write_target(wg_patch_ctx *x, wg_out *o, wg_work *w, wg_patch_i
     o->crypto->sha256_final(&o->whole, digest);
     if (o->error != WG_OK) return o->error;
     if (memcmp(digest, x->body + HASH_PREFIX, HASH_PREFIX) != 0) return WG_E_HASH_MISMATCH;
+    memcpy(info->target_sha256, digest, 32);
     return WG_OK;
 }
 

@@ -167,6 +167,15 @@ static void test_targets(void **state)
         assert_int_equal(sink.announced, dst_len);
         assert_int_equal(sink.len, dst_len);
         assert_memory_equal(sink.bytes, dst, dst_len);
+        /* the SHA-256 of what it wrote, for WG_OPEN_VERIFIED */
+        {
+            uint8_t digest[32];
+            wg_sha256_ctx ctx;
+            wg_test_crypto.sha256_init(&ctx);
+            wg_test_crypto.sha256_update(&ctx, dst, dst_len);
+            wg_test_crypto.sha256_final(&ctx, digest);
+            assert_memory_equal(info.target_sha256, digest, 32);
+        }
         assert_int_equal(info.reused, reused);
         assert_int_equal(info.whole, whole);
         assert_int_equal(info.byte_delta, bd);
