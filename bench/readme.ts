@@ -305,7 +305,26 @@ function renderFirmwareUpdate(r: BenchResults): string | null {
       `Code size of the update half on Cortex-M4F at ${size.flags}: ${int(size.totalBytes)} B (slots + state record + boot ${int(size.updateBytes)} B, patch applier ${int(size.patchBytes)} B; the core library's reader it calls is not counted); ${refs}.`,
     );
   }
+  lines.push(...renderUpdateCost(r.firmware?.updateCost));
   return lines.join('\n');
+}
+/** The device's CPU per update kind, in Cortex-M instructions, against the floor (bench/firmware/update-cost.ts). */
+function renderUpdateCost(c: Json): string[] {
+  if (!c?.cached?.length) return [];
+  const uncached = new Map((c.uncached ?? []).map((row: Json) => [row.update, row]));
+  const m = (n: number) => `${(n / 1e6).toFixed(2)} M`;
+  return [
+    '',
+    `What an install costs the device's CPU: guest instructions on ${c.target} in QEMU (\`-icount\`), the library at -Os with its own crypto, each update from staging the download to the confirmed boot (apply into the inactive slot with the key, the slot's check, the switch record, boot's check and self-test inference, the confirm record), beside one SHA-256 over the target and one Ed25519 verification measured in the same run. The hooks open the new slot with \`WG_OPEN_VERIFIED\` (docs/firmware.md, "Verify once"); the last column verifies the signature at every open instead (\`bench/firmware/update-cost.ts\`):`,
+    '',
+    '| update | patch | stage | apply | check | switch | boot + self-test | install | SHA-256 + Ed25519 | ratio | verifying at every open |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...c.cached.map((row: Json) => {
+      const i = row.instructions;
+      const u = uncached.get(row.update) as Json;
+      return `| ${row.update} | ${int(row.patchBytes)} B | ${m(i.stage)} | ${m(i.apply)} | ${m(i.check)} | ${m(i.switch)} | ${m(i.boot)} | ${m(i.total)} | ${m(i.floor)} | ${row.overFloor}x | ${u ? `${m(u.instructions.total)} (${u.overFloor}x)` : '–'} |`;
+    }),
+  ];
 }
 function renderFormatsGeneral(r: BenchResults): string | null {
   const rows: Json[] = (r.formats?.sizes ?? []).filter((s: Json) => s.generalPurpose && (s.biases === 'int8' || s.model !== 'mlp-784-128-64-10'));

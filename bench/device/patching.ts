@@ -27,6 +27,8 @@ import { paperArtifact, paperModelInput } from './paper-model.ts';
 import { median, roundTo } from '../stats.ts';
 
 const REPEATS = 7;
+/** The update the issue's CPU target names: a new version that only fine-tuned the centroids. */
+export const CENTROIDS_UPDATE = 'new version, centroids fine-tuned (v1 -> v2)';
 
 export interface PatchingRow {
   update: string;
@@ -47,22 +49,7 @@ export async function measurePatching(
   options: { buildDir?: string } = {},
 ): Promise<{ profile: string; targetBytes: number; repeats: number; flash: string; rows: PatchingRow[] }> {
   const { privateKeyPem, publicKeyPem } = generateKeyPair();
-  const signed = (o: Parameters<typeof paperArtifact>[0]) => paperArtifact({ ...o, privateKey: privateKeyPem });
-  const input = paperModelInput({ pruned: 0.95 });
-  const basic = input.tiers.find((t) => t.name === 'basic')!.intervals;
-  const full = signed({ pruned: 0.95 });
-  const cases: [string, Uint8Array, Uint8Array][] = [
-    ['license upgrade basic -> full', signed({ pruned: 0.95, license: basic }), full],
-    ['license downgrade full -> basic', full, signed({ pruned: 0.95, license: basic })],
-    ['new version, centroids fine-tuned (v1 -> v2)', full, encodeArtifact(changeCentroids(input, 0.002), { privateKey: privateKeyPem })],
-    ['new version, 5 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.05 })],
-    ['new version, 10 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.1 })],
-  ];
-  if (options.buildDir) {
-    // The build's artifacts, signed here with the bench's key (a build signs only with --key).
-    const read = (name: string) => signArtifact(new Uint8Array(readFileSync(join(options.buildDir!, name))), privateKeyPem);
-    cases.push(['pipeline build: basic -> full', read('basic.wgm'), read('full.wgm')]);
-  }
+  const cases = patchingCases(privateKeyPem, options.buildDir);
   const rows: PatchingRow[] = [];
   for (const [update, from, to] of cases) {
     const key = publicKeyPem;
@@ -74,6 +61,27 @@ export async function measurePatching(
     rows.push({ ...runs[0]!, installMs: round(installMs, 2), floorMs: round(floorMs), overFloor: round(installMs / floorMs, 1) });
   }
   return { profile: 'm0-32k', targetBytes: 4096, repeats: REPEATS, flash: BENCH_FLASH_DIR_SOURCE, rows };
+}
+
+/** The update kinds a fleet sees, each as [label, from, to], every artifact signed with `privateKeyPem` (bench/firmware's update cost runs the same). */
+export function patchingCases(privateKeyPem: string, buildDir?: string): [string, Uint8Array, Uint8Array][] {
+  const signed = (o: Parameters<typeof paperArtifact>[0]) => paperArtifact({ ...o, privateKey: privateKeyPem });
+  const input = paperModelInput({ pruned: 0.95 });
+  const basic = input.tiers.find((t) => t.name === 'basic')!.intervals;
+  const full = signed({ pruned: 0.95 });
+  const cases: [string, Uint8Array, Uint8Array][] = [
+    ['license upgrade basic -> full', signed({ pruned: 0.95, license: basic }), full],
+    ['license downgrade full -> basic', full, signed({ pruned: 0.95, license: basic })],
+    [CENTROIDS_UPDATE, full, encodeArtifact(changeCentroids(input, 0.002), { privateKey: privateKeyPem })],
+    ['new version, 5 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.05 })],
+    ['new version, 10 % of weights moved', full, signed({ pruned: 0.95, version: 2, changed: 0.1 })],
+  ];
+  if (buildDir) {
+    // The build's artifacts, signed here with the bench's key (a build signs only with --key).
+    const read = (name: string) => signArtifact(new Uint8Array(readFileSync(join(buildDir, name))), privateKeyPem);
+    cases.push(['pipeline build: basic -> full', read('basic.wgm'), read('full.wgm')]);
+  }
+  return cases;
 }
 
 /** One SHA-256 over `artifact` and one Ed25519 verification of its manifest (key parsed once): median of 50, in ms. */

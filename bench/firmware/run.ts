@@ -4,7 +4,10 @@
 // arena the library plans for the artifact (device-sim's firmwarePlan, the
 // formula wg_plan computes on the part), and the update half's figures
 // (update.ts: patches applied by the C library on simulated flash, its code
-// size). Returns count.ts's JSON with `size`, `plan` and `update` added;
+// size), and what each update kind costs the device's CPU (update-cost.ts:
+// Cortex-M4F instructions in QEMU against one SHA-256 and one Ed25519
+// verification). Returns count.ts's JSON with `size`, `plan`, `update` and
+// `updateCost` added;
 // run-all writes it to bench/results/firmware.json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifa
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { loadDataset } from '../../pipeline/datasets.ts';
 import { measureUpdate } from './update.ts';
+import { measureUpdateCost } from './update-cost.ts';
 
 /**
  * What each arithmetic path costs in accuracy, per tier: the test split
@@ -61,5 +65,7 @@ export async function runFirmwareBench(artifactPath: string, options: { recount?
   const artifact = counts.runs?.[0]?.artifact?.model ?? artifactPath;
   // The update half: patches applied by the C library on simulated flash (update.ts).
   const update = existsSync(join(buildDir, 'basic.wgm')) ? measureUpdate(artifactPath, artifact) : null;
-  return { ...counts, size, plan: { artifact, ...plan, arenaTargetBytes: 4096 }, accuracy, update };
+  // What each update kind costs the device's CPU, in Cortex-M4F instructions (update-cost.ts).
+  const updateCost = measureUpdateCost();
+  return { ...counts, size, plan: { artifact, ...plan, arenaTargetBytes: 4096 }, accuracy, update, updateCost };
 }

@@ -4,7 +4,8 @@
 // Cortex-M4F in QEMU where it ran, else the host; the code size of
 // open + verify + invoke on Cortex-M4F; the arena the library plans; the
 // update half (update.ts): the patch applier's working memory per update and
-// the code size of slots + state record + boot + applier on Cortex-M4F.
+// the code size of slots + state record + boot + applier on Cortex-M4F;
+// and the device's CPU to install a centroids-only version (update-cost.ts).
 import type { SummaryRow } from '../summary.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
@@ -69,7 +70,27 @@ export function summarizeFirmware(r: Json): SummaryRow[] {
     });
   }
   rows.push(...summarizeUpdate(r.update));
+  rows.push(...summarizeUpdateCost(r.updateCost));
   return rows;
+}
+
+/** The device's CPU to install the centroids-only v1 -> v2 patch, against one SHA-256 and one Ed25519 verification. */
+function summarizeUpdateCost(c: Json): SummaryRow[] {
+  const centroids = (x: Json) => String(x.update).includes('centroids');
+  const row = (c?.cached ?? []).find(centroids);
+  if (!row) return [];
+  const uncached = (c.uncached ?? []).find(centroids);
+  const i = row.instructions;
+  return [
+    {
+      area: 'firmware',
+      figure: `device CPU to install a ${int(row.patchBytes)} B centroids-only v1 -> v2 patch (synthetic paper-109k, signed; ${c.target.split('/')[0]} in QEMU, instructions)`,
+      value: `${int(i.total)}`,
+      target: '≤ 3x one SHA-256 + one Ed25519 verification',
+      reference: `SHA-256 + Ed25519 ${int(i.floor)} → ${row.overFloor}x${uncached ? `; verifying at every open ${uncached.overFloor}x` : ''}`,
+      met: row.overFloor <= 3,
+    },
+  ];
 }
 
 /** The update half's rows: the C applier's working memory per update, and its code size. */
