@@ -97,7 +97,8 @@ export class Flash {
   }
 
   private forget(name: string): void {
-    if (existsSync(this.path(name))) rmSync(this.path(name));
+    // Known absent (this process removed it or found none): no system call.
+    if (this.mirror.get(name) !== null && existsSync(this.path(name))) rmSync(this.path(name));
     this.mirror.set(name, null);
   }
 

@@ -178,6 +178,8 @@ function installPatch(core: DeviceCore, patch: Uint8Array, network: { bytesSent:
   const next = verifyArtifact(core, applied.bytes, {
     sha256: applied.sha256,
     segmentHashes: true,
+    // The slot reads back as exactly what formats' stream writer wrote.
+    canonical: true,
     manifest: { bytes: applied.manifestBytes, manifest: applied.manifest },
     signature: signed,
   });

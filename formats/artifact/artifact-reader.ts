@@ -39,6 +39,13 @@ export interface ReadArtifactOptions {
     manifest?: { bytes: Uint8Array; manifest: Manifest };
     /** A signature the caller verified, with options.publicKey, over these manifest bytes (used when the file's are the same bytes). */
     signature?: { manifestBytes: Uint8Array; signature: Uint8Array };
+    /**
+     * These exact bytes are formats' own writer's output (the patch
+     * applier's ArtifactStreamWriter: artifactHeader, the held segments in
+     * manifest order, the padding), so canonical by construction: the
+     * container is not rebuilt to compare.
+     */
+    canonical?: boolean;
   };
 }
 
@@ -185,12 +192,14 @@ export function readArtifact(bytes: Uint8Array, options: ReadArtifactOptions = {
     throw new FormatError('BAD_VALUE', `artifact: ${data.length - at} bytes of segment data beyond what held intervals [${held}] hold`);
   }
 
-  const canonical = buildArtifactBytes(
-    manifestBytes,
-    signature,
-    held,
-    segments.map((s) => s.data),
-  );
+  const canonical = options.checked?.canonical
+    ? bytes
+    : buildArtifactBytes(
+        manifestBytes,
+        signature,
+        held,
+        segments.map((s) => s.data),
+      );
   if (!bytesEqual(canonical, bytes)) {
     throw new FormatError('BAD_VALUE', 'artifact: bytes are not in canonical form (altered padding, layout or trailing bytes); the file is damaged');
   }

@@ -150,4 +150,19 @@ test('a segment that is not canonical: refused without a verified signature, tru
   expectFormatError(() => readArtifact(flipped, { publicKey: keys.publicKeyPem }), 'HASH_MISMATCH');
 });
 
+test("checked.canonical skips only the container's rebuild, for bytes formats' own writer made", () => {
+  // Four bytes past a signed artifact's end: not what the writer makes, so
+  // refused; a caller that says it wrote these very bytes (the device after
+  // a patch's apply, which read its slot back) is not second-guessed on
+  // layout, but the signature and every hash are still checked.
+  const good = encodeArtifact(small, { privateKey: keys.privateKeyPem });
+  const trailing = Uint8Array.from([...good, 0, 0, 0, 0]);
+  expectFormatError(() => readArtifact(trailing, { publicKey: keys.publicKeyPem }), 'BAD_VALUE');
+  const checked = { sha256: 'f'.repeat(64), segmentHashes: false, canonical: true };
+  assert.is(readArtifact(trailing, { publicKey: keys.publicKeyPem, checked }).bytes.length, good.length + 4);
+  const flipped = trailing.slice();
+  flipped[good.length - 8]! ^= 1;
+  expectFormatError(() => readArtifact(flipped, { publicKey: keys.publicKeyPem, checked }), 'HASH_MISMATCH');
+});
+
 test.run();
