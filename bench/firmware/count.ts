@@ -300,7 +300,8 @@ async function main(argv: string[]): Promise<void> {
     );
     if (failed) process.exitCode = 1;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.WG_BENCH_KEEP) process.stderr.write(`count: kept ${work} (binaries, callgrind files for callgrind_annotate)\n`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 

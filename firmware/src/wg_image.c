@@ -585,12 +585,16 @@ static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
 #ifdef WG_ARITH_INT
     if (!io->bias_held) return WG_OK;
     /* rsh(bq, fb - fa); an entry not held is +0.0: no term */
-    for (j = 0; j < units; j++, bias += 4) {
-        uint32_t bits = wg_u32(bias);
-        int32_t s = io->fb - io->fa, bq;
-        if (bits == 0) continue;
-        bq = rnd_bias(bits, io->fb);
-        out[j] += s <= 0 ? bq : s < 32 ? wg_rsh_in(bq, (uint32_t)s) : 0;
+    {
+        int32_t s = io->fb - io->fa, f = io->fb;
+        if (s >= 32) return WG_OK; /* every term shifts to 0 */
+        for (j = 0; j < units; j++, bias += 4) {
+            uint32_t bits = wg_u32(bias);
+            int32_t bq;
+            if (bits == 0) continue;
+            bq = rnd_bias(bits, f);
+            out[j] += s <= 0 ? bq : wg_rsh_in(bq, (uint32_t)s);
+        }
     }
 #else
     for (j = 0; j < units; j++, bias += 4) out[j] = out[j] + wg_f32_of_bits(wg_u32(bias));

@@ -84,6 +84,48 @@ static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
     return st;
 }
 
+#ifdef WG_ARITH_INT
+/* Block floating point between layers: the ReLU when the layer has one,
+ * then the smallest shift s that bounds the next layer's inputs and keeps
+ * its bias exponent above the sum's, applied to every output. Returns the
+ * next layer's input exponent. After a ReLU every output is >= 0, so the
+ * largest magnitude comes from the same pass and the rounding shift needs
+ * no sign. */
+static int32_t rescale(const wg_model *m, const wg_layer_io *io, uint32_t l, int relu)
+{
+    const wg_layer_state *ls = (const wg_layer_state *)(const void *)m->arena;
+    uint32_t next = wg_layer(m, l + 1u), a = 0, j, units = io->units;
+    int32_t bound = wg_activation_bound(wg_fb_u32(m->manifest, next, L_INPUTS, 0)), s = 0;
+    wg_acc *out = io->out;
+    if (relu) {
+        for (j = 0; j < units; j++) {
+            int32_t v = out[j];
+            if (v < 0) out[j] = v = 0;
+            if ((uint32_t)v > a) a = (uint32_t)v;
+        }
+    } else {
+        for (j = 0; j < units; j++) {
+            uint32_t mag = out[j] < 0 ? 0u - (uint32_t)out[j] : (uint32_t)out[j];
+            a = mag > a ? mag : a;
+        }
+    }
+    if (ls[l + 1u].flags & WG_LS_BIAS_HELD) {
+        int32_t need = io->fa + ls[l + 1u].fw - ls[l + 1u].fb;
+        s = need > 0 ? need : 0;
+    }
+    while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
+    if (s >= 32) {
+        for (j = 0; j < units; j++) out[j] = 0;
+    } else if (s > 0 && relu) {
+        uint32_t half = 1u << (s - 1); /* out[j] < 2^31, half <= 2^30: no carry out */
+        for (j = 0; j < units; j++) out[j] = (int32_t)(((uint32_t)out[j] + half) >> s);
+    } else if (s > 0) {
+        for (j = 0; j < units; j++) out[j] = wg_rsh_in(out[j], (uint32_t)s);
+    }
+    return io->fa - s;
+}
+#endif
+
 wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_result *result)
 {
     const uint8_t *b;
@@ -119,30 +161,17 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
         for (j = 0; j < io.units; j++) io.out[j] = 0;
         st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io);
         if (st != WG_OK) return st;
+#ifdef WG_ARITH_INT
+        if (l + 1u < m->layer_count) {
+            fx = rescale(m, &io, l, act == ACT_RELU);
+            act = ACT_LINEAR; /* rescale applied the ReLU */
+        }
+#endif
         if (act == ACT_RELU) {
             for (j = 0; j < io.units; j++) {
                 if (io.out[j] < 0) io.out[j] = 0;
             }
         }
-#ifdef WG_ARITH_INT
-        if (l + 1u < m->layer_count) {
-            /* block floating point: the smallest shift that bounds the next
-             * layer's inputs and keeps its bias exponent above the sum's */
-            uint32_t next = wg_layer(m, l + 1u), a = 0;
-            int32_t bound = wg_activation_bound(wg_fb_u32(b, next, L_INPUTS, 0)), s = 0;
-            for (j = 0; j < io.units; j++) {
-                uint32_t mag = io.out[j] < 0 ? 0u - (uint32_t)io.out[j] : (uint32_t)io.out[j];
-                a = mag > a ? mag : a;
-            }
-            if (ls[l + 1u].flags & WG_LS_BIAS_HELD) {
-                int32_t need = io.fa + ls[l + 1u].fw - ls[l + 1u].fb;
-                s = need > 0 ? need : 0;
-            }
-            while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
-            for (j = 0; s > 0 && j < io.units; j++) io.out[j] = s < 32 ? wg_rsh_in(io.out[j], (uint32_t)s) : 0;
-            fx = io.fa - s;
-        }
-#endif
         io.raw = NULL;
         io.in = io.out;
         io.inputs = io.units;
