@@ -10,7 +10,7 @@
 // rewrites the blocks from the stored results without running anything;
 // test/bench/readme.test.ts fails when the README and the results disagree.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { renderSummaryMarkdown, type SummaryRow } from './summary.ts';
+import { renderMeasuredLine, renderSummaryMarkdown, type SummaryRow } from './summary.ts';
 import { renderFirmware } from './firmware/readme-block.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
@@ -80,9 +80,7 @@ function renderHeadline(r: BenchResults): string | null {
 function renderSummary(r: BenchResults): string | null {
   const latest = r.latest;
   if (!latest?.rows) return null;
-  const m = latest.machine ?? {};
-  const load = Array.isArray(m.loadavg) ? `, load average ${m.loadavg.map((v: number) => v.toFixed(2)).join(' / ')} at the start` : '';
-  return `Measured ${String(latest.when).slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} cores (${m.cpu}), Node ${m.node}${load}.\n\n${renderSummaryMarkdown(latest.rows as SummaryRow[])}`;
+  return `${renderMeasuredLine(latest)}\n\n${renderSummaryMarkdown(latest.rows as SummaryRow[])}`;
 }
 
 function renderFormatsSizes(r: BenchResults): string | null {

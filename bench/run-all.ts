@@ -25,6 +25,8 @@ import {
   summarizePush,
   summarizePushScale,
   summarizeServer,
+  type BenchRun,
+  renderMeasuredLine,
   type SummaryRow,
 } from './summary.ts';
 
@@ -105,7 +107,8 @@ async function main(args: string[]): Promise<void> {
     }
     process.stderr.write(`\n== bench/${bench.name} ==\n`);
     const started = performance.now();
-    const result = await bench.run();
+    // Every result carries the time it was measured (the summary dates its rows by it).
+    const result = { when: new Date().toISOString(), ...(await bench.run()) };
     results[bench.name] = { fresh: true, seconds: Math.round((performance.now() - started) / 100) / 10, result };
     // Every bench's detail sits in results/<name>.json, whoever ran it.
     writeFileSync(`${resultsDir}${bench.name}.json`, JSON.stringify(result, null, 2) + '\n');
@@ -115,11 +118,25 @@ async function main(args: string[]): Promise<void> {
     return entry?.result ? bench.summarize(entry.result) : [];
   });
   // A summary-only run keeps the date and machine of the run that measured.
-  const previous = summaryOnly && existsSync(`${resultsDir}latest.json`) ? JSON.parse(readFileSync(`${resultsDir}latest.json`, 'utf8')) : null;
+  const previousFile = `${resultsDir}latest.json`;
+  const stored = existsSync(previousFile) ? JSON.parse(readFileSync(previousFile, 'utf8')) : null;
+  const previous = summaryOnly ? stored : null;
   const machine = previous?.machine ?? { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version, loadavg: startLoad };
-  const latest = { when: previous?.when ?? new Date().toISOString(), machine, rows, results };
-  writeFileSync(`${resultsDir}latest.json`, JSON.stringify(latest, null, 2) + '\n');
-  const markdown = `Measured ${latest.when.slice(0, 16).replace('T', ' ')} UTC on ${latest.machine.cpus} cores (${latest.machine.cpu}), Node ${latest.machine.node}.\n\n${renderSummaryMarkdown(rows)}`;
+  const when = previous?.when ?? new Date().toISOString();
+  // Each area's own date and machine: this run's for the benches it ran, else
+  // what the stored summary recorded, else the result's own `when`.
+  const fresh = previous?.fresh ?? BENCHES.filter((bench) => results[bench.name]?.fresh).map((bench) => bench.name);
+  const measured: Record<string, BenchRun> = {};
+  for (const bench of BENCHES) {
+    const result = results[bench.name]?.result as { when?: string } | null | undefined;
+    if (!result) continue;
+    measured[bench.name] = fresh.includes(bench.name)
+      ? (previous?.measured?.[bench.name] ?? { when, ...machine })
+      : (stored?.measured?.[bench.name] ?? { when: result.when ?? null });
+  }
+  const latest = { when, machine, fresh, measured, rows, results };
+  writeFileSync(previousFile, JSON.stringify(latest, null, 2) + '\n');
+  const markdown = `${renderMeasuredLine(latest)}\n\n${renderSummaryMarkdown(rows)}`;
   writeFileSync(`${resultsDir}latest.md`, markdown);
   process.stdout.write('\n' + markdown);
   if (sharedBuild) rmSync(sharedBuild, { recursive: true, force: true });

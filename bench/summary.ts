@@ -280,13 +280,16 @@ export function summarizeDevice(r: Json): SummaryRow[] {
   }
   const centroids = (r.patching?.rows ?? []).find((row: Json) => String(row.update).includes('centroids') && typeof row.floorMs === 'number');
   if (centroids) {
+    // The device's own figure is the C library's on Cortex-M4F (the firmware
+    // row of the same name). The simulator's is reported beside its floor,
+    // which there is node:crypto's native code, not a microcontroller's.
     rows.push({
       area: 'device',
-      figure: `time to install a ${bytes(centroids.patchBytes)} centroids-only v1 -> v2 patch (synthetic paper-109k, signed)`,
+      figure: `time to install a ${bytes(centroids.patchBytes)} centroids-only v1 -> v2 patch in device-sim (synthetic paper-109k, signed)`,
       value: `${centroids.installMs} ms`,
-      target: '≤ 3x one SHA-256 + one Ed25519 verification',
-      reference: `SHA-256 + Ed25519 ${centroids.floorMs} ms → ${centroids.overFloor}x`,
-      met: centroids.overFloor <= 3,
+      target: 'reported; the ≤ 3x target is the firmware row (the C library on Cortex-M4F)',
+      reference: `SHA-256 + Ed25519 in node:crypto ${centroids.floorMs} ms → ${centroids.overFloor}x`,
+      met: null,
     });
   }
   const f = r.fleet;
@@ -314,6 +317,38 @@ export function summarizeDevice(r: Json): SummaryRow[] {
     });
   }
   return rows;
+}
+
+/** When and where one bench last measured (latest.json's `measured`). */
+export interface BenchRun {
+  when: string | null;
+  cpus?: number;
+  cpu?: string;
+  node?: string;
+  loadavg?: number[];
+}
+
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+
+/**
+ * The line above the summary table: the latest run (its machine and load),
+ * and the date of every area whose rows an earlier run measured, so that a
+ * partial run (`npm run bench -- firmware`) never lends its date to rows it
+ * did not measure.
+ */
+export function renderMeasuredLine(latest: { when: string; machine?: Json; measured?: Record<string, BenchRun>; fresh?: string[] }): string {
+  const m = latest.machine ?? {};
+  const load = Array.isArray(m.loadavg) ? `, load average ${m.loadavg.map((v: number) => v.toFixed(2)).join(' / ')} at the start` : '';
+  const head = `Measured ${minute(String(latest.when))} UTC on ${m.cpus} cores (${m.cpu}), Node ${m.node}${load}`;
+  const measured = latest.measured;
+  const fresh = latest.fresh;
+  if (!measured || !fresh) return `${head}.`;
+  const older = Object.entries(measured).filter(([name]) => !fresh.includes(name));
+  if (older.length === 0) return `${head}: every area.`;
+  if (fresh.length === 0)
+    return `Rows by area, each from its last run: ${older.map(([name, run]) => `${name} ${run.when ? minute(run.when) : '(date not recorded)'}`).join('; ')}.`;
+  const dated = older.map(([name, run]) => (run.when ? `${name} ${minute(run.when)}${run.cpu ? ` (${run.cpu})` : ''}` : `${name} (date not recorded)`));
+  return `${head}: ${fresh.join(', ')}. Rows of the other areas are from earlier runs: ${dated.join('; ')}.`;
 }
 
 export function renderSummaryMarkdown(rows: SummaryRow[]): string {
