@@ -27,6 +27,8 @@ export interface BuildOptions {
   /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
   bits?: number;
   encoding?: 'codebook' | 'int8';
+  /** Keep the biases as trained (float32); default: rounded to int8, one scale per layer (biases.ts). */
+  floatBiases?: boolean;
   /** Algorithm 1's k, default 16. */
   intervals?: number;
   /** "basic:0.70,standard:0.90" or parsed targets. */
@@ -123,6 +125,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     sparsity: options.sparsity ?? DEFAULTS.sparsity,
     bits: options.bits ?? DEFAULTS.bits,
     encoding: options.encoding ?? 'codebook',
+    floatBiases: options.floatBiases ?? false,
     intervals: options.intervals ?? DEFAULTS.intervals,
     tiers: typeof options.tiers === 'string' || options.tiers === undefined ? parseTierTargets(options.tiers ?? DEFAULTS.tiers) : options.tiers,
     order: options.order ?? DEFAULTS.order,

@@ -151,6 +151,7 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
     layerSparsity: compressed.layerSparsity,
     bits,
     encoding: compressed.shared ? 'codebook' : 'int8',
+    biases: untiered.tensors.filter((t) => !t.licensed).map((t) => (t.encoding === 'int8' ? 'int8' : 'dense-f32')),
     inputValidationAccuracy: compressed.inputValidationAccuracy ?? previousReport?.inputValidationAccuracy ?? null,
     maxDrop: options.maxDrop ?? null,
     accuracy: {

@@ -2,6 +2,7 @@
 // fine-tuning, share its weights (k-means codebooks + centroid fine-tuning)
 // or quantize them to int8. Measures test accuracy after each stage.
 import { quantizeInt8 } from '../formats/index.ts';
+import { roundBiases } from './biases.ts';
 import type { ResolvedOptions } from './build-options.ts';
 import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { Dataset } from './datasets.ts';
@@ -93,7 +94,7 @@ export async function prepareInputModel(
   return { spec, dense, inputValidationAccuracy, denseAccuracy, validate, test };
 }
 
-/** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked. */
+/** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked; the biases rounded to int8 unless --float-biases. */
 export async function shareAndTune(
   spec: MlpSpec,
   pruned: MlpWeights,
@@ -106,7 +107,8 @@ export async function shareAndTune(
   if (options.centroidEpochs > 0) {
     shared = await fineTuneCentroids(spec, pruned, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
   }
-  return { shared, final: withSharedKernels(pruned, shared) };
+  const final = withSharedKernels(pruned, shared);
+  return { shared, final: options.floatBiases ? final : { ...final, biases: roundBiases(final.biases) } };
 }
 
 export async function compressModel(options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
@@ -141,7 +143,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
   if (options.encoding === 'int8') {
     final = {
       kernels: pruned.weights.kernels.map((k, i) => quantizeInt8(k, [spec.layers[i].inputs, spec.layers[i].units]).dequantized),
-      biases: pruned.weights.biases.map((b) => b.slice()),
+      biases: options.floatBiases ? pruned.weights.biases.map((b) => b.slice()) : roundBiases(pruned.weights.biases),
     };
   } else {
     ({ shared, final } = await shareAndTune(spec, pruned.weights, options.bits, options, dataset, progress));

@@ -1,7 +1,8 @@
 // Turns the pipeline's final weights into formats/' ModelInput: per layer a
 // licensed kernel (codebook-sparse or int8, split into segments by interval)
-// and an unlicensed dense float32 bias (one BASE_INTERVAL segment, held by
-// every artifact).
+// and an unlicensed bias (one BASE_INTERVAL segment, held by every
+// artifact): int8 when that stores it exactly, else float32 (biases.ts).
+import { int8Exact } from './biases.ts';
 import type { Interval, Layer, ModelInput, Preprocess, TensorInput, Tier } from '../formats/index.ts';
 import type { MlpSpec } from './mlp.ts';
 import type { SharedLayer } from './share.ts';
@@ -32,7 +33,8 @@ export function toModelInput(spec: MlpSpec, weights: EncodableWeights, intervals
       ...(shared ? { codebook: shared.codebook, bits: weights.bits } : {}),
       licensed: true,
     });
-    tensors.push({ name: `${layer.name}/bias`, shape: [layer.units], encoding: 'dense-f32', values: weights.biases[i], licensed: false });
+    const bias = weights.biases[i];
+    tensors.push({ name: `${layer.name}/bias`, shape: [layer.units], encoding: int8Exact(bias) ? 'int8' : 'dense-f32', values: bias, licensed: false });
     layers.push({ kind: 'dense', name: layer.name, inputs: layer.inputs, units: layer.units, activation: layer.activation, kernel: 2 * i, bias: 2 * i + 1 });
   });
   return { model: spec.name, version, preprocess: pixelPreprocess(spec), layers, tensors, intervals, tiers };

@@ -42,6 +42,8 @@ export interface BuildReport {
   layerSparsity: number[];
   bits: number;
   encoding: 'codebook' | 'int8';
+  /** How the biases are stored: int8 (one scale per layer) or float32, per layer. */
+  biases: Array<'int8' | 'dense-f32'>;
   accuracy: { dense: number | null; pruned: number | null; quantized: number };
   /** The input model's validation accuracy (the --max-drop reference); null for a --from build without it. */
   inputValidationAccuracy: number | null;
@@ -91,11 +93,18 @@ const PAPER_ROWS = [
   { params: 101770, full: '12MB', pruned: '2.65MB', quantized: '2.09MB' },
 ];
 
+function biasWords(biases: BuildReport['biases'] | undefined): string {
+  if (!biases?.length) return 'float32';
+  if (biases.every((b) => b === 'int8')) return 'int8';
+  if (biases.every((b) => b === 'dense-f32')) return 'float32';
+  return biases.map((b) => (b === 'int8' ? 'int8' : 'float32')).join(' / ');
+}
+
 export function renderReportMarkdown(r: BuildReport): string {
   const lines: string[] = [];
   lines.push(`# weightgate build: ${r.model} v${r.version}`, '');
   lines.push(
-    `Data \`${r.data}\`, backend \`${r.backend}\`, seed ${r.seed}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}).`,
+    `Data \`${r.data}\`, backend \`${r.backend}\`, seed ${r.seed}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}), biases ${biasWords(r.biases)}.`,
     '',
   );
   lines.push('## Storage: the paper beside this build', '');

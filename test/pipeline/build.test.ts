@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair, readArtifact } from '../../formats/index.ts';
+import { decodeTensor, generateKeyPair, readArtifact } from '../../formats/index.ts';
 import { runBuild, type BuildOptions } from '../../pipeline/build.ts';
 import { tempDir, writeTinyModel } from './helpers.ts';
 
@@ -64,6 +64,31 @@ test('the artifact reports the tiers and preprocess a device needs', () => {
   assert.is(full.manifest.preprocess.scale, Math.fround(1 / 255));
   assert.is(full.manifest.tensors[0].encoding, 'codebook-sparse');
   assert.ok(full.manifest.tensors[0].codebook!.length <= 8);
+});
+
+test('biases are int8 by default, decoded exactly as the build measured them', () => {
+  const full = readArtifact(first.artifacts[1].bytes);
+  first.modelInput.tensors.forEach((tensor, i) => {
+    if (tensor.licensed) return;
+    assert.is(full.manifest.tensors[i].encoding, 'int8', tensor.name);
+    const decoded = decodeTensor(full, i);
+    assert.ok(
+      decoded.every((v, j) => v === tensor.values[j] || (v === 0 && tensor.values[j] === 0)),
+      tensor.name,
+    );
+  });
+  assert.equal(first.report.biases, ['int8', 'int8']);
+  assert.ok(readFileSync(join(firstDir, 'report.md'), 'utf8').includes('biases int8.'));
+});
+
+test('--float-biases keeps them as trained, in float32', async () => {
+  const kept = await runBuild({ ...base, floatBiases: true, outDir: tempDir(), key: keys.privateKeyPem });
+  const full = readArtifact(kept.artifacts[kept.artifacts.length - 1].bytes);
+  const biases = kept.modelInput.tensors.map((t, i) => ({ t, i })).filter(({ t }) => !t.licensed);
+  assert.ok(biases.length > 0);
+  for (const { t, i } of biases) assert.is(full.manifest.tensors[i].encoding, 'dense-f32', t.name);
+  assert.equal(kept.report.biases, ['dense-f32', 'dense-f32']);
+  assert.ok(full.bytes.length > first.artifacts[1].bytes.length);
 });
 
 test('same inputs and seed give byte-identical artifacts', async () => {
