@@ -13,7 +13,7 @@ import { loadLayersModel } from './model-json.ts';
 import { presetSpec } from './presets.ts';
 import type { ProgressSink } from './progress.ts';
 import { pruneIteratively } from './prune.ts';
-import { shareWeights, withSharedKernels, type SharedLayer } from './share.ts';
+import { roundCodebook, shareWeights, withSharedKernels, type SharedLayer } from './share.ts';
 import { initialWeights, trainWeights } from './train.ts';
 
 export interface CompressedModel {
@@ -94,7 +94,7 @@ export async function prepareInputModel(
   return { spec, dense, inputValidationAccuracy, denseAccuracy, validate, test };
 }
 
-/** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked; the biases rounded to int8 unless --float-biases. */
+/** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked; centroids to 16 significant bits (roundCodebook); the biases rounded to int8 unless --float-biases. */
 export async function shareAndTune(
   spec: MlpSpec,
   pruned: MlpWeights,
@@ -107,6 +107,7 @@ export async function shareAndTune(
   if (options.centroidEpochs > 0) {
     shared = await fineTuneCentroids(spec, pruned, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
   }
+  shared = shared.map((layer) => ({ codebook: roundCodebook(layer.codebook), codes: layer.codes }));
   const final = withSharedKernels(pruned, shared);
   return { shared, final: options.floatBiases ? final : { ...final, biases: roundBiases(final.biases) } };
 }

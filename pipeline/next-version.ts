@@ -12,7 +12,7 @@ import type { CompressedModel } from './compress.ts';
 import type { Dataset } from './datasets.ts';
 import { evaluateAccuracy } from './evaluate.ts';
 import type { ProgressSink } from './progress.ts';
-import { avoidZero, NO_CODE, withSharedKernels, type SharedLayer } from './share.ts';
+import { avoidZero, NO_CODE, roundCentroid, withSharedKernels, type SharedLayer } from './share.ts';
 import type { BuildState } from './state.ts';
 
 /** v clamped into intervals[position] as formats tests it ([lower, upper), last closed), in float32. */
@@ -45,7 +45,13 @@ export async function nextVersion(state: BuildState, options: ResolvedOptions, d
   );
   const shared: SharedLayer[] = tuned.map((layer, l) => {
     const original = state.shared[l].codebook;
-    const codebook = layer.codebook.map((v, c) => clampToInterval(v, state.intervals, intervalIndexOf(original[c], state.intervals)));
+    const codebook = layer.codebook.map((v, c) => {
+      const position = intervalIndexOf(original[c], state.intervals);
+      const clamped = clampToInterval(v, state.intervals, position);
+      // 16 significant bits, as the first build's (roundCentroid), unless that leaves the interval
+      const rounded = roundCentroid(clamped);
+      return position >= 0 && rounded !== 0 && intervalIndexOf(rounded, state.intervals) === position ? rounded : clamped;
+    });
     return { codebook: avoidZero(codebook), codes: layer.codes };
   });
   const weights = withSharedKernels({ kernels: [], biases: state.biases }, shared);

@@ -82,6 +82,36 @@ export function shareWeights(weights: MlpWeights, bits: number): SharedLayer[] {
 }
 
 /** A centroid of exactly 0 would read as "pruned"; move it to the smallest float32 step away. */
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * v in float32 with its mantissa's lowest byte rounded away (16 significant
+ * bits, a relative change under 2^-16). A centroid fine-tuned for the next
+ * version then changes two bytes of the manifest instead of three, which is
+ * what its patch carries (patch-manifest-delta.ts codes each changed byte
+ * as an XOR with the old one, and a zero XOR costs a fraction of a bit).
+ */
+export function roundCentroid(v: number): number {
+  f32[0] = v;
+  const bits = u32[0]!;
+  if ((bits & 0x7f800000) === 0x7f800000) return f32[0]!;
+  u32[0] = ((bits & 0x80000000) | (((bits & 0x7fffffff) + 0x80) & 0x7fffff00)) >>> 0;
+  return f32[0]!;
+}
+
+/** The codebook with every centroid rounded (roundCentroid), unless that would make one zero or change how two of them compare: then as it is. */
+export function roundCodebook(codebook: Float32Array): Float32Array {
+  const rounded = codebook.map(roundCentroid);
+  for (let i = 0; i < rounded.length; i++) {
+    if (rounded[i] === 0) return codebook;
+    for (let j = 0; j < i; j++) {
+      if (Math.sign(rounded[i]! - rounded[j]!) !== Math.sign(codebook[i]! - codebook[j]!)) return codebook;
+    }
+  }
+  return rounded;
+}
+
 export function avoidZero(codebook: Float32Array): Float32Array {
   for (let c = 0; c < codebook.length; c++) if (codebook[c] === 0) codebook[c] = 1e-7;
   return codebook;

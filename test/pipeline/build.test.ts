@@ -111,8 +111,21 @@ test('--from makes version 2: same intervals and tiers, byte-identical segments'
     after.tiers.map((t) => t.intervals),
     before.tiers.map((t) => t.intervals),
   );
-  // Only the codebooks moved.
+  // Only the codebooks moved, and each centroid keeps 16 significant bits: at most 3 bytes of it change.
   assert.ok(after.tensors.some((t, i) => t.codebook && t.codebook.some((c, j) => c !== before.tensors[i].codebook![j])));
+  const lowByte = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0]! & 0xff;
+  for (const t of before.tensors) for (const c of t.codebook ?? []) assert.is(lowByte(c), 0, `v1 ${t.name}: ${c}`);
+  // v2: rounded too, except a centroid held at its interval's edge (rounding would take it out)
+  const bounds = before.intervals.flatMap((iv) => [iv.lower, iv.upper]);
+  for (const t of after.tensors) {
+    for (const c of t.codebook ?? []) {
+      if (lowByte(c) !== 0)
+        assert.ok(
+          bounds.some((b) => Math.abs(c - b) <= Math.abs(b) * 2 ** -15),
+          `v2 ${t.name}: ${c} is neither rounded nor at an interval's edge`,
+        );
+    }
+  }
 });
 
 test('int8 encoding builds nested tiers from the int8-rounded weights', async () => {
