@@ -26,6 +26,7 @@ export interface BenchResults {
   fuzz: Json | null;
   push: Json | null;
   pushScale: Json | null;
+  patches: Json | null;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -54,6 +55,7 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     fuzz: read('fuzz'),
     push: read('push'),
     pushScale: read('push-scale'),
+    patches: read('patches'),
   };
 }
 
@@ -106,6 +108,24 @@ function renderFormatsPatches(r: BenchResults): string | null {
     '| model | change | target bytes | `.wgp` | `zstd -19 --patch-from` | `bsdiff` |',
     '|---|---|---:|---:|---:|---:|',
     ...patches.map((p) => `| ${p.model} | ${p.change} | ${int(p.targetBytes)} | ${int(p.patchBytes)} | ${cell(p.zstdPatchFrom)} | ${cell(p.bsdiff)} |`),
+  ].join('\n');
+}
+
+/** bench/patches: the default build's real changes, each beside zstd and bsdiff. */
+function renderPipelinePatches(r: BenchResults): string | null {
+  const rows: Json[] = r.patches?.rows ?? [];
+  if (!rows.length) return null;
+  const cell = (v: number | null) => (typeof v === 'number' ? int(v) : '–');
+  const b = r.patches.build ?? {};
+  return [
+    `${b.model ?? 'paper-109k'} at default flags (sparsity ${pct(b.sparsity ?? 0)}, ${b.bits} bits), every artifact signed; version 2 made with \`build --from\`:`,
+    '',
+    '| change | from → to | target bytes | `.wgp` | `zstd -19 --patch-from` | `bsdiff` | `.wgp` / zstd | over the added segments |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (p) =>
+        `| ${p.change} | ${p.from} → ${p.to} | ${int(p.targetBytes)} | ${int(p.patchBytes)} | ${cell(p.zstdPatchFrom)} | ${cell(p.bsdiff)} | ${typeof p.zstdPatchFrom === 'number' ? (p.patchBytes / p.zstdPatchFrom).toFixed(2) : '–'} | ${typeof p.overheadBytes === 'number' ? bytes(p.overheadBytes) : '–'} |`,
+    ),
   ].join('\n');
 }
 
@@ -349,6 +369,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   'formats-sizes': renderFormatsSizes,
   'formats-patches': renderFormatsPatches,
   'formats-general': renderFormatsGeneral,
+  'pipeline-patches': renderPipelinePatches,
   pipeline: renderPipeline,
   server: renderServer,
   'server-patch-generation': renderServerPatchGeneration,

@@ -1,9 +1,10 @@
 // `npm run bench`: runs bench/formats, bench/pipeline, bench/server,
-// bench/device and bench/firmware one after another (never at once: they would measure each
+// bench/device, bench/push (and its scale run), bench/firmware and
+// bench/patches one after another (never at once: they would measure each
 // other), then writes bench/results/latest.json and latest.md, one table of
 // every figure beside its target and its same-run reference.
 //
-//   npm run bench                  all five
+//   npm run bench                  all of them
 //   npm run bench -- formats device   only these (the others' last results are reused)
 //   npm run bench -- --summary         no run: rebuild the table from the last results
 //
@@ -21,6 +22,7 @@ import {
   renderSummaryMarkdown,
   summarizeDevice,
   summarizeFormats,
+  summarizePatches,
   summarizePipeline,
   summarizePush,
   summarizePushScale,
@@ -44,6 +46,7 @@ const BENCHES: Bench[] = [
   { name: 'push', run: async () => (await import('./push/run.ts')).runPushBench(), summarize: summarizePush },
   { name: 'push-scale', run: async () => (await import('./push/scale.ts')).runPushScaleBench(), summarize: summarizePushScale },
   { name: 'firmware', run: runFirmwareBenchOnBuild, summarize: summarizeFirmware },
+  { name: 'patches', run: runPatchesBenchOnBuild, summarize: summarizePatches },
 ];
 
 /**
@@ -74,6 +77,12 @@ async function runFirmwareBenchOnBuild(): Promise<object> {
   const { runFirmwareBench } = await import('./firmware/run.ts');
   await paperBuild();
   return runFirmwareBench(process.env.BENCH_ARTIFACT!);
+}
+
+async function runPatchesBenchOnBuild(): Promise<object> {
+  const { runPatchesBench } = await import('./patches/run.ts');
+  await paperBuild();
+  return runPatchesBench(process.env.BUILD_DIR!);
 }
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -20,6 +20,35 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 const ratio = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)}x`;
 
+/** bench/patches: every change of the default build against zstd, and a license change's cost over its added segments. */
+export function summarizePatches(r: Json): SummaryRow[] {
+  const rows_: Json[] = r.rows ?? [];
+  if (!rows_.length) return [];
+  const withZstd = rows_.filter((p) => typeof p.zstdPatchFrom === 'number');
+  const license = rows_.filter((p) => typeof p.overheadBytes === 'number');
+  const rows: SummaryRow[] = [
+    {
+      area: 'formats',
+      figure: `patches between the default build's signed artifacts (${rows_.length} changes: new version, upgrades, downgrade)`,
+      value: rows_.map((p) => `${p.from} → ${p.to} ${bytes(p.patchBytes)}`).join('; '),
+      target: '≤ zstd -19 --patch-from on every change',
+      reference: `zstd ${withZstd.map((p) => bytes(p.zstdPatchFrom)).join(', ')}; at most ${Math.max(...withZstd.map((p) => p.patchBytes / p.zstdPatchFrom)).toFixed(2)}x zstd`,
+      met: withZstd.length === rows_.length && withZstd.every((p) => p.patchBytes <= p.zstdPatchFrom),
+    },
+  ];
+  if (license.length) {
+    rows.push({
+      area: 'formats',
+      figure: "a license change's patch beyond the segments it adds (default build)",
+      value: license.map((p) => `${p.from} → ${p.to} ${bytes(p.overheadBytes)}`).join('; '),
+      target: '≤ 64 B',
+      reference: license.map((p) => `${bytes(p.patchBytes)} patch`).join(', '),
+      met: license.every((p) => p.overheadBytes <= 64),
+    });
+  }
+  return rows;
+}
+
 export function summarizeFormats(r: Json): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const dense = r.denseF32Bytes ?? 437_544;
