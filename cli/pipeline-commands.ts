@@ -170,7 +170,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--sparsity <s>', 'fraction of kernel weights pruned, 0..1, instead of the --max-drop search (0.8 is the paper)')
     .option('--bits <b>', 'codebook bits per layer, 1..8, instead of the --max-drop search (default 4 with --sparsity)')
     .option('--encoding <e>', 'codebook (default) or int8')
-    .option('--float-biases', 'keep the biases as trained, float32 (default: int8 with one scale per layer, about 600 B less for paper-109k)')
+    .option('--float-biases', 'keep the biases as trained, float32 (default: int8 with one scale per layer, about a quarter of the bytes)')
     .option('--intervals <k>', "Algorithm 1's equal value intervals (default 16)")
     .option('--tiers <list>', 'nested tiers as name:validation-accuracy (default basic:0.70,standard:0.90); full is always built')
     .option('--order <o>', 'interval cut order: paper (index order, as Algorithm 1) or greedy (least accuracy loss per byte; default)')

@@ -15,10 +15,12 @@ import { quantizeInt8 } from '../formats/index.ts';
 /** Whether formats' int8 encoding stores `values` without changing a bit. */
 export function int8Exact(values: Float32Array): boolean {
   const { dequantized } = quantizeInt8(values, [values.length]);
-  for (let i = 0; i < values.length; i++) {
-    if (!Object.is(dequantized[i], values[i]) && !(dequantized[i] === 0 && values[i] === 0)) return false;
-  }
-  return true;
+  return dequantized.every((v, i) => v === values[i]); // -0 === 0: a zero is not stored either way
+}
+
+/** The biases a build stores: as trained with --float-biases, else roundBiases'. */
+export function storedBiases(biases: Float32Array[], floatBiases: boolean): Float32Array[] {
+  return floatBiases ? biases.map((b) => b.slice()) : roundBiases(biases);
 }
 
 /** The biases rounded to int8 (one scale per layer); a layer whose rounding would not come back exactly keeps float32. */

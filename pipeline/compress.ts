@@ -2,7 +2,7 @@
 // fine-tuning, share its weights (k-means codebooks + centroid fine-tuning)
 // or quantize them to int8. Measures test accuracy after each stage.
 import { quantizeInt8 } from '../formats/index.ts';
-import { roundBiases } from './biases.ts';
+import { storedBiases } from './biases.ts';
 import type { ResolvedOptions } from './build-options.ts';
 import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { Dataset } from './datasets.ts';
@@ -109,7 +109,7 @@ export async function shareAndTune(
   }
   shared = shared.map((layer) => ({ codebook: roundCodebook(layer.codebook), codes: layer.codes }));
   const final = withSharedKernels(pruned, shared);
-  return { shared, final: options.floatBiases ? final : { ...final, biases: roundBiases(final.biases) } };
+  return { shared, final: { ...final, biases: storedBiases(final.biases, options.floatBiases) } };
 }
 
 export async function compressModel(options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
@@ -144,7 +144,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
   if (options.encoding === 'int8') {
     final = {
       kernels: pruned.weights.kernels.map((k, i) => quantizeInt8(k, [spec.layers[i].inputs, spec.layers[i].units]).dequantized),
-      biases: options.floatBiases ? pruned.weights.biases.map((b) => b.slice()) : roundBiases(pruned.weights.biases),
+      biases: storedBiases(pruned.weights.biases, options.floatBiases),
     };
   } else {
     ({ shared, final } = await shareAndTune(spec, pruned.weights, options.bits, options, dataset, progress));

@@ -45,13 +45,13 @@ export async function runPatchesBench(buildDir: string): Promise<object> {
     await runBuild({ fromDir: buildDir, outDir: v2Dir, key: privateKeyPem });
     const file = (dir: string, tier: string) => signArtifact(new Uint8Array(readFileSync(join(dir, `${tier}.wgm`))), privateKeyPem);
     const v1 = { basic: file(buildDir, 'basic'), standard: file(buildDir, 'standard'), full: file(buildDir, 'full') };
-    const v2 = { full: new Uint8Array(readFileSync(join(v2Dir, 'full.wgm'))) };
+    const v2Full = new Uint8Array(readFileSync(join(v2Dir, 'full.wgm')));
     const changes: Array<[string, string, string, Uint8Array, Uint8Array, boolean]> = [
-      ['new version, centroids fine-tuned', 'full v1', 'full v2', v1.full, v2.full, false],
+      ['new version, centroids fine-tuned', 'full v1', 'full v2', v1.full, v2Full, false],
       ['license upgrade', 'basic v1', 'full v1', v1.basic, v1.full, true],
       ['license upgrade', 'standard v1', 'full v1', v1.standard, v1.full, true],
       ['license downgrade', 'full v1', 'basic v1', v1.full, v1.basic, true],
-      ['new version and upgrade', 'basic v1', 'full v2', v1.basic, v2.full, false],
+      ['new version and upgrade', 'basic v1', 'full v2', v1.basic, v2Full, false],
     ];
     const rows: PipelinePatchRow[] = [];
     for (const [change, from, to, a, b, license] of changes) {
