@@ -18,9 +18,10 @@
 export const PROB_BITS = 11;
 export const PROB_INIT = 1 << (PROB_BITS - 1);
 /** Adaptation speed: 5 measured best on pruned MLP kernels (bench/formats). */
-const MOVE_BITS = 5;
-const TOP = 1 << 24;
-const PROB_ONE = 1 << PROB_BITS;
+export const MOVE_BITS = 5;
+/** The range is renormalised (a byte shifted in) whenever it falls below this. */
+export const TOP = 1 << 24;
+export const PROB_ONE = 1 << PROB_BITS;
 
 /** Takes a streaming encoder's bytes, in order, as they become final. */
 export interface RangeOutput {
