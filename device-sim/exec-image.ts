@@ -38,8 +38,8 @@ import {
   bytesEqual,
   intervalIndexOf,
   localCodebookIndices,
+  decodeEntries,
   openSegment,
-  readSegmentEntries,
   type Artifact,
   type DenseLayer,
   type SegmentCursor,
@@ -134,41 +134,69 @@ export function execImageBytes(artifact: Artifact): number {
   return planLayers(artifact).totalBytes;
 }
 
+/** Entries decoded ahead per open segment of a merge: 16 x 8 bytes each, in the arena. */
+const MERGE_CHUNK = 16;
+/** A merge head past its segment's last entry: above every position (a tensor has at most MAX_TENSOR_ELEMENTS). */
+const EXHAUSTED = 0xffffffff;
+
 /**
  * Visits the entries of several segments of one tensor in ascending position
  * order (a k-way merge; the held intervals partition the positions). Each
- * open segment holds its models and a one-entry look-ahead in the arena.
+ * open segment holds its models and a look-ahead of MERGE_CHUNK entries in
+ * the arena (decoded a chunk at a time: a call per entry costs as much as
+ * decoding it).
  */
-function mergeSegments(artifact: Artifact, segments: readonly number[], arena: Arena, visit: (position: number, value: number) => void): void {
+/** An entry of a merge: its position, value, the artifact segment it is from and its stored form there (decodeEntries' raws). */
+type MergeVisit = (position: number, value: number, segment: number, raw: number) => void;
+
+function mergeSegments(artifact: Artifact, segments: readonly number[], arena: Arena, visit: MergeVisit): void {
   const k = segments.length;
   if (k === 0) return;
   const memory = arenaMemory(arena);
   const cursors: SegmentCursor[] = segments.map((s) => openSegment(artifact, s, memory));
-  const heads = arena.uint32(arena.allocate(k * 4, 'merge look-ahead positions'), k);
-  const headValues = arena.float32(arena.allocate(k * 4, 'merge look-ahead values'), k);
-  const live = arena.uint8(arena.allocate(k, 'merge live flags'), k);
-  // One-entry windows onto the look-ahead, made once (not per entry).
-  const headWindows = cursors.map((_, i) => heads.subarray(i, i + 1));
-  const valueWindows = cursors.map((_, i) => headValues.subarray(i, i + 1));
-  const advance = (i: number): void => {
-    live[i] = readSegmentEntries(cursors[i]!, headWindows[i]!, valueWindows[i]!);
+  const positions = arena.uint32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead positions'), k * MERGE_CHUNK);
+  const values = arena.float32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead values'), k * MERGE_CHUNK);
+  const raws = arena.uint32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead stored forms'), k * MERGE_CHUNK);
+  // Per segment: the look-ahead index of its next entry, and where its decoded chunk ends (next = end: exhausted).
+  const next = arena.uint32(arena.allocate(k * 4, 'merge look-ahead next'), k);
+  const end = arena.uint32(arena.allocate(k * 4, 'merge look-ahead ends'), k);
+  // Chunk windows onto the look-ahead, made once (not per chunk).
+  const positionWindows = cursors.map((_, i) => positions.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
+  const valueWindows = cursors.map((_, i) => values.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
+  const rawWindows = cursors.map((_, i) => raws.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
+  // Each segment's next position, or EXHAUSTED: the merge's hot loop reads only these.
+  const heads = arena.uint32(arena.allocate(k * 4, 'merge heads'), k);
+  const refill = (i: number): void => {
+    next[i] = i * MERGE_CHUNK;
+    end[i] = next[i]! + decodeEntries(cursors[i]!, positionWindows[i]!, valueWindows[i]!, rawWindows[i]!);
+    heads[i] = next[i]! < end[i]! ? positions[next[i]!]! : EXHAUSTED;
   };
-  for (let i = 0; i < k; i++) advance(i);
+  for (let i = 0; i < k; i++) refill(i);
   let previous = -1;
   for (;;) {
-    let best = -1;
-    for (let i = 0; i < k; i++) if (live[i] && (best < 0 || heads[i]! < heads[best]!)) best = i;
-    if (best < 0) return;
-    const position = heads[best]!;
-    if (position <= previous) {
+    let best = 0;
+    let bestPosition = heads[0]!;
+    for (let i = 1; i < k; i++) {
+      if (heads[i]! < bestPosition) {
+        best = i;
+        bestPosition = heads[i]!;
+      }
+    }
+    if (bestPosition === EXHAUSTED) return;
+    if (bestPosition <= previous) {
       throw new DeviceError(
         DeviceErrorCode.UNSUPPORTED_MODEL,
-        `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${position}`,
+        `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${bestPosition}`,
       );
     }
-    visit(position, headValues[best]!);
-    previous = position;
-    advance(best);
+    const at = next[best]!;
+    visit(bestPosition, values[at]!, segments[best]!, raws[at]!);
+    previous = bestPosition;
+    if (at + 1 === end[best]!) refill(best);
+    else {
+      next[best] = at + 1;
+      heads[best] = positions[at + 1]!;
+    }
   }
 }
 
@@ -277,13 +305,7 @@ function carriedEntries(artifact: Artifact, plan: LayerPlan, previous: PreviousI
 }
 
 /** Visits the kept entries of the running image's layer and the gained segments' entries, in ascending position order. */
-function mergeCarried(
-  artifact: Artifact,
-  carried: CarriedLayer,
-  arena: Arena,
-  visit: (position: number, value: number) => void,
-  visitPacked: (row: number, packed: number) => void,
-): void {
+function mergeCarried(artifact: Artifact, carried: CarriedLayer, arena: Arena, visit: MergeVisit, visitPacked: (row: number, packed: number) => void): void {
   const { old, keep } = carried;
   const mask = 2 ** old.colBits - 1;
   let row = 0;
@@ -309,9 +331,9 @@ function mergeCarried(
     e++;
     left--;
   };
-  mergeSegments(artifact, carried.gained, arena, (position, value) => {
+  mergeSegments(artifact, carried.gained, arena, (position, value, segment, raw) => {
     for (let p = nextOld(); p >= 0 && p < position; p = nextOld()) takeOld();
-    visit(position, value);
+    visit(position, value, segment, raw);
   });
   while (nextOld() >= 0) takeOld();
 }
@@ -391,15 +413,27 @@ export function buildExecImage(artifact: Artifact, arena: Arena, previous?: Prev
       else view.setUint32(plan.entriesAt + written * 4, packed, true);
       written++;
     };
-    const emit = (position: number, value: number): void => {
+    // Per weight segment: each local code's table index (the first centroid
+    // of the code's value, what a search of the table by value finds),
+    // shifted above the column bits; -1 for none.
+    const colScale = 2 ** plan.colBits;
+    const tableIndex: Float64Array[] = [];
+    if (table) {
+      for (const s of plan.weightSegments) {
+        const local = localCodebookIndices(tensors[layer.kernel]!, artifact.segments[s]!.interval, artifact.manifest.intervals);
+        tableIndex[s] = Float64Array.from(local, (c) => {
+          const index = table.indexOf(table[c]!);
+          return index < 0 ? -1 : index * colScale;
+        });
+      }
+    }
+    const emit = (position: number, value: number, segment: number, raw: number): void => {
       const r = Math.floor(position / units);
       const col = position - r * units;
       if (table) {
-        // The value is one of the codebook's float32 centroids: find its index.
-        let index = 0;
-        while (index < table.length && table[index] !== value) index++;
-        if (index === table.length) throw unsupported(`layer "${layer.name}": weight ${value} is not a centroid of its codebook`);
-        emitPacked(r, col + index * 2 ** plan.colBits);
+        const shifted = tableIndex[segment]![raw]!;
+        if (shifted < 0) throw unsupported(`layer "${layer.name}": weight ${value} is not a centroid of its codebook`);
+        emitPacked(r, col + shifted);
       } else {
         view.setFloat32(plan.valuesAt + written * 4, value, true);
         emitPacked(r, col);

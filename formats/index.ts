@@ -72,7 +72,7 @@ export {
   type ReadArtifactOptions,
 } from './artifact/artifact-reader.ts';
 export { openSegment, readSegmentEntries, decodeTensor, SegmentCursor } from './coding/tensor-reader.ts';
-export { cursorStateBytes, segmentDecodeStats, type CursorMemory } from './coding/segment-cursor.ts';
+export { cursorStateBytes, decodeEntries, segmentDecodeStats, type CursorMemory } from './coding/segment-cursor.ts';
 export { quantizeInt8 } from './coding/quantize.ts';
 export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './artifact/signing.ts';
 export { exportC } from './artifact/c-export.ts';
