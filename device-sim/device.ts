@@ -112,6 +112,12 @@ export interface DeviceCore {
   selfTest(artifact: Artifact): string | null;
   /** Makes `artifact` the running model (after a confirm or a rollback). */
   load(artifact: Artifact | null): void;
+  /**
+   * The running artifact's execution image when the device has it (in its
+   * slot's flash, read in place): a patch's apply takes the source entries
+   * it edits from there instead of decoding them again. Null otherwise.
+   */
+  runningImage(): ExecImage | null;
 }
 
 export interface Device {
@@ -250,6 +256,10 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       running = null;
       arena.rewind(0);
       if (artifact) loadInterpreter(artifact);
+    },
+    runningImage() {
+      const artifact = core.artifact;
+      return artifact && lastImage && lastImage.sha256 === artifact.sha256 && lastImage.slot === slotHolding(artifact) ? lastImage.image : null;
     },
   };
   coreRef = core;

@@ -42,6 +42,8 @@ import {
   openSegment,
   type Artifact,
   type DenseLayer,
+  type EntryReader,
+  type Segment,
   type SegmentCursor,
 } from '../formats/index.ts';
 import { arenaMemory, type Arena } from './arena.ts';
@@ -590,4 +592,94 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { 
     });
   }
   return { bytes, layers: out };
+}
+
+/**
+ * The running image as the source of a patch's entry deltas (formats'
+ * StreamPatchOptions.sourceEntries): a codebook segment's entries are the
+ * image layer's entries whose centroid is one of the segment interval's
+ * local centroids, in the same ascending positions, each local code being
+ * the centroid's rank among them. So the apply walks the image, decoded
+ * once at install and in flash, instead of decoding the segment again.
+ * Null for a segment the image cannot give back exactly (int8 and dense
+ * kernels, whose image holds dequantized values; a codebook with repeated
+ * values, whose image holds the first of them), which the applier decodes.
+ * `image` must be the image of `artifact`, the patch's source.
+ */
+export function imageSourceEntries(image: ExecImage, artifact: Artifact): (segment: Segment) => EntryReader | null {
+  // Per kernel tensor: its layer's entries of each local centroid set, counted once per apply.
+  const counted = new Map<number, Map<number, number>>();
+  return (segment) => {
+    const l = artifact.manifest.layers.findIndex((layer) => layer.kernel === segment.tensor);
+    const layer = image.layers[l];
+    const tensor = artifact.manifest.tensors[segment.tensor];
+    if (!layer || !tensor || tensor.encoding !== 'codebook-sparse' || !tensor.codebook || !layer.table) return null;
+    if (layer.table.length !== tensor.codebook.length || new Set(tensor.codebook).size !== tensor.codebook.length) return null;
+    const local = localCodebookIndices(tensor, segment.interval, artifact.manifest.intervals);
+    const localOf = new Int32Array(layer.table.length).fill(-1);
+    local.forEach((index, code) => (localOf[index] = code));
+    let counts = counted.get(segment.tensor);
+    if (!counts) {
+      counts = new Map();
+      counted.set(segment.tensor, counts);
+    }
+    let count = counts.get(segment.interval);
+    if (count === undefined) {
+      count = 0;
+      for (let e = 0; e < layer.entryCount; e++) if (localOf[layer.entries[e]! >>> layer.colBits]! >= 0) count++;
+      counts.set(segment.interval, count);
+    }
+    // The image must give back the segment's entries exactly: another count, and the applier decodes instead.
+    if (count !== segment.count) return null;
+    return new ImageEntries(layer, localOf, count);
+  };
+}
+
+/** An EntryReader over one interval's entries of an image layer. */
+class ImageEntries implements EntryReader {
+  private row = 0;
+  /** Entries of the image before `row`, and the next image entry to look at. */
+  private rowEnd = 0;
+  private e = 0;
+  private currentPosition = 0;
+  private currentRaw = 0;
+  private readonly mask: number;
+
+  constructor(
+    private readonly layer: ImageLayer,
+    private readonly localOf: Int32Array,
+    readonly count: number,
+  ) {
+    this.mask = 2 ** layer.colBits - 1;
+    this.rowEnd = layer.inputs > 0 ? layer.counts[0]! : 0;
+    this.seek();
+  }
+
+  position(): number {
+    return this.currentPosition;
+  }
+
+  raw(): number {
+    return this.currentRaw;
+  }
+
+  next(): void {
+    this.e++;
+    this.seek();
+  }
+
+  /** Moves `e` to the next entry of the interval (or past the last) and reads its position and local code. */
+  private seek(): void {
+    const { layer, localOf } = this;
+    const colBits = layer.colBits;
+    for (; this.e < layer.entryCount; this.e++) {
+      const packed = layer.entries[this.e]!;
+      const code = localOf[packed >>> colBits] ?? -1;
+      if (code < 0) continue;
+      while (this.e >= this.rowEnd) this.rowEnd += layer.counts[++this.row]!;
+      this.currentPosition = this.row * layer.units + (packed & this.mask);
+      this.currentRaw = code;
+      return;
+    }
+  }
 }

@@ -21,6 +21,7 @@ import { FormatError, streamPatchToArtifact, type Artifact, type ArtifactSink, t
 import { arenaMemory } from './arena.ts';
 import type { DeviceCore } from './device.ts';
 import { slotName, type SlotWriter } from './flash.ts';
+import { imageSourceEntries } from './exec-image.ts';
 
 export interface PatchedSlot {
   /** The slot's bytes as read back from flash: the target artifact, not yet verified. */
@@ -39,6 +40,9 @@ export interface PatchedSlot {
 /** Streams the artifact `patch` makes from the running `source` into `slot`, and reads it back. */
 export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Uint8Array, slot: number, fields?: PatchFields): PatchedSlot {
   const arena = core.arena;
+  // The source's image stays in flash while inference pauses: the entry deltas read their source entries from it.
+  const image = core.runningImage();
+  const sourceEntries = image ? imageSourceEntries(image, source) : undefined;
   core.pauseModel();
   let writer: SlotWriter | null = null;
   const sink: ArtifactSink = {
@@ -51,7 +55,7 @@ export function applyPatchIntoSlot(core: DeviceCore, source: Artifact, patch: Ui
   };
   let streamed: StreamedPatch;
   try {
-    streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'), { publicKey: core.publicKey, fields });
+    streamed = streamPatchToArtifact(source, patch, sink, arenaMemory(arena, 'applying the patch'), { publicKey: core.publicKey, fields, sourceEntries });
   } finally {
     (writer as SlotWriter | null)?.close();
   }

@@ -91,6 +91,8 @@ export {
   heapWorkingMemory,
   type ArtifactSink,
   type StreamedPatch,
+  type StreamPatchOptions,
+  type EntryReader,
   type WorkingMemory,
   type FixedWorkingMemory,
 } from './patch/patch.ts';

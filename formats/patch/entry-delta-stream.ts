@@ -88,6 +88,8 @@ export interface EntryDeltaJob {
   manifest: Manifest;
   ref: SegmentRef;
   where: string;
+  /** The source segment's entries decoded already (StreamPatchOptions.sourceEntries), or null: decode them. */
+  sourceEntries?: (segment: Segment) => EntryReader | null;
 }
 
 /** Rebuilds `job.ref` from its source segment and the entry delta at `c` into `out`; `c` is left just past the delta. */
@@ -128,16 +130,24 @@ function mergePass(
   const mark = memory.mark();
   try {
     const header = readEntryDeltaHeader(c, sourceSegment.count, ref.count);
-    const cursor = new SegmentCursor(
-      sourceSegment.tensor,
-      sourceTensor,
-      sourceSegment.interval,
-      source.manifest.intervals,
-      sourceSegment.count,
-      sourceSegment.data,
-      memory,
-    );
-    const reader = new ChunkedEntries(cursor, memory);
+    const decoded = job.sourceEntries?.(sourceSegment) ?? null;
+    if (decoded && decoded.count !== sourceSegment.count) {
+      throw new FormatError('BAD_VALUE', `patch: ${decoded.count} decoded entries offered for ${job.where}, whose source segment holds ${sourceSegment.count}`);
+    }
+    const reader =
+      decoded ??
+      new ChunkedEntries(
+        new SegmentCursor(
+          sourceSegment.tensor,
+          sourceTensor,
+          sourceSegment.interval,
+          source.manifest.intervals,
+          sourceSegment.count,
+          sourceSegment.data,
+          memory,
+        ),
+        memory,
+      );
     const probs = memory.uint16(header.edits > 0 ? entryDeltaModelCount(shape.elements, shape.rawBits) : 0, `entry delta models of ${job.where}`);
     mergeEntryDelta(header, reader, c, { ...shape, targetCount: ref.count }, probs, openWriter());
   } finally {

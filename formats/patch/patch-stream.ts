@@ -38,7 +38,8 @@ import { bytesEqual, toHex } from '../container/bytes.ts';
 import { FormatError } from '../errors.ts';
 import { MAX_FILE_BYTES } from '../caps.ts';
 import { OP_BYTE_DELTA, OP_REUSE, OP_WHOLE } from './patch-ops.ts';
-import { intervalLabel, type Artifact, type Manifest } from '../model.ts';
+import { intervalLabel, type Artifact, type Manifest, type Segment } from '../model.ts';
+import type { EntryReader } from './entry-delta.ts';
 import type { ByteCursor } from '../container/varint.ts';
 import { heapWorkingMemory, type WorkingMemory } from './working-memory.ts';
 import { sha256Hex, verifyBytes } from '../artifact/signing.ts';
@@ -51,6 +52,14 @@ export interface StreamPatchOptions {
   publicKey?: KeyObject | string;
   /** The patch's fields, when the caller already read them from these bytes (readPatchFields). */
   fields?: PatchFields;
+  /**
+   * The entries of a source segment an entry delta edits, when the caller
+   * holds them decoded already (a device: its execution image, transcoded
+   * once at install); null, or no function, and the applier decodes the
+   * segment. They must be exactly the segment's entries: wrong ones make a
+   * target that fails its hash, and the apply is refused.
+   */
+  sourceEntries?: (segment: Segment) => EntryReader | null;
 }
 
 export interface StreamedPatch {
@@ -194,7 +203,7 @@ function applyInto(
         streamByteDelta(sourceSegment.data, cursor, ref.bytes, (piece) => out.writeBytes(piece));
         counts.byteDelta++;
       } else {
-        streamEntryDelta({ source, sourceSegment, manifest, ref, where }, cursor, memory, out);
+        streamEntryDelta({ source, sourceSegment, manifest, ref, where, sourceEntries: options.sourceEntries }, cursor, memory, out);
         counts.entryDelta++;
       }
     }
