@@ -37,6 +37,12 @@ export interface FleetBenchResult {
   workers: number;
   /** The machine's load averages (1, 5, 15 min) as the update round starts and ends, and its cores. */
   load: { cores: number; before: number[]; after: number[] };
+  /**
+   * CPU seconds spent during the update round: by this process (server and
+   * device threads) and by the whole machine (the database's processes and
+   * anything else running beside them included).
+   */
+  cpu: { process: number; machine: number };
 }
 
 /**
@@ -88,7 +94,11 @@ export async function measureFleet(
     const v2 = paperArtifact({ version: 2, changed: 0.05, pruned: PRUNED, privateKey: keys.privateKeyPem });
     await admin.publish(v2);
     const before = loadavg();
+    const processBefore = process.cpuUsage();
+    const machineBefore = machineBusySeconds();
     const update = await round(2, 'update to v2');
+    const processCpu = process.cpuUsage(processBefore);
+    const machineCpu = machineBusySeconds() - machineBefore;
     const after = loadavg();
     await threaded?.close();
     return {
@@ -109,12 +119,18 @@ export async function measureFleet(
       targetSeconds: 10,
       workers,
       load: { cores: cpus().length, before: before.map((x) => Math.round(x * 100) / 100), after: after.map((x) => Math.round(x * 100) / 100) },
+      cpu: { process: Math.round((processCpu.user + processCpu.system) / 1e4) / 100, machine: Math.round(machineCpu * 100) / 100 },
     };
   } finally {
     await server.close();
     await database?.drop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds every core of the machine has spent busy (not idle or waiting on I/O) since boot. */
+function machineBusySeconds(): number {
+  return cpus().reduce((sum, core) => sum + (core.times.user + core.times.nice + core.times.sys + core.times.irq) / 1000, 0);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
