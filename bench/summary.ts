@@ -332,7 +332,8 @@ export function summarizeDevice(r: Json): SummaryRow[] {
         `install of the fleet ${f.install?.seconds ?? '–'} s` +
         (f.load
           ? `; ${f.workers ? `server thread + ${f.workers} device thread${f.workers > 1 ? 's' : ''}` : 'one thread'} on ${f.load.cores} cores, load average ${f.load.before[0]} → ${f.load.after[0]}`
-          : ''),
+          : '') +
+        (f.cpu ? `; the round took ${f.cpu.process} CPU-s in this process, ${f.cpu.machine} CPU-s on the machine` : ''),
       met: f.update.seconds < (f.targetSeconds ?? 10),
     });
     const perDevice = f.update.bytesPerDevice;
