@@ -131,14 +131,28 @@ test('wrong entries from the caller make a target the apply refuses', () => {
   assert.throws(() => streamPatchToArtifact(from, patch, bufferSink(), heapWorkingMemory(), { sourceEntries }), /does not match the manifest's SHA-256/);
 });
 
-test('a device applies a weights-moved patch and runs what a fresh install of the target runs', async () => {
+test('a device applies a weights-moved patch from its image: it decodes only what the new image needs', async () => {
   const v1 = syntheticModel({ sizes: [40, 16, 6], sparsity: 0.7, bits: 4, intervals: 4, seed: 10 });
   const a = encodeArtifact(v1, { privateKey: keys.privateKeyPem });
   const b = encodeArtifact(changeWeights(v1, 0.1, 13), { privateKey: keys.privateKeyPem });
+  const patch = diffArtifacts(a, b);
+  const from = readArtifact(a);
+  const to = readArtifact(b);
+  // What building the new image from the running one decodes, alone.
+  const previous = { artifact: from, image: imageOf(from) };
+  let opened = segmentDecodeStats.opened;
+  buildExecImage(to, new Arena(1 << 20), previous);
+  const imageOnly = segmentDecodeStats.opened - opened;
+  // What decoding the entry deltas' sources would add.
+  const plain = streamPatchToArtifact(from, patch, bufferSink(), heapWorkingMemory());
+  assert.ok(plain.entryDelta > 0);
+
   const device = await openDevice({ dir: mkdtempSync(join(tmpdir(), 'wg-src-')), publicKey: keys.publicKeyPem });
   device.installArtifact(a);
-  const outcome = device.installPatch(diffArtifacts(a, b));
-  assert.is(outcome.sha256, readArtifact(b).sha256);
+  opened = segmentDecodeStats.opened;
+  const outcome = device.installPatch(patch);
+  assert.is(segmentDecodeStats.opened - opened, imageOnly, 'the apply decoded source segments the image holds');
+  assert.is(outcome.sha256, to.sha256);
   assert.is(device.status().kernel, 'image');
 });
 
