@@ -313,35 +313,36 @@ function carriedEntries(artifact: Artifact, plan: LayerPlan, previous: PreviousI
 /** Visits the kept entries of the running image's layer and the gained segments' entries, in ascending position order. */
 function mergeCarried(artifact: Artifact, carried: CarriedLayer, arena: Arena, visit: MergeVisit, visitPacked: (row: number, packed: number) => void): void {
   const { old, keep } = carried;
-  const mask = 2 ** old.colBits - 1;
+  const { units, inputs, counts, entries, entryCount, colBits } = old;
+  const mask = 2 ** colBits - 1;
+  // The running image's entry `e` (in row `row`, whose entries end before
+  // `rowEnd`), the next one of an interval still held, and its position.
+  let e = -1;
   let row = 0;
-  let left = old.inputs > 0 ? old.counts[0]! : 0;
-  let e = 0;
-  // The position of the next kept entry of the running image, or -1.
-  const nextOld = (): number => {
-    for (;;) {
-      while (left === 0) {
-        row++;
-        if (row >= old.inputs) return -1;
-        left = old.counts[row]!;
+  let rowEnd = inputs > 0 ? counts[0]! : 0;
+  const advance = (): number => {
+    for (e++; e < entryCount; e++) {
+      const packed = entries[e]!;
+      if (keep[packed >>> colBits]) {
+        while (e >= rowEnd && row + 1 < inputs) rowEnd += counts[++row]!;
+        return row * units + (packed & mask);
       }
-      const packed = old.entries[e]!;
-      if (keep[Math.floor(packed / 2 ** old.colBits)]) return row * old.units + (packed & mask);
-      e++;
-      left--;
     }
+    return Number.POSITIVE_INFINITY;
   };
   // A kept entry is copied packed as it is: same columns, same table (the same manifest).
-  const takeOld = (): void => {
-    visitPacked(row, old.entries[e]!);
-    e++;
-    left--;
-  };
+  let oldPosition = advance();
   mergeSegments(artifact, carried.gained, arena, (position, value, segment, raw) => {
-    for (let p = nextOld(); p >= 0 && p < position; p = nextOld()) takeOld();
+    while (oldPosition < position) {
+      visitPacked(row, entries[e]!);
+      oldPosition = advance();
+    }
     visit(position, value, segment, raw);
   });
-  while (nextOld() >= 0) takeOld();
+  while (oldPosition !== Number.POSITIVE_INFINITY) {
+    visitPacked(row, entries[e]!);
+    oldPosition = advance();
+  }
 }
 
 /**
