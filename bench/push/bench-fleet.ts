@@ -81,6 +81,21 @@ export async function openBenchFleet(options: {
   }
 }
 
+/**
+ * This process's quietest CPU rate, in CPU seconds per second: `ms` split
+ * into `slices` windows, the lowest of them. The server's own floor
+ * (timers, the database driver, V8's threads), which idle costs are
+ * measured above: the work a previous round leaves behind for a few
+ * seconds (garbage collection, batched writes, sockets closing) is not
+ * part of it, and measured over the whole window it made an idle fleet's
+ * cost come out negative.
+ */
+export async function serverQuietCpuPerSecond(ms: number, slices = 6): Promise<number> {
+  let quietest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < slices; i++) quietest = Math.min(quietest, (await serverIdleCpu(ms / slices)) / (ms / slices / 1000));
+  return quietest;
+}
+
 /** This process's CPU seconds over `ms` of doing nothing on its own. */
 export async function serverIdleCpu(ms: number): Promise<number> {
   const start = process.cpuUsage();

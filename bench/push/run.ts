@@ -17,7 +17,7 @@ import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
 import { syntheticArtifact } from '../../test/device-sim/fixtures.ts';
 import { BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
-import { openBenchFleet, serverIdleCpu } from './bench-fleet.ts';
+import { openBenchFleet, serverIdleCpu, serverQuietCpuPerSecond } from './bench-fleet.ts';
 
 const DEVICES = Number(process.env.BENCH_PUSH_DEVICES ?? 1000);
 const POLL_SECONDS = 60;
@@ -71,7 +71,7 @@ export async function runPushBench(): Promise<object> {
     const pollWallSeconds = (performance.now() - pollStarted) / 1000;
 
     // The server's own idle CPU, no device connected (timers, the database driver, V8's threads): subtracted below.
-    const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
+    const baselinePerSecond = await serverQuietCpuPerSecond(BASELINE_WINDOW_MS);
     progress(`subscribing ${DEVICES} devices to their topics`);
     const noticed = new Array<number>(DEVICES).fill(0);
     const done = new Array<number>(DEVICES).fill(0);
@@ -88,7 +88,6 @@ export async function runPushBench(): Promise<object> {
     // Idle, push: connected and subscribed, nothing happening (keep-alive pings only).
     progress(`idle cost of push: ${IDLE_WINDOW_MS / 1000} s with every device connected`);
     const idleCpuSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
-    const baselinePerSecond = baselineSeconds / (BASELINE_WINDOW_MS / 1000);
 
     const loadBefore = loadavg();
     progress('license upgrade: basic -> full, by push');
@@ -136,7 +135,7 @@ export async function runPushBench(): Promise<object> {
           httpRequests: 0,
           cpuSeconds: round((((idleCpuSeconds - (baselinePerSecond * IDLE_WINDOW_MS) / 1000) / DEVICES) * 3_600_000) / IDLE_WINDOW_MS, 4),
         },
-        /** The server's own idle CPU (no device connected), per second; subtracted from both. */
+        /** The server's own idle CPU (no device connected; the quietest 5 s of 30), per second; subtracted from both. */
         serverBaselineCpuPerSecond: round(baselinePerSecond, 4),
       },
       measuredOn: {

@@ -16,7 +16,7 @@ import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
 import { syntheticArtifact } from '../../test/device-sim/fixtures.ts';
 import { BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
-import { openBenchFleet, serverIdleCpu } from './bench-fleet.ts';
+import { openBenchFleet, serverIdleCpu, serverQuietCpuPerSecond } from './bench-fleet.ts';
 
 const DEVICES = Number(process.env.BENCH_SCALE_DEVICES ?? 10_000);
 /** Child processes holding the devices: enough that none holds more than 2,500. */
@@ -56,7 +56,7 @@ export async function runPushScaleBench(): Promise<object> {
     progress(`version 1 installed on ${first.reached} devices in ${first.seconds} s (polling, one check each)`);
 
     // The server's own idle CPU, no device connected: subtracted from the connected fleet's.
-    const baselineSeconds = await serverIdleCpu(BASELINE_WINDOW_MS);
+    const baselinePerSecond = await serverQuietCpuPerSecond(BASELINE_WINDOW_MS);
     const before = settledMemory();
     started = performance.now();
     const reached = new Array<number>(DEVICES).fill(0);
@@ -73,7 +73,7 @@ export async function runPushScaleBench(): Promise<object> {
 
     // Idle: every device connected, nothing changing. This process is the server alone.
     const idleSeconds = await serverIdleCpu(IDLE_WINDOW_MS);
-    const netIdleSeconds = idleSeconds - (baselineSeconds * IDLE_WINDOW_MS) / BASELINE_WINDOW_MS;
+    const netIdleSeconds = idleSeconds - (baselinePerSecond * IDLE_WINDOW_MS) / 1000;
     const held = server.pushConnections();
 
     const loadBefore = loadavg();
@@ -115,7 +115,7 @@ export async function runPushScaleBench(): Promise<object> {
         windowSeconds: IDLE_WINDOW_MS / 1000,
         serverCpuSeconds: round(idleSeconds),
         /** The server's own idle CPU with no device connected, per second (subtracted below). */
-        serverBaselineCpuPerSecond: round(baselineSeconds / (BASELINE_WINDOW_MS / 1000), 4),
+        serverBaselineCpuPerSecond: round(baselinePerSecond, 4),
         serverCpuSecondsPerDeviceHour: round((netIdleSeconds / Math.max(1, connected)) * (3_600_000 / IDLE_WINDOW_MS), 5),
       },
       release: {
