@@ -110,20 +110,32 @@ class Clock {
 /** Connections kept open between requests, shared by every client in the process (as fetch's pool is). */
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
-/** Sends one request; resolves with the response once its headers arrived. Never follows redirects. */
+/**
+ * Sends one request; resolves with the response once its headers arrived.
+ * Never follows redirects. A GET that a kept-alive connection loses before
+ * any answer (the server closed it as it was reused: `reusedSocket` and
+ * ECONNRESET, the race every keep-alive client has) is sent once more, on
+ * a new connection; a POST is not (the server may have acted on it).
+ */
 function send(url: URL, init: { method?: string; headers: OutgoingHttpHeaders; body?: string; signal: AbortSignal }): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const secure = url.protocol === 'https:';
-    const req = (secure ? httpsRequest : httpRequest)(url, {
-      method: init.method ?? 'GET',
-      headers: init.headers,
-      agent: secure ? agents.https : agents.http,
-      signal: init.signal,
+  const method = init.method ?? 'GET';
+  const attempt = (retry: boolean): Promise<IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const secure = url.protocol === 'https:';
+      const req = (secure ? httpsRequest : httpRequest)(url, {
+        method,
+        headers: init.headers,
+        agent: secure ? agents.https : agents.http,
+        signal: init.signal,
+      });
+      req.once('response', resolve);
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        if (retry && method === 'GET' && req.reusedSocket && error.code === 'ECONNRESET' && !init.signal.aborted) resolve(attempt(false));
+        else reject(error);
+      });
+      req.end(init.body);
     });
-    req.once('response', resolve);
-    req.once('error', reject);
-    req.end(init.body);
-  });
+  return attempt(true);
 }
 
 /** Reads a whole (small) body, at most `max` bytes; a longer one is an error. */

@@ -265,4 +265,37 @@ test('a server trickling one byte every 250 ms cannot hold a download; the next 
   await server.close();
 });
 
+test('a kept-alive connection the server resets as it is reused: the update-check is sent once more, on a new one', async () => {
+  // Each connection answers its first request, keeps the connection open,
+  // and resets it when a second request arrives on it: the race between a
+  // server closing an idle connection and a client reusing it.
+  const body = checkBody(good);
+  let connections = 0;
+  let requests = 0;
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    let served = 0;
+    socket.on('data', () => {
+      requests++;
+      if (served++ === 0) socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      else socket.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = createUpdateClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't' });
+  try {
+    assert.is((await client.check({ version: 0, heldIntervals: [] })).version, 1);
+    const second = await client.check({ version: 0, heldIntervals: [] }).catch((error: Error) => error);
+    assert.not.instance(second, Error, `the second check failed on the reset connection: ${(second as Error).message}`);
+    assert.is(requests, 3, 'one request reset, and sent again');
+    assert.is(connections, 2);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
 test.run();
