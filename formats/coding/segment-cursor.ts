@@ -152,118 +152,116 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
   const localValues = c.localValues;
   // A stream that ends early or names a bad value throws, and the cursor is
   // not read again; so its registers are written back once, at the end.
-  {
-    for (let i = 0; i < n; i++) {
-      // Gap exponent e in truncated unary (decodeGap).
-      let e = 0;
-      while (e < maxExponent) {
-        const k = gapAt + e;
-        const p = probs[k]!;
-        const bound = (range >>> PROB_BITS) * p;
-        let bit = 0;
-        if (code < bound) {
-          range = bound;
-          probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
-        } else {
-          code -= bound;
-          range -= bound;
-          probs[k] = p - (p >> MOVE_BITS);
-          bit = 1;
-        }
-        while (range < TOP) {
-          if (at >= limit) throw endOfStream(c);
-          range *= 256;
-          code = code * 256 + (at < end ? data[at]! : 0);
-          at++;
-        }
-        if (bit === 0) break;
-        e++;
-      }
-      // The modelled mantissa bits, then the direct ones.
-      const tree = gapAt + maxExponent + 1 + e * MANTISSA_TREE_NODES;
-      const modelled = e < MANTISSA_MODELLED ? e : MANTISSA_MODELLED;
-      let v = 1;
-      for (let j = 0; j < modelled; j++) {
-        const k = tree + v; // the tree node: v so far, its leading 1 the root
-        const p = probs[k]!;
-        const bound = (range >>> PROB_BITS) * p;
-        let bit = 0;
-        if (code < bound) {
-          range = bound;
-          probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
-        } else {
-          code -= bound;
-          range -= bound;
-          probs[k] = p - (p >> MOVE_BITS);
-          bit = 1;
-        }
-        while (range < TOP) {
-          if (at >= limit) throw endOfStream(c);
-          range *= 256;
-          code = code * 256 + (at < end ? data[at]! : 0);
-          at++;
-        }
-        v = v * 2 + bit;
-      }
-      for (let j = e - modelled; j > 0; j--) {
-        range = range >>> 1;
-        let bit = 0;
-        if (code >= range) {
-          code -= range;
-          bit = 1;
-        }
-        while (range < TOP) {
-          if (at >= limit) throw endOfStream(c);
-          range *= 256;
-          code = code * 256 + (at < end ? data[at]! : 0);
-          at++;
-        }
-        v = v * 2 + bit;
-      }
-      const position = previous + v;
-      if (position >= elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position ${position} past the tensor's ${elements} elements`);
-      let value: number;
-      if (kind === KIND_CODEBOOK) {
-        // The local code through a binary tree of models (decodeTree).
-        let local = 0;
-        for (let j = 0; j < codeBits; j++) {
-          const k = codeAt + ((1 << j) | local);
-          const p = probs[k]!;
-          const bound = (range >>> PROB_BITS) * p;
-          let bit = 0;
-          if (code < bound) {
-            range = bound;
-            probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
-          } else {
-            code -= bound;
-            range -= bound;
-            probs[k] = p - (p >> MOVE_BITS);
-            bit = 1;
-          }
-          while (range < TOP) {
-            if (at >= limit) throw endOfStream(c);
-            range *= 256;
-            code = code * 256 + (at < end ? data[at]! : 0);
-            at++;
-          }
-          local = local * 2 + bit;
-        }
-        if (local >= localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${local} outside its ${localValues.length} centroids`);
-        value = localValues[local]!;
-        if (raws) raws[i] = local;
-      } else if (kind === KIND_INT8) {
-        value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
-        if (raws) raws[i] = c.data[c.valueIndex]!;
-        c.valueIndex += 1;
+  for (let i = 0; i < n; i++) {
+    // Gap exponent e in truncated unary (decodeGap).
+    let e = 0;
+    while (e < maxExponent) {
+      const k = gapAt + e;
+      const p = probs[k]!;
+      const bound = (range >>> PROB_BITS) * p;
+      let bit = 0;
+      if (code < bound) {
+        range = bound;
+        probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
       } else {
-        value = c.view.getFloat32(c.valueIndex, true);
-        if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
-        c.valueIndex += 4;
+        code -= bound;
+        range -= bound;
+        probs[k] = p - (p >> MOVE_BITS);
+        bit = 1;
       }
-      positions[i] = position;
-      values[i] = value;
-      previous = position;
+      while (range < TOP) {
+        if (at >= limit) throw endOfStream(c);
+        range *= 256;
+        code = code * 256 + (at < end ? data[at]! : 0);
+        at++;
+      }
+      if (bit === 0) break;
+      e++;
     }
+    // The modelled mantissa bits, then the direct ones.
+    const tree = gapAt + maxExponent + 1 + e * MANTISSA_TREE_NODES;
+    const modelled = e < MANTISSA_MODELLED ? e : MANTISSA_MODELLED;
+    let v = 1;
+    for (let j = 0; j < modelled; j++) {
+      const k = tree + v; // the tree node: v so far, its leading 1 the root
+      const p = probs[k]!;
+      const bound = (range >>> PROB_BITS) * p;
+      let bit = 0;
+      if (code < bound) {
+        range = bound;
+        probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
+      } else {
+        code -= bound;
+        range -= bound;
+        probs[k] = p - (p >> MOVE_BITS);
+        bit = 1;
+      }
+      while (range < TOP) {
+        if (at >= limit) throw endOfStream(c);
+        range *= 256;
+        code = code * 256 + (at < end ? data[at]! : 0);
+        at++;
+      }
+      v = v * 2 + bit;
+    }
+    for (let j = e - modelled; j > 0; j--) {
+      range = range >>> 1;
+      let bit = 0;
+      if (code >= range) {
+        code -= range;
+        bit = 1;
+      }
+      while (range < TOP) {
+        if (at >= limit) throw endOfStream(c);
+        range *= 256;
+        code = code * 256 + (at < end ? data[at]! : 0);
+        at++;
+      }
+      v = v * 2 + bit;
+    }
+    const position = previous + v;
+    if (position >= elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position ${position} past the tensor's ${elements} elements`);
+    let value: number;
+    if (kind === KIND_CODEBOOK) {
+      // The local code through a binary tree of models (decodeTree).
+      let local = 0;
+      for (let j = 0; j < codeBits; j++) {
+        const k = codeAt + ((1 << j) | local);
+        const p = probs[k]!;
+        const bound = (range >>> PROB_BITS) * p;
+        let bit = 0;
+        if (code < bound) {
+          range = bound;
+          probs[k] = p + ((PROB_ONE - p) >> MOVE_BITS);
+        } else {
+          code -= bound;
+          range -= bound;
+          probs[k] = p - (p >> MOVE_BITS);
+          bit = 1;
+        }
+        while (range < TOP) {
+          if (at >= limit) throw endOfStream(c);
+          range *= 256;
+          code = code * 256 + (at < end ? data[at]! : 0);
+          at++;
+        }
+        local = local * 2 + bit;
+      }
+      if (local >= localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${local} outside its ${localValues.length} centroids`);
+      value = localValues[local]!;
+      if (raws) raws[i] = local;
+    } else if (kind === KIND_INT8) {
+      value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
+      if (raws) raws[i] = c.data[c.valueIndex]!;
+      c.valueIndex += 1;
+    } else {
+      value = c.view.getFloat32(c.valueIndex, true);
+      if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
+      c.valueIndex += 4;
+    }
+    positions[i] = position;
+    values[i] = value;
+    previous = position;
   }
   c.range = range;
   c.code = code;
