@@ -136,13 +136,6 @@ export function execImageBytes(artifact: Artifact): number {
   return planLayers(artifact).totalBytes;
 }
 
-/**
- * Entries decoded ahead per open segment of a merge, 12 bytes each in the
- * arena. Measured on paper-109k: 4 or 16 build the image at most 5-10 %
- * faster than 1, for 300-1,700 more bytes of RAM at 16 intervals; RAM is
- * the scarcer, so one.
- */
-const MERGE_CHUNK = 1;
 /** A merge head past its segment's last entry: above every position (a tensor has at most MAX_TENSOR_ELEMENTS). */
 const EXHAUSTED = 0xffffffff;
 
@@ -152,57 +145,42 @@ type MergeVisit = (position: number, value: number, segment: number, raw: number
 /**
  * Visits the entries of several segments of one tensor in ascending position
  * order (a k-way merge; the held intervals partition the positions). Each
- * open segment holds its models and a look-ahead of MERGE_CHUNK entries in
- * the arena.
+ * open segment holds its models and a one-entry look-ahead (12 bytes) in the
+ * arena: decoding more ahead built paper-109k's image at most 5-10 % faster
+ * for 300-1,700 more bytes of RAM at 16 intervals.
  */
 function mergeSegments(artifact: Artifact, segments: readonly number[], arena: Arena, visit: MergeVisit): void {
   const k = segments.length;
   if (k === 0) return;
   const memory = arenaMemory(arena);
   const cursors: SegmentCursor[] = segments.map((s) => openSegment(artifact, s, memory));
-  const positions = arena.uint32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead positions'), k * MERGE_CHUNK);
-  const values = arena.float32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead values'), k * MERGE_CHUNK);
-  const raws = arena.uint32(arena.allocate(k * MERGE_CHUNK * 4, 'merge look-ahead stored forms'), k * MERGE_CHUNK);
-  // Per segment: the look-ahead index of its next entry, and where its decoded chunk ends (next = end: exhausted).
-  const next = arena.uint32(arena.allocate(k * 4, 'merge look-ahead next'), k);
-  const end = arena.uint32(arena.allocate(k * 4, 'merge look-ahead ends'), k);
-  // Chunk windows onto the look-ahead, made once (not per chunk).
-  const positionWindows = cursors.map((_, i) => positions.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
-  const valueWindows = cursors.map((_, i) => values.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
-  const rawWindows = cursors.map((_, i) => raws.subarray(i * MERGE_CHUNK, (i + 1) * MERGE_CHUNK));
-  // Each segment's next position, or EXHAUSTED: the merge's hot loop reads only these.
-  const heads = arena.uint32(arena.allocate(k * 4, 'merge heads'), k);
-  const refill = (i: number): void => {
-    next[i] = i * MERGE_CHUNK;
-    end[i] = next[i]! + decodeEntries(cursors[i]!, positionWindows[i]!, valueWindows[i]!, rawWindows[i]!);
-    heads[i] = next[i]! < end[i]! ? positions[next[i]!]! : EXHAUSTED;
+  // Each segment's next entry; its position is EXHAUSTED past its last.
+  const heads = arena.uint32(arena.allocate(k * 4, 'merge look-ahead positions'), k);
+  const values = arena.float32(arena.allocate(k * 4, 'merge look-ahead values'), k);
+  const raws = arena.uint32(arena.allocate(k * 4, 'merge look-ahead stored forms'), k);
+  // One-entry windows onto the look-ahead, made once (not per entry).
+  const headWindows = cursors.map((_, i) => heads.subarray(i, i + 1));
+  const valueWindows = cursors.map((_, i) => values.subarray(i, i + 1));
+  const rawWindows = cursors.map((_, i) => raws.subarray(i, i + 1));
+  const advance = (i: number): void => {
+    if (decodeEntries(cursors[i]!, headWindows[i]!, valueWindows[i]!, rawWindows[i]!) === 0) heads[i] = EXHAUSTED;
   };
-  for (let i = 0; i < k; i++) refill(i);
+  for (let i = 0; i < k; i++) advance(i);
   let previous = -1;
   for (;;) {
     let best = 0;
-    let bestPosition = heads[0]!;
-    for (let i = 1; i < k; i++) {
-      if (heads[i]! < bestPosition) {
-        best = i;
-        bestPosition = heads[i]!;
-      }
-    }
-    if (bestPosition === EXHAUSTED) return;
-    if (bestPosition <= previous) {
+    for (let i = 1; i < k; i++) if (heads[i]! < heads[best]!) best = i;
+    const position = heads[best]!;
+    if (position === EXHAUSTED) return;
+    if (position <= previous) {
       throw new DeviceError(
         DeviceErrorCode.UNSUPPORTED_MODEL,
-        `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${bestPosition}`,
+        `two held segments of tensor ${artifact.segments[segments[best]!]!.tensor} both hold position ${position}`,
       );
     }
-    const at = next[best]!;
-    visit(bestPosition, values[at]!, segments[best]!, raws[at]!);
-    previous = bestPosition;
-    if (at + 1 === end[best]!) refill(best);
-    else {
-      next[best] = at + 1;
-      heads[best] = positions[at + 1]!;
-    }
+    visit(position, values[best]!, segments[best]!, raws[best]!);
+    previous = position;
+    advance(best);
   }
 }
 
