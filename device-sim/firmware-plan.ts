@@ -53,12 +53,12 @@ export function checkFirmwareSupport(artifact: Artifact): void {
   });
 }
 
-/** Decoder state of one held segment: its range-coder models (u16) and local centroids (f32). */
+/** Decoder state of one held segment: its range-coder models (u16; none for a Rice stream) and local centroids (f32). */
 export function segmentDecoderBytes(artifact: Artifact, index: number): number {
   const segment = artifact.segments[index]!;
   const tensor = artifact.manifest.tensors[segment.tensor]!;
   const centroids = tensor.encoding === 'codebook-sparse' ? localCodebookIndices(tensor, segment.interval, artifact.manifest.intervals).length : 0;
-  const models = modelLayout(elementCount(tensor.shape), codeBitsFor(centroids)).total;
+  const models = tensor.coding === 'rice' ? 0 : modelLayout(elementCount(tensor.shape), codeBitsFor(centroids)).total;
   return align4(2 * models) + 4 * centroids;
 }
 

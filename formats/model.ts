@@ -6,6 +6,13 @@
 
 export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh';
 export type TensorEncoding = 'dense-f32' | 'int8' | 'codebook-sparse';
+/**
+ * How a tensor's segment streams are coded (docs/format.md §5): 'range'
+ * (adaptive range coding, the smallest) or 'rice' (plain Rice bits, a few
+ * percent larger, which a device's coded kernels decode in place at the
+ * speed of a dense loop).
+ */
+export type SegmentCoding = 'range' | 'rice';
 
 /**
  * Interval id of segments that no license cuts (biases, tensors encoded
@@ -77,6 +84,8 @@ export interface TensorInput {
    * interval, by value. false: one BASE_INTERVAL segment (biases).
    */
   licensed: boolean;
+  /** Its segments' stream coding; absent: 'range'. */
+  coding?: SegmentCoding;
 }
 
 /** Everything the encoder needs to write one model version. */
@@ -105,6 +114,8 @@ export interface TensorInfo {
   /** Non-zero weights over all intervals. */
   nonzero: number;
   licensed: boolean;
+  /** 'rice' when its segments are Rice-coded; absent for the default, 'range'. */
+  coding?: 'rice';
 }
 
 /** What the signed manifest says of one segment: the device checks held segments against it. */

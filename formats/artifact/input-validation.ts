@@ -2,7 +2,7 @@
 // manifest the reader rejects is refused here, with BAD_INPUT and the place.
 import { FormatError } from '../errors.ts';
 import { MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_STRING_BYTES, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MAX_TIERS } from '../caps.ts';
-import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
 import { BASE_INTERVAL, type ModelInput } from '../model.ts';
 
 function bad(detail: string): FormatError {
@@ -42,6 +42,7 @@ export function validateModelInput(input: ModelInput): void {
     const n = checkShape(t.shape, `tensors[${i}] (${t.name}).shape`);
     if (!(t.values instanceof Float32Array) || t.values.length !== n) throw bad(`tensors[${i}] (${t.name}) needs a Float32Array of ${n} values`);
     if (!ENCODINGS.includes(t.encoding)) throw bad(`tensors[${i}] (${t.name}) has unknown encoding "${t.encoding}"`);
+    if (t.coding !== undefined && !CODINGS.includes(t.coding)) throw bad(`tensors[${i}] (${t.name}) has unknown segment coding "${t.coding}" (range or rice)`);
   });
   input.layers.forEach((l, i) => {
     const where = `layers[${i}] (${l.name})`;

@@ -6,7 +6,7 @@ import { Manifest as FbManifest } from '../gen/weightgate/fb/manifest.ts';
 import { verifyBuffer } from '../container/flatbuffer-verifier.ts';
 import { manifestSpec } from '../container/schema-specs.ts';
 import { MANIFEST_IDENTIFIER, writeManifest } from './manifest-writer.ts';
-import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
 import { FormatError } from '../errors.ts';
 import { bytesEqual } from '../container/bytes.ts';
 import { int8Channels } from '../coding/quantize.ts';
@@ -108,7 +108,11 @@ export function readManifest(bytes: Uint8Array, options: { signed?: boolean } = 
       throw bad(`${where} is ${encoding} but has scales`);
     }
     if (encoding === 'dense-f32' && bits !== 32) throw bad(`${where} dense-f32 with bits ${bits}`);
-    tensors.push({ name: ft.name() ?? '', shape, encoding, bits, codebook, scales, nonzero: 0, licensed: ft.licensed() });
+    const coding = CODINGS[ft.coding()];
+    if (!coding) throw bad(`${where} has unknown segment coding ${ft.coding()}`);
+    const info: TensorInfo = { name: ft.name() ?? '', shape, encoding, bits, codebook, scales, nonzero: 0, licensed: ft.licensed() };
+    if (coding === 'rice') info.coding = 'rice';
+    tensors.push(info);
   }
 
   const layers: Layer[] = [];

@@ -6,7 +6,7 @@ import { Preprocess as FbPreprocess } from '../gen/weightgate/fb/preprocess.ts';
 import { Layer as FbLayer } from '../gen/weightgate/fb/layer.ts';
 import { Tensor as FbTensor } from '../gen/weightgate/fb/tensor.ts';
 import { Tier as FbTier } from '../gen/weightgate/fb/tier.ts';
-import { ACTIVATIONS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
 import { SHA256_BYTES } from '../caps.ts';
 import { writeVarint } from '../container/varint.ts';
 import { BASE_INTERVAL, type Manifest } from '../model.ts';
@@ -39,6 +39,7 @@ export function writeManifest(manifest: Manifest): Uint8Array {
     if (codebook) FbTensor.addCodebook(b, codebook);
     if (scales) FbTensor.addScales(b, scales);
     FbTensor.addLicensed(b, tensor.licensed);
+    if (tensor.coding !== undefined) FbTensor.addCoding(b, CODINGS.indexOf(tensor.coding));
     return FbTensor.endTensor(b);
   });
   const tensors = FbManifest.createTensorsVector(b, tensorOffsets);

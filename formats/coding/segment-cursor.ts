@@ -9,6 +9,7 @@ import { initRangeDecoder, MAX_VIRTUAL_BYTES, MOVE_BITS, PROB_BITS, PROB_INIT, P
 import { codeBitsFor, localCodebookIndices, modelLayout, valueBytesPerEntry } from './segment-layout.ts';
 import { MANTISSA_MODELLED, MANTISSA_TREE_NODES } from './gap-code.ts';
 import { int8Channels } from './quantize.ts';
+import { riceParameter } from './rice-code.ts';
 import { intervalLabel, type Interval, type TensorInfo } from '../model.ts';
 
 const KIND_F32 = 0;
@@ -53,6 +54,9 @@ export class SegmentCursor implements RangeDecoderState {
   /** @internal range decoder */ byteIndex = 0;
   /** @internal range decoder */ range = 0;
   /** @internal range decoder */ code = 0;
+  /** @internal a Rice stream (§5.10): no models, its parameter, the next bit's index in data */ rice: boolean;
+  /** @internal */ riceK = 0;
+  /** @internal */ bit = 0;
   /** @internal */ readonly tensor: number;
   /** @internal */ readonly interval: number;
 
@@ -81,14 +85,22 @@ export class SegmentCursor implements RangeDecoderState {
     this.localValues = memory.float32(local.length, `centroids of segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`);
     local.forEach((c, i) => (this.localValues[i] = tensor.codebook![c]!));
     this.codeBits = codeBitsFor(local.length);
+    this.rice = tensor.coding === 'rice';
     const layout = modelLayout(this.elements, this.codeBits);
-    this.probs = memory.uint16(layout.total, `range-coder models of segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`).fill(PROB_INIT);
+    const models = this.rice ? 0 : layout.total;
+    this.probs = memory.uint16(models, `range-coder models of segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`).fill(PROB_INIT);
     this.maxExponent = layout.maxExponent;
     this.gapAt = layout.gapAt;
     this.codeAt = layout.codeAt;
     this.streamStart = count * valueBytesPerEntry(tensor);
     if (this.streamStart > data.length) throw segmentError(this, 'TRUNCATED', `is ${data.length} bytes, too short for ${count} values`);
-    initRangeDecoder(this, this.streamStart);
+    if (this.rice) {
+      this.riceK = riceParameter(this.elements, count);
+      this.bit = 8 * this.streamStart;
+      if (count === 0) checkRiceEnd(this);
+    } else {
+      initRangeDecoder(this, this.streamStart);
+    }
   }
 }
 
@@ -133,6 +145,7 @@ export function readEntries(c: SegmentCursor, positions: Uint32Array, values: Fl
  * encoder mirrors, and the format tests decode what it encodes.
  */
 export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: Float32Array, raws: Uint32Array | null): number {
+  if (c.rice) return decodeRiceEntries(c, positions, values, raws);
   let n = Math.min(positions.length, values.length, c.remaining);
   if (raws) n = Math.min(n, raws.length);
   const probs = c.probs;
@@ -269,4 +282,66 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
   c.previous = previous;
   c.remaining -= n;
   return n;
+}
+
+/** decodeEntries for a Rice stream (docs/format.md §5.10); the last entry also checks the stream's end. */
+function decodeRiceEntries(c: SegmentCursor, positions: Uint32Array, values: Float32Array, raws: Uint32Array | null): number {
+  let n = Math.min(positions.length, values.length, c.remaining);
+  if (raws) n = Math.min(n, raws.length);
+  const data = c.data;
+  const endBit = 8 * data.length;
+  const k = c.riceK;
+  const maxQ = c.elements >>> k;
+  const codeBits = c.codeBits;
+  const localValues = c.localValues;
+  let bit = c.bit;
+  let previous = c.previous;
+  const read = (width: number): number => {
+    if (bit + width > endBit) throw endOfStream(c);
+    let v = 0;
+    for (let j = 0; j < width; j++, bit++) v = v * 2 + ((data[bit >>> 3]! >>> (7 - (bit & 7))) & 1);
+    return v;
+  };
+  for (let i = 0; i < n; i++) {
+    let q = 0;
+    while (read(1) === 0) {
+      if (++q > maxQ) throw segmentError(c, 'OUT_OF_BOUNDS', `gap past the tensor's ${c.elements} elements`);
+    }
+    const position = previous + 1 + q * 2 ** k + read(k);
+    if (position >= c.elements) throw segmentError(c, 'OUT_OF_BOUNDS', `position ${position} past the tensor's ${c.elements} elements`);
+    let value: number;
+    if (c.kind === KIND_CODEBOOK) {
+      const local = read(codeBits);
+      if (local >= localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${local} outside its ${localValues.length} centroids`);
+      value = localValues[local]!;
+      if (raws) raws[i] = local;
+    } else if (c.kind === KIND_INT8) {
+      value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
+      if (raws) raws[i] = c.data[c.valueIndex]!;
+      c.valueIndex += 1;
+    } else {
+      value = c.view.getFloat32(c.valueIndex, true);
+      if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
+      c.valueIndex += 4;
+    }
+    positions[i] = position;
+    values[i] = value;
+    previous = position;
+  }
+  c.bit = bit;
+  c.previous = previous;
+  c.remaining -= n;
+  if (c.remaining === 0 && n > 0) checkRiceEnd(c);
+  return n;
+}
+
+/** A Rice stream ends in its last entry's byte, padded with zero bits (the whole canonical rule for it). */
+function checkRiceEnd(c: SegmentCursor): void {
+  const usedBytes = Math.ceil(c.bit / 8);
+  if (usedBytes !== c.data.length) {
+    throw segmentError(c, 'BAD_VALUE', `has ${c.data.length - usedBytes} bytes after its last entry (not canonical)`);
+  }
+  const pad = c.bit & 7;
+  if (pad !== 0 && (c.data[usedBytes - 1]! & (0xff >>> pad)) !== 0)
+    throw segmentError(c, 'BAD_VALUE', 'has non-zero padding bits after its last entry (not canonical)');
 }

@@ -4,10 +4,13 @@
 // by the segment's own size. encodeSegment is the whole-array form.
 // SegmentStreamWriter is the range-coded part alone, over caller-owned
 // models and encoder: the streaming patch applier (patch-stream.ts) writes
-// the value block itself and the stream straight to its output.
+// the value block itself and the stream straight to its output (a Rice
+// stream's is rice-code.ts' RiceWriter).
 import { RangeEncoder, PROB_INIT } from './range-coder.ts';
 import { modelLayout, type ModelLayout } from './segment-layout.ts';
 import { encodeGap, encodeTree } from './gap-code.ts';
+import { RiceWriter } from './rice-code.ts';
+import type { SegmentCoding } from '../model.ts';
 
 export type ValueKind = 'codebook' | 'int8' | 'float32';
 
@@ -31,22 +34,28 @@ export class SegmentStreamWriter {
 }
 
 export class SegmentWriter {
-  private readonly rc: RangeEncoder;
-  private readonly stream: SegmentStreamWriter;
+  private readonly rc: RangeEncoder | null = null;
+  private readonly stream: SegmentStreamWriter | RiceWriter;
   private readonly values: Uint8Array;
   private readonly view: DataView;
   private written = 0;
 
-  /** `count` sizes the int8/float32 value block; `codeBits` is 0 unless kind is codebook. */
+  /** `count` sizes the int8/float32 value block (and sets a Rice stream's parameter); `codeBits` is 0 unless kind is codebook. */
   constructor(
     elements: number,
     private readonly kind: ValueKind,
     codeBits: number,
     count: number,
+    coding: SegmentCoding = 'range',
   ) {
-    const layout = modelLayout(elements, kind === 'codebook' ? codeBits : 0);
-    this.rc = new RangeEncoder(count + 16);
-    this.stream = new SegmentStreamWriter(this.rc, new Uint16Array(layout.total).fill(PROB_INIT), layout);
+    const bits = kind === 'codebook' ? codeBits : 0;
+    if (coding === 'rice') {
+      this.stream = new RiceWriter(elements, count, bits);
+    } else {
+      const layout = modelLayout(elements, bits);
+      this.rc = new RangeEncoder(count + 16);
+      this.stream = new SegmentStreamWriter(this.rc, new Uint16Array(layout.total).fill(PROB_INIT), layout);
+    }
     this.values = new Uint8Array(kind === 'int8' ? count : kind === 'float32' ? 4 * count : 0);
     this.view = new DataView(this.values.buffer);
   }
@@ -63,7 +72,7 @@ export class SegmentWriter {
   }
 
   finish(): Uint8Array {
-    const stream = this.rc.finish();
+    const stream = this.rc ? this.rc.finish() : (this.stream as RiceWriter).finish();
     const out = new Uint8Array(this.values.length + stream.length);
     out.set(this.values);
     out.set(stream, this.values.length);
@@ -84,12 +93,14 @@ export interface SegmentEntries {
   int8?: Int8Array;
   /** dense-f32: value per entry (never 0). */
   float32?: Float32Array;
+  /** The stream's coding; absent: 'range'. */
+  coding?: SegmentCoding;
 }
 
 export function encodeSegment(entries: SegmentEntries): Uint8Array {
   const { count, positions } = entries;
   const kind: ValueKind = entries.codes ? 'codebook' : entries.int8 ? 'int8' : 'float32';
-  const writer = new SegmentWriter(entries.elements, kind, entries.codeBits ?? 0, count);
+  const writer = new SegmentWriter(entries.elements, kind, entries.codeBits ?? 0, count, entries.coding);
   const bits = entries.float32 ? new Uint32Array(entries.float32.buffer, entries.float32.byteOffset, count) : null;
   for (let i = 0; i < count; i++) {
     const raw = entries.codes ? entries.codes[i]! : entries.int8 ? entries.int8[i]! & 0xff : bits![i]!;

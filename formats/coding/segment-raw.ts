@@ -56,7 +56,7 @@ export function validateSegment(
   const where = `segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`;
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
   const kind = tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';
-  const writer = new SegmentWriter(elementCount(tensor.shape), kind, rawBitsOf(tensor, intervalId, intervals), count);
+  const writer = new SegmentWriter(elementCount(tensor.shape), kind, rawBitsOf(tensor, intervalId, intervals), count, tensor.coding);
   const positions = new Uint32Array(64);
   const values = new Float32Array(64);
   const raws = new Uint32Array(64);

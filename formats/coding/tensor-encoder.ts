@@ -50,6 +50,8 @@ export function encodeTensor(tensor: TensorInput, intervals: readonly Interval[]
     nonzero: 0,
     licensed: tensor.licensed,
   };
+  if (tensor.coding === 'rice') info.coding = 'rice';
+  const coding = tensor.coding;
 
   // Group index of each element: interval index, 0 for the BASE group, -1 if zero.
   const groups = tensor.licensed ? intervals.length : 1;
@@ -102,16 +104,16 @@ export function encodeTensor(tensor: TensorInput, intervals: readonly Interval[]
       segments.push({
         interval: intervalId,
         count,
-        data: encodeSegment({ count, positions, elements: values.length, codes, codeBits: codeBitsFor(local.length) }),
+        data: encodeSegment({ count, positions, elements: values.length, codes, codeBits: codeBitsFor(local.length), coding }),
       });
     } else if (quantized) {
       const int8 = new Int8Array(count);
       for (let i = 0; i < count; i++) int8[i] = quantized[positions[i]!]!;
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, int8 }) });
+      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, int8, coding }) });
     } else {
       const float32 = new Float32Array(count);
       for (let i = 0; i < count; i++) float32[i] = values[positions[i]!]!;
-      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, float32 }) });
+      segments.push({ interval: intervalId, count, data: encodeSegment({ count, positions, elements: values.length, float32, coding }) });
     }
     info.nonzero += count;
   }

@@ -38,6 +38,7 @@ export const tensorSpec: TableSpec = {
     // Per-channel scales: bounded by the tensor's last dimension, checked later.
     { slot: 5, name: 'scales', kind: 'vector', elementSize: 4, maxLength: 1 << 20 },
     { slot: 6, name: 'licensed', kind: 'scalar', size: 1 },
+    { slot: 7, name: 'coding', kind: 'scalar', size: 1 },
   ],
 };
 

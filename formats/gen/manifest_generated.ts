@@ -8,5 +8,6 @@ export { Layer } from './weightgate/fb/layer';
 export { LayerKind } from './weightgate/fb/layer-kind';
 export { Manifest } from './weightgate/fb/manifest';
 export { Preprocess } from './weightgate/fb/preprocess';
+export { SegmentCoding } from './weightgate/fb/segment-coding';
 export { Tensor } from './weightgate/fb/tensor';
 export { Tier } from './weightgate/fb/tier';

@@ -21,6 +21,7 @@ import { elementCount } from '../artifact/manifest-reader.ts';
 import { entryDeltaModelCount, mergeEntryDelta, readEntryDeltaHeader, type EntryReader, type EntryWriter } from './entry-delta.ts';
 import { decodeEntries, SegmentCursor } from '../coding/segment-cursor.ts';
 import { SegmentStreamWriter } from '../coding/segment-encoder.ts';
+import { RiceWriter } from '../coding/rice-code.ts';
 import { modelLayout, valueBytesPerEntry } from '../coding/segment-layout.ts';
 import { rawBitsOf } from '../coding/segment-raw.ts';
 import { PROB_INIT, RangeEncoder } from '../coding/range-coder.ts';
@@ -107,9 +108,17 @@ export function streamEntryDelta(job: EntryDeltaJob, c: ByteCursor, memory: Work
     mergePass(job, sourceTensor, c, memory, { rawBits, elements }, () => valueBlockWriter(out, valueBytes));
     c.at = start;
   }
+  const codeBits = tensor.encoding === 'codebook-sparse' ? rawBits : 0;
+  if (tensor.coding === 'rice') {
+    // The target's coding decides; the source was decoded with its own.
+    const rice = new RiceWriter(elements, ref.count, codeBits, out);
+    mergePass(job, sourceTensor, c, memory, { rawBits, elements }, () => rice);
+    rice.finish();
+    return;
+  }
   const rc = new RangeEncoder(0, out);
   mergePass(job, sourceTensor, c, memory, { rawBits, elements }, () => {
-    const layout = modelLayout(elements, tensor.encoding === 'codebook-sparse' ? rawBits : 0);
+    const layout = modelLayout(elements, codeBits);
     const probs = memory.uint16(layout.total, `range-coder models of rebuilt ${job.where}`).fill(PROB_INIT);
     return new SegmentStreamWriter(rc, probs, layout);
   });

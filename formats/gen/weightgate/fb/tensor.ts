@@ -5,6 +5,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 import { Encoding } from '../../weightgate/fb/encoding';
+import { SegmentCoding } from '../../weightgate/fb/segment-coding';
 
 
 export class Tensor {
@@ -92,8 +93,13 @@ licensed():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+coding():SegmentCoding {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : SegmentCoding.Range;
+}
+
 static startTensor(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(8);
 }
 
 static addName(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset) {
@@ -175,12 +181,16 @@ static addLicensed(builder:flatbuffers.Builder, licensed:boolean) {
   builder.addFieldInt8(6, +licensed, +false);
 }
 
+static addCoding(builder:flatbuffers.Builder, coding:SegmentCoding) {
+  builder.addFieldInt8(7, coding, SegmentCoding.Range);
+}
+
 static endTensor(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, shapeOffset:flatbuffers.Offset, encoding:Encoding, bits:number, codebookOffset:flatbuffers.Offset, scalesOffset:flatbuffers.Offset, licensed:boolean):flatbuffers.Offset {
+static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, shapeOffset:flatbuffers.Offset, encoding:Encoding, bits:number, codebookOffset:flatbuffers.Offset, scalesOffset:flatbuffers.Offset, licensed:boolean, coding:SegmentCoding):flatbuffers.Offset {
   Tensor.startTensor(builder);
   Tensor.addName(builder, nameOffset);
   Tensor.addShape(builder, shapeOffset);
@@ -189,6 +199,7 @@ static createTensor(builder:flatbuffers.Builder, nameOffset:flatbuffers.Offset, 
   Tensor.addCodebook(builder, codebookOffset);
   Tensor.addScales(builder, scalesOffset);
   Tensor.addLicensed(builder, licensed);
+  Tensor.addCoding(builder, coding);
   return Tensor.endTensor(builder);
 }
 }
