@@ -18,6 +18,7 @@ interface BuildFlags {
   sparsity?: string;
   bits?: string;
   encoding?: string;
+  coding?: string;
   floatBiases?: boolean;
   intervals?: string;
   tiers?: string;
@@ -54,6 +55,7 @@ export function toBuildOptions(flags: BuildFlags): BuildOptions {
     sparsity: num('--sparsity', flags.sparsity, 0, 1, false),
     bits: int('--bits', flags.bits, 1, 8),
     encoding: flags.encoding as BuildOptions['encoding'],
+    coding: flags.coding as BuildOptions['coding'],
     floatBiases: flags.floatBiases,
     intervals: int('--intervals', flags.intervals, 1, 255),
     tiers: flags.tiers,
@@ -170,6 +172,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--sparsity <s>', 'fraction of kernel weights pruned, 0..1, instead of the --max-drop search (0.8 is the paper)')
     .option('--bits <b>', 'codebook bits per layer, 1..8, instead of the --max-drop search (default 4 with --sparsity)')
     .option('--encoding <e>', 'codebook (default) or int8')
+    .option(
+      '--coding <c>',
+      'segment coding: range (default, smallest) or rice (a few % larger; the C library decodes it on every inference at dense-loop speed)',
+    )
     .option('--float-biases', 'keep the biases as trained, float32 (default: int8 with one scale per layer, about a quarter of the bytes)')
     .option('--intervals <k>', "Algorithm 1's equal value intervals (default 16)")
     .option('--tiers <list>', 'nested tiers as name:validation-accuracy (default basic:0.70,standard:0.90); full is always built')

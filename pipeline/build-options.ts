@@ -6,7 +6,7 @@ import { createPrivateKey } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readArtifact } from '../formats/index.ts';
+import { readArtifact, type SegmentCoding } from '../formats/index.ts';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
 import { PipelineError } from './errors.ts';
 import { loadLayersModel } from './model-json.ts';
@@ -27,6 +27,12 @@ export interface BuildOptions {
   /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
   bits?: number;
   encoding?: 'codebook' | 'int8';
+  /**
+   * Segment stream coding: 'range' (default, smallest) or 'rice' (a few
+   * percent larger; firmware's coded kernels decode it in place at the speed
+   * of a dense loop). With fromDir: the earlier build's when not given.
+   */
+  coding?: SegmentCoding;
   /** Keep the biases as trained (float32); default: rounded to int8, one scale per layer (biases.ts). */
   floatBiases?: boolean;
   /** Algorithm 1's k, default 16. */
@@ -70,11 +76,12 @@ export interface BuildOptions {
 
 export interface ResolvedOptions
   extends Required<
-    Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'maxDrop' | 'tiers' | 'version'>
+    Omit<BuildOptions, 'preset' | 'modelPath' | 'fromDir' | 'key' | 'allowUnsigned' | 'maxBytes' | 'minAccuracy' | 'maxDrop' | 'tiers' | 'version' | 'coding'>
   > {
   preset?: string;
   modelPath?: string;
   fromDir?: string;
+  coding?: SegmentCoding;
   keyPem?: string;
   maxBytes?: number;
   minAccuracy?: number;
@@ -125,6 +132,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     sparsity: options.sparsity ?? DEFAULTS.sparsity,
     bits: options.bits ?? DEFAULTS.bits,
     encoding: options.encoding ?? 'codebook',
+    coding: options.coding,
     floatBiases: options.floatBiases ?? false,
     intervals: options.intervals ?? DEFAULTS.intervals,
     tiers: typeof options.tiers === 'string' || options.tiers === undefined ? parseTierTargets(options.tiers ?? DEFAULTS.tiers) : options.tiers,
@@ -149,6 +157,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(typeof r.sparsity === 'number' && r.sparsity >= 0 && r.sparsity < 1, `--sparsity ${r.sparsity}: use a fraction 0 <= S < 1 (0.9 prunes 90 %)`);
   check(isInt(r.bits, 1, 8), `--bits ${r.bits}: use 1..8 (codebook of 2^bits centroids)`);
   check(r.encoding === 'codebook' || r.encoding === 'int8', `--encoding ${r.encoding}: use codebook or int8`);
+  check(r.coding === undefined || r.coding === 'range' || r.coding === 'rice', `--coding ${r.coding}: use range or rice`);
   check(isInt(r.intervals, 1, 255), `--intervals ${r.intervals}: use 1..255`);
   check(r.order === 'paper' || r.order === 'greedy', `--order ${r.order}: use paper or greedy`);
   check(isInt(r.seed, 0, 0xffffffff), `--seed ${r.seed}: use an integer 0..4294967295`);

@@ -75,7 +75,10 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
 
   let t = performance.now();
   const intervals = state ? state.intervals : equalIntervals(compressed.weights.kernels, options.intervals);
-  const untiered = toModelInput(compressed.spec, encodable, intervals, [], version);
+  const previousFull = options.fromDir ? await readOptional(join(options.fromDir, 'full.wgm')) : null;
+  // A next version keeps its build's coding unless told otherwise.
+  const coding = options.coding ?? (previousFull && readArtifact(previousFull).manifest.tensors.some((t) => t.coding === 'rice') ? 'rice' : 'range');
+  const untiered = toModelInput(compressed.spec, encodable, intervals, [], version, coding);
   const allIds = intervals.map((iv) => iv.id);
   let selected: Array<{ name: string; target: number | null; intervals: number[] }>;
   let comparison: OrderComparison[] = [];
@@ -105,7 +108,6 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   const tiers: Tier[] = ordered.map((tier) => ({ name: tier.name, intervals: tier.intervals, accuracy: tier.accuracy }));
   const modelInput: ModelInput = { ...untiered, tiers };
   await mkdir(options.outDir, { recursive: true });
-  const previousFull = options.fromDir ? await readOptional(join(options.fromDir, 'full.wgm')) : null;
   const artifacts: BuildArtifact[] = [];
   const tierReports: TierReport[] = [];
   for (const tier of ordered) {

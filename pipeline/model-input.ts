@@ -3,7 +3,7 @@
 // and an unlicensed bias (one BASE_INTERVAL segment, held by every
 // artifact): int8 when that stores it exactly, else float32 (biases.ts).
 import { int8Exact } from './biases.ts';
-import type { Interval, Layer, ModelInput, Preprocess, TensorInput, Tier } from '../formats/index.ts';
+import type { Interval, Layer, ModelInput, Preprocess, SegmentCoding, TensorInput, Tier } from '../formats/index.ts';
 import type { MlpSpec } from './mlp.ts';
 import type { SharedLayer } from './share.ts';
 
@@ -20,7 +20,15 @@ export function pixelPreprocess(spec: MlpSpec): Preprocess {
   return { inputShape: [...spec.inputShape], scale: 1 / 255, offset: 0 };
 }
 
-export function toModelInput(spec: MlpSpec, weights: EncodableWeights, intervals: Interval[], tiers: Tier[], version: number): ModelInput {
+/** `coding` is every tensor's segment stream coding (formats' SegmentCoding). */
+export function toModelInput(
+  spec: MlpSpec,
+  weights: EncodableWeights,
+  intervals: Interval[],
+  tiers: Tier[],
+  version: number,
+  coding: SegmentCoding = 'range',
+): ModelInput {
   const tensors: TensorInput[] = [];
   const layers: Layer[] = [];
   spec.layers.forEach((layer, i) => {
@@ -37,5 +45,6 @@ export function toModelInput(spec: MlpSpec, weights: EncodableWeights, intervals
     tensors.push({ name: `${layer.name}/bias`, shape: [layer.units], encoding: int8Exact(bias) ? 'int8' : 'dense-f32', values: bias, licensed: false });
     layers.push({ kind: 'dense', name: layer.name, inputs: layer.inputs, units: layer.units, activation: layer.activation, kernel: 2 * i, bias: 2 * i + 1 });
   });
+  if (coding === 'rice') for (const tensor of tensors) tensor.coding = 'rice';
   return { model: spec.name, version, preprocess: pixelPreprocess(spec), layers, tensors, intervals, tiers };
 }

@@ -91,6 +91,19 @@ test('--float-biases keeps them as trained, in float32', async () => {
   assert.ok(full.bytes.length > first.artifacts[1].bytes.length);
 });
 
+test('--coding rice codes every tensor in Rice bits, same weights and tiers; --from keeps the coding', async () => {
+  const riceDir = tempDir();
+  const riced = await runBuild({ ...base, coding: 'rice', outDir: riceDir, key: keys.privateKeyPem });
+  const range = readArtifact(first.artifacts[1].bytes);
+  const full = readArtifact(riced.artifacts[riced.artifacts.length - 1].bytes);
+  assert.ok(full.manifest.tensors.every((t) => t.coding === 'rice'));
+  assert.ok(range.manifest.tensors.every((t) => t.coding === undefined));
+  for (let t = 0; t < full.manifest.tensors.length; t++) assert.equal(decodeTensor(full, t), decodeTensor(range, t), full.manifest.tensors[t].name);
+  // (Tiers may differ: the greedy order weighs accuracy by bytes, and bytes differ.)
+  const next = await runBuild({ fromDir: riceDir, outDir: tempDir(), key: keys.privateKeyPem });
+  assert.ok(readArtifact(next.artifacts[1].bytes).manifest.tensors.every((t) => t.coding === 'rice'));
+});
+
 test('same inputs and seed give byte-identical artifacts', async () => {
   const again = await runBuild({ ...base, outDir: tempDir(), key: keys.privateKeyPem });
   for (let i = 0; i < first.artifacts.length; i++) {
