@@ -80,6 +80,7 @@ export { intervalIndexOf } from './artifact/intervals.ts';
 export { createRandom, type Random } from './random.ts';
 export { bytesEqual, concatBytes, toHex } from './container/bytes.ts';
 export { readManifest, elementCount } from './artifact/manifest-reader.ts';
+export { recodeArtifact } from './artifact/recode.ts';
 export { codeBitsFor, localCodebookIndices, modelLayout } from './coding/segment-layout.ts';
 export { isBase, readPatchFields } from './patch/patch-reader.ts';
 export type { PatchFields } from './patch/patch-head.ts';

@@ -161,4 +161,19 @@ test('bad input: damaged file, missing file, bad usage exit 2 with one line', ()
   assert.match(patchHelp.stdout, '--pubkey');
 });
 
+test('recode: a Rice build of the full artifact, signed or explicitly unsigned; a partial one is refused', () => {
+  const out = join(dir, 'b.rice.wgm');
+  assert.is(cli('recode', b, '--coding', 'rice', '--out', out).status, 2, 'the manifest changes: --key or --allow-unsigned');
+  const done = cli('recode', b, '--coding', 'rice', '--allow-unsigned', '--out', out, '--json');
+  assert.is(done.status, 0, done.stderr);
+  assert.equal({ coding: JSON.parse(done.stdout).coding, signed: JSON.parse(done.stdout).signed }, { coding: 'rice', signed: false });
+  const back = join(dir, 'b.range.wgm');
+  assert.is(cli('recode', out, '--coding', 'range', '--allow-unsigned', '--out', back).status, 0);
+  assert.equal(readFileSync(back), readFileSync(b), 'range -> rice -> range gives the original bytes');
+  const partial = cli('recode', a, '--coding', 'rice', '--allow-unsigned', '--out', join(dir, 'x.wgm'));
+  assert.is(partial.status, 2);
+  assert.match(partial.stderr, /BAD_INPUT.*full tier/);
+  assert.is(cli('recode', b, '--coding', 'huffman', '--allow-unsigned', '--out', out).status, 2);
+});
+
 test.run();

@@ -14,6 +14,7 @@ import {
   FormatError,
   readArtifact,
   readManifest,
+  recodeArtifact,
   SegmentCursor,
   type ModelInput,
   type TensorEncoding,
@@ -178,6 +179,20 @@ test("the device's coded and image kernels give the range build's logits on a Ri
   const plan = (bytes: Uint8Array) => firmwarePlan(readArtifact(bytes));
   assert.ok(plan(riceBytes).decoderBytes < plan(rangeBytes).decoderBytes);
   assert.is(plan(riceBytes).arenaImageBytes, plan(rangeBytes).arenaImageBytes);
+});
+
+test('recoding an artifact gives the bytes its model encodes to in the other coding, both ways', () => {
+  const input = syntheticModel({ sizes: [64, 24, 10], sparsity: 0.8, seed: 12 });
+  const range = encodeArtifact(input);
+  const riced = encodeArtifact(rice(input));
+  assert.equal(recodeArtifact(readArtifact(range), 'rice'), riced);
+  assert.equal(recodeArtifact(readArtifact(riced), 'range'), range);
+  const ids = input.intervals.map((i) => i.id);
+  const partial = readArtifact(encodeArtifact(input, { heldIntervals: ids.slice(0, 1) }));
+  assert.is(
+    codeOf(() => recodeArtifact(partial, 'rice')),
+    'BAD_INPUT',
+  );
 });
 
 test.run();
