@@ -5,7 +5,7 @@
 // second run. Callgrind's Ir (instructions executed) does not depend on the
 // machine's load or clock, so the figures repeat exactly.
 //
-//   npx tsx bench/firmware/count.ts [--artifact A.wgm]... [--sparsity F] [--also-synthetic] [--samples N]
+//   npx tsx bench/firmware/count.ts [--artifact A.wgm]... [--sparsity F] [--also-synthetic] [--also-rice] [--samples N]
 //                                   [--synthetic] [--flags "-O2;-Os"] [--no-qemu] [--out bench/results/firmware.json]
 //
 // Then, unless --no-qemu (or no arm-none-eabi-gcc / qemu-system-arm), the
@@ -14,7 +14,9 @@
 //
 // Without --artifact it makes the paper-shaped synthetic artifact
 // (paper-artifact.ts; --sparsity sets its pruning, default 0.8);
-// --also-synthetic measures it after the given artifacts. Each artifact is
+// --also-synthetic measures it after the given artifacts; --also-rice
+// measures each artifact again recoded with Rice segments (recodeArtifact:
+// the same entries; docs/format.md §5.10), right after it. Each artifact is
 // one entry of `runs` in the JSON; the first one's figures are also at the
 // top level. Targets: execution image <= dense / 10 instructions per
 // sample, coded <= dense, on the host builds and on each QEMU board. The
@@ -34,7 +36,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportC, readArtifact } from '../../formats/index.ts';
+import { exportC, readArtifact, recodeArtifact, type SegmentCoding } from '../../formats/index.ts';
 import { exportDense } from './export-dense.ts';
 import { paperArtifact } from './paper-artifact.ts';
 import { BOARD_TARGETS, countOnBoard, qemuAvailable, type BoardCount } from './count-qemu.ts';
@@ -176,7 +178,7 @@ function targetsAgainst(dense: number | undefined, perSample: (name: string) => 
   return out;
 }
 
-async function measureArtifact(argv: string[], work: string, given: string | undefined, flagSets: string[][]) {
+async function measureArtifact(argv: string[], work: string, given: string | undefined, flagSets: string[][], coding: SegmentCoding) {
   const value = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -190,7 +192,18 @@ async function measureArtifact(argv: string[], work: string, given: string | und
     writeFileSync(artifactPath, paperArtifact({ sparsity }));
     artifactNote = `bench/firmware/paper-artifact.ts (synthetic, ${Math.round(sparsity * 100)} % pruned, seed 1)`;
   }
-  process.stdout.write(`artifact ${artifactPath.split('/').pop()} (${artifactNote})\n`);
+  if (coding === 'rice') {
+    const recoded = join(
+      gen,
+      `${artifactPath
+        .split('/')
+        .pop()!
+        .replace(/\.wgm$/, '')}.rice.wgm`,
+    );
+    writeFileSync(recoded, recodeArtifact(readArtifact(new Uint8Array(readFileSync(artifactPath))), 'rice'));
+    artifactPath = recoded;
+  }
+  process.stdout.write(`artifact ${artifactPath.split('/').pop()} (${artifactNote}, ${coding}-coded)\n`);
   const bytes = new Uint8Array(readFileSync(artifactPath));
   const artifact = readArtifact(bytes);
   const { net, samples } = await exportDense(artifactPath, join(gen, 'dense_model.h'), {
@@ -242,6 +255,7 @@ async function measureArtifact(argv: string[], work: string, given: string | und
     artifact: {
       path: relative(ROOT, artifactPath).startsWith('..') ? artifactPath.split('/').pop() : relative(ROOT, artifactPath),
       source: artifactNote,
+      coding,
       model: net.model,
       version: net.version,
       shape: [net.layers[0]!.inputs, ...net.layers.map((l) => l.units)].join('-'),
@@ -274,7 +288,8 @@ async function main(argv: string[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'wg-bench-firmware-'));
   try {
     const runs = [];
-    for (const artifact of artifacts) runs.push(await measureArtifact(argv, work, artifact, flagSets));
+    const codings: SegmentCoding[] = argv.includes('--also-rice') ? ['range', 'rice'] : ['range'];
+    for (const artifact of artifacts) for (const coding of codings) runs.push(await measureArtifact(argv, work, artifact, flagSets, coding));
     const sizeFile = join(ROOT, 'bench/results/firmware-size.json');
     const result = {
       when: new Date().toISOString(),

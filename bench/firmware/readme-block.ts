@@ -55,7 +55,8 @@ function artifactTitle(run: Json): string {
     a.heldKernelEntries && a.denseParameters
       ? `, ${int(a.heldKernelEntries)} held entries of ${int(a.denseParameters)} parameters (${((1 - a.heldKernelEntries / a.denseParameters) * 100).toFixed(1)} % sparse)`
       : '';
-  return `**${a.model ?? a.path}** (${a.shape}${kept}; ${a.source === 'given' ? a.path : a.source})`;
+  const coding = a.coding === 'rice' ? ', **Rice-coded segments** (recoded, the same entries)' : '';
+  return `**${a.model ?? a.path}**${coding} (${a.shape}${kept}; ${a.source === 'given' ? a.path : a.source})`;
 }
 
 function targetLine(run: Json): string {

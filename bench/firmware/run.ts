@@ -53,7 +53,7 @@ function step(command: string, args: string[]): void {
  * rest: for a change that touched open or the build, not invoke.
  */
 export async function runFirmwareBench(artifactPath: string, options: { recount?: boolean } = {}): Promise<object> {
-  if (options.recount !== false) step('npx', ['--no-install', 'tsx', 'bench/firmware/count.ts', '--artifact', artifactPath, '--also-synthetic']);
+  if (options.recount !== false) step('npx', ['--no-install', 'tsx', 'bench/firmware/count.ts', '--artifact', artifactPath, '--also-synthetic', '--also-rice']);
   step('sh', ['firmware/size/report.sh']);
   step('npx', ['--no-install', 'tsx', 'bench/firmware/size.ts']);
   const results = join(ROOT, 'bench/results/');

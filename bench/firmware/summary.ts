@@ -28,15 +28,19 @@ export function summarizeFirmware(r: Json): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const run = r.runs?.[0];
   const judged = run ? judgedBuild(run) : null;
+  // The same artifact recoded with Rice segments, when count.ts measured it (--also-rice).
+  const rice = (r.runs ?? []).find((x: Json) => x.artifact?.coding === 'rice' && x.artifact?.model === run?.artifact?.model);
+  const riceJudged = rice ? judgedBuild(rice) : null;
   if (run && judged) {
     const count = judged.count;
     const dense = count('dense-ref');
     const model = `${run.artifact?.model ?? 'model'} full tier`;
-    for (const [name, label, max] of [
-      ['wg-image', 'execution image', 0.1],
-      ['wg-coded', 'coded kernels', 1],
+    for (const [name, label, max, counter] of [
+      ['wg-image', 'execution image', 0.1, count],
+      ['wg-coded', 'coded kernels', 1, count],
+      ['wg-coded', 'coded kernels on Rice segments', 1, riceJudged?.count],
     ] as const) {
-      const mine = count(name);
+      const mine = counter?.(name);
       if (!dense || !mine) continue;
       rows.push({
         area: 'firmware',
