@@ -156,4 +156,23 @@ test('a device applies a weights-moved patch from its image: it decodes only wha
   assert.is(device.status().kernel, 'image');
 });
 
+test('a Rice build: the device patches from its image into Rice segments, byte for byte the target', async () => {
+  const rice = (input: ModelInput): ModelInput => ({ ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) });
+  const v1 = rice(syntheticModel({ sizes: [40, 16, 6], sparsity: 0.7, bits: 4, intervals: 4, seed: 14 }));
+  const a = encodeArtifact(v1, { privateKey: keys.privateKeyPem });
+  const b = encodeArtifact(rice(changeWeights(v1, 0.1, 15)), { privateKey: keys.privateKeyPem });
+  const from = readArtifact(a);
+  const entries = imageSourceEntries(imageOf(from), from);
+  from.segments.forEach((segment, s) => {
+    const reader = entries(segment);
+    if (reader) assert.equal(fromReader(reader), decoded(from, s), `segment ${s}`);
+  });
+  const patch = diffArtifacts(a, b);
+  const device = await openDevice({ dir: mkdtempSync(join(tmpdir(), 'wg-src-rice-')), publicKey: keys.publicKeyPem });
+  device.installArtifact(a);
+  const outcome = device.installPatch(patch);
+  assert.is(outcome.sha256, readArtifact(b).sha256);
+  assert.is(device.status().kernel, 'image');
+});
+
 test.run();
