@@ -7,7 +7,7 @@ import { applyPatch, encodeArtifact, readArtifact, sha256Hex } from '../../forma
 import { syntheticModel } from '../fixtures/server-model.ts';
 import { driverSuites, type Harness } from './harness.ts';
 import { UpdateCheckReply } from '../../api/update-check.ts';
-import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, type Fleet } from './fixtures.ts';
+import { licensedDevice, publish, publisherKeys, registerPublisherKey, signedTiny, tinyModel, type Fleet } from './fixtures.ts';
 
 interface State {
   dynamic: Fleet;
@@ -195,6 +195,27 @@ for (const s of driverSuites('server device API')) {
     assert.is(after.status, 404);
     assert.is(after.body.code, 'NO_PUBLISHED_VERSION');
     await assertRefused(h, before.body.artifact.url, state.otherModel.token, 403, 'VERSION_WITHDRAWN');
+  });
+
+  s('a Rice-coded next version publishes, and a range-coded device gets a patch into it', async ({ h }) => {
+    const fleet = await licensedDevice(h, { tier: 'gold', kind: 'dynamic' });
+    const first = await check(h, fleet, 'version=0');
+    assert.is(first.status, 200, JSON.stringify(first.body));
+    const running = (await download(h, first.body.artifact.url, fleet.token)).bytes;
+    const v = first.body.version as number;
+    const input = tinyModel(v + 1, { changed: [{ kernel: 1, interval: 2 }] });
+    const rice = encodeArtifact(
+      { ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) },
+      { privateKey: publisherKeys.privateKeyPem },
+    );
+    assert.is((await publish(h, rice)).status, 201);
+    const r = await check(h, fleet, `version=${v}&intervals=${readArtifact(running).heldIntervals.join(',')}&sha256=${sha256Hex(running)}`);
+    assert.is(r.body.version, v + 1);
+    assert.ok(r.body.patch, 'a patch is offered');
+    const patch = (await download(h, r.body.patch.url, fleet.token)).bytes;
+    const applied = readArtifact(applyPatch(running, patch, { publicKey: publisherKeys.publicKeyPem }));
+    assert.is(applied.sha256, r.body.artifact.sha256);
+    assert.ok(applied.manifest.tensors.every((t) => t.coding === 'rice'));
   });
 
   s.run();
