@@ -16,10 +16,21 @@
 //   image NAME FILE                      device-sim's execution image of the model
 //   bad NAME FILE STATUS                 opening it with the key gives STATUS (WG_OK or WG_E_<FormatError code>)
 //   unsigned NAME FILE INPUTS OUTPUTS    a good unsigned artifact (opens without a key)
+//   forged NAME FILE STATUS              an unsigned artifact whose Rice segment was damaged and its
+//                                        manifest's size and SHA-256 rewritten to match: opening it
+//                                        without a key (every segment decoded and checked) gives STATUS,
+//                                        in every build (a Rice stream's canonical check is never left out)
+//   badunsigned NAME FILE STATUS         an unsigned artifact with one byte changed: opening it without
+//                                        a key gives STATUS in a build that replays the manifest writer
+//                                        (WG_CANONICAL=ON; docs/firmware.md)
 //
 // The expected status is what device-sim does to open an artifact for a
 // device (check-artifact.ts): formats' readArtifact (verifier, manifest,
 // license, segment hashes, canonical form), then the signature with the key.
+//
+// Segment codings (docs/format.md 5.10): every model also comes Rice-coded
+// (NAME-rice..., same entries, same samples), and its expected outputs
+// must equal the range-coded twin's bit for bit; the generator checks it.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,11 +49,18 @@ import {
 } from '../formats/index.ts';
 import { Arena } from '../device-sim/arena.ts';
 import { buildExecImage, openExecImage } from '../device-sim/exec-image.ts';
-import { firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
+import { checkFirmwareSupport, firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
+import { DeviceError, DeviceErrorCode } from '../device-sim/errors.ts';
 import { createInterpreter } from '../device-sim/interpreter.ts';
 import { argmax } from '../device-sim/kernels/dense-reference.ts';
 import { argmaxInt } from '../device-sim/kernels/int-reference.ts';
 import { paperModelInput } from '../bench/device/paper-model.ts';
+import { writeManifest } from '../formats/artifact/manifest-writer.ts';
+import { buildArtifactBytes } from '../formats/artifact/artifact-writer.ts';
+import { sha256 } from '../formats/artifact/signing.ts';
+import { RiceWriter } from '../formats/coding/rice-code.ts';
+import { decodeRawEntries, rawBitsOf } from '../formats/coding/segment-raw.ts';
+import { elementCount } from '../formats/artifact/manifest-reader.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -192,6 +210,13 @@ interface Vector {
   input: ModelInput;
   license?: number[];
   samples: number;
+  /** A Rice-coded copy: the range-coded vector of the same weights and samples. */
+  twin?: string;
+}
+
+/** `input` with the tensors `which` picks (default: all) in `coding`. */
+function withCoding(input: ModelInput, coding: 'range' | 'rice', which: (t: TensorInput, i: number) => boolean = () => true): ModelInput {
+  return { ...input, tensors: input.tensors.map((t, i) => (which(t, i) ? { ...t, coding } : t)) };
 }
 
 function vectors(): Vector[] {
@@ -209,6 +234,12 @@ function vectors(): Vector[] {
   const paper = paperModelInput();
   out.push({ name: 'paper', input: paper, samples: 16 });
   out.push({ name: 'paper-basic', input: paper, license: paper.tiers[0]!.intervals, samples: 8 });
+  // Every one of them again with Rice segments (after them: the range
+  // vectors keep their sample seeds), and a model whose kernels are Rice
+  // and biases range.
+  for (const v of [...out]) out.push({ ...v, name: v.name.replace(/^(tiny|mixed|licensed-bias|wide|paper)/, '$1-rice'), input: withCoding(v.input, 'rice'), twin: v.name });
+  const mixed = out.find((v) => v.name === 'mixed')!;
+  out.push({ ...mixed, name: 'mixed-rice-kernels', input: withCoding(mixed.input, 'rice', (t) => t.name.endsWith('/kernel')), twin: 'mixed' });
   return out;
 }
 
@@ -388,6 +419,181 @@ function mutations(base: string, artifact: Artifact, all: boolean): BadVector[] 
   return out;
 }
 
+// ---------------------------------------------------------------- Rice forgeries
+
+/**
+ * What a device gets opening an unsigned artifact without a key: WG_OK or
+ * WG_E_<code>; a model formats reads but the firmware does not run (an
+ * activation changed to sigmoid, say) is WG_E_UNSUPPORTED. The C library
+ * also runs only a chain of layers whose first takes the preprocess input
+ * (check_supported in firmware/src/wg_open.c), which checkFirmwareSupport
+ * does not check: a changed input shape is UNSUPPORTED here too.
+ */
+export function unsignedStatus(bytes: Uint8Array): string {
+  try {
+    const artifact = readArtifact(bytes);
+    checkFirmwareSupport(artifact);
+    let previous = elementCount(artifact.manifest.preprocess.inputShape);
+    for (const layer of artifact.manifest.layers) {
+      if (layer.inputs !== previous) return 'WG_E_UNSUPPORTED';
+      previous = layer.units;
+    }
+    return 'WG_OK';
+  } catch (error) {
+    if (error instanceof FormatError) return `WG_E_${error.code}`;
+    if (error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL) return 'WG_E_UNSUPPORTED';
+    throw new Error(`opening a forged artifact threw a non-FormatError: ${(error as Error).stack}`);
+  }
+}
+
+/**
+ * `artifact` unsigned, with held segment `held` replaced by `data` (and its
+ * manifest record's count by `count`): the manifest names the new size and
+ * SHA-256, so only decoding the segment can refuse it.
+ */
+function forgeSegment(artifact: Artifact, held: number, data: Uint8Array, count?: number): Uint8Array {
+  const m = artifact.manifest;
+  const s = artifact.segments[held]!;
+  const segments = m.segments.map((ref) =>
+    ref.tensor === s.tensor && ref.interval === s.interval ? { ...ref, bytes: data.length, sha256: sha256(data), count: count ?? ref.count } : ref,
+  );
+  const manifestBytes = writeManifest({ ...m, segments });
+  return buildArtifactBytes(
+    manifestBytes,
+    null,
+    artifact.heldIntervals,
+    artifact.segments.map((x, i) => (i === held ? data : x.data)),
+  );
+}
+
+/** A Rice segment of `entries` (position, stored form) as RiceWriter writes it, after the value block `values`. */
+function riceSegment(elements: number, count: number, codeBits: number, values: Uint8Array, entries: Array<[number, number]>): Uint8Array {
+  const w = new RiceWriter(elements, count, codeBits);
+  for (const [p, raw] of entries) w.add(p, raw);
+  const stream = w.finish();
+  const out = new Uint8Array(values.length + stream.length);
+  out.set(values);
+  out.set(stream, values.length);
+  return out;
+}
+
+/**
+ * Damaged Rice segments of the Rice models: the stream cut, a byte after
+ * it, a pad bit set, all zeros (a run of zero bits past the bound), a last
+ * position past the tensor, a local code past its centroids, a stored zero,
+ * the declared count one off (which changes k), and single bit flips.
+ */
+function forgeries(all: Vector[]): BadVector[] {
+  const out: BadVector[] = [];
+  const unsignedOf = (name: string): Artifact => {
+    const v = all.find((w) => w.name === name)!;
+    return readArtifact(encodeArtifact(v.input, { heldIntervals: v.license }));
+  };
+  // 3 centroids in the codebook: a 2-bit code can name a fourth
+  const three: ModelInput = {
+    model: 'rice-three',
+    version: 1,
+    preprocess: { inputShape: [8], scale: 1 / 255, offset: 0 },
+    layers: [{ kind: 'dense', name: 'dense_0', inputs: 8, units: 4, activation: 'softmax', kernel: 0, bias: -1 }],
+    tensors: [
+      {
+        name: 'dense_0/kernel',
+        shape: [8, 4],
+        encoding: 'codebook-sparse',
+        bits: 2,
+        codebook: Float32Array.from([-0.5, 0.25, 0.75]),
+        values: Float32Array.from({ length: 32 }, (_, i) => (i % 5 === 1 ? -0.5 : i % 7 === 2 ? 0.75 : i % 3 === 0 ? 0.25 : 0)),
+        licensed: false,
+        coding: 'rice',
+      },
+    ],
+    intervals: INTERVALS,
+    tiers: TIERS,
+  };
+  const models: Array<[string, Artifact]> = [
+    ['tiny-rice', unsignedOf('tiny-rice')],
+    ['mixed-rice', unsignedOf('mixed-rice')],
+    ['licensed-bias-rice-part', unsignedOf('licensed-bias-rice-part')],
+    ['rice-three', readArtifact(encodeArtifact(three))],
+  ];
+  for (const [name, artifact] of models) {
+    const m = artifact.manifest;
+    artifact.segments.forEach((s, held) => {
+      const tensor = m.tensors[s.tensor]!;
+      if (tensor.coding !== 'rice') return;
+      const elements = elementCount(tensor.shape);
+      const codeBits = tensor.encoding === 'codebook-sparse' ? rawBitsOf(tensor, s.interval, m.intervals) : 0;
+      const valueBytes = s.count * (tensor.encoding === 'int8' ? 1 : tensor.encoding === 'dense-f32' ? 4 : 0);
+      const values = s.data.subarray(0, valueBytes);
+      const { positions, raws } = decodeRawEntries(s.tensor, tensor, s.interval, m.intervals, s.count, s.data);
+      const entries: Array<[number, number]> = Array.from(positions, (p, i) => [p, codeBits ? raws[i]! : 0]);
+      const tag = `${name}-t${s.tensor}-i${s.interval === 0xffff ? 'base' : s.interval}`;
+      const add = (what: string, data: Uint8Array, count?: number): void => {
+        out.push({ name: `forge-${tag}-${what}`, bytes: forgeSegment(artifact, held, data, count) });
+      };
+      const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+        const c = new Uint8Array(a.length + b.length);
+        c.set(a);
+        c.set(b, a.length);
+        return c;
+      };
+      add('good', s.data);
+      add('cut', s.data.subarray(0, s.data.length - 1));
+      add('trailing-zero', concat(s.data, new Uint8Array([0])));
+      add('trailing-one', concat(s.data, new Uint8Array([0x80])));
+      const last = s.data[s.data.length - 1]!;
+      const padBits = (last & -last) === 0 ? 0 : Math.log2(last & -last); // the zero bits under the last one
+      for (let b = 0; b < padBits; b++) {
+        const d = s.data.slice();
+        d[d.length - 1] = last | (1 << b);
+        add(`pad-bit${b}`, d);
+      }
+      add('zeros', concat(values, new Uint8Array(s.data.length - valueBytes)));
+      add('all-ones', concat(values, new Uint8Array(s.data.length - valueBytes).fill(0xff)));
+      add('past-end', riceSegment(elements, s.count, codeBits, values, entries.map(([p, r], i) => [i === entries.length - 1 ? elements : p, r])));
+      add('count-plus-one', s.data, s.count + 1);
+      if (s.count > 1) add('count-minus-one', s.data, s.count - 1);
+      if (codeBits > 0 && (1 << codeBits) > (tensor.encoding === 'codebook-sparse' ? 0 : 1)) {
+        add('top-code', riceSegment(elements, s.count, codeBits, values, entries.map(([p], i) => [p, i === entries.length >> 1 ? (1 << codeBits) - 1 : 0])));
+      }
+      if (valueBytes > 0) {
+        const d = s.data.slice();
+        d.fill(0, 0, tensor.encoding === 'int8' ? 1 : 4);
+        add('zero-value', d);
+      }
+      // single bit flips of the stream: every bit of a short one, 24 of a long one
+      const streamBits = 8 * (s.data.length - valueBytes);
+      const step = Math.max(1, Math.floor(streamBits / 24));
+      for (let bit = 0; bit < streamBits; bit += step) {
+        const d = s.data.slice();
+        d[valueBytes + (bit >> 3)]! ^= 0x80 >> (bit & 7);
+        add(`bit${bit}`, d);
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * Every byte before the segment data of an unsigned artifact (container,
+ * manifest, held intervals) xor 0x01 and xor 0x80: the manifest's coding
+ * field among them, which a signed artifact's signature keeps out of reach.
+ * (A byte of segment data changed is a hash mismatch.)
+ */
+function unsignedFlips(base: string, bytes: Uint8Array): BadVector[] {
+  const out: BadVector[] = [];
+  const artifact = readArtifact(bytes);
+  const first = artifact.segments.length > 0 ? artifact.segments[0]!.data.byteOffset - artifact.bytes.byteOffset : bytes.length;
+  for (let at = 0; at < first; at++) {
+    for (const x of [0x01, 0x80]) {
+      const b = bytes.slice();
+      b[at]! ^= x;
+      out.push({ name: `${base}-unsigned-x${x.toString(16)}-${at}`, bytes: b });
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- writing
 
 export interface ConformanceSummary {
@@ -396,6 +602,9 @@ export interface ConformanceSummary {
   expects: number;
   bad: number;
   unsigned: number;
+  /** `forged` and `badunsigned` records (unsigned artifacts opened without a key). */
+  forged: number;
+  badUnsigned: number;
 }
 
 export function generateConformance(dir: string): ConformanceSummary {
@@ -409,23 +618,34 @@ export function generateConformance(dir: string): ConformanceSummary {
     writeFileSync(join(dir, file), bytes);
     return file;
   };
-  const summary: ConformanceSummary = { models: 0, samples: 0, expects: 0, bad: 0, unsigned: 0 };
+  const summary: ConformanceSummary = { models: 0, samples: 0, expects: 0, bad: 0, unsigned: 0, forged: 0, badUnsigned: 0 };
   const signed = new Map<string, Artifact>();
-  vectors().forEach((v, index) => {
+  const all = vectors();
+  const expected = new Map<string, Uint8Array>();
+  all.forEach((v, index) => {
     const bytes = encodeArtifact(v.input, { heldIntervals: v.license, privateKey: CONFORMANCE_KEY.privateKey });
     const artifact = readArtifact(bytes, { publicKey: CONFORMANCE_KEY.publicPem, requireSignature: true });
     signed.set(v.name, artifact);
     const inputs = artifact.manifest.layers[0]!.inputs;
     const outputs = artifact.manifest.layers[artifact.manifest.layers.length - 1]!.units;
-    lines.push('', `# ${v.name}: ${[inputs, ...artifact.manifest.layers.map((l) => l.units)].join('-')}, license [${artifact.heldIntervals}]`);
+    const codings = [...new Set(artifact.manifest.tensors.map((t) => t.coding ?? 'range'))].join('+');
+    lines.push('', `# ${v.name}: ${[inputs, ...artifact.manifest.layers.map((l) => l.units)].join('-')}, license [${artifact.heldIntervals}], ${codings}`);
     lines.push(`model ${v.name} ${write(`models/${v.name}.wgm`, bytes)} ${inputs} ${outputs}`);
-    const samples = samplesFor(v.samples, inputs, 1000 + index);
+    // a Rice twin runs its range twin's samples: the same weights give the same outputs
+    const seedIndex = v.twin ? all.findIndex((w) => w.name === v.twin) : index;
+    const samples = samplesFor(v.samples, inputs, 1000 + seedIndex);
     lines.push(`samples ${v.name} ${write(`samples/${v.name}.bin`, samples)} ${v.samples}`);
     summary.models++;
     summary.samples += v.samples;
     for (const arith of ARITHS) {
       for (const kernel of KERNELS) {
-        const file = write(`expect/${v.name}.${arith}.${kernel}.bin`, expectedOutputs(artifact, samples, arith, kernel));
+        const out = expectedOutputs(artifact, samples, arith, kernel);
+        const twin = v.twin ? expected.get(`${v.twin}.${arith}.${kernel}`) : undefined;
+        if (v.twin && (!twin || Buffer.compare(Buffer.from(twin), Buffer.from(out)) !== 0)) {
+          throw new Error(`${v.name} (${arith}, ${kernel}): device-sim's outputs differ from its range-coded twin ${v.twin}'s`);
+        }
+        expected.set(`${v.name}.${arith}.${kernel}`, out);
+        const file = write(`expect/${v.name}.${arith}.${kernel}.bin`, out);
         lines.push(`expect ${v.name} ${arith} ${kernel} ${file}`);
         summary.expects++;
       }
@@ -439,8 +659,10 @@ export function generateConformance(dir: string): ConformanceSummary {
   const bad: BadVector[] = [];
   bad.push(...mutations('tiny', signed.get('tiny')!, true));
   bad.push(...mutations('mixed-part', signed.get('mixed-part')!, false));
-  for (const name of ['tiny', 'mixed']) {
-    const model = vectors().find((v) => v.name === name)!;
+  bad.push(...mutations('tiny-rice', signed.get('tiny-rice')!, true));
+  bad.push(...mutations('mixed-rice-part', signed.get('mixed-rice-part')!, false));
+  for (const name of ['tiny', 'mixed', 'tiny-rice']) {
+    const model = all.find((v) => v.name === name)!;
     bad.push({ name: `${name}-foreign-key`, bytes: encodeArtifact(model.input, { privateKey: FOREIGN_KEY.privateKey }) });
     bad.push({ name: `${name}-unsigned`, bytes: encodeArtifact(model.input, {}) });
   }
@@ -450,12 +672,27 @@ export function generateConformance(dir: string): ConformanceSummary {
   }
 
   lines.push('', '# unsigned artifacts: open without a key');
-  for (const v of vectors().filter((v) => ['tiny', 'mixed', 'licensed-bias-basic'].includes(v.name))) {
+  for (const v of all.filter((v) => ['tiny', 'mixed', 'licensed-bias-basic', 'tiny-rice', 'mixed-rice', 'licensed-bias-rice-basic', 'mixed-rice-kernels'].includes(v.name))) {
     const bytes = encodeArtifact(v.input, { heldIntervals: v.license });
     const artifact = readArtifact(bytes);
     const layers = artifact.manifest.layers;
     lines.push(`unsigned ${v.name} ${write(`unsigned/${v.name}.wgm`, bytes)} ${layers[0]!.inputs} ${layers[layers.length - 1]!.units}`);
     summary.unsigned++;
+  }
+
+  lines.push('', '# unsigned artifacts with a damaged Rice segment, their manifest rewritten to match: open without a key');
+  for (const v of forgeries(all)) {
+    lines.push(`forged ${v.name} ${write(`unsigned/${v.name}.wgm`, v.bytes)} ${unsignedStatus(v.bytes)}`);
+    summary.forged++;
+  }
+  lines.push('', '# unsigned Rice artifacts with a byte changed: open without a key (canonical builds)');
+  for (const name of ['tiny-rice', 'mixed-rice-kernels']) {
+    const v = all.find((w) => w.name === name)!;
+    const bytes = encodeArtifact(v.input, { heldIntervals: v.license });
+    for (const m of unsignedFlips(name, bytes)) {
+      lines.push(`badunsigned ${m.name} ${write(`unsigned/${m.name}.wgm`, m.bytes)} ${unsignedStatus(m.bytes)}`);
+      summary.badUnsigned++;
+    }
   }
   writeFileSync(join(dir, 'index.txt'), lines.join('\n') + '\n');
   return summary;
@@ -473,6 +710,6 @@ if (/(^|[\\/])gen-conformance\.(ts|js)$/.test(process.argv[1] ?? '')) {
   const summary = generateConformance(dir);
   process.stdout.write(
     `conformance vectors in ${dir}: ${summary.models} models, ${summary.samples} samples, ${summary.expects} expected outputs, ` +
-      `${summary.bad} bad artifacts, ${summary.unsigned} unsigned (${Date.now() - start} ms)\n`,
+      `${summary.bad} bad artifacts, ${summary.unsigned} unsigned, ${summary.forged} forged Rice segments, ${summary.badUnsigned} damaged unsigned (${Date.now() - start} ms)\n`,
   );
 }

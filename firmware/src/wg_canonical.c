@@ -228,7 +228,7 @@ static uint32_t same_vector(builder *b, const uint8_t *fb, uint32_t ref, uint32_
  * for int8), then the table, which must sit where the parent points. */
 static uint32_t child(builder *b, const uint8_t *fb, uint32_t t, int id)
 {
-    uint32_t count, k, r[7] = {0}, encoding = id == WG_T_TENSOR ? wg_fb_u8(fb, t, T_ENCODING, 0) : 0u;
+    uint32_t count, k, r[8] = {0}, encoding = id == WG_T_TENSOR ? wg_fb_u8(fb, t, T_ENCODING, 0) : 0u;
     const wg_field_spec *spec = wg_fb_spec(id, &count);
     for (k = 0; k < count; k++) {
         if (spec[k].kind == K_STRING) r[k] = string(b, fb, wg_fb_ref(fb, t, k));

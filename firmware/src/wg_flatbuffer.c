@@ -33,7 +33,7 @@ static const wg_field_spec layer_fields[] = {
 static const wg_field_spec tensor_fields[] = {
     STRING, VECTOR(4, WG_MAX_RANK), SCALAR(1, 0, 0), SCALAR(1, 0, 0), VECTOR(4, WG_MAX_CODEBOOK),
     VECTOR(4, 1u << 20), /* per-channel scales: bounded by the last dimension, checked later */
-    SCALAR(1, WG_F_BOOL, 0)};
+    SCALAR(1, WG_F_BOOL, 0), SCALAR(1, 0, 0) /* coding: range, the default, is left out */};
 static const wg_field_spec tier_fields[] = {STRING, VECTOR(2, WG_MAX_INTERVALS), SCALAR(4, WG_F_FLOAT, 0)};
 static const wg_field_spec manifest_fields[] = {
     SCALAR(2, 0, 0),
@@ -53,7 +53,7 @@ static const wg_field_spec artifact_fields[] = {
     VECTOR(1, WG_MAX_FILE_BYTES)};
 
 static const table_spec specs[] = {
-    {preprocess_fields, 3}, {layer_fields, 7}, {tensor_fields, 7},
+    {preprocess_fields, 3}, {layer_fields, 7}, {tensor_fields, 8},
     {tier_fields, 3},       {manifest_fields, 12}, {artifact_fields, 5}};
 
 typedef struct vctx {

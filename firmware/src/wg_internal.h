@@ -32,6 +32,20 @@
 
 #define WG_ALIGN4(n) (((n) + 3u) & ~3u)
 
+/* The segment codings a build decodes (CMake WG_CODING_RANGE / WG_CODING_RICE,
+ * docs/firmware.md): a model whose tensor uses one left out is refused with
+ * WG_E_UNSUPPORTED. Public definitions of the library target, so the patch
+ * applier built over it agrees. */
+#ifndef WG_CODING_RANGE
+#define WG_CODING_RANGE 1
+#endif
+#ifndef WG_CODING_RICE
+#define WG_CODING_RICE 1
+#endif
+#if !WG_CODING_RANGE && !WG_CODING_RICE
+#error "a build decodes at least one segment coding: WG_CODING_RANGE or WG_CODING_RICE"
+#endif
+
 /* Little-endian reads at any alignment (flash may hand us odd offsets).
  * On a little-endian GNU target this is one (unaligned-capable) load where
  * the core allows it, byte loads where it does not (armv6-m). */
@@ -124,10 +138,11 @@ enum { M_FORMAT_VERSION, M_MODEL, M_VERSION, M_PREPROCESS, M_LAYERS, M_TENSORS, 
        M_SEGMENT_TABLE, M_HASHES, M_INTERVAL_IDS, M_INTERVAL_EDGES };
 enum { P_INPUT_SHAPE, P_SCALE, P_OFFSET };
 enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_KERNEL, L_BIAS };
-enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED };
+enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED, T_CODING };
 enum { TI_NAME, TI_INTERVALS, TI_ACCURACY };
 enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_HELD_INTERVALS, A_SEGMENT_DATA };
 enum { ENC_DENSE_F32, ENC_INT8, ENC_CODEBOOK };
+enum { CODING_RANGE, CODING_RICE };
 enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX, ACT_SIGMOID, ACT_TANH };
 
 /* ---- the manifest, read (wg_manifest.c) ---- */
@@ -184,8 +199,9 @@ typedef struct wg_reencoder {
 typedef struct wg_cursor {
     const uint8_t *data;
     uint32_t len;
-    uint32_t byte_index; /* next stream byte; may pass len by up to 4 */
-    uint32_t range, code;
+    uint32_t byte_index; /* next stream byte; range: may pass len by up to 4 */
+    uint32_t range, code; /* range coder; Rice: the next stream bits (first in
+                             the top bit) in `code`, how many in `range` */
     uint16_t *probs;
     const float *centroids; /* local centroids (codebook segments) */
     const uint8_t *scales;  /* int8: the tensor's scales (f32 LE) */
@@ -195,14 +211,31 @@ typedef struct wg_cursor {
     uint32_t value_index_end; /* where the stream starts (after the value block) */
     uint32_t count;
     int32_t previous;
+    uint8_t coding;      /* CODING_RANGE or CODING_RICE */
+    uint8_t rice_k;      /* Rice: the parameter k (docs/format.md 5.10) */
     /* validation: re-encode every decoded bit and compare (NULL at inference) */
     wg_reencoder *check;
     uint32_t pending; /* a bad value seen in the current 64-entry chunk */
 } wg_cursor;
 
 
-/* Decoder bytes of one segment: align4(2 * models) + 4 * centroids. */
+/* Decoder bytes of one segment: align4(2 * models) + 4 * centroids, where
+ * a Rice segment has no models. */
 uint32_t wg_segment_decoder_bytes(const wg_model *m, uint32_t tensor, uint32_t code);
+/* The local centroids of segment (tensor, code): 0 unless codebook-sparse. */
+uint32_t wg_segment_centroids(const wg_model *m, uint32_t tensor, uint32_t code);
+/* Bits of a local code for n centroids: 0 for n <= 1, else ceil(log2 n). */
+uint32_t wg_code_bits(uint32_t n);
+/* The tensor's segment coding (CODING_RANGE unless the manifest says rice). */
+uint32_t wg_tensor_coding(const wg_model *m, uint32_t tensor);
+/* Whether this build decodes `coding` (WG_CODING_RANGE, WG_CODING_RICE). */
+static inline int wg_coding_built(uint32_t coding)
+{
+    return coding == CODING_RICE ? WG_CODING_RICE : coding == CODING_RANGE ? WG_CODING_RANGE : 0;
+}
+/* The Rice parameter of `count` >= 1 entries among `elements`: k =
+ * floor(log2(m)) for m = floor(elements / count) >= 2, else 0. */
+uint32_t wg_rice_k(uint32_t elements, uint32_t count);
 
 /* Opens segment (tensor, code) over data[0..len) with its state at `mem`.
  * With `check` (validation) every entry is checked as formats'

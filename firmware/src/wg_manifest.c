@@ -149,6 +149,7 @@ static wg_status check_tensor(const uint8_t *b, uint32_t t)
         return WG_E_BAD_VALUE;
     }
     if (encoding == ENC_DENSE_F32 && bits != 32u) return WG_E_BAD_VALUE;
+    if (wg_fb_u8(b, t, T_CODING, CODING_RANGE) > CODING_RICE) return WG_E_BAD_VALUE;
     return WG_OK;
 }
 

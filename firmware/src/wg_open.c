@@ -163,12 +163,16 @@ wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
 }
 
 /* What the kernels can run: a chain of Dense layers, linear or relu, and a
- * softmax last layer (its logits are returned). */
+ * softmax last layer (its logits are returned), over tensors in codings
+ * this build decodes (WG_CODING_RANGE, WG_CODING_RICE). */
 static wg_status check_supported(const wg_model *m)
 {
     const uint8_t *b = m->manifest;
-    uint32_t l, previous = m->inputs;
+    uint32_t l, previous = m->inputs, t, tensors = wg_fb_len(b, m->tensors_at);
     if (m->layer_count == 0) return WG_E_UNSUPPORTED;
+    for (t = 0; t < tensors; t++) {
+        if (!wg_coding_built(wg_tensor_coding(m, t))) return WG_E_UNSUPPORTED;
+    }
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l), act = wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR);
         if (wg_fb_u32(b, layer, L_INPUTS, 0) != previous) return WG_E_UNSUPPORTED;

@@ -147,7 +147,7 @@ function plan(a: Artifact): [number, number, number] {
     const t = m.tensors[s.tensor]!;
     const centroids = t.encoding === 'codebook-sparse' ? localCodebookIndices(t, s.interval, m.intervals).length : 0;
     const elements = t.shape.reduce((x, y) => x * y, 1);
-    const models = modelLayout(elements, codeBitsFor(centroids)).total;
+    const models = t.coding === 'rice' ? 0 : modelLayout(elements, codeBitsFor(centroids)).total; // a Rice stream has none
     decoder = Math.max(decoder, ((2 * models + 3) & ~3) + 4 * centroids);
   }
   return [layers + activations + decoder, layers + activations, execImageBytes(a)];
@@ -201,6 +201,9 @@ function bad(name: string, bytes: Uint8Array): void {
   lines.push(`bad ${name} ${name}.bad.wgm ${status}`);
 }
 
+/** The same model with every tensor's segments Rice-coded (docs/format.md 5.10). */
+const rice = (input: ModelInput): ModelInput => ({ ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) });
+
 const tiny = tinyModel({ sizes: [12, 6, 4], seed: 3, finalActivation: 'linear' });
 const good = model('tiny-codebook', tiny);
 model('tiny-basic', tiny, [1, 2]);
@@ -209,6 +212,12 @@ const int8 = model('tiny-int8', tinyModel({ sizes: [10, 7, 5], seed: 4, encoding
 model('tiny-f32', tinyModel({ sizes: [9, 300, 3], seed: 5, encoding: 'dense-f32' }));
 model('chain-int8-bias', mlpModel({ sizes: [20, 16, 12, 6], sparsity: 0.5, seed: 9, kernelEncoding: 'int8', biasEncoding: 'int8', intervals: 4 }));
 model('mlp', mlpModel({ sizes: [784, 128, 64, 10], seed: 1 }), undefined, 4);
+const goodRice = model('tiny-codebook-rice', rice(tiny));
+model('tiny-basic-rice', rice(tiny), [1, 2]);
+model('tiny-int8-rice', rice(tinyModel({ sizes: [10, 7, 5], seed: 4, encoding: 'int8' })), [0, 2, 3]);
+model('tiny-f32-rice', rice(tinyModel({ sizes: [9, 300, 3], seed: 5, encoding: 'dense-f32' })));
+model('chain-int8-bias-rice', rice(mlpModel({ sizes: [20, 16, 12, 6], sparsity: 0.5, seed: 9, kernelEncoding: 'int8', biasEncoding: 'int8', intervals: 4 })));
+model('mlp-rice', rice(mlpModel({ sizes: [784, 128, 64, 10], seed: 1 })), undefined, 4);
 
 const unsignedBytes = encodeArtifact(tiny);
 writeFileSync(`${dir}/tiny-unsigned.wgm`, unsignedBytes);
@@ -244,7 +253,7 @@ function statusOf(b: Uint8Array): string {
     return `WG_E_${error.code}`;
   }
 }
-for (const [name, a] of [['tiny-codebook', good], ['tiny-int8', int8]] as const) {
+for (const [name, a] of [['tiny-codebook', good], ['tiny-int8', int8], ['tiny-codebook-rice', goodRice]] as const) {
   const out: string[] = [];
   for (let at = 0; at < a.bytes.length; at++) {
     for (const x of [0x01, 0x80, 0xff]) {

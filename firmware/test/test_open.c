@@ -85,7 +85,7 @@ static void test_plan_equals_formula(void **state)
 /* plan - 1 bytes fail with WG_E_ARENA_TOO_SMALL, plan bytes open and run. */
 static void test_arena_boundary_is_exact(void **state)
 {
-    static const char *names[] = {"tiny-codebook", "tiny-int8", "mlp"};
+    static const char *names[] = {"tiny-codebook", "tiny-int8", "mlp", "tiny-codebook-rice", "tiny-int8-rice", "mlp-rice"};
     size_t k;
     (void)state;
     for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {

@@ -612,7 +612,8 @@ typedef struct wg_merge {
     /* target */
     uint32_t made, target_count;
     uint32_t value_bytes; /* pass 1: bytes of each stored form; 0: the stream */
-    wg_renc *enc;
+    wg_renc *enc;         /* the stream of a range-coded target, */
+    wg_rice_enc *rice;    /* or of a Rice-coded one (then enc is NULL) */
     uint16_t *enc_probs;
     uint32_t enc_max_e, enc_code_at, enc_code_bits;
     int32_t previous;
@@ -634,6 +635,9 @@ static wg_status emit(wg_merge *g, uint32_t p, uint32_t raw)
     g->made++;
     if (g->value_bytes) {
         for (i = 0; i < g->value_bytes; i++) out_byte(g->o, (raw >> (8u * i)) & 0xffu);
+    } else if (g->rice) {
+        wg_rice_enc_entry(g->rice, (uint32_t)((int64_t)p - g->previous), raw, g->enc_code_bits);
+        g->previous = (int32_t)p;
     } else {
         wg_renc_gap(g->enc, g->enc_probs, 0, g->enc_max_e, (uint32_t)((int64_t)p - g->previous));
         g->previous = (int32_t)p;
@@ -753,20 +757,8 @@ static wg_status merge_pass(wg_merge *g, const uint8_t *data, uint32_t *at, uint
 /* Bytes of working memory one entry delta takes (models, decoder). */
 typedef struct ed_plan {
     uint32_t src_bytes, delta_models, tgt_bytes, raw_bits, elements, value_bytes;
-    uint32_t enc_max_e, enc_code_at, enc_code_bits;
+    uint32_t enc_max_e, enc_code_at, enc_code_bits, rice;
 } ed_plan;
-
-/* The local code width of B's segment (tensor, code): the n (<= 256) local
- * centroids whose decoder takes wg_segment_decoder_bytes (it grows with n). */
-static uint32_t code_bits_of(const wg_model *b, uint32_t tensor, uint32_t code, uint32_t max_e)
-{
-    uint32_t bytes = wg_segment_decoder_bytes(b, tensor, code), n;
-    for (n = 1; n <= WG_MAX_CODEBOOK; n++) {
-        uint32_t bits = n <= 1u ? 0u : wg_log2_floor(n - 1u) + 1u;
-        if (WG_ALIGN4(2u * (5u * (max_e + 1u) + (1u << bits))) + 4u * n == bytes) return bits;
-    }
-    return 0;
-}
 
 static wg_status ed_plan_for(const wg_patch_ctx *x, const wg_src_seg *src, uint32_t tensor, uint32_t code, ed_plan *p)
 {
@@ -780,14 +772,16 @@ static wg_status ed_plan_for(const wg_patch_ctx *x, const wg_src_seg *src, uint3
     p->value_bytes = enc == ENC_DENSE_F32 ? 4u : enc == ENC_INT8 ? 1u : 0u;
     p->enc_code_bits = 0;
     if (enc == ENC_CODEBOOK) {
-        p->raw_bits = code_bits_of(&x->b, tensor, code, max_e);
+        p->raw_bits = wg_code_bits(wg_segment_centroids(&x->b, tensor, code));
         p->enc_code_bits = p->raw_bits;
     }
     p->delta_models = 2u + 10u * (max_e + 1u) + (p->raw_bits <= 8u ? (1u << p->raw_bits) : 1u);
     p->enc_max_e = max_e;
     p->enc_code_at = 5u * (max_e + 1u);
-    /* the re-encoder's models */
-    p->tgt_bytes = 2u * (p->enc_code_at + (1u << p->enc_code_bits));
+    /* the re-encoder's models (a Rice stream has none); the source is
+     * decoded in its own tensor's coding, the target encoded in B's */
+    p->rice = wg_tensor_coding(&x->b, tensor) == CODING_RICE;
+    p->tgt_bytes = p->rice ? 0u : 2u * (p->enc_code_at + (1u << p->enc_code_bits));
     return WG_OK;
 }
 
@@ -802,6 +796,7 @@ static wg_status entry_delta(wg_out *o, const wg_patch_ctx *x, const wg_src_seg 
     ed_plan p;
     wg_merge g;
     wg_renc enc;
+    wg_rice_enc rice;
     uint32_t mark = w->top, start = *at, pass, i;
     uint8_t *src_mem, *tgt_mem;
     uint16_t *probs;
@@ -810,8 +805,9 @@ static wg_status entry_delta(wg_out *o, const wg_patch_ctx *x, const wg_src_seg 
     tgt_mem = take(w, p.tgt_bytes);
     src_mem = take(w, p.src_bytes);
     probs = (uint16_t *)(void *)take(w, 2u * p.delta_models);
-    if (!tgt_mem || !src_mem || !probs) return WG_E_ARENA_TOO_SMALL;
+    if ((!tgt_mem && p.tgt_bytes) || (!src_mem && p.src_bytes) || !probs) return WG_E_ARENA_TOO_SMALL;
     wg_renc_init(&enc, out_byte, o);
+    wg_rice_enc_init(&rice, wg_rice_k(p.elements, target_count), out_byte, o);
     for (pass = p.value_bytes ? 0u : 1u; pass < 2u; pass++) {
         memset(&g, 0, sizeof(g));
         g.o = o;
@@ -819,12 +815,13 @@ static wg_status entry_delta(wg_out *o, const wg_patch_ctx *x, const wg_src_seg 
         g.target_count = target_count;
         g.value_bytes = pass == 0 ? p.value_bytes : 0u;
         g.enc = &enc;
+        g.rice = p.rice ? &rice : NULL;
         g.enc_probs = (uint16_t *)(void *)tgt_mem;
         g.enc_max_e = p.enc_max_e;
         g.enc_code_at = p.enc_code_at;
         g.enc_code_bits = p.enc_code_bits;
         g.previous = -1;
-        for (i = 0; i < p.enc_code_at + (1u << p.enc_code_bits); i++) g.enc_probs[i] = (uint16_t)WG_PROB_INIT;
+        for (i = 0; i < p.tgt_bytes / 2u; i++) g.enc_probs[i] = (uint16_t)WG_PROB_INIT;
         st = wg_cursor_open(&g.cur, &x->a, src->tensor, src->code, src->count, src->data, src->len, src_mem, NULL);
         if (st == WG_OK) {
             *at = start;
@@ -835,7 +832,11 @@ static wg_status entry_delta(wg_out *o, const wg_patch_ctx *x, const wg_src_seg 
             return st;
         }
     }
-    wg_renc_finish(&enc);
+    if (p.rice) {
+        wg_rice_enc_finish(&rice);
+    } else {
+        wg_renc_finish(&enc);
+    }
     w->top = mark;
     return WG_OK;
 }

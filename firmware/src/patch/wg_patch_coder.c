@@ -1,7 +1,8 @@
 /*
  * wg_patch_coder.c: range decoder and streaming range encoder of
  * docs/format.md 5.2-5.4 (LZMA's binary adaptive coder, first output byte
- * not stored, up to 4 trailing zero bytes dropped), for the patch applier.
+ * not stored, up to 4 trailing zero bytes dropped), and the Rice stream's
+ * writer (5.10), for the patch applier.
  */
 #include "wg_patch_coder.h"
 
@@ -229,4 +230,45 @@ void wg_renc_finish(wg_renc *e)
     for (i = 0; i < 5u; i++) shift_low(e);
     for (; e->zeros > VIRTUAL_BYTES; e->zeros--) e->emit(e->ctx, 0);
     e->zeros = 0;
+}
+
+/* ---- Rice writer ---- */
+
+void wg_rice_enc_init(wg_rice_enc *e, uint32_t k, void (*emit)(void *ctx, uint32_t byte), void *ctx)
+{
+    e->acc = 0;
+    e->bits = 0;
+    e->k = k;
+    e->emit = emit;
+    e->ctx = ctx;
+}
+
+/* The n <= 24 low bits of value, most significant first: acc never holds
+ * more than 7 + 24 bits. */
+static void rice_put(wg_rice_enc *e, uint32_t value, uint32_t n)
+{
+    if (n == 0) return;
+    e->acc = (e->acc << n) | (value & ((1u << n) - 1u));
+    e->bits += n;
+    while (e->bits >= 8u) {
+        e->bits -= 8u;
+        e->emit(e->ctx, (e->acc >> e->bits) & 0xffu);
+    }
+    e->acc &= (1u << e->bits) - 1u;
+}
+
+void wg_rice_enc_entry(wg_rice_enc *e, uint32_t v, uint32_t code, uint32_t code_bits)
+{
+    uint32_t u = v - 1u, q = u >> e->k;
+    /* q < 2^24 zeros (u < the tensor's elements), 24 at a time */
+    for (; q > 24u; q -= 24u) rice_put(e, 0, 24);
+    rice_put(e, 0, q);
+    rice_put(e, 1, 1);
+    rice_put(e, u, e->k);
+    rice_put(e, code, code_bits);
+}
+
+void wg_rice_enc_finish(wg_rice_enc *e)
+{
+    if (e->bits > 0) rice_put(e, 0, 8u - e->bits);
 }

@@ -2,7 +2,8 @@
  * wg_patch_coder.h: the range coder of docs/format.md 5.2 as the patch
  * applier needs it: a decoder over a byte range of the patch (manifest and
  * entry deltas), and a streaming encoder whose bytes go to a callback
- * (the entry delta's re-encoded segment). Not installed.
+ * (the entry delta's re-encoded segment); and the Rice writer (5.10) for a
+ * target segment of a Rice-coded tensor. Not installed.
  */
 #ifndef WG_PATCH_CODER_H
 #define WG_PATCH_CODER_H
@@ -43,6 +44,20 @@ void wg_renc_direct(wg_renc *e, uint32_t bit);
 void wg_renc_gap(wg_renc *e, uint16_t *probs, uint32_t base, uint32_t max_e, uint32_t v);
 void wg_renc_tree(wg_renc *e, uint16_t *probs, uint32_t base, uint32_t bits, uint32_t value);
 void wg_renc_finish(wg_renc *e);
+
+/* The Rice stream's writer (docs/format.md 5.10), for an entry delta whose
+ * target tensor is Rice-coded: bits most significant first, each byte to
+ * emit(ctx, byte) once complete, the last one padded with zero bits. */
+typedef struct wg_rice_enc {
+    uint32_t acc, bits, k; /* `bits` pending bits, the low ones of acc */
+    void (*emit)(void *ctx, uint32_t byte);
+    void *ctx;
+} wg_rice_enc;
+
+void wg_rice_enc_init(wg_rice_enc *e, uint32_t k, void (*emit)(void *ctx, uint32_t byte), void *ctx);
+/* One entry: its gap v >= 1, then `code_bits` (<= 8) bits of `code`. */
+void wg_rice_enc_entry(wg_rice_enc *e, uint32_t v, uint32_t code, uint32_t code_bits);
+void wg_rice_enc_finish(wg_rice_enc *e);
 
 /* floor(log2(max(1, n))) */
 uint32_t wg_log2_floor(uint32_t n);

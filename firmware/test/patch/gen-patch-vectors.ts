@@ -2,7 +2,9 @@
 // artifacts, .wgp patches of every kind, the target device-sim streams into
 // its slot, its working memory from the arena, and damaged patches with the
 // status formats' applier gives. Deterministic (fixed seeds, Ed25519 keys
-// from fixed seeds).
+// from fixed seeds). Rice-coded models too (docs/format.md 5.10): an entry
+// delta decodes its source in the source tensor's coding and re-encodes the
+// target in the target's, also from a range-coded version to a Rice one.
 //
 //   npx --no-install tsx firmware/test/patch/gen-patch-vectors.ts DIR
 //
@@ -73,6 +75,7 @@ export function generatePatchVectors(dir: string): { good: number; bad: number }
     good.push({ name, source, patch: p });
   };
 
+  const rice = (input: ModelInput): ModelInput => ({ ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) });
   const encodings = ['codebook-sparse', 'int8', 'dense-f32'] as const;
   encodings.forEach((kernelEncoding, i) => {
     const tag = kernelEncoding.replace(/-.*/, '');
@@ -88,6 +91,17 @@ export function generatePatchVectors(dir: string): { good: number; bad: number }
     addPatch(`${tag}-version-license`, basic, diffArtifacts(basic, v2full));
     lines.push(`rollback ${tag}-rollback ${file(`${tag}-rollback.src.wgm`, v2full)} ${file(`${tag}-rollback.wgp`, diffArtifacts(v2full, full))}`);
     addPatch(`${tag}-version-unsigned`, encodeArtifact(v1, {}), diffArtifacts(encodeArtifact(v1, {}), encodeArtifact(nextVersion(v1, 0.3, 21 + i), {})));
+    // Rice: a new version (entry deltas from and to Rice segments), a
+    // license upgrade, and a range-coded version to a Rice-coded one
+    const r1 = rice(v1);
+    const r1full = sign(r1);
+    const r1basic = sign(r1, ids.slice(1, 3));
+    const r2full = sign(rice(v2));
+    addPatch(`${tag}-rice-version`, r1full, diffArtifacts(r1full, r2full));
+    addPatch(`${tag}-rice-version-license`, r1basic, diffArtifacts(r1basic, r2full));
+    addPatch(`${tag}-rice-upgrade`, r1basic, diffArtifacts(r1basic, r1full));
+    addPatch(`${tag}-range-to-rice`, full, diffArtifacts(full, r2full));
+    addPatch(`${tag}-rice-to-range`, r1full, diffArtifacts(r1full, v2full));
   });
   // A larger retrained model: entry deltas over ~100k-element tensors.
   {
