@@ -41,8 +41,17 @@ const align4 = (n: number): number => (n + 3) & ~3;
 export function checkFirmwareSupport(artifact: Artifact): void {
   const layers = artifact.manifest.layers;
   if (layers.length === 0) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'the artifact has no layers');
+  // A chain: each layer reads what the one before it wrote, the first the preprocessed input (as wg_open checks).
+  let previous = artifact.manifest.preprocess.inputShape.reduce((n, d) => n * d, 1);
   layers.forEach((layer, l) => {
     if (layer.kind !== 'dense') throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `layer kind "${layer.kind}" is not supported; only dense`);
+    if (layer.inputs !== previous) {
+      throw new DeviceError(
+        DeviceErrorCode.UNSUPPORTED_MODEL,
+        `layer "${layer.name}" reads ${layer.inputs} inputs where ${l === 0 ? 'the preprocessed input has' : 'the layer before writes'} ${previous}; the firmware library runs a chain of layers only`,
+      );
+    }
+    previous = layer.units;
     const ok = layer.activation === 'linear' || layer.activation === 'relu' || (layer.activation === 'softmax' && l === layers.length - 1);
     if (!ok) {
       throw new DeviceError(

@@ -43,6 +43,15 @@ test('int8 and dense-f32 segments plan models only; a hidden sigmoid is unsuppor
   assert.throws(() => firmwarePlan(readArtifact(encodeArtifact(input))), /sigmoid is not supported/);
 });
 
+test('a Rice build plans no decoder models; an input that does not feed the first layer is unsupported', () => {
+  const input = syntheticModel({ sizes: [100, 3, 2], encoding: 'int8' });
+  const rice = firmwarePlan(readArtifact(encodeArtifact({ ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) })));
+  assert.is(rice.decoderBytes, 0, 'int8 and dense-f32 Rice segments: no models, no centroids');
+  const unchained = syntheticModel({ sizes: [8, 4, 2] });
+  unchained.preprocess = { ...unchained.preprocess, inputShape: [9] };
+  assert.throws(() => firmwarePlan(readArtifact(encodeArtifact(unchained))), /reads 8 inputs where the preprocessed input has 9/);
+});
+
 test('weightgate firmware plan prints the arenas and the flash; --json for scripts', () => {
   const text = runCli(['firmware', 'plan', small]);
   assert.is(text.status, 0, text.stderr);
