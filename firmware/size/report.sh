@@ -4,31 +4,36 @@
 # table). Run from the repository root: sh firmware/size/report.sh
 #
 # A target is cpu:arith:canonical:codings, codings `both` (the default
-# build, range and Rice segments) or `rice` (WG_CODING_RANGE=OFF: a
-# firmware that only runs Rice-coded models). Build directories:
-# firmware/build/<cpu>-<arith>-canonical-<ON|OFF>, and
-# firmware/build/<cpu>-<arith>-rice-canonical-<ON|OFF> for a Rice-only one.
+# build, range and Rice segments), `rice` (WG_CODING_RANGE=OFF: a firmware
+# that only runs Rice-coded models) or `range` (WG_CODING_RICE=OFF). Build
+# directories: firmware/build/<cpu>-<arith>-canonical-<ON|OFF>, and
+# firmware/build/<cpu>-<arith>-<rice|range>-canonical-<ON|OFF> for a
+# one-coding build.
 set -e
 out=firmware/build
 for target in cortex-m0plus:int:ON:both cortex-m4f:f32:ON:both cortex-m4f:int:ON:both cortex-m33:f32:ON:both \
   cortex-m33:int:ON:both cortex-m0plus:int:OFF:both cortex-m4f:f32:OFF:both cortex-m4f:int:OFF:both \
-  cortex-m0plus:int:OFF:rice cortex-m4f:f32:OFF:rice cortex-m4f:int:OFF:rice; do
+  cortex-m0plus:int:OFF:rice cortex-m4f:f32:OFF:rice cortex-m4f:int:OFF:rice \
+  cortex-m4f:f32:OFF:range cortex-m4f:int:OFF:range; do
   cpu=${target%%:*}
   rest=${target#*:}
   arith=${rest%%:*}
   rest=${rest#*:}
   canonical=${rest%%:*}
   codings=${rest#*:}
+  range=ON
+  rice=ON
+  dir=$out/$cpu-$arith-canonical-$canonical
   if [ "$codings" = rice ]; then
     dir=$out/$cpu-$arith-rice-canonical-$canonical
     range=OFF
-  else
-    dir=$out/$cpu-$arith-canonical-$canonical
-    range=ON
+  elif [ "$codings" = range ]; then
+    dir=$out/$cpu-$arith-range-canonical-$canonical
+    rice=OFF
   fi
   cmake -S firmware -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/firmware/cmake/arm-none-eabi.cmake" \
     -DCMAKE_BUILD_TYPE=MinSizeRel -DWG_CPU="$cpu" -DWG_ARITH="$arith" -DWG_CANONICAL="$canonical" \
-    -DWG_CODING_RANGE="$range" -DWG_CODING_RICE=ON -DWG_TESTS=OFF >/dev/null
+    -DWG_CODING_RANGE="$range" -DWG_CODING_RICE="$rice" -DWG_TESTS=OFF >/dev/null
   cmake --build "$dir" -j2 --target size_probe size_baseline >/dev/null
   base=$(arm-none-eabi-size "$dir/size/size_baseline" | awk 'NR==2 {print $1 + $2}')
   probe=$(arm-none-eabi-size "$dir/size/size_probe" | awk 'NR==2 {print $1 + $2}')
