@@ -263,14 +263,8 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
       if (local >= localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${local} outside its ${localValues.length} centroids`);
       value = localValues[local]!;
       if (raws) raws[i] = local;
-    } else if (kind === KIND_INT8) {
-      value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
-      if (raws) raws[i] = c.data[c.valueIndex]!;
-      c.valueIndex += 1;
     } else {
-      value = c.view.getFloat32(c.valueIndex, true);
-      if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
-      c.valueIndex += 4;
+      value = valueBlockEntry(c, position, raws, i);
     }
     positions[i] = position;
     values[i] = value;
@@ -282,6 +276,19 @@ export function decodeEntries(c: SegmentCursor, positions: Uint32Array, values: 
   c.previous = previous;
   c.remaining -= n;
   return n;
+}
+
+/** The next int8 or dense-f32 entry's value from the value block (its stored form into raws[i]). */
+function valueBlockEntry(c: SegmentCursor, position: number, raws: Uint32Array | null, i: number): number {
+  const at = c.valueIndex;
+  if (c.kind === KIND_INT8) {
+    c.valueIndex = at + 1;
+    if (raws) raws[i] = c.data[at]!;
+    return c.view.getInt8(at) * c.scales![position % c.channels]!;
+  }
+  c.valueIndex = at + 4;
+  if (raws) raws[i] = c.view.getUint32(at, true);
+  return c.view.getFloat32(at, true);
 }
 
 /** decodeEntries for a Rice stream (docs/format.md §5.10); the last entry also checks the stream's end. */
@@ -315,14 +322,8 @@ function decodeRiceEntries(c: SegmentCursor, positions: Uint32Array, values: Flo
       if (local >= localValues.length) throw segmentError(c, 'BAD_VALUE', `code ${local} outside its ${localValues.length} centroids`);
       value = localValues[local]!;
       if (raws) raws[i] = local;
-    } else if (c.kind === KIND_INT8) {
-      value = c.view.getInt8(c.valueIndex) * c.scales![position % c.channels]!;
-      if (raws) raws[i] = c.data[c.valueIndex]!;
-      c.valueIndex += 1;
     } else {
-      value = c.view.getFloat32(c.valueIndex, true);
-      if (raws) raws[i] = c.view.getUint32(c.valueIndex, true);
-      c.valueIndex += 4;
+      value = valueBlockEntry(c, position, raws, i);
     }
     positions[i] = position;
     values[i] = value;
