@@ -477,12 +477,6 @@ typedef uint8_t wg_weight; /* the image's f32 table, read in place */
 #define WEIGHT(tab, i) wg_f32_of_bits(wg_u32((tab) + 4u * (i)))
 #endif
 
-#if defined(__GNUC__)
-#define WG_NOINLINE __attribute__((noinline))
-#else
-#define WG_NOINLINE
-#endif
-
 /* attach checked every section's bounds and every entry's column and
  * table index: the loops below read without checks. */
 

@@ -16,6 +16,14 @@
 #endif
 
 /* Caps of formats/caps.ts. */
+/* A function kept out of its caller (a hot loop whose registers its rare
+ * cases would otherwise crowd). */
+#if defined(__GNUC__)
+#define WG_NOINLINE __attribute__((noinline))
+#else
+#define WG_NOINLINE
+#endif
+
 #define WG_MAX_FILE_BYTES (64u * 1024u * 1024u)
 #define WG_MAX_TENSORS 1024u
 #define WG_MAX_LAYERS 1024u

@@ -735,12 +735,6 @@ static wg_status run_range(wg_cursor *c, const wg_model *m, const wg_layer_io *i
     } while (0)
 #endif
 
-#if defined(__GNUC__)
-#define WG_NOINLINE __attribute__((noinline))
-#else
-#define WG_NOINLINE
-#endif
-
 /* The Rice kernel's state between its loop and the loop's caller. */
 typedef struct rice_loop {
     /* constant over a segment */
