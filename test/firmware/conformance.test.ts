@@ -4,47 +4,17 @@
 // generator's where there is one, so the generator cannot silently rot.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { readArtifact, type Artifact } from '../../formats/index.ts';
-import { loadArtifactOnProfile } from '../../device-sim/check-artifact.ts';
-import { createInterpreter } from '../../device-sim/interpreter.ts';
-import { openExecImage } from '../../device-sim/exec-image.ts';
-import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
-import { resolveProfile } from '../../device-sim/profiles.ts';
-import { Arena } from '../../device-sim/arena.ts';
+import { readArtifact } from '../../formats/index.ts';
 import { generateConformance, openStatus } from '../../scripts/gen-conformance.ts';
+import { checkBad, checkExpected, checkPlansAndImages, readVectors } from './vectors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-conformance-'));
 const summary = generateConformance(dir);
-const index = readFileSync(join(dir, 'index.txt'), 'utf8')
-  .split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line !== '' && !line.startsWith('#'))
-  .map((line) => line.split(' '));
-const records = (kind: string) => index.filter((r) => r[0] === kind);
-const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
-
-const keyHex = records('key')[0]![1]!;
-// The raw key, as the C library takes it, wrapped in SPKI for Node.
-const publicKey = createPublicKey({
-  key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keyHex, 'hex')]),
-  format: 'der',
-  type: 'spki',
-});
-const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-
-const models = new Map<string, { artifact: Artifact; inputs: number; outputs: number }>();
-for (const [, name, path, inputs, outputs] of records('model')) {
-  models.set(name!, {
-    artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }),
-    inputs: Number(inputs),
-    outputs: Number(outputs),
-  });
-}
-const samples = new Map(records('samples').map(([, name, path, count]) => [name!, { bytes: file(path!), count: Number(count) }]));
+const vectors = readVectors(dir);
+const { records, file, keyHex, publicPem, models, samples } = vectors;
 
 function listFiles(root: string, under = root): string[] {
   return readdirSync(under).flatMap((name) => {
@@ -85,35 +55,7 @@ test('the index is well formed: one key, models with samples, every (arith, kern
 });
 
 test('expected logits and classes are what device-sim gives now (image kernels through check-artifact, coded without image)', () => {
-  for (const [, name, arith, kernel, path] of records('expect')) {
-    const model = models.get(name!)!;
-    const { bytes, count } = samples.get(name!)!;
-    const expected = file(path!);
-    const view = new DataView(expected.buffer, expected.byteOffset, expected.byteLength);
-    const record = (model.outputs + (arith === 'int' ? 2 : 1)) * 4;
-    assert.is(expected.length, count * record, `${path} size`);
-    const interpreter =
-      kernel === 'image'
-        ? loadArtifactOnProfile(model.artifact.bytes, resolveProfile('esp32', { arithmetic: arith }), { kernel: 'image' }).interpreter!
-        : createInterpreter(model.artifact, new Arena(1 << 20), { arithmetic: arith as 'f32' | 'int' });
-    for (let s = 0; s < count; s++) {
-      const sample = bytes.subarray(s * model.inputs, (s + 1) * model.inputs);
-      const at = s * record;
-      if (arith === 'f32') {
-        const logits = interpreter.logits(sample);
-        for (let j = 0; j < model.outputs; j++) {
-          assert.ok(Object.is(view.getFloat32(at + j * 4, true), logits[j]), `${name} ${kernel} sample ${s} logit ${j}`);
-        }
-      } else {
-        const { values, exponent } = interpreter.intLogits(sample);
-        for (let j = 0; j < model.outputs; j++) assert.is(view.getInt32(at + j * 4, true), values[j], `${name} ${kernel} sample ${s} logit ${j}`);
-        assert.is(view.getInt32(at + model.outputs * 4, true), exponent);
-      }
-      const logits = Array.from({ length: model.outputs }, (_, j) => (arith === 'f32' ? view.getFloat32(at + j * 4, true) : view.getInt32(at + j * 4, true)));
-      const best = logits.indexOf(Math.max(...logits));
-      assert.is(view.getUint32(at + record - 4, true), best, `${name} ${arith} ${kernel} sample ${s} class`);
-    }
-  }
+  checkExpected(vectors);
 });
 
 test('int logits: the coded and image kernels agree exactly; f32: they classify the same and differ in the last bits at most', () => {
@@ -139,24 +81,11 @@ test('int logits: the coded and image kernels agree exactly; f32: they classify 
 });
 
 test('plans are firmwarePlan, images are the ones device-sim builds and opens', () => {
-  for (const [, name, coded, image, imageBytes] of records('plan')) {
-    const plan = firmwarePlan(models.get(name!)!.artifact);
-    assert.equal([plan.arenaCodedBytes, plan.arenaImageBytes, plan.imageBytes], [Number(coded), Number(image), Number(imageBytes)], name);
-  }
-  for (const [, name, path] of records('image')) {
-    const artifact = models.get(name!)!.artifact;
-    const bytes = file(path!);
-    assert.is(bytes.length, Number(records('plan').find((r) => r[1] === name)![4]));
-    assert.not.type(openExecImage(bytes, artifact), 'string', `${name} image opens`);
-  }
+  checkPlansAndImages(vectors);
 });
 
 test('bad artifacts: each status is what opening it with the key gives; unsigned ones open without a key', () => {
-  const statuses = new Set<string>();
-  for (const [, name, path, status] of records('bad')) {
-    assert.is(openStatus(file(path!), publicPem), status, name);
-    statuses.add(status!);
-  }
+  const statuses = checkBad(vectors);
   for (const code of ['WG_E_TRUNCATED', 'WG_E_HASH_MISMATCH', 'WG_E_BAD_SIGNATURE', 'WG_E_UNSIGNED', 'WG_E_BAD_IDENTIFIER', 'WG_E_OUT_OF_BOUNDS']) {
     assert.ok(statuses.has(code), `some vector gives ${code}`);
   }

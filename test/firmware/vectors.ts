@@ -1,0 +1,110 @@
+// Reading a directory of conformance records (the format of
+// scripts/gen-conformance.ts: index.txt + files) and checking them against
+// what device-sim computes now. Used on the generated vectors and on the
+// C library's committed fixtures (artifacts written by earlier builds).
+import * as assert from 'uvu/assert';
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readArtifact, type Artifact } from '../../formats/index.ts';
+import { loadArtifactOnProfile } from '../../device-sim/check-artifact.ts';
+import { createInterpreter } from '../../device-sim/interpreter.ts';
+import { openExecImage } from '../../device-sim/exec-image.ts';
+import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
+import { resolveProfile } from '../../device-sim/profiles.ts';
+import { Arena } from '../../device-sim/arena.ts';
+import { openStatus } from '../../scripts/gen-conformance.ts';
+
+export interface Vectors {
+  records(kind: string): string[][];
+  file(name: string): Uint8Array;
+  keyHex: string;
+  publicPem: string;
+  models: Map<string, { artifact: Artifact; inputs: number; outputs: number }>;
+  samples: Map<string, { bytes: Uint8Array; count: number }>;
+}
+
+export function readVectors(dir: string): Vectors {
+  const index = readFileSync(join(dir, 'index.txt'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => line.split(' '));
+  const records = (kind: string) => index.filter((r) => r[0] === kind);
+  const file = (name: string) => new Uint8Array(readFileSync(join(dir, name)));
+  const keyHex = records('key')[0]![1]!;
+  // The raw key, as the C library takes it, wrapped in SPKI for Node.
+  const publicKey = createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keyHex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const models = new Map<string, { artifact: Artifact; inputs: number; outputs: number }>();
+  for (const [, name, path, inputs, outputs] of records('model')) {
+    models.set(name!, {
+      artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }),
+      inputs: Number(inputs),
+      outputs: Number(outputs),
+    });
+  }
+  const samples = new Map(records('samples').map(([, name, path, count]) => [name!, { bytes: file(path!), count: Number(count) }]));
+  return { records, file, keyHex, publicPem, models, samples };
+}
+
+/** Every `expect` record: the logits, exponent and class device-sim gives now (image kernels through check-artifact, coded without image). */
+export function checkExpected(v: Vectors): void {
+  for (const [, name, arith, kernel, path] of v.records('expect')) {
+    const model = v.models.get(name!)!;
+    const { bytes, count } = v.samples.get(name!)!;
+    const expected = v.file(path!);
+    const view = new DataView(expected.buffer, expected.byteOffset, expected.byteLength);
+    const record = (model.outputs + (arith === 'int' ? 2 : 1)) * 4;
+    assert.is(expected.length, count * record, `${path} size`);
+    const interpreter =
+      kernel === 'image'
+        ? loadArtifactOnProfile(model.artifact.bytes, resolveProfile('esp32', { arithmetic: arith }), { kernel: 'image' }).interpreter!
+        : createInterpreter(model.artifact, new Arena(1 << 20), { arithmetic: arith as 'f32' | 'int' });
+    for (let s = 0; s < count; s++) {
+      const sample = bytes.subarray(s * model.inputs, (s + 1) * model.inputs);
+      const at = s * record;
+      if (arith === 'f32') {
+        const logits = interpreter.logits(sample);
+        for (let j = 0; j < model.outputs; j++) {
+          assert.ok(Object.is(view.getFloat32(at + j * 4, true), logits[j]), `${name} ${kernel} sample ${s} logit ${j}`);
+        }
+      } else {
+        const { values, exponent } = interpreter.intLogits(sample);
+        for (let j = 0; j < model.outputs; j++) assert.is(view.getInt32(at + j * 4, true), values[j], `${name} ${kernel} sample ${s} logit ${j}`);
+        assert.is(view.getInt32(at + model.outputs * 4, true), exponent);
+      }
+      const logits = Array.from({ length: model.outputs }, (_, j) => (arith === 'f32' ? view.getFloat32(at + j * 4, true) : view.getInt32(at + j * 4, true)));
+      const best = logits.indexOf(Math.max(...logits));
+      assert.is(view.getUint32(at + record - 4, true), best, `${name} ${arith} ${kernel} sample ${s} class`);
+    }
+  }
+}
+
+/** Every `plan` record is firmwarePlan's; every `image` is the one device-sim builds and opens. */
+export function checkPlansAndImages(v: Vectors): void {
+  for (const [, name, coded, image, imageBytes] of v.records('plan')) {
+    const plan = firmwarePlan(v.models.get(name!)!.artifact);
+    assert.equal([plan.arenaCodedBytes, plan.arenaImageBytes, plan.imageBytes], [Number(coded), Number(image), Number(imageBytes)], name);
+  }
+  for (const [, name, path] of v.records('image')) {
+    const artifact = v.models.get(name!)!.artifact;
+    const bytes = v.file(path!);
+    assert.is(bytes.length, Number(v.records('plan').find((r) => r[1] === name)![4]));
+    assert.not.type(openExecImage(bytes, artifact), 'string', `${name} image opens`);
+  }
+}
+
+/** Every `bad` record's status is what opening it with the key gives; returns the statuses seen. */
+export function checkBad(v: Vectors): Set<string> {
+  const statuses = new Set<string>();
+  for (const [, name, path, status] of v.records('bad')) {
+    assert.is(openStatus(v.file(path!), v.publicPem), status, name);
+    statuses.add(status!);
+  }
+  return statuses;
+}
