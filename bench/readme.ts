@@ -91,11 +91,11 @@ function renderFormatsSizes(r: BenchResults): string | null {
   if (!rows.length) return null;
   const dense = r.formats.denseF32Bytes;
   return [
-    '| sparsity | codebook | k | biases | full-tier bytes | x smaller | manifest | bits / non-zero | Deep Compression | order-0 bound |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| sparsity | codebook | k | biases | full-tier bytes | x smaller | manifest | bits / non-zero | Rice-coded | Deep Compression | order-0 bound |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (s) =>
-        `| ${Math.round(s.sparsity * 100)} % | ${s.bits} bit | ${s.intervals} | ${s.biases} | ${int(s.artifactBytes)} | ${(dense / s.artifactBytes).toFixed(1)} | ${int(s.manifestBytes)} | ${s.bitsPerNonzero.toFixed(2)} | ${s.deepCompressionBitsPerNonzero.toFixed(2)} | ${s.order0BoundBitsPerNonzero.toFixed(2)} |`,
+        `| ${Math.round(s.sparsity * 100)} % | ${s.bits} bit | ${s.intervals} | ${s.biases} | ${int(s.artifactBytes)} | ${(dense / s.artifactBytes).toFixed(1)} | ${int(s.manifestBytes)} | ${s.bitsPerNonzero.toFixed(2)} | ${typeof s.riceBitsPerNonzero === 'number' ? s.riceBitsPerNonzero.toFixed(2) : '–'} | ${s.deepCompressionBitsPerNonzero.toFixed(2)} | ${s.order0BoundBitsPerNonzero.toFixed(2)} |`,
     ),
   ].join('\n');
 }

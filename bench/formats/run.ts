@@ -15,6 +15,7 @@ import {
   openSegment,
   readArtifact,
   readSegmentEntries,
+  recodeArtifact,
   type ModelInput,
 } from '../../formats/index.ts';
 import { magnitudePrune, shareWeights, syntheticModel } from '../../test/fixtures/synthetic-model.ts';
@@ -36,6 +37,8 @@ interface SizeRow {
   biasBytes: number;
   nonzero: number;
   bitsPerNonzero: number;
+  /** The same kernels with Rice-coded segments (recodeArtifact; docs/format.md 5.10). */
+  riceBitsPerNonzero: number;
   deepCompressionBitsPerNonzero: number;
   order0BoundBitsPerNonzero: number;
   vsDenseF32: number;
@@ -66,6 +69,8 @@ function sizeRow(name: string, input: ModelInput, sparsity: number, bits: number
       nonzero += s.count;
     } else biasBytes += s.data.length;
   }
+  const riced = readArtifact(recodeArtifact(artifact, 'rice'));
+  const riceKernelBytes = riced.segments.filter((s) => riced.manifest.tensors[s.tensor]!.licensed).reduce((n, s) => n + s.data.length, 0);
   const kernels = input.tensors.filter((t) => t.licensed);
   const dc = kernels.reduce((n, t) => n + deepCompressionBits(t.values, bits), 0);
   const bound = kernels.reduce((n, t) => n + order0BoundBits(t.values), 0);
@@ -83,6 +88,7 @@ function sizeRow(name: string, input: ModelInput, sparsity: number, bits: number
     biasBytes,
     nonzero,
     bitsPerNonzero: (kernelBytes * 8) / nonzero,
+    riceBitsPerNonzero: (riceKernelBytes * 8) / nonzero,
     deepCompressionBitsPerNonzero: dc / nonzero,
     order0BoundBitsPerNonzero: bound / nonzero,
     vsDenseF32: dense / bytes.length,
