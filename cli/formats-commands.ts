@@ -74,6 +74,7 @@ export function describeArtifact(artifact: Artifact) {
         name: t.name,
         shape: t.shape,
         encoding: t.encoding,
+        coding: t.coding ?? 'range',
         bits: t.bits,
         licensed: t.licensed,
         nonzero: t.nonzero,
@@ -99,7 +100,7 @@ function printArtifact(d: ReturnType<typeof describeArtifact>): void {
     'tensors:',
     ...d.tensors.map(
       (t) =>
-        `  ${t.name.padEnd(24)} [${t.shape.join('x')}]  ${t.encoding}${t.encoding === 'codebook-sparse' ? `/${t.bits}b` : ''}  nonzero ${t.heldNonzero}/${t.nonzero}  ${t.bytes} B${t.licensed ? '' : '  (base)'}`,
+        `  ${t.name.padEnd(24)} [${t.shape.join('x')}]  ${t.encoding}${t.encoding === 'codebook-sparse' ? `/${t.bits}b` : ''}${t.coding === 'rice' ? ' rice' : ''}  nonzero ${t.heldNonzero}/${t.nonzero}  ${t.bytes} B${t.licensed ? '' : '  (base)'}`,
     ),
     'intervals:',
     ...d.intervals.map(

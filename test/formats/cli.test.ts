@@ -167,6 +167,12 @@ test('recode: a Rice build of the full artifact, signed or explicitly unsigned; 
   const done = cli('recode', b, '--coding', 'rice', '--allow-unsigned', '--out', out, '--json');
   assert.is(done.status, 0, done.stderr);
   assert.equal({ coding: JSON.parse(done.stdout).coding, signed: JSON.parse(done.stdout).signed }, { coding: 'rice', signed: false });
+  const shown = cli('inspect', out, '--json');
+  assert.ok(
+    JSON.parse(shown.stdout).tensors.every((t: { coding: string }) => t.coding === 'rice'),
+    'inspect names the coding',
+  );
+  assert.match(cli('inspect', out).stdout, /codebook-sparse\/3b rice/);
   const back = join(dir, 'b.range.wgm');
   assert.is(cli('recode', out, '--coding', 'range', '--allow-unsigned', '--out', back).status, 0);
   assert.equal(readFileSync(back), readFileSync(b), 'range -> rice -> range gives the original bytes');
