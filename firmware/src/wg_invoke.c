@@ -10,14 +10,26 @@
  */
 #include "wg_internal.h"
 
-/* Adds every held segment of `tensor`: kernel terms, or bias entries. */
-static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_t tensor, int is_bias)
-{
+/* One walk of the segment table for a whole inference: the record read
+ * and not yet taken (pending), the byte offset in segment_data of the held
+ * segments passed, and the last tensor streamed. Every model the pipeline
+ * writes streams its tensors in ascending order (the table's), so the walk
+ * reads each record once; a tensor at or below the last one (a kernel two
+ * layers share) starts it again. */
+typedef struct seg_walk {
     wg_seg_iter it;
+    uint32_t at;
+    uint32_t last;
+    int started, pending;
+} seg_walk;
+
+/* Adds every held segment of `tensor`: kernel terms, or bias entries. */
+static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_t tensor, int is_bias, seg_walk *walk)
+{
     wg_cursor c;
     wg_layer_io bio;
     const wg_layer_io *use = io;
-    uint32_t at = 0, units = io->units, inputs = io->inputs;
+    uint32_t units = io->units, inputs = io->inputs;
     static const wg_acc one = 1;
     if (is_bias) {
         /* a bias is one row of `units` columns whose input is 1: the term
@@ -28,13 +40,23 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
         use = &bio;
         inputs = 1;
     }
-    wg_seg_begin(&it, m);
-    while (wg_seg_next(&it) && it.tensor <= tensor) {
+    if (!walk->started || tensor <= walk->last) {
+        wg_seg_begin(&walk->it, m);
+        walk->at = 0;
+        walk->started = 1;
+        walk->pending = 0;
+    }
+    walk->last = tensor;
+    for (;;) {
         wg_status st;
-        if (!wg_holds(m, it.code)) continue;
-        at += it.bytes;
-        if (it.tensor != tensor) continue;
-        st = wg_cursor_open(&c, m, tensor, it.code, it.count, m->segment_data + at - it.bytes, it.bytes,
+        if (!walk->pending && !wg_seg_next(&walk->it)) break;
+        walk->pending = 1;
+        if (walk->it.tensor > tensor) break; /* a later tensor's: kept for it */
+        walk->pending = 0;
+        if (!wg_holds(m, walk->it.code)) continue;
+        walk->at += walk->it.bytes;
+        if (walk->it.tensor != tensor) continue;
+        st = wg_cursor_open(&c, m, tensor, walk->it.code, walk->it.count, m->segment_data + walk->at - walk->it.bytes, walk->it.bytes,
                             m->arena + m->decoder_at, NULL);
 #ifndef WG_CODED_COMPACT
         if (st == WG_OK) st = wg_cursor_run(&c, m, use, units, inputs, is_bias);
@@ -47,7 +69,7 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
              * through the validation decoder, no second decoder in flash */
             uint32_t n, row = 0xffffffffu;
             wg_acc x = 0;
-            for (n = 0; n < it.count; n++) {
+            for (n = 0; n < walk->it.count; n++) {
                 uint32_t p, raw;
                 float w;
                 st = wg_cursor_next(&c, &p, &w, &raw);
@@ -69,17 +91,17 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
     return WG_OK;
 }
 
-static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *io)
+static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *io, seg_walk *walk)
 {
     const uint8_t *b = m->manifest;
     uint32_t layer = wg_layer(m, l);
     int32_t bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
-    wg_status st = stream_tensor(m, io, wg_fb_u16(b, layer, L_KERNEL, 0), 0);
+    wg_status st = stream_tensor(m, io, wg_fb_u16(b, layer, L_KERNEL, 0), 0, walk);
     if (st == WG_OK && bias >= 0) {
 #ifdef WG_ARITH_INT
         if (io->bias_held)
 #endif
-            st = stream_tensor(m, io, (uint32_t)bias, 1);
+            st = stream_tensor(m, io, (uint32_t)bias, 1, walk);
     }
     return st;
 }
@@ -131,6 +153,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
     const uint8_t *b;
     uint32_t l, j, best = 0;
     wg_layer_io io;
+    seg_walk walk;
     const wg_acc *last = NULL;
 #ifdef WG_ARITH_INT
     int32_t fx;
@@ -139,6 +162,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
     if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
     b = m->manifest;
     memset(&io, 0, sizeof(io));
+    walk.started = 0;
     io.raw = input;
     io.inputs = m->inputs;
 #ifdef WG_ARITH_INT
@@ -159,7 +183,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
         for (j = 0; j < io.units; j++) io.out[j] = 0;
-        st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io);
+        st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
         if (l + 1u < m->layer_count) {
