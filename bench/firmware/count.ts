@@ -203,9 +203,11 @@ async function measureArtifact(argv: string[], work: string, given: string | und
     writeFileSync(recoded, recodeArtifact(readArtifact(new Uint8Array(readFileSync(artifactPath))), 'rice'));
     artifactPath = recoded;
   }
-  process.stdout.write(`artifact ${artifactPath.split('/').pop()} (${artifactNote}, ${coding}-coded)\n`);
   const bytes = new Uint8Array(readFileSync(artifactPath));
   const artifact = readArtifact(bytes);
+  // What the artifact holds (a given one may be Rice-coded already).
+  const held: SegmentCoding = artifact.manifest.tensors.some((t) => t.coding === 'rice') ? 'rice' : 'range';
+  process.stdout.write(`artifact ${artifactPath.split('/').pop()} (${artifactNote}, ${held}-coded)\n`);
   const { net, samples } = await exportDense(artifactPath, join(gen, 'dense_model.h'), {
     samples: value('--samples') !== undefined ? Number(value('--samples')) : undefined,
     synthetic: argv.includes('--synthetic'),
@@ -255,7 +257,7 @@ async function measureArtifact(argv: string[], work: string, given: string | und
     artifact: {
       path: relative(ROOT, artifactPath).startsWith('..') ? artifactPath.split('/').pop() : relative(ROOT, artifactPath),
       source: artifactNote,
-      coding,
+      coding: held,
       model: net.model,
       version: net.version,
       shape: [net.layers[0]!.inputs, ...net.layers.map((l) => l.units)].join('-'),
