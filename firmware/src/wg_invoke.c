@@ -19,8 +19,8 @@
 typedef struct seg_walk {
     wg_seg_iter it;
     uint32_t at;
-    uint32_t last;
-    int started, pending;
+    uint32_t last; /* 0xffffffff before the first tensor: a start */
+    int pending;
 } seg_walk;
 
 /* Adds every held segment of `tensor`: kernel terms, or bias entries. */
@@ -40,19 +40,18 @@ static wg_status stream_tensor(const wg_model *m, const wg_layer_io *io, uint32_
         use = &bio;
         inputs = 1;
     }
-    if (!walk->started || tensor <= walk->last) {
+    if (tensor <= walk->last) {
         wg_seg_begin(&walk->it, m);
         walk->at = 0;
-        walk->started = 1;
         walk->pending = 0;
     }
     walk->last = tensor;
-    for (;;) {
+    for (; walk->pending || wg_seg_next(&walk->it); walk->pending = 0) {
         wg_status st;
-        if (!walk->pending && !wg_seg_next(&walk->it)) break;
-        walk->pending = 1;
-        if (walk->it.tensor > tensor) break; /* a later tensor's: kept for it */
-        walk->pending = 0;
+        if (walk->it.tensor > tensor) { /* a later tensor's: kept for it */
+            walk->pending = 1;
+            break;
+        }
         if (!wg_holds(m, walk->it.code)) continue;
         walk->at += walk->it.bytes;
         if (walk->it.tensor != tensor) continue;
@@ -162,7 +161,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
     if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
     b = m->manifest;
     memset(&io, 0, sizeof(io));
-    walk.started = 0;
+    walk.last = 0xffffffffu;
     io.raw = input;
     io.inputs = m->inputs;
 #ifdef WG_ARITH_INT
@@ -182,7 +181,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
-        for (j = 0; j < io.units; j++) io.out[j] = 0;
+        memset(io.out, 0, io.units * sizeof(wg_acc)); /* 0 and +0.0f: all bits zero */
         st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
