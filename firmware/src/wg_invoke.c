@@ -181,7 +181,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
-        memset(io.out, 0, io.units * sizeof(wg_acc)); /* 0 and +0.0f: all bits zero */
+        for (j = 0; j < io.units; j++) io.out[j] = 0;
         st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
