@@ -60,6 +60,8 @@ import { buildArtifactBytes } from '../formats/artifact/artifact-writer.ts';
 import { sha256 } from '../formats/artifact/signing.ts';
 import { RiceWriter } from '../formats/coding/rice-code.ts';
 import { decodeRawEntries, rawBitsOf } from '../formats/coding/segment-raw.ts';
+import { valueBytesPerEntry } from '../formats/coding/segment-layout.ts';
+import { concatBytes } from '../formats/container/bytes.ts';
 import { elementCount } from '../formats/artifact/manifest-reader.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -463,11 +465,7 @@ function forgeSegment(artifact: Artifact, held: number, data: Uint8Array, count?
 function riceSegment(elements: number, count: number, codeBits: number, values: Uint8Array, entries: Array<[number, number]>): Uint8Array {
   const w = new RiceWriter(elements, count, codeBits);
   for (const [p, raw] of entries) w.add(p, raw);
-  const stream = w.finish();
-  const out = new Uint8Array(values.length + stream.length);
-  out.set(values);
-  out.set(stream, values.length);
-  return out;
+  return concatBytes([values, w.finish()]);
 }
 
 /**
@@ -516,7 +514,7 @@ function forgeries(all: Vector[]): BadVector[] {
       if (tensor.coding !== 'rice') return;
       const elements = elementCount(tensor.shape);
       const codeBits = tensor.encoding === 'codebook-sparse' ? rawBitsOf(tensor, s.interval, m.intervals) : 0;
-      const valueBytes = s.count * (tensor.encoding === 'int8' ? 1 : tensor.encoding === 'dense-f32' ? 4 : 0);
+      const valueBytes = s.count * valueBytesPerEntry(tensor);
       const values = s.data.subarray(0, valueBytes);
       const { positions, raws } = decodeRawEntries(s.tensor, tensor, s.interval, m.intervals, s.count, s.data);
       const entries: Array<[number, number]> = Array.from(positions, (p, i) => [p, codeBits ? raws[i]! : 0]);
@@ -524,16 +522,10 @@ function forgeries(all: Vector[]): BadVector[] {
       const add = (what: string, data: Uint8Array, count?: number): void => {
         out.push({ name: `forge-${tag}-${what}`, bytes: forgeSegment(artifact, held, data, count) });
       };
-      const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-        const c = new Uint8Array(a.length + b.length);
-        c.set(a);
-        c.set(b, a.length);
-        return c;
-      };
       add('good', s.data);
       add('cut', s.data.subarray(0, s.data.length - 1));
-      add('trailing-zero', concat(s.data, new Uint8Array([0])));
-      add('trailing-one', concat(s.data, new Uint8Array([0x80])));
+      add('trailing-zero', concatBytes([s.data, new Uint8Array([0])]));
+      add('trailing-one', concatBytes([s.data, new Uint8Array([0x80])]));
       const last = s.data[s.data.length - 1]!;
       const padBits = (last & -last) === 0 ? 0 : Math.log2(last & -last); // the zero bits under the last one
       for (let b = 0; b < padBits; b++) {
@@ -541,8 +533,8 @@ function forgeries(all: Vector[]): BadVector[] {
         d[d.length - 1] = last | (1 << b);
         add(`pad-bit${b}`, d);
       }
-      add('zeros', concat(values, new Uint8Array(s.data.length - valueBytes)));
-      add('all-ones', concat(values, new Uint8Array(s.data.length - valueBytes).fill(0xff)));
+      add('zeros', concatBytes([values, new Uint8Array(s.data.length - valueBytes)]));
+      add('all-ones', concatBytes([values, new Uint8Array(s.data.length - valueBytes).fill(0xff)]));
       add(
         'past-end',
         riceSegment(
@@ -555,7 +547,7 @@ function forgeries(all: Vector[]): BadVector[] {
       );
       add('count-plus-one', s.data, s.count + 1);
       if (s.count > 1) add('count-minus-one', s.data, s.count - 1);
-      if (codeBits > 0 && 1 << codeBits > (tensor.encoding === 'codebook-sparse' ? 0 : 1)) {
+      if (codeBits > 0) {
         add(
           'top-code',
           riceSegment(

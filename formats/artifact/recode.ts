@@ -10,7 +10,7 @@ import { writeManifest } from './manifest-writer.ts';
 import { buildArtifactBytes } from './artifact-writer.ts';
 import { sha256, signBytes } from './signing.ts';
 import { decodeRawEntries, rawBitsOf } from '../coding/segment-raw.ts';
-import { SegmentWriter } from '../coding/segment-encoder.ts';
+import { SegmentWriter, valueKindOf } from '../coding/segment-encoder.ts';
 import type { Artifact, Manifest, SegmentCoding, TensorInfo } from '../model.ts';
 
 /**
@@ -33,8 +33,7 @@ export function recodeArtifact(artifact: Artifact, coding: SegmentCoding, option
   const data = artifact.segments.map((s) => {
     const source = manifest.tensors[s.tensor]!;
     const entries = decodeRawEntries(s.tensor, source, s.interval, manifest.intervals, s.count, s.data);
-    const kind = source.encoding === 'int8' ? 'int8' : source.encoding === 'dense-f32' ? 'float32' : 'codebook';
-    const writer = new SegmentWriter(elementCount(source.shape), kind, rawBitsOf(source, s.interval, manifest.intervals), s.count, coding);
+    const writer = new SegmentWriter(elementCount(source.shape), valueKindOf(source), rawBitsOf(source, s.interval, manifest.intervals), s.count, coding);
     for (let i = 0; i < entries.count; i++) writer.add(entries.positions[i]!, entries.raws[i]!);
     return writer.finish();
   });

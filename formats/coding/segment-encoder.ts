@@ -10,9 +10,14 @@ import { RangeEncoder, PROB_INIT } from './range-coder.ts';
 import { modelLayout, type ModelLayout } from './segment-layout.ts';
 import { encodeGap, encodeTree } from './gap-code.ts';
 import { RiceWriter } from './rice-code.ts';
-import type { SegmentCoding } from '../model.ts';
+import type { SegmentCoding, TensorEncoding } from '../model.ts';
 
 export type ValueKind = 'codebook' | 'int8' | 'float32';
+
+/** What a tensor's entries store: a local code, an int8 byte or float32 bits. */
+export function valueKindOf(tensor: { encoding: TensorEncoding }): ValueKind {
+  return tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';
+}
 
 /** The stream of a segment: gap codes, and local codes when `layout.codeBits` > 0 (codebook segments). */
 export class SegmentStreamWriter {
@@ -34,8 +39,8 @@ export class SegmentStreamWriter {
 }
 
 export class SegmentWriter {
-  private readonly rc: RangeEncoder | null = null;
   private readonly stream: SegmentStreamWriter | RiceWriter;
+  private readonly finishStream: () => Uint8Array;
   private readonly values: Uint8Array;
   private readonly view: DataView;
   private written = 0;
@@ -50,11 +55,14 @@ export class SegmentWriter {
   ) {
     const bits = kind === 'codebook' ? codeBits : 0;
     if (coding === 'rice') {
-      this.stream = new RiceWriter(elements, count, bits);
+      const rice = new RiceWriter(elements, count, bits);
+      this.stream = rice;
+      this.finishStream = () => rice.finish();
     } else {
       const layout = modelLayout(elements, bits);
-      this.rc = new RangeEncoder(count + 16);
-      this.stream = new SegmentStreamWriter(this.rc, new Uint16Array(layout.total).fill(PROB_INIT), layout);
+      const rc = new RangeEncoder(count + 16);
+      this.stream = new SegmentStreamWriter(rc, new Uint16Array(layout.total).fill(PROB_INIT), layout);
+      this.finishStream = () => rc.finish();
     }
     this.values = new Uint8Array(kind === 'int8' ? count : kind === 'float32' ? 4 * count : 0);
     this.view = new DataView(this.values.buffer);
@@ -72,7 +80,7 @@ export class SegmentWriter {
   }
 
   finish(): Uint8Array {
-    const stream = this.rc ? this.rc.finish() : (this.stream as RiceWriter).finish();
+    const stream = this.finishStream();
     const out = new Uint8Array(this.values.length + stream.length);
     out.set(this.values);
     out.set(stream, this.values.length);

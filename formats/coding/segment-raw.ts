@@ -4,7 +4,7 @@
 import { FormatError } from '../errors.ts';
 import { elementCount } from '../artifact/manifest-reader.ts';
 import { decodeEntries, SegmentCursor } from './segment-cursor.ts';
-import { SegmentWriter } from './segment-encoder.ts';
+import { SegmentWriter, valueKindOf } from './segment-encoder.ts';
 import { bytesEqual } from '../container/bytes.ts';
 import { codeBitsFor, localCodebookIndices } from './segment-layout.ts';
 import { intervalLabel, type Interval, type TensorInfo } from '../model.ts';
@@ -55,7 +55,7 @@ export function validateSegment(
 ): void {
   const where = `segment (tensor ${tensorIndex}, ${intervalLabel(intervalId)})`;
   const cursor = new SegmentCursor(tensorIndex, tensor, intervalId, intervals, count, data);
-  const kind = tensor.encoding === 'int8' ? 'int8' : tensor.encoding === 'dense-f32' ? 'float32' : 'codebook';
+  const kind = valueKindOf(tensor);
   const writer = new SegmentWriter(elementCount(tensor.shape), kind, rawBitsOf(tensor, intervalId, intervals), count, tensor.coding);
   const positions = new Uint32Array(64);
   const values = new Float32Array(64);
