@@ -19,6 +19,9 @@ export const MAX_CODEBOOK = 256;
 /** FlatBuffers nesting depth (our schemas need 3: root, table, vector of tables). */
 export const MAX_DEPTH = 8;
 
+/** The container's version (artifact and patch tables) and a manifest of Dense layers only. */
 export const FORMAT_VERSION = 1;
+/** A manifest that uses anything added for convolutional models (layer kinds beyond Dense, relu6). */
+export const GRAPH_FORMAT_VERSION = 2;
 export const SHA256_BYTES = 32;
 export const ED25519_SIGNATURE_BYTES = 64;

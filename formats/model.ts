@@ -4,7 +4,7 @@
 // Vocabulary (docs/architecture.md): interval, tier, held intervals, segment,
 // artifact (.wgm), patch (.wgp).
 
-export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh';
+export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid' | 'tanh' | 'relu6';
 export type TensorEncoding = 'dense-f32' | 'int8' | 'codebook-sparse';
 /**
  * How a tensor's segment streams are coded (docs/format.md §5): 'range'
@@ -37,7 +37,8 @@ export interface Preprocess {
  * A fully connected layer. The kernel tensor has shape [inputs, units] in
  * row-major order (Keras / TF.js layout): y = activation(x · K + b), so the
  * flat position p of a kernel weight is row = floor(p / units) (input index)
- * and col = p % units (output index).
+ * and col = p % units (output index). Its input may be a feature map: it is
+ * read flat, in NHWC order (what Keras' Flatten gives).
  */
 export interface DenseLayer {
   kind: 'dense';
@@ -51,8 +52,82 @@ export interface DenseLayer {
   bias: number;
 }
 
-/** Only Dense for now; the schema leaves room for Conv2D. */
-export type Layer = DenseLayer;
+/** 'valid': no padding; 'same': zero padding (TensorFlow's rule), output size ceil(size / stride). */
+export type Padding = 'valid' | 'same';
+
+/**
+ * What a layer that slides a window over a feature map ([height, width,
+ * channels], NHWC, row-major) adds: the window, its steps and the padding.
+ * Output height = floor((h - window) / stride) + 1 ('valid') or ceil(h /
+ * stride) ('same', with floor(pad / 2) rows of zeros before and the rest
+ * after, pad = max((out - 1) * stride + window - h, 0)); width likewise.
+ */
+export interface WindowFields {
+  /** [height, width] of the kernel or pooling window. */
+  window: [number, number];
+  /** [height, width] steps. */
+  strides: [number, number];
+  padding: Padding;
+}
+
+/**
+ * A 2-D convolution. Kernel shape [window h, window w, inputs, units]
+ * (TF.js layout); viewed as a matrix of rows (ky, kx, input channel) and
+ * columns (output channel), so its segments code like a Dense kernel's.
+ */
+export interface Conv2DLayer extends WindowFields {
+  kind: 'conv2d';
+  name: string;
+  /** Input channels. */
+  inputs: number;
+  /** Output channels (filters). */
+  units: number;
+  activation: Activation;
+  kernel: number;
+  bias: number;
+}
+
+/**
+ * A depthwise 2-D convolution: input channel c feeds output channels
+ * c * m .. c * m + m - 1 (m = units / inputs, the depth multiplier). Kernel
+ * shape [window h, window w, inputs, m] (TF.js layout).
+ */
+export interface DepthwiseConv2DLayer extends WindowFields {
+  kind: 'depthwise-conv2d';
+  name: string;
+  inputs: number;
+  /** inputs × depth multiplier. */
+  units: number;
+  activation: Activation;
+  kernel: number;
+  bias: number;
+}
+
+/** Max or average over a window, per channel (inputs = units = channels); an average counts only the cells inside the input. */
+export interface Pool2DLayer extends WindowFields {
+  kind: 'max-pool2d' | 'avg-pool2d';
+  name: string;
+  inputs: number;
+  units: number;
+}
+
+/** The mean of each channel over the whole feature map: [h, w, c] -> [c]. */
+export interface GlobalAvgPool2DLayer {
+  kind: 'global-avg-pool2d';
+  name: string;
+  inputs: number;
+  units: number;
+}
+
+/** A layer with a kernel tensor (and maybe a bias). */
+export type WeightedLayer = DenseLayer | Conv2DLayer | DepthwiseConv2DLayer;
+/** One step of the model's chain: each layer reads the output of the one before. */
+export type Layer = WeightedLayer | Pool2DLayer | GlobalAvgPool2DLayer;
+export type LayerKind = Layer['kind'];
+
+export function isWeighted(layer: Layer): layer is WeightedLayer {
+  return layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d';
+}
 
 /** One of Algorithm 1's k equal value ranges: [lower, upper), the last one closed. */
 export interface Interval {

@@ -7,7 +7,8 @@ import type { KeyObject } from 'node:crypto';
 import { Artifact as FbArtifact } from '../gen/weightgate/fb/artifact.ts';
 import { FormatError } from '../errors.ts';
 import { bytesEqual, concatBytes } from '../container/bytes.ts';
-import { FORMAT_VERSION } from '../caps.ts';
+import { FORMAT_VERSION, GRAPH_FORMAT_VERSION } from '../caps.ts';
+import { needsSpatialVersion } from './layer-graph.ts';
 import { holdsInterval, normalizeHeldIntervals } from './intervals.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { readManifest } from './manifest-reader.ts';
@@ -68,7 +69,7 @@ export function encodeArtifact(input: ModelInput, options: { heldIntervals?: num
     return encoded.info;
   });
   const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: needsSpatialVersion(input.layers) ? GRAPH_FORMAT_VERSION : FORMAT_VERSION,
     model: input.model,
     version: input.version,
     preprocess: { inputShape: [...input.preprocess.inputShape], scale: input.preprocess.scale, offset: input.preprocess.offset },

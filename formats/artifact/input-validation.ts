@@ -2,7 +2,8 @@
 // manifest the reader rejects is refused here, with BAD_INPUT and the place.
 import { FormatError } from '../errors.ts';
 import { MAX_INTERVALS, MAX_LAYERS, MAX_RANK, MAX_STRING_BYTES, MAX_TENSOR_ELEMENTS, MAX_TENSORS, MAX_TIERS } from '../caps.ts';
-import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS, LAYER_KINDS } from '../container/enum-names.ts';
+import { layerShapes } from './layer-graph.ts';
 import { BASE_INTERVAL, type ModelInput } from '../model.ts';
 
 function bad(detail: string): FormatError {
@@ -45,20 +46,13 @@ export function validateModelInput(input: ModelInput): void {
     if (t.coding !== undefined && !CODINGS.includes(t.coding)) throw bad(`tensors[${i}] (${t.name}) has unknown segment coding "${t.coding}" (range or rice)`);
   });
   input.layers.forEach((l, i) => {
-    const where = `layers[${i}] (${l.name})`;
     checkName(l.name, `layers[${i}].name`, true);
-    if (l.kind !== 'dense') throw bad(`${where} kind "${l.kind}" is not supported (dense only)`);
-    if (!ACTIVATIONS.includes(l.activation)) throw bad(`${where} has unknown activation "${l.activation}"`);
-    const kernel = input.tensors[l.kernel];
-    if (!Number.isInteger(l.kernel) || !kernel) throw bad(`${where} weight index ${l.kernel} is not a tensor`);
-    if (kernel.shape.length !== 2 || kernel.shape[0] !== l.inputs || kernel.shape[1] !== l.units) {
-      throw bad(`${where} kernel "${kernel.name}" has shape [${kernel.shape}], expected [${l.inputs}, ${l.units}]`);
-    }
-    if (l.bias !== -1) {
-      const bias = input.tensors[l.bias];
-      if (!Number.isInteger(l.bias) || !bias || bias.values.length !== l.units || l.bias > 0x7fff)
-        throw bad(`${where} bias index ${l.bias} is not a tensor of ${l.units} values`);
-    }
+    if (!LAYER_KINDS.includes(l.kind)) throw bad(`layers[${i}] (${l.name}) kind "${l.kind}" is not one of ${LAYER_KINDS.join(', ')}`);
+    if ('activation' in l && !ACTIVATIONS.includes(l.activation)) throw bad(`layers[${i}] (${l.name}) has unknown activation "${l.activation}"`);
+    if ('bias' in l && l.bias !== -1 && !(Number.isInteger(l.bias) && l.bias >= 0 && l.bias <= 0x7fff)) throw bad(`layers[${i}] (${l.name}) bias index ${l.bias} is out of range`);
+  });
+  layerShapes(input.preprocess.inputShape, input.layers, (t) => input.tensors[t]?.shape, (detail) => {
+    throw bad(detail);
   });
   const ids = new Set<number>();
   input.intervals.forEach((iv, i) => {

@@ -6,11 +6,12 @@ import { Manifest as FbManifest } from '../gen/weightgate/fb/manifest.ts';
 import { verifyBuffer } from '../container/flatbuffer-verifier.ts';
 import { manifestSpec } from '../container/schema-specs.ts';
 import { MANIFEST_IDENTIFIER, writeManifest } from './manifest-writer.ts';
-import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS, LAYER_KINDS, PADDINGS } from '../container/enum-names.ts';
+import { layerShapes, needsSpatialVersion } from './layer-graph.ts';
 import { FormatError } from '../errors.ts';
 import { bytesEqual } from '../container/bytes.ts';
 import { int8Channels } from '../coding/quantize.ts';
-import { FORMAT_VERSION, MAX_CODEBOOK, MAX_SEGMENTS, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from '../caps.ts';
+import { FORMAT_VERSION, GRAPH_FORMAT_VERSION, MAX_CODEBOOK, MAX_SEGMENTS, MAX_TENSOR_ELEMENTS, SHA256_BYTES } from '../caps.ts';
 import { readVarint, type ByteCursor } from '../container/varint.ts';
 import { BASE_INTERVAL, type Interval, type Layer, type Manifest, type SegmentRef, type TensorInfo, type Tier } from '../model.ts';
 
@@ -64,8 +65,11 @@ export function readManifest(bytes: Uint8Array, options: { signed?: boolean } = 
   const fb = FbManifest.getRootAsManifest(new flatbuffers.ByteBuffer(bytes));
 
   const formatVersion = fb.formatVersion();
-  if (formatVersion !== FORMAT_VERSION) {
-    throw new FormatError('UNSUPPORTED_VERSION', `manifest: format version ${formatVersion}; this build reads version ${FORMAT_VERSION}; upgrade weightgate`);
+  if (formatVersion !== FORMAT_VERSION && formatVersion !== GRAPH_FORMAT_VERSION) {
+    throw new FormatError(
+      'UNSUPPORTED_VERSION',
+      `manifest: format version ${formatVersion}; this build reads versions ${FORMAT_VERSION} and ${GRAPH_FORMAT_VERSION}; upgrade weightgate`,
+    );
   }
   const model = fb.model() ?? '';
   if (model.length === 0) throw bad('model name is empty');
@@ -119,22 +123,32 @@ export function readManifest(bytes: Uint8Array, options: { signed?: boolean } = 
   for (let l = 0; l < fb.layersLength(); l++) {
     const fl = fb.layers(l)!;
     const where = `layers[${l}]`;
-    if (fl.kind() !== 0) throw bad(`${where} has unknown kind ${fl.kind()}`);
+    const kind = LAYER_KINDS[fl.kind()];
+    if (!kind) throw bad(`${where} has unknown kind ${fl.kind()}`);
     const activation = ACTIVATIONS[fl.activation()];
     if (!activation) throw bad(`${where} has unknown activation ${fl.activation()}`);
-    const layer: Layer = { kind: 'dense', name: fl.name() ?? '', inputs: fl.inputs(), units: fl.units(), activation, kernel: fl.kernel(), bias: fl.bias() };
-    const kernel = tensors[layer.kernel];
-    if (!kernel) throw bad(`${where} kernel tensor ${layer.kernel} does not exist`);
-    if (kernel.shape.length !== 2 || kernel.shape[0] !== layer.inputs || kernel.shape[1] !== layer.units) {
-      throw bad(`${where} kernel shape [${kernel.shape}] is not [${layer.inputs}, ${layer.units}]`);
-    }
-    if (layer.bias !== -1) {
-      const bias = tensors[layer.bias];
-      if (!bias) throw bad(`${where} bias tensor ${layer.bias} does not exist`);
-      if (elementCount(bias.shape) !== layer.units) throw bad(`${where} bias has ${elementCount(bias.shape)} elements for ${layer.units} units`);
+    const padding = PADDINGS[fl.padding()];
+    if (!padding) throw bad(`${where} has unknown padding ${fl.padding()}`);
+    const common = { name: fl.name() ?? '', inputs: fl.inputs(), units: fl.units() };
+    const window = { window: [fl.windowH(), fl.windowW()] as [number, number], strides: [fl.strideH(), fl.strideW()] as [number, number], padding };
+    const tensorsOf = { activation, kernel: fl.kernel(), bias: fl.bias() };
+    let layer: Layer;
+    if (kind === 'dense') layer = { kind, ...common, ...tensorsOf };
+    else if (kind === 'conv2d' || kind === 'depthwise-conv2d') layer = { kind, ...common, ...tensorsOf, ...window };
+    else if (kind === 'global-avg-pool2d') layer = { kind, ...common };
+    else layer = { kind, ...common, ...window };
+    if (!('activation' in layer) && (fl.activation() !== 0 || fl.kernel() !== 0 || fl.bias() !== -1)) throw bad(`${where} is ${kind} but names an activation or tensors`);
+    if (!('window' in layer) && (fl.windowH() !== 0 || fl.windowW() !== 0 || fl.strideH() !== 1 || fl.strideW() !== 1 || fl.padding() !== 0)) {
+      throw bad(`${where} is ${kind} but has a window`);
     }
     layers.push(layer);
   }
+  if (needsSpatialVersion(layers) !== (formatVersion === GRAPH_FORMAT_VERSION)) {
+    throw bad(`format version ${formatVersion} does not match its layers (version ${GRAPH_FORMAT_VERSION} if and only if a layer is not Dense or uses relu6)`);
+  }
+  layerShapes(inputShape, layers, (t) => tensors[t]?.shape, (detail) => {
+    throw bad(detail);
+  });
 
   const intervals: Interval[] = [];
   const intervalIndex = new Map<number, number>();

@@ -6,7 +6,7 @@ import { Preprocess as FbPreprocess } from '../gen/weightgate/fb/preprocess.ts';
 import { Layer as FbLayer } from '../gen/weightgate/fb/layer.ts';
 import { Tensor as FbTensor } from '../gen/weightgate/fb/tensor.ts';
 import { Tier as FbTier } from '../gen/weightgate/fb/tier.ts';
-import { ACTIVATIONS, CODINGS, ENCODINGS } from '../container/enum-names.ts';
+import { ACTIVATIONS, CODINGS, ENCODINGS, LAYER_KINDS, PADDINGS } from '../container/enum-names.ts';
 import { SHA256_BYTES } from '../caps.ts';
 import { writeVarint } from '../container/varint.ts';
 import { BASE_INTERVAL, type Manifest } from '../model.ts';
@@ -22,7 +22,15 @@ export function writeManifest(manifest: Manifest): Uint8Array {
 
   const layerOffsets = manifest.layers.map((layer) => {
     const name = b.createString(layer.name);
-    return FbLayer.createLayer(b, 0, name, layer.inputs, layer.units, ACTIVATIONS.indexOf(layer.activation), layer.kernel, layer.bias);
+    const kind = LAYER_KINDS.indexOf(layer.kind);
+    const activation = 'activation' in layer ? ACTIVATIONS.indexOf(layer.activation) : 0;
+    const kernel = 'kernel' in layer ? layer.kernel : 0;
+    const bias = 'bias' in layer ? layer.bias : -1;
+    // Dense and global pooling leave the window fields at their defaults: not written.
+    const [wh, ww] = 'window' in layer ? layer.window : [0, 0];
+    const [sh, sw] = 'strides' in layer ? layer.strides : [1, 1];
+    const padding = 'padding' in layer ? PADDINGS.indexOf(layer.padding) : 0;
+    return FbLayer.createLayer(b, kind, name, layer.inputs, layer.units, activation, kernel, bias, wh, ww, sh, sw, padding);
   });
   const layers = FbManifest.createLayersVector(b, layerOffsets);
 

@@ -7,6 +7,7 @@ export { Encoding } from './weightgate/fb/encoding';
 export { Layer } from './weightgate/fb/layer';
 export { LayerKind } from './weightgate/fb/layer-kind';
 export { Manifest } from './weightgate/fb/manifest';
+export { Padding } from './weightgate/fb/padding';
 export { Preprocess } from './weightgate/fb/preprocess';
 export { SegmentCoding } from './weightgate/fb/segment-coding';
 export { Tensor } from './weightgate/fb/tensor';

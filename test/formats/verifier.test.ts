@@ -88,8 +88,13 @@ test('semantic checks: bad indices, shapes, enums, order, versions', () => {
     'BAD_VALUE',
   );
   assert.is(
-    codeOf(() => readManifest(variant((m) => void (m.formatVersion = 2)))),
+    codeOf(() => readManifest(variant((m) => void (m.formatVersion = 3)))),
     'UNSUPPORTED_VERSION',
+  );
+  // Version 2 is the graph version: a Dense-only manifest must not claim it.
+  assert.is(
+    codeOf(() => readManifest(variant((m) => void (m.formatVersion = 2)))),
+    'BAD_VALUE',
   );
   assert.is(
     codeOf(() => readManifest(variant((m) => void (m.version = 0)))),

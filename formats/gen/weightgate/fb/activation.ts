@@ -7,5 +7,6 @@ export enum Activation {
   Relu = 1,
   Softmax = 2,
   Sigmoid = 3,
-  Tanh = 4
+  Tanh = 4,
+  Relu6 = 5
 }

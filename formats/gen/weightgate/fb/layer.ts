@@ -6,6 +6,7 @@ import * as flatbuffers from 'flatbuffers';
 
 import { Activation } from '../../weightgate/fb/activation';
 import { LayerKind } from '../../weightgate/fb/layer-kind';
+import { Padding } from '../../weightgate/fb/padding';
 
 
 export class Layer {
@@ -63,8 +64,33 @@ bias():number {
   return offset ? this.bb!.readInt16(this.bb_pos + offset) : -1;
 }
 
+windowH():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+windowW():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 0;
+}
+
+strideH():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 1;
+}
+
+strideW():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : 1;
+}
+
+padding():Padding {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : Padding.Valid;
+}
+
 static startLayer(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(12);
 }
 
 static addKind(builder:flatbuffers.Builder, kind:LayerKind) {
@@ -95,12 +121,32 @@ static addBias(builder:flatbuffers.Builder, bias:number) {
   builder.addFieldInt16(6, bias, -1);
 }
 
+static addWindowH(builder:flatbuffers.Builder, windowH:number) {
+  builder.addFieldInt8(7, windowH, 0);
+}
+
+static addWindowW(builder:flatbuffers.Builder, windowW:number) {
+  builder.addFieldInt8(8, windowW, 0);
+}
+
+static addStrideH(builder:flatbuffers.Builder, strideH:number) {
+  builder.addFieldInt8(9, strideH, 1);
+}
+
+static addStrideW(builder:flatbuffers.Builder, strideW:number) {
+  builder.addFieldInt8(10, strideW, 1);
+}
+
+static addPadding(builder:flatbuffers.Builder, padding:Padding) {
+  builder.addFieldInt8(11, padding, Padding.Valid);
+}
+
 static endLayer(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createLayer(builder:flatbuffers.Builder, kind:LayerKind, nameOffset:flatbuffers.Offset, inputs:number, units:number, activation:Activation, kernel:number, bias:number):flatbuffers.Offset {
+static createLayer(builder:flatbuffers.Builder, kind:LayerKind, nameOffset:flatbuffers.Offset, inputs:number, units:number, activation:Activation, kernel:number, bias:number, windowH:number, windowW:number, strideH:number, strideW:number, padding:Padding):flatbuffers.Offset {
   Layer.startLayer(builder);
   Layer.addKind(builder, kind);
   Layer.addName(builder, nameOffset);
@@ -109,6 +155,11 @@ static createLayer(builder:flatbuffers.Builder, kind:LayerKind, nameOffset:flatb
   Layer.addActivation(builder, activation);
   Layer.addKernel(builder, kernel);
   Layer.addBias(builder, bias);
+  Layer.addWindowH(builder, windowH);
+  Layer.addWindowW(builder, windowW);
+  Layer.addStrideH(builder, strideH);
+  Layer.addStrideW(builder, strideW);
+  Layer.addPadding(builder, padding);
   return Layer.endLayer(builder);
 }
 }
