@@ -129,6 +129,11 @@ export function isWeighted(layer: Layer): layer is WeightedLayer {
   return layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d';
 }
 
+/** The layers as Dense layers, for code that runs Dense chains only (the int path, the execution image); null when one is not. */
+export function denseChain(layers: readonly Layer[]): DenseLayer[] | null {
+  return layers.every((l): l is DenseLayer => l.kind === 'dense') ? (layers as DenseLayer[]) : null;
+}
+
 /** One of Algorithm 1's k equal value ranges: [lower, upper), the last one closed. */
 export interface Interval {
   id: number;
@@ -162,6 +167,9 @@ export interface TensorInput {
   /** Its segments' stream coding; absent: 'range'. */
   coding?: SegmentCoding;
 }
+
+/** A ModelInput of Dense layers only (what the synthetic test models and the firmware fixtures build). */
+export type DenseModelInput = ModelInput & { layers: DenseLayer[] };
 
 /** Everything the encoder needs to write one model version. */
 export interface ModelInput {

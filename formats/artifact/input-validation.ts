@@ -49,11 +49,17 @@ export function validateModelInput(input: ModelInput): void {
     checkName(l.name, `layers[${i}].name`, true);
     if (!LAYER_KINDS.includes(l.kind)) throw bad(`layers[${i}] (${l.name}) kind "${l.kind}" is not one of ${LAYER_KINDS.join(', ')}`);
     if ('activation' in l && !ACTIVATIONS.includes(l.activation)) throw bad(`layers[${i}] (${l.name}) has unknown activation "${l.activation}"`);
-    if ('bias' in l && l.bias !== -1 && !(Number.isInteger(l.bias) && l.bias >= 0 && l.bias <= 0x7fff)) throw bad(`layers[${i}] (${l.name}) bias index ${l.bias} is out of range`);
+    if ('bias' in l && l.bias !== -1 && !(Number.isInteger(l.bias) && l.bias >= 0 && l.bias <= 0x7fff))
+      throw bad(`layers[${i}] (${l.name}) bias index ${l.bias} is out of range`);
   });
-  layerShapes(input.preprocess.inputShape, input.layers, (t) => input.tensors[t]?.shape, (detail) => {
-    throw bad(detail);
-  });
+  layerShapes(
+    input.preprocess.inputShape,
+    input.layers,
+    (t) => input.tensors[t]?.shape,
+    (detail) => {
+      throw bad(detail);
+    },
+  );
   const ids = new Set<number>();
   input.intervals.forEach((iv, i) => {
     if (!Number.isInteger(iv.id) || iv.id < 0 || iv.id >= BASE_INTERVAL || ids.has(iv.id))

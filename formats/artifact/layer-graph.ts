@@ -69,7 +69,12 @@ function checkWindow(layer: Layer & WindowFields, fail: (detail: string) => neve
  * shapes, or calls `fail` with what is wrong (the layer's place is the
  * caller's to add: `fail` gets "layer N (name): ...").
  */
-export function layerShapes(inputShape: readonly number[], layers: readonly Layer[], tensorShape: TensorShapeOf, fail: (detail: string) => never): LayerShape[] {
+export function layerShapes(
+  inputShape: readonly number[],
+  layers: readonly Layer[],
+  tensorShape: TensorShapeOf,
+  fail: (detail: string) => never,
+): LayerShape[] {
   let shape = [...inputShape];
   const shapes: LayerShape[] = [];
   // A version-1 manifest (Dense only) leaves the chain's links to the device,
@@ -99,7 +104,8 @@ export function layerShapes(inputShape: readonly number[], layers: readonly Laye
         const ow = outputLength(w, layer.window[1], layer.strides[1], layer.padding);
         if (oh < 1 || ow < 1) at(`a ${layer.window[0]}x${layer.window[1]} window does not fit [${map}] without padding`);
         if (layer.kind === 'depthwise-conv2d' && layer.units % layer.inputs !== 0) at(`${layer.units} outputs are not a multiple of ${layer.inputs} channels`);
-        if ((layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') && layer.units !== layer.inputs) at(`pools ${layer.inputs} channels into ${layer.units}`);
+        if ((layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') && layer.units !== layer.inputs)
+          at(`pools ${layer.inputs} channels into ${layer.units}`);
         output = [oh, ow, layer.units];
       }
     }

@@ -137,7 +137,8 @@ export function readManifest(bytes: Uint8Array, options: { signed?: boolean } = 
     else if (kind === 'conv2d' || kind === 'depthwise-conv2d') layer = { kind, ...common, ...tensorsOf, ...window };
     else if (kind === 'global-avg-pool2d') layer = { kind, ...common };
     else layer = { kind, ...common, ...window };
-    if (!('activation' in layer) && (fl.activation() !== 0 || fl.kernel() !== 0 || fl.bias() !== -1)) throw bad(`${where} is ${kind} but names an activation or tensors`);
+    if (!('activation' in layer) && (fl.activation() !== 0 || fl.kernel() !== 0 || fl.bias() !== -1))
+      throw bad(`${where} is ${kind} but names an activation or tensors`);
     if (!('window' in layer) && (fl.windowH() !== 0 || fl.windowW() !== 0 || fl.strideH() !== 1 || fl.strideW() !== 1 || fl.padding() !== 0)) {
       throw bad(`${where} is ${kind} but has a window`);
     }
@@ -146,9 +147,14 @@ export function readManifest(bytes: Uint8Array, options: { signed?: boolean } = 
   if (needsSpatialVersion(layers) !== (formatVersion === GRAPH_FORMAT_VERSION)) {
     throw bad(`format version ${formatVersion} does not match its layers (version ${GRAPH_FORMAT_VERSION} if and only if a layer is not Dense or uses relu6)`);
   }
-  layerShapes(inputShape, layers, (t) => tensors[t]?.shape, (detail) => {
-    throw bad(detail);
-  });
+  layerShapes(
+    inputShape,
+    layers,
+    (t) => tensors[t]?.shape,
+    (detail) => {
+      throw bad(detail);
+    },
+  );
 
   const intervals: Interval[] = [];
   const intervalIndex = new Map<number, number>();

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeManifest } from '../../formats/artifact/manifest-writer.ts';
 import { readManifest } from '../../formats/artifact/manifest-reader.ts';
-import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type Manifest } from '../../formats/index.ts';
+import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type DenseLayer, type Manifest } from '../../formats/index.ts';
 import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 import { sha256 } from '../../formats/artifact/signing.ts';
 import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
@@ -60,7 +60,7 @@ test('caps: too many tensors, too many elements', () => {
 
 test('semantic checks: bad indices, shapes, enums, order, versions', () => {
   assert.is(
-    codeOf(() => readManifest(variant((m) => void (m.layers[0]!.kernel = 99)))),
+    codeOf(() => readManifest(variant((m) => void ((m.layers[0] as DenseLayer).kernel = 99)))),
     'BAD_VALUE',
   );
   assert.is(
