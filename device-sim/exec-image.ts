@@ -36,6 +36,7 @@ import { createHash } from 'node:crypto';
 import {
   BASE_INTERVAL,
   bytesEqual,
+  denseChain,
   intervalIndexOf,
   localCodebookIndices,
   decodeEntries,
@@ -99,8 +100,16 @@ function unsupported(message: string): DeviceError {
   return new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, message);
 }
 
+/** The model's Dense chain; the image holds Dense layers only (a convolutional model runs the coded kernels). */
+function imageLayers(artifact: Artifact): DenseLayer[] {
+  const layers = denseChain(artifact.manifest.layers);
+  if (!layers) throw unsupported('the execution image holds Dense layers only; this model runs the coded kernels');
+  return layers;
+}
+
 function planLayers(artifact: Artifact): { plans: LayerPlan[]; totalBytes: number } {
-  const { layers, tensors } = artifact.manifest;
+  const { tensors } = artifact.manifest;
+  const layers = imageLayers(artifact);
   let at = HEADER_BYTES + layers.length * LAYER_BYTES;
   const plans = layers.map((layer): LayerPlan => {
     const weightSegments: number[] = [];
@@ -213,7 +222,7 @@ const firstIndices = (codebook: Float32Array): number[] => Array.from(codebook, 
 function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousImage, l: number): ImageLayer | null {
   const before = previous.artifact;
   const old = previous.image.layers[l];
-  const oldLayer = before.manifest.layers[l];
+  const oldLayer = denseChain(before.manifest.layers)?.[l];
   const layer = plan.layer;
   if (!old || !oldLayer || oldLayer.inputs !== layer.inputs || oldLayer.units !== layer.units) return null;
   const tensor = artifact.manifest.tensors[layer.kernel]!;
@@ -472,6 +481,7 @@ export function prepareExecImage(
   slotCapacity: number,
   previous?: PreviousImage,
 ): { image: ExecImage; note: null } | { image: null; note: string } {
+  if (!denseChain(artifact.manifest.layers)) return { image: null, note: 'coded kernels: the execution image holds Dense layers only' };
   const total = artifact.bytes.length + execImageBytes(artifact);
   if (total > slotCapacity) {
     const why = new BudgetError(
@@ -517,7 +527,8 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { 
     const body = createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest();
     if (!body.equals(bytes.subarray(BODY_SHA_AT, BODY_SHA_AT + 32))) return 'image body does not match its SHA-256 (torn or damaged)';
   }
-  const layers = artifact.manifest.layers;
+  const layers = denseChain(artifact.manifest.layers);
+  if (!layers) return 'the execution image holds Dense layers only';
   if (view.getUint32(72, true) !== layers.length) return `image has ${view.getUint32(72, true)} layers, the model ${layers.length}`;
   if (HEADER_BYTES + layers.length * LAYER_BYTES > bytes.length) return 'image layer table runs past its end';
   const out: ImageLayer[] = [];
@@ -593,7 +604,7 @@ export function imageSourceEntries(image: ExecImage, artifact: Artifact): (segme
   // Per kernel tensor: its layer's entries of each local centroid set, counted once per apply.
   const counted = new Map<number, Map<number, number>>();
   return (segment) => {
-    const l = artifact.manifest.layers.findIndex((layer) => layer.kernel === segment.tensor);
+    const l = (denseChain(artifact.manifest.layers) ?? []).findIndex((layer) => layer.kernel === segment.tensor);
     const layer = image.layers[l];
     const tensor = artifact.manifest.tensors[segment.tensor];
     if (!layer || !tensor || tensor.encoding !== 'codebook-sparse' || !tensor.codebook || !layer.table) return null;

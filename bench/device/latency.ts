@@ -3,7 +3,7 @@
 // high-water mark for the paper-109k full tier.
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
-import { decodeTensor, openSegment, readArtifact, readSegmentEntries, type Artifact } from '../../formats/index.ts';
+import { denseChain, decodeTensor, openSegment, readArtifact, readSegmentEntries, type Artifact } from '../../formats/index.ts';
 import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { quantile } from '../../device-sim/stats.ts';
@@ -82,7 +82,8 @@ export async function measureLatency(
 
   const backend = await selectBackend();
   log(`tfjs (${backend}): ${count} samples at batch 1`);
-  const { layers, preprocess } = artifact.manifest;
+  const { preprocess } = artifact.manifest;
+  const layers = denseChain(artifact.manifest.layers)!;
   const kernels = layers.map((layer) => tf.tensor2d(decodeTensor(artifact, layer.kernel), [layer.inputs, layer.units]));
   const biases = layers.map((layer) => tf.tensor1d(decodeTensor(artifact, layer.bias)));
   const input = new Float32Array(784);

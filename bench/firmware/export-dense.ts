@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openSegment, readArtifact, readSegmentEntries, type Activation, type Artifact } from '../../formats/index.ts';
+import { denseChain, openSegment, readArtifact, readSegmentEntries, type Activation, type Artifact } from '../../formats/index.ts';
 import { loadDataset } from '../../pipeline/datasets.ts';
 import { createRandom } from '../../pipeline/random.ts';
 
@@ -74,12 +74,14 @@ function denseTensor(artifact: Artifact, tensor: number, length: number): Float3
 
 export function denseFromArtifact(artifact: Artifact): DenseNetwork {
   const { manifest } = artifact;
-  const layers = manifest.layers.map((layer, l): DenseLayerWeights => {
-    const last = l === manifest.layers.length - 1;
+  const chain = denseChain(manifest.layers);
+  if (!chain) throw new Error('dense_ref.c runs Dense chains only');
+  const layers = chain.map((layer, l): DenseLayerWeights => {
+    const last = l === chain.length - 1;
     const ok = layer.activation === 'relu' || layer.activation === 'linear' || (last && layer.activation === 'softmax');
     if (!ok) throw new Error(`layer "${layer.name}": activation ${layer.activation} is not supported by dense_ref.c (relu, linear; softmax last)`);
-    if (l > 0 && layer.inputs !== manifest.layers[l - 1]!.units) {
-      throw new Error(`layer "${layer.name}": ${layer.inputs} inputs after a layer of ${manifest.layers[l - 1]!.units} units`);
+    if (l > 0 && layer.inputs !== chain[l - 1]!.units) {
+      throw new Error(`layer "${layer.name}": ${layer.inputs} inputs after a layer of ${chain[l - 1]!.units} units`);
     }
     return {
       name: layer.name,

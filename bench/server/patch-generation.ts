@@ -16,6 +16,7 @@
 //   npx tsx bench/server/patch-generation.ts      prints the JSON
 import { createPublicKey, randomBytes } from 'node:crypto';
 import {
+  denseChain,
   artifactOfVerifiedParts,
   diffArtifacts,
   diffReadArtifacts,
@@ -39,7 +40,7 @@ const round = (n: number, digits = 2) => roundTo(n, digits);
 /** A later version that moved `fraction` of the last layer's kept weights to another centroid. */
 function moveLastLayer(input: ModelInput, fraction: number): ModelInput {
   const random = createRandom(77);
-  const last = input.layers[input.layers.length - 1]!.kernel;
+  const last = denseChain(input.layers)!.at(-1)!.kernel;
   return {
     ...input,
     version: input.version + 1,

@@ -4,7 +4,7 @@
 // through the chunk buffers, as evalDense does on the f32 path. The image
 // kernel is evalImageLayerInt (sparse-rows.ts); both give the same
 // accumulators, since integer sums do not depend on their order.
-import { openSegment, readSegmentEntries, type Artifact, type DenseLayer } from '../../formats/index.ts';
+import { denseChain, openSegment, readSegmentEntries, type Artifact, type DenseLayer } from '../../formats/index.ts';
 import { arenaMemory, type Arena } from '../arena.ts';
 import { DeviceError, DeviceErrorCode } from '../errors.ts';
 import type { ChunkBuffers } from './dense.ts';
@@ -91,7 +91,9 @@ function heldMagnitudes(artifact: Artifact, arena: Arena): { max: Float64Array; 
  * byte). Throws UNSUPPORTED_MODEL for what the int path cannot represent.
  */
 export function prepareIntModel(artifact: Artifact, arena: Arena, inputTable: Int32Array): IntModel {
-  const { layers, tensors, preprocess: pre } = artifact.manifest;
+  const { tensors, preprocess: pre } = artifact.manifest;
+  const layers = denseChain(artifact.manifest.layers);
+  if (!layers) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'int arithmetic runs Dense layers only; run this convolutional model on the f32 path');
   const { max, count } = heldMagnitudes(artifact, arena);
   const intLayers = layers.map((layer): IntLayer => {
     const fw = fit(max[layer.kernel]!, WEIGHT_LIMIT, `kernel "${tensors[layer.kernel]!.name}"`);

@@ -66,6 +66,9 @@ export function applyActivation(activation: Activation, values: Float32Array): v
     case 'relu':
       for (let i = 0; i < n; i++) if (values[i] < 0) values[i] = 0;
       return;
+    case 'relu6':
+      for (let i = 0; i < n; i++) values[i] = values[i] < 0 ? 0 : values[i] > 6 ? 6 : values[i];
+      return;
     case 'sigmoid':
       for (let i = 0; i < n; i++) values[i] = 1 / (1 + Math.exp(-values[i]));
       return;

@@ -31,7 +31,8 @@ export interface RawInput {
   offset: number;
 }
 
-function segmentTable(artifact: Artifact, tensor: number, arena: Arena, what: string): Uint16Array {
+/** The indices into artifact.segments of `tensor`'s held segments, in the arena. */
+export function segmentTable(artifact: Artifact, tensor: number, arena: Arena, what: string): Uint16Array {
   let count = 0;
   for (const segment of artifact.segments) if (segment.tensor === tensor) count++;
   const table = arena.uint16(arena.allocate(count * 2, what), count);
@@ -90,6 +91,25 @@ export function reserveCursorState(artifact: Artifact, arena: Arena): void {
   }
 }
 
+/** What a kernel does with each chunk of decoded (position, value) entries. */
+export type ChunkVisit = (positions: Uint32Array, values: Float32Array, count: number) => void;
+
+/**
+ * Decodes each of `segments` (indices into artifact.segments) through the
+ * chunk buffers, handing every filled chunk to `visit`; each segment's decoder
+ * state is taken from the arena for its pass and released after it.
+ */
+export function streamSegments(artifact: Artifact, segments: Uint16Array, chunk: ChunkBuffers, arena: Arena, visit: ChunkVisit): void {
+  const memory = arenaMemory(arena);
+  for (let s = 0; s < segments.length; s++) {
+    const mark = arena.mark();
+    const cursor = openSegment(artifact, segments[s], memory);
+    let count: number;
+    while ((count = readSegmentEntries(cursor, chunk.positions, chunk.values)) > 0) visit(chunk.positions, chunk.values, count);
+    arena.rewind(mark);
+  }
+}
+
 function streamInto(
   artifact: Artifact,
   segments: Uint16Array,
@@ -99,18 +119,11 @@ function streamInto(
   output: Float32Array,
   arena: Arena,
 ): void {
-  const memory = arenaMemory(arena);
-  for (let s = 0; s < segments.length; s++) {
-    const mark = arena.mark();
-    const cursor = openSegment(artifact, segments[s], memory);
-    let count: number;
-    while ((count = readSegmentEntries(cursor, chunk.positions, chunk.values)) > 0) {
-      if (input === null) addEntries(chunk.positions, chunk.values, count, output);
-      else if (input instanceof Float32Array) accumulateEntries(chunk.positions, chunk.values, count, units, input, output);
-      else accumulateEntriesFromRaw(chunk.positions, chunk.values, count, units, input.raw, input.scale, input.offset, output);
-    }
-    arena.rewind(mark);
-  }
+  streamSegments(artifact, segments, chunk, arena, (positions, values, count) => {
+    if (input === null) addEntries(positions, values, count, output);
+    else if (input instanceof Float32Array) accumulateEntries(positions, values, count, units, input, output);
+    else accumulateEntriesFromRaw(positions, values, count, units, input.raw, input.scale, input.offset, output);
+  });
 }
 
 /** output = activation(input · K + b); `output` has `units` values. `activation` overrides the layer's. */

@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import {
+  denseChain,
   createRandom,
   encodeArtifact,
   readArtifact,
@@ -59,7 +60,7 @@ function runF32(a: Artifact, raw: Uint8Array, kernel: 'coded' | 'image'): { logi
   const m = a.manifest;
   let input = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) input[i] = f32(f32(raw[i]! * m.preprocess.scale) + m.preprocess.offset);
-  for (const layer of m.layers) {
+  for (const layer of denseChain(m.layers)!) {
     const out = new Float32Array(layer.units);
     const segs = heldEntries(a, layer.kernel);
     const terms = kernel === 'coded' ? segs.flat() : segs.flat().sort((x, y) => x.p - y.p);
@@ -95,7 +96,7 @@ const bound = (inputs: number): number => Math.min(32767, Math.floor((2 ** 30 - 
 
 function runInt(a: Artifact, raw: Uint8Array): { logits: Int32Array; exponent: number; cls: number } {
   const m = a.manifest;
-  const L = m.layers.map((layer) => {
+  const L = denseChain(m.layers)!.map((layer) => {
     const k = heldEntries(a, layer.kernel).flat();
     const b = layer.bias >= 0 ? heldEntries(a, layer.bias).flat() : [];
     const fw = k.length ? fit(Math.max(...k.map((e) => Math.abs(e.w))), 127) : 64;

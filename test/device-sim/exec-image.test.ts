@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { decodeTensor, encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
+import { denseChain, decodeTensor, encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { buildExecImage, execImageBytes, openExecImage, type ExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
@@ -45,7 +45,7 @@ for (const encoding of ['codebook-sparse', 'int8', 'dense-f32'] as const) {
       assert.is(image.bytes.length, execImageBytes(artifact));
       assert.is(arena.usedBytes(), 0, 'the transcoder gives its working memory back');
       assert.ok(arena.highWaterBytes() > 0 && arena.highWaterBytes() < 4096, `transcoding worked in ${arena.highWaterBytes()} bytes of arena`);
-      artifact.manifest.layers.forEach((layer, l) => {
+      denseChain(artifact.manifest.layers)!.forEach((layer, l) => {
         assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.kernel), `layer ${l} kernel`);
         assert.equal(image.layers[l]!.bias, decodeTensor(artifact, layer.bias), `layer ${l} bias`);
       });
@@ -120,7 +120,7 @@ test('wasm kernels give the TypeScript reference outputs bit for bit (offset 0 s
     // Blank stretches, as in real images, so the four-zero-byte skip runs.
     for (let s = 0; s < 40; s++) samples.fill(0, s * 784, s * 784 + 300 + s * 7);
     const { scale } = artifact.manifest.preprocess;
-    const layers = artifact.manifest.layers;
+    const layers = denseChain(artifact.manifest.layers)!;
     for (let s = 0; s < 40; s++) {
       const raw = samples.subarray(s * 784, (s + 1) * 784);
       const got = Float32Array.from(interpreter.invoke(raw));
@@ -151,7 +151,7 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
         const artifact = readArtifact(syntheticArtifact({ sizes, seed, pruned, encoding, license, finalActivation: 'linear' }));
         const arena = new Arena(256 * 1024);
         const image = imageOf(artifact, arena);
-        artifact.manifest.layers.forEach((layer, l) => {
+        denseChain(artifact.manifest.layers)!.forEach((layer, l) => {
           assert.equal(denseFromImage(image, l), decodeTensor(artifact, layer.kernel), `layer ${l} kernel`);
         });
         kernels.add(image.layers.map(wasmKernelOf).join(','));
@@ -163,7 +163,7 @@ test('property: for random Dense chains, encodings, sparsities and licenses the 
           raw.fill(0, 0, raw.length >> 1);
           const got = Float32Array.from(interpreter.invoke(raw));
           let x = new Float32Array(0);
-          artifact.manifest.layers.forEach((layer, l) => {
+          denseChain(artifact.manifest.layers)!.forEach((layer, l) => {
             const out = new Float32Array(layer.units);
             evalImageLayer(image.layers[l]!, l === 0 ? { raw, scale, offset } : x, out);
             if (layer.activation === 'relu') for (let j = 0; j < out.length; j++) if (out[j]! < 0) out[j] = 0;

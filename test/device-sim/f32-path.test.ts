@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
-import { encodeArtifact, openSegment, readArtifact, readSegmentEntries, type Artifact } from '../../formats/index.ts';
+import { denseChain, encodeArtifact, openSegment, readArtifact, readSegmentEntries, type Artifact } from '../../formats/index.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
@@ -30,7 +30,8 @@ function segmentsOf(artifact: Artifact, tensor: number): Array<Array<[number, nu
 }
 
 function documentF32(artifact: Artifact, raw: Uint8Array, kernel: 'coded' | 'image'): number[] {
-  const { layers, preprocess } = artifact.manifest;
+  const { preprocess } = artifact.manifest;
+  const layers = denseChain(artifact.manifest.layers)!;
   let x = Array.from(raw, (r) => f(f(r * preprocess.scale) + preprocess.offset));
   layers.forEach((layer) => {
     const out = new Array<number>(layer.units).fill(0);

@@ -1,7 +1,17 @@
 // Synthetic models for device-sim tests: seeded random Dense chains with
 // codebook-sparse (pruned, weight-shared) kernels, split into k intervals
 // and nested tiers, encoded with formats' real encoder.
-import { createRandom, encodeArtifact, generateKeyPair, type ModelInput, type TensorInput, type Interval, type Tier, type Layer } from '../../formats/index.ts';
+import {
+  createRandom,
+  encodeArtifact,
+  generateKeyPair,
+  type DenseModelInput,
+  type ModelInput,
+  type TensorInput,
+  type Interval,
+  type Tier,
+  type DenseLayer,
+} from '../../formats/index.ts';
 
 export interface SyntheticOptions {
   sizes?: number[];
@@ -29,13 +39,13 @@ export const TIERS: Tier[] = [
 
 const CODEBOOK = Float32Array.from({ length: 16 }, (_, j) => -0.9375 + j * 0.125);
 
-export function syntheticModel(options: SyntheticOptions = {}): ModelInput {
+export function syntheticModel(options: SyntheticOptions = {}): DenseModelInput {
   const sizes = options.sizes ?? [784, 16, 10];
   const random = createRandom(options.seed ?? 1);
   const pruned = options.pruned ?? 0.5;
   const encoding = options.encoding ?? 'codebook-sparse';
   const tensors: TensorInput[] = [];
-  const layers: Layer[] = [];
+  const layers: DenseLayer[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
     const inputs = sizes[l];
     const units = sizes[l + 1];

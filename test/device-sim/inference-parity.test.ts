@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { decodeTensor, readArtifact } from '../../formats/index.ts';
+import { denseChain, decodeTensor, readArtifact } from '../../formats/index.ts';
 import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { loadDataset } from '../../pipeline/datasets.ts';
@@ -14,7 +14,8 @@ import { syntheticArtifact } from './fixtures.ts';
 async function referenceOutputs(bytes: Uint8Array, images: Uint8Array, count: number): Promise<Float32Array> {
   await tf.setBackend('cpu');
   const artifact = readArtifact(bytes);
-  const { preprocess, layers } = artifact.manifest;
+  const { preprocess } = artifact.manifest;
+  const layers = denseChain(artifact.manifest.layers)!;
   const out = tf.tidy(() => {
     let x: tf.Tensor2D = tf.tensor2d(Float32Array.from(images.subarray(0, count * layers[0].inputs)), [count, layers[0].inputs]);
     x = x.mul(preprocess.scale).add(preprocess.offset);

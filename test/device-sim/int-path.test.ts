@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
-import { decodeTensor, encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
+import { denseChain, decodeTensor, encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter, type Interpreter } from '../../device-sim/interpreter.ts';
@@ -34,7 +34,8 @@ test('fit finds the largest exponent that keeps the rounded magnitude within the
 
 /** docs/arithmetic.md's int path, written out over dense decoded tensors. */
 function documentInt(artifact: Artifact, raw: Uint8Array): { values: number[]; exponent: number } {
-  const { layers, preprocess: pre } = artifact.manifest;
+  const { preprocess: pre } = artifact.manifest;
+  const layers = denseChain(artifact.manifest.layers)!;
   const holds = (tensor: number) => artifact.segments.some((s) => s.tensor === tensor && s.count > 0);
   const maxAbs = (values: Float32Array) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const p = layers.map((layer) => {
