@@ -1,4 +1,5 @@
-// Runs a verified artifact's graph (a chain of Dense layers) inside the
+// Runs a verified artifact's graph (a chain of Dense layers; a model with
+// convolutions goes to graph-interpreter.ts) inside the
 // arena. Like TFLM's MicroInterpreter: init every kernel (persistent data),
 // prepare every kernel (validation), plan the scratch buffers' lifetimes,
 // allocate them once, then invoke any number of times with no allocation.
@@ -19,7 +20,8 @@
 // layers run in the wasm kernels) and int (block floating point, as on a
 // part with no FPU; out[i] holds int32 accumulators, the kernels are the
 // TypeScript references of kernels/int-reference.ts).
-import type { Artifact } from '../formats/index.ts';
+import { denseChain, type Artifact } from '../formats/index.ts';
+import { createGraphInterpreter } from './graph-interpreter.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { applyActivation, argmax } from './kernels/dense-reference.ts';
@@ -80,13 +82,10 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
   const arithmetic = options.arithmetic ?? 'f32';
   if (arithmetic !== 'f32' && arithmetic !== 'int') throw new DeviceError(DeviceErrorCode.BAD_INPUT, `arithmetic must be f32 or int, got "${arithmetic}"`, 2);
   const { manifest } = artifact;
-  const layers = manifest.layers;
-  if (layers.length === 0) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'the artifact has no layers');
-  for (const layer of layers) {
-    if (layer.kind !== 'dense') {
-      throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `layer kind "${layer.kind}" is not supported; only dense`);
-    }
-  }
+  if (manifest.layers.length === 0) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'the artifact has no layers');
+  // A model with convolutions or pooling runs graph-interpreter.ts (f32, coded kernels).
+  const layers = denseChain(manifest.layers);
+  if (!layers) return createGraphInterpreter(artifact, arena, { ...options, chunkEntries });
   const inputSize = manifest.preprocess.inputShape.reduce((a, b) => a * b, 1);
   if (inputSize !== layers[0].inputs) {
     throw new DeviceError(

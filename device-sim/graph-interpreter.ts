@@ -1,0 +1,198 @@
+// Runs a convolutional model (a chain with Conv2D, depthwise, pooling and
+// Dense layers: formats/artifact/layer-graph.ts) inside the arena, on the f32
+// path with the coded kernels: every weighted layer decodes its segments
+// through the chunk buffers on each inference and accumulates the entries
+// straight into its output map (kernels/conv.ts), so no kernel is ever held
+// dense. (The execution image and the int path hold Dense chains only; a
+// Dense-only model takes interpreter.ts's paths.)
+//
+// Scratch plan for L layers, steps 0..L (TFLM's greedy planner over these
+// lifetimes, memory-planner.ts):
+//   input    raw sample bytes                alive at step 0
+//   x        the preprocessed input, float32  alive at steps 0..1
+//   out[i]   layer i's output map, float32    alive at steps i+1..i+2
+//   chunk    positions u32 + values f32       alive at steps 1..L (weighted layers stream through it)
+// Layer i runs at step i + 1, reading x or out[i-1]. The plan's total is the
+// scratch the arena gives; `plan` reports it beside the naive sum of the buffers.
+import { layerShapes, type LayerShape } from '../formats/artifact/layer-graph.ts';
+import type { Activation, Artifact, Layer, WeightedLayer } from '../formats/index.ts';
+import type { Arena } from './arena.ts';
+import { DeviceError, DeviceErrorCode } from './errors.ts';
+import {
+  addBiasEntries,
+  avgPool2d,
+  conv2dEntries,
+  depthwiseConv2dEntries,
+  globalAvgPool2d,
+  maxPool2d,
+  type MapShape,
+  type WindowParams,
+} from './kernels/conv.ts';
+import { applyActivation, argmax, preprocess } from './kernels/dense-reference.ts';
+import { accumulateEntries, addEntries } from './kernels/dense-reference.ts';
+import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
+import type { Interpreter, InterpreterOptions } from './interpreter.ts';
+import { createGreedyMemoryPlanner } from './memory-planner.ts';
+
+/** What the planner decided for a graph's activations: the bytes the arena gives them against every buffer apart. */
+export interface GraphPlan {
+  /** Bytes of scratch the plan takes (the arena's share for activations and chunks). */
+  plannedBytes: number;
+  /** Every scratch buffer's bytes added up: what a plan without reuse would take. */
+  naiveBytes: number;
+  /** Each buffer: label, bytes, offset in the scratch block. */
+  buffers: Array<{ label: string; bytes: number; offset: number }>;
+}
+
+const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function mapOf(shape: readonly number[]): MapShape {
+  return shape.length === 2 ? { height: shape[0]!, width: shape[1]!, channels: 1 } : { height: shape[0]!, width: shape[1]!, channels: shape[2]! };
+}
+
+function unsupported(message: string): DeviceError {
+  return new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, message);
+}
+
+interface WeightedOp {
+  weightSegments: Uint16Array;
+  biasSegments: Uint16Array;
+}
+
+/** Interpreter of a model with spatial layers; interpreter.ts hands such models here. */
+export function createGraphInterpreter(
+  artifact: Artifact,
+  arena: Arena,
+  options: InterpreterOptions & { chunkEntries: number },
+): Interpreter & { plan: GraphPlan } {
+  const { manifest } = artifact;
+  const layers = manifest.layers;
+  if ((options.arithmetic ?? 'f32') !== 'f32') throw unsupported('int arithmetic runs Dense layers only; run this convolutional model on the f32 path');
+  if (options.image) throw unsupported('the execution image holds Dense layers only; run this convolutional model with the coded kernels');
+  const shapes: LayerShape[] = layerShapes(
+    manifest.preprocess.inputShape,
+    layers,
+    (t) => manifest.tensors[t]?.shape,
+    (detail) => {
+      throw unsupported(detail);
+    },
+  );
+  const last = layers.length - 1;
+  layers.forEach((layer, i) => {
+    if ('activation' in layer && layer.activation === 'softmax' && (i !== last || shapes[i]!.output.length !== 1)) {
+      throw unsupported(`layer "${layer.name}": softmax only on the last layer, over a vector`);
+    }
+  });
+  const inputSize = count(manifest.preprocess.inputShape);
+
+  // init: persistent per-layer tables of segment indices.
+  if (artifact.segments.length > 0xffff) throw unsupported(`artifact holds ${artifact.segments.length} segments; at most 65535 are supported`);
+  const ops: Array<WeightedOp | null> = layers.map((layer) =>
+    'kernel' in layer
+      ? {
+          weightSegments: segmentTable(artifact, layer.kernel, arena, `segment table of layer "${layer.name}"`),
+          biasSegments: layer.bias >= 0 ? segmentTable(artifact, layer.bias, arena, `bias segment table of layer "${layer.name}"`) : new Uint16Array(0),
+        }
+      : null,
+  );
+
+  // plan and allocate scratch.
+  const chunkEntries = options.chunkEntries;
+  const planner = createGreedyMemoryPlanner();
+  const requests: Array<{ label: string; bytes: number; id: number }> = [];
+  const add = (label: string, bytes: number, firstUse: number, lastUse: number) => {
+    const id = planner.addBuffer({ label, bytes, firstUse, lastUse });
+    requests.push({ label, bytes, id });
+    return id;
+  };
+  const inputRequest = add('input', inputSize, 0, 0);
+  const xRequest = add('input as float', inputSize * 4, 0, 1);
+  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, count(shapes[i]!.output) * 4, i + 1, i + 2));
+  const positionsRequest = add('chunk positions', chunkEntries * 4, 1, layers.length);
+  const valuesRequest = add('chunk values', chunkEntries * 4, 1, layers.length);
+  const planned = planner.plan();
+  const base = arena.allocate(planned.totalBytes, `inference scratch of model "${manifest.model}"`);
+  const plan: GraphPlan = {
+    plannedBytes: planned.totalBytes,
+    naiveBytes: requests.reduce((n, r) => n + r.bytes, 0),
+    buffers: requests.map((r) => ({ label: r.label, bytes: r.bytes, offset: planned.offsets[r.id]! })),
+  };
+
+  const input = arena.uint8(base + planned.offsets[inputRequest]!, inputSize);
+  const x = arena.float32(base + planned.offsets[xRequest]!, inputSize);
+  const outputs = layers.map((_, i) => arena.float32(base + planned.offsets[outRequests[i]!]!, count(shapes[i]!.output)));
+  const chunk: ChunkBuffers = {
+    positions: arena.uint32(base + planned.offsets[positionsRequest]!, chunkEntries),
+    values: arena.float32(base + planned.offsets[valuesRequest]!, chunkEntries),
+  };
+  // Each segment's decoder state is taken above the plan for the segment's pass, then released.
+  reserveCursorState(artifact, arena);
+
+  const deferSoftmax = 'activation' in layers[last]! && layers[last].activation === 'softmax';
+  const { scale, offset } = manifest.preprocess;
+
+  function runLayer(layer: Layer, op: WeightedOp | null, shape: LayerShape, from: Float32Array, out: Float32Array, isLast: boolean): void {
+    if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
+      (layer.kind === 'max-pool2d' ? maxPool2d : avgPool2d)(from, mapOf(shape.input), windowOf(layer), out);
+      return;
+    }
+    if (layer.kind === 'global-avg-pool2d') {
+      globalAvgPool2d(from, mapOf(shape.input), out);
+      return;
+    }
+    const weighted = layer as WeightedLayer;
+    out.fill(0);
+    const w = op!;
+    if (weighted.kind === 'dense') {
+      streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => accumulateEntries(p, v, n, weighted.units, from, out));
+      streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addEntries(p, v, n, out));
+    } else {
+      const inMap = mapOf(shape.input);
+      const params = windowOf(weighted);
+      if (weighted.kind === 'conv2d') {
+        streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => conv2dEntries(from, inMap, params, weighted.units, p, v, n, out));
+      } else {
+        const multiplier = weighted.units / weighted.inputs;
+        streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => depthwiseConv2dEntries(from, inMap, params, multiplier, p, v, n, out));
+      }
+      streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addBiasEntries(p, v, n, weighted.units, out));
+    }
+    const activation: Activation = isLast && deferSoftmax ? 'linear' : weighted.activation;
+    applyActivation(activation, out);
+  }
+
+  function logits(sample: Uint8Array): Float32Array {
+    if (sample.length !== inputSize) throw new DeviceError(DeviceErrorCode.BAD_INPUT, `sample has ${sample.length} bytes, the model takes ${inputSize}`, 2);
+    input.set(sample);
+    for (let i = 0; i < inputSize; i++) x[i] = preprocess(input[i]!, scale, offset);
+    let from = x;
+    for (let i = 0; i < layers.length; i++) {
+      runLayer(layers[i]!, ops[i]!, shapes[i]!, from, outputs[i]!, i === last);
+      from = outputs[i]!;
+    }
+    return outputs[last]!;
+  }
+
+  function invoke(sample: Uint8Array): Float32Array {
+    const out = logits(sample);
+    if (deferSoftmax) applyActivation('softmax', out);
+    return out;
+  }
+
+  return {
+    inputSize,
+    outputSize: outputs[last]!.length,
+    arithmetic: 'f32',
+    invoke,
+    classify: (sample) => argmax(invoke(sample)),
+    logits,
+    intLogits() {
+      throw new DeviceError(DeviceErrorCode.BAD_INPUT, 'int logits need the int arithmetic path, which runs Dense layers only', 2);
+    },
+    plan,
+  };
+}
+
+function windowOf(layer: { window: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): WindowParams {
+  return { window: layer.window, strides: layer.strides, padding: layer.padding };
+}
