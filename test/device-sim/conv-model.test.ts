@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeTensor, encodeArtifact, isWeighted, readArtifact, type Artifact } from '../../formats/index.ts';
+import { encodeArtifact, readArtifact, type Artifact } from '../../formats/index.ts';
+import { tfReference } from '../fixtures/tf-reference.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { createGraphInterpreter } from '../../device-sim/graph-interpreter.ts';
@@ -28,29 +29,12 @@ const SAMPLE = 144;
 
 /** TF.js's own ops over the artifact's decoded tensors: the reference the device must meet. */
 function tfLogits(artifact: Artifact, raw: Uint8Array): Float32Array {
-  const { preprocess, layers } = artifact.manifest;
-  return tf.tidy(() => {
-    let x: tf.Tensor = tf.tensor(
-      Float32Array.from(raw, (v) => v * preprocess.scale + preprocess.offset),
-      [1, 12, 12, 1],
-    );
-    for (const layer of layers) {
-      if (!isWeighted(layer)) {
-        if (layer.kind === 'global-avg-pool2d') x = tf.mean(x, [1, 2]);
-        else x = (layer.kind === 'max-pool2d' ? tf.maxPool : tf.avgPool)(x as tf.Tensor4D, layer.window, layer.strides, layer.padding);
-        continue;
-      }
-      const shape = artifact.manifest.tensors[layer.kernel]!.shape;
-      const kernel = tf.tensor(decodeTensor(artifact, layer.kernel), shape);
-      if (layer.kind === 'conv2d') x = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, layer.strides, layer.padding);
-      else if (layer.kind === 'depthwise-conv2d') x = tf.depthwiseConv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, layer.strides, layer.padding);
-      else x = tf.matMul(tf.reshape(x, [1, -1]), kernel as tf.Tensor2D);
-      if (layer.bias >= 0) x = tf.add(x, tf.tensor1d(decodeTensor(artifact, layer.bias)));
-      if (layer.activation === 'relu') x = tf.relu(x);
-      else if (layer.activation === 'relu6') x = tf.relu6(x);
-    }
-    return Float32Array.from(x.dataSync());
-  });
+  const reference = tfReference(artifact);
+  try {
+    return reference.logits(raw);
+  } finally {
+    reference.dispose();
+  }
 }
 
 function assertNear(ours: ArrayLike<number>, theirs: ArrayLike<number>, label: string): void {
