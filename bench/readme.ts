@@ -27,6 +27,7 @@ export interface BenchResults {
   push: Json | null;
   pushScale: Json | null;
   patches: Json | null;
+  cnn: Json | null;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -56,6 +57,7 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     push: read('push'),
     pushScale: read('push-scale'),
     patches: read('patches'),
+    cnn: read('cnn'),
   };
 }
 
@@ -377,7 +379,30 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   push: renderPush,
   'push-scale': renderPushScale,
   'device-patching': renderDevicePatching,
+  cnn: renderCnn,
 };
+
+/** bench/cnn: each CNN preset's size, accuracy, arena plan and latency against TF.js. */
+function renderCnn(r: BenchResults): string | null {
+  const c = r.cnn;
+  if (!c) return null;
+  const lines = [
+    '| preset | layers | params | full tier | vs dense f32 | test acc (full) | dense | points below | planned scratch | naive sum | arena high-water | device µs/sample | TF.js µs/sample | faster | build s |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of c.rows as Json[]) {
+    lines.push(
+      `| ${row.preset} | ${row.layers} | ${int(row.params)} | ${bytes(row.fullArtifactBytes)}${row.signed ? ' signed' : ''} | ${ratio(row.ratio)} | ${pct(row.fullAccuracy)} | ${pct(row.denseAccuracy)} | ${row.pointsBelowDense.toFixed(2)} | ${bytes(row.plannedScratchBytes)} | ${bytes(row.naiveScratchBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.deviceMedianUs.toFixed(0)} | ${row.tfjsMedianUs.toFixed(0)} (${row.tfjsBackend}) | ${ratio(row.speedup)} | ${row.buildSeconds} |`,
+    );
+  }
+  lines.push(
+    '',
+    wrap(
+      `Targets: at least ${c.targets.ratio}x smaller than the dense float32 weights, signed; within ${c.targets.points} point of dense; at least ${c.targets.speedup}x faster than TF.js. Measured ${c.when.slice(0, 10)} on ${c.machine.cpus} x ${c.machine.model}, load average ${c.machine.loadAverage.map((v: number) => v.toFixed(2)).join(' ')}; ${c.rows[0]?.samples ?? 0} test digits per preset; the device runs the coded kernels (m4-256k profile); "arena high-water" adds the segment tables and one segment's decoder state to the planned scratch.`,
+    ),
+  );
+  return lines.join('\n');
+}
 
 /** Registers a renderer for another area's block (bench/firmware adds its own). */
 export function registerReadmeBlock(name: string, render: (r: BenchResults) => string | null): void {
