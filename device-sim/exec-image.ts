@@ -36,13 +36,12 @@ import { createHash } from 'node:crypto';
 import {
   BASE_INTERVAL,
   bytesEqual,
-  denseChain,
+  isWeighted,
   intervalIndexOf,
   localCodebookIndices,
   decodeEntries,
   openSegment,
   type Artifact,
-  type DenseLayer,
   type EntryReader,
   type Segment,
   type SegmentCursor,
@@ -78,7 +77,7 @@ export interface ExecImage {
 }
 
 interface LayerPlan {
-  layer: DenseLayer;
+  layer: ImageLayerSpec;
   weightSegments: number[];
   biasSegments: number[];
   entries: number;
@@ -100,11 +99,28 @@ function unsupported(message: string): DeviceError {
   return new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, message);
 }
 
-/** The model's Dense chain; the image holds Dense layers only (a convolutional model runs the coded kernels). */
-function imageLayers(artifact: Artifact): DenseLayer[] {
-  const layers = denseChain(artifact.manifest.layers);
-  if (!layers) throw unsupported('the execution image holds Dense layers only; this model runs the coded kernels');
-  return layers;
+/**
+ * A weighted layer as the image holds it: its kernel as a matrix of `inputs`
+ * rows and `units` columns (a dense layer's own; a convolution's rows are
+ * (ky, kx, input channel) and its columns the kernel's last dimension: output
+ * channels, or the depthwise multiplier), and `outputs` bias values.
+ */
+interface ImageLayerSpec {
+  name: string;
+  kernel: number;
+  bias: number;
+  inputs: number;
+  units: number;
+  outputs: number;
+}
+
+/** The model's weighted layers, in order: one image layer each (pooling layers have none). */
+function imageLayers(artifact: Artifact): ImageLayerSpec[] {
+  return artifact.manifest.layers.filter(isWeighted).map((layer) => {
+    const shape = artifact.manifest.tensors[layer.kernel]!.shape;
+    const units = shape[shape.length - 1]!;
+    return { name: layer.name, kernel: layer.kernel, bias: layer.bias, inputs: shape.reduce((a, b) => a * b, 1) / units, units, outputs: layer.units };
+  });
 }
 
 function planLayers(artifact: Artifact): { plans: LayerPlan[]; totalBytes: number } {
@@ -134,7 +150,7 @@ function planLayers(artifact: Artifact): { plans: LayerPlan[]; totalBytes: numbe
     const entriesAt = align4(countsAt + layer.inputs * countBytes);
     const valuesAt = align4(entriesAt + entries * entryBytes);
     const biasAt = valuesAt + (tableLength > 0 ? tableLength : entries) * 4;
-    at = biasAt + layer.units * 4;
+    at = biasAt + layer.outputs * 4;
     return { layer, weightSegments, biasSegments, entries, countBytes, entryBytes, colBits, tableLength, countsAt, entriesAt, valuesAt, biasAt };
   });
   return { plans, totalBytes: at };
@@ -222,7 +238,7 @@ const firstIndices = (codebook: Float32Array): number[] => Array.from(codebook, 
 function reusableLayer(artifact: Artifact, plan: LayerPlan, previous: PreviousImage, l: number): ImageLayer | null {
   const before = previous.artifact;
   const old = previous.image.layers[l];
-  const oldLayer = denseChain(before.manifest.layers)?.[l];
+  const oldLayer = imageLayers(before)[l];
   const layer = plan.layer;
   if (!old || !oldLayer || oldLayer.inputs !== layer.inputs || oldLayer.units !== layer.units) return null;
   const tensor = artifact.manifest.tensors[layer.kernel]!;
@@ -481,7 +497,6 @@ export function prepareExecImage(
   slotCapacity: number,
   previous?: PreviousImage,
 ): { image: ExecImage; note: null } | { image: null; note: string } {
-  if (!denseChain(artifact.manifest.layers)) return { image: null, note: 'coded kernels: the execution image holds Dense layers only' };
   const total = artifact.bytes.length + execImageBytes(artifact);
   if (total > slotCapacity) {
     const why = new BudgetError(
@@ -527,8 +542,7 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { 
     const body = createHash('sha256').update(bytes.subarray(HEADER_BYTES)).digest();
     if (!body.equals(bytes.subarray(BODY_SHA_AT, BODY_SHA_AT + 32))) return 'image body does not match its SHA-256 (torn or damaged)';
   }
-  const layers = denseChain(artifact.manifest.layers);
-  if (!layers) return 'the execution image holds Dense layers only';
+  const layers = imageLayers(artifact);
   if (view.getUint32(72, true) !== layers.length) return `image has ${view.getUint32(72, true)} layers, the model ${layers.length}`;
   if (HEADER_BYTES + layers.length * LAYER_BYTES > bytes.length) return 'image layer table runs past its end';
   const out: ImageLayer[] = [];
@@ -548,7 +562,7 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { 
       !within(countsAt, inputs * countBytes) ||
       !within(entriesAt, entryCount * entryBytes) ||
       !within(valuesAt, valueCount * 4) ||
-      !within(biasAt, units * 4)
+      !within(biasAt, layers[l]!.outputs * 4)
     ) {
       return `${where} has a section outside the image`;
     }
@@ -582,7 +596,7 @@ export function openExecImage(bytes: Uint8Array, artifact: Artifact, options: { 
       colBits,
       table: tableLength > 0 ? new Float32Array(buffer, base + valuesAt, tableLength) : null,
       values: tableLength > 0 ? null : new Float32Array(buffer, base + valuesAt, entryCount),
-      bias: new Float32Array(buffer, base + biasAt, units),
+      bias: new Float32Array(buffer, base + biasAt, layers[l]!.outputs),
     });
   }
   return { bytes, layers: out };
@@ -604,7 +618,7 @@ export function imageSourceEntries(image: ExecImage, artifact: Artifact): (segme
   // Per kernel tensor: its layer's entries of each local centroid set, counted once per apply.
   const counted = new Map<number, Map<number, number>>();
   return (segment) => {
-    const l = (denseChain(artifact.manifest.layers) ?? []).findIndex((layer) => layer.kernel === segment.tensor);
+    const l = imageLayers(artifact).findIndex((layer) => layer.kernel === segment.tensor);
     const layer = image.layers[l];
     const tensor = artifact.manifest.tensors[segment.tensor];
     if (!layer || !tensor || tensor.encoding !== 'codebook-sparse' || !tensor.codebook || !layer.table) return null;

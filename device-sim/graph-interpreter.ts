@@ -1,9 +1,11 @@
 // Runs a convolutional model (a chain with Conv2D, depthwise, pooling and
 // Dense layers: formats/artifact/layer-graph.ts) inside the arena, on the f32
-// path with the coded kernels: every weighted layer decodes its segments
-// through the chunk buffers on each inference and accumulates the entries
-// straight into its output map (kernels/conv.ts), so no kernel is ever held
-// dense. (The execution image and the int path hold Dense chains only; a
+// path, with either kernel kind: the coded kernels decode every weighted
+// layer's segments through the chunk buffers on each inference and
+// accumulate the entries straight into its output map (kernels/conv.ts);
+// the image kernels read each weighted layer's rows in place from the
+// execution image (kernels/conv-image.ts, kernels/sparse-rows.ts). No
+// kernel is ever held dense. (The int path runs Dense chains only; a
 // Dense-only model takes interpreter.ts's paths.)
 //
 // Scratch plan for L layers, steps 0..L (TFLM's greedy planner over these
@@ -11,11 +13,15 @@
 //   input    raw sample bytes                alive at step 0
 //   x        the preprocessed input, float32  alive at steps 0..1
 //   out[i]   layer i's output map, float32    alive at steps i+1..i+2
-//   chunk    positions u32 + values f32       alive at steps 1..L (weighted layers stream through it)
+//   chunk    positions u32 + values f32       alive at steps 1..L (coded kernels only: weighted
+//                                             layers stream through it)
 // Layer i runs at step i + 1, reading x or out[i-1]. The plan's total is the
 // scratch the arena gives; `plan` reports it beside the naive sum of the buffers.
 import { layerShapes, type LayerShape } from '../formats/artifact/layer-graph.ts';
-import type { Activation, Artifact, Layer, WeightedLayer } from '../formats/index.ts';
+import { isWeighted, type Activation, type Artifact, type Layer, type WeightedLayer } from '../formats/index.ts';
+import type { ImageLayer } from './exec-image.ts';
+import { convImageLayer } from './kernels/conv-image.ts';
+import { evalImageLayer } from './kernels/sparse-rows.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import {
@@ -68,7 +74,7 @@ export function createGraphInterpreter(
   const { manifest } = artifact;
   const layers = manifest.layers;
   if ((options.arithmetic ?? 'f32') !== 'f32') throw unsupported('int arithmetic runs Dense layers only; run this convolutional model on the f32 path');
-  if (options.image) throw unsupported('the execution image holds Dense layers only; run this convolutional model with the coded kernels');
+  const image = options.image ?? null;
   const shapes: LayerShape[] = layerShapes(
     manifest.preprocess.inputShape,
     layers,
@@ -88,7 +94,7 @@ export function createGraphInterpreter(
   // init: persistent per-layer tables of segment indices.
   if (artifact.segments.length > 0xffff) throw unsupported(`artifact holds ${artifact.segments.length} segments; at most 65535 are supported`);
   const ops: Array<WeightedOp | null> = layers.map((layer) =>
-    'kernel' in layer
+    'kernel' in layer && !image
       ? {
           weightSegments: segmentTable(artifact, layer.kernel, arena, `segment table of layer "${layer.name}"`),
           biasSegments: layer.bias >= 0 ? segmentTable(artifact, layer.bias, arena, `bias segment table of layer "${layer.name}"`) : new Uint16Array(0),
@@ -108,8 +114,8 @@ export function createGraphInterpreter(
   const inputRequest = add('input', inputSize, 0, 0);
   const xRequest = add('input as float', inputSize * 4, 0, 1);
   const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, count(shapes[i]!.output) * 4, i + 1, i + 2));
-  const positionsRequest = add('chunk positions', chunkEntries * 4, 1, layers.length);
-  const valuesRequest = add('chunk values', chunkEntries * 4, 1, layers.length);
+  const positionsRequest = image ? -1 : add('chunk positions', chunkEntries * 4, 1, layers.length);
+  const valuesRequest = image ? -1 : add('chunk values', chunkEntries * 4, 1, layers.length);
   const planned = planner.plan();
   const base = arena.allocate(planned.totalBytes, `inference scratch of model "${manifest.model}"`);
   const plan: GraphPlan = {
@@ -121,17 +127,35 @@ export function createGraphInterpreter(
   const input = arena.uint8(base + planned.offsets[inputRequest]!, inputSize);
   const x = arena.float32(base + planned.offsets[xRequest]!, inputSize);
   const outputs = layers.map((_, i) => arena.float32(base + planned.offsets[outRequests[i]!]!, count(shapes[i]!.output)));
-  const chunk: ChunkBuffers = {
-    positions: arena.uint32(base + planned.offsets[positionsRequest]!, chunkEntries),
-    values: arena.float32(base + planned.offsets[valuesRequest]!, chunkEntries),
-  };
+  const chunk: ChunkBuffers | null = image
+    ? null
+    : {
+        positions: arena.uint32(base + planned.offsets[positionsRequest]!, chunkEntries),
+        values: arena.float32(base + planned.offsets[valuesRequest]!, chunkEntries),
+      };
   // Each segment's decoder state is taken above the plan for the segment's pass, then released.
-  reserveCursorState(artifact, arena);
+  if (!image) reserveCursorState(artifact, arena);
+  // The image's layer of each weighted layer.
+  const imageLayerOf: Array<ImageLayer | null> = [];
+  if (image) {
+    let w = 0;
+    for (const layer of layers) imageLayerOf.push(isWeighted(layer) ? (image.layers[w++] ?? null) : null);
+    if (w !== image.layers.length) throw unsupported(`the execution image has ${image.layers.length} layers, the model ${w} weighted layers`);
+  }
 
   const deferSoftmax = 'activation' in layers[last]! && layers[last].activation === 'softmax';
   const { scale, offset } = manifest.preprocess;
 
-  function runLayer(layer: Layer, op: WeightedOp | null, shape: LayerShape, from: Float32Array, out: Float32Array, isLast: boolean): void {
+  const chunkBuffers = chunk;
+  function runLayer(
+    layer: Layer,
+    op: WeightedOp | null,
+    imageLayer: ImageLayer | null,
+    shape: LayerShape,
+    from: Float32Array,
+    out: Float32Array,
+    isLast: boolean,
+  ): void {
     if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
       (layer.kind === 'max-pool2d' ? maxPool2d : avgPool2d)(from, mapOf(shape.input), windowOf(layer), out);
       return;
@@ -141,8 +165,16 @@ export function createGraphInterpreter(
       return;
     }
     const weighted = layer as WeightedLayer;
+    const activation: Activation = isLast && deferSoftmax ? 'linear' : weighted.activation;
+    if (imageLayer) {
+      if (weighted.kind === 'dense') evalImageLayer(imageLayer, from, out);
+      else convImageLayer(imageLayer, from, mapOf(shape.input), windowOf(weighted), weighted.kind === 'depthwise-conv2d', out);
+      applyActivation(activation, out);
+      return;
+    }
     out.fill(0);
     const w = op!;
+    const chunk = chunkBuffers!;
     if (weighted.kind === 'dense') {
       streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => accumulateEntries(p, v, n, weighted.units, from, out));
       streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addEntries(p, v, n, out));
@@ -157,7 +189,6 @@ export function createGraphInterpreter(
       }
       streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addBiasEntries(p, v, n, weighted.units, out));
     }
-    const activation: Activation = isLast && deferSoftmax ? 'linear' : weighted.activation;
     applyActivation(activation, out);
   }
 
@@ -167,7 +198,7 @@ export function createGraphInterpreter(
     for (let i = 0; i < inputSize; i++) x[i] = preprocess(input[i]!, scale, offset);
     let from = x;
     for (let i = 0; i < layers.length; i++) {
-      runLayer(layers[i]!, ops[i]!, shapes[i]!, from, outputs[i]!, i === last);
+      runLayer(layers[i]!, ops[i]!, imageLayerOf[i] ?? null, shapes[i]!, from, outputs[i]!, i === last);
       from = outputs[i]!;
     }
     return outputs[last]!;

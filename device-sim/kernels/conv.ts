@@ -39,12 +39,12 @@ export function windowOutput(input: MapShape, params: WindowParams, channels: nu
 }
 
 /** The first output index o >= 0 whose input index o * stride + offset is >= 0: ceil(-offset / stride), or 0. */
-function firstValid(offset: number, stride: number): number {
+export function firstValid(offset: number, stride: number): number {
   return offset >= 0 ? 0 : Math.ceil(-offset / stride);
 }
 
 /** One past the last output index in [0, outSize) whose input index o * stride + offset is < size. */
-function endValid(offset: number, stride: number, size: number, outSize: number): number {
+export function endValid(offset: number, stride: number, size: number, outSize: number): number {
   if (offset >= size) return 0;
   const end = Math.floor((size - 1 - offset) / stride) + 1;
   return end < outSize ? end : outSize;

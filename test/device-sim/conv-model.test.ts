@@ -1,6 +1,6 @@
 // A convolutional model on the simulated device: the interpreter's logits
 // equal TF.js's ops on the artifact's own decoded tensors (both segment
-// codings), its scratch is what the planner predicted and less than the
+// codings, coded and image kernels), its scratch is what the planner predicted and less than the
 // naive sum, and the device installs it, takes a license upgrade and a new
 // version by patch, survives a power cut mid-update, all against the real
 // server.
@@ -18,6 +18,7 @@ import { createGraphInterpreter } from '../../device-sim/graph-interpreter.ts';
 import { openDevice } from '../../device-sim/device.ts';
 import { PowerCutError } from '../../device-sim/errors.ts';
 import { checkFirmwareSupport } from '../../device-sim/firmware-plan.ts';
+import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { startServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
@@ -55,6 +56,14 @@ test('logits equal TF.js on the decoded tensors, range and Rice; the scratch is 
       const raw = samples.subarray(s * SAMPLE, (s + 1) * SAMPLE);
       assert.is(interpreter.outputSize, 10);
       assertNear(interpreter.logits(raw), tfLogits(artifact, raw), `${coding} sample ${s}`);
+    }
+    // The execution image gives the same logits (its own summation order: within f32 rounding).
+    const built = prepareExecImage(artifact, new Arena(64 * 1024), 1 << 20);
+    assert.ok(built.image, `the image of a convolutional model builds: ${built.note}`);
+    const fromImage = createInterpreter(artifact, new Arena(64 * 1024), { image: built.image });
+    for (let s = 0; s < 20; s++) {
+      const raw = samples.subarray(s * SAMPLE, (s + 1) * SAMPLE);
+      assertNear(fromImage.logits(raw), tfLogits(artifact, raw), `${coding} image sample ${s}`);
     }
     // The same artifact with only the basic tier's segments runs too, and differs.
     const basic = readArtifact(encodeArtifact(convModel({ coding }), { heldIntervals: [0, 2] }));
@@ -117,7 +126,7 @@ test('install, license upgrade and new version by patch, and a power cut, agains
     const device = await openDevice({ dir, profile: 'm0-32k', server: server.url, token: tokens[0], publicKey: keys.publicKeyPem });
     const install = await device.checkForUpdate();
     assert.equal([install.kind, install.toVersion], ['install', 1]);
-    assert.is(device.status().kernel, 'coded', 'a convolutional model runs the coded kernels');
+    assert.is(device.status().kernel, 'image', 'a convolutional model runs from its execution image');
     const samples = randomSamples(30, SAMPLE, 9);
     const basic = Array.from(device.infer(samples, 30).predictions);
 

@@ -1,0 +1,81 @@
+// Conv2D and DepthwiseConv2D on an execution image layer (exec-image.ts):
+// the kernel matrix's rows (ky, kx, input channel) read in place from flash,
+// each row's entries (column, value) added into every output cell their tap
+// reaches, as conv.ts does for entries streamed from a segment. Order: rows
+// ascending, a row's entries in column order, cells row-major; then the bias
+// once per cell. docs/arithmetic.md's f32 path: every product rounded to
+// binary32 before it is added, zero inputs skipped.
+import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
+import type { ImageLayer } from '../exec-image.ts';
+import { endValid, firstValid, type MapShape, type WindowParams } from './conv.ts';
+
+/**
+ * output = conv(input) + bias, before the activation. `depthwise`: column m
+ * of row (ky, kx, ci) feeds output channel ci × multiplier + m (multiplier =
+ * the layer's columns); else column = output channel.
+ */
+export function convImageLayer(
+  layer: ImageLayer,
+  input: Float32Array,
+  inShape: MapShape,
+  params: WindowParams,
+  depthwise: boolean,
+  output: Float32Array,
+): void {
+  const { height, width, channels: inC } = inShape;
+  const [kh, kw] = params.window;
+  const [sh, sw] = params.strides;
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  const padTop = padBefore(height, kh, sh, params.padding);
+  const padLeft = padBefore(width, kw, sw, params.padding);
+  const outC = depthwise ? inC * layer.units : layer.units;
+  const inStep = sw * inC;
+  const inRowStep = sh * width * inC;
+  const outRowStep = ow * outC;
+  const { counts, entries, colBits, table, values } = layer;
+  const mask = 2 ** colBits - 1;
+  output.fill(0);
+  let e = 0;
+  for (let r = 0; r < layer.inputs; r++) {
+    const n = counts[r]!;
+    if (n === 0) continue;
+    const tap = Math.floor(r / inC);
+    const ci = r - tap * inC;
+    const ky = Math.floor(tap / kw);
+    const kx = tap - ky * kw;
+    const iyBase = ky - padTop;
+    const ixBase = kx - padLeft;
+    const oy0 = firstValid(iyBase, sh);
+    const oy1 = endValid(iyBase, sh, height, oh);
+    const ox0 = firstValid(ixBase, sw);
+    const ox1 = endValid(ixBase, sw, width, ow);
+    const end = e + n;
+    if (oy0 >= oy1 || ox0 >= ox1) {
+      e = end;
+      continue;
+    }
+    for (; e < end; e++) {
+      const packed = entries[e]!;
+      const column = packed & mask;
+      const value = table ? table[packed >>> colBits]! : values![e]!;
+      const co = depthwise ? ci * layer.units + column : column;
+      let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
+      let outRow = (oy0 * ow + ox0) * outC + co;
+      for (let oy = oy0; oy < oy1; oy++) {
+        let i = inRow;
+        let o = outRow;
+        for (let ox = ox0; ox < ox1; ox++) {
+          const x = input[i]!;
+          if (x !== 0) output[o] += Math.fround(x * value);
+          i += inStep;
+          o += outC;
+        }
+        inRow += inRowStep;
+        outRow += outRowStep;
+      }
+    }
+  }
+  const bias = layer.bias;
+  for (let cell = 0; cell < output.length; cell += outC) for (let c = 0; c < outC; c++) output[cell + c] += bias[c]!;
+}
