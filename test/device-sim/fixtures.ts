@@ -6,7 +6,6 @@ import {
   encodeArtifact,
   generateKeyPair,
   type DenseModelInput,
-  type ModelInput,
   type TensorInput,
   type Interval,
   type Tier,
