@@ -17,6 +17,7 @@ import {
   signArtifact,
   verifySignature,
   type Artifact,
+  type Layer,
 } from '../formats/index.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
@@ -91,12 +92,21 @@ export function describeArtifact(artifact: Artifact) {
   };
 }
 
+/** One line per layer: its kind, window and steps, channels or units, activation. */
+export function describeLayer(layer: Layer): string {
+  const window = 'window' in layer ? ` ${layer.window[0]}x${layer.window[1]} stride ${layer.strides[0]}x${layer.strides[1]} ${layer.padding}` : '';
+  const activation = 'activation' in layer && layer.activation !== 'linear' ? `  ${layer.activation}` : '';
+  return `${layer.name.padEnd(16)} ${layer.kind}${window}  ${layer.inputs} -> ${layer.units}${activation}`;
+}
+
 function printArtifact(d: ReturnType<typeof describeArtifact>): void {
   const lines = [
     `artifact  ${d.model} v${d.version}  ${d.bytes} bytes  sha256 ${d.sha256}`,
     `signed    ${d.signed ? 'yes (check with: weightgate verify FILE --pubkey KEY)' : 'no'}`,
     `held      [${d.heldIntervals.join(', ')}]  (${d.segments.held} of ${d.segments.total} segments, ${d.segments.heldBytes} segment bytes; manifest ${d.manifestBytes} bytes)`,
     `input     shape [${d.preprocess.inputShape}]  x = raw * ${d.preprocess.scale} + ${d.preprocess.offset}`,
+    `layers (format version ${d.formatVersion}):`,
+    ...d.layers.map((l) => `  ${describeLayer(l)}`),
     'tensors:',
     ...d.tensors.map(
       (t) =>

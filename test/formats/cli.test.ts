@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeArtifact } from '../../formats/index.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
+import { convModel } from '../fixtures/conv-model.ts';
 import { changeWeights } from '../fixtures/model-versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wg-formats-cli-'));
@@ -66,6 +67,31 @@ test('inspect --json of an artifact has the documented fields', () => {
   assert.is(j.intervals.length, 4);
   assert.is(j.tiers.length, 2);
   assert.is(cli('inspect', a).status, 0);
+});
+
+test("inspect shows a convolutional model's layers: kind, window, strides, padding", () => {
+  const file = join(dir, 'cnn.wgm');
+  writeFileSync(file, encodeArtifact(convModel()));
+  const text = cli('inspect', file);
+  assert.is(text.status, 0, text.stderr);
+  assert.match(text.stdout, 'layers (format version 2):');
+  assert.match(text.stdout, /conv_1 +conv2d 3x3 stride 1x1 same {2}1 -> 6 {2}relu/);
+  assert.match(text.stdout, /pool_1 +max-pool2d 2x2 stride 2x2 valid {2}6 -> 6\n/);
+  assert.match(text.stdout, /gap +global-avg-pool2d {2}8 -> 8\n/);
+  const json = JSON.parse(cli('inspect', file, '--json').stdout);
+  assert.is(json.formatVersion, 2);
+  assert.equal(json.layers[2], {
+    kind: 'depthwise-conv2d',
+    name: 'dw_1',
+    inputs: 6,
+    units: 12,
+    activation: 'relu',
+    kernel: 2,
+    bias: 3,
+    window: [3, 3],
+    strides: [1, 1],
+    padding: 'valid',
+  });
 });
 
 test('diff + patch reproduce the target; inspect reads the patch', () => {
