@@ -12,25 +12,47 @@
 //   expect NAME ARITH KERNEL FILE        ARITH f32|int, KERNEL coded|image; per sample:
 //                                        OUTPUTS logits (f32: float32 LE; int: int32 LE),
 //                                        for int one int32 LE exponent, then a uint32 LE class
-//   plan NAME ARENA_CODED ARENA_IMAGE IMAGE_BYTES
+//   refuse NAME ARITH KERNEL STATUS      the model does not run on ARITH with KERNEL: opening it there
+//                                        (with the key and the planned arena) gives STATUS (WG_E_UNSUPPORTED)
+//   plan NAME ARENA_CODED ARENA_IMAGE IMAGE_BYTES   IMAGE_BYTES 0: no execution image holds the model
 //   image NAME FILE                      device-sim's execution image of the model
-//   bad NAME FILE STATUS                 opening it with the key gives STATUS (WG_OK or WG_E_<FormatError code>)
+//   bad NAME FILE STATUS [INT_STATUS]    opening it with the key gives STATUS (WG_OK or WG_E_<FormatError code>,
+//                                        or WG_E_UNSUPPORTED), on the int path INT_STATUS when given
 //   unsigned NAME FILE INPUTS OUTPUTS    a good unsigned artifact (opens without a key)
 //   forged NAME FILE STATUS              an unsigned artifact whose Rice segment was damaged and its
 //                                        manifest's size and SHA-256 rewritten to match: opening it
 //                                        without a key (every segment decoded and checked) gives STATUS,
 //                                        in every build (a Rice stream's canonical check is never left out)
-//   badunsigned NAME FILE STATUS         an unsigned artifact with one byte changed: opening it without
+//   badunsigned NAME FILE STATUS [INT_STATUS]
+//                                        an unsigned artifact with one byte changed: opening it without
 //                                        a key gives STATUS in a build that replays the manifest writer
-//                                        (WG_CANONICAL=ON; docs/firmware.md)
+//                                        (WG_CANONICAL=ON; docs/firmware.md), on the int path INT_STATUS
+//   badgraph NAME FILE STATUS [INT_STATUS]
+//                                        an unsigned artifact whose manifest formats' own writer wrote from
+//                                        a layer graph that breaks (or, WG_OK, keeps) a rule of docs/format.md
+//                                        3.3 rule 6: opening it without a key gives STATUS in every build
+//
+// INPUTS is the preprocessed input's elements, OUTPUTS the last layer's
+// (a feature map's: height x width x channels). Version-2 (convolutional)
+// models' names, and the records made from them, start with `conv` or
+// `relu6`; a `badgraph` record's name says its manifest's version
+// (`graph-v1-`, `graph-v2-`, `graph-v3-`), so a build without WG_SPATIAL
+// knows which it refuses with WG_E_UNSUPPORTED_VERSION.
 //
 // The expected status is what device-sim does to open an artifact for a
 // device (check-artifact.ts): formats' readArtifact (verifier, manifest,
-// license, segment hashes, canonical form), then the signature with the key.
+// license, segment hashes, canonical form), then the signature with the key;
+// a model formats reads is then WG_OK or, when the C library does not run
+// it on that path with the coded kernels (device-sim/firmware-plan.ts's
+// checkFirmwareSupport), WG_E_UNSUPPORTED.
 //
 // Segment codings (docs/format.md 5.10): every model also comes Rice-coded
 // (NAME-rice..., same entries, same samples), and its expected outputs
 // must equal the range-coded twin's bit for bit; the generator checks it.
+//
+// Convolutional models (format version 2) run on the f32 path with the
+// coded kernels only: they have that `expect` record and a `refuse` record
+// for each other path and kernel.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +71,7 @@ import {
 } from '../formats/index.ts';
 import { Arena } from '../device-sim/arena.ts';
 import { buildExecImage, openExecImage } from '../device-sim/exec-image.ts';
-import { checkFirmwareSupport, firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
+import { checkFirmwareSupport, firmwarePlan, layerOutputs, type Arithmetic, type FirmwareKernel } from '../device-sim/firmware-plan.ts';
 import { DeviceError, DeviceErrorCode } from '../device-sim/errors.ts';
 import { createInterpreter } from '../device-sim/interpreter.ts';
 import { argmax } from '../device-sim/kernels/dense-reference.ts';
@@ -63,6 +85,8 @@ import { decodeRawEntries, rawBitsOf } from '../formats/coding/segment-raw.ts';
 import { valueBytesPerEntry } from '../formats/coding/segment-layout.ts';
 import { concatBytes } from '../formats/container/bytes.ts';
 import { elementCount } from '../formats/artifact/manifest-reader.ts';
+import { kernelShape } from '../formats/artifact/layer-graph.ts';
+import { convModel } from '../test/fixtures/conv-model.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -207,6 +231,196 @@ const SPECS: ModelSpec[] = [
   },
 ];
 
+// ---------------------------------------------------------------- convolutional models
+
+/** A layer of a graph spec: the layer without tensor indices, and its tensors' encodings (weighted kinds). */
+type GraphLayer = Record<string, unknown> & {
+  kind: Layer['kind'];
+  name: string;
+  inputs: number;
+  units: number;
+  kernelEncoding?: TensorEncoding;
+  biasEncoding?: TensorEncoding | null;
+  biasLicensed?: boolean;
+};
+
+interface GraphSpec {
+  name: string;
+  inputShape: number[];
+  layers: GraphLayer[];
+  seed: number;
+  pruned: number;
+  scale: number;
+  offset: number;
+}
+
+/** A model of any layer kinds (format version 2 when one is not Dense or uses relu6), weights drawn as modelInput's. */
+function graphInput(spec: GraphSpec): ModelInput {
+  const random = createRandom(spec.seed);
+  const draw = (encoding: TensorEncoding): number => {
+    const c = CODEBOOK[Math.floor(random() * CODEBOOK.length)]!;
+    return encoding === 'codebook-sparse' ? c : c * (0.5 + 0.5 * random());
+  };
+  const tensors: TensorInput[] = [];
+  const layers: Layer[] = spec.layers.map((ls) => {
+    const { kernelEncoding, biasEncoding, biasLicensed, ...rest } = ls;
+    if (!kernelEncoding) return rest as unknown as Layer;
+    const layer = { ...rest, kernel: tensors.length, bias: -1 } as unknown as Layer & { kernel: number; bias: number };
+    const shape = kernelShape(layer)!;
+    const kernel = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < kernel.length; i++) if (random() >= spec.pruned) kernel[i] = draw(kernelEncoding);
+    tensors.push(tensorOf(`${ls.name}/kernel`, shape, kernelEncoding, kernel, true));
+    if (biasEncoding) {
+      const values = Float32Array.from({ length: ls.units }, () => (biasEncoding === 'codebook-sparse' ? draw(biasEncoding) : (random() - 0.5) * 0.4));
+      layer.bias = tensors.length;
+      tensors.push(tensorOf(`${ls.name}/bias`, [ls.units], biasEncoding, values, biasLicensed ?? false));
+    }
+    return layer;
+  });
+  return {
+    model: spec.name,
+    version: 1,
+    preprocess: { inputShape: spec.inputShape, scale: spec.scale, offset: spec.offset },
+    layers,
+    tensors,
+    intervals: INTERVALS,
+    tiers: TIERS,
+  };
+}
+
+const GRAPHS: GraphSpec[] = [
+  {
+    // strides 2 with 'same' padding (an odd total: one row above, two below), a depthwise
+    // multiplier of 3, pooling over padded borders, a 1x1 conv with stride 2 > window, Dense
+    // after the flattened 2x2x6 map; every encoding; an offset (no input is 0)
+    name: 'conv-strided',
+    inputShape: [9, 11, 2],
+    layers: [
+      {
+        kind: 'conv2d',
+        name: 'c1',
+        inputs: 2,
+        units: 4,
+        window: [4, 3],
+        strides: [2, 2],
+        padding: 'same',
+        activation: 'relu',
+        kernelEncoding: 'codebook-sparse',
+        biasEncoding: 'dense-f32',
+      },
+      {
+        kind: 'depthwise-conv2d',
+        name: 'dw',
+        inputs: 4,
+        units: 12,
+        window: [3, 3],
+        strides: [1, 1],
+        padding: 'same',
+        activation: 'linear',
+        kernelEncoding: 'int8',
+        biasEncoding: 'int8',
+        biasLicensed: true,
+      },
+      { kind: 'max-pool2d', name: 'pool_max', inputs: 12, units: 12, window: [3, 3], strides: [2, 2], padding: 'same' },
+      { kind: 'avg-pool2d', name: 'pool_avg', inputs: 12, units: 12, window: [2, 2], strides: [1, 1], padding: 'same' },
+      {
+        kind: 'conv2d',
+        name: 'pw',
+        inputs: 12,
+        units: 6,
+        window: [1, 1],
+        strides: [2, 2],
+        padding: 'valid',
+        activation: 'relu6',
+        kernelEncoding: 'dense-f32',
+        biasEncoding: 'codebook-sparse',
+      },
+      { kind: 'dense', name: 'fc', inputs: 24, units: 8, activation: 'relu', kernelEncoding: 'codebook-sparse', biasEncoding: 'int8' },
+      { kind: 'dense', name: 'out', inputs: 8, units: 5, activation: 'softmax', kernelEncoding: 'int8', biasEncoding: 'dense-f32' },
+    ],
+    seed: 51,
+    pruned: 0.4,
+    scale: 1 / 127.5,
+    offset: -1,
+  },
+  {
+    // 1x1 maps: 'same' windows of 3x3 and 2x2 over one cell, pooling and the global pool of one cell
+    name: 'conv-edge',
+    inputShape: [1, 1, 3],
+    layers: [
+      {
+        kind: 'conv2d',
+        name: 'c1',
+        inputs: 3,
+        units: 4,
+        window: [3, 3],
+        strides: [1, 1],
+        padding: 'same',
+        activation: 'relu',
+        kernelEncoding: 'codebook-sparse',
+        biasEncoding: 'dense-f32',
+      },
+      {
+        kind: 'depthwise-conv2d',
+        name: 'dw',
+        inputs: 4,
+        units: 8,
+        window: [2, 2],
+        strides: [1, 1],
+        padding: 'same',
+        activation: 'relu6',
+        kernelEncoding: 'codebook-sparse',
+        biasEncoding: 'codebook-sparse',
+      },
+      { kind: 'max-pool2d', name: 'pool_max', inputs: 8, units: 8, window: [3, 3], strides: [2, 2], padding: 'same' },
+      { kind: 'avg-pool2d', name: 'pool_avg', inputs: 8, units: 8, window: [2, 2], strides: [1, 1], padding: 'same' },
+      { kind: 'global-avg-pool2d', name: 'gap', inputs: 8, units: 8 },
+      { kind: 'dense', name: 'out', inputs: 8, units: 3, activation: 'linear', kernelEncoding: 'int8', biasEncoding: 'dense-f32' },
+    ],
+    seed: 53,
+    pruned: 0.2,
+    scale: 1 / 255,
+    offset: 0,
+  },
+  {
+    // a rank-2 input ([h, w] read as [h, w, 1]) and a pooling layer last: the logits are a 2x2x2 map
+    name: 'conv-head',
+    inputShape: [6, 6],
+    layers: [
+      {
+        kind: 'conv2d',
+        name: 'c1',
+        inputs: 1,
+        units: 2,
+        window: [3, 3],
+        strides: [1, 1],
+        padding: 'valid',
+        activation: 'linear',
+        kernelEncoding: 'dense-f32',
+        biasEncoding: 'int8',
+      },
+      { kind: 'avg-pool2d', name: 'pool', inputs: 2, units: 2, window: [2, 2], strides: [2, 2], padding: 'valid' },
+    ],
+    seed: 57,
+    pruned: 0.3,
+    scale: 1 / 255,
+    offset: 0,
+  },
+  {
+    // Dense layers only, with relu6: format version 2, and the f32 path's image kernels run it too
+    name: 'relu6-mlp',
+    inputShape: [20],
+    layers: [
+      { kind: 'dense', name: 'dense_0', inputs: 20, units: 12, activation: 'relu6', kernelEncoding: 'codebook-sparse', biasEncoding: 'dense-f32' },
+      { kind: 'dense', name: 'dense_1', inputs: 12, units: 4, activation: 'softmax', kernelEncoding: 'codebook-sparse', biasEncoding: 'dense-f32' },
+    ],
+    seed: 59,
+    pruned: 0.3,
+    scale: 6 / 255,
+    offset: 0,
+  },
+];
+
 interface Vector {
   name: string;
   input: ModelInput;
@@ -236,11 +450,26 @@ function vectors(): Vector[] {
   const paper = paperModelInput();
   out.push({ name: 'paper', input: paper, samples: 16 });
   out.push({ name: 'paper-basic', input: paper, license: paper.tiers[0]!.intervals, samples: 8 });
+  // Convolutional models (format version 2): test/fixtures/conv-model.ts's
+  // every-kind chain on 12x12 (full and its basic tier), then GRAPHS.
+  const conv = convModel();
+  out.push({ name: 'conv', input: conv, samples: 8 });
+  out.push({ name: 'conv-basic', input: conv, license: conv.tiers[0]!.intervals, samples: 8 });
+  for (const spec of GRAPHS) {
+    const input = graphInput(spec);
+    out.push({ name: spec.name, input, samples: 8 });
+    if (spec.name === 'conv-strided') out.push({ name: `${spec.name}-part`, input, license: [0, 3], samples: 8 });
+  }
   // Every one of them again with Rice segments (after them: the range
   // vectors keep their sample seeds), and a model whose kernels are Rice
   // and biases range.
   for (const v of [...out])
-    out.push({ ...v, name: v.name.replace(/^(tiny|mixed|licensed-bias|wide|paper)/, '$1-rice'), input: withCoding(v.input, 'rice'), twin: v.name });
+    out.push({
+      ...v,
+      name: v.name.replace(/^(tiny|mixed|licensed-bias|wide|paper|conv-strided|conv-edge|conv-head|conv|relu6-mlp)/, '$1-rice'),
+      input: withCoding(v.input, 'rice'),
+      twin: v.name,
+    });
   const mixed = out.find((v) => v.name === 'mixed')!;
   out.push({ ...mixed, name: 'mixed-rice-kernels', input: withCoding(mixed.input, 'rice', (t) => t.name.endsWith('/kernel')), twin: 'mixed' });
   return out;
@@ -319,6 +548,30 @@ export function openStatus(bytes: Uint8Array, publicPem: string): string {
     if (error instanceof FormatError) return `WG_E_${error.code}`;
     throw new Error(`opening a mutated artifact threw a non-FormatError: ${(error as Error).stack}`);
   }
+}
+
+/**
+ * What wg_open gives on `arith` with the coded kernels: formats' status
+ * (with the key when `publicPem` is given, else an unsigned artifact without
+ * one), then WG_E_UNSUPPORTED for a model the library does not run there.
+ */
+export function deviceStatus(bytes: Uint8Array, arith: Arithmetic, publicPem: string | null): string {
+  try {
+    const artifact = publicPem === null ? readArtifact(bytes) : readArtifact(bytes, { publicKey: publicPem, requireSignature: true });
+    checkFirmwareSupport(artifact, arith, 'coded');
+    return 'WG_OK';
+  } catch (error) {
+    if (error instanceof FormatError) return `WG_E_${error.code}`;
+    if (error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL) return 'WG_E_UNSUPPORTED';
+    throw new Error(`opening an artifact threw a non-FormatError: ${(error as Error).stack}`);
+  }
+}
+
+/** A record's STATUS [INT_STATUS] words: the f32 path's status, then the int path's when it differs. */
+export function statusWords(bytes: Uint8Array, publicPem: string | null): string {
+  const f32 = deviceStatus(bytes, 'f32', publicPem);
+  const int = deviceStatus(bytes, 'int', publicPem);
+  return int === f32 ? f32 : `${f32} ${int}`;
 }
 
 // ---------------------------------------------------------------- mutations
@@ -425,20 +678,14 @@ function mutations(base: string, artifact: Artifact, all: boolean): BadVector[] 
 // ---------------------------------------------------------------- Rice forgeries
 
 /**
- * What a device gets opening an unsigned artifact without a key: WG_OK or
- * WG_E_<code>; a model formats reads but the firmware does not run (an
- * activation changed to sigmoid, or an input shape that no longer feeds the
- * first layer) is WG_E_UNSUPPORTED.
+ * What a device gets opening an unsigned artifact without a key on `arith`
+ * (coded kernels): WG_OK or WG_E_<code>; a model formats reads but the
+ * firmware does not run (an activation changed to sigmoid, an input shape
+ * that no longer feeds the first layer, a convolutional model on the int
+ * path) is WG_E_UNSUPPORTED.
  */
-export function unsignedStatus(bytes: Uint8Array): string {
-  try {
-    checkFirmwareSupport(readArtifact(bytes));
-    return 'WG_OK';
-  } catch (error) {
-    if (error instanceof FormatError) return `WG_E_${error.code}`;
-    if (error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL) return 'WG_E_UNSUPPORTED';
-    throw new Error(`opening a forged artifact threw a non-FormatError: ${(error as Error).stack}`);
-  }
+export function unsignedStatus(bytes: Uint8Array, arith: Arithmetic = 'f32'): string {
+  return deviceStatus(bytes, arith, null);
 }
 
 /**
@@ -597,6 +844,106 @@ function unsignedFlips(base: string, bytes: Uint8Array): BadVector[] {
   return out;
 }
 
+// ---------------------------------------------------------------- layer graphs the reader refuses
+
+/**
+ * Unsigned artifacts whose manifest formats' writer (which checks nothing)
+ * wrote from a changed layer graph of `base`, segments unchanged: each
+ * breaks one rule of docs/format.md 3.3 rule 6, or keeps them all but is
+ * not one the firmware runs (a softmax on a feature map or before the last
+ * layer), or is valid. Named graph-vN-WHAT by the manifest's version.
+ */
+function badGraphs(base: Artifact, dense: Artifact): BadVector[] {
+  const out: BadVector[] = [];
+  const add = (what: string, from: Artifact, edit: (m: Artifact['manifest']) => Artifact['manifest']): void => {
+    const manifest = edit(structuredClone(from.manifest));
+    const bytes = buildArtifactBytes(
+      writeManifest(manifest),
+      null,
+      from.heldIntervals,
+      from.segments.map((x) => x.data),
+    );
+    out.push({ name: `graph-v${manifest.formatVersion}-${what}`, bytes });
+  };
+  type Any = Record<string, unknown>;
+  const layer = (m: Artifact['manifest'], name: string): Any => m.layers.find((l) => l.name === name)! as unknown as Any;
+  const set = (name: string, field: string, value: unknown) => (m: Artifact['manifest']) => {
+    layer(m, name)[field] = value;
+    return m;
+  };
+  // conv-strided: c1 conv2d, dw depthwise, pool_max, pool_avg, pw (1x1 conv, stride 2), fc, out
+  add('good', base, (m) => m);
+  add('dense-only', dense, (m) => ({ ...m, formatVersion: 2 }));
+  add('conv', base, (m) => ({ ...m, formatVersion: 1 }));
+  add('relu6', dense, (m) => {
+    (m.layers[0] as unknown as Any).activation = 'relu6';
+    return m;
+  });
+  add('version3', base, (m) => ({ ...m, formatVersion: 3 }));
+  add('window-h0', base, set('c1', 'window', [0, 3]));
+  add('window-w0', base, set('pool_max', 'window', [3, 0]));
+  add('stride-h0', base, set('dw', 'strides', [0, 1]));
+  add('stride-w0', base, set('pool_avg', 'strides', [1, 0]));
+  add('padding', base, set('c1', 'padding', 'full'));
+  add('kind', base, set('pool_avg', 'kind', 'upsample2d'));
+  add('activation', base, set('c1', 'activation', 'swish'));
+  add('pool-activation', base, set('pool_max', 'activation', 'relu'));
+  add('pool-kernel', base, set('pool_max', 'kernel', 1));
+  add('pool-bias', base, set('pool_avg', 'bias', 0));
+  add('dense-window', base, set('fc', 'window', [1, 1]));
+  add('dense-stride', base, set('out', 'strides', [2, 1]));
+  add('dense-padding', base, set('fc', 'padding', 'same'));
+  add('kernel-shape', base, set('c1', 'window', [3, 3]));
+  add('kernel-missing', base, set('pw', 'kernel', 200));
+  add('bias-missing', base, set('pw', 'bias', 200));
+  add('bias-negative', base, set('fc', 'bias', -2));
+  add('bias-size', base, (m) => {
+    const fc = layer(m, 'fc');
+    const out = layer(m, 'out');
+    [fc.bias, out.bias] = [out.bias, fc.bias];
+    return m;
+  });
+  add('depthwise-multiple', base, (m) => {
+    layer(m, 'dw').units = 10;
+    return m;
+  });
+  add('pool-units', base, set('pool_max', 'units', 6));
+  add('channels', base, set('c1', 'inputs', 3));
+  add('inputs-zero', base, set('pool_avg', 'inputs', 0));
+  add('valid-too-large', base, (m) => {
+    const pool = layer(m, 'pool_avg');
+    pool.window = [4, 4];
+    pool.padding = 'valid';
+    return m;
+  });
+  add('dense-inputs', base, set('fc', 'inputs', 25));
+  add('input-rank1', base, (m) => ({ ...m, preprocess: { ...m.preprocess, inputShape: [198] } }));
+  add('input-rank4', base, (m) => ({ ...m, preprocess: { ...m.preprocess, inputShape: [9, 11, 2, 1] } }));
+  add('input-shape', base, (m) => ({ ...m, preprocess: { ...m.preprocess, inputShape: [9, 11, 3] } }));
+  // valid graphs the firmware library does not run (formats reads them)
+  add('softmax-map', base, (m) => {
+    m.layers = m.layers.slice(0, 5);
+    (m.layers[4] as unknown as Any).activation = 'softmax';
+    return m;
+  });
+  add('softmax-hidden', base, set('fc', 'activation', 'softmax'));
+  add('sigmoid', base, set('pw', 'activation', 'sigmoid'));
+  // valid: the model cut after its pooling layers (a map is the output), stride > window
+  add('pool-last', base, (m) => {
+    m.layers = m.layers.slice(0, 4);
+    return m;
+  });
+  add('stride-over-window', base, (m) => {
+    const pool = layer(m, 'pool_avg');
+    pool.window = [1, 1];
+    pool.strides = [3, 2];
+    pool.padding = 'valid';
+    m.layers = m.layers.filter((l) => l.name !== 'fc' && l.name !== 'out');
+    return m;
+  });
+  return out;
+}
+
 // ---------------------------------------------------------------- writing
 
 export interface ConformanceSummary {
@@ -605,9 +952,12 @@ export interface ConformanceSummary {
   expects: number;
   bad: number;
   unsigned: number;
-  /** `forged` and `badunsigned` records (unsigned artifacts opened without a key). */
+  /** `forged`, `badunsigned` and `badgraph` records (unsigned artifacts opened without a key). */
   forged: number;
   badUnsigned: number;
+  badGraph: number;
+  /** `refuse` records: a model on a path or kernel that does not run it. */
+  refusals: number;
 }
 
 export function generateConformance(dir: string): ConformanceSummary {
@@ -621,7 +971,7 @@ export function generateConformance(dir: string): ConformanceSummary {
     writeFileSync(join(dir, file), bytes);
     return file;
   };
-  const summary: ConformanceSummary = { models: 0, samples: 0, expects: 0, bad: 0, unsigned: 0, forged: 0, badUnsigned: 0 };
+  const summary: ConformanceSummary = { models: 0, samples: 0, expects: 0, bad: 0, unsigned: 0, forged: 0, badUnsigned: 0, badGraph: 0, refusals: 0 };
   const signed = new Map<string, Artifact>();
   const all = vectors();
   const expected = new Map<string, Uint8Array>();
@@ -629,10 +979,12 @@ export function generateConformance(dir: string): ConformanceSummary {
     const bytes = encodeArtifact(v.input, { heldIntervals: v.license, privateKey: CONFORMANCE_KEY.privateKey });
     const artifact = readArtifact(bytes, { publicKey: CONFORMANCE_KEY.publicPem, requireSignature: true });
     signed.set(v.name, artifact);
-    const inputs = artifact.manifest.layers[0]!.inputs;
-    const outputs = artifact.manifest.layers[artifact.manifest.layers.length - 1]!.units;
+    const inputs = elementCount(artifact.manifest.preprocess.inputShape);
+    const sizes = layerOutputs(artifact);
+    const outputs = sizes[sizes.length - 1]!;
     const codings = [...new Set(artifact.manifest.tensors.map((t) => t.coding ?? 'range'))].join('+');
-    lines.push('', `# ${v.name}: ${[inputs, ...artifact.manifest.layers.map((l) => l.units)].join('-')}, license [${artifact.heldIntervals}], ${codings}`);
+    const graph = artifact.manifest.layers.map((l, i) => (l.kind === 'dense' ? `${sizes[i]}` : `${l.kind}:${sizes[i]}`));
+    lines.push('', `# ${v.name}: ${[inputs, ...graph].join('-')}, license [${artifact.heldIntervals}], ${codings}`);
     lines.push(`model ${v.name} ${write(`models/${v.name}.wgm`, bytes)} ${inputs} ${outputs}`);
     // a Rice twin runs its range twin's samples: the same weights give the same outputs
     const seedIndex = v.twin ? all.findIndex((w) => w.name === v.twin) : index;
@@ -642,6 +994,13 @@ export function generateConformance(dir: string): ConformanceSummary {
     summary.samples += v.samples;
     for (const arith of ARITHS) {
       for (const kernel of KERNELS) {
+        const refusal = supportStatus(artifact, arith, kernel);
+        if (refusal !== 'WG_OK') {
+          // device-sim refuses it too (its interpreter has no such path for the model)
+          lines.push(`refuse ${v.name} ${arith} ${kernel} ${refusal}`);
+          summary.refusals++;
+          continue;
+        }
         const out = expectedOutputs(artifact, samples, arith, kernel);
         const twin = v.twin ? expected.get(`${v.twin}.${arith}.${kernel}`) : undefined;
         if (v.twin && (!twin || Buffer.compare(Buffer.from(twin), Buffer.from(out)) !== 0)) {
@@ -653,9 +1012,9 @@ export function generateConformance(dir: string): ConformanceSummary {
         summary.expects++;
       }
     }
-    const plan = firmwarePlan(artifact);
+    const plan = firmwarePlan(artifact, 'f32');
     lines.push(`plan ${v.name} ${plan.arenaCodedBytes} ${plan.arenaImageBytes} ${plan.imageBytes}`);
-    lines.push(`image ${v.name} ${write(`images/${v.name}.wgx`, imageBytesOf(artifact))}`);
+    if (plan.imageBytes > 0) lines.push(`image ${v.name} ${write(`images/${v.name}.wgx`, imageBytesOf(artifact))}`);
   });
 
   lines.push('', '# artifacts that do not open (or, where a change is harmless, do: WG_OK)');
@@ -664,13 +1023,15 @@ export function generateConformance(dir: string): ConformanceSummary {
   bad.push(...mutations('mixed-part', signed.get('mixed-part')!, false));
   bad.push(...mutations('tiny-rice', signed.get('tiny-rice')!, true));
   bad.push(...mutations('mixed-rice-part', signed.get('mixed-rice-part')!, false));
-  for (const name of ['tiny', 'mixed', 'tiny-rice']) {
+  bad.push(...mutations('conv-edge', signed.get('conv-edge')!, true));
+  bad.push(...mutations('conv-strided-rice-part', signed.get('conv-strided-rice-part')!, false));
+  for (const name of ['tiny', 'mixed', 'tiny-rice', 'conv-head']) {
     const model = all.find((v) => v.name === name)!;
     bad.push({ name: `${name}-foreign-key`, bytes: encodeArtifact(model.input, { privateKey: FOREIGN_KEY.privateKey }) });
     bad.push({ name: `${name}-unsigned`, bytes: encodeArtifact(model.input, {}) });
   }
   for (const v of bad) {
-    lines.push(`bad ${v.name} ${write(`bad/${v.name}.wgm`, v.bytes)} ${openStatus(v.bytes, CONFORMANCE_KEY.publicPem)}`);
+    lines.push(`bad ${v.name} ${write(`bad/${v.name}.wgm`, v.bytes)} ${statusWords(v.bytes, CONFORMANCE_KEY.publicPem)}`);
     summary.bad++;
   }
 
@@ -687,20 +1048,39 @@ export function generateConformance(dir: string): ConformanceSummary {
 
   lines.push('', '# unsigned artifacts with a damaged Rice segment, their manifest rewritten to match: open without a key');
   for (const v of forgeries(all)) {
-    lines.push(`forged ${v.name} ${write(`unsigned/${v.name}.wgm`, v.bytes)} ${unsignedStatus(v.bytes)}`);
+    lines.push(`forged ${v.name} ${write(`unsigned/${v.name}.wgm`, v.bytes)} ${statusWords(v.bytes, null)}`);
     summary.forged++;
   }
-  lines.push('', '# unsigned Rice artifacts with a byte changed: open without a key (canonical builds)');
-  for (const name of ['tiny-rice', 'mixed-rice-kernels']) {
+  lines.push('', '# unsigned Rice artifacts, and a convolutional one, with a byte changed: open without a key (canonical builds)');
+  for (const name of ['tiny-rice', 'mixed-rice-kernels', 'conv-edge']) {
     const v = all.find((w) => w.name === name)!;
     const bytes = encodeArtifact(v.input, { heldIntervals: v.license });
     for (const m of unsignedFlips(name, bytes)) {
-      lines.push(`badunsigned ${m.name} ${write(`unsigned/${m.name}.wgm`, m.bytes)} ${unsignedStatus(m.bytes)}`);
+      lines.push(`badunsigned ${m.name} ${write(`unsigned/${m.name}.wgm`, m.bytes)} ${statusWords(m.bytes, null)}`);
       summary.badUnsigned++;
     }
   }
+  lines.push('', '# unsigned artifacts the writer made from changed layer graphs: open without a key (every build)');
+  for (const m of badGraphs(
+    readArtifact(encodeArtifact(all.find((w) => w.name === 'conv-strided')!.input)),
+    readArtifact(encodeArtifact(all.find((w) => w.name === 'tiny')!.input)),
+  )) {
+    lines.push(`badgraph ${m.name} ${write(`unsigned/${m.name}.wgm`, m.bytes)} ${statusWords(m.bytes, null)}`);
+    summary.badGraph++;
+  }
   writeFileSync(join(dir, 'index.txt'), lines.join('\n') + '\n');
   return summary;
+}
+
+/** WG_OK, or the status wg_open gives a good artifact on a path and kernel that do not run it. */
+export function supportStatus(artifact: Artifact, arith: Arithmetic, kernel: FirmwareKernel): string {
+  try {
+    checkFirmwareSupport(artifact, arith, kernel);
+    return 'WG_OK';
+  } catch (error) {
+    if (error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL) return 'WG_E_UNSUPPORTED';
+    throw error;
+  }
 }
 
 // Run as a program: this source (through tsx), or the test runner's compiled copy of it (where
@@ -715,6 +1095,7 @@ if (/(^|[\\/])gen-conformance\.(ts|js)$/.test(process.argv[1] ?? '')) {
   const summary = generateConformance(dir);
   process.stdout.write(
     `conformance vectors in ${dir}: ${summary.models} models, ${summary.samples} samples, ${summary.expects} expected outputs, ` +
-      `${summary.bad} bad artifacts, ${summary.unsigned} unsigned, ${summary.forged} forged Rice segments, ${summary.badUnsigned} damaged unsigned (${Date.now() - start} ms)\n`,
+      `${summary.refusals} refusals, ${summary.bad} bad artifacts, ${summary.unsigned} unsigned, ${summary.forged} forged Rice segments, ` +
+      `${summary.badUnsigned} damaged unsigned, ${summary.badGraph} layer graphs (${Date.now() - start} ms)\n`,
   );
 }

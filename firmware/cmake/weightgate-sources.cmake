@@ -11,7 +11,9 @@
 #   WG_CRYPTO_INCLUDE_DIRS
 #
 # Compile the library with -ffp-contract=off (docs/arithmetic.md) and one
-# of WG_ARITH_F32 / WG_ARITH_INT defined for it and its users.
+# of WG_ARITH_F32 / WG_ARITH_INT defined for it and its users; WG_SPATIAL=0
+# leaves the convolutional layers out (format version 2; on by default:
+# docs/firmware.md).
 include_guard(GLOBAL)
 
 set(WG_FIRMWARE_DIR ${CMAKE_CURRENT_LIST_DIR}/..)
@@ -25,7 +27,8 @@ set(WG_SOURCES
   ${WG_FIRMWARE_DIR}/src/wg_open.c
   ${WG_FIRMWARE_DIR}/src/wg_invoke.c
   ${WG_FIRMWARE_DIR}/src/wg_arith.c
-  ${WG_FIRMWARE_DIR}/src/wg_image.c)
+  ${WG_FIRMWARE_DIR}/src/wg_image.c
+  ${WG_FIRMWARE_DIR}/src/wg_spatial.c)
 set(WG_INCLUDE_DIR ${WG_FIRMWARE_DIR}/include)
 
 set(WG_CRYPTO_SOURCES

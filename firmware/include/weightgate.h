@@ -27,6 +27,9 @@
  * Arithmetic, chosen at build time: WG_ARITH_F32 (default) gives float32
  * logits; WG_ARITH_INT gives int32 logits with an exponent
  * (logit ~ value * 2^-exponent). Both are exactly docs/arithmetic.md.
+ * Convolutional models (format version 2) run on the f32 path with the
+ * coded kernels in a WG_SPATIAL build (docs/firmware.md); without it a
+ * version-2 artifact is WG_E_UNSUPPORTED_VERSION.
  *
  * Memory: every buffer comes from the caller's arena (4-byte aligned);
  * wg_model is a struct the caller declares (not in the arena). Stack use is
@@ -82,13 +85,14 @@ const char *wg_status_str(wg_status status);
 
 /* The arena sizes of docs/arithmetic.md, in bytes. */
 typedef struct wg_plan_info {
-    uint32_t arena_coded;       /* wg_open without WG_OPEN_IMAGE */
-    uint32_t arena_image;       /* wg_open with WG_OPEN_IMAGE */
+    uint32_t arena_coded;       /* wg_open without WG_OPEN_IMAGE (0xffffffff: 4 GiB or more, */
+    uint32_t arena_image;       /* wg_open with WG_OPEN_IMAGE     which no arena meets) */
     uint32_t image_bytes;       /* flash the execution image takes (wg_plan_image);
-                                   0xffffffff: 2 GiB or more, not buildable */
+                                   0xffffffff: 2 GiB or more, not buildable;
+                                   0: no image holds the model (a convolution) */
     uint32_t image_build_arena; /* working memory of wg_image_build (wg_plan_image) */
     uint32_t inputs;            /* raw bytes per sample */
-    uint32_t outputs;           /* logits per sample */
+    uint32_t outputs;           /* logits per sample (a feature map's values when the last layer writes one) */
 } wg_plan_info;
 
 /*
@@ -137,6 +141,7 @@ struct wg_model {
     uint8_t image_ready;
     uint8_t signed_;
     uint8_t table_padded;    /* a segment table varint is longer than needed */
+    uint8_t graph;           /* version 2 manifest, spatial layers (WG_SPATIAL builds) */
     float scale, offset;     /* preprocess */
     uint8_t *arena;
     uint32_t arena_size;

@@ -28,8 +28,16 @@ typedef struct table_spec {
 
 static const wg_field_spec preprocess_fields[] = {
     VECTOR(4, WG_MAX_RANK), SCALAR(4, WG_F_FLOAT, 0x3f800000u), SCALAR(4, WG_F_FLOAT, 0)};
+/* Slots 7-11 (window_h, window_w, stride_h, stride_w, padding: format
+ * version 2) are not verified, as formats' layerSpec does not list them:
+ * the manifest reader reads them within the manifest or refuses it
+ * (wg_spatial.c); the canonical replay writes them. */
 static const wg_field_spec layer_fields[] = {
-    SCALAR(1, 0, 0), STRING, SCALAR(4, 0, 0), SCALAR(4, 0, 0), SCALAR(1, 0, 0), SCALAR(2, 0, 0), SCALAR(2, 0, 0xffffu)};
+    SCALAR(1, 0, 0), STRING, SCALAR(4, 0, 0), SCALAR(4, 0, 0), SCALAR(1, 0, 0), SCALAR(2, 0, 0), SCALAR(2, 0, 0xffffu)
+#if WG_SPATIAL
+    , SCALAR(1, 0, 0), SCALAR(1, 0, 0), SCALAR(1, 0, 1), SCALAR(1, 0, 1), SCALAR(1, 0, 0)
+#endif
+};
 static const wg_field_spec tensor_fields[] = {
     STRING, VECTOR(4, WG_MAX_RANK), SCALAR(1, 0, 0), SCALAR(1, 0, 0), VECTOR(4, WG_MAX_CODEBOOK),
     VECTOR(4, 1u << 20), /* per-channel scales: bounded by the last dimension, checked later */
@@ -168,7 +176,11 @@ wg_status wg_fb_verify(const uint8_t *buf, uint32_t len, const char identifier[4
 
 const wg_field_spec *wg_fb_spec(int table, uint32_t *count)
 {
+#if WG_SPATIAL
+    *count = table == WG_T_LAYER ? (uint32_t)(sizeof(layer_fields) / sizeof(layer_fields[0])) : specs[table].count;
+#else
     *count = specs[table].count;
+#endif
     return specs[table].fields;
 }
 

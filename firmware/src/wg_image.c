@@ -280,6 +280,9 @@ wg_status wg_plan_image(const uint8_t *artifact, size_t len, wg_plan_info *plan)
     st = wg_read_structure(&m, artifact, len);
     if (st != WG_OK) return st;
     wg_plan_model(&m, plan);
+#if WG_SPATIAL
+    if (m.graph & WG_GRAPH_MAP) return WG_OK; /* no image holds spatial layers: 0 bytes */
+#endif
     wg_image_plan_model(&m, plan);
     return WG_OK;
 }
@@ -295,6 +298,9 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     wg_status st;
     if (!m || !crypto || !write || (!work && work_size) || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if (((uintptr_t)work & (sizeof(void *) - 1u)) != 0) return WG_E_BAD_ARGUMENT;
+#if WG_SPATIAL
+    if (m->graph & WG_GRAPH_MAP) return WG_E_UNSUPPORTED; /* the image holds Dense layers only */
+#endif
     wg_image_plan_model(m, &plan);
     if (plan.image_bytes >= 0x80000000u) return WG_E_UNSUPPORTED; /* no flash holds it */
     if (work_size < plan.image_build_arena) return WG_E_ARENA_TOO_SMALL;
@@ -444,6 +450,9 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
     wg_status st;
     if (!m || !crypto || !image || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     m->image_ready = 0;
+#if WG_SPATIAL
+    if (m->graph & WG_GRAPH_MAP) return WG_E_UNSUPPORTED;
+#endif
     if (len < HEADER_BYTES || len > 0xffffffffu) return WG_E_BAD_IMAGE;
     if (wg_u32(image) != MAGIC || wg_u32(image + 4) != IMAGE_VERSION) return WG_E_BAD_IMAGE;
     wg_hash(crypto, m->artifact, m->artifact_len, digest);

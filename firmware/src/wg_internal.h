@@ -54,6 +54,19 @@
 #error "a build decodes at least one segment coding: WG_CODING_RANGE or WG_CODING_RICE"
 #endif
 
+/* Convolutional models (format version 2; CMake WG_SPATIAL, docs/firmware.md):
+ * a build without them reads version-1 manifests only and refuses a
+ * version-2 one with WG_E_UNSUPPORTED_VERSION, as a reader that predates
+ * version 2 does. They run on the f32 path with the coded kernels. */
+#ifndef WG_SPATIAL
+#define WG_SPATIAL 1
+#endif
+#if WG_SPATIAL && defined(WG_ARITH_F32)
+#define WG_SPATIAL_F32 1
+#else
+#define WG_SPATIAL_F32 0
+#endif
+
 /* Little-endian reads at any alignment (flash may hand us odd offsets).
  * On a little-endian GNU target this is one (unaligned-capable) load where
  * the core allows it, byte loads where it does not (armv6-m). */
@@ -117,7 +130,9 @@ typedef struct wg_field_spec {
     uint32_t max;  /* strings: bytes; vectors: elements; scalars: default bits */
 } wg_field_spec;
 
-/* The fields of a table id, in slot order. */
+/* The fields of a table id, in slot order, as the writer writes them (the
+ * canonical replay): a Layer's 12 in a WG_SPATIAL build, where the
+ * verifier checks its first 7, as formats' does. */
 const wg_field_spec *wg_fb_spec(int table, uint32_t *count);
 
 /* Checks a whole buffer as formats' verifyBuffer does. Stack only. */
@@ -145,13 +160,21 @@ uint32_t wg_fb_u8(const uint8_t *buf, uint32_t table, uint32_t slot, uint32_t df
 enum { M_FORMAT_VERSION, M_MODEL, M_VERSION, M_PREPROCESS, M_LAYERS, M_TENSORS, M_BOUNDS, M_TIERS,
        M_SEGMENT_TABLE, M_HASHES, M_INTERVAL_IDS, M_INTERVAL_EDGES };
 enum { P_INPUT_SHAPE, P_SCALE, P_OFFSET };
-enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_KERNEL, L_BIAS };
+enum { L_KIND, L_NAME, L_INPUTS, L_UNITS, L_ACTIVATION, L_KERNEL, L_BIAS, L_WINDOW_H, L_WINDOW_W, L_STRIDE_H,
+       L_STRIDE_W, L_PADDING };
 enum { T_NAME, T_SHAPE, T_ENCODING, T_BITS, T_CODEBOOK, T_SCALES, T_LICENSED, T_CODING };
 enum { TI_NAME, TI_INTERVALS, TI_ACCURACY };
 enum { A_FORMAT_VERSION, A_MANIFEST, A_SIGNATURE, A_HELD_INTERVALS, A_SEGMENT_DATA };
 enum { ENC_DENSE_F32, ENC_INT8, ENC_CODEBOOK };
 enum { CODING_RANGE, CODING_RICE };
-enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX, ACT_SIGMOID, ACT_TANH };
+enum { ACT_LINEAR, ACT_RELU, ACT_SOFTMAX, ACT_SIGMOID, ACT_TANH, ACT_RELU6 };
+enum { KIND_DENSE, KIND_CONV, KIND_DEPTHWISE, KIND_MAX_POOL, KIND_AVG_POOL, KIND_GLOBAL_AVG_POOL };
+
+/* wg_model.graph (WG_SPATIAL builds): a format version 2 manifest; its
+ * first layer reads a feature map (so every layer but the trailing Dense
+ * ones is spatial, and the preprocessed input is kept in the arena). */
+#define WG_GRAPH_V2 1u
+#define WG_GRAPH_MAP 2u
 
 /* ---- the manifest, read (wg_manifest.c) ---- */
 
@@ -368,6 +391,64 @@ wg_status wg_prepare_input(wg_model *m);
 
 /* The image's flash bytes and build memory into `plan` (wg_image.c). */
 void wg_image_plan_model(const wg_model *m, wg_plan_info *plan);
+
+/* ---- convolutional models (wg_spatial.c, WG_SPATIAL builds) ---- */
+
+/* One layer's geometry (docs/format.md 3.1.1): its input map [h, w, c]
+ * (a vector of n values: 1 x 1 x n), window, strides, the zero rows above
+ * and columns left of the input (TensorFlow's 'same'), and its output. */
+typedef struct wg_geom {
+    uint32_t kind;
+    uint32_t h, w, c;
+    uint32_t kh, kw, sh, sw;
+    uint32_t pt, pl;
+    uint32_t oh, ow, oc;
+} wg_geom;
+
+/* The output sides and padding before of a windowed layer from its input,
+ * window and strides; padding 0 valid, 1 same. An output side is 0 when
+ * the window does not fit ('valid'). */
+void wg_geom_window(wg_geom *g, uint32_t padding);
+
+/* format_version 2's layer rules (docs/format.md 3.3, rule 6) for a
+ * manifest of `version` 1 or 2, in formats' order of checks (all
+ * WG_E_BAD_VALUE); sets m->graph. */
+wg_status wg_graph_check(wg_model *m, uint32_t version, uint32_t tensor_count);
+
+/* Elements of the two activation regions (docs/arithmetic.md, "The arena
+ * plan"): the largest output of the even and of the odd layers, the
+ * preprocessed input counted as an odd one when it is a map; then the last
+ * layer's output (a checked manifest; each below 2^56). */
+void wg_graph_regions(const wg_model *m, uint64_t regions[3]);
+
+/* The geometry of layer table `layer` reading g's output (a checked
+ * chain): moves g's output to its input and fills the rest. `first`: the
+ * layer reads the preprocessed input. */
+void wg_geom_next(const wg_model *m, uint32_t layer, wg_geom *g, int first);
+
+#if WG_SPATIAL_F32
+/* Runs a layer that is not Dense (io->in its input map, io->out its
+ * output, every cell written) with the coded kernels; g is the geometry
+ * (wg_geom_next). io->units becomes its output's element count. */
+wg_status wg_spatial_layer(const wg_model *m, uint32_t layer, wg_layer_io *io, const wg_geom *g);
+
+/* The operators (conv.ts), apart for the unit tests. */
+typedef struct wg_conv {
+    const wg_geom *g;
+    uint32_t last_dim; /* the kernel's last dimension: outputs, or the depth multiplier */
+    uint32_t per_tap;  /* entries of one tap (ky, kx): c x last_dim */
+    uint32_t tap;      /* the tap of the last entry; 0xffffffff before the first */
+    int32_t iy, ix;    /* its input row and column for output (0, 0) */
+    uint32_t oy0, oy1, ox0, ox1; /* the outputs whose input cell of the tap is inside */
+} wg_conv;
+void wg_conv_begin(wg_conv *k, const wg_geom *g);
+/* out[cell, o] += fl32(x * w) for every output cell the kernel entry at
+ * `position` reaches whose input x is not 0, cells row-major. */
+void wg_conv_entry(wg_conv *k, const float *in, float *out, uint32_t position, float w);
+/* Max or average pooling (g->kind), the global average pool. */
+void wg_pool(const wg_geom *g, const float *in, float *out);
+void wg_global_pool(const wg_geom *g, const float *in, float *out);
+#endif
 
 /* Structure, manifest and held intervals of an artifact into `m` (wg_open.c). */
 wg_status wg_read_structure(wg_model *m, const uint8_t *artifact, size_t len);

@@ -7,6 +7,9 @@
  * Term order (f32, docs/arithmetic.md): the coded kernel adds the kernel
  * segments' terms in manifest segment order, each in ascending position,
  * then the bias segments' the same way. The int path's sums are exact.
+ * A convolutional model's layers that are not Dense run in wg_spatial.c
+ * (f32, coded kernels), their input map preprocessed once into the odd
+ * region; its Dense layers read the last map flat, here.
  */
 #include "wg_internal.h"
 
@@ -157,6 +160,9 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #ifdef WG_ARITH_INT
     int32_t fx;
 #endif
+#if WG_SPATIAL_F32
+    wg_geom geom;
+#endif
     if (!m || !input || !result || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
     b = m->manifest;
@@ -167,6 +173,19 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #ifdef WG_ARITH_INT
     io.in_bound = wg_activation_bound(m->inputs);
     fx = m->in_exp;
+#endif
+#if WG_SPATIAL_F32
+    memset(&geom, 0, sizeof(geom));
+    if (m->graph & WG_GRAPH_MAP) {
+        /* a map is read many times: preprocessed once into the odd region */
+        float *x = (float *)(void *)(m->arena + m->act_at[1]);
+        for (j = 0; j < m->inputs; j++) {
+            float v = (float)input[j] * m->scale;
+            x[j] = v + m->offset;
+        }
+        io.raw = NULL;
+        io.in = x;
+    }
 #endif
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l);
@@ -181,8 +200,16 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
-        for (j = 0; j < io.units; j++) io.out[j] = 0;
-        st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
+#if WG_SPATIAL_F32
+        if (m->graph & WG_GRAPH_MAP) wg_geom_next(m, layer, &geom, l == 0);
+        if (geom.kind != KIND_DENSE) {
+            st = wg_spatial_layer(m, layer, &io, &geom);
+        } else
+#endif
+        {
+            for (j = 0; j < io.units; j++) io.out[j] = 0;
+            st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
+        }
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
         if (l + 1u < m->layer_count) {
@@ -195,6 +222,11 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
                 if (io.out[j] < 0) io.out[j] = 0;
             }
         }
+#if WG_SPATIAL_F32
+        if (act == ACT_RELU6) { /* a -0 and a NaN stay */
+            for (j = 0; j < io.units; j++) io.out[j] = io.out[j] < 0 ? 0.0f : io.out[j] > 6.0f ? 6.0f : io.out[j];
+        }
+#endif
         io.raw = NULL;
         io.in = io.out;
         io.inputs = io.units;

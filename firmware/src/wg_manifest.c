@@ -153,6 +153,9 @@ static wg_status check_tensor(const uint8_t *b, uint32_t t)
     return WG_OK;
 }
 
+#if !WG_SPATIAL
+/* A version-1 layer: Dense, its kernel [inputs, units], its bias `units`
+ * values (a WG_SPATIAL build checks layers in wg_spatial.c). */
 static wg_status check_layer(const wg_model *m, uint32_t l, uint32_t tensor_count)
 {
     const uint8_t *b = m->manifest;
@@ -174,6 +177,7 @@ static wg_status check_layer(const wg_model *m, uint32_t l, uint32_t tensor_coun
     }
     return WG_OK;
 }
+#endif
 
 static wg_status check_intervals(const wg_model *m)
 {
@@ -259,12 +263,21 @@ static wg_status check_segments(wg_model *m, uint32_t tensor_count, uint32_t has
 wg_status wg_manifest_read(wg_model *m, const uint8_t *b, uint32_t len)
 {
     uint32_t root, pre, shape, elements, i, tensor_count, bound_count, id_count, hashes;
+#if WG_SPATIAL
+    uint32_t version;
+#endif
     wg_status st = wg_fb_verify(b, len, manifest_id, WG_T_MANIFEST);
     if (st != WG_OK) return st;
     m->manifest = b;
     m->manifest_len = len;
     root = wg_fb_root(b);
+#if WG_SPATIAL
+    version = wg_fb_u16(b, root, M_FORMAT_VERSION, 0);
+    if (version != WG_FORMAT_VERSION && version != 2u) return WG_E_UNSUPPORTED_VERSION;
+#else
+    /* version 2 (convolutional models) needs a WG_SPATIAL build */
     if (wg_fb_u16(b, root, M_FORMAT_VERSION, 0) != WG_FORMAT_VERSION) return WG_E_UNSUPPORTED_VERSION;
+#endif
     if (wg_fb_len(b, wg_fb_ref(b, root, M_MODEL)) == 0) return WG_E_BAD_VALUE;
     if (wg_fb_u32(b, root, M_VERSION, 0) < 1u) return WG_E_BAD_VALUE;
 
@@ -284,9 +297,13 @@ wg_status wg_manifest_read(wg_model *m, const uint8_t *b, uint32_t len)
     }
     m->layers_at = wg_fb_ref(b, root, M_LAYERS);
     m->layer_count = wg_fb_len(b, m->layers_at);
+#if WG_SPATIAL
+    if ((st = wg_graph_check(m, version, tensor_count)) != WG_OK) return st;
+#else
     for (i = 0; i < m->layer_count; i++) {
         if ((st = check_layer(m, i, tensor_count)) != WG_OK) return st;
     }
+#endif
 
     m->bounds_at = wg_fb_ref(b, root, M_BOUNDS);
     bound_count = wg_fb_len(b, m->bounds_at);

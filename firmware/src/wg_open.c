@@ -6,10 +6,13 @@
  * Arena layout after wg_open (offsets 4-byte aligned, L layers):
  *
  *   0                 L x wg_layer_state (16 bytes): int exponents, flags
- *   16L               activations, even layers' outputs   4 x max even units
- *   16L + 4 x even    activations, odd layers' outputs    4 x max odd units
+ *   16L               activations, even layers' outputs   4 x max even output
+ *   16L + 4 x even    activations, odd layers' outputs    4 x max odd output
+ *                     (and first the preprocessed input, when it is a map)
  *   coded: after them the decoder of the one open segment (the largest held)
- *   image: the decoder overlaps the activations while wg_open checks segments
+ *
+ * A layer's output is its units (Dense) or its feature map's values
+ * (WG_SPATIAL builds: wg_graph_regions).
  */
 #include "wg_internal.h"
 
@@ -127,6 +130,32 @@ static wg_status check_declared(const wg_model *m)
     return WG_OK;
 }
 
+#if WG_SPATIAL
+/* The plan's sums in 64 bits: a convolutional model's maps may pass 4 GiB
+ * on paper; such a plan is 0xffffffff, which no arena meets. */
+static uint32_t saturate(uint64_t n) { return n > 0xffffffffu ? 0xffffffffu : (uint32_t)n; }
+
+void wg_plan_model(const wg_model *m, wg_plan_info *plan)
+{
+    uint32_t decoder = 0;
+    uint64_t regions[3], fixed;
+    wg_seg_iter it;
+    memset(plan, 0, sizeof(*plan));
+    wg_graph_regions(m, regions);
+    wg_seg_begin(&it, m);
+    while (wg_seg_next(&it)) {
+        uint32_t d;
+        if (!wg_holds(m, it.code)) continue;
+        d = wg_segment_decoder_bytes(m, it.tensor, it.code);
+        decoder = d > decoder ? d : decoder;
+    }
+    fixed = 16u * (uint64_t)m->layer_count + 4u * (regions[0] + regions[1]);
+    plan->arena_coded = saturate(fixed + decoder);
+    plan->arena_image = saturate(fixed);
+    plan->inputs = m->inputs;
+    plan->outputs = saturate(regions[2]);
+}
+#else
 void wg_plan_model(const wg_model *m, wg_plan_info *plan)
 {
     const uint8_t *b = m->manifest;
@@ -151,6 +180,7 @@ void wg_plan_model(const wg_model *m, wg_plan_info *plan)
     plan->inputs = m->inputs;
     plan->outputs = m->layer_count ? wg_fb_u32(b, wg_layer(m, m->layer_count - 1u), L_UNITS, 0) : 0u;
 }
+#endif
 
 wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
 {
@@ -164,7 +194,10 @@ wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
 
 /* What the kernels can run: a chain of Dense layers, linear or relu, and a
  * softmax last layer (its logits are returned), over tensors in codings
- * this build decodes (WG_CODING_RANGE, WG_CODING_RICE). */
+ * this build decodes (WG_CODING_RANGE, WG_CODING_RICE). A WG_SPATIAL
+ * build also runs version 2 (docs/firmware.md): relu6 on the f32 path, and
+ * spatial layers on the f32 path with the coded kernels; softmax only on a
+ * Dense last layer. */
 static wg_status check_supported(const wg_model *m)
 {
     const uint8_t *b = m->manifest;
@@ -173,9 +206,18 @@ static wg_status check_supported(const wg_model *m)
     for (t = 0; t < tensors; t++) {
         if (!wg_coding_built(wg_tensor_coding(m, t))) return WG_E_UNSUPPORTED;
     }
+#if WG_SPATIAL && defined(WG_ARITH_INT)
+    if (m->graph & WG_GRAPH_V2) return WG_E_UNSUPPORTED; /* relu6 or a spatial layer: f32 only */
+#endif
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l), act = wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR);
+#if WG_SPATIAL
+        /* version 2: the manifest reader linked the chain */
+        if (!(m->graph & WG_GRAPH_V2) && wg_fb_u32(b, layer, L_INPUTS, 0) != previous) return WG_E_UNSUPPORTED;
+        if (act == ACT_SOFTMAX && wg_fb_u8(b, layer, L_KIND, KIND_DENSE) != KIND_DENSE) return WG_E_UNSUPPORTED;
+#else
         if (wg_fb_u32(b, layer, L_INPUTS, 0) != previous) return WG_E_UNSUPPORTED;
+#endif
         previous = wg_fb_u32(b, layer, L_UNITS, 0);
         if (act == ACT_SIGMOID || act == ACT_TANH) return WG_E_UNSUPPORTED;
         if (act == ACT_SOFTMAX && l + 1u != m->layer_count) return WG_E_UNSUPPORTED;
@@ -310,20 +352,35 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     if (st != WG_OK) return st;
     wg_plan_model(m, &plan);
     need = (flags & WG_OPEN_IMAGE) ? plan.arena_image : plan.arena_coded;
+#if WG_SPATIAL
+    if (need == 0xffffffffu) return WG_E_ARENA_TOO_SMALL; /* 4 GiB or more: none is large enough */
+#endif
     if (arena_size < need) return WG_E_ARENA_TOO_SMALL;
     m->arena = arena;
     m->arena_size = need;
     m->outputs = plan.outputs;
     for (l = 0; l < m->layer_count; l++) {
         wg_layer_state *ls = (wg_layer_state *)(void *)(arena + 16u * l);
+#if !WG_SPATIAL
         uint32_t units = wg_fb_u32(m->manifest, wg_layer(m, l), L_UNITS, 0);
+#endif
         ls->fw = 64;
         ls->fb = 64;
         ls->flags = 0;
         ls->reserved = 0;
+#if !WG_SPATIAL
         if (l % 2u == 0) even = units > even ? units : even;
         else odd = units > odd ? units : odd;
+#endif
     }
+#if WG_SPATIAL
+    {
+        uint64_t regions[3];
+        wg_graph_regions(m, regions); /* each below 2^30: the plan fits 32 bits */
+        even = (uint32_t)regions[0];
+        odd = (uint32_t)regions[1];
+    }
+#endif
     m->act_at[0] = 16u * m->layer_count;
     m->act_at[1] = m->act_at[0] + 4u * even;
     m->decoder_at = m->act_at[1] + 4u * odd; /* coded kernels only */
@@ -337,6 +394,10 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     if (st != WG_OK) return st;
     st = check_supported(m);
     if (st != WG_OK) return st;
+#if WG_SPATIAL
+    /* the execution image holds Dense layers only */
+    if ((m->graph & WG_GRAPH_MAP) && (flags & WG_OPEN_IMAGE)) return WG_E_UNSUPPORTED;
+#endif
 #ifdef WG_ARITH_INT
     /* the image kernels learn the exponents from the image (wg_image_attach) */
     if (!(flags & WG_OPEN_IMAGE) && (st = wg_prepare_input(m)) != WG_OK) return st;

@@ -22,6 +22,7 @@ import { buildExecImage, execImageBytes } from '../../device-sim/exec-image.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { syntheticModel as tinyModel } from '../../test/device-sim/fixtures.ts';
 import { syntheticModel as mlpModel } from '../../test/fixtures/synthetic-model.ts';
+import { convModel } from '../../test/fixtures/conv-model.ts';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: make-fixtures.ts DIR');
@@ -143,6 +144,13 @@ function plan(a: Artifact): [number, number, number] {
   let odd = 0;
   m.layers.forEach((l, i) => (i % 2 === 0 ? (even = Math.max(even, l.units)) : (odd = Math.max(odd, l.units))));
   const activations = 4 * (even + odd);
+  const decoder = decoderBytes(a);
+  return [layers + activations + decoder, layers + activations, execImageBytes(a)];
+}
+
+/** The largest held segment's models (u16, none for Rice) and local centroids (f32). */
+function decoderBytes(a: Artifact): number {
+  const m = a.manifest;
   let decoder = 0;
   for (const s of a.segments) {
     const t = m.tensors[s.tensor]!;
@@ -151,7 +159,7 @@ function plan(a: Artifact): [number, number, number] {
     const models = t.coding === 'rice' ? 0 : modelLayout(elements, codeBitsFor(centroids)).total; // a Rice stream has none
     decoder = Math.max(decoder, ((2 * models + 3) & ~3) + 4 * centroids);
   }
-  return [layers + activations + decoder, layers + activations, execImageBytes(a)];
+  return decoder;
 }
 
 function samples(count: number, size: number, seedValue: number): Uint8Array {
@@ -202,6 +210,149 @@ function bad(name: string, bytes: Uint8Array): void {
   lines.push(`bad ${name} ${name}.bad.wgm ${status}`);
 }
 
+// ---- convolutional models (format version 2): docs/arithmetic.md's
+// "Convolutional layers" and docs/format.md 3.1.1, written plainly (f32,
+// coded kernels: the only path that runs them) ----
+
+interface Map3 { h: number; w: number; c: number }
+
+/** Output side and rows (columns) of zeros before the input: docs/format.md 3.1.1. */
+function side(n: number, k: number, s: number, padding: string): { out: number; before: number } {
+  const out = padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1;
+  return { out, before: padding === 'same' ? Math.floor(Math.max((out - 1) * s + k - n, 0) / 2) : 0 };
+}
+
+function runGraphF32(a: Artifact, raw: Uint8Array): { logits: Float32Array; cls: number } {
+  const m = a.manifest;
+  const shape = m.preprocess.inputShape;
+  let map: Map3 = shape.length === 3 ? { h: shape[0]!, w: shape[1]!, c: shape[2]! } : { h: shape[0]!, w: shape[1] ?? 1, c: 1 };
+  let x: Float32Array = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) x[i] = f32(f32(raw[i]! * m.preprocess.scale) + m.preprocess.offset);
+  m.layers.forEach((layer, l) => {
+    const last = l === m.layers.length - 1;
+    let out: Float32Array;
+    if (layer.kind === 'dense') {
+      out = new Float32Array(layer.units);
+      for (const { p, w } of heldEntries(a, layer.kernel).flat()) {
+        const row = Math.floor(p / layer.units);
+        if (x[row] === 0) continue;
+        out[p % layer.units] = f32(out[p % layer.units]! + f32(x[row]! * w));
+      }
+      if (layer.bias >= 0) for (const { p, w } of heldEntries(a, layer.bias).flat()) out[p] = f32(out[p]! + w);
+      map = { h: 1, w: 1, c: layer.units };
+    } else if (layer.kind === 'global-avg-pool2d') {
+      out = new Float32Array(map.c);
+      for (let k = 0; k < map.c; k++) {
+        let sum = 0;
+        for (let cell = 0; cell < map.h * map.w; cell++) sum = f32(sum + x[cell * map.c + k]!);
+        out[k] = f32(sum / (map.h * map.w));
+      }
+      map = { h: 1, w: 1, c: map.c };
+    } else {
+      const rows = side(map.h, layer.window[0], layer.strides[0], layer.padding);
+      const cols = side(map.w, layer.window[1], layer.strides[1], layer.padding);
+      const at = (y: number, xx: number, k: number): number | undefined =>
+        y < 0 || xx < 0 || y >= map.h || xx >= map.w ? undefined : x[(y * map.w + xx) * map.c + k];
+      const oc = layer.units;
+      out = new Float32Array(rows.out * cols.out * oc);
+      if (layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d') {
+        // each entry in segment order into every output cell its tap reaches, cells row-major
+        const lastDim = layer.kind === 'conv2d' ? oc : oc / layer.inputs;
+        for (const { p, w } of heldEntries(a, layer.kernel).flat()) {
+          const j = p % lastDim;
+          const ci = Math.floor(p / lastDim) % map.c;
+          const kx = Math.floor(p / lastDim / map.c) % layer.window[1];
+          const ky = Math.floor(p / lastDim / map.c / layer.window[1]);
+          const co = layer.kind === 'conv2d' ? j : ci * lastDim + j;
+          for (let oy = 0; oy < rows.out; oy++) {
+            for (let ox = 0; ox < cols.out; ox++) {
+              const v = at(oy * layer.strides[0] + ky - rows.before, ox * layer.strides[1] + kx - cols.before, ci);
+              if (v === undefined || v === 0) continue;
+              const o = (oy * cols.out + ox) * oc + co;
+              out[o] = f32(out[o]! + f32(v * w));
+            }
+          }
+        }
+        if (layer.bias >= 0) {
+          for (const { p, w } of heldEntries(a, layer.bias).flat()) for (let o = p; o < out.length; o += oc) out[o] = f32(out[o]! + w);
+        }
+      } else {
+        // pooling: the window's cells inside the input, row-major
+        for (let oy = 0; oy < rows.out; oy++) {
+          for (let ox = 0; ox < cols.out; ox++) {
+            for (let k = 0; k < oc; k++) {
+              let acc = layer.kind === 'max-pool2d' ? -Infinity : 0;
+              let cells = 0;
+              for (let ky = 0; ky < layer.window[0]; ky++) {
+                for (let kx = 0; kx < layer.window[1]; kx++) {
+                  const v = at(oy * layer.strides[0] + ky - rows.before, ox * layer.strides[1] + kx - cols.before, k);
+                  if (v === undefined) continue;
+                  cells++;
+                  if (layer.kind === 'avg-pool2d') acc = f32(acc + v);
+                  else if (v > acc) acc = v;
+                }
+              }
+              out[(oy * cols.out + ox) * oc + k] = layer.kind === 'avg-pool2d' ? f32(acc / cells) : acc;
+            }
+          }
+        }
+      }
+      map = { h: rows.out, w: cols.out, c: oc };
+    }
+    const activation = 'activation' in layer && !(last && layer.activation === 'softmax') ? layer.activation : 'linear';
+    if (activation === 'relu') for (let j = 0; j < out.length; j++) if (out[j]! < 0) out[j] = 0;
+    if (activation === 'relu6') for (let j = 0; j < out.length; j++) out[j] = out[j]! < 0 ? 0 : out[j]! > 6 ? 6 : out[j]!;
+    x = out;
+  });
+  let cls = 0;
+  for (let j = 1; j < x.length; j++) if (x[j]! > x[cls]!) cls = j;
+  return { logits: x, cls };
+}
+
+/** A convolutional model's fixture: f32 coded only; the other paths and kernels are refused. */
+function graphModel(name: string, input: ModelInput, license?: number[], count = 8): Artifact {
+  const bytes = encodeArtifact(input, { heldIntervals: license, privateKey });
+  const a = readArtifact(bytes, { publicKey: createPublicKey(privateKey) });
+  const inputs = inputCount(a);
+  const first = runGraphF32(a, new Uint8Array(inputs));
+  writeFileSync(`${dir}/${name}.wgm`, bytes);
+  lines.push(`model ${name} ${name}.wgm ${inputs} ${first.logits.length}`);
+  const raw = samples(count, inputs, name.length * 31 + count);
+  writeFileSync(`${dir}/${name}.samples`, raw);
+  lines.push(`samples ${name} ${name}.samples ${count}`);
+  const fl: number[] = [];
+  for (let s = 0; s < count; s++) {
+    const r = runGraphF32(a, raw.subarray(s * inputs, (s + 1) * inputs));
+    fl.push(...new Uint32Array(r.logits.buffer), r.cls);
+  }
+  writeFileSync(`${dir}/${name}.f32.coded`, new Uint8Array(Uint32Array.from(fl).buffer));
+  lines.push(`expect ${name} f32 coded ${name}.f32.coded`);
+  lines.push(`refuse ${name} f32 image WG_E_UNSUPPORTED`, `refuse ${name} int coded WG_E_UNSUPPORTED`, `refuse ${name} int image WG_E_UNSUPPORTED`);
+  // the plan: 16 L + 4 (largest even output + largest odd output, the input map an odd one) + decoder; no image
+  let even = 0;
+  let odd = inputs;
+  let map = { h: input.preprocess.inputShape[0]!, w: input.preprocess.inputShape[1]!, c: input.preprocess.inputShape[2] ?? 1 };
+  a.manifest.layers.forEach((layer, l) => {
+    let n: number;
+    if (layer.kind === 'dense' || layer.kind === 'global-avg-pool2d') {
+      n = layer.units;
+      map = { h: 1, w: 1, c: n };
+    } else {
+      const h = side(map.h, layer.window[0], layer.strides[0], layer.padding).out;
+      const w = side(map.w, layer.window[1], layer.strides[1], layer.padding).out;
+      map = { h, w, c: layer.units };
+      n = h * w * layer.units;
+    }
+    if (l % 2 === 0) even = Math.max(even, n);
+    else odd = Math.max(odd, n);
+  });
+  const arena = 16 * a.manifest.layers.length + 4 * (even + odd);
+  lines.push(`plan ${name} ${arena + decoderBytes(a)} ${arena} 0`);
+  return a;
+}
+
+const inputCount = (a: Artifact): number => a.manifest.preprocess.inputShape.reduce((x, y) => x * y, 1);
+
 /** The same model with every tensor's segments Rice-coded (docs/format.md 5.10). */
 const rice = (input: ModelInput): ModelInput => ({ ...input, tensors: input.tensors.map((t) => ({ ...t, coding: 'rice' as const })) });
 
@@ -219,6 +370,25 @@ model('tiny-int8-rice', rice(tinyModel({ sizes: [10, 7, 5], seed: 4, encoding: '
 model('tiny-f32-rice', rice(tinyModel({ sizes: [9, 300, 3], seed: 5, encoding: 'dense-f32' })));
 model('chain-int8-bias-rice', rice(mlpModel({ sizes: [20, 16, 12, 6], sparsity: 0.5, seed: 9, kernelEncoding: 'int8', biasEncoding: 'int8', intervals: 4 })));
 model('mlp-rice', rice(mlpModel({ sizes: [784, 128, 64, 10], seed: 1 })), undefined, 4);
+// Convolutional (format version 2): every layer kind on 12x12 (test/fixtures/conv-model.ts), both codings.
+graphModel('conv', convModel());
+graphModel('conv-rice', convModel({ coding: 'rice' }));
+{
+  // A plan past 4 GiB: a 1x1 conv of 64 channels over 4096 x 4096 (2^30 values of map):
+  // wg_plan gives 0xffffffff, which no arena meets (`arena NAME FILE ARENA_CODED ARENA_IMAGE`).
+  const small = convModel();
+  const huge: ModelInput = {
+    ...small,
+    preprocess: { ...small.preprocess, inputShape: [4096, 4096, 1] },
+    layers: [{ ...small.layers[0]!, window: [1, 1], units: 64 } as ModelInput['layers'][number]],
+    tensors: [
+      { ...small.tensors[0]!, shape: [1, 1, 1, 64], values: new Float32Array(64).fill(0.5), codebook: Float32Array.from([0.5]), bits: 1 },
+      { ...small.tensors[1]!, shape: [64], values: new Float32Array(64).fill(0.25) },
+    ],
+  };
+  writeFileSync(`${dir}/conv-huge.wgm`, encodeArtifact(huge, { privateKey }));
+  lines.push(`arena conv-huge conv-huge.wgm ${0xffffffff} ${0xffffffff}`);
+}
 
 const unsignedBytes = encodeArtifact(tiny);
 writeFileSync(`${dir}/tiny-unsigned.wgm`, unsignedBytes);

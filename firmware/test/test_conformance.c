@@ -2,12 +2,14 @@
  * Conformance vectors (docs/firmware.md): the directory named by WG_VECTORS
  * holds index.txt and the files it names, written by the TypeScript side.
  * Every model opens with exactly its planned arena and gives the expected
- * logits and class bit for bit, on the coded and the image kernels; the
+ * logits and class bit for bit, on the coded and the image kernels (where
+ * it runs: a `refuse` record says where not, and its status); the
  * C-built execution image equals device-sim's byte for byte; every `bad`
  * artifact gives its status, and so does every `forged` one (an unsigned
- * artifact whose Rice segment is damaged, opened without a key) and, in a
- * build with the canonical replay, every `badunsigned` one. Skipped when
- * WG_VECTORS is unset.
+ * artifact whose Rice segment is damaged, opened without a key), every
+ * `badgraph` one (a layer graph the writer wrote, the reader refuses) and,
+ * in a build with the canonical replay, every `badunsigned` one. Skipped
+ * when WG_VECTORS is unset.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,8 +23,59 @@
 
 #include "test_vectors.h"
 
+#ifndef WG_SPATIAL
+#define WG_SPATIAL 1
+#endif
+
 static test_vectors vx;
 static int loaded;
+
+/* Version-2 (convolutional) vectors are named conv*, relu6* and graph-v2-*
+ * (scripts/gen-conformance.ts): a build without WG_SPATIAL refuses them
+ * with WG_E_UNSUPPORTED_VERSION. */
+static int is_v2(const char *name)
+{
+    return strncmp(name, "conv", 4) == 0 || strncmp(name, "relu6", 5) == 0 || strncmp(name, "graph-v2-", 9) == 0;
+}
+
+/* A model (or a record made from one) this build does not read. */
+static int not_read(const char *name)
+{
+    return !WG_SPATIAL && is_v2(name);
+}
+
+/* Whether a `refuse` record says the model does not run on this build's
+ * path with `kernel`. */
+static int refused(const char *name, const char *kernel)
+{
+    int i;
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i];
+        if (strcmp(r->words[0], "refuse") == 0 && strcmp(r->words[1], name) == 0 && strcmp(r->words[2], TEST_ARITH) == 0 &&
+            strcmp(r->words[3], kernel) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether `st` is the status a record expects on this build's path:
+ * STATUS, or INT_STATUS (the fifth word, when given) on the int path. A
+ * build without WG_SPATIAL gives a damaged version-2 artifact formats'
+ * status when a check before the manifest's version refuses it, else
+ * WG_E_UNSUPPORTED_VERSION; a writer-made graph-v2 one always the latter. */
+static int status_matches(const test_record *r, wg_status st)
+{
+    const char *want = r->words[3];
+#ifdef WG_ARITH_INT
+    if (r->count > 4) want = r->words[4];
+#endif
+    if (!WG_SPATIAL && strncmp(r->words[1], "graph-v2-", 9) == 0) want = "WG_E_UNSUPPORTED_VERSION";
+    if (strcmp(wg_status_str(st), want) == 0) return 1;
+    if (!WG_SPATIAL && is_v2(r->words[1]) && st == WG_E_UNSUPPORTED_VERSION) return 1;
+    print_error("%s %s: expected %s, got %s\n", r->words[0], r->words[1], want, wg_status_str(st));
+    return 0;
+}
 
 #define SKIP_WITHOUT_VECTORS()                                                                     \
     do {                                                                                           \
@@ -68,7 +121,7 @@ static void check_model(const test_record *model, int image)
             expect = r;
         }
     }
-    if (!samples || !expect) return;
+    if (!samples || !expect || not_read(name)) return;
     bytes = test_read_file(vx.dir, model->words[2], &len);
     raw = test_read_file(vx.dir, samples->words[2], &slen);
     expected = test_read_file(vx.dir, expect->words[4], &elen);
@@ -157,7 +210,7 @@ static void test_plans(void **state)
         size_t len;
         uint8_t *bytes;
         wg_plan_info plan;
-        if (strcmp(r->words[0], "plan") != 0) continue;
+        if (strcmp(r->words[0], "plan") != 0 || not_read(r->words[1])) continue;
         model = test_vectors_find(&vx, "model", r->words[1]);
         assert_non_null(model);
         bytes = test_read_file(vx.dir, model->words[2], &len);
@@ -181,7 +234,8 @@ static void test_images_equal_device_sims(void **state)
         wg_plan_info plan;
         wg_model m;
         image_sink sink;
-        if (strcmp(r->words[0], "image") != 0) continue;
+        /* the image is built from the model opened on this path's coded kernels */
+        if (strcmp(r->words[0], "image") != 0 || not_read(r->words[1]) || refused(r->words[1], "coded")) continue;
         model = test_vectors_find(&vx, "model", r->words[1]);
         assert_non_null(model);
         bytes = test_read_file(vx.dir, model->words[2], &len);
@@ -234,10 +288,7 @@ static void test_bad_artifacts(void **state)
         if (wg_plan(bytes, len, &plan) == WG_OK && plan.arena_coded > size) size = plan.arena_coded;
         arena = malloc(size);
         st = wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, size);
-        if (strcmp(wg_status_str(st), r->words[3]) != 0) {
-            print_error("bad %s: expected %s, got %s\n", r->words[1], r->words[3], wg_status_str(st));
-        }
-        assert_string_equal(wg_status_str(st), r->words[3]);
+        assert_true(status_matches(r, st));
         free(arena);
         free(bytes);
     }
@@ -266,10 +317,16 @@ static int check_unsigned_statuses(const char *kind)
         if (wg_plan_image(bytes, len, &plan) == WG_OK && plan.arena_coded > size) size = plan.arena_coded;
         arena = malloc(size);
         st = wg_open(&m, bytes, len, NULL, &wg_test_crypto, WG_OPEN_ALLOW_UNSIGNED, arena, size);
-        if (strcmp(wg_status_str(st), r->words[3]) != 0) {
-            print_error("%s %s: expected %s, got %s\n", kind, r->words[1], r->words[3], wg_status_str(st));
+        assert_true(status_matches(r, st));
+        if (st == WG_OK) {
+            /* it runs: a bright sample, outputs as planned */
+            uint8_t *input = malloc(plan.inputs ? plan.inputs : 1u);
+            wg_result result;
+            memset(input, 200, plan.inputs);
+            assert_int_equal(wg_invoke(&m, input, NULL, &result), WG_OK);
+            assert_true(result.class_index < plan.outputs);
+            free(input);
         }
-        assert_string_equal(wg_status_str(st), r->words[3]);
         if (strcmp(kind, "forged") == 0 && wg_open(&m, bytes, len, NULL, &wg_test_crypto, WG_OPEN_ALLOW_UNSIGNED | WG_OPEN_IMAGE,
                                                    arena, size) == WG_OK) {
             uint8_t *work = malloc(plan.image_build_arena ? plan.image_build_arena : 1u), *flash = calloc(plan.image_bytes, 1);
@@ -311,6 +368,87 @@ static void test_damaged_unsigned_artifacts(void **state)
 #else
     (void)check_unsigned_statuses("badunsigned");
 #endif
+}
+
+/* Layer graphs formats' writer wrote (so canonical): the manifest's layer
+ * rules refuse them in every build, also WG_CANONICAL=0 ones. */
+static void test_layer_graphs(void **state)
+{
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    if (check_unsigned_statuses("badgraph") == 0) print_message("no badgraph records in these vectors\n");
+}
+
+/* A model on a path or kernel that does not run it (a convolutional model
+ * on the int path or with the image, relu6 on the int path): wg_open
+ * refuses it with its planned arena, and the image is neither built nor
+ * attached for it on the coded kernels. */
+static void test_refusals(void **state)
+{
+    int i, n = 0;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i], *model;
+        size_t len;
+        uint8_t *bytes, *arena;
+        uint64_t work[2];
+        wg_plan_info plan;
+        wg_model m;
+        int image;
+        if (strcmp(r->words[0], "refuse") != 0 || strcmp(r->words[2], TEST_ARITH) != 0 || not_read(r->words[1])) continue;
+        image = strcmp(r->words[3], "image") == 0;
+        model = test_vectors_find(&vx, "model", r->words[1]);
+        assert_non_null(model);
+        bytes = test_read_file(vx.dir, model->words[2], &len);
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+        arena = malloc(plan.arena_coded);
+        if (strcmp(wg_status_str(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, image ? WG_OPEN_IMAGE : 0, arena,
+                                          image ? plan.arena_image : plan.arena_coded)),
+                   r->words[4]) != 0) {
+            print_error("refuse %s %s %s: not %s\n", r->words[1], r->words[2], r->words[3], r->words[4]);
+            fail();
+        }
+        if (image && plan.image_bytes == 0 && wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, plan.arena_coded) == WG_OK) {
+            /* no image holds the model: none is built, none attached */
+            assert_int_equal(wg_image_build(&m, &wg_test_crypto, write_image, NULL, (uint8_t *)work, sizeof(work)),
+                             WG_E_UNSUPPORTED);
+            assert_int_equal(wg_image_attach(&m, &wg_test_crypto, (const uint8_t *)work, sizeof(work)), WG_E_UNSUPPORTED);
+        }
+        free(arena);
+        free(bytes);
+        n++;
+    }
+    print_message("%d refusals on the %s path\n", n, TEST_ARITH);
+}
+
+/* A build without WG_SPATIAL refuses every version-2 model by its version,
+ * as formats' readers before version 2 do; plan included. */
+static void test_version2_models(void **state)
+{
+    int i, n = 0;
+    (void)state;
+    SKIP_WITHOUT_VECTORS();
+    for (i = 0; i < vx.count; i++) {
+        const test_record *r = &vx.records[i];
+        size_t len;
+        uint8_t *bytes, arena[64];
+        wg_plan_info plan;
+        wg_model m;
+        if (strcmp(r->words[0], "model") != 0 || !is_v2(r->words[1])) continue;
+        bytes = test_read_file(vx.dir, r->words[2], &len);
+        if (WG_SPATIAL) {
+            assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+            assert_int_equal(plan.inputs, strtoul(r->words[3], NULL, 10));
+            assert_int_equal(plan.outputs, strtoul(r->words[4], NULL, 10));
+        } else {
+            assert_int_equal(wg_plan(bytes, len, &plan), WG_E_UNSUPPORTED_VERSION);
+            assert_int_equal(wg_open(&m, bytes, len, vx.key, &wg_test_crypto, 0, arena, sizeof(arena)), WG_E_UNSUPPORTED_VERSION);
+        }
+        free(bytes);
+        n++;
+    }
+    print_message("%d version-2 models %s\n", n, WG_SPATIAL ? "planned" : "refused");
 }
 
 static void test_unsigned_artifacts(void **state)
@@ -360,6 +498,9 @@ int main(void)
         cmocka_unit_test(test_unsigned_artifacts),
         cmocka_unit_test(test_forged_rice_segments),
         cmocka_unit_test(test_damaged_unsigned_artifacts),
+        cmocka_unit_test(test_layer_graphs),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_version2_models),
     };
     return cmocka_run_group_tests_name("conformance_" TEST_ARITH, tests, setup, NULL);
 }

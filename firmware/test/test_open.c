@@ -31,6 +31,20 @@ static wg_status open_with(wg_model *m, const uint8_t *bytes, size_t len, const 
     return wg_open(m, bytes, len, key, &wg_test_crypto, flags, *arena, arena_size);
 }
 
+/* Whether a `refuse` record says the model does not run on this path's coded kernels. */
+static int refused_here(const char *name)
+{
+    int i;
+    for (i = 0; i < fx.count; i++) {
+        const test_record *r = &fx.records[i];
+        if (strcmp(r->words[0], "refuse") == 0 && strcmp(r->words[1], name) == 0 && strcmp(r->words[2], TEST_ARITH) == 0 &&
+            strcmp(r->words[3], "coded") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void test_every_model_opens_and_reports(void **state)
 {
     int i, models = 0;
@@ -47,6 +61,13 @@ static void test_every_model_opens_and_reports(void **state)
         assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
         assert_int_equal(plan.inputs, atoi(r->words[3]));
         assert_int_equal(plan.outputs, atoi(r->words[4]));
+        if (refused_here(r->words[1])) {
+            /* a convolutional model on the int path: the plan is the artifact's, the open refused */
+            assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena), WG_E_UNSUPPORTED);
+            free(arena);
+            free(bytes);
+            continue;
+        }
         assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena), WG_OK);
         assert_int_equal(wg_input_size(&m), plan.inputs);
         assert_int_equal(wg_output_size(&m), plan.outputs);
@@ -111,6 +132,78 @@ static void test_arena_boundary_is_exact(void **state)
         free(arena);
         free(bytes);
     }
+}
+
+/* A convolutional model: the arena check comes before the support check,
+ * so one byte below the plan is WG_E_ARENA_TOO_SMALL on every path and
+ * kernel; at the plan it runs on the f32 path's coded kernels and is
+ * WG_E_UNSUPPORTED elsewhere (docs/firmware.md). */
+static void test_convolutional_arena_and_paths(void **state)
+{
+    static const char *names[] = {"conv", "conv-rice"};
+    size_t k;
+    (void)state;
+    for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        size_t len;
+        uint8_t *bytes = load(names[k], &len), *arena, *input;
+        wg_plan_info plan;
+        wg_model m;
+        wg_result result;
+        wg_logit logits[10];
+        assert_int_equal(wg_plan_image(bytes, len, &plan), WG_OK);
+        assert_int_equal(plan.image_bytes, 0);
+        assert_int_equal(plan.image_build_arena, 0);
+        assert_int_equal(plan.inputs, 144);
+        assert_int_equal(plan.outputs, 10);
+        assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded - 1u, &arena), WG_E_ARENA_TOO_SMALL);
+        free(arena);
+        assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image - 1u, &arena), WG_E_ARENA_TOO_SMALL);
+        free(arena);
+        assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image, &arena), WG_E_UNSUPPORTED);
+        free(arena);
+        /* without a key: every segment decoded and checked at open */
+        assert_int_equal(open_with(&m, bytes, len, NULL, WG_OPEN_ALLOW_UNSIGNED, plan.arena_coded, &arena),
+                         strcmp(TEST_ARITH, "f32") == 0 ? WG_OK : WG_E_UNSUPPORTED);
+        free(arena);
+        assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena),
+                         strcmp(TEST_ARITH, "f32") == 0 ? WG_OK : WG_E_UNSUPPORTED);
+        if (strcmp(TEST_ARITH, "f32") == 0) {
+            input = malloc(plan.inputs);
+            memset(input, 200, plan.inputs);
+            assert_int_equal(wg_invoke(&m, input, logits, &result), WG_OK);
+            assert_true(result.class_index < plan.outputs);
+            assert_int_equal(wg_input_size(&m), 144);
+            assert_int_equal(wg_output_size(&m), 10);
+            free(input);
+        }
+        free(arena);
+        free(bytes);
+    }
+}
+
+/* A plan of 4 GiB or more (a convolutional model's maps) is 0xffffffff,
+ * and no arena, however large its size says it is, opens it. */
+static void test_plan_past_4_gib(void **state)
+{
+    int i, n = 0;
+    (void)state;
+    for (i = 0; i < fx.count; i++) {
+        const test_record *r = &fx.records[i];
+        size_t len;
+        uint8_t *bytes, arena[64];
+        wg_plan_info plan;
+        wg_model m;
+        if (strcmp(r->words[0], "arena") != 0) continue;
+        bytes = test_read_file(fx.dir, r->words[2], &len);
+        assert_int_equal(wg_plan(bytes, len, &plan), WG_OK);
+        assert_int_equal(plan.arena_coded, strtoul(r->words[3], NULL, 10));
+        assert_int_equal(plan.arena_image, strtoul(r->words[4], NULL, 10));
+        assert_int_equal(wg_open(&m, bytes, len, fx.key, &wg_test_crypto, 0, arena, SIZE_MAX), WG_E_ARENA_TOO_SMALL);
+        assert_int_equal(wg_open(&m, bytes, len, fx.key, &wg_test_crypto, WG_OPEN_IMAGE, arena, SIZE_MAX), WG_E_ARENA_TOO_SMALL);
+        free(bytes);
+        n++;
+    }
+    assert_true(n > 0);
 }
 
 static void test_bad_artifacts_give_the_readers_status(void **state)
@@ -437,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_every_model_opens_and_reports),
         cmocka_unit_test(test_plan_equals_formula),
         cmocka_unit_test(test_arena_boundary_is_exact),
+        cmocka_unit_test(test_convolutional_arena_and_paths),
+        cmocka_unit_test(test_plan_past_4_gib),
         cmocka_unit_test(test_bad_artifacts_give_the_readers_status),
         cmocka_unit_test(test_mutations_give_the_readers_status),
         cmocka_unit_test(test_every_truncation_fails),

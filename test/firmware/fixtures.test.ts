@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { checkBad, checkExpected, checkPlansAndImages, readVectors } from './vectors.ts';
+import { checkBad, checkExpected, checkPlansAndImages, checkRefusals, readVectors } from './vectors.ts';
 
 const vectors = readVectors(fileURLToPath(new URL('../../firmware/test/fixtures/', import.meta.url)));
 
@@ -16,7 +16,15 @@ test('the fixtures hold range- and Rice-coded models of every encoding, each wit
   const encodings = new Set([...vectors.models.values()].flatMap((m) => m.artifact.manifest.tensors.map((t) => t.encoding)));
   assert.equal([...encodings].sort(), ['codebook-sparse', 'dense-f32', 'int8']);
   for (const name of vectors.models.keys()) assert.ok(vectors.samples.has(name), `samples of ${name}`);
-  assert.ok(vectors.records('expect').length >= 4 * vectors.models.size);
+  assert.is(vectors.records('expect').length + vectors.records('refuse').length, 4 * vectors.models.size);
+  assert.ok(
+    [...vectors.models.values()].some((m) => m.artifact.manifest.formatVersion === 2),
+    'a convolutional model (format version 2)',
+  );
+});
+
+test('a convolutional fixture runs on the f32 path with the coded kernels only', () => {
+  assert.ok(checkRefusals(vectors) >= 6);
 });
 
 test("device-sim gives the fixtures' logits, exponents and classes bit for bit, on both paths and both kernels", () => {

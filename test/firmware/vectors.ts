@@ -10,10 +10,11 @@ import { readArtifact, type Artifact } from '../../formats/index.ts';
 import { loadArtifactOnProfile } from '../../device-sim/check-artifact.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { openExecImage } from '../../device-sim/exec-image.ts';
-import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
+import { checkFirmwareSupport, firmwarePlan, type Arithmetic, type FirmwareKernel } from '../../device-sim/firmware-plan.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { Arena } from '../../device-sim/arena.ts';
-import { openStatus } from '../../scripts/gen-conformance.ts';
+import { DeviceError, DeviceErrorCode } from '../../device-sim/errors.ts';
+import { statusWords } from '../../scripts/gen-conformance.ts';
 
 export interface Vectors {
   records(kind: string): string[][];
@@ -85,11 +86,12 @@ export function checkExpected(v: Vectors): void {
   }
 }
 
-/** Every `plan` record is firmwarePlan's; every `image` is the one device-sim builds and opens. */
+/** Every `plan` record is firmwarePlan's (the f32 path's, which runs every model); every `image` is the one device-sim builds and opens, and a model has one exactly when an image holds it. */
 export function checkPlansAndImages(v: Vectors): void {
   for (const [, name, coded, image, imageBytes] of v.records('plan')) {
-    const plan = firmwarePlan(v.models.get(name!)!.artifact);
+    const plan = firmwarePlan(v.models.get(name!)!.artifact, 'f32');
     assert.equal([plan.arenaCodedBytes, plan.arenaImageBytes, plan.imageBytes], [Number(coded), Number(image), Number(imageBytes)], name);
+    assert.is(v.records('image').filter((r) => r[1] === name).length, plan.imageBytes > 0 ? 1 : 0, `${name}: an image record when an image holds it`);
   }
   for (const [, name, path] of v.records('image')) {
     const artifact = v.models.get(name!)!.artifact;
@@ -99,12 +101,58 @@ export function checkPlansAndImages(v: Vectors): void {
   }
 }
 
-/** Every `bad` record's status is what opening it with the key gives; returns the statuses seen. */
+/**
+ * Every model has, for each arithmetic path and kernel, an `expect` record
+ * or a `refuse` one; each refusal is checkFirmwareSupport's, and on the int
+ * path device-sim has no such path for the model either (its interpreter
+ * refuses it). (device-sim's execution image holds convolutions; the C
+ * library's holds Dense layers only: an image refusal is the library's own.)
+ */
+export function checkRefusals(v: Vectors): number {
+  for (const [name] of v.models) {
+    for (const arith of ['f32', 'int']) {
+      for (const kernel of ['coded', 'image']) {
+        const has = (kind: string) => v.records(kind).filter((r) => r[1] === name && r[2] === arith && r[3] === kernel).length;
+        assert.is(has('expect') + has('refuse'), 1, `${name} ${arith} ${kernel}: one expect or refuse record`);
+      }
+    }
+  }
+  const refusals = v.records('refuse');
+  for (const [, name, arith, kernel, status] of refusals) {
+    const { artifact } = v.models.get(name!)!;
+    assert.is(status, 'WG_E_UNSUPPORTED', name);
+    assert.throws(() => checkFirmwareSupport(artifact, arith as Arithmetic, kernel as FirmwareKernel), /UNSUPPORTED_MODEL|not supported|runs on the f32 path/);
+    if (arith !== 'int') continue;
+    // device-sim: the int path has no convolutional kernels nor relu6
+    let refusedBySim: boolean;
+    try {
+      createInterpreter(artifact, new Arena(1 << 20), { arithmetic: 'int' });
+      refusedBySim = false;
+    } catch (error) {
+      refusedBySim = error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL;
+      if (!refusedBySim) throw error;
+    }
+    assert.ok(refusedBySim, `device-sim refuses ${name} on ${arith} ${kernel} too`);
+  }
+  return refusals.length;
+}
+
+/** Every `bad` record's statuses are what opening it with the key gives, on each path; returns the statuses seen. */
 export function checkBad(v: Vectors): Set<string> {
   const statuses = new Set<string>();
-  for (const [, name, path, status] of v.records('bad')) {
-    assert.is(openStatus(v.file(path!), v.publicPem), status, name);
-    statuses.add(status!);
+  for (const [, name, path, ...status] of v.records('bad')) {
+    assert.is(statusWords(v.file(path!), v.publicPem), status.join(' '), name);
+    for (const s of status) statuses.add(s);
+  }
+  return statuses;
+}
+
+/** Every record of `kind` (unsigned artifacts opened without a key): its statuses are what opening it gives, on each path. */
+export function checkUnsigned(v: Vectors, kind: 'forged' | 'badunsigned' | 'badgraph'): Set<string> {
+  const statuses = new Set<string>();
+  for (const [, name, path, ...status] of v.records(kind)) {
+    assert.is(statusWords(v.file(path!), null), status.join(' '), name);
+    for (const s of status) statuses.add(s);
   }
   return statuses;
 }
