@@ -58,18 +58,23 @@ export function registerFirmwareCommands(program: Command): void {
     .action((file: string, flags: { arithmetic: string; json?: boolean }) => {
       const arithmetic = arithmeticOf(flags.arithmetic);
       const artifact = readArtifact(new Uint8Array(readFileSync(file)));
-      const plan = firmwarePlan(artifact);
+      const plan = firmwarePlan(artifact, arithmetic);
       const { manifest, heldIntervals } = artifact;
       if (flags.json) {
         process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, heldIntervals, arithmetic, ...plan }) + '\n');
         return;
       }
+      const image =
+        plan.imageBytes > 0
+          ? `arena ${plan.arenaImageBytes} bytes with the image kernels (layers ${plan.layerBytes} + activations ${plan.activationBytes})\n` +
+            `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact)\n` +
+            `flash ${plan.flashImageBytes} bytes with the image kernels (artifact ${plan.artifactBytes} + execution image ${plan.imageBytes})\n`
+          : `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact; the library runs this model with the coded kernels only)\n`;
+      const kinds = new Set(manifest.layers.map((l) => l.kind));
       process.stdout.write(
         `arena ${plan.arenaCodedBytes} bytes (coded kernels: layers ${plan.layerBytes} + activations ${plan.activationBytes} + decoder ${plan.decoderBytes})\n` +
-          `arena ${plan.arenaImageBytes} bytes with the image kernels (layers ${plan.layerBytes} + activations ${plan.activationBytes})\n` +
-          `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact)\n` +
-          `flash ${plan.flashImageBytes} bytes with the image kernels (artifact ${plan.artifactBytes} + execution image ${plan.imageBytes})\n` +
-          `${manifest.model} v${manifest.version} held intervals [${heldIntervals}], ${plan.layers} Dense layers, ${arithmetic} arithmetic\n`,
+          image +
+          `${manifest.model} v${manifest.version} held intervals [${heldIntervals}], ${plan.layers} layers (${[...kinds].join(', ')}), ${arithmetic} arithmetic\n`,
       );
     });
 
@@ -103,7 +108,7 @@ export function registerFirmwareCommands(program: Command): void {
       let artifactBytes = 0;
       if (flags.artifact) {
         const artifact = readArtifact(readBytes(flags.artifact));
-        const plan = firmwarePlan(artifact);
+        const plan = firmwarePlan(artifact, arithmetic);
         artifactBytes = plan.artifactBytes;
         checks.push({ what: `artifact ${flags.artifact}`, bytes: plan.artifactBytes, room: layout.slotBytes, fits: plan.artifactBytes <= layout.slotBytes });
         checks.push({

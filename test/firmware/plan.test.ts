@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeArtifact, readArtifact } from '../../formats/index.ts';
 import { execImageBytes } from '../../device-sim/exec-image.ts';
-import { firmwarePlan } from '../../device-sim/firmware-plan.ts';
+import { checkFirmwareSupport, firmwarePlan, layerOutputs } from '../../device-sim/firmware-plan.ts';
 import { syntheticArtifact, syntheticModel } from '../device-sim/fixtures.ts';
+import { convModel } from '../fixtures/conv-model.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'wg-firmware-cli-'));
 const small = join(work, 'small.wgm');
@@ -52,6 +53,58 @@ test('a Rice build plans no decoder models; an input that does not feed the firs
   assert.throws(() => firmwarePlan(readArtifact(encodeArtifact(unchained))), /reads 8 inputs where the preprocessed input has 9/);
 });
 
+test('a convolutional model: every output map and the input map planned; the f32 path with the coded kernels only', () => {
+  const artifact = readArtifact(encodeArtifact(convModel()));
+  // 12x12x1 -> conv 12x12x6 -> pool 6x6x6 -> dw 4x4x12 -> avg 4x4x12 -> pw 4x4x8 -> gap 8 -> dense 10
+  assert.equal(layerOutputs(artifact), [864, 216, 192, 192, 128, 8, 10]);
+  const plan = firmwarePlan(artifact, 'f32');
+  assert.is(plan.layerBytes, 7 * 16);
+  // even layers' largest output 864; odd: 216, above the input map's 144 (kept as binary32 in the odd region)
+  assert.is(plan.activationBytes, 4 * (864 + 216));
+  assert.is(plan.arenaImageBytes, 7 * 16 + 4 * (864 + 216));
+  assert.is(plan.arenaCodedBytes, plan.arenaImageBytes + plan.decoderBytes);
+  assert.is(plan.imageBytes, 0, "the library's execution image holds Dense layers only");
+  assert.is(plan.flashImageBytes, plan.flashCodedBytes);
+  assert.not.throws(() => checkFirmwareSupport(artifact, 'f32', 'coded'));
+  assert.throws(() => checkFirmwareSupport(artifact, 'f32', 'image'), /conv2d.*f32 path with the coded kernels only/);
+  assert.throws(() => checkFirmwareSupport(artifact, 'int'), /conv2d.*not on the int path/);
+  assert.throws(() => firmwarePlan(artifact, 'int'), /conv2d/);
+  assert.throws(() => firmwarePlan(artifact), /conv2d/, 'without a path: what every path and kernel runs');
+});
+
+test('the input map counts when it is the largest odd one; relu6 runs on the f32 path; a plan past 4 GiB is 0xffffffff', () => {
+  const small = convModel();
+  const head = {
+    ...small,
+    preprocess: { ...small.preprocess, inputShape: [12, 12] },
+    layers: [{ ...small.layers[0]!, activation: 'relu6' as const }, small.layers[1]!],
+    tensors: small.tensors.slice(0, 2),
+  };
+  const artifact = readArtifact(encodeArtifact(head));
+  assert.equal(layerOutputs(artifact), [864, 216]);
+  assert.is(firmwarePlan(artifact, 'f32').activationBytes, 4 * (864 + 216));
+  const dense = syntheticModel({ sizes: [8, 4, 2] });
+  dense.layers[0]!.activation = 'relu6';
+  const relu6 = readArtifact(encodeArtifact(dense));
+  assert.is(relu6.manifest.formatVersion, 2);
+  assert.not.throws(() => checkFirmwareSupport(relu6, 'f32', 'image'));
+  assert.throws(() => checkFirmwareSupport(relu6, 'int'), /relu6 on the int path/);
+  assert.ok(firmwarePlan(relu6, 'f32').imageBytes > 0, 'an image holds a Dense-only model');
+  // 4096 x 4096 x 1 -> a 1x1 conv of 64 channels: 2^30 values, 4 GiB of map
+  const huge = {
+    ...small,
+    preprocess: { ...small.preprocess, inputShape: [4096, 4096, 1] },
+    layers: [{ ...small.layers[0]!, window: [1, 1] as [number, number], units: 64 }],
+    tensors: [
+      { ...small.tensors[0]!, shape: [1, 1, 1, 64], values: new Float32Array(64).fill(0.5), codebook: Float32Array.from([0.5]), bits: 1 },
+      { ...small.tensors[1]!, shape: [64], values: new Float32Array(64) },
+    ],
+  };
+  const plan = firmwarePlan(readArtifact(encodeArtifact(huge)), 'f32');
+  assert.is(plan.arenaCodedBytes, 0xffffffff);
+  assert.is(plan.arenaImageBytes, 0xffffffff);
+});
+
 test('weightgate firmware plan prints the arenas and the flash; --json for scripts', () => {
   const text = runCli(['firmware', 'plan', small]);
   assert.is(text.status, 0, text.stderr);
@@ -66,6 +119,20 @@ test('weightgate firmware plan prints the arenas and the flash; --json for scrip
   assert.is(report.arenaCodedBytes, plan.arenaCodedBytes);
   assert.is(report.imageBytes, plan.imageBytes);
   assert.match(runCli(['firmware', 'plan', '--help']).stdout, /Example:/);
+});
+
+test('weightgate firmware plan of a convolutional model: coded kernels on f32, refused on int', () => {
+  const cnn = join(work, 'cnn.wgm');
+  writeFileSync(cnn, encodeArtifact(convModel()));
+  const text = runCli(['firmware', 'plan', cnn]);
+  assert.is(text.status, 0, text.stderr);
+  const plan = firmwarePlan(readArtifact(encodeArtifact(convModel())), 'f32');
+  assert.ok(text.stdout.startsWith(`arena ${plan.arenaCodedBytes} bytes`), text.stdout);
+  assert.match(text.stdout, 'coded kernels only');
+  assert.match(text.stdout, /7 layers \(conv2d, max-pool2d, depthwise-conv2d, avg-pool2d, global-avg-pool2d, dense\)/);
+  const int = runCli(['firmware', 'plan', cnn, '--arithmetic', 'int']);
+  assert.is(int.status, 1, int.stdout);
+  assert.match(int.stderr, /UNSUPPORTED_MODEL/);
 });
 
 test('bad input exits 2 with a coded error', () => {
