@@ -108,7 +108,7 @@ export function registerFirmwareCommands(program: Command): void {
       let artifactBytes = 0;
       if (flags.artifact) {
         const artifact = readArtifact(readBytes(flags.artifact));
-        const plan = firmwarePlan(artifact, arithmetic);
+        const plan = firmwarePlan(artifact, 'f32');
         artifactBytes = plan.artifactBytes;
         checks.push({ what: `artifact ${flags.artifact}`, bytes: plan.artifactBytes, room: layout.slotBytes, fits: plan.artifactBytes <= layout.slotBytes });
         checks.push({
