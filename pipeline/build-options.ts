@@ -10,9 +10,10 @@ import { readArtifact, type SegmentCoding } from '../formats/index.ts';
 import { parseTierTargets, type LicensingOrder, type TierTarget } from './algorithm1.ts';
 import { PipelineError } from './errors.ts';
 import { loadLayersModel } from './model-json.ts';
+import { presetTraining } from './presets.ts';
 
 export interface BuildOptions {
-  /** 'paper-109k' | 'paper-101k'; or modelPath. */
+  /** A preset architecture (presets.ts: 'paper-109k', 'paper-101k', 'cnn-mnist', 'dscnn-mnist'); or modelPath. */
   preset?: string;
   /** A TF.js Layers model.json. */
   modelPath?: string;
@@ -22,6 +23,8 @@ export interface BuildOptions {
   data?: string;
   /** Dense training epochs; default 8 for a preset, 0 (use as loaded) for a model file. */
   epochs?: number;
+  /** Adam step size of dense training (default 0.001, or the preset's: presetTraining). */
+  learningRate?: number;
   /** Overall kernel sparsity 0..1; given (or --bits), the --max-drop search is off and the budget only checked; default 0.95 then. */
   sparsity?: number;
   /** Codebook bits 1..8 (default 4), or 'int8' encoding via `encoding`. */
@@ -64,7 +67,7 @@ export interface BuildOptions {
   /** Prune rounds (default 4) and fine-tuning epochs per round (default 3). */
   pruneRounds?: number;
   pruneEpochs?: number;
-  /** Adam step size while fine-tuning between prune rounds (default 0.002). */
+  /** Adam step size while fine-tuning between prune rounds (default 0.002, or the preset's). */
   pruneLearningRate?: number;
   /** Per-layer pruning allocation exponent (see prune.ts), default -0.4. */
   densityExponent?: number;
@@ -95,6 +98,7 @@ export interface ResolvedOptions
 export const DEFAULTS = {
   data: 'mnist',
   presetEpochs: 8,
+  learningRate: 0.001,
   sparsity: 0.95,
   bits: 4,
   intervals: 16,
@@ -123,12 +127,14 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   const sources = [options.preset, options.modelPath, options.fromDir].filter((s) => s !== undefined).length;
   check(sources === 1, 'give exactly one of --preset NAME, --model model.json or --from DIR');
   check(typeof options.outDir === 'string' && options.outDir.length > 0, '--out DIR is required');
+  const preset = options.preset !== undefined ? presetTraining(options.preset) : {};
   const r: ResolvedOptions = {
     preset: options.preset,
     modelPath: options.modelPath,
     fromDir: options.fromDir,
     data: options.data ?? DEFAULTS.data,
     epochs: options.epochs ?? (options.preset ? DEFAULTS.presetEpochs : 0),
+    learningRate: options.learningRate ?? preset.learningRate ?? DEFAULTS.learningRate,
     sparsity: options.sparsity ?? DEFAULTS.sparsity,
     bits: options.bits ?? DEFAULTS.bits,
     encoding: options.encoding ?? 'codebook',
@@ -148,7 +154,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     c: options.c ?? false,
     pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
     pruneEpochs: options.pruneEpochs ?? DEFAULTS.pruneEpochs,
-    pruneLearningRate: options.pruneLearningRate ?? DEFAULTS.pruneLearningRate,
+    pruneLearningRate: options.pruneLearningRate ?? preset.pruneLearningRate ?? DEFAULTS.pruneLearningRate,
     densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
     tolerance: options.tolerance ?? DEFAULTS.tolerance,
@@ -179,6 +185,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
   check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
+  check(r.learningRate > 0 && r.learningRate < 1, `learning rate ${r.learningRate}: use 0 < lr < 1`);
   check(new Set(r.tiers.map((t) => t.name)).size === r.tiers.length, '--tiers: tier names must be unique');
   // Every input is checked here, before the backend loads or anything trains.
   if (options.key !== undefined) r.keyPem = await readKey(options.key);

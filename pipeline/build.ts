@@ -14,7 +14,8 @@ import { loadDataset, type Dataset } from './datasets.ts';
 import { PipelineError } from './errors.ts';
 import { equalIntervals } from './intervals.ts';
 import { createCutEvaluator, licenseModel, measureIntervalBytes } from './license-stage.ts';
-import { countNonzero, parameterCount } from './mlp.ts';
+import { missingTrainingKernels } from './conv-ops.ts';
+import { countNonzero, kernelCount, parameterCount } from './model.ts';
 import { toModelInput } from './model-input.ts';
 import { nextVersion } from './next-version.ts';
 import { silentProgress, type ProgressSink } from './progress.ts';
@@ -137,19 +138,24 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
   const buildSeconds = elapsed(t);
 
   const params = parameterCount(compressed.spec);
+  const substituted = missingTrainingKernels(
+    backend,
+    compressed.spec.layers.map((l) => l.kind),
+  );
   const nonzero = countNonzero(compressed.weights.kernels);
-  const kernelCount = compressed.spec.layers.reduce((n, l) => n + l.inputs * l.units, 0);
+  const kernels = kernelCount(compressed.spec);
   const previousReport = options.fromDir ? await readJsonOptional(join(options.fromDir, 'report.json')) : null;
   const report: BuildReport = {
     model: compressed.spec.name,
     version,
     data,
     backend,
+    ...(substituted.length > 0 ? { substitutedKernels: substituted } : {}),
     seed: options.seed,
     params,
     denseFloat32Bytes: params * 4,
     nonzero,
-    sparsity: 1 - nonzero / kernelCount,
+    sparsity: 1 - nonzero / kernels,
     layerSparsity: compressed.layerSparsity,
     bits,
     encoding: compressed.shared ? 'codebook' : 'int8',

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplit } from './datasets.ts';
 import { forwardLogits } from './forward.ts';
-import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { inputWidth, kernelShape, weightedLayers, type ModelSpec, type ModelWeights } from './model.ts';
 import { silentProgress, type ProgressSink } from './progress.ts';
 import { createRandom } from './random.ts';
 import { avoidZero, NO_CODE, type SharedLayer } from './share.ts';
@@ -24,15 +24,16 @@ export interface CentroidTuningOptions {
 
 /** Returns new codebooks (same codes) fine-tuned on `split`. */
 export async function fineTuneCentroids(
-  spec: MlpSpec,
-  weights: MlpWeights,
+  spec: ModelSpec,
+  weights: ModelWeights,
   shared: SharedLayer[],
   split: DatasetSplit,
   classes: number,
   options: CentroidTuningOptions,
   progress: ProgressSink = silentProgress,
 ): Promise<SharedLayer[]> {
-  const width = spec.layers[0].inputs;
+  const width = inputWidth(spec);
+  const layers = weightedLayers(spec);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const codebooks = shared.map((layer) => tf.variable(tf.tensor1d(layer.codebook)));
   const selectors = shared.map((layer) => {
@@ -51,7 +52,7 @@ export async function fineTuneCentroids(
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       forEachBatch(split, width, classes, batchSize, random, (x, y) => {
         const loss = optimizer.minimize(() => {
-          const kernels = spec.layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), [l.inputs, l.units]) as tf.Tensor2D);
+          const kernels = layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), kernelShape(l)));
           return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
         }, false);
         loss?.dispose();

@@ -8,7 +8,8 @@ import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { Dataset } from './datasets.ts';
 import { PipelineError } from './errors.ts';
 import { evaluateAccuracy } from './evaluate.ts';
-import { countNonzero, type MlpSpec, type MlpWeights } from './mlp.ts';
+import { substitutedKernelsNote } from './conv-ops.ts';
+import { countNonzero, inputWidth, kernelShape, outputWidth, specShapes, weightedLayers, type ModelSpec, type ModelWeights } from './model.ts';
 import { loadLayersModel } from './model-json.ts';
 import { presetSpec } from './presets.ts';
 import type { ProgressSink } from './progress.ts';
@@ -17,12 +18,12 @@ import { roundCodebook, shareWeights, withSharedKernels, type SharedLayer } from
 import { initialWeights, trainWeights } from './train.ts';
 
 export interface CompressedModel {
-  spec: MlpSpec;
+  spec: ModelSpec;
   /** Final kernels (pruned, shared or int8-rounded) and biases. */
-  weights: MlpWeights;
+  weights: ModelWeights;
   shared: SharedLayer[] | null;
   /** The pruned float32 weights before sharing (for the report's "pruning" column). */
-  pruned: MlpWeights | null;
+  pruned: ModelWeights | null;
   accuracy: { dense: number | null; pruned: number | null; quantized: number };
   /** The input model's validation accuracy (a loaded model before any change, a preset once trained): --max-drop's reference. */
   inputValidationAccuracy: number | null;
@@ -33,38 +34,37 @@ export interface CompressedModel {
 const elapsed = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
 /** Loads the model the options name, checked against the dataset. */
-export async function loadModel(options: ResolvedOptions, dataset: Dataset): Promise<{ spec: MlpSpec; weights: MlpWeights | null }> {
+export async function loadModel(options: ResolvedOptions, dataset: Dataset): Promise<{ spec: ModelSpec; weights: ModelWeights | null }> {
   const loaded = options.modelPath ? await loadLayersModel(options.modelPath) : { spec: presetSpec(options.preset ?? ''), weights: null };
   const { spec } = loaded;
+  const where = options.modelPath ?? spec.name;
   const width = dataset.inputShape.reduce((a, b) => a * b, 1);
-  const first = spec.layers[0];
-  const last = spec.layers[spec.layers.length - 1];
-  if (first.inputs !== width) {
+  const inputs = inputWidth(spec);
+  if (inputs !== width) {
     throw new PipelineError(
       'SHAPE_MISMATCH',
-      `${options.modelPath ?? spec.name}: the model takes ${first.inputs} inputs, the dataset ${dataset.name} has ${width} pixels per sample`,
+      `${where}: the model takes ${inputs} inputs ([${spec.inputShape}]), the dataset ${dataset.name} has ${width} pixels per sample`,
     );
   }
-  if (last.units !== dataset.classes) {
-    throw new PipelineError(
-      'SHAPE_MISMATCH',
-      `${options.modelPath ?? spec.name}: the model has ${last.units} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`,
-    );
+  specShapes(spec, where);
+  const outputs = outputWidth(spec);
+  if (outputs !== dataset.classes) {
+    throw new PipelineError('SHAPE_MISMATCH', `${where}: the model has ${outputs} outputs, the dataset ${dataset.name} has ${dataset.classes} classes`);
   }
   return loaded;
 }
 
 /** Stage 1, shared by compressModel and the search: the input model, trained when asked, and its accuracies. */
 export interface InputModel {
-  spec: MlpSpec;
+  spec: ModelSpec;
   /** The weights to compress: as loaded, or trained. */
-  dense: MlpWeights;
+  dense: ModelWeights;
   /** The input model's validation accuracy (a loaded model before any change): the --max-drop reference. */
   inputValidationAccuracy: number;
   /** The dense weights' test accuracy. */
   denseAccuracy: number;
-  validate(weights: MlpWeights): number;
-  test(weights: MlpWeights): number;
+  validate(weights: ModelWeights): number;
+  test(weights: ModelWeights): number;
 }
 
 export async function prepareInputModel(
@@ -75,9 +75,11 @@ export async function prepareInputModel(
 ): Promise<InputModel> {
   let t = performance.now();
   const { spec, weights: loaded } = await loadModel(options, dataset);
-  const width = spec.layers[0].inputs;
-  const validate = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
-  const test = (w: MlpWeights) => evaluateAccuracy(spec, w, dataset.test, width);
+  const note = substitutedKernelsNote(spec.layers.map((l) => l.kind));
+  if (note) progress.log(note);
+  const width = inputWidth(spec);
+  const validate = (w: ModelWeights) => evaluateAccuracy(spec, w, dataset.validation, width);
+  const test = (w: ModelWeights) => evaluateAccuracy(spec, w, dataset.test, width);
   seconds.load = elapsed(t);
 
   t = performance.now();
@@ -85,7 +87,14 @@ export async function prepareInputModel(
   const loadedReference = loaded ? validate(loaded) : null;
   if (loaded) progress.log(`input model: validation accuracy ${(loadedReference! * 100).toFixed(2)} %, test ${(test(loaded) * 100).toFixed(2)} %`);
   if (options.epochs > 0) {
-    dense = await trainWeights(spec, dense, dataset.train, dataset.classes, { epochs: options.epochs, seed: options.seed, stage: 'train' }, progress);
+    dense = await trainWeights(
+      spec,
+      dense,
+      dataset.train,
+      dataset.classes,
+      { epochs: options.epochs, seed: options.seed, learningRate: options.learningRate, stage: 'train' },
+      progress,
+    );
   }
   const inputValidationAccuracy = loadedReference ?? validate(dense);
   const denseAccuracy = test(dense);
@@ -96,13 +105,13 @@ export async function prepareInputModel(
 
 /** Stage 3 for codebooks: k-means to 2^bits centroids per layer, then centroid fine-tuning when asked; centroids to 16 significant bits (roundCodebook); the biases rounded to int8 unless --float-biases. */
 export async function shareAndTune(
-  spec: MlpSpec,
-  pruned: MlpWeights,
+  spec: ModelSpec,
+  pruned: ModelWeights,
   bits: number,
   options: ResolvedOptions,
   dataset: Dataset,
   progress: ProgressSink,
-): Promise<{ shared: SharedLayer[]; final: MlpWeights }> {
+): Promise<{ shared: SharedLayer[]; final: ModelWeights }> {
   let shared = shareWeights(pruned, bits);
   if (options.centroidEpochs > 0) {
     shared = await fineTuneCentroids(spec, pruned, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
@@ -140,10 +149,10 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
 
   t = performance.now();
   let shared: SharedLayer[] | null = null;
-  let final: MlpWeights;
+  let final: ModelWeights;
   if (options.encoding === 'int8') {
     final = {
-      kernels: pruned.weights.kernels.map((k, i) => quantizeInt8(k, [spec.layers[i].inputs, spec.layers[i].units]).dequantized),
+      kernels: pruned.weights.kernels.map((k, i) => quantizeInt8(k, kernelShape(weightedLayers(spec)[i])).dequantized),
       biases: storedBiases(pruned.weights.biases, options.floatBiases),
     };
   } else {

@@ -4,9 +4,9 @@
 import { encodeArtifact, readArtifact, BASE_INTERVAL, type Interval, type ModelInput } from '../formats/index.ts';
 import { selectTiers, type LicensingOrder, type SelectedTier, type TierTarget } from './algorithm1.ts';
 import type { DatasetSplit } from './datasets.ts';
-import { SplitEvaluator } from './evaluate.ts';
+import { chunkSize, SplitEvaluator } from './evaluate.ts';
 import { cutKernels, intervalMaps } from './intervals.ts';
-import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { inputWidth, type ModelSpec, type ModelWeights } from './model.ts';
 import type { ProgressSink } from './progress.ts';
 
 export interface LicensingOutcome {
@@ -33,8 +33,8 @@ export function measureIntervalBytes(input: ModelInput): number[] {
 }
 
 /** Accuracy on `split` of the weights with the given interval positions cut; one upload of the split. */
-export function createCutEvaluator(spec: MlpSpec, weights: MlpWeights, intervals: Interval[], split: DatasetSplit) {
-  const evaluator = new SplitEvaluator(split, spec.layers[0].inputs);
+export function createCutEvaluator(spec: ModelSpec, weights: ModelWeights, intervals: Interval[], split: DatasetSplit) {
+  const evaluator = new SplitEvaluator(split, inputWidth(spec), chunkSize(spec));
   const maps = intervalMaps(weights.kernels, intervals);
   return {
     accuracyWithout(cut: ReadonlySet<number>): number {
@@ -55,8 +55,8 @@ export function createCutEvaluator(spec: MlpSpec, weights: MlpWeights, intervals
 }
 
 export function licenseModel(
-  spec: MlpSpec,
-  weights: MlpWeights,
+  spec: ModelSpec,
+  weights: ModelWeights,
   input: ModelInput,
   validation: DatasetSplit,
   targets: TierTarget[],

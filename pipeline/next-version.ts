@@ -11,6 +11,8 @@ import { fineTuneCentroids } from './centroid-tuning.ts';
 import type { CompressedModel } from './compress.ts';
 import type { Dataset } from './datasets.ts';
 import { evaluateAccuracy } from './evaluate.ts';
+import { substitutedKernelsNote } from './conv-ops.ts';
+import { inputWidth } from './model.ts';
 import type { ProgressSink } from './progress.ts';
 import { avoidZero, NO_CODE, roundCentroid, withSharedKernels, type SharedLayer } from './share.ts';
 import type { BuildState } from './state.ts';
@@ -34,6 +36,8 @@ export function clampToInterval(v: number, intervals: readonly Interval[], posit
 export async function nextVersion(state: BuildState, options: ResolvedOptions, dataset: Dataset, progress: ProgressSink): Promise<CompressedModel> {
   const { spec } = state;
   const start = performance.now();
+  const note = substitutedKernelsNote(spec.layers.map((l) => l.kind));
+  if (note) progress.log(note);
   const tuned = await fineTuneCentroids(
     spec,
     { kernels: [], biases: state.biases },
@@ -55,7 +59,7 @@ export async function nextVersion(state: BuildState, options: ResolvedOptions, d
     return { codebook: avoidZero(codebook), codes: layer.codes };
   });
   const weights = withSharedKernels({ kernels: [], biases: state.biases }, shared);
-  const quantized = evaluateAccuracy(spec, weights, dataset.test, spec.layers[0].inputs);
+  const quantized = evaluateAccuracy(spec, weights, dataset.test, inputWidth(spec));
   progress.log(`centroids fine-tuned for v${state.version + 1}: test accuracy ${(quantized * 100).toFixed(2)} %`);
   const layerSparsity = shared.map(({ codes }) => {
     let pruned = 0;

@@ -17,7 +17,7 @@ import type { ResolvedOptions } from './build-options.ts';
 import { prepareInputModel, shareAndTune, type CompressedModel } from './compress.ts';
 import type { Dataset } from './datasets.ts';
 import { equalIntervals } from './intervals.ts';
-import type { MlpSpec, MlpWeights } from './mlp.ts';
+import type { ModelSpec, ModelWeights } from './model.ts';
 import { toModelInput } from './model-input.ts';
 import type { ProgressSink } from './progress.ts';
 import { pruneIteratively } from './prune.ts';
@@ -56,9 +56,9 @@ export interface SearchedModel extends CompressedModel {
 
 interface Candidate {
   trial: SearchTrial;
-  pruned: MlpWeights;
+  pruned: ModelWeights;
   shared: SharedLayer[];
-  final: MlpWeights;
+  final: ModelWeights;
   layerSparsity: number[];
 }
 
@@ -69,7 +69,7 @@ const elapsed = (since: number) => Math.round((performance.now() - since) / 10) 
 const pct = (a: number) => `${(a * 100).toFixed(2)} %`;
 
 /** The full artifact's size for these weights, as build writes it (unsigned, no tiers). */
-function fullBytes(spec: MlpSpec, final: MlpWeights, shared: SharedLayer[], bits: number, intervals: number): number {
+function fullBytes(spec: ModelSpec, final: ModelWeights, shared: SharedLayer[], bits: number, intervals: number): number {
   const encodable = { kernels: final.kernels, biases: final.biases, shared, bits };
   return encodeArtifact(toModelInput(spec, encodable, equalIntervals(final.kernels, intervals), [], 1)).length;
 }

@@ -3,7 +3,7 @@
 // centroids; every weight is replaced by its centroid and stored as a b-bit
 // code. Linear initialisation over [min, max] is the paper's best choice: it
 // keeps centroids for the rare large weights, which matter most.
-import type { MlpWeights } from './mlp.ts';
+import type { ModelWeights } from './model.ts';
 
 export interface SharedLayer {
   /** Centroids, ascending; at most 2^bits of them. */
@@ -66,7 +66,7 @@ export function nearestCode(codebook: Float32Array, v: number): number {
 }
 
 /** Clusters each layer's non-zero kernel weights into 2^bits centroids. */
-export function shareWeights(weights: MlpWeights, bits: number): SharedLayer[] {
+export function shareWeights(weights: ModelWeights, bits: number): SharedLayer[] {
   const k = 1 << bits;
   return weights.kernels.map((kernel) => {
     let nonzero = 0;
@@ -126,6 +126,6 @@ export function sharedKernels(layers: SharedLayer[]): Float32Array[] {
   });
 }
 
-export function withSharedKernels(weights: MlpWeights, layers: SharedLayer[]): MlpWeights {
+export function withSharedKernels(weights: ModelWeights, layers: SharedLayer[]): ModelWeights {
   return { kernels: sharedKernels(layers), biases: weights.biases.map((b) => b.slice()) };
 }

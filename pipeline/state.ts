@@ -1,13 +1,15 @@
 // What a build saves in its out dir so a later `build --from DIR` can make
-// version N+1: the spec, the biases, every layer's codebook and per-weight
-// codes (which fix the pruning masks), the intervals and the tiers.
+// version N+1: the spec, the biases, every weighted layer's codebook and
+// per-weight codes (which fix the pruning masks), the intervals and the tiers.
+// Specs saved before layer kinds (Dense chains whose layers have no `kind`)
+// read as Dense layers (model.ts' specFromJson).
 // state.json holds metadata; state.bin the arrays back to back
 // (little-endian float32 / uint8), each located by offset and length.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Interval } from '../formats/index.ts';
 import { PipelineError } from './errors.ts';
-import type { MlpSpec } from './mlp.ts';
+import { kernelSize, specFromJson, specShapes, weightedLayers, type ModelSpec } from './model.ts';
 import type { SharedLayer } from './share.ts';
 
 export const STATE_FORMAT = 'weightgate-build-state/1';
@@ -19,7 +21,7 @@ export interface SavedTier {
 }
 
 export interface BuildState {
-  spec: MlpSpec;
+  spec: ModelSpec;
   data: string;
   version: number;
   bits: number;
@@ -37,13 +39,14 @@ interface ArrayRef {
 
 interface StateJson {
   format: string;
-  spec: MlpSpec;
+  spec: ModelSpec;
   data: string;
   version: number;
   bits: number;
   seed: number;
   intervals: Interval[];
   tiers: SavedTier[];
+  /** Per weighted layer. */
   layers: Array<{ bias: ArrayRef; codebook: ArrayRef; codes: ArrayRef }>;
 }
 
@@ -101,14 +104,15 @@ export async function loadState(dir: string): Promise<BuildState> {
       `${dir}: cannot read state.json/state.bin (${(error as Error).message}); --from needs the out dir of an earlier codebook build`,
     );
   }
-  if (
-    json?.format !== STATE_FORMAT ||
-    !Array.isArray(json.layers) ||
-    !json.spec ||
-    !Array.isArray(json.spec.layers) ||
-    json.layers.length !== json.spec.layers.length
-  ) {
+  const spec = json?.format === STATE_FORMAT ? specFromJson(json.spec) : null;
+  const layers = spec ? weightedLayers(spec) : [];
+  if (!spec || !Array.isArray(json.layers) || json.layers.length !== layers.length) {
     throw new PipelineError('BAD_STATE', `${jsonFile}: not a ${STATE_FORMAT} file`);
+  }
+  try {
+    specShapes(spec, jsonFile);
+  } catch (error) {
+    throw new PipelineError('BAD_STATE', (error as Error).message);
   }
   const slice = (ref: ArrayRef, what: string, elementBytes: number, expected: number): Uint8Array => {
     const ok =
@@ -123,13 +127,13 @@ export async function loadState(dir: string): Promise<BuildState> {
   };
   const biases: Float32Array[] = [];
   const shared: SharedLayer[] = [];
-  json.spec.layers.forEach((layer, i) => {
+  layers.forEach((layer, i) => {
     const refs = json.layers[i];
     biases.push(new Float32Array(slice(refs.bias, `layer ${i} bias`, 4, layer.units).buffer));
     const k = refs.codebook?.length / 4;
     if (!Number.isInteger(k) || k < 1 || k > 256) throw new PipelineError('BAD_STATE', `${jsonFile}: layer ${i} codebook size is invalid`);
     const codebook = new Float32Array(slice(refs.codebook, `layer ${i} codebook`, 4, k).buffer);
-    const codes = slice(refs.codes, `layer ${i} codes`, 1, layer.inputs * layer.units);
+    const codes = slice(refs.codes, `layer ${i} codes`, 1, kernelSize(layer));
     for (let j = 0; j < codes.length; j++) {
       if (codes[j] !== 255 && codes[j] >= k)
         throw new PipelineError('BAD_STATE', `${binFile}: layer ${i} code ${codes[j]} at ${j} exceeds its ${k}-entry codebook`);
@@ -137,7 +141,7 @@ export async function loadState(dir: string): Promise<BuildState> {
     shared.push({ codebook, codes });
   });
   return {
-    spec: json.spec,
+    spec,
     data: json.data,
     version: json.version,
     bits: json.bits,

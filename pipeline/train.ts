@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplit } from './datasets.ts';
 import { fillBatch, forwardLogits } from './forward.ts';
-import type { MlpSpec, MlpWeights } from './mlp.ts';
+import { inputWidth, kernelShape, weightedLayers, type ModelSpec, type ModelWeights } from './model.ts';
 import { silentProgress, type ProgressSink } from './progress.ts';
 import { createRandom, shuffledIndices, type Random } from './random.ts';
 
@@ -16,7 +16,7 @@ export interface TrainOptions {
   /** Adam step size, default 0.001. */
   learningRate?: number;
   seed: number;
-  /** Per layer: 1 keeps a kernel weight, 0 holds it at zero. null: unmasked. */
+  /** Per weighted layer: 1 keeps a kernel weight, 0 holds it at zero. null: unmasked. */
   masks?: Array<Uint8Array | null>;
   /** Stage name shown by the progress sink. */
   stage?: string;
@@ -25,16 +25,31 @@ export interface TrainOptions {
 export const DEFAULT_BATCH_SIZE = 64;
 export const DEFAULT_LEARNING_RATE = 0.001;
 
-/** Glorot-uniform kernels and zero biases, as Keras initialises Dense layers, from a seed. */
-export function initialWeights(spec: MlpSpec, seed: number): MlpWeights {
+/**
+ * Glorot-uniform kernels and zero biases, as Keras initialises Dense,
+ * Conv2D and DepthwiseConv2D layers, from a seed: limit sqrt(6 / (fan_in +
+ * fan_out)). Fans as Keras computes them for a kernel [..., in, out]: the
+ * window's cells times in, and times out (Dense [in, out]; Conv2D
+ * [kh, kw, c, u]: kh·kw·c and kh·kw·u). A depthwise kernel [kh, kw, c, m]
+ * gets fan_in kh·kw (each output reads one input channel) and fan_out
+ * kh·kw·m: Keras' generic rule would count kh·kw·c in, which shrinks every
+ * depthwise layer's output by about sqrt(c) and, with no BatchNormalization
+ * to restore it, leaves a DS-CNN's logits near zero and its training stalled.
+ */
+export function initialWeights(spec: ModelSpec, seed: number): ModelWeights {
   const random = createRandom(seed);
-  const kernels = spec.layers.map((layer) => {
-    const limit = Math.sqrt(6 / (layer.inputs + layer.units));
-    const kernel = new Float32Array(layer.inputs * layer.units);
+  const layers = weightedLayers(spec);
+  const kernels = layers.map((layer) => {
+    const shape = kernelShape(layer);
+    const field = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    const fanIn = (layer.kind === 'depthwise-conv2d' ? 1 : shape[shape.length - 2]) * field;
+    const fanOut = shape[shape.length - 1] * field;
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const kernel = new Float32Array(shape.reduce((a, b) => a * b, 1));
     for (let i = 0; i < kernel.length; i++) kernel[i] = (random() * 2 - 1) * limit;
     return kernel;
   });
-  return { kernels, biases: spec.layers.map((layer) => new Float32Array(layer.units)) };
+  return { kernels, biases: layers.map((layer) => new Float32Array(layer.units)) };
 }
 
 /**
@@ -68,21 +83,22 @@ export function forEachBatch(
 
 /** Trains (or fine-tunes) `weights` on `split`; returns new arrays and leaves the input untouched. */
 export async function trainWeights(
-  spec: MlpSpec,
-  weights: MlpWeights,
+  spec: ModelSpec,
+  weights: ModelWeights,
   split: DatasetSplit,
   classes: number,
   options: TrainOptions,
   progress: ProgressSink = silentProgress,
-): Promise<MlpWeights> {
-  const width = spec.layers[0].inputs;
+): Promise<ModelWeights> {
+  const width = inputWidth(spec);
+  const layers = weightedLayers(spec);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const random = createRandom(options.seed ^ 0x5eed);
-  const kernels = spec.layers.map((l, i) => tf.variable(tf.tensor2d(weights.kernels[i], [l.inputs, l.units])) as tf.Variable<tf.Rank.R2>);
-  const biases = spec.layers.map((_, i) => tf.variable(tf.tensor1d(weights.biases[i])) as tf.Variable<tf.Rank.R1>);
-  const masks = spec.layers.map((l, i) => {
+  const kernels = layers.map((l, i) => tf.variable(tf.tensor(weights.kernels[i], kernelShape(l))));
+  const biases = layers.map((_, i) => tf.variable(tf.tensor1d(weights.biases[i])));
+  const masks = layers.map((l, i) => {
     const mask = options.masks?.[i];
-    return mask ? tf.tensor2d(Float32Array.from(mask), [l.inputs, l.units]) : null;
+    return mask ? tf.tensor(Float32Array.from(mask), kernelShape(l)) : null;
   });
   const optimizer = tf.train.adam(options.learningRate ?? DEFAULT_LEARNING_RATE);
   const stepsPerEpoch = Math.ceil(split.count / batchSize);
@@ -95,7 +111,7 @@ export async function trainWeights(
         const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar, true);
         for (let i = 0; i < masks.length; i++) {
           const mask = masks[i];
-          if (mask) tf.tidy(() => kernels[i].assign(tf.mul(kernels[i], mask) as tf.Tensor2D));
+          if (mask) tf.tidy(() => kernels[i].assign(tf.mul(kernels[i], mask)));
         }
         if (batch === stepsPerEpoch - 1 && loss) lastLoss = loss.dataSync()[0];
         loss?.dispose();

@@ -33,10 +33,10 @@ requiring(test, SHARED_MODELS_FOLDER)('the three shared models load: Keras-conve
   for (const name of ['nnv-fashion-mnist-dense', 'nnv-mnist-dense']) {
     const { spec, weights } = await loadLayersModel(`${SHARED}/${name}/model.json`);
     assert.equal(
-      spec.layers.map((l) => [l.inputs, l.units, l.activation]),
+      spec.layers.map((l) => [l.kind, l.inputs, l.units, 'activation' in l ? l.activation : null]),
       [
-        [784, 64, 'relu'],
-        [64, 10, 'softmax'],
+        ['dense', 784, 64, 'relu'],
+        ['dense', 64, 10, 'softmax'],
       ],
     );
     assert.equal(spec.inputShape, [28, 28, 1]);

@@ -20,7 +20,7 @@ test('clampToInterval keeps a moved centroid inside its interval, as formats tes
 });
 
 const state: BuildState = {
-  spec: { name: 'm', inputShape: [2, 2], layers: [{ name: 'a', inputs: 4, units: 2, activation: 'softmax' }] },
+  spec: { name: 'm', inputShape: [2, 2], layers: [{ kind: 'dense', name: 'a', inputs: 4, units: 2, activation: 'softmax' }] },
   data: 'mnist',
   version: 3,
   bits: 2,

@@ -5,17 +5,17 @@ import { selectBackend } from '../../pipeline/backend.ts';
 import { fineTuneCentroids } from '../../pipeline/centroid-tuning.ts';
 import { loadDataset, type DatasetSplit } from '../../pipeline/datasets.ts';
 import { evaluateAccuracy } from '../../pipeline/evaluate.ts';
-import { countNonzero, type MlpSpec } from '../../pipeline/mlp.ts';
+import { countNonzero, type ModelSpec } from '../../pipeline/model.ts';
 import { allocateSparsity, magnitudeMask, pruneIteratively } from '../../pipeline/prune.ts';
 import { kmeans1d, NO_CODE, sharedKernels, shareWeights } from '../../pipeline/share.ts';
 import { initialWeights, trainWeights } from '../../pipeline/train.ts';
 
-const spec: MlpSpec = {
+const spec: ModelSpec = {
   name: 'tiny',
   inputShape: [28, 28],
   layers: [
-    { name: 'a', inputs: 784, units: 16, activation: 'relu' },
-    { name: 'b', inputs: 16, units: 10, activation: 'softmax' },
+    { kind: 'dense', name: 'a', inputs: 784, units: 16, activation: 'relu' },
+    { kind: 'dense', name: 'b', inputs: 16, units: 10, activation: 'softmax' },
   ],
 };
 
