@@ -392,13 +392,13 @@ function renderCnn(r: BenchResults): string | null {
   ];
   for (const row of c.rows as Json[]) {
     lines.push(
-      `| ${row.preset} | ${row.layers} | ${int(row.params)} | ${bytes(row.fullArtifactBytes)}${row.signed ? ' signed' : ''} | ${ratio(row.ratio)} | ${pct(row.fullAccuracy)} | ${pct(row.denseAccuracy)} | ${row.pointsBelowDense.toFixed(2)} | ${bytes(row.plannedScratchBytes)} | ${bytes(row.naiveScratchBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.deviceMedianUs.toFixed(0)} | ${row.tfjsMedianUs.toFixed(0)} (${row.tfjsBackend}) | ${ratio(row.speedup)} | ${row.buildSeconds} |`,
+      `| ${row.preset} | ${row.layers} | ${int(row.params)} | ${bytes(row.fullArtifactBytes)}${row.signed ? ' signed' : ''} | ${ratio(row.ratio)} | ${pct(row.fullAccuracy)} | ${pct(row.denseAccuracy)} | ${row.pointsBelowDense.toFixed(2)} | ${bytes(row.plannedScratchBytes)} | ${bytes(row.naiveScratchBytes)} | ${bytes(row.arenaHighWaterBytes)} | ${row.deviceMedianUs.toFixed(0)} (${row.kernel}) | ${row.tfjsMedianUs.toFixed(0)} (${row.tfjsBackend}) | ${ratio(row.speedup)} | ${row.buildSeconds} |`,
     );
   }
   lines.push(
     '',
     wrap(
-      `Targets: at least ${c.targets.ratio}x smaller than the dense float32 weights, signed; within ${c.targets.points} point of dense; at least ${c.targets.speedup}x faster than TF.js. Measured ${c.when.slice(0, 10)} on ${c.machine.cpus} x ${c.machine.model}, load average ${c.machine.loadAverage.map((v: number) => v.toFixed(2)).join(' ')}; ${c.rows[0]?.samples ?? 0} test digits per preset; the device runs the coded kernels (m4-256k profile); "arena high-water" adds the segment tables and one segment's decoder state to the planned scratch.`,
+      `Targets: at least ${c.targets.ratio}x smaller than the dense float32 weights, signed; within ${c.targets.points} point of dense; at least ${c.targets.speedup}x faster than TF.js. Measured ${c.when.slice(0, 10)} on ${c.machine.cpus} x ${c.machine.model}, load average ${c.machine.loadAverage.map((v: number) => v.toFixed(2)).join(' ')}; ${c.rows[0]?.samples ?? 0} test digits per preset; the device (m4-256k profile) runs its default kernels, named beside its time; "planned scratch" is the greedy planner's block for those kernels' activation maps (the coded kernels add two chunk buffers: ${c.rows.map((r: Json) => `${r.preset} ${bytes(r.codedPlannedScratchBytes)}`).join(', ')}); "arena high-water" is the arena's peak over the whole run, segment tables and execution-image mapping included.`,
     ),
   );
   return lines.join('\n');

@@ -1,6 +1,6 @@
 // `npm run bench`: runs bench/formats, bench/pipeline, bench/server,
-// bench/device, bench/push (and its scale run), bench/firmware and
-// bench/patches one after another (never at once: they would measure each
+// bench/device, bench/push (and its scale run), bench/firmware,
+// bench/patches and bench/cnn one after another (never at once: they would measure each
 // other), then writes bench/results/latest.json and latest.md, one table of
 // every figure beside its target and its same-run reference.
 //
@@ -22,6 +22,7 @@ import {
   renderSummaryMarkdown,
   summarizeDevice,
   summarizeFormats,
+  summarizeCnn,
   summarizePatches,
   summarizePipeline,
   summarizePush,
@@ -47,6 +48,7 @@ const BENCHES: Bench[] = [
   { name: 'push-scale', run: async () => (await import('./push/scale.ts')).runPushScaleBench(), summarize: summarizePushScale },
   { name: 'firmware', run: runFirmwareBenchOnBuild, summarize: summarizeFirmware },
   { name: 'patches', run: runPatchesBenchOnBuild, summarize: summarizePatches },
+  { name: 'cnn', run: async () => (await import('./cnn/run.ts')).runCnnBench(), summarize: summarizeCnn },
 ];
 
 /**

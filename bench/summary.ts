@@ -21,6 +21,48 @@ const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 const ratio = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)}x`;
 
 /** bench/patches: every change of the default build against zstd, and a license change's cost over its added segments. */
+/** bench/cnn: the convolutional presets' targets (issue text: 20x signed, within 1 point, 5x faster than TF.js). */
+export function summarizeCnn(r: Json): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const row of (r.rows ?? []) as Json[]) {
+    rows.push(
+      {
+        area: 'cnn',
+        figure: `${row.preset}: full tier, signed`,
+        value: bytes(row.fullArtifactBytes),
+        target: `≥ ${r.targets.ratio}x below dense f32`,
+        reference: `dense f32 ${bytes(row.denseFloat32Bytes)} → ${row.ratio.toFixed(1)}x`,
+        met: row.signed && row.ratio >= r.targets.ratio,
+      },
+      {
+        area: 'cnn',
+        figure: `${row.preset}: test accuracy, full tier`,
+        value: pct(row.fullAccuracy),
+        target: `within ${r.targets.points} point of dense`,
+        reference: `dense ${pct(row.denseAccuracy)} (${row.pointsBelowDense.toFixed(2)} points below)`,
+        met: row.pointsBelowDense <= r.targets.points,
+      },
+      {
+        area: 'cnn',
+        figure: `${row.preset}: arena for the activation maps, planned and measured`,
+        value: `${bytes(row.plannedScratchBytes)} planned, ${bytes(row.arenaHighWaterBytes)} high-water`,
+        target: 'they agree',
+        reference: `naive sum ${bytes(row.naiveScratchBytes)}`,
+        met: row.plannedScratchBytes === row.arenaHighWaterBytes,
+      },
+      {
+        area: 'cnn',
+        figure: `${row.preset}: latency per sample, simulator (${row.kernel} kernels) vs TF.js`,
+        value: `${row.deviceMedianUs.toFixed(0)} µs`,
+        target: `≥ ${r.targets.speedup}x faster than TF.js`,
+        reference: `TF.js ${row.tfjsBackend} ${row.tfjsMedianUs.toFixed(0)} µs → ${row.speedup.toFixed(2)}x`,
+        met: row.speedup >= r.targets.speedup,
+      },
+    );
+  }
+  return rows;
+}
+
 export function summarizePatches(r: Json): SummaryRow[] {
   const rows_: Json[] = r.rows ?? [];
   if (!rows_.length) return [];

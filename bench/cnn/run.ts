@@ -2,10 +2,10 @@
 // `build` (signed), then its full tier on the simulated device.
 //   size       full tier bytes (signed) against the dense float32 weights: target >= 20x
 //   accuracy   full tier against dense on the test split: target within 1 point
-//   arena      scratch the greedy planner predicted for the activation maps and
-//              chunks, the naive sum of every buffer, and the arena's measured
-//              high-water mark (segment tables and decoder state on top)
-//   latency    per sample in the simulator (coded kernels) against TF.js (wasm,
+//   arena      scratch the greedy planner predicted for the activation maps (of
+//              the kernels the device runs), the naive sum of every buffer, and
+//              the arena's measured high-water mark over the whole run
+//   latency    per sample in the simulator (its default kernels) against TF.js (wasm,
 //              dense tensors, batch 1) in the same run: target >= 5x faster
 //
 //   npx tsx bench/cnn/run.ts [--presets cnn-mnist,dscnn-mnist] [--samples N]
@@ -15,7 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, readArtifact } from '../../formats/index.ts';
 import { Arena } from '../../device-sim/arena.ts';
-import { createGraphInterpreter } from '../../device-sim/graph-interpreter.ts';
+import { createGraphInterpreter, type GraphPlan } from '../../device-sim/graph-interpreter.ts';
 import { loadArtifactOnProfile, scoreSplit } from '../../device-sim/check-artifact.ts';
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { quantile } from '../../device-sim/stats.ts';
@@ -37,9 +37,13 @@ export interface CnnRow {
   fullAccuracy: number;
   pointsBelowDense: number;
   buildSeconds: number;
-  /** The planner's scratch for activations and chunks, and the same buffers side by side. */
+  /** Which kernels the device runs ('image' when its slot holds the execution image). */
+  kernel: string;
+  /** The planner's scratch for the activation maps (and the chunks, coded kernels), and the same buffers side by side. */
   plannedScratchBytes: number;
   naiveScratchBytes: number;
+  /** The coded kernels' plan (they add two chunk buffers). */
+  codedPlannedScratchBytes: number;
   arenaHighWaterBytes: number;
   samples: number;
   deviceMedianUs: number;
@@ -65,7 +69,7 @@ async function buildPreset(preset: string, dir: string, log: (line: string) => v
   if (existsSync(reportFile) && existsSync(join(dir, 'full.wgm'))) {
     log(`${preset}: reusing the build in ${dir}`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BuildReport;
-    return { report, seconds: Object.values(report.seconds).reduce((a, b) => a + b, 0) };
+    return { report, seconds: report.seconds.total ?? Number.NaN };
   }
   mkdirSync(dir, { recursive: true });
   const key = generateKeyPair();
@@ -86,13 +90,14 @@ export async function runCnnBench(options: { presets?: string[]; samples?: numbe
     const bytes = new Uint8Array(readFileSync(join(dir, 'full.wgm')));
     const artifact = readArtifact(bytes);
 
-    // The plan (the interpreter allocates exactly its total as one block).
-    const { plan } = createGraphInterpreter(artifact, new Arena(256 * 1024), { chunkEntries: 64 });
-
     const count = Math.min(options.samples ?? 1000, dataset.test.count);
     const split = { samples: dataset.test.samples, labels: dataset.test.labels, count };
     const loaded = loadArtifactOnProfile(bytes, resolveProfile('m4-256k'));
     if (!loaded.interpreter) throw new Error(`${preset}: the device cannot load it: ${loaded.report.reason}`);
+    // The plan of the interpreter the device runs (it allocates exactly the plan's total as one block).
+    const plan = (loaded.interpreter as unknown as { plan: GraphPlan }).plan;
+    // The coded kernels' plan too (they add the chunk buffers), on a fresh arena.
+    const codedPlan = createGraphInterpreter(artifact, new Arena(256 * 1024), { chunkEntries: 64 }).plan;
     scoreSplit(loaded, { ...split, count: Math.min(100, count) });
     log(`${preset}: device, ${count} samples at batch 1`);
     const device = scoreSplit(loaded, split);
@@ -126,8 +131,10 @@ export async function runCnnBench(options: { presets?: string[]; samples?: numbe
       fullAccuracy: full.accuracy,
       pointsBelowDense: ((report.accuracy.dense ?? Number.NaN) - full.accuracy) * 100,
       buildSeconds: Math.round(seconds * 10) / 10,
+      kernel: loaded.report.kernel,
       plannedScratchBytes: plan.plannedBytes,
       naiveScratchBytes: plan.naiveBytes,
+      codedPlannedScratchBytes: codedPlan.plannedBytes,
       arenaHighWaterBytes: device.arenaHighWaterBytes,
       samples: count,
       deviceMedianUs: device.latencyUs.median,
