@@ -88,7 +88,10 @@ test('the writer refuses a chain whose shapes or windows do not meet, naming the
   // A spatial first layer needs a map: a flat input shape is refused.
   const flat = convModel();
   flat.preprocess = { ...flat.preprocess, inputShape: [144] };
-  assert.match(codeOf(() => encodeArtifact(flat)), /conv_1.*feature map/);
+  assert.match(
+    codeOf(() => encodeArtifact(flat)),
+    /conv_1.*feature map/,
+  );
 });
 
 function forged(change: (m: Manifest) => void): Uint8Array {
@@ -112,7 +115,10 @@ test('the reader refuses forged layers with BAD_VALUE, an unknown version with U
     assert.ok(outcome.startsWith(code), `${label}: ${outcome}`);
   }
   // The untouched manifest reads.
-  assert.is(codeOf(() => readManifest(forged(() => {}))), 'none');
+  assert.is(
+    codeOf(() => readManifest(forged(() => {}))),
+    'none',
+  );
 });
 
 test('every truncation and byte change of a signed convolutional artifact is refused or reads the same', () => {
