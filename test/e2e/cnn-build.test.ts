@@ -12,41 +12,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, readArtifact } from '../../formats/index.ts';
 import { runBuild, type BuildOptions } from '../../pipeline/build.ts';
-import { mnistDigits, selectSamples } from '../../pipeline/datasets.ts';
 import { openDevice } from '../../device-sim/device.ts';
 import { PowerCutError } from '../../device-sim/errors.ts';
 import { startServer } from '../../server/start.ts';
 import { createClient } from '../../server/client.ts';
 import { provisionDevices } from '../../server/provision.ts';
 import { tfReference } from '../fixtures/tf-reference.ts';
-import { writeIdxSplits } from '../pipeline/helpers.ts';
+import { digitSlice, digitSliceDir, TINY_BUILD } from '../pipeline/helpers.ts';
 
 const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `wg-cnn-e2e-${name}-`));
 const ADMIN = 'admin-token-for-cnn-e2e-000001';
 
 test('build a CNN, publish it, upgrade its license and take a new version by patch, through a power cut', async () => {
-  const { samples, labels } = await mnistDigits();
-  const pick = (from: number, count: number) =>
-    selectSamples(
-      samples,
-      labels,
-      Uint32Array.from({ length: count }, (_, i) => (from + i * 7) % labels.length),
-    );
-  const dataDir = tempDir('data');
-  writeIdxSplits(dataDir, { train: pick(0, 1200), test: pick(3, 300) });
   const keys = generateKeyPair();
-  const tiny: Omit<BuildOptions, 'outDir'> = {
-    data: `idx:${dataDir}`,
-    epochs: 1,
-    sparsity: 0.7,
-    bits: 3,
-    intervals: 6,
-    tiers: 'basic:0.2',
-    pruneRounds: 1,
-    pruneEpochs: 1,
-    centroidEpochs: 1,
-    seed: 5,
-  };
+  const tiny: Omit<BuildOptions, 'outDir'> = { ...TINY_BUILD, data: `idx:${await digitSliceDir()}`, seed: 5 };
   const v1Dir = tempDir('v1');
   const v1 = await runBuild({ ...tiny, preset: 'cnn-mnist', outDir: v1Dir, key: keys.privateKeyPem });
   const v2 = await runBuild({ fromDir: v1Dir, outDir: tempDir('v2'), key: keys.privateKeyPem });
@@ -75,7 +54,7 @@ test('build a CNN, publish it, upgrade its license and take a new version by pat
 
     // What the device predicts is what TF.js predicts from the full artifact of version 1.
     await tf.setBackend('cpu');
-    const digits = pick(3, 40);
+    const digits = await digitSlice(3, 40);
     const reference = tfReference(readArtifact(fullOf(v1)));
     const expected = Array.from({ length: 40 }, (_, i) => {
       const logits = reference.logits(digits.samples.subarray(i * 784, (i + 1) * 784));

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { mnistDigits, selectSamples } from '../../pipeline/datasets.ts';
 
 export function tempDir(prefix = 'wg-pipeline-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -36,6 +37,35 @@ export function writeIdxSplits(dir: string, splits: { train: IdxSplit; test: Idx
     writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte${ext}`), pack(idxBytes([split.count], split.labels)));
   }
 }
+
+/** Real digits of the npm package, every 7th from `from`: `count` of them as an IdxSplit. */
+export async function digitSlice(from: number, count: number): Promise<IdxSplit> {
+  const { samples, labels } = await mnistDigits();
+  return selectSamples(
+    samples,
+    labels,
+    Uint32Array.from({ length: count }, (_, i) => (from + i * 7) % labels.length),
+  );
+}
+
+/** A temp IDX dir of real digits for quick CNN builds: 1,200 training (100 of them validation) and 300 test. */
+export async function digitSliceDir(): Promise<string> {
+  const dir = tempDir();
+  writeIdxSplits(dir, { train: await digitSlice(0, 1200), test: await digitSlice(3, 300) });
+  return dir;
+}
+
+/** Build settings that run a CNN preset in seconds (one epoch of everything, 6 intervals, one tier under full). */
+export const TINY_BUILD = {
+  epochs: 1,
+  sparsity: 0.7,
+  bits: 3,
+  intervals: 6,
+  tiers: 'basic:0.2',
+  pruneRounds: 1,
+  pruneEpochs: 1,
+  centroidEpochs: 1,
+} as const;
 
 /** Writes an IDX dataset dir with `train` and `test` samples; images are label-dependent stripes. */
 export function writeIdxDir(dir: string, train: number, test: number, gzip: boolean): void {

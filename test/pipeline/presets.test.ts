@@ -7,34 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeTensor, generateKeyPair, readArtifact } from '../../formats/index.ts';
 import { runBuild, type BuildOptions } from '../../pipeline/build.ts';
-import { mnistDigits, selectSamples } from '../../pipeline/datasets.ts';
 import { kernelShape, parameterCount, weightedLayers } from '../../pipeline/model.ts';
 import { PRESET_NAMES, presetSpec } from '../../pipeline/presets.ts';
-import { tempDir, writeIdxSplits } from './helpers.ts';
+import { digitSliceDir, tempDir, TINY_BUILD } from './helpers.ts';
 
 // 1,200 training digits (100 of them validation) and 300 test digits.
-const { samples, labels } = await mnistDigits();
-const pick = (from: number, count: number) =>
-  selectSamples(
-    samples,
-    labels,
-    Uint32Array.from({ length: count }, (_, i) => (from + i * 7) % labels.length),
-  );
-const dataDir = tempDir();
-writeIdxSplits(dataDir, { train: pick(0, 1200), test: pick(3, 300) });
-
-const tiny: Omit<BuildOptions, 'outDir'> = {
-  data: `idx:${dataDir}`,
-  epochs: 1,
-  sparsity: 0.7,
-  bits: 3,
-  intervals: 6,
-  tiers: 'basic:0.2',
-  pruneRounds: 1,
-  pruneEpochs: 1,
-  centroidEpochs: 1,
-  seed: 3,
-};
+const tiny: Omit<BuildOptions, 'outDir'> = { ...TINY_BUILD, data: `idx:${await digitSliceDir()}`, seed: 3 };
 const keys = generateKeyPair();
 
 const EXPECTED: Record<string, string[]> = {
