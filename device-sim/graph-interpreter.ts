@@ -17,25 +17,24 @@
 //                                             layers stream through it)
 // Layer i runs at step i + 1, reading x or out[i-1]. The plan's total is the
 // scratch the arena gives; `plan` reports it beside the naive sum of the buffers.
-import { layerShapes, type LayerShape } from '../formats/artifact/layer-graph.ts';
-import { isWeighted, type Activation, type Artifact, type Layer, type WeightedLayer } from '../formats/index.ts';
+import {
+  elementCount,
+  featureMap,
+  isWeighted,
+  layerShapes,
+  type Activation,
+  type Artifact,
+  type Layer,
+  type LayerShape,
+  type WeightedLayer,
+} from '../formats/index.ts';
 import type { ImageLayer } from './exec-image.ts';
 import { convImageLayer } from './kernels/conv-image.ts';
 import { evalImageLayer } from './kernels/sparse-rows.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
-import {
-  addBiasEntries,
-  avgPool2d,
-  conv2dEntries,
-  depthwiseConv2dEntries,
-  globalAvgPool2d,
-  maxPool2d,
-  type MapShape,
-  type WindowParams,
-} from './kernels/conv.ts';
-import { applyActivation, argmax, preprocess } from './kernels/dense-reference.ts';
-import { accumulateEntries, addEntries } from './kernels/dense-reference.ts';
+import { addBiasEntries, avgPool2d, conv2dEntries, depthwiseConv2dEntries, globalAvgPool2d, maxPool2d, type MapShape } from './kernels/conv.ts';
+import { accumulateEntries, addEntries, applyActivation, argmax, preprocess } from './kernels/dense-reference.ts';
 import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
 import type { Interpreter, InterpreterOptions } from './interpreter.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
@@ -50,10 +49,10 @@ export interface GraphPlan {
   buffers: Array<{ label: string; bytes: number; offset: number }>;
 }
 
-const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
+/** A spatial layer's input (layerShapes checked it is a feature map). */
 function mapOf(shape: readonly number[]): MapShape {
-  return shape.length === 2 ? { height: shape[0]!, width: shape[1]!, channels: 1 } : { height: shape[0]!, width: shape[1]!, channels: shape[2]! };
+  const [height, width, channels] = featureMap(shape)!;
+  return { height, width, channels };
 }
 
 function unsupported(message: string): DeviceError {
@@ -89,7 +88,7 @@ export function createGraphInterpreter(
       throw unsupported(`layer "${layer.name}": softmax only on the last layer, over a vector`);
     }
   });
-  const inputSize = count(manifest.preprocess.inputShape);
+  const inputSize = elementCount(manifest.preprocess.inputShape);
 
   // init: persistent per-layer tables of segment indices.
   if (artifact.segments.length > 0xffff) throw unsupported(`artifact holds ${artifact.segments.length} segments; at most 65535 are supported`);
@@ -113,7 +112,7 @@ export function createGraphInterpreter(
   };
   const inputRequest = add('input', inputSize, 0, 0);
   const xRequest = add('input as float', inputSize * 4, 0, 1);
-  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, count(shapes[i]!.output) * 4, i + 1, i + 2));
+  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4, i + 1, i + 2));
   const positionsRequest = image ? -1 : add('chunk positions', chunkEntries * 4, 1, layers.length);
   const valuesRequest = image ? -1 : add('chunk values', chunkEntries * 4, 1, layers.length);
   const planned = planner.plan();
@@ -126,7 +125,7 @@ export function createGraphInterpreter(
 
   const input = arena.uint8(base + planned.offsets[inputRequest]!, inputSize);
   const x = arena.float32(base + planned.offsets[xRequest]!, inputSize);
-  const outputs = layers.map((_, i) => arena.float32(base + planned.offsets[outRequests[i]!]!, count(shapes[i]!.output)));
+  const outputs = layers.map((_, i) => arena.float32(base + planned.offsets[outRequests[i]!]!, elementCount(shapes[i]!.output)));
   const chunk: ChunkBuffers | null = image
     ? null
     : {
@@ -146,7 +145,6 @@ export function createGraphInterpreter(
   const deferSoftmax = 'activation' in layers[last]! && layers[last].activation === 'softmax';
   const { scale, offset } = manifest.preprocess;
 
-  const chunkBuffers = chunk;
   function runLayer(
     layer: Layer,
     op: WeightedOp | null,
@@ -157,7 +155,7 @@ export function createGraphInterpreter(
     isLast: boolean,
   ): void {
     if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
-      (layer.kind === 'max-pool2d' ? maxPool2d : avgPool2d)(from, mapOf(shape.input), windowOf(layer), out);
+      (layer.kind === 'max-pool2d' ? maxPool2d : avgPool2d)(from, mapOf(shape.input), layer, out);
       return;
     }
     if (layer.kind === 'global-avg-pool2d') {
@@ -168,26 +166,25 @@ export function createGraphInterpreter(
     const activation: Activation = isLast && deferSoftmax ? 'linear' : weighted.activation;
     if (imageLayer) {
       if (weighted.kind === 'dense') evalImageLayer(imageLayer, from, out);
-      else convImageLayer(imageLayer, from, mapOf(shape.input), windowOf(weighted), weighted.kind === 'depthwise-conv2d', out);
+      else convImageLayer(imageLayer, from, mapOf(shape.input), weighted, weighted.kind === 'depthwise-conv2d', out);
       applyActivation(activation, out);
       return;
     }
     out.fill(0);
     const w = op!;
-    const chunk = chunkBuffers!;
+    const buffers = chunk!;
     if (weighted.kind === 'dense') {
-      streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => accumulateEntries(p, v, n, weighted.units, from, out));
-      streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addEntries(p, v, n, out));
+      streamSegments(artifact, w.weightSegments, buffers, arena, (p, v, n) => accumulateEntries(p, v, n, weighted.units, from, out));
+      streamSegments(artifact, w.biasSegments, buffers, arena, (p, v, n) => addEntries(p, v, n, out));
     } else {
       const inMap = mapOf(shape.input);
-      const params = windowOf(weighted);
       if (weighted.kind === 'conv2d') {
-        streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => conv2dEntries(from, inMap, params, weighted.units, p, v, n, out));
+        streamSegments(artifact, w.weightSegments, buffers, arena, (p, v, n) => conv2dEntries(from, inMap, weighted, weighted.units, p, v, n, out));
       } else {
         const multiplier = weighted.units / weighted.inputs;
-        streamSegments(artifact, w.weightSegments, chunk, arena, (p, v, n) => depthwiseConv2dEntries(from, inMap, params, multiplier, p, v, n, out));
+        streamSegments(artifact, w.weightSegments, buffers, arena, (p, v, n) => depthwiseConv2dEntries(from, inMap, weighted, multiplier, p, v, n, out));
       }
-      streamSegments(artifact, w.biasSegments, chunk, arena, (p, v, n) => addBiasEntries(p, v, n, weighted.units, out));
+      streamSegments(artifact, w.biasSegments, buffers, arena, (p, v, n) => addBiasEntries(p, v, n, weighted.units, out));
     }
     applyActivation(activation, out);
   }
@@ -222,8 +219,4 @@ export function createGraphInterpreter(
     },
     plan,
   };
-}
-
-function windowOf(layer: { window: [number, number]; strides: [number, number]; padding: 'valid' | 'same' }): WindowParams {
-  return { window: layer.window, strides: layer.strides, padding: layer.padding };
 }

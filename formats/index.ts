@@ -77,7 +77,7 @@ export { quantizeInt8 } from './coding/quantize.ts';
 export { generateKeyPair, keyIdOf, publicKeyObject, sha256Hex } from './artifact/signing.ts';
 export { exportC } from './artifact/c-export.ts';
 export { intervalIndexOf } from './artifact/intervals.ts';
-export { kernelShape, layerShapes, outputLength, padBefore, type LayerShape } from './artifact/layer-graph.ts';
+export { featureMap, kernelShape, layerShapes, outputLength, padBefore, type LayerShape } from './artifact/layer-graph.ts';
 export { createRandom, type Random } from './random.ts';
 export { bytesEqual, concatBytes, toHex } from './container/bytes.ts';
 export { readManifest, elementCount } from './artifact/manifest-reader.ts';

@@ -12,7 +12,7 @@
 // each product rounded to binary32 before it is summed, each sum rounded to
 // binary32 (storing into a Float32Array rounds a double sum of two binary32
 // values correctly), input terms that are zero skipped. Nothing allocates.
-import type { Padding } from '../../formats/model.ts';
+import type { WindowFields } from '../../formats/model.ts';
 import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 
 export interface MapShape {
@@ -21,13 +21,8 @@ export interface MapShape {
   channels: number;
 }
 
-export interface WindowParams {
-  /** [height, width] of the kernel or pooling window. */
-  window: [number, number];
-  /** [height, width] steps. */
-  strides: [number, number];
-  padding: Padding;
-}
+/** The window, its steps and the padding: any windowed layer of formats' model is one. */
+export type WindowParams = WindowFields;
 
 /** Output map shape of a windowed layer (channels given by the caller). */
 export function windowOutput(input: MapShape, params: WindowParams, channels: number): MapShape {

@@ -35,6 +35,12 @@ export function padBefore(size: number, window: number, stride: number, padding:
 }
 
 const count = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A shape as the feature map a spatial layer reads: [h, w] is [h, w, 1]; null for any other rank. */
+export function featureMap(shape: readonly number[]): [number, number, number] | null {
+  if (shape.length === 2) return [shape[0]!, shape[1]!, 1];
+  return shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : null;
+}
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The expected kernel shape of a weighted layer. */
@@ -91,9 +97,9 @@ export function layerShapes(
       if (count(shape) !== layer.inputs) at(`takes ${layer.inputs} inputs but gets [${shape}] (${count(shape)} values)`);
       output = [layer.units];
     } else {
-      const map = shape.length === 2 ? [shape[0]!, shape[1]!, 1] : shape;
-      if (map.length !== 3) at(`needs a feature map [height, width, channels] but gets [${shape}]`);
-      const [h, w, c] = map as [number, number, number];
+      const map = featureMap(shape);
+      if (!map) at(`needs a feature map [height, width, channels] but gets [${shape}]`);
+      const [h, w, c] = map!;
       if (c !== layer.inputs) at(`takes ${layer.inputs} channels but gets [${map}]`);
       if (layer.kind === 'global-avg-pool2d') {
         if (layer.units !== layer.inputs) at(`has ${layer.units} outputs for ${layer.inputs} channels`);
