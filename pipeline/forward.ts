@@ -5,7 +5,7 @@
 // activation (softmax) is left to the loss (training) or skipped (argmax for
 // accuracy is the same).
 import * as tf from '@tensorflow/tfjs';
-import type { Activation } from '../formats/index.ts';
+import { featureMap, type Activation } from '../formats/index.ts';
 import { conv2d, depthwiseConv2d } from './conv-ops.ts';
 import { kernelShape, specShapes, weightedLayers, type ModelSpec } from './model.ts';
 
@@ -52,7 +52,7 @@ export function forwardLogits(spec: ModelSpec, kernels: tf.Tensor[], biases: tf.
       weighted++;
     } else {
       // NHWC; a flat or [h, w] input becomes the map the layer reads.
-      const map = input.length === 3 ? input : [input[0], input[1], 1];
+      const map = featureMap(input)!;
       const x4 = (h.rank === 4 ? h : tf.reshape(h, [n, map[0], map[1], map[2]])) as tf.Tensor4D;
       switch (layer.kind) {
         case 'conv2d':
