@@ -26,7 +26,10 @@
 //   badunsigned NAME FILE STATUS [INT_STATUS]
 //                                        an unsigned artifact with one byte changed: opening it without
 //                                        a key gives STATUS in a build that replays the manifest writer
-//                                        (WG_CANONICAL=ON; docs/firmware.md), on the int path INT_STATUS
+//                                        (WG_CANONICAL=ON; docs/firmware.md), on the int path INT_STATUS;
+//                                        a NAME ending in `-v2fields` fails the verifier only in a Layer's
+//                                        window fields, which a build without WG_SPATIAL does not know:
+//                                        there it is refused with another status
 //   badgraph NAME FILE STATUS [INT_STATUS]
 //                                        an unsigned artifact whose manifest formats' own writer wrote from
 //                                        a layer graph that breaks (or, WG_OK, keeps) a rule of docs/format.md
@@ -50,9 +53,10 @@
 // (NAME-rice..., same entries, same samples), and its expected outputs
 // must equal the range-coded twin's bit for bit; the generator checks it.
 //
-// Convolutional models (format version 2) run on the f32 path with the
-// coded kernels only: they have that `expect` record and a `refuse` record
-// for each other path and kernel.
+// Convolutional models (format version 2) run with the coded kernels only,
+// on both paths (the int path: docs/arithmetic.md "Convolutional layers
+// (int path)"): they have those two `expect` records and a `refuse` record
+// for the image kernels on each path.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,6 +91,13 @@ import { concatBytes } from '../formats/container/bytes.ts';
 import { elementCount } from '../formats/artifact/manifest-reader.ts';
 import { kernelShape } from '../formats/artifact/layer-graph.ts';
 import { convModel } from '../test/fixtures/conv-model.ts';
+import { moveLayerField } from '../test/fixtures/flatbuffer-edit.ts';
+import * as flatbuffers from 'flatbuffers';
+import { ARTIFACT_IDENTIFIER } from '../formats/artifact/artifact-writer.ts';
+import { MANIFEST_IDENTIFIER } from '../formats/artifact/manifest-writer.ts';
+import { verifyBuffer, type TableSpec } from '../formats/container/flatbuffer-verifier.ts';
+import { artifactSpec, layerSpec, manifestSpec } from '../formats/container/schema-specs.ts';
+import { Artifact as FbArtifact } from '../formats/gen/weightgate/fb/artifact.ts';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -407,7 +418,7 @@ const GRAPHS: GraphSpec[] = [
     offset: 0,
   },
   {
-    // Dense layers only, with relu6: format version 2, and the f32 path's image kernels run it too
+    // Dense layers only, with relu6: format version 2, and the image kernels run it too (both paths)
     name: 'relu6-mlp',
     inputShape: [20],
     layers: [
@@ -681,8 +692,7 @@ function mutations(base: string, artifact: Artifact, all: boolean): BadVector[] 
  * What a device gets opening an unsigned artifact without a key on `arith`
  * (coded kernels): WG_OK or WG_E_<code>; a model formats reads but the
  * firmware does not run (an activation changed to sigmoid, an input shape
- * that no longer feeds the first layer, a convolutional model on the int
- * path) is WG_E_UNSUPPORTED.
+ * that no longer feeds the first layer) is WG_E_UNSUPPORTED.
  */
 export function unsignedStatus(bytes: Uint8Array, arith: Arithmetic = 'f32'): string {
   return deviceStatus(bytes, arith, null);
@@ -838,10 +848,43 @@ function unsignedFlips(base: string, bytes: Uint8Array): BadVector[] {
     for (const x of [0x01, 0x80]) {
       const b = bytes.slice();
       b[at]! ^= x;
-      out.push({ name: `${base}-unsigned-x${x.toString(16)}-${at}`, bytes: b });
+      const name = `${base}-unsigned-x${x.toString(16)}-${at}`;
+      out.push({ name: failsOnlyInWindowFields(b) ? `${name}-v2fields` : name, bytes: b });
     }
   }
   return out;
+}
+
+/** The verifier's view of a Layer before version 2: field slots 0-6, the window fields unknown. */
+const versionOneManifestSpec: TableSpec = {
+  ...manifestSpec,
+  fields: manifestSpec.fields.map((f) =>
+    f.kind === 'tables' && f.table === layerSpec ? { ...f, table: { ...layerSpec, fields: layerSpec.fields.slice(0, 7) } } : f,
+  ),
+};
+
+/**
+ * Whether formats' FlatBuffers verifier refuses the artifact's manifest only
+ * for a Layer's window fields (field slots 7-11): a build without WG_SPATIAL
+ * (a reader of version 1) does not know those fields, so it refuses the
+ * manifest later and for another reason (the canonical replay).
+ */
+function failsOnlyInWindowFields(bytes: Uint8Array): boolean {
+  let manifest: Uint8Array | null;
+  try {
+    verifyBuffer(bytes, ARTIFACT_IDENTIFIER, artifactSpec, 'artifact');
+    manifest = FbArtifact.getRootAsArtifact(new flatbuffers.ByteBuffer(bytes)).manifestArray();
+    if (!manifest) return false;
+    verifyBuffer(manifest, MANIFEST_IDENTIFIER, versionOneManifestSpec, 'manifest');
+  } catch {
+    return false;
+  }
+  try {
+    verifyBuffer(manifest, MANIFEST_IDENTIFIER, manifestSpec, 'manifest');
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 // ---------------------------------------------------------------- layer graphs the reader refuses
@@ -880,6 +923,26 @@ function badGraphs(base: Artifact, dense: Artifact): BadVector[] {
     return m;
   });
   add('version3', base, (m) => ({ ...m, formatVersion: 3 }));
+  // a window field whose offset leaves its Layer table (formats' writer never writes one): the verifier's
+  const moved = (what: string, layerIndex: number, slot: number): void => {
+    const manifest = moveLayerField(writeManifest(base.manifest), layerIndex, slot, 'past-end');
+    out.push({
+      name: `graph-v2-${what}`,
+      bytes: buildArtifactBytes(
+        manifest,
+        null,
+        base.heldIntervals,
+        base.segments.map((x) => x.data),
+      ),
+    });
+  };
+  moved('window-offset', 0, 7);
+  moved('stride-offset', 0, 9);
+  moved(
+    'padding-offset',
+    base.manifest.layers.findIndex((l) => 'padding' in l && l.padding === 'same'),
+    11,
+  );
   add('window-h0', base, set('c1', 'window', [0, 3]));
   add('window-w0', base, set('pool_max', 'window', [3, 0]));
   add('stride-h0', base, set('dw', 'strides', [0, 1]));

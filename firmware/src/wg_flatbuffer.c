@@ -28,10 +28,11 @@ typedef struct table_spec {
 
 static const wg_field_spec preprocess_fields[] = {
     VECTOR(4, WG_MAX_RANK), SCALAR(4, WG_F_FLOAT, 0x3f800000u), SCALAR(4, WG_F_FLOAT, 0)};
-/* Slots 7-11 (window_h, window_w, stride_h, stride_w, padding: format
- * version 2) are not verified, as formats' layerSpec does not list them:
- * the manifest reader reads them within the manifest or refuses it
- * (wg_spatial.c); the canonical replay writes them. */
+/* Field slots 7-11 (window_h, window_w, stride_h, stride_w, padding:
+ * format version 2) are verified in a WG_SPATIAL build, as formats' layerSpec
+ * lists them. A build without it neither verifies nor reads them: it
+ * refuses version 2 (a Dense layer of version 1 has none; the canonical
+ * replay refuses one that sets them). */
 static const wg_field_spec layer_fields[] = {
     SCALAR(1, 0, 0), STRING, SCALAR(4, 0, 0), SCALAR(4, 0, 0), SCALAR(1, 0, 0), SCALAR(2, 0, 0), SCALAR(2, 0, 0xffffu)
 #if WG_SPATIAL
@@ -61,7 +62,7 @@ static const wg_field_spec artifact_fields[] = {
     VECTOR(1, WG_MAX_FILE_BYTES)};
 
 static const table_spec specs[] = {
-    {preprocess_fields, 3}, {layer_fields, 7}, {tensor_fields, 8},
+    {preprocess_fields, 3}, {layer_fields, sizeof(layer_fields) / sizeof(layer_fields[0])}, {tensor_fields, 8},
     {tier_fields, 3},       {manifest_fields, 12}, {artifact_fields, 5}};
 
 typedef struct vctx {
@@ -176,11 +177,7 @@ wg_status wg_fb_verify(const uint8_t *buf, uint32_t len, const char identifier[4
 
 const wg_field_spec *wg_fb_spec(int table, uint32_t *count)
 {
-#if WG_SPATIAL
-    *count = table == WG_T_LAYER ? (uint32_t)(sizeof(layer_fields) / sizeof(layer_fields[0])) : specs[table].count;
-#else
     *count = specs[table].count;
-#endif
     return specs[table].fields;
 }
 

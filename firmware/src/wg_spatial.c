@@ -105,15 +105,6 @@ void wg_graph_regions(const wg_model *m, uint64_t regions[3])
 
 /* ---- the manifest's layer rules ---- */
 
-/* A Layer u8 field of slots 7-11, which formats' verifier does not check
- * (nor ours, to give its statuses): its value, or 0x100 (no valid value)
- * when its offset points past the manifest, where formats reads nothing. */
-static uint32_t layer_u8(const wg_model *m, uint32_t layer, uint32_t slot, uint32_t dflt)
-{
-    uint32_t at = wg_fb_field(m->manifest, layer, slot);
-    return !at ? dflt : at < m->manifest_len ? m->manifest[at] : 0x100u;
-}
-
 /* Whether tensor t has exactly the shape dims[0..n). */
 static int shape_is(const wg_model *m, uint32_t t, const uint32_t *dims, uint32_t n)
 {
@@ -137,11 +128,10 @@ wg_status wg_graph_check(wg_model *m, uint32_t version, uint32_t tensor_count)
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l), kind = wg_fb_u8(b, layer, L_KIND, KIND_DENSE);
         uint32_t act = wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR);
-        uint32_t wh = layer_u8(m, layer, L_WINDOW_H, 0), ww = layer_u8(m, layer, L_WINDOW_W, 0);
-        uint32_t sh = layer_u8(m, layer, L_STRIDE_H, 1), sw = layer_u8(m, layer, L_STRIDE_W, 1);
-        uint32_t padding = layer_u8(m, layer, L_PADDING, 0);
+        uint32_t wh = wg_fb_u8(b, layer, L_WINDOW_H, 0), ww = wg_fb_u8(b, layer, L_WINDOW_W, 0);
+        uint32_t sh = wg_fb_u8(b, layer, L_STRIDE_H, 1), sw = wg_fb_u8(b, layer, L_STRIDE_W, 1);
+        uint32_t padding = wg_fb_u8(b, layer, L_PADDING, 0);
         if (kind > KIND_GLOBAL_AVG_POOL || act > ACT_RELU6 || padding > 1u) return WG_E_BAD_VALUE;
-        if ((wh | ww | sh | sw) > 0xffu) return WG_E_BAD_VALUE; /* past the manifest */
         if (kind >= KIND_MAX_POOL &&
             (act != ACT_LINEAR || wg_fb_u16(b, layer, L_KERNEL, 0) != 0 || wg_fb_u16(b, layer, L_BIAS, 0xffffu) != 0xffffu)) {
             return WG_E_BAD_VALUE;

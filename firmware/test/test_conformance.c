@@ -67,10 +67,14 @@ static int refused(const char *name, const char *kernel)
 static int status_matches(const test_record *r, wg_status st)
 {
     const char *want = r->words[3];
+    size_t name_len = strlen(r->words[1]);
 #ifdef WG_ARITH_INT
     if (r->count > 4) want = r->words[4];
 #endif
     if (!WG_SPATIAL && strncmp(r->words[1], "graph-v2-", 9) == 0) want = "WG_E_UNSUPPORTED_VERSION";
+    /* damaged only in a Layer's window fields, which a reader of version 1
+     * does not know: refused there for another reason */
+    if (!WG_SPATIAL && name_len > 9 && strcmp(r->words[1] + name_len - 9, "-v2fields") == 0 && st != WG_OK) return 1;
     if (strcmp(wg_status_str(st), want) == 0) return 1;
     if (!WG_SPATIAL && is_v2(r->words[1]) && st == WG_E_UNSUPPORTED_VERSION) return 1;
     print_error("%s %s: expected %s, got %s\n", r->words[0], r->words[1], want, wg_status_str(st));

@@ -24,6 +24,12 @@ export const layerSpec: TableSpec = {
     { slot: 4, name: 'activation', kind: 'scalar', size: 1 },
     { slot: 5, name: 'kernel', kind: 'scalar', size: 2 },
     { slot: 6, name: 'bias', kind: 'scalar', size: 2 },
+    // Version 2 (docs/format.md 3.1.1): the window, its steps, the padding.
+    { slot: 7, name: 'window_h', kind: 'scalar', size: 1 },
+    { slot: 8, name: 'window_w', kind: 'scalar', size: 1 },
+    { slot: 9, name: 'stride_h', kind: 'scalar', size: 1 },
+    { slot: 10, name: 'stride_w', kind: 'scalar', size: 1 },
+    { slot: 11, name: 'padding', kind: 'scalar', size: 1 },
   ],
 };
 

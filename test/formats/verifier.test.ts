@@ -8,6 +8,8 @@ import { BASE_INTERVAL, encodeArtifact, FormatError, readArtifact, type DenseLay
 import { buildArtifactBytes } from '../../formats/artifact/artifact-writer.ts';
 import { sha256 } from '../../formats/artifact/signing.ts';
 import { MAX_TENSOR_ELEMENTS, MAX_TENSORS } from '../../formats/caps.ts';
+import { convModel } from '../fixtures/conv-model.ts';
+import { moveLayerField } from '../fixtures/flatbuffer-edit.ts';
 import { syntheticModel } from '../fixtures/synthetic-model.ts';
 
 const base = readArtifact(encodeArtifact(syntheticModel({ sizes: [8, 4, 2], sparsity: 0.5, bits: 2, intervals: 2 }))).manifest;
@@ -99,6 +101,25 @@ test('semantic checks: bad indices, shapes, enums, order, versions', () => {
   assert.is(
     codeOf(() => readManifest(variant((m) => void (m.version = 0)))),
     'BAD_VALUE',
+  );
+});
+
+test('a layer window field (version 2) outside its table is refused by the verifier', () => {
+  const conv = writeManifest(readArtifact(encodeArtifact(convModel())).manifest);
+  assert.is(readManifest(conv).formatVersion, 2);
+  // Layer field slots 7-11: window_h, window_w, stride_h, stride_w, padding. Layer 0 is a 3x3 convolution.
+  for (const slot of [7, 8]) {
+    const moved = moveLayerField(conv, 0, slot, 'past-end');
+    assert.is(
+      codeOf(() => readManifest(moved)),
+      'OUT_OF_BOUNDS',
+      `slot ${slot}`,
+    );
+  }
+  // Inside the table, a window field reads whatever byte is there: the layer rules judge it.
+  assert.not.equal(
+    codeOf(() => readManifest(moveLayerField(conv, 0, 7, 4))),
+    'OUT_OF_BOUNDS',
   );
 });
 
