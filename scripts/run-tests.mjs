@@ -75,6 +75,23 @@ function parseArgs(argv) {
   const options = { filter: undefined, jobs: availableParallelism(), fast: false, models: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(
+        [
+          'usage: node scripts/run-tests.mjs [FILTER] [--jobs N] [--fast | --models]',
+          '',
+          '  FILTER      run only test files whose path matches this regular expression',
+          '  --jobs N    test processes at a time (default: the available cores)',
+          '  --fast      the inner loop: leaves out the slowest files and the C library (counted as skipped)',
+          '  --models    only test/models/: the shared models built at default flags',
+          '',
+          'example: npm test -- device-sim --jobs 1',
+          'The last line is "N passed, N failed, N skipped"; exit 0 when nothing failed.',
+          '',
+        ].join('\n'),
+      );
+      process.exit(0);
+    }
     if (arg === '--fast') options.fast = true;
     else if (arg === '--models') options.models = true;
     else if (arg === '--jobs' || arg === '-j' || arg.startsWith('--jobs=')) {
