@@ -4,7 +4,9 @@
 // layer's segments through the chunk buffers on each inference and
 // accumulate the entries straight into its output map (kernels/conv.ts);
 // the image kernels read each weighted layer's rows in place from the
-// execution image (kernels/conv-image.ts, kernels/sparse-rows.ts). No
+// execution image (kernels/conv-image.ts, kernels/sparse-rows.ts; they run
+// as wasm, kernels/conv-image-wasm.ts and sparse-rows-wasm.ts, with planar
+// maps between spatial layers, bit for bit the TypeScript's). No
 // kernel is ever held dense. (The int path runs Dense chains only; a
 // Dense-only model takes interpreter.ts's paths.)
 //
@@ -30,10 +32,29 @@ import {
 } from '../formats/index.ts';
 import type { ImageLayer } from './exec-image.ts';
 import { convImageLayer } from './kernels/conv-image.ts';
+import {
+  activationCode,
+  CONV_OUTPUT_SLACK,
+  convGeometry,
+  convImageKernelsFor,
+  convImageLayerWasm,
+  finiteWeights,
+  poolWasm,
+} from './kernels/conv-image-wasm.ts';
+import { evalImageLayerWasm, layerAddresses, rowsKernelsFor } from './kernels/sparse-rows-wasm.ts';
 import { evalImageLayer } from './kernels/sparse-rows.ts';
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
-import { addBiasEntries, avgPool2d, conv2dEntries, depthwiseConv2dEntries, globalAvgPool2d, maxPool2d, type MapShape } from './kernels/conv.ts';
+import {
+  addBiasEntries,
+  avgPool2d,
+  conv2dEntries,
+  depthwiseConv2dEntries,
+  globalAvgPool2d,
+  maxPool2d,
+  type MapShape,
+  type WindowParams,
+} from './kernels/conv.ts';
 import { accumulateEntries, addEntries, applyActivation, argmax, preprocess } from './kernels/dense-reference.ts';
 import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
 import type { Interpreter, InterpreterOptions } from './interpreter.ts';
@@ -101,6 +122,36 @@ export function createGraphInterpreter(
       : null,
   );
 
+  // The image's layer of each weighted layer.
+  const imageLayerOf: Array<ImageLayer | null> = [];
+  if (image) {
+    let w = 0;
+    for (const layer of layers) imageLayerOf.push(isWeighted(layer) ? (image.layers[w++] ?? null) : null);
+    if (w !== image.layers.length) throw unsupported(`the execution image has ${image.layers.length} layers, the model ${w} weighted layers`);
+  }
+  // The image kernels run as wasm in the arena's address space, the image
+  // mapped at its flash window before any view is taken (mapping may grow
+  // it); maps between spatial layers are planar there (conv-image-wasm.ts).
+  // A convolution with a non-finite weight keeps the model on the
+  // TypeScript kernels: conv-image.wat adds zero inputs' products, which
+  // equals skipping them only for finite weights.
+  const wasmImage =
+    image && layers.every((layer, i) => (layer.kind !== 'conv2d' && layer.kind !== 'depthwise-conv2d') || finiteWeights(imageLayerOf[i]!)) ? image : null;
+  const imageAddress = wasmImage ? arena.mapFlash(wasmImage.bytes) : 0;
+  const isConv = (layer: Layer) => layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d';
+  const isSpatial = (layer: Layer | undefined) => layer !== undefined && layer.kind !== 'dense';
+  // A map is planar when a spatial layer reads it, NHWC when a Dense layer or the caller does.
+  const planarOut = layers.map((_, i) => wasmImage !== null && isSpatial(layers[i + 1]));
+  const mapSize = (shape: readonly number[]) => {
+    const map = featureMap(shape);
+    return map ? { cells: map[0] * map[1], channels: map[2] } : { cells: shape.reduce((a, b) => a * b, 1), channels: 1 };
+  };
+  // A convolution whose map must be NHWC computes it planar in its own buffer first.
+  const needsScratch = layers.map((layer, i) => {
+    const { cells, channels } = mapSize(shapes[i]!.output);
+    return wasmImage !== null && isConv(layer) && !planarOut[i] && cells > 1 && channels > 1;
+  });
+
   // plan and allocate scratch.
   const chunkEntries = options.chunkEntries;
   const planner = createGreedyMemoryPlanner();
@@ -112,7 +163,15 @@ export function createGraphInterpreter(
   };
   const inputRequest = add('input', inputSize, 0, 0);
   const xRequest = add('input as float', inputSize * 4, 0, 1);
-  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4, i + 1, i + 2));
+  // (A wasm convolution may store up to CONV_OUTPUT_SLACK bytes past the planar map it writes.)
+  const slack = (i: number) => (wasmImage && isConv(layers[i]!) && !needsScratch[i] ? CONV_OUTPUT_SLACK : 0);
+  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4 + slack(i), i + 1, i + 2));
+  const geometries = layers.map((layer, i) =>
+    wasmImage && isConv(layer) ? convGeometry(mapOf(shapes[i]!.input), layer as WindowParams, imageLayerOf[i]!.units, layer.kind === 'depthwise-conv2d') : null,
+  );
+  const planarRequests = layers.map((layer, i) =>
+    needsScratch[i] ? add(`planar out ${layer.name}`, elementCount(shapes[i]!.output) * 4 + CONV_OUTPUT_SLACK, i + 1, i + 1) : -1,
+  );
   const positionsRequest = image ? -1 : add('chunk positions', chunkEntries * 4, 1, layers.length);
   const valuesRequest = image ? -1 : add('chunk values', chunkEntries * 4, 1, layers.length);
   const planned = planner.plan();
@@ -134,16 +193,53 @@ export function createGraphInterpreter(
       };
   // Each segment's decoder state is taken above the plan for the segment's pass, then released.
   if (!image) reserveCursorState(artifact, arena);
-  // The image's layer of each weighted layer.
-  const imageLayerOf: Array<ImageLayer | null> = [];
-  if (image) {
-    let w = 0;
-    for (const layer of layers) imageLayerOf.push(isWeighted(layer) ? (image.layers[w++] ?? null) : null);
-    if (w !== image.layers.length) throw unsupported(`the execution image has ${image.layers.length} layers, the model ${w} weighted layers`);
-  }
 
   const deferSoftmax = 'activation' in layers[last]! && layers[last].activation === 'softmax';
   const { scale, offset } = manifest.preprocess;
+
+  // The wasm image kernels: one call per layer, each step reading the map at `from` (an address).
+  let wasmSteps: Array<(from: number) => void> | null = null;
+  let preprocessWasm: (() => void) | null = null;
+  if (wasmImage) {
+    const spatial = convImageKernelsFor(arena.memory);
+    const rows = rowsKernelsFor(arena.memory);
+    const inputMap = mapSize(manifest.preprocess.inputShape);
+    const xPlanar = isSpatial(layers[0]) ? 1 : 0;
+    preprocessWasm = () => spatial.preprocess(input.byteOffset, x.byteOffset, inputMap.cells, inputMap.channels, scale, offset, xPlanar);
+    const rawInput = { raw: input, scale, offset };
+    wasmSteps = layers.map((layer, i) => {
+      const shape = shapes[i]!;
+      const out = outputs[i]!;
+      const to = out.byteOffset;
+      if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
+        const kind = layer.kind === 'max-pool2d' ? 'max' : 'avg';
+        return (from) => poolWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!);
+      }
+      if (layer.kind === 'global-avg-pool2d') {
+        const { height, width, channels } = mapOf(shape.input);
+        return (from) => spatial.globalAvgPool(from, height * width, channels, to);
+      }
+      const weighted = layer as WeightedLayer;
+      const activation: Activation = i === last && deferSoftmax ? 'linear' : weighted.activation;
+      const at = layerAddresses(imageLayerOf[i]!, wasmImage.bytes, imageAddress);
+      if (weighted.kind === 'dense') {
+        return (from) => {
+          evalImageLayerWasm(rows, at, false, from, rawInput, to);
+          if (activation === 'relu') rows.relu(to, out.length);
+          else applyActivation(activation, out);
+        };
+      }
+      const geometry = geometries[i]!;
+      const code = activationCode(activation);
+      const planar = needsScratch[i] ? base + planned.offsets[planarRequests[i]!]! : to;
+      const planarMap = arena.float32(planar, out.length);
+      return (from) => {
+        convImageLayerWasm(spatial, at, geometry, from, planar, code);
+        if (code < 0) applyActivation(activation, planarMap);
+        if (planar !== to) spatial.toNhwc(planar, to, geometry.outC, geometry.cells);
+      };
+    });
+  }
 
   function runLayer(
     layer: Layer,
@@ -192,6 +288,15 @@ export function createGraphInterpreter(
   function logits(sample: Uint8Array): Float32Array {
     if (sample.length !== inputSize) throw new DeviceError(DeviceErrorCode.BAD_INPUT, `sample has ${sample.length} bytes, the model takes ${inputSize}`, 2);
     input.set(sample);
+    if (wasmSteps) {
+      preprocessWasm!();
+      let at = x.byteOffset;
+      for (let i = 0; i < wasmSteps.length; i++) {
+        wasmSteps[i]!(at);
+        at = outputs[i]!.byteOffset;
+      }
+      return outputs[last]!;
+    }
     for (let i = 0; i < inputSize; i++) x[i] = preprocess(input[i]!, scale, offset);
     let from = x;
     for (let i = 0; i < layers.length; i++) {

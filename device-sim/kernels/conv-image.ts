@@ -4,7 +4,8 @@
 // reaches, as conv.ts does for entries streamed from a segment. Order: rows
 // ascending, a row's entries in column order, cells row-major; then the bias
 // once per cell. docs/arithmetic.md's f32 path: every product rounded to
-// binary32 before it is added, zero inputs skipped.
+// binary32 before it is added, zero inputs skipped. The device runs its
+// twin in wasm (conv-image.wat, conv-image-wasm.ts), which gives these bits.
 import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { ImageLayer } from '../exec-image.ts';
 import { endValid, firstValid, type MapShape, type WindowParams } from './conv.ts';

@@ -1,0 +1,664 @@
+;; The execution image's spatial kernels (conv-image.ts and conv.ts hold their
+;; reference in TypeScript), as WebAssembly with 128-bit SIMD: Conv2D and
+;; DepthwiseConv2D read their kernel rows in place from the image, pooling,
+;; global average pooling, and the first layer's preprocessing. Results equal
+;; the TypeScript bit for bit: every product and every sum is one binary32
+;; operation (f32x4.mul then f32x4.add, never fused), and each output value
+;; gets its terms in the image's row order, as the reference adds them.
+;;
+;; One linear memory, imported: the device's address space (arena.ts), RAM at
+;; 0 and the slot's execution image mapped at a flash window above it (at
+;; least one 64 KiB page). All pointers are byte addresses in it.
+;;
+;; Feature maps here are planar, channel-major: value (y, x) of channel c at
+;; (c * h + y) * w + x. A kernel row's taps then read and write runs of
+;; neighbouring cells, four to a vector. conv-image-wasm.ts turns a map
+;; into the NHWC layout where a Dense layer or the caller reads it.
+;;
+;; Why vectors over cells give the reference's bits: an output value's sum
+;; starts at +0 and only ever adds binary32 values, so in round-to-nearest it
+;; is never -0 (x + (-x) is +0). Adding a product x * w with x = ±0 and w
+;; finite is then exactly a no-op, and computing it equals skipping it. So
+;; a vector of four cells adds its products whether or not some of its
+;; inputs are zero; the caller runs only layers whose weights are all
+;; finite here. Lanes past the end of a run (and cells the tap does not
+;; reach) get x = +0 the same way; their stores may land up to 12 bytes past
+;; the output map, which the caller reserves.
+;;
+;; Assembled by scripts/gen-wasm.mjs into gen/conv-image-wasm.ts (npm run gen).
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; x = fl32(fl32(raw * scale) + offset) for every byte of a [cells, channels]
+  ;; sample, written planar (channel-major) or as it comes.
+  (func (export "preprocess")
+    (param $raw i32) (param $x i32) (param $cells i32) (param $channels i32)
+    (param $scale f32) (param $offset f32) (param $planar i32)
+    (local $n i32) (local $i i32) (local $cell i32) (local $k i32) (local $sv v128) (local $ov v128)
+    (local.set $n (i32.mul (local.get $cells) (local.get $channels)))
+    (if (i32.or (i32.eqz (local.get $planar)) (i32.eq (local.get $channels) (i32.const 1)))
+      (then
+        (local.set $sv (f32x4.splat (local.get $scale)))
+        (local.set $ov (f32x4.splat (local.get $offset)))
+        (block $done
+          (loop $four
+            (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+            (v128.store (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))
+              (f32x4.add
+                (f32x4.mul
+                  (f32x4.convert_i32x4_u
+                    (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $raw) (local.get $i))))))
+                  (local.get $sv))
+                (local.get $ov)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $four)))
+        (block $done
+          (loop $one
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+            (f32.store (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))
+              (f32.add (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $raw) (local.get $i)))) (local.get $scale))
+                (local.get $offset)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $one)))
+        (return)))
+    ;; several channels, planar: byte (cell, k) to x[k][cell]
+    (block $cellsDone
+      (loop $cell
+        (br_if $cellsDone (i32.ge_u (local.get $cell) (local.get $cells)))
+        (local.set $k (i32.const 0))
+        (loop $channel
+          (f32.store
+            (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k) (local.get $cells)) (local.get $cell)) (i32.const 2)))
+            (f32.add (f32.mul (f32.convert_i32_u (i32.load8_u (i32.add (local.get $raw) (local.get $i)))) (local.get $scale))
+              (local.get $offset)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $channel (i32.lt_u (local.get $k) (local.get $channels))))
+        (local.set $cell (i32.add (local.get $cell) (i32.const 1)))
+        (br $cell))))
+
+  ;; Input value i of a run of `len` starting at `at`, `step` bytes apart; +0 past the run.
+  (func $pick (param $at i32) (param $i i32) (param $step i32) (param $len i32) (result f32)
+    (if (result f32) (i32.lt_s (local.get $i) (local.get $len))
+      (then (f32.load (i32.add (local.get $at) (i32.mul (local.get $i) (local.get $step)))))
+      (else (f32.const 0))))
+
+  ;; Values 4j .. 4j+3 of such a run (strides above 2: no vector load reads them).
+  (func $gather (param $at i32) (param $j i32) (param $step i32) (param $len i32) (result v128)
+    (local $i i32)
+    (local.set $i (i32.shl (local.get $j) (i32.const 2)))
+    (f32x4.replace_lane 3
+      (f32x4.replace_lane 2
+        (f32x4.replace_lane 1
+          (f32x4.splat (call $pick (local.get $at) (local.get $i) (local.get $step) (local.get $len)))
+          (call $pick (local.get $at) (i32.add (local.get $i) (i32.const 1)) (local.get $step) (local.get $len)))
+        (call $pick (local.get $at) (i32.add (local.get $i) (i32.const 2)) (local.get $step) (local.get $len)))
+      (call $pick (local.get $at) (i32.add (local.get $i) (i32.const 3)) (local.get $step) (local.get $len))))
+
+  ;; Conv2D (depthwise = 0) or DepthwiseConv2D (depthwise = 1) of a planar
+  ;; [height, width, inC] map into a planar output of outC channels (outC =
+  ;; units, or inC * units when depthwise), then its bias and activation
+  ;; (0 linear, 1 relu, 2 relu6; any other the caller applies).
+  ;;
+  ;; The image layer's rows are (ky, kx, ci), each with its entries
+  ;; (column, weight): column = output channel, or the multiplier index m of
+  ;; output channel ci * units + m. Order: rows ascending; in a row, output
+  ;; rows oy of the tap's reach, blocks of up to 16 cells of it; in a block,
+  ;; the row's entries in column order, each added to the block's cells of its
+  ;; output channel. So every output value gets its terms in row order, as
+  ;; conv-image.ts adds them. A block whose 16 inputs are all zero (either
+  ;; sign) is skipped: blank pixels and ReLU zeros cost nothing.
+  ;;
+  ;; Image layout as rows.wat's: counts of countBytes per row, entries of
+  ;; entryBytes (column | centroid << colBits), values the codebook or one
+  ;; f32 per entry (perEntry), bias one f32 per output channel.
+  (func (export "conv")
+    (param $counts i32) (param $countBytes i32) (param $entries i32) (param $entryBytes i32)
+    (param $values i32) (param $perEntry i32) (param $colBits i32) (param $bias i32)
+    (param $in i32) (param $height i32) (param $width i32) (param $inC i32)
+    (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $units i32) (param $depthwise i32) (param $activation i32)
+    (local $outC i32) (local $planeBytes i32) (local $inPlaneBytes i32) (local $mask i32) (local $step i32)
+    (local $rows i32) (local $r i32) (local $ky i32) (local $kx i32) (local $ci i32)
+    (local $n i32) (local $e i32) (local $eEnd i32)
+    (local $iyBase i32) (local $ixBase i32) (local $oy0 i32) (local $oy1 i32) (local $ox0 i32) (local $ox1 i32)
+    (local $oy i32) (local $ox i32) (local $len i32) (local $inPlane i32) (local $inRow i32) (local $outPlane i32) (local $outRow i32)
+    (local $at i32) (local $nv i32) (local $k i32) (local $packed i32) (local $d0 i32) (local $d i32)
+    (local $w v128) (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $run i32) (local $vpr i32) (local $blockRows i32) (local $rowsHere i32) (local $fast i32) (local $a i32)
+    (local $reaches i32) (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $off0 i32) (local $off1 i32) (local $off2 i32) (local $off3 i32)
+    (local $step4 i32) (local $inPitch i32) (local $outPitch i32)
+    (local.set $outC
+      (if (result i32) (local.get $depthwise)
+        (then (i32.mul (local.get $inC) (local.get $units)))
+        (else (local.get $units))))
+    (local.set $planeBytes (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2)))
+    (local.set $inPlaneBytes (i32.shl (i32.mul (local.get $height) (local.get $width)) (i32.const 2)))
+    (local.set $step (i32.shl (local.get $sw) (i32.const 2)))
+    (local.set $step4 (i32.shl (local.get $step) (i32.const 2)))
+    (local.set $inPitch (i32.shl (i32.mul (local.get $sh) (local.get $width)) (i32.const 2)))
+    (local.set $outPitch (i32.shl (local.get $ow) (i32.const 2)))
+    ;; the common layout (16-bit entries, a codebook) has its own entry loop
+    (local.set $fast (i32.and (i32.eq (local.get $entryBytes) (i32.const 2)) (i32.eqz (local.get $perEntry))))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (local.get $outC) (local.get $planeBytes)))
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $colBits)) (i32.const 1)))
+    (local.set $rows (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $inC)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $n
+          (if (result i32) (i32.eq (local.get $countBytes) (i32.const 1))
+            (then (i32.load8_u (i32.add (local.get $counts) (local.get $r))))
+            (else
+              (if (result i32) (i32.eq (local.get $countBytes) (i32.const 2))
+                (then (i32.load16_u (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 1)))))
+                (else (i32.load (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 2)))))))))
+        (local.set $eEnd (i32.add (local.get $e) (local.get $n)))
+        ;; A tap's rows (ky, kx, ci) are consecutive: its geometry is worked out once, at ci = 0.
+        (if (i32.eqz (local.get $ci))
+          (then
+            ;; the output cells this tap reaches: rows [oy0, oy1), columns [ox0, ox1)
+            ;; (conv.ts's firstValid and endValid)
+            (local.set $iyBase (i32.sub (local.get $ky) (local.get $pt)))
+            (local.set $ixBase (i32.sub (local.get $kx) (local.get $pl)))
+            (local.set $oy0
+              (if (result i32) (i32.ge_s (local.get $iyBase) (i32.const 0))
+                (then (i32.const 0))
+                (else (i32.div_u (i32.sub (i32.sub (local.get $sh) (i32.const 1)) (local.get $iyBase)) (local.get $sh)))))
+            (local.set $oy1
+              (if (result i32) (i32.ge_s (local.get $iyBase) (local.get $height))
+                (then (i32.const 0))
+                (else
+                  (i32.add (i32.div_u (i32.sub (i32.sub (local.get $height) (i32.const 1)) (local.get $iyBase)) (local.get $sh))
+                    (i32.const 1)))))
+            (if (i32.gt_s (local.get $oy1) (local.get $oh)) (then (local.set $oy1 (local.get $oh))))
+            (local.set $ox0
+              (if (result i32) (i32.ge_s (local.get $ixBase) (i32.const 0))
+                (then (i32.const 0))
+                (else (i32.div_u (i32.sub (i32.sub (local.get $sw) (i32.const 1)) (local.get $ixBase)) (local.get $sw)))))
+            (local.set $ox1
+              (if (result i32) (i32.ge_s (local.get $ixBase) (local.get $width))
+                (then (i32.const 0))
+                (else
+                  (i32.add (i32.div_u (i32.sub (i32.sub (local.get $width) (i32.const 1)) (local.get $ixBase)) (local.get $sw))
+                    (i32.const 1)))))
+            (if (i32.gt_s (local.get $ox1) (local.get $ow)) (then (local.set $ox1 (local.get $ow))))
+            ;; A run of up to 8 cells per output row leaves vectors free: a
+            ;; block then takes 4 rows (a vector each) or 2 (two each).
+            (local.set $run (i32.sub (local.get $ox1) (local.get $ox0)))
+            (local.set $vpr
+              (if (result i32) (i32.le_s (local.get $run) (i32.const 4))
+                (then (i32.const 1))
+                (else (if (result i32) (i32.le_s (local.get $run) (i32.const 8)) (then (i32.const 2)) (else (i32.const 0))))))
+            (local.set $blockRows (if (result i32) (local.get $vpr) (then (i32.div_u (i32.const 4) (local.get $vpr))) (else (i32.const 1))))
+            (local.set $reaches (i32.and (i32.lt_s (local.get $oy0) (local.get $oy1)) (i32.lt_s (local.get $ox0) (local.get $ox1))))))
+        (if (local.get $n)
+          (then
+            (if (local.get $reaches)
+              (then
+                (local.set $inPlane (i32.add (local.get $in) (i32.mul (local.get $ci) (local.get $inPlaneBytes))))
+                (local.set $outPlane
+                  (if (result i32) (local.get $depthwise)
+                    (then (i32.add (local.get $out) (i32.mul (i32.mul (local.get $ci) (local.get $units)) (local.get $planeBytes))))
+                    (else (local.get $out))))
+                (local.set $oy (local.get $oy0))
+                (loop $outRows
+                  (local.set $inRow
+                    (i32.add (local.get $inPlane)
+                      (i32.shl
+                        (i32.add
+                          (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $iyBase)) (local.get $width))
+                          (local.get $ixBase))
+                        (i32.const 2))))
+                  (local.set $outRow (i32.add (local.get $outPlane) (i32.shl (i32.mul (local.get $oy) (local.get $ow)) (i32.const 2))))
+                  (local.set $ox (local.get $ox0))
+                  (loop $blocks
+;; where the block's four vectors are read (a0..a3, l0..l3 lanes of
+                    ;; each, 0 for an unused one) and written (d0 + off0..off3)
+                    (local.set $at (i32.add (local.get $inRow) (i32.mul (local.get $ox) (local.get $step))))
+                    (local.set $d0 (i32.add (local.get $outRow) (i32.shl (local.get $ox) (i32.const 2))))
+                    (if (i32.eqz (local.get $vpr))
+                      (then
+                        ;; 16 cells of one output row from ox
+                        (local.set $len (i32.sub (local.get $ox1) (local.get $ox)))
+                        (local.set $a0 (local.get $at))
+                        (local.set $a1 (i32.add (local.get $at) (local.get $step4)))
+                        (local.set $a2 (i32.add (local.get $a1) (local.get $step4)))
+                        (local.set $a3 (i32.add (local.get $a2) (local.get $step4)))
+                        (local.set $l0 (local.get $len))
+                        ;; lanes of each vector, 0 past the run
+                        (local.set $l1 (select (i32.sub (local.get $len) (i32.const 4)) (i32.const 0) (i32.gt_s (local.get $len) (i32.const 4))))
+                        (local.set $l2 (select (i32.sub (local.get $len) (i32.const 8)) (i32.const 0) (i32.gt_s (local.get $len) (i32.const 8))))
+                        (local.set $l3 (select (i32.sub (local.get $len) (i32.const 12)) (i32.const 0) (i32.gt_s (local.get $len) (i32.const 12))))
+                        (local.set $off0 (i32.const 0))
+                        (local.set $off1 (i32.const 16))
+                        (local.set $off2 (i32.const 32))
+                        (local.set $off3 (i32.const 48))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 16))))
+                      (else
+                        ;; the whole run in blockRows output rows from oy (fewer at the end)
+                        (local.set $rowsHere (i32.sub (local.get $oy1) (local.get $oy)))
+                        (local.set $a0 (local.get $at))
+                        (local.set $l0 (local.get $run))
+                        (local.set $off0 (i32.const 0))
+                        (if (i32.eq (local.get $vpr) (i32.const 1))
+                          (then
+                            (local.set $a1 (i32.add (local.get $at) (local.get $inPitch)))
+                            (local.set $a2 (i32.add (local.get $a1) (local.get $inPitch)))
+                            (local.set $a3 (i32.add (local.get $a2) (local.get $inPitch)))
+                            (local.set $l1 (select (local.get $run) (i32.const 0) (i32.gt_s (local.get $rowsHere) (i32.const 1))))
+                            (local.set $l2 (select (local.get $run) (i32.const 0) (i32.gt_s (local.get $rowsHere) (i32.const 2))))
+                            (local.set $l3 (select (local.get $run) (i32.const 0) (i32.gt_s (local.get $rowsHere) (i32.const 3))))
+                            (local.set $off1 (local.get $outPitch))
+                            (local.set $off2 (i32.shl (local.get $outPitch) (i32.const 1)))
+                            (local.set $off3 (i32.mul (local.get $outPitch) (i32.const 3))))
+                          (else
+                            (local.set $a1 (i32.add (local.get $at) (local.get $step4)))
+                            (local.set $a2 (i32.add (local.get $at) (local.get $inPitch)))
+                            (local.set $a3 (i32.add (local.get $a2) (local.get $step4)))
+                            (local.set $l1 (i32.sub (local.get $run) (i32.const 4)))
+                            (local.set $l2 (select (local.get $run) (i32.const 0) (i32.gt_s (local.get $rowsHere) (i32.const 1))))
+                            (local.set $l3 (select (local.get $l1) (i32.const 0) (i32.gt_s (local.get $rowsHere) (i32.const 1))))
+                            (local.set $off1 (i32.const 16))
+                            (local.set $off2 (local.get $outPitch))
+                            (local.set $off3 (i32.add (local.get $outPitch) (i32.const 16)))))
+                        (local.set $ox (local.get $ox1))))
+                    ;; unused vectors (no lanes) read from a0, a valid address, and are masked to +0
+                    (if (i32.eqz (local.get $l1)) (then (local.set $a1 (local.get $a0))))
+                    (if (i32.eqz (local.get $l2)) (then (local.set $a2 (local.get $a0))))
+                    (if (i32.eqz (local.get $l3)) (then (local.set $a3 (local.get $a0))))
+                    (local.set $nv
+                      (i32.add (i32.add (i32.gt_s (local.get $l0) (i32.const 0)) (i32.gt_s (local.get $l1) (i32.const 0)))
+                        (i32.add (i32.gt_s (local.get $l2) (i32.const 0)) (i32.gt_s (local.get $l3) (i32.const 0)))))
+                    (if (i32.eq (local.get $sw) (i32.const 1))
+                      (then
+                        (local.set $x0 (v128.load (local.get $a0)))
+                        (local.set $x1 (v128.load (local.get $a1)))
+                        (local.set $x2 (v128.load (local.get $a2)))
+                        (local.set $x3 (v128.load (local.get $a3))))
+                      (else
+                        (if (i32.eq (local.get $sw) (i32.const 2))
+                          (then
+                            (local.set $x0
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $a0)) (v128.load offset=16 (local.get $a0))))
+                            (local.set $x1
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $a1)) (v128.load offset=16 (local.get $a1))))
+                            (local.set $x2
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $a2)) (v128.load offset=16 (local.get $a2))))
+                            (local.set $x3
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $a3)) (v128.load offset=16 (local.get $a3)))))
+                          (else
+                            (local.set $x0 (call $gather (local.get $a0) (i32.const 0) (local.get $step) (local.get $l0)))
+                            (local.set $x1 (call $gather (local.get $a1) (i32.const 0) (local.get $step) (local.get $l1)))
+                            (local.set $x2 (call $gather (local.get $a2) (i32.const 0) (local.get $step) (local.get $l2)))
+                            (local.set $x3 (call $gather (local.get $a3) (i32.const 0) (local.get $step) (local.get $l3)))))))
+                    ;; lanes past a vector's run read +0 (they add nothing); lane counts are
+                    ;; >= 0, so their bitwise and is below 4 when one of them is
+                    (if (i32.lt_s (i32.and (i32.and (local.get $l0) (local.get $l1)) (i32.and (local.get $l2) (local.get $l3))) (i32.const 4))
+                      (then
+                        (local.set $x0 (v128.and (local.get $x0) (i32x4.gt_s (i32x4.splat (local.get $l0)) (v128.const i32x4 0 1 2 3))))
+                        (local.set $x1 (v128.and (local.get $x1) (i32x4.gt_s (i32x4.splat (local.get $l1)) (v128.const i32x4 0 1 2 3))))
+                        (local.set $x2 (v128.and (local.get $x2) (i32x4.gt_s (i32x4.splat (local.get $l2)) (v128.const i32x4 0 1 2 3))))
+                        (local.set $x3 (v128.and (local.get $x3) (i32x4.gt_s (i32x4.splat (local.get $l3)) (v128.const i32x4 0 1 2 3))))))
+                    (if (v128.any_true
+                          (v128.and
+                            (v128.or (v128.or (local.get $x0) (local.get $x1)) (v128.or (local.get $x2) (local.get $x3)))
+                            (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))
+                      (then
+                        (local.set $k (local.get $e))
+                        (if (i32.and (local.get $fast) (i32.eqz (local.get $vpr)))
+                          (then
+                            ;; one output row: its vectors 16 bytes apart
+                              (loop $entryRow
+                                (local.set $packed (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $k) (i32.const 1)))))
+                                (local.set $w
+                                  (f32x4.splat
+                                    (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2))))))
+                                (local.set $d (i32.add (local.get $d0) (i32.mul (i32.and (local.get $packed) (local.get $mask)) (local.get $planeBytes))))
+                                (block $v0
+                                  (block $v1
+                                    (block $v2
+                                      (block $v3
+                                        (br_table $v3 $v2 $v1 $v0 (i32.sub (i32.const 4) (local.get $nv))))
+                                      (v128.store offset=48 (local.get $d)
+                                        (f32x4.add (v128.load offset=48 (local.get $d)) (f32x4.mul (local.get $x3) (local.get $w)))))
+                                    (v128.store offset=32 (local.get $d)
+                                      (f32x4.add (v128.load offset=32 (local.get $d)) (f32x4.mul (local.get $x2) (local.get $w)))))
+                                  (v128.store offset=16 (local.get $d)
+                                    (f32x4.add (v128.load offset=16 (local.get $d)) (f32x4.mul (local.get $x1) (local.get $w)))))
+                                (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $x0) (local.get $w))))
+                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                (br_if $entryRow (i32.lt_u (local.get $k) (local.get $eEnd)))))
+                          (else
+                        (if (local.get $fast)
+                          (then
+                              (loop $entry16
+                                (local.set $packed (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $k) (i32.const 1)))))
+                                (local.set $w
+                                  (f32x4.splat
+                                    (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2))))))
+                                (local.set $d (i32.add (local.get $d0) (i32.mul (i32.and (local.get $packed) (local.get $mask)) (local.get $planeBytes))))
+                                ;; the block's nv vectors, last first
+                                (block $v0
+                                  (block $v1
+                                    (block $v2
+                                      (block $v3
+                                        (br_table $v3 $v2 $v1 $v0 (i32.sub (i32.const 4) (local.get $nv))))
+                                      (local.set $a (i32.add (local.get $d) (local.get $off3)))
+                                      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x3) (local.get $w)))))
+                                    (local.set $a (i32.add (local.get $d) (local.get $off2)))
+                                    (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x2) (local.get $w)))))
+                                  (local.set $a (i32.add (local.get $d) (local.get $off1)))
+                                  (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x1) (local.get $w)))))
+                                (local.set $a (i32.add (local.get $d) (local.get $off0)))
+                                (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x0) (local.get $w))))
+                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                (br_if $entry16 (i32.lt_u (local.get $k) (local.get $eEnd)))))
+                          (else
+                              (loop $entry
+                                (local.set $packed (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+                                  (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $k) (i32.const 1)))))
+                                  (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $k) (i32.const 2)))))))
+                                (local.set $w (f32x4.splat (if (result f32) (local.get $perEntry)
+                                  (then (f32.load (i32.add (local.get $values) (i32.shl (local.get $k) (i32.const 2)))))
+                                  (else
+                                    (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2))))))))
+                                (local.set $d (i32.add (local.get $d0) (i32.mul (i32.and (local.get $packed) (local.get $mask)) (local.get $planeBytes))))
+                                ;; the block's nv vectors, last first
+                                (block $v0
+                                  (block $v1
+                                    (block $v2
+                                      (block $v3
+                                        (br_table $v3 $v2 $v1 $v0 (i32.sub (i32.const 4) (local.get $nv))))
+                                      (local.set $a (i32.add (local.get $d) (local.get $off3)))
+                                      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x3) (local.get $w)))))
+                                    (local.set $a (i32.add (local.get $d) (local.get $off2)))
+                                    (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x2) (local.get $w)))))
+                                  (local.set $a (i32.add (local.get $d) (local.get $off1)))
+                                  (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x1) (local.get $w)))))
+                                (local.set $a (i32.add (local.get $d) (local.get $off0)))
+                                (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x0) (local.get $w))))
+                                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                                (br_if $entry (i32.lt_u (local.get $k) (local.get $eEnd))))))))))
+                    (br_if $blocks (i32.lt_s (local.get $ox) (local.get $ox1))))
+                  (local.set $oy (i32.add (local.get $oy) (local.get $blockRows)))
+                  (br_if $outRows (i32.lt_s (local.get $oy) (local.get $oy1))))))))
+        (local.set $e (local.get $eEnd))
+        ;; the next row's (ky, kx, ci)
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (if (i32.eq (local.get $ci) (local.get $inC))
+          (then
+            (local.set $ci (i32.const 0))
+            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+            (if (i32.eq (local.get $kx) (local.get $kw))
+              (then
+                (local.set $kx (i32.const 0))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))))))
+        (br $row)))
+    (call $finish (local.get $out) (local.get $outC) (i32.mul (local.get $oh) (local.get $ow)) (local.get $bias) (local.get $activation)))
+
+  ;; out[c][cell] = act(fl32(out[c][cell] + bias[c])) over a planar map.
+  (func $finish (param $out i32) (param $channels i32) (param $cells i32) (param $bias i32) (param $activation i32)
+    (local $c i32) (local $p i32) (local $end i32) (local $vend i32) (local $b f32) (local $bv v128) (local $v v128) (local $s f32)
+    (local.set $p (local.get $out))
+    (block $done
+      (loop $channel
+        (br_if $done (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $bv (f32x4.splat (local.get $b)))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $cells) (i32.const 2))))
+        (local.set $vend (i32.add (local.get $p) (i32.shl (i32.and (local.get $cells) (i32.const -4)) (i32.const 2))))
+        (block $vdone
+          (loop $four
+            (br_if $vdone (i32.ge_u (local.get $p) (local.get $vend)))
+            (local.set $v (f32x4.add (v128.load (local.get $p)) (local.get $bv)))
+            (if (local.get $activation)
+              (then
+                ;; relu: v < 0 gives +0 (a -0 and a NaN stay); relu6 then v > 6 gives 6
+                (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                (if (i32.eq (local.get $activation) (i32.const 2))
+                  (then
+                    (local.set $v
+                      (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v)
+                        (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+            (v128.store (local.get $p) (local.get $v))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $four)))
+        (block $sdone
+          (loop $one
+            (br_if $sdone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $s (f32.add (f32.load (local.get $p)) (local.get $b)))
+            (if (local.get $activation)
+              (then
+                (if (f32.lt (local.get $s) (f32.const 0)) (then (local.set $s (f32.const 0))))
+                (if (i32.and (i32.eq (local.get $activation) (i32.const 2)) (f32.gt (local.get $s) (f32.const 6)))
+                  (then (local.set $s (f32.const 6))))))
+            (f32.store (local.get $p) (local.get $s))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $one)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channel))))
+
+  ;; A planar [channels][cells] map to NHWC [cells][channels].
+  (func (export "toNhwc") (param $src i32) (param $dst i32) (param $channels i32) (param $cells i32)
+    (local $c i32) (local $cell i32) (local $from i32)
+    (block $done
+      (loop $channel
+        (br_if $done (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $cell (i32.const 0))
+        (local.set $from (i32.add (local.get $src) (i32.shl (i32.mul (local.get $c) (local.get $cells)) (i32.const 2))))
+        (block $cellsDone
+          (loop $next
+            (br_if $cellsDone (i32.ge_u (local.get $cell) (local.get $cells)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $cell) (local.get $channels)) (local.get $c)) (i32.const 2)))
+              (f32.load (i32.add (local.get $from) (i32.shl (local.get $cell) (i32.const 2)))))
+            (local.set $cell (i32.add (local.get $cell) (i32.const 1)))
+            (br $next)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channel))))
+
+  ;; Max (kind 0) or average (kind 1) pooling of a planar [height, width,
+  ;; channels] map, as conv.ts's maxPool2d and avgPool2d: per output value,
+  ;; the window's cells inside the input, row-major; max: m = -inf, then
+  ;; v > m takes v (a NaN never wins; a select, not f32x4.max, which differs
+  ;; on NaN and on -0 against +0); avg: fl32 sums from +0, then
+  ;; fl32(sum / cells). Output planar, or NHWC when outPlanar is 0. Four
+  ;; output columns at a time where their windows lie inside the input's
+  ;; columns; one at a time at the edges.
+  (func (export "pool")
+    (param $kind i32) (param $in i32) (param $height i32) (param $width i32) (param $channels i32)
+    (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32) (param $outPlanar i32)
+    (local $c i32) (local $oy i32) (local $ox i32) (local $top i32)
+    (local $y0 i32) (local $y1 i32) (local $y i32) (local $dx i32)
+    (local $plane i32) (local $rowAt i32) (local $at i32) (local $dst i32)
+    (local $cellStep i32) (local $channelStep i32) (local $step i32)
+    (local $vx0 i32) (local $vx1 i32) (local $m v128) (local $v v128)
+    ;; output strides in bytes: planar, cells 4 apart; NHWC, channels 4 apart
+    (if (local.get $outPlanar)
+      (then
+        (local.set $cellStep (i32.const 4))
+        (local.set $channelStep (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2))))
+      (else
+        (local.set $cellStep (i32.shl (local.get $channels) (i32.const 2)))
+        (local.set $channelStep (i32.const 4))))
+    (local.set $step (i32.shl (local.get $sw) (i32.const 2)))
+    ;; output columns [vx0, vx1) have their whole window inside the input's columns
+    (local.set $vx0 (i32.div_u (i32.add (local.get $pl) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+    (local.set $vx1
+      (if (result i32) (i32.lt_s (i32.add (i32.sub (local.get $width) (local.get $kw)) (local.get $pl)) (i32.const 0))
+        (then (i32.const 0))
+        (else (i32.add (i32.div_u (i32.add (i32.sub (local.get $width) (local.get $kw)) (local.get $pl)) (local.get $sw)) (i32.const 1)))))
+    (if (i32.gt_s (local.get $vx1) (local.get $ow)) (then (local.set $vx1 (local.get $ow))))
+    (if (i32.lt_s (local.get $vx1) (local.get $vx0)) (then (local.set $vx1 (local.get $vx0))))
+    ;; only whole groups of four
+    (local.set $vx1 (i32.add (local.get $vx0) (i32.and (i32.sub (local.get $vx1) (local.get $vx0)) (i32.const -4))))
+    (block $channelsDone
+      (loop $channel
+        (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $plane (i32.add (local.get $in) (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $height)) (local.get $width)) (i32.const 2))))
+        (local.set $oy (i32.const 0))
+        (block $rowsDone
+          (loop $outRow
+            (br_if $rowsDone (i32.ge_u (local.get $oy) (local.get $oh)))
+            (local.set $top (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+            (local.set $y0 (select (local.get $top) (i32.const 0) (i32.gt_s (local.get $top) (i32.const 0))))
+            (local.set $y1 (i32.add (local.get $top) (local.get $kh)))
+            (if (i32.gt_s (local.get $y1) (local.get $height)) (then (local.set $y1 (local.get $height))))
+            (local.set $ox (i32.const 0))
+            (block $colsDone
+              (loop $outCol
+                (br_if $colsDone (i32.ge_u (local.get $ox) (local.get $ow)))
+                (local.set $dst
+                  (i32.add (local.get $out)
+                    (i32.add (i32.mul (local.get $c) (local.get $channelStep))
+                      (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (local.get $cellStep)))))
+                (if (i32.and (i32.ge_s (local.get $ox) (local.get $vx0)) (i32.lt_s (local.get $ox) (local.get $vx1)))
+                  (then
+                    ;; four columns: lanes ox .. ox + 3
+                    (local.set $m
+                      (if (result v128) (local.get $kind)
+                        (then (v128.const f32x4 0 0 0 0))
+                        (else (v128.const f32x4 -inf -inf -inf -inf))))
+                    (local.set $y (local.get $y0))
+                    (block $windowDone
+                      (loop $windowRow
+                        (br_if $windowDone (i32.ge_s (local.get $y) (local.get $y1)))
+                        (local.set $rowAt
+                          (i32.add (local.get $plane)
+                            (i32.shl
+                              (i32.add (i32.mul (local.get $y) (local.get $width))
+                                (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+                              (i32.const 2))))
+                        (local.set $dx (i32.const 0))
+                        (loop $windowCol
+                          (local.set $at (i32.add (local.get $rowAt) (i32.shl (local.get $dx) (i32.const 2))))
+                          (local.set $v
+                            (if (result v128) (i32.eq (local.get $sw) (i32.const 1))
+                              (then (v128.load (local.get $at)))
+                              (else
+                                (if (result v128) (i32.eq (local.get $sw) (i32.const 2))
+                                  (then
+                                    (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                      (v128.load (local.get $at)) (v128.load offset=16 (local.get $at))))
+                                  (else (call $gather (local.get $at) (i32.const 0) (local.get $step) (i32.const 4)))))))
+                          (local.set $m
+                            (if (result v128) (local.get $kind)
+                              (then (f32x4.add (local.get $m) (local.get $v)))
+                              (else (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))))
+                          (local.set $dx (i32.add (local.get $dx) (i32.const 1)))
+                          (br_if $windowCol (i32.lt_s (local.get $dx) (local.get $kw))))
+                        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                        (br $windowRow)))
+                    (if (local.get $kind)
+                      (then
+                        (local.set $m
+                          (f32x4.div (local.get $m)
+                            (f32x4.splat (f32.convert_i32_s (i32.mul (i32.sub (local.get $y1) (local.get $y0)) (local.get $kw))))))))
+                    (if (local.get $outPlanar)
+                      (then (v128.store (local.get $dst) (local.get $m)))
+                      (else
+                        (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $m)))
+                        (f32.store (i32.add (local.get $dst) (local.get $cellStep)) (f32x4.extract_lane 1 (local.get $m)))
+                        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $cellStep) (i32.const 1))) (f32x4.extract_lane 2 (local.get $m)))
+                        (f32.store (i32.add (local.get $dst) (i32.mul (local.get $cellStep) (i32.const 3))) (f32x4.extract_lane 3 (local.get $m)))))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 4))))
+                  (else
+                    (f32.store (local.get $dst)
+                      (call $poolOne (local.get $kind) (local.get $plane) (local.get $width) (local.get $y0) (local.get $y1)
+                        (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)) (local.get $kw)))
+                    (local.set $ox (i32.add (local.get $ox) (i32.const 1)))))
+                (br $outCol)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br $outRow)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channel))))
+
+  ;; One pooled value: rows [y0, y1) of a plane, the window's columns from
+  ;; `left` (kw of them) clipped to the plane.
+  (func $poolOne (param $kind i32) (param $plane i32) (param $width i32) (param $y0 i32) (param $y1 i32) (param $left i32) (param $kw i32)
+    (result f32)
+    (local $x0 i32) (local $x1 i32) (local $y i32) (local $x i32) (local $rowAt i32) (local $v f32) (local $m f32)
+    (local.set $x0 (select (local.get $left) (i32.const 0) (i32.gt_s (local.get $left) (i32.const 0))))
+    (local.set $x1 (i32.add (local.get $left) (local.get $kw)))
+    (if (i32.gt_s (local.get $x1) (local.get $width)) (then (local.set $x1 (local.get $width))))
+    (local.set $m (if (result f32) (local.get $kind) (then (f32.const 0)) (else (f32.const -inf))))
+    (local.set $y (local.get $y0))
+    (block $windowDone
+      (loop $windowRow
+        (br_if $windowDone (i32.ge_s (local.get $y) (local.get $y1)))
+        (local.set $rowAt (i32.add (local.get $plane) (i32.shl (i32.mul (local.get $y) (local.get $width)) (i32.const 2))))
+        (local.set $x (local.get $x0))
+        (block $cellsDone
+          (loop $windowCol
+            (br_if $cellsDone (i32.ge_s (local.get $x) (local.get $x1)))
+            (local.set $v (f32.load (i32.add (local.get $rowAt) (i32.shl (local.get $x) (i32.const 2)))))
+            (if (local.get $kind)
+              (then (local.set $m (f32.add (local.get $m) (local.get $v))))
+              (else (if (f32.gt (local.get $v) (local.get $m)) (then (local.set $m (local.get $v))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 1)))
+            (br $windowCol)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $windowRow)))
+    (if (result f32) (local.get $kind)
+      (then
+        (f32.div (local.get $m)
+          (f32.convert_i32_s (i32.mul (i32.sub (local.get $y1) (local.get $y0)) (i32.sub (local.get $x1) (local.get $x0))))))
+      (else (local.get $m))))
+
+  ;; out[c] = fl32(sum / cells), the sum of channel c's cells of a planar map
+  ;; in row-major order from +0 (conv.ts's globalAvgPool2d). Four channels'
+  ;; sums at a time: four independent chains of additions, not one.
+  (func (export "globalAvgPool") (param $in i32) (param $cells i32) (param $channels i32) (param $out i32)
+    (local $c i32) (local $p i32) (local $end i32) (local $n f32) (local $plane i32)
+    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
+    (local.set $n (f32.convert_i32_u (local.get $cells)))
+    (local.set $plane (i32.shl (local.get $cells) (i32.const 2)))
+    (block $done
+      (loop $four
+        (br_if $done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $channels)))
+        (local.set $p (i32.add (local.get $in) (i32.mul (local.get $c) (local.get $plane))))
+        (local.set $end (i32.add (local.get $p) (local.get $plane)))
+        (local.set $s0 (f32.const 0))
+        (local.set $s1 (f32.const 0))
+        (local.set $s2 (f32.const 0))
+        (local.set $s3 (f32.const 0))
+        (block $sumDone
+          (loop $cell
+            (br_if $sumDone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $s0 (f32.add (local.get $s0) (f32.load (local.get $p))))
+            (local.set $s1 (f32.add (local.get $s1) (f32.load (i32.add (local.get $p) (local.get $plane)))))
+            (local.set $s2 (f32.add (local.get $s2) (f32.load (i32.add (local.get $p) (i32.shl (local.get $plane) (i32.const 1))))))
+            (local.set $s3 (f32.add (local.get $s3) (f32.load (i32.add (local.get $p) (i32.mul (local.get $plane) (i32.const 3))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $cell)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s0) (local.get $n)))
+        (f32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s1) (local.get $n)))
+        (f32.store offset=8 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s2) (local.get $n)))
+        (f32.store offset=12 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s3) (local.get $n)))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $four)))
+    (block $done
+      (loop $channel
+        (br_if $done (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $p (i32.add (local.get $in) (i32.mul (local.get $c) (local.get $plane))))
+        (local.set $end (i32.add (local.get $p) (local.get $plane)))
+        (local.set $s0 (f32.const 0))
+        (block $sumDone
+          (loop $cell
+            (br_if $sumDone (i32.ge_u (local.get $p) (local.get $end)))
+            (local.set $s0 (f32.add (local.get $s0) (f32.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $cell)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s0) (local.get $n)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channel))))
+)
