@@ -57,8 +57,11 @@ export function isSpatial(layers: readonly Layer[]): boolean {
   return layers.some((l) => l.kind !== 'dense');
 }
 
-/** One arithmetic path and kernel: what wg_open refuses with WG_E_UNSUPPORTED after every format check passed. */
-function checkPath(artifact: Artifact, arithmetic: Arithmetic, kernel: FirmwareKernel): void {
+/**
+ * One kernel kind: what wg_open refuses with WG_E_UNSUPPORTED after every
+ * format check passed (the same on both arithmetic paths).
+ */
+function checkPath(artifact: Artifact, kernel: FirmwareKernel): void {
   const { layers, formatVersion } = artifact.manifest;
   if (layers.length === 0) throw unsupported('the artifact has no layers');
   // A chain: each layer reads what the one before it wrote, the first the
@@ -71,24 +74,17 @@ function checkPath(artifact: Artifact, arithmetic: Arithmetic, kernel: FirmwareK
       );
     }
     previous = layer.units;
-    if (layer.kind !== 'dense' && (arithmetic !== 'f32' || kernel !== 'coded')) {
-      throw unsupported(
-        `layer kind "${layer.kind}" (layer "${layer.name}") runs on the f32 path with the coded kernels only, not on the ${arithmetic} path with the ${kernel} kernels`,
-      );
+    if (layer.kind !== 'dense' && kernel !== 'coded') {
+      throw unsupported(`layer kind "${layer.kind}" (layer "${layer.name}") runs with the coded kernels only, not the ${kernel} kernels`);
     }
     if (!('activation' in layer)) return;
     const activation = layer.activation;
     const last = l === layers.length - 1;
-    const ok =
-      activation === 'linear' ||
-      activation === 'relu' ||
-      (activation === 'relu6' && arithmetic === 'f32') ||
-      (activation === 'softmax' && last && layer.kind === 'dense');
+    const ok = activation === 'linear' || activation === 'relu' || activation === 'relu6' || (activation === 'softmax' && last && layer.kind === 'dense');
     if (!ok) {
-      const why =
-        activation === 'softmax' ? (last ? ' over a feature map' : ' before the last layer') : activation === 'relu6' ? ` on the ${arithmetic} path` : '';
+      const why = activation === 'softmax' ? (last ? ' over a feature map' : ' before the last layer') : '';
       throw unsupported(
-        `layer "${layer.name}": activation ${activation}${why} is not supported by the firmware library; only linear, relu, relu6 (f32), and softmax on a last Dense layer`,
+        `layer "${layer.name}": activation ${activation}${why} is not supported by the firmware library; only linear, relu, relu6, and softmax on a last Dense layer`,
       );
     }
   });
@@ -97,14 +93,15 @@ function checkPath(artifact: Artifact, arithmetic: Arithmetic, kernel: FirmwareK
 /**
  * Throws UNSUPPORTED_MODEL for what the C library does not run: with an
  * arithmetic path, on that path with `kernel` (the coded kernels by
- * default); without one, on every path and both kernels. Every path runs
- * Dense layers, activations linear or relu, and softmax on a last Dense
- * layer; the f32 path also relu6 (format version 2), and its coded
- * kernels also conv2d, depthwise-conv2d and the pooling layers.
+ * default); without one, on every path and both kernels. Every path and
+ * kernel runs Dense layers, activations linear, relu or relu6, and softmax
+ * on a last Dense layer; the coded kernels, on both paths, also conv2d,
+ * depthwise-conv2d and the pooling layers.
  */
 export function checkFirmwareSupport(artifact: Artifact, arithmetic?: Arithmetic, kernel: FirmwareKernel = 'coded'): void {
-  if (arithmetic !== undefined) checkPath(artifact, arithmetic, kernel);
-  else for (const a of ARITHMETICS) for (const k of FIRMWARE_KERNELS) checkPath(artifact, a, k);
+  // Both paths run the same models (docs/arithmetic.md); `arithmetic` names one, or none for every path.
+  if (arithmetic !== undefined) checkPath(artifact, kernel);
+  else for (const k of FIRMWARE_KERNELS) checkPath(artifact, k);
 }
 
 /** Decoder state of one held segment: its range-coder models (u16; none for a Rice stream) and local centroids (f32). */

@@ -7,8 +7,8 @@
 // execution image (kernels/conv-image.ts, kernels/sparse-rows.ts; they run
 // as wasm, kernels/conv-image-wasm.ts and sparse-rows-wasm.ts, with planar
 // maps between spatial layers, bit for bit the TypeScript's). No
-// kernel is ever held dense. (The int path runs Dense chains only; a
-// Dense-only model takes interpreter.ts's paths.)
+// kernel is ever held dense. (The int path is graph-int.ts's; a Dense-only
+// model takes interpreter.ts's paths.)
 //
 // Scratch plan for L layers, steps 0..L (TFLM's greedy planner over these
 // lifetimes, memory-planner.ts):
@@ -59,6 +59,7 @@ import { accumulateEntries, addEntries, applyActivation, argmax, preprocess } fr
 import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
 import type { Interpreter, InterpreterOptions } from './interpreter.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
+import { createGraphIntInterpreter } from './graph-int.ts';
 
 /** What the planner decided for a graph's activations: the bytes the arena gives them against every buffer apart. */
 export interface GraphPlan {
@@ -93,7 +94,8 @@ export function createGraphInterpreter(
 ): Interpreter & { plan: GraphPlan } {
   const { manifest } = artifact;
   const layers = manifest.layers;
-  if ((options.arithmetic ?? 'f32') !== 'f32') throw unsupported('int arithmetic runs Dense layers only; run this convolutional model on the f32 path');
+  // The int path (block floating point over the maps) is graph-int.ts's.
+  if ((options.arithmetic ?? 'f32') === 'int') return createGraphIntInterpreter(artifact, arena, options);
   const image = options.image ?? null;
   const shapes: LayerShape[] = layerShapes(
     manifest.preprocess.inputShape,
@@ -320,7 +322,7 @@ export function createGraphInterpreter(
     classify: (sample) => argmax(invoke(sample)),
     logits,
     intLogits() {
-      throw new DeviceError(DeviceErrorCode.BAD_INPUT, 'int logits need the int arithmetic path, which runs Dense layers only', 2);
+      throw new DeviceError(DeviceErrorCode.BAD_INPUT, 'int logits need the int arithmetic path (arithmetic: "int")', 2);
     },
     plan,
   };

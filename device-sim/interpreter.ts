@@ -104,11 +104,15 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
 
   if (arithmetic === 'int') {
     layers.forEach((layer, i) => {
-      const ok = layer.activation === 'linear' || layer.activation === 'relu' || (layer.activation === 'softmax' && i === layers.length - 1);
+      const ok =
+        layer.activation === 'linear' ||
+        layer.activation === 'relu' ||
+        layer.activation === 'relu6' ||
+        (layer.activation === 'softmax' && i === layers.length - 1);
       if (!ok)
         throw new DeviceError(
           DeviceErrorCode.UNSUPPORTED_MODEL,
-          `int arithmetic: layer "${layer.name}" has activation ${layer.activation}; only linear, relu and a softmax last`,
+          `int arithmetic: layer "${layer.name}" has activation ${layer.activation}; only linear, relu, relu6 and a softmax last`,
         );
     });
   }
@@ -189,7 +193,7 @@ export function createInterpreter(artifact: Artifact, arena: Arena, options: Int
         } else {
           evalDenseInt(artifact, ops[i].weightSegments, ops[i].biasSegments, il, fa, from, table, accs[i], chunk!, arena);
         }
-        applyIntActivation(activationOf(i), accs[i]);
+        applyIntActivation(activationOf(i), accs[i], fa);
         if (i + 1 < layers.length) {
           const next = model.layers[i + 1];
           fx = rescale(accs[i], fa, next.bound, minShiftFor(next, fa));

@@ -48,7 +48,8 @@ function unsupported(message: string): DeviceError {
   return new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, `int arithmetic: ${message}`);
 }
 
-function fit(m: number, limit: number, what: string): number {
+/** fit(m, limit) or UNSUPPORTED_MODEL naming `what`. */
+export function fit(m: number, limit: number, what: string): number {
   const f = fitExponent(m, limit);
   if (f === null) throw unsupported(`${what}: magnitude ${m} does not fit in [-64, 64] exponents`);
   return f;
@@ -59,7 +60,7 @@ function fit(m: number, limit: number, what: string): number {
  * artifact's held segments: one decoding pass at open, its working memory
  * from the arena and given back.
  */
-function heldMagnitudes(artifact: Artifact, arena: Arena): { max: Float64Array; count: Float64Array } {
+export function heldMagnitudes(artifact: Artifact, arena: Arena): { max: Float64Array; count: Float64Array } {
   const tensors = artifact.manifest.tensors.length;
   const max = new Float64Array(tensors);
   const count = new Float64Array(tensors);

@@ -86,10 +86,46 @@ export function addIntBiasEntries(positions: Uint32Array, values: Float32Array, 
   for (let i = 0; i < count; i++) acc[positions[i]!] += rsh(rnd(values[i]! * biasScale), shift);
 }
 
-/** relu in place; linear and a (last-layer) softmax leave the accumulators as they are. */
-export function applyIntActivation(activation: Activation, acc: Int32Array): void {
-  if (activation !== 'relu') return;
-  for (let j = 0; j < acc.length; j++) if (acc[j]! < 0) acc[j] = 0;
+/**
+ * relu6's clamp on accumulators at exponent `fa`: floor(6 * 2^fa), exact
+ * (a shift of 6, never by 32 or more); Infinity from fa = 29 on, where
+ * 6 * 2^fa exceeds every int32 and nothing is clamped.
+ */
+export function relu6Cap(fa: number): number {
+  if (fa >= 29) return Number.POSITIVE_INFINITY;
+  if (fa >= 0) return 6 * 2 ** fa;
+  return fa >= -2 ? 6 >> -fa : 0;
+}
+
+/**
+ * The activation in place on accumulators at exponent `fa`: relu, relu6
+ * (clamp to [0, floor(6 * 2^fa)]); linear and a (last-layer) softmax leave
+ * them as they are.
+ */
+export function applyIntActivation(activation: Activation, acc: Int32Array, fa: number): void {
+  if (activation === 'relu') {
+    for (let j = 0; j < acc.length; j++) if (acc[j]! < 0) acc[j] = 0;
+  } else if (activation === 'relu6') {
+    const cap = relu6Cap(fa);
+    for (let j = 0; j < acc.length; j++) {
+      const v = acc[j]!;
+      if (v < 0) acc[j] = 0;
+      else if (v > cap) acc[j] = cap;
+    }
+  }
+}
+
+/**
+ * rdiv(a, k) = sign(a) * floor((2|a| + k) / (2k)): a / k rounded to the
+ * nearest integer, halves away from zero, for an integer |a| < 2^51 and
+ * 1 <= k < 2^30. Exact: the remainder is taken first (fmod is exact), so
+ * what is divided is a multiple of the divisor and the quotient an integer.
+ */
+export function rdiv(a: number, k: number): number {
+  const p = 2 * (a < 0 ? -a : a) + k;
+  const q = 2 * k;
+  const r = (p - (p % q)) / q;
+  return a < 0 ? 0 - r : r;
 }
 
 /**

@@ -17,7 +17,8 @@ for target in cortex-m0plus:int:ON:both cortex-m4f:f32:ON:both cortex-m4f:int:ON
   cortex-m33:int:ON:both cortex-m0plus:int:OFF:both cortex-m4f:f32:OFF:both cortex-m4f:int:OFF:both \
   cortex-m0plus:int:OFF:rice cortex-m4f:f32:OFF:rice cortex-m4f:int:OFF:rice \
   cortex-m4f:f32:OFF:range cortex-m4f:int:OFF:range \
-  cortex-m4f:f32:OFF:both:ON cortex-m4f:f32:OFF:rice:ON cortex-m4f:f32:OFF:range:ON cortex-m33:f32:OFF:both:ON; do
+  cortex-m4f:f32:OFF:both:ON cortex-m4f:f32:OFF:rice:ON cortex-m4f:f32:OFF:range:ON cortex-m33:f32:OFF:both:ON \
+  cortex-m4f:int:OFF:both:ON cortex-m0plus:int:OFF:both:ON; do
   cpu=${target%%:*}
   rest=${target#*:}
   arith=${rest%%:*}

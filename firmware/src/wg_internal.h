@@ -57,7 +57,7 @@
 /* Convolutional models (format version 2; CMake WG_SPATIAL, docs/firmware.md):
  * a build without them reads version-1 manifests only and refuses a
  * version-2 one with WG_E_UNSUPPORTED_VERSION, as a reader that predates
- * version 2 does. They run on the f32 path with the coded kernels. */
+ * version 2 does. They run on both paths with the coded kernels. */
 #ifndef WG_SPATIAL
 #define WG_SPATIAL 1
 #endif
@@ -65,6 +65,11 @@
 #define WG_SPATIAL_F32 1
 #else
 #define WG_SPATIAL_F32 0
+#endif
+#if WG_SPATIAL && defined(WG_ARITH_INT)
+#define WG_SPATIAL_INT 1
+#else
+#define WG_SPATIAL_INT 0
 #endif
 
 /* Little-endian reads at any alignment (flash may hand us odd offsets).
@@ -426,10 +431,12 @@ void wg_graph_regions(const wg_model *m, uint64_t regions[3]);
  * layer reads the preprocessed input. */
 void wg_geom_next(const wg_model *m, uint32_t layer, wg_geom *g, int first);
 
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
 /* Runs a layer that is not Dense (io->in its input map, io->out its
- * output, every cell written) with the coded kernels; g is the geometry
- * (wg_geom_next). io->units becomes its output's element count. */
+ * output, every cell written) with the coded kernels, the path's way (int:
+ * io's exponents, docs/arithmetic.md "Convolutional layers (int path)");
+ * g is the geometry (wg_geom_next). io->units becomes its output's
+ * element count. */
 wg_status wg_spatial_layer(const wg_model *m, uint32_t layer, wg_layer_io *io, const wg_geom *g);
 
 /* The operators (conv.ts), apart for the unit tests. */
@@ -442,12 +449,27 @@ typedef struct wg_conv {
     uint32_t oy0, oy1, ox0, ox1; /* the outputs whose input cell of the tap is inside */
 } wg_conv;
 void wg_conv_begin(wg_conv *k, const wg_geom *g);
-/* out[cell, o] += fl32(x * w) for every output cell the kernel entry at
- * `position` reaches whose input x is not 0, cells row-major. */
-void wg_conv_entry(wg_conv *k, const float *in, float *out, uint32_t position, float w);
-/* Max or average pooling (g->kind), the global average pool. */
-void wg_pool(const wg_geom *g, const float *in, float *out);
-void wg_global_pool(const wg_geom *g, const float *in, float *out);
+/* out[cell, o] += x * w for every output cell the kernel entry at
+ * `position` reaches whose input x is not 0, cells row-major: fl32(x * w)
+ * on the f32 path, on the int path w is the entry's wq (int8). */
+void wg_conv_entry(wg_conv *k, const wg_acc *in, wg_acc *out, uint32_t position, wg_acc w);
+/* Max or average pooling (g->kind), the global average pool; on the int
+ * path an average is the exact sum (int64) rounded by wg_rdiv. */
+void wg_pool(const wg_geom *g, const wg_acc *in, wg_acc *out);
+void wg_global_pool(const wg_geom *g, const wg_acc *in, wg_acc *out);
+#endif
+
+#if WG_SPATIAL_INT
+/* The first weighted layer (Dense, conv2d, depthwise) at or after layer
+ * index `from`, or layer_count when only pooling follows; *bound gets its
+ * X_l (from its terms), or 32767 when there is none (docs/arithmetic.md,
+ * "The bound ahead"). */
+uint32_t wg_weighted_ahead(const wg_model *m, uint32_t from, int32_t *bound);
+/* rdiv(a, k) = sign(a) floor((2|a| + k) / (2k)): a / k rounded to the
+ * nearest integer, halves away from zero (|a| < 2^39, 1 <= k <= 2^24). */
+int32_t wg_rdiv(int64_t a, uint32_t k);
+/* relu6 on accumulators at exponent fa: clamp to [0, floor(6 * 2^fa)]. */
+void wg_relu6_int(wg_acc *out, uint32_t n, int32_t fa);
 #endif
 
 /* Structure, manifest and held intervals of an artifact into `m` (wg_open.c). */

@@ -8,8 +8,10 @@
  * segments' terms in manifest segment order, each in ascending position,
  * then the bias segments' the same way. The int path's sums are exact.
  * A convolutional model's layers that are not Dense run in wg_spatial.c
- * (f32, coded kernels), their input map preprocessed once into the odd
- * region; its Dense layers read the last map flat, here.
+ * (coded kernels, either path), their input map preprocessed once into
+ * the odd region; its Dense layers read the last map flat, here. On the
+ * int path a pooling layer keeps its input's exponent, and each weighted
+ * layer but the last is rescaled toward the next weighted layer's bound.
  */
 #include "wg_internal.h"
 
@@ -118,8 +120,15 @@ static wg_status coded_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
 static int32_t rescale(const wg_model *m, const wg_layer_io *io, uint32_t l, int relu)
 {
     const wg_layer_state *ls = (const wg_layer_state *)(const void *)m->arena;
+#if WG_SPATIAL
+    /* the next weighted layer (pooling between never grows a magnitude),
+     * or the cap 32767 when only pooling follows */
+    int32_t bound, s = 0;
+    uint32_t next = wg_weighted_ahead(m, l + 1u, &bound), a = 0, j, units = io->units;
+#else
     uint32_t next = wg_layer(m, l + 1u), a = 0, j, units = io->units;
     int32_t bound = wg_activation_bound(wg_fb_u32(m->manifest, next, L_INPUTS, 0)), s = 0;
+#endif
     wg_acc *out = io->out;
     if (relu) {
         for (j = 0; j < units; j++) {
@@ -133,8 +142,13 @@ static int32_t rescale(const wg_model *m, const wg_layer_io *io, uint32_t l, int
             a = mag > a ? mag : a;
         }
     }
+#if WG_SPATIAL
+    if (next < m->layer_count && (ls[next].flags & WG_LS_BIAS_HELD)) {
+        int32_t need = io->fa + ls[next].fw - ls[next].fb;
+#else
     if (ls[l + 1u].flags & WG_LS_BIAS_HELD) {
         int32_t need = io->fa + ls[l + 1u].fw - ls[l + 1u].fb;
+#endif
         s = need > 0 ? need : 0;
     }
     while (s < 32 && wg_rsh((int32_t)(a > 0x7fffffffu ? 0x7fffffffu : a), s) > bound) s++;
@@ -160,7 +174,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #ifdef WG_ARITH_INT
     int32_t fx;
 #endif
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
     wg_geom geom;
 #endif
     if (!m || !input || !result || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
@@ -171,18 +185,20 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
     io.raw = input;
     io.inputs = m->inputs;
 #ifdef WG_ARITH_INT
+#if WG_SPATIAL
+    (void)wg_weighted_ahead(m, 0, &io.in_bound); /* X_0: the first weighted layer's bound */
+#else
     io.in_bound = wg_activation_bound(m->inputs);
+#endif
     fx = m->in_exp;
 #endif
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
     memset(&geom, 0, sizeof(geom));
     if (m->graph & WG_GRAPH_MAP) {
-        /* a map is read many times: preprocessed once into the odd region */
-        float *x = (float *)(void *)(m->arena + m->act_at[1]);
-        for (j = 0; j < m->inputs; j++) {
-            float v = (float)input[j] * m->scale;
-            x[j] = v + m->offset;
-        }
+        /* a map is read many times: preprocessed once into the odd region
+         * (f32: fl32(fl32(raw scale) + offset); int: the clamped xq) */
+        wg_acc *x = (wg_acc *)(void *)(m->arena + m->act_at[1]);
+        for (j = 0; j < m->inputs; j++) x[j] = wg_input_at(m, &io, j);
         io.raw = NULL;
         io.in = x;
     }
@@ -200,8 +216,11 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
         io.units = wg_fb_u32(b, layer, L_UNITS, 0);
         io.out = (wg_acc *)(void *)(m->arena + m->act_at[l % 2u]);
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
         if (m->graph & WG_GRAPH_MAP) wg_geom_next(m, layer, &geom, l == 0);
+#if WG_SPATIAL_INT
+        if (geom.kind >= KIND_MAX_POOL) io.fa = fx; /* pooling keeps the exponent */
+#endif
         if (geom.kind != KIND_DENSE) {
             st = wg_spatial_layer(m, layer, &io, &geom);
         } else
@@ -212,6 +231,15 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
         }
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
+#if WG_SPATIAL
+        if (act == ACT_RELU6) {
+            wg_relu6_int(io.out, io.units, io.fa);
+            act = ACT_LINEAR;
+        }
+        if (geom.kind >= KIND_MAX_POOL) {
+            act = ACT_LINEAR; /* nothing to rescale: the exponent passes on */
+        } else
+#endif
         if (l + 1u < m->layer_count) {
             fx = rescale(m, &io, l, act == ACT_RELU);
             act = ACT_LINEAR; /* rescale applied the ReLU */

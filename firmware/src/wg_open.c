@@ -195,9 +195,9 @@ wg_status wg_plan(const uint8_t *artifact, size_t len, wg_plan_info *plan)
 /* What the kernels can run: a chain of Dense layers, linear or relu, and a
  * softmax last layer (its logits are returned), over tensors in codings
  * this build decodes (WG_CODING_RANGE, WG_CODING_RICE). A WG_SPATIAL
- * build also runs version 2 (docs/firmware.md): relu6 on the f32 path, and
- * spatial layers on the f32 path with the coded kernels; softmax only on a
- * Dense last layer. */
+ * build also runs version 2 (docs/firmware.md): relu6, and spatial layers
+ * with the coded kernels, on both paths; softmax only on a Dense last
+ * layer. */
 static wg_status check_supported(const wg_model *m)
 {
     const uint8_t *b = m->manifest;
@@ -206,9 +206,6 @@ static wg_status check_supported(const wg_model *m)
     for (t = 0; t < tensors; t++) {
         if (!wg_coding_built(wg_tensor_coding(m, t))) return WG_E_UNSUPPORTED;
     }
-#if WG_SPATIAL && defined(WG_ARITH_INT)
-    if (m->graph & WG_GRAPH_V2) return WG_E_UNSUPPORTED; /* relu6 or a spatial layer: f32 only */
-#endif
     for (l = 0; l < m->layer_count; l++) {
         uint32_t layer = wg_layer(m, l), act = wg_fb_u8(b, layer, L_ACTIVATION, ACT_LINEAR);
 #if WG_SPATIAL
@@ -250,15 +247,26 @@ wg_status wg_prepare_input(wg_model *m)
     uint32_t a, c, l;
     int64_t s, o;
     int32_t fx;
+#if WG_SPATIAL
+    uint32_t first;
+    int32_t bound;
+#endif
     for (l = 0; l < m->layer_count; l++) {
         if (ls[l].fw < -64 || ls[l].fb < -64) return WG_E_UNSUPPORTED; /* fit had no solution */
     }
     top = top + m->offset;
     a = wg_bits_of_f32(m->offset) & 0x7fffffffu;
     c = wg_bits_of_f32(top) & 0x7fffffffu;
+#if WG_SPATIAL
+    /* the first weighted layer's bound and bias (none: 32767, nothing lowers fx) */
+    first = wg_weighted_ahead(m, 0, &bound);
+    fx = wg_fit(a > c ? a : c, bound); /* binary32 magnitudes order as their bits */
+    if (first < m->layer_count && (ls[first].flags & WG_LS_BIAS_HELD) && ls[first].fb - ls[first].fw < fx) fx = ls[first].fb - ls[first].fw;
+#else
     /* binary32 magnitudes order as their bits */
     fx = wg_fit(a > c ? a : c, wg_activation_bound(m->inputs));
     if ((ls[0].flags & WG_LS_BIAS_HELD) && ls[0].fb - ls[0].fw < fx) fx = ls[0].fb - ls[0].fw;
+#endif
     s = wg_rnd_pow2(wg_bits_of_f32(m->scale), fx + 15);
     o = wg_rnd_pow2(wg_bits_of_f32(m->offset), fx + 15);
     if (s > INT32_MAX || s < INT32_MIN || o > INT32_MAX || o < INT32_MIN) return WG_E_UNSUPPORTED;

@@ -2,9 +2,10 @@
  * wg_spatial.c: convolutional models (format version 2, docs/format.md
  * 3.1.1), in a build with WG_SPATIAL: the layer rules of the manifest
  * reader (formats/artifact/layer-graph.ts, rule 6 of docs/format.md 3.3),
- * the layers' geometry, and, on the f32 path with the coded kernels, the
- * operators of device-sim/kernels/conv.ts in its order of operations
- * (docs/arithmetic.md, "Convolutional layers"):
+ * the layers' geometry, and, with the coded kernels, the operators of
+ * device-sim/kernels/conv.ts in its order of operations (docs/arithmetic.md,
+ * "Convolutional layers"), or on the int path those of conv-int.ts
+ * ("Convolutional layers (int path)"):
  *
  *   conv2d, depthwise-conv2d  each held kernel entry, as the segments
  *                             decode, is added into every output cell its
@@ -15,7 +16,8 @@
  *   global-avg-pool2d         the cells row-major, channels innermost
  *
  * Feature maps are NHWC without the batch: [height, width, channels]
- * float32, row-major, in the arena's activation regions. No allocation,
+ * float32 (int32 on the int path), row-major, in the arena's activation
+ * regions. No allocation,
  * no recursion; every index below is bounded by a checked geometry and by
  * the cursor's position check (position < the kernel's elements).
  */
@@ -198,9 +200,46 @@ wg_status wg_graph_check(wg_model *m, uint32_t version, uint32_t tensor_count)
     return WG_OK;
 }
 
-/* ---- the operators (device-sim/kernels/conv.ts) ---- */
+/* ---- the operators (device-sim/kernels/conv.ts, conv-int.ts) ---- */
 
-#if WG_SPATIAL_F32
+#if WG_SPATIAL_INT
+uint32_t wg_weighted_ahead(const wg_model *m, uint32_t from, int32_t *bound)
+{
+    const uint8_t *b = m->manifest;
+    uint32_t l;
+    for (l = from; l < m->layer_count; l++) {
+        uint32_t layer = wg_layer(m, l), kind = wg_fb_u8(b, layer, L_KIND, KIND_DENSE);
+        uint32_t terms = wg_fb_u32(b, layer, L_INPUTS, 0);
+        if (kind > KIND_DEPTHWISE) continue;
+        /* conv2d: kh kw inputs; depthwise: kh kw (one input channel per
+         * output); Dense: its inputs. At most the kernel's elements, 2^24. */
+        if (kind != KIND_DENSE) {
+            uint32_t window = wg_fb_u8(b, layer, L_WINDOW_H, 0) * wg_fb_u8(b, layer, L_WINDOW_W, 0);
+            terms = kind == KIND_CONV ? window * terms : window;
+        }
+        *bound = wg_activation_bound(terms);
+        return l;
+    }
+    *bound = 32767;
+    return m->layer_count;
+}
+
+int32_t wg_rdiv(int64_t a, uint32_t k)
+{
+    uint64_t mag = a < 0 ? (uint64_t)-a : (uint64_t)a;
+    mag = (2u * mag + k) / (2u * (uint64_t)k);
+    return a < 0 ? -(int32_t)mag : (int32_t)mag;
+}
+
+void wg_relu6_int(wg_acc *out, uint32_t n, int32_t fa)
+{
+    /* floor(6 * 2^fa), exact: 6 << fa up to fa = 28; from 29 on it is past
+     * every int32, so no clamp; 3, 1, then 0 below fa = 0 */
+    int32_t cap = fa >= 29 ? INT32_MAX : fa >= 0 ? 6 << fa : fa >= -2 ? 6 >> -fa : 0;
+    uint32_t j;
+    for (j = 0; j < n; j++) out[j] = out[j] < 0 ? 0 : out[j] > cap ? cap : out[j];
+}
+#endif
 
 void wg_conv_begin(wg_conv *k, const wg_geom *g)
 {
@@ -226,7 +265,7 @@ static uint32_t end_valid(int32_t offset, uint32_t s, uint32_t n, uint32_t out)
     return end < out ? end : out;
 }
 
-void wg_conv_entry(wg_conv *k, const float *in, float *out, uint32_t position, float w)
+void wg_conv_entry(wg_conv *k, const wg_acc *in, wg_acc *out, uint32_t position, wg_acc w)
 {
     const wg_geom *g = k->g;
     uint32_t t = position / k->per_tap, within, ci, co, oy, ox, in_row, out_row, in_step, out_c = g->oc;
@@ -252,9 +291,9 @@ void wg_conv_entry(wg_conv *k, const float *in, float *out, uint32_t position, f
     for (oy = k->oy0; oy < k->oy1; oy++) {
         uint32_t i = in_row, o = out_row;
         for (ox = k->ox0; ox < k->ox1; ox++) {
-            float x = in[i];
-            if (x != 0) { /* a zero input: no term */
-                float term = x * w;
+            wg_acc x = in[i];
+            if (x != 0) { /* a zero input: no term (int: exact either way) */
+                wg_acc term = x * w; /* int: |x| <= 32767, |w| <= 127; the bound keeps the sum in int32 */
                 out[o] = out[o] + term;
             }
             i += in_step;
@@ -265,7 +304,7 @@ void wg_conv_entry(wg_conv *k, const float *in, float *out, uint32_t position, f
     }
 }
 
-void wg_pool(const wg_geom *g, const float *in, float *out)
+void wg_pool(const wg_geom *g, const wg_acc *in, wg_acc *out)
 {
     uint32_t oy, ox, y, x, k, o = 0, c = g->c;
     int avg = g->kind == KIND_AVG_POOL;
@@ -278,6 +317,23 @@ void wg_pool(const wg_geom *g, const float *in, float *out)
             int32_t left = (int32_t)(ox * g->sw) - (int32_t)g->pl;
             uint32_t x0 = left > 0 ? (uint32_t)left : 0u, x1 = (uint32_t)(left + (int32_t)g->kw);
             if (x1 > g->w) x1 = g->w;
+#if WG_SPATIAL_INT
+            /* per channel: the largest cell (at least one is inside), or
+             * the exact sum (< 2^31 here: at most 255 x 255 cells of
+             * |v| <= 32767; int64 all the same) rounded by wg_rdiv */
+            for (k = 0; k < c; k++) {
+                int64_t sum = 0;
+                int32_t best = INT32_MIN;
+                for (y = y0; y < y1; y++) {
+                    const wg_acc *i = in + (y * g->w + x0) * c + k;
+                    for (x = x0; x < x1; x++, i += c) {
+                        sum += *i;
+                        if (*i > best) best = *i;
+                    }
+                }
+                out[o + k] = avg ? wg_rdiv(sum, (y1 - y0) * (x1 - x0)) : best;
+            }
+#else
             /* padded cells are no candidates and not counted: max starts
              * at -infinity, a NaN is never larger */
             for (k = 0; k < c; k++) out[o + k] = avg ? 0.0f : wg_f32_of_bits(0xff800000u);
@@ -297,30 +353,44 @@ void wg_pool(const wg_geom *g, const float *in, float *out)
                 float cells = (float)((y1 - y0) * (x1 - x0)); /* <= 255 x 255: exact */
                 for (k = 0; k < c; k++) out[o + k] = out[o + k] / cells;
             }
+#endif
             o += c;
         }
     }
 }
 
-void wg_global_pool(const wg_geom *g, const float *in, float *out)
+void wg_global_pool(const wg_geom *g, const wg_acc *in, wg_acc *out)
 {
     uint32_t c = g->c, n = g->h * g->w * c, i, k;
+#if WG_SPATIAL_INT
+    /* the exact sum of each channel: h w <= 2^24 cells of |v| <= 32767 */
+    for (k = 0; k < c; k++) {
+        int64_t sum = 0;
+        for (i = k; i < n; i += c) sum += in[i];
+        out[k] = wg_rdiv(sum, g->h * g->w);
+    }
+#else
     float cells = (float)(g->h * g->w); /* <= 2^24: exact */
     for (k = 0; k < c; k++) out[k] = 0.0f;
     for (i = 0; i < n; i += c) {
         for (k = 0; k < c; k++) out[k] = out[k] + in[i + k];
     }
     for (k = 0; k < c; k++) out[k] = out[k] / cells;
+#endif
 }
 
 /* Every held segment of `tensor`, in the manifest's segment order, each
  * entry in ascending position: a kernel entry into its taps, or a bias
- * entry (position = output channel) into every cell of `out` (n values). */
-static wg_status stream(const wg_model *m, uint32_t tensor, wg_conv *k, const float *in, float *out, uint32_t n)
+ * entry (position = output channel) into every cell of `out` (n values).
+ * The int path adds wq = rnd(w 2^fw), and a bias rsh(rnd(b 2^fb), fb - fa). */
+static wg_status stream(const wg_model *m, uint32_t tensor, wg_conv *k, const wg_acc *in, wg_acc *out, uint32_t n, const wg_layer_io *io)
 {
     wg_seg_iter it;
     wg_cursor c;
     uint32_t at = 0;
+#if !WG_SPATIAL_INT
+    (void)io;
+#endif
     wg_seg_begin(&it, m);
     while (wg_seg_next(&it)) {
         uint32_t e;
@@ -332,9 +402,15 @@ static wg_status stream(const wg_model *m, uint32_t tensor, wg_conv *k, const fl
                             NULL);
         for (e = 0; st == WG_OK && e < it.count; e++) {
             uint32_t p, raw, o;
-            float w;
-            st = wg_cursor_next(&c, &p, &w, &raw);
+            float value;
+            wg_acc w;
+            st = wg_cursor_next(&c, &p, &value, &raw);
             if (st != WG_OK) break;
+#if WG_SPATIAL_INT
+            w = in ? (int32_t)wg_rnd_pow2_bits(value, io->fw) : wg_rsh((int32_t)wg_rnd_pow2_bits(value, io->fb), io->fb - io->fa);
+#else
+            w = value;
+#endif
             if (!in) {
                 for (o = p; o < n; o += k->g->oc) out[o] = out[o] + w;
             } else {
@@ -349,15 +425,18 @@ static wg_status stream(const wg_model *m, uint32_t tensor, wg_conv *k, const fl
 wg_status wg_spatial_layer(const wg_model *m, uint32_t layer, wg_layer_io *io, const wg_geom *g)
 {
     uint32_t n = g->oh * g->ow * g->oc, j; /* the arena holds it: < 2^30 */
-    float *out = io->out;
+    wg_acc *out = io->out;
     wg_status st = WG_OK;
     if (g->kind == KIND_CONV || g->kind == KIND_DEPTHWISE) {
         wg_conv k;
         int32_t bias = (int16_t)wg_fb_u16(m->manifest, layer, L_BIAS, 0xffffu);
-        for (j = 0; j < n; j++) out[j] = 0.0f;
+        for (j = 0; j < n; j++) out[j] = 0;
         wg_conv_begin(&k, g);
-        st = stream(m, wg_fb_u16(m->manifest, layer, L_KERNEL, 0), &k, io->in, out, n);
-        if (st == WG_OK && bias >= 0) st = stream(m, (uint32_t)bias, &k, NULL, out, n);
+        st = stream(m, wg_fb_u16(m->manifest, layer, L_KERNEL, 0), &k, io->in, out, n, io);
+#if WG_SPATIAL_INT
+        if (!io->bias_held) bias = -1; /* no entry held: no term (and fb - fa means nothing) */
+#endif
+        if (st == WG_OK && bias >= 0) st = stream(m, (uint32_t)bias, &k, NULL, out, n, io);
     } else if (g->kind == KIND_GLOBAL_AVG_POOL) {
         wg_global_pool(g, io->in, out);
     } else {
@@ -366,7 +445,5 @@ wg_status wg_spatial_layer(const wg_model *m, uint32_t layer, wg_layer_io *io, c
     io->units = n;
     return st;
 }
-
-#endif /* WG_SPATIAL_F32 */
 
 #endif /* WG_SPATIAL */

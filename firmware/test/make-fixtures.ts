@@ -212,7 +212,7 @@ function bad(name: string, bytes: Uint8Array): void {
 
 // ---- convolutional models (format version 2): docs/arithmetic.md's
 // "Convolutional layers" and docs/format.md 3.1.1, written plainly (f32,
-// coded kernels: the only path that runs them) ----
+// coded kernels; the int path's below) ----
 
 interface Map3 { h: number; w: number; c: number }
 
@@ -309,7 +309,118 @@ function runGraphF32(a: Artifact, raw: Uint8Array): { logits: Float32Array; cls:
   return { logits: x, cls };
 }
 
-/** A convolutional model's fixture: f32 coded only; the other paths and kernels are refused. */
+/**
+ * docs/arithmetic.md's "Convolutional layers (int path)", written plainly:
+ * X_l from each weighted layer's terms, the input clamped to the first
+ * weighted layer's bound, pooling on integers (averages rounded halves
+ * away from zero, in BigInt), each weighted layer but the last rescaled
+ * toward the next weighted layer's bound (32767 when only pooling follows).
+ */
+function runGraphInt(a: Artifact, raw: Uint8Array): { logits: Int32Array; exponent: number; cls: number } {
+  const m = a.manifest;
+  const weighted = (l: (typeof m.layers)[number]) => l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'depthwise-conv2d';
+  const P = m.layers.map((layer) => {
+    if (!('kernel' in layer)) return null;
+    const k = heldEntries(a, layer.kernel).flat();
+    const b = layer.bias >= 0 ? heldEntries(a, layer.bias).flat() : [];
+    const fw = k.length ? fit(Math.max(...k.map((e) => Math.abs(e.w))), 127) : 64;
+    const fb = b.length ? fit(Math.max(...b.map((e) => Math.abs(e.w))), 2 ** 30) : 64;
+    const terms = layer.kind === 'dense' ? layer.inputs : layer.window[0] * layer.window[1] * (layer.kind === 'conv2d' ? layer.inputs : 1);
+    return { k, b, fw, fb, hasBias: b.length > 0, X: bound(terms) };
+  });
+  const ahead = (from: number) => P.slice(from).find((p) => p !== null) ?? null;
+  const { scale, offset } = m.preprocess;
+  const first = ahead(0);
+  const X0 = first ? first.X : 32767;
+  let fx = fit(Math.max(Math.abs(offset), Math.abs(f32(f32(255 * scale) + offset))), X0);
+  if (first?.hasBias && first.fb - first.fw < fx) fx = first.fb - first.fw;
+  const S = rnd(scale * 2 ** (fx + 15));
+  const O = rnd(offset * 2 ** (fx + 15));
+  let x = Array.from(raw, (r) => Math.max(-X0, Math.min(X0, rsh(r * S + O, 15))));
+  const shape = m.preprocess.inputShape;
+  let map: Map3 = shape.length === 3 ? { h: shape[0]!, w: shape[1]!, c: shape[2]! } : { h: shape[0]!, w: shape[1] ?? 1, c: 1 };
+  const rdiv = (sum: bigint, n: number): number => {
+    const q = ((sum < 0n ? -sum : sum) * 2n + BigInt(n)) / (2n * BigInt(n));
+    return Number(sum < 0n ? -q : q);
+  };
+  m.layers.forEach((layer, l) => {
+    const p = P[l];
+    const fa = p ? fx + p.fw : fx;
+    let out: number[];
+    if (layer.kind === 'dense') {
+      out = new Array(layer.units).fill(0);
+      for (const { p: at, w } of p!.k) out[at % layer.units] += x[Math.floor(at / layer.units)]! * rnd(w * 2 ** p!.fw);
+      map = { h: 1, w: 1, c: layer.units };
+    } else if (layer.kind === 'global-avg-pool2d') {
+      out = [];
+      for (let k = 0; k < map.c; k++) {
+        let sum = 0n;
+        for (let cell = 0; cell < map.h * map.w; cell++) sum += BigInt(x[cell * map.c + k]!);
+        out.push(rdiv(sum, map.h * map.w));
+      }
+      map = { h: 1, w: 1, c: map.c };
+    } else {
+      const rows = side(map.h, layer.window[0], layer.strides[0], layer.padding);
+      const cols = side(map.w, layer.window[1], layer.strides[1], layer.padding);
+      const at = (y: number, xx: number, k: number): number | undefined =>
+        y < 0 || xx < 0 || y >= map.h || xx >= map.w ? undefined : x[(y * map.w + xx) * map.c + k];
+      const oc = layer.units;
+      out = new Array(rows.out * cols.out * oc).fill(0);
+      if (layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d') {
+        const lastDim = layer.kind === 'conv2d' ? oc : oc / layer.inputs;
+        for (const { p: pos, w } of p!.k) {
+          const j = pos % lastDim;
+          const ci = Math.floor(pos / lastDim) % map.c;
+          const kx = Math.floor(pos / lastDim / map.c) % layer.window[1];
+          const ky = Math.floor(pos / lastDim / map.c / layer.window[1]);
+          const co = layer.kind === 'conv2d' ? j : ci * lastDim + j;
+          for (let oy = 0; oy < rows.out; oy++) {
+            for (let ox = 0; ox < cols.out; ox++) {
+              const v = at(oy * layer.strides[0] + ky - rows.before, ox * layer.strides[1] + kx - cols.before, ci);
+              if (v !== undefined) out[(oy * cols.out + ox) * oc + co] += v * rnd(w * 2 ** p!.fw);
+            }
+          }
+        }
+      } else {
+        for (let oy = 0; oy < rows.out; oy++) {
+          for (let ox = 0; ox < cols.out; ox++) {
+            for (let k = 0; k < oc; k++) {
+              const cells: number[] = [];
+              for (let ky = 0; ky < layer.window[0]; ky++) {
+                for (let kx = 0; kx < layer.window[1]; kx++) {
+                  const v = at(oy * layer.strides[0] + ky - rows.before, ox * layer.strides[1] + kx - cols.before, k);
+                  if (v !== undefined) cells.push(v);
+                }
+              }
+              out[(oy * cols.out + ox) * oc + k] =
+                layer.kind === 'max-pool2d' ? Math.max(...cells) : rdiv(cells.reduce((s, v) => s + BigInt(v), 0n), cells.length);
+            }
+          }
+        }
+      }
+      map = { h: rows.out, w: cols.out, c: oc };
+    }
+    if (p?.hasBias) for (const { p: pos, w } of p.b) for (let o = pos; o < out.length; o += map.c) out[o] += rsh(rnd(w * 2 ** p.fb), p.fb - fa);
+    const activation = 'activation' in layer ? layer.activation : 'linear';
+    if (activation === 'relu' || activation === 'relu6') out = out.map((v) => Math.max(v, 0));
+    if (activation === 'relu6' && fa < 29) out = out.map((v) => Math.min(v, Math.floor(6 * 2 ** fa)));
+    for (const v of out) if (Math.abs(v) >= 2 ** 31) throw new Error('overflow');
+    x = out;
+    fx = fa;
+    if (!weighted(layer) || l === m.layers.length - 1) return;
+    const next = ahead(l + 1);
+    const A = Math.max(...out.map(Math.abs));
+    let s = 0;
+    while (rsh(A, s) > (next ? next.X : 32767) || (next?.hasBias && fa - s + next.fw > next.fb)) s++;
+    x = out.map((v) => rsh(v, s));
+    fx = fa - s;
+  });
+  let cls = 0;
+  for (let j = 1; j < x.length; j++) if (x[j]! > x[cls]!) cls = j;
+  return { logits: Int32Array.from(x), exponent: fx, cls };
+}
+
+/** A convolutional model's fixture: both paths with the coded kernels; the image kernels are refused. */
 function graphModel(name: string, input: ModelInput, license?: number[], count = 8): Artifact {
   const bytes = encodeArtifact(input, { heldIntervals: license, privateKey });
   const a = readArtifact(bytes, { publicKey: createPublicKey(privateKey) });
@@ -321,13 +432,17 @@ function graphModel(name: string, input: ModelInput, license?: number[], count =
   writeFileSync(`${dir}/${name}.samples`, raw);
   lines.push(`samples ${name} ${name}.samples ${count}`);
   const fl: number[] = [];
+  const it: number[] = [];
   for (let s = 0; s < count; s++) {
     const r = runGraphF32(a, raw.subarray(s * inputs, (s + 1) * inputs));
     fl.push(...new Uint32Array(r.logits.buffer), r.cls);
+    const q = runGraphInt(a, raw.subarray(s * inputs, (s + 1) * inputs));
+    it.push(...new Uint32Array(q.logits.buffer), q.exponent >>> 0, q.cls);
   }
   writeFileSync(`${dir}/${name}.f32.coded`, new Uint8Array(Uint32Array.from(fl).buffer));
-  lines.push(`expect ${name} f32 coded ${name}.f32.coded`);
-  lines.push(`refuse ${name} f32 image WG_E_UNSUPPORTED`, `refuse ${name} int coded WG_E_UNSUPPORTED`, `refuse ${name} int image WG_E_UNSUPPORTED`);
+  writeFileSync(`${dir}/${name}.int.coded`, new Uint8Array(Uint32Array.from(it).buffer));
+  lines.push(`expect ${name} f32 coded ${name}.f32.coded`, `expect ${name} int coded ${name}.int.coded`);
+  lines.push(`refuse ${name} f32 image WG_E_UNSUPPORTED`, `refuse ${name} int image WG_E_UNSUPPORTED`);
   // the plan: 16 L + 4 (largest even output + largest odd output, the input map an odd one) + decoder; no image
   let even = 0;
   let odd = inputs;

@@ -136,8 +136,8 @@ static void test_arena_boundary_is_exact(void **state)
 
 /* A convolutional model: the arena check comes before the support check,
  * so one byte below the plan is WG_E_ARENA_TOO_SMALL on every path and
- * kernel; at the plan it runs on the f32 path's coded kernels and is
- * WG_E_UNSUPPORTED elsewhere (docs/firmware.md). */
+ * kernel; at the plan it runs with the coded kernels, on both paths, and
+ * is WG_E_UNSUPPORTED with the image's (docs/firmware.md). */
 static void test_convolutional_arena_and_paths(void **state)
 {
     static const char *names[] = {"conv", "conv-rice"};
@@ -162,20 +162,16 @@ static void test_convolutional_arena_and_paths(void **state)
         assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image, &arena), WG_E_UNSUPPORTED);
         free(arena);
         /* without a key: every segment decoded and checked at open */
-        assert_int_equal(open_with(&m, bytes, len, NULL, WG_OPEN_ALLOW_UNSIGNED, plan.arena_coded, &arena),
-                         strcmp(TEST_ARITH, "f32") == 0 ? WG_OK : WG_E_UNSUPPORTED);
+        assert_int_equal(open_with(&m, bytes, len, NULL, WG_OPEN_ALLOW_UNSIGNED, plan.arena_coded, &arena), WG_OK);
         free(arena);
-        assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena),
-                         strcmp(TEST_ARITH, "f32") == 0 ? WG_OK : WG_E_UNSUPPORTED);
-        if (strcmp(TEST_ARITH, "f32") == 0) {
-            input = malloc(plan.inputs);
-            memset(input, 200, plan.inputs);
-            assert_int_equal(wg_invoke(&m, input, logits, &result), WG_OK);
-            assert_true(result.class_index < plan.outputs);
-            assert_int_equal(wg_input_size(&m), 144);
-            assert_int_equal(wg_output_size(&m), 10);
-            free(input);
-        }
+        assert_int_equal(open_with(&m, bytes, len, fx.key, 0, plan.arena_coded, &arena), WG_OK);
+        input = malloc(plan.inputs);
+        memset(input, 200, plan.inputs);
+        assert_int_equal(wg_invoke(&m, input, logits, &result), WG_OK);
+        assert_true(result.class_index < plan.outputs);
+        assert_int_equal(wg_input_size(&m), 144);
+        assert_int_equal(wg_output_size(&m), 10);
+        free(input);
         free(arena);
         free(bytes);
     }

@@ -94,9 +94,16 @@ test('what a convolutional model cannot run on is refused by name', () => {
       return `${(error as { code?: string }).code}: ${(error as Error).message}`;
     }
   };
-  assert.match(
+  assert.is(
     code(() => createInterpreter(artifact, new Arena(64 * 1024), { arithmetic: 'int' })),
-    /UNSUPPORTED_MODEL.*Dense layers only/,
+    'none',
+    'the int path runs it with the coded kernels',
+  );
+  const image = prepareExecImage(artifact, new Arena(256 * 1024), 1 << 20).image;
+  assert.ok(image);
+  assert.match(
+    code(() => createInterpreter(artifact, new Arena(256 * 1024), { arithmetic: 'int', image })),
+    /UNSUPPORTED_MODEL.*coded kernels only/,
   );
   assert.match(
     code(() => checkFirmwareSupport(artifact)),

@@ -23,8 +23,11 @@ test('the fixtures hold range- and Rice-coded models of every encoding, each wit
   );
 });
 
-test('a convolutional fixture runs on the f32 path with the coded kernels only', () => {
-  assert.ok(checkRefusals(vectors) >= 6);
+test('a convolutional fixture runs with the coded kernels on both paths; the image kernels refuse it', () => {
+  assert.ok(checkRefusals(vectors) >= 4);
+  const conv = vectors.records('expect').filter((r) => r[1]!.startsWith('conv'));
+  assert.equal(conv.map((r) => `${r[1]} ${r[2]} ${r[3]}`).sort(), ['conv f32 coded', 'conv int coded', 'conv-rice f32 coded', 'conv-rice int coded']);
+  assert.ok(vectors.records('refuse').every((r) => r[3] === 'image'));
 });
 
 test("device-sim gives the fixtures' logits, exponents and classes bit for bit, on both paths and both kernels", () => {

@@ -14,7 +14,7 @@ import { checkFirmwareSupport, firmwarePlan, type Arithmetic, type FirmwareKerne
 import { resolveProfile } from '../../device-sim/profiles.ts';
 import { Arena } from '../../device-sim/arena.ts';
 import { DeviceError, DeviceErrorCode } from '../../device-sim/errors.ts';
-import { statusWords } from '../../scripts/gen-conformance.ts';
+import { imageBytesOf, statusWords } from '../../scripts/gen-conformance.ts';
 
 export interface Vectors {
   records(kind: string): string[][];
@@ -105,8 +105,9 @@ export function checkPlansAndImages(v: Vectors): void {
  * Every model has, for each arithmetic path and kernel, an `expect` record
  * or a `refuse` one; each refusal is checkFirmwareSupport's, and on the int
  * path device-sim has no such path for the model either (its interpreter
- * refuses it). (device-sim's execution image holds convolutions; the C
- * library's holds Dense layers only: an image refusal is the library's own.)
+ * refuses a convolutional model from the execution image). (device-sim's
+ * image holds convolutions, which its f32 path runs; the C library's holds
+ * Dense layers only: an f32 image refusal is the library's own.)
  */
 export function checkRefusals(v: Vectors): number {
   for (const [name] of v.models) {
@@ -121,12 +122,14 @@ export function checkRefusals(v: Vectors): number {
   for (const [, name, arith, kernel, status] of refusals) {
     const { artifact } = v.models.get(name!)!;
     assert.is(status, 'WG_E_UNSUPPORTED', name);
-    assert.throws(() => checkFirmwareSupport(artifact, arith as Arithmetic, kernel as FirmwareKernel), /UNSUPPORTED_MODEL|not supported|runs on the f32 path/);
+    assert.throws(() => checkFirmwareSupport(artifact, arith as Arithmetic, kernel as FirmwareKernel), /UNSUPPORTED_MODEL|not supported|coded kernels only/);
     if (arith !== 'int') continue;
-    // device-sim: the int path has no convolutional kernels nor relu6
+    // device-sim: the int path runs convolutional models with the coded kernels only
+    const image = kernel === 'image' ? openExecImage(imageBytesOf(artifact), artifact) : null;
+    if (typeof image === 'string') throw new Error(image);
     let refusedBySim: boolean;
     try {
-      createInterpreter(artifact, new Arena(1 << 20), { arithmetic: 'int' });
+      createInterpreter(artifact, new Arena(1 << 20), { arithmetic: 'int', image });
       refusedBySim = false;
     } catch (error) {
       refusedBySim = error instanceof DeviceError && error.code === DeviceErrorCode.UNSUPPORTED_MODEL;

@@ -1,0 +1,183 @@
+// The spatial operators on docs/arithmetic.md's int path ("Convolutional
+// layers (int path)"): conv2d and depthwise conv2d streamed from kernel
+// entries (as the segment decoder yields them, never a dense kernel) into
+// int32 accumulators, their bias into every cell, max and average pooling
+// and the global average pool on integers.
+//
+// Maps are NHWC without the batch, as on the f32 path (kernels/conv.ts),
+// with the same geometry (formats/artifact/layer-graph.ts). Every value is
+// exact: a product is at most 32767 * 127, an accumulator stays below 2^31
+// by the layer's activation bound, and a pooling sum below 2^39 (its inputs
+// are bounded by 32767), so doubles hold every intermediate value and the
+// C library's integers give the same bits. Nothing allocates.
+import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
+import type { Layer } from '../../formats/index.ts';
+import { endValid, firstValid, type MapShape, type WindowParams } from './conv.ts';
+import { rdiv, rnd, rsh } from './int-reference.ts';
+
+/**
+ * The terms of a weighted layer (how many products feed one output at
+ * most), which its activation bound X_l is made from: Dense `inputs`,
+ * conv2d kh * kw * inputs, depthwise kh * kw; 0 for a pooling layer.
+ */
+export function termsOf(layer: Layer): number {
+  switch (layer.kind) {
+    case 'dense':
+      return layer.inputs;
+    case 'conv2d':
+      return layer.window[0] * layer.window[1] * layer.inputs;
+    case 'depthwise-conv2d':
+      return layer.window[0] * layer.window[1];
+    default:
+      return 0;
+  }
+}
+
+/**
+ * acc[oy, ox, co] += xq[iy, ix, ci] * rnd(value * 2^fw) for every kernel
+ * entry and every output cell its tap reaches inside the input; kernel
+ * [kh, kw, inC, lastDim] row-major. `full` 1: conv2d (outC = lastDim);
+ * 0: depthwise (outC = inC * lastDim, entry (ci, m) feeds ci * lastDim + m).
+ */
+export function convIntEntries(
+  input: Int32Array,
+  inShape: MapShape,
+  params: WindowParams,
+  lastDim: number,
+  full: 0 | 1,
+  positions: Uint32Array,
+  values: Float32Array,
+  count: number,
+  weightScale: number,
+  output: Int32Array,
+): void {
+  const { height, width, channels: inC } = inShape;
+  const kh = params.window[0];
+  const kw = params.window[1];
+  const sh = params.strides[0];
+  const sw = params.strides[1];
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  if (oh < 1 || ow < 1) return;
+  const padTop = padBefore(height, kh, sh, params.padding);
+  const padLeft = padBefore(width, kw, sw, params.padding);
+  const outC = full ? lastDim : inC * lastDim;
+  const perTap = inC * lastDim;
+  const inStep = sw * inC;
+  const inRowStep = sh * width * inC;
+  const outRowStep = ow * outC;
+  let tap = -1;
+  let iyBase = 0;
+  let ixBase = 0;
+  let oy0 = 0;
+  let oy1 = 0;
+  let ox0 = 0;
+  let ox1 = 0;
+  for (let n = 0; n < count; n++) {
+    const p = positions[n]!;
+    const t = Math.floor(p / perTap);
+    if (t !== tap) {
+      tap = t;
+      const ky = Math.floor(t / kw);
+      const kx = t - ky * kw;
+      iyBase = ky - padTop;
+      ixBase = kx - padLeft;
+      oy0 = firstValid(iyBase, sh);
+      oy1 = endValid(iyBase, sh, height, oh);
+      ox0 = firstValid(ixBase, sw);
+      ox1 = endValid(ixBase, sw, width, ow);
+    }
+    if (oy0 >= oy1 || ox0 >= ox1) continue;
+    // A zero weight adds nothing (integer sums are exact: skipping changes no bit).
+    const wq = rnd(values[n]! * weightScale);
+    if (wq === 0) continue;
+    const within = p - t * perTap;
+    const ci = Math.floor(within / lastDim);
+    const co = full ? within - ci * lastDim : within;
+    let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
+    let outRow = (oy0 * ow + ox0) * outC + co;
+    for (let oy = oy0; oy < oy1; oy++) {
+      let i = inRow;
+      let o = outRow;
+      for (let ox = ox0; ox < ox1; ox++) {
+        output[o] += input[i]! * wq;
+        i += inStep;
+        o += outC;
+      }
+      inRow += inRowStep;
+      outRow += outRowStep;
+    }
+  }
+}
+
+/** acc[cell, p] += rsh(rnd(value * 2^fb), shift) into every cell of a map of `channels` channels, for every bias entry (position p). */
+export function addIntBiasMapEntries(
+  positions: Uint32Array,
+  values: Float32Array,
+  count: number,
+  channels: number,
+  biasScale: number,
+  shift: number,
+  output: Int32Array,
+): void {
+  const n = output.length;
+  for (let e = 0; e < count; e++) {
+    const b = rsh(rnd(values[e]! * biasScale), shift);
+    if (b === 0) continue;
+    for (let o = positions[e]!; o < n; o += channels) output[o] += b;
+  }
+}
+
+/**
+ * Max or average pooling on integers: per output cell and channel the
+ * largest of the window's cells inside the input, or their exact sum then
+ * rdiv(sum, cells) (halves away from zero). The exponent is unchanged.
+ */
+export function poolInt(input: Int32Array, inShape: MapShape, params: WindowParams, average: boolean, output: Int32Array): void {
+  const { height, width, channels: c } = inShape;
+  const kh = params.window[0];
+  const kw = params.window[1];
+  const sh = params.strides[0];
+  const sw = params.strides[1];
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  const padTop = padBefore(height, kh, sh, params.padding);
+  const padLeft = padBefore(width, kw, sw, params.padding);
+  const rowStep = width * c;
+  let o = 0;
+  for (let oy = 0; oy < oh; oy++) {
+    const top = oy * sh - padTop;
+    const y0 = top > 0 ? top : 0;
+    const y1 = top + kh < height ? top + kh : height;
+    for (let ox = 0; ox < ow; ox++) {
+      const left = ox * sw - padLeft;
+      const x0 = left > 0 ? left : 0;
+      const x1 = left + kw < width ? left + kw : width;
+      for (let k = 0; k < c; k++) {
+        let acc = average ? 0 : Number.NEGATIVE_INFINITY;
+        for (let y = y0; y < y1; y++) {
+          let i = y * rowStep + x0 * c + k;
+          for (let x = x0; x < x1; x++, i += c) {
+            const v = input[i]!;
+            if (average) acc += v;
+            else if (v > acc) acc = v;
+          }
+        }
+        output[o + k] = average ? rdiv(acc, (y1 - y0) * (x1 - x0)) : acc;
+      }
+      o += c;
+    }
+  }
+}
+
+/** [h, w, c] -> [c]: rdiv(exact sum of the channel over every cell, h * w). The exponent is unchanged. */
+export function globalAvgPoolInt(input: Int32Array, inShape: MapShape, output: Int32Array): void {
+  const c = inShape.channels;
+  const cells = inShape.height * inShape.width;
+  const n = cells * c;
+  for (let k = 0; k < c; k++) {
+    let sum = 0;
+    for (let i = k; i < n; i += c) sum += input[i]!;
+    output[k] = rdiv(sum, cells);
+  }
+}
