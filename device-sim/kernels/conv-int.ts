@@ -12,7 +12,7 @@
 // C library's integers give the same bits. Nothing allocates.
 import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { Layer } from '../../formats/index.ts';
-import { endValid, firstValid, type MapShape, type WindowParams } from './conv.ts';
+import { walkEntries, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 import { rdiv, rnd, rsh } from './int-reference.ts';
 
 /**
@@ -51,63 +51,26 @@ export function convIntEntries(
   weightScale: number,
   output: Int32Array,
 ): void {
-  const { height, width, channels: inC } = inShape;
-  const kh = params.window[0];
-  const kw = params.window[1];
-  const sh = params.strides[0];
-  const sw = params.strides[1];
-  const oh = outputLength(height, kh, sh, params.padding);
-  const ow = outputLength(width, kw, sw, params.padding);
-  if (oh < 1 || ow < 1) return;
-  const padTop = padBefore(height, kh, sh, params.padding);
-  const padLeft = padBefore(width, kw, sw, params.padding);
-  const outC = full ? lastDim : inC * lastDim;
-  const perTap = inC * lastDim;
-  const inStep = sw * inC;
-  const inRowStep = sh * width * inC;
-  const outRowStep = ow * outC;
-  let tap = -1;
-  let iyBase = 0;
-  let ixBase = 0;
-  let oy0 = 0;
-  let oy1 = 0;
-  let ox0 = 0;
-  let ox1 = 0;
-  for (let n = 0; n < count; n++) {
-    const p = positions[n]!;
-    const t = Math.floor(p / perTap);
-    if (t !== tap) {
-      tap = t;
-      const ky = Math.floor(t / kw);
-      const kx = t - ky * kw;
-      iyBase = ky - padTop;
-      ixBase = kx - padLeft;
-      oy0 = firstValid(iyBase, sh);
-      oy1 = endValid(iyBase, sh, height, oh);
-      ox0 = firstValid(ixBase, sw);
-      ox1 = endValid(ixBase, sw, width, ow);
-    }
-    if (oy0 >= oy1 || ox0 >= ox1) continue;
+  const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
+  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => {
     // A zero weight adds nothing (integer sums are exact: skipping changes no bit).
     const wq = rnd(values[n]! * weightScale);
-    if (wq === 0) continue;
-    const within = p - t * perTap;
-    const ci = Math.floor(within / lastDim);
-    const co = full ? within - ci * lastDim : within;
-    let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
-    let outRow = (oy0 * ow + ox0) * outC + co;
-    for (let oy = oy0; oy < oy1; oy++) {
+    if (wq === 0) return;
+    const { inStep, inRowStep, outC, outRowStep } = steps;
+    let inRow = block.inRow;
+    let outRow = block.outRow;
+    for (let r = 0; r < block.rows; r++) {
       let i = inRow;
       let o = outRow;
-      for (let ox = ox0; ox < ox1; ox++) {
-        output[o] += input[i]! * wq;
+      for (let c = 0; c < block.cols; c++) {
+        output[o]! += input[i]! * wq;
         i += inStep;
         o += outC;
       }
       inRow += inRowStep;
       outRow += outRowStep;
     }
-  }
+  });
 }
 
 /** acc[cell, p] += rsh(rnd(value * 2^fb), shift) into every cell of a map of `channels` channels, for every bias entry (position p). */

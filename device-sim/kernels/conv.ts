@@ -90,21 +90,47 @@ export function depthwiseConv2dEntries(
 }
 
 /**
- * Both entry kernels. `lastDim` is the kernel's last dimension (outC, or the
- * depth multiplier); `full` is 1 for a full convolution (every input channel
- * feeds every output channel, outC = lastDim) and 0 for a depthwise one
- * (outC = inC · lastDim).
+ * Where a kernel entry's terms go: the block of output cells its tap
+ * reaches with the input cell inside the map, `rows` x `cols` of them,
+ * starting at input offset `inRow` and output offset `outRow`; along a row
+ * the input moves by `inStep` (stride x channels) and the output by `outC`,
+ * between rows by `inRowStep` and `outRowStep`. The block needs no bounds
+ * test: every cell in it is inside both maps.
  */
-function tapEntries(
-  input: Float32Array,
+export interface EntryBlock {
+  inRow: number;
+  outRow: number;
+  rows: number;
+  cols: number;
+}
+
+/** The steps of a layer's entry blocks (see EntryBlock). */
+export interface EntrySteps {
+  inStep: number;
+  inRowStep: number;
+  outC: number;
+  outRowStep: number;
+}
+
+/**
+ * The entry kernels' walk, the same on both arithmetic paths: for each
+ * entry n of `positions[0..count)` (a kernel position of [kh, kw, inC,
+ * lastDim] row-major) whose tap reaches an output cell, `visit(n, block)`
+ * with the entry's block, in entry order. `lastDim` is the kernel's last
+ * dimension (outC, or the depth multiplier); `full` is 1 for a full
+ * convolution (every input channel feeds every output channel, outC =
+ * lastDim) and 0 for a depthwise one (outC = inC · lastDim). Returns the
+ * steps, which are known before the first visit through `steps`.
+ */
+export function walkEntries(
   inShape: MapShape,
   params: WindowParams,
   lastDim: number,
   full: 0 | 1,
   positions: Uint32Array,
-  values: Float32Array,
   count: number,
-  output: Float32Array,
+  steps: EntrySteps,
+  visit: (n: number, block: EntryBlock) => void,
 ): void {
   const { height, width, channels: inC } = inShape;
   const kh = params.window[0];
@@ -113,14 +139,16 @@ function tapEntries(
   const sw = params.strides[1];
   const oh = outputLength(height, kh, sh, params.padding);
   const ow = outputLength(width, kw, sw, params.padding);
+  const outC = full ? lastDim : inC * lastDim;
+  steps.inStep = sw * inC;
+  steps.inRowStep = sh * width * inC;
+  steps.outC = outC;
+  steps.outRowStep = ow * outC;
   if (oh < 1 || ow < 1) return;
   const padTop = padBefore(height, kh, sh, params.padding);
   const padLeft = padBefore(width, kw, sw, params.padding);
-  const outC = full ? lastDim : inC * lastDim;
   const perTap = inC * lastDim;
-  const inStep = sw * inC;
-  const inRowStep = sh * width * inC;
-  const outRowStep = ow * outC;
+  const block: EntryBlock = { inRow: 0, outRow: 0, rows: 0, cols: 0 };
   // The tap whose rows and columns are current; -1 for none yet.
   let tap = -1;
   let iyBase = 0;
@@ -130,7 +158,7 @@ function tapEntries(
   let ox0 = 0;
   let ox1 = 0;
   for (let n = 0; n < count; n++) {
-    const p = positions[n];
+    const p = positions[n]!;
     const t = Math.floor(p / perTap);
     if (t !== tap) {
       tap = t;
@@ -147,25 +175,45 @@ function tapEntries(
     const within = p - t * perTap; // ci * lastDim + (co or m)
     const ci = Math.floor(within / lastDim);
     const co = full ? within - ci * lastDim : within;
-    const value = values[n];
-    // Every valid output cell of this tap, rows outer, columns inner: the
-    // input is read with a constant step (stride x channels), the output
-    // with step outC; the range [oy0, oy1) x [ox0, ox1) needs no bounds test.
-    let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
-    let outRow = (oy0 * ow + ox0) * outC + co;
-    for (let oy = oy0; oy < oy1; oy++) {
+    block.inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
+    block.outRow = (oy0 * ow + ox0) * outC + co;
+    block.rows = oy1 - oy0;
+    block.cols = ox1 - ox0;
+    visit(n, block);
+  }
+}
+
+/** Both f32 entry kernels (walkEntries' `lastDim` and `full`): every valid output cell of an entry's tap, rows outer, columns inner. */
+function tapEntries(
+  input: Float32Array,
+  inShape: MapShape,
+  params: WindowParams,
+  lastDim: number,
+  full: 0 | 1,
+  positions: Uint32Array,
+  values: Float32Array,
+  count: number,
+  output: Float32Array,
+): void {
+  const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
+  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => {
+    const value = values[n]!;
+    const { inStep, inRowStep, outC, outRowStep } = steps;
+    let inRow = block.inRow;
+    let outRow = block.outRow;
+    for (let r = 0; r < block.rows; r++) {
       let i = inRow;
       let o = outRow;
-      for (let ox = ox0; ox < ox1; ox++) {
-        const x = input[i];
-        if (x !== 0) output[o] += Math.fround(x * value);
+      for (let c = 0; c < block.cols; c++) {
+        const x = input[i]!;
+        if (x !== 0) output[o]! += Math.fround(x * value);
         i += inStep;
         o += outC;
       }
       inRow += inRowStep;
       outRow += outRowStep;
     }
-  }
+  });
 }
 
 /**
