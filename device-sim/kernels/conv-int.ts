@@ -10,9 +10,8 @@
 // by the layer's activation bound, and a pooling sum below 2^39 (its inputs
 // are bounded by 32767), so doubles hold every intermediate value and the
 // C library's integers give the same bits. Nothing allocates.
-import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { Layer } from '../../formats/index.ts';
-import { walkEntries, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import { walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 import { rdiv, rnd, rsh } from './int-reference.ts';
 
 /**
@@ -97,40 +96,22 @@ export function addIntBiasMapEntries(
  * rdiv(sum, cells) (halves away from zero). The exponent is unchanged.
  */
 export function poolInt(input: Int32Array, inShape: MapShape, params: WindowParams, average: boolean, output: Int32Array): void {
-  const { height, width, channels: c } = inShape;
-  const kh = params.window[0];
-  const kw = params.window[1];
-  const sh = params.strides[0];
-  const sw = params.strides[1];
-  const oh = outputLength(height, kh, sh, params.padding);
-  const ow = outputLength(width, kw, sw, params.padding);
-  const padTop = padBefore(height, kh, sh, params.padding);
-  const padLeft = padBefore(width, kw, sw, params.padding);
-  const rowStep = width * c;
-  let o = 0;
-  for (let oy = 0; oy < oh; oy++) {
-    const top = oy * sh - padTop;
-    const y0 = top > 0 ? top : 0;
-    const y1 = top + kh < height ? top + kh : height;
-    for (let ox = 0; ox < ow; ox++) {
-      const left = ox * sw - padLeft;
-      const x0 = left > 0 ? left : 0;
-      const x1 = left + kw < width ? left + kw : width;
-      for (let k = 0; k < c; k++) {
-        let acc = average ? 0 : Number.NEGATIVE_INFINITY;
-        for (let y = y0; y < y1; y++) {
-          let i = y * rowStep + x0 * c + k;
-          for (let x = x0; x < x1; x++, i += c) {
-            const v = input[i]!;
-            if (average) acc += v;
-            else if (v > acc) acc = v;
-          }
+  const c = inShape.channels;
+  const rowStep = inShape.width * c;
+  walkWindows(inShape, params, (o, y0, y1, x0, x1) => {
+    for (let k = 0; k < c; k++) {
+      let acc = average ? 0 : Number.NEGATIVE_INFINITY;
+      for (let y = y0; y < y1; y++) {
+        let i = y * rowStep + x0 * c + k;
+        for (let x = x0; x < x1; x++, i += c) {
+          const v = input[i]!;
+          if (average) acc += v;
+          else if (v > acc) acc = v;
         }
-        output[o + k] = average ? rdiv(acc, (y1 - y0) * (x1 - x0)) : acc;
       }
-      o += c;
+      output[o + k] = average ? rdiv(acc, (y1 - y0) * (x1 - x0)) : acc;
     }
-  }
+  });
 }
 
 /** [h, w, c] -> [c]: rdiv(exact sum of the channel over every cell, h * w). The exponent is unchanged. */

@@ -230,88 +230,80 @@ export function addBiasEntries(positions: Uint32Array, values: Float32Array, cou
 }
 
 /**
+ * The pooling layers' walk, the same on both arithmetic paths: for each
+ * output cell, row-major, `visit(o, y0, y1, x0, x1)` with `o` its first
+ * value's offset in the output map and [y0, y1) x [x0, x1) the window's
+ * cells inside the input (at least one: layer-graph's padding before is at
+ * most window - 1).
+ */
+export function walkWindows(inShape: MapShape, params: WindowParams, visit: (o: number, y0: number, y1: number, x0: number, x1: number) => void): void {
+  const { height, width, channels: c } = inShape;
+  const kh = params.window[0];
+  const kw = params.window[1];
+  const sh = params.strides[0];
+  const sw = params.strides[1];
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  const padTop = padBefore(height, kh, sh, params.padding);
+  const padLeft = padBefore(width, kw, sw, params.padding);
+  let o = 0;
+  for (let oy = 0; oy < oh; oy++) {
+    const top = oy * sh - padTop;
+    const y0 = top > 0 ? top : 0;
+    const y1 = top + kh < height ? top + kh : height;
+    for (let ox = 0; ox < ow; ox++) {
+      const left = ox * sw - padLeft;
+      visit(o, y0, y1, left > 0 ? left : 0, left + kw < width ? left + kw : width);
+      o += c;
+    }
+  }
+}
+
+/**
  * Max over each window, per channel; padded cells are ignored (TF
  * semantics). NaN inputs are skipped as TF.js's cpu backend does (a
  * comparison with NaN is false). Loop order: output rows, output columns,
  * window rows, window columns, channels innermost (contiguous in both maps).
  */
 export function maxPool2d(input: Float32Array, inShape: MapShape, params: WindowParams, output: Float32Array): void {
-  const { height, width, channels: c } = inShape;
-  const kh = params.window[0];
-  const kw = params.window[1];
-  const sh = params.strides[0];
-  const sw = params.strides[1];
-  const oh = outputLength(height, kh, sh, params.padding);
-  const ow = outputLength(width, kw, sw, params.padding);
-  const padTop = padBefore(height, kh, sh, params.padding);
-  const padLeft = padBefore(width, kw, sw, params.padding);
-  const rowStep = width * c;
-  let o = 0;
-  for (let oy = 0; oy < oh; oy++) {
-    // The window's rows inside the input, [y0, y1); columns likewise below.
-    const top = oy * sh - padTop;
-    const y0 = top > 0 ? top : 0;
-    const y1 = top + kh < height ? top + kh : height;
-    for (let ox = 0; ox < ow; ox++) {
-      const left = ox * sw - padLeft;
-      const x0 = left > 0 ? left : 0;
-      const x1 = left + kw < width ? left + kw : width;
-      const end = o + c;
-      for (let k = o; k < end; k++) output[k] = Number.NEGATIVE_INFINITY;
-      for (let y = y0; y < y1; y++) {
-        let i = y * rowStep + x0 * c;
-        for (let x = x0; x < x1; x++) {
-          for (let k = o; k < end; k++, i++) {
-            const v = input[i];
-            if (v > output[k]) output[k] = v;
-          }
+  const c = inShape.channels;
+  const rowStep = inShape.width * c;
+  walkWindows(inShape, params, (o, y0, y1, x0, x1) => {
+    const end = o + c;
+    for (let k = o; k < end; k++) output[k] = Number.NEGATIVE_INFINITY;
+    for (let y = y0; y < y1; y++) {
+      let i = y * rowStep + x0 * c;
+      for (let x = x0; x < x1; x++) {
+        for (let k = o; k < end; k++, i++) {
+          const v = input[i]!;
+          if (v > output[k]!) output[k] = v;
         }
       }
-      o = end;
     }
-  }
+  });
 }
 
 /**
  * Mean over each window of the cells inside the input only (TF 'same'
  * semantics: padded cells are not counted): fl32 sums in window order, then
- * fl32(sum / cells). Every window holds at least one input cell, since
- * layer-graph's padding before is at most window - 1. Loop order as maxPool2d.
+ * fl32(sum / cells). Loop order as maxPool2d.
  */
 export function avgPool2d(input: Float32Array, inShape: MapShape, params: WindowParams, output: Float32Array): void {
-  const { height, width, channels: c } = inShape;
-  const kh = params.window[0];
-  const kw = params.window[1];
-  const sh = params.strides[0];
-  const sw = params.strides[1];
-  const oh = outputLength(height, kh, sh, params.padding);
-  const ow = outputLength(width, kw, sw, params.padding);
-  const padTop = padBefore(height, kh, sh, params.padding);
-  const padLeft = padBefore(width, kw, sw, params.padding);
-  const rowStep = width * c;
-  let o = 0;
-  for (let oy = 0; oy < oh; oy++) {
-    const top = oy * sh - padTop;
-    const y0 = top > 0 ? top : 0;
-    const y1 = top + kh < height ? top + kh : height;
-    for (let ox = 0; ox < ow; ox++) {
-      const left = ox * sw - padLeft;
-      const x0 = left > 0 ? left : 0;
-      const x1 = left + kw < width ? left + kw : width;
-      const end = o + c;
-      // The sums accumulate in the output cell's own channels (each store rounds to binary32).
-      for (let k = o; k < end; k++) output[k] = 0;
-      for (let y = y0; y < y1; y++) {
-        let i = y * rowStep + x0 * c;
-        for (let x = x0; x < x1; x++) {
-          for (let k = o; k < end; k++, i++) output[k] += input[i];
-        }
+  const c = inShape.channels;
+  const rowStep = inShape.width * c;
+  walkWindows(inShape, params, (o, y0, y1, x0, x1) => {
+    const end = o + c;
+    // The sums accumulate in the output cell's own channels (each store rounds to binary32).
+    for (let k = o; k < end; k++) output[k] = 0;
+    for (let y = y0; y < y1; y++) {
+      let i = y * rowStep + x0 * c;
+      for (let x = x0; x < x1; x++) {
+        for (let k = o; k < end; k++, i++) output[k]! += input[i]!;
       }
-      const cells = (y1 - y0) * (x1 - x0);
-      for (let k = o; k < end; k++) output[k] /= cells;
-      o = end;
     }
-  }
+    const cells = (y1 - y0) * (x1 - x0);
+    for (let k = o; k < end; k++) output[k]! /= cells;
+  });
 }
 
 /**
