@@ -17,6 +17,12 @@
 //   out[i]   layer i's output map, float32    alive at steps i+1..i+2
 //   chunk    positions u32 + values f32       alive at steps 1..L (coded kernels only: weighted
 //                                             layers stream through it)
+// and, image kernels, each alive at its layer's step only: a convolution's
+// planar map when its output must be NHWC, a dense depthwise layer's decoded
+// weights, a sparse Conv2D's entry lists, a row-kernel convolution's row
+// extents and decoded entries (the last three only where they leave the
+// plan's total unchanged); a 16-byte lead below the block when a dense
+// depthwise layer pads on the left.
 // Layer i runs at step i + 1, reading x or out[i-1]. The plan's total is the
 // scratch the arena gives; `plan` reports it beside the naive sum of the buffers.
 import {
@@ -38,8 +44,18 @@ import {
   convGeometry,
   convImageKernelsFor,
   convImageLayerWasm,
+  convItemsBytes,
+  convItemsFits,
+  convItemsWasm,
+  decodedEntriesBytes,
+  DEPTHWISE_LEAD_BYTES,
+  denseWeightBytes,
+  depthwiseDenseFits,
+  depthwiseDenseWasm,
   finiteWeights,
+  poolTakesPairs,
   poolWasm,
+  rowExtentsBytes,
 } from './kernels/conv-image-wasm.ts';
 import { evalImageLayerWasm, layerAddresses, rowsKernelsFor } from './kernels/sparse-rows-wasm.ts';
 import { evalImageLayer } from './kernels/sparse-rows.ts';
@@ -58,7 +74,7 @@ import {
 import { accumulateEntries, addEntries, applyActivation, argmax, preprocess } from './kernels/dense-reference.ts';
 import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
 import type { Interpreter, InterpreterOptions } from './interpreter.ts';
-import { createGreedyMemoryPlanner } from './memory-planner.ts';
+import { createGreedyMemoryPlanner, type BufferRequest } from './memory-planner.ts';
 import { createGraphIntInterpreter } from './graph-int.ts';
 
 /** What the planner decided for a graph's activations: the bytes the arena gives them against every buffer apart. */
@@ -158,29 +174,83 @@ export function createGraphInterpreter(
   const chunkEntries = options.chunkEntries;
   const planner = createGreedyMemoryPlanner();
   const requests: Array<{ label: string; bytes: number; id: number }> = [];
+  const lifetimes: BufferRequest[] = [];
   const add = (label: string, bytes: number, firstUse: number, lastUse: number) => {
     const id = planner.addBuffer({ label, bytes, firstUse, lastUse });
     requests.push({ label, bytes, id });
+    lifetimes.push({ label, bytes, firstUse, lastUse });
     return id;
+  };
+  // The plan's total with the buffers so far and `extra` (a trial plan).
+  const totalWith = (extra: BufferRequest[]) => {
+    const trial = createGreedyMemoryPlanner();
+    for (const request of [...lifetimes, ...extra]) trial.addBuffer(request);
+    return trial.plan().totalBytes;
   };
   const inputRequest = add('input', inputSize, 0, 0);
   const xRequest = add('input as float', inputSize * 4, 0, 1);
-  // (A wasm convolution may store up to CONV_OUTPUT_SLACK bytes past the planar map it writes.)
-  const slack = (i: number) => (wasmImage && isConv(layers[i]!) && !needsScratch[i] ? CONV_OUTPUT_SLACK : 0);
-  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4 + slack(i), i + 1, i + 2));
   const geometries = layers.map((layer, i) =>
     wasmImage && isConv(layer) ? convGeometry(mapOf(shapes[i]!.input), layer as WindowParams, imageLayerOf[i]!.units, layer.kind === 'depthwise-conv2d') : null,
   );
+  // A dense depthwise layer runs output-stationary (depthwiseDenseWasm),
+  // its weights decoded into a buffer. Whether it fits depends on its
+  // input's address too, known once the plan is made: a layer that turns
+  // out not to keeps the row kernel (its output slack is planned either way).
+  const dense = layers.map(
+    (layer, i) => wasmImage !== null && layer.kind === 'depthwise-conv2d' && depthwiseDenseFits(imageLayerOf[i]!, geometries[i]!, Number.POSITIVE_INFINITY),
+  );
+  // (A wasm convolution may store up to CONV_OUTPUT_SLACK bytes past the planar map it writes.)
+  const slack = (i: number) => (wasmImage && isConv(layers[i]!) && !needsScratch[i] ? CONV_OUTPUT_SLACK : 0);
+  const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4 + slack(i), i + 1, i + 2));
   const planarRequests = layers.map((layer, i) =>
     needsScratch[i] ? add(`planar out ${layer.name}`, elementCount(shapes[i]!.output) * 4 + CONV_OUTPUT_SLACK, i + 1, i + 1) : -1,
   );
+  // A dense depthwise layer's decoded weights, alive while it runs.
+  const weightRequests = layers.map((layer, i) =>
+    dense[i] && denseWeightBytes(imageLayerOf[i]!) > 0 ? add(`weights ${layer.name}`, denseWeightBytes(imageLayerOf[i]!), i + 1, i + 1) : -1,
+  );
+  // A sparse Conv2D that convItemsFits runs output-stationary from its
+  // entries listed per output channel (convItemsWasm) when the lists' buffer
+  // fits beside the maps alive at its step, the plan's total unchanged;
+  // otherwise it keeps the row kernel.
+  const itemsRequests = layers.map((layer, i) => {
+    if (!wasmImage || layer.kind !== 'conv2d' || !convItemsFits(geometries[i]!) || dense[i]) return -1;
+    const lists: BufferRequest = {
+      label: `entry lists ${layer.name}`,
+      bytes: convItemsBytes(imageLayerOf[i]!, geometries[i]!),
+      firstUse: i + 1,
+      lastUse: i + 1,
+    };
+    return totalWith([lists]) > totalWith([]) ? -1 : add(lists.label, lists.bytes, i + 1, i + 1);
+  });
+  // A convolution on the row kernel with windows above 1x1 trims its runs to
+  // its input rows' nonzero spans (rowExtents; a 1x1 window's map is one run
+  // per channel, where finding them costs more than it saves), when their
+  // buffer leaves the plan's total unchanged as the lists' do.
+  const extentsRequests = layers.map((layer, i) => {
+    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0 || geometries[i]!.kh * geometries[i]!.kw === 1) return -1;
+    const extents: BufferRequest = { label: `row extents ${layer.name}`, bytes: rowExtentsBytes(geometries[i]!), firstUse: i + 1, lastUse: i + 1 };
+    return totalWith([extents]) > totalWith([]) ? -1 : add(extents.label, extents.bytes, i + 1, i + 1);
+  });
+  // ... and reads its entries decoded once per inference (decodeEntries),
+  // under the same condition.
+  const decodedRequests = layers.map((layer, i) => {
+    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0) return -1;
+    const decoded: BufferRequest = { label: `decoded entries ${layer.name}`, bytes: decodedEntriesBytes(imageLayerOf[i]!), firstUse: i + 1, lastUse: i + 1 };
+    return totalWith([decoded]) > totalWith([]) ? -1 : add(decoded.label, decoded.bytes, i + 1, i + 1);
+  });
   const positionsRequest = image ? -1 : add('chunk positions', chunkEntries * 4, 1, layers.length);
   const valuesRequest = image ? -1 : add('chunk values', chunkEntries * 4, 1, layers.length);
   const planned = planner.plan();
-  const base = arena.allocate(planned.totalBytes, `inference scratch of model "${manifest.model}"`);
+  // A dense depthwise layer padded on the left loads up to pl cells left of
+  // a row, so below its input map: a lead under the block keeps that at or
+  // above address 0 wherever the plan puts the map (pl <= 4; a wider pad
+  // keeps the row kernel).
+  const lead = dense.some((d, i) => d && geometries[i]!.pl > 0) ? DEPTHWISE_LEAD_BYTES : 0;
+  const base = arena.allocate(lead + planned.totalBytes, `inference scratch of model "${manifest.model}"`) + lead;
   const plan: GraphPlan = {
-    plannedBytes: planned.totalBytes,
-    naiveBytes: requests.reduce((n, r) => n + r.bytes, 0),
+    plannedBytes: lead + planned.totalBytes,
+    naiveBytes: lead + requests.reduce((n, r) => n + r.bytes, 0),
     buffers: requests.map((r) => ({ label: r.label, bytes: r.bytes, offset: planned.offsets[r.id]! })),
   };
 
@@ -209,21 +279,41 @@ export function createGraphInterpreter(
     const xPlanar = isSpatial(layers[0]) ? 1 : 0;
     preprocessWasm = () => spatial.preprocess(input.byteOffset, x.byteOffset, inputMap.cells, inputMap.channels, scale, offset, xPlanar);
     const rawInput = { raw: input, scale, offset };
+    const addresses = layers.map((layer, i) => (isWeighted(layer) ? layerAddresses(imageLayerOf[i]!, wasmImage.bytes, imageAddress) : null));
+    const outputStationary = layers.map((_, i) => {
+      const input = i === 0 ? x.byteOffset : outputs[i - 1]!.byteOffset;
+      return dense[i]! && depthwiseDenseFits(imageLayerOf[i]!, geometries[i]!, input);
+    });
+    const activationOf = (i: number): Activation => (i === last && deferSoftmax ? 'linear' : (layers[i] as WeightedLayer).activation);
+    // A row-kernel convolution read only by a 2x2 pool or a global average
+    // pool leaves its bias and activation to it, which applies them to each
+    // value it reads: one pass over the map fewer (poolWasm's finish).
+    const poolFinishes = layers.map((layer, i) => {
+      const next = layers[i + 1];
+      const pool =
+        next?.kind === 'global-avg-pool2d' ||
+        ((next?.kind === 'max-pool2d' || next?.kind === 'avg-pool2d') && poolTakesPairs(mapOf(shapes[i + 1]!.input), next));
+      return isConv(layer) && !outputStationary[i] && itemsRequests[i]! < 0 && !needsScratch[i] && activationCode(activationOf(i)) >= 0 && pool;
+    });
+    const finishOf = (i: number) =>
+      i > 0 && poolFinishes[i - 1] ? { bias: addresses[i - 1]!.bias, activation: activationCode(activationOf(i - 1)) } : { bias: 0, activation: -1 };
     wasmSteps = layers.map((layer, i) => {
       const shape = shapes[i]!;
       const out = outputs[i]!;
       const to = out.byteOffset;
       if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
         const kind = layer.kind === 'max-pool2d' ? 'max' : 'avg';
-        return (from) => poolWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!);
+        const finish = finishOf(i);
+        return (from) => poolWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!, finish);
       }
       if (layer.kind === 'global-avg-pool2d') {
         const { height, width, channels } = mapOf(shape.input);
-        return (from) => spatial.globalAvgPool(from, height * width, channels, to);
+        const { bias, activation } = finishOf(i);
+        return (from) => spatial.globalAvgPool(from, height * width, channels, to, bias, activation);
       }
       const weighted = layer as WeightedLayer;
-      const activation: Activation = i === last && deferSoftmax ? 'linear' : weighted.activation;
-      const at = layerAddresses(imageLayerOf[i]!, wasmImage.bytes, imageAddress);
+      const activation = activationOf(i);
+      const at = addresses[i]!;
       if (weighted.kind === 'dense') {
         return (from) => {
           evalImageLayerWasm(rows, at, false, from, rawInput, to);
@@ -235,8 +325,17 @@ export function createGraphInterpreter(
       const code = activationCode(activation);
       const planar = needsScratch[i] ? base + planned.offsets[planarRequests[i]!]! : to;
       const planarMap = arena.float32(planar, out.length);
+      const imageLayer = imageLayerOf[i]!;
+      const weights = weightRequests[i]! >= 0 ? base + planned.offsets[weightRequests[i]!]! : 0;
+      const stationary = outputStationary[i]!;
+      const lists = itemsRequests[i]! >= 0 ? base + planned.offsets[itemsRequests[i]!]! : -1;
+      const finish = !poolFinishes[i];
+      const extents = extentsRequests[i]! >= 0 ? base + planned.offsets[extentsRequests[i]!]! : -1;
+      const decoded = decodedRequests[i]! >= 0 ? { at: base + planned.offsets[decodedRequests[i]!]!, entries: imageLayer.entryCount } : null;
       return (from) => {
-        convImageLayerWasm(spatial, at, geometry, from, planar, code);
+        if (stationary) depthwiseDenseWasm(spatial, at, geometry, imageLayer.entryCount, from, planar, code, weights);
+        else if (lists >= 0) convItemsWasm(spatial, at, geometry, imageLayer.inputs, from, planar, code, lists);
+        else convImageLayerWasm(spatial, at, geometry, from, planar, code, finish, extents, decoded);
         if (code < 0) applyActivation(activation, planarMap);
         if (planar !== to) spatial.toNhwc(planar, to, geometry.outC, geometry.cells);
       };

@@ -25,6 +25,22 @@
 ;; reach) get x = +0 the same way; their stores may land up to 12 bytes past
 ;; the output map, which the caller reserves.
 ;;
+;; Three ways to run a convolution, each giving those bits (conv-image-wasm.ts
+;; and graph-interpreter.ts pick one per layer):
+;;   conv            row by row: each image row's entries added into every
+;;                   output cell its tap reaches, the map read back and
+;;                   rewritten per row (its entries optionally decoded first,
+;;                   decodeEntries; its runs trimmed to nonzero inputs,
+;;                   rowExtents).
+;;   depthwiseDense  output-stationary, a depthwise layer whose rows hold all
+;;                   their columns: sums kept in registers over the taps.
+;;   convItems       output-stationary, a Conv2D without padding: each output
+;;                   channel's entries listed once per inference (decodeItems).
+;; Output-stationary kernels add an output value's terms in the same order
+;; (rows ascending) and the bias last, so the sequence of binary32 additions
+;; is the reference's. pool and globalAvgPool can add a convolution's bias and
+;; activation as they read its sums, which conv then leaves (activation 3).
+;;
 ;; Assembled by scripts/gen-wasm.mjs into gen/conv-image-wasm.ts (npm run gen).
 (module
   (import "env" "memory" (memory 1))
@@ -95,10 +111,81 @@
         (call $pick (local.get $at) (i32.add (local.get $i) (i32.const 2)) (local.get $step) (local.get $len)))
       (call $pick (local.get $at) (i32.add (local.get $i) (i32.const 3)) (local.get $step) (local.get $len))))
 
+  ;; For every entry e < n, at dst + 8 e: its column's output plane offset
+  ;; (column * planeBytes) and its weight, so that conv's entry loops read
+  ;; both with two loads. Once per layer and inference.
+  (func (export "decodeEntries")
+    (param $entries i32) (param $entryBytes i32) (param $values i32) (param $perEntry i32) (param $colBits i32)
+    (param $n i32) (param $planeBytes i32) (param $dst i32)
+    (local $e i32) (local $packed i32) (local $mask i32) (local $at i32)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $colBits)) (i32.const 1)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $e) (local.get $n)))
+        (local.set $packed
+          (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+            (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+            (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2)))))))
+        (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $e) (i32.const 3))))
+        (i32.store (local.get $at) (i32.mul (i32.and (local.get $packed) (local.get $mask)) (local.get $planeBytes)))
+        (f32.store offset=4 (local.get $at)
+          (if (result f32) (local.get $perEntry)
+            (then (f32.load (i32.add (local.get $values) (i32.shl (local.get $e) (i32.const 2)))))
+            (else (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2)))))))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br $next))))
+
+  ;; Each row of a planar map's `rows` rows (channels x height) of `width`:
+  ;; its nonzero columns' span [c0, c1) (either sign of zero counts as zero;
+  ;; c0 = c1 = 0 for a row of zeros), two i32 per row at dst. conv trims its
+  ;; runs to them.
+  (func (export "rowExtents") (param $in i32) (param $rows i32) (param $width i32) (param $dst i32)
+    (local $r i32) (local $row i32) (local $c0 i32) (local $c1 i32) (local $vend i32)
+    (local.set $vend (i32.and (local.get $width) (i32.const -4)))
+    (block $done
+      (loop $nextRow
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $in) (i32.shl (i32.mul (local.get $r) (local.get $width)) (i32.const 2))))
+        ;; c0: four at a time while all four are zeros, then one at a time
+        (local.set $c0 (i32.const 0))
+        (block $found
+          (loop $four
+            (br_if $found (i32.ge_u (local.get $c0) (local.get $vend)))
+            (br_if $found
+              (v128.any_true
+                (v128.and (v128.load (i32.add (local.get $row) (i32.shl (local.get $c0) (i32.const 2))))
+                  (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
+            (br $four)))
+        (block $found
+          (loop $one
+            (br_if $found (i32.ge_u (local.get $c0) (local.get $width)))
+            (br_if $found (i32.and (i32.load (i32.add (local.get $row) (i32.shl (local.get $c0) (i32.const 2)))) (i32.const 0x7fffffff)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+            (br $one)))
+        ;; c1: back from the end one at a time (rows are short), not below c0
+        (local.set $c1 (local.get $width))
+        (block $found
+          (loop $back
+            (br_if $found (i32.le_u (local.get $c1) (local.get $c0)))
+            (br_if $found
+              (i32.and (i32.load (i32.add (local.get $row) (i32.shl (i32.sub (local.get $c1) (i32.const 1)) (i32.const 2)))) (i32.const 0x7fffffff)))
+            (local.set $c1 (i32.sub (local.get $c1) (i32.const 1)))
+            (br $back)))
+        (if (i32.ge_u (local.get $c0) (local.get $width)) (then (local.set $c0 (i32.const 0)) (local.set $c1 (i32.const 0))))
+        (i32.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 3))) (local.get $c0))
+        (i32.store offset=4 (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 3))) (local.get $c1))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $nextRow))))
+
   ;; Conv2D (depthwise = 0) or DepthwiseConv2D (depthwise = 1) of a planar
   ;; [height, width, inC] map into a planar output of outC channels (outC =
   ;; units, or inC * units when depthwise), then its bias and activation
-  ;; (0 linear, 1 relu, 2 relu6; any other the caller applies).
+  ;; (0 linear, 1 relu, 2 relu6; 3 neither: pool adds them; any other the
+  ;; caller applies). extents: rowExtents of the input (-1: none), which
+  ;; trims each output row's run to the columns whose inputs are nonzero.
+  ;; decoded: decodeEntries of the layer (-1: none), read instead of the
+  ;; entries and their codebook.
   ;;
   ;; The image layer's rows are (ky, kx, ci), each with its entries
   ;; (column, weight): column = output channel, or the multiplier index m of
@@ -118,8 +205,9 @@
     (param $in i32) (param $height i32) (param $width i32) (param $inC i32)
     (param $out i32) (param $oh i32) (param $ow i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
-    (param $units i32) (param $depthwise i32) (param $activation i32)
-    (local $outC i32) (local $planeBytes i32) (local $inPlaneBytes i32) (local $mask i32) (local $step i32)
+    (param $units i32) (param $depthwise i32) (param $activation i32) (param $extents i32) (param $decoded i32)
+    (local $kAt i32) (local $kEnd i32) (local $outC i32) (local $oxEnd i32) (local $extAt i32) (local $c i32) (local $planeBytes i32)
+    (local $inPlaneBytes i32) (local $mask i32) (local $step i32)
     (local $rows i32) (local $r i32) (local $ky i32) (local $kx i32) (local $ci i32)
     (local $n i32) (local $e i32) (local $eEnd i32)
     (local $iyBase i32) (local $ixBase i32) (local $oy0 i32) (local $oy1 i32) (local $ox0 i32) (local $ox1 i32)
@@ -214,15 +302,40 @@
                         (i32.const 2))))
                   (local.set $outRow (i32.add (local.get $outPlane) (i32.shl (i32.mul (local.get $oy) (local.get $ow)) (i32.const 2))))
                   (local.set $ox (local.get $ox0))
+                  (local.set $oxEnd (local.get $ox1))
+                  ;; One output row at a time (vpr = 0) with the input's row extents:
+                  ;; only the output columns whose input is inside its row's nonzero
+                  ;; columns [c0, c1) (the others' inputs are zeros, skipped as ever).
+                  (if (i32.and (i32.eqz (local.get $vpr)) (i32.ge_s (local.get $extents) (i32.const 0)))
+                    (then
+                      (local.set $extAt
+                        (i32.add (local.get $extents)
+                          (i32.shl
+                            (i32.add (i32.mul (local.get $ci) (local.get $height)) (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $iyBase)))
+                            (i32.const 3))))
+                      ;; first ox with ox * sw + ixBase >= c0, and the end of those with it < c1
+                      (local.set $c (i32.sub (i32.load (local.get $extAt)) (local.get $ixBase)))
+                      (if (i32.gt_s (local.get $c) (i32.const 0))
+                        (then
+                          (local.set $c (i32.div_u (i32.add (local.get $c) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+                          (if (i32.gt_s (local.get $c) (local.get $ox)) (then (local.set $ox (local.get $c))))))
+                      (local.set $c (i32.sub (i32.load offset=4 (local.get $extAt)) (local.get $ixBase)))
+                      (local.set $c
+                        (if (result i32) (i32.gt_s (local.get $c) (i32.const 0))
+                          (then (i32.add (i32.div_u (i32.sub (local.get $c) (i32.const 1)) (local.get $sw)) (i32.const 1)))
+                          (else (i32.const 0))))
+                      (if (i32.lt_s (local.get $c) (local.get $oxEnd)) (then (local.set $oxEnd (local.get $c))))))
+                  (block $rowDone
+                  (br_if $rowDone (i32.ge_s (local.get $ox) (local.get $oxEnd)))
                   (loop $blocks
-;; where the block's four vectors are read (a0..a3, l0..l3 lanes of
+                    ;; where the block's four vectors are read (a0..a3, l0..l3 lanes of
                     ;; each, 0 for an unused one) and written (d0 + off0..off3)
                     (local.set $at (i32.add (local.get $inRow) (i32.mul (local.get $ox) (local.get $step))))
                     (local.set $d0 (i32.add (local.get $outRow) (i32.shl (local.get $ox) (i32.const 2))))
                     (if (i32.eqz (local.get $vpr))
                       (then
                         ;; 16 cells of one output row from ox
-                        (local.set $len (i32.sub (local.get $ox1) (local.get $ox)))
+                        (local.set $len (i32.sub (local.get $oxEnd) (local.get $ox)))
                         (local.set $a0 (local.get $at))
                         (local.set $a1 (i32.add (local.get $at) (local.get $step4)))
                         (local.set $a2 (i32.add (local.get $a1) (local.get $step4)))
@@ -312,6 +425,50 @@
                             (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))
                       (then
                         (local.set $k (local.get $e))
+                        (if (i32.ge_s (local.get $decoded) (i32.const 0))
+                          (then
+                            ;; entries decoded: (output plane offset, weight) 8 bytes each
+                            (local.set $kAt (i32.add (local.get $decoded) (i32.shl (local.get $e) (i32.const 3))))
+                            (local.set $kEnd (i32.add (local.get $decoded) (i32.shl (local.get $eEnd) (i32.const 3))))
+                            (if (i32.eqz (local.get $vpr))
+                              (then
+                                (loop $decodedRow
+                                  (local.set $w (v128.load32_splat offset=4 (local.get $kAt)))
+                                  (local.set $d (i32.add (local.get $d0) (i32.load (local.get $kAt))))
+                                  (block $v0
+                                    (block $v1
+                                      (block $v2
+                                        (block $v3
+                                          (br_table $v3 $v2 $v1 $v0 (i32.sub (i32.const 4) (local.get $nv))))
+                                        (v128.store offset=48 (local.get $d)
+                                          (f32x4.add (v128.load offset=48 (local.get $d)) (f32x4.mul (local.get $x3) (local.get $w)))))
+                                      (v128.store offset=32 (local.get $d)
+                                        (f32x4.add (v128.load offset=32 (local.get $d)) (f32x4.mul (local.get $x2) (local.get $w)))))
+                                    (v128.store offset=16 (local.get $d)
+                                      (f32x4.add (v128.load offset=16 (local.get $d)) (f32x4.mul (local.get $x1) (local.get $w)))))
+                                  (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $x0) (local.get $w))))
+                                  (local.set $kAt (i32.add (local.get $kAt) (i32.const 8)))
+                                  (br_if $decodedRow (i32.lt_u (local.get $kAt) (local.get $kEnd)))))
+                              (else
+                                (loop $decodedBlock
+                                  (local.set $w (v128.load32_splat offset=4 (local.get $kAt)))
+                                  (local.set $d (i32.add (local.get $d0) (i32.load (local.get $kAt))))
+                                  (block $v0
+                                    (block $v1
+                                      (block $v2
+                                        (block $v3
+                                          (br_table $v3 $v2 $v1 $v0 (i32.sub (i32.const 4) (local.get $nv))))
+                                        (local.set $a (i32.add (local.get $d) (local.get $off3)))
+                                        (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x3) (local.get $w)))))
+                                      (local.set $a (i32.add (local.get $d) (local.get $off2)))
+                                      (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x2) (local.get $w)))))
+                                    (local.set $a (i32.add (local.get $d) (local.get $off1)))
+                                    (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x1) (local.get $w)))))
+                                  (local.set $a (i32.add (local.get $d) (local.get $off0)))
+                                  (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x0) (local.get $w))))
+                                  (local.set $kAt (i32.add (local.get $kAt) (i32.const 8)))
+                                  (br_if $decodedBlock (i32.lt_u (local.get $kAt) (local.get $kEnd)))))))
+                          (else
                         (if (i32.and (local.get $fast) (i32.eqz (local.get $vpr)))
                           (then
                             ;; one output row: its vectors 16 bytes apart
@@ -385,8 +542,8 @@
                                 (local.set $a (i32.add (local.get $d) (local.get $off0)))
                                 (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $x0) (local.get $w))))
                                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                                (br_if $entry (i32.lt_u (local.get $k) (local.get $eEnd))))))))))
-                    (br_if $blocks (i32.lt_s (local.get $ox) (local.get $ox1))))
+                                (br_if $entry (i32.lt_u (local.get $k) (local.get $eEnd))))))))))))
+                    (br_if $blocks (i32.lt_s (local.get $ox) (local.get $oxEnd)))))
                   (local.set $oy (i32.add (local.get $oy) (local.get $blockRows)))
                   (br_if $outRows (i32.lt_s (local.get $oy) (local.get $oy1))))))))
         (local.set $e (local.get $eEnd))
@@ -402,7 +559,808 @@
                 (local.set $kx (i32.const 0))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))))))
         (br $row)))
-    (call $finish (local.get $out) (local.get $outC) (i32.mul (local.get $oh) (local.get $ow)) (local.get $bias) (local.get $activation)))
+    ;; activation 3: the sums as they are, for a pool that finishes them (pool's bias)
+    (if (i32.ne (local.get $activation) (i32.const 3))
+      (then (call $finish (local.get $out) (local.get $outC) (i32.mul (local.get $oh) (local.get $ow)) (local.get $bias) (local.get $activation)))))
+
+  ;; ---- Dense depthwise layers, output-stationary ----------------------------
+  ;;
+  ;; A layer whose every row holds all its columns (conv-image-wasm.ts's
+  ;; denseRows: the depthwise layers of the CNN presets) has entry e = r *
+  ;; units + column, so the weight of (row, column) is found without walking
+  ;; the rows. depthwiseDense keeps an output tile's sums in registers over
+  ;; its taps instead of adding each row into the map in memory: the row
+  ;; kernel above spends a block's setup on a single entry per row there.
+
+  ;; dst[e] = the weight of entry e (the codebook value its index names), for
+  ;; e < n: decoded once per layer and inference into a scratch buffer.
+  (func (export "decodeWeights") (param $entries i32) (param $entryBytes i32) (param $table i32) (param $colBits i32) (param $n i32) (param $dst i32)
+    (local $e i32) (local $packed i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $e) (local.get $n)))
+        (local.set $packed
+          (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+            (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+            (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2)))))))
+        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $e) (i32.const 2)))
+          (f32.load (i32.add (local.get $table) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2)))))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br $next))))
+
+  ;; DepthwiseConv2D of a dense layer (denseRows), strides across 1 or 2,
+  ;; planar in and out, output-stationary. Output channel o = ci * units +
+  ;; m reads input channel ci; its weight at tap t is entry (t * inC + ci) *
+  ;; units + m = t * outC + o of the decoded weights `w` (readable 12 bytes
+  ;; past the last). Four output channels at a time share a tap's addresses
+  ;; and lane masks; each keeps a tile of two vectors in registers over the
+  ;; taps in row order, then adds the bias and applies the activation. A
+  ;; tile is 8 cells of one output row, or, when rows are 4 cells or fewer,
+  ;; two rows. A tap cell outside the input reads +0, which adds nothing
+  ;; (the header's argument; a tap row outside it for the whole tile has no
+  ;; terms and is skipped). Stores cover the map's cells only. Loads may
+  ;; reach pl * 4 bytes below a plane (the caller keeps the input map at
+  ;; least that far above address 0) and up to 64 bytes past a row.
+  (func (export "depthwiseDense")
+    (param $w i32) (param $bias i32) (param $in i32) (param $height i32) (param $width i32) (param $inC i32)
+    (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (param $units i32) (param $activation i32)
+    (local $outC i32) (local $o0 i32) (local $g i32) (local $planeBytes i32) (local $inPlaneBytes i32) (local $tapBytes i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $last i32) (local $twoRows i32)
+    (local $oy i32) (local $iyTop i32) (local $ox i32) (local $n0 i32) (local $n1 i32) (local $ixLeft i32) (local $ix i32)
+    (local $iy0 i32) (local $iy1 i32) (local $ok0 i32) (local $ok1 i32) (local $bRows i32) (local $bColumns i32) (local $outB i32)
+    (local $ky i32) (local $kx i32) (local $at0 i32) (local $at1 i32) (local $row0 i32) (local $row1 i32) (local $wAt i32)
+    (local $outAt i32) (local $biasAt i32) (local $unit i32) (local $q i32)
+    (local $iota v128) (local $widthV v128) (local $r0 v128) (local $r1 v128) (local $m0 v128) (local $m1 v128) (local $bv v128)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (if (i32.or (i32.eqz (local.get $oh)) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $outC (i32.mul (local.get $inC) (local.get $units)))
+    (local.set $planeBytes (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2)))
+    (local.set $inPlaneBytes (i32.shl (i32.mul (local.get $height) (local.get $width)) (i32.const 2)))
+    (local.set $tapBytes (i32.shl (local.get $outC) (i32.const 2)))
+    (local.set $iota (i32x4.mul (v128.const i32x4 0 1 2 3) (i32x4.splat (local.get $sw))))
+    (local.set $widthV (i32x4.splat (local.get $width)))
+    (local.set $last (i32.sub (local.get $outC) (i32.const 1)))
+    (local.set $unit (i32.eq (local.get $sw) (i32.const 1)))
+    ;; the tile's second vector: the next output row (sh input rows down), or 4 cells on (4 * sw columns)
+    (local.set $twoRows (i32.le_u (local.get $ow) (i32.const 4)))
+    (local.set $bRows (select (local.get $sh) (i32.const 0) (local.get $twoRows)))
+    (local.set $bColumns (select (i32.const 0) (i32.shl (local.get $sw) (i32.const 2)) (local.get $twoRows)))
+    (local.set $outB (select (i32.shl (local.get $ow) (i32.const 2)) (i32.const 16) (local.get $twoRows)))
+    (block $groupsDone
+      (loop $group
+        (br_if $groupsDone (i32.ge_u (local.get $o0) (local.get $outC)))
+        (local.set $g (i32.sub (local.get $outC) (local.get $o0)))
+        ;; each channel's input plane (past the last channel: the last's, computed and dropped)
+        (local.set $p0 (i32.add (local.get $in) (i32.mul (i32.div_u (local.get $o0) (local.get $units)) (local.get $inPlaneBytes))))
+        (local.set $p1
+          (i32.add (local.get $in)
+            (i32.mul (i32.div_u (select (i32.add (local.get $o0) (i32.const 1)) (local.get $last) (i32.gt_u (local.get $g) (i32.const 1))) (local.get $units))
+              (local.get $inPlaneBytes))))
+        (local.set $p2
+          (i32.add (local.get $in)
+            (i32.mul (i32.div_u (select (i32.add (local.get $o0) (i32.const 2)) (local.get $last) (i32.gt_u (local.get $g) (i32.const 2))) (local.get $units))
+              (local.get $inPlaneBytes))))
+        (local.set $p3
+          (i32.add (local.get $in)
+            (i32.mul (i32.div_u (select (i32.add (local.get $o0) (i32.const 3)) (local.get $last) (i32.gt_u (local.get $g) (i32.const 3))) (local.get $units))
+              (local.get $inPlaneBytes))))
+        (local.set $biasAt (i32.add (local.get $bias) (i32.shl (local.get $o0) (i32.const 2))))
+        (local.set $oy (i32.const 0))
+        (loop $outRow
+          (local.set $iyTop (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+          (local.set $ox (i32.const 0))
+          (loop $tile
+            ;; real cells of the two vectors (0 or less: none)
+            (local.set $n0 (i32.sub (local.get $ow) (local.get $ox)))
+            (if (i32.gt_s (local.get $n0) (i32.const 4)) (then (local.set $n0 (i32.const 4))))
+            (local.set $n1
+              (if (result i32) (local.get $twoRows)
+                (then (select (local.get $n0) (i32.const 0) (i32.lt_u (i32.add (local.get $oy) (i32.const 1)) (local.get $oh))))
+                (else (i32.sub (i32.sub (local.get $ow) (local.get $ox)) (i32.const 4)))))
+            (if (i32.gt_s (local.get $n1) (i32.const 4)) (then (local.set $n1 (i32.const 4))))
+            (local.set $ixLeft (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $b0 (v128.const i32x4 0 0 0 0))
+            (local.set $b1 (v128.const i32x4 0 0 0 0))
+            (local.set $b2 (v128.const i32x4 0 0 0 0))
+            (local.set $b3 (v128.const i32x4 0 0 0 0))
+            (local.set $ky (i32.const 0))
+            (loop $tapRow
+              (local.set $iy0 (i32.add (local.get $iyTop) (local.get $ky)))
+              (local.set $iy1 (i32.add (local.get $iy0) (local.get $bRows)))
+              (local.set $ok0 (i32.lt_u (local.get $iy0) (local.get $height)))
+              (local.set $ok1 (i32.and (i32.lt_u (local.get $iy1) (local.get $height)) (i32.gt_s (local.get $n1) (i32.const 0))))
+              (if (i32.or (local.get $ok0) (local.get $ok1))
+                (then
+                  ;; a vector whose tap row is outside the input reads row 0, masked to +0
+                  (local.set $row0 (i32.shl (i32.mul (select (local.get $iy0) (i32.const 0) (local.get $ok0)) (local.get $width)) (i32.const 2)))
+                  (local.set $row1
+                    (i32.shl
+                      (i32.add (i32.mul (select (local.get $iy1) (i32.const 0) (local.get $ok1)) (local.get $width)) (local.get $bColumns))
+                      (i32.const 2)))
+                  (local.set $r0 (i32x4.splat (i32.sub (i32.const 0) (local.get $ok0))))
+                  (local.set $r1 (i32x4.splat (i32.sub (i32.const 0) (local.get $ok1))))
+                  (local.set $wAt
+                    (i32.add (local.get $w)
+                      (i32.shl (i32.add (i32.mul (i32.mul (local.get $ky) (local.get $kw)) (local.get $outC)) (local.get $o0)) (i32.const 2))))
+                  (local.set $kx (i32.const 0))
+                  (loop $tapColumn
+                    (local.set $ix (i32.add (local.get $ixLeft) (local.get $kx)))
+                    (local.set $at0 (i32.add (local.get $row0) (i32.shl (local.get $ix) (i32.const 2))))
+                    (local.set $at1 (i32.add (local.get $row1) (i32.shl (local.get $ix) (i32.const 2))))
+                    ;; lanes whose column is inside the row (as unsigned: below width), of a row inside the input
+                    (local.set $m0
+                      (v128.and (local.get $r0) (i32x4.lt_u (i32x4.add (i32x4.splat (local.get $ix)) (local.get $iota)) (local.get $widthV))))
+                    (local.set $m1
+                      (v128.and (local.get $r1)
+                        (i32x4.lt_u (i32x4.add (i32x4.splat (i32.add (local.get $ix) (local.get $bColumns))) (local.get $iota)) (local.get $widthV))))
+                    (local.set $w0 (v128.load32_splat (local.get $wAt)))
+                    (local.set $w1 (v128.load32_splat offset=4 (local.get $wAt)))
+                    (local.set $w2 (v128.load32_splat offset=8 (local.get $wAt)))
+                    (local.set $w3 (v128.load32_splat offset=12 (local.get $wAt)))
+                    (local.set $q (i32.add (local.get $p0) (local.get $at0)))
+                    (local.set $a0
+                      (f32x4.add (local.get $a0)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m0))
+                          (local.get $w0))))
+                    (local.set $q (i32.add (local.get $p1) (local.get $at0)))
+                    (local.set $a1
+                      (f32x4.add (local.get $a1)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m0))
+                          (local.get $w1))))
+                    (local.set $q (i32.add (local.get $p2) (local.get $at0)))
+                    (local.set $a2
+                      (f32x4.add (local.get $a2)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m0))
+                          (local.get $w2))))
+                    (local.set $q (i32.add (local.get $p3) (local.get $at0)))
+                    (local.set $a3
+                      (f32x4.add (local.get $a3)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m0))
+                          (local.get $w3))))
+                    (local.set $q (i32.add (local.get $p0) (local.get $at1)))
+                    (local.set $b0
+                      (f32x4.add (local.get $b0)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m1))
+                          (local.get $w0))))
+                    (local.set $q (i32.add (local.get $p1) (local.get $at1)))
+                    (local.set $b1
+                      (f32x4.add (local.get $b1)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m1))
+                          (local.get $w1))))
+                    (local.set $q (i32.add (local.get $p2) (local.get $at1)))
+                    (local.set $b2
+                      (f32x4.add (local.get $b2)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m1))
+                          (local.get $w2))))
+                    (local.set $q (i32.add (local.get $p3) (local.get $at1)))
+                    (local.set $b3
+                      (f32x4.add (local.get $b3)
+                        (f32x4.mul
+                          (v128.and
+                            (if (result v128) (local.get $unit)
+                              (then (v128.load (local.get $q)))
+                              (else
+                                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                  (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                            (local.get $m1))
+                          (local.get $w3))))
+                    (local.set $wAt (i32.add (local.get $wAt) (local.get $tapBytes)))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br_if $tapColumn (i32.lt_u (local.get $kx) (local.get $kw))))))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br_if $tapRow (i32.lt_u (local.get $ky) (local.get $kh))))
+            (local.set $outAt
+              (i32.add (local.get $out)
+                (i32.add (i32.mul (local.get $o0) (local.get $planeBytes))
+                  (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (i32.const 2)))))
+            (if (i32.gt_u (local.get $g) (i32.const 0))
+              (then
+                (local.set $bv (v128.load32_splat offset=0 (local.get $biasAt)))
+                (local.set $q (i32.add (local.get $outAt) (i32.mul (local.get $planeBytes) (i32.const 0))))
+                (local.set $a0 (f32x4.add (local.get $a0) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a0 (v128.andnot (local.get $a0) (f32x4.lt (local.get $a0) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a0
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a0) (f32x4.gt (local.get $a0) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $b0 (f32x4.add (local.get $b0) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $b0 (v128.andnot (local.get $b0) (f32x4.lt (local.get $b0) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $b0
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b0) (f32x4.gt (local.get $b0) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $n0) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a0)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a0)))
+                    (if (i32.ge_s (local.get $n0) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a0)))))
+                    (if (i32.ge_s (local.get $n0) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a0)))))))
+                (if (i32.gt_s (local.get $n1) (i32.const 0))
+                  (then
+                    (local.set $q (i32.add (local.get $q) (local.get $outB)))
+                    (if (i32.ge_s (local.get $n1) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b0)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b0)))
+                        (if (i32.ge_s (local.get $n1) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b0)))))
+                        (if (i32.ge_s (local.get $n1) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b0)))))))))))
+            (if (i32.gt_u (local.get $g) (i32.const 1))
+              (then
+                (local.set $bv (v128.load32_splat offset=4 (local.get $biasAt)))
+                (local.set $q (i32.add (local.get $outAt) (i32.mul (local.get $planeBytes) (i32.const 1))))
+                (local.set $a1 (f32x4.add (local.get $a1) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a1 (v128.andnot (local.get $a1) (f32x4.lt (local.get $a1) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a1
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a1) (f32x4.gt (local.get $a1) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $b1 (f32x4.add (local.get $b1) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $b1 (v128.andnot (local.get $b1) (f32x4.lt (local.get $b1) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $b1
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b1) (f32x4.gt (local.get $b1) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $n0) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a1)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a1)))
+                    (if (i32.ge_s (local.get $n0) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a1)))))
+                    (if (i32.ge_s (local.get $n0) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a1)))))))
+                (if (i32.gt_s (local.get $n1) (i32.const 0))
+                  (then
+                    (local.set $q (i32.add (local.get $q) (local.get $outB)))
+                    (if (i32.ge_s (local.get $n1) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b1)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b1)))
+                        (if (i32.ge_s (local.get $n1) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b1)))))
+                        (if (i32.ge_s (local.get $n1) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b1)))))))))))
+            (if (i32.gt_u (local.get $g) (i32.const 2))
+              (then
+                (local.set $bv (v128.load32_splat offset=8 (local.get $biasAt)))
+                (local.set $q (i32.add (local.get $outAt) (i32.mul (local.get $planeBytes) (i32.const 2))))
+                (local.set $a2 (f32x4.add (local.get $a2) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a2 (v128.andnot (local.get $a2) (f32x4.lt (local.get $a2) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a2
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a2) (f32x4.gt (local.get $a2) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $b2 (f32x4.add (local.get $b2) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $b2 (v128.andnot (local.get $b2) (f32x4.lt (local.get $b2) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $b2
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b2) (f32x4.gt (local.get $b2) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $n0) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a2)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a2)))
+                    (if (i32.ge_s (local.get $n0) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a2)))))
+                    (if (i32.ge_s (local.get $n0) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a2)))))))
+                (if (i32.gt_s (local.get $n1) (i32.const 0))
+                  (then
+                    (local.set $q (i32.add (local.get $q) (local.get $outB)))
+                    (if (i32.ge_s (local.get $n1) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b2)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b2)))
+                        (if (i32.ge_s (local.get $n1) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b2)))))
+                        (if (i32.ge_s (local.get $n1) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b2)))))))))))
+            (if (i32.gt_u (local.get $g) (i32.const 3))
+              (then
+                (local.set $bv (v128.load32_splat offset=12 (local.get $biasAt)))
+                (local.set $q (i32.add (local.get $outAt) (i32.mul (local.get $planeBytes) (i32.const 3))))
+                (local.set $a3 (f32x4.add (local.get $a3) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a3 (v128.andnot (local.get $a3) (f32x4.lt (local.get $a3) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a3
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a3) (f32x4.gt (local.get $a3) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $b3 (f32x4.add (local.get $b3) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $b3 (v128.andnot (local.get $b3) (f32x4.lt (local.get $b3) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $b3
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b3) (f32x4.gt (local.get $b3) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $n0) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a3)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a3)))
+                    (if (i32.ge_s (local.get $n0) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a3)))))
+                    (if (i32.ge_s (local.get $n0) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a3)))))))
+                (if (i32.gt_s (local.get $n1) (i32.const 0))
+                  (then
+                    (local.set $q (i32.add (local.get $q) (local.get $outB)))
+                    (if (i32.ge_s (local.get $n1) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b3)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b3)))
+                        (if (i32.ge_s (local.get $n1) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b3)))))
+                        (if (i32.ge_s (local.get $n1) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b3)))))))))))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 8)))
+            (br_if $tile (i32.lt_u (local.get $ox) (local.get $ow))))
+          (local.set $oy (i32.add (local.get $oy) (select (i32.const 2) (i32.const 1) (local.get $twoRows))))
+          (br_if $outRow (i32.lt_u (local.get $oy) (local.get $oh))))
+        (local.set $o0 (i32.add (local.get $o0) (i32.const 4)))
+        (br $group))))
+
+  ;; ---- Sparse convolutions without padding, output-stationary --------------
+  ;;
+  ;; A Conv2D whose every tap of every output cell lies inside the input (no
+  ;; padding reaches a cell) reads, for output channel o, one list: its
+  ;; entries in row order, each as (byte offset of its tap and input channel
+  ;; from a cell's window corner, weight). decodeItems builds the lists once
+  ;; per layer and inference (a counting sort by column); convItems then
+  ;; keeps a tile of up to 16 cells of two output rows in registers over
+  ;; the list, adds the bias and applies the activation, and stores it: each
+  ;; output value gets the reference's terms in its order, and the map is
+  ;; written once instead of read back and rewritten per row.
+
+  ;; The lists at dst: starts (outC + 1 u32: channel o's items are [starts[o],
+  ;; starts[o + 1])), then from dst + itemsAt the items, 8 bytes each (i32
+  ;; offset, f32 weight). Rows (ky, kx, ci) ascending as in the image.
+  (func (export "decodeItems")
+    (param $counts i32) (param $countBytes i32) (param $entries i32) (param $entryBytes i32)
+    (param $values i32) (param $perEntry i32) (param $colBits i32) (param $rows i32)
+    (param $inC i32) (param $kw i32) (param $width i32) (param $inPlaneBytes i32) (param $outC i32) (param $dst i32) (param $itemsAt i32)
+    (local $r i32) (local $n i32) (local $e i32) (local $eEnd i32) (local $mask i32) (local $packed i32) (local $col i32) (local $slot i32)
+    (local $ci i32) (local $kx i32) (local $ky i32) (local $offset i32) (local $c i32) (local $sum i32) (local $count i32) (local $items i32)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $colBits)) (i32.const 1)))
+    (local.set $items (i32.add (local.get $dst) (local.get $itemsAt)))
+    (memory.fill (local.get $dst) (i32.const 0) (i32.shl (i32.add (local.get $outC) (i32.const 1)) (i32.const 2)))
+    ;; count each column's entries into starts[column + 1]
+    (local.set $eEnd (call $entriesOf (local.get $counts) (local.get $countBytes) (local.get $rows)))
+    (block $done
+      (loop $entry
+        (br_if $done (i32.ge_u (local.get $e) (local.get $eEnd)))
+        (local.set $col
+          (i32.and
+            (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+              (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+              (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2))))))
+            (local.get $mask)))
+        (local.set $slot (i32.add (local.get $dst) (i32.shl (i32.add (local.get $col) (i32.const 1)) (i32.const 2))))
+        (i32.store (local.get $slot) (i32.add (i32.load (local.get $slot)) (i32.const 1)))
+        (local.set $e (i32.add (local.get $e) (i32.const 1)))
+        (br $entry)))
+    ;; prefix sums: starts[c] = the first item of column c
+    (block $summed
+      (loop $prefix
+        (br_if $summed (i32.gt_u (local.get $c) (local.get $outC)))
+        (local.set $slot (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $slot))))
+        (i32.store (local.get $slot) (local.get $sum))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $prefix)))
+    ;; place every entry at its column's cursor (starts[column], advanced), rows in order
+    (local.set $e (i32.const 0))
+    (block $placed
+      (loop $row
+        (br_if $placed (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $count
+          (if (result i32) (i32.eq (local.get $countBytes) (i32.const 1))
+            (then (i32.load8_u (i32.add (local.get $counts) (local.get $r))))
+            (else
+              (if (result i32) (i32.eq (local.get $countBytes) (i32.const 2))
+                (then (i32.load16_u (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 1)))))
+                (else (i32.load (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 2)))))))))
+        (local.set $offset
+          (i32.add (i32.mul (local.get $ci) (local.get $inPlaneBytes))
+            (i32.shl (i32.add (i32.mul (local.get $ky) (local.get $width)) (local.get $kx)) (i32.const 2))))
+        (local.set $eEnd (i32.add (local.get $e) (local.get $count)))
+        (block $rowDone
+          (loop $entry
+            (br_if $rowDone (i32.ge_u (local.get $e) (local.get $eEnd)))
+            (local.set $packed
+              (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+                (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+                (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2)))))))
+            (local.set $slot (i32.add (local.get $dst) (i32.shl (i32.and (local.get $packed) (local.get $mask)) (i32.const 2))))
+            (local.set $n (i32.add (local.get $items) (i32.shl (i32.load (local.get $slot)) (i32.const 3))))
+            (i32.store (local.get $slot) (i32.add (i32.load (local.get $slot)) (i32.const 1)))
+            (i32.store (local.get $n) (local.get $offset))
+            (f32.store offset=4 (local.get $n)
+              (if (result f32) (local.get $perEntry)
+                (then (f32.load (i32.add (local.get $values) (i32.shl (local.get $e) (i32.const 2)))))
+                (else (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2)))))))
+            (local.set $e (i32.add (local.get $e) (i32.const 1)))
+            (br $entry)))
+        ;; the next row's (ky, kx, ci)
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (if (i32.eq (local.get $ci) (local.get $inC))
+          (then
+            (local.set $ci (i32.const 0))
+            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+            (if (i32.eq (local.get $kx) (local.get $kw))
+              (then
+                (local.set $kx (i32.const 0))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))))))
+        (br $row)))
+    ;; each cursor now ends its column, where the next begins: shift them back to starts
+    (local.set $c (local.get $outC))
+    (block $shifted
+      (loop $shift
+        (br_if $shifted (i32.eqz (local.get $c)))
+        (local.set $slot (i32.add (local.get $dst) (i32.shl (local.get $c) (i32.const 2))))
+        (i32.store (local.get $slot) (i32.load (i32.sub (local.get $slot) (i32.const 4))))
+        (local.set $c (i32.sub (local.get $c) (i32.const 1)))
+        (br $shift)))
+    (i32.store (local.get $dst) (i32.const 0)))
+
+  ;; The number of entries of `rows` rows.
+  (func $entriesOf (param $counts i32) (param $countBytes i32) (param $rows i32) (result i32)
+    (local $r i32) (local $sum i32)
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $sum
+          (i32.add (local.get $sum)
+            (if (result i32) (i32.eq (local.get $countBytes) (i32.const 1))
+              (then (i32.load8_u (i32.add (local.get $counts) (local.get $r))))
+              (else
+                (if (result i32) (i32.eq (local.get $countBytes) (i32.const 2))
+                  (then (i32.load16_u (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 1)))))
+                  (else (i32.load (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 2))))))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $sum))
+
+  ;; Conv2D from decodeItems' lists at `lists` (items at lists + itemsAt),
+  ;; planar in and out, strides across 1 or 2, no padding reaching a cell.
+  ;; Loads may read up to 64 bytes past the input map (a tile's second row
+  ;; past the last output row is neither loaded nor stored).
+  (func (export "convItems")
+    (param $lists i32) (param $itemsAt i32) (param $bias i32) (param $in i32) (param $width i32)
+    (param $out i32) (param $oh i32) (param $ow i32) (param $sh i32) (param $sw i32) (param $outC i32) (param $activation i32)
+    (local $o i32) (local $k i32) (local $k1 i32) (local $items i32) (local $oy i32) (local $ox i32) (local $n i32)
+    (local $rowAt i32) (local $tileAt i32) (local $at i32) (local $outAt i32) (local $vec i32) (local $item i32)
+    (local $unit i32) (local $q i32) (local $left i32) (local $two i32) (local $pitch i32)
+    (local $bv v128) (local $wv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (if (i32.or (i32.eqz (local.get $oh)) (i32.eqz (local.get $ow))) (then (return)))
+    (local.set $items (i32.add (local.get $lists) (local.get $itemsAt)))
+    (local.set $unit (i32.eq (local.get $sw) (i32.const 1)))
+    ;; a tile's vectors start 4 cells apart: 4 * sw input columns
+    (local.set $vec (i32.shl (local.get $sw) (i32.const 4)))
+    ;; from one output row to the next: sh input rows
+    (local.set $pitch (i32.shl (i32.mul (local.get $sh) (local.get $width)) (i32.const 2)))
+    (block $channelsDone
+      (loop $channel
+        (br_if $channelsDone (i32.ge_u (local.get $o) (local.get $outC)))
+        (local.set $bv (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))
+        (local.set $k1 (i32.load offset=4 (i32.add (local.get $lists) (i32.shl (local.get $o) (i32.const 2)))))
+        (local.set $oy (i32.const 0))
+        (loop $outRow
+          (local.set $rowAt
+            (i32.add (local.get $in) (i32.shl (i32.mul (i32.mul (local.get $oy) (local.get $sh)) (local.get $width)) (i32.const 2))))
+          (local.set $two (i32.lt_u (i32.add (local.get $oy) (i32.const 1)) (local.get $oh)))
+          (local.set $ox (i32.const 0))
+          (loop $tile
+            (local.set $n (i32.sub (local.get $ow) (local.get $ox)))
+            (if (i32.gt_s (local.get $n) (i32.const 16)) (then (local.set $n (i32.const 16))))
+            (local.set $tileAt (i32.add (local.get $rowAt) (i32.shl (i32.mul (local.get $ox) (local.get $sw)) (i32.const 2))))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $b0 (v128.const i32x4 0 0 0 0))
+            (local.set $b1 (v128.const i32x4 0 0 0 0))
+            (local.set $b2 (v128.const i32x4 0 0 0 0))
+            (local.set $b3 (v128.const i32x4 0 0 0 0))
+            (local.set $item
+              (i32.add (local.get $items) (i32.shl (i32.load (i32.add (local.get $lists) (i32.shl (local.get $o) (i32.const 2)))) (i32.const 3))))
+            (local.set $k (i32.add (local.get $items) (i32.shl (local.get $k1) (i32.const 3))))
+            (block $itemsDone
+              (loop $nextItem
+                (br_if $itemsDone (i32.ge_u (local.get $item) (local.get $k)))
+                (local.set $at (i32.add (local.get $tileAt) (i32.load (local.get $item))))
+                (local.set $wv (v128.load32_splat offset=4 (local.get $item)))
+                (local.set $q (local.get $at))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul
+                  (if (result v128) (local.get $unit)
+                    (then (v128.load (local.get $q)))
+                    (else
+                      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                        (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                  (local.get $wv))))
+                (if (i32.gt_s (local.get $n) (i32.const 4))
+                  (then
+                    (local.set $q (i32.add (local.get $at) (local.get $vec)))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul
+                      (if (result v128) (local.get $unit)
+                        (then (v128.load (local.get $q)))
+                        (else
+                          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                            (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                      (local.get $wv))))
+                    (if (i32.gt_s (local.get $n) (i32.const 8))
+                      (then
+                        (local.set $q (i32.add (local.get $at) (i32.shl (local.get $vec) (i32.const 1))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul
+                          (if (result v128) (local.get $unit)
+                            (then (v128.load (local.get $q)))
+                            (else
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                          (local.get $wv))))
+                        (if (i32.gt_s (local.get $n) (i32.const 12))
+                          (then
+                            (local.set $q (i32.add (local.get $at) (i32.mul (local.get $vec) (i32.const 3))))
+                            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul
+                              (if (result v128) (local.get $unit)
+                                (then (v128.load (local.get $q)))
+                                (else
+                                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                    (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                              (local.get $wv))))))))))
+                ;; the tile's second output row, sh input rows down
+                (if (local.get $two)
+                  (then
+                    (local.set $q (i32.add (local.get $at) (local.get $pitch)))
+                    (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul
+                      (if (result v128) (local.get $unit)
+                        (then (v128.load (local.get $q)))
+                        (else
+                          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                            (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                      (local.get $wv))))
+                    (if (i32.gt_s (local.get $n) (i32.const 4))
+                      (then
+                        (local.set $q (i32.add (i32.add (local.get $at) (local.get $pitch)) (local.get $vec)))
+                        (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul
+                          (if (result v128) (local.get $unit)
+                            (then (v128.load (local.get $q)))
+                            (else
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                          (local.get $wv))))
+                        (if (i32.gt_s (local.get $n) (i32.const 8))
+                          (then
+                            (local.set $q (i32.add (i32.add (local.get $at) (local.get $pitch)) (i32.shl (local.get $vec) (i32.const 1))))
+                            (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul
+                              (if (result v128) (local.get $unit)
+                                (then (v128.load (local.get $q)))
+                                (else
+                                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                    (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                              (local.get $wv))))
+                            (if (i32.gt_s (local.get $n) (i32.const 12))
+                              (then
+                                (local.set $q (i32.add (i32.add (local.get $at) (local.get $pitch)) (i32.mul (local.get $vec) (i32.const 3))))
+                                (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul
+                                  (if (result v128) (local.get $unit)
+                                    (then (v128.load (local.get $q)))
+                                    (else
+                                      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                        (v128.load (local.get $q)) (v128.load offset=16 (local.get $q)))))
+                                  (local.get $wv))))))))))))
+                (local.set $item (i32.add (local.get $item) (i32.const 8)))
+                (br $nextItem)))
+            (local.set $outAt
+              (i32.add (local.get $out)
+                (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $o) (local.get $oh)) (local.get $oy)) (local.get $ow)) (local.get $ox)) (i32.const 2))))
+                        (local.set $q (i32.add (local.get $outAt) (i32.const 0)))
+            (local.set $left (i32.sub (local.get $n) (i32.const 0)))
+            (local.set $a0 (f32x4.add (local.get $a0) (local.get $bv)))
+            (if (local.get $activation)
+              (then
+                (local.set $a0 (v128.andnot (local.get $a0) (f32x4.lt (local.get $a0) (v128.const f32x4 0 0 0 0))))
+                (if (i32.eq (local.get $activation) (i32.const 2))
+                  (then
+                    (local.set $a0
+                      (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a0) (f32x4.gt (local.get $a0) (v128.const f32x4 6 6 6 6))))))))
+            (if (i32.ge_s (local.get $left) (i32.const 4))
+              (then (v128.store (local.get $q) (local.get $a0)))
+              (else
+                (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a0)))
+                (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a0)))))
+                (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a0)))))))
+            (if (i32.gt_s (local.get $n) (i32.const 4))
+              (then
+                (local.set $q (i32.add (local.get $outAt) (i32.const 16)))
+                (local.set $left (i32.sub (local.get $n) (i32.const 4)))
+                (local.set $a1 (f32x4.add (local.get $a1) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a1 (v128.andnot (local.get $a1) (f32x4.lt (local.get $a1) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a1
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a1) (f32x4.gt (local.get $a1) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $left) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a1)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a1)))
+                    (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a1)))))
+                    (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a1)))))))))
+            (if (i32.gt_s (local.get $n) (i32.const 8))
+              (then
+                (local.set $q (i32.add (local.get $outAt) (i32.const 32)))
+                (local.set $left (i32.sub (local.get $n) (i32.const 8)))
+                (local.set $a2 (f32x4.add (local.get $a2) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a2 (v128.andnot (local.get $a2) (f32x4.lt (local.get $a2) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a2
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a2) (f32x4.gt (local.get $a2) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $left) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a2)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a2)))
+                    (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a2)))))
+                    (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a2)))))))))
+            (if (i32.gt_s (local.get $n) (i32.const 12))
+              (then
+                (local.set $q (i32.add (local.get $outAt) (i32.const 48)))
+                (local.set $left (i32.sub (local.get $n) (i32.const 12)))
+                (local.set $a3 (f32x4.add (local.get $a3) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $a3 (v128.andnot (local.get $a3) (f32x4.lt (local.get $a3) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $a3
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a3) (f32x4.gt (local.get $a3) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $left) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $a3)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $a3)))
+                    (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $a3)))))
+                    (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $a3)))))))))
+            (if (local.get $two)
+              (then
+                (local.set $q (i32.add (i32.add (local.get $outAt) (i32.shl (local.get $ow) (i32.const 2))) (i32.const 0)))
+                (local.set $left (i32.sub (local.get $n) (i32.const 0)))
+                (local.set $b0 (f32x4.add (local.get $b0) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $b0 (v128.andnot (local.get $b0) (f32x4.lt (local.get $b0) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $b0
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b0) (f32x4.gt (local.get $b0) (v128.const f32x4 6 6 6 6))))))))
+                (if (i32.ge_s (local.get $left) (i32.const 4))
+                  (then (v128.store (local.get $q) (local.get $b0)))
+                  (else
+                    (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b0)))
+                    (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b0)))))
+                    (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b0)))))))
+                (if (i32.gt_s (local.get $n) (i32.const 4))
+                  (then
+                    (local.set $q (i32.add (i32.add (local.get $outAt) (i32.shl (local.get $ow) (i32.const 2))) (i32.const 16)))
+                    (local.set $left (i32.sub (local.get $n) (i32.const 4)))
+                    (local.set $b1 (f32x4.add (local.get $b1) (local.get $bv)))
+                    (if (local.get $activation)
+                      (then
+                        (local.set $b1 (v128.andnot (local.get $b1) (f32x4.lt (local.get $b1) (v128.const f32x4 0 0 0 0))))
+                        (if (i32.eq (local.get $activation) (i32.const 2))
+                          (then
+                            (local.set $b1
+                              (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b1) (f32x4.gt (local.get $b1) (v128.const f32x4 6 6 6 6))))))))
+                    (if (i32.ge_s (local.get $left) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b1)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b1)))
+                        (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b1)))))
+                        (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b1)))))))))
+                (if (i32.gt_s (local.get $n) (i32.const 8))
+                  (then
+                    (local.set $q (i32.add (i32.add (local.get $outAt) (i32.shl (local.get $ow) (i32.const 2))) (i32.const 32)))
+                    (local.set $left (i32.sub (local.get $n) (i32.const 8)))
+                    (local.set $b2 (f32x4.add (local.get $b2) (local.get $bv)))
+                    (if (local.get $activation)
+                      (then
+                        (local.set $b2 (v128.andnot (local.get $b2) (f32x4.lt (local.get $b2) (v128.const f32x4 0 0 0 0))))
+                        (if (i32.eq (local.get $activation) (i32.const 2))
+                          (then
+                            (local.set $b2
+                              (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b2) (f32x4.gt (local.get $b2) (v128.const f32x4 6 6 6 6))))))))
+                    (if (i32.ge_s (local.get $left) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b2)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b2)))
+                        (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b2)))))
+                        (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b2)))))))))
+                (if (i32.gt_s (local.get $n) (i32.const 12))
+                  (then
+                    (local.set $q (i32.add (i32.add (local.get $outAt) (i32.shl (local.get $ow) (i32.const 2))) (i32.const 48)))
+                    (local.set $left (i32.sub (local.get $n) (i32.const 12)))
+                    (local.set $b3 (f32x4.add (local.get $b3) (local.get $bv)))
+                    (if (local.get $activation)
+                      (then
+                        (local.set $b3 (v128.andnot (local.get $b3) (f32x4.lt (local.get $b3) (v128.const f32x4 0 0 0 0))))
+                        (if (i32.eq (local.get $activation) (i32.const 2))
+                          (then
+                            (local.set $b3
+                              (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b3) (f32x4.gt (local.get $b3) (v128.const f32x4 6 6 6 6))))))))
+                    (if (i32.ge_s (local.get $left) (i32.const 4))
+                      (then (v128.store (local.get $q) (local.get $b3)))
+                      (else
+                        (f32.store (local.get $q) (f32x4.extract_lane 0 (local.get $b3)))
+                        (if (i32.ge_s (local.get $left) (i32.const 2)) (then (f32.store offset=4 (local.get $q) (f32x4.extract_lane 1 (local.get $b3)))))
+                        (if (i32.ge_s (local.get $left) (i32.const 3)) (then (f32.store offset=8 (local.get $q) (f32x4.extract_lane 2 (local.get $b3)))))))))))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 16)))
+            (br_if $tile (i32.lt_u (local.get $ox) (local.get $ow))))
+          (local.set $oy (i32.add (local.get $oy) (i32.const 2)))
+          (br_if $outRow (i32.lt_u (local.get $oy) (local.get $oh))))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $channel))))
 
   ;; out[c][cell] = act(fl32(out[c][cell] + bias[c])) over a planar map.
   (func $finish (param $out i32) (param $channels i32) (param $cells i32) (param $bias i32) (param $activation i32)
@@ -472,16 +1430,30 @@
   ;; on NaN and on -0 against +0); avg: fl32 sums from +0, then
   ;; fl32(sum / cells). Output planar, or NHWC when outPlanar is 0. Four
   ;; output columns at a time where their windows lie inside the input's
-  ;; columns; one at a time at the edges.
+  ;; columns; one at a time at the edges. bias, activation: see $poolPairs,
+  ;; the only case that takes them (activation -1: none).
   (func (export "pool")
     (param $kind i32) (param $in i32) (param $height i32) (param $width i32) (param $channels i32)
     (param $out i32) (param $oh i32) (param $ow i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32) (param $outPlanar i32)
+    (param $bias i32) (param $activation i32)
     (local $c i32) (local $oy i32) (local $ox i32) (local $top i32)
     (local $y0 i32) (local $y1 i32) (local $y i32) (local $dx i32)
     (local $plane i32) (local $rowAt i32) (local $at i32) (local $dst i32)
     (local $cellStep i32) (local $channelStep i32) (local $step i32)
     (local $vx0 i32) (local $vx1 i32) (local $m v128) (local $v v128)
+    ;; 2-wide windows 2 apart (2x2 pooling), every window inside the input: pairs
+    (if (i32.and
+          (i32.and (i32.eq (local.get $kw) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2)))
+          (i32.and
+            (i32.and (i32.eqz (local.get $pt)) (i32.eqz (local.get $pl)))
+            (i32.and
+              (i32.le_s (i32.add (i32.shl (local.get $ow) (i32.const 1)) (i32.const 0)) (local.get $width))
+              (i32.le_s (i32.add (i32.mul (i32.sub (local.get $oh) (i32.const 1)) (local.get $sh)) (local.get $kh)) (local.get $height)))))
+      (then
+        (call $poolPairs (local.get $kind) (local.get $in) (local.get $height) (local.get $width) (local.get $channels) (local.get $out)
+          (local.get $oh) (local.get $ow) (local.get $kh) (local.get $sh) (local.get $outPlanar) (local.get $bias) (local.get $activation))
+        (return)))
     ;; output strides in bytes: planar, cells 4 apart; NHWC, channels 4 apart
     (if (local.get $outPlanar)
       (then
@@ -582,6 +1554,102 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $channel))))
 
+  ;; pool's 2x2-like case: windows kh x 2, 2 columns apart, all inside the
+  ;; input. Four output columns at a time, each output row's last group too:
+  ;; its lanes past the row read on (at most 32 bytes past the map, in the
+  ;; address space) and are not stored. A window row's two cells come from
+  ;; two loads as its even and odd columns, taken in that order (row-major).
+  ;; With activation >= 0 (0 linear, 1 relu, 2 relu6) the input is a
+  ;; convolution's sums (conv with activation 3): each value read becomes
+  ;; act(fl32(v + bias[c])) first, the bits the convolution's $finish gives.
+  (func $poolPairs
+    (param $kind i32) (param $in i32) (param $height i32) (param $width i32) (param $channels i32) (param $out i32)
+    (param $oh i32) (param $ow i32) (param $kh i32) (param $sh i32) (param $outPlanar i32) (param $bias i32) (param $activation i32)
+    (local $bv v128) (local $c i32) (local $oy i32) (local $ox i32) (local $y i32) (local $n i32) (local $plane i32) (local $rowAt i32) (local $at i32)
+    (local $dst i32) (local $cellStep i32) (local $channelStep i32) (local $lo v128) (local $hi v128) (local $v v128) (local $m v128) (local $div v128)
+    (if (local.get $outPlanar)
+      (then
+        (local.set $cellStep (i32.const 4))
+        (local.set $channelStep (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2))))
+      (else
+        (local.set $cellStep (i32.shl (local.get $channels) (i32.const 2)))
+        (local.set $channelStep (i32.const 4))))
+    (local.set $div (f32x4.splat (f32.convert_i32_s (i32.shl (local.get $kh) (i32.const 1)))))
+    (block $channelsDone
+      (loop $channel
+        (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $plane (i32.add (local.get $in) (i32.shl (i32.mul (i32.mul (local.get $c) (local.get $height)) (local.get $width)) (i32.const 2))))
+        (if (i32.ge_s (local.get $activation) (i32.const 0))
+          (then (local.set $bv (v128.load32_splat (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2)))))))
+        (local.set $oy (i32.const 0))
+        (block $rowsDone
+          (loop $outRow
+            (br_if $rowsDone (i32.ge_u (local.get $oy) (local.get $oh)))
+            (local.set $ox (i32.const 0))
+            (block $colsDone
+              (loop $outCols
+                (br_if $colsDone (i32.ge_u (local.get $ox) (local.get $ow)))
+                (local.set $m
+                  (if (result v128) (local.get $kind) (then (v128.const f32x4 0 0 0 0)) (else (v128.const f32x4 -inf -inf -inf -inf))))
+                (local.set $rowAt
+                  (i32.add (local.get $plane)
+                    (i32.shl (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $sh)) (local.get $width)) (i32.shl (local.get $ox) (i32.const 1)))
+                      (i32.const 2))))
+                (local.set $y (i32.const 0))
+                (loop $windowRow
+                  (local.set $lo (v128.load (local.get $rowAt)))
+                  (local.set $hi (v128.load offset=16 (local.get $rowAt)))
+                  ;; a convolution's sums: its bias and activation first, as its $finish would
+                  (if (i32.ge_s (local.get $activation) (i32.const 0))
+                    (then
+                      (local.set $lo (f32x4.add (local.get $lo) (local.get $bv)))
+                      (local.set $hi (f32x4.add (local.get $hi) (local.get $bv)))
+                      (if (local.get $activation)
+                        (then
+                          (local.set $lo (v128.andnot (local.get $lo) (f32x4.lt (local.get $lo) (v128.const f32x4 0 0 0 0))))
+                          (local.set $hi (v128.andnot (local.get $hi) (f32x4.lt (local.get $hi) (v128.const f32x4 0 0 0 0))))
+                          (if (i32.eq (local.get $activation) (i32.const 2))
+                            (then
+                              (local.set $lo
+                                (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $lo) (f32x4.gt (local.get $lo) (v128.const f32x4 6 6 6 6))))
+                              (local.set $hi
+                                (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $hi) (f32x4.gt (local.get $hi) (v128.const f32x4 6 6 6 6))))))))))
+                  (local.set $v (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $lo) (local.get $hi)))
+                  (local.set $m
+                    (if (result v128) (local.get $kind)
+                      (then (f32x4.add (local.get $m) (local.get $v)))
+                      (else (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))))
+                  (local.set $v (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $lo) (local.get $hi)))
+                  (local.set $m
+                    (if (result v128) (local.get $kind)
+                      (then (f32x4.add (local.get $m) (local.get $v)))
+                      (else (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))))
+                  (local.set $rowAt (i32.add (local.get $rowAt) (i32.shl (local.get $width) (i32.const 2))))
+                  (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                  (br_if $windowRow (i32.lt_u (local.get $y) (local.get $kh))))
+                (if (local.get $kind) (then (local.set $m (f32x4.div (local.get $m) (local.get $div)))))
+                (local.set $dst
+                  (i32.add (local.get $out)
+                    (i32.add (i32.mul (local.get $c) (local.get $channelStep))
+                      (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (local.get $cellStep)))))
+                (local.set $n (i32.sub (local.get $ow) (local.get $ox)))
+                (if (i32.and (local.get $outPlanar) (i32.ge_s (local.get $n) (i32.const 4)))
+                  (then (v128.store (local.get $dst) (local.get $m)))
+                  (else
+                    (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $m)))
+                    (if (i32.ge_s (local.get $n) (i32.const 2))
+                      (then (f32.store (i32.add (local.get $dst) (local.get $cellStep)) (f32x4.extract_lane 1 (local.get $m)))))
+                    (if (i32.ge_s (local.get $n) (i32.const 3))
+                      (then (f32.store (i32.add (local.get $dst) (i32.shl (local.get $cellStep) (i32.const 1))) (f32x4.extract_lane 2 (local.get $m)))))
+                    (if (i32.ge_s (local.get $n) (i32.const 4))
+                      (then (f32.store (i32.add (local.get $dst) (i32.mul (local.get $cellStep) (i32.const 3))) (f32x4.extract_lane 3 (local.get $m)))))))
+                (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                (br $outCols)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br $outRow)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channel))))
+
   ;; One pooled value: rows [y0, y1) of a plane, the window's columns from
   ;; `left` (kw of them) clipped to the plane.
   (func $poolOne (param $kind i32) (param $plane i32) (param $width i32) (param $y0 i32) (param $y1 i32) (param $left i32) (param $kw i32)
@@ -615,50 +1683,97 @@
       (else (local.get $m))))
 
   ;; out[c] = fl32(sum / cells), the sum of channel c's cells of a planar map
-  ;; in row-major order from +0 (conv.ts's globalAvgPool2d). Four channels'
-  ;; sums at a time: four independent chains of additions, not one.
-  (func (export "globalAvgPool") (param $in i32) (param $cells i32) (param $channels i32) (param $out i32)
-    (local $c i32) (local $p i32) (local $end i32) (local $n f32) (local $plane i32)
-    (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
+  ;; in row-major order from +0 (conv.ts's globalAvgPool2d). With activation
+  ;; >= 0 (0 linear, 1 relu, 2 relu6) the map is a convolution's sums (conv
+  ;; with activation 3) and each value read becomes act(fl32(v + bias[c]))
+  ;; first, the bits the convolution's $finish gives. Four channels at a
+  ;; time when cells is a multiple of 4: each channel's four next cells
+  ;; loaded as a vector, the four vectors transposed so that one vector adds
+  ;; one cell of each channel, cells in order; the rest one channel at a time.
+  (func (export "globalAvgPool") (param $in i32) (param $cells i32) (param $channels i32) (param $out i32) (param $bias i32) (param $activation i32)
+    (local $c i32) (local $p i32) (local $end i32) (local $n f32) (local $plane i32) (local $s f32) (local $v f32) (local $b f32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $lo v128) (local $hi v128) (local $sum v128) (local $bv v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $six v128)
     (local.set $n (f32.convert_i32_u (local.get $cells)))
+    (local.set $six (v128.const f32x4 6 6 6 6))
     (local.set $plane (i32.shl (local.get $cells) (i32.const 2)))
-    (block $done
-      (loop $four
-        (br_if $done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $channels)))
-        (local.set $p (i32.add (local.get $in) (i32.mul (local.get $c) (local.get $plane))))
-        (local.set $end (i32.add (local.get $p) (local.get $plane)))
-        (local.set $s0 (f32.const 0))
-        (local.set $s1 (f32.const 0))
-        (local.set $s2 (f32.const 0))
-        (local.set $s3 (f32.const 0))
-        (block $sumDone
-          (loop $cell
-            (br_if $sumDone (i32.ge_u (local.get $p) (local.get $end)))
-            (local.set $s0 (f32.add (local.get $s0) (f32.load (local.get $p))))
-            (local.set $s1 (f32.add (local.get $s1) (f32.load (i32.add (local.get $p) (local.get $plane)))))
-            (local.set $s2 (f32.add (local.get $s2) (f32.load (i32.add (local.get $p) (i32.shl (local.get $plane) (i32.const 1))))))
-            (local.set $s3 (f32.add (local.get $s3) (f32.load (i32.add (local.get $p) (i32.mul (local.get $plane) (i32.const 3))))))
-            (local.set $p (i32.add (local.get $p) (i32.const 4)))
-            (br $cell)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s0) (local.get $n)))
-        (f32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s1) (local.get $n)))
-        (f32.store offset=8 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s2) (local.get $n)))
-        (f32.store offset=12 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s3) (local.get $n)))
-        (local.set $c (i32.add (local.get $c) (i32.const 4)))
-        (br $four)))
+    (if (i32.eqz (i32.and (local.get $cells) (i32.const 3)))
+      (then
+        (block $groupsDone
+          (loop $group
+            (br_if $groupsDone (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $channels)))
+            (local.set $p (i32.add (local.get $in) (i32.mul (local.get $c) (local.get $plane))))
+            (local.set $end (i32.add (local.get $p) (local.get $plane)))
+            (local.set $sum (v128.const i32x4 0 0 0 0))
+            ;; the four channels' biases, each across a vector
+            (if (i32.ge_s (local.get $activation) (i32.const 0))
+              (then
+                (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2)))))
+                (local.set $b0 (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $bv) (local.get $bv)))
+                (local.set $b1 (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $bv) (local.get $bv)))
+                (local.set $b2 (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $bv) (local.get $bv)))
+                (local.set $b3 (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $bv) (local.get $bv)))))
+            (loop $cells4
+              (local.set $v0 (v128.load (local.get $p)))
+              (local.set $v1 (v128.load (i32.add (local.get $p) (local.get $plane))))
+              (local.set $v2 (v128.load (i32.add (local.get $p) (i32.shl (local.get $plane) (i32.const 1)))))
+              (local.set $v3 (v128.load (i32.add (local.get $p) (i32.mul (local.get $plane) (i32.const 3)))))
+              (if (i32.ge_s (local.get $activation) (i32.const 0))
+                (then
+                  (local.set $v0 (f32x4.add (local.get $v0) (local.get $b0)))
+                  (local.set $v1 (f32x4.add (local.get $v1) (local.get $b1)))
+                  (local.set $v2 (f32x4.add (local.get $v2) (local.get $b2)))
+                  (local.set $v3 (f32x4.add (local.get $v3) (local.get $b3)))
+                  (if (local.get $activation)
+                    (then
+                      (local.set $v0 (v128.andnot (local.get $v0) (f32x4.lt (local.get $v0) (v128.const f32x4 0 0 0 0))))
+                      (local.set $v1 (v128.andnot (local.get $v1) (f32x4.lt (local.get $v1) (v128.const f32x4 0 0 0 0))))
+                      (local.set $v2 (v128.andnot (local.get $v2) (f32x4.lt (local.get $v2) (v128.const f32x4 0 0 0 0))))
+                      (local.set $v3 (v128.andnot (local.get $v3) (f32x4.lt (local.get $v3) (v128.const f32x4 0 0 0 0))))
+                      (if (i32.eq (local.get $activation) (i32.const 2))
+                        (then
+                          (local.set $v0 (v128.bitselect (local.get $six) (local.get $v0) (f32x4.gt (local.get $v0) (local.get $six))))
+                          (local.set $v1 (v128.bitselect (local.get $six) (local.get $v1) (f32x4.gt (local.get $v1) (local.get $six))))
+                          (local.set $v2 (v128.bitselect (local.get $six) (local.get $v2) (f32x4.gt (local.get $v2) (local.get $six))))
+                          (local.set $v3 (v128.bitselect (local.get $six) (local.get $v3) (f32x4.gt (local.get $v3) (local.get $six))))))))))
+              ;; transpose: lo = (v0[0], v1[0], v0[1], v1[1]) and (v2, v3) alike, then cells 0 and 1 of the four
+              (local.set $lo (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v0) (local.get $v1)))
+              (local.set $hi (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $v2) (local.get $v3)))
+              (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi))))
+              (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo) (local.get $hi))))
+              (local.set $lo (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v0) (local.get $v1)))
+              (local.set $hi (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $v2) (local.get $v3)))
+              (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi))))
+              (local.set $sum (f32x4.add (local.get $sum) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $lo) (local.get $hi))))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br_if $cells4 (i32.lt_u (local.get $p) (local.get $end))))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32x4.div (local.get $sum) (f32x4.splat (local.get $n))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $group)))))
     (block $done
       (loop $channel
         (br_if $done (i32.ge_u (local.get $c) (local.get $channels)))
         (local.set $p (i32.add (local.get $in) (i32.mul (local.get $c) (local.get $plane))))
         (local.set $end (i32.add (local.get $p) (local.get $plane)))
-        (local.set $s0 (f32.const 0))
+        (if (i32.ge_s (local.get $activation) (i32.const 0))
+          (then (local.set $b (f32.load (i32.add (local.get $bias) (i32.shl (local.get $c) (i32.const 2)))))))
+        (local.set $s (f32.const 0))
         (block $sumDone
           (loop $cell
             (br_if $sumDone (i32.ge_u (local.get $p) (local.get $end)))
-            (local.set $s0 (f32.add (local.get $s0) (f32.load (local.get $p))))
+            (local.set $v (f32.load (local.get $p)))
+            (if (i32.ge_s (local.get $activation) (i32.const 0))
+              (then
+                (local.set $v (f32.add (local.get $v) (local.get $b)))
+                (if (local.get $activation)
+                  (then
+                    (if (f32.lt (local.get $v) (f32.const 0)) (then (local.set $v (f32.const 0))))
+                    (if (i32.and (i32.eq (local.get $activation) (i32.const 2)) (f32.gt (local.get $v) (f32.const 6)))
+                      (then (local.set $v (f32.const 6))))))))
+            (local.set $s (f32.add (local.get $s) (local.get $v)))
             (local.set $p (i32.add (local.get $p) (i32.const 4)))
             (br $cell)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s0) (local.get $n)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s) (local.get $n)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $channel))))
 )

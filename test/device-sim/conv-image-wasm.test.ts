@@ -21,8 +21,18 @@ import {
   convGeometry,
   convImageKernelsFor,
   convImageLayerWasm,
+  convItemsBytes,
+  convItemsFits,
+  convItemsWasm,
+  decodedEntriesBytes,
+  denseRows,
+  denseWeightBytes,
+  depthwiseDenseFits,
+  depthwiseDenseWasm,
   finiteWeights,
+  poolTakesPairs,
   poolWasm,
+  rowExtentsBytes,
 } from '../../device-sim/kernels/conv-image-wasm.ts';
 import { avgPool2d, globalAvgPool2d, maxPool2d, windowOutput, type MapShape, type WindowParams } from '../../device-sim/kernels/conv.ts';
 import { applyActivation, preprocess } from '../../device-sim/kernels/dense-reference.ts';
@@ -196,9 +206,9 @@ function describe(c: ConvCase): string {
   return JSON.stringify(c);
 }
 
-test('conv: the wasm kernel equals convImageLayer bit for bit (shapes, strides, paddings, depthwise, layouts, sparse and ±0 inputs)', () => {
+test('conv: the wasm kernel equals convImageLayer bit for bit (shapes, strides, paddings, depthwise, layouts, sparse and ±0 inputs, extents, decoding)', () => {
   fc.assert(
-    fc.property(convCase, (c) => {
+    fc.property(convCase, fc.boolean(), fc.boolean(), (c, trim, decode) => {
       const random = generator(c.seed);
       const shape: MapShape = { height: c.height, width: c.width, channels: c.channels };
       const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
@@ -224,7 +234,21 @@ test('conv: the wasm kernel equals convImageLayer bit for bit (shapes, strides, 
       const kernels = convImageKernelsFor(arena.memory);
       const geometry = convGeometry(shape, params, c.units, c.depthwise);
       const code = activationCode(c.activation);
-      convImageLayerWasm(kernels, at, geometry, inAt, outAt, code);
+      // `trim`: runs trimmed to the input rows' nonzero spans (rowExtents), checked against a scan of the rows
+      const extents = trim ? arena.allocate(rowExtentsBytes(geometry), 'extents') : -1;
+      // `decode`: the entries read decoded (decodeEntries) instead of in place
+      const decoded = decode ? { at: arena.allocate(Math.max(4, decodedEntriesBytes(layer)), 'decoded'), entries: layer.entryCount } : null;
+      convImageLayerWasm(kernels, at, geometry, inAt, outAt, code, true, extents, decoded);
+      if (trim) {
+        const spans = arena.int32(extents, rowExtentsBytes(geometry) / 4);
+        const rows = arena.float32(inAt, input.length);
+        for (let r = 0; r < geometry.inC * geometry.height; r++) {
+          const row = Array.from(rows.subarray(r * geometry.width, (r + 1) * geometry.width), (v) => v !== 0);
+          const c0 = row.indexOf(true);
+          const span = c0 < 0 ? [0, 0] : [c0, row.lastIndexOf(true) + 1];
+          assert.equal([spans[2 * r], spans[2 * r + 1]], span, `${describe(c)}: row ${r}'s extent`);
+        }
+      }
       const planar = arena.float32(outAt, expected.length);
       if (code < 0) applyActivation(c.activation, planar);
       assertSameBits(fromPlanar(planar, outCells, outC), expected, describe(c));
@@ -233,6 +257,156 @@ test('conv: the wasm kernel equals convImageLayer bit for bit (shapes, strides, 
     }),
     { numRuns: RUNS },
   );
+});
+
+test('dense depthwise (output-stationary) equals convImageLayer bit for bit, storing the map and nothing past it', () => {
+  fc.assert(
+    fc.property(
+      // dense depthwise layers with strides across 1 or 2 (the others keep the row kernel)
+      convCase.map((c) => ({ ...c, depthwise: true, density: 1, sw: 1 + (c.sw % 2), units: 1 + (c.units % 3) })),
+      fc.boolean(),
+      (c, low) => {
+        const random = generator(c.seed);
+        const shape: MapShape = { height: c.height, width: c.width, channels: c.channels };
+        const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
+        const outC = c.channels * c.units;
+        const out = windowOutput(shape, params, outC);
+        const inCells = c.height * c.width;
+        const outCells = out.height * out.width;
+        const input = randomMap(inCells * c.channels, random, c.zeros, c.wild);
+        const geometry = convGeometry(shape, params, c.units, true);
+        // `low`: the input map as near address 0 as the kernel allows (its loads left of a row reach down to 0).
+        const arena = addressSpace(256 * 1024);
+        const below = low ? geometry.pl * 4 : 64;
+        const inAt = arena.allocate(below + input.length * 4, 'input') + below;
+        assert.ok(!low || inAt === geometry.pl * 4, 'the input sits at pl * 4');
+        arena.float32(inAt, input.length).set(toPlanar(input, inCells, c.channels));
+        const { layer, at } = imageLayerIn(arena, c.kh * c.kw * c.channels, c.units, outC, 1, c.layout, random);
+        assert.ok(denseRows(layer) && depthwiseDenseFits(layer, geometry, inAt), describe(c));
+        assert.not.ok(depthwiseDenseFits(layer, geometry, geometry.pl * 4 - 1), 'an input nearer address 0 does not fit');
+
+        const expected = new Float32Array(outCells * outC);
+        convImageLayer(layer, input, shape, params, true, expected);
+        applyActivation(c.activation, expected);
+
+        const weights = arena.allocate(Math.max(4, denseWeightBytes(layer)), 'weights');
+        const guard = 64;
+        const outAt = arena.allocate(guard + expected.length * 4 + guard, 'output') + guard;
+        const around = arena.uint8(outAt - guard, guard + expected.length * 4 + guard);
+        around.fill(0xa5);
+        const code = activationCode(c.activation);
+        depthwiseDenseWasm(convImageKernelsFor(arena.memory), at, geometry, layer.entryCount, inAt, outAt, code, weights);
+        const planar = arena.float32(outAt, expected.length);
+        if (code < 0) applyActivation(c.activation, planar);
+        assertSameBits(fromPlanar(planar, outCells, outC), expected, describe(c));
+        for (let i = 0; i < guard; i++) assert.is(around[i], 0xa5, `${describe(c)}: byte ${guard - i} before the output`);
+        for (let i = around.length - guard; i < around.length; i++) assert.is(around[i], 0xa5, `${describe(c)}: a byte past the output`);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('sparse conv (entry lists, output-stationary) equals convImageLayer bit for bit, storing the map and nothing past it', () => {
+  fc.assert(
+    fc.property(
+      // Conv2D layers that convItemsFits: no padding reaching a cell, strides across 1 or 2, several input channels, windows above 1x1
+      convCase
+        .map((c) => ({ ...c, depthwise: false, padding: 'valid' as Padding, sw: 1 + (c.sw % 2), channels: 2 + (c.channels % 4) }))
+        .filter((c) => c.height >= c.kh && c.width >= c.kw && c.kh * c.kw > 1),
+      (c) => {
+        const random = generator(c.seed);
+        const shape: MapShape = { height: c.height, width: c.width, channels: c.channels };
+        const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
+        const out = windowOutput(shape, params, c.units);
+        const inCells = c.height * c.width;
+        const outCells = out.height * out.width;
+        const geometry = convGeometry(shape, params, c.units, false);
+        assert.ok(convItemsFits(geometry), describe(c));
+        const arena = addressSpace(256 * 1024);
+        const { layer, at } = imageLayerIn(arena, c.kh * c.kw * c.channels, c.units, c.units, c.density, c.layout, random);
+        const input = randomMap(inCells * c.channels, random, c.zeros, c.wild);
+        const expected = new Float32Array(outCells * c.units);
+        convImageLayer(layer, input, shape, params, false, expected);
+        applyActivation(c.activation, expected);
+
+        const inAt = arena.allocate(input.length * 4, 'input');
+        arena.float32(inAt, input.length).set(toPlanar(input, inCells, c.channels));
+        // The lists' buffer is exactly its size: a write past it lands in the guard.
+        const guard = 64;
+        const listsAt = arena.allocate(convItemsBytes(layer, geometry) + guard, 'lists');
+        const listsGuard = arena.uint8(listsAt + convItemsBytes(layer, geometry), guard);
+        listsGuard.fill(0x5a);
+        const outAt = arena.allocate(guard + expected.length * 4 + guard, 'output') + guard;
+        const around = arena.uint8(outAt - guard, guard + expected.length * 4 + guard);
+        around.fill(0xa5);
+        const code = activationCode(c.activation);
+        convItemsWasm(convImageKernelsFor(arena.memory), at, geometry, layer.inputs, inAt, outAt, code, listsAt);
+        const planar = arena.float32(outAt, expected.length);
+        if (code < 0) applyActivation(c.activation, planar);
+        assertSameBits(fromPlanar(planar, outCells, c.units), expected, describe(c));
+        for (let i = 0; i < guard; i++) assert.is(around[i], 0xa5, `${describe(c)}: byte ${guard - i} before the output`);
+        for (let i = around.length - guard; i < around.length; i++) assert.is(around[i], 0xa5, `${describe(c)}: a byte past the output`);
+        assert.ok(
+          listsGuard.every((b) => b === 0x5a),
+          `${describe(c)}: a byte past the lists`,
+        );
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test("a 2x2 pool that finishes a convolution's sums equals the convolution, its activation, then the pool", () => {
+  fc.assert(
+    fc.property(
+      convCase
+        .map((c) => ({ ...c, activation: c.activation === 'tanh' ? ('relu' as const) : c.activation }))
+        .filter((c) => c.padding === 'valid' || c.kh * c.kw === 1),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom<'max' | 'avg'>('max', 'avg'),
+      fc.boolean(),
+      (c, poolRows, kind, planar) => {
+        const random = generator(c.seed);
+        const shape: MapShape = { height: c.height, width: c.width, channels: c.channels };
+        const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
+        const outC = c.depthwise ? c.channels * c.units : c.units;
+        const convOut = windowOutput(shape, params, outC);
+        const pool: WindowParams = { window: [poolRows, 2], strides: [1 + (c.seed & 1), 2], padding: 'valid' };
+        if (convOut.height < poolRows || convOut.width < 2 || !poolTakesPairs(convOut, pool)) return;
+        const poolOut = windowOutput(convOut, pool, outC);
+        const arena = addressSpace(256 * 1024);
+        const { layer, at } = imageLayerIn(arena, c.kh * c.kw * c.channels, c.units, outC, c.density, c.layout, random);
+        const input = randomMap(c.height * c.width * c.channels, random, c.zeros, c.wild);
+        const sums = new Float32Array(convOut.height * convOut.width * outC);
+        convImageLayer(layer, input, shape, params, c.depthwise, sums);
+        applyActivation(c.activation, sums);
+        const expected = new Float32Array(poolOut.height * poolOut.width * outC);
+        (kind === 'max' ? maxPool2d : avgPool2d)(sums, convOut, pool, expected);
+
+        const inAt = arena.allocate(input.length * 4, 'input');
+        arena.float32(inAt, input.length).set(toPlanar(input, c.height * c.width, c.channels));
+        const mapAt = arena.allocate(sums.length * 4 + CONV_OUTPUT_SLACK, 'sums');
+        const outAt = arena.allocate(expected.length * 4, 'pooled');
+        const kernels = convImageKernelsFor(arena.memory);
+        const code = activationCode(c.activation);
+        convImageLayerWasm(kernels, at, convGeometry(shape, params, c.units, c.depthwise), inAt, mapAt, code, false);
+        poolWasm(kernels, kind, convOut, pool, mapAt, outAt, planar, { bias: at.bias, activation: code });
+        const got = arena.float32(outAt, expected.length);
+        const cells = poolOut.height * poolOut.width;
+        assertSameBits(planar ? fromPlanar(got, cells, outC) : got.slice(), expected, `${describe(c)} ${kind} ${poolRows}`);
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('denseRows: only a layer whose every row holds every column in order', () => {
+  const arena = addressSpace(64 * 1024);
+  const { layer } = imageLayerIn(arena, 4, 3, 3, 1, { countBytes: 1, entryBytes: 2, table: 4 }, generator(5));
+  assert.ok(denseRows(layer));
+  const sparse = imageLayerIn(arena, 40, 3, 3, 0.5, { countBytes: 1, entryBytes: 2, table: 4 }, generator(6)).layer;
+  assert.not.ok(denseRows(sparse));
 });
 
 test("conv: NaN inputs, zero weights and -0 products give the reference's bits", () => {
@@ -308,30 +482,47 @@ test('pool: max and average pooling equal conv.ts bit for bit, planar or NHWC ou
 
 test('globalAvgPool and preprocess equal conv.ts and dense-reference.ts bit for bit', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.boolean(), fc.integer(), (cells, channels, planar, seed) => {
-      const random = generator(seed);
-      const arena = addressSpace(64 * 1024);
-      const kernels = convImageKernelsFor(arena.memory);
-      const map = randomMap(cells * channels, random, 0.4, true);
-      const expected = new Float32Array(channels);
-      globalAvgPool2d(map, { height: 1, width: cells, channels }, expected);
-      const inAt = arena.allocate(map.length * 4, 'map');
-      arena.float32(inAt, map.length).set(toPlanar(map, cells, channels));
-      const outAt = arena.allocate(channels * 4, 'out');
-      kernels.globalAvgPool(inAt, cells, channels, outAt);
-      assertSameBits(arena.float32(outAt, channels).slice(), expected, `gap ${cells}x${channels}`);
+    fc.property(
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constantFrom(4, 16, 36)),
+      fc.integer({ min: 1, max: 10 }),
+      fc.boolean(),
+      fc.integer(),
+      (cells, channels, planar, seed) => {
+        const random = generator(seed);
+        const arena = addressSpace(64 * 1024);
+        const kernels = convImageKernelsFor(arena.memory);
+        const map = randomMap(cells * channels, random, 0.4, true);
+        const expected = new Float32Array(channels);
+        globalAvgPool2d(map, { height: 1, width: cells, channels }, expected);
+        const inAt = arena.allocate(map.length * 4, 'map');
+        arena.float32(inAt, map.length).set(toPlanar(map, cells, channels));
+        const outAt = arena.allocate(channels * 4, 'out');
+        kernels.globalAvgPool(inAt, cells, channels, outAt, 0, -1);
+        assertSameBits(arena.float32(outAt, channels).slice(), expected, `gap ${cells}x${channels}`);
+        // finishing a convolution's sums: its bias and activation on each value first
+        const bias = randomMap(channels + 3, random, 0.2, false);
+        const biasAt = arena.allocate(bias.length * 4, 'bias');
+        arena.float32(biasAt, bias.length).set(bias);
+        for (const activation of ['linear', 'relu', 'relu6'] as const) {
+          const finished = map.map((v, i) => Math.fround(v + bias[i % channels]!));
+          applyActivation(activation, finished);
+          globalAvgPool2d(finished, { height: 1, width: cells, channels }, expected);
+          kernels.globalAvgPool(inAt, cells, channels, outAt, biasAt, activationCode(activation));
+          assertSameBits(arena.float32(outAt, channels).slice(), expected, `gap ${cells}x${channels} finishing ${activation}`);
+        }
 
-      const raw = Uint8Array.from({ length: cells * channels }, () => Math.floor(random() * 256));
-      const scale = Math.fround(random() < 0.5 ? 1 / 255 : random() * 4 - 2);
-      const offset = Math.fround(random() < 0.5 ? 0 : random() - 0.5);
-      const want = Float32Array.from(raw, (b) => preprocess(b, scale, offset));
-      const rawAt = arena.allocate(raw.length, 'raw');
-      arena.uint8(rawAt, raw.length).set(raw);
-      const xAt = arena.allocate(raw.length * 4, 'x');
-      kernels.preprocess(rawAt, xAt, cells, channels, scale, offset, planar ? 1 : 0);
-      const x = arena.float32(xAt, raw.length).slice();
-      assertSameBits(planar ? fromPlanar(x, cells, channels) : x, want, `preprocess ${cells}x${channels}`);
-    }),
+        const raw = Uint8Array.from({ length: cells * channels }, () => Math.floor(random() * 256));
+        const scale = Math.fround(random() < 0.5 ? 1 / 255 : random() * 4 - 2);
+        const offset = Math.fround(random() < 0.5 ? 0 : random() - 0.5);
+        const want = Float32Array.from(raw, (b) => preprocess(b, scale, offset));
+        const rawAt = arena.allocate(raw.length, 'raw');
+        arena.uint8(rawAt, raw.length).set(raw);
+        const xAt = arena.allocate(raw.length * 4, 'x');
+        kernels.preprocess(rawAt, xAt, cells, channels, scale, offset, planar ? 1 : 0);
+        const x = arena.float32(xAt, raw.length).slice();
+        assertSameBits(planar ? fromPlanar(x, cells, channels) : x, want, `preprocess ${cells}x${channels}`);
+      },
+    ),
     { numRuns: RUNS },
   );
 });
