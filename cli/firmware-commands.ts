@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exportC, readArtifact, readPatch } from '../formats/index.ts';
-import { ARITHMETICS, firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
+import { ARITHMETICS, checkFirmwareSupport, firmwarePlan, type Arithmetic } from '../device-sim/firmware-plan.ts';
 import { defaultFlashLayout } from '../device-sim/flash-layout.ts';
 import { parseByteSize } from '../device-sim/profiles.ts';
 import { CheckFailedError, UsageError } from './errors.ts';
@@ -64,12 +64,19 @@ export function registerFirmwareCommands(program: Command): void {
         process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, heldIntervals, arithmetic, ...plan }) + '\n');
         return;
       }
+      // the library runs a convolutional model from its image on the f32 path only
+      let imageRuns = true;
+      try {
+        checkFirmwareSupport(artifact, arithmetic, 'image');
+      } catch {
+        imageRuns = false;
+      }
       const image =
-        plan.imageBytes > 0
+        imageRuns && plan.imageBytes > 0
           ? `arena ${plan.arenaImageBytes} bytes with the image kernels (layers ${plan.layerBytes} + activations ${plan.activationBytes})\n` +
             `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact)\n` +
             `flash ${plan.flashImageBytes} bytes with the image kernels (artifact ${plan.artifactBytes} + execution image ${plan.imageBytes})\n`
-          : `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact; the library runs this model with the coded kernels only)\n`;
+          : `flash ${plan.flashCodedBytes} bytes with the coded kernels (the artifact; the library runs this model with the coded kernels only on the ${arithmetic} path)\n`;
       const kinds = new Set(manifest.layers.map((l) => l.kind));
       process.stdout.write(
         `arena ${plan.arenaCodedBytes} bytes (coded kernels: layers ${plan.layerBytes} + activations ${plan.activationBytes} + decoder ${plan.decoderBytes})\n` +

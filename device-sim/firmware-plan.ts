@@ -11,7 +11,7 @@
 // The library as CMake builds it for a host (WG_SPATIAL on): a build
 // without WG_SPATIAL (the cross builds' default) refuses every format
 // version 2 manifest with WG_E_UNSUPPORTED_VERSION instead.
-import type { Artifact, Layer } from '../formats/index.ts';
+import type { Artifact } from '../formats/index.ts';
 import { codeBitsFor, elementCount, layerShapes, localCodebookIndices, modelLayout } from '../formats/index.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import { execImageBytes } from './exec-image.ts';
@@ -39,7 +39,7 @@ export interface FirmwarePlan {
   /** layerBytes + activationBytes (likewise at most 0xffffffff). */
   arenaImageBytes: number;
   artifactBytes: number;
-  /** The execution image device-sim builds for this artifact; 0 when no image holds the model (a layer is not Dense). */
+  /** The execution image device-sim (and wg_image_build) builds for this artifact: its weighted layers. */
   imageBytes: number;
   /** Flash with the coded kernels: the artifact alone. */
   flashCodedBytes: number;
@@ -52,16 +52,11 @@ const unsupported = (message: string) => new DeviceError(DeviceErrorCode.UNSUPPO
 /** A plan's sums as wg_plan's uint32 gives them: 0xffffffff from 2^32 on (no arena is that large). */
 const saturate = (n: number): number => Math.min(n, 0xffffffff);
 
-/** Whether the model has a layer that is not Dense (a feature map: format version 2). */
-export function isSpatial(layers: readonly Layer[]): boolean {
-  return layers.some((l) => l.kind !== 'dense');
-}
-
 /**
- * One kernel kind: what wg_open refuses with WG_E_UNSUPPORTED after every
- * format check passed (the same on both arithmetic paths).
+ * One arithmetic path and kernel kind: what wg_open refuses with
+ * WG_E_UNSUPPORTED after every format check passed.
  */
-function checkPath(artifact: Artifact, kernel: FirmwareKernel): void {
+function checkPath(artifact: Artifact, arithmetic: Arithmetic, kernel: FirmwareKernel): void {
   const { layers, formatVersion } = artifact.manifest;
   if (layers.length === 0) throw unsupported('the artifact has no layers');
   // A chain: each layer reads what the one before it wrote, the first the
@@ -74,8 +69,10 @@ function checkPath(artifact: Artifact, kernel: FirmwareKernel): void {
       );
     }
     previous = layer.units;
-    if (layer.kind !== 'dense' && kernel !== 'coded') {
-      throw unsupported(`layer kind "${layer.kind}" (layer "${layer.name}") runs with the coded kernels only, not the ${kernel} kernels`);
+    // The execution image holds every weighted layer (pooling runs as with the coded kernels); the
+    // int path runs a convolutional model with the coded kernels only, in device-sim and the library.
+    if (layer.kind !== 'dense' && kernel === 'image' && arithmetic === 'int') {
+      throw unsupported(`layer kind "${layer.kind}" (layer "${layer.name}") runs with the coded kernels only on the int path, not the image kernels`);
     }
     if (!('activation' in layer)) return;
     const activation = layer.activation;
@@ -95,13 +92,13 @@ function checkPath(artifact: Artifact, kernel: FirmwareKernel): void {
  * arithmetic path, on that path with `kernel` (the coded kernels by
  * default); without one, on every path and both kernels. Every path and
  * kernel runs Dense layers, activations linear, relu or relu6, and softmax
- * on a last Dense layer; the coded kernels, on both paths, also conv2d,
- * depthwise-conv2d and the pooling layers.
+ * on a last Dense layer; conv2d, depthwise-conv2d and the pooling layers
+ * run with the coded kernels on both paths and with the image on the f32
+ * path.
  */
 export function checkFirmwareSupport(artifact: Artifact, arithmetic?: Arithmetic, kernel: FirmwareKernel = 'coded'): void {
-  // Both paths run the same models (docs/arithmetic.md); `arithmetic` names one, or none for every path.
-  if (arithmetic !== undefined) checkPath(artifact, kernel);
-  else for (const k of FIRMWARE_KERNELS) checkPath(artifact, k);
+  if (arithmetic !== undefined) checkPath(artifact, arithmetic, kernel);
+  else for (const a of ARITHMETICS) for (const k of FIRMWARE_KERNELS) checkPath(artifact, a, k);
 }
 
 /** Decoder state of one held segment: its range-coder models (u16; none for a Rice stream) and local centroids (f32). */
@@ -149,7 +146,7 @@ export function firmwarePlan(artifact: Artifact, arithmetic?: Arithmetic): Firmw
   for (let s = 0; s < artifact.segments.length; s++) decoderBytes = Math.max(decoderBytes, segmentDecoderBytes(artifact, s));
   const layerBytes = 16 * layers.length;
   const activationBytes = 4 * (even + odd);
-  const imageBytes = isSpatial(layers) ? 0 : execImageBytes(artifact);
+  const imageBytes = execImageBytes(artifact);
   const artifactBytes = artifact.bytes.length;
   return {
     layers: layers.length,

@@ -14,8 +14,8 @@
 //                                        for int one int32 LE exponent, then a uint32 LE class
 //   refuse NAME ARITH KERNEL STATUS      the model does not run on ARITH with KERNEL: opening it there
 //                                        (with the key and the planned arena) gives STATUS (WG_E_UNSUPPORTED)
-//   plan NAME ARENA_CODED ARENA_IMAGE IMAGE_BYTES   IMAGE_BYTES 0: no execution image holds the model
-//   image NAME FILE                      device-sim's execution image of the model
+//   plan NAME ARENA_CODED ARENA_IMAGE IMAGE_BYTES   IMAGE_BYTES: the execution image's (its weighted layers)
+//   image NAME FILE                      device-sim's execution image of the model (every model has one)
 //   bad NAME FILE STATUS [INT_STATUS]    opening it with the key gives STATUS (WG_OK or WG_E_<FormatError code>,
 //                                        or WG_E_UNSUPPORTED), on the int path INT_STATUS when given
 //   unsigned NAME FILE INPUTS OUTPUTS    a good unsigned artifact (opens without a key)
@@ -53,10 +53,12 @@
 // (NAME-rice..., same entries, same samples), and its expected outputs
 // must equal the range-coded twin's bit for bit; the generator checks it.
 //
-// Convolutional models (format version 2) run with the coded kernels only,
-// on both paths (the int path: docs/arithmetic.md "Convolutional layers
-// (int path)"): they have those two `expect` records and a `refuse` record
-// for the image kernels on each path.
+// Convolutional models (format version 2) run with the coded kernels on
+// both paths (the int path: docs/arithmetic.md "Convolutional layers (int
+// path)") and with the execution image on the f32 path (its order:
+// docs/arithmetic.md "Convolutional layers"): they have those three
+// `expect` records, an `image` record, and a `refuse` record for the int
+// path's image kernels.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

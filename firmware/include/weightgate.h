@@ -89,7 +89,7 @@ typedef struct wg_plan_info {
     uint32_t arena_image;       /* wg_open with WG_OPEN_IMAGE     which no arena meets) */
     uint32_t image_bytes;       /* flash the execution image takes (wg_plan_image);
                                    0xffffffff: 2 GiB or more, not buildable;
-                                   0: no image holds the model (a convolution) */
+                                   its weighted layers, a convolutional model's too */
     uint32_t image_build_arena; /* working memory of wg_image_build (wg_plan_image) */
     uint32_t inputs;            /* raw bytes per sample */
     uint32_t outputs;           /* logits per sample (a feature map's values when the last layer writes one) */

@@ -5,15 +5,17 @@
  *
  * Layout (little-endian, sections 4-byte aligned), as exec-image.ts:
  *   header  80 bytes: "WGX1", version 1, artifact SHA-256 (8), body
- *           SHA-256 (40: everything after the header), layer count (72),
- *           total bytes (76)
- *   layers  L x 12 u32: inputs, units, entries, countBytes (1|2|4),
+ *           SHA-256 (40: everything after the header), layer count (72:
+ *           the weighted layers), total bytes (76)
+ *   layers  L x 12 u32, one per weighted layer (Dense, conv2d, depthwise;
+ *           a convolution's kernel as rows (ky, kx, input channel) and
+ *           columns its last dimension): inputs, units, entries, countBytes (1|2|4),
  *           entryBytes (2|4), colBits, tableLength (0: one f32 per entry),
  *           countsAt, entriesAt, valuesAt, biasAt, 0
  *   per layer: counts (a row's kept weights), entries (column | table
  *           index << colBits, rows in order, columns ascending), values
- *           (the codebook, or one f32 per entry), bias (units f32, 0 where
- *           no bias entry is held)
+ *           (the codebook, or one f32 per entry), bias (the layer's units
+ *           f32, 0 where no bias entry is held)
  *
  * Building writes the body in ascending order through the caller's
  * callback, hashing it as it goes, then the header: each flash byte is
@@ -40,6 +42,35 @@ static uint32_t bits_for(uint32_t n)
     return b;
 }
 
+#if WG_SPATIAL
+#define OUTPUTS(li) ((li)->outputs)
+/* The image holds weighted layers only: a pooling layer has none. */
+static int image_holds(const wg_model *m, uint32_t l) { return wg_fb_u8(m->manifest, wg_layer(m, l), L_KIND, KIND_DENSE) <= KIND_DEPTHWISE; }
+#else
+#define OUTPUTS(li) ((li)->units)
+#define image_holds(m, l) 1
+#endif
+
+/* The matrix an image layer holds (exec-image.ts's imageLayers): a Dense
+ * layer's kernel [inputs, units]; a convolution's [kh, kw, c, last] as
+ * rows (ky, kx, input channel) and columns its last dimension (output
+ * channels, or the depthwise multiplier), its bias the layer's units. */
+static void layer_shape(const wg_model *m, uint32_t layer, wg_image_layer_info *info)
+{
+    const uint8_t *b = m->manifest;
+    info->inputs = wg_fb_u32(b, layer, L_INPUTS, 0);
+    info->units = wg_fb_u32(b, layer, L_UNITS, 0);
+    info->kernel = wg_fb_u16(b, layer, L_KERNEL, 0);
+#if WG_SPATIAL
+    info->outputs = info->units;
+    if (wg_fb_u8(b, layer, L_KIND, KIND_DENSE) != KIND_DENSE) {
+        /* a checked shape: every dimension >= 1, elements <= 2^24 */
+        info->units = wg_tensor_channels(m, info->kernel);
+        info->inputs = wg_tensor_elements(m, info->kernel) / info->units;
+    }
+#endif
+}
+
 uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info)
 {
     const uint8_t *b = m->manifest;
@@ -47,9 +78,7 @@ uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_la
     wg_seg_iter it;
     int32_t bias;
     memset(info, 0, sizeof(*info));
-    info->inputs = wg_fb_u32(b, layer, L_INPUTS, 0);
-    info->units = wg_fb_u32(b, layer, L_UNITS, 0);
-    info->kernel = wg_fb_u16(b, layer, L_KERNEL, 0);
+    layer_shape(m, layer, info);
     bias = (int16_t)wg_fb_u16(b, layer, L_BIAS, 0xffffu);
     info->bias = bias;
     kernel = wg_tensor(m, info->kernel);
@@ -78,7 +107,7 @@ uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_la
     info->entries_at = WG_ALIGN4(at + info->inputs * info->count_bytes);
     info->values_at = WG_ALIGN4(info->entries_at + info->entries * info->entry_bytes);
     info->bias_at = info->values_at + (info->table_length > 0 ? info->table_length : info->entries) * 4u;
-    return info->bias_at + info->units * 4u;
+    return info->bias_at + OUTPUTS(info) * 4u;
 }
 
 /* ---- output: staged, hashed, handed to the callback in order ---- */
@@ -255,15 +284,28 @@ static wg_status emit_layer(sink *s, const wg_model *m, const wg_image_layer_inf
         }
         if (st != WG_OK) return st;
     }
-    for (; j < li->units; j++) emit(s, 0, 4);
+    for (; j < OUTPUTS(li); j++) emit(s, 0, 4);
     return WG_OK;
+}
+
+/* The image's layer count: the model's weighted layers. */
+static uint32_t image_layer_count(const wg_model *m)
+{
+#if WG_SPATIAL
+    uint32_t l, n = 0;
+    for (l = 0; l < m->layer_count; l++) n += (uint32_t)image_holds(m, l);
+    return n;
+#else
+    return m->layer_count;
+#endif
 }
 
 void wg_image_plan_model(const wg_model *m, wg_plan_info *plan)
 {
     wg_image_layer_info li;
-    uint32_t l, at = HEADER_BYTES + LAYER_BYTES * m->layer_count, build = 0;
+    uint32_t l, at = HEADER_BYTES + LAYER_BYTES * image_layer_count(m), build = 0;
     for (l = 0; l < m->layer_count; l++) {
+        if (!image_holds(m, l)) continue;
         at = wg_image_layout(m, l, at, &li);
         build = li.kernel_work > build ? li.kernel_work : build;
         build = li.bias_work > build ? li.bias_work : build;
@@ -280,9 +322,6 @@ wg_status wg_plan_image(const uint8_t *artifact, size_t len, wg_plan_info *plan)
     st = wg_read_structure(&m, artifact, len);
     if (st != WG_OK) return st;
     wg_plan_model(&m, plan);
-#if WG_SPATIAL
-    if (m.graph & WG_GRAPH_MAP) return WG_OK; /* no image holds spatial layers: 0 bytes */
-#endif
     wg_image_plan_model(&m, plan);
     return WG_OK;
 }
@@ -294,13 +333,11 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     wg_plan_info plan;
     sink s;
     uint8_t header[HEADER_BYTES];
-    uint32_t l, at;
+    uint32_t l, at, layers;
     wg_status st;
     if (!m || !crypto || !write || (!work && work_size) || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if (((uintptr_t)work & (sizeof(void *) - 1u)) != 0) return WG_E_BAD_ARGUMENT;
-#if WG_SPATIAL
-    if (m->graph & WG_GRAPH_MAP) return WG_E_UNSUPPORTED; /* the image holds Dense layers only */
-#endif
+    layers = image_layer_count(m);
     wg_image_plan_model(m, &plan);
     if (plan.image_bytes >= 0x80000000u) return WG_E_UNSUPPORTED; /* no flash holds it */
     if (work_size < plan.image_build_arena) return WG_E_ARENA_TOO_SMALL;
@@ -310,8 +347,9 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     s.crypto = crypto;
     s.offset = HEADER_BYTES;
     crypto->sha256_init(&s.sha);
-    at = HEADER_BYTES + LAYER_BYTES * m->layer_count;
+    at = HEADER_BYTES + LAYER_BYTES * layers;
     for (l = 0; l < m->layer_count; l++) {
+        if (!image_holds(m, l)) continue;
         at = wg_image_layout(m, l, at, &li);
         if (!li.packs) return WG_E_UNSUPPORTED;
         emit(&s, li.inputs, 4);
@@ -327,8 +365,9 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
         emit(&s, li.bias_at, 4);
         emit(&s, 0, 4);
     }
-    at = HEADER_BYTES + LAYER_BYTES * m->layer_count;
+    at = HEADER_BYTES + LAYER_BYTES * layers;
     for (l = 0; l < m->layer_count; l++) {
+        if (!image_holds(m, l)) continue;
         at = wg_image_layout(m, l, at, &li);
         st = emit_layer(&s, m, &li, work, work_size);
         if (st != WG_OK) return st;
@@ -344,7 +383,7 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
     wg_hash(crypto, m->artifact, m->artifact_len, header + 8);
     crypto->sha256_final(&s.sha, header + 40);
     for (l = 0; l < 4u; l++) {
-        header[72u + l] = (uint8_t)(m->layer_count >> (8u * l));
+        header[72u + l] = (uint8_t)(layers >> (8u * l));
         header[76u + l] = (uint8_t)(at >> (8u * l));
     }
     return write(ctx, 0, header, HEADER_BYTES) == 0 ? WG_OK : WG_E_WRITE_FAILED;
@@ -353,7 +392,9 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
 /* ---- attach: openExecImage's checks ---- */
 
 #ifdef WG_ARITH_INT
-/* The int path's exponents from the image's values (the largest held
+/* (wg_open refuses a convolutional model with the int path's image: every
+ * layer here is Dense, the image's layer l the model's.)
+ * The int path's exponents from the image's values (the largest held
  * |value| of each kernel and bias: unheld bias entries are 0 there), and
  * whether each layer holds bias entries, from the manifest. */
 static wg_status image_exponents(wg_model *m)
@@ -392,11 +433,19 @@ static wg_status image_exponents(wg_model *m)
 #endif
 
 static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
+#if WG_SPATIAL_F32
+static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io);
+#endif
 
-/* wg_invoke reaches the image kernel through the model, so a firmware
- * that never attaches an image does not link it. */
+/* wg_invoke reaches the image kernels through the model, so a firmware
+ * that never attaches an image does not link them. `l` is the image's
+ * layer (the model's weighted layer). */
 static wg_status image_kernel(const wg_model *m, uint32_t l, const void *io)
 {
+#if WG_SPATIAL_F32
+    const wg_layer_io *x = (const wg_layer_io *)io;
+    if (x->geom && x->geom->kind != KIND_DENSE) return conv_image(m, l, x);
+#endif
     return image_layer(m, l, (const wg_layer_io *)io);
 }
 
@@ -410,22 +459,23 @@ static uint32_t count_at(const uint8_t *p, uint32_t width)
     return width == 1u ? p[0] : width == 2u ? wg_u16(p) : wg_u32(p);
 }
 
-static wg_status check_layer(const wg_model *m, const uint8_t *img, uint32_t len, uint32_t l)
+/* Image layer `il` against the model's layer l (its weighted layer). */
+static wg_status check_layer(const wg_model *m, const uint8_t *img, uint32_t len, uint32_t il, uint32_t l)
 {
-    const uint8_t *w = img + HEADER_BYTES + LAYER_BYTES * l;
-    uint32_t layer = wg_layer(m, l), i, total = 0, mask;
+    const uint8_t *w = img + HEADER_BYTES + LAYER_BYTES * il;
+    uint32_t i, total = 0, mask;
     uint32_t inputs = wg_u32(w), units = wg_u32(w + 4), entries = wg_u32(w + 8), count_bytes = wg_u32(w + 12);
     uint32_t entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20), table = wg_u32(w + 24);
     uint32_t counts_at = wg_u32(w + 28), entries_at = wg_u32(w + 32), values_at = wg_u32(w + 36), bias_at = wg_u32(w + 40);
-    if (inputs != wg_fb_u32(m->manifest, layer, L_INPUTS, 0) || units != wg_fb_u32(m->manifest, layer, L_UNITS, 0)) {
-        return WG_E_BAD_IMAGE;
-    }
+    wg_image_layer_info shape;
+    layer_shape(m, wg_layer(m, l), &shape);
+    if (inputs != shape.inputs || units != shape.units) return WG_E_BAD_IMAGE;
     if ((count_bytes != 1u && count_bytes != 2u && count_bytes != 4u) || (entry_bytes != 2u && entry_bytes != 4u) ||
         col_bits < 1u || col_bits > 31u) {
         return WG_E_BAD_IMAGE;
     }
     if (!within(counts_at, (uint64_t)inputs * count_bytes, len) || !within(entries_at, (uint64_t)entries * entry_bytes, len) ||
-        !within(values_at, (uint64_t)(table > 0 ? table : entries) * 4u, len) || !within(bias_at, (uint64_t)units * 4u, len)) {
+        !within(values_at, (uint64_t)(table > 0 ? table : entries) * 4u, len) || !within(bias_at, (uint64_t)OUTPUTS(&shape) * 4u, len)) {
         return WG_E_BAD_IMAGE;
     }
     for (i = 0; i < inputs; i++) {
@@ -446,13 +496,11 @@ static wg_status check_layer(const wg_model *m, const uint8_t *img, uint32_t len
 wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *image, size_t len)
 {
     uint8_t digest[32];
-    uint32_t l;
+    uint32_t l, il = 0, layers;
     wg_status st;
     if (!m || !crypto || !image || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     m->image_ready = 0;
-#if WG_SPATIAL
-    if (m->graph & WG_GRAPH_MAP) return WG_E_UNSUPPORTED;
-#endif
+    layers = image_layer_count(m);
     if (len < HEADER_BYTES || len > 0xffffffffu) return WG_E_BAD_IMAGE;
     if (wg_u32(image) != MAGIC || wg_u32(image + 4) != IMAGE_VERSION) return WG_E_BAD_IMAGE;
     wg_hash(crypto, m->artifact, m->artifact_len, digest);
@@ -460,10 +508,11 @@ wg_status wg_image_attach(wg_model *m, const wg_crypto *crypto, const uint8_t *i
     if (wg_u32(image + 76) != len) return WG_E_BAD_IMAGE;
     wg_hash(crypto, image + HEADER_BYTES, len - HEADER_BYTES, digest);
     if (memcmp(digest, image + 40, 32) != 0) return WG_E_BAD_IMAGE;
-    if (wg_u32(image + 72) != m->layer_count) return WG_E_BAD_IMAGE;
-    if (HEADER_BYTES + (uint64_t)LAYER_BYTES * m->layer_count > len) return WG_E_BAD_IMAGE;
+    if (wg_u32(image + 72) != layers) return WG_E_BAD_IMAGE;
+    if (HEADER_BYTES + (uint64_t)LAYER_BYTES * layers > len) return WG_E_BAD_IMAGE;
     for (l = 0; l < m->layer_count; l++) {
-        if ((st = check_layer(m, image, (uint32_t)len, l)) != WG_OK) return st;
+        if (!image_holds(m, l)) continue;
+        if ((st = check_layer(m, image, (uint32_t)len, il++, l)) != WG_OK) return st;
     }
     m->image = image;
     m->image_len = (uint32_t)len;
@@ -604,3 +653,43 @@ static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
 #endif
     return WG_OK;
 }
+
+#if WG_SPATIAL_F32
+/* A convolution from its image layer, in device-sim/kernels/conv-image.ts's
+ * order (docs/arithmetic.md, "Convolutional layers"): rows ascending (a
+ * row is (ky, kx, input channel)), a row's entries in column order, each
+ * added into every output cell its tap reaches, cells row-major, its input
+ * not 0; then every cell's bias, once per channel (+0.0 where no entry is
+ * held). An entry of row r, column c is the kernel's position r units + c,
+ * so wg_conv_entry adds it exactly as the coded kernels add a decoded one:
+ * only the order of the entries, and of the bias, is the image's. (The
+ * int path runs a convolutional model with the coded kernels only.) */
+static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io)
+{
+    const uint8_t *img = m->image, *w = img + HEADER_BYTES + LAYER_BYTES * l;
+    uint32_t inputs = wg_u32(w), units = wg_u32(w + 4), count_bytes = wg_u32(w + 12), entry_bytes = wg_u32(w + 16);
+    uint32_t col_bits = wg_u32(w + 20), table = wg_u32(w + 24), mask = (1u << col_bits) - 1u;
+    const uint8_t *counts = img + wg_u32(w + 28), *entry = img + wg_u32(w + 32), *values = img + wg_u32(w + 36);
+    const uint8_t *bias = img + wg_u32(w + 40);
+    const wg_geom *g = io->geom;
+    uint32_t n = g->oh * g->ow * g->oc, oc = g->oc, r, e = 0, j, cell; /* the arena holds n values */
+    float *out = io->out;
+    wg_conv k;
+    for (j = 0; j < n; j++) out[j] = 0.0f;
+    wg_conv_begin(&k, g);
+    /* attach checked every count, column and table index, and that the
+     * rows are the kernel's: every position is inside it */
+    for (r = 0; r < inputs; r++) {
+        uint32_t c = count_at(counts + count_bytes * r, count_bytes);
+        for (; c > 0; c--, e++) {
+            uint32_t packed = entry_bytes == 2u ? wg_u16(entry + 2u * e) : wg_u32(entry + 4u * e);
+            float v = wg_f32_of_bits(wg_u32(values + 4u * (table ? packed >> col_bits : e)));
+            wg_conv_entry(&k, io->in, out, r * units + (packed & mask), v);
+        }
+    }
+    for (cell = 0; cell < n; cell += oc) {
+        for (j = 0; j < oc; j++) out[cell + j] = out[cell + j] + wg_f32_of_bits(wg_u32(bias + 4u * j));
+    }
+    return WG_OK;
+}
+#endif

@@ -317,6 +317,9 @@ typedef struct wg_layer_io {
     int32_t in_bound;    /* int: X_0 for the raw input */
     int32_t fw, fb, fa;  /* int: exponents (fa = accumulator's) */
     uint32_t bias_held;
+#if WG_SPATIAL_F32
+    const struct wg_geom *geom; /* the layer's geometry (kind KIND_DENSE: a Dense layer); the image kernels' */
+#endif
 } wg_layer_io;
 
 #define WG_OPEN_READY 0x80u
@@ -378,6 +381,9 @@ wg_status wg_cursor_run(wg_cursor *c, const wg_model *m, const wg_layer_io *io, 
 
 typedef struct wg_image_layer_info {
     uint32_t inputs, units, kernel, entries;
+#if WG_SPATIAL
+    uint32_t outputs; /* bias values: units, or a convolution's output channels */
+#endif
     int32_t bias;
     uint32_t count_bytes, entry_bytes, col_bits, table_length;
     uint32_t counts_at, entries_at, values_at, bias_at;
@@ -385,7 +391,9 @@ typedef struct wg_image_layer_info {
     uint32_t packs;                  /* column and table index fit 32 bits */
 } wg_image_layer_info;
 
-/* Layer l's sections from image offset `at`; returns the offset after them. */
+/* Weighted layer l's sections from image offset `at`; returns the offset
+ * after them. The image holds the model's weighted layers (Dense, conv2d,
+ * depthwise-conv2d), pooling layers none. */
 uint32_t wg_image_layout(const wg_model *m, uint32_t l, uint32_t at, wg_image_layer_info *info);
 
 #ifdef WG_ARITH_INT

@@ -8,8 +8,9 @@
  * segments' terms in manifest segment order, each in ascending position,
  * then the bias segments' the same way. The int path's sums are exact.
  * A convolutional model's layers that are not Dense run in wg_spatial.c
- * (coded kernels, either path), their input map preprocessed once into
- * the odd region; its Dense layers read the last map flat, here. On the
+ * (coded kernels, either path; pooling with the image too), or, its
+ * convolutions on the f32 path's image, in wg_image.c; their input map is
+ * preprocessed once into the odd region; its Dense layers read the last map flat, here. On the
  * int path a pooling layer keeps its input's exponent, and each weighted
  * layer but the last is rescaled toward the next weighted layer's bound.
  */
@@ -177,6 +178,12 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #if WG_SPATIAL
     wg_geom geom;
 #endif
+#if WG_SPATIAL_F32
+    uint32_t il = 0; /* the image's layer: weighted layers only */
+#define IMAGE_LAYER il
+#else
+#define IMAGE_LAYER l /* every layer is one (the int path's image: Dense-only models) */
+#endif
     if (!m || !input || !result || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
     b = m->manifest;
@@ -194,6 +201,9 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
 #if WG_SPATIAL
     memset(&geom, 0, sizeof(geom));
+#if WG_SPATIAL_F32
+    io.geom = &geom;
+#endif
     if (m->graph & WG_GRAPH_MAP) {
         /* a map is read many times: preprocessed once into the odd region
          * (f32: fl32(fl32(raw scale) + offset); int: the clamped xq) */
@@ -221,14 +231,26 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #if WG_SPATIAL_INT
         if (geom.kind >= KIND_MAX_POOL) io.fa = fx; /* pooling keeps the exponent */
 #endif
+#if WG_SPATIAL_F32
+        /* the image runs a convolution too (io.geom), pooling runs here */
+        if (geom.kind >= KIND_MAX_POOL || (geom.kind != KIND_DENSE && !(m->open_flags & WG_OPEN_IMAGE))) {
+#else
         if (geom.kind != KIND_DENSE) {
+#endif
             st = wg_spatial_layer(m, layer, &io, &geom);
         } else
 #endif
         {
+            /* a convolution's image kernel clears its whole map */
             for (j = 0; j < io.units; j++) io.out[j] = 0;
-            st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, l, &io) : coded_layer(m, l, &io, &walk);
+            st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, IMAGE_LAYER, &io) : coded_layer(m, l, &io, &walk);
+#if WG_SPATIAL_F32
+            if (geom.kind != KIND_DENSE) io.units = geom.oh * geom.ow * geom.oc;
+#endif
         }
+#if WG_SPATIAL_F32
+        if (geom.kind <= KIND_DEPTHWISE) il++;
+#endif
         if (st != WG_OK) return st;
 #ifdef WG_ARITH_INT
 #if WG_SPATIAL
@@ -265,6 +287,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
         if (last[j] > last[best]) best = j;
     }
     result->class_index = best;
+#undef IMAGE_LAYER
 #ifdef WG_ARITH_INT
     result->exponent = io.fa;
 #endif

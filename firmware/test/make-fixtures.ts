@@ -212,7 +212,7 @@ function bad(name: string, bytes: Uint8Array): void {
 
 // ---- convolutional models (format version 2): docs/arithmetic.md's
 // "Convolutional layers" and docs/format.md 3.1.1, written plainly (f32,
-// coded kernels; the int path's below) ----
+// coded kernels and the image's order; the int path's below) ----
 
 interface Map3 { h: number; w: number; c: number }
 
@@ -222,23 +222,43 @@ function side(n: number, k: number, s: number, padding: string): { out: number; 
   return { out, before: padding === 'same' ? Math.floor(Math.max((out - 1) * s + k - n, 0) / 2) : 0 };
 }
 
-function runGraphF32(a: Artifact, raw: Uint8Array): { logits: Float32Array; cls: number } {
+/**
+ * The image's order (`kernel` 'image'): a weighted layer's entries by
+ * ascending position (rows, then columns), then every output value's bias
+ * once, 0 where no entry is held (also with no bias tensor).
+ */
+function runGraphF32(a: Artifact, raw: Uint8Array, kernel: 'coded' | 'image' = 'coded'): { logits: Float32Array; cls: number } {
   const m = a.manifest;
   const shape = m.preprocess.inputShape;
   let map: Map3 = shape.length === 3 ? { h: shape[0]!, w: shape[1]!, c: shape[2]! } : { h: shape[0]!, w: shape[1] ?? 1, c: 1 };
   let x: Float32Array = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) x[i] = f32(f32(raw[i]! * m.preprocess.scale) + m.preprocess.offset);
+  const entries = (tensor: number): Entry[] => {
+    const all = heldEntries(a, tensor).flat();
+    return kernel === 'coded' ? all : all.sort((x, y) => x.p - y.p);
+  };
+  /** out[o] += bias of channel o % channels: the held entries (coded), or every value's (image). */
+  const addBias = (out: Float32Array, bias: number, channels: number): void => {
+    const values = new Float32Array(channels);
+    const held = bias >= 0 ? heldEntries(a, bias).flat() : [];
+    if (kernel === 'coded') {
+      for (const { p, w } of held) for (let o = p; o < out.length; o += channels) out[o] = f32(out[o]! + w);
+      return;
+    }
+    for (const { p, w } of held) values[p] = w;
+    for (let o = 0; o < out.length; o++) out[o] = f32(out[o]! + values[o % channels]!);
+  };
   m.layers.forEach((layer, l) => {
     const last = l === m.layers.length - 1;
     let out: Float32Array;
     if (layer.kind === 'dense') {
       out = new Float32Array(layer.units);
-      for (const { p, w } of heldEntries(a, layer.kernel).flat()) {
+      for (const { p, w } of entries(layer.kernel)) {
         const row = Math.floor(p / layer.units);
         if (x[row] === 0) continue;
         out[p % layer.units] = f32(out[p % layer.units]! + f32(x[row]! * w));
       }
-      if (layer.bias >= 0) for (const { p, w } of heldEntries(a, layer.bias).flat()) out[p] = f32(out[p]! + w);
+      addBias(out, layer.bias, layer.units);
       map = { h: 1, w: 1, c: layer.units };
     } else if (layer.kind === 'global-avg-pool2d') {
       out = new Float32Array(map.c);
@@ -258,7 +278,7 @@ function runGraphF32(a: Artifact, raw: Uint8Array): { logits: Float32Array; cls:
       if (layer.kind === 'conv2d' || layer.kind === 'depthwise-conv2d') {
         // each entry in segment order into every output cell its tap reaches, cells row-major
         const lastDim = layer.kind === 'conv2d' ? oc : oc / layer.inputs;
-        for (const { p, w } of heldEntries(a, layer.kernel).flat()) {
+        for (const { p, w } of entries(layer.kernel)) {
           const j = p % lastDim;
           const ci = Math.floor(p / lastDim) % map.c;
           const kx = Math.floor(p / lastDim / map.c) % layer.window[1];
@@ -273,9 +293,7 @@ function runGraphF32(a: Artifact, raw: Uint8Array): { logits: Float32Array; cls:
             }
           }
         }
-        if (layer.bias >= 0) {
-          for (const { p, w } of heldEntries(a, layer.bias).flat()) for (let o = p; o < out.length; o += oc) out[o] = f32(out[o]! + w);
-        }
+        addBias(out, layer.bias, oc);
       } else {
         // pooling: the window's cells inside the input, row-major
         for (let oy = 0; oy < rows.out; oy++) {
@@ -420,7 +438,7 @@ function runGraphInt(a: Artifact, raw: Uint8Array): { logits: Int32Array; expone
   return { logits: Int32Array.from(x), exponent: fx, cls };
 }
 
-/** A convolutional model's fixture: both paths with the coded kernels; the image kernels are refused. */
+/** A convolutional model's fixture: both paths with the coded kernels, the f32 path with the image; the int path's image is refused. */
 function graphModel(name: string, input: ModelInput, license?: number[], count = 8): Artifact {
   const bytes = encodeArtifact(input, { heldIntervals: license, privateKey });
   const a = readArtifact(bytes, { publicKey: createPublicKey(privateKey) });
@@ -432,18 +450,22 @@ function graphModel(name: string, input: ModelInput, license?: number[], count =
   writeFileSync(`${dir}/${name}.samples`, raw);
   lines.push(`samples ${name} ${name}.samples ${count}`);
   const fl: number[] = [];
+  const fi: number[] = [];
   const it: number[] = [];
   for (let s = 0; s < count; s++) {
     const r = runGraphF32(a, raw.subarray(s * inputs, (s + 1) * inputs));
     fl.push(...new Uint32Array(r.logits.buffer), r.cls);
+    const ri = runGraphF32(a, raw.subarray(s * inputs, (s + 1) * inputs), 'image');
+    fi.push(...new Uint32Array(ri.logits.buffer), ri.cls);
     const q = runGraphInt(a, raw.subarray(s * inputs, (s + 1) * inputs));
     it.push(...new Uint32Array(q.logits.buffer), q.exponent >>> 0, q.cls);
   }
   writeFileSync(`${dir}/${name}.f32.coded`, new Uint8Array(Uint32Array.from(fl).buffer));
+  writeFileSync(`${dir}/${name}.f32.image`, new Uint8Array(Uint32Array.from(fi).buffer));
   writeFileSync(`${dir}/${name}.int.coded`, new Uint8Array(Uint32Array.from(it).buffer));
-  lines.push(`expect ${name} f32 coded ${name}.f32.coded`, `expect ${name} int coded ${name}.int.coded`);
-  lines.push(`refuse ${name} f32 image WG_E_UNSUPPORTED`, `refuse ${name} int image WG_E_UNSUPPORTED`);
-  // the plan: 16 L + 4 (largest even output + largest odd output, the input map an odd one) + decoder; no image
+  lines.push(`expect ${name} f32 coded ${name}.f32.coded`, `expect ${name} int coded ${name}.int.coded`, `expect ${name} f32 image ${name}.f32.image`);
+  lines.push(`refuse ${name} int image WG_E_UNSUPPORTED`);
+  // the plan: 16 L + 4 (largest even output + largest odd output, the input map an odd one) + decoder; the image's bytes
   let even = 0;
   let odd = inputs;
   let map = { h: input.preprocess.inputShape[0]!, w: input.preprocess.inputShape[1]!, c: input.preprocess.inputShape[2] ?? 1 };
@@ -462,7 +484,9 @@ function graphModel(name: string, input: ModelInput, license?: number[], count =
     else odd = Math.max(odd, n);
   });
   const arena = 16 * a.manifest.layers.length + 4 * (even + odd);
-  lines.push(`plan ${name} ${arena + decoderBytes(a)} ${arena} 0`);
+  lines.push(`plan ${name} ${arena + decoderBytes(a)} ${arena} ${execImageBytes(a)}`);
+  writeFileSync(`${dir}/${name}.wgx`, buildExecImage(a, new Arena(1 << 20)));
+  lines.push(`image ${name} ${name}.wgx`);
   return a;
 }
 

@@ -51,13 +51,14 @@ test('the index is well formed: one key, models with samples, every (arith, kern
         .filter((r) => r[1] === name)
         .map((r) => `${r[2]} ${r[3]}`)
         .sort();
-    // convolutional models run with the coded kernels only, on both paths; Dense-only ones (relu6 among them) everywhere
+    // convolutional models run with the coded kernels on both paths and from the image on the f32 path;
+    // Dense-only ones (relu6 among them) everywhere; every model has its execution image
     const spatial = manifest.layers.some((l) => l.kind !== 'dense');
-    const expected = spatial ? ['f32 coded', 'int coded'] : ['f32 coded', 'f32 image', 'int coded', 'int image'];
+    const expected = spatial ? ['f32 coded', 'f32 image', 'int coded'] : ['f32 coded', 'f32 image', 'int coded', 'int image'];
     assert.equal(paths('expect'), expected, `${name} expects`);
     assert.is(paths('expect').length + paths('refuse').length, 4, `${name}: every path expected or refused`);
     assert.is(records('plan').filter((r) => r[1] === name).length, 1);
-    assert.is(records('image').filter((r) => r[1] === name).length, spatial ? 0 : 1);
+    assert.is(records('image').filter((r) => r[1] === name).length, 1);
   }
   assert.is(encodings.size, 6, `every encoding of kernels and biases: ${[...encodings]}`);
   const kinds = new Set([...models.values()].flatMap((m) => m.artifact.manifest.layers.map((l) => l.kind)));

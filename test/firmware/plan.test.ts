@@ -53,7 +53,7 @@ test('a Rice build plans no decoder models; an input that does not feed the firs
   assert.throws(() => firmwarePlan(readArtifact(encodeArtifact(unchained))), /reads 8 inputs where the preprocessed input has 9/);
 });
 
-test('a convolutional model: every output map and the input map planned; both paths with the coded kernels only', () => {
+test('a convolutional model: every output map and the input map planned; both paths with the coded kernels, f32 from the image', () => {
   const artifact = readArtifact(encodeArtifact(convModel()));
   // 12x12x1 -> conv 12x12x6 -> pool 6x6x6 -> dw 4x4x12 -> avg 4x4x12 -> pw 4x4x8 -> gap 8 -> dense 10
   assert.equal(layerOutputs(artifact), [864, 216, 192, 192, 128, 8, 10]);
@@ -63,12 +63,13 @@ test('a convolutional model: every output map and the input map planned; both pa
   assert.is(plan.activationBytes, 4 * (864 + 216));
   assert.is(plan.arenaImageBytes, 7 * 16 + 4 * (864 + 216));
   assert.is(plan.arenaCodedBytes, plan.arenaImageBytes + plan.decoderBytes);
-  assert.is(plan.imageBytes, 0, "the library's execution image holds Dense layers only");
-  assert.is(plan.flashImageBytes, plan.flashCodedBytes);
+  assert.is(plan.imageBytes, execImageBytes(artifact), "the image of its weighted layers, device-sim's and the library's");
+  assert.ok(plan.imageBytes > 0);
+  assert.is(plan.flashImageBytes, plan.flashCodedBytes + plan.imageBytes);
   assert.not.throws(() => checkFirmwareSupport(artifact, 'f32', 'coded'));
-  assert.throws(() => checkFirmwareSupport(artifact, 'f32', 'image'), /conv2d.*coded kernels only, not the image kernels/);
+  assert.not.throws(() => checkFirmwareSupport(artifact, 'f32', 'image'));
   assert.not.throws(() => checkFirmwareSupport(artifact, 'int', 'coded'));
-  assert.throws(() => checkFirmwareSupport(artifact, 'int', 'image'), /conv2d.*coded kernels only, not the image kernels/);
+  assert.throws(() => checkFirmwareSupport(artifact, 'int', 'image'), /conv2d.*coded kernels only on the int path, not the image kernels/);
   assert.equal(firmwarePlan(artifact, 'int'), plan, 'the int path plans the same arena: int32 where f32 keeps binary32');
   assert.throws(() => firmwarePlan(artifact), /conv2d/, 'without a path: what every path and kernel runs');
 });
@@ -122,18 +123,19 @@ test('weightgate firmware plan prints the arenas and the flash; --json for scrip
   assert.match(runCli(['firmware', 'plan', '--help']).stdout, /Example:/);
 });
 
-test('weightgate firmware plan of a convolutional model: coded kernels, the same arena on both paths', () => {
+test('weightgate firmware plan of a convolutional model: the same arena on both paths, the image on the f32 path', () => {
   const cnn = join(work, 'cnn.wgm');
   writeFileSync(cnn, encodeArtifact(convModel()));
   const text = runCli(['firmware', 'plan', cnn]);
   assert.is(text.status, 0, text.stderr);
   const plan = firmwarePlan(readArtifact(encodeArtifact(convModel())), 'f32');
   assert.ok(text.stdout.startsWith(`arena ${plan.arenaCodedBytes} bytes`), text.stdout);
-  assert.match(text.stdout, 'coded kernels only');
+  assert.match(text.stdout, `flash ${plan.flashImageBytes} bytes with the image kernels`);
   assert.match(text.stdout, /7 layers \(conv2d, max-pool2d, depthwise-conv2d, avg-pool2d, global-avg-pool2d, dense\)/);
   const int = runCli(['firmware', 'plan', cnn, '--arithmetic', 'int']);
   assert.is(int.status, 0, int.stderr);
   assert.ok(int.stdout.startsWith(`arena ${plan.arenaCodedBytes} bytes`), int.stdout);
+  assert.match(int.stdout, 'coded kernels only on the int path');
 });
 
 test('bad input exits 2 with a coded error', () => {

@@ -105,9 +105,7 @@ export function checkPlansAndImages(v: Vectors): void {
  * Every model has, for each arithmetic path and kernel, an `expect` record
  * or a `refuse` one; each refusal is checkFirmwareSupport's, and on the int
  * path device-sim has no such path for the model either (its interpreter
- * refuses a convolutional model from the execution image). (device-sim's
- * image holds convolutions, which its f32 path runs; the C library's holds
- * Dense layers only: an f32 image refusal is the library's own.)
+ * refuses a convolutional model from the execution image, as the library does).
  */
 export function checkRefusals(v: Vectors): number {
   for (const [name] of v.models) {
