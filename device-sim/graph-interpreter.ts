@@ -19,10 +19,10 @@
 //                                             layers stream through it)
 // and, image kernels, each alive at its layer's step only: a convolution's
 // planar map when its output must be NHWC, a dense depthwise layer's decoded
-// weights, a sparse Conv2D's entry lists, a row-kernel convolution's row
-// extents and decoded entries (the last three only where they leave the
-// plan's total unchanged); a 16-byte lead below the block when a dense
-// depthwise layer pads on the left.
+// weights, a sparse Conv2D's entry lists, a one-channel Conv2D's decoded
+// taps, a row-kernel convolution's row extents and decoded entries (the last
+// four only where they leave the plan's total unchanged); a 16-byte lead
+// below the block when a dense depthwise layer pads on the left.
 // Layer i runs at step i + 1, reading x or out[i-1]. The plan's total is the
 // scratch the arena gives; `plan` reports it beside the naive sum of the buffers.
 import {
@@ -47,12 +47,16 @@ import {
   convItemsBytes,
   convItemsFits,
   convItemsWasm,
+  convPixelsFits,
+  convPixelsWasm,
+  convTapsBytes,
   decodedEntriesBytes,
   DEPTHWISE_LEAD_BYTES,
   denseWeightBytes,
   depthwiseDenseFits,
   depthwiseDenseWasm,
   finiteWeights,
+  poolNhwcWasm,
   poolTakesPairs,
   poolWasm,
   rowExtentsBytes,
@@ -223,19 +227,30 @@ export function createGraphInterpreter(
     };
     return totalWith([lists]) > totalWith([]) ? -1 : add(lists.label, lists.bytes, i + 1, i + 1);
   });
+  // A one-channel Conv2D read by a pool whose windows lie inside its map
+  // scatters its nonzero pixels into NHWC sums in its output buffer
+  // (convPixelsWasm; same bytes as the planar map) that the pool finishes,
+  // when its decoded taps fit as the lists do.
+  const tapsRequests = layers.map((layer, i) => {
+    const next = layers[i + 1];
+    if (!wasmImage || layer.kind !== 'conv2d' || needsScratch[i] || activationCode(layer.activation) < 0) return -1;
+    if ((next?.kind !== 'max-pool2d' && next?.kind !== 'avg-pool2d') || !convPixelsFits(geometries[i]!, mapOf(shapes[i + 1]!.input), next)) return -1;
+    const taps: BufferRequest = { label: `taps ${layer.name}`, bytes: convTapsBytes(geometries[i]!), firstUse: i + 1, lastUse: i + 1 };
+    return totalWith([taps]) > totalWith([]) ? -1 : add(taps.label, taps.bytes, i + 1, i + 1);
+  });
   // A convolution on the row kernel with windows above 1x1 trims its runs to
   // its input rows' nonzero spans (rowExtents; a 1x1 window's map is one run
   // per channel, where finding them costs more than it saves), when their
   // buffer leaves the plan's total unchanged as the lists' do.
   const extentsRequests = layers.map((layer, i) => {
-    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0 || geometries[i]!.kh * geometries[i]!.kw === 1) return -1;
+    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0 || tapsRequests[i]! >= 0 || geometries[i]!.kh * geometries[i]!.kw === 1) return -1;
     const extents: BufferRequest = { label: `row extents ${layer.name}`, bytes: rowExtentsBytes(geometries[i]!), firstUse: i + 1, lastUse: i + 1 };
     return totalWith([extents]) > totalWith([]) ? -1 : add(extents.label, extents.bytes, i + 1, i + 1);
   });
   // ... and reads its entries decoded once per inference (decodeEntries),
   // under the same condition.
   const decodedRequests = layers.map((layer, i) => {
-    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0) return -1;
+    if (!wasmImage || !isConv(layer) || dense[i] || itemsRequests[i]! >= 0 || tapsRequests[i]! >= 0) return -1;
     const decoded: BufferRequest = { label: `decoded entries ${layer.name}`, bytes: decodedEntriesBytes(imageLayerOf[i]!), firstUse: i + 1, lastUse: i + 1 };
     return totalWith([decoded]) > totalWith([]) ? -1 : add(decoded.label, decoded.bytes, i + 1, i + 1);
   });
@@ -293,7 +308,15 @@ export function createGraphInterpreter(
       const pool =
         next?.kind === 'global-avg-pool2d' ||
         ((next?.kind === 'max-pool2d' || next?.kind === 'avg-pool2d') && poolTakesPairs(mapOf(shapes[i + 1]!.input), next));
-      return isConv(layer) && !outputStationary[i] && itemsRequests[i]! < 0 && !needsScratch[i] && activationCode(activationOf(i)) >= 0 && pool;
+      return (
+        isConv(layer) &&
+        !outputStationary[i] &&
+        itemsRequests[i]! < 0 &&
+        tapsRequests[i]! < 0 &&
+        !needsScratch[i] &&
+        activationCode(activationOf(i)) >= 0 &&
+        pool
+      );
     });
     const finishOf = (i: number) =>
       i > 0 && poolFinishes[i - 1] ? { bias: addresses[i - 1]!.bias, activation: activationCode(activationOf(i - 1)) } : { bias: 0, activation: -1 };
@@ -303,6 +326,10 @@ export function createGraphInterpreter(
       const to = out.byteOffset;
       if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
         const kind = layer.kind === 'max-pool2d' ? 'max' : 'avg';
+        if (i > 0 && tapsRequests[i - 1]! >= 0) {
+          const sums = { bias: addresses[i - 1]!.bias, activation: activationCode(activationOf(i - 1)) };
+          return (from) => poolNhwcWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!, sums);
+        }
         const finish = finishOf(i);
         return (from) => poolWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!, finish);
       }
@@ -331,6 +358,10 @@ export function createGraphInterpreter(
       const lists = itemsRequests[i]! >= 0 ? base + planned.offsets[itemsRequests[i]!]! : -1;
       const finish = !poolFinishes[i];
       const extents = extentsRequests[i]! >= 0 ? base + planned.offsets[extentsRequests[i]!]! : -1;
+      if (tapsRequests[i]! >= 0) {
+        const taps = base + planned.offsets[tapsRequests[i]!]!;
+        return (from) => convPixelsWasm(spatial, at, geometry, from, to, taps);
+      }
       const decoded = decodedRequests[i]! >= 0 ? { at: base + planned.offsets[decodedRequests[i]!]!, entries: imageLayer.entryCount } : null;
       return (from) => {
         if (stationary) depthwiseDenseWasm(spatial, at, geometry, imageLayer.entryCount, from, planar, code, weights);

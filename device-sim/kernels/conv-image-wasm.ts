@@ -99,6 +99,50 @@ export interface ConvImageKernels {
     outC: number,
     activation: number,
   ): void;
+  decodeTaps(
+    counts: number,
+    countBytes: number,
+    entries: number,
+    entryBytes: number,
+    values: number,
+    perEntry: number,
+    colBits: number,
+    taps: number,
+    channels: number,
+    dst: number,
+  ): void;
+  convPixels(
+    taps: number,
+    input: number,
+    height: number,
+    width: number,
+    out: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    channels: number,
+  ): void;
+  poolNhwc(
+    kind: number,
+    input: number,
+    width: number,
+    channels: number,
+    out: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    outPlanar: number,
+    bias: number,
+    activation: number,
+  ): void;
   depthwiseDense(
     w: number,
     bias: number,
@@ -469,4 +513,64 @@ export function poolWasm(
     finish?.bias ?? 0,
     finish?.activation ?? -1,
   );
+}
+
+/**
+ * Whether convPixelsWasm runs this convolution, its output map `convOut`
+ * read by a pool with `poolParams`: a Conv2D of one input channel (its rows
+ * are its taps), output channels a multiple of 4 (a cell's NHWC sums are
+ * whole vectors), and every pool window inside the map (poolNhwcWasm reads
+ * no padding). The pool then finishes its sums.
+ */
+export function convPixelsFits(g: ConvGeometry, convOut: MapShape, poolParams: WindowParams): boolean {
+  const { height, width } = convOut;
+  const [kh, kw] = poolParams.window;
+  const [sh, sw] = poolParams.strides;
+  const ph = outputLength(height, kh, sh, poolParams.padding);
+  const pw = outputLength(width, kw, sw, poolParams.padding);
+  const inside =
+    padBefore(height, kh, sh, poolParams.padding) === 0 &&
+    padBefore(width, kw, sw, poolParams.padding) === 0 &&
+    (ph - 1) * sh + kh <= height &&
+    (pw - 1) * sw + kw <= width;
+  return !g.depthwise && g.inC === 1 && g.outC % 4 === 0 && ph > 0 && pw > 0 && inside;
+}
+
+/** Scratch bytes of convPixelsWasm's decoded taps: per tap, outC weights and outC masks. */
+export function convTapsBytes(g: ConvGeometry): number {
+  return g.kh * g.kw * g.outC * 8;
+}
+
+/**
+ * A Conv2D that convPixelsFits: its taps decoded into `taps` (convTapsBytes
+ * of scratch), then the NHWC sums (no bias) of the planar one-channel input
+ * at `from` written at `out`, from its nonzero pixels only (conv-image.wat's
+ * convPixels); poolNhwcWasm finishes them.
+ */
+export function convPixelsWasm(kernels: ConvImageKernels, at: LayerAddresses, g: ConvGeometry, from: number, out: number, taps: number): void {
+  kernels.decodeTaps(at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.colBits, g.kh * g.kw, g.outC, taps);
+  kernels.convPixels(taps, from, g.height, g.width, out, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.outC);
+}
+
+/**
+ * Max (or average) pooling of convPixelsWasm's NHWC sums at `from` (a map of
+ * `inShape`) into `out`, planar or NHWC, each value read first given the
+ * convolution's bias and activation (activationCode, 0..2).
+ */
+export function poolNhwcWasm(
+  kernels: ConvImageKernels,
+  kind: 'max' | 'avg',
+  inShape: MapShape,
+  params: WindowParams,
+  from: number,
+  out: number,
+  outPlanar: boolean,
+  finish: { bias: number; activation: number },
+): void {
+  const { height, width, channels } = inShape;
+  const [kh, kw] = params.window;
+  const [sh, sw] = params.strides;
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  kernels.poolNhwc(kind === 'max' ? 0 : 1, from, width, channels, out, oh, ow, kh, kw, sh, sw, outPlanar ? 1 : 0, finish.bias, finish.activation);
 }

@@ -25,7 +25,7 @@
 ;; reach) get x = +0 the same way; their stores may land up to 12 bytes past
 ;; the output map, which the caller reserves.
 ;;
-;; Three ways to run a convolution, each giving those bits (conv-image-wasm.ts
+;; Four ways to run a convolution, each giving those bits (conv-image-wasm.ts
 ;; and graph-interpreter.ts pick one per layer):
 ;;   conv            row by row: each image row's entries added into every
 ;;                   output cell its tap reaches, the map read back and
@@ -36,6 +36,8 @@
 ;;                   their columns: sums kept in registers over the taps.
 ;;   convItems       output-stationary, a Conv2D without padding: each output
 ;;                   channel's entries listed once per inference (decodeItems).
+;;   convPixels      a one-channel Conv2D read by a pool: its nonzero pixels
+;;                   scattered into NHWC sums that poolNhwc finishes.
 ;; Output-stationary kernels add an output value's terms in the same order
 ;; (rows ascending) and the bias last, so the sequence of binary32 additions
 ;; is the reference's. pool and globalAvgPool can add a convolution's bias and
@@ -1124,6 +1126,43 @@
             (local.set $item
               (i32.add (local.get $items) (i32.shl (i32.load (i32.add (local.get $lists) (i32.shl (local.get $o) (i32.const 2)))) (i32.const 3))))
             (local.set $k (i32.add (local.get $items) (i32.shl (local.get $k1) (i32.const 3))))
+            ;; unit stride, two rows of 9 to 12 cells (3 vectors each) or of 13 to 16 (4): every
+            ;; vector without a test; lanes past the row read what lies there and are never stored
+            (if (i32.and (i32.and (local.get $unit) (local.get $two)) (i32.gt_s (local.get $n) (i32.const 8)))
+              (then
+                (if (i32.le_s (local.get $n) (i32.const 12))
+                  (then
+                    (block $threeDone
+                      (loop $threeItem
+                        (br_if $threeDone (i32.ge_u (local.get $item) (local.get $k)))
+                        (local.set $at (i32.add (local.get $tileAt) (i32.load (local.get $item))))
+                        (local.set $q (i32.add (local.get $at) (local.get $pitch)))
+                        (local.set $wv (v128.load32_splat offset=4 (local.get $item)))
+                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $at)) (local.get $wv))))
+                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $at)) (local.get $wv))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $at)) (local.get $wv))))
+                        (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (v128.load offset=0 (local.get $q)) (local.get $wv))))
+                        (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (v128.load offset=16 (local.get $q)) (local.get $wv))))
+                        (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul (v128.load offset=32 (local.get $q)) (local.get $wv))))
+                        (local.set $item (i32.add (local.get $item) (i32.const 8)))
+                        (br $threeItem))))
+                  (else
+                    (block $fourDone
+                      (loop $fourItem
+                        (br_if $fourDone (i32.ge_u (local.get $item) (local.get $k)))
+                        (local.set $at (i32.add (local.get $tileAt) (i32.load (local.get $item))))
+                        (local.set $q (i32.add (local.get $at) (local.get $pitch)))
+                        (local.set $wv (v128.load32_splat offset=4 (local.get $item)))
+                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $at)) (local.get $wv))))
+                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $at)) (local.get $wv))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $at)) (local.get $wv))))
+                        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $at)) (local.get $wv))))
+                        (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (v128.load offset=0 (local.get $q)) (local.get $wv))))
+                        (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (v128.load offset=16 (local.get $q)) (local.get $wv))))
+                        (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul (v128.load offset=32 (local.get $q)) (local.get $wv))))
+                        (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul (v128.load offset=48 (local.get $q)) (local.get $wv))))
+                        (local.set $item (i32.add (local.get $item) (i32.const 8)))
+                        (br $fourItem)))))))
             (block $itemsDone
               (loop $nextItem
                 (br_if $itemsDone (i32.ge_u (local.get $item) (local.get $k)))
@@ -1776,4 +1815,317 @@
         (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.div (local.get $s) (local.get $n)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $channel))))
+
+  ;; ---- One-channel Conv2D from its nonzero pixels, NHWC sums ---------------
+  ;;
+  ;; A first convolution reads one channel, mostly blank on images (MNIST
+  ;; digits are ~80% zeros). convPixels scatters each nonzero input pixel,
+  ;; in raster order, into every output cell its taps reach; a zero pixel
+  ;; (either sign) costs a test, as it is skipped in the reference too.
+  ;; Why the order is the reference's: output (oy, ox) reads pixel (oy * sh -
+  ;; pt + ky, ox * sw - pl + kx) through tap (ky, kx), one tap per pixel, and
+  ;; those pixels' raster order is (ky, kx) ascending (the row grows with ky,
+  ;; the column with kx within a row, columns staying inside the row). With
+  ;; one input channel a row of the image is a tap, so each output value
+  ;; gets its terms in row order. All a cell's channels go at once, a vector
+  ;; per four: sums are NHWC with `channels` (a multiple of 4) per cell.
+
+  ;; dst: per tap (ky, kx), `channels` weights then as many masks (all ones
+  ;; where the row holds the column). Missing weights are +0 and masked:
+  ;; a product x * 0 of an infinite or NaN pixel is NaN, where the reference
+  ;; adds nothing; and-ing it with the mask gives +0, which adds nothing.
+  (func (export "decodeTaps")
+    (param $counts i32) (param $countBytes i32) (param $entries i32) (param $entryBytes i32)
+    (param $values i32) (param $perEntry i32) (param $colBits i32) (param $taps i32) (param $channels i32) (param $dst i32)
+    (local $r i32) (local $e i32) (local $eEnd i32) (local $packed i32) (local $mask i32) (local $tapAt i32) (local $at i32) (local $tapBytes i32)
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $colBits)) (i32.const 1)))
+    (local.set $tapBytes (i32.shl (local.get $channels) (i32.const 3)))
+    (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $taps) (local.get $tapBytes)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $taps)))
+        (local.set $eEnd
+          (i32.add (local.get $e)
+            (if (result i32) (i32.eq (local.get $countBytes) (i32.const 1))
+              (then (i32.load8_u (i32.add (local.get $counts) (local.get $r))))
+              (else
+                (if (result i32) (i32.eq (local.get $countBytes) (i32.const 2))
+                  (then (i32.load16_u (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 1)))))
+                  (else (i32.load (i32.add (local.get $counts) (i32.shl (local.get $r) (i32.const 2))))))))))
+        (local.set $tapAt (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $tapBytes))))
+        (block $rowDone
+          (loop $entry
+            (br_if $rowDone (i32.ge_u (local.get $e) (local.get $eEnd)))
+            (local.set $packed
+              (if (result i32) (i32.eq (local.get $entryBytes) (i32.const 2))
+                (then (i32.load16_u (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 1)))))
+                (else (i32.load (i32.add (local.get $entries) (i32.shl (local.get $e) (i32.const 2)))))))
+            (local.set $at (i32.add (local.get $tapAt) (i32.shl (i32.and (local.get $packed) (local.get $mask)) (i32.const 2))))
+            (f32.store (local.get $at)
+              (if (result f32) (local.get $perEntry)
+                (then (f32.load (i32.add (local.get $values) (i32.shl (local.get $e) (i32.const 2)))))
+                (else (f32.load (i32.add (local.get $values) (i32.shl (i32.shr_u (local.get $packed) (local.get $colBits)) (i32.const 2)))))))
+            (i32.store (i32.add (local.get $at) (i32.shl (local.get $channels) (i32.const 2))) (i32.const -1))
+            (local.set $e (i32.add (local.get $e) (i32.const 1)))
+            (br $entry)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; The sums (no bias) of a one-channel Conv2D into NHWC `out` (channels
+  ;; per cell, a multiple of 4), from decodeTaps' `taps`. Any strides and
+  ;; padding: tap (ky, kx) of pixel (iy, ix) reaches output row oy where
+  ;; oy * sh = iy + pt - ky (none when not a multiple), columns alike.
+  (func (export "convPixels")
+    (param $taps i32) (param $in i32) (param $height i32) (param $width i32) (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32) (param $channels i32)
+    (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32) (local $t i32) (local $u i32) (local $oy i32) (local $ox i32)
+    (local $rowAt i32) (local $cellBytes i32) (local $tapBytes i32) (local $maskOff i32) (local $outRow i32) (local $wAt i32) (local $d i32)
+    (local $g i32) (local $bits i32) (local $vend i32) (local $xv v128) (local $fast i32) (local $q i32) (local $q1 i32) (local $q2 i32) (local $rowBytes i32)
+    (local.set $cellBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $tapBytes (i32.shl (local.get $channels) (i32.const 3)))
+    (local.set $maskOff (local.get $cellBytes))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $cellBytes)))
+    (local.set $vend (i32.and (local.get $width) (i32.const -4)))
+    (local.set $rowBytes (i32.mul (local.get $ow) (local.get $cellBytes)))
+    (local.set $fast
+      (i32.and
+        (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3))) (i32.eq (local.get $channels) (i32.const 8)))
+        (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1)))
+          (i32.and (i32.ge_s (local.get $oh) (i32.const 3)) (i32.ge_s (local.get $ow) (i32.const 3))))))
+    (block $rowsDone
+      (loop $pixelRow
+        (br_if $rowsDone (i32.ge_u (local.get $iy) (local.get $height)))
+        (local.set $rowAt (i32.add (local.get $in) (i32.shl (i32.mul (local.get $iy) (local.get $width)) (i32.const 2))))
+        (local.set $ix (i32.const 0))
+        (block $pixelsDone
+          (loop $pixel
+            (br_if $pixelsDone (i32.ge_u (local.get $ix) (local.get $width)))
+            ;; four blank pixels (either sign of zero) at once
+            (if (i32.and (i32.eqz (i32.and (local.get $ix) (i32.const 3))) (i32.lt_u (local.get $ix) (local.get $vend)))
+              (then
+                (if (i32.eqz
+                      (v128.any_true
+                        (v128.and (v128.load (i32.add (local.get $rowAt) (i32.shl (local.get $ix) (i32.const 2))))
+                          (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+                  (then
+                    (local.set $ix (i32.add (local.get $ix) (i32.const 4)))
+                    (br $pixel)))))
+            (local.set $bits (i32.load (i32.add (local.get $rowAt) (i32.shl (local.get $ix) (i32.const 2)))))
+            (local.set $xv (v128.load32_splat (i32.add (local.get $rowAt) (i32.shl (local.get $ix) (i32.const 2)))))
+            ;; 3x3, stride 1, 8 channels, a finite pixel whose nine taps all reach the map (most
+            ;; of a digit): no masks (x * 0 is a zero, adding nothing), tap (ky, kx) at cell (iy +
+            ;; pt - ky, ix + pl - kx), q the cell of tap (2, 2) and q1, q2 one and two rows below
+            (if (i32.and
+                  (i32.and (local.get $fast) (i32.ne (i32.and (local.get $bits) (i32.const 0x7f800000)) (i32.const 0x7f800000)))
+                  (i32.and
+                    (i32.lt_u (i32.sub (i32.add (local.get $iy) (local.get $pt)) (i32.const 2)) (i32.sub (local.get $oh) (i32.const 2)))
+                    (i32.lt_u (i32.sub (i32.add (local.get $ix) (local.get $pl)) (i32.const 2)) (i32.sub (local.get $ow) (i32.const 2)))))
+              (then
+                (if (i32.and (local.get $bits) (i32.const 0x7fffffff))
+                  (then
+                    (local.set $q
+                      (i32.add (local.get $out)
+                        (i32.shl
+                          (i32.add (i32.mul (i32.sub (i32.add (local.get $iy) (local.get $pt)) (i32.const 2)) (local.get $ow))
+                            (i32.sub (i32.add (local.get $ix) (local.get $pl)) (i32.const 2)))
+                          (i32.const 5))))
+                    (local.set $q1 (i32.add (local.get $q) (local.get $rowBytes)))
+                    (local.set $q2 (i32.add (local.get $q1) (local.get $rowBytes)))
+                    (v128.store offset=64 (local.get $q2)
+                      (f32x4.add (v128.load offset=64 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=0 (local.get $taps)))))
+                    (v128.store offset=80 (local.get $q2)
+                      (f32x4.add (v128.load offset=80 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $taps)))))
+                    (v128.store offset=32 (local.get $q2)
+                      (f32x4.add (v128.load offset=32 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=64 (local.get $taps)))))
+                    (v128.store offset=48 (local.get $q2)
+                      (f32x4.add (v128.load offset=48 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=80 (local.get $taps)))))
+                    (v128.store offset=0 (local.get $q2)
+                      (f32x4.add (v128.load offset=0 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=128 (local.get $taps)))))
+                    (v128.store offset=16 (local.get $q2)
+                      (f32x4.add (v128.load offset=16 (local.get $q2)) (f32x4.mul (local.get $xv) (v128.load offset=144 (local.get $taps)))))
+                    (v128.store offset=64 (local.get $q1)
+                      (f32x4.add (v128.load offset=64 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=192 (local.get $taps)))))
+                    (v128.store offset=80 (local.get $q1)
+                      (f32x4.add (v128.load offset=80 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=208 (local.get $taps)))))
+                    (v128.store offset=32 (local.get $q1)
+                      (f32x4.add (v128.load offset=32 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=256 (local.get $taps)))))
+                    (v128.store offset=48 (local.get $q1)
+                      (f32x4.add (v128.load offset=48 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=272 (local.get $taps)))))
+                    (v128.store offset=0 (local.get $q1)
+                      (f32x4.add (v128.load offset=0 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=320 (local.get $taps)))))
+                    (v128.store offset=16 (local.get $q1)
+                      (f32x4.add (v128.load offset=16 (local.get $q1)) (f32x4.mul (local.get $xv) (v128.load offset=336 (local.get $taps)))))
+                    (v128.store offset=64 (local.get $q)
+                      (f32x4.add (v128.load offset=64 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=384 (local.get $taps)))))
+                    (v128.store offset=80 (local.get $q)
+                      (f32x4.add (v128.load offset=80 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=400 (local.get $taps)))))
+                    (v128.store offset=32 (local.get $q)
+                      (f32x4.add (v128.load offset=32 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=448 (local.get $taps)))))
+                    (v128.store offset=48 (local.get $q)
+                      (f32x4.add (v128.load offset=48 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=464 (local.get $taps)))))
+                    (v128.store offset=0 (local.get $q)
+                      (f32x4.add (v128.load offset=0 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=512 (local.get $taps)))))
+                    (v128.store offset=16 (local.get $q)
+                      (f32x4.add (v128.load offset=16 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=528 (local.get $taps)))))))
+                (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                (br $pixel)))
+            (if (i32.and (local.get $bits) (i32.const 0x7fffffff))
+              (then
+                (local.set $ky (i32.const 0))
+                (loop $tapRow
+                  (local.set $t (i32.sub (i32.add (local.get $iy) (local.get $pt)) (local.get $ky)))
+                  (local.set $oy (local.get $t))
+                  (if (i32.ne (local.get $sh) (i32.const 1))
+                    (then
+                      (local.set $oy
+                        (select (i32.div_s (local.get $t) (local.get $sh)) (i32.const -1) (i32.eqz (i32.rem_s (local.get $t) (local.get $sh)))))))
+                  (if (i32.and (i32.ge_s (local.get $t) (i32.const 0)) (i32.lt_u (local.get $oy) (local.get $oh)))
+                    (then
+                      (local.set $outRow (i32.add (local.get $out) (i32.mul (i32.mul (local.get $oy) (local.get $ow)) (local.get $cellBytes))))
+                      (local.set $kx (i32.const 0))
+                      (loop $tapColumn
+                        (local.set $u (i32.sub (i32.add (local.get $ix) (local.get $pl)) (local.get $kx)))
+                        (local.set $ox (local.get $u))
+                        (if (i32.ne (local.get $sw) (i32.const 1))
+                          (then
+                            (local.set $ox
+                              (select (i32.div_s (local.get $u) (local.get $sw)) (i32.const -1) (i32.eqz (i32.rem_s (local.get $u) (local.get $sw)))))))
+                        (if (i32.and (i32.ge_s (local.get $u) (i32.const 0)) (i32.lt_u (local.get $ox) (local.get $ow)))
+                          (then
+                            (local.set $d (i32.add (local.get $outRow) (i32.mul (local.get $ox) (local.get $cellBytes))))
+                            (local.set $wAt
+                              (i32.add (local.get $taps) (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx)) (local.get $tapBytes))))
+                            (local.set $g (i32.const 0))
+                            (loop $group
+                              (v128.store (local.get $d)
+                                (f32x4.add (v128.load (local.get $d))
+                                  (v128.and (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))
+                                    (v128.load (i32.add (local.get $wAt) (local.get $maskOff))))))
+                              (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                              (local.set $wAt (i32.add (local.get $wAt) (i32.const 16)))
+                              (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                              (br_if $group (i32.lt_u (local.get $g) (local.get $cellBytes))))))
+                        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                        (br_if $tapColumn (i32.lt_u (local.get $kx) (local.get $kw))))))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br_if $tapRow (i32.lt_u (local.get $ky) (local.get $kh))))))
+            (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+            (br $pixel)))
+        (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+        (br $pixelRow))))
+
+  ;; Max (kind 0) or average (kind 1) pooling of convPixels' NHWC sums,
+  ;; every window inside the map: each value read becomes act(fl32(v +
+  ;; bias[c])) first (activation 0 linear, 1 relu, 2 relu6), the bits the
+  ;; convolution's $finish gives, then the window's cells are taken in
+  ;; row-major order as conv.ts's pools do. Output planar or NHWC (the
+  ;; sums' channels, a multiple of 4, as the map's).
+  (func (export "poolNhwc")
+    (param $kind i32) (param $in i32) (param $width i32) (param $channels i32) (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $outPlanar i32) (param $bias i32) (param $activation i32)
+    (local $oy i32) (local $ox i32) (local $g i32) (local $y i32) (local $x i32) (local $cellBytes i32) (local $rowAt i32) (local $at i32)
+    (local $dst i32) (local $planeBytes i32) (local $pairs i32) (local $pitch i32) (local $m v128) (local $v v128) (local $bv v128) (local $div v128)
+    (local.set $cellBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $planeBytes (i32.shl (i32.mul (local.get $oh) (local.get $ow)) (i32.const 2)))
+    (local.set $div (f32x4.splat (f32.convert_i32_s (i32.mul (local.get $kh) (local.get $kw)))))
+    (local.set $pairs (i32.and (i32.eqz (local.get $kind)) (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))))
+    (local.set $pitch (i32.mul (local.get $width) (local.get $cellBytes)))
+    (if (i32.or (i32.eqz (local.get $oh)) (i32.eqz (local.get $ow))) (then (return)))
+    (block $rowsDone
+      (loop $outRow
+        (br_if $rowsDone (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $ox (i32.const 0))
+        (loop $outCell
+          (local.set $g (i32.const 0))
+          (loop $group
+            (local.set $bv (v128.load (i32.add (local.get $bias) (local.get $g))))
+            (local.set $m
+              (if (result v128) (local.get $kind) (then (v128.const f32x4 0 0 0 0)) (else (v128.const f32x4 -inf -inf -inf -inf))))
+            (local.set $rowAt
+              (i32.add (i32.add (local.get $in) (local.get $g))
+                (i32.mul (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $sh)) (local.get $width)) (i32.mul (local.get $ox) (local.get $sw)))
+                  (local.get $cellBytes))))
+            (if (local.get $pairs)
+              (then
+                ;; a 2x2 max window: its four cells in row-major order
+                (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+                (local.set $v (f32x4.add (v128.load (local.get $rowAt)) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then (local.set $v (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+                (local.set $v (f32x4.add (v128.load (i32.add (local.get $rowAt) (local.get $cellBytes))) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then (local.set $v (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+                (local.set $at (i32.add (local.get $rowAt) (local.get $pitch)))
+                (local.set $v (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then (local.set $v (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+                (local.set $v (f32x4.add (v128.load (i32.add (local.get $at) (local.get $cellBytes))) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then (local.set $v (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m)))))
+              (else
+            (local.set $y (i32.const 0))
+            (loop $windowRow
+              (local.set $at (local.get $rowAt))
+              (local.set $x (i32.const 0))
+              (loop $windowCol
+                (local.set $v (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+                (if (local.get $activation)
+                  (then
+                    (local.set $v (v128.andnot (local.get $v) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+                    (if (i32.eq (local.get $activation) (i32.const 2))
+                      (then
+                        (local.set $v
+                          (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 6 6 6 6))))))))
+                (local.set $m
+                  (if (result v128) (local.get $kind)
+                    (then (f32x4.add (local.get $m) (local.get $v)))
+                    (else (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))))
+                (local.set $at (i32.add (local.get $at) (local.get $cellBytes)))
+                (local.set $x (i32.add (local.get $x) (i32.const 1)))
+                (br_if $windowCol (i32.lt_u (local.get $x) (local.get $kw))))
+              (local.set $rowAt (i32.add (local.get $rowAt) (i32.mul (local.get $width) (local.get $cellBytes))))
+              (local.set $y (i32.add (local.get $y) (i32.const 1)))
+              (br_if $windowRow (i32.lt_u (local.get $y) (local.get $kh))))))
+            (if (local.get $kind) (then (local.set $m (f32x4.div (local.get $m) (local.get $div)))))
+            (if (local.get $outPlanar)
+              (then
+                ;; channel c of cell (oy, ox) at (c * oh + oy) * ow + ox
+                (local.set $dst
+                  (i32.add (local.get $out)
+                    (i32.add (i32.mul (i32.shr_u (local.get $g) (i32.const 2)) (local.get $planeBytes))
+                      (i32.shl (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (i32.const 2)))))
+                (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $m)))
+                (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+                (f32.store (local.get $dst) (f32x4.extract_lane 1 (local.get $m)))
+                (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+                (f32.store (local.get $dst) (f32x4.extract_lane 2 (local.get $m)))
+                (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+                (f32.store (local.get $dst) (f32x4.extract_lane 3 (local.get $m))))
+              (else
+                (v128.store
+                  (i32.add (local.get $out)
+                    (i32.add (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (local.get $cellBytes)) (local.get $g)))
+                  (local.get $m))))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (br_if $group (i32.lt_u (local.get $g) (local.get $cellBytes))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br_if $outCell (i32.lt_u (local.get $ox) (local.get $ow))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $outRow))))
 )

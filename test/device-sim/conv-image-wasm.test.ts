@@ -24,12 +24,16 @@ import {
   convItemsBytes,
   convItemsFits,
   convItemsWasm,
+  convPixelsFits,
+  convPixelsWasm,
+  convTapsBytes,
   decodedEntriesBytes,
   denseRows,
   denseWeightBytes,
   depthwiseDenseFits,
   depthwiseDenseWasm,
   finiteWeights,
+  poolNhwcWasm,
   poolTakesPairs,
   poolWasm,
   rowExtentsBytes,
@@ -39,7 +43,7 @@ import { applyActivation, preprocess } from '../../device-sim/kernels/dense-refe
 import { evalImageLayer } from '../../device-sim/kernels/sparse-rows.ts';
 import { layerAddresses } from '../../device-sim/kernels/sparse-rows-wasm.ts';
 import { renderConvImageWasm } from '../../scripts/gen-wasm.mjs';
-import { convModel } from '../fixtures/conv-model.ts';
+import { CONV_LAYERS, convModel } from '../fixtures/conv-model.ts';
 import { randomSamples } from './fixtures.ts';
 
 const RUNS = 300;
@@ -401,6 +405,78 @@ test("a 2x2 pool that finishes a convolution's sums equals the convolution, its 
   );
 });
 
+test('a one-channel conv from its nonzero pixels (NHWC sums) and the pool that finishes them equal the reference bit for bit', () => {
+  fc.assert(
+    fc.property(
+      // one input channel, output channels a multiple of 4; a 3x3 window at stride 1 with 8 channels half the time (its unrolled path)
+      convCase.map((c) => ({
+        ...c,
+        depthwise: false,
+        channels: 1,
+        activation: c.activation === 'tanh' ? ('relu' as const) : c.activation,
+        ...(c.seed & 2 ? { kh: 3, kw: 3, sh: 1, sw: 1, units: 8, height: c.height + 2, width: c.width + 2 } : { units: 4 * (1 + (c.units % 4)) }),
+      })),
+      fc.record({
+        kh: fc.integer({ min: 1, max: 3 }),
+        kw: fc.integer({ min: 1, max: 3 }),
+        sh: fc.integer({ min: 1, max: 3 }),
+        sw: fc.integer({ min: 1, max: 3 }),
+      }),
+      fc.constantFrom<'max' | 'avg'>('max', 'avg'),
+      fc.boolean(),
+      (c, p, kind, planar) => {
+        const random = generator(c.seed);
+        const shape: MapShape = { height: c.height, width: c.width, channels: 1 };
+        const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
+        const outC = c.units;
+        const convOut = windowOutput(shape, params, outC);
+        const pool: WindowParams = { window: [p.kh, p.kw], strides: [p.sh, p.sw], padding: 'valid' };
+        if (convOut.height < p.kh || convOut.width < p.kw) return;
+        const geometry = convGeometry(shape, params, outC, false);
+        assert.ok(convPixelsFits(geometry, convOut, pool), describe(c));
+        const poolOut = windowOutput(convOut, pool, outC);
+        const arena = addressSpace(256 * 1024);
+        const { layer, at } = imageLayerIn(arena, c.kh * c.kw, outC, outC, c.density, c.layout, random);
+        const input = randomMap(c.height * c.width, random, c.zeros, c.wild);
+        const sums = new Float32Array(convOut.height * convOut.width * outC);
+        convImageLayer(layer, input, shape, params, false, sums);
+        applyActivation(c.activation, sums);
+        const expected = new Float32Array(poolOut.height * poolOut.width * outC);
+        (kind === 'max' ? maxPool2d : avgPool2d)(sums, convOut, pool, expected);
+
+        const inAt = arena.allocate(input.length * 4, 'input');
+        arena.float32(inAt, input.length).set(input);
+        // Sentinels around the sums, the taps and the pooled map: nothing outside them may change.
+        const guard = 64;
+        const guarded = (bytes: number, label: string) => {
+          const at = arena.allocate(guard + bytes + guard, label) + guard;
+          arena.uint8(at - guard, guard + bytes + guard).fill(0xa5);
+          return at;
+        };
+        const untouched = (at: number, bytes: number, label: string) => {
+          const around = arena.uint8(at - guard, guard + bytes + guard);
+          for (let i = 0; i < guard; i++) assert.is(around[i], 0xa5, `${describe(c)}: byte ${guard - i} before the ${label}`);
+          for (let i = around.length - guard; i < around.length; i++) assert.is(around[i], 0xa5, `${describe(c)}: a byte past the ${label}`);
+        };
+        const tapsAt = guarded(convTapsBytes(geometry), 'taps');
+        const mapAt = guarded(sums.length * 4, 'sums');
+        const outAt = guarded(expected.length * 4, 'pooled');
+        const kernels = convImageKernelsFor(arena.memory);
+        const code = activationCode(c.activation);
+        convPixelsWasm(kernels, at, geometry, inAt, mapAt, tapsAt);
+        poolNhwcWasm(kernels, kind, convOut, pool, mapAt, outAt, planar, { bias: at.bias, activation: code });
+        const got = arena.float32(outAt, expected.length);
+        const cells = poolOut.height * poolOut.width;
+        assertSameBits(planar ? fromPlanar(got, cells, outC) : got.slice(), expected, `${describe(c)} ${kind} ${JSON.stringify(p)}`);
+        untouched(tapsAt, convTapsBytes(geometry), 'taps');
+        untouched(mapAt, sums.length * 4, 'sums');
+        untouched(outAt, expected.length * 4, 'pooled map');
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
 test('denseRows: only a layer whose every row holds every column in order', () => {
   const arena = addressSpace(64 * 1024);
   const { layer } = imageLayerIn(arena, 4, 3, 3, 1, { countBytes: 1, entryBytes: 2, table: 4 }, generator(5));
@@ -576,6 +652,40 @@ test('a whole model: the interpreter on the image gives the TypeScript image ker
       }
       assert.ok(arena.highWaterBytes() <= 64 * 1024);
     }
+  }
+});
+
+test('a whole model whose first conv has 8 channels runs it from its nonzero pixels, logits bit for bit the TypeScript image kernels’', () => {
+  // The fixture's chain with conv_1 widened to 8 output channels (a multiple of 4, as convPixelsFits asks), restored after.
+  const saved = structuredClone(CONV_LAYERS);
+  const widths: Record<string, { inputs?: number; units?: number }> = {
+    conv_1: { units: 8 },
+    pool_1: { inputs: 8, units: 8 },
+    dw_1: { inputs: 8, units: 16 },
+    pool_2: { inputs: 16, units: 16 },
+    pw_1: { inputs: 16 },
+  };
+  try {
+    for (const layer of CONV_LAYERS) Object.assign(layer, widths[layer.name] ?? {});
+    const samples = randomSamples(30, 144, 9);
+    for (const seed of [3, 4]) {
+      const artifact = readArtifact(encodeArtifact(convModel({ seed })));
+      const built = prepareExecImage(artifact, new Arena(64 * 1024), 1 << 20);
+      assert.ok(built.image, `${built.note}`);
+      const arena = new Arena(64 * 1024);
+      const interpreter = createInterpreter(artifact, arena, { image: built.image });
+      const plan = (interpreter as unknown as { plan: { buffers: Array<{ label: string }> } }).plan;
+      assert.ok(
+        plan.buffers.some((b) => b.label === 'taps conv_1'),
+        'conv_1 runs from its pixels',
+      );
+      for (let s = 0; s < 30; s++) {
+        const raw = samples.subarray(s * 144, (s + 1) * 144);
+        assertSameBits(interpreter.logits(raw).slice(), referenceLogits(artifact, built.image!, raw), `seed ${seed} sample ${s}`);
+      }
+    }
+  } finally {
+    CONV_LAYERS.splice(0, CONV_LAYERS.length, ...saved);
   }
 });
 
