@@ -47,7 +47,10 @@ import {
   convItemsBytes,
   convItemsFits,
   convItemsWasm,
+  convBandBytes,
   convPixelsFits,
+  convPixelsPlanarWasm,
+  convPixelsTakes,
   convPixelsWasm,
   convTapsBytes,
   decodedEntriesBytes,
@@ -230,13 +233,29 @@ export function createGraphInterpreter(
   // A one-channel Conv2D read by a pool whose windows lie inside its map
   // scatters its nonzero pixels into NHWC sums in its output buffer
   // (convPixelsWasm; same bytes as the planar map) that the pool finishes,
-  // when its decoded taps fit as the lists do.
+  // when its decoded taps fit as the lists do. Any other one-channel Conv2D
+  // writing a planar map scatters them a band of output rows at a time and
+  // finishes each band into its map (convPixelsPlanarWasm): the most rows
+  // whose band, beside the taps, leaves the plan's total unchanged.
+  const bands: Array<{ request: number; rows: number } | null> = layers.map(() => null);
   const tapsRequests = layers.map((layer, i) => {
     const next = layers[i + 1];
     if (!wasmImage || layer.kind !== 'conv2d' || needsScratch[i] || activationCode(layer.activation) < 0) return -1;
-    if ((next?.kind !== 'max-pool2d' && next?.kind !== 'avg-pool2d') || !convPixelsFits(geometries[i]!, mapOf(shapes[i + 1]!.input), next)) return -1;
-    const taps: BufferRequest = { label: `taps ${layer.name}`, bytes: convTapsBytes(geometries[i]!), firstUse: i + 1, lastUse: i + 1 };
-    return totalWith([taps]) > totalWith([]) ? -1 : add(taps.label, taps.bytes, i + 1, i + 1);
+    const g = geometries[i]!;
+    const taps: BufferRequest = { label: `taps ${layer.name}`, bytes: convTapsBytes(g), firstUse: i + 1, lastUse: i + 1 };
+    if ((next?.kind === 'max-pool2d' || next?.kind === 'avg-pool2d') && convPixelsFits(g, mapOf(shapes[i + 1]!.input), next)) {
+      return totalWith([taps]) > totalWith([]) ? -1 : add(taps.label, taps.bytes, i + 1, i + 1);
+    }
+    if (!convPixelsTakes(g)) return -1;
+    const total = totalWith([]);
+    for (let rows = g.oh; rows >= 1; rows--) {
+      const band: BufferRequest = { label: `sums band ${layer.name}`, bytes: convBandBytes(g, rows), firstUse: i + 1, lastUse: i + 1 };
+      if (totalWith([taps, band]) > total) continue;
+      const id = add(taps.label, taps.bytes, i + 1, i + 1);
+      bands[i] = { request: add(band.label, band.bytes, i + 1, i + 1), rows };
+      return id;
+    }
+    return -1;
   });
   // A convolution on the row kernel with windows above 1x1 trims its runs to
   // its input rows' nonzero spans (rowExtents; a 1x1 window's map is one run
@@ -326,7 +345,7 @@ export function createGraphInterpreter(
       const to = out.byteOffset;
       if (layer.kind === 'max-pool2d' || layer.kind === 'avg-pool2d') {
         const kind = layer.kind === 'max-pool2d' ? 'max' : 'avg';
-        if (i > 0 && tapsRequests[i - 1]! >= 0) {
+        if (i > 0 && tapsRequests[i - 1]! >= 0 && !bands[i - 1]) {
           const sums = { bias: addresses[i - 1]!.bias, activation: activationCode(activationOf(i - 1)) };
           return (from) => poolNhwcWasm(spatial, kind, mapOf(shape.input), layer, from, to, planarOut[i]!, sums);
         }
@@ -360,6 +379,11 @@ export function createGraphInterpreter(
       const extents = extentsRequests[i]! >= 0 ? base + planned.offsets[extentsRequests[i]!]! : -1;
       if (tapsRequests[i]! >= 0) {
         const taps = base + planned.offsets[tapsRequests[i]!]!;
+        const band = bands[i];
+        if (band) {
+          const bandAt = base + planned.offsets[band.request]!;
+          return (from) => convPixelsPlanarWasm(spatial, at, geometry, from, to, taps, bandAt, band.rows, code);
+        }
         return (from) => convPixelsWasm(spatial, at, geometry, from, to, taps);
       }
       const decoded = decodedRequests[i]! >= 0 ? { at: base + planned.offsets[decodedRequests[i]!]!, entries: imageLayer.entryCount } : null;

@@ -126,7 +126,28 @@ export interface ConvImageKernels {
     pt: number,
     pl: number,
     channels: number,
+    oy0: number,
+    oy1: number,
   ): void;
+  convSpans(
+    taps: number,
+    input: number,
+    height: number,
+    width: number,
+    out: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    channels: number,
+    oy0: number,
+    oy1: number,
+  ): void;
+  finishPlanar(sums: number, cells: number, channels: number, bias: number, activation: number, out: number, planeBytes: number): void;
   poolNhwc(
     kind: number,
     input: number,
@@ -533,7 +554,12 @@ export function convPixelsFits(g: ConvGeometry, convOut: MapShape, poolParams: W
     padBefore(width, kw, sw, poolParams.padding) === 0 &&
     (ph - 1) * sh + kh <= height &&
     (pw - 1) * sw + kw <= width;
-  return !g.depthwise && g.inC === 1 && g.outC % 4 === 0 && ph > 0 && pw > 0 && inside;
+  return convPixelsTakes(g) && ph > 0 && pw > 0 && inside;
+}
+
+/** A Conv2D of one input channel (its rows are its taps) with output channels a multiple of 4 (a cell's NHWC sums are whole vectors). */
+export function convPixelsTakes(g: ConvGeometry): boolean {
+  return !g.depthwise && g.inC === 1 && g.outC % 4 === 0;
 }
 
 /** Scratch bytes of convPixelsWasm's decoded taps: per tap, outC weights and outC masks. */
@@ -549,7 +575,38 @@ export function convTapsBytes(g: ConvGeometry): number {
  */
 export function convPixelsWasm(kernels: ConvImageKernels, at: LayerAddresses, g: ConvGeometry, from: number, out: number, taps: number): void {
   kernels.decodeTaps(at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.colBits, g.kh * g.kw, g.outC, taps);
-  kernels.convPixels(taps, from, g.height, g.width, out, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.outC);
+  kernels.convPixels(taps, from, g.height, g.width, out, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.outC, 0, g.oh);
+}
+
+/** Scratch bytes of convPixelsPlanarWasm's band of `rows` output rows of NHWC sums. */
+export function convBandBytes(g: ConvGeometry, rows: number): number {
+  return rows * g.ow * g.outC * 4;
+}
+
+/**
+ * A Conv2D that convPixelsTakes, with no pool to finish it: its taps decoded
+ * into `taps` (convTapsBytes), then, `bandRows` output rows at a time, the
+ * band's NHWC sums at `band` (convBandBytes) from the spans of nonzero pixels
+ * that reach it (conv-image.wat's convSpans), finished (bias, activation 0..2) into the planar map at `out`.
+ */
+export function convPixelsPlanarWasm(
+  kernels: ConvImageKernels,
+  at: LayerAddresses,
+  g: ConvGeometry,
+  from: number,
+  out: number,
+  taps: number,
+  band: number,
+  bandRows: number,
+  activation: number,
+): void {
+  kernels.decodeTaps(at.counts, at.countBytes, at.entries, at.entryBytes, at.values, at.perEntry, at.colBits, g.kh * g.kw, g.outC, taps);
+  const planeBytes = g.oh * g.ow * 4;
+  for (let oy0 = 0; oy0 < g.oh; oy0 += bandRows) {
+    const oy1 = Math.min(g.oh, oy0 + bandRows);
+    kernels.convSpans(taps, from, g.height, g.width, band, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.outC, oy0, oy1);
+    kernels.finishPlanar(band, (oy1 - oy0) * g.ow, g.outC, at.bias, activation, out + oy0 * g.ow * 4, planeBytes);
+  }
 }
 
 /**

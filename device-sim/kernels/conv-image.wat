@@ -38,6 +38,9 @@
 ;;                   channel's entries listed once per inference (decodeItems).
 ;;   convPixels      a one-channel Conv2D read by a pool: its nonzero pixels
 ;;                   scattered into NHWC sums that poolNhwc finishes.
+;;   convSpans       any other one-channel Conv2D: its rows' spans of nonzero
+;;                   pixels scattered into NHWC sums a band of output rows at
+;;                   a time, finishPlanar finishing each into the planar map.
 ;; Output-stationary kernels add an output value's terms in the same order
 ;; (rows ascending) and the bias last, so the sequence of binary32 additions
 ;; is the reference's. pool and globalAvgPool can add a convolution's bias and
@@ -1872,29 +1875,44 @@
         (br $row))))
 
   ;; The sums (no bias) of a one-channel Conv2D into NHWC `out` (channels
-  ;; per cell, a multiple of 4), from decodeTaps' `taps`. Any strides and
-  ;; padding: tap (ky, kx) of pixel (iy, ix) reaches output row oy where
-  ;; oy * sh = iy + pt - ky (none when not a multiple), columns alike.
+  ;; per cell, a multiple of 4), from decodeTaps' `taps`, for output rows
+  ;; [oy0, oy1) only (a band: out holds its rows, from row oy0). Any strides
+  ;; and padding: tap (ky, kx) of pixel (iy, ix) reaches output row oy where
+  ;; oy * sh = iy + pt - ky (none when not a multiple), columns alike. A band
+  ;; reads only the input rows that reach it, still in raster order.
   (func (export "convPixels")
     (param $taps i32) (param $in i32) (param $height i32) (param $width i32) (param $out i32) (param $oh i32) (param $ow i32)
     (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32) (param $channels i32)
+    (param $oy0 i32) (param $oy1 i32)
     (local $iy i32) (local $ix i32) (local $ky i32) (local $kx i32) (local $t i32) (local $u i32) (local $oy i32) (local $ox i32)
     (local $rowAt i32) (local $cellBytes i32) (local $tapBytes i32) (local $maskOff i32) (local $outRow i32) (local $wAt i32) (local $d i32)
     (local $g i32) (local $bits i32) (local $vend i32) (local $xv v128) (local $fast i32) (local $q i32) (local $q1 i32) (local $q2 i32) (local $rowBytes i32)
+    (local $bandRows i32) (local $iyEnd i32) (local $ky0 i32) (local $oyTop i32) (local $kx0 i32) (local $oxTop i32) (local $tapRowAt i32)
     (local.set $cellBytes (i32.shl (local.get $channels) (i32.const 2)))
     (local.set $tapBytes (i32.shl (local.get $channels) (i32.const 3)))
     (local.set $maskOff (local.get $cellBytes))
-    (memory.fill (local.get $out) (i32.const 0) (i32.mul (i32.mul (local.get $oh) (local.get $ow)) (local.get $cellBytes)))
+    (local.set $bandRows (i32.sub (local.get $oy1) (local.get $oy0)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (i32.mul (local.get $bandRows) (local.get $ow)) (local.get $cellBytes)))
     (local.set $vend (i32.and (local.get $width) (i32.const -4)))
     (local.set $rowBytes (i32.mul (local.get $ow) (local.get $cellBytes)))
+    ;; from here on `out` is where output row 0 would be (rows outside the band are never addressed)
+    (local.set $out (i32.sub (local.get $out) (i32.mul (local.get $oy0) (local.get $rowBytes))))
     (local.set $fast
       (i32.and
         (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3))) (i32.eq (local.get $channels) (i32.const 8)))
         (i32.and (i32.and (i32.eq (local.get $sh) (i32.const 1)) (i32.eq (local.get $sw) (i32.const 1)))
-          (i32.and (i32.ge_s (local.get $oh) (i32.const 3)) (i32.ge_s (local.get $ow) (i32.const 3))))))
+          (i32.and (i32.ge_s (local.get $bandRows) (i32.const 3)) (i32.ge_s (local.get $ow) (i32.const 3))))))
+    ;; input rows iy + pt - ky = oy * sh for some oy in the band and ky < kh
+    (local.set $iy (i32.sub (i32.mul (local.get $oy0) (local.get $sh)) (local.get $pt)))
+    (if (i32.lt_s (local.get $iy) (i32.const 0)) (then (local.set $iy (i32.const 0))))
+    (local.set $iyEnd (i32.add (i32.sub (i32.mul (i32.sub (local.get $oy1) (i32.const 1)) (local.get $sh)) (local.get $pt)) (local.get $kh)))
+    (if (i32.gt_s (local.get $iyEnd) (local.get $height)) (then (local.set $iyEnd (local.get $height))))
     (block $rowsDone
       (loop $pixelRow
-        (br_if $rowsDone (i32.ge_u (local.get $iy) (local.get $height)))
+        (br_if $rowsDone (i32.ge_s (local.get $iy) (local.get $iyEnd)))
+        ;; the tap rows of this input row: ky0, ky0 + sh, ..., reaching oyTop, oyTop - 1, ...
+        (local.set $ky0 (i32.rem_u (i32.add (local.get $iy) (local.get $pt)) (local.get $sh)))
+        (local.set $oyTop (i32.div_u (i32.add (local.get $iy) (local.get $pt)) (local.get $sh)))
         (local.set $rowAt (i32.add (local.get $in) (i32.shl (i32.mul (local.get $iy) (local.get $width)) (i32.const 2))))
         (local.set $ix (i32.const 0))
         (block $pixelsDone
@@ -1918,7 +1936,8 @@
             (if (i32.and
                   (i32.and (local.get $fast) (i32.ne (i32.and (local.get $bits) (i32.const 0x7f800000)) (i32.const 0x7f800000)))
                   (i32.and
-                    (i32.lt_u (i32.sub (i32.add (local.get $iy) (local.get $pt)) (i32.const 2)) (i32.sub (local.get $oh) (i32.const 2)))
+                    (i32.lt_u (i32.sub (i32.add (local.get $iy) (local.get $pt)) (i32.add (local.get $oy0) (i32.const 2)))
+                      (i32.sub (local.get $bandRows) (i32.const 2)))
                     (i32.lt_u (i32.sub (i32.add (local.get $ix) (local.get $pl)) (i32.const 2)) (i32.sub (local.get $ow) (i32.const 2)))))
               (then
                 (if (i32.and (local.get $bits) (i32.const 0x7fffffff))
@@ -1969,6 +1988,74 @@
                       (f32x4.add (v128.load offset=16 (local.get $q)) (f32x4.mul (local.get $xv) (v128.load offset=528 (local.get $taps)))))))
                 (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
                 (br $pixel)))
+            ;; any other finite nonzero pixel: no masks either, only the taps its strides let
+            ;; reach a cell: rows ky0 + j sh reach oyTop - j, columns kx0 + i sw reach oxTop - i
+            (if (i32.and (i32.ne (i32.and (local.get $bits) (i32.const 0x7f800000)) (i32.const 0x7f800000))
+                  (i32.ne (i32.and (local.get $bits) (i32.const 0x7fffffff)) (i32.const 0)))
+              (then
+                ;; (a division per pixel costs more than its taps: strides 1 and 2 shift)
+                (local.set $u (i32.add (local.get $ix) (local.get $pl)))
+                (if (i32.eq (local.get $sw) (i32.const 1))
+                  (then (local.set $kx0 (i32.const 0)) (local.set $oxTop (local.get $u)))
+                  (else
+                    (if (i32.eq (local.get $sw) (i32.const 2))
+                      (then (local.set $kx0 (i32.and (local.get $u) (i32.const 1))) (local.set $oxTop (i32.shr_u (local.get $u) (i32.const 1))))
+                      (else (local.set $kx0 (i32.rem_u (local.get $u) (local.get $sw))) (local.set $oxTop (i32.div_u (local.get $u) (local.get $sw)))))))
+                (local.set $ky (local.get $ky0))
+                (local.set $oy (local.get $oyTop))
+                (block $rowsOut
+                  (loop $tapRowF
+                    (br_if $rowsOut (i32.ge_u (local.get $ky) (local.get $kh)))
+                    ;; oy falls as ky grows: once below the band no later tap row reaches it
+                    (br_if $rowsOut (i32.lt_s (local.get $oy) (local.get $oy0)))
+                    (if (i32.lt_s (local.get $oy) (local.get $oy1))
+                      (then
+                        (local.set $outRow (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $rowBytes))))
+                        (local.set $tapRowAt (i32.add (local.get $taps) (i32.mul (i32.mul (local.get $ky) (local.get $kw)) (local.get $tapBytes))))
+                        (local.set $kx (local.get $kx0))
+                        (local.set $ox (local.get $oxTop))
+                        (block $colsOut
+                          (loop $tapColF
+                            (br_if $colsOut (i32.ge_u (local.get $kx) (local.get $kw)))
+                            (br_if $colsOut (i32.lt_s (local.get $ox) (i32.const 0)))
+                            (if (i32.lt_s (local.get $ox) (local.get $ow))
+                              (then
+                                (local.set $d (i32.add (local.get $outRow) (i32.mul (local.get $ox) (local.get $cellBytes))))
+                                (local.set $wAt (i32.add (local.get $tapRowAt) (i32.mul (local.get $kx) (local.get $tapBytes))))
+                                (local.set $g (i32.const 0))
+                                ;; four vectors a step when the channels are a multiple of 16, else one
+                                (if (i32.and (local.get $cellBytes) (i32.const 63))
+                                  (then
+                                    (loop $groupF
+                                      (v128.store (local.get $d)
+                                        (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))))
+                                      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                                      (local.set $wAt (i32.add (local.get $wAt) (i32.const 16)))
+                                      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                                      (br_if $groupF (i32.lt_u (local.get $g) (local.get $cellBytes)))))
+                                  (else
+                                    (loop $groupF4
+                                      (v128.store (local.get $d)
+                                        (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))))
+                                      (v128.store offset=16 (local.get $d)
+                                        (f32x4.add (v128.load offset=16 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $wAt)))))
+                                      (v128.store offset=32 (local.get $d)
+                                        (f32x4.add (v128.load offset=32 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=32 (local.get $wAt)))))
+                                      (v128.store offset=48 (local.get $d)
+                                        (f32x4.add (v128.load offset=48 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=48 (local.get $wAt)))))
+                                      (local.set $d (i32.add (local.get $d) (i32.const 64)))
+                                      (local.set $wAt (i32.add (local.get $wAt) (i32.const 64)))
+                                      (local.set $g (i32.add (local.get $g) (i32.const 64)))
+                                      (br_if $groupF4 (i32.lt_u (local.get $g) (local.get $cellBytes))))))))
+                            (local.set $kx (i32.add (local.get $kx) (local.get $sw)))
+                            (local.set $ox (i32.sub (local.get $ox) (i32.const 1)))
+                            (br $tapColF)))))
+                    (local.set $ky (i32.add (local.get $ky) (local.get $sh)))
+                    (local.set $oy (i32.sub (local.get $oy) (i32.const 1)))
+                    (br $tapRowF)))
+                (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                (br $pixel)))
+            ;; an infinite or NaN pixel: every tap, masked
             (if (i32.and (local.get $bits) (i32.const 0x7fffffff))
               (then
                 (local.set $ky (i32.const 0))
@@ -1979,9 +2066,9 @@
                     (then
                       (local.set $oy
                         (select (i32.div_s (local.get $t) (local.get $sh)) (i32.const -1) (i32.eqz (i32.rem_s (local.get $t) (local.get $sh)))))))
-                  (if (i32.and (i32.ge_s (local.get $t) (i32.const 0)) (i32.lt_u (local.get $oy) (local.get $oh)))
+                  (if (i32.and (i32.ge_s (local.get $t) (i32.const 0)) (i32.lt_u (i32.sub (local.get $oy) (local.get $oy0)) (local.get $bandRows)))
                     (then
-                      (local.set $outRow (i32.add (local.get $out) (i32.mul (i32.mul (local.get $oy) (local.get $ow)) (local.get $cellBytes))))
+                      (local.set $outRow (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $rowBytes))))
                       (local.set $kx (i32.const 0))
                       (loop $tapColumn
                         (local.set $u (i32.sub (i32.add (local.get $ix) (local.get $pl)) (local.get $kx)))
@@ -2013,6 +2100,254 @@
             (br $pixel)))
         (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
         (br $pixelRow))))
+
+;; convPixels' sums (same parameters, same band) another way, for layers
+  ;; without its unrolled case: per input row, the span from its first to its
+  ;; last nonzero pixel, every pixel of it scattered, zeros too (their
+  ;; products add nothing, the header's argument): no branch per pixel on
+  ;; whether it is zero, which costs more than the zeros' products on a
+  ;; digit. Per row, tap rows ky (those its stride lets reach the band), then
+  ;; tap columns kx ascending, then the output columns whose pixel lies in the
+  ;; span: an output value gets its terms in (ky, kx) order, rows ascending,
+  ;; as convPixels gives them. A span holding an infinite or NaN pixel takes
+  ;; every product masked (decodeTaps' masks).
+  (func (export "convSpans")
+    (param $taps i32) (param $in i32) (param $height i32) (param $width i32) (param $out i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32) (param $channels i32)
+    (param $oy0 i32) (param $oy1 i32)
+    (local $iy i32) (local $iyEnd i32) (local $rowAt i32) (local $c0 i32) (local $c1 i32) (local $i i32) (local $masked i32)
+    (local $ky i32) (local $kx i32) (local $oy i32) (local $ox i32) (local $oxEnd i32) (local $a i32) (local $b i32)
+    (local $cellBytes i32) (local $tapBytes i32) (local $rowBytes i32) (local $outRow i32) (local $tapAt i32)
+    (local $p i32) (local $pStep i32) (local $d i32) (local $wAt i32) (local $g i32) (local $xv v128)
+    (local.set $cellBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $tapBytes (i32.shl (local.get $channels) (i32.const 3)))
+    (local.set $rowBytes (i32.mul (local.get $ow) (local.get $cellBytes)))
+    (local.set $pStep (i32.shl (local.get $sw) (i32.const 2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.mul (i32.sub (local.get $oy1) (local.get $oy0)) (local.get $rowBytes)))
+    ;; from here on `out` is where output row 0 would be (rows outside the band are never addressed)
+    (local.set $out (i32.sub (local.get $out) (i32.mul (local.get $oy0) (local.get $rowBytes))))
+    (local.set $iy (i32.sub (i32.mul (local.get $oy0) (local.get $sh)) (local.get $pt)))
+    (if (i32.lt_s (local.get $iy) (i32.const 0)) (then (local.set $iy (i32.const 0))))
+    (local.set $iyEnd (i32.add (i32.sub (i32.mul (i32.sub (local.get $oy1) (i32.const 1)) (local.get $sh)) (local.get $pt)) (local.get $kh)))
+    (if (i32.gt_s (local.get $iyEnd) (local.get $height)) (then (local.set $iyEnd (local.get $height))))
+    (block $rowsDone
+      (loop $pixelRow
+        (br_if $rowsDone (i32.ge_s (local.get $iy) (local.get $iyEnd)))
+        (local.set $rowAt (i32.add (local.get $in) (i32.shl (i32.mul (local.get $iy) (local.get $width)) (i32.const 2))))
+        ;; the span [c0, c1): four zeros (either sign) at a time, then one; back from the end one at a time
+        (local.set $c0 (i32.const 0))
+        (block $found
+          (loop $four
+            (br_if $found (i32.gt_u (i32.add (local.get $c0) (i32.const 4)) (local.get $width)))
+            (br_if $found
+              (v128.any_true
+                (v128.and (v128.load (i32.add (local.get $rowAt) (i32.shl (local.get $c0) (i32.const 2))))
+                  (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 4)))
+            (br $four)))
+        (block $found
+          (loop $one
+            (br_if $found (i32.ge_u (local.get $c0) (local.get $width)))
+            (br_if $found (i32.and (i32.load (i32.add (local.get $rowAt) (i32.shl (local.get $c0) (i32.const 2)))) (i32.const 0x7fffffff)))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 1)))
+            (br $one)))
+        (if (i32.lt_u (local.get $c0) (local.get $width))
+          (then
+            (local.set $c1 (local.get $width))
+            (block $found
+              (loop $back
+                (br_if $found
+                  (i32.and (i32.load (i32.add (local.get $rowAt) (i32.shl (i32.sub (local.get $c1) (i32.const 1)) (i32.const 2)))) (i32.const 0x7fffffff)))
+                (local.set $c1 (i32.sub (local.get $c1) (i32.const 1)))
+                (br $back)))
+            (local.set $masked (i32.const 0))
+            (local.set $i (local.get $c0))
+            (loop $finite
+              (if (i32.eq (i32.and (i32.load (i32.add (local.get $rowAt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 0x7f800000))
+                    (i32.const 0x7f800000))
+                (then (local.set $masked (i32.const 1))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $finite (i32.lt_u (local.get $i) (local.get $c1))))
+            ;; tap rows ky0, ky0 + sh, ... reach output rows oyTop, oyTop - 1, ...
+            (local.set $ky (i32.rem_u (i32.add (local.get $iy) (local.get $pt)) (local.get $sh)))
+            (local.set $oy (i32.div_u (i32.add (local.get $iy) (local.get $pt)) (local.get $sh)))
+            (block $tapRowsDone
+              (loop $tapRow
+                (br_if $tapRowsDone (i32.ge_u (local.get $ky) (local.get $kh)))
+                (br_if $tapRowsDone (i32.lt_s (local.get $oy) (local.get $oy0)))
+                (if (i32.lt_s (local.get $oy) (local.get $oy1))
+                  (then
+                    (local.set $outRow (i32.add (local.get $out) (i32.mul (local.get $oy) (local.get $rowBytes))))
+                    (local.set $kx (i32.const 0))
+                    (loop $tapColumn
+                      ;; output columns ox with pixel ox * sw - pl + kx in [c0, c1): from ceil(a / sw) to floor(b / sw)
+                      (local.set $a (i32.sub (i32.add (local.get $c0) (local.get $pl)) (local.get $kx)))
+                      (local.set $b (i32.sub (i32.sub (i32.add (local.get $c1) (local.get $pl)) (local.get $kx)) (i32.const 1)))
+                      (if (i32.ge_s (local.get $b) (i32.const 0))
+                        (then
+                          (if (i32.lt_s (local.get $a) (i32.const 0)) (then (local.set $a (i32.const 0))))
+                          ;; (a division per tap column costs more than a digit row's cells: strides 1 and 2 shift)
+                          (local.set $a (i32.add (local.get $a) (i32.sub (local.get $sw) (i32.const 1))))
+                          (if (i32.eq (local.get $sw) (i32.const 1))
+                            (then (local.set $ox (local.get $a)) (local.set $oxEnd (local.get $b)))
+                            (else
+                              (if (i32.eq (local.get $sw) (i32.const 2))
+                                (then
+                                  (local.set $ox (i32.shr_u (local.get $a) (i32.const 1)))
+                                  (local.set $oxEnd (i32.shr_u (local.get $b) (i32.const 1))))
+                                (else
+                                  (local.set $ox (i32.div_u (local.get $a) (local.get $sw)))
+                                  (local.set $oxEnd (i32.div_u (local.get $b) (local.get $sw)))))))
+                          (local.set $oxEnd (i32.add (local.get $oxEnd) (i32.const 1)))
+                          (if (i32.gt_s (local.get $oxEnd) (local.get $ow)) (then (local.set $oxEnd (local.get $ow))))
+                          (local.set $tapAt
+                            (i32.add (local.get $taps) (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx)) (local.get $tapBytes))))
+                          (local.set $p
+                            (i32.add (local.get $rowAt)
+                              (i32.shl (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)) (local.get $kx)) (i32.const 2))))
+                          (local.set $d (i32.add (local.get $outRow) (i32.mul (local.get $ox) (local.get $cellBytes))))
+                          (block $cellsDone
+                            (loop $cell
+                              (br_if $cellsDone (i32.ge_s (local.get $ox) (local.get $oxEnd)))
+                              (local.set $xv (v128.load32_splat (local.get $p)))
+                              (local.set $wAt (local.get $tapAt))
+                              (local.set $g (i32.const 0))
+                              (if (local.get $masked)
+                                (then
+                                  (loop $groupM
+                                    (v128.store (local.get $d)
+                                      (f32x4.add (v128.load (local.get $d))
+                                        (v128.and (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))
+                                          (v128.load (i32.add (local.get $wAt) (local.get $cellBytes))))))
+                                    (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                                    (local.set $wAt (i32.add (local.get $wAt) (i32.const 16)))
+                                    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                                    (br_if $groupM (i32.lt_u (local.get $g) (local.get $cellBytes)))))
+                                (else
+                                  (if (i32.and (local.get $cellBytes) (i32.const 63))
+                                    (then
+                                      (loop $group
+                                        (v128.store (local.get $d)
+                                          (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))))
+                                        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                                        (local.set $wAt (i32.add (local.get $wAt) (i32.const 16)))
+                                        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                                        (br_if $group (i32.lt_u (local.get $g) (local.get $cellBytes)))))
+                                    (else
+                                      (loop $group4
+                                        (v128.store (local.get $d)
+                                          (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $xv) (v128.load (local.get $wAt)))))
+                                        (v128.store offset=16 (local.get $d)
+                                          (f32x4.add (v128.load offset=16 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $wAt)))))
+                                        (v128.store offset=32 (local.get $d)
+                                          (f32x4.add (v128.load offset=32 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=32 (local.get $wAt)))))
+                                        (v128.store offset=48 (local.get $d)
+                                          (f32x4.add (v128.load offset=48 (local.get $d)) (f32x4.mul (local.get $xv) (v128.load offset=48 (local.get $wAt)))))
+                                        (local.set $d (i32.add (local.get $d) (i32.const 64)))
+                                        (local.set $wAt (i32.add (local.get $wAt) (i32.const 64)))
+                                        (local.set $g (i32.add (local.get $g) (i32.const 64)))
+                                        (br_if $group4 (i32.lt_u (local.get $g) (local.get $cellBytes))))))))
+                              (local.set $p (i32.add (local.get $p) (local.get $pStep)))
+                              (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                              (br $cell)))))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br_if $tapColumn (i32.lt_u (local.get $kx) (local.get $kw))))))
+                (local.set $ky (i32.add (local.get $ky) (local.get $sh)))
+                (local.set $oy (i32.sub (local.get $oy) (i32.const 1)))
+                (br $tapRow)))))
+        (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+        (br $pixelRow))))
+
+  ;; A band of convPixels' NHWC sums, `cells` cells of `channels` (a multiple
+  ;; of 4), finished into a planar map: out[c * planeBytes + 4 cell] =
+  ;; act(fl32(sum + bias[c])) (activation 0 linear, 1 relu, 2 relu6), the bits
+  ;; $finish gives. Four cells by four channels at a time, transposed in
+  ;; registers so each channel's four cells go out as one vector; the last
+  ;; cells (fewer than four) one lane at a time.
+  (func (export "finishPlanar")
+    (param $sums i32) (param $cells i32) (param $channels i32) (param $bias i32) (param $activation i32) (param $out i32) (param $planeBytes i32)
+    (local $cell i32) (local $g i32) (local $cellBytes i32) (local $at i32) (local $dst i32) (local $bv v128)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $cellBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (block $quadsDone
+      (loop $quad
+        (br_if $quadsDone (i32.gt_u (i32.add (local.get $cell) (i32.const 4)) (local.get $cells)))
+        (local.set $g (i32.const 0))
+        (loop $group
+          (local.set $bv (v128.load (i32.add (local.get $bias) (local.get $g))))
+          (local.set $at (i32.add (i32.add (local.get $sums) (local.get $g)) (i32.mul (local.get $cell) (local.get $cellBytes))))
+          (local.set $a (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+          (if (local.get $activation)
+            (then
+              (local.set $a (v128.andnot (local.get $a) (f32x4.lt (local.get $a) (v128.const f32x4 0 0 0 0))))
+              (if (i32.eq (local.get $activation) (i32.const 2))
+                (then (local.set $a (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a) (f32x4.gt (local.get $a) (v128.const f32x4 6 6 6 6))))))))
+          (local.set $at (i32.add (local.get $at) (local.get $cellBytes)))
+          (local.set $b (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+          (if (local.get $activation)
+            (then
+              (local.set $b (v128.andnot (local.get $b) (f32x4.lt (local.get $b) (v128.const f32x4 0 0 0 0))))
+              (if (i32.eq (local.get $activation) (i32.const 2))
+                (then (local.set $b (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $b) (f32x4.gt (local.get $b) (v128.const f32x4 6 6 6 6))))))))
+          (local.set $at (i32.add (local.get $at) (local.get $cellBytes)))
+          (local.set $c (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+          (if (local.get $activation)
+            (then
+              (local.set $c (v128.andnot (local.get $c) (f32x4.lt (local.get $c) (v128.const f32x4 0 0 0 0))))
+              (if (i32.eq (local.get $activation) (i32.const 2))
+                (then (local.set $c (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $c) (f32x4.gt (local.get $c) (v128.const f32x4 6 6 6 6))))))))
+          (local.set $at (i32.add (local.get $at) (local.get $cellBytes)))
+          (local.set $d (f32x4.add (v128.load (local.get $at)) (local.get $bv)))
+          (if (local.get $activation)
+            (then
+              (local.set $d (v128.andnot (local.get $d) (f32x4.lt (local.get $d) (v128.const f32x4 0 0 0 0))))
+              (if (i32.eq (local.get $activation) (i32.const 2))
+                (then (local.set $d (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $d) (f32x4.gt (local.get $d) (v128.const f32x4 6 6 6 6))))))))
+          ;; lanes are channels; interleave to lanes of cells
+          (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+          (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+          (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $c) (local.get $d)))
+          (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $c) (local.get $d)))
+          (local.set $dst
+            (i32.add (i32.add (local.get $out) (i32.shl (local.get $cell) (i32.const 2)))
+              (i32.mul (i32.shr_u (local.get $g) (i32.const 2)) (local.get $planeBytes))))
+          (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (v128.store (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (v128.store (local.get $dst) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (v128.store (local.get $dst) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+          (local.set $g (i32.add (local.get $g) (i32.const 16)))
+          (br_if $group (i32.lt_u (local.get $g) (local.get $cellBytes))))
+        (local.set $cell (i32.add (local.get $cell) (i32.const 4)))
+        (br $quad)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $cell) (local.get $cells)))
+        (local.set $g (i32.const 0))
+        (loop $group
+          (local.set $a (f32x4.add (v128.load (i32.add (i32.add (local.get $sums) (local.get $g)) (i32.mul (local.get $cell) (local.get $cellBytes))))
+            (v128.load (i32.add (local.get $bias) (local.get $g)))))
+          (if (local.get $activation)
+            (then
+              (local.set $a (v128.andnot (local.get $a) (f32x4.lt (local.get $a) (v128.const f32x4 0 0 0 0))))
+              (if (i32.eq (local.get $activation) (i32.const 2))
+                (then (local.set $a (v128.bitselect (v128.const f32x4 6 6 6 6) (local.get $a) (f32x4.gt (local.get $a) (v128.const f32x4 6 6 6 6))))))))
+          (local.set $dst
+            (i32.add (i32.add (local.get $out) (i32.shl (local.get $cell) (i32.const 2)))
+              (i32.mul (i32.shr_u (local.get $g) (i32.const 2)) (local.get $planeBytes))))
+          (f32.store (local.get $dst) (f32x4.extract_lane 0 (local.get $a)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (f32.store (local.get $dst) (f32x4.extract_lane 1 (local.get $a)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (f32.store (local.get $dst) (f32x4.extract_lane 2 (local.get $a)))
+          (local.set $dst (i32.add (local.get $dst) (local.get $planeBytes)))
+          (f32.store (local.get $dst) (f32x4.extract_lane 3 (local.get $a)))
+          (local.set $g (i32.add (local.get $g) (i32.const 16)))
+          (br_if $group (i32.lt_u (local.get $g) (local.get $cellBytes))))
+        (local.set $cell (i32.add (local.get $cell) (i32.const 1)))
+        (br $one))))
 
   ;; Max (kind 0) or average (kind 1) pooling of convPixels' NHWC sums,
   ;; every window inside the map: each value read becomes act(fl32(v +

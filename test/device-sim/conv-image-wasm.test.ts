@@ -24,7 +24,10 @@ import {
   convItemsBytes,
   convItemsFits,
   convItemsWasm,
+  convBandBytes,
   convPixelsFits,
+  convPixelsPlanarWasm,
+  convPixelsTakes,
   convPixelsWasm,
   convTapsBytes,
   decodedEntriesBytes,
@@ -471,6 +474,66 @@ test('a one-channel conv from its nonzero pixels (NHWC sums) and the pool that f
         untouched(tapsAt, convTapsBytes(geometry), 'taps');
         untouched(mapAt, sums.length * 4, 'sums');
         untouched(outAt, expected.length * 4, 'pooled map');
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
+test('a one-channel conv scattered from its rows’ spans, band by band, finished into a planar map equals the reference bit for bit', () => {
+  fc.assert(
+    fc.property(
+      // one input channel; output channels a multiple of 4, 8 or not, past 16 (four vectors a step) or not
+      convCase.map((c) => ({
+        ...c,
+        depthwise: false,
+        channels: 1,
+        activation: c.activation === 'tanh' ? ('relu' as const) : c.activation,
+        units: [4, 8, 12, 16, 20, 32, 48][c.units % 7]!,
+      })),
+      fc.integer({ min: 1, max: 20 }),
+      (c, rowsWanted) => {
+        const random = generator(c.seed);
+        const shape: MapShape = { height: c.height, width: c.width, channels: 1 };
+        const params: WindowParams = { window: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding };
+        const outC = c.units;
+        const convOut = windowOutput(shape, params, outC);
+        const geometry = convGeometry(shape, params, outC, false);
+        assert.ok(convPixelsTakes(geometry), describe(c));
+        const bandRows = Math.min(rowsWanted, convOut.height);
+        // 48 channels over a 14 x 40 map, band and map: room for both
+        const arena = addressSpace(1024 * 1024);
+        const { layer, at } = imageLayerIn(arena, c.kh * c.kw, outC, outC, c.density, c.layout, random);
+        const input = randomMap(c.height * c.width, random, c.zeros, c.wild);
+        const cells = convOut.height * convOut.width;
+        const expected = new Float32Array(cells * outC);
+        convImageLayer(layer, input, shape, params, false, expected);
+        applyActivation(c.activation, expected);
+
+        const inAt = arena.allocate(input.length * 4, 'input');
+        arena.float32(inAt, input.length).set(input);
+        // Sentinels around the taps, the band and the map: nothing outside them may change.
+        const guard = 64;
+        const guarded = (bytes: number, label: string) => {
+          const at = arena.allocate(guard + bytes + guard, label) + guard;
+          arena.uint8(at - guard, guard + bytes + guard).fill(0xa5);
+          return at;
+        };
+        const untouched = (at: number, bytes: number, label: string) => {
+          const around = arena.uint8(at - guard, guard + bytes + guard);
+          for (let i = 0; i < guard; i++) assert.is(around[i], 0xa5, `${describe(c)}: byte ${guard - i} before the ${label}`);
+          for (let i = around.length - guard; i < around.length; i++) assert.is(around[i], 0xa5, `${describe(c)}: a byte past the ${label}`);
+        };
+        const tapsAt = guarded(convTapsBytes(geometry), 'taps');
+        const bandAt = guarded(convBandBytes(geometry, bandRows), 'band');
+        const outAt = guarded(expected.length * 4, 'map');
+        const kernels = convImageKernelsFor(arena.memory);
+        convPixelsPlanarWasm(kernels, at, geometry, inAt, outAt, tapsAt, bandAt, bandRows, activationCode(c.activation));
+        const label = `${describe(c)} band ${bandRows}`;
+        assertSameBits(fromPlanar(arena.float32(outAt, expected.length), cells, outC), expected, label);
+        untouched(tapsAt, convTapsBytes(geometry), 'taps');
+        untouched(bandAt, convBandBytes(geometry, bandRows), 'band');
+        untouched(outAt, expected.length * 4, 'map');
       },
     ),
     { numRuns: RUNS },
