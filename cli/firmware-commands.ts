@@ -64,7 +64,7 @@ export function registerFirmwareCommands(program: Command): void {
         process.stdout.write(JSON.stringify({ file, model: manifest.model, version: manifest.version, heldIntervals, arithmetic, ...plan }) + '\n');
         return;
       }
-      // the library runs a convolutional model from its image on the f32 path only
+      // whether the library runs this model from its image on this path
       let imageRuns = true;
       try {
         checkFirmwareSupport(artifact, arithmetic, 'image');

@@ -1,9 +1,11 @@
 // Runs a convolutional model (a chain with conv2d, depthwise, pooling and
 // Dense layers) on docs/arithmetic.md's int path, "Convolutional layers
-// (int path)", with the coded kernels: every weighted layer decodes its
+// (int path)", with the coded kernels (every weighted layer decodes its
 // held segments through the chunk buffers on each inference and adds each
-// entry's int8 weight into its int32 output map (kernels/conv-int.ts);
-// pooling works on the integers and keeps the exponent; after each
+// entry's int8 weight into its int32 output map, kernels/conv-int.ts) or
+// from the execution image (each weighted layer's rows read in place:
+// convImageLayerInt, and evalImageLayerInt for a Dense layer; the weights'
+// exponents are the coded path's, so the integers are the same); pooling works on the integers and keeps the exponent; after each
 // weighted layer but the last, the map is shifted toward the bound of the
 // next weighted layer (block floating point, one exponent per map and
 // sample). graph-interpreter.ts hands such models here on the int path.
@@ -13,7 +15,7 @@
 //   input    raw sample bytes               alive at step 0
 //   x        the input map, int32           alive at steps 0..1
 //   out[i]   layer i's output, int32        alive at steps i+1..i+2
-//   chunk    positions u32 + values f32     alive at steps 1..L
+//   chunk    positions u32 + values f32     alive at steps 1..L (coded kernels only)
 // Persistent beside it: the input table (xq of each raw byte, 256 int32)
 // and a float copy of the logits (for invoke), as interpreter.ts's int path.
 import {
@@ -30,9 +32,10 @@ import {
 import type { Arena } from './arena.ts';
 import { DeviceError, DeviceErrorCode } from './errors.ts';
 import type { GraphPlan } from './graph-interpreter.ts';
+import type { ImageLayer } from './exec-image.ts';
 import type { Interpreter, InterpreterOptions } from './interpreter.ts';
 import type { MapShape } from './kernels/conv.ts';
-import { addIntBiasMapEntries, convIntEntries, globalAvgPoolInt, poolInt, termsOf } from './kernels/conv-int.ts';
+import { addIntBiasMapEntries, convImageLayerInt, convIntEntries, globalAvgPoolInt, poolInt, termsOf } from './kernels/conv-int.ts';
 import { fit, heldMagnitudes } from './kernels/dense-int.ts';
 import { applyActivation } from './kernels/dense-reference.ts';
 import { reserveCursorState, segmentTable, streamSegments, type ChunkBuffers } from './kernels/dense.ts';
@@ -50,6 +53,7 @@ import {
   WEIGHT_LIMIT,
 } from './kernels/int-reference.ts';
 import { preprocess } from './kernels/dense-reference.ts';
+import { evalImageLayerInt } from './kernels/sparse-rows.ts';
 import { createGreedyMemoryPlanner } from './memory-planner.ts';
 
 /** Bound of a map no weighted layer reads any more (only pooling follows): the cap of every X_l. */
@@ -138,13 +142,20 @@ export function prepareIntGraph(artifact: Artifact, arena: Arena, inputTable: In
   return { layers: intLayers, ahead, fx, S, O, inputBound };
 }
 
+/** fb - fa, which the exponents' choice keeps >= 0. */
+function biasShiftOf(il: IntGraphLayer, fa: number): number {
+  const shift = il.fb - fa;
+  if (shift < 0) throw new Error(`int arithmetic: layer "${il.layer.name}" bias exponent ${il.fb} below its accumulator's ${fa}`);
+  return shift;
+}
+
 /** A spatial layer's input (layerShapes checked it is a feature map). */
 function mapOf(shape: readonly number[]): MapShape {
   const [height, width, channels] = featureMap(shape)!;
   return { height, width, channels };
 }
 
-/** Interpreter of a model with spatial layers on the int path (coded kernels). */
+/** Interpreter of a model with spatial layers on the int path (coded kernels, or the execution image's). */
 export function createGraphIntInterpreter(
   artifact: Artifact,
   arena: Arena,
@@ -152,7 +163,7 @@ export function createGraphIntInterpreter(
 ): Interpreter & { plan: GraphPlan } {
   const { manifest } = artifact;
   const layers = manifest.layers;
-  if (options.image) throw unsupported('convolutional models run with the coded kernels only, not from the execution image');
+  const image = options.image ?? null;
   const shapes: LayerShape[] = layerShapes(
     manifest.preprocess.inputShape,
     layers,
@@ -171,6 +182,13 @@ export function createGraphIntInterpreter(
       throw unsupported(`layer "${layer.name}" has activation ${a}; only linear, relu, relu6 and a softmax last`);
   });
   if (artifact.segments.length > 0xffff) throw unsupported(`artifact holds ${artifact.segments.length} segments; at most 65535 are supported`);
+  // The image's layer of each weighted layer (pooling layers have none).
+  const imageLayerOf: Array<ImageLayer | null> = [];
+  if (image) {
+    let w = 0;
+    for (const layer of layers) imageLayerOf.push(isWeighted(layer) ? (image.layers[w++] ?? null) : null);
+    if (w !== image.layers.length) throw unsupported(`the execution image has ${image.layers.length} layers, the model ${w} weighted layers`);
+  }
   const inputSize = elementCount(manifest.preprocess.inputShape);
   const outputSize = elementCount(shapes[last]!.output);
 
@@ -191,8 +209,9 @@ export function createGraphIntInterpreter(
   const inputRequest = add('input', inputSize, 0, 0);
   const xRequest = add('input as int32', inputSize * 4, 0, 1);
   const outRequests = layers.map((layer, i) => add(`out ${layer.name}`, elementCount(shapes[i]!.output) * 4, i + 1, i + 2));
-  const positionsRequest = add('chunk positions', chunkEntries * 4, 1, layers.length);
-  const valuesRequest = add('chunk values', chunkEntries * 4, 1, layers.length);
+  // The image is read in place: no chunk buffers.
+  const positionsRequest = image ? -1 : add('chunk positions', chunkEntries * 4, 1, layers.length);
+  const valuesRequest = image ? -1 : add('chunk values', chunkEntries * 4, 1, layers.length);
   const planned = planner.plan();
   const base = arena.allocate(planned.totalBytes, `inference scratch of model "${manifest.model}"`);
   const plan: GraphPlan = {
@@ -203,11 +222,13 @@ export function createGraphIntInterpreter(
   const input = arena.uint8(base + planned.offsets[inputRequest]!, inputSize);
   const x = arena.int32(base + planned.offsets[xRequest]!, inputSize);
   const outputs = layers.map((_, i) => arena.int32(base + planned.offsets[outRequests[i]!]!, elementCount(shapes[i]!.output)));
-  const chunk: ChunkBuffers = {
-    positions: arena.uint32(base + planned.offsets[positionsRequest]!, chunkEntries),
-    values: arena.float32(base + planned.offsets[valuesRequest]!, chunkEntries),
-  };
-  reserveCursorState(artifact, arena);
+  const chunk: ChunkBuffers | null = image
+    ? null
+    : {
+        positions: arena.uint32(base + planned.offsets[positionsRequest]!, chunkEntries),
+        values: arena.float32(base + planned.offsets[valuesRequest]!, chunkEntries),
+      };
+  if (!image) reserveCursorState(artifact, arena);
 
   const deferSoftmax = 'activation' in layers[last]! && layers[last].activation === 'softmax';
   let lastExponent = 0;
@@ -228,26 +249,38 @@ export function createGraphIntInterpreter(
     const il = model.layers[i]!;
     const weighted = il.layer;
     const fa = fx + il.fw;
+    const imageLayer = imageLayerOf[i];
+    if (imageLayer) {
+      const bias = il.hasBias ? { scale: il.biasScale, shift: biasShiftOf(il, fa) } : null;
+      if (weighted.kind === 'dense') evalImageLayerInt(imageLayer, from, null, il.weightScale, bias, out);
+      else convImageLayerInt(imageLayer, from, mapOf(shape.input), weighted, weighted.kind === 'depthwise-conv2d', il.weightScale, bias, out);
+      return finish(i, out, fa);
+    }
     out.fill(0);
     if (weighted.kind === 'dense') {
       const units = weighted.units;
-      streamSegments(artifact, il.weightSegments, chunk, arena, (p, v, n) => accumulateIntEntries(p, v, n, units, from, null, il.weightScale, out));
+      streamSegments(artifact, il.weightSegments, chunk!, arena, (p, v, n) => accumulateIntEntries(p, v, n, units, from, null, il.weightScale, out));
     } else {
       const inMap = mapOf(shape.input);
       const full = weighted.kind === 'conv2d' ? 1 : 0;
       const lastDim = full ? weighted.units : weighted.units / weighted.inputs;
-      streamSegments(artifact, il.weightSegments, chunk, arena, (p, v, n) =>
+      streamSegments(artifact, il.weightSegments, chunk!, arena, (p, v, n) =>
         convIntEntries(from, inMap, weighted, lastDim, full, p, v, n, il.weightScale, out),
       );
     }
     if (il.hasBias) {
-      const shift = il.fb - fa;
-      if (shift < 0) throw new Error(`int arithmetic: layer "${weighted.name}" bias exponent ${il.fb} below its accumulator's ${fa}`);
+      const shift = biasShiftOf(il, fa);
       const channels = weighted.units;
-      streamSegments(artifact, il.biasSegments, chunk, arena, (p, v, n) =>
+      streamSegments(artifact, il.biasSegments, chunk!, arena, (p, v, n) =>
         weighted.kind === 'dense' ? addIntBiasEntries(p, v, n, il.biasScale, shift, out) : addIntBiasMapEntries(p, v, n, channels, il.biasScale, shift, out),
       );
     }
+    return finish(i, out, fa);
+  }
+
+  /** Weighted layer i's activation on its accumulators (at `fa`), then the rescaling; returns the output's exponent. */
+  function finish(i: number, out: Int32Array, fa: number): number {
+    const weighted = model.layers[i]!.layer;
     const activation: Activation = i === last && deferSoftmax ? 'linear' : weighted.activation;
     applyIntActivation(activation, out, fa);
     const ahead = model.ahead[i];

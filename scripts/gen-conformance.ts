@@ -53,12 +53,11 @@
 // (NAME-rice..., same entries, same samples), and its expected outputs
 // must equal the range-coded twin's bit for bit; the generator checks it.
 //
-// Convolutional models (format version 2) run with the coded kernels on
-// both paths (the int path: docs/arithmetic.md "Convolutional layers (int
-// path)") and with the execution image on the f32 path (its order:
-// docs/arithmetic.md "Convolutional layers"): they have those three
-// `expect` records, an `image` record, and a `refuse` record for the int
-// path's image kernels.
+// Convolutional models (format version 2) run on both paths with both
+// kernels (the int path: docs/arithmetic.md "Convolutional layers (int
+// path)"; the f32 image's order: "Convolutional layers"): they have four
+// `expect` records (the int image's equal to the int coded ones: exact
+// sums) and an `image` record.
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,9 @@
 // The spatial operators on docs/arithmetic.md's int path ("Convolutional
 // layers (int path)"): conv2d and depthwise conv2d streamed from kernel
-// entries (as the segment decoder yields them, never a dense kernel) into
-// int32 accumulators, their bias into every cell, max and average pooling
-// and the global average pool on integers.
+// entries (as the segment decoder yields them, never a dense kernel) or
+// read from an execution image layer's rows, into int32 accumulators, their
+// bias into every cell, max and average pooling and the global average
+// pool on integers.
 //
 // Maps are NHWC without the batch, as on the f32 path (kernels/conv.ts),
 // with the same geometry (formats/artifact/layer-graph.ts). Every value is
@@ -10,8 +11,10 @@
 // by the layer's activation bound, and a pooling sum below 2^39 (its inputs
 // are bounded by 32767), so doubles hold every intermediate value and the
 // C library's integers give the same bits. Nothing allocates.
+import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { Layer } from '../../formats/index.ts';
-import { walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import type { ImageLayer } from '../exec-image.ts';
+import { endValid, firstValid, walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 import { rdiv, rnd, rsh } from './int-reference.ts';
 
 /**
@@ -70,6 +73,89 @@ export function convIntEntries(
       outRow += outRowStep;
     }
   });
+}
+
+/**
+ * The image kernel of a convolution on the int path: acc = 0, then every
+ * row (ky, kx, input channel) of the image layer adds each entry's
+ * rnd(value * 2^fw) times the input into every output cell its tap reaches
+ * inside the input (conv-image.ts's geometry), then, with `bias`, each
+ * channel's rsh(rnd(bias * 2^fb), shift) into every cell. Integer sums are
+ * exact, so this equals convIntEntries over the decoded entries whatever
+ * the order. `depthwise`: column m of row (ky, kx, ci) feeds channel
+ * ci * multiplier + m (multiplier = the layer's columns); else column =
+ * output channel.
+ */
+export function convImageLayerInt(
+  layer: ImageLayer,
+  input: Int32Array,
+  inShape: MapShape,
+  params: WindowParams,
+  depthwise: boolean,
+  weightScale: number,
+  bias: { scale: number; shift: number } | null,
+  output: Int32Array,
+): void {
+  const { height, width, channels: inC } = inShape;
+  const [kh, kw] = params.window;
+  const [sh, sw] = params.strides;
+  const oh = outputLength(height, kh, sh, params.padding);
+  const ow = outputLength(width, kw, sw, params.padding);
+  const padTop = padBefore(height, kh, sh, params.padding);
+  const padLeft = padBefore(width, kw, sw, params.padding);
+  const outC = depthwise ? inC * layer.units : layer.units;
+  const inStep = sw * inC;
+  const inRowStep = sh * width * inC;
+  const outRowStep = ow * outC;
+  const { counts, entries, colBits, table, values } = layer;
+  const mask = 2 ** colBits - 1;
+  output.fill(0);
+  let e = 0;
+  for (let r = 0; r < layer.inputs; r++) {
+    const end = e + counts[r]!;
+    const tap = Math.floor(r / inC);
+    const ci = r - tap * inC;
+    const ky = Math.floor(tap / kw);
+    const kx = tap - ky * kw;
+    const iyBase = ky - padTop;
+    const ixBase = kx - padLeft;
+    const oy0 = firstValid(iyBase, sh);
+    const oy1 = endValid(iyBase, sh, height, oh);
+    const ox0 = firstValid(ixBase, sw);
+    const ox1 = endValid(ixBase, sw, width, ow);
+    if (oy0 >= oy1 || ox0 >= ox1) {
+      e = end;
+      continue;
+    }
+    for (; e < end; e++) {
+      const packed = entries[e]!;
+      const column = packed & mask;
+      // A zero weight adds nothing (exact sums: skipping it changes no bit).
+      const wq = rnd((table ? table[packed >>> colBits]! : values![e]!) * weightScale);
+      if (wq === 0) continue;
+      const co = depthwise ? ci * layer.units + column : column;
+      let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
+      let outRow = (oy0 * ow + ox0) * outC + co;
+      for (let oy = oy0; oy < oy1; oy++) {
+        let i = inRow;
+        let o = outRow;
+        for (let ox = ox0; ox < ox1; ox++) {
+          output[o]! += input[i]! * wq;
+          i += inStep;
+          o += outC;
+        }
+        inRow += inRowStep;
+        outRow += outRowStep;
+      }
+    }
+  }
+  if (!bias) return;
+  // An unheld bias entry is 0 in the image: rnd(0) adds nothing, as a missing entry.
+  for (let c = 0; c < outC; c++) {
+    const b = rsh(rnd(layer.bias[c]! * bias.scale), bias.shift);
+    if (b === 0) continue;
+    for (let o = c; o < output.length; o += outC) output[o]! += b;
+  }
 }
 
 /** acc[cell, p] += rsh(rnd(value * 2^fb), shift) into every cell of a map of `channels` channels, for every bias entry (position p). */

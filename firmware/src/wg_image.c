@@ -392,48 +392,62 @@ wg_status wg_image_build(const wg_model *m, const wg_crypto *crypto, wg_write_fn
 /* ---- attach: openExecImage's checks ---- */
 
 #ifdef WG_ARITH_INT
-/* (wg_open refuses a convolutional model with the int path's image: every
- * layer here is Dense, the image's layer l the model's.)
- * The int path's exponents from the image's values (the largest held
+/* The int path's exponents from the image's values (the largest held
  * |value| of each kernel and bias: unheld bias entries are 0 there), and
- * whether each layer holds bias entries, from the manifest. */
+ * whether each layer holds bias entries, from the manifest. A pooling
+ * layer has no image layer: wg_open left it fw = fb = 64 and no bias. */
 static wg_status image_exponents(wg_model *m)
 {
     const uint8_t *img = m->image;
     wg_layer_state *ls = (wg_layer_state *)(void *)m->arena;
     uint32_t l;
+#if WG_SPATIAL
+    uint32_t il = 0; /* the image's layer: weighted layers only */
+#define IMAGE_LAYER il++
+/* a convolution's bias has the layer's units (its output channels), the
+ * image's units being its kernel's last dimension */
+#define BIAS_VALUES(w) wg_fb_u32(m->manifest, wg_layer(m, l), L_UNITS, 0)
+#else
+#define IMAGE_LAYER l /* every layer is Dense: the image's layer l is the model's */
+#define BIAS_VALUES(w) wg_u32((w) + 4)
+#endif
     for (l = 0; l < m->layer_count; l++) {
-        const uint8_t *w = img + HEADER_BYTES + LAYER_BYTES * l;
-        uint32_t entries = wg_u32(w + 8), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);
-        uint32_t table = wg_u32(w + 24), units = wg_u32(w + 4), e, max = 0;
-        int32_t bias = (int16_t)wg_fb_u16(m->manifest, wg_layer(m, l), L_BIAS, 0xffffu);
-        wg_seg_iter it;
-        for (e = 0; e < entries; e++) {
-            uint32_t packed = entry_bytes == 2u ? wg_u16(img + wg_u32(w + 32) + 2u * e) : wg_u32(img + wg_u32(w + 32) + 4u * e);
-            uint32_t v = wg_u32(img + wg_u32(w + 36) + 4u * (table ? packed >> col_bits : e)) & 0x7fffffffu;
-            max = v > max ? v : max;
-        }
-        ls[l].fw = wg_fit(max, 127);
-        ls[l].fb = 64;
-        ls[l].flags = 0;
-        wg_seg_begin(&it, m);
-        while (bias >= 0 && wg_seg_next(&it)) {
-            if (it.tensor == (uint32_t)bias && wg_holds(m, it.code)) ls[l].flags = WG_LS_BIAS_HELD;
-        }
-        if (ls[l].flags) {
-            for (max = 0, e = 0; e < units; e++) {
-                uint32_t v = wg_u32(img + wg_u32(w + 40) + 4u * e) & 0x7fffffffu;
+        if (!image_holds(m, l)) continue;
+        {
+            const uint8_t *w = img + HEADER_BYTES + LAYER_BYTES * IMAGE_LAYER;
+            uint32_t entries = wg_u32(w + 8), entry_bytes = wg_u32(w + 16), col_bits = wg_u32(w + 20);
+            uint32_t table = wg_u32(w + 24), units = BIAS_VALUES(w), e, max = 0;
+            int32_t bias = (int16_t)wg_fb_u16(m->manifest, wg_layer(m, l), L_BIAS, 0xffffu);
+            wg_seg_iter it;
+            for (e = 0; e < entries; e++) {
+                uint32_t packed = entry_bytes == 2u ? wg_u16(img + wg_u32(w + 32) + 2u * e) : wg_u32(img + wg_u32(w + 32) + 4u * e);
+                uint32_t v = wg_u32(img + wg_u32(w + 36) + 4u * (table ? packed >> col_bits : e)) & 0x7fffffffu;
                 max = v > max ? v : max;
             }
-            ls[l].fb = wg_fit(max, (int64_t)1 << 30);
+            ls[l].fw = wg_fit(max, 127);
+            ls[l].fb = 64;
+            ls[l].flags = 0;
+            wg_seg_begin(&it, m);
+            while (bias >= 0 && wg_seg_next(&it)) {
+                if (it.tensor == (uint32_t)bias && wg_holds(m, it.code)) ls[l].flags = WG_LS_BIAS_HELD;
+            }
+            if (ls[l].flags) {
+                for (max = 0, e = 0; e < units; e++) {
+                    uint32_t v = wg_u32(img + wg_u32(w + 40) + 4u * e) & 0x7fffffffu;
+                    max = v > max ? v : max;
+                }
+                ls[l].fb = wg_fit(max, (int64_t)1 << 30);
+            }
         }
     }
+#undef IMAGE_LAYER
+#undef BIAS_VALUES
     return wg_prepare_input(m);
 }
 #endif
 
 static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *io);
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
 static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io);
 #endif
 
@@ -442,7 +456,7 @@ static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io
  * layer (the model's weighted layer). */
 static wg_status image_kernel(const wg_model *m, uint32_t l, const void *io)
 {
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
     const wg_layer_io *x = (const wg_layer_io *)io;
     if (x->geom && x->geom->kind != KIND_DENSE) return conv_image(m, l, x);
 #endif
@@ -654,7 +668,7 @@ static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
     return WG_OK;
 }
 
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
 /* A convolution from its image layer, in device-sim/kernels/conv-image.ts's
  * order (docs/arithmetic.md, "Convolutional layers"): rows ascending (a
  * row is (ky, kx, input channel)), a row's entries in column order, each
@@ -662,8 +676,10 @@ static wg_status image_layer(const wg_model *m, uint32_t l, const wg_layer_io *i
  * not 0; then every cell's bias, once per channel (+0.0 where no entry is
  * held). An entry of row r, column c is the kernel's position r units + c,
  * so wg_conv_entry adds it exactly as the coded kernels add a decoded one:
- * only the order of the entries, and of the bias, is the image's. (The
- * int path runs a convolutional model with the coded kernels only.) */
+ * only the order of the entries, and of the bias, is the image's. On the
+ * int path (conv-int.ts's convImageLayerInt) an entry adds its wq =
+ * rnd(value 2^fw) and a held bias rsh(rnd(b 2^fb), fb - fa): exact sums,
+ * so the coded kernels' integers in another order. */
 static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io)
 {
     const uint8_t *img = m->image, *w = img + HEADER_BYTES + LAYER_BYTES * l;
@@ -673,9 +689,14 @@ static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io
     const uint8_t *bias = img + wg_u32(w + 40);
     const wg_geom *g = io->geom;
     uint32_t n = g->oh * g->ow * g->oc, oc = g->oc, r, e = 0, j, cell; /* the arena holds n values */
-    float *out = io->out;
+    wg_acc *out = io->out;
     wg_conv k;
-    for (j = 0; j < n; j++) out[j] = 0.0f;
+#ifdef WG_ARITH_INT
+    int8_t tab[WG_MAX_CODEBOOK]; /* the table as int8 weights, as image_layer's */
+    if (table > WG_MAX_CODEBOOK) return WG_E_BAD_IMAGE; /* a codebook is no longer: tab holds it */
+    for (j = 0; j < table; j++) tab[j] = (int8_t)wg_rnd_pow2(wg_u32(values + 4u * j), io->fw);
+#endif
+    for (j = 0; j < n; j++) out[j] = 0;
     wg_conv_begin(&k, g);
     /* attach checked every count, column and table index, and that the
      * rows are the kernel's: every position is inside it */
@@ -683,13 +704,30 @@ static wg_status conv_image(const wg_model *m, uint32_t l, const wg_layer_io *io
         uint32_t c = count_at(counts + count_bytes * r, count_bytes);
         for (; c > 0; c--, e++) {
             uint32_t packed = entry_bytes == 2u ? wg_u16(entry + 2u * e) : wg_u32(entry + 4u * e);
+#ifdef WG_ARITH_INT
+            int32_t v = table ? tab[packed >> col_bits] : (int32_t)wg_rnd_pow2(wg_u32(values + 4u * e), io->fw);
+            if (v == 0) continue; /* no term: exact sums, no bit changes */
+#else
             float v = wg_f32_of_bits(wg_u32(values + 4u * (table ? packed >> col_bits : e)));
+#endif
             wg_conv_entry(&k, io->in, out, r * units + (packed & mask), v);
         }
     }
+#ifdef WG_ARITH_INT
+    /* a held bias: rsh(bq, fb - fa) into every cell of its channel; an
+     * entry not held is +0.0, no term; none held: no term at all */
+    if (!io->bias_held || io->fb - io->fa >= 32) return WG_OK;
+    for (j = 0; j < oc; j++) {
+        uint32_t bits = wg_u32(bias + 4u * j);
+        int32_t b = bits == 0 ? 0 : wg_rsh(rnd_bias(bits, io->fb), io->fb - io->fa);
+        if (b == 0) continue;
+        for (cell = j; cell < n; cell += oc) out[cell] += b;
+    }
+#else
     for (cell = 0; cell < n; cell += oc) {
         for (j = 0; j < oc; j++) out[cell + j] = out[cell + j] + wg_f32_of_bits(wg_u32(bias + 4u * j));
     }
+#endif
     return WG_OK;
 }
 #endif

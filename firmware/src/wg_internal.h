@@ -57,7 +57,7 @@
 /* Convolutional models (format version 2; CMake WG_SPATIAL, docs/firmware.md):
  * a build without them reads version-1 manifests only and refuses a
  * version-2 one with WG_E_UNSUPPORTED_VERSION, as a reader that predates
- * version 2 does. They run on both paths with the coded kernels. */
+ * version 2 does. They run on both paths, with the coded kernels or the image. */
 #ifndef WG_SPATIAL
 #define WG_SPATIAL 1
 #endif
@@ -317,7 +317,7 @@ typedef struct wg_layer_io {
     int32_t in_bound;    /* int: X_0 for the raw input */
     int32_t fw, fb, fa;  /* int: exponents (fa = accumulator's) */
     uint32_t bias_held;
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
     const struct wg_geom *geom; /* the layer's geometry (kind KIND_DENSE: a Dense layer); the image kernels' */
 #endif
 } wg_layer_io;

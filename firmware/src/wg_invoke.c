@@ -9,7 +9,7 @@
  * then the bias segments' the same way. The int path's sums are exact.
  * A convolutional model's layers that are not Dense run in wg_spatial.c
  * (coded kernels, either path; pooling with the image too), or, its
- * convolutions on the f32 path's image, in wg_image.c; their input map is
+ * convolutions with the image (either path), in wg_image.c; their input map is
  * preprocessed once into the odd region; its Dense layers read the last map flat, here. On the
  * int path a pooling layer keeps its input's exponent, and each weighted
  * layer but the last is rescaled toward the next weighted layer's bound.
@@ -178,11 +178,11 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #if WG_SPATIAL
     wg_geom geom;
 #endif
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
     uint32_t il = 0; /* the image's layer: weighted layers only */
 #define IMAGE_LAYER il
 #else
-#define IMAGE_LAYER l /* every layer is one (the int path's image: Dense-only models) */
+#define IMAGE_LAYER l /* every layer is one (Dense-only models) */
 #endif
     if (!m || !input || !result || !(m->open_flags & WG_OPEN_READY)) return WG_E_BAD_ARGUMENT;
     if ((m->open_flags & WG_OPEN_IMAGE) && !m->image_ready) return WG_E_BAD_ARGUMENT;
@@ -201,9 +201,7 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #endif
 #if WG_SPATIAL
     memset(&geom, 0, sizeof(geom));
-#if WG_SPATIAL_F32
     io.geom = &geom;
-#endif
     if (m->graph & WG_GRAPH_MAP) {
         /* a map is read many times: preprocessed once into the odd region
          * (f32: fl32(fl32(raw scale) + offset); int: the clamped xq) */
@@ -231,12 +229,8 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
 #if WG_SPATIAL_INT
         if (geom.kind >= KIND_MAX_POOL) io.fa = fx; /* pooling keeps the exponent */
 #endif
-#if WG_SPATIAL_F32
         /* the image runs a convolution too (io.geom), pooling runs here */
         if (geom.kind >= KIND_MAX_POOL || (geom.kind != KIND_DENSE && !(m->open_flags & WG_OPEN_IMAGE))) {
-#else
-        if (geom.kind != KIND_DENSE) {
-#endif
             st = wg_spatial_layer(m, layer, &io, &geom);
         } else
 #endif
@@ -244,11 +238,11 @@ wg_status wg_invoke(wg_model *m, const uint8_t *input, wg_logit *logits, wg_resu
             /* a convolution's image kernel clears its whole map */
             for (j = 0; j < io.units; j++) io.out[j] = 0;
             st = (m->open_flags & WG_OPEN_IMAGE) ? m->image_kernel(m, IMAGE_LAYER, &io) : coded_layer(m, l, &io, &walk);
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
             if (geom.kind != KIND_DENSE) io.units = geom.oh * geom.ow * geom.oc;
 #endif
         }
-#if WG_SPATIAL_F32
+#if WG_SPATIAL
         if (geom.kind <= KIND_DEPTHWISE) il++;
 #endif
         if (st != WG_OK) return st;

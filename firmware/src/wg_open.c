@@ -402,11 +402,6 @@ wg_status wg_open(wg_model *m, const uint8_t *artifact, size_t len, const uint8_
     if (st != WG_OK) return st;
     st = check_supported(m);
     if (st != WG_OK) return st;
-#if WG_SPATIAL_INT
-    /* the int path runs a convolutional model with the coded kernels only,
-     * as device-sim's does (its image is the f32 path's) */
-    if ((m->graph & WG_GRAPH_MAP) && (flags & WG_OPEN_IMAGE)) return WG_E_UNSUPPORTED;
-#endif
 #ifdef WG_ARITH_INT
     /* the image kernels learn the exponents from the image (wg_image_attach) */
     if (!(flags & WG_OPEN_IMAGE) && (st = wg_prepare_input(m)) != WG_OK) return st;

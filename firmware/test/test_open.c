@@ -136,9 +136,8 @@ static void test_arena_boundary_is_exact(void **state)
 
 /* A convolutional model: the arena check comes before the support check,
  * so one byte below the plan is WG_E_ARENA_TOO_SMALL on every path and
- * kernel; at the plan it runs with the coded kernels on both paths, and
- * with the image on the f32 path (WG_E_UNSUPPORTED on the int path's,
- * docs/firmware.md). */
+ * kernel; at the plan it opens with either kernel on both paths
+ * (docs/firmware.md). */
 static void test_convolutional_arena_and_paths(void **state)
 {
     static const char *names[] = {"conv", "conv-rice"};
@@ -160,11 +159,7 @@ static void test_convolutional_arena_and_paths(void **state)
         free(arena);
         assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image - 1u, &arena), WG_E_ARENA_TOO_SMALL);
         free(arena);
-#ifdef WG_ARITH_INT
-        assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image, &arena), WG_E_UNSUPPORTED);
-#else
         assert_int_equal(open_with(&m, bytes, len, fx.key, WG_OPEN_IMAGE, plan.arena_image, &arena), WG_OK);
-#endif
         free(arena);
         /* without a key: every segment decoded and checked at open */
         assert_int_equal(open_with(&m, bytes, len, NULL, WG_OPEN_ALLOW_UNSIGNED, plan.arena_coded, &arena), WG_OK);

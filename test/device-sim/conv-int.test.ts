@@ -3,8 +3,9 @@
 // integers, BigInt where a sum could pass 2^53), relu6's clamp at its
 // edges, the pooling division's halves, and whole convolutional models on
 // the int path against a plain transcription of the document over decoded
-// tensors (bit for bit) and against the f32 path (within the quantisation
-// error).
+// tensors (bit for bit), the coded kernels and the execution image's alike
+// (exact sums: the image's order gives the same integers), and against the
+// f32 path (within the quantisation error).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -24,6 +25,7 @@ import {
 } from '../../formats/index.ts';
 import { kernelShape, outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import { Arena } from '../../device-sim/arena.ts';
+import { prepareExecImage } from '../../device-sim/exec-image.ts';
 import { createInterpreter } from '../../device-sim/interpreter.ts';
 import { addIntBiasMapEntries, convIntEntries, globalAvgPoolInt, poolInt, termsOf } from '../../device-sim/kernels/conv-int.ts';
 import { preprocess } from '../../device-sim/kernels/dense-reference.ts';
@@ -469,8 +471,12 @@ function randomCnn(seed: number): ModelInput {
   };
 }
 
+/** The int path with the coded kernels and from the execution image: both the document's values and exponent. */
 function checkAgainstDocument(artifact: Artifact, samples: Uint8Array, count: number, what: string): void {
   const interpreter = createInterpreter(artifact, new Arena(1 << 22), { arithmetic: 'int' });
+  const arena = new Arena(1 << 22);
+  const image = prepareExecImage(artifact, arena, 1 << 24).image!;
+  const fromImage = createInterpreter(artifact, arena, { arithmetic: 'int', image });
   const size = interpreter.inputSize;
   for (let s = 0; s < count; s++) {
     const raw = samples.subarray(s * size, (s + 1) * size);
@@ -478,6 +484,10 @@ function checkAgainstDocument(artifact: Artifact, samples: Uint8Array, count: nu
     const got = interpreter.intLogits(raw);
     assert.equal(Array.from(got.values), expected.values, `${what} sample ${s}`);
     assert.is(got.exponent, expected.exponent, `${what} sample ${s} exponent`);
+    const viaImage = fromImage.intLogits(raw);
+    assert.equal(Array.from(viaImage.values), expected.values, `${what} sample ${s}, image`);
+    assert.is(viaImage.exponent, expected.exponent, `${what} sample ${s} exponent, image`);
+    assert.is(fromImage.classify(raw), interpreter.classify(raw), `${what} sample ${s} class, image`);
   }
 }
 
@@ -506,6 +516,28 @@ test("property: random convolutional chains (every kind, strides, padding, relu6
     }),
     { numRuns: 60 },
   );
+});
+
+test("the int path from the execution image gives the coded kernels' logits and exponent, across tiers and seeds", () => {
+  for (const seed of [3, 11]) {
+    const input = convModel({ seed });
+    for (const tier of input.tiers) {
+      const artifact = readArtifact(encodeArtifact(input, { heldIntervals: tier.intervals }));
+      const coded = createInterpreter(artifact, new Arena(1 << 20), { arithmetic: 'int' });
+      const arena = new Arena(1 << 20);
+      const image = prepareExecImage(artifact, arena, 1 << 24).image!;
+      const fromImage = createInterpreter(artifact, arena, { arithmetic: 'int', image });
+      const samples = randomSamples(6, 144, seed);
+      for (let s = 0; s < 6; s++) {
+        const raw = samples.subarray(s * 144, (s + 1) * 144);
+        const a = coded.intLogits(raw);
+        const expected = { values: Array.from(a.values), exponent: a.exponent };
+        const b = fromImage.intLogits(raw);
+        assert.equal({ values: Array.from(b.values), exponent: b.exponent }, expected, `seed ${seed}, ${tier.name}, sample ${s}`);
+        assert.equal(Array.from(fromImage.logits(raw)), Array.from(coded.logits(raw)));
+      }
+    }
+  }
 });
 
 test('int logits * 2^-exponent are close to the f32 logits; the classes mostly agree (the fixtures CNN, several seeds)', () => {
@@ -551,7 +583,6 @@ test('a map as the output: the logits are the last pooling layer values at the e
 
 test('relu6 on a Dense-only model runs on the int path, both kernels; sigmoid does not', async () => {
   const { syntheticModel } = await import('./fixtures.ts');
-  const { prepareExecImage } = await import('../../device-sim/exec-image.ts');
   const input = syntheticModel({ sizes: [30, 12, 4], seed: 6, finalActivation: 'linear' });
   input.layers[0]!.activation = 'relu6';
   input.preprocess = { ...input.preprocess, scale: 6 / 255 };

@@ -51,11 +51,8 @@ test('the index is well formed: one key, models with samples, every (arith, kern
         .filter((r) => r[1] === name)
         .map((r) => `${r[2]} ${r[3]}`)
         .sort();
-    // convolutional models run with the coded kernels on both paths and from the image on the f32 path;
-    // Dense-only ones (relu6 among them) everywhere; every model has its execution image
-    const spatial = manifest.layers.some((l) => l.kind !== 'dense');
-    const expected = spatial ? ['f32 coded', 'f32 image', 'int coded'] : ['f32 coded', 'f32 image', 'int coded', 'int image'];
-    assert.equal(paths('expect'), expected, `${name} expects`);
+    // every model (convolutional, Dense-only, relu6) runs on both paths with both kernels, and has its execution image
+    assert.equal(paths('expect'), ['f32 coded', 'f32 image', 'int coded', 'int image'], `${name} expects`);
     assert.is(paths('expect').length + paths('refuse').length, 4, `${name}: every path expected or refused`);
     assert.is(records('plan').filter((r) => r[1] === name).length, 1);
     assert.is(records('image').filter((r) => r[1] === name).length, 1);
@@ -95,8 +92,9 @@ test('expected logits and classes are what device-sim gives now (image kernels t
   checkExpected(vectors);
 });
 
-test("the refusals are the support check's (and device-sim's, on the int path)", () => {
-  assert.ok(checkRefusals(vectors) > 0);
+test("the refusals are the support check's (and device-sim's, on the int path): none, every model runs on every path and kernel", () => {
+  assert.is(checkRefusals(vectors), 0);
+  assert.is(summary.refusals, 0);
 });
 
 test('int logits: the coded and image kernels agree exactly; f32: they classify the same and differ in the last bits at most', () => {

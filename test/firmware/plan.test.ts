@@ -53,7 +53,7 @@ test('a Rice build plans no decoder models; an input that does not feed the firs
   assert.throws(() => firmwarePlan(readArtifact(encodeArtifact(unchained))), /reads 8 inputs where the preprocessed input has 9/);
 });
 
-test('a convolutional model: every output map and the input map planned; both paths with the coded kernels, f32 from the image', () => {
+test('a convolutional model: every output map and the input map planned; both paths with either kernel', () => {
   const artifact = readArtifact(encodeArtifact(convModel()));
   // 12x12x1 -> conv 12x12x6 -> pool 6x6x6 -> dw 4x4x12 -> avg 4x4x12 -> pw 4x4x8 -> gap 8 -> dense 10
   assert.equal(layerOutputs(artifact), [864, 216, 192, 192, 128, 8, 10]);
@@ -69,9 +69,9 @@ test('a convolutional model: every output map and the input map planned; both pa
   assert.not.throws(() => checkFirmwareSupport(artifact, 'f32', 'coded'));
   assert.not.throws(() => checkFirmwareSupport(artifact, 'f32', 'image'));
   assert.not.throws(() => checkFirmwareSupport(artifact, 'int', 'coded'));
-  assert.throws(() => checkFirmwareSupport(artifact, 'int', 'image'), /conv2d.*coded kernels only on the int path, not the image kernels/);
+  assert.not.throws(() => checkFirmwareSupport(artifact, 'int', 'image'));
   assert.equal(firmwarePlan(artifact, 'int'), plan, 'the int path plans the same arena: int32 where f32 keeps binary32');
-  assert.throws(() => firmwarePlan(artifact), /conv2d/, 'without a path: what every path and kernel runs');
+  assert.equal(firmwarePlan(artifact), plan, 'without a path: every path and kernel runs it');
 });
 
 test('the input map counts when it is the largest odd one; relu6 runs on both paths; a plan past 4 GiB is 0xffffffff', () => {
@@ -123,7 +123,7 @@ test('weightgate firmware plan prints the arenas and the flash; --json for scrip
   assert.match(runCli(['firmware', 'plan', '--help']).stdout, /Example:/);
 });
 
-test('weightgate firmware plan of a convolutional model: the same arena on both paths, the image on the f32 path', () => {
+test('weightgate firmware plan of a convolutional model: the same arena and the image on both paths', () => {
   const cnn = join(work, 'cnn.wgm');
   writeFileSync(cnn, encodeArtifact(convModel()));
   const text = runCli(['firmware', 'plan', cnn]);
@@ -135,7 +135,7 @@ test('weightgate firmware plan of a convolutional model: the same arena on both 
   const int = runCli(['firmware', 'plan', cnn, '--arithmetic', 'int']);
   assert.is(int.status, 0, int.stderr);
   assert.ok(int.stdout.startsWith(`arena ${plan.arenaCodedBytes} bytes`), int.stdout);
-  assert.match(int.stdout, 'coded kernels only on the int path');
+  assert.match(int.stdout, `flash ${plan.flashImageBytes} bytes with the image kernels`);
 });
 
 test('bad input exits 2 with a coded error', () => {

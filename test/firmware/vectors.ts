@@ -105,7 +105,7 @@ export function checkPlansAndImages(v: Vectors): void {
  * Every model has, for each arithmetic path and kernel, an `expect` record
  * or a `refuse` one; each refusal is checkFirmwareSupport's, and on the int
  * path device-sim has no such path for the model either (its interpreter
- * refuses a convolutional model from the execution image, as the library does).
+ * refuses it too, as the library does).
  */
 export function checkRefusals(v: Vectors): number {
   for (const [name] of v.models) {
@@ -120,9 +120,9 @@ export function checkRefusals(v: Vectors): number {
   for (const [, name, arith, kernel, status] of refusals) {
     const { artifact } = v.models.get(name!)!;
     assert.is(status, 'WG_E_UNSUPPORTED', name);
-    assert.throws(() => checkFirmwareSupport(artifact, arith as Arithmetic, kernel as FirmwareKernel), /UNSUPPORTED_MODEL|not supported|coded kernels only/);
+    assert.throws(() => checkFirmwareSupport(artifact, arith as Arithmetic, kernel as FirmwareKernel), /UNSUPPORTED_MODEL|not supported/);
     if (arith !== 'int') continue;
-    // device-sim: the int path runs convolutional models with the coded kernels only
+    // device-sim refuses the model on the int path with that kernel too
     const image = kernel === 'image' ? openExecImage(imageBytesOf(artifact), artifact) : null;
     if (typeof image === 'string') throw new Error(image);
     let refusedBySim: boolean;
