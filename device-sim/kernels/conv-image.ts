@@ -8,20 +8,24 @@
 // twin in wasm (conv-image.wat, conv-image-wasm.ts), which gives these bits.
 import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { ImageLayer } from '../exec-image.ts';
-import { endValid, firstValid, type MapShape, type WindowParams } from './conv.ts';
+import { endValid, firstValid, type EntryBlock, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 
 /**
- * output = conv(input) + bias, before the activation. `depthwise`: column m
- * of row (ky, kx, ci) feeds output channel ci × multiplier + m (multiplier =
- * the layer's columns); else column = output channel.
+ * The image kernels' walk, the same on both arithmetic paths: rows
+ * ascending, a row's entries in column order, and for each entry whose tap
+ * reaches an output cell, `visit(value, block)` with its value (from the
+ * layer's table or its own) and its block of cells (kernels/conv.ts's
+ * EntryBlock, steps in `steps`). `depthwise`: column m of row (ky, kx, ci)
+ * feeds output channel ci × multiplier + m (multiplier = the layer's
+ * columns); else column = output channel.
  */
-export function convImageLayer(
+export function walkImageRows(
   layer: ImageLayer,
-  input: Float32Array,
   inShape: MapShape,
   params: WindowParams,
   depthwise: boolean,
-  output: Float32Array,
+  steps: EntrySteps,
+  visit: (value: number, block: EntryBlock) => void,
 ): void {
   const { height, width, channels: inC } = inShape;
   const [kh, kw] = params.window;
@@ -31,12 +35,13 @@ export function convImageLayer(
   const padTop = padBefore(height, kh, sh, params.padding);
   const padLeft = padBefore(width, kw, sw, params.padding);
   const outC = depthwise ? inC * layer.units : layer.units;
-  const inStep = sw * inC;
-  const inRowStep = sh * width * inC;
-  const outRowStep = ow * outC;
+  steps.inStep = sw * inC;
+  steps.inRowStep = sh * width * inC;
+  steps.outC = outC;
+  steps.outRowStep = ow * outC;
   const { counts, entries, colBits, table, values } = layer;
   const mask = 2 ** colBits - 1;
-  output.fill(0);
+  const block: EntryBlock = { inRow: 0, outRow: 0, rows: 0, cols: 0 };
   let e = 0;
   for (let r = 0; r < layer.inputs; r++) {
     const n = counts[r]!;
@@ -56,27 +61,48 @@ export function convImageLayer(
       e = end;
       continue;
     }
+    block.inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
+    block.rows = oy1 - oy0;
+    block.cols = ox1 - ox0;
+    const outCell = (oy0 * ow + ox0) * outC;
     for (; e < end; e++) {
       const packed = entries[e]!;
       const column = packed & mask;
-      const value = table ? table[packed >>> colBits]! : values![e]!;
-      const co = depthwise ? ci * layer.units + column : column;
-      let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
-      let outRow = (oy0 * ow + ox0) * outC + co;
-      for (let oy = oy0; oy < oy1; oy++) {
-        let i = inRow;
-        let o = outRow;
-        for (let ox = ox0; ox < ox1; ox++) {
-          const x = input[i]!;
-          if (x !== 0) output[o] += Math.fround(x * value);
-          i += inStep;
-          o += outC;
-        }
-        inRow += inRowStep;
-        outRow += outRowStep;
-      }
+      block.outRow = outCell + (depthwise ? ci * layer.units + column : column);
+      visit(table ? table[packed >>> colBits]! : values![e]!, block);
     }
   }
+}
+
+/** output = conv(input) + bias, before the activation (walkImageRows' order, cells row-major, then the bias once per cell). */
+export function convImageLayer(
+  layer: ImageLayer,
+  input: Float32Array,
+  inShape: MapShape,
+  params: WindowParams,
+  depthwise: boolean,
+  output: Float32Array,
+): void {
+  const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
+  output.fill(0);
+  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => {
+    const { inStep, inRowStep, outC, outRowStep } = steps;
+    let inRow = block.inRow;
+    let outRow = block.outRow;
+    for (let r = 0; r < block.rows; r++) {
+      let i = inRow;
+      let o = outRow;
+      for (let c = 0; c < block.cols; c++) {
+        const x = input[i]!;
+        if (x !== 0) output[o]! += Math.fround(x * value);
+        i += inStep;
+        o += outC;
+      }
+      inRow += inRowStep;
+      outRow += outRowStep;
+    }
+  });
   const bias = layer.bias;
-  for (let cell = 0; cell < output.length; cell += outC) for (let c = 0; c < outC; c++) output[cell + c] += bias[c]!;
+  const outC = steps.outC;
+  for (let cell = 0; cell < output.length; cell += outC) for (let c = 0; c < outC; c++) output[cell + c]! += bias[c]!;
 }

@@ -11,10 +11,10 @@
 // by the layer's activation bound, and a pooling sum below 2^39 (its inputs
 // are bounded by 32767), so doubles hold every intermediate value and the
 // C library's integers give the same bits. Nothing allocates.
-import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { Layer } from '../../formats/index.ts';
 import type { ImageLayer } from '../exec-image.ts';
-import { endValid, firstValid, walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import { walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import { walkImageRows } from './conv-image.ts';
 import { rdiv, rnd, rsh } from './int-reference.ts';
 
 /**
@@ -96,61 +96,30 @@ export function convImageLayerInt(
   bias: { scale: number; shift: number } | null,
   output: Int32Array,
 ): void {
-  const { height, width, channels: inC } = inShape;
-  const [kh, kw] = params.window;
-  const [sh, sw] = params.strides;
-  const oh = outputLength(height, kh, sh, params.padding);
-  const ow = outputLength(width, kw, sw, params.padding);
-  const padTop = padBefore(height, kh, sh, params.padding);
-  const padLeft = padBefore(width, kw, sw, params.padding);
-  const outC = depthwise ? inC * layer.units : layer.units;
-  const inStep = sw * inC;
-  const inRowStep = sh * width * inC;
-  const outRowStep = ow * outC;
-  const { counts, entries, colBits, table, values } = layer;
-  const mask = 2 ** colBits - 1;
+  const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
   output.fill(0);
-  let e = 0;
-  for (let r = 0; r < layer.inputs; r++) {
-    const end = e + counts[r]!;
-    const tap = Math.floor(r / inC);
-    const ci = r - tap * inC;
-    const ky = Math.floor(tap / kw);
-    const kx = tap - ky * kw;
-    const iyBase = ky - padTop;
-    const ixBase = kx - padLeft;
-    const oy0 = firstValid(iyBase, sh);
-    const oy1 = endValid(iyBase, sh, height, oh);
-    const ox0 = firstValid(ixBase, sw);
-    const ox1 = endValid(ixBase, sw, width, ow);
-    if (oy0 >= oy1 || ox0 >= ox1) {
-      e = end;
-      continue;
-    }
-    for (; e < end; e++) {
-      const packed = entries[e]!;
-      const column = packed & mask;
-      // A zero weight adds nothing (exact sums: skipping it changes no bit).
-      const wq = rnd((table ? table[packed >>> colBits]! : values![e]!) * weightScale);
-      if (wq === 0) continue;
-      const co = depthwise ? ci * layer.units + column : column;
-      let inRow = ((oy0 * sh + iyBase) * width + ox0 * sw + ixBase) * inC + ci;
-      let outRow = (oy0 * ow + ox0) * outC + co;
-      for (let oy = oy0; oy < oy1; oy++) {
-        let i = inRow;
-        let o = outRow;
-        for (let ox = ox0; ox < ox1; ox++) {
-          output[o]! += input[i]! * wq;
-          i += inStep;
-          o += outC;
-        }
-        inRow += inRowStep;
-        outRow += outRowStep;
+  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => {
+    // A zero weight adds nothing (exact sums: skipping it changes no bit).
+    const wq = rnd(value * weightScale);
+    if (wq === 0) return;
+    const { inStep, inRowStep, outC, outRowStep } = steps;
+    let inRow = block.inRow;
+    let outRow = block.outRow;
+    for (let r = 0; r < block.rows; r++) {
+      let i = inRow;
+      let o = outRow;
+      for (let c = 0; c < block.cols; c++) {
+        output[o]! += input[i]! * wq;
+        i += inStep;
+        o += outC;
       }
+      inRow += inRowStep;
+      outRow += outRowStep;
     }
-  }
+  });
   if (!bias) return;
   // An unheld bias entry is 0 in the image: rnd(0) adds nothing, as a missing entry.
+  const outC = steps.outC;
   for (let c = 0; c < outC; c++) {
     const b = rsh(rnd(layer.bias[c]! * bias.scale), bias.shift);
     if (b === 0) continue;
