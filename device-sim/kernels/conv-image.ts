@@ -8,7 +8,7 @@
 // twin in wasm (conv-image.wat, conv-image-wasm.ts), which gives these bits.
 import { outputLength, padBefore } from '../../formats/artifact/layer-graph.ts';
 import type { ImageLayer } from '../exec-image.ts';
-import { endValid, firstValid, type EntryBlock, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import { addBlockF32, endValid, firstValid, type EntryBlock, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 
 /**
  * The image kernels' walk, the same on both arithmetic paths: rows
@@ -85,23 +85,7 @@ export function convImageLayer(
 ): void {
   const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
   output.fill(0);
-  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => {
-    const { inStep, inRowStep, outC, outRowStep } = steps;
-    let inRow = block.inRow;
-    let outRow = block.outRow;
-    for (let r = 0; r < block.rows; r++) {
-      let i = inRow;
-      let o = outRow;
-      for (let c = 0; c < block.cols; c++) {
-        const x = input[i]!;
-        if (x !== 0) output[o]! += Math.fround(x * value);
-        i += inStep;
-        o += outC;
-      }
-      inRow += inRowStep;
-      outRow += outRowStep;
-    }
-  });
+  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => addBlockF32(input, output, block, steps, value));
   const bias = layer.bias;
   const outC = steps.outC;
   for (let cell = 0; cell < output.length; cell += outC) for (let c = 0; c < outC; c++) output[cell + c]! += bias[c]!;

@@ -13,7 +13,7 @@
 // C library's integers give the same bits. Nothing allocates.
 import type { Layer } from '../../formats/index.ts';
 import type { ImageLayer } from '../exec-image.ts';
-import { walkEntries, walkWindows, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
+import { walkEntries, walkWindows, type EntryBlock, type EntrySteps, type MapShape, type WindowParams } from './conv.ts';
 import { walkImageRows } from './conv-image.ts';
 import { rdiv, rnd, rsh } from './int-reference.ts';
 
@@ -32,6 +32,25 @@ export function termsOf(layer: Layer): number {
       return layer.window[0] * layer.window[1];
     default:
       return 0;
+  }
+}
+
+/** One entry's terms on the int path: `out += x * wq` for every cell of `block` (kernels/conv.ts's EntryBlock); a zero `wq` adds nothing (exact sums: skipping changes no bit). */
+function addBlockInt(input: Int32Array, output: Int32Array, block: EntryBlock, steps: EntrySteps, wq: number): void {
+  if (wq === 0) return;
+  const { inStep, inRowStep, outC, outRowStep } = steps;
+  let inRow = block.inRow;
+  let outRow = block.outRow;
+  for (let r = 0; r < block.rows; r++) {
+    let i = inRow;
+    let o = outRow;
+    for (let c = 0; c < block.cols; c++) {
+      output[o]! += input[i]! * wq;
+      i += inStep;
+      o += outC;
+    }
+    inRow += inRowStep;
+    outRow += outRowStep;
   }
 }
 
@@ -54,25 +73,7 @@ export function convIntEntries(
   output: Int32Array,
 ): void {
   const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
-  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => {
-    // A zero weight adds nothing (integer sums are exact: skipping changes no bit).
-    const wq = rnd(values[n]! * weightScale);
-    if (wq === 0) return;
-    const { inStep, inRowStep, outC, outRowStep } = steps;
-    let inRow = block.inRow;
-    let outRow = block.outRow;
-    for (let r = 0; r < block.rows; r++) {
-      let i = inRow;
-      let o = outRow;
-      for (let c = 0; c < block.cols; c++) {
-        output[o]! += input[i]! * wq;
-        i += inStep;
-        o += outC;
-      }
-      inRow += inRowStep;
-      outRow += outRowStep;
-    }
-  });
+  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => addBlockInt(input, output, block, steps, rnd(values[n]! * weightScale)));
 }
 
 /**
@@ -98,25 +99,7 @@ export function convImageLayerInt(
 ): void {
   const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
   output.fill(0);
-  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => {
-    // A zero weight adds nothing (exact sums: skipping it changes no bit).
-    const wq = rnd(value * weightScale);
-    if (wq === 0) return;
-    const { inStep, inRowStep, outC, outRowStep } = steps;
-    let inRow = block.inRow;
-    let outRow = block.outRow;
-    for (let r = 0; r < block.rows; r++) {
-      let i = inRow;
-      let o = outRow;
-      for (let c = 0; c < block.cols; c++) {
-        output[o]! += input[i]! * wq;
-        i += inStep;
-        o += outC;
-      }
-      inRow += inRowStep;
-      outRow += outRowStep;
-    }
-  });
+  walkImageRows(layer, inShape, params, depthwise, steps, (value, block) => addBlockInt(input, output, block, steps, rnd(value * weightScale)));
   if (!bias) return;
   // An unheld bias entry is 0 in the image: rnd(0) adds nothing, as a missing entry.
   const outC = steps.outC;

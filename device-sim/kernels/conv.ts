@@ -196,24 +196,30 @@ function tapEntries(
   output: Float32Array,
 ): void {
   const steps: EntrySteps = { inStep: 0, inRowStep: 0, outC: 0, outRowStep: 0 };
-  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => {
-    const value = values[n]!;
-    const { inStep, inRowStep, outC, outRowStep } = steps;
-    let inRow = block.inRow;
-    let outRow = block.outRow;
-    for (let r = 0; r < block.rows; r++) {
-      let i = inRow;
-      let o = outRow;
-      for (let c = 0; c < block.cols; c++) {
-        const x = input[i]!;
-        if (x !== 0) output[o]! += Math.fround(x * value);
-        i += inStep;
-        o += outC;
-      }
-      inRow += inRowStep;
-      outRow += outRowStep;
+  walkEntries(inShape, params, lastDim, full, positions, count, steps, (n, block) => addBlockF32(input, output, block, steps, values[n]!));
+}
+
+/**
+ * One entry's terms on the f32 path: every cell of `block`, rows outer,
+ * columns inner, `out = fl32(out + fl32(x * value))` where the input `x` is
+ * not zero (either sign).
+ */
+export function addBlockF32(input: Float32Array, output: Float32Array, block: EntryBlock, steps: EntrySteps, value: number): void {
+  const { inStep, inRowStep, outC, outRowStep } = steps;
+  let inRow = block.inRow;
+  let outRow = block.outRow;
+  for (let r = 0; r < block.rows; r++) {
+    let i = inRow;
+    let o = outRow;
+    for (let c = 0; c < block.cols; c++) {
+      const x = input[i]!;
+      if (x !== 0) output[o]! += Math.fround(x * value);
+      i += inStep;
+      o += outC;
     }
-  });
+    inRow += inRowStep;
+    outRow += outRowStep;
+  }
 }
 
 /**

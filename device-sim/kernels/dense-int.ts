@@ -94,7 +94,11 @@ export function heldMagnitudes(artifact: Artifact, arena: Arena): { max: Float64
 export function prepareIntModel(artifact: Artifact, arena: Arena, inputTable: Int32Array): IntModel {
   const { tensors, preprocess: pre } = artifact.manifest;
   const layers = denseChain(artifact.manifest.layers);
-  if (!layers) throw new DeviceError(DeviceErrorCode.UNSUPPORTED_MODEL, 'prepareIntModel takes a chain of Dense layers; graph-int.ts runs a model with convolutions or pooling');
+  if (!layers)
+    throw new DeviceError(
+      DeviceErrorCode.UNSUPPORTED_MODEL,
+      'prepareIntModel takes a chain of Dense layers; graph-int.ts runs a model with convolutions or pooling',
+    );
   const { max, count } = heldMagnitudes(artifact, arena);
   const intLayers = layers.map((layer): IntLayer => {
     const fw = fit(max[layer.kernel]!, WEIGHT_LIMIT, `kernel "${tensors[layer.kernel]!.name}"`);
