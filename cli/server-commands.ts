@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createClient, type AuditEntry, type LicenseView } from '../server/client.ts';
 import type { RolloutView } from '../server/store/rollouts.ts';
 import { INSTALL_OUTCOMES, type InstallOutcome } from '../api/device-report.ts';
+import { DEFAULT_AUTH_CACHE_MS } from '../server/instance-link.ts';
 import { UsageError } from './errors.ts';
 import { readPublicKeyFile } from './keys.ts';
 import { integerOption, numberOption, positiveInt } from './numbers.ts';
@@ -107,9 +108,9 @@ export function registerServerCommands(program: Command): void {
     .option('--mqtt-topic-prefix <prefix>', 'notices go to PREFIX/devices/<device id>', 'weightgate')
     .option(
       '--auth-cache-seconds <s>',
-      'how long token and license lookups are reused on the device path; a change through any instance clears them at once',
+      'how long token and license lookups are reused on the device path; a change through any instance clears them at once (an instance that stops hearing the others stops caching), so this bounds only changes made in the database by hand',
       numberOption('--auth-cache-seconds', { min: 0, max: 3600, unit: 'seconds' }),
-      2,
+      DEFAULT_AUTH_CACHE_MS / 1000,
     )
     .option('--max-body-mb <n>', 'largest accepted upload in MiB', integerOption('--max-body-mb', { min: 1, max: 4096 }), 64)
     .option(

@@ -90,8 +90,9 @@ export interface ServerContext {
 
 export function createContext(db: Db, settings: ServerSettings, onInvalidate?: () => void, onChange?: (event: ChangeEvent) => void): ServerContext {
   const caches: ServerCaches = {
-    principals: new TtlCache(10_000, settings.authCacheMs),
-    licenses: new TtlCache(10_000, settings.authCacheMs),
+    // Sized for a fleet: a device's token stays cached between its checks.
+    principals: new TtlCache(100_000, settings.authCacheMs),
+    licenses: new TtlCache(100_000, settings.authCacheMs),
     versions: new TtlCache(1_000, settings.authCacheMs),
     // Artifact records and release parts are immutable: kept until evicted.
     artifacts: new TtlCache(10_000, Infinity),
@@ -100,7 +101,7 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     latest: new TtlCache(1_000, settings.authCacheMs),
     modelNames: new TtlCache(1_000, Infinity),
     versionIds: new TtlCache(10_000, Infinity),
-    decisions: new TtlCache(10_000, settings.authCacheMs),
+    decisions: new TtlCache(100_000, settings.authCacheMs),
     reported: new TtlCache(100_000, LAST_SEEN_RESOLUTION_MS),
     parts: new TtlCache(16, Infinity),
     manifests: new TtlCache(64, Infinity),

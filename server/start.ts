@@ -1,7 +1,6 @@
 // Starts the server: open the database (PGlite in dataDir, or PostgreSQL at
 // databaseUrl), apply migrations, store the admin token, listen. `close()`
 // stops accepting, finishes in-flight requests, then closes the database.
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +8,7 @@ import { openDatabase } from './db/connect.ts';
 import { buildApp } from './app.ts';
 import { createFastContentHandler } from './fast-content.ts';
 import { ensureAdminToken } from './auth.ts';
+import { DEFAULT_AUTH_CACHE_MS, linkInstances, type InstanceLink } from './instance-link.ts';
 import { DEFAULT_TOPIC_PREFIX } from '../api/push-notice.ts';
 import { createPusher, type NoticeSink, type Pusher } from './push/notices.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './push/broker.ts';
@@ -27,7 +27,7 @@ export interface StartOptions {
   adminToken?: string;
   allowUnsigned?: boolean;
   maxBodyBytes?: number;
-  /** How long token and license lookups are reused on the download path (ms, default 2000). */
+  /** How long token and license lookups are reused on the device path (ms, default DEFAULT_AUTH_CACHE_MS). */
   authCacheMs?: number;
   /**
    * How long to keep trying to reach PostgreSQL at start (ms), with backoff and
@@ -74,10 +74,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw error;
   }
   // Several instances on one database: a write on one clears the caches of
-  // all (tokens, licenses, versions, access decisions) through LISTEN/NOTIFY,
-  // not after their TTL. Each ignores its own notices. With PGlite there is
-  // one instance: the notice stays in this process.
-  const instance = randomUUID();
+  // all (tokens, licenses, versions, access decisions) through LISTEN/NOTIFY
+  // (instance-link.ts), so lookups may be cached long.
+  let link: InstanceLink | undefined;
   let pusher: Pusher | undefined;
   const { app, ctx } = buildApp({
     // The notice first (the device then checks and learns why), then a
@@ -87,24 +86,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         if (event.kind === 'device') embedded?.drop(event.deviceId);
       }),
     db: database.db,
-    onInvalidate: () => {
-      database.notify(INVALIDATE_CHANNEL, instance).catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
-    },
+    onInvalidate: () => link?.notifyOthers(),
     allowUnsigned: options.allowUnsigned,
     maxBodyBytes: options.maxBodyBytes,
-    authCacheMs: options.authCacheMs,
+    authCacheMs: options.authCacheMs ?? DEFAULT_AUTH_CACHE_MS,
     requestTimeoutMs: options.requestTimeoutMs,
     onInternalError: (error) => log(`weightgate server: internal error: ${(error as Error)?.stack ?? String(error)}`),
   });
-  let unlisten: () => Promise<void>;
   try {
-    unlisten = await database.listen(INVALIDATE_CHANNEL, (payload) => {
-      if (payload !== instance) ctx.forget();
-    });
+    link = await linkInstances(database, ctx.forget, log);
   } catch (error) {
     await database.close();
     throw error;
   }
+  const unlisten = link.stop;
   const host = options.host ?? '127.0.0.1';
   let push: { url: string; sink: NoticeSink; close(): Promise<void> } | undefined;
   let embedded: EmbeddedBroker | undefined;
@@ -171,9 +166,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     },
   };
 }
-
-/** The NOTIFY channel of cache invalidations between instances; the payload is the sender's instance id. */
-export const INVALIDATE_CHANNEL = 'weightgate_invalidate';
 
 function defaultRetryMs(): number {
   const seconds = Number(process.env.WEIGHTGATE_DB_RETRY_SECONDS);

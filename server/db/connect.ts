@@ -20,8 +20,12 @@ export interface Database {
   driver: 'pglite' | 'postgres';
   /** PostgreSQL's NOTIFY on `channel` (PGlite: within this process). */
   notify(channel: string, payload: string): Promise<void>;
-  /** LISTEN on `channel`; resolves once listening, to a function that stops it. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * LISTEN on `channel`; resolves once listening, to a function that stops
+   * it. `onListen` runs each time the LISTEN is (re-)established: after a
+   * dropped connection, notices sent meanwhile were lost.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -93,8 +97,8 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     notify: async (channel, payload) => {
       await client.notify(channel, payload);
     },
-    listen: async (channel, onPayload) => {
-      const { unlisten } = await client.listen(channel, onPayload);
+    listen: async (channel, onPayload, onListen) => {
+      const { unlisten } = await client.listen(channel, onPayload, onListen);
       return unlisten;
     },
     close: () => client.end({ timeout: 5 }),
@@ -123,7 +127,11 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     notify: async (channel, payload) => {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
-    listen: (channel, onPayload) => client.listen(channel, onPayload),
+    listen: async (channel, onPayload, onListen) => {
+      const unlisten = await client.listen(channel, onPayload);
+      onListen?.();
+      return unlisten;
+    },
     close: () => client.close(),
   };
 }
