@@ -21,6 +21,7 @@ import { resolveProfile, type DeviceProfile } from './profiles.ts';
 import { NO_SLOT, type StateRecord } from './state-record.ts';
 import { summarizeLatency } from './stats.ts';
 import { createUpdateClient, type UpdateClient } from './update-client.ts';
+import { MAX_INLINE_PATCH_BYTES } from '../api/update-check.ts';
 import type { PushChannel } from './push-client.ts';
 import { checkForUpdate, installArtifactBytes, installPatchBytes, type UpdateOutcome } from './updater.ts';
 
@@ -49,6 +50,12 @@ export interface OpenDeviceOptions {
    * on every inference (no extra flash, ~100x slower).
    */
   kernel?: KernelChoice;
+  /**
+   * The largest patch taken inside the update-check answer (one request
+   * fewer); default a quarter of the profile's RAM, at most the server's
+   * MAX_INLINE_PATCH_BYTES; 0 downloads every patch.
+   */
+  inlinePatchBytes?: number;
 }
 
 export type KernelChoice = 'image' | 'coded';
@@ -236,7 +243,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     flash,
     injector,
     publicKey,
-    client: options.server && options.token ? createUpdateClient({ server: options.server, token: options.token }) : null,
+    client:
+      options.server && options.token
+        ? createUpdateClient({
+            server: options.server,
+            token: options.token,
+            inlinePatchBytes: options.inlinePatchBytes ?? Math.min(MAX_INLINE_PATCH_BYTES, Math.floor(profile.ramBytes / 4)),
+          })
+        : null,
     push: null,
     state: boot.state,
     artifact: boot.artifact,

@@ -10,7 +10,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { concatBytes, sha256Hex } from '../formats/index.ts';
-import { type Offer, UpdateCheckReply, updateCheckSearch, type DeviceState } from '../api/update-check.ts';
+import { type Offer, type PatchOffer, UpdateCheckReply, updateCheckSearch, type DeviceState } from '../api/update-check.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import type { Flash, DownloadMeta } from './flash.ts';
 import { DeviceReport as DeviceReportSchema, type DeviceReport } from '../api/device-report.ts';
@@ -22,9 +22,11 @@ export interface UpdateClient {
   check(current: DeviceState): Promise<UpdateCheck>;
   /**
    * Downloads `offer` into the flash download area, resuming a partial one of
-   * the same hash; returns the verified bytes and how many came over the network.
+   * the same hash; returns the verified bytes and how many came over the
+   * network. A patch that came inside the update-check answer and matches
+   * its length and hash is taken from there, without a request.
    */
-  download(offer: Offer, kind: DownloadMeta['kind'], flash: Flash): Promise<{ bytes: Uint8Array; bytesSent: number }>;
+  download(offer: Offer | PatchOffer, kind: DownloadMeta['kind'], flash: Flash): Promise<{ bytes: Uint8Array; bytesSent: number }>;
   /** Tells the server how an install attempt went (POST /v1/device/report); a DeviceError when it could not. */
   report(report: DeviceReport): Promise<void>;
 }
@@ -52,6 +54,8 @@ export interface UpdateClientOptions {
   maxAttempts?: number;
   checkTimeouts?: Partial<Timeouts>;
   downloadTimeouts?: Partial<Timeouts>;
+  /** Asks for patches of at most this many bytes inside the update-check answer (default 0: none). */
+  inlinePatchBytes?: number;
 }
 
 type FailureCode = typeof DeviceErrorCode.SERVER_ERROR | typeof DeviceErrorCode.DOWNLOAD_FAILED;
@@ -224,7 +228,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
   }
 
   async function check(current: DeviceState): Promise<UpdateCheck> {
-    const query = updateCheckSearch(current);
+    const query = updateCheckSearch({ inlinePatchBytes: options.inlinePatchBytes, ...current });
     const clock = new Clock(checkTimeouts);
     let raw: Uint8Array;
     try {
@@ -259,7 +263,12 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
     return parsed.data;
   }
 
-  async function download(offer: Offer, kind: DownloadMeta['kind'], flash: Flash) {
+  async function download(offer: Offer | PatchOffer, kind: DownloadMeta['kind'], flash: Flash) {
+    const inline = 'inline' in offer && offer.inline !== undefined ? inlineBytes(offer.inline, offer) : null;
+    if (inline) {
+      if (flash.readDownloadMeta()) flash.clearDownload();
+      return { bytes: inline, bytesSent: inline.byteLength };
+    }
     const meta: DownloadMeta = { sha256: offer.sha256, bytes: offer.bytes, kind };
     const staged = flash.readDownloadMeta();
     if (!staged || staged.sha256 !== meta.sha256 || staged.bytes !== meta.bytes || flash.downloadLength() > meta.bytes) {
@@ -347,4 +356,13 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
   }
 
   return { check, download, report };
+}
+
+/**
+ * The patch bytes an answer carried, when they are what it promised (length
+ * and SHA-256); null otherwise, and the device downloads them instead.
+ */
+function inlineBytes(base64: string, offer: Offer): Uint8Array | null {
+  const bytes = new Uint8Array(Buffer.from(base64, 'base64'));
+  return bytes.byteLength === offer.bytes && sha256Hex(bytes) === offer.sha256 ? bytes : null;
 }

@@ -15,11 +15,15 @@ import { FormatError } from '../../formats/index.ts';
 import { countStageReport, offeredVersion } from '../store/rollouts.ts';
 import { loadLicense, modelName, versionByNumber } from '../store/licenses.ts';
 
-/** The patch from `from` to `to`, or null when none can be built (the device then downloads the artifact). */
-async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord): Promise<UpdateCheckReply['patch']> {
+/**
+ * The patch from `from` to `to`, or null when none can be built (the device
+ * then downloads the artifact); its bytes inside when at most `inlineMax`.
+ */
+async function describePatch(ctx: ServerContext, from: ArtifactRecord, to: ArtifactRecord, inlineMax: number): Promise<UpdateCheckReply['patch']> {
   try {
-    const { record } = await ensurePatch(ctx, from, to);
-    return { url: `/v1/patches/${record.fromSha256}/${record.toSha256}`, sha256: record.sha256, bytes: record.bytes };
+    const { record, bytes } = await ensurePatch(ctx, from, to);
+    const offer = { url: `/v1/patches/${record.fromSha256}/${record.toSha256}`, sha256: record.sha256, bytes: record.bytes };
+    return record.bytes <= inlineMax ? { ...offer, inline: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') } : offer;
   } catch (error) {
     if (error instanceof FormatError) return null;
     throw error;
@@ -50,7 +54,7 @@ export function deviceRoutes(ctx: ServerContext): Hono<AuthEnv> {
       if (base !== undefined && base.state !== 'draft' && isPlausibleBase(license, base, held)) {
         const current = await ensureArtifact(ctx, base, held);
         if (query.sha256 === undefined || query.sha256 === current.sha256) {
-          patch = await describePatch(ctx, current, targetArtifact);
+          patch = await describePatch(ctx, current, targetArtifact, query.inline);
         }
       }
     }

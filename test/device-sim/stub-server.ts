@@ -18,6 +18,10 @@ export interface StubServer {
   /** Range headers the downloads asked for, in order. */
   ranges: string[];
   patchesServed: number;
+  /** Patches sent inside update-check answers (asked for with `inline`). */
+  patchesInlined: number;
+  /** 'corrupt': inline patches carry one flipped byte (the hash no longer matches). */
+  inlineMode: 'honest' | 'corrupt';
   close(): Promise<void>;
 }
 
@@ -94,13 +98,20 @@ export async function startStubServer(options: { patches?: boolean } = {}): Prom
       const current = version > 0 ? byKey.get(keyOf(version, intervals)) : undefined;
       const upToDate = current?.sha256 === target.sha256;
       const patch = current && !upToDate ? patchFor(current.sha256, target.sha256) : null;
+      let inline: string | undefined;
+      if (patch && patch.length <= Number(url.searchParams.get('inline') ?? 0)) {
+        const sent = patch.slice();
+        if (stub.inlineMode === 'corrupt') sent[sent.length >> 1]! ^= 0x40;
+        inline = Buffer.from(sent).toString('base64');
+        stub.patchesInlined++;
+      }
       return sendJson(res, 200, {
         model: readArtifact(target.bytes).manifest.model,
         upToDate,
         version: latest,
         intervals: granted,
         artifact: { url: `/v1/artifacts/${target.sha256}`, sha256: target.sha256, bytes: target.bytes.length },
-        patch: patch && current ? { url: `/v1/patches/${current.sha256}/${target.sha256}`, sha256: readArtifactSha(patch), bytes: patch.length } : null,
+        patch: patch && current ? { url: `/v1/patches/${current.sha256}/${target.sha256}`, sha256: readArtifactSha(patch), bytes: patch.length, inline } : null,
       });
     }
     const artifactMatch = /^\/v1\/artifacts\/([0-9a-f]{64})$/.exec(url.pathname);
@@ -138,6 +149,8 @@ export async function startStubServer(options: { patches?: boolean } = {}): Prom
     },
     ranges: [],
     patchesServed: 0,
+    patchesInlined: 0,
+    inlineMode: 'honest',
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -91,6 +91,43 @@ test('dynamic licensing: an upgrade brings the added intervals, a downgrade drop
   assert.equal(Array.from(device.infer(samples, 50).predictions), Array.from(basicPredictions));
 });
 
+test('a small patch comes inside the answer: no second request; a corrupt one is downloaded instead', async () => {
+  stub.publish(release(1, BASIC));
+  stub.publish(release(1, FULL));
+  stub.grant('t-inline', BASIC);
+  const device = await openDevice({ dir: tempDir(), profile: 'm0-32k', server: stub.url, token: 't-inline', publicKey });
+  await device.checkForUpdate();
+  const served = stub.patchesServed;
+  const inlined = stub.patchesInlined;
+
+  stub.grant('t-inline', FULL);
+  const upgrade = await device.checkForUpdate();
+  assert.equal([upgrade.kind, upgrade.heldIntervals], ['license-upgrade', FULL]);
+  assert.is(stub.patchesInlined, inlined + 1, 'the patch came inside the answer (m0-32k takes up to 8 KiB)');
+  assert.is(stub.patchesServed, served, 'and was not downloaded');
+  assert.is(upgrade.bytesSent, upgrade.patchBytes);
+
+  // One flipped byte: the hash the answer promised no longer holds; the device downloads the patch.
+  stub.inlineMode = 'corrupt';
+  try {
+    stub.grant('t-inline', BASIC);
+    const downgrade = await device.checkForUpdate();
+    assert.equal([downgrade.kind, downgrade.heldIntervals], ['license-downgrade', BASIC]);
+    assert.is(stub.patchesInlined, inlined + 2);
+    assert.is(stub.patchesServed, served + 1, 'the corrupt inline patch was not used: downloaded instead');
+  } finally {
+    stub.inlineMode = 'honest';
+  }
+
+  // A device that takes no patch inline (inlinePatchBytes 0) does not ask for it.
+  const plain = await openDevice({ dir: tempDir(), profile: 'm0-32k', server: stub.url, token: 't-inline', publicKey, inlinePatchBytes: 0 });
+  await plain.checkForUpdate();
+  stub.grant('t-inline', FULL);
+  await plain.checkForUpdate();
+  assert.is(stub.patchesInlined, inlined + 2, 'not inlined');
+  assert.is(stub.patchesServed, served + 2, 'downloaded');
+});
+
 test('the server offering an older version is refused (rollback attack)', async () => {
   const rogue = await startStubServer();
   try {

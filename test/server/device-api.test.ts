@@ -15,6 +15,7 @@ interface State {
   otherModel: Fleet;
   v1Bronze: { url: string; sha256: string; bytes: Uint8Array };
   goldUrl: string;
+  v2BronzeSha: string;
 }
 
 const check = (h: Harness, fleet: Fleet, query: string, headers: Record<string, string> = {}) =>
@@ -128,6 +129,7 @@ for (const s of driverSuites('server device API')) {
   s('dynamic licensing: an upgrade to gold is a patch adding the new intervals', async ({ h }) => {
     const v2Bronze = await check(h, state.dynamic, 'version=0&intervals=');
     const base = await download(h, v2Bronze.body.artifact.url, state.dynamic.token);
+    state.v2BronzeSha = v2Bronze.body.artifact.sha256;
     assert.is((await h.json('POST', `/v1/licenses/${state.dynamic.licenseId}/tier`, { json: { tier: 'gold' } })).status, 200);
     const r = await check(h, state.dynamic, `version=2&intervals=1,2&sha256=${v2Bronze.body.artifact.sha256}`);
     assert.equal(r.body.intervals, [0, 1, 2, 3]);
@@ -136,6 +138,25 @@ for (const s of driverSuites('server device API')) {
     const gold = applyPatch(base.bytes, patch.bytes);
     assert.equal(readArtifact(gold).heldIntervals, [0, 1, 2, 3]);
     state.goldUrl = r.body.artifact.url;
+  });
+
+  s('inline=N: a patch of at most N bytes comes inside the answer, in base64', async ({ h }) => {
+    // The license is gold now: a device still on bronze is offered the upgrade patch.
+    const query = `version=2&intervals=1,2&sha256=${state.v2BronzeSha}`;
+    const plain = await check(h, state.dynamic, query);
+    assert.ok(plain.body.patch, 'a patch is offered');
+    assert.is(plain.body.patch.inline, undefined, 'not inline unless asked');
+    const size = plain.body.patch.bytes as number;
+    const inline = await check(h, state.dynamic, `${query}&inline=${size}`);
+    assert.ok(UpdateCheckReply.safeParse(inline.body).success, 'matches the documented response schema');
+    const downloaded = await download(h, inline.body.patch.url, state.dynamic.token);
+    assert.equal(new Uint8Array(Buffer.from(inline.body.patch.inline, 'base64')), downloaded.bytes, 'the same bytes as the download');
+    const tooSmall = await check(h, state.dynamic, `${query}&inline=${size - 1}`);
+    assert.is(tooSmall.body.patch.inline, undefined, 'a patch over N bytes is only offered for download');
+    const tooMuch = await check(h, state.dynamic, `${query}&inline=1000000`);
+    assert.is(tooMuch.status, 400);
+    assert.is(tooMuch.body.code, 'VALIDATION_FAILED');
+    assert.match(tooMuch.body.message, /inline/);
   });
 
   s('attack: forged query intervals do not widen what a device is sent', async ({ h }) => {
