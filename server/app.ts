@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { sql } from 'drizzle-orm';
 import { FormatError } from '../formats/index.ts';
 import { isConnectionError, sqlState, type Db } from './db/connect.ts';
-import { createContext, type ServerContext, type ServerSettings } from './context.ts';
+import { createContext, type InvalidationScope, type ServerContext, type ServerSettings } from './context.ts';
 import type { AuthEnv } from './auth.ts';
 import type { ChangeEvent } from './push/notices.ts';
 import { databaseUnavailable, HttpError } from './http-error.ts';
@@ -31,7 +31,7 @@ export interface AppDeps extends Partial<ServerSettings> {
   /** Largest JSON/MessagePack request body (uploads have maxBodyBytes). */
   maxJsonBodyBytes?: number;
   /** Called after a write invalidated this server's caches: tell the other instances (start.ts: NOTIFY). */
-  onInvalidate?: () => void;
+  onInvalidate?: (scope: InvalidationScope) => void;
   /** Called after a change devices should hear of (start.ts: push notices). */
   onChange?: (event: ChangeEvent) => void;
 }

@@ -30,6 +30,15 @@ export interface ServerSettings {
   push?: { url: string; prefix: string } | null;
 }
 
+/**
+ * What a write can change: 'all' (a token revoked: the token lookups too),
+ * or 'lookups' (licenses, versions, rollouts: everything but the token
+ * lookups, which hold only a token's role, device and that device's license,
+ * none of which those writes change). So a license change does not make
+ * every device's next check look its token up again.
+ */
+export type InvalidationScope = 'all' | 'lookups';
+
 export interface ServerCaches {
   principals: TtlCache<string, Principal>;
   licenses: TtlCache<number, LicenseRow>;
@@ -73,13 +82,13 @@ export interface ServerContext {
   /** Device-reported state, written in batches (store/device-states.ts). */
   deviceStates: DeviceStateWriter;
   /**
-   * After a write on this server: forget everything that can change, here
-   * and (through `onInvalidate`, PostgreSQL's NOTIFY) on every other server
+   * After a write on this server: forget what it can change, here and
+   * (through `onInvalidate`, PostgreSQL's NOTIFY) on every other server
    * instance on the same database.
    */
-  invalidate(): void;
-  /** Forget everything that can change, here only (another instance wrote). */
-  forget(): void;
+  invalidate(scope?: InvalidationScope): void;
+  /** Forget what can change, here only (another instance wrote). */
+  forget(scope?: InvalidationScope): void;
   /**
    * After a write that can change what devices should run (a version
    * released or withdrawn, a license or device changed): the push notices
@@ -88,7 +97,12 @@ export interface ServerContext {
   changed(event: ChangeEvent): void;
 }
 
-export function createContext(db: Db, settings: ServerSettings, onInvalidate?: () => void, onChange?: (event: ChangeEvent) => void): ServerContext {
+export function createContext(
+  db: Db,
+  settings: ServerSettings,
+  onInvalidate?: (scope: InvalidationScope) => void,
+  onChange?: (event: ChangeEvent) => void,
+): ServerContext {
   const caches: ServerCaches = {
     // Sized for a fleet: a device's token stays cached between its checks.
     principals: new TtlCache(100_000, settings.authCacheMs),
@@ -107,8 +121,8 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     manifests: new TtlCache(64, Infinity),
     content: new ByteCache(settings.contentCacheBytes),
   };
-  const forget = (): void => {
-    caches.principals.clear();
+  const forget = (scope: InvalidationScope = 'all'): void => {
+    if (scope === 'all') caches.principals.clear();
     caches.licenses.clear();
     caches.versions.clear();
     caches.latest.clear();
@@ -120,9 +134,9 @@ export function createContext(db: Db, settings: ServerSettings, onInvalidate?: (
     caches,
     work: { patchFlights: new Map(), patchesBuilt: 0 },
     deviceStates: createDeviceStateWriter(db),
-    invalidate() {
-      forget();
-      onInvalidate?.();
+    invalidate(scope = 'all') {
+      forget(scope);
+      onInvalidate?.(scope);
     },
     forget,
     changed(event) {

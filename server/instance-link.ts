@@ -18,8 +18,13 @@
 // With PGlite there is one instance: no heartbeat, the notice stays in the process.
 import { randomUUID } from 'node:crypto';
 import type { Database } from './db/connect.ts';
+import type { InvalidationScope } from './context.ts';
 
-/** The NOTIFY channel of cache invalidations between instances; the payload is the sender's instance id. */
+/**
+ * The NOTIFY channel of cache invalidations between instances; the payload
+ * is the sender's instance id, then " lookups" when the token lookups stand
+ * (an instance that reads only the id forgets everything: never too little).
+ */
 export const INVALIDATE_CHANNEL = 'weightgate_invalidate';
 /** The NOTIFY channel of heartbeats; the payload is the sender's instance id, and each instance heeds its own only. */
 export const HEARTBEAT_CHANNEL = 'weightgate_heartbeat';
@@ -34,8 +39,8 @@ export const SILENCE_MS = 3_000;
 export const DEFAULT_AUTH_CACHE_MS = 600_000;
 
 export interface InstanceLink {
-  /** After a write on this instance: tell the others to forget. */
-  notifyOthers(): void;
+  /** After a write on this instance: tell the others to forget what it changed. */
+  notifyOthers(scope?: InvalidationScope): void;
   /** Whether this instance currently hears the invalidation channel (always true on PGlite). */
   listening(): boolean;
   stop(): Promise<void>;
@@ -43,7 +48,7 @@ export interface InstanceLink {
 
 export async function linkInstances(
   database: Database,
-  forget: () => void,
+  forget: (scope?: InvalidationScope) => void,
   log: (line: string) => void,
   timing: { heartbeatMs?: number; silenceMs?: number } = {},
 ): Promise<InstanceLink> {
@@ -67,11 +72,12 @@ export async function linkInstances(
       await database.listen(
         INVALIDATE_CHANNEL,
         (payload) => {
-          if (payload !== instance) forget();
+          const [sender, scope] = payload.split(' ');
+          if (sender !== instance) forget(scope === 'lookups' ? 'lookups' : 'all');
         },
         () => {
           // The first LISTEN is the start; any later one is a reconnection that may have missed notices.
-          if (listens++ > 0) forget();
+          if (listens++ > 0) forget('all');
         },
       ),
     );
@@ -106,7 +112,7 @@ export async function linkInstances(
       lastRelisten = Date.now();
       relistening = unlistenAll()
         .then(listenAll)
-        .then(forget)
+        .then(() => forget())
         .catch(() => undefined) // still down: the next silent beat tries again
         .finally(() => {
           relistening = null;
@@ -124,8 +130,10 @@ export async function linkInstances(
     throw error;
   }
   return {
-    notifyOthers() {
-      database.notify(INVALIDATE_CHANNEL, instance).catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
+    notifyOthers(scope = 'all') {
+      database
+        .notify(INVALIDATE_CHANNEL, scope === 'all' ? instance : `${instance} ${scope}`)
+        .catch((error) => log(`weightgate server: cannot notify the other instances: ${(error as Error).message}`));
     },
     listening: () => !deaf,
     stop,

@@ -86,7 +86,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         if (event.kind === 'device') embedded?.drop(event.deviceId);
       }),
     db: database.db,
-    onInvalidate: () => link?.notifyOthers(),
+    onInvalidate: (scope) => link?.notifyOthers(scope),
     allowUnsigned: options.allowUnsigned,
     maxBodyBytes: options.maxBodyBytes,
     authCacheMs: options.authCacheMs ?? DEFAULT_AUTH_CACHE_MS,
@@ -95,6 +95,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   try {
     link = await linkInstances(database, ctx.forget, log);
+    // The start may have rotated the bootstrap admin token (ensureAdminToken): the other instances forget the old one.
+    if (options.adminToken !== undefined) link.notifyOthers('all');
   } catch (error) {
     await database.close();
     throw error;

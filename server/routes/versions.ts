@@ -33,7 +33,7 @@ export function versionRoutes(ctx: ServerContext): Hono<AuthEnv> {
     if (bytes.byteLength === 0) throw badRequest('EMPTY_BODY', 'the request body is empty; send the .wgm file');
     const { draft } = parseInput(PublishQuery, c.req.query(), 'query');
     const result = await publishVersion(ctx, bytes, c.get('principal'), { draft: draft === 'true' });
-    ctx.invalidate();
+    ctx.invalidate('lookups');
     if (result.state === 'published') ctx.changed({ kind: 'version', model: result.model });
     return reply(c, result, 201);
   });

@@ -58,7 +58,7 @@ export async function changeLicenseTier(ctx: ServerContext, actorTokenId: number
     });
     return licenseView(updated!, model);
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }
@@ -83,7 +83,7 @@ export async function revokeLicense(ctx: ServerContext, actorTokenId: number, id
     });
     return licenseView(updated, model);
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }
@@ -102,7 +102,7 @@ export async function setLicenseExpiry(ctx: ServerContext, actorTokenId: number,
     });
     return licenseView(updated!, model);
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed({ kind: 'license', licenseId: id });
   return view;
 }

@@ -240,7 +240,7 @@ export async function widenRollout(ctx: ServerContext, actor: Principal, model: 
       detail: { percent, group: stage.group ?? null, devicesAdded: added === 'all' ? null : added.length },
     });
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed(added === 'all' ? { kind: 'version', model } : { kind: 'version', model, deviceIds: added });
   return rolloutStatus(ctx, model, version);
 }
@@ -253,7 +253,7 @@ export async function pauseRollout(ctx: ServerContext, actor: Principal, model: 
     await setState(tx, rollout.versionId, 'paused', reason);
     await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'rollout.pause', entity: 'version', entityId: `${model}@${version}`, detail: { reason } });
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   return rolloutStatus(ctx, model, version);
 }
 
@@ -282,7 +282,7 @@ export async function resumeRollout(ctx: ServerContext, actor: Principal, model:
       detail: { failedInstallsForgotten: forgotten, devicesWaiting: retried.length },
     });
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed({ kind: 'version', model, deviceIds: retried });
   return rolloutStatus(ctx, model, version);
 }
@@ -386,5 +386,5 @@ export async function countStageReport(
       paused = true;
     });
   }
-  if (paused) ctx.invalidate();
+  if (paused) ctx.invalidate('lookups');
 }

@@ -63,7 +63,7 @@ export async function releaseVersion(
       await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.release', entity: 'version', entityId: `${model}@${version}` });
     }
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed(stageDevices === null ? { kind: 'version', model } : { kind: 'version', model, deviceIds: stageDevices });
   return { model, version, state: 'published' };
 }
@@ -81,7 +81,7 @@ export async function withdrawVersion(ctx: ServerContext, actor: Principal, mode
     if (!updated) throw conflict('ALREADY_WITHDRAWN', `model "${model}" version ${version} is already withdrawn`);
     await recordAudit(tx, { actorTokenId: actor.tokenId, action: 'version.withdraw', entity: 'version', entityId: `${model}@${version}` });
   });
-  ctx.invalidate();
+  ctx.invalidate('lookups');
   ctx.changed({ kind: 'version', model });
   return { model, version, state: 'withdrawn' };
 }

@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { openDatabase, type Database } from '../../server/db/connect.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
 import { HEARTBEAT_CHANNEL, INVALIDATE_CHANNEL, linkInstances } from '../../server/instance-link.ts';
+import { createContext, type InvalidationScope } from '../../server/context.ts';
 import { POSTGRES, requiring } from '../requirements.ts';
 
 const pgTest = requiring(uvuTest, POSTGRES);
@@ -28,6 +29,7 @@ pgTest('PostgreSQL: a notice reaches the other instance; a cut LISTEN is re-esta
   const a = await openDatabase({ databaseUrl: scratch.url });
   const b = await openDatabase({ databaseUrl: scratch.url });
   const forgot = { a: 0, b: 0 };
+  const scopesB: Array<InvalidationScope | undefined> = [];
   const linkA = await linkInstances(
     a,
     () => forgot.a++,
@@ -35,21 +37,28 @@ pgTest('PostgreSQL: a notice reaches the other instance; a cut LISTEN is re-esta
   );
   const linkB = await linkInstances(
     b,
-    () => forgot.b++,
+    (scope) => {
+      forgot.b++;
+      scopesB.push(scope);
+    },
     () => undefined,
   );
   const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
   try {
     assert.equal(forgot, { a: 0, b: 0 }, 'starting to listen forgets nothing');
-    linkA.notifyOthers();
+    linkA.notifyOthers('lookups');
     await until('B to forget after A notified', () => forgot.b === 1);
+    linkA.notifyOthers();
+    await until('B to forget again', () => forgot.b === 2);
+    assert.equal(scopesB, ['lookups', 'all'], 'the scope travels with the notice');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.is(forgot.a, 0, 'an instance does not forget on its own notice');
 
     // The database drops every LISTEN connection of this scratch database.
     const cut = await admin`select pg_terminate_backend(pid) as done from pg_stat_activity where datname = ${scratch.name} and query ilike 'listen%'`;
     assert.ok(cut.length >= 2, `both instances' LISTEN connections found (${cut.length})`);
-    await until('both to re-listen and forget', () => forgot.a >= 1 && forgot.b >= 2);
+    await until('both to re-listen and forget', () => forgot.a >= 1 && forgot.b >= 3);
+    assert.is(scopesB[2], 'all', 'a re-established LISTEN forgets everything');
     const before = forgot.b;
     linkA.notifyOthers();
     await until('B to hear A again after the cut', () => forgot.b > before);
@@ -142,6 +151,24 @@ uvuTest('PGlite: one instance, no heartbeat; a notice from this instance is not 
     await link.stop();
     await database.close();
   }
+});
+
+uvuTest('a license or version change keeps the token lookups; a token revocation clears them', () => {
+  const ctx = createContext(undefined as never, { allowUnsigned: false, maxBodyBytes: 1024, authCacheMs: 60_000, contentCacheBytes: 1024 });
+  const fill = () => {
+    ctx.caches.principals.set('token', { tokenId: 1, role: 'device', deviceId: 1, licenseId: 1 });
+    ctx.caches.licenses.set(1, {} as never);
+    ctx.caches.decisions.set('decision', Infinity);
+  };
+  fill();
+  ctx.invalidate('lookups');
+  assert.ok(ctx.caches.principals.get('token'), 'token lookups kept');
+  assert.is(ctx.caches.licenses.get(1), undefined, 'licenses forgotten');
+  assert.is(ctx.caches.decisions.get('decision'), undefined, 'access decisions forgotten');
+  fill();
+  ctx.invalidate();
+  assert.is(ctx.caches.principals.get('token'), undefined, 'token lookups forgotten too');
+  assert.is(ctx.caches.licenses.get(1), undefined);
 });
 
 uvuTest.run();
