@@ -12,7 +12,7 @@ import { createContext, type InvalidationScope, type ServerContext, type ServerS
 import type { AuthEnv } from './auth.ts';
 import type { ChangeEvent } from './push/notices.ts';
 import { databaseUnavailable, HttpError } from './http-error.ts';
-import { encodeBody, NEGOTIATED_HEADERS, wantsMsgpack } from './negotiate.ts';
+import { declaredLength, encodeBody, NEGOTIATED_HEADERS, wantsMsgpack } from './negotiate.ts';
 import { allowedMethods, buildOpenApi, renderReference } from './openapi.ts';
 import { versionRoutes } from './routes/versions.ts';
 import { licenseRoutes } from './routes/licenses.ts';
@@ -83,21 +83,21 @@ export function buildApp(deps: AppDeps): { app: Hono<AuthEnv>; ctx: ServerContex
   const reference = renderReference(openApi);
 
   // Request bodies other than uploads (JSON or MessagePack) are small.
-  const jsonLimit = bodyLimit({
-    maxSize: deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'BODY_TOO_LARGE',
-        `the body exceeds this server's limit of ${deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES} bytes for API calls`,
-      );
-    },
-  });
+  const maxJsonBytes = deps.maxJsonBodyBytes ?? DEFAULT_MAX_JSON_BODY_BYTES;
+  const tooLarge = (): never => {
+    throw new HttpError(413, 'BODY_TOO_LARGE', `the body exceeds this server's limit of ${maxJsonBytes} bytes for API calls`);
+  };
+  const jsonLimit = bodyLimit({ maxSize: maxJsonBytes, onError: tooLarge });
   app.use('*', async function limitBody(c, next) {
     // GET and HEAD bodies are never read; asking the request for its body
     // would build a whole web Request per call (a fifth of a poll's CPU).
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     if (c.req.method === 'POST' && c.req.path === '/v1/versions') return next();
+    // A declared length is checked from the header alone, and readBody then
+    // reads at most that many bytes (from Node's request when there is one);
+    // a chunked body is counted as it streams in.
+    const declared = declaredLength(c);
+    if (declared !== null) return declared > maxJsonBytes ? tooLarge() : next();
     return jsonLimit(c, next);
   });
 
