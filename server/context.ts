@@ -72,6 +72,8 @@ export interface ServerWork {
   patchFlights: Map<string, Promise<{ record: PatchRecord; bytes: Uint8Array }>>;
   /** Patches this server built (diffed), not found: for tests and the bench. */
   patchesBuilt: number;
+  /** Artifact lookups (or assemblies) that went to the database, not a cache or a shared flight: for tests. */
+  artifactLoads: number;
 }
 
 export interface ServerContext {
@@ -132,7 +134,7 @@ export function createContext(
     db,
     settings,
     caches,
-    work: { patchFlights: new Map(), patchesBuilt: 0 },
+    work: { patchFlights: new Map(), patchesBuilt: 0, artifactLoads: 0 },
     deviceStates: createDeviceStateWriter(db),
     invalidate(scope = 'all') {
       forget(scope);

@@ -85,30 +85,31 @@ export async function loadReleaseParts(ctx: ServerContext, versionId: number): P
 /** Assembles (or finds) the artifact of `version` holding `intervals` and records its hash. */
 export async function ensureArtifact(ctx: ServerContext, version: VersionInfo, intervals: number[]): Promise<ArtifactRecord> {
   const key = intervalsKey(intervals);
-  const memoKey = `${version.id}:${key}`;
-  const memo = ctx.caches.assembled.get(memoKey);
-  if (memo) return memo;
-  const [existing] = await ctx.db
-    .select()
-    .from(artifacts)
-    .where(and(eq(artifacts.versionId, version.id), eq(artifacts.intervalsKey, key)))
-    .limit(1);
-  if (existing) {
-    const record = toRecord(existing);
-    ctx.caches.artifacts.set(record.sha256, record);
-    ctx.caches.assembled.set(memoKey, record);
-    return record;
-  }
-  const bytes = assembleArtifact(await loadReleaseParts(ctx, version.id), intervals);
-  const record: ArtifactRecord = { sha256: sha256Hex(bytes), versionId: version.id, intervals, bytes: bytes.byteLength };
-  await ctx.db
-    .insert(artifacts)
-    .values({ ...record, intervalsKey: key })
-    .onConflictDoNothing();
-  ctx.caches.artifacts.set(record.sha256, record);
-  ctx.caches.assembled.set(memoKey, record);
-  ctx.caches.content.set(record.sha256, { data: bytes, sha256: record.sha256 });
-  return record;
+  // Concurrent first checks for one (version, intervals), as a fleet makes
+  // after a change, share one lookup (or assembly) instead of one each.
+  const record = await ctx.caches.assembled.load(`${version.id}:${key}`, async () => {
+    ctx.work.artifactLoads++;
+    const [existing] = await ctx.db
+      .select()
+      .from(artifacts)
+      .where(and(eq(artifacts.versionId, version.id), eq(artifacts.intervalsKey, key)))
+      .limit(1);
+    if (existing) {
+      const found = toRecord(existing);
+      ctx.caches.artifacts.set(found.sha256, found);
+      return found;
+    }
+    const bytes = assembleArtifact(await loadReleaseParts(ctx, version.id), intervals);
+    const made: ArtifactRecord = { sha256: sha256Hex(bytes), versionId: version.id, intervals, bytes: bytes.byteLength };
+    await ctx.db
+      .insert(artifacts)
+      .values({ ...made, intervalsKey: key })
+      .onConflictDoNothing();
+    ctx.caches.artifacts.set(made.sha256, made);
+    ctx.caches.content.set(made.sha256, { data: bytes, sha256: made.sha256 });
+    return made;
+  });
+  return record!;
 }
 
 /** Bytes of the artifact of `version` holding `intervals`, assembled if need be but not recorded (a query, not a download). */

@@ -36,17 +36,15 @@ export async function latestPublished(ctx: ServerContext, modelId: number): Prom
  * exists, so it is kept; the version itself comes from the versions cache.
  */
 export async function versionByNumber(ctx: ServerContext, modelId: number, number: number): Promise<VersionInfo | undefined> {
-  const key = `${modelId}:${number}`;
-  let id = ctx.caches.versionIds.get(key);
-  if (id === undefined) {
+  // One lookup for concurrent checks of devices running the same version.
+  const id = await ctx.caches.versionIds.load(`${modelId}:${number}`, async () => {
     const [row] = await ctx.db
       .select({ id: versions.id })
       .from(versions)
       .where(and(eq(versions.modelId, modelId), eq(versions.number, number)))
       .limit(1);
-    if (!row) return undefined;
-    id = row.id;
-    ctx.caches.versionIds.set(key, id);
-  }
+    return row?.id;
+  });
+  if (id === undefined) return undefined;
   return loadVersionInfo(ctx, id);
 }

@@ -36,6 +36,7 @@ for (const s of driverSuites('server patch single flight')) {
   s('100 concurrent first update-checks for a new version build its patch once', async ({ h }) => {
     assert.is((await publish(h, signedTiny(2, { changed: [{ kernel: 0, interval: 1 }] }))).status, 201);
     const before = h.ctx.work.patchesBuilt;
+    const loadsBefore = h.ctx.work.artifactLoads;
     const replies = await Promise.all(
       Array.from({ length: 100 }, () => h.json('GET', `/v1/device/update-check?${checkQuery(1, v1.sha256)}`, { token: fleet.token })),
     );
@@ -46,6 +47,7 @@ for (const s of driverSuites('server patch single flight')) {
     assert.is(new Set(replies.map((r) => r.body.patch.sha256)).size, 1, 'one patch');
     assert.is(h.ctx.work.patchesBuilt - before, 1, `built ${h.ctx.work.patchesBuilt - before} times`);
     assert.is(h.ctx.work.patchFlights.size, 0, 'no flight left behind');
+    assert.is(h.ctx.work.artifactLoads - loadsBefore, 1, `the new artifact looked up ${h.ctx.work.artifactLoads - loadsBefore} times, not once`);
     // the bytes are formats' diff of the two artifacts
     const v2 = await artifactOf(h, fleet, 2, v1.sha256);
     const patch = new Uint8Array(await (await h.call('GET', replies[0]!.body.patch.url, { token: fleet.token })).arrayBuffer());
