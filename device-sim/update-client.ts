@@ -264,7 +264,7 @@ export function createUpdateClient(options: UpdateClientOptions): UpdateClient {
   }
 
   async function download(offer: Offer | PatchOffer, kind: DownloadMeta['kind'], flash: Flash) {
-    const inline = 'inline' in offer && offer.inline !== undefined ? inlineBytes(offer.inline, offer) : null;
+    const inline = 'inline' in offer && offer.inline ? inlineBytes(offer.inline, offer) : null;
     if (inline) {
       if (flash.readDownloadMeta()) flash.clearDownload();
       return { bytes: inline, bytesSent: inline.byteLength };

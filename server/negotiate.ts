@@ -90,12 +90,6 @@ export function encodeBody(value: unknown, msgpack: boolean): { body: Uint8Array
   return msgpack ? { body: asBody(packr.pack(value)), type: MSGPACK } : { body: JSON.stringify(value), type: 'application/json' };
 }
 
-/**
- * Reads a JSON or MessagePack request body; a body that does not parse is a
- * 400. The body's shape is checked (depth, MessagePack well-formedness)
- * before a recursive decoder sees it, and the decoder's own message, which
- * can name its internals, is not passed on.
- */
 /** The body's length from Content-Length, or null when it is not declared (or chunked); limitBody has checked it. */
 export function declaredLength(c: Context): number | null {
   const length = c.req.header('content-length');
@@ -121,6 +115,12 @@ async function readIncoming(incoming: IncomingMessage, length: number): Promise<
   return body;
 }
 
+/**
+ * Reads a JSON or MessagePack request body; a body that does not parse is a
+ * 400. The body's shape is checked (depth, MessagePack well-formedness)
+ * before a recursive decoder sees it, and the decoder's own message, which
+ * can name its internals, is not passed on.
+ */
 export async function readBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;

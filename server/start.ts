@@ -101,7 +101,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await database.close();
     throw error;
   }
-  const unlisten = link.stop;
+  const stopLink = link.stop;
   const host = options.host ?? '127.0.0.1';
   let push: { url: string; sink: NoticeSink; close(): Promise<void> } | undefined;
   let embedded: EmbeddedBroker | undefined;
@@ -114,7 +114,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ctx.settings.push = { url: push.url, prefix };
     }
   } catch (error) {
-    await unlisten().catch(() => undefined);
+    await stopLink().catch(() => undefined);
     await database.close();
     const port = options.push && 'port' in options.push ? options.push.port : undefined;
     if ((error as { code?: string }).code === 'EADDRINUSE') {
@@ -137,7 +137,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   } catch (error) {
     await push?.close().catch(() => undefined);
-    await unlisten().catch(() => undefined);
+    await stopLink().catch(() => undefined);
     await database.close();
     throw error;
   }
@@ -161,7 +161,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
           (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
         await push?.close().catch(() => undefined);
-        await unlisten().catch(() => undefined);
+        await stopLink().catch(() => undefined);
         await database.close();
       })();
       return closing;
