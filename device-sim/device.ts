@@ -14,7 +14,7 @@ import { Arena } from './arena.ts';
 import { bootFlash, type PublicKeyInput } from './boot.ts';
 import { DeviceError, DeviceErrorCode, PowerCutError } from './errors.ts';
 import { openExecImage, prepareExecImage, type ExecImage, type PreviousImage } from './exec-image.ts';
-import { Flash, slotName } from './flash.ts';
+import { Flash, slotName, type FlashStorage } from './flash.ts';
 import { createInterpreter, type Interpreter } from './interpreter.ts';
 import { PowerCutInjector, type PowerCutPlan } from './power-cut.ts';
 import { resolveProfile, type DeviceProfile } from './profiles.ts';
@@ -29,8 +29,14 @@ export type { UpdateOutcome } from './updater.ts';
 export type { PublicKeyInput } from './boot.ts';
 
 export interface OpenDeviceOptions {
-  /** Directory holding the device's flash (created when missing). */
+  /** Directory holding the device's flash (created when missing); with `flash: 'memory'`, only the device's name. */
   dir: string;
+  /**
+   * 'files' (default): the flash persists in `dir`, so the device survives a
+   * restart. 'memory': it lives in this process only (fleets of simulated
+   * devices that never restart; see flash.ts).
+   */
+  flash?: FlashStorage;
   /** A profile name or a resolved profile; default m4-256k. */
   profile?: string | DeviceProfile;
   server?: string;
@@ -153,7 +159,7 @@ const PROBE_PATTERNS = [127];
 export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   const profile = typeof options.profile === 'object' ? options.profile : resolveProfile(options.profile);
   const injector = new PowerCutInjector(options.powerCut ?? null);
-  const flash = new Flash(options.dir, profile.flashBytes, injector);
+  const flash = new Flash(options.dir, profile.flashBytes, injector, options.flash);
   const arena = new Arena(profile.ramBytes);
   const kernelChoice: KernelChoice = options.kernel ?? 'image';
   let interpreter: Interpreter | null = null;

@@ -20,6 +20,12 @@
 // (a microcontroller reads its flash as memory, with no system call); a
 // write updates the file and the copy alike, torn writes included. A new
 // Flash (a reboot) starts from the files.
+//
+// A flash kept in memory only (`storage: 'memory'`) is that copy and no
+// files: the same layout, budgets and torn writes, but nothing survives the
+// process. For fleets of thousands of simulated devices that never restart
+// (the push benches), where the files' system calls were a seventh of each
+// device's update.
 import { mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BudgetError, DeviceError, DeviceErrorCode } from './errors.ts';
@@ -57,15 +63,21 @@ export interface SlotWriter {
   close(): void;
 }
 
+/** Where a simulated flash keeps its bytes: files in the device's directory (default), or this process's memory only. */
+export type FlashStorage = 'files' | 'memory';
+
 export class Flash {
   readonly slotCapacity: number;
+  private readonly inMemory: boolean;
 
   constructor(
     readonly dir: string,
     readonly flashBytes: number,
     private readonly injector: PowerCutInjector,
+    storage: FlashStorage = 'files',
   ) {
-    mkdirSync(dir, { recursive: true });
+    this.inMemory = storage === 'memory';
+    if (!this.inMemory) mkdirSync(dir, { recursive: true });
     this.slotCapacity = slotCapacityOf(flashBytes);
   }
 
@@ -83,7 +95,7 @@ export class Flash {
 
   private readOptional(name: string): Uint8Array | null {
     const known = this.mirror.get(name);
-    if (known !== undefined) return known;
+    if (known !== undefined || this.inMemory) return known ?? null;
     let bytes: Uint8Array | null = null;
     if (existsSync(this.path(name))) {
       try {
@@ -98,14 +110,26 @@ export class Flash {
 
   private forget(name: string): void {
     // Known absent (this process removed it or found none): no system call.
-    if (this.mirror.get(name) !== null && existsSync(this.path(name))) rmSync(this.path(name));
+    if (!this.inMemory && this.mirror.get(name) !== null && existsSync(this.path(name))) rmSync(this.path(name));
     this.mirror.set(name, null);
   }
 
   /** Writes through the injector: may tear the write and throw PowerCutError. */
   private writeTorn(name: string, bytes: Uint8Array, flags: 'w' | 'a'): void {
-    const fd = openSync(this.path(name), flags);
     const progress = { written: 0 };
+    if (this.inMemory) {
+      const before = flags === 'a' ? (this.mirror.get(name) ?? new Uint8Array(0)) : new Uint8Array(0);
+      try {
+        this.writeTornTo(null, bytes, progress);
+      } finally {
+        const after = new Uint8Array(before.length + progress.written);
+        after.set(before);
+        after.set(bytes.subarray(0, progress.written), before.length);
+        this.mirror.set(name, after);
+      }
+      return;
+    }
+    const fd = openSync(this.path(name), flags);
     try {
       this.writeTornTo(fd, bytes, progress);
     } finally {
@@ -115,11 +139,12 @@ export class Flash {
     }
   }
 
-  private writeTornTo(fd: number, bytes: Uint8Array, progress: { written: number }): void {
+  /** Programs `bytes` into the open file `fd` (null: a flash in memory, whose caller keeps the bytes) through the injector. */
+  private writeTornTo(fd: number | null, bytes: Uint8Array, progress: { written: number }): void {
     for (let at = 0; at < bytes.length; at += WRITE_CHUNK) {
       const piece = bytes.subarray(at, Math.min(bytes.length, at + WRITE_CHUNK));
       const allowed = this.injector.allowance(piece.length);
-      if (allowed > 0) writeSync(fd, piece, 0, allowed);
+      if (allowed > 0 && fd !== null) writeSync(fd, piece, 0, allowed);
       this.injector.record(allowed);
       progress.written += allowed;
       if (allowed < piece.length) this.injector.cut();
@@ -161,7 +186,8 @@ export class Flash {
     // The injector still counts every byte, so a cut after N bytes leaves
     // exactly N bytes in the slot, as unbuffered writes would.
     const name = SLOT_FILES[slot];
-    let fd: number | null = openSync(this.path(name), 'w');
+    // The open file; a flash in memory has none (-1), the copy below is all it holds.
+    let fd: number | null = this.inMemory ? -1 : openSync(this.path(name), 'w');
     let written = 0;
     const pending = new Uint8Array(Math.min(WRITE_CHUNK, totalBytes));
     let held = 0;
@@ -171,7 +197,7 @@ export class Flash {
     this.mirror.delete(name);
     const close = (): void => {
       if (fd !== null) {
-        closeSync(fd);
+        if (fd >= 0) closeSync(fd);
         this.mirror.set(name, programmed.subarray(0, progress.written));
       }
       fd = null;
@@ -182,7 +208,7 @@ export class Flash {
       held = 0;
       const before = progress.written;
       try {
-        this.writeTornTo(fd, chunk, progress);
+        this.writeTornTo(fd >= 0 ? fd : null, chunk, progress);
       } finally {
         programmed.set(chunk.subarray(0, progress.written - before), before);
       }
@@ -258,6 +284,7 @@ export class Flash {
 
   /** Bytes of the staged download so far (0 when none). */
   downloadLength(): number {
+    if (this.inMemory) return this.mirror.get('download.bin')?.length ?? 0;
     try {
       return statSync(this.path('download.bin')).size;
     } catch {

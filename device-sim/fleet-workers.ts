@@ -26,6 +26,7 @@ import {
   type FleetWatchOptions,
 } from './fleet.ts';
 import type { UpdateOutcome } from './device.ts';
+import type { FlashStorage } from './flash.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { compiledEntry } from '../bin/bundle.mjs';
 
@@ -37,6 +38,8 @@ export interface WorkerFleetOptions {
   publicKey?: string;
   concurrency?: number;
   kernel?: KernelChoice;
+  /** Where every device keeps its flash (fleet.ts): 'files' under baseDir (default) or 'memory'. */
+  flash?: FlashStorage;
   workers: number;
   /** 'threads' (default): worker threads of this process; 'processes': child processes. */
   mode?: 'threads' | 'processes';
@@ -210,6 +213,7 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
           publicKey: options.publicKey as PublicKeyInput | undefined,
           concurrency: Math.max(1, Math.ceil((options.concurrency ?? 64) / count)),
           kernel: options.kernel,
+          flash: options.flash,
         },
         entry,
       ),

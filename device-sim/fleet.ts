@@ -4,6 +4,7 @@
 // what failed". fleet-workers.ts spreads a fleet over worker threads and
 // merges the same samples.
 import { join } from 'node:path';
+import type { FlashStorage } from './flash.ts';
 import { openDevice, type Device, type KernelChoice, type PublicKeyInput, type UpdateOutcome } from './device.ts';
 import type { DeviceProfile } from './profiles.ts';
 import { quantile } from './stats.ts';
@@ -22,6 +23,8 @@ export interface FleetOptions {
   concurrency?: number;
   /** Kernels every device runs (device.ts); default 'image'. */
   kernel?: KernelChoice;
+  /** Where every device keeps its flash (device.ts): 'files' under baseDir (default) or 'memory'. */
+  flash?: FlashStorage;
 }
 
 export interface FleetRoundOptions {
@@ -143,6 +146,7 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
         token: options.tokens[i],
         publicKey: options.publicKey,
         kernel: options.kernel,
+        flash: options.flash,
       }),
     );
   }

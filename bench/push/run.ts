@@ -15,7 +15,6 @@
 import { cpus, loadavg } from 'node:os';
 import { PUSH_KEEPALIVE_SECONDS } from '../../device-sim/push-client.ts';
 import { syntheticArtifact } from '../../test/device-sim/fixtures.ts';
-import { BENCH_FLASH_DIR_SOURCE } from '../device/flash-dir.ts';
 import { quantile } from '../stats.ts';
 import { openBenchFleet, serverIdleCpu, serverQuietCpuPerSecond } from './bench-fleet.ts';
 
@@ -113,7 +112,7 @@ export async function runPushBench(): Promise<object> {
       reached: reached.length,
       processes: PROCESSES,
       database: bench.database,
-      flash: BENCH_FLASH_DIR_SOURCE,
+      flash: 'memory (the devices never restart)',
       model: 'synthetic 784-16-10, basic (2 of 4 intervals) to full',
       latencySeconds: {
         /** Command to the notice at the device: what push itself takes. */
