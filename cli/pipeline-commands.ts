@@ -36,6 +36,7 @@ interface BuildFlags {
   json?: boolean;
   pruneRounds?: string;
   pruneEpochs?: string;
+  recoveryEpochs?: string;
   centroidEpochs?: string;
   tolerance?: string;
 }
@@ -72,6 +73,7 @@ export function toBuildOptions(flags: BuildFlags): BuildOptions {
     c: flags.c,
     pruneRounds: int('--prune-rounds', flags.pruneRounds, 1, 100),
     pruneEpochs: int('--prune-epochs', flags.pruneEpochs, 0, 1000),
+    recoveryEpochs: int('--recovery-epochs', flags.recoveryEpochs, 0, 1000),
     centroidEpochs: int('--centroid-epochs', flags.centroidEpochs, 0, 1000),
     tolerance: num('--tolerance', flags.tolerance, 0, 1),
   };
@@ -198,6 +200,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--search-sparsities <list>', 'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.97,0.98)')
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
     .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 3)')
+    .option(
+      '--recovery-epochs <n>',
+      'the --max-drop search: more fine-tuning epochs a sparsity gets when it first misses the budget, before the search stops there (default 6)',
+    )
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')

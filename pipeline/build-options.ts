@@ -67,6 +67,13 @@ export interface BuildOptions {
   /** Prune rounds (default 4) and fine-tuning epochs per round (default 3). */
   pruneRounds?: number;
   pruneEpochs?: number;
+  /**
+   * The --max-drop search: more fine-tuning epochs (at the same masks, in
+   * rounds of pruneEpochs) a sparsity gets when no codebook size met the
+   * budget after its first pruneEpochs, before the search stops there
+   * (default 6).
+   */
+  recoveryEpochs?: number;
   /** Adam step size while fine-tuning between prune rounds (default 0.002, or the preset's). */
   pruneLearningRate?: number;
   /** Per-layer pruning allocation exponent (see prune.ts), default -0.4. */
@@ -107,6 +114,7 @@ export const DEFAULTS = {
   seed: 1,
   pruneRounds: 4,
   pruneEpochs: 3,
+  recoveryEpochs: 6,
   pruneLearningRate: 0.002,
   densityExponent: -0.4,
   centroidEpochs: 1,
@@ -154,6 +162,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     c: options.c ?? false,
     pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
     pruneEpochs: options.pruneEpochs ?? DEFAULTS.pruneEpochs,
+    recoveryEpochs: options.recoveryEpochs ?? DEFAULTS.recoveryEpochs,
     pruneLearningRate: options.pruneLearningRate ?? preset.pruneLearningRate ?? DEFAULTS.pruneLearningRate,
     densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
@@ -182,7 +191,10 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     options.maxDrop === undefined || r.fromDir === undefined,
     '--max-drop: a --from build keeps its masks and codebooks; give the budget to the first build',
   );
-  check(isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000), 'prune rounds must be 1..100, epochs 0..1000');
+  check(
+    isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.recoveryEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000),
+    'prune rounds must be 1..100, epochs 0..1000',
+  );
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(r.learningRate > 0 && r.learningRate < 1, `learning rate ${r.learningRate}: use 0 < lr < 1`);

@@ -123,12 +123,12 @@ export function renderReportMarkdown(r: BuildReport): string {
       '',
       `Chosen: sparsity ${pct(s.chosen.sparsity)}, ${s.chosen.bits}-bit codebooks${s.met ? '' : ' (the closest: nothing tried was within the budget)'}.`,
       '',
-      '| sparsity | bits | validation | points below | test | full artifact (unsigned, before tiers) | within |',
-      '|---:|---:|---:|---:|---:|---:|:---:|',
+      '| sparsity | bits | fine-tuning epochs | validation | points below | test | full artifact (unsigned, before tiers) | within |',
+      '|---:|---:|---:|---:|---:|---:|---:|:---:|',
     );
     for (const t of s.trials) {
       lines.push(
-        `| ${pct(t.sparsity)} | ${t.bits} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
+        `| ${pct(t.sparsity)} | ${t.bits} | ${t.fineTuneEpochs ?? '–'} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
       );
     }
     lines.push('');

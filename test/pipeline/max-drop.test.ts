@@ -100,6 +100,28 @@ test('the budget is the default (1 point); with --sparsity it is only checked, a
   assert.match(loose.stdout, /validation accuracy: input model [\d.]+%, full tier [\d.]+ points below \(--max-drop 100\)/);
 });
 
+test('a sparsity that misses the budget gets --recovery-epochs more fine-tuning, in rounds of --prune-epochs, then the search stops', async () => {
+  const sparsities = [0.5, 0.995];
+  const { report } = await runBuild({ modelPath, ...quick, recoveryEpochs: 2, searchSparsities: sparsities, outDir: tempDir() });
+  const search = report.search!;
+  const at = (sparsity: number) => search.trials.filter((t) => t.sparsity === sparsity);
+  assert.equal([...new Set(at(0.5).map((t) => t.fineTuneEpochs))], [1], 'a sparsity within the budget at once gets no recovery');
+  assert.ok(
+    at(0.995).every((t) => !t.withinBudget),
+    'the fixture cannot keep its accuracy with 0.5 % of its weights',
+  );
+  assert.equal([...new Set(at(0.995).map((t) => t.fineTuneEpochs))], [1, 2, 3], 'one round of 1 epoch, then two recovery rounds');
+  assert.is(search.chosen.sparsity, 0.5);
+  const none = await runBuild({ modelPath, ...quick, recoveryEpochs: 0, searchSparsities: sparsities, outDir: tempDir() });
+  assert.equal([...new Set(none.report.search!.trials.map((t) => t.fineTuneEpochs))], [1], '--recovery-epochs 0: no recovery');
+});
+
+test('--recovery-epochs must be a whole number of epochs', () => {
+  const run = buildCli('--recovery-epochs', '-1', '--out', tempDir());
+  assert.is(run.status, 2, run.stderr);
+  assert.match(run.stderr, /--recovery-epochs/);
+});
+
 test('a default build searches within 1 point', async () => {
   const { report } = await runBuild({ modelPath, ...quick, searchSparsities: [0.5, 0.9], outDir: tempDir() });
   assert.is(report.maxDrop, 1);
