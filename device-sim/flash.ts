@@ -186,8 +186,9 @@ export class Flash {
     // The injector still counts every byte, so a cut after N bytes leaves
     // exactly N bytes in the slot, as unbuffered writes would.
     const name = SLOT_FILES[slot];
-    // The open file; a flash in memory has none (-1), the copy below is all it holds.
-    let fd: number | null = this.inMemory ? -1 : openSync(this.path(name), 'w');
+    // The open file (none for a flash in memory: the copy below is all it holds), until the slot is closed.
+    const fd = this.inMemory ? null : openSync(this.path(name), 'w');
+    let open = true;
     let written = 0;
     const pending = new Uint8Array(Math.min(WRITE_CHUNK, totalBytes));
     let held = 0;
@@ -196,19 +197,19 @@ export class Flash {
     const progress = { written: 0 };
     this.mirror.delete(name);
     const close = (): void => {
-      if (fd !== null) {
-        if (fd >= 0) closeSync(fd);
+      if (open) {
+        if (fd !== null) closeSync(fd);
         this.mirror.set(name, programmed.subarray(0, progress.written));
       }
-      fd = null;
+      open = false;
     };
     const flush = (): void => {
-      if (held === 0 || fd === null) return;
+      if (held === 0 || !open) return;
       const chunk = pending.subarray(0, held);
       held = 0;
       const before = progress.written;
       try {
-        this.writeTornTo(fd >= 0 ? fd : null, chunk, progress);
+        this.writeTornTo(fd, chunk, progress);
       } finally {
         programmed.set(chunk.subarray(0, progress.written - before), before);
       }
@@ -216,7 +217,7 @@ export class Flash {
     if (totalBytes === 0) close();
     return {
       append: (bytes) => {
-        if (fd === null || written + bytes.length > totalBytes) {
+        if (!open || written + bytes.length > totalBytes) {
           throw new DeviceError(DeviceErrorCode.BAD_INPUT, `slot ${slotName(slot)} was opened for ${totalBytes} bytes; ${written + bytes.length} were written`);
         }
         try {

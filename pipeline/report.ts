@@ -128,7 +128,7 @@ export function renderReportMarkdown(r: BuildReport): string {
     );
     for (const t of s.trials) {
       lines.push(
-        `| ${pct(t.sparsity)} | ${t.bits} | ${t.fineTuneEpochs ?? '–'} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
+        `| ${pct(t.sparsity)} | ${t.bits} | ${t.fineTuneEpochs} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
       );
     }
     lines.push('');

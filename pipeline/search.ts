@@ -115,9 +115,11 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
     // Each codebook size's bytes at this sparsity in the round before: a
     // recovery round skips the sizes already no smaller than the best.
     const bytesBefore = new Map<number, number>();
+    // More bits only add bytes: from a size no smaller than the best on, none can be chosen.
+    const cannotWin = (bytes: number): boolean => best !== null && bytes >= best.trial.fullBytes;
     for (;;) {
       for (const bits of BITS_TRIED) {
-        if (best && (bytesBefore.get(bits) ?? 0) >= best.trial.fullBytes) break;
+        if (cannotWin(bytesBefore.get(bits) ?? 0)) break;
         const { shared, final } = await shareAndTune(spec, weights, bits, options, dataset, progress);
         const validationAccuracy = validate(final);
         const drop = (reference - validationAccuracy) * 100;
@@ -143,8 +145,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
           break; // more bits only add bytes at this sparsity
         }
         bytesBefore.set(bits, trial.fullBytes);
-        // More bits only add bytes: once no smaller than the best, none of them can be chosen.
-        if (best && trial.fullBytes >= best.trial.fullBytes) break;
+        if (cannotWin(trial.fullBytes)) break;
       }
       const round = Math.min(options.pruneEpochs, options.pruneEpochs + options.recoveryEpochs - epochs);
       if (levelMet || round <= 0) break;
