@@ -20,6 +20,7 @@ export interface BenchResults {
   latest: Json | null;
   formats: Json | null;
   pipeline: Json | null;
+  pipelineSeeds: Json | null;
   server: Json | null;
   device: Json | null;
   firmware: Json | null;
@@ -50,6 +51,7 @@ export function loadBenchResults(resultsDir: string): BenchResults {
     latest: read('latest'),
     formats: read('formats'),
     pipeline: read('pipeline'),
+    pipelineSeeds: read('pipeline-seeds'),
     server: read('server'),
     device: read('device'),
     firmware: withSizes(read('firmware'), read('firmware-size')),
@@ -147,6 +149,31 @@ function renderPipeline(r: BenchResults): string | null {
       return `| ${row.preset} | ${row.data} | ${chosen} | ${row.validationDrop ?? '–'} | ${int(row.fullBytes)} | ${ratio(row.denseFloat32Bytes / row.fullBytes)} | ${pct(row.fullAccuracy)} | ${dense} | ${row.pointsBelowDense ?? '–'} | ${tiers} | ${row.seconds} |`;
     }),
   ].join('\n');
+}
+
+/** bench/pipeline/seeds.ts: the default build and a candidate ladder at several seeds. */
+function renderPipelineSeeds(r: BenchResults): string | null {
+  const p = r.pipelineSeeds;
+  if (!p?.rows?.length) return null;
+  const lines = [
+    '| search ladder | seed | chosen (sparsity, bits) | validation: points below input | test: points below dense | full tier | signed | vs dense f32 (signed) |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+    ...p.rows.map(
+      (row: Json) =>
+        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} |`,
+    ),
+    '',
+  ];
+  const summary = p.summaries
+    .map(
+      (s: Json) =>
+        `${s.ladder} ladder (${s.sparsities.map((x: number) => `${Math.round(x * 100)}`).join(', ')} %): ${s.withinValidationBudget} of ${s.builds} within the budget on validation, ${s.withinOnTest} within ${p.maxDrop} point of dense on test (worst ${s.worstTestDrop.toFixed(2)}), ${s.within64x} at most ${int(p.targetSignedBytes)} B signed (64x).`,
+    )
+    .join(' ');
+  lines.push(
+    wrap(`${summary} Measured ${p.when.slice(0, 10)} on ${p.machine.cpus} x ${p.machine.model}, two builds at a time (a build is deterministic for its seed).`),
+  );
+  return lines.join('\n');
 }
 
 function renderServer(r: BenchResults): string | null {
@@ -373,6 +400,7 @@ const RENDERERS: Record<string, (r: BenchResults) => string | null> = {
   'formats-general': renderFormatsGeneral,
   'pipeline-patches': renderPipelinePatches,
   pipeline: renderPipeline,
+  'pipeline-seeds': renderPipelineSeeds,
   server: renderServer,
   'server-patch-generation': renderServerPatchGeneration,
   'server-graphql': renderServerGraphql,

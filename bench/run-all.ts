@@ -1,4 +1,4 @@
-// `npm run bench`: runs bench/formats, bench/pipeline, bench/server,
+// `npm run bench`: runs bench/formats, bench/pipeline (and its seeds run), bench/server,
 // bench/device, bench/push (and its scale run), bench/firmware,
 // bench/patches and bench/cnn one after another (never at once: they would measure each
 // other), then writes bench/results/latest.json and latest.md, one table of
@@ -25,6 +25,7 @@ import {
   summarizeCnn,
   summarizePatches,
   summarizePipeline,
+  summarizePipelineSeeds,
   summarizePush,
   summarizePushScale,
   summarizeServer,
@@ -42,6 +43,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'formats', run: async () => (await import('./formats/run.ts')).runFormatsBench(), summarize: summarizeFormats },
   { name: 'pipeline', run: async () => (await import('./pipeline/run.ts')).runPipelineBench(), summarize: summarizePipeline },
+  { name: 'pipeline-seeds', run: async () => (await import('./pipeline/seeds.ts')).runPipelineSeedsBench(), summarize: summarizePipelineSeeds },
   { name: 'server', run: async () => (await import('./server/run.ts')).runServerBench(), summarize: summarizeServer },
   { name: 'device', run: runDeviceBenchOnBuild, summarize: summarizeDevice },
   { name: 'push', run: async () => (await import('./push/run.ts')).runPushBench(), summarize: summarizePush },

@@ -122,6 +122,22 @@ export function summarizeFormats(r: Json): SummaryRow[] {
   return rows;
 }
 
+/** bench/pipeline/seeds.ts: the default paper-109k build at several seeds against the 64x target. */
+export function summarizePipelineSeeds(r: Json): SummaryRow[] {
+  const s = (r.summaries ?? []).find((x: Json) => x.ladder === 'default');
+  if (!s) return [];
+  return [
+    {
+      area: 'pipeline',
+      figure: `paper-109k on mnist, default build at seeds ${r.seeds.join(', ')}: full tier signed`,
+      value: `${bytes(s.signedBytes.min)} – ${bytes(s.signedBytes.max)}; ${s.withinOnTest} of ${s.builds} within ${r.maxDrop} point of dense on test`,
+      target: `≤ ${bytes(r.targetSignedBytes)} (64x) within ${r.maxDrop} point, every seed`,
+      reference: `worst test drop ${s.worstTestDrop.toFixed(2)} points; ${s.withinValidationBudget} of ${s.builds} within the budget on validation`,
+      met: s.within64x === s.builds && s.withinOnTest === s.builds,
+    },
+  ];
+}
+
 export function summarizePipeline(r: Json): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const row of r.rows ?? []) {
