@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, signArtifact } from '../../formats/index.ts';
 import { DEFAULTS } from '../../pipeline/build-options.ts';
+import { fullTierDrop, type BuildReport } from '../../pipeline/report.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SEEDS = (process.env.BENCH_SEEDS ?? '1,2,3').split(',').map(Number);
@@ -65,41 +66,24 @@ function build(seed: number, sparsities: number[], outDir: string): Promise<void
   });
 }
 
-interface Trial {
-  sparsity: number;
-  bits: number;
-  drop: number;
-  validationAccuracy: number;
-  withinBudget: boolean;
-}
-
-/** The trial the search kept: of its setting's trials (a recovery round repeats a setting), the one within the budget, or else the closest. */
-function chosenTrial(search: { chosen: { sparsity: number; bits: number }; met: boolean; trials: Trial[] }): Trial {
-  const same = search.trials.filter((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits);
-  const kept = search.met ? same.find((t) => t.withinBudget) : same.reduce((a, b) => (b.validationAccuracy > a.validationAccuracy ? b : a));
-  if (!kept) throw new Error('the report names a chosen setting none of its trials has');
-  return kept;
-}
-
 async function measure(ladder: (typeof LADDERS)[number], seed: number, key: string): Promise<Row> {
   const outDir = mkdtempSync(join(tmpdir(), `wg-bench-seeds-${seed}-`));
   try {
     process.stderr.write(`pipeline-seeds: ${ladder.name} ladder, seed ${seed}\n`);
     await build(seed, ladder.sparsities, outDir);
-    const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
     const full = new Uint8Array(readFileSync(join(outDir, 'full.wgm')));
-    const chosen = chosenTrial(report.search);
+    const report: BuildReport = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
     return {
       ladder: ladder.name,
       seed,
-      sparsity: chosen.sparsity,
-      bits: chosen.bits,
-      validationDrop: round2(chosen.drop),
-      testDrop: round2((report.accuracy.dense - report.accuracy.quantized) * 100),
+      sparsity: report.search!.chosen.sparsity,
+      bits: report.search!.chosen.bits,
+      validationDrop: round2(fullTierDrop(report)!),
+      testDrop: round2((report.accuracy.dense! - report.accuracy.quantized) * 100),
       fullBytes: full.length,
       signedBytes: signArtifact(full, key).length,
       denseFloat32Bytes: report.denseFloat32Bytes,
-      withinBudget: report.search.met,
+      withinBudget: report.search!.met,
     };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
