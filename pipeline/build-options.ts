@@ -74,6 +74,12 @@ export interface BuildOptions {
    * (default 6).
    */
   recoveryEpochs?: number;
+  /**
+   * The --max-drop search: once the ladder has chosen, rebuild that sparsity
+   * (and the next ones while within budget) from the dense model with
+   * pruneRounds rounds, keeping a rebuild that is smaller (default true).
+   */
+  rebuild?: boolean;
   /** Adam step size while fine-tuning between prune rounds (default 0.002, or the preset's). */
   pruneLearningRate?: number;
   /** Per-layer pruning allocation exponent (see prune.ts), default -0.4. */
@@ -115,6 +121,7 @@ export const DEFAULTS = {
   pruneRounds: 4,
   pruneEpochs: 3,
   recoveryEpochs: 6,
+  rebuild: true,
   pruneLearningRate: 0.002,
   densityExponent: -0.4,
   centroidEpochs: 1,
@@ -163,6 +170,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     pruneRounds: options.pruneRounds ?? DEFAULTS.pruneRounds,
     pruneEpochs: options.pruneEpochs ?? DEFAULTS.pruneEpochs,
     recoveryEpochs: options.recoveryEpochs ?? DEFAULTS.recoveryEpochs,
+    rebuild: options.rebuild ?? DEFAULTS.rebuild,
     pruneLearningRate: options.pruneLearningRate ?? preset.pruneLearningRate ?? DEFAULTS.pruneLearningRate,
     densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,

@@ -121,14 +121,16 @@ export function renderReportMarkdown(r: BuildReport): string {
     lines.push(
       `## Search within --max-drop ${s.maxDrop} (input model: validation ${pct(s.reference)})`,
       '',
-      `Chosen: sparsity ${pct(s.chosen.sparsity)}, ${s.chosen.bits}-bit codebooks${s.met ? '' : ' (the closest: nothing tried was within the budget)'}.`,
+      `Chosen: sparsity ${pct(s.chosen.sparsity)}, ${s.chosen.bits}-bit codebooks${s.chosen.schedule === 'rebuild' ? ', rebuilt from the dense model' : ''}${s.met ? '' : ' (the closest: nothing tried was within the budget)'}.`,
       '',
-      '| sparsity | bits | fine-tuning epochs | validation | points below | test | full artifact (unsigned, before tiers) | within |',
-      '|---:|---:|---:|---:|---:|---:|---:|:---:|',
+      'Schedule: "ladder", one prune round from the previous sparsity (plus any recovery rounds); "rebuild", --prune-rounds rounds from the dense model.',
+      '',
+      '| sparsity | bits | schedule | fine-tuning epochs | validation | points below | test | full artifact (unsigned, before tiers) | within |',
+      '|---:|---:|---|---:|---:|---:|---:|---:|:---:|',
     );
     for (const t of s.trials) {
       lines.push(
-        `| ${pct(t.sparsity)} | ${t.bits} | ${t.fineTuneEpochs} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
+        `| ${pct(t.sparsity)} | ${t.bits} | ${t.schedule} | ${t.fineTuneEpochs} | ${pct(t.validationAccuracy)} | ${t.drop.toFixed(2)} | ${pct(t.testAccuracy)} | ${kb(t.fullBytes)} | ${t.withinBudget ? 'yes' : 'no'} |`,
       );
     }
     lines.push('');

@@ -19,6 +19,18 @@
 // within the budget. The search stops at the first sparsity where none does
 // even after that: pruning further only loses more.
 //
+// The ladder's nested masks train worse than a schedule aimed at one
+// sparsity: each step gets one round. So once it has chosen, the search
+// rebuilds that sparsity from the dense model with the fixed schedule
+// (--prune-rounds rounds of --prune-epochs, what `build --sparsity` runs),
+// tries the codebook sizes again, and keeps the rebuild when it is within
+// the budget in fewer bytes; while a rebuild is within the budget it climbs
+// to the ladder's next sparsity and rebuilds that too. Measured on
+// paper-109k at 95 % and 3-bit (seeds 1-3): the fixed schedule gave 7,820-
+// 8,104 B at 0.00-0.50 points below on validation, where the ladder's best
+// was 8,224-9,176 B at 0.90-1.00 below. When nothing on the ladder met the
+// budget, the rebuilds start at its first sparsity. --no-rebuild skips them.
+//
 // Measured and not kept (bench/pipeline/seeds.ts, seeds 1-3): recovery
 // rounds also where only more than 3-bit codebooks met the budget, to try
 // the fewer bits again. Seed 1 was unchanged; seed 2 reached 97 % but 2.1
@@ -40,10 +52,14 @@ import { trainWeights } from './train.ts';
 /** Codebook bits tried at each sparsity, fewest first. */
 export const BITS_TRIED = [3, 4, 5, 6];
 
+/** How a trial's masks were reached: a step on the ladder, or the fixed schedule from the dense model. */
+export type SearchSchedule = 'ladder' | 'rebuild';
+
 export interface SearchTrial {
   sparsity: number;
   bits: number;
-  /** Fine-tuning epochs at this sparsity's masks before this trial: --prune-epochs, plus any recovery rounds. */
+  schedule: SearchSchedule;
+  /** Fine-tuning epochs at this sparsity's masks before this trial: on the ladder --prune-epochs plus any recovery rounds; a rebuild's, --prune-rounds x --prune-epochs. */
   fineTuneEpochs: number;
   validationAccuracy: number;
   /** On the test split: reported (report.svg plots it), never used to choose. */
@@ -60,7 +76,7 @@ export interface SearchReport {
   /** The input model's validation accuracy, the budget's reference. */
   reference: number;
   trials: SearchTrial[];
-  chosen: { sparsity: number; bits: number };
+  chosen: { sparsity: number; bits: number; schedule: SearchSchedule };
   /** Whether the chosen setting is within the budget (else it is the best found). */
   met: boolean;
 }
@@ -97,18 +113,20 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
 
   const t = performance.now();
   const trials: SearchTrial[] = [];
-  let best: Candidate | null = null; // smallest within budget
-  let closest: Candidate | null = null; // highest validation accuracy, for when nothing is within budget
-  let current = dense;
-  for (const sparsity of options.searchSparsities) {
-    const pruned = await pruneIteratively(
+  // Typed by their initializers so that assignments inside tryCodebooks keep them Candidate | null here.
+  let best = null as Candidate | null; // smallest within budget
+  let closest = null as Candidate | null; // highest validation accuracy, for when nothing is within budget
+  // More bits only add bytes: from a size no smaller than the best on, none can be chosen.
+  const cannotWin = (bytes: number): boolean => best !== null && bytes >= best.trial.fullBytes;
+  const prune = (from: ModelWeights, sparsity: number, rounds: number) =>
+    pruneIteratively(
       spec,
-      current,
+      from,
       dataset.train,
       dataset.classes,
       {
         sparsity,
-        rounds: 1,
+        rounds,
         epochsPerRound: options.pruneEpochs,
         seed: options.seed,
         learningRate: options.pruneLearningRate,
@@ -116,44 +134,63 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
       },
       progress,
     );
+
+  /**
+   * The codebook sizes at one sparsity's pruned weights, fewest bits first,
+   * until one is within the budget or can no longer be the smallest; each
+   * tried setting becomes a trial. `bytesBefore` (each size's bytes in an
+   * earlier round at the same masks) skips sizes already too large.
+   */
+  async function tryCodebooks(
+    sparsity: number,
+    schedule: SearchSchedule,
+    epochs: number,
+    weights: ModelWeights,
+    layerSparsity: number[],
+    bytesBefore: Map<number, number>,
+  ): Promise<boolean> {
+    for (const bits of BITS_TRIED) {
+      if (cannotWin(bytesBefore.get(bits) ?? 0)) return false;
+      const { shared, final } = await shareAndTune(spec, weights, bits, options, dataset, progress);
+      const validationAccuracy = validate(final);
+      const drop = (reference - validationAccuracy) * 100;
+      const trial: SearchTrial = {
+        sparsity,
+        bits,
+        schedule,
+        fineTuneEpochs: epochs,
+        validationAccuracy,
+        testAccuracy: test(final),
+        drop,
+        fullBytes: fullBytes(spec, final, shared, bits, options.intervals),
+        withinBudget: withinBudget(drop, maxDrop),
+      };
+      trials.push(trial);
+      progress.log(
+        `search (${schedule}): sparsity ${(sparsity * 100).toFixed(0)} %, ${bits}-bit codebooks, ${epochs} epochs: validation ${pct(validationAccuracy)} (${drop.toFixed(2)} points below), ${trial.fullBytes} B${trial.withinBudget ? '' : ' (over budget)'}`,
+      );
+      const candidate: Candidate = { trial, pruned: weights, shared, final, layerSparsity };
+      if (!closest || validationAccuracy > closest.trial.validationAccuracy) closest = candidate;
+      if (trial.withinBudget) {
+        // More bits only add bytes at this sparsity.
+        if (!best || trial.fullBytes < best.trial.fullBytes) best = candidate;
+        return true;
+      }
+      bytesBefore.set(bits, trial.fullBytes);
+      if (cannotWin(trial.fullBytes)) return false;
+    }
+    return false;
+  }
+
+  let current = dense;
+  for (const sparsity of options.searchSparsities) {
+    const pruned = await prune(current, sparsity, 1);
     let weights = pruned.weights;
     let epochs = options.pruneEpochs;
-    let levelMet = false;
-    // Each codebook size's bytes at this sparsity in the round before: a
-    // recovery round skips the sizes already no smaller than the best.
     const bytesBefore = new Map<number, number>();
-    // More bits only add bytes: from a size no smaller than the best on, none can be chosen.
-    const cannotWin = (bytes: number): boolean => best !== null && bytes >= best.trial.fullBytes;
+    let levelMet = false;
     for (;;) {
-      for (const bits of BITS_TRIED) {
-        if (cannotWin(bytesBefore.get(bits) ?? 0)) break;
-        const { shared, final } = await shareAndTune(spec, weights, bits, options, dataset, progress);
-        const validationAccuracy = validate(final);
-        const drop = (reference - validationAccuracy) * 100;
-        const trial: SearchTrial = {
-          sparsity,
-          bits,
-          fineTuneEpochs: epochs,
-          validationAccuracy,
-          testAccuracy: test(final),
-          drop,
-          fullBytes: fullBytes(spec, final, shared, bits, options.intervals),
-          withinBudget: withinBudget(drop, maxDrop),
-        };
-        trials.push(trial);
-        progress.log(
-          `search: sparsity ${(sparsity * 100).toFixed(0)} %, ${bits}-bit codebooks, ${epochs} epochs: validation ${pct(validationAccuracy)} (${drop.toFixed(2)} points below), ${trial.fullBytes} B${trial.withinBudget ? '' : ' (over budget)'}`,
-        );
-        const candidate: Candidate = { trial, pruned: weights, shared, final, layerSparsity: pruned.layerSparsity };
-        if (!closest || validationAccuracy > closest.trial.validationAccuracy) closest = candidate;
-        if (trial.withinBudget) {
-          if (!best || trial.fullBytes < best.trial.fullBytes) best = candidate;
-          levelMet = true;
-          break; // more bits only add bytes at this sparsity
-        }
-        bytesBefore.set(bits, trial.fullBytes);
-        if (cannotWin(trial.fullBytes)) break;
-      }
+      levelMet = await tryCodebooks(sparsity, 'ladder', epochs, weights, pruned.layerSparsity, bytesBefore);
       const round = Math.min(options.pruneEpochs, options.pruneEpochs + options.recoveryEpochs - epochs);
       if (levelMet || round <= 0) break;
       // Recovery: more fine-tuning at the same masks, then the codebook sizes again.
@@ -171,12 +208,27 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
     current = weights;
     if (!levelMet) break;
   }
+
+  if (options.rebuild) {
+    // Rebuild from dense: the ladder's choice first (or its first sparsity
+    // when nothing met), then up the ladder while each rebuild is within the budget.
+    const start = best ? options.searchSparsities.indexOf(best.trial.sparsity) : 0;
+    const rounds = options.pruneRounds;
+    for (const sparsity of options.searchSparsities.slice(start)) {
+      progress.log(`search: rebuilding sparsity ${(sparsity * 100).toFixed(0)} % from the dense model in ${rounds} rounds (--prune-rounds)`);
+      const pruned = await prune(dense, sparsity, rounds);
+      const met = await tryCodebooks(sparsity, 'rebuild', rounds * options.pruneEpochs, pruned.weights, pruned.layerSparsity, new Map());
+      if (!met) break;
+    }
+  }
+
   const chosen = (best ?? closest) as Candidate;
   seconds.search = elapsed(t);
+  const what = `sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.schedule})`;
   progress.log(
     best
-      ? `search: chose sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.fullBytes} B, ${chosen.trial.drop.toFixed(2)} points below)`
-      : `search: no setting within ${maxDrop} points; the closest is sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.drop.toFixed(2)} points below)`,
+      ? `search: chose ${what}: ${chosen.trial.fullBytes} B, ${chosen.trial.drop.toFixed(2)} points below`
+      : `search: no setting within ${maxDrop} points; the closest is ${what}, ${chosen.trial.drop.toFixed(2)} points below`,
   );
 
   return {
@@ -189,6 +241,12 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
     layerSparsity: chosen.layerSparsity,
     seconds,
     bits: chosen.trial.bits,
-    search: { maxDrop, reference, trials, chosen: { sparsity: chosen.trial.sparsity, bits: chosen.trial.bits }, met: best !== null },
+    search: {
+      maxDrop,
+      reference,
+      trials,
+      chosen: { sparsity: chosen.trial.sparsity, bits: chosen.trial.bits, schedule: chosen.trial.schedule },
+      met: best !== null,
+    },
   };
 }

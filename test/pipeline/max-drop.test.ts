@@ -65,7 +65,7 @@ test('--max-drop searches: the full tier stays within the budget, and the choice
   assert.ok((report.inputValidationAccuracy! - full.validationAccuracy) * 100 <= 3, 'the full tier is within 3 points');
   const within = search.trials.filter((t) => t.withinBudget);
   const smallest = Math.min(...within.map((t) => t.fullBytes));
-  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits)!;
+  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits && t.schedule === search.chosen.schedule)!;
   assert.is(chosen.fullBytes, smallest);
   assert.is(report.bits, search.chosen.bits);
   assert.ok(Math.abs(report.sparsity - search.chosen.sparsity) < 0.01, `sparsity ${report.sparsity} is the chosen ${search.chosen.sparsity}`);
@@ -82,7 +82,8 @@ test('an impossible budget exits 1 with one line, and the closest result is writ
   assert.is(run.status, 1, run.stderr);
   const errors = run.stderr.split('\n').filter((line) => line.startsWith('weightgate: error'));
   assert.is(errors.length, 1, run.stderr);
-  assert.match(errors[0], /MAX_DROP: no setting tried \(4, in report.json "search"\) keeps the full tier within --max-drop 0.5/);
+  // 4 codebook sizes on the ladder, 4 again rebuilt from dense.
+  assert.match(errors[0], /MAX_DROP: no setting tried \(8, in report.json "search"\) keeps the full tier within --max-drop 0.5/);
   assert.ok(existsSync(join(outDir, 'full.wgm')), 'the closest result is written');
   const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as BuildReport;
   assert.is(report.search!.met, false);
@@ -104,7 +105,7 @@ test('a sparsity that misses the budget gets --recovery-epochs more fine-tuning,
   const sparsities = [0.5, 0.995];
   const { report } = await runBuild({ modelPath, ...quick, recoveryEpochs: 2, searchSparsities: sparsities, outDir: tempDir() });
   const search = report.search!;
-  const at = (sparsity: number) => search.trials.filter((t) => t.sparsity === sparsity);
+  const at = (sparsity: number) => search.trials.filter((t) => t.sparsity === sparsity && t.schedule === 'ladder');
   assert.equal([...new Set(at(0.5).map((t) => t.fineTuneEpochs))], [1], 'a sparsity within the budget at once gets no recovery');
   assert.ok(
     at(0.995).every((t) => !t.withinBudget),
@@ -113,7 +114,47 @@ test('a sparsity that misses the budget gets --recovery-epochs more fine-tuning,
   assert.equal([...new Set(at(0.995).map((t) => t.fineTuneEpochs))], [1, 2, 3], 'one round of 1 epoch, then two recovery rounds');
   assert.is(search.chosen.sparsity, 0.5);
   const none = await runBuild({ modelPath, ...quick, recoveryEpochs: 0, searchSparsities: sparsities, outDir: tempDir() });
-  assert.equal([...new Set(none.report.search!.trials.map((t) => t.fineTuneEpochs))], [1], '--recovery-epochs 0: no recovery');
+  const ladder = none.report.search!.trials.filter((t) => t.schedule === 'ladder');
+  assert.equal([...new Set(ladder.map((t) => t.fineTuneEpochs))], [1], '--recovery-epochs 0: no recovery');
+});
+
+test('the search rebuilds its choice from the dense model in --prune-rounds rounds, climbing while within budget; --no-rebuild skips it', async () => {
+  const sparsities = [0.5, 0.8, 0.995];
+  const { report } = await runBuild({ modelPath, ...quick, pruneRounds: 2, searchSparsities: sparsities, outDir: tempDir() });
+  const search = report.search!;
+  const ladder = search.trials.filter((t) => t.schedule === 'ladder');
+  const rebuilt = search.trials.filter((t) => t.schedule === 'rebuild');
+  const ladderChoice = Math.max(...ladder.filter((t) => t.withinBudget).map((t) => t.sparsity));
+  assert.ok(rebuilt.length > 0, 'rebuilds ran');
+  assert.is(rebuilt[0].sparsity, ladderChoice, "the first rebuild is the ladder's choice");
+  assert.ok(
+    rebuilt.every((t) => t.fineTuneEpochs === 2),
+    'a rebuild fine-tunes 2 rounds x 1 epoch',
+  );
+  // It climbs only past sparsities whose rebuild met the budget.
+  const rebuiltAt = [...new Set(rebuilt.map((t) => t.sparsity))];
+  for (const s of rebuiltAt.slice(0, -1))
+    assert.ok(
+      rebuilt.some((t) => t.sparsity === s && t.withinBudget),
+      `climbed past ${s} only after it met`,
+    );
+  assert.ok(!rebuiltAt.includes(0.995) || rebuilt.some((t) => t.sparsity === 0.8 && t.withinBudget));
+  const within = search.trials.filter((t) => t.withinBudget);
+  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits && t.schedule === search.chosen.schedule)!;
+  assert.is(chosen.fullBytes, Math.min(...within.map((t) => t.fullBytes)), 'the smallest within budget, either schedule');
+
+  const skipped = await runBuild({ modelPath, ...quick, rebuild: false, searchSparsities: sparsities, outDir: tempDir() });
+  assert.ok(skipped.report.search!.trials.length > 0);
+  assert.ok(
+    skipped.report.search!.trials.every((t) => t.schedule === 'ladder'),
+    '--no-rebuild: the ladder only',
+  );
+  const cli = buildCli('--search-sparsities', '0.5', '--no-rebuild', '--json', '--out', tempDir());
+  assert.is(cli.status, 0, cli.stderr);
+  assert.ok(
+    (JSON.parse(cli.stdout) as BuildReport).search!.trials.every((t) => t.schedule === 'ladder'),
+    'the CLI passes --no-rebuild',
+  );
 });
 
 test('--recovery-epochs must be a whole number of epochs', () => {
