@@ -76,8 +76,8 @@ export interface BuildOptions {
   recoveryEpochs?: number;
   /**
    * The --max-drop search: once the ladder has chosen, rebuild that sparsity
-   * (and the next ones while within budget) from the dense model with
-   * pruneRounds rounds, keeping a rebuild that is smaller (default true).
+   * from the dense model with pruneRounds rounds, keeping the rebuild when it
+   * is within the budget in fewer bytes (default true).
    */
   rebuild?: boolean;
   /** Adam step size while fine-tuning between prune rounds (default 0.002, or the preset's). */
