@@ -156,11 +156,11 @@ function renderPipelineSeeds(r: BenchResults): string | null {
   const p = r.pipelineSeeds;
   if (!p?.rows?.length) return null;
   const lines = [
-    '| search ladder | seed | chosen (sparsity, bits) | validation: points below input | test: points below dense | full tier | signed | vs dense f32 (signed) |',
-    '|---|---:|---|---:|---:|---:|---:|---:|',
+    '| search ladder | seed | chosen (sparsity, bits, schedule) | validation: points below input | test: points below dense | full tier | signed | vs dense f32 (signed) | build s |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     ...p.rows.map(
       (row: Json) =>
-        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} |`,
+        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit${row.schedule ? `, ${row.schedule}` : ''} | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} | ${row.seconds === undefined ? '–' : Math.round(row.seconds)} |`,
     ),
     '',
   ];
@@ -171,7 +171,7 @@ function renderPipelineSeeds(r: BenchResults): string | null {
     )
     .join(' ');
   lines.push(
-    wrap(`${summary} Measured ${p.when.slice(0, 10)} on ${p.machine.cpus} x ${p.machine.model}, two builds at a time (a build is deterministic for its seed).`),
+    wrap(`${summary} Schedule: "ladder", the search's nested masks; "rebuild", its choice pruned again from the dense model in --prune-rounds rounds. Measured ${p.when.slice(0, 10)} on ${p.machine.cpus} x ${p.machine.model}, two builds at a time (a build is deterministic for its seed; its seconds are wall time beside the other).`),
   );
   return lines.join('\n');
 }

@@ -42,6 +42,10 @@ interface Row {
   seed: number;
   sparsity: number;
   bits: number;
+  /** How the chosen masks were reached: 'ladder' or 'rebuild' (from dense, --prune-rounds). */
+  schedule: string;
+  /** The build's wall time, two builds sharing the machine. */
+  seconds: number;
   /** Points below the input model on validation (what the search may look at). */
   validationDrop: number;
   /** Points below the dense model on test (never used to choose). */
@@ -78,6 +82,8 @@ async function measure(ladder: (typeof LADDERS)[number], seed: number, key: stri
       seed,
       sparsity: report.search!.chosen.sparsity,
       bits: report.search!.chosen.bits,
+      schedule: report.search!.chosen.schedule,
+      seconds: report.seconds.total,
       validationDrop: round2(fullTierDrop(report)!),
       testDrop: round2((report.accuracy.dense! - report.accuracy.quantized) * 100),
       fullBytes: full.length,
