@@ -25,8 +25,8 @@
 // (--prune-rounds rounds of --prune-epochs, what `build --sparsity` runs),
 // tries the codebook sizes again, and keeps the rebuild when it is within
 // the budget in fewer bytes. Measured on paper-109k (bench/pipeline/
-// seeds.ts, seeds 1-3): 95 % and 3-bit rebuilt at every seed, 7,820-8,104 B
-// at 0.50 points below on validation and 0.05-0.50 on test, where the
+// seeds.ts, seeds 1-3): 95 % and 3-bit rebuilt at every seed, 8,016-8,180 B
+// at 0.00-0.50 points below on validation and 0.05-0.80 on test, where the
 // ladder alone chose 8,224-9,176 B at 0.90-1.00 and 0.90-1.25 below. When
 // nothing on the ladder met the budget, the rebuild is of its first
 // sparsity. --no-rebuild skips it.
