@@ -15,6 +15,7 @@ import { loadLayersModel } from '../../pipeline/model-json.ts';
 import { trainWeights } from '../../pipeline/train.ts';
 import { selectBackend } from '../../pipeline/backend.ts';
 import type { BuildReport } from '../../pipeline/report.ts';
+import type { SearchReport, SearchTrial } from '../../pipeline/search.ts';
 import { tempDir, writeTinyModel } from './helpers.ts';
 
 await selectBackend();
@@ -31,6 +32,17 @@ const buildCli = (...args: string[]) =>
     ['bin/weightgate.js', 'build', '--model', modelPath, '--prune-epochs', '0', '--centroid-epochs', '0', '--intervals', '4', '--tiers', 'basic:0.3', ...args],
     { encoding: 'utf8' },
   );
+
+/** The trials the search may choose: the ladder's within the budget, and a rebuild's within it and no less accurate on validation than the ladder's choice. */
+function eligibleTrials(search: SearchReport): SearchTrial[] {
+  const ladder = search.trials.filter((t) => t.schedule === 'ladder' && t.withinBudget);
+  const ladderChoice = [...ladder].sort((a, b) => a.fullBytes - b.fullBytes)[0];
+  const floor = ladderChoice ? ladderChoice.validationAccuracy : -Infinity;
+  return [...ladder, ...search.trials.filter((t) => t.schedule === 'rebuild' && t.withinBudget && t.validationAccuracy >= floor)];
+}
+
+const chosenTrial = (search: SearchReport): SearchTrial =>
+  search.trials.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits && t.schedule === search.chosen.schedule)!;
 
 test("the input model's accuracy is TF.js's own evaluation of the loaded model", async () => {
   const dir = join(modelPath, '..');
@@ -63,10 +75,10 @@ test('--max-drop searches: the full tier stays within the budget, and the choice
   assert.ok(search.met, 'a setting met the budget');
   const full = report.tiers[report.tiers.length - 1];
   assert.ok((report.inputValidationAccuracy! - full.validationAccuracy) * 100 <= 3, 'the full tier is within 3 points');
-  const within = search.trials.filter((t) => t.withinBudget);
-  const smallest = Math.min(...within.map((t) => t.fullBytes));
-  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits && t.schedule === search.chosen.schedule)!;
-  assert.is(chosen.fullBytes, smallest);
+  const eligible = eligibleTrials(search);
+  const chosen = chosenTrial(search);
+  assert.ok(eligible.includes(chosen), 'the chosen setting is within the budget');
+  assert.is(chosen.fullBytes, Math.min(...eligible.map((t) => t.fullBytes)));
   assert.is(report.bits, search.chosen.bits);
   assert.ok(Math.abs(report.sparsity - search.chosen.sparsity) < 0.01, `sparsity ${report.sparsity} is the chosen ${search.chosen.sparsity}`);
   // The search measured that setting's artifact before licensing: the written one adds only the tier table.
@@ -132,9 +144,17 @@ test("the search rebuilds the ladder's choice from the dense model in --prune-ro
     'a rebuild fine-tunes 2 rounds x 1 epoch',
   );
   assert.is(rebuilt[0]!.bits, 3, 'codebooks from the fewest bits again');
-  const within = search.trials.filter((t) => t.withinBudget);
-  const chosen = within.find((t) => t.sparsity === search.chosen.sparsity && t.bits === search.chosen.bits && t.schedule === search.chosen.schedule)!;
-  assert.is(chosen.fullBytes, Math.min(...within.map((t) => t.fullBytes)), 'the smallest within budget, either schedule');
+  const eligible = eligibleTrials(search);
+  const chosen = chosenTrial(search);
+  assert.ok(eligible.includes(chosen), 'the chosen setting is eligible');
+  assert.is(chosen.fullBytes, Math.min(...eligible.map((t) => t.fullBytes)), 'the smallest eligible, either schedule');
+  const lastRebuild = rebuilt[rebuilt.length - 1]!;
+  if (lastRebuild.withinBudget && lastRebuild.validationAccuracy >= ladderChoice.validationAccuracy) {
+    assert.ok(
+      rebuilt.slice(0, -1).every((t) => !t.withinBudget || t.validationAccuracy < ladderChoice.validationAccuracy),
+      'the rebuild stops at its first eligible size',
+    );
+  }
 
   const skipped = await runBuild({ modelPath, ...quick, rebuild: false, searchSparsities: sparsities, outDir: tempDir() });
   assert.ok(skipped.report.search!.trials.length > 0);
