@@ -171,7 +171,9 @@ function renderPipelineSeeds(r: BenchResults): string | null {
     )
     .join(' ');
   lines.push(
-    wrap(`${summary} Schedule: "ladder", the search's nested masks; "rebuild", its choice pruned again from the dense model in --prune-rounds rounds. Measured ${p.when.slice(0, 10)} on ${p.machine.cpus} x ${p.machine.model}, two builds at a time (a build is deterministic for its seed; its seconds are wall time beside the other).`),
+    wrap(
+      `${summary} Schedule: "ladder", the search's nested masks; "rebuild", its choice pruned again from the dense model in --prune-rounds rounds. Measured ${p.when.slice(0, 10)} on ${p.machine.cpus} x ${p.machine.model}, two builds at a time (a build is deterministic for its seed; its seconds are wall time beside the other).`,
+    ),
   );
   return lines.join('\n');
 }
