@@ -31,7 +31,8 @@
 // C library: when firmware/CMakeLists.txt exists, one more job writes the
 // conformance vectors (scripts/gen-conformance.ts, when present) into
 // firmware/build/vectors and exports WG_VECTORS, builds firmware/ into
-// firmware/build/host (Debug) and runs every ctest test there; cmocka's
+// firmware/build/host (Debug; with Ninja when it is installed, see
+// c-toolchain.mjs) and runs every ctest test there; cmocka's
 // per-test results count in the closing line. New ctest tests (a qemu step,
 // more labels) are counted without a change here: a test without cmocka
 // output counts once by its ctest status (exit 77 with SKIP_RETURN_CODE = skipped).
@@ -59,7 +60,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleIsFresh } from '../bin/bundle.mjs';
 import { buildCli } from './build-cli.mjs';
 import { nodeBundle } from './esbuild-node.mjs';
-import { describeMissing, missingCToolchain } from './c-toolchain.mjs';
+import { cmakeGeneratorArgs, describeMissing, missingCToolchain } from './c-toolchain.mjs';
 import { parseCtestOutput } from './ctest-results.mjs';
 import { parseUvuOutput } from './uvu-results.mjs';
 
@@ -366,7 +367,7 @@ async function runFirmware() {
     env.WG_VECTORS = vectors;
   }
   const build = join('firmware', 'build', 'host');
-  if (!(await step('cmake configure', 'cmake', ['-S', 'firmware', '-B', build, '-DCMAKE_BUILD_TYPE=Debug'], env))) return result;
+  if (!(await step('cmake configure', 'cmake', ['-S', 'firmware', '-B', build, ...cmakeGeneratorArgs(build), '-DCMAKE_BUILD_TYPE=Debug'], env))) return result;
   if (!(await step('cmake build', 'cmake', ['--build', build, '-j2'], env))) return result;
   // Two at a time: the output stays apart (ctest -V prefixes every line with its test's number).
   const ctest = await collect('ctest', ['--test-dir', build, '--output-on-failure', '-V', '--parallel', '2'], env);
