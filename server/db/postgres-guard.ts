@@ -9,8 +9,16 @@
 // driver has failed that connection's queries (CONNECTION_CLOSED, which the
 // server answers with 503) and reconnects on the next query.
 //
-// The guard recognises exactly that error by its message and its place in
-// the driver, logs it and lets the process live. Any other uncaught
+// The same outage can end the process a second way: the driver removes
+// every listener from a connection's socket once it closes (connection.js,
+// closed()), and a reset that reaches such a socket afterwards is emitted
+// with nobody listening: "read ECONNRESET" from TCP.onStreamRead, uncaught
+// (test/server/db-outage.test.ts met it about one run in ten). Node has
+// already destroyed that socket; nothing of ours holds it.
+//
+// The guard recognises exactly those two errors (the TypeError by its
+// message and its place in the driver; the reset by its code, syscall and
+// origin in the socket's read), logs them and lets the process live. Any other uncaught
 // exception is left to whoever else listens for it, or, when nobody does,
 // ends the process as Node would (the error printed, exit code 1): the guard
 // never hides a bug of ours. Installed once per process, by the first
@@ -27,12 +35,23 @@ export function isPostgresWriteAfterClose(error: unknown): boolean {
   );
 }
 
+/** True for a read reset on a socket nobody listens to any more (see the top of this file). */
+export function isOrphanSocketReset(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return code === 'ECONNRESET' && syscall === 'read' && /^\s*at TCP\.onStreamRead /.test(error.stack?.split('\n')[1] ?? '');
+}
+
 export function installPostgresGuard(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
   if (installed) return;
   installed = true;
   const guard = (error: Error): void => {
     if (isPostgresWriteAfterClose(error)) {
       log('weightgate server: the PostgreSQL driver wrote to a connection that had closed (its queries failed and are retried); continuing');
+      return;
+    }
+    if (isOrphanSocketReset(error)) {
+      log('weightgate server: a connection the PostgreSQL driver had closed was reset by its peer (the socket is gone); continuing');
       return;
     }
     // Not ours to handle: others who listen decide; alone, do what Node would have done.
