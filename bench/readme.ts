@@ -160,7 +160,7 @@ function renderPipelineSeeds(r: BenchResults): string | null {
     '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     ...p.rows.map(
       (row: Json) =>
-        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit${row.schedule ? `, ${row.schedule}` : ''} | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} | ${row.seconds === undefined ? '–' : Math.round(row.seconds)} |`,
+        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit, ${row.schedule} | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} | ${Math.round(row.seconds)} |`,
     ),
     '',
   ];

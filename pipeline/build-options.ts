@@ -77,7 +77,8 @@ export interface BuildOptions {
   /**
    * The --max-drop search: once the ladder has chosen, rebuild that sparsity
    * from the dense model with pruneRounds rounds, keeping the rebuild when it
-   * is within the budget in fewer bytes (default true).
+   * is within the budget in fewer bytes and no less accurate on validation
+   * (default true).
    */
   rebuild?: boolean;
   /** Adam step size while fine-tuning between prune rounds (default 0.002, or the preset's). */

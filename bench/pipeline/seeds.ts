@@ -12,7 +12,8 @@
 // The 64x target of the paper-109k artifact is at most 6,837 B signed.
 //
 // Builds are deterministic for a seed, so they run two at a time (child
-// processes, the compiled CLI); build times are not reported.
+// processes, the compiled CLI); their seconds are wall time beside the other
+// build, not a timing of one alone.
 //
 //   npx tsx bench/run-all.ts pipeline-seeds      (writes bench/results/pipeline-seeds.json and the README block)
 //   BENCH_SEEDS=1,2,3,4 npx tsx bench/pipeline/seeds.ts
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPair, signArtifact } from '../../formats/index.ts';
 import { DEFAULTS } from '../../pipeline/build-options.ts';
 import { fullTierDrop, type BuildReport } from '../../pipeline/report.ts';
+import type { SearchSchedule } from '../../pipeline/search.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SEEDS = (process.env.BENCH_SEEDS ?? '1,2,3').split(',').map(Number);
@@ -42,8 +44,8 @@ interface Row {
   seed: number;
   sparsity: number;
   bits: number;
-  /** How the chosen masks were reached: 'ladder' or 'rebuild' (from dense, --prune-rounds). */
-  schedule: string;
+  /** How the chosen masks were reached: on the ladder, or rebuilt from dense (--prune-rounds). */
+  schedule: SearchSchedule;
   /** The build's wall time, two builds sharing the machine. */
   seconds: number;
   /** Points below the input model on validation (what the search may look at). */

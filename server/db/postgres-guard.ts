@@ -18,7 +18,8 @@
 //
 // The guard recognises exactly those two errors (the TypeError by its
 // message and its place in the driver; the reset by its code, syscall and
-// origin in the socket's read), logs them and lets the process live. Any other uncaught
+// origin in the socket's read), logs them and lets the process live. Any
+// other uncaught
 // exception is left to whoever else listens for it, or, when nobody does,
 // ends the process as Node would (the error printed, exit code 1): the guard
 // never hides a bug of ours. Installed once per process, by the first

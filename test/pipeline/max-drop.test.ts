@@ -33,12 +33,14 @@ const buildCli = (...args: string[]) =>
     { encoding: 'utf8' },
   );
 
+/** The smallest ladder trial within the budget: what the ladder chose before any rebuild. */
+const ladderChoiceOf = (search: SearchReport): SearchTrial | undefined =>
+  search.trials.filter((t) => t.schedule === 'ladder' && t.withinBudget).sort((a, b) => a.fullBytes - b.fullBytes)[0];
+
 /** The trials the search may choose: the ladder's within the budget, and a rebuild's within it and no less accurate on validation than the ladder's choice. */
 function eligibleTrials(search: SearchReport): SearchTrial[] {
-  const ladder = search.trials.filter((t) => t.schedule === 'ladder' && t.withinBudget);
-  const ladderChoice = [...ladder].sort((a, b) => a.fullBytes - b.fullBytes)[0];
-  const floor = ladderChoice ? ladderChoice.validationAccuracy : -Infinity;
-  return [...ladder, ...search.trials.filter((t) => t.schedule === 'rebuild' && t.withinBudget && t.validationAccuracy >= floor)];
+  const floor = ladderChoiceOf(search)?.validationAccuracy ?? -Infinity;
+  return search.trials.filter((t) => t.withinBudget && (t.schedule === 'ladder' || t.validationAccuracy >= floor));
 }
 
 const chosenTrial = (search: SearchReport): SearchTrial =>
@@ -134,9 +136,8 @@ test("the search rebuilds the ladder's choice from the dense model in --prune-ro
   const sparsities = [0.5, 0.8, 0.995];
   const { report } = await runBuild({ modelPath, ...quick, pruneRounds: 2, searchSparsities: sparsities, outDir: tempDir() });
   const search = report.search!;
-  const ladder = search.trials.filter((t) => t.schedule === 'ladder');
   const rebuilt = search.trials.filter((t) => t.schedule === 'rebuild');
-  const ladderChoice = ladder.filter((t) => t.withinBudget).sort((a, b) => a.fullBytes - b.fullBytes)[0]!;
+  const ladderChoice = ladderChoiceOf(search)!;
   assert.ok(rebuilt.length > 0, 'a rebuild ran');
   assert.equal([...new Set(rebuilt.map((t) => t.sparsity))], [ladderChoice.sparsity], "only the ladder's choice is rebuilt");
   assert.ok(
