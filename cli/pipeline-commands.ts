@@ -41,6 +41,7 @@ interface BuildFlags {
   rebuild?: boolean;
   centroidEpochs?: string;
   tolerance?: string;
+  augment?: string;
 }
 
 const int = (name: string, v: string | undefined, min: number, max: number) => (v === undefined ? undefined : parseInteger(name, v, { min, max }));
@@ -79,6 +80,7 @@ export function toBuildOptions(flags: BuildFlags): BuildOptions {
     rebuild: flags.rebuild,
     centroidEpochs: int('--centroid-epochs', flags.centroidEpochs, 0, 1000),
     tolerance: num('--tolerance', flags.tolerance, 0, 1),
+    augment: int('--augment', flags.augment, 0, 8),
   };
 }
 
@@ -212,6 +214,10 @@ export function registerPipelineCommands(program: Command): void {
       'the --max-drop search: skip rebuilding its choice from the dense model in --prune-rounds rounds (faster; the rebuild is usually smaller and more accurate)',
     )
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
+    .option(
+      '--augment <pixels>',
+      'shift each training image by up to PIXELS along each axis in every training stage, a new shift each epoch (default 0: as they are); image inputs only',
+    )
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')
     .addHelpText(

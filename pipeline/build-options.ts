@@ -89,6 +89,13 @@ export interface BuildOptions {
   centroidEpochs?: number;
   /** Algorithm 1 (paper order): "close to the target", default 0.01. */
   tolerance?: number;
+  /**
+   * Every training stage (dense, pruning, recovery, centroids) shifts each
+   * image by up to this many pixels along each axis, a new random shift each
+   * epoch (train.ts, shiftImages); 0 trains on the images as they are.
+   * Image inputs only ([h, w] or [h, w, c]); default 0.
+   */
+  augment?: number;
 }
 
 export interface ResolvedOptions
@@ -127,6 +134,7 @@ export const DEFAULTS = {
   densityExponent: -0.4,
   centroidEpochs: 1,
   tolerance: 0.01,
+  augment: 0,
   /** The accuracy budget, in points below the input model (--max-drop). */
   maxDrop: 1,
   /** The overall kernel sparsities the --max-drop search climbs (search.ts). */
@@ -176,6 +184,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
     tolerance: options.tolerance ?? DEFAULTS.tolerance,
+    augment: options.augment ?? DEFAULTS.augment,
   };
   check(isInt(r.epochs, 0, 1000), `--epochs ${r.epochs}: use an integer 0..1000`);
   check(typeof r.sparsity === 'number' && r.sparsity >= 0 && r.sparsity < 1, `--sparsity ${r.sparsity}: use a fraction 0 <= S < 1 (0.9 prunes 90 %)`);
@@ -204,6 +213,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     isInt(r.pruneRounds, 1, 100) && isInt(r.pruneEpochs, 0, 1000) && isInt(r.recoveryEpochs, 0, 1000) && isInt(r.centroidEpochs, 0, 1000),
     'prune rounds must be 1..100, epochs 0..1000',
   );
+  check(isInt(r.augment, 0, 8), `--augment ${r.augment}: use a whole number of pixels 0..8 (0: no shifts)`);
   check(r.densityExponent <= 0 && r.densityExponent >= -2, `density exponent ${r.densityExponent}: use -2..0`);
   check(r.pruneLearningRate > 0 && r.pruneLearningRate < 1, `prune learning rate ${r.pruneLearningRate}: use 0 < lr < 1`);
   check(r.learningRate > 0 && r.learningRate < 1, `learning rate ${r.learningRate}: use 0 < lr < 1`);

@@ -152,6 +152,7 @@ export async function runBuild(buildOptions: BuildOptions, progress: ProgressSin
     backend,
     ...(substituted.length > 0 ? { substitutedKernels: substituted } : {}),
     seed: options.seed,
+    ...(options.augment > 0 ? { augment: options.augment } : {}),
     params,
     denseFloat32Bytes: params * 4,
     nonzero,

@@ -13,13 +13,15 @@ import { inputWidth, kernelShape, weightedLayers, type ModelSpec, type ModelWeig
 import { silentProgress, type ProgressSink } from './progress.ts';
 import { createRandom } from './random.ts';
 import { avoidZero, NO_CODE, type SharedLayer } from './share.ts';
-import { DEFAULT_BATCH_SIZE, forEachBatch } from './train.ts';
+import { augmentationFor, DEFAULT_BATCH_SIZE, forEachBatch } from './train.ts';
 
 export interface CentroidTuningOptions {
   epochs: number;
   learningRate?: number;
   seed: number;
   batchSize?: number;
+  /** Shift each image by up to this many pixels (train.ts, shiftImages); default 0. */
+  augment?: number;
 }
 
 /** Returns new codebooks (same codes) fine-tuned on `split`. */
@@ -46,18 +48,27 @@ export async function fineTuneCentroids(
   const optimizer = tf.train.adam(options.learningRate ?? 0.0001);
   const random = createRandom(options.seed ^ 0xce47);
   const steps = Math.ceil(split.count / batchSize);
+  const augmentation = augmentationFor(spec.inputShape, options.augment);
   progress.start('centroids', options.epochs * steps);
   let done = 0;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
-      forEachBatch(split, width, classes, batchSize, random, (x, y) => {
-        const loss = optimizer.minimize(() => {
-          const kernels = layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), kernelShape(l)));
-          return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
-        }, false);
-        loss?.dispose();
-        if (++done % 25 === 0) progress.update(done);
-      });
+      forEachBatch(
+        split,
+        width,
+        classes,
+        batchSize,
+        random,
+        (x, y) => {
+          const loss = optimizer.minimize(() => {
+            const kernels = layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), kernelShape(l)));
+            return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
+          }, false);
+          loss?.dispose();
+          if (++done % 25 === 0) progress.update(done);
+        },
+        augmentation,
+      );
       progress.update(done, `epoch ${epoch + 1}/${options.epochs}`);
     }
     return shared.map((layer, i) => ({ codebook: avoidZero(codebooks[i].dataSync().slice() as Float32Array), codes: layer.codes }));

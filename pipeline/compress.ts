@@ -92,7 +92,7 @@ export async function prepareInputModel(
       dense,
       dataset.train,
       dataset.classes,
-      { epochs: options.epochs, seed: options.seed, learningRate: options.learningRate, stage: 'train' },
+      { epochs: options.epochs, seed: options.seed, learningRate: options.learningRate, stage: 'train', augment: options.augment },
       progress,
     );
   }
@@ -114,7 +114,15 @@ export async function shareAndTune(
 ): Promise<{ shared: SharedLayer[]; final: ModelWeights }> {
   let shared = shareWeights(pruned, bits);
   if (options.centroidEpochs > 0) {
-    shared = await fineTuneCentroids(spec, pruned, shared, dataset.train, dataset.classes, { epochs: options.centroidEpochs, seed: options.seed }, progress);
+    shared = await fineTuneCentroids(
+      spec,
+      pruned,
+      shared,
+      dataset.train,
+      dataset.classes,
+      { epochs: options.centroidEpochs, seed: options.seed, augment: options.augment },
+      progress,
+    );
   }
   shared = shared.map((layer) => ({ codebook: roundCodebook(layer.codebook), codes: layer.codes }));
   const final = withSharedKernels(pruned, shared);
@@ -138,6 +146,7 @@ export async function compressModel(options: ResolvedOptions, dataset: Dataset, 
       seed: options.seed,
       learningRate: options.pruneLearningRate,
       densityExponent: options.densityExponent,
+      augment: options.augment,
     },
     progress,
   );

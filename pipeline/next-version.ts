@@ -44,7 +44,7 @@ export async function nextVersion(state: BuildState, options: ResolvedOptions, d
     state.shared,
     dataset.train,
     dataset.classes,
-    { epochs: Math.max(1, options.centroidEpochs), seed: options.seed + state.version },
+    { epochs: Math.max(1, options.centroidEpochs), seed: options.seed + state.version, augment: options.augment },
     progress,
   );
   const shared: SharedLayer[] = tuned.map((layer, l) => {

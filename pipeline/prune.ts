@@ -108,6 +108,8 @@ export interface PruneOptions {
   learningRate?: number;
   /** Per-layer allocation: density proportional to size^exponent (default DENSITY_EXPONENT). */
   densityExponent?: number;
+  /** Fine-tuning shifts each image by up to this many pixels (train.ts); default 0. */
+  augment?: number;
 }
 
 export interface PruneResult {
@@ -151,7 +153,14 @@ export async function pruneIteratively(
         current,
         train,
         classes,
-        { epochs: options.epochsPerRound, seed: options.seed + round, masks, learningRate: options.learningRate, stage: `prune ${round}/${rounds}` },
+        {
+          epochs: options.epochsPerRound,
+          seed: options.seed + round,
+          masks,
+          learningRate: options.learningRate,
+          stage: `prune ${round}/${rounds}`,
+          augment: options.augment,
+        },
         progress,
       );
       applyMasks(current, masks);

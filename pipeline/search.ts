@@ -143,6 +143,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
         seed: options.seed,
         learningRate: options.pruneLearningRate,
         densityExponent: options.densityExponent,
+        augment: options.augment,
       },
       progress,
     );
@@ -215,7 +216,14 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
         weights,
         dataset.train,
         dataset.classes,
-        { epochs: round, seed: options.seed + epochs, masks: pruned.masks, learningRate: options.pruneLearningRate, stage: 'recovery' },
+        {
+          epochs: round,
+          seed: options.seed + epochs,
+          masks: pruned.masks,
+          learningRate: options.pruneLearningRate,
+          stage: 'recovery',
+          augment: options.augment,
+        },
         progress,
       );
       epochs += round;
