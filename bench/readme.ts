@@ -156,7 +156,7 @@ function renderPipelineSeeds(r: BenchResults): string | null {
   const p = r.pipelineSeeds;
   if (!p?.rows?.length) return null;
   const lines = [
-    '| search ladder | seed | chosen (sparsity, bits, schedule) | validation: points below input | test: points below dense | full tier | signed | vs dense f32 (signed) | build s |',
+    '| build | seed | chosen (sparsity, bits, schedule) | validation: points below input | test: points below dense | full tier | signed | vs dense f32 (signed) | build s |',
     '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     ...p.rows.map(
       (row: Json) =>
@@ -167,7 +167,7 @@ function renderPipelineSeeds(r: BenchResults): string | null {
   const summary = p.summaries
     .map(
       (s: Json) =>
-        `${s.ladder} ladder (${s.sparsities.map((x: number) => `${Math.round(x * 100)}`).join(', ')} %): ${s.withinValidationBudget} of ${s.builds} within the budget on validation, ${s.withinOnTest} within ${p.maxDrop} point of dense on test (worst ${s.worstTestDrop.toFixed(2)}), ${s.within64x} at most ${int(p.targetSignedBytes)} B signed (64x).`,
+        `${s.ladder} (ladder ${s.sparsities.map((x: number) => `${Math.round(x * 100)}`).join(', ')} %): ${s.withinValidationBudget} of ${s.builds} within the budget on validation, ${s.withinOnTest} within ${p.maxDrop} point of dense on test (worst ${s.worstTestDrop.toFixed(2)}), ${s.within64x} at most ${int(p.targetSignedBytes)} B signed (64x).`,
     )
     .join(' ');
   lines.push(

@@ -202,7 +202,7 @@ export function registerPipelineCommands(program: Command): void {
     )
     .requiredOption('--out <dir>', 'output directory')
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
-    .option('--search-sparsities <list>', 'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.97,0.98)')
+    .option('--search-sparsities <list>', 'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.96,0.97,0.98)')
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
     .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 3)')
     .option(
@@ -216,7 +216,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
     .option(
       '--augment <pixels>',
-      'shift each training image by up to PIXELS along each axis in every training stage, a new shift each epoch (default 0: as they are); image inputs only',
+      'shift each training image by up to PIXELS along each axis in every training stage, a new shift each epoch (default 1 for a preset, 0 for --model: 0 trains on the images as they are); image inputs only',
     )
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')

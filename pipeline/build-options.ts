@@ -93,7 +93,9 @@ export interface BuildOptions {
    * Every training stage (dense, pruning, recovery, centroids) shifts each
    * image by up to this many pixels along each axis, a new random shift each
    * epoch (train.ts, shiftImages); 0 trains on the images as they are.
-   * Image inputs only ([h, w] or [h, w, c]); default 0.
+   * Image inputs only ([h, w] or [h, w, c]); default 1 for a preset (whose
+   * data are digits and clothes), 0 for a model file or --from (whether a
+   * loaded model's inputs may be shifted is its owner's call).
    */
   augment?: number;
 }
@@ -134,11 +136,12 @@ export const DEFAULTS = {
   densityExponent: -0.4,
   centroidEpochs: 1,
   tolerance: 0.01,
-  augment: 0,
+  /** --augment for a preset (a model file's default is 0). */
+  presetAugment: 1,
   /** The accuracy budget, in points below the input model (--max-drop). */
   maxDrop: 1,
   /** The overall kernel sparsities the --max-drop search climbs (search.ts). */
-  searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98],
+  searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98],
 };
 
 function check(condition: boolean, message: string): void {
@@ -184,7 +187,7 @@ export async function resolveOptions(options: BuildOptions): Promise<ResolvedOpt
     densityExponent: options.densityExponent ?? DEFAULTS.densityExponent,
     centroidEpochs: options.centroidEpochs ?? DEFAULTS.centroidEpochs,
     tolerance: options.tolerance ?? DEFAULTS.tolerance,
-    augment: options.augment ?? DEFAULTS.augment,
+    augment: options.augment ?? (options.preset ? DEFAULTS.presetAugment : 0),
   };
   check(isInt(r.epochs, 0, 1000), `--epochs ${r.epochs}: use an integer 0..1000`);
   check(typeof r.sparsity === 'number' && r.sparsity >= 0 && r.sparsity < 1, `--sparsity ${r.sparsity}: use a fraction 0 <= S < 1 (0.9 prunes 90 %)`);
