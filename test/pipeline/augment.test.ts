@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../../pipeline/backend.ts';
 import { loadDataset, type DatasetSplit } from '../../pipeline/datasets.ts';
 import { loadLayersModel } from '../../pipeline/model-json.ts';
+import { resolveOptions } from '../../pipeline/build-options.ts';
 import type { BuildReport } from '../../pipeline/report.ts';
 import { augmentationFor, imageGeometry, shiftImages, trainWeights } from '../../pipeline/train.ts';
 import { tempDir, writeTinyModel } from './helpers.ts';
@@ -94,6 +95,14 @@ const build = (...args: string[]) =>
     ]),
     { encoding: 'utf8' },
   );
+
+test('the default: 1 pixel for a preset, 0 for a model file; given, it is what was given', async () => {
+  const resolved = async (options: Parameters<typeof resolveOptions>[0]) => (await resolveOptions(options)).augment;
+  assert.is(await resolved({ preset: 'paper-109k', outDir: join(dir, 'p') }), 1);
+  assert.is(await resolved({ preset: 'paper-109k', augment: 0, outDir: join(dir, 'p0') }), 0);
+  assert.is(await resolved({ modelPath, outDir: join(dir, 'm') }), 0);
+  assert.is(await resolved({ modelPath, augment: 3, outDir: join(dir, 'm3') }), 3);
+});
 
 test('--augment reaches every stage of a build and report.json says so; a bad value exits 2 naming the flag', () => {
   const out = join(dir, 'augmented');
