@@ -216,7 +216,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--centroid-epochs <n>', 'centroid fine-tuning epochs (default 1)')
     .option(
       '--augment <pixels>',
-      'shift each training image by up to PIXELS along each axis in every training stage, a new shift each epoch (default 1 for a preset, 0 for --model: 0 trains on the images as they are); image inputs only',
+      'shift each training sample by up to PIXELS along each axis in every training stage, a new shift each epoch (default 1 for a preset, 0 for --model: 0 trains on the samples as they are); spatial inputs ([h, w] or [h, w, c]) only',
     )
     .option('--tolerance <t>', 'paper order: stop when validation accuracy is within this of the target (default 0.01)')
     .option('--json', 'print report.json to stdout instead of a summary')

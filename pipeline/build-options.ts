@@ -91,9 +91,9 @@ export interface BuildOptions {
   tolerance?: number;
   /**
    * Every training stage (dense, pruning, recovery, centroids) shifts each
-   * image by up to this many pixels along each axis, a new random shift each
-   * epoch (train.ts, shiftImages); 0 trains on the images as they are.
-   * Image inputs only ([h, w] or [h, w, c]); default 1 for a preset (whose
+   * sample by up to this many pixels along each axis, a new random shift each
+   * epoch (train.ts, shiftSamples); 0 trains on the samples as they are.
+   * Spatial inputs only ([h, w] or [h, w, c]); default 1 for a preset (whose
    * data are digits and clothes), 0 for a model file or --from (whether a
    * loaded model's inputs may be shifted is its owner's call).
    */

@@ -20,7 +20,7 @@ export interface CentroidTuningOptions {
   learningRate?: number;
   seed: number;
   batchSize?: number;
-  /** Shift each image by up to this many pixels (train.ts, shiftImages); default 0. */
+  /** Shift each sample by up to this many pixels (train.ts, shiftSamples); default 0. */
   augment?: number;
 }
 

@@ -37,7 +37,7 @@ export interface BuildReport {
   /** Backward kernels the backend lacks for this model's convolutions, whose gradients the pipeline computed itself (pipeline/conv-ops.ts); absent when none. */
   substitutedKernels?: string[];
   seed: number;
-  /** Training shifted each image by up to this many pixels (--augment); absent when it did not. */
+  /** Training shifted each sample by up to this many pixels (--augment); absent when it did not. */
   augment?: number;
   params: number;
   denseFloat32Bytes: number;
@@ -108,7 +108,7 @@ export function renderReportMarkdown(r: BuildReport): string {
   const lines: string[] = [];
   lines.push(`# weightgate build: ${r.model} v${r.version}`, '');
   lines.push(
-    `Data \`${r.data}\`, backend \`${r.backend}\`${r.substitutedKernels?.length ? ` (its missing ${r.substitutedKernels.join(', ')} computed from forward convolutions)` : ''}, seed ${r.seed}${r.augment ? `, images shifted up to ${r.augment} px in training` : ''}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}), biases ${biasWords(r.biases)}.`,
+    `Data \`${r.data}\`, backend \`${r.backend}\`${r.substitutedKernels?.length ? ` (its missing ${r.substitutedKernels.join(', ')} computed from forward convolutions)` : ''}, seed ${r.seed}${r.augment ? `, samples shifted up to ${r.augment} px in training` : ''}, ${r.encoding === 'int8' ? 'int8' : `${r.bits}-bit codebooks`}, sparsity ${pct(r.sparsity)} (per layer ${r.layerSparsity.map((s) => pct(s)).join(' / ')}), biases ${biasWords(r.biases)}.`,
     '',
   );
   lines.push('## Storage: the paper beside this build', '');

@@ -37,9 +37,9 @@
 // ladder met the budget, the rebuild is of its first sparsity.
 // --no-rebuild skips it.
 //
-// The 96 % step: without image shifts (--augment 0) it made the search pick
+// The 96 % step: without sample shifts (--augment 0) it made the search pick
 // 96-97 % at 0.65-1.30 points below dense on test (seeds 1-3), so the
-// default ladder went without it; a preset now trains on shifted images
+// default ladder went without it; a preset now trains on shifted samples
 // (train.ts), with which the same ladder chose 96-97 % at seeds 1-3 and
 // 0.35 above to 1.45 below dense on test (bench/pipeline/seeds.ts has the
 // current numbers).

@@ -3,15 +3,15 @@
 // step, so the masks stay fixed while the surviving weights are fine-tuned.
 // Seeded initialisation, shuffling and augmentation make a run reproducible.
 //
-// Augmentation (`augment`, --augment): each training image is shifted by a
+// Augmentation (`augment`, --augment): each training sample is shifted by a
 // random whole number of pixels, up to `augment` along each axis, the
 // uncovered edge black (raw 0), a new shift every epoch. The default data
 // is a few thousand digits, and a network pruned to a few percent of its
-// weights and fine-tuned on the same images every epoch learns those
-// images rather than digits: on paper-109k at 96 % sparsity (seed 1) the
+// weights and fine-tuned on the same samples every epoch learns those
+// samples rather than digits: on paper-109k at 96 % sparsity (seed 1) the
 // full tier was 0.95 points below the dense model on the test split
 // without shifts, and 0.20 below with one-pixel shifts in every stage
-// (the dense model, trained with them too, 0.90 points better). Only image
+// (the dense model, trained with them too, 0.90 points better). Only spatial
 // inputs ([height, width] or [height, width, channels]) are shifted.
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplit } from './datasets.ts';
@@ -31,42 +31,42 @@ export interface TrainOptions {
   masks?: Array<Uint8Array | null>;
   /** Stage name shown by the progress sink. */
   stage?: string;
-  /** Shift each image by up to this many pixels along each axis (0, the default: as they are). */
+  /** Shift each sample by up to this many pixels along each axis (0, the default: as they are). */
   augment?: number;
 }
 
-/** An image input's height, width and channels: inputShape [h, w] or [h, w, c]; null for any other input. */
-export interface ImageGeometry {
+/** A spatial input's height, width and channels: inputShape [h, w] or [h, w, c]; null for any other input. */
+export interface SampleGeometry {
   height: number;
   width: number;
   channels: number;
 }
 
-export function imageGeometry(inputShape: readonly number[]): ImageGeometry | null {
+export function sampleGeometry(inputShape: readonly number[]): SampleGeometry | null {
   if (inputShape.length === 2) return { height: inputShape[0]!, width: inputShape[1]!, channels: 1 };
   if (inputShape.length === 3) return { height: inputShape[0]!, width: inputShape[1]!, channels: inputShape[2]! };
   return null;
 }
 
-/** What forEachBatch shifts: the images' geometry and the largest shift in pixels. */
+/** What forEachBatch shifts: the samples' geometry and the largest shift in pixels. */
 export interface Augmentation {
-  geometry: ImageGeometry;
+  geometry: SampleGeometry;
   pixels: number;
 }
 
 /** The augmentation of `pixels` for a model with this input, or undefined when there is nothing to shift. */
 export function augmentationFor(inputShape: readonly number[], pixels: number | undefined): Augmentation | undefined {
-  const geometry = imageGeometry(inputShape);
+  const geometry = sampleGeometry(inputShape);
   return geometry && pixels !== undefined && pixels > 0 ? { geometry, pixels } : undefined;
 }
 
 /**
- * Moves each of the `count` images in `batch` (rows of height x width x
+ * Moves each of the `count` samples in `batch` (rows of height x width x
  * channels, channels last) by its own random (dx, dy), each in
  * [-pixels, pixels]: the pixel at (x, y) goes to (x + dx, y + dy); what is
- * shifted in is 0 and what is shifted out is lost. `scratch` holds one image.
+ * shifted in is 0 and what is shifted out is lost. `scratch` holds one sample.
  */
-export function shiftImages(batch: Float32Array, count: number, augmentation: Augmentation, random: Random, scratch: Float32Array): void {
+export function shiftSamples(batch: Float32Array, count: number, augmentation: Augmentation, random: Random, scratch: Float32Array): void {
   const { height, width, channels } = augmentation.geometry;
   const pixels = augmentation.pixels;
   const size = height * width * channels;
@@ -75,15 +75,15 @@ export function shiftImages(batch: Float32Array, count: number, augmentation: Au
     const dx = Math.floor(random() * (2 * pixels + 1)) - pixels;
     const dy = Math.floor(random() * (2 * pixels + 1)) - pixels;
     if (dx === 0 && dy === 0) continue;
-    const image = batch.subarray(i * size, (i + 1) * size);
+    const sample = batch.subarray(i * size, (i + 1) * size);
     scratch.fill(0, 0, size);
     const x0 = Math.max(0, dx);
     const x1 = Math.min(width, width + dx);
     for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
       const from = (y - dy) * rowBytes + (x0 - dx) * channels;
-      scratch.set(image.subarray(from, from + (x1 - x0) * channels), y * rowBytes + x0 * channels);
+      scratch.set(sample.subarray(from, from + (x1 - x0) * channels), y * rowBytes + x0 * channels);
     }
-    image.set(scratch.subarray(0, size));
+    sample.set(scratch.subarray(0, size));
   }
 }
 
@@ -120,7 +120,7 @@ export function initialWeights(spec: ModelSpec, seed: number): ModelWeights {
 /**
  * Calls `step(x, y)` for each minibatch of one epoch in a seeded order; x is
  * [batch, width] scaled pixels, y one-hot labels. Tensors are disposed after.
- * With `augmentation`, each image is shifted first (shiftImages).
+ * With `augmentation`, each sample is shifted first (shiftSamples).
  */
 export function forEachBatch(
   split: DatasetSplit,
@@ -140,7 +140,7 @@ export function forEachBatch(
     const to = Math.min(split.count, from + batchSize);
     const n = to - from;
     fillBatch(split.samples, width, order, from, to, buffer);
-    if (augmentation) shiftImages(buffer, n, augmentation, random, scratch!);
+    if (augmentation) shiftSamples(buffer, n, augmentation, random, scratch!);
     for (let i = 0; i < n; i++) labels[i] = split.labels[order[from + i]];
     const x = tf.tensor2d(buffer.subarray(0, n * width), [n, width]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), 'int32'), classes) as tf.Tensor2D);

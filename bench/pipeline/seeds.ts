@@ -1,6 +1,6 @@
 // How much the headline build depends on its seed (not a timed test): the
 // default `build --preset paper-109k` (the --max-drop 1 search) at several
-// seeds, against the same without image shifts and the earlier default, to
+// seeds, against the same without sample shifts and the earlier default, to
 // see whether the choice the search makes on its 1,000-digit validation
 // split holds on the 2,000-digit test split. The seed sets the initial weights and the
 // shuffling; the data split stays the same.
@@ -35,7 +35,7 @@ const MAX_DROP = DEFAULTS.maxDrop;
 
 const WITHOUT_96 = DEFAULTS.searchSparsities.filter((x) => x !== 0.96);
 /**
- * The builds compared: today's default (a preset trains on images shifted
+ * The builds compared: today's default (a preset trains on samples shifted
  * by up to a pixel, and the ladder has a 96 % step); the same without the
  * shifts (--augment 0); and the earlier default, neither.
  */
