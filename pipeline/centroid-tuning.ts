@@ -53,22 +53,14 @@ export async function fineTuneCentroids(
   let done = 0;
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
-      forEachBatch(
-        split,
-        width,
-        classes,
-        batchSize,
-        random,
-        (x, y) => {
-          const loss = optimizer.minimize(() => {
-            const kernels = layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), kernelShape(l)));
-            return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
-          }, false);
-          loss?.dispose();
-          if (++done % 25 === 0) progress.update(done);
-        },
-        augmentation,
-      );
+      forEachBatch(split, width, classes, batchSize, random, augmentation, (x, y) => {
+        const loss = optimizer.minimize(() => {
+          const kernels = layers.map((l, i) => tf.reshape(tf.matMul(selectors[i], tf.reshape(codebooks[i], [-1, 1])), kernelShape(l)));
+          return tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar;
+        }, false);
+        loss?.dispose();
+        if (++done % 25 === 0) progress.update(done);
+      });
       progress.update(done, `epoch ${epoch + 1}/${options.epochs}`);
     }
     return shared.map((layer, i) => ({ codebook: avoidZero(codebooks[i].dataSync().slice() as Float32Array), codes: layer.codes }));

@@ -108,7 +108,7 @@ export interface PruneOptions {
   learningRate?: number;
   /** Per-layer allocation: density proportional to size^exponent (default DENSITY_EXPONENT). */
   densityExponent?: number;
-  /** Fine-tuning shifts each image by up to this many pixels (train.ts); default 0. */
+  /** Fine-tuning shifts each sample by up to this many pixels (train.ts); default 0. */
   augment?: number;
 }
 

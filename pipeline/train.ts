@@ -70,7 +70,7 @@ export function shiftSamples(batch: Float32Array, count: number, augmentation: A
   const { height, width, channels } = augmentation.geometry;
   const pixels = augmentation.pixels;
   const size = height * width * channels;
-  const rowBytes = width * channels;
+  const rowLength = width * channels;
   for (let i = 0; i < count; i++) {
     const dx = Math.floor(random() * (2 * pixels + 1)) - pixels;
     const dy = Math.floor(random() * (2 * pixels + 1)) - pixels;
@@ -80,8 +80,8 @@ export function shiftSamples(batch: Float32Array, count: number, augmentation: A
     const x0 = Math.max(0, dx);
     const x1 = Math.min(width, width + dx);
     for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
-      const from = (y - dy) * rowBytes + (x0 - dx) * channels;
-      scratch.set(sample.subarray(from, from + (x1 - x0) * channels), y * rowBytes + x0 * channels);
+      const from = (y - dy) * rowLength + (x0 - dx) * channels;
+      scratch.set(sample.subarray(from, from + (x1 - x0) * channels), y * rowLength + x0 * channels);
     }
     sample.set(scratch.subarray(0, size));
   }
@@ -128,19 +128,19 @@ export function forEachBatch(
   classes: number,
   batchSize: number,
   random: Random,
+  augmentation: Augmentation | undefined,
   step: (x: tf.Tensor2D, y: tf.Tensor2D, batchIndex: number) => void,
-  augmentation?: Augmentation,
 ): void {
   const order = shuffledIndices(split.count, random);
   const buffer = new Float32Array(batchSize * width);
   const labels = new Int32Array(batchSize);
-  const scratch = augmentation ? new Float32Array(width) : null;
+  const scratch = new Float32Array(augmentation ? width : 0);
   let batchIndex = 0;
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
     const n = to - from;
     fillBatch(split.samples, width, order, from, to, buffer);
-    if (augmentation) shiftSamples(buffer, n, augmentation, random, scratch!);
+    if (augmentation) shiftSamples(buffer, n, augmentation, random, scratch);
     for (let i = 0; i < n; i++) labels[i] = split.labels[order[from + i]];
     const x = tf.tensor2d(buffer.subarray(0, n * width), [n, width]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), 'int32'), classes) as tf.Tensor2D);
@@ -177,25 +177,17 @@ export async function trainWeights(
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       let lastLoss = NaN;
-      forEachBatch(
-        split,
-        width,
-        classes,
-        batchSize,
-        random,
-        (x, y, batch) => {
-          const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar, true);
-          for (let i = 0; i < masks.length; i++) {
-            const mask = masks[i];
-            if (mask) tf.tidy(() => kernels[i].assign(tf.mul(kernels[i], mask)));
-          }
-          if (batch === stepsPerEpoch - 1 && loss) lastLoss = loss.dataSync()[0];
-          loss?.dispose();
-          done++;
-          if (done % 25 === 0) progress.update(done);
-        },
-        augmentation,
-      );
+      forEachBatch(split, width, classes, batchSize, random, augmentation, (x, y, batch) => {
+        const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, forwardLogits(spec, kernels, biases, x)) as tf.Scalar, true);
+        for (let i = 0; i < masks.length; i++) {
+          const mask = masks[i];
+          if (mask) tf.tidy(() => kernels[i].assign(tf.mul(kernels[i], mask)));
+        }
+        if (batch === stepsPerEpoch - 1 && loss) lastLoss = loss.dataSync()[0];
+        loss?.dispose();
+        done++;
+        if (done % 25 === 0) progress.update(done);
+      });
       progress.update(done, `epoch ${epoch + 1}/${options.epochs} loss ${lastLoss.toFixed(4)}`);
     }
     return {
