@@ -12,6 +12,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { renderMeasuredLine, renderSummaryMarkdown, type SummaryRow } from './summary.ts';
 import { renderFirmware } from './firmware/readme-block.ts';
+import { sparsityPercent } from '../pipeline/report.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- bench JSON is read loosely on purpose */
 type Json = any;
@@ -140,7 +141,7 @@ function renderPipeline(r: BenchResults): string | null {
     '| model | data | chosen (sparsity, bits) | validation: points below input | full tier bytes | vs dense f32 | test acc (full) | dense | test: points below | tiers (bytes, test acc) | build s |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|',
     ...rows.map((row) => {
-      const chosen = row.chosen ? `${Math.round(row.chosen.sparsity * 100)} %, ${row.chosen.bits}-bit` : 'fixed';
+      const chosen = row.chosen ? `${sparsityPercent(row.chosen.sparsity)} %, ${row.chosen.bits}-bit` : 'fixed';
       const tiers = (row.tiers ?? [])
         .filter((t: Json) => t.name !== 'full')
         .map((t: Json) => `${t.name} ${bytes(t.bytes)} ${pct(t.accuracy)}`)
@@ -160,14 +161,14 @@ function renderPipelineSeeds(r: BenchResults): string | null {
     '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     ...p.rows.map(
       (row: Json) =>
-        `| ${row.ladder} | ${row.seed} | ${Math.round(row.sparsity * 100)} %, ${row.bits}-bit, ${row.schedule} | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} | ${Math.round(row.seconds)} |`,
+        `| ${row.ladder} | ${row.seed} | ${sparsityPercent(row.sparsity)} %, ${row.bits}-bit, ${row.schedule} | ${row.validationDrop.toFixed(2)} | ${row.testDrop.toFixed(2)} | ${int(row.fullBytes)} | ${int(row.signedBytes)} | ${ratio(row.denseFloat32Bytes / row.signedBytes)} | ${Math.round(row.seconds)} |`,
     ),
     '',
   ];
   const summary = p.summaries
     .map(
       (s: Json) =>
-        `${s.ladder} (ladder ${s.sparsities.map((x: number) => `${Math.round(x * 100)}`).join(', ')} %): ${s.withinValidationBudget} of ${s.builds} within the budget on validation, ${s.withinOnTest} within ${p.maxDrop} point of dense on test (worst ${s.worstTestDrop.toFixed(2)}), ${s.within64x} at most ${int(p.targetSignedBytes)} B signed (64x).`,
+        `${s.ladder} (ladder ${s.sparsities.map((x: number) => sparsityPercent(x)).join(', ')} %): ${s.withinValidationBudget} of ${s.builds} within the budget on validation, ${s.withinOnTest} within ${p.maxDrop} point of dense on test (worst ${s.worstTestDrop.toFixed(2)}), ${s.within64x} at most ${int(p.targetSignedBytes)} B signed (64x).`,
     )
     .join(' ');
   lines.push(

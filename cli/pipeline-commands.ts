@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { BuildOptions, BuildReport, ProgressSink } from '../pipeline/build.ts';
 import { PRESET_NAMES } from '../pipeline/presets.ts';
-import { fullTierDrop } from '../pipeline/report.ts';
+import { fullTierDrop, sparsityPercent } from '../pipeline/report.ts';
 import { parseInteger, parseNumber } from './numbers.ts';
 
 interface BuildFlags {
@@ -134,7 +134,7 @@ function budgetLines(report: BuildReport): string[] {
   if (report.search) {
     const { chosen, trials } = report.search;
     lines.push(
-      `search: ${trials.length} settings tried; chose sparsity ${(chosen.sparsity * 100).toFixed(0)}%, ${chosen.bits}-bit codebooks${chosen.schedule === 'rebuild' ? ', rebuilt from the dense model' : ''} (report.md lists them)`,
+      `search: ${trials.length} settings tried; chose sparsity ${sparsityPercent(chosen.sparsity)}%, ${chosen.bits}-bit codebooks${chosen.schedule === 'rebuild' ? ', rebuilt from the dense model' : ''} (report.md lists them)`,
     );
   }
   return lines;
@@ -202,7 +202,10 @@ export function registerPipelineCommands(program: Command): void {
     )
     .requiredOption('--out <dir>', 'output directory')
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
-    .option('--search-sparsities <list>', 'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.96,0.97,0.98)')
+    .option(
+      '--search-sparsities <list>',
+      'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.96,0.97,0.98)',
+    )
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
     .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 3)')
     .option(

@@ -7,7 +7,7 @@
 // drawn as reference lines, and with its accuracy, the dense accuracy. With
 // the settings a --max-drop search tried, they are drawn too (hollow
 // points) with their Pareto front: what each size bought in accuracy.
-import type { TierReport } from './report.ts';
+import { sparsityPercent, type TierReport } from './report.ts';
 import type { SearchTrial } from './search.ts';
 
 export const REPORT_SVG_WIDTH = 640;
@@ -117,7 +117,7 @@ export function renderReportSvg(model: string, tiers: TierReport[], references: 
     }
     for (const t of trials) {
       out.push(
-        `<circle data-trial="${(t.sparsity * 100).toFixed(0)}% ${t.bits}-bit" cx="${x(t.fullBytes).toFixed(1)}" cy="${y(t.testAccuracy).toFixed(1)}" r="3" fill="none" stroke="#718096"/>`,
+        `<circle data-trial="${sparsityPercent(t.sparsity)}% ${t.bits}-bit" cx="${x(t.fullBytes).toFixed(1)}" cy="${y(t.testAccuracy).toFixed(1)}" r="3" fill="none" stroke="#718096"/>`,
       );
     }
     out.push(

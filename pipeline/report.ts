@@ -70,6 +70,11 @@ export interface BuildReport {
   seconds: Record<string, number>;
 }
 
+/** A sparsity as a percentage for people: 0.97 -> '97', 0.965 -> '96.5' (a tenth of a point at most). */
+export function sparsityPercent(sparsity: number): string {
+  return String(Math.round(sparsity * 1000) / 10);
+}
+
 /** Points the full tier's validation accuracy lies below the input model's, or null when there is no reference. */
 export function fullTierDrop(report: BuildReport): number | null {
   const full = report.tiers[report.tiers.length - 1];

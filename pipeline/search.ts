@@ -65,6 +65,7 @@ import type { ModelSpec, ModelWeights } from './model.ts';
 import { toModelInput } from './model-input.ts';
 import type { ProgressSink } from './progress.ts';
 import { pruneIteratively } from './prune.ts';
+import { sparsityPercent } from './report.ts';
 import type { SharedLayer } from './share.ts';
 import { trainWeights } from './train.ts';
 
@@ -190,7 +191,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
       };
       trials.push(trial);
       progress.log(
-        `search (${schedule}): sparsity ${(sparsity * 100).toFixed(0)} %, ${bits}-bit codebooks, ${epochs} epochs: validation ${pct(validationAccuracy)} (${drop.toFixed(2)} points below), ${trial.fullBytes} B${trial.withinBudget ? '' : ' (over budget)'}`,
+        `search (${schedule}): sparsity ${sparsityPercent(sparsity)} %, ${bits}-bit codebooks, ${epochs} epochs: validation ${pct(validationAccuracy)} (${drop.toFixed(2)} points below), ${trial.fullBytes} B${trial.withinBudget ? '' : ' (over budget)'}`,
       );
       const candidate: Candidate = { trial, pruned: weights, shared, final, layerSparsity };
       if (!closest || validationAccuracy > closest.trial.validationAccuracy) closest = candidate;
@@ -217,7 +218,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
       const round = Math.min(options.pruneEpochs, options.pruneEpochs + options.recoveryEpochs - epochs);
       if (levelMet || round <= 0) break;
       // Recovery: more fine-tuning at the same masks, then the codebook sizes again.
-      progress.log(`search: sparsity ${(sparsity * 100).toFixed(0)} % missed the budget; ${round} more fine-tuning epochs (--recovery-epochs)`);
+      progress.log(`search: sparsity ${sparsityPercent(sparsity)} % missed the budget; ${round} more fine-tuning epochs (--recovery-epochs)`);
       weights = await trainWeights(
         spec,
         weights,
@@ -243,7 +244,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
     // The ladder's choice (its first sparsity when nothing met), from the dense model.
     const sparsity = best ? best.trial.sparsity : options.searchSparsities[0];
     const rounds = options.pruneRounds;
-    progress.log(`search: rebuilding sparsity ${(sparsity * 100).toFixed(0)} % from the dense model in ${rounds} rounds (--prune-rounds)`);
+    progress.log(`search: rebuilding sparsity ${sparsityPercent(sparsity)} % from the dense model in ${rounds} rounds (--prune-rounds)`);
     const pruned = await prune(dense, sparsity, rounds);
     // Chosen over the ladder's setting only when no less accurate on validation (and, as always, smaller).
     const atLeast = best ? best.trial.validationAccuracy : -Infinity;
@@ -252,7 +253,7 @@ export async function searchCompression(options: ResolvedOptions, dataset: Datas
 
   const chosen = (best ?? closest) as Candidate;
   seconds.search = elapsed(t);
-  const what = `sparsity ${(chosen.trial.sparsity * 100).toFixed(0)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.schedule})`;
+  const what = `sparsity ${sparsityPercent(chosen.trial.sparsity)} %, ${chosen.trial.bits}-bit codebooks (${chosen.trial.schedule})`;
   progress.log(
     best
       ? `search: chose ${what}: ${chosen.trial.fullBytes} B, ${chosen.trial.drop.toFixed(2)} points below`
