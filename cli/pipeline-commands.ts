@@ -204,7 +204,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--c', 'also write a C header (alignas(16) byte array) per artifact')
     .option(
       '--search-sparsities <list>',
-      'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.96,0.97,0.98)',
+      'the sparsities the --max-drop search climbs, ascending (default 0.5,0.75,0.85,0.9,0.93,0.95,0.96,0.965,0.97,0.975,0.98)',
     )
     .option('--prune-rounds <n>', 'prune + fine-tune rounds (default 4)')
     .option('--prune-epochs <n>', 'fine-tuning epochs per prune round (default 3)')

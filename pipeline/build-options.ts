@@ -141,7 +141,7 @@ export const DEFAULTS = {
   /** The accuracy budget, in points below the input model (--max-drop). */
   maxDrop: 1,
   /** The overall kernel sparsities the --max-drop search climbs (search.ts). */
-  searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98],
+  searchSparsities: [0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.96, 0.965, 0.97, 0.975, 0.98],
 };
 
 function check(condition: boolean, message: string): void {
