@@ -140,4 +140,15 @@ test('with a search: every setting it tried is drawn, its Pareto front leaves ou
   assert.is(centers.indexOf(Math.max(...centers)), 0);
 });
 
+test("today's default build: the full tier beside the dense line, the search's settings out to 37 KB, no label over another", async () => {
+  // The tiers of a default paper-109k build: the full tier at the left, 0.25 points above dense.
+  const tiers = [tier('basic', 4_056, 0.7045), tier('standard', 5_156, 0.909), tier('full', 6_184, 0.949)];
+  const trials = [trial(0.5, 3, 37_500, 0.955), trial(0.9, 3, 12_000, 0.953), trial(0.97, 3, 5_980, 0.949)];
+  const { texts } = await layout(renderReportSvg('paper-109k v1', tiers, { denseFloat32Bytes: 437_544, denseAccuracy: 0.9465 }, trials));
+  const overlap = (a: Box, b: Box) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  assert.ok(texts.some((t) => t.text === 'dense 94.7 %'));
+  for (const [i, a] of texts.entries()) {
+    for (const b of texts.slice(i + 1)) assert.not.ok(overlap(a, b), `"${a.text}" and "${b.text}" overlap`);
+  }
+});
 test.run();
