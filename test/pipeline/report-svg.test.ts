@@ -38,6 +38,14 @@ interface Box {
   text: string;
 }
 
+/** No text over another (a pixel of touching allowed). */
+function assertApart(texts: Box[]): void {
+  const overlap = (a: Box, b: Box) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  for (const [i, a] of texts.entries()) {
+    for (const b of texts.slice(i + 1)) assert.not.ok(overlap(a, b), `"${a.text}" and "${b.text}" overlap`);
+  }
+}
+
 /** Renders `svg` and returns the bounding boxes of its texts and points, in SVG pixels. */
 async function layout(svg: string) {
   const page = await browser!.newPage({ viewport: { width: REPORT_SVG_WIDTH, height: REPORT_SVG_HEIGHT } });
@@ -70,10 +78,7 @@ for (const [name, tiers, references] of [
     for (const t of texts) {
       assert.ok(t.left >= 0 && t.right <= REPORT_SVG_WIDTH && t.top >= 0 && t.bottom <= REPORT_SVG_HEIGHT, `"${t.text}" is cut off: ${JSON.stringify(t)}`);
     }
-    const overlap = (a: Box, b: Box) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
-    for (const [i, a] of texts.entries()) {
-      for (const b of texts.slice(i + 1)) assert.not.ok(overlap(a, b), `"${a.text}" and "${b.text}" overlap`);
-    }
+    assertApart(texts);
     for (const tierReport of tiers)
       assert.ok(
         texts.some((t) => t.text.startsWith(`${tierReport.name} (`)),
@@ -145,10 +150,8 @@ test("today's default build: the full tier beside the dense line, the search's s
   const tiers = [tier('basic', 4_056, 0.7045), tier('standard', 5_156, 0.909), tier('full', 6_184, 0.949)];
   const trials = [trial(0.5, 3, 37_500, 0.955), trial(0.9, 3, 12_000, 0.953), trial(0.97, 3, 5_980, 0.949)];
   const { texts } = await layout(renderReportSvg('paper-109k v1', tiers, { denseFloat32Bytes: 437_544, denseAccuracy: 0.9465 }, trials));
-  const overlap = (a: Box, b: Box) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
   assert.ok(texts.some((t) => t.text === 'dense 94.7 %'));
-  for (const [i, a] of texts.entries()) {
-    for (const b of texts.slice(i + 1)) assert.not.ok(overlap(a, b), `"${a.text}" and "${b.text}" overlap`);
-  }
+  assertApart(texts);
 });
+
 test.run();
