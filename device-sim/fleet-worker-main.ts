@@ -3,12 +3,18 @@
 // over IPC): opens its devices, then answers each request in order: a round
 // with its samples; watch by subscribing its devices to their push notices
 // (and reporting each notice, update and failed check as an event) until
-// unwatch.
+// unwatch; cpu with the CPU time its process has used (a child process only:
+// a thread shares its process's count).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openFleet, type FleetOptions, type FleetRoundOptions, type FleetWatch } from './fleet.ts';
 import { eventClock } from './fleet-workers.ts';
 
-type Message = { kind: 'init'; options: FleetOptions } | { kind: 'round'; options: FleetRoundOptions } | { kind: 'watch' } | { kind: 'unwatch' };
+type Message =
+  | { kind: 'init'; options: FleetOptions }
+  | { kind: 'round'; options: FleetRoundOptions }
+  | { kind: 'watch' }
+  | { kind: 'unwatch' }
+  | { kind: 'cpu' };
 
 const send = (message: object): void => {
   if (parentPort) parentPort.postMessage(message);
@@ -44,6 +50,10 @@ async function serve(options: FleetOptions, onMessage: (listener: (message: Mess
           watching = null;
         }
         return { kind: 'watched' };
+      }
+      if (message.kind === 'cpu') {
+        const used = process.cpuUsage();
+        return { kind: 'cpu', seconds: parentPort ? null : (used.user + used.system) / 1e6 };
       }
       return { kind: 'error', message: `unknown request "${(message as { kind?: string }).kind}"` };
     };

@@ -8,9 +8,10 @@
 //
 // Both kinds speak the same messages (fleet-worker-main.ts):
 //   parent → worker   { kind: 'init', options } (processes; threads get workerData),
-//                     { kind: 'round', options }, { kind: 'watch' }, { kind: 'unwatch' }
+//                     { kind: 'round', options }, { kind: 'watch' }, { kind: 'unwatch' }, { kind: 'cpu' }
 //   worker → parent   replies, one per request in order: { kind: 'ready' } | { kind: 'samples', samples }
-//                     | { kind: 'watching', subscribed } | { kind: 'watched', ... } | { kind: 'error', message };
+//                     | { kind: 'watching', subscribed } | { kind: 'watched', ... } | { kind: 'cpu', seconds }
+//                     | { kind: 'error', message };
 //                     and, while watching, events: { kind: 'event', ... } (a notice, an update, a failed check)
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -51,6 +52,12 @@ export interface WorkerFleet {
   round(options?: Omit<FleetRoundOptions, 'onDevice'>): Promise<FleetSummary>;
   /** Every worker's devices subscribe to their push notices and check on each (Fleet.watch); device indexes are fleet-wide. */
   watch(options?: WorkerWatchOptions): Promise<FleetWatch>;
+  /**
+   * CPU seconds the workers' processes have used since they started (user
+   * and system), summed; null for threads, which share this process's
+   * count. The difference of two calls is what the devices spent between them.
+   */
+  cpuSeconds(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,7 @@ type Reply =
   | { kind: 'samples'; samples: FleetSamples }
   | { kind: 'watching'; subscribed: number; unsubscribed: Record<string, number> }
   | { kind: 'watched' }
+  | { kind: 'cpu'; seconds: number | null }
   | { kind: 'error'; message: string };
 
 /** What a watching worker reports as it happens; `device` is the fleet-wide index. */
@@ -167,8 +175,11 @@ function threadChannel(options: FleetOptions, entry: WorkerEntry): Channel {
 }
 
 function processChannel(options: FleetOptions, entry: WorkerEntry): Channel {
+  // WEIGHTGATE_FLEET_CPU_PROF=DIR: each child writes a V8 CPU profile
+  // there when it exits (close() lets it exit by itself for that).
+  const profileDir = process.env.WEIGHTGATE_FLEET_CPU_PROF;
   const child: ChildProcess = fork(fileURLToPath(entry.url), [], {
-    execArgv: entry.tsx ? ['--import', 'tsx'] : [],
+    execArgv: [...(entry.tsx ? ['--import', 'tsx'] : []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -183,8 +194,13 @@ function processChannel(options: FleetOptions, entry: WorkerEntry): Channel {
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill();
+      // Disconnecting ends the child by itself (fleet-worker-main.ts), which
+      // writes its profile when it was started with one; a child that has
+      // not gone within a second is killed.
+      child.disconnect();
+      const killer = setTimeout(() => child.kill(), profileDir ? 30_000 : 1000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
@@ -268,6 +284,11 @@ export async function openWorkerFleet(options: WorkerFleetOptions): Promise<Work
           for (const channel of channels) channel.listen(null);
         },
       };
+    },
+    async cpuSeconds() {
+      for (const channel of channels) channel.send({ kind: 'cpu' });
+      const replies = (await Promise.all(channels.map(answer))) as Array<Extract<Reply, { kind: 'cpu' }>>;
+      return replies.some((reply) => reply.seconds === null) ? null : replies.reduce((sum, reply) => sum + reply.seconds!, 0);
     },
     async close() {
       await Promise.all(channels.map((channel) => channel.close()));

@@ -5,7 +5,7 @@
 // test: own-process (several CPU-seconds: it balances better alone)
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../server/start.ts';
@@ -152,6 +152,9 @@ for (const mode of ['threads', 'processes'] as const) {
     await admin.registerPublisherKey(keys.publicKeyPem, 'ci');
     await admin.publish(release(1));
     const { tokens } = await provisionDevices({ server: server.url, adminToken: ADMIN, model: 'synthetic', tier: 'full', count: 6 });
+    // Child processes write a CPU profile each when asked to, which needs them to exit by themselves on close.
+    const profiles = mode === 'processes' ? tempDir('profiles') : null;
+    if (profiles) process.env.WEIGHTGATE_FLEET_CPU_PROF = profiles;
     const fleet = await openWorkerFleet({
       server: server.url,
       tokens,
@@ -161,9 +164,15 @@ for (const mode of ['threads', 'processes'] as const) {
       workers: 2,
       mode,
     });
+    delete process.env.WEIGHTGATE_FLEET_CPU_PROF;
     try {
+      const cpuAtStart = await fleet.cpuSeconds();
       const first = await fleet.round({ targetVersion: 1 });
       assert.equal([first.devices, first.reached, first.failures], [6, 6, 0]);
+      const cpuAfterRound = await fleet.cpuSeconds();
+      // Child processes count their own CPU, and a round costs some; threads share this process's count, so they have none of their own.
+      if (mode === 'processes') assert.ok(cpuAtStart! > 0 && cpuAfterRound! > cpuAtStart!, `CPU seconds ${cpuAtStart} then ${cpuAfterRound}`);
+      else assert.equal([cpuAtStart, cpuAfterRound], [null, null]);
       await admin.publish(release(2));
       const second = await fleet.round({ targetVersion: 2 });
       assert.equal([second.reached, second.failures, second.fullDownloads], [6, 0, 0]);
@@ -173,6 +182,7 @@ for (const mode of ['threads', 'processes'] as const) {
       await fleet.close();
       await server.close();
     }
+    if (profiles) assert.is(readdirSync(profiles).filter((name) => name.endsWith('.cpuprofile')).length, 2, 'one CPU profile per child process');
   });
 }
 
