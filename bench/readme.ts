@@ -218,6 +218,20 @@ function renderServerGraphql(r: BenchResults): string | null {
   return lines.join('\n');
 }
 
+/** What one change cost in CPU, by process, and the least time that work can take on the machine's cores. */
+function renderChangeCpu(change: Json, cores: number): string {
+  const c = change.cpuSeconds;
+  const parts = [
+    `the server ${c.server} s`,
+    ...(c.devices !== null ? [`the simulated devices ${c.devices} s`] : []),
+    ...(c.database !== null ? [`PostgreSQL ${c.database} s`] : []),
+  ];
+  return (
+    `The measured change (the later upgrade; the first one also pays for compiling the devices' patch-install code) took ${parts.join(', ')} of CPU: ` +
+    `on ${cores} cores no schedule of that work finishes in under ${change.floorSeconds} s.`
+  );
+}
+
 function renderPush(r: BenchResults): string | null {
   const p = r.push;
   if (!p?.latencySeconds) return null;
@@ -231,8 +245,10 @@ function renderPush(r: BenchResults): string | null {
     '|---|---:|---:|---:|',
     row('the notice at the device (push)', l.pushNotice),
     row('running the new tier (push)', l.push),
+    ...(p.changes ? [row('running the new tier (push), the first change since the processes started', p.changes.firstUpgrade.running)] : []),
     row('running the new tier (polling every 60 s, simulated clock)', l.polling60s),
     '',
+    ...(p.changes ? [renderChangeCpu(p.changes.upgrade, p.load.cores), ''] : []),
     `The devices' installs share this machine's cores with the server (one device's check and install, from its notice, median under that load: ${l.installMedian} s); real devices install in parallel, each on its own CPU. ` +
       `The server spent ${p.serverCpuMsPerDevice} ms of CPU per device on the change (update check, patch, install report, notice).`,
     `An idle device for an hour costs the server ${idle.push.httpRequests} HTTP requests and ${idle.push.cpuSeconds} CPU seconds with push, against ${idle.polling60s.httpRequests} and ${idle.polling60s.cpuSeconds} s polling every 60 s` +

@@ -197,7 +197,9 @@ export function summarizePush(r: Json): SummaryRow[] {
       figure: `license change to every device of ${int(r.devices)} running the new tier, by push (p50, p99)`,
       value: `${push.p50} s, ${push.p99} s (${r.reached}/${r.devices})`,
       target: 'p99 < 1 s',
-      reference: `polling every 60 s (simulated clock): ${poll.p50} s, ${poll.p99} s; one install ${r.latencySeconds.installMedian ?? '?'} s, ${int(r.devices)} installs sharing ${r.load?.cores ?? '?'} cores`,
+      reference:
+        `polling every 60 s (simulated clock): ${poll.p50} s, ${poll.p99} s; one install ${r.latencySeconds.installMedian ?? '?'} s, ${int(r.devices)} installs sharing ${r.load?.cores ?? '?'} cores` +
+        (r.changes ? `; the change's CPU over those cores: at least ${r.changes.upgrade.floorSeconds} s` : ''),
       met: r.reached === r.devices && push.p99 < 1,
     },
     {

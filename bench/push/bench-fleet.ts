@@ -4,7 +4,7 @@
 // license, and those devices in child processes, so the bench's own process
 // is the server alone. And the server's CPU over an idle window.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/start.ts';
 import { openScratchDatabase } from '../../server/db/scratch-database.ts';
@@ -105,4 +105,35 @@ export async function serverIdleCpu(ms: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
+}
+
+/**
+ * CPU seconds (user and system) used so far by this machine's PostgreSQL
+ * processes, from /proc: what the database spends on a bench's work is the
+ * difference of two calls. Null without /proc (not Linux). It counts every
+ * PostgreSQL process of the machine, so it belongs to a bench run on a
+ * machine with nothing else using the database.
+ */
+export function postgresCpuSeconds(): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // "PID (COMM) STATE ...": the command may hold spaces, so split after its closing parenthesis.
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+    } catch {
+      // the process ended while being read
+    }
+  }
+  // Linux reports these in clock ticks of USER_HZ, 100 a second on every architecture Node runs on.
+  return ticks / 100;
 }
