@@ -227,7 +227,7 @@ function renderChangeCpu(change: Json, cores: number): string {
     ...(c.database !== null ? [`PostgreSQL ${c.database} s`] : []),
   ];
   return (
-    `The measured change (the later upgrade; the first one also pays for compiling the devices' patch-install code) took ${parts.join(', ')} of CPU: ` +
+    `The measured change (the later upgrade; the first one also pays for the server building the patch and for compiling the devices' patch-install code) took ${parts.join(', ')} of CPU: ` +
     `on ${cores} cores no schedule of that work finishes in under ${change.floorSeconds} s.`
   );
 }

@@ -197,7 +197,8 @@ function processChannel(options: FleetOptions, entry: WorkerEntry): Channel {
       // Disconnecting ends the child by itself (fleet-worker-main.ts), which
       // writes its profile when it was started with one; a child that has
       // not gone within a second is killed.
-      child.disconnect();
+      if (child.connected) child.disconnect();
+      else child.kill();
       const killer = setTimeout(() => child.kill(), profileDir ? 30_000 : 1000);
       await exited;
       clearTimeout(killer);

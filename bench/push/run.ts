@@ -4,9 +4,10 @@
 // device's latency from that command to running the new tier is measured.
 // The devices run in child processes, so this process is the server alone.
 // The tier is changed three times: basic -> full, the first change since the
-// processes started (their JavaScript not yet compiled for a patch install:
-// a cost the C library on a device never pays), full -> basic, and basic ->
-// full again, the measure. Each change's CPU time is counted in every
+// processes started (the server builds the patch, and the devices'
+// JavaScript is not yet compiled for a patch install: a cost the C library
+// on a device never pays), full -> basic, and basic -> full again, the
+// measure. Each change's CPU time is counted in every
 // process that took part (server, devices, PostgreSQL): on this machine's
 // cores, that total over the core count is the least time the change could
 // take, whatever the software did in between.
