@@ -15,7 +15,7 @@ import { checkBad, checkExpected, checkPlansAndImages, checkRefusals, checkUnsig
 const dir = mkdtempSync(join(tmpdir(), 'wg-conformance-'));
 const summary = generateConformance(dir);
 const vectors = readVectors(dir);
-const { records, file, keyHex, publicPem, models, samples } = vectors;
+const { records, file, keyHex, publicKey, models, samples } = vectors;
 
 function listFiles(root: string, under = root): string[] {
   return readdirSync(under).flatMap((name) => {
@@ -140,7 +140,7 @@ test('bad artifacts: each status is what opening it with the key gives; unsigned
     assert.is(artifact.signature, null, name);
     assert.is(artifact.manifest.layers[0]!.inputs, Number(inputs));
     assert.is(artifact.manifest.layers.at(-1)!.units, Number(outputs));
-    assert.is(openStatus(file(path!), publicPem), 'WG_E_UNSIGNED');
+    assert.is(openStatus(file(path!), publicKey), 'WG_E_UNSIGNED');
   }
 });
 

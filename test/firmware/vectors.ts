@@ -3,7 +3,7 @@
 // what device-sim computes now. Used on the generated vectors and on the
 // C library's committed fixtures (artifacts written by earlier builds).
 import * as assert from 'uvu/assert';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readArtifact, type Artifact } from '../../formats/index.ts';
@@ -20,7 +20,8 @@ export interface Vectors {
   records(kind: string): string[][];
   file(name: string): Uint8Array;
   keyHex: string;
-  publicPem: string;
+  /** The vectors' key, parsed once (every open with PEM text would parse it again). */
+  publicKey: KeyObject;
   models: Map<string, { artifact: Artifact; inputs: number; outputs: number }>;
   samples: Map<string, { bytes: Uint8Array; count: number }>;
 }
@@ -40,17 +41,16 @@ export function readVectors(dir: string): Vectors {
     format: 'der',
     type: 'spki',
   });
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const models = new Map<string, { artifact: Artifact; inputs: number; outputs: number }>();
   for (const [, name, path, inputs, outputs] of records('model')) {
     models.set(name!, {
-      artifact: readArtifact(file(path!), { publicKey: publicPem, requireSignature: true }),
+      artifact: readArtifact(file(path!), { publicKey, requireSignature: true }),
       inputs: Number(inputs),
       outputs: Number(outputs),
     });
   }
   const samples = new Map(records('samples').map(([, name, path, count]) => [name!, { bytes: file(path!), count: Number(count) }]));
-  return { records, file, keyHex, publicPem, models, samples };
+  return { records, file, keyHex, publicKey, models, samples };
 }
 
 /** Every `expect` record: the logits, exponent and class device-sim gives now (image kernels through check-artifact, coded without image). */
@@ -142,7 +142,7 @@ export function checkRefusals(v: Vectors): number {
 export function checkBad(v: Vectors): Set<string> {
   const statuses = new Set<string>();
   for (const [, name, path, ...status] of v.records('bad')) {
-    assert.is(statusWords(v.file(path!), v.publicPem), status.join(' '), name);
+    assert.is(statusWords(v.file(path!), v.publicKey), status.join(' '), name);
     for (const s of status) statuses.add(s);
   }
   return statuses;
