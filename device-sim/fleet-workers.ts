@@ -196,7 +196,8 @@ function processChannel(options: FleetOptions, entry: WorkerEntry): Channel {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       // Disconnecting ends the child by itself (fleet-worker-main.ts), which
       // writes its profile when it was started with one; a child that has
-      // not gone within a second is killed.
+      // not gone within a second (30 s while profiling: writing the profile
+      // takes a while) is killed.
       if (child.connected) child.disconnect();
       else child.kill();
       const killer = setTimeout(() => child.kill(), profileDir ? 30_000 : 1000);

@@ -103,16 +103,11 @@ import { Artifact as FbArtifact } from '../formats/gen/weightgate/fb/artifact.ts
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** An Ed25519 key pair from a 32-byte seed (RFC 8032's private key). */
-export function keyFromSeed(seed: Uint8Array): { privateKey: KeyObject; publicKey: KeyObject; publicPem: string; publicRaw: Uint8Array } {
+export function keyFromSeed(seed: Uint8Array): { privateKey: KeyObject; publicKey: KeyObject; publicRaw: Uint8Array } {
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   const publicKey = createPublicKey(privateKey);
   const der = publicKey.export({ type: 'spki', format: 'der' });
-  return {
-    privateKey,
-    publicKey,
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    publicRaw: new Uint8Array(der.subarray(der.length - 32)),
-  };
+  return { privateKey, publicKey, publicRaw: new Uint8Array(der.subarray(der.length - 32)) };
 }
 
 const seedBytes = (byte: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (byte + i * 7) & 0xff);

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
+import { PushNotice } from '../../api/push-notice.ts';
 import { openScratchDatabase, type ScratchDatabase } from '../../server/db/scratch-database.ts';
 import { MOSQUITTO, MOSQUITTO_URL, POSTGRES, requiring } from '../requirements.ts';
 import { publisherKeys, signedTiny } from './fixtures.ts';
@@ -79,7 +80,10 @@ test('three processes: a revoked token and a changed tier stop being served ever
   // machine that can be after the device below was made, so the device may
   // get one for the release too. Only the license's notices are counted.
   const notices: Array<{ topic: string; kind: string }> = [];
-  listener.on('message', (topic, payload) => notices.push({ topic, kind: String(JSON.parse(payload.toString()).kind) }));
+  listener.on('message', (topic, payload) => {
+    const notice = PushNotice.safeParse(JSON.parse(payload.toString()));
+    notices.push({ topic, kind: notice.success ? notice.data.kind : 'not a notice' });
+  });
   const licenseNotices = () => notices.filter((notice) => notice.kind === 'license').map((notice) => notice.topic);
   await listener.subscribeAsync(`${prefix}/devices/+`);
   try {
